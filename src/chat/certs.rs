@@ -1,0 +1,210 @@
+//! Certificates for the chat: a local certificate authority (CA) and a server certificate it signs.
+//!
+//! A TLS client trusts a server because a CA it already trusts vouches for the server's public key.
+//! packetpath makes its own tiny CA on first use, so nothing here depends on the machine's trust store.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
+};
+
+use super::ChatError;
+
+/// The names the server certificate is valid for (its Subject Alternative Names).
+pub const SERVER_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// The default certificate folder, relative to the working directory.
+pub const DEFAULT_DIR: &str = "certs";
+
+/// Where the four certificate files live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertPaths {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The CA's certificate (public): what clients trust.
+    pub ca_cert: PathBuf,
+    /// The CA's private key (secret): signs server certificates.
+    pub ca_key: PathBuf,
+    /// The server's certificate (public), signed by the CA.
+    pub server_cert: PathBuf,
+    /// The server's private key (secret): proves the server owns its certificate.
+    pub server_key: PathBuf,
+}
+
+impl CertPaths {
+    /// The standard file names inside `dir`.
+    pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        CertPaths {
+            ca_cert: dir.join("ca.pem"),
+            ca_key: dir.join("ca.key"),
+            server_cert: dir.join("server.pem"),
+            server_key: dir.join("server.key"),
+            dir,
+        }
+    }
+
+    fn all(&self) -> [&Path; 4] {
+        [
+            &self.ca_cert,
+            &self.ca_key,
+            &self.server_cert,
+            &self.server_key,
+        ]
+    }
+}
+
+/// What [`ensure`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertStatus {
+    /// A complete set was already there and is used as it is.
+    Reused,
+    /// A new set was made.
+    Created,
+}
+
+/// Makes sure a complete certificate set exists in `dir`: reuses an existing one, creates a new one if
+/// the folder holds none, and refuses (with advice) if it holds only part of a set. With `force`, any
+/// existing set is replaced.
+pub fn ensure(dir: &Path, force: bool) -> Result<(CertPaths, CertStatus), ChatError> {
+    let paths = CertPaths::in_dir(dir);
+    let present: Vec<&Path> = paths.all().into_iter().filter(|p| p.exists()).collect();
+    if !force {
+        if present.len() == 4 {
+            return Ok((paths, CertStatus::Reused));
+        }
+        if !present.is_empty() {
+            let missing: Vec<&Path> = paths.all().into_iter().filter(|p| !p.exists()).collect();
+            return Err(ChatError::IncompleteCerts {
+                dir: dir.display().to_string(),
+                present: names(&present),
+                missing: names(&missing),
+            });
+        }
+    }
+    generate(&paths)?;
+    Ok((paths, CertStatus::Created))
+}
+
+fn names(paths: &[&Path]) -> String {
+    paths
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn generate(paths: &CertPaths) -> Result<(), ChatError> {
+    let gen = |e: rcgen::Error| ChatError::Generate(e.to_string());
+    fs::create_dir_all(&paths.dir)?;
+    let now = time::OffsetDateTime::now_utc();
+
+    let ca_key = KeyPair::generate().map_err(gen)?;
+    let mut ca = CertificateParams::default();
+    let mut ca_name = DistinguishedName::new();
+    ca_name.push(DnType::CommonName, "packetpath local CA");
+    ca_name.push(DnType::OrganizationName, "packetpath");
+    ca.distinguished_name = ca_name;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    ca.not_before = now - time::Duration::days(1);
+    ca.not_after = now + time::Duration::days(3650);
+    let ca_cert = ca.self_signed(&ca_key).map_err(gen)?;
+
+    let server_key = KeyPair::generate().map_err(gen)?;
+    let mut server = CertificateParams::new(
+        SERVER_NAMES
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+    )
+    .map_err(gen)?;
+    let mut server_name = DistinguishedName::new();
+    server_name.push(DnType::CommonName, "localhost");
+    server.distinguished_name = server_name;
+    server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    // Strict verifiers (OpenSSL -x509_strict, Python 3.13+) require the Authority Key Identifier.
+    server.use_authority_key_identifier_extension = true;
+    server.not_before = now - time::Duration::days(1);
+    server.not_after = now + time::Duration::days(825);
+    let issuer = Issuer::new(ca, ca_key);
+    let server_cert = server.signed_by(&server_key, &issuer).map_err(gen)?;
+
+    write_file(&paths.ca_cert, ca_cert.pem().as_bytes(), 0o644)?;
+    write_file(&paths.ca_key, issuer.key().serialize_pem().as_bytes(), 0o600)?;
+    write_file(&paths.server_cert, server_cert.pem().as_bytes(), 0o644)?;
+    write_file(&paths.server_key, server_key.serialize_pem().as_bytes(), 0o600)?;
+    Ok(())
+}
+
+/// Writes `data` to `path` atomically (temporary file, then rename), with Unix permissions `mode`.
+fn write_file(path: &Path, data: &[u8], mode: u32) -> Result<(), ChatError> {
+    let tmp = path.with_extension("tmp");
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut file = options.open(&tmp)?;
+    #[cfg(unix)]
+    {
+        // `mode` only applies when the file is created; make sure a leftover file gets it too.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    file.write_all(data)?;
+    file.sync_all()?;
+    fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_then_reuses_and_protects_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let (paths, status) = ensure(dir.path(), false).unwrap();
+        assert_eq!(status, CertStatus::Created);
+        let first = fs::read(&paths.server_cert).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for key in [&paths.ca_key, &paths.server_key] {
+                let mode = fs::metadata(key).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{}", key.display());
+            }
+        }
+        let (_, status) = ensure(dir.path(), false).unwrap();
+        assert_eq!(status, CertStatus::Reused);
+        assert_eq!(fs::read(&paths.server_cert).unwrap(), first);
+        let (_, status) = ensure(dir.path(), true).unwrap();
+        assert_eq!(status, CertStatus::Created);
+        assert_ne!(fs::read(&paths.server_cert).unwrap(), first);
+    }
+
+    #[test]
+    fn refuses_an_incomplete_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let (paths, _) = ensure(dir.path(), false).unwrap();
+        fs::remove_file(&paths.server_key).unwrap();
+        let err = ensure(dir.path(), false).unwrap_err().to_string();
+        assert!(err.contains("server.key"), "{err}");
+        assert!(err.contains("--force"), "{err}");
+    }
+}

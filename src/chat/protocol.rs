@@ -1,0 +1,143 @@
+//! The chat's line protocol: UTF-8 lines ending in `\n`, at most [`MAX_LINE`] bytes each.
+//!
+//! TCP delivers a byte stream, not messages: a line may arrive in several reads, and several lines
+//! may arrive in one read. The codec below finds the line boundaries, which is exactly the job a
+//! student's "one read = one message" program gets wrong.
+
+use tokio_util::codec::{LinesCodec, LinesCodecError};
+
+/// The longest line the chat accepts, in bytes, not counting the `\n`.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// The longest name a client may choose.
+pub const MAX_NAME: usize = 32;
+
+/// A codec that splits a byte stream into lines and refuses lines over [`MAX_LINE`].
+pub fn codec() -> LinesCodec {
+    LinesCodec::new_with_max_length(MAX_LINE)
+}
+
+/// Why a received line was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineProblem {
+    /// The line exceeded [`MAX_LINE`] bytes.
+    TooLong,
+    /// The bytes were not valid UTF-8 text.
+    NotUtf8,
+}
+
+impl LineProblem {
+    /// Classifies a codec error: a line problem the peer should be told about, or `None` for a
+    /// transport failure (connection reset, TLS error) where nothing can be said any more.
+    pub fn from_codec(err: &LinesCodecError) -> Option<Self> {
+        match err {
+            LinesCodecError::MaxLineLengthExceeded => Some(LineProblem::TooLong),
+            LinesCodecError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                // tokio-util reports invalid UTF-8 as InvalidData; TLS errors also use that kind
+                // but carry a rustls error inside.
+                if e.get_ref()
+                    .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+                {
+                    None
+                } else {
+                    Some(LineProblem::NotUtf8)
+                }
+            }
+            LinesCodecError::Io(_) => None,
+        }
+    }
+
+    /// The error line sent to the client before the connection is closed.
+    pub fn message(&self) -> String {
+        match self {
+            LineProblem::TooLong => format!(
+                "error: line longer than {MAX_LINE} bytes; closing the connection"
+            ),
+            LineProblem::NotUtf8 => {
+                "error: line is not valid UTF-8 text; closing the connection".to_string()
+            }
+        }
+    }
+}
+
+/// Reads a `/name NAME` line: `Some(Ok(name))` for a valid name, `Some(Err(reason))` for an invalid
+/// one, `None` if the line is not a name command at all.
+pub fn parse_name(line: &str) -> Option<Result<String, String>> {
+    let rest = line.strip_prefix("/name")?;
+    if !rest.is_empty() && !rest.starts_with(' ') {
+        return None;
+    }
+    let name = rest.trim();
+    if name.is_empty() {
+        return Some(Err("a name cannot be empty".into()));
+    }
+    if name.len() > MAX_NAME {
+        return Some(Err(format!("a name is at most {MAX_NAME} bytes")));
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control() || c == ':') {
+        return Some(Err("a name has no spaces, colons or control characters".into()));
+    }
+    Some(Ok(name.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(parse_name("/name alice"), Some(Ok("alice".into())));
+        assert_eq!(parse_name("hello"), None);
+        assert_eq!(parse_name("/names"), None);
+        assert!(matches!(parse_name("/name "), Some(Err(_))));
+        assert!(matches!(parse_name("/name a:b"), Some(Err(_))));
+        assert!(matches!(parse_name(&format!("/name {}", "x".repeat(33))), Some(Err(_))));
+    }
+}
+
+/// The chat's codec: [`LinesCodec`] with a limit, except that a line cut off by the end of the
+/// connection (a client killed mid-line) is discarded rather than delivered: it was never a line.
+#[derive(Debug, Clone)]
+pub struct ChatCodec(LinesCodec);
+
+impl Default for ChatCodec {
+    fn default() -> Self {
+        ChatCodec(codec())
+    }
+}
+
+impl tokio_util::codec::Decoder for ChatCodec {
+    type Item = String;
+    type Error = LinesCodecError;
+
+    fn decode(&mut self, buf: &mut bytes::BytesMut) -> Result<Option<String>, LinesCodecError> {
+        self.0.decode(buf)
+    }
+
+    fn decode_eof(
+        &mut self,
+        buf: &mut bytes::BytesMut,
+    ) -> Result<Option<String>, LinesCodecError> {
+        match self.0.decode(buf)? {
+            Some(line) => Ok(Some(line)),
+            None => {
+                if !buf.is_empty() {
+                    tracing::debug!(
+                        bytes = buf.len(),
+                        "connection ended in the middle of a line; discarding it"
+                    );
+                    buf.clear();
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl<T: AsRef<str>> tokio_util::codec::Encoder<T> for ChatCodec {
+    type Error = LinesCodecError;
+
+    fn encode(&mut self, line: T, buf: &mut bytes::BytesMut) -> Result<(), LinesCodecError> {
+        self.0.encode(line, buf)
+    }
+}

@@ -1,0 +1,233 @@
+//! The Internet checksum (RFC 1071) as used by the IPv4 header and by TCP, including how to recognise
+//! a checksum the sender left for the network card to fill in ("checksum offload").
+//!
+//! The sums themselves use etherparse's [`Sum16BitWords`], which adds 8 bytes at a time.
+
+use etherparse::checksum::Sum16BitWords;
+
+/// What checking a checksum field found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChecksumStatus {
+    /// The field matches the checksum computed over the bytes: they arrived as they were sent.
+    Verified,
+    /// The field does not match: the bytes were damaged, or the sender computed it wrongly.
+    Wrong {
+        /// The value in the field.
+        found: u16,
+        /// The value the bytes call for.
+        expected: u16,
+    },
+    /// The field holds only the sum of the pseudo-header: the sender's kernel left the rest for
+    /// the network card ("checksum offload"). Normal on loopback, where no card ever finishes it.
+    Offloaded {
+        /// The value in the field.
+        found: u16,
+    },
+    /// Not all bytes covered by the checksum were captured (or the packet is an IP fragment), so
+    /// it cannot be checked.
+    NotChecked,
+}
+
+impl ChecksumStatus {
+    /// `0x1c46 [correct]`: the field's value followed by the verdict.
+    pub fn value(self, found: u16) -> String {
+        match self {
+            ChecksumStatus::Verified => format!("0x{found:04x} [correct]"),
+            ChecksumStatus::Wrong { expected, .. } => {
+                format!("0x{found:04x} [wrong, should be 0x{expected:04x}]")
+            }
+            ChecksumStatus::Offloaded { .. } => format!("0x{found:04x} [offloaded]"),
+            ChecksumStatus::NotChecked => format!("0x{found:04x} [not checked]"),
+        }
+    }
+
+    /// A sentence for a student about what the verdict means for the bytes it covers (`covers`
+    /// is e.g. "the IPv4 header" or "the TCP header, the payload and the IP addresses").
+    pub fn meaning(self, found: u16, covers: &str) -> String {
+        match self {
+            ChecksumStatus::Verified => format!(
+                "Checksum 0x{found:04x}: correct, so {covers} arrived exactly as sent (RFC 1071 ones'-complement sum)"
+            ),
+            ChecksumStatus::Wrong { expected, .. } => format!(
+                "Checksum 0x{found:04x}: wrong, {covers} add up to 0x{expected:04x}; a receiver drops such a packet silently"
+            ),
+            ChecksumStatus::Offloaded { .. } => format!(
+                "Checksum 0x{found:04x}: not filled in (offloaded — normal on loopback: the network card, here the kernel, would compute it on the way out); it holds only the sum of the pseudo-header"
+            ),
+            ChecksumStatus::NotChecked => format!(
+                "Checksum 0x{found:04x}: not checked, because not all of {covers} were captured (or this is one fragment of a larger packet)"
+            ),
+        }
+    }
+}
+
+/// Checks the IPv4 header checksum (RFC 791 §3.1: the ones'-complement of the ones'-complement sum
+/// of the header's 16-bit words, computed with the checksum field as zero).
+pub(crate) fn ipv4_header(header: &[u8]) -> ChecksumStatus {
+    let (Some(before), Some(after), Some(found)) = (
+        header.get(..10),
+        header.get(12..),
+        super::field::be16(header, 10),
+    ) else {
+        return ChecksumStatus::NotChecked;
+    };
+    let sum = Sum16BitWords::new().add_slice(before).add_slice(after);
+    verdict(sum, found)
+}
+
+/// The addresses of the pseudo-header that the TCP checksum also covers, so a segment delivered to
+/// the wrong host fails the check (RFC 9293 §3.1; for IPv6 RFC 8200 §8.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PseudoHeader {
+    /// IPv4: source, destination, zero, protocol 6, 16-bit TCP length.
+    V4 { src: [u8; 4], dst: [u8; 4] },
+    /// IPv6: source, destination, 32-bit upper-layer length, three zero bytes, next header 6.
+    V6 { src: [u8; 16], dst: [u8; 16] },
+}
+
+impl PseudoHeader {
+    /// The ones'-complement sum of the pseudo-header for a TCP segment of `tcp_len` bytes, or
+    /// `None` when the length does not fit the IPv4 pseudo-header's 16-bit field.
+    fn sum(&self, tcp_len: u32) -> Option<Sum16BitWords> {
+        const TCP: u8 = 6;
+        let mut sum = Sum16BitWords::new();
+        Some(match self {
+            PseudoHeader::V4 { src, dst } => sum
+                .add_4bytes(*src)
+                .add_4bytes(*dst)
+                .add_2bytes([0, TCP])
+                .add_2bytes(u16::try_from(tcp_len).ok()?.to_be_bytes()),
+            PseudoHeader::V6 { src, dst } => sum
+                .add_16bytes(*src)
+                .add_16bytes(*dst)
+                .add_4bytes(tcp_len.to_be_bytes())
+                .add_4bytes([0, 0, 0, TCP]),
+        })
+    }
+}
+
+/// Checks a TCP checksum. `tcp_len` is the segment length the IP header claims (header plus
+/// payload); `segment` is what was captured of it; `complete` is false when the IP packet is a
+/// fragment, whose checksum covers bytes in other packets.
+pub(crate) fn tcp(
+    pseudo: &PseudoHeader,
+    tcp_len: u32,
+    segment: &[u8],
+    complete: bool,
+) -> ChecksumStatus {
+    let (Some(found), Some(pseudo_sum)) = (super::field::be16(segment, 16), pseudo.sum(tcp_len))
+    else {
+        return ChecksumStatus::NotChecked;
+    };
+    let whole = complete && usize::try_from(tcp_len).is_ok_and(|len| len == segment.len());
+    if whole {
+        if let (Some(before), Some(after)) = (segment.get(..16), segment.get(18..)) {
+            let status = verdict(pseudo_sum.clone().add_slice(before).add_slice(after), found);
+            if status == ChecksumStatus::Verified {
+                return status;
+            }
+            if is_pseudo_only(&pseudo_sum, found) {
+                return ChecksumStatus::Offloaded { found };
+            }
+            return status;
+        }
+    }
+    if is_pseudo_only(&pseudo_sum, found) {
+        ChecksumStatus::Offloaded { found }
+    } else {
+        ChecksumStatus::NotChecked
+    }
+}
+
+/// Linux leaves a "partial" checksum for the card to finish: the folded pseudo-header sum, which
+/// it writes as `~csum_tcpudp_magic(saddr, daddr, len, proto, 0)`. Some stacks store its
+/// complement instead; both are accepted.
+fn is_pseudo_only(pseudo_sum: &Sum16BitWords, found: u16) -> bool {
+    let complement = pseudo_sum.ones_complement();
+    found == complement || found == !complement
+}
+
+/// Compares a field with the sum of everything else it covers. Adding the field to the sum must
+/// give all ones (0xffff); this also accepts the other zero of ones'-complement arithmetic.
+fn verdict(sum_without_field: Sum16BitWords, found: u16) -> ChecksumStatus {
+    let expected = sum_without_field.clone().ones_complement();
+    if sum_without_field.add_2bytes(found.to_be_bytes()).ones_complement() == 0 {
+        ChecksumStatus::Verified
+    } else {
+        ChecksumStatus::Wrong { found, expected }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The worked example header from Wikipedia's "IPv4 header checksum" article.
+    const HEADER: [u8; 20] = [
+        0x45, 0x00, 0x00, 0x73, // version 4, IHL 5, DSCP/ECN 0, total length 115
+        0x00, 0x00, 0x40, 0x00, // identification 0, DF, offset 0
+        0x40, 0x11, 0xb8, 0x61, // TTL 64, protocol UDP, checksum 0xb861
+        0xc0, 0xa8, 0x00, 0x01, // source 192.168.0.1
+        0xc0, 0xa8, 0x00, 0xc7, // destination 192.168.0.199
+    ];
+
+    #[test]
+    fn ipv4_header_checksum_verified_and_wrong() {
+        assert_eq!(ipv4_header(&HEADER), ChecksumStatus::Verified);
+        let mut bad = HEADER;
+        bad[8] = 0x3f; // TTL decremented without updating the checksum
+        assert_eq!(
+            ipv4_header(&bad),
+            ChecksumStatus::Wrong {
+                found: 0xb861,
+                expected: 0xb961
+            }
+        );
+        assert_eq!(ipv4_header(&HEADER[..11]), ChecksumStatus::NotChecked);
+    }
+
+    #[test]
+    fn tcp_checksum_offload_is_the_pseudo_header_sum() {
+        let pseudo = PseudoHeader::V4 {
+            src: [127, 0, 0, 1],
+            dst: [127, 0, 0, 1],
+        };
+        // pseudo-header words: 7f00 0001 7f00 0001 0006 0014 -> sum 0xfe1c
+        let mut segment = [0u8; 20];
+        segment[12] = 0x50;
+        segment[16..18].copy_from_slice(&0xfe1cu16.to_be_bytes());
+        assert_eq!(
+            tcp(&pseudo, 20, &segment, true),
+            ChecksumStatus::Offloaded { found: 0xfe1c }
+        );
+        segment[16..18].copy_from_slice(&0x01e3u16.to_be_bytes()); // its complement
+        assert_eq!(
+            tcp(&pseudo, 20, &segment, true),
+            ChecksumStatus::Offloaded { found: 0x01e3 }
+        );
+        // A truncated segment can still be recognised as offloaded, but not verified.
+        segment[16..18].copy_from_slice(&0x1234u16.to_be_bytes());
+        assert_eq!(
+            tcp(&pseudo, 40, &segment, true),
+            ChecksumStatus::NotChecked
+        );
+        assert_eq!(
+            tcp(&pseudo, 70_000, &segment, true),
+            ChecksumStatus::NotChecked
+        );
+    }
+
+    #[test]
+    fn status_texts() {
+        let s = ChecksumStatus::Offloaded { found: 0x1c46 };
+        assert_eq!(s.value(0x1c46), "0x1c46 [offloaded]");
+        assert!(s.meaning(0x1c46, "x").starts_with(
+            "Checksum 0x1c46: not filled in (offloaded — normal on loopback: the network card"
+        ));
+        let w = ChecksumStatus::Wrong {
+            found: 1,
+            expected: 2,
+        };
+        assert_eq!(w.value(1), "0x0001 [wrong, should be 0x0002]");
+    }
+}

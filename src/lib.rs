@@ -1,0 +1,11 @@
+//! packetpath: makes the layers of the internet visible.
+//!
+//! It runs a small TLS chat between real sockets, captures the real packets, and ties every
+//! application write to the TLS records, TCP segments, IP packets and frames that carried it.
+//! See ARCHITECTURE.md for how the modules fit together.
+#![deny(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod chat;
+pub mod commands;
+pub mod frame;

@@ -1,0 +1,200 @@
+//! The packetpath command line: parses arguments and hands over to the library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use packetpath::chat::certs::{CertStatus, DEFAULT_DIR};
+use packetpath::chat::config::{TlsVersion, Trust};
+use packetpath::chat::{ClientOptions, Transport};
+use packetpath::commands;
+
+/// packetpath makes the layers of the internet visible: it runs a small TLS chat on this machine,
+/// captures its real packets, and shows every message on its way down the stack and back up.
+#[derive(Parser)]
+#[command(name = "packetpath", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a chat server and two clients (alice and bob) and show their conversation.
+    Demo {
+        #[command(flatten)]
+        transport: TransportArgs,
+        /// Folder with the certificates (created on first use).
+        #[arg(long, default_value = DEFAULT_DIR)]
+        certs: PathBuf,
+    },
+    /// Run the chat server: every line a client sends reaches all the others. Ctrl-C stops it.
+    Server {
+        /// Address and port to listen on [default: 127.0.0.1:8443 with TLS, 127.0.0.1:8080 with --plain].
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        #[command(flatten)]
+        transport: TransportArgs,
+        /// Folder with the certificates (created on first use).
+        #[arg(long, default_value = DEFAULT_DIR)]
+        certs: PathBuf,
+    },
+    /// Join a chat server: type lines to send them; lines from others are printed. Ctrl-D leaves.
+    Client {
+        /// The server as HOST:PORT [default: localhost:8443 with TLS, localhost:8080 with --plain].
+        #[arg(long)]
+        connect: Option<String>,
+        /// Your name in the chat (sent as a first line `/name NAME`); without it you are guest-N.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        transport: TransportArgs,
+        /// The CA certificate to check the server against.
+        #[arg(long, default_value = "certs/ca.pem")]
+        ca: PathBuf,
+        /// Do not check the server's certificate at all. Dangerous: see the warning it prints.
+        #[arg(long)]
+        insecure: bool,
+        /// TCP maximum segment size announced in the SYN, in bytes: the most data one TCP segment may
+        /// carry towards us. Small values (e.g. 536) split a long line into several segments.
+        #[arg(long, value_name = "BYTES")]
+        mss: Option<u32>,
+        /// Nagle's algorithm off ("on", TCP_NODELAY) or on ("off"): with Nagle, small writes made while
+        /// data is unacknowledged are held back and coalesced into one segment.
+        #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+        no_delay: Option<bool>,
+        /// The most application bytes in one TLS record (32..16384): a long line then travels in
+        /// several records.
+        #[arg(long, value_name = "BYTES")]
+        max_fragment: Option<usize>,
+    },
+    /// Create the local CA and server certificate (kept if they exist; --force makes new ones).
+    Certs {
+        /// Folder to write ca.pem, ca.key, server.pem and server.key into.
+        #[arg(long, default_value = DEFAULT_DIR)]
+        dir: PathBuf,
+        /// Replace an existing set.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Args, Clone, Copy)]
+struct TransportArgs {
+    /// Plain TCP instead of TLS: anyone capturing packets can read the text.
+    #[arg(long)]
+    plain: bool,
+    /// TLS version: 1.3 (one round trip, most of the handshake encrypted) or 1.2 (two round trips,
+    /// certificate in clear).
+    #[arg(long, default_value = "1.3", value_name = "1.3|1.2")]
+    tls_version: TlsVersion,
+}
+
+impl TransportArgs {
+    fn transport(self) -> Transport {
+        Transport::from_flags(self.plain, self.tls_version)
+    }
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        other => Err(format!("{other:?}: use on or off")),
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Demo { transport, certs } => {
+            let transcript =
+                runtime()?.block_on(commands::scripted_demo(transport.transport(), &certs))?;
+            for line in transcript {
+                println!("{line}");
+            }
+        }
+        Command::Server {
+            listen,
+            transport,
+            certs,
+        } => {
+            let transport = transport.transport();
+            let listen = listen
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], transport.default_port())));
+            runtime()?.block_on(commands::server(listen, transport, &certs))?;
+        }
+        Command::Client {
+            connect,
+            name,
+            transport,
+            ca,
+            insecure,
+            mss,
+            no_delay,
+            max_fragment,
+        } => {
+            let transport = transport.transport();
+            let connect =
+                connect.unwrap_or_else(|| format!("localhost:{}", transport.default_port()));
+            if insecure && transport.is_tls() {
+                eprintln!("{}", packetpath::chat::client::INSECURE_WARNING);
+            }
+            let options = ClientOptions {
+                connect,
+                name,
+                transport,
+                trust: if insecure { Trust::Insecure } else { Trust::Ca(ca) },
+                mss,
+                no_delay,
+                max_fragment,
+            };
+            runtime()?.block_on(commands::client(options))?;
+        }
+        Command::Certs { dir, force } => {
+            let (paths, status) = commands::certs(&dir, force)?;
+            match status {
+                CertStatus::Created => println!(
+                    "created {} (CA), {} (server certificate) and their keys (mode 0600)",
+                    paths.ca_cert.display(),
+                    paths.server_cert.display()
+                ),
+                CertStatus::Reused => println!(
+                    "kept the existing certificates in {} (use --force to make new ones)",
+                    paths.dir.display()
+                ),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
