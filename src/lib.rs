@@ -6,6 +6,9 @@
 #![deny(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod capture;
 pub mod chat;
 pub mod commands;
+pub mod dissect;
 pub mod frame;
+pub mod tls;

@@ -14,20 +14,25 @@
 //! `unsafe` code lives only in `sys.rs` (socket options the safe wrappers lack).
 
 #![deny(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod bpf;
 mod file;
 mod live;
 mod pcapng;
 mod sys;
+#[cfg(test)]
+mod test_support;
 mod writer;
 
 use std::path::PathBuf;
 
 use crate::frame::Frame;
 
-pub use bpf::{tcp_ports_filter, BpfError, BpfInstruction};
+pub use bpf::{tcp_ports_filter, BpfError, BpfInstruction, MAX_PORTS};
 pub use file::{read_capture, read_capture_file};
 pub use live::{spawn_live, CaptureStats, LiveCapture, LiveHandle};
 pub use writer::PcapngWriter;
@@ -66,7 +71,10 @@ pub struct ReadError {
 
 impl ReadError {
     pub(crate) fn new(offset: usize, reason: String) -> Self {
-        ReadError { offset: offset as u64, reason }
+        ReadError {
+            offset: offset as u64,
+            reason,
+        }
     }
 }
 

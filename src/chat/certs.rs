@@ -107,7 +107,9 @@ fn generate(paths: &CertPaths) -> Result<(), ChatError> {
     let ca_key = KeyPair::generate().map_err(gen)?;
     let mut ca = CertificateParams::default();
     let mut ca_name = DistinguishedName::new();
-    ca_name.push(DnType::CommonName, "packetpath local CA");
+    // A unique name per CA: two packetpath CAs must not be mistaken for one another.
+    let tag = super::keylog::hex(ca_key.public_key_raw().get(1..5).unwrap_or_default());
+    ca_name.push(DnType::CommonName, format!("packetpath local CA {tag}"));
     ca_name.push(DnType::OrganizationName, "packetpath");
     ca.distinguished_name = ca_name;
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));

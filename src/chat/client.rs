@@ -90,7 +90,9 @@ fn handshake_error(e: std::io::Error, options: &ClientOptions) -> ChatError {
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
         .cloned();
     match rustls_error {
-        Some(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {
+        Some(rustls::Error::InvalidCertificate(
+            CertificateError::UnknownIssuer | CertificateError::BadSignature,
+        )) => {
             let ca = match &options.trust {
                 Trust::Ca(path) => path.display().to_string(),
                 Trust::Insecure => "(none)".into(),
@@ -239,6 +241,18 @@ impl ChatClient {
             .map_err(codec_error)
     }
 
+    /// Splits the client into a sending half and a receiving half, to use from two tasks.
+    pub fn into_split(self) -> (LineSender, LineReceiver) {
+        (
+            LineSender {
+                writer: self.writer,
+            },
+            LineReceiver {
+                reader: self.reader,
+            },
+        )
+    }
+
     /// Chats interactively: lines from `input` are sent, lines from the server are written to
     /// `output`. Returns when the input ends (then closes politely) or the server closes.
     pub async fn run_interactive<I, O>(self, input: I, mut output: O) -> Result<(), ChatError>
@@ -275,6 +289,41 @@ impl ChatClient {
                     }
                 },
             }
+        }
+    }
+}
+
+/// The sending half of a [`ChatClient`].
+pub struct LineSender {
+    writer: Writer,
+}
+
+impl LineSender {
+    /// Sends one line (the `\n` is added). One call is one application write.
+    pub async fn send(&mut self, line: &str) -> Result<(), ChatError> {
+        self.writer.send(line).await.map_err(codec_error)
+    }
+
+    /// Closes the sending direction politely (TLS close_notify, then TCP FIN).
+    pub async fn close(mut self) -> Result<(), ChatError> {
+        SinkExt::<&str>::close(&mut self.writer)
+            .await
+            .map_err(codec_error)
+    }
+}
+
+/// The receiving half of a [`ChatClient`].
+pub struct LineReceiver {
+    reader: Reader,
+}
+
+impl LineReceiver {
+    /// The next line from the server, or `None` when the server closed the connection.
+    pub async fn next_line(&mut self) -> Result<Option<String>, ChatError> {
+        match self.reader.next().await {
+            None => Ok(None),
+            Some(Ok(line)) => Ok(Some(line)),
+            Some(Err(e)) => Err(codec_error(e)),
         }
     }
 }

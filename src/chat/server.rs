@@ -312,7 +312,7 @@ impl Connection {
         }
 
         self.room.lock().remove(&self.id);
-        if let Some(name) = &name {
+        if let (Some(name), false) = (&name, self.shutdown.is_cancelled()) {
             self.room
                 .broadcast(Some(self.id), format!("* {name} left").into())
                 .await;

@@ -220,6 +220,14 @@ pub(crate) fn ethertype_value(ethertype: u16) -> String {
     format!("0x{ethertype:04x} ({})", ethertype_name(ethertype))
 }
 
+/// What the EtherType field means, naming the protocol it announces.
+pub(crate) fn ethertype_meaning(ethertype: u16) -> String {
+    format!(
+        "EtherType: tells the receiver which protocol the payload holds, here {}",
+        ethertype_name(ethertype)
+    )
+}
+
 /// The name of an IP protocol number (IANA "Assigned Internet Protocol Numbers").
 pub(crate) fn ip_protocol_name(protocol: u8) -> &'static str {
     match protocol {

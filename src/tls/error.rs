@@ -72,6 +72,15 @@ pub enum TlsError {
         name: &'static str,
     },
 
+    /// The key log has nothing at all for this session's client random.
+    #[error(
+        "no keys for this session: the key log has no line for client random {client_random_prefix}..."
+    )]
+    NoKeysForSession {
+        /// The first 8 bytes of the client random, in hex, to find the session in a key log.
+        client_random_prefix: String,
+    },
+
     /// The key log has no secret with this label for the session's client random.
     #[error("the key log has no {label} line for this session's client random")]
     MissingSecret {

@@ -284,10 +284,7 @@ mod tests {
             version: 0x0301,
             length: 4,
         };
-        assert_eq!(
-            frame_record(&CLIENT_HELLO_START),
-            Framing::Complete(header)
-        );
+        assert_eq!(frame_record(&CLIENT_HELLO_START), Framing::Complete(header));
         assert_eq!(header.to_bytes(), CLIENT_HELLO_START[..5]);
         // Extra bytes of the next record do not matter.
         let mut longer = CLIENT_HELLO_START.to_vec();

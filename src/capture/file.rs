@@ -1,0 +1,176 @@
+//! Reading capture files: recognising the format by its magic number, and the classic pcap format.
+//!
+//! Classic pcap (<https://www.tcpdump.org/manpages/pcap-savefile.5.html>, draft-ietf-opsawg-pcap):
+//! a 24-byte global header whose magic number tells the byte order and the time unit
+//! (`a1b2c3d4`: microseconds, `a1b23c4d`: nanoseconds), then per frame a 16-byte record header
+//! (seconds, fraction, captured length, original length) and the captured bytes.
+//! The header and records are read with pcap-file; lengths are checked here so that a damaged file
+//! keeps every frame before the damage. pcapng lives in `pcapng.rs`.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use pcap_file::pcap::PcapParser;
+use pcap_file::{Endianness, PcapError, TsResolution};
+
+use super::{pcapng, CaptureFile, FileError, FileFormat, ReadError};
+use crate::frame::{Frame, LinkType, Timestamp};
+
+/// The pcapng Section Header Block type, which every pcapng file starts with.
+pub(super) const PCAPNG_SHB: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+/// Classic pcap magic numbers as they appear in the file: µs big-endian, µs little-endian,
+/// ns big-endian, ns little-endian.
+const PCAP_MAGICS: [[u8; 4]; 4] = [
+    [0xa1, 0xb2, 0xc3, 0xd4],
+    [0xd4, 0xc3, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0x3c, 0x4d],
+    [0x4d, 0x3c, 0xb2, 0xa1],
+];
+/// Size of the classic pcap global header and of each record header.
+const PCAP_HEADER_LEN: usize = 24;
+const PCAP_RECORD_HEADER_LEN: usize = 16;
+/// A record claiming more captured bytes than this is corrupt (real snap lengths are at most 256 KiB;
+/// the limit is generous so that unusual but honest files still read).
+const MAX_RECORD_LEN: u32 = 64 << 20;
+
+/// Reads a pcap or pcapng capture held in memory.
+///
+/// Returns `Err` only if the bytes are neither format. A file that is cut short or corrupt part-way
+/// returns `Ok` with every frame before the damage and [`CaptureFile::error`] set.
+pub fn read_capture(bytes: &[u8]) -> Result<CaptureFile, FileError> {
+    read_capture_bytes(Bytes::copy_from_slice(bytes))
+}
+
+/// Reads a pcap or pcapng capture file from disk (see [`read_capture`]).
+pub fn read_capture_file(path: &Path) -> Result<CaptureFile, FileError> {
+    let bytes = std::fs::read(path).map_err(|source| FileError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_capture_bytes(Bytes::from(bytes)).map_err(|e| match e {
+        FileError::NotCapture(why) => FileError::NotCapture(format!("{}: {why}", path.display())),
+        other => other,
+    })
+}
+
+/// Frames are slices of `all`, so the file's bytes are stored once.
+fn read_capture_bytes(all: Bytes) -> Result<CaptureFile, FileError> {
+    let Some(magic) = all.get(..4) else {
+        return Err(FileError::NotCapture(format!(
+            "the data is {} bytes long; a capture file starts with a 4-byte magic number",
+            all.len()
+        )));
+    };
+    if magic == PCAPNG_SHB {
+        return pcapng::read_pcapng(&all);
+    }
+    if PCAP_MAGICS.iter().any(|m| m == magic) {
+        return Ok(read_pcap(&all));
+    }
+    Err(FileError::NotCapture(format!(
+        "it starts with {magic:02x?}, which is neither a pcap magic number (a1b2c3d4 or a1b23c4d, in either \
+         byte order) nor a pcapng Section Header Block (0a0d0d0a)"
+    )))
+}
+
+/// Reads a classic pcap file whose magic number has already been recognised.
+fn read_pcap(all: &Bytes) -> CaptureFile {
+    let mut file = CaptureFile::empty(FileFormat::Pcap);
+    let (mut rest, parser) = match PcapParser::new(all) {
+        Ok(ok) => ok,
+        Err(e) => {
+            let reason = match e {
+                PcapError::IncompleteBuffer => format!(
+                    "truncated pcap file header at byte 0: the header is {PCAP_HEADER_LEN} bytes, the file has {}",
+                    all.len()
+                ),
+                other => format!("unreadable pcap file header at byte 0: {other}"),
+            };
+            file.error = Some(ReadError::new(0, reason));
+            return file;
+        }
+    };
+    let header = parser.header();
+    let big = header.endianness == Endianness::Big;
+    // The link-type field's low 16 bits are the LINKTYPE_ value; the upper bits may carry FCS
+    // information (draft-ietf-opsawg-pcap section 4), which we do not need.
+    let link_field = read_u32(all, 20, big).unwrap_or(0);
+    let link = LinkType::from_number(link_field & 0xffff);
+    let unit_ns: i128 = match header.ts_resolution {
+        TsResolution::MicroSecond => 1_000,
+        TsResolution::NanoSecond => 1,
+    };
+    while !rest.is_empty() {
+        let offset = all.len() - rest.len();
+        let fail = |reason: String| Some(ReadError::new(offset, reason));
+        if let Some(claimed) = read_u32(rest, 8, big).filter(|&n| n > MAX_RECORD_LEN) {
+            file.error = fail(format!(
+                "corrupt packet record at byte {offset}: it claims {claimed} captured bytes, more than any \
+                 real frame (limit {MAX_RECORD_LEN})"
+            ));
+            break;
+        }
+        match parser.next_raw_packet(rest) {
+            Ok((remainder, raw)) => {
+                let start = offset + PCAP_RECORD_HEADER_LEN;
+                let data = all.slice(start..start + raw.data.len());
+                let at = i128::from(raw.ts_sec) * 1_000_000_000 + i128::from(raw.ts_frac) * unit_ns;
+                file.frames.push(Frame {
+                    at: Timestamp(at),
+                    link,
+                    data,
+                    orig_len: raw.orig_len,
+                });
+                rest = remainder;
+            }
+            Err(PcapError::IncompleteBuffer) => {
+                file.error = fail(if rest.len() < PCAP_RECORD_HEADER_LEN {
+                    format!(
+                        "truncated packet record at byte {offset}: a record header is {PCAP_RECORD_HEADER_LEN} \
+                         bytes, only {} remain",
+                        rest.len()
+                    )
+                } else {
+                    format!(
+                        "truncated packet record at byte {offset}: its header says {} captured bytes follow, \
+                         only {} remain",
+                        read_u32(rest, 8, big).unwrap_or(0),
+                        rest.len() - PCAP_RECORD_HEADER_LEN
+                    )
+                });
+                break;
+            }
+            Err(other) => {
+                file.error = fail(format!(
+                    "unreadable packet record at byte {offset}: {other}"
+                ));
+                break;
+            }
+        }
+    }
+    file
+}
+
+/// The 32-bit field at `at`, in the file's byte order; `None` past the end.
+pub(super) fn read_u32(bytes: &[u8], at: usize, big_endian: bool) -> Option<u32> {
+    let b: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    })
+}
+
+/// The 16-bit field at `at`, in the file's byte order; `None` past the end.
+pub(super) fn read_u16(bytes: &[u8], at: usize, big_endian: bool) -> Option<u16> {
+    let b: [u8; 2] = bytes.get(at..at.checked_add(2)?)?.try_into().ok()?;
+    Some(if big_endian {
+        u16::from_be_bytes(b)
+    } else {
+        u16::from_le_bytes(b)
+    })
+}
+
+#[cfg(test)]
+#[path = "file_tests.rs"]
+mod tests;

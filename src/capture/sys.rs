@@ -1,0 +1,154 @@
+//! The few packet-socket system calls that neither socket2 nor pnet wrap; the only `unsafe` code of
+//! packetpath's capture. Each function takes the raw descriptor of a packet socket that the caller keeps
+//! open for the duration of the call (see `LiveCapture`, which owns it through pnet's receiver).
+//!
+//! Reference: packet(7) and `<linux/if_packet.h>`.
+
+#![allow(unsafe_code)]
+
+use std::io;
+use std::mem::{size_of, MaybeUninit};
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+/// `SIOCGSTAMPNS` (`<asm-generic/sockios.h>`, 0x8907): the kernel time of the last packet read.
+/// On 64-bit targets the "old" and the y2038-safe request are the same, with a 64-bit `timespec`.
+#[cfg(target_pointer_width = "64")]
+const SIOCGSTAMPNS: libc::c_ulong = 0x8907;
+
+/// Sets an integer socket option.
+fn set_int(fd: RawFd, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
+    // SAFETY: `value` is a live c_int on our stack and the length passed is exactly its size; the kernel
+    // only reads it. An invalid descriptor makes the call fail with EBADF, it cannot touch our memory.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `PACKET_IGNORE_OUTGOING` (Linux 4.20+): do not deliver copies of packets this host sends. On loopback
+/// every packet is both sent and received, so without this each one would be captured twice.
+pub(super) fn ignore_outgoing(fd: RawFd) -> io::Result<()> {
+    set_int(fd, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, 1)
+}
+
+/// `SO_RCVBUFFORCE`: a receive buffer above `net.core.rmem_max` (needs CAP_NET_ADMIN), so a burst of
+/// traffic is queued instead of dropped while we are busy. The kernel doubles the value for bookkeeping.
+pub(super) fn force_receive_buffer(fd: RawFd, bytes: usize) -> io::Result<()> {
+    let bytes = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, bytes)
+}
+
+/// Binds the packet socket to one interface and to every EtherType (`ETH_P_ALL`), which is the moment
+/// the kernel starts queueing packets for it (after the filter is attached, so nothing unfiltered slips in).
+pub(super) fn bind_to_interface(fd: RawFd, ifindex: u32) -> io::Result<()> {
+    let ifindex =
+        libc::c_int::try_from(ifindex).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: sockaddr_ll is plain old data; all-zero bytes are a valid value of it.
+    let mut addr: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    addr.sll_family = libc::AF_PACKET as libc::c_ushort;
+    addr.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
+    addr.sll_ifindex = ifindex;
+    // SAFETY: `addr` is a fully initialised sockaddr_ll that outlives the call, and the length passed is
+    // its exact size; the kernel only reads it.
+    let rc = unsafe {
+        libc::bind(
+            fd,
+            (&addr as *const libc::sockaddr_ll).cast(),
+            size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `PACKET_STATISTICS`: (packets that passed the filter, including dropped ones; packets dropped because
+/// the receive buffer was full) since the previous call: the kernel resets the counters on each read.
+pub(super) fn packet_statistics(fd: RawFd) -> io::Result<(u32, u32)> {
+    let mut stats = MaybeUninit::<libc::tpacket_stats>::zeroed();
+    let mut len = size_of::<libc::tpacket_stats>() as libc::socklen_t;
+    // SAFETY: `stats` is a writable buffer of `len` bytes that outlives the call; the kernel writes at
+    // most `len` bytes and updates `len` with what it wrote.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_PACKET,
+            libc::PACKET_STATISTICS,
+            stats.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the buffer started zeroed (a valid tpacket_stats: two integers) and the kernel filled it.
+    let stats = unsafe { stats.assume_init() };
+    Ok((stats.tp_packets, stats.tp_drops))
+}
+
+/// Waits until a packet can be read or `timeout` passes: `Ok(true)` if readable, `Ok(false)` on timeout,
+/// an `Interrupted` error if a signal arrived first.
+pub(super) fn wait_readable(fd: RawFd, timeout: Duration) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // Round up so that a sub-millisecond wait still waits rather than spinning.
+    let millis = timeout.as_nanos().div_ceil(1_000_000);
+    let millis = libc::c_int::try_from(millis).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `pfd` is one valid pollfd that outlives the call, and we pass a count of 1.
+    let rc = unsafe { libc::poll(&mut pfd, 1, millis) };
+    match rc {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(false),
+        _ if pfd.revents & (libc::POLLERR | libc::POLLNVAL) != 0 => Err(io::Error::other(format!(
+            "poll reported an error condition on the packet socket (revents {:#x})",
+            pfd.revents
+        ))),
+        _ => Ok(true),
+    }
+}
+
+/// The kernel receive time of the packet read last (`SIOCGSTAMPNS`, socket(7)): seconds and nanoseconds
+/// since 1970. `Ok(None)` before the first packet. The first call also switches time stamping on.
+/// For a packet the kernel did not stamp, it answers with the current time.
+#[cfg(target_pointer_width = "64")]
+pub(super) fn last_packet_time(fd: RawFd) -> io::Result<Option<(i64, u32)>> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: the caller guarantees `fd` is a packet socket, for which this request writes one 64-bit
+    // timespec (this target's `libc::timespec`) into `ts`, which is valid and outlives the call.
+    let rc = unsafe { libc::ioctl(fd, SIOCGSTAMPNS as _, &mut ts as *mut libc::timespec) };
+    if rc == 0 {
+        Ok(u32::try_from(ts.tv_nsec).ok().map(|ns| (ts.tv_sec, ns)))
+    } else {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::ENOENT) {
+            Ok(None)
+        } else {
+            Err(e)
+        }
+    }
+}
+
+/// On 32-bit targets the `timespec` layout of the request differs; times come from the clock instead.
+#[cfg(not(target_pointer_width = "64"))]
+pub(super) fn last_packet_time(_fd: RawFd) -> io::Result<Option<(i64, u32)>> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}

@@ -1,0 +1,174 @@
+//! pcapng writing: round trips through our reader, exact block bytes, and tshark as a reference.
+
+use bytes::Bytes;
+
+use super::*;
+use crate::capture::test_support::{have_tool, skip, tcp_frame, tshark_fields};
+use crate::capture::{read_capture, CustomBlock, FileFormat};
+use crate::frame::Timestamp;
+
+fn frame(at: i128, link: LinkType, data: Vec<u8>) -> Frame {
+    let orig_len = data.len() as u32 + 3;
+    Frame {
+        at: Timestamp(at),
+        link,
+        data: Bytes::from(data),
+        orig_len,
+    }
+}
+
+const KEYLOG: &str =
+    "CLIENT_HANDSHAKE_TRAFFIC_SECRET 0011 2233\nSERVER_HANDSHAKE_TRAFFIC_SECRET 0011 4455\n";
+
+fn sample() -> (Vec<Frame>, Vec<u8>) {
+    let frames = vec![
+        frame(
+            1_764_389_000_123_456_789,
+            LinkType::Ethernet,
+            tcp_frame(50412, 8443, 0x02, b""),
+        ),
+        frame(
+            1_764_389_000_123_457_001,
+            LinkType::Ethernet,
+            tcp_frame(8443, 50412, 0x12, b""),
+        ),
+        frame(
+            1_764_389_001_000_000_000,
+            LinkType::RawIp,
+            vec![0x45, 0, 0, 20],
+        ),
+        frame(
+            1_764_389_002_999_999_999,
+            LinkType::Ethernet,
+            tcp_frame(50412, 8443, 0x18, b"hi\n"),
+        ),
+    ];
+    let mut w = PcapngWriter::new(Vec::new(), LinkType::Ethernet).unwrap();
+    w.write_secrets(KEYLOG).unwrap();
+    w.write_frame(&frames[0]).unwrap();
+    w.write_frame(&frames[1]).unwrap();
+    w.write_frame(&frames[2]).unwrap();
+    w.write_frame_with_comment(&frames[3], "client wrote \"hi\"")
+        .unwrap();
+    // Last, because Wireshark numbers custom blocks as frames (see the tshark test).
+    w.write_custom(32473, b"app event 1\n").unwrap();
+    (frames, w.finish().unwrap())
+}
+
+#[test]
+fn round_trip_is_identical() {
+    let (frames, bytes) = sample();
+    let file = read_capture(&bytes).unwrap();
+    assert_eq!(file.format, FileFormat::Pcapng);
+    assert_eq!(file.error, None);
+    assert_eq!(
+        file.frames, frames,
+        "times in ns, links, bytes and original lengths survive"
+    );
+    assert_eq!(file.keylog, KEYLOG);
+    assert_eq!(
+        file.custom,
+        vec![CustomBlock {
+            pen: 32473,
+            data: b"app event 1\n".to_vec()
+        }]
+    );
+    assert_eq!(file.comments, vec![(3, "client wrote \"hi\"".to_string())]);
+}
+
+#[test]
+fn custom_data_comes_back_with_its_padding() {
+    let mut w = PcapngWriter::new(Vec::new(), LinkType::Ethernet).unwrap();
+    w.write_custom(1, b"abcde").unwrap();
+    let file = read_capture(&w.finish().unwrap()).unwrap();
+    assert_eq!(
+        file.custom,
+        vec![CustomBlock {
+            pen: 1,
+            data: b"abcde\0\0\0".to_vec()
+        }]
+    );
+}
+
+#[test]
+fn block_bytes_follow_the_pcapng_layout() {
+    let mut w = PcapngWriter::new(Vec::new(), LinkType::Ethernet).unwrap();
+    let header_len = w.inner.get_ref().len();
+    w.write_secrets("K 1\n12").unwrap();
+    let bytes = w.finish().unwrap();
+    let ne = |v: u32| v.to_ne_bytes().to_vec();
+    let mut dsb = ne(0x0000_000A); // block type: Decryption Secrets Block
+    dsb.extend(ne(28)); // total length: 8 + 8 + 6 text + 2 padding + 4
+    dsb.extend(ne(0x544c_534b)); // secrets type "TLSK"
+    dsb.extend(ne(6)); // secrets length
+    dsb.extend(b"K 1\n12\0\0"); // key log, zero padding to 4
+    dsb.extend(ne(28)); // total length again
+    assert_eq!(&bytes[header_len..], &dsb[..]);
+    // The Interface Description Block carries if_tsresol = 9: code 9, length 1, value 9, padding.
+    let mut tsresol = (9u16).to_ne_bytes().to_vec();
+    tsresol.extend((1u16).to_ne_bytes());
+    tsresol.extend([9, 0, 0, 0]);
+    assert!(
+        bytes[..header_len].windows(8).any(|w| w == &tsresol[..]),
+        "if_tsresol option present"
+    );
+}
+
+#[test]
+fn times_before_1970_are_refused() {
+    let mut w = PcapngWriter::new(Vec::new(), LinkType::Ethernet).unwrap();
+    let err = w
+        .write_frame(&frame(-1, LinkType::Ethernet, vec![1]))
+        .unwrap_err();
+    assert!(matches!(err, FileError::TimestampOutOfRange(-1)), "{err}");
+}
+
+#[test]
+fn tshark_reads_the_written_file() {
+    if !have_tool("tshark") {
+        skip("tshark is not installed; cannot check the written pcapng against it");
+        return;
+    }
+    let (frames, bytes) = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("written.pcapng");
+    std::fs::write(&path, bytes).unwrap();
+    let rows = tshark_fields(
+        &path,
+        &["frame.number", "frame.time_epoch", "frame.comment"],
+    );
+    let expected: Vec<String> = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let comment = if i == 3 { "client wrote \"hi\"" } else { "" };
+            format!(
+                "{}\t{}.{:09}\t{comment}",
+                i + 1,
+                f.at.secs(),
+                f.at.subsec_nanos()
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows.get(..4),
+        Some(&expected[..]),
+        "tshark sees the same frames at the same nanosecond times"
+    );
+    // tshark 4.0 counts the custom block as record 5, with no time.
+    assert_eq!(rows.get(4..), Some(&["5\t\t".to_string()][..]));
+    if !have_tool("capinfos") {
+        skip("capinfos is not installed; the Decryption Secrets Block is not checked against it");
+        return;
+    }
+    let info = std::process::Command::new("capinfos")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.contains("Number of decryption secrets in file: 1"),
+        "{info}"
+    );
+    assert!(info.contains("Time precision = nanoseconds (9)"), "{info}");
+}

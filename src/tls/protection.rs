@@ -1,0 +1,289 @@
+//! Which keys protect each direction's records, and their sequence numbers.
+//!
+//! Key epochs per direction (RFC 8446 §2, §7; RFC 5246 §7.1):
+//!
+//! ```text
+//! TLS 1.3  clear --ServerHello--> handshake keys --own Finished--> application keys --KeyUpdate--> N+1 ...
+//! TLS 1.2  clear --own ChangeCipherSpec--> key-block keys (first protected record: Finished)
+//! ```
+//! Sequence numbers start at 0 in each epoch; TLS 1.3 ChangeCipherSpec records are neither
+//! protected nor counted. Secrets are looked up in the key log when first needed, so keys that
+//! arrive late still serve later records.
+
+use super::conn::SessionSummary;
+use super::crypto::{require_suite, SuiteParams};
+use super::decrypt::{next_traffic_secret, split_inner_plaintext, RecordKey};
+use super::error::TlsError;
+use super::keylog::{encode_hex, labels, Keys};
+use super::record::{ContentType, RecordHeader};
+use super::Direction;
+
+/// How many records a direction may have lost from the capture before decryption gives up
+/// resynchronising its sequence number.
+const SEQ_LOOKAHEAD: u64 = 3;
+
+/// Which keys protected a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyEpoch {
+    /// TLS 1.3 handshake traffic keys (EncryptedExtensions ... Finished).
+    Handshake,
+    /// TLS 1.3 application traffic keys; `generation` counts KeyUpdates (0 = *_TRAFFIC_SECRET_0).
+    Application {
+        /// Number of KeyUpdates this direction has made.
+        generation: u64,
+    },
+    /// TLS 1.2 keys from the key block, after ChangeCipherSpec.
+    Tls12,
+}
+
+impl KeyEpoch {
+    /// Words for messages: "handshake", "application", "application (after 2 KeyUpdates)", "TLS 1.2".
+    pub fn describe(self) -> String {
+        match self {
+            KeyEpoch::Handshake => "handshake".to_string(),
+            KeyEpoch::Application { generation: 0 } => "application".to_string(),
+            KeyEpoch::Application { generation } => {
+                format!("application (after {generation} KeyUpdates)")
+            }
+            KeyEpoch::Tls12 => "TLS 1.2".to_string(),
+        }
+    }
+}
+
+/// The facts from both hellos that decryption needs, checked once per record.
+pub(super) struct SessionParams {
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+    suite: SuiteParams,
+}
+
+impl SessionParams {
+    /// Fails with a reason a student can act on: no ClientHello seen, no keys for this session,
+    /// no ServerHello seen, or a suite this tool cannot decrypt.
+    pub(super) fn new(summary: &SessionSummary, keys: &Keys) -> Result<Self, TlsError> {
+        let client_random = summary.client_random.ok_or(TlsError::MissingHandshake {
+            what: "ClientHello",
+        })?;
+        if !keys.has_client_random(&client_random) {
+            return Err(TlsError::NoKeysForSession {
+                client_random_prefix: encode_hex(client_random.get(..8).unwrap_or_default()),
+            });
+        }
+        let missing_server_hello = TlsError::MissingHandshake {
+            what: "ServerHello",
+        };
+        let server_random = summary.server_random.ok_or(missing_server_hello.clone())?;
+        let suite = require_suite(summary.cipher_suite.ok_or(missing_server_hello)?)?;
+        Ok(SessionParams {
+            client_random,
+            server_random,
+            suite,
+        })
+    }
+}
+
+/// A direction's write key and next sequence number.
+#[derive(Debug)]
+struct Cipher {
+    key: RecordKey,
+    seq: u64,
+}
+
+/// The protection state of one direction.
+#[derive(Debug, Default)]
+pub(super) struct DirectionKeys {
+    /// TLS 1.3: this direction sent its Finished, so application keys are expected.
+    tls13_application: bool,
+    tls13_handshake_cipher: Option<Cipher>,
+    tls13_application_cipher: Option<Cipher>,
+    /// TLS 1.3: the current application traffic secret (for KeyUpdate) and its generation.
+    tls13_application_secret: Option<Vec<u8>>,
+    tls13_generation: u64,
+    /// TLS 1.2: this direction sent ChangeCipherSpec.
+    tls12_ccs_seen: bool,
+    tls12_cipher: Option<Cipher>,
+}
+
+impl DirectionKeys {
+    /// TLS 1.3: the epoch the next protected record should use.
+    pub(super) fn tls13_epoch(&self) -> KeyEpoch {
+        if self.tls13_application {
+            KeyEpoch::Application {
+                generation: self.tls13_generation,
+            }
+        } else {
+            KeyEpoch::Handshake
+        }
+    }
+
+    /// TLS 1.2: whether this direction has switched to encryption.
+    pub(super) fn tls12_encrypting(&self) -> bool {
+        self.tls12_ccs_seen
+    }
+
+    /// TLS 1.2 ChangeCipherSpec: new keys, sequence number 0 (RFC 5246 §6.1, §7.1).
+    pub(super) fn on_tls12_change_cipher_spec(&mut self) {
+        self.tls12_ccs_seen = true;
+        self.tls12_cipher = None;
+    }
+
+    /// TLS 1.3 Finished sent under handshake keys: application keys follow (RFC 8446 §7.3).
+    pub(super) fn on_tls13_finished(&mut self) {
+        self.tls13_application = true;
+    }
+
+    /// TLS 1.3 KeyUpdate: traffic secret N+1, sequence number 0 (RFC 8446 §4.6.3, §7.2).
+    pub(super) fn on_tls13_key_update(&mut self, suite_id: Option<u16>) {
+        let (Some(Ok(suite)), Some(secret)) = (
+            suite_id.map(require_suite),
+            self.tls13_application_secret.as_deref(),
+        ) else {
+            return;
+        };
+        match next_traffic_secret(suite, secret)
+            .and_then(|next| RecordKey::tls13(suite, &next).map(|key| (next, key)))
+        {
+            Ok((next, key)) => {
+                self.tls13_application_secret = Some(next);
+                self.tls13_generation = self.tls13_generation.saturating_add(1);
+                self.tls13_application_cipher = Some(Cipher { key, seq: 0 });
+            }
+            Err(e) => tracing::debug!(error = %e, "KeyUpdate: next traffic secret failed"),
+        }
+    }
+
+    /// TLS 1.3: opens a record with the epoch this direction should be in, and if that fails
+    /// with the other one (RFC 8446 §5.2), returning the inner content type and content.
+    pub(super) fn decrypt_tls13(
+        &mut self,
+        dir: Direction,
+        session: &SessionParams,
+        header: &RecordHeader,
+        body: &[u8],
+        keys: &Keys,
+    ) -> Result<(KeyEpoch, ContentType, Vec<u8>), TlsError> {
+        let (hs_label, app_label) = match dir {
+            Direction::ClientToServer => (
+                labels::CLIENT_HANDSHAKE_TRAFFIC_SECRET,
+                labels::CLIENT_TRAFFIC_SECRET_0,
+            ),
+            Direction::ServerToClient => (
+                labels::SERVER_HANDSHAKE_TRAFFIC_SECRET,
+                labels::SERVER_TRAFFIC_SECRET_0,
+            ),
+        };
+        let expect_application = self.tls13_application;
+        let mut first_error = None;
+        for application in [expect_application, !expect_application] {
+            let (slot, label) = if application {
+                (&mut self.tls13_application_cipher, app_label)
+            } else {
+                (&mut self.tls13_handshake_cipher, hs_label)
+            };
+            if slot.is_none() {
+                let built = keys
+                    .get(label, &session.client_random)
+                    .ok_or(TlsError::MissingSecret { label })
+                    .and_then(|secret| {
+                        let key = RecordKey::tls13(session.suite, secret)?;
+                        Ok((key, secret.to_vec()))
+                    });
+                match built {
+                    Ok((key, secret)) => {
+                        *slot = Some(Cipher { key, seq: 0 });
+                        if application {
+                            self.tls13_application_secret = Some(secret);
+                        }
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                        continue;
+                    }
+                }
+            }
+            let epoch = if application {
+                KeyEpoch::Application {
+                    generation: self.tls13_generation,
+                }
+            } else {
+                KeyEpoch::Handshake
+            };
+            let Some(cipher) = slot.as_mut() else {
+                continue;
+            };
+            let name = format!("{} {}", dir.sender(), epoch.describe());
+            match open_with_lookahead(cipher, header, body, &name) {
+                Ok(inner) => {
+                    self.tls13_application = application;
+                    let (content_type, data) = split_inner_plaintext(inner)?;
+                    return Ok((epoch, content_type, data));
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(TlsError::MissingSecret { label: hs_label }))
+    }
+
+    /// TLS 1.2: opens a record with keys from the master secret and both randoms (RFC 5246
+    /// §6.3); the plaintext keeps the record's own content type.
+    pub(super) fn decrypt_tls12(
+        &mut self,
+        dir: Direction,
+        session: &SessionParams,
+        header: &RecordHeader,
+        body: &[u8],
+        keys: &Keys,
+    ) -> Result<(KeyEpoch, ContentType, Vec<u8>), TlsError> {
+        let missing = || TlsError::MissingSecret {
+            label: labels::CLIENT_RANDOM,
+        };
+        if self.tls12_cipher.is_none() {
+            let master = keys
+                .get(labels::CLIENT_RANDOM, &session.client_random)
+                .ok_or_else(missing)?;
+            let key = RecordKey::tls12(
+                session.suite,
+                master,
+                &session.client_random,
+                &session.server_random,
+                dir == Direction::ClientToServer,
+            )?;
+            self.tls12_cipher = Some(Cipher { key, seq: 0 });
+        }
+        let cipher = self.tls12_cipher.as_mut().ok_or_else(missing)?;
+        let name = format!("{} {}", dir.sender(), KeyEpoch::Tls12.describe());
+        let data = open_with_lookahead(cipher, header, body, &name)?;
+        Ok((KeyEpoch::Tls12, header.content_type, data))
+    }
+}
+
+/// Opens a record at the expected sequence number or, if records were lost from the capture,
+/// a few numbers later; on success the next expected number follows the one that worked.
+fn open_with_lookahead(
+    cipher: &mut Cipher,
+    header: &RecordHeader,
+    body: &[u8],
+    epoch: &str,
+) -> Result<Vec<u8>, TlsError> {
+    let mut first_error = None;
+    for skipped in 0..=SEQ_LOOKAHEAD {
+        let seq = cipher.seq.saturating_add(skipped);
+        match cipher.key.open(seq, header, body, epoch) {
+            Ok(plain) => {
+                cipher.seq = seq.saturating_add(1);
+                return Ok(plain);
+            }
+            // A too-short body fails the same way at every sequence number.
+            Err(e @ TlsError::CiphertextTooShort { .. }) => return Err(e),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or(TlsError::AuthenticationFailed {
+        epoch: epoch.to_string(),
+        seq: cipher.seq,
+    }))
+}

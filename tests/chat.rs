@@ -1,0 +1,439 @@
+//! Whole-program tests of the chat over real sockets on 127.0.0.1.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use packetpath::chat::{AppEvent, ChatClient, ChatError, Side, Tap, Transport};
+use tokio::io::AsyncWriteExt;
+
+#[tokio::test]
+async fn three_clients_every_line_reaches_every_other_client_in_order() {
+    let (dir, paths) = cert_dir();
+    let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
+    let t = Transport::Tls13;
+    let mut alice = join(&server, "alice", t, &paths.ca_cert, &Tap::none()).await;
+    let mut bob = join(&server, "bob", t, &paths.ca_cert, &Tap::none()).await;
+    assert_eq!(next(&mut alice).await, "* bob joined (2 online)");
+    let mut carol = join(&server, "carol", t, &paths.ca_cert, &Tap::none()).await;
+    assert_eq!(next(&mut alice).await, "* carol joined (3 online)");
+    assert_eq!(next(&mut bob).await, "* carol joined (3 online)");
+
+    for i in 0..5 {
+        alice.send(&format!("a{i}")).await.unwrap();
+        bob.send(&format!("b{i}")).await.unwrap();
+    }
+    // Each receiver sees each sender's lines in the order they were sent.
+    for (me, others) in [(&mut carol, ["alice", "bob"])] {
+        let mut seen: HashMap<&str, Vec<String>> = HashMap::new();
+        for _ in 0..10 {
+            let line = next(me).await;
+            let (who, text) = line.split_once(": ").unwrap();
+            let who = others.iter().find(|o| **o == who).unwrap();
+            seen.entry(who).or_default().push(text.to_string());
+        }
+        assert_eq!(seen["alice"], (0..5).map(|i| format!("a{i}")).collect::<Vec<_>>());
+        assert_eq!(seen["bob"], (0..5).map(|i| format!("b{i}")).collect::<Vec<_>>());
+    }
+    for i in 0..5 {
+        assert_eq!(next(&mut alice).await, format!("bob: b{i}"));
+        assert_eq!(next(&mut bob).await, format!("alice: a{i}"));
+    }
+    carol.close().await.unwrap();
+    assert_eq!(next(&mut alice).await, "* carol left");
+    server.shutdown.cancel();
+    assert_eq!(next(&mut alice).await, "* server shutting down");
+    assert_eq!(alice.next_line().await.unwrap(), None, "server closed the connection");
+    server.handle.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_client_alone_gets_an_answer_from_the_server() {
+    let (dir, paths) = cert_dir();
+    let server = start(Transport::Plain, dir.path(), Tap::none()).await;
+    let mut alice = join(&server, "alice", Transport::Plain, &paths.ca_cert, &Tap::none()).await;
+    alice.send("anyone?").await.unwrap();
+    assert_eq!(next(&mut alice).await, "server: received \"anyone?\"");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_clients_fifty_lines_each_nothing_lost_or_duplicated() {
+    const CLIENTS: usize = 200;
+    const LINES: usize = 50;
+    let started = std::time::Instant::now();
+    let (dir, paths) = cert_dir();
+    let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
+    let mut clients = Vec::new();
+    for i in 0..CLIENTS {
+        clients.push(join(&server, &format!("c{i}"), Transport::Tls13, &paths.ca_cert, &Tap::none()).await);
+    }
+    // Everyone has joined once the last client's join notice reached the first client.
+    next_matching(&mut clients[0], |l| l == format!("* c{} joined ({CLIENTS} online)", CLIENTS - 1)).await;
+    for c in clients.iter_mut().take(CLIENTS - 1).skip(1) {
+        next_matching(c, |l| l == format!("* c{} joined ({CLIENTS} online)", CLIENTS - 1)).await;
+    }
+    let mut tasks = Vec::new();
+    let mut tasks_rx = Vec::new();
+    for (i, client) in clients.into_iter().enumerate() {
+        let (mut tx, mut rx) = client.into_split();
+        // Send and receive at once: a client that only sends would stall the room (backpressure).
+        tasks.push(tokio::spawn(async move {
+            for n in 0..LINES {
+                tx.send(&format!("{i} {n}")).await.unwrap();
+            }
+            tx
+        }));
+        tasks_rx.push(tokio::spawn(async move {
+            let expected = (CLIENTS - 1) * LINES;
+            let mut received: HashMap<String, Vec<usize>> = HashMap::new();
+            let mut got = 0;
+            while got < expected {
+                let line = rx.next_line().await.unwrap().expect("open");
+                if line.starts_with('*') {
+                    continue;
+                }
+                let (_, text) = line.split_once(": ").unwrap();
+                let (from, n) = text.split_once(' ').unwrap();
+                received.entry(from.to_string()).or_default().push(n.parse().unwrap());
+                got += 1;
+            }
+            assert!(!received.contains_key(&i.to_string()), "a client got its own line back");
+            assert_eq!(received.len(), CLIENTS - 1);
+            for (from, ns) in received {
+                assert_eq!(ns, (0..LINES).collect::<Vec<_>>(), "lines from {from} lost, duplicated or reordered");
+            }
+        }));
+    }
+    for t in tasks_rx {
+        tokio::time::timeout(Duration::from_secs(240), t).await.expect("finished").unwrap();
+    }
+    for t in tasks {
+        tokio::time::timeout(Duration::from_secs(240), t).await.expect("finished").unwrap();
+    }
+    eprintln!("200 clients x 50 lines: {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_plaintext_client_on_the_tls_port_does_not_disturb_others() {
+    let (dir, paths) = cert_dir();
+    let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
+    let mut alice = join(&server, "alice", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    let mut raw = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    raw.write_all(b"hello, I speak no TLS\n").await.unwrap();
+    // The server answers the non-TLS bytes with an alert and closes.
+    let mut buf = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut raw, &mut buf).await.unwrap();
+    assert!(buf.is_empty() || buf[0] == 0x15, "expected a TLS alert or nothing, got {buf:?}");
+    let mut bob = join(&server, "bob", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    assert_eq!(next(&mut alice).await, "* bob joined (2 online)");
+    bob.send("still here").await.unwrap();
+    assert_eq!(next(&mut alice).await, "bob: still here");
+}
+
+async fn refused_line(bad: &[u8], expected: &str) {
+    let (dir, paths) = cert_dir();
+    let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
+    let mut alice = join(&server, "alice", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    let mut mallory = join(&server, "mallory", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    assert_eq!(next(&mut alice).await, "* mallory joined (2 online)");
+    mallory.send_raw(bad).await.unwrap();
+    let error = next(&mut mallory).await;
+    assert!(error.starts_with("error: ") && error.contains(expected), "{error}");
+    assert_eq!(mallory.next_line().await.unwrap(), None, "connection closed cleanly after the error");
+    assert_eq!(next(&mut alice).await, "* mallory left");
+    let mut bob = join(&server, "bob", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    assert_eq!(next(&mut alice).await, "* bob joined (2 online)");
+    bob.send("after").await.unwrap();
+    assert_eq!(next(&mut alice).await, "bob: after", "nothing of the bad line was relayed");
+}
+
+#[tokio::test]
+async fn an_oversized_line_gets_an_error_and_a_clean_close() {
+    let mut line = vec![b'x'; 64 * 1024 + 1];
+    line.push(b'\n');
+    refused_line(&line, "longer than 65536 bytes").await;
+}
+
+#[tokio::test]
+async fn invalid_utf8_gets_an_error_and_a_clean_close() {
+    refused_line(b"caf\xc3\x28\n", "not valid UTF-8").await;
+}
+
+#[tokio::test]
+async fn a_line_of_exactly_64_kib_is_accepted() {
+    let (dir, paths) = cert_dir();
+    let server = start(Transport::Plain, dir.path(), Tap::none()).await;
+    let mut alice = join(&server, "alice", Transport::Plain, &paths.ca_cert, &Tap::none()).await;
+    let mut bob = join(&server, "bob", Transport::Plain, &paths.ca_cert, &Tap::none()).await;
+    next(&mut alice).await;
+    let text = "y".repeat(64 * 1024 - "bob: ".len());
+    bob.send(&text).await.unwrap();
+    assert_eq!(next(&mut alice).await, format!("bob: {text}"));
+}
+
+#[tokio::test]
+async fn a_client_killed_mid_line_sends_nothing() {
+    let (dir, paths) = cert_dir();
+    let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
+    let mut alice = join(&server, "alice", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    let mut victim = join(&server, "victim", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    assert_eq!(next(&mut alice).await, "* victim joined (2 online)");
+    victim.send_raw(b"half a li").await.unwrap();
+    drop(victim); // no close_notify, no newline: as if the process were killed
+    assert_eq!(next(&mut alice).await, "* victim left");
+    let mut bob = join(&server, "bob", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    assert_eq!(next(&mut alice).await, "* bob joined (2 online)");
+    bob.send("next").await.unwrap();
+    assert_eq!(next(&mut alice).await, "bob: next");
+}
+
+#[tokio::test]
+async fn a_client_trusting_another_ca_is_refused_with_a_clear_message() {
+    let (dir, _) = cert_dir();
+    let (_other_dir, other) = cert_dir();
+    let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
+    let err = ChatClient::connect(
+        &options(server.addr, Some("eve"), Transport::Tls13, other.ca_cert.clone()),
+        &Tap::none(),
+        server.secrets.clone(),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(matches!(err, ChatError::UnknownCa { .. }), "{err:?}");
+    assert!(err.to_string().contains("unknown CA"), "{err}");
+}
+
+#[tokio::test]
+async fn clear_messages_for_refused_and_plain_servers() {
+    let (dir, paths) = cert_dir();
+    // Nothing listening: find a free port, then close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let err = ChatClient::connect(
+        &options(port, None, Transport::Tls13, paths.ca_cert.clone()),
+        &Tap::none(),
+        std::sync::Arc::new(packetpath::chat::SecretLog::new()),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(matches!(err, ChatError::Refused(_)), "{err:?}");
+    // A TLS client against a plain server.
+    let server = start(Transport::Plain, dir.path(), Tap::none()).await;
+    let err = ChatClient::connect(
+        &options(server.addr, None, Transport::Tls13, paths.ca_cert.clone()),
+        &Tap::none(),
+        server.secrets.clone(),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(
+        matches!(err, ChatError::NotTls(_) | ChatError::Handshake { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("--plain"), "{err}");
+}
+
+#[tokio::test]
+async fn the_ledger_accounts_for_every_byte_and_the_key_log_has_tls13_labels() {
+    let (dir, paths) = cert_dir();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<AppEvent>();
+    let tap = Tap::new(tx);
+    let server = start(Transport::Tls13, dir.path(), tap.clone()).await;
+    let mut alice = join(&server, "alice", Transport::Tls13, &paths.ca_cert, &tap).await;
+    let mut bob = join(&server, "bob", Transport::Tls13, &paths.ca_cert, &tap).await;
+    next(&mut alice).await;
+    let texts = ["hi", "a somewhat longer line", "ünïcödé"];
+    for t in texts {
+        alice.send(t).await.unwrap();
+        assert_eq!(next(&mut bob).await, format!("alice: {t}"));
+    }
+    let conn = alice.conn();
+    alice.close().await.unwrap();
+    assert_eq!(next(&mut bob).await, "* alice left");
+    server.shutdown.cancel();
+    server.handle.await.unwrap();
+    drop(tap);
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    let sent: usize = "/name alice\n".len() + texts.iter().map(|t| t.len() + 1).sum::<usize>();
+    for (side, dir) in [
+        (Side::Client, packetpath::chat::Direction::Write),
+        (Side::Server, packetpath::chat::Direction::Read),
+    ] {
+        let mine: Vec<&AppEvent> = events
+            .iter()
+            .filter(|e| e.conn == conn && e.side == side && e.dir == dir)
+            .collect();
+        let mut offset = 0;
+        for e in &mine {
+            assert_eq!(e.offset, offset, "offsets are contiguous");
+            offset += e.bytes.len() as u64;
+        }
+        assert_eq!(offset as usize, sent, "{side:?} {dir:?} accounts for every byte");
+        let all: Vec<u8> = mine.iter().flat_map(|e| e.bytes.iter().copied()).collect();
+        assert!(String::from_utf8(all).unwrap().ends_with("ünïcödé\n"));
+    }
+    // Each client write of a line is one write.
+    let writes = events
+        .iter()
+        .filter(|e| e.conn == conn && e.side == Side::Client && e.dir == packetpath::chat::Direction::Write)
+        .count();
+    assert_eq!(writes, 1 + texts.len());
+    let labels: Vec<String> = server.secrets.entries().into_iter().map(|e| e.label).collect();
+    for label in [
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0",
+        "SERVER_TRAFFIC_SECRET_0",
+    ] {
+        assert!(labels.iter().any(|l| l == label), "{label} missing from {labels:?}");
+    }
+    // Both ends logged the same secrets; the log keeps each once (2 connections x 5 labels).
+    assert_eq!(labels.len(), 10, "{labels:?}");
+}
+
+/// Runs `openssl s_client` against our server and checks it chats both ways.
+fn openssl_client_chats(version_flag: &str, transport: Transport) {
+    if !have_tool("openssl") {
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (dir, paths) = cert_dir();
+    let server = rt.block_on(start(transport, dir.path(), Tap::none()));
+    let mut bob = rt.block_on(join(&server, "bob", transport, &paths.ca_cert, &Tap::none()));
+    let mut child = Command::new("openssl")
+        .args(["s_client", "-connect", &server.addr.to_string(), "-CAfile"])
+        .arg(&paths.ca_cert)
+        .args(["-verify_return_error", "-verify_hostname", "localhost", "-servername", "localhost"])
+        .args([version_flag, "-quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // The server names a client by its first line, so it speaks first.
+    stdin.write_all(b"/name openssl\nhello from openssl\n").unwrap();
+    stdin.flush().unwrap();
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.starts_with("* welcome, openssl"), "openssl got {line:?}");
+    rt.block_on(async {
+        assert_eq!(next(&mut bob).await, "* openssl joined (2 online)");
+        assert_eq!(next(&mut bob).await, "openssl: hello from openssl");
+        bob.send("hello openssl").await.unwrap();
+    });
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "bob: hello openssl\n");
+    drop(stdin);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn openssl_s_client_chats_with_our_server_tls13() {
+    openssl_client_chats("-tls1_3", Transport::Tls13);
+}
+
+#[test]
+fn openssl_s_client_chats_with_our_server_tls12() {
+    openssl_client_chats("-tls1_2", Transport::Tls12);
+}
+
+fn our_client_talks_to_openssl_s_server(version_flag: &str, transport: Transport) {
+    if !have_tool("openssl") {
+        return;
+    }
+    let (_dir, paths) = cert_dir();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new("openssl")
+        .args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-naccept", "1", "-rev"])
+        .arg("-cert")
+        .arg(&paths.server_cert)
+        .arg("-key")
+        .arg(&paths.server_key)
+        .arg(version_flag)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for s_server to say it accepts connections.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 && !line.contains("ACCEPT") {
+        line.clear();
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let addr = format!("localhost:{port}");
+        let mut o = packetpath::chat::ClientOptions::new(addr);
+        o.transport = transport;
+        o.trust = packetpath::chat::config::Trust::Ca(paths.ca_cert.clone());
+        let secrets = std::sync::Arc::new(packetpath::chat::SecretLog::new());
+        let mut client = ChatClient::connect(&o, &Tap::none(), secrets.clone()).await.unwrap();
+        client.send("packetpath").await.unwrap();
+        // -rev answers every line reversed.
+        let reply = next_matching(&mut client, |l| l.contains("htaptekcap")).await;
+        assert_eq!(reply, "htaptekcap");
+        assert!(!secrets.entries().is_empty());
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn our_client_talks_to_openssl_s_server_tls13() {
+    our_client_talks_to_openssl_s_server("-tls1_3", Transport::Tls13);
+}
+
+#[test]
+fn our_client_talks_to_openssl_s_server_tls12() {
+    our_client_talks_to_openssl_s_server("-tls1_2", Transport::Tls12);
+}
+
+#[test]
+fn ctrl_c_shuts_the_server_down_gracefully() {
+    let (dir, paths) = cert_dir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_packetpath"))
+        .args(["server", "--listen", "127.0.0.1:0", "--certs"])
+        .arg(dir.path())
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "server exited early");
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let o = options(addr.parse().unwrap(), Some("alice"), Transport::Tls13, paths.ca_cert.clone());
+        let secrets = std::sync::Arc::new(packetpath::chat::SecretLog::new());
+        let mut alice = ChatClient::connect(&o, &Tap::none(), secrets).await.unwrap();
+        assert!(next(&mut alice).await.starts_with("* welcome"));
+        // SAFETY-free: send SIGINT through the kill command.
+        let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        assert_eq!(next(&mut alice).await, "* server shutting down");
+        assert_eq!(alice.next_line().await.unwrap(), None);
+    });
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+}

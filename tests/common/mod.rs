@@ -1,0 +1,118 @@
+//! Helpers shared by the whole-program tests.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use packetpath::chat::certs::{self, CertPaths};
+use packetpath::chat::config::Trust;
+use packetpath::chat::{ChatClient, ClientOptions, SecretLog, Server, Tap, Transport};
+use packetpath::commands;
+use tokio_util::sync::CancellationToken;
+
+/// True when CI demands that nothing be skipped.
+pub fn require_all() -> bool {
+    std::env::var("PACKETPATH_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
+/// Whether the test may go on without `what`: prints the reason and returns false on a user's machine,
+/// fails the test under `PACKETPATH_REQUIRE_ALL=1`.
+pub fn skip(what: &str) -> bool {
+    if require_all() {
+        panic!("PACKETPATH_REQUIRE_ALL=1 but this test would skip: {what}");
+    }
+    eprintln!("SKIPPED: {what}");
+    true
+}
+
+/// True if `tool` runs (`tool` found on PATH); otherwise skips (or fails under REQUIRE_ALL).
+pub fn have_tool(tool: &str) -> bool {
+    let found = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    found || !skip(&format!("`{tool}` is not installed"))
+}
+
+/// A fresh certificate folder for one test.
+pub fn cert_dir() -> (tempfile::TempDir, CertPaths) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (paths, _) = certs::ensure(dir.path(), false).expect("certificates");
+    (dir, paths)
+}
+
+/// A running chat server on 127.0.0.1 with a free port.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub shutdown: CancellationToken,
+    pub secrets: Arc<SecretLog>,
+    pub handle: tokio::task::JoinHandle<()>,
+}
+
+pub async fn start(transport: Transport, dir: &Path, tap: Tap) -> TestServer {
+    let secrets = Arc::new(SecretLog::new());
+    let server: Server = commands::start_server(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        transport,
+        dir,
+        tap,
+        secrets.clone(),
+    )
+    .await
+    .expect("server starts");
+    let addr = server.local_addr().expect("address");
+    let shutdown = CancellationToken::new();
+    let token = shutdown.clone();
+    let handle = tokio::spawn(async move {
+        server.run(token).await.expect("server runs");
+    });
+    TestServer {
+        addr,
+        shutdown,
+        secrets,
+        handle,
+    }
+}
+
+pub fn options(addr: SocketAddr, name: Option<&str>, transport: Transport, ca: PathBuf) -> ClientOptions {
+    let mut o = ClientOptions::new(addr.to_string());
+    o.name = name.map(str::to_string);
+    o.transport = transport;
+    o.trust = Trust::Ca(ca);
+    o
+}
+
+/// Connects a named client and waits for its welcome line.
+pub async fn join(server: &TestServer, name: &str, transport: Transport, ca: &Path, tap: &Tap) -> ChatClient {
+    let mut client = ChatClient::connect(
+        &options(server.addr, Some(name), transport, ca.to_path_buf()),
+        tap,
+        server.secrets.clone(),
+    )
+    .await
+    .expect("client connects");
+    let welcome = next(&mut client).await;
+    assert!(welcome.starts_with(&format!("* welcome, {name}")), "{welcome}");
+    client
+}
+
+/// The next line, failing the test if none arrives within 20 s (a hang, not a timing assumption).
+pub async fn next(client: &mut ChatClient) -> String {
+    tokio::time::timeout(std::time::Duration::from_secs(20), client.next_line())
+        .await
+        .expect("a line within 20 s")
+        .expect("no error")
+        .expect("connection still open")
+}
+
+/// Skips lines until one satisfies `pred`.
+pub async fn next_matching(client: &mut ChatClient, pred: impl Fn(&str) -> bool) -> String {
+    loop {
+        let line = next(client).await;
+        if pred(&line) {
+            return line;
+        }
+    }
+}
