@@ -10,5 +10,8 @@ pub mod capture;
 pub mod chat;
 pub mod commands;
 pub mod dissect;
+pub mod flow;
 pub mod frame;
+pub mod journey;
+pub mod report;
 pub mod tls;

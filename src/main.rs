@@ -1,5 +1,6 @@
 //! The packetpath command line: parses arguments and hands over to the library.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +11,7 @@ use packetpath::chat::certs::{CertStatus, DEFAULT_DIR};
 use packetpath::chat::config::{TlsVersion, Trust};
 use packetpath::chat::{ClientOptions, Transport};
 use packetpath::commands;
+use packetpath::report::Format;
 
 /// packetpath makes the layers of the internet visible: it runs a small TLS chat on this machine,
 /// captures its real packets, and shows every message on its way down the stack and back up.
@@ -69,6 +71,73 @@ enum Command {
         /// several records.
         #[arg(long, value_name = "BYTES")]
         max_fragment: Option<usize>,
+    },
+    /// Show every frame of a saved capture (pcap or pcapng), layer by layer; no privileges needed.
+    Inspect {
+        /// The capture file (from packetpath, tcpdump, dumpcap, tshark or Wireshark).
+        file: PathBuf,
+        /// An SSLKEYLOGFILE-format file with the TLS secrets, to decrypt the records.
+        #[arg(long)]
+        keylog: Option<PathBuf>,
+        /// text for people, json for scripts (one object per frame).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Capture live TCP traffic and show every frame as it arrives (needs root or CAP_NET_RAW).
+    Capture {
+        /// Only segments to or from this TCP port (repeat for several) [default: all TCP].
+        #[arg(long = "port")]
+        ports: Vec<u16>,
+        /// Network interface; lo is the loopback, where local programs talk to each other.
+        #[arg(long, default_value = "lo")]
+        interface: String,
+        /// Also save the frames to this pcapng file (open it later with `packetpath inspect` or Wireshark).
+        #[arg(long)]
+        write: Option<PathBuf>,
+        /// TLS secrets (SSLKEYLOGFILE format) to decrypt with and to embed in --write's file.
+        #[arg(long)]
+        keylog: Option<PathBuf>,
+        /// Stop after this many frames.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        seconds: Option<f64>,
+        /// text for people, json for scripts (one object per frame).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Send one message through a fresh chat and show its journey through every layer.
+    ///
+    /// Starts a server and a client (alice) on the loopback, captures their packets, sends TEXT,
+    /// waits for the server's answer, and shows how many bytes each layer adds on the way down:
+    /// text → TLS record → TCP segment → IP packet → frame. Needs root or CAP_NET_RAW.
+    Trace {
+        /// The line to send.
+        text: String,
+        #[command(flatten)]
+        transport: TransportArgs,
+        /// TCP maximum segment size the client announces (try 536 with a long TEXT).
+        #[arg(long, value_name = "BYTES")]
+        mss: Option<u32>,
+        /// Nagle's algorithm off ("on") or on ("off") for the client.
+        #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+        no_delay: Option<bool>,
+        /// The most application bytes in one TLS record.
+        #[arg(long, value_name = "BYTES")]
+        max_fragment: Option<usize>,
+        /// text for people, json for scripts.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Save the capture, with the TLS secrets embedded, as pcapng.
+        #[arg(long)]
+        write: Option<PathBuf>,
+        /// Folder with the certificates (created on first use).
+        #[arg(long, default_value = DEFAULT_DIR)]
+        certs: PathBuf,
+        /// Network interface to run on and capture.
+        #[arg(long, default_value = "lo")]
+        interface: String,
     },
     /// Create the local CA and server certificate (kept if they exist; --force makes new ones).
     Certs {
@@ -174,12 +243,83 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 connect,
                 name,
                 transport,
-                trust: if insecure { Trust::Insecure } else { Trust::Ca(ca) },
+                trust: if insecure {
+                    Trust::Insecure
+                } else {
+                    Trust::Ca(ca)
+                },
                 mss,
                 no_delay,
                 max_fragment,
             };
             runtime()?.block_on(commands::client(options))?;
+        }
+        Command::Inspect {
+            file,
+            keylog,
+            format,
+        } => {
+            let show_progress = std::io::stderr().is_terminal();
+            let mut progress = |done: usize, total: usize| {
+                if show_progress && total > 10_000 {
+                    eprint!("\ranalysing frames: {done}/{total}");
+                    if done == total {
+                        eprintln!();
+                    }
+                }
+            };
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            commands::inspect(&file, keylog.as_deref(), format, &mut out, &mut progress)?;
+        }
+        Command::Capture {
+            ports,
+            interface,
+            write,
+            keylog,
+            count,
+            seconds,
+            format,
+        } => {
+            let options = commands::CaptureOptions {
+                interface,
+                ports,
+                count,
+                seconds,
+                write,
+                keylog,
+                format,
+            };
+            let mut out = std::io::stdout();
+            runtime()?.block_on(commands::capture(options, &mut out))?;
+        }
+        Command::Trace {
+            text,
+            transport,
+            mss,
+            no_delay,
+            max_fragment,
+            format,
+            write,
+            certs,
+            interface,
+        } => {
+            let options = commands::TraceOptions {
+                text,
+                transport: transport.transport(),
+                mss,
+                no_delay,
+                max_fragment,
+                cert_dir: certs,
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                interface,
+            };
+            let outcome = runtime()?.block_on(commands::trace(&options))?;
+            if let Some(path) = &write {
+                outcome.write(path)?;
+            }
+            let stdout = std::io::stdout();
+            outcome.print(&options, format, &mut stdout.lock())?;
         }
         Command::Certs { dir, force } => {
             let (paths, status) = commands::certs(&dir, force)?;

@@ -36,8 +36,14 @@ async fn three_clients_every_line_reaches_every_other_client_in_order() {
             let who = others.iter().find(|o| **o == who).unwrap();
             seen.entry(who).or_default().push(text.to_string());
         }
-        assert_eq!(seen["alice"], (0..5).map(|i| format!("a{i}")).collect::<Vec<_>>());
-        assert_eq!(seen["bob"], (0..5).map(|i| format!("b{i}")).collect::<Vec<_>>());
+        assert_eq!(
+            seen["alice"],
+            (0..5).map(|i| format!("a{i}")).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            seen["bob"],
+            (0..5).map(|i| format!("b{i}")).collect::<Vec<_>>()
+        );
     }
     for i in 0..5 {
         assert_eq!(next(&mut alice).await, format!("bob: b{i}"));
@@ -47,7 +53,11 @@ async fn three_clients_every_line_reaches_every_other_client_in_order() {
     assert_eq!(next(&mut alice).await, "* carol left");
     server.shutdown.cancel();
     assert_eq!(next(&mut alice).await, "* server shutting down");
-    assert_eq!(alice.next_line().await.unwrap(), None, "server closed the connection");
+    assert_eq!(
+        alice.next_line().await.unwrap(),
+        None,
+        "server closed the connection"
+    );
     server.handle.await.unwrap();
 }
 
@@ -55,7 +65,14 @@ async fn three_clients_every_line_reaches_every_other_client_in_order() {
 async fn a_client_alone_gets_an_answer_from_the_server() {
     let (dir, paths) = cert_dir();
     let server = start(Transport::Plain, dir.path(), Tap::none()).await;
-    let mut alice = join(&server, "alice", Transport::Plain, &paths.ca_cert, &Tap::none()).await;
+    let mut alice = join(
+        &server,
+        "alice",
+        Transport::Plain,
+        &paths.ca_cert,
+        &Tap::none(),
+    )
+    .await;
     alice.send("anyone?").await.unwrap();
     assert_eq!(next(&mut alice).await, "server: received \"anyone?\"");
 }
@@ -69,12 +86,27 @@ async fn two_hundred_clients_fifty_lines_each_nothing_lost_or_duplicated() {
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
     let mut clients = Vec::new();
     for i in 0..CLIENTS {
-        clients.push(join(&server, &format!("c{i}"), Transport::Tls13, &paths.ca_cert, &Tap::none()).await);
+        clients.push(
+            join(
+                &server,
+                &format!("c{i}"),
+                Transport::Tls13,
+                &paths.ca_cert,
+                &Tap::none(),
+            )
+            .await,
+        );
     }
     // Everyone has joined once the last client's join notice reached the first client.
-    next_matching(&mut clients[0], |l| l == format!("* c{} joined ({CLIENTS} online)", CLIENTS - 1)).await;
+    next_matching(&mut clients[0], |l| {
+        l == format!("* c{} joined ({CLIENTS} online)", CLIENTS - 1)
+    })
+    .await;
     for c in clients.iter_mut().take(CLIENTS - 1).skip(1) {
-        next_matching(c, |l| l == format!("* c{} joined ({CLIENTS} online)", CLIENTS - 1)).await;
+        next_matching(c, |l| {
+            l == format!("* c{} joined ({CLIENTS} online)", CLIENTS - 1)
+        })
+        .await;
     }
     let mut tasks = Vec::new();
     let mut tasks_rx = Vec::new();
@@ -98,21 +130,37 @@ async fn two_hundred_clients_fifty_lines_each_nothing_lost_or_duplicated() {
                 }
                 let (_, text) = line.split_once(": ").unwrap();
                 let (from, n) = text.split_once(' ').unwrap();
-                received.entry(from.to_string()).or_default().push(n.parse().unwrap());
+                received
+                    .entry(from.to_string())
+                    .or_default()
+                    .push(n.parse().unwrap());
                 got += 1;
             }
-            assert!(!received.contains_key(&i.to_string()), "a client got its own line back");
+            assert!(
+                !received.contains_key(&i.to_string()),
+                "a client got its own line back"
+            );
             assert_eq!(received.len(), CLIENTS - 1);
             for (from, ns) in received {
-                assert_eq!(ns, (0..LINES).collect::<Vec<_>>(), "lines from {from} lost, duplicated or reordered");
+                assert_eq!(
+                    ns,
+                    (0..LINES).collect::<Vec<_>>(),
+                    "lines from {from} lost, duplicated or reordered"
+                );
             }
         }));
     }
     for t in tasks_rx {
-        tokio::time::timeout(Duration::from_secs(240), t).await.expect("finished").unwrap();
+        tokio::time::timeout(Duration::from_secs(240), t)
+            .await
+            .expect("finished")
+            .unwrap();
     }
     for t in tasks {
-        tokio::time::timeout(Duration::from_secs(240), t).await.expect("finished").unwrap();
+        tokio::time::timeout(Duration::from_secs(240), t)
+            .await
+            .expect("finished")
+            .unwrap();
     }
     eprintln!("200 clients x 50 lines: {:?}", started.elapsed());
 }
@@ -121,14 +169,33 @@ async fn two_hundred_clients_fifty_lines_each_nothing_lost_or_duplicated() {
 async fn a_plaintext_client_on_the_tls_port_does_not_disturb_others() {
     let (dir, paths) = cert_dir();
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
-    let mut alice = join(&server, "alice", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    let mut alice = join(
+        &server,
+        "alice",
+        Transport::Tls13,
+        &paths.ca_cert,
+        &Tap::none(),
+    )
+    .await;
     let mut raw = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     raw.write_all(b"hello, I speak no TLS\n").await.unwrap();
     // The server answers the non-TLS bytes with an alert and closes.
     let mut buf = Vec::new();
-    tokio::io::AsyncReadExt::read_to_end(&mut raw, &mut buf).await.unwrap();
-    assert!(buf.is_empty() || buf[0] == 0x15, "expected a TLS alert or nothing, got {buf:?}");
-    let mut bob = join(&server, "bob", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    tokio::io::AsyncReadExt::read_to_end(&mut raw, &mut buf)
+        .await
+        .unwrap();
+    assert!(
+        buf.is_empty() || buf[0] == 0x15,
+        "expected a TLS alert or nothing, got {buf:?}"
+    );
+    let mut bob = join(
+        &server,
+        "bob",
+        Transport::Tls13,
+        &paths.ca_cert,
+        &Tap::none(),
+    )
+    .await;
     assert_eq!(next(&mut alice).await, "* bob joined (2 online)");
     bob.send("still here").await.unwrap();
     assert_eq!(next(&mut alice).await, "bob: still here");
@@ -137,18 +204,50 @@ async fn a_plaintext_client_on_the_tls_port_does_not_disturb_others() {
 async fn refused_line(bad: &[u8], expected: &str) {
     let (dir, paths) = cert_dir();
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
-    let mut alice = join(&server, "alice", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
-    let mut mallory = join(&server, "mallory", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    let mut alice = join(
+        &server,
+        "alice",
+        Transport::Tls13,
+        &paths.ca_cert,
+        &Tap::none(),
+    )
+    .await;
+    let mut mallory = join(
+        &server,
+        "mallory",
+        Transport::Tls13,
+        &paths.ca_cert,
+        &Tap::none(),
+    )
+    .await;
     assert_eq!(next(&mut alice).await, "* mallory joined (2 online)");
     mallory.send_raw(bad).await.unwrap();
     let error = next(&mut mallory).await;
-    assert!(error.starts_with("error: ") && error.contains(expected), "{error}");
-    assert_eq!(mallory.next_line().await.unwrap(), None, "connection closed cleanly after the error");
+    assert!(
+        error.starts_with("error: ") && error.contains(expected),
+        "{error}"
+    );
+    assert_eq!(
+        mallory.next_line().await.unwrap(),
+        None,
+        "connection closed cleanly after the error"
+    );
     assert_eq!(next(&mut alice).await, "* mallory left");
-    let mut bob = join(&server, "bob", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    let mut bob = join(
+        &server,
+        "bob",
+        Transport::Tls13,
+        &paths.ca_cert,
+        &Tap::none(),
+    )
+    .await;
     assert_eq!(next(&mut alice).await, "* bob joined (2 online)");
     bob.send("after").await.unwrap();
-    assert_eq!(next(&mut alice).await, "bob: after", "nothing of the bad line was relayed");
+    assert_eq!(
+        next(&mut alice).await,
+        "bob: after",
+        "nothing of the bad line was relayed"
+    );
 }
 
 #[tokio::test]
@@ -167,8 +266,22 @@ async fn invalid_utf8_gets_an_error_and_a_clean_close() {
 async fn a_line_of_exactly_64_kib_is_accepted() {
     let (dir, paths) = cert_dir();
     let server = start(Transport::Plain, dir.path(), Tap::none()).await;
-    let mut alice = join(&server, "alice", Transport::Plain, &paths.ca_cert, &Tap::none()).await;
-    let mut bob = join(&server, "bob", Transport::Plain, &paths.ca_cert, &Tap::none()).await;
+    let mut alice = join(
+        &server,
+        "alice",
+        Transport::Plain,
+        &paths.ca_cert,
+        &Tap::none(),
+    )
+    .await;
+    let mut bob = join(
+        &server,
+        "bob",
+        Transport::Plain,
+        &paths.ca_cert,
+        &Tap::none(),
+    )
+    .await;
     next(&mut alice).await;
     let text = "y".repeat(64 * 1024 - "bob: ".len());
     bob.send(&text).await.unwrap();
@@ -179,13 +292,34 @@ async fn a_line_of_exactly_64_kib_is_accepted() {
 async fn a_client_killed_mid_line_sends_nothing() {
     let (dir, paths) = cert_dir();
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
-    let mut alice = join(&server, "alice", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
-    let mut victim = join(&server, "victim", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    let mut alice = join(
+        &server,
+        "alice",
+        Transport::Tls13,
+        &paths.ca_cert,
+        &Tap::none(),
+    )
+    .await;
+    let mut victim = join(
+        &server,
+        "victim",
+        Transport::Tls13,
+        &paths.ca_cert,
+        &Tap::none(),
+    )
+    .await;
     assert_eq!(next(&mut alice).await, "* victim joined (2 online)");
     victim.send_raw(b"half a li").await.unwrap();
     drop(victim); // no close_notify, no newline: as if the process were killed
     assert_eq!(next(&mut alice).await, "* victim left");
-    let mut bob = join(&server, "bob", Transport::Tls13, &paths.ca_cert, &Tap::none()).await;
+    let mut bob = join(
+        &server,
+        "bob",
+        Transport::Tls13,
+        &paths.ca_cert,
+        &Tap::none(),
+    )
+    .await;
     assert_eq!(next(&mut alice).await, "* bob joined (2 online)");
     bob.send("next").await.unwrap();
     assert_eq!(next(&mut alice).await, "bob: next");
@@ -197,7 +331,12 @@ async fn a_client_trusting_another_ca_is_refused_with_a_clear_message() {
     let (_other_dir, other) = cert_dir();
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
     let err = ChatClient::connect(
-        &options(server.addr, Some("eve"), Transport::Tls13, other.ca_cert.clone()),
+        &options(
+            server.addr,
+            Some("eve"),
+            Transport::Tls13,
+            other.ca_cert.clone(),
+        ),
         &Tap::none(),
         server.secrets.clone(),
     )
@@ -212,7 +351,10 @@ async fn a_client_trusting_another_ca_is_refused_with_a_clear_message() {
 async fn clear_messages_for_refused_and_plain_servers() {
     let (dir, paths) = cert_dir();
     // Nothing listening: find a free port, then close it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let err = ChatClient::connect(
         &options(port, None, Transport::Tls13, paths.ca_cert.clone()),
         &Tap::none(),
@@ -277,24 +419,37 @@ async fn the_ledger_accounts_for_every_byte_and_the_key_log_has_tls13_labels() {
             assert_eq!(e.offset, offset, "offsets are contiguous");
             offset += e.bytes.len() as u64;
         }
-        assert_eq!(offset as usize, sent, "{side:?} {dir:?} accounts for every byte");
+        assert_eq!(
+            offset as usize, sent,
+            "{side:?} {dir:?} accounts for every byte"
+        );
         let all: Vec<u8> = mine.iter().flat_map(|e| e.bytes.iter().copied()).collect();
         assert!(String::from_utf8(all).unwrap().ends_with("ünïcödé\n"));
     }
     // Each client write of a line is one write.
     let writes = events
         .iter()
-        .filter(|e| e.conn == conn && e.side == Side::Client && e.dir == packetpath::chat::Direction::Write)
+        .filter(|e| {
+            e.conn == conn && e.side == Side::Client && e.dir == packetpath::chat::Direction::Write
+        })
         .count();
     assert_eq!(writes, 1 + texts.len());
-    let labels: Vec<String> = server.secrets.entries().into_iter().map(|e| e.label).collect();
+    let labels: Vec<String> = server
+        .secrets
+        .entries()
+        .into_iter()
+        .map(|e| e.label)
+        .collect();
     for label in [
         "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
         "SERVER_HANDSHAKE_TRAFFIC_SECRET",
         "CLIENT_TRAFFIC_SECRET_0",
         "SERVER_TRAFFIC_SECRET_0",
     ] {
-        assert!(labels.iter().any(|l| l == label), "{label} missing from {labels:?}");
+        assert!(
+            labels.iter().any(|l| l == label),
+            "{label} missing from {labels:?}"
+        );
     }
     // Both ends logged the same secrets; the log keeps each once (2 connections x 5 labels).
     assert_eq!(labels.len(), 10, "{labels:?}");
@@ -308,11 +463,23 @@ fn openssl_client_chats(version_flag: &str, transport: Transport) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (dir, paths) = cert_dir();
     let server = rt.block_on(start(transport, dir.path(), Tap::none()));
-    let mut bob = rt.block_on(join(&server, "bob", transport, &paths.ca_cert, &Tap::none()));
+    let mut bob = rt.block_on(join(
+        &server,
+        "bob",
+        transport,
+        &paths.ca_cert,
+        &Tap::none(),
+    ));
     let mut child = Command::new("openssl")
         .args(["s_client", "-connect", &server.addr.to_string(), "-CAfile"])
         .arg(&paths.ca_cert)
-        .args(["-verify_return_error", "-verify_hostname", "localhost", "-servername", "localhost"])
+        .args([
+            "-verify_return_error",
+            "-verify_hostname",
+            "localhost",
+            "-servername",
+            "localhost",
+        ])
         .args([version_flag, "-quiet"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -322,11 +489,16 @@ fn openssl_client_chats(version_flag: &str, transport: Transport) {
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     // The server names a client by its first line, so it speaks first.
-    stdin.write_all(b"/name openssl\nhello from openssl\n").unwrap();
+    stdin
+        .write_all(b"/name openssl\nhello from openssl\n")
+        .unwrap();
     stdin.flush().unwrap();
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    assert!(line.starts_with("* welcome, openssl"), "openssl got {line:?}");
+    assert!(
+        line.starts_with("* welcome, openssl"),
+        "openssl got {line:?}"
+    );
     rt.block_on(async {
         assert_eq!(next(&mut bob).await, "* openssl joined (2 online)");
         assert_eq!(next(&mut bob).await, "openssl: hello from openssl");
@@ -355,9 +527,20 @@ fn our_client_talks_to_openssl_s_server(version_flag: &str, transport: Transport
         return;
     }
     let (_dir, paths) = cert_dir();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new("openssl")
-        .args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-naccept", "1", "-rev"])
+        .args([
+            "s_server",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-naccept",
+            "1",
+            "-rev",
+        ])
         .arg("-cert")
         .arg(&paths.server_cert)
         .arg("-key")
@@ -381,7 +564,9 @@ fn our_client_talks_to_openssl_s_server(version_flag: &str, transport: Transport
         o.transport = transport;
         o.trust = packetpath::chat::config::Trust::Ca(paths.ca_cert.clone());
         let secrets = std::sync::Arc::new(packetpath::chat::SecretLog::new());
-        let mut client = ChatClient::connect(&o, &Tap::none(), secrets.clone()).await.unwrap();
+        let mut client = ChatClient::connect(&o, &Tap::none(), secrets.clone())
+            .await
+            .unwrap();
         client.send("packetpath").await.unwrap();
         // -rev answers every line reversed.
         let reply = next_matching(&mut client, |l| l.contains("htaptekcap")).await;
@@ -417,19 +602,32 @@ fn ctrl_c_shuts_the_server_down_gracefully() {
     let mut line = String::new();
     let addr = loop {
         line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "server exited early");
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "server exited early"
+        );
         if let Some(rest) = line.split("listening on ").nth(1) {
             break rest.split_whitespace().next().unwrap().to_string();
         }
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let o = options(addr.parse().unwrap(), Some("alice"), Transport::Tls13, paths.ca_cert.clone());
+        let o = options(
+            addr.parse().unwrap(),
+            Some("alice"),
+            Transport::Tls13,
+            paths.ca_cert.clone(),
+        );
         let secrets = std::sync::Arc::new(packetpath::chat::SecretLog::new());
-        let mut alice = ChatClient::connect(&o, &Tap::none(), secrets).await.unwrap();
+        let mut alice = ChatClient::connect(&o, &Tap::none(), secrets)
+            .await
+            .unwrap();
         assert!(next(&mut alice).await.starts_with("* welcome"));
         // SAFETY-free: send SIGINT through the kill command.
-        let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
         assert_eq!(next(&mut alice).await, "* server shutting down");
         assert_eq!(alice.next_line().await.unwrap(), None);

@@ -143,9 +143,17 @@ fn generate(paths: &CertPaths) -> Result<(), ChatError> {
     let server_cert = server.signed_by(&server_key, &issuer).map_err(gen)?;
 
     write_file(&paths.ca_cert, ca_cert.pem().as_bytes(), 0o644)?;
-    write_file(&paths.ca_key, issuer.key().serialize_pem().as_bytes(), 0o600)?;
+    write_file(
+        &paths.ca_key,
+        issuer.key().serialize_pem().as_bytes(),
+        0o600,
+    )?;
     write_file(&paths.server_cert, server_cert.pem().as_bytes(), 0o644)?;
-    write_file(&paths.server_key, server_key.serialize_pem().as_bytes(), 0o600)?;
+    write_file(
+        &paths.server_key,
+        server_key.serialize_pem().as_bytes(),
+        0o600,
+    )?;
     Ok(())
 }
 

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
     /// Nothing listens at the address (the server answered the SYN with a RST).
-    #[error("connection refused: nothing is listening on {0} (start one with `packetpath server`)")]
+    #[error(
+        "connection refused: nothing is listening on {0} (start one with `packetpath server`)"
+    )]
     Refused(String),
     /// The address could not be reached or resolved.
     #[error("cannot connect to {addr}: {source}")]

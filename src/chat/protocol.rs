@@ -50,9 +50,9 @@ impl LineProblem {
     /// The error line sent to the client before the connection is closed.
     pub fn message(&self) -> String {
         match self {
-            LineProblem::TooLong => format!(
-                "error: line longer than {MAX_LINE} bytes; closing the connection"
-            ),
+            LineProblem::TooLong => {
+                format!("error: line longer than {MAX_LINE} bytes; closing the connection")
+            }
             LineProblem::NotUtf8 => {
                 "error: line is not valid UTF-8 text; closing the connection".to_string()
             }
@@ -74,8 +74,13 @@ pub fn parse_name(line: &str) -> Option<Result<String, String>> {
     if name.len() > MAX_NAME {
         return Some(Err(format!("a name is at most {MAX_NAME} bytes")));
     }
-    if name.chars().any(|c| c.is_whitespace() || c.is_control() || c == ':') {
-        return Some(Err("a name has no spaces, colons or control characters".into()));
+    if name
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == ':')
+    {
+        return Some(Err(
+            "a name has no spaces, colons or control characters".into()
+        ));
     }
     Some(Ok(name.to_string()))
 }
@@ -91,7 +96,10 @@ mod tests {
         assert_eq!(parse_name("/names"), None);
         assert!(matches!(parse_name("/name "), Some(Err(_))));
         assert!(matches!(parse_name("/name a:b"), Some(Err(_))));
-        assert!(matches!(parse_name(&format!("/name {}", "x".repeat(33))), Some(Err(_))));
+        assert!(matches!(
+            parse_name(&format!("/name {}", "x".repeat(33))),
+            Some(Err(_))
+        ));
     }
 }
 
@@ -114,10 +122,7 @@ impl tokio_util::codec::Decoder for ChatCodec {
         self.0.decode(buf)
     }
 
-    fn decode_eof(
-        &mut self,
-        buf: &mut bytes::BytesMut,
-    ) -> Result<Option<String>, LinesCodecError> {
+    fn decode_eof(&mut self, buf: &mut bytes::BytesMut) -> Result<Option<String>, LinesCodecError> {
         match self.0.decode(buf)? {
             Some(line) => Ok(Some(line)),
             None => {

@@ -167,8 +167,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TappedStream<S> {
         if let Poll::Ready(Ok(n)) = poll {
             if n > 0 {
                 let written = buf.get(..n).unwrap_or(buf);
-                this.tap
-                    .report(this.conn, this.side, Direction::Write, this.written, written);
+                this.tap.report(
+                    this.conn,
+                    this.side,
+                    Direction::Write,
+                    this.written,
+                    written,
+                );
                 this.written += n as u64;
             }
         }

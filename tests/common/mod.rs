@@ -76,7 +76,12 @@ pub async fn start(transport: Transport, dir: &Path, tap: Tap) -> TestServer {
     }
 }
 
-pub fn options(addr: SocketAddr, name: Option<&str>, transport: Transport, ca: PathBuf) -> ClientOptions {
+pub fn options(
+    addr: SocketAddr,
+    name: Option<&str>,
+    transport: Transport,
+    ca: PathBuf,
+) -> ClientOptions {
     let mut o = ClientOptions::new(addr.to_string());
     o.name = name.map(str::to_string);
     o.transport = transport;
@@ -85,7 +90,13 @@ pub fn options(addr: SocketAddr, name: Option<&str>, transport: Transport, ca: P
 }
 
 /// Connects a named client and waits for its welcome line.
-pub async fn join(server: &TestServer, name: &str, transport: Transport, ca: &Path, tap: &Tap) -> ChatClient {
+pub async fn join(
+    server: &TestServer,
+    name: &str,
+    transport: Transport,
+    ca: &Path,
+    tap: &Tap,
+) -> ChatClient {
     let mut client = ChatClient::connect(
         &options(server.addr, Some(name), transport, ca.to_path_buf()),
         tap,
@@ -94,7 +105,10 @@ pub async fn join(server: &TestServer, name: &str, transport: Transport, ca: &Pa
     .await
     .expect("client connects");
     let welcome = next(&mut client).await;
-    assert!(welcome.starts_with(&format!("* welcome, {name}")), "{welcome}");
+    assert!(
+        welcome.starts_with(&format!("* welcome, {name}")),
+        "{welcome}"
+    );
     client
 }
 

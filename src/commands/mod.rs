@@ -11,7 +11,9 @@ use tokio_util::sync::CancellationToken;
 use crate::chat::certs::{self, CertPaths, CertStatus};
 use crate::chat::config::{server_config, Trust};
 use crate::chat::server::DEFAULT_MAX_CLIENTS;
-use crate::chat::{ChatClient, ChatError, ClientOptions, SecretLog, Server, ServerOptions, Tap, Transport};
+use crate::chat::{
+    ChatClient, ChatError, ClientOptions, SecretLog, Server, ServerOptions, Tap, Transport,
+};
 
 /// Makes sure certificates exist in `dir`, saying so when they are created.
 pub fn ensure_certs(dir: &Path) -> Result<CertPaths, ChatError> {
@@ -91,7 +93,10 @@ pub async fn client(options: ClientOptions) -> Result<(), ChatError> {
 
 /// The scripted conversation of `packetpath demo` before the terminal UI exists: a server and two
 /// clients, alice and bob, on free loopback ports. Returns what each client saw, in order.
-pub async fn scripted_demo(transport: Transport, cert_dir: &Path) -> Result<Vec<String>, ChatError> {
+pub async fn scripted_demo(
+    transport: Transport,
+    cert_dir: &Path,
+) -> Result<Vec<String>, ChatError> {
     let secrets = Arc::new(SecretLog::new());
     let server = start_server(
         SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -163,3 +168,8 @@ async fn expect_line(
 pub fn certs(dir: &Path, force: bool) -> Result<(CertPaths, CertStatus), ChatError> {
     certs::ensure(dir, force)
 }
+
+mod observe;
+pub use observe::{
+    capture, inspect, keys_from_log, trace, CaptureOptions, TraceOptions, TraceOutcome,
+};

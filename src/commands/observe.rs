@@ -1,0 +1,417 @@
+//! The commands that look at packets: `inspect` (a saved capture), `capture` (live) and `trace`
+//! (run the chat, capture it, and follow one message through every layer).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::capture::{read_capture_file, spawn_live, PcapngWriter};
+use crate::chat::config::Trust;
+use crate::chat::{
+    AppEvent, ChatClient, ClientOptions, KeyLogEntry, SecretLog, Side, Tap, Transport,
+};
+use crate::frame::{Frame, LinkType};
+use crate::journey::{Journey, Trace};
+use crate::report::{self, Format};
+use crate::tls::Keys;
+
+/// Turns secrets logged by our own TLS endpoints into decryption keys.
+pub fn keys_from_log(entries: &[KeyLogEntry]) -> Keys {
+    let mut keys = Keys::new();
+    for e in entries {
+        keys.add(&e.label, &e.client_random, &e.secret);
+    }
+    keys
+}
+
+fn load_keylog(path: &Path) -> anyhow::Result<Keys> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the key-log file {}", path.display()))?;
+    let (keys, warnings) = Keys::parse_nss(&text);
+    for w in warnings {
+        tracing::warn!("{}: {w}", path.display());
+    }
+    Ok(keys)
+}
+
+fn print_frames(trace: &Trace, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
+    let app = report::app_events_by_frame(trace);
+    let t0 = trace
+        .frames()
+        .first()
+        .map(|f| f.frame.at)
+        .unwrap_or_default();
+    for entry in trace.frames() {
+        let events = app.get(&entry.number).map_or(&[][..], |v| v.as_slice());
+        match format {
+            Format::Json => writeln!(out, "{}", report::frame_json(trace, entry, events))?,
+            Format::Text => writeln!(out, "{}", report::frame_text(trace, entry, events, t0))?,
+        }
+    }
+    Ok(())
+}
+
+/// `packetpath inspect FILE`: prints every frame's layers. `progress(done, total)` is called now and
+/// then while frames are analysed. A file cut short or corrupt is an error after printing every
+/// frame read before the damage.
+pub fn inspect(
+    file: &Path,
+    keylog: Option<&Path>,
+    format: Format,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(usize, usize),
+) -> anyhow::Result<()> {
+    let capture =
+        read_capture_file(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let (mut keys, warnings) = Keys::parse_nss(&capture.keylog);
+    for w in warnings {
+        tracing::warn!("secrets embedded in {}: {w}", file.display());
+    }
+    if let Some(path) = keylog {
+        keys.merge(&load_keylog(path)?);
+    }
+    let mut trace = Trace::with_keys(keys);
+    let total = capture.frames.len();
+    for (i, frame) in capture.frames.into_iter().enumerate() {
+        trace.push_frame(frame);
+        if i % 10_000 == 0 {
+            progress(i, total);
+        }
+    }
+    progress(total, total);
+    print_frames(&trace, format, out)?;
+    if let Some(err) = capture.error {
+        anyhow::bail!(
+            "{}: {} (the {} frames before it were shown)",
+            file.display(),
+            err.reason,
+            total
+        );
+    }
+    Ok(())
+}
+
+/// Settings of `packetpath capture`.
+#[derive(Debug, Clone)]
+pub struct CaptureOptions {
+    /// Interface to capture on (`lo` is the loopback).
+    pub interface: String,
+    /// Only TCP segments to or from these ports (empty: all TCP).
+    pub ports: Vec<u16>,
+    /// Stop after this many frames.
+    pub count: Option<usize>,
+    /// Stop after this long.
+    pub seconds: Option<f64>,
+    /// Also write the frames to this pcapng file.
+    pub write: Option<PathBuf>,
+    /// Decrypt with (and embed) secrets from this key-log file.
+    pub keylog: Option<PathBuf>,
+    /// Output format.
+    pub format: Format,
+}
+
+/// `packetpath capture`: captures live, printing each frame as it arrives, until the count or time
+/// is reached or Ctrl-C; then drains what the kernel still holds and reports drops.
+pub async fn capture(options: CaptureOptions, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    let keys = match &options.keylog {
+        Some(path) => load_keylog(path)?,
+        None => Keys::new(),
+    };
+    let (handle, mut frames) = spawn_live(&options.interface, &options.ports)?;
+    tracing::info!(
+        "capturing on {}{}; Ctrl-C to stop",
+        options.interface,
+        if options.ports.is_empty() {
+            String::new()
+        } else {
+            format!(" (TCP ports {:?})", options.ports)
+        }
+    );
+    let stop = CancellationToken::new();
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+        }
+    });
+    let deadline = options
+        .seconds
+        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let mut trace = Trace::with_keys(keys);
+    let mut kept = Vec::new();
+    let mut t0 = None;
+    let limit = options.count.unwrap_or(usize::MAX);
+    let mut emit =
+        |trace: &mut Trace, frame: Frame, out: &mut (dyn Write + Send)| -> anyhow::Result<()> {
+            if options.write.is_some() {
+                kept.push(frame.clone());
+            }
+            let at = frame.at;
+            let n = trace.push_frame(frame);
+            let t0 = *t0.get_or_insert(at);
+            if let Some(entry) = trace.frame(n) {
+                match options.format {
+                    Format::Json => writeln!(out, "{}", report::frame_json(trace, entry, &[]))?,
+                    Format::Text => writeln!(out, "{}", report::frame_text(trace, entry, &[], t0))?,
+                }
+            }
+            Ok(())
+        };
+    while trace.frames().len() < limit {
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = sleep => break,
+            frame = frames.recv() => match frame {
+                Some(frame) => emit(&mut trace, frame, out)?,
+                None => break,
+            },
+        }
+    }
+    let stats = tokio::task::spawn_blocking(move || handle.stop()).await??;
+    while trace.frames().len() < limit {
+        match frames.try_recv() {
+            Ok(frame) => emit(&mut trace, frame, out)?,
+            Err(_) => break,
+        }
+    }
+    tracing::info!(
+        "{} frames captured; the kernel dropped {} (received {})",
+        trace.frames().len(),
+        stats.dropped,
+        stats.received
+    );
+    if let Some(path) = &options.write {
+        write_pcapng(path, &kept, trace.keys(), &[])?;
+    }
+    Ok(())
+}
+
+/// Writes frames, secrets and (later) application events to a pcapng file.
+fn write_pcapng(
+    path: &Path,
+    frames: &[Frame],
+    keys: &Keys,
+    _app: &[AppEvent],
+) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let link = frames.first().map_or(LinkType::Ethernet, |f| f.link);
+    let mut writer = PcapngWriter::new(std::io::BufWriter::new(file), link)?;
+    if !keys.is_empty() {
+        writer.write_secrets(&keys.to_nss())?;
+    }
+    for frame in frames {
+        writer.write_frame(frame)?;
+    }
+    let mut inner = writer.finish()?;
+    inner.flush()?;
+    tracing::info!("wrote {} frames to {}", frames.len(), path.display());
+    Ok(())
+}
+
+/// Settings of `packetpath trace`.
+#[derive(Debug, Clone)]
+pub struct TraceOptions {
+    /// The message to send.
+    pub text: String,
+    /// TLS 1.3, TLS 1.2 or plain TCP.
+    pub transport: Transport,
+    /// TCP MSS the client announces.
+    pub mss: Option<u32>,
+    /// Nagle's algorithm switch for the client.
+    pub no_delay: Option<bool>,
+    /// The most application bytes per TLS record.
+    pub max_fragment: Option<usize>,
+    /// Certificate folder.
+    pub cert_dir: PathBuf,
+    /// Address to run the server on (port 0 picks one).
+    pub listen: SocketAddr,
+    /// Interface to capture on.
+    pub interface: String,
+}
+
+/// What `trace` captured: the whole trace, and the journeys of the message and of its reply.
+pub struct TraceOutcome {
+    /// Every frame of the conversation.
+    pub trace: Trace,
+    /// The message sent, then the server's answer (when captured).
+    pub journeys: Vec<Journey>,
+    /// The frames as captured, for writing.
+    pub frames: Vec<Frame>,
+}
+
+/// `packetpath trace`: starts a server and a client, captures their traffic, sends the text, waits
+/// for the server's answer, closes, and follows the message through every layer.
+pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
+    let secrets = Arc::new(SecretLog::new());
+    let (tx, mut app_rx) = tokio::sync::mpsc::unbounded_channel();
+    let tap = Tap::new(tx);
+    let server = super::start_server(
+        options.listen,
+        options.transport,
+        &options.cert_dir,
+        tap.clone(),
+        secrets.clone(),
+    )
+    .await?;
+    let addr = server.local_addr()?;
+    let (handle, mut frame_rx) = spawn_live(&options.interface, &[addr.port()])?;
+    let shutdown = CancellationToken::new();
+    let serving = tokio::spawn(server.run(shutdown.clone()));
+
+    let mut client_options = ClientOptions::new(addr.to_string());
+    client_options.transport = options.transport;
+    client_options.trust =
+        Trust::Ca(crate::chat::certs::CertPaths::in_dir(&options.cert_dir).ca_cert);
+    client_options.mss = options.mss;
+    client_options.no_delay = options.no_delay;
+    client_options.max_fragment = options.max_fragment;
+    client_options.name = Some("alice".into());
+    let mut client = ChatClient::connect(&client_options, &tap, secrets.clone()).await?;
+    let wait = Duration::from_secs(20);
+    let expect = |line: Option<String>, what: &str| -> anyhow::Result<String> {
+        line.with_context(|| format!("the server closed the connection before {what}"))
+    };
+    let welcome = tokio::time::timeout(wait, client.next_line())
+        .await
+        .context("no welcome from the server")??;
+    expect(welcome, "the welcome")?;
+    client.send(&options.text).await?;
+    let reply = tokio::time::timeout(wait, client.next_line())
+        .await
+        .context("no answer from the server")??;
+    expect(reply, "its answer")?;
+    client.close().await?;
+    shutdown.cancel();
+    serving.await.context("server task")??;
+    drop(tap);
+    let stats = tokio::task::spawn_blocking(move || handle.stop()).await??;
+    if stats.dropped > 0 {
+        tracing::warn!(
+            "the kernel dropped {} frames during the capture",
+            stats.dropped
+        );
+    }
+    let mut frames = Vec::new();
+    while let Ok(frame) = frame_rx.try_recv() {
+        frames.push(frame);
+    }
+    let mut trace = Trace::with_keys(keys_from_log(&secrets.entries()));
+    for frame in &frames {
+        trace.push_frame(frame.clone());
+    }
+    while let Ok(event) = app_rx.try_recv() {
+        trace.add_app_event(event);
+    }
+    let sent = format!("{}\n", options.text);
+    let mut journeys = Vec::new();
+    let events = trace.app_events();
+    if let Some(j) = events
+        .iter()
+        .find(|e| {
+            e.side == Side::Client
+                && e.dir == crate::chat::Direction::Write
+                && e.bytes == sent.as_bytes()
+        })
+        .and_then(|e| trace.journey(e))
+    {
+        journeys.push(j);
+    }
+    if let Some(j) = events
+        .iter()
+        .find(|e| {
+            e.side == Side::Server
+                && e.dir == crate::chat::Direction::Write
+                && e.bytes.starts_with(b"server: received")
+        })
+        .and_then(|e| trace.journey(e))
+    {
+        journeys.push(j);
+    }
+    if journeys.is_empty() {
+        anyhow::bail!(
+            "the message was sent but its packets were not found in the capture ({} frames captured)",
+            frames.len()
+        );
+    }
+    Ok(TraceOutcome {
+        trace,
+        journeys,
+        frames,
+    })
+}
+
+impl TraceOutcome {
+    /// Prints the journey in the chosen format.
+    pub fn print(
+        &self,
+        options: &TraceOptions,
+        format: Format,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<()> {
+        let sent = format!("{}\n", options.text);
+        match format {
+            Format::Json => writeln!(
+                out,
+                "{}",
+                report::journey_json(&self.trace, &sent, options.transport.name(), &self.journeys)
+            )?,
+            Format::Text => {
+                let titles = [
+                    "the message, client → server",
+                    "the server's answer, server → client",
+                ];
+                for (j, title) in self.journeys.iter().zip(titles) {
+                    let text = self
+                        .trace
+                        .app_events()
+                        .iter()
+                        .find(|e| trace_matches(e, j))
+                        .map(|e| String::from_utf8_lossy(&e.bytes).into_owned())
+                        .unwrap_or_default();
+                    writeln!(
+                        out,
+                        "{}",
+                        report::journey_text(
+                            &self.trace,
+                            &text,
+                            options.transport.name(),
+                            j,
+                            title
+                        )
+                    )?;
+                }
+                writeln!(out, "every frame of the conversation:")?;
+                print_frames(&self.trace, Format::Text, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the capture, with the session secrets, as pcapng.
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        write_pcapng(
+            path,
+            &self.frames,
+            self.trace.keys(),
+            self.trace.app_events(),
+        )
+    }
+}
+
+fn trace_matches(e: &AppEvent, j: &Journey) -> bool {
+    e.dir == crate::chat::Direction::Write
+        && e.offset == j.plaintext.start
+        && e.bytes.len() as u64 == j.plaintext.end - j.plaintext.start
+}

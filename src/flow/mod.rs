@@ -1,0 +1,201 @@
+//! TCP connections as Wireshark sees them: numbered in order of first appearance (`tcp.stream`),
+//! sequence and acknowledgement numbers made relative to each side's initial sequence number, each
+//! direction's byte stream put back in order, and segments flagged when they repeat data
+//! (retransmission) or arrive ahead of a gap (out of order).
+//!
+//! TCP numbers every byte it sends (RFC 9293 §3.4): the SYN takes one number (the ISN), so the first
+//! data byte is ISN+1, which Wireshark shows as relative sequence number 1.
+
+mod reassembly;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::dissect::{Packet, TcpFlags};
+pub use crate::tls::Direction;
+use reassembly::HalfStream;
+pub use reassembly::{Carrier, Delivered};
+
+/// One TCP segment placed in its connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentInfo {
+    /// The connection's number (Wireshark's `tcp.stream`), from 0.
+    pub stream: usize,
+    /// Which way the segment travels.
+    pub dir: Direction,
+    /// Sequence number relative to this direction's ISN (Wireshark's `tcp.seq`).
+    pub rel_seq: u32,
+    /// Acknowledgement number relative to the other direction's ISN (`tcp.ack`); 0 without ACK.
+    pub rel_ack: u32,
+    /// Bytes of data the segment carries (`tcp.len`).
+    pub payload_len: usize,
+    /// The segment carries only data that was already seen (`tcp.analysis.retransmission`).
+    pub retransmission: bool,
+    /// The segment arrived after data that follows it in the stream (`tcp.analysis.out_of_order`).
+    pub out_of_order: bool,
+    /// The receive window is zero: the receiver asks the sender to pause (`tcp.analysis.zero_window`).
+    pub zero_window: bool,
+    /// Position of the segment's first data byte in its direction's byte stream (0-based).
+    pub stream_offset: u64,
+}
+
+/// A TCP connection and the two byte streams it carries.
+#[derive(Debug)]
+pub struct Connection {
+    /// Its number, as Wireshark's `tcp.stream`.
+    pub index: usize,
+    /// The end that opened the connection (sent the SYN), or our best guess.
+    pub client: SocketAddr,
+    /// The end that accepted it.
+    pub server: SocketAddr,
+    halves: [HalfStream; 2],
+}
+
+impl Connection {
+    /// The direction of a segment from `src`.
+    pub fn direction_from(&self, src: SocketAddr) -> Direction {
+        if src == self.client {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        }
+    }
+
+    /// Which frames carried which stream bytes in direction `dir`, in stream order.
+    pub fn carriers(&self, dir: Direction) -> &[Carrier] {
+        self.halves[idx(dir)].carriers()
+    }
+
+    /// How many bytes of direction `dir` were delivered in order so far.
+    pub fn delivered_len(&self, dir: Direction) -> u64 {
+        self.halves[idx(dir)].next_offset()
+    }
+}
+
+fn idx(dir: Direction) -> usize {
+    match dir {
+        Direction::ClientToServer => 0,
+        Direction::ServerToClient => 1,
+    }
+}
+
+/// Tracks every TCP connection in a capture.
+#[derive(Debug, Default)]
+pub struct TcpTracker {
+    by_endpoints: HashMap<(SocketAddr, SocketAddr), usize>,
+    connections: Vec<Connection>,
+}
+
+impl TcpTracker {
+    /// An empty tracker.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// All connections, indexed by stream number.
+    pub fn connections(&self) -> &[Connection] {
+        &self.connections
+    }
+
+    /// One connection.
+    pub fn connection(&self, stream: usize) -> Option<&Connection> {
+        self.connections.get(stream)
+    }
+
+    /// The connection between two endpoints, whichever started it.
+    pub fn find(&self, a: SocketAddr, b: SocketAddr) -> Option<&Connection> {
+        self.by_endpoints
+            .get(&key(a, b))
+            .and_then(|i| self.connections.get(*i))
+    }
+
+    /// Places one dissected frame (`frame_no` from 1) in its connection. Returns `None` for frames
+    /// without a TCP header, else the segment's analysis and the stream bytes it completed
+    /// (possibly none, possibly including bytes of earlier out-of-order segments).
+    pub fn push(
+        &mut self,
+        frame_no: u32,
+        packet: &Packet,
+        data: &[u8],
+    ) -> Option<(SegmentInfo, Delivered)> {
+        let ip = packet.ip.as_ref()?;
+        let tcp = packet.tcp.as_ref()?;
+        let src = SocketAddr::new(ip.src, tcp.src_port);
+        let dst = SocketAddr::new(ip.dst, tcp.dst_port);
+        let syn_only = tcp.flags.contains(TcpFlags::SYN) && !tcp.flags.contains(TcpFlags::ACK);
+        let k = key(src, dst);
+        let stream = match self.by_endpoints.get(&k) {
+            // A new SYN on a finished connection's ports starts a new stream, as in Wireshark.
+            Some(&i) if !(syn_only && self.is_reusable(i, src, tcp.seq)) => i,
+            _ => {
+                let i = self.connections.len();
+                let (client, server) = if syn_only {
+                    (src, dst)
+                } else if tcp.flags.contains(TcpFlags::SYN) {
+                    (dst, src)
+                } else if src.port() > dst.port() {
+                    (src, dst)
+                } else {
+                    (dst, src)
+                };
+                self.connections.push(Connection {
+                    index: i,
+                    client,
+                    server,
+                    halves: [HalfStream::default(), HalfStream::default()],
+                });
+                self.by_endpoints.insert(k, i);
+                i
+            }
+        };
+        let conn = self.connections.get_mut(stream)?;
+        let dir = conn.direction_from(src);
+        let payload = data.get(packet.payload.clone()).unwrap_or_default();
+        let [c2s, s2c] = &mut conn.halves;
+        let (mine, theirs) = match dir {
+            Direction::ClientToServer => (c2s, s2c),
+            Direction::ServerToClient => (s2c, c2s),
+        };
+        let syn = tcp.flags.contains(TcpFlags::SYN);
+        let fin = tcp.flags.contains(TcpFlags::FIN);
+        let rst = tcp.flags.contains(TcpFlags::RST);
+        mine.observe_start(tcp.seq, syn);
+        let rel_seq = mine.relative(tcp.seq);
+        let rel_ack = if tcp.flags.contains(TcpFlags::ACK) {
+            theirs.relative_ack(tcp.ack)
+        } else {
+            0
+        };
+        let analysis = mine.accept(frame_no, tcp.seq, packet.payload.start, payload, syn, fin);
+        let zero_window = tcp.window == 0 && !syn && !fin && !rst;
+        Some((
+            SegmentInfo {
+                stream,
+                dir,
+                rel_seq,
+                rel_ack,
+                payload_len: payload.len(),
+                retransmission: analysis.retransmission,
+                out_of_order: analysis.out_of_order,
+                zero_window,
+                stream_offset: analysis.stream_offset,
+            },
+            analysis.delivered,
+        ))
+    }
+
+    fn is_reusable(&self, stream: usize, src: SocketAddr, seq: u32) -> bool {
+        self.connections.get(stream).is_some_and(|c| {
+            let half = &c.halves[idx(c.direction_from(src))];
+            half.finished() && half.isn() != Some(seq)
+        })
+    }
+}
+
+fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}

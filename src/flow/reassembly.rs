@@ -1,0 +1,289 @@
+//! One direction of a TCP connection: its sequence-number base and its byte stream, put back in
+//! order from segments that may arrive late, twice, or overlapping (RFC 9293 §3.10.7.4: the
+//! receiver accepts data in sequence order and holds what arrives ahead of a gap).
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+
+/// Which frame carried a run of stream bytes, and where they sit in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Carrier {
+    /// Offset of the run's first byte in the direction's byte stream.
+    pub stream_offset: u64,
+    /// Number of bytes in the run.
+    pub len: u32,
+    /// The frame (numbered from 1).
+    pub frame: u32,
+    /// Offset of the run's first byte inside that frame.
+    pub frame_offset: u32,
+}
+
+/// Bytes that became available in stream order because of one segment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivered {
+    /// Stream offset of `bytes[0]`.
+    pub stream_offset: u64,
+    /// The newly contiguous bytes (empty if the segment completed nothing).
+    pub bytes: Vec<u8>,
+}
+
+pub(super) struct Analysis {
+    pub retransmission: bool,
+    pub out_of_order: bool,
+    pub stream_offset: u64,
+    pub delivered: Delivered,
+}
+
+/// A segment held because it arrived ahead of a gap.
+#[derive(Debug)]
+struct Held {
+    data: Bytes,
+    frame: u32,
+    frame_offset: u32,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct HalfStream {
+    /// The ISN (when a SYN was seen) or the first sequence number seen.
+    base: Option<u32>,
+    /// True when `base` is a SYN's ISN: then the first data byte has sequence number base+1.
+    syn_seen: bool,
+    /// Stream offset of the next byte expected in order.
+    next: u64,
+    /// Highest stream offset + 1 seen in any segment.
+    highest: u64,
+    held: BTreeMap<u64, Held>,
+    carriers: Vec<Carrier>,
+    fin: bool,
+}
+
+impl HalfStream {
+    pub fn observe_start(&mut self, seq: u32, syn: bool) {
+        if syn && !self.syn_seen {
+            self.base = Some(seq);
+            self.syn_seen = true;
+        } else if self.base.is_none() {
+            self.base = Some(seq);
+        }
+    }
+
+    pub fn isn(&self) -> Option<u32> {
+        if self.syn_seen {
+            self.base
+        } else {
+            None
+        }
+    }
+
+    pub fn finished(&self) -> bool {
+        self.fin
+    }
+
+    pub fn carriers(&self) -> &[Carrier] {
+        &self.carriers
+    }
+
+    pub fn next_offset(&self) -> u64 {
+        self.next
+    }
+
+    /// Relative sequence number, as Wireshark computes it: seq − ISN.
+    pub fn relative(&self, seq: u32) -> u32 {
+        seq.wrapping_sub(self.base.unwrap_or(seq))
+    }
+
+    /// Relative acknowledgement number. If this direction's start was never seen, the first
+    /// acknowledgement fixes the base so that it reads 1, as Wireshark does.
+    pub fn relative_ack(&mut self, ack: u32) -> u32 {
+        if self.base.is_none() {
+            self.base = Some(ack.wrapping_sub(1));
+            self.syn_seen = true;
+        }
+        self.relative(ack)
+    }
+
+    /// Stream offset of sequence number `seq` (the byte after the SYN is offset 0).
+    fn offset_of(&self, seq: u32) -> u64 {
+        let rel = u64::from(self.relative(seq));
+        if self.syn_seen {
+            rel.saturating_sub(1)
+        } else {
+            rel
+        }
+    }
+
+    pub fn accept(
+        &mut self,
+        frame: u32,
+        seq: u32,
+        frame_offset: usize,
+        payload: &[u8],
+        syn: bool,
+        fin: bool,
+    ) -> Analysis {
+        // Data on a SYN starts after the SYN's own sequence number.
+        let first = if syn { seq.wrapping_add(1) } else { seq };
+        let start = self.offset_of(first);
+        let end = start + payload.len() as u64;
+        let mut analysis = Analysis {
+            retransmission: false,
+            out_of_order: false,
+            stream_offset: start,
+            delivered: Delivered {
+                stream_offset: self.next,
+                bytes: Vec::new(),
+            },
+        };
+        if fin {
+            self.fin = true;
+        }
+        if payload.is_empty() {
+            return analysis;
+        }
+        if end <= self.next
+            || self
+                .held
+                .get(&start)
+                .is_some_and(|h| h.data.len() == payload.len())
+        {
+            analysis.retransmission = true;
+        } else if start < self.highest && start >= self.next {
+            // Fills (part of) a gap behind data already seen.
+            analysis.out_of_order = true;
+        }
+        self.highest = self.highest.max(end);
+        if end <= self.next {
+            return analysis;
+        }
+        let frame_offset = frame_offset as u32;
+        if start > self.next {
+            self.held.entry(start).or_insert(Held {
+                data: Bytes::copy_from_slice(payload),
+                frame,
+                frame_offset,
+            });
+            return analysis;
+        }
+        // start <= next < end: the new part begins at `next`.
+        let skip = (self.next - start) as usize;
+        self.deliver(
+            payload.get(skip..).unwrap_or_default(),
+            frame,
+            frame_offset + skip as u32,
+            &mut analysis.delivered.bytes,
+        );
+        // Then whatever was held and is now contiguous.
+        while let Some(entry) = self.held.first_entry() {
+            let held_start = *entry.key();
+            if held_start > self.next {
+                break;
+            }
+            let held = entry.remove();
+            let held_end = held_start + held.data.len() as u64;
+            if held_end <= self.next {
+                continue;
+            }
+            let skip = (self.next - held_start) as usize;
+            self.deliver(
+                held.data.get(skip..).unwrap_or_default(),
+                held.frame,
+                held.frame_offset + skip as u32,
+                &mut analysis.delivered.bytes,
+            );
+        }
+        analysis
+    }
+
+    fn deliver(&mut self, bytes: &[u8], frame: u32, frame_offset: u32, out: &mut Vec<u8>) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.carriers.push(Carrier {
+            stream_offset: self.next,
+            len: bytes.len() as u32,
+            frame,
+            frame_offset,
+        });
+        out.extend_from_slice(bytes);
+        self.next += bytes.len() as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(h: &mut HalfStream, frame: u32, seq: u32, data: &[u8]) -> Analysis {
+        h.accept(frame, seq, 0, data, false, false)
+    }
+
+    #[test]
+    fn in_order_out_of_order_and_retransmission() {
+        let mut h = HalfStream::default();
+        h.observe_start(1000, true);
+        h.accept(1, 1000, 0, &[], true, false);
+        let a = feed(&mut h, 2, 1001, b"abc");
+        assert_eq!(a.delivered.bytes, b"abc");
+        // "ghi" arrives before "def": held.
+        let a = feed(&mut h, 3, 1007, b"ghi");
+        assert!(a.delivered.bytes.is_empty());
+        let a = feed(&mut h, 4, 1004, b"def");
+        assert!(a.out_of_order);
+        assert_eq!(a.delivered.bytes, b"defghi");
+        assert_eq!(a.delivered.stream_offset, 3);
+        let a = feed(&mut h, 5, 1001, b"abc");
+        assert!(a.retransmission);
+        assert!(a.delivered.bytes.is_empty());
+        // Overlap: "hijk" delivers only "jk".
+        let a = feed(&mut h, 6, 1008, b"hijk");
+        assert_eq!(a.delivered.bytes, b"jk");
+        let frames: Vec<u32> = h.carriers().iter().map(|c| c.frame).collect();
+        assert_eq!(frames, vec![2, 4, 3, 6]);
+        assert_eq!(h.relative(1001), 1);
+    }
+
+    #[test]
+    fn any_split_and_order_reassembles_the_same_stream() {
+        let stream: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+        // Deterministic pseudo-random splits and shuffles.
+        let mut state = 0x9e3779b97f4a7c15u64;
+        let mut rand = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..200 {
+            let mut pieces = Vec::new();
+            let mut at = 0usize;
+            while at < stream.len() {
+                let len = 1 + (rand() % 300) as usize;
+                let end = (at + len).min(stream.len());
+                pieces.push((at, end));
+                at = end;
+            }
+            // Duplicate some pieces and shuffle.
+            let dups: Vec<(usize, usize)> =
+                pieces.iter().filter(|_| rand() % 4 == 0).copied().collect();
+            pieces.extend(dups);
+            for i in (1..pieces.len()).rev() {
+                let j = (rand() % (i as u64 + 1)) as usize;
+                pieces.swap(i, j);
+            }
+            let isn = rand() as u32;
+            let mut h = HalfStream::default();
+            h.observe_start(isn, true);
+            let mut out = Vec::new();
+            for (n, (s, e)) in pieces.iter().enumerate() {
+                let seq = isn.wrapping_add(1).wrapping_add(*s as u32);
+                let a = feed(&mut h, n as u32 + 1, seq, &stream[*s..*e]);
+                assert_eq!(a.delivered.stream_offset as usize, out.len());
+                out.extend(a.delivered.bytes);
+            }
+            assert_eq!(out, stream);
+            let covered: u64 = h.carriers().iter().map(|c| u64::from(c.len)).sum();
+            assert_eq!(covered, stream.len() as u64);
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! [`Trace`]: everything captured in one run (or read from one file), indexed by frame number,
+//! connection and message. It grows one frame at a time, so live capture and files share it.
+
+use std::ops::Range;
+
+use crate::chat::AppEvent;
+use crate::dissect::{dissect, Packet};
+use crate::flow::{Carrier, Direction, SegmentInfo, TcpTracker};
+use crate::frame::Frame;
+use crate::tls::{
+    frame_record, looks_like_tls, ContentType, Framing, Keys, RecordInfo, TlsConnection,
+};
+
+/// One captured frame with everything learnt from it.
+#[derive(Debug, Clone)]
+pub struct FrameEntry {
+    /// Frame number, from 1 (as in Wireshark).
+    pub number: u32,
+    /// The bytes as captured.
+    pub frame: Frame,
+    /// Its layers.
+    pub packet: Packet,
+    /// Its place in a TCP connection, for TCP segments.
+    pub segment: Option<SegmentInfo>,
+    /// Indices (into [`Trace::records`]) of the TLS records that became complete in this frame.
+    pub records: Range<usize>,
+}
+
+/// One TLS record in its connection.
+#[derive(Debug, Clone)]
+pub struct RecordEntry {
+    /// The connection (`tcp.stream`).
+    pub stream: usize,
+    /// Which way it travels.
+    pub dir: Direction,
+    /// Where the record (header included) lies in its direction's TCP byte stream.
+    pub stream_range: Range<u64>,
+    /// The frame that supplied its last byte.
+    pub frame: u32,
+    /// What the record holds.
+    pub info: RecordInfo,
+    /// For decrypted application data: where its plaintext lies in the direction's plaintext stream
+    /// (the bytes the application wrote and read).
+    pub plaintext: Option<Range<u64>>,
+}
+
+/// What a TCP connection carries, decided from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    /// No data yet.
+    Unknown,
+    /// TLS records.
+    Tls,
+    /// Anything else: the TCP bytes are the application's bytes.
+    Plain,
+}
+
+#[derive(Debug)]
+struct StreamState {
+    kind: StreamKind,
+    /// Stream bytes not yet cut into records, per direction, and the stream offset of their start.
+    pending: [Vec<u8>; 2],
+    pending_offset: [u64; 2],
+    /// Plaintext bytes seen so far per direction.
+    plaintext_len: [u64; 2],
+    /// Record framing gave up in this direction (not TLS after all, or a byte was lost).
+    lost_framing: [bool; 2],
+    tls: TlsConnection,
+    /// Records of each direction, in stream order.
+    records: [Vec<usize>; 2],
+}
+
+impl StreamState {
+    fn new() -> Self {
+        StreamState {
+            kind: StreamKind::Unknown,
+            pending: [Vec::new(), Vec::new()],
+            pending_offset: [0, 0],
+            plaintext_len: [0, 0],
+            lost_framing: [false, false],
+            tls: TlsConnection::new(),
+            records: [Vec::new(), Vec::new()],
+        }
+    }
+}
+
+fn di(dir: Direction) -> usize {
+    match dir {
+        Direction::ClientToServer => 0,
+        Direction::ServerToClient => 1,
+    }
+}
+
+/// The bytes one message occupies at each layer, headers added on the way down included.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LayerBytes {
+    /// The application's bytes.
+    pub application: u64,
+    /// TLS records carrying them (5-byte headers, encryption overhead included); 0 for plain TCP.
+    pub tls: u64,
+    /// TCP segments carrying those (TCP headers included).
+    pub tcp: u64,
+    /// IP packets around those segments.
+    pub ip: u64,
+    /// Frames on the wire.
+    pub link: u64,
+}
+
+/// One application message's path down (or up) the stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Journey {
+    /// The connection.
+    pub stream: usize,
+    /// Which way the bytes travelled.
+    pub dir: Direction,
+    /// Where the message's bytes lie in the plaintext stream.
+    pub plaintext: Range<u64>,
+    /// The TLS records that carried them (indices into [`Trace::records`]).
+    pub records: Vec<usize>,
+    /// The frames whose TCP payload carried those records (or the plain bytes), in order.
+    pub frames: Vec<u32>,
+    /// Bytes per layer.
+    pub bytes: LayerBytes,
+}
+
+/// Everything captured in one run or file.
+#[derive(Debug, Default)]
+pub struct Trace {
+    frames: Vec<FrameEntry>,
+    records: Vec<RecordEntry>,
+    tracker: TcpTracker,
+    streams: Vec<StreamState>,
+    keys: Keys,
+    app: Vec<AppEvent>,
+}
+
+impl Trace {
+    /// An empty trace.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A trace holding `keys` for decryption from the start.
+    pub fn with_keys(keys: Keys) -> Self {
+        Trace {
+            keys,
+            ..Self::default()
+        }
+    }
+
+    /// Adds TLS secrets; records that arrive afterwards can use them.
+    pub fn add_keys(&mut self, keys: &Keys) {
+        self.keys.merge(keys);
+    }
+
+    /// The secrets known so far.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Records an application write or read reported by the chat's tap.
+    pub fn add_app_event(&mut self, event: AppEvent) {
+        self.app.push(event);
+    }
+
+    /// All application events.
+    pub fn app_events(&self) -> &[AppEvent] {
+        &self.app
+    }
+
+    /// All frames, in capture order.
+    pub fn frames(&self) -> &[FrameEntry] {
+        &self.frames
+    }
+
+    /// One frame by number (from 1).
+    pub fn frame(&self, number: u32) -> Option<&FrameEntry> {
+        self.frames.get((number as usize).checked_sub(1)?)
+    }
+
+    /// All TLS records, in the order they became complete.
+    pub fn records(&self) -> &[RecordEntry] {
+        &self.records
+    }
+
+    /// The TCP connections.
+    pub fn tcp(&self) -> &TcpTracker {
+        &self.tracker
+    }
+
+    /// What connection `stream` carries.
+    pub fn stream_kind(&self, stream: usize) -> StreamKind {
+        self.streams
+            .get(stream)
+            .map_or(StreamKind::Unknown, |s| s.kind)
+    }
+
+    /// The TLS session of connection `stream` (handshake details, negotiated version).
+    pub fn tls_session(&self, stream: usize) -> Option<&crate::tls::SessionSummary> {
+        self.streams
+            .get(stream)
+            .filter(|s| s.kind == StreamKind::Tls)
+            .map(|s| s.tls.summary())
+    }
+
+    /// Adds one frame: dissects it, places it in its TCP connection, and parses the TLS records it
+    /// completes. Returns its number.
+    pub fn push_frame(&mut self, frame: Frame) -> u32 {
+        let number = self.frames.len() as u32 + 1;
+        let packet = dissect(frame.link, &frame.data);
+        let records_start = self.records.len();
+        let mut segment = None;
+        if let Some((info, delivered)) = self.tracker.push(number, &packet, &frame.data) {
+            let stream = info.stream;
+            while self.streams.len() <= stream {
+                self.streams.push(StreamState::new());
+            }
+            if !delivered.bytes.is_empty() {
+                self.on_stream_bytes(stream, info.dir, number, &delivered.bytes);
+            }
+            segment = Some(info);
+        }
+        self.frames.push(FrameEntry {
+            number,
+            frame,
+            packet,
+            segment,
+            records: records_start..self.records.len(),
+        });
+        number
+    }
+
+    fn on_stream_bytes(&mut self, stream: usize, dir: Direction, frame: u32, bytes: &[u8]) {
+        let Some(state) = self.streams.get_mut(stream) else {
+            return;
+        };
+        let d = di(dir);
+        if state.kind == StreamKind::Unknown {
+            state.kind = if looks_like_tls(bytes) {
+                StreamKind::Tls
+            } else {
+                StreamKind::Plain
+            };
+        }
+        if state.kind == StreamKind::Plain {
+            state.plaintext_len[d] += bytes.len() as u64;
+            return;
+        }
+        if state.lost_framing[d] {
+            return;
+        }
+        state.pending[d].extend_from_slice(bytes);
+        let mut consumed = 0usize;
+        loop {
+            let rest = state.pending[d].get(consumed..).unwrap_or_default();
+            match frame_record(rest) {
+                Framing::Complete(header) => {
+                    let len = header.record_len();
+                    let record = rest.get(..len).unwrap_or_default();
+                    let info = state.tls.on_record(dir, record, &self.keys);
+                    let start = state.pending_offset[d] + consumed as u64;
+                    let plaintext = match &info.decrypted {
+                        Some(p) if p.content_type == ContentType::ApplicationData => {
+                            let from = state.plaintext_len[d];
+                            state.plaintext_len[d] += p.data.len() as u64;
+                            Some(from..state.plaintext_len[d])
+                        }
+                        _ => None,
+                    };
+                    state.records[d].push(self.records.len());
+                    self.records.push(RecordEntry {
+                        stream,
+                        dir,
+                        stream_range: start..start + len as u64,
+                        frame,
+                        info,
+                        plaintext,
+                    });
+                    consumed += len;
+                }
+                Framing::NeedMore { .. } => break,
+                Framing::Malformed(e) => {
+                    tracing::debug!(stream, ?dir, "TLS record framing lost: {e}");
+                    state.lost_framing[d] = true;
+                    break;
+                }
+            }
+        }
+        state.pending[d].drain(..consumed.min(state.pending[d].len()));
+        state.pending_offset[d] += consumed as u64;
+    }
+
+    /// The connection an application event belongs to, and which way its bytes travel.
+    fn locate(&self, event: &AppEvent) -> Option<(usize, Direction)> {
+        let conn = self.tracker.find(event.conn.client, event.conn.server)?;
+        let dir = if event.client_to_server() {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        Some((conn.index, dir))
+    }
+
+    /// Follows one application event's bytes down the stack: its records, segments and frames.
+    /// `None` if its connection was not captured.
+    pub fn journey(&self, event: &AppEvent) -> Option<Journey> {
+        let (stream, dir) = self.locate(event)?;
+        let state = self.streams.get(stream)?;
+        let plaintext = event.offset..event.offset + event.bytes.len() as u64;
+        let conn = self.tracker.connection(stream)?;
+        let carriers = conn.carriers(dir);
+        let mut records = Vec::new();
+        let mut stream_ranges: Vec<Range<u64>> = Vec::new();
+        match state.kind {
+            StreamKind::Tls => {
+                for &r in &state.records[di(dir)] {
+                    let Some(rec) = self.records.get(r) else {
+                        continue;
+                    };
+                    if let Some(p) = &rec.plaintext {
+                        if p.start < plaintext.end && plaintext.start < p.end {
+                            records.push(r);
+                            stream_ranges.push(rec.stream_range.clone());
+                        }
+                    }
+                }
+            }
+            StreamKind::Plain => stream_ranges.push(plaintext.clone()),
+            StreamKind::Unknown => {}
+        }
+        let mut frames: Vec<u32> = Vec::new();
+        for range in &stream_ranges {
+            for c in overlapping(carriers, range) {
+                if !frames.contains(&c.frame) {
+                    frames.push(c.frame);
+                }
+            }
+        }
+        frames.sort_unstable();
+        let mut bytes = LayerBytes {
+            application: event.bytes.len() as u64,
+            ..LayerBytes::default()
+        };
+        for &r in &records {
+            if let Some(rec) = self.records.get(r) {
+                bytes.tls += rec.stream_range.end - rec.stream_range.start;
+            }
+        }
+        for &f in &frames {
+            let Some(entry) = self.frame(f) else { continue };
+            bytes.link += entry.frame.data.len() as u64;
+            if let Some(ip) = &entry.packet.ip {
+                bytes.ip += (ip.packet.end - ip.packet.start) as u64;
+            }
+            if let Some(tcp) = &entry.packet.tcp {
+                bytes.tcp +=
+                    (entry.packet.payload.end.max(tcp.header.end) - tcp.header.start) as u64;
+            }
+        }
+        if frames.is_empty() {
+            return None;
+        }
+        Some(Journey {
+            stream,
+            dir,
+            plaintext,
+            records,
+            frames,
+            bytes,
+        })
+    }
+
+    /// The frame on which an application event's last byte arrived (where reports show it).
+    pub fn app_event_frame(&self, event: &AppEvent) -> Option<u32> {
+        let (stream, dir) = self.locate(event)?;
+        let state = self.streams.get(stream)?;
+        let last = (event.offset + event.bytes.len() as u64).checked_sub(1)?;
+        match state.kind {
+            StreamKind::Tls => state.records[di(dir)]
+                .iter()
+                .filter_map(|&r| self.records.get(r))
+                .find(|rec| rec.plaintext.as_ref().is_some_and(|p| p.contains(&last)))
+                .map(|rec| rec.frame),
+            StreamKind::Plain => {
+                let conn = self.tracker.connection(stream)?;
+                overlapping(conn.carriers(dir), &(last..last + 1))
+                    .next()
+                    .map(|c| c.frame)
+            }
+            StreamKind::Unknown => None,
+        }
+    }
+}
+
+/// The carriers whose bytes overlap `range` (carriers are sorted by stream offset).
+fn overlapping<'a>(
+    carriers: &'a [Carrier],
+    range: &Range<u64>,
+) -> impl Iterator<Item = &'a Carrier> {
+    let first = carriers.partition_point(|c| c.stream_offset + u64::from(c.len) <= range.start);
+    let end = range.end;
+    carriers
+        .get(first..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(move |c| c.stream_offset < end)
+}

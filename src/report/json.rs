@@ -1,0 +1,232 @@
+//! JSON renderings. Field names and meanings are a contract (ARCHITECTURE.md): add, never change.
+
+use serde_json::{json, Map, Value};
+
+use super::mac;
+use crate::chat::{AppEvent, Side};
+use crate::journey::{FrameEntry, Journey, RecordEntry, Trace};
+use crate::tls::Plaintext;
+
+fn text_or_hex(bytes: &[u8], obj: &mut Map<String, Value>) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            obj.insert("text".into(), Value::from(text));
+        }
+        Err(_) => {
+            obj.insert("hex".into(), Value::from(crate::tls::encode_hex(bytes)));
+        }
+    }
+}
+
+fn plaintext_json(p: &Plaintext) -> Value {
+    let mut obj = Map::new();
+    obj.insert("content_type".into(), Value::from(p.content_type.number()));
+    text_or_hex(&p.data, &mut obj);
+    Value::Object(obj)
+}
+
+fn record_json(rec: &RecordEntry) -> Value {
+    let info = &rec.info;
+    let mut obj = Map::new();
+    obj.insert(
+        "content_type".into(),
+        Value::from(info.header.content_type.number()),
+    );
+    obj.insert(
+        "type_name".into(),
+        Value::from(info.header.content_type.name()),
+    );
+    obj.insert(
+        "version".into(),
+        Value::from(format!("0x{:04x}", info.header.version)),
+    );
+    obj.insert("length".into(), Value::from(info.header.length));
+    obj.insert(
+        "handshake".into(),
+        Value::from(info.handshake.iter().map(|h| h.name()).collect::<Vec<_>>()),
+    );
+    if let Some(p) = &info.decrypted {
+        obj.insert("decrypted".into(), plaintext_json(p));
+    }
+    if let Some((level, description)) = info.alert {
+        obj.insert(
+            "alert".into(),
+            json!({"level": level, "description": description,
+                   "name": crate::tls::alert_name(description)}),
+        );
+    }
+    if let Some(note) = &info.note {
+        obj.insert("note".into(), Value::from(note.as_str()));
+    }
+    obj.insert("stream_offset".into(), Value::from(rec.stream_range.start));
+    Value::Object(obj)
+}
+
+fn app_json(event: &AppEvent) -> Value {
+    let mut obj = Map::new();
+    obj.insert(
+        "side".into(),
+        Value::from(match event.side {
+            Side::Client => "client",
+            Side::Server => "server",
+        }),
+    );
+    obj.insert(
+        "dir".into(),
+        Value::from(match event.dir {
+            crate::chat::Direction::Write => "write",
+            crate::chat::Direction::Read => "read",
+        }),
+    );
+    text_or_hex(&event.bytes, &mut obj);
+    obj.insert("offset".into(), Value::from(event.offset));
+    Value::Object(obj)
+}
+
+/// A checksum's state in one word: `verified`, `wrong`, `offloaded` or `not_checked`.
+pub fn checksum_name(status: crate::dissect::ChecksumStatus) -> &'static str {
+    use crate::dissect::ChecksumStatus;
+    match status {
+        ChecksumStatus::Verified => "verified",
+        ChecksumStatus::Wrong { .. } => "wrong",
+        ChecksumStatus::Offloaded { .. } => "offloaded",
+        ChecksumStatus::NotChecked => "not_checked",
+    }
+}
+
+/// The `inspect` JSON object of one frame. `app` lists the application events shown on it.
+pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
+    let p = &entry.packet;
+    let mut obj = Map::new();
+    obj.insert("frame".into(), Value::from(entry.number));
+    obj.insert("time".into(), Value::from(entry.frame.at.as_secs_f64()));
+    obj.insert("len".into(), Value::from(entry.frame.orig_len));
+    if let Some(link) = &p.link {
+        let mut l = Map::new();
+        l.insert("type".into(), Value::from(link.kind.name()));
+        if let Some(src) = &link.src {
+            l.insert("src".into(), Value::from(mac(src)));
+        }
+        if let Some(dst) = &link.dst {
+            l.insert("dst".into(), Value::from(mac(dst)));
+        }
+        l.insert(
+            "ethertype".into(),
+            Value::from(format!("0x{:04x}", link.ethertype)),
+        );
+        obj.insert("link".into(), Value::Object(l));
+    }
+    if let Some(arp) = &p.arp {
+        obj.insert(
+            "arp".into(),
+            json!({
+                "op": match arp.op { 1 => "request".to_string(), 2 => "reply".to_string(), n => n.to_string() },
+                "sender_ip": arp.sender_ip.to_string(),
+                "target_ip": arp.target_ip.to_string(),
+                "sender_mac": mac(&arp.sender_mac),
+            }),
+        );
+    }
+    if let Some(ip) = &p.ip {
+        let mut i = Map::new();
+        i.insert("version".into(), Value::from(ip.version));
+        i.insert("src".into(), Value::from(ip.src.to_string()));
+        i.insert("dst".into(), Value::from(ip.dst.to_string()));
+        if ip.version == 6 {
+            i.insert("hop_limit".into(), Value::from(ip.ttl));
+        } else {
+            i.insert("ttl".into(), Value::from(ip.ttl));
+        }
+        i.insert("total_len".into(), Value::from(ip.total_len));
+        i.insert("protocol".into(), Value::from(ip.protocol));
+        if let Some(id) = ip.identification {
+            i.insert("identification".into(), Value::from(id));
+        }
+        obj.insert("ip".into(), Value::Object(i));
+    }
+    if let (Some(tcp), Some(seg)) = (&p.tcp, &entry.segment) {
+        obj.insert(
+            "tcp".into(),
+            json!({
+                "src_port": tcp.src_port,
+                "dst_port": tcp.dst_port,
+                "stream": seg.stream,
+                "seq": seg.rel_seq,
+                "ack": seg.rel_ack,
+                "flags": tcp.flags.names(),
+                "payload_len": seg.payload_len,
+                "retransmission": seg.retransmission,
+                "out_of_order": seg.out_of_order,
+                "window": tcp.window,
+                "zero_window": seg.zero_window,
+                "header_len": tcp.header_len,
+                "mss": tcp.options.mss,
+                "window_scale": tcp.options.window_scale,
+                "sack_blocks": tcp.options.sack_blocks.as_slice().iter().map(|(a, b)| [*a, *b]).collect::<Vec<_>>(),
+                "checksum": checksum_name(tcp.checksum),
+            }),
+        );
+    }
+    let records: Vec<Value> = trace
+        .records()
+        .get(entry.records.clone())
+        .unwrap_or_default()
+        .iter()
+        .map(record_json)
+        .collect();
+    if !records.is_empty() {
+        obj.insert("tls".into(), Value::from(records));
+    }
+    let events: Vec<Value> = app
+        .iter()
+        .filter_map(|&i| trace.app_events().get(i))
+        .map(app_json)
+        .collect();
+    if !events.is_empty() {
+        obj.insert("app".into(), Value::from(events));
+    }
+    if let Some(stop) = &p.stop {
+        obj.insert("stop".into(), Value::from(stop.to_string()));
+    }
+    Value::Object(obj)
+}
+
+/// The `trace` JSON object: a message, its size at every layer, and the frames that carried it.
+pub fn journey_json(trace: &Trace, text: &str, transport: &str, journeys: &[Journey]) -> Value {
+    let first = journeys.first();
+    let bytes = first.map(|j| j.bytes).unwrap_or_default();
+    let mut layers = vec![json!({"layer": "application", "bytes": bytes.application})];
+    if transport != "plain" {
+        layers.push(json!({"layer": "tls", "bytes": bytes.tls}));
+    }
+    layers.push(json!({"layer": "tcp", "bytes": bytes.tcp}));
+    layers.push(json!({"layer": "ip", "bytes": bytes.ip}));
+    layers.push(json!({"layer": "link", "bytes": bytes.link}));
+    let app = super::app_events_by_frame(trace);
+    let mut numbers: Vec<u32> = journeys
+        .iter()
+        .flat_map(|j| j.frames.iter().copied())
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let frames: Vec<Value> = numbers
+        .iter()
+        .filter_map(|n| trace.frame(*n))
+        .map(|e| {
+            frame_json(
+                trace,
+                e,
+                app.get(&e.number).map_or(&[][..], |v| v.as_slice()),
+            )
+        })
+        .collect();
+    json!({
+        "text": text,
+        "transport": transport,
+        "layers": layers,
+        "frames": frames,
+        "reply_layers": journeys.get(1).map(|j| json!({
+            "application": j.bytes.application, "tls": j.bytes.tls, "tcp": j.bytes.tcp,
+            "ip": j.bytes.ip, "link": j.bytes.link})),
+    })
+}

@@ -1,0 +1,43 @@
+//! Renderings of a [`Trace`] for scripts, handouts and tests: one JSON object per frame (the
+//! `inspect` contract in ARCHITECTURE.md), a readable text line per frame, and a message's journey.
+
+mod json;
+mod text;
+
+pub use json::{checksum_name, frame_json, journey_json};
+pub use text::{frame_text, journey_text};
+
+use std::collections::HashMap;
+
+use crate::journey::Trace;
+
+/// Output format chosen on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Readable lines for people.
+    #[default]
+    Text,
+    /// One JSON object per frame (inspect, capture) or one object (trace).
+    Json,
+}
+
+/// For each frame number, the application events (indices into [`Trace::app_events`]) whose last
+/// byte that frame delivered.
+pub fn app_events_by_frame(trace: &Trace) -> HashMap<u32, Vec<usize>> {
+    let mut map: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, event) in trace.app_events().iter().enumerate() {
+        if let Some(frame) = trace.app_event_frame(event) {
+            map.entry(frame).or_default().push(i);
+        }
+    }
+    map
+}
+
+/// Formats a MAC address as `aa:bb:cc:dd:ee:ff`.
+pub fn mac(bytes: &[u8; 6]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}

@@ -1,0 +1,206 @@
+//! Text renderings: one line per frame like a packet list, then indented lines for its TLS
+//! records and application events; and a message's journey layer by layer.
+
+use std::fmt::Write as _;
+
+use crate::chat::{Direction as AppDir, Side};
+use crate::journey::{FrameEntry, Journey, Trace};
+
+/// Shows text with escapes for control characters, cut to `max` characters.
+fn shown(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .collect::<String>()
+        .escape_debug()
+        .to_string();
+    if text.chars().count() > max {
+        out.push('…');
+    }
+    format!("\"{out}\"")
+}
+
+/// The text lines of one frame. `t0` is the first frame's time, so times read as seconds since
+/// the capture started.
+pub fn frame_text(
+    trace: &Trace,
+    entry: &FrameEntry,
+    app: &[usize],
+    t0: crate::frame::Timestamp,
+) -> String {
+    let p = &entry.packet;
+    let secs = (entry.frame.at.0 - t0.0) as f64 / 1e9;
+    let mut out = format!("#{:<5} {secs:>10.6}  ", entry.number);
+    match (&p.ip, &p.tcp, &entry.segment) {
+        (Some(ip), Some(tcp), Some(seg)) => {
+            let _ = write!(
+                out,
+                "{} → {}  TCP {} seq={} ack={} len={} win={}",
+                std::net::SocketAddr::new(ip.src, tcp.src_port),
+                std::net::SocketAddr::new(ip.dst, tcp.dst_port),
+                tcp.flags,
+                seg.rel_seq,
+                seg.rel_ack,
+                seg.payload_len,
+                tcp.window
+            );
+            if let Some(mss) = tcp.options.mss {
+                let _ = write!(out, " mss={mss}");
+            }
+            if seg.retransmission {
+                out.push_str(" [retransmission]");
+            }
+            if seg.out_of_order {
+                out.push_str(" [out-of-order]");
+            }
+        }
+        (Some(ip), _, _) => {
+            let _ = write!(out, "{} → {}  IP protocol {}", ip.src, ip.dst, ip.protocol);
+        }
+        _ => {
+            if let Some(arp) = &p.arp {
+                let _ = write!(
+                    out,
+                    "ARP {} {} asks for {}",
+                    if arp.op == 1 { "request:" } else { "reply:" },
+                    arp.sender_ip,
+                    arp.target_ip
+                );
+            } else {
+                out.push_str("(not IP)");
+            }
+        }
+    }
+    let _ = write!(out, "  ({} bytes)", entry.frame.orig_len);
+    if let Some(stop) = &p.stop {
+        let _ = write!(out, "\n        ! {stop}");
+    }
+    for rec in trace
+        .records()
+        .get(entry.records.clone())
+        .unwrap_or_default()
+    {
+        let info = &rec.info;
+        let _ = write!(
+            out,
+            "\n        TLS {} {} length={}",
+            info.header.content_type.name(),
+            crate::tls::version_name(info.header.version),
+            info.header.length
+        );
+        if !info.handshake.is_empty() {
+            let names: Vec<&str> = info.handshake.iter().map(|h| h.name()).collect();
+            let _ = write!(out, " [{}]", names.join(", "));
+        }
+        if let Some(d) = &info.decrypted {
+            if d.content_type == crate::tls::ContentType::ApplicationData {
+                let _ = write!(
+                    out,
+                    "  decrypted {}: {}",
+                    d.content_type.name(),
+                    shown(&d.data, 60)
+                );
+            } else {
+                let _ = write!(
+                    out,
+                    "  decrypted {} ({} bytes)",
+                    d.content_type.name(),
+                    d.data.len()
+                );
+            }
+        } else if let Some(note) = &info.note {
+            let _ = write!(out, "  ({note})");
+        }
+    }
+    for event in app.iter().filter_map(|&i| trace.app_events().get(i)) {
+        let _ = write!(
+            out,
+            "\n        app: {} {} {}",
+            match event.side {
+                Side::Client => "client",
+                Side::Server => "server",
+            },
+            match event.dir {
+                AppDir::Write => "wrote",
+                AppDir::Read => "read",
+            },
+            shown(&event.bytes, 60)
+        );
+    }
+    out
+}
+
+/// A message's journey, layer by layer, for people.
+pub fn journey_text(
+    trace: &Trace,
+    text: &str,
+    transport: &str,
+    journey: &Journey,
+    title: &str,
+) -> String {
+    let b = journey.bytes;
+    let mut out = format!("{title} ({transport}): {}\n", shown(text.as_bytes(), 60));
+    let _ = write!(out, "  {} B text", b.application);
+    if b.tls > 0 {
+        let _ = write!(
+            out,
+            " → {} B TLS record{}",
+            b.tls,
+            if journey.records.len() > 1 { "s" } else { "" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        " → {} B TCP segment{} → {} B IP packet{} → {} B frame{}",
+        b.tcp,
+        plural(journey.frames.len()),
+        b.ip,
+        plural(journey.frames.len()),
+        b.link,
+        plural(journey.frames.len())
+    );
+    for &r in &journey.records {
+        if let Some(rec) = trace.records().get(r) {
+            let _ = writeln!(
+                out,
+                "  TLS record: type {} ({}), version 0x{:04x}, length {} (+5 header) in frame {}",
+                rec.info.header.content_type.number(),
+                rec.info.header.content_type.name(),
+                rec.info.header.version,
+                rec.info.header.length,
+                rec.frame
+            );
+        }
+    }
+    for &f in &journey.frames {
+        if let Some(entry) = trace.frame(f) {
+            let p = &entry.packet;
+            if let (Some(ip), Some(tcp), Some(seg)) = (&p.ip, &p.tcp, &entry.segment) {
+                let _ = writeln!(
+                    out,
+                    "  frame {f}: {} B = link header {} + IPv{} header {} (TTL/hop limit {}) + TCP header {} ({} seq={} ack={}) + {} B payload",
+                    entry.frame.orig_len,
+                    p.link.as_ref().map_or(0, |l| l.range.len()),
+                    ip.version,
+                    ip.header.len(),
+                    ip.ttl,
+                    tcp.header_len,
+                    tcp.flags,
+                    seg.rel_seq,
+                    seg.rel_ack,
+                    seg.payload_len
+                );
+            }
+        }
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
