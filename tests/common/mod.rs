@@ -130,3 +130,28 @@ pub async fn next_matching(client: &mut ChatClient, pred: impl Fn(&str) -> bool)
         }
     }
 }
+
+/// True when this process may open capture sockets (root); otherwise skips (fails under REQUIRE_ALL).
+pub fn can_capture() -> bool {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    root || !skip("live capture needs root or CAP_NET_RAW")
+}
+
+/// Runs the packetpath binary with `args` in `dir`, returning (exit code, stdout, stderr).
+pub fn packetpath(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_packetpath"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("packetpath runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
