@@ -23,13 +23,20 @@ fn layers(v: &Value) -> Vec<(String, u64)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (l["layer"].as_str().unwrap().to_string(), l["bytes"].as_u64().unwrap()))
+        .map(|l| {
+            (
+                l["layer"].as_str().unwrap().to_string(),
+                l["bytes"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
 
 #[test]
 fn tls13_hi_adds_the_textbook_bytes_at_every_layer() {
-    let Some((_dir, v)) = trace_json(&["hi"]) else { return };
+    let Some((_dir, v)) = trace_json(&["hi"]) else {
+        return;
+    };
     assert_eq!(v["text"], "hi\n");
     assert_eq!(v["transport"], "tls1.3");
     // 3 bytes of text; TLS 1.3 adds a 5-byte header, 1 byte of inner content type and a 16-byte
@@ -47,10 +54,17 @@ fn tls13_hi_adds_the_textbook_bytes_at_every_layer() {
     let frames = v["frames"].as_array().unwrap();
     let carrying = frames
         .iter()
-        .find(|f| f["app"].as_array().is_some_and(|a| a.iter().any(|e| e["text"] == "hi\n" && e["dir"] == "write")))
+        .find(|f| {
+            f["app"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|e| e["text"] == "hi\n" && e["dir"] == "write"))
+        })
         .expect("a frame carries the write");
     let tls = &carrying["tls"][0];
-    assert_eq!(tls["content_type"], 23, "on the wire it is application_data");
+    assert_eq!(
+        tls["content_type"], 23,
+        "on the wire it is application_data"
+    );
     assert_eq!(tls["length"], 20);
     assert_eq!(tls["decrypted"]["text"], "hi\n");
     assert_eq!(tls["decrypted"]["content_type"], 23);
@@ -61,29 +75,46 @@ fn tls13_hi_adds_the_textbook_bytes_at_every_layer() {
 
 #[test]
 fn plain_hi_is_visible_on_the_wire() {
-    let Some((_dir, v)) = trace_json(&["hi", "--plain"]) else { return };
+    let Some((_dir, v)) = trace_json(&["hi", "--plain"]) else {
+        return;
+    };
     assert_eq!(v["transport"], "plain");
     assert_eq!(
         layers(&v),
-        vec![("application".into(), 3), ("tcp".into(), 35), ("ip".into(), 55), ("link".into(), 69)]
+        vec![
+            ("application".into(), 3),
+            ("tcp".into(), 35),
+            ("ip".into(), 55),
+            ("link".into(), 69)
+        ]
     );
     let frames = v["frames"].as_array().unwrap();
-    assert!(frames.iter().all(|f| f.get("tls").is_none()), "no TLS on a plain connection");
+    assert!(
+        frames.iter().all(|f| f.get("tls").is_none()),
+        "no TLS on a plain connection"
+    );
 }
 
 #[test]
 fn tls12_hi_carries_an_explicit_nonce() {
-    let Some((_dir, v)) = trace_json(&["hi", "--tls-version", "1.2"]) else { return };
+    let Some((_dir, v)) = trace_json(&["hi", "--tls-version", "1.2"]) else {
+        return;
+    };
     assert_eq!(v["transport"], "tls1.2");
     // TLS 1.2 AES-GCM / ChaCha20: 8-byte explicit nonce (GCM) or none (ChaCha20) + 16-byte tag.
     let tls = layers(&v)[1].1;
-    assert!(tls == 5 + 3 + 8 + 16 || tls == 5 + 3 + 16, "TLS 1.2 record of {tls} bytes");
+    assert!(
+        tls == 5 + 3 + 8 + 16 || tls == 5 + 3 + 16,
+        "TLS 1.2 record of {tls} bytes"
+    );
 }
 
 #[test]
 fn a_long_line_is_split_into_segments_and_reassembled() {
     let text = "x".repeat(70_000);
-    let Some((_dir, v)) = trace_json(&[&text]) else { return };
+    let Some((_dir, v)) = trace_json(&[&text]) else {
+        return;
+    };
     let frames = v["frames"].as_array().unwrap();
     let records: usize = frames
         .iter()
@@ -91,7 +122,10 @@ fn a_long_line_is_split_into_segments_and_reassembled() {
         .flatten()
         .filter(|r| r["decrypted"]["content_type"] == 23)
         .count();
-    assert!(records >= 5, "70,000 bytes need at least 5 records of at most 16 KiB, got {records}");
+    assert!(
+        records >= 5,
+        "70,000 bytes need at least 5 records of at most 16 KiB, got {records}"
+    );
     let decrypted: String = frames
         .iter()
         .filter(|f| f["tcp"]["dst_port"] != frames[0]["tcp"]["src_port"])
@@ -99,7 +133,10 @@ fn a_long_line_is_split_into_segments_and_reassembled() {
         .flatten()
         .filter_map(|r| r["decrypted"]["text"].as_str())
         .collect();
-    assert!(decrypted.contains(&text), "the whole line is recovered from the records");
+    assert!(
+        decrypted.contains(&text),
+        "the whole line is recovered from the records"
+    );
     assert_eq!(layers(&v)[0].1, 70_001);
 }
 
@@ -129,7 +166,10 @@ fn inspect_reports_where_a_file_is_cut_and_keeps_the_frames_before() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = packetpath(dir.path(), &["trace", "cut", "--plain", "--write", "t.pcapng"]);
+    let (code, _, err) = packetpath(
+        dir.path(),
+        &["trace", "cut", "--plain", "--write", "t.pcapng"],
+    );
     assert_eq!(code, 0, "{err}");
     let whole = std::fs::read(dir.path().join("t.pcapng")).unwrap();
     let (_, full, _) = packetpath(dir.path(), &["inspect", "t.pcapng", "--format", "json"]);
@@ -138,7 +178,11 @@ fn inspect_reports_where_a_file_is_cut_and_keeps_the_frames_before() {
     std::fs::write(dir.path().join("cut.pcapng"), &whole[..cut]).unwrap();
     let (code, out, err) = packetpath(dir.path(), &["inspect", "cut.pcapng", "--format", "json"]);
     assert_eq!(code, 1, "a damaged file is an error");
-    assert_eq!(out.lines().count(), all - 1, "every frame before the damage is shown");
+    assert_eq!(
+        out.lines().count(),
+        all - 1,
+        "every frame before the damage is shown"
+    );
     assert!(err.contains("byte"), "the error names the offset: {err}");
 }
 

@@ -76,6 +76,15 @@ pub fn inspect(
         keys.merge(&load_keylog(path)?);
     }
     let mut trace = Trace::with_keys(keys);
+    for (_, comment) in &capture.comments {
+        let (events, warnings) = crate::journey::ledger::from_comment(comment);
+        for w in warnings {
+            tracing::warn!("{}: {w}", file.display());
+        }
+        for event in events {
+            trace.add_app_event(event);
+        }
+    }
     let total = capture.frames.len();
     for (i, frame) in capture.frames.into_iter().enumerate() {
         trace.push_frame(frame);
@@ -192,18 +201,26 @@ pub async fn capture(options: CaptureOptions, out: &mut (dyn Write + Send)) -> a
         stats.received
     );
     if let Some(path) = &options.write {
-        write_pcapng(path, &kept, trace.keys(), &[])?;
+        write_pcapng(path, &kept, &trace)?;
     }
     Ok(())
 }
 
-/// Writes frames, secrets and (later) application events to a pcapng file.
-fn write_pcapng(
-    path: &Path,
-    frames: &[Frame],
-    keys: &Keys,
-    _app: &[AppEvent],
-) -> anyhow::Result<()> {
+/// Writes frames, the TLS secrets (a Decryption Secrets Block, so Wireshark decrypts with no
+/// options) and the application events (packet comments, see [`crate::journey::ledger`]) as pcapng.
+fn write_pcapng(path: &Path, frames: &[Frame], trace: &Trace) -> anyhow::Result<()> {
+    let keys = trace.keys();
+    let mut comments: std::collections::HashMap<u32, Vec<String>> =
+        std::collections::HashMap::new();
+    for event in trace.app_events() {
+        match trace.app_event_frame(event) {
+            Some(frame) => comments
+                .entry(frame)
+                .or_default()
+                .push(crate::journey::ledger::to_comment(event)),
+            None => tracing::debug!("an application event has no frame in the capture; not saved"),
+        }
+    }
     let file =
         std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let link = frames.first().map_or(LinkType::Ethernet, |f| f.link);
@@ -211,8 +228,11 @@ fn write_pcapng(
     if !keys.is_empty() {
         writer.write_secrets(&keys.to_nss())?;
     }
-    for frame in frames {
-        writer.write_frame(frame)?;
+    for (i, frame) in frames.iter().enumerate() {
+        match comments.get(&(i as u32 + 1)) {
+            Some(lines) => writer.write_frame_with_comment(frame, &lines.join("\n"))?,
+            None => writer.write_frame(frame)?,
+        }
     }
     let mut inner = writer.finish()?;
     inner.flush()?;
@@ -401,12 +421,7 @@ impl TraceOutcome {
 
     /// Writes the capture, with the session secrets, as pcapng.
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
-        write_pcapng(
-            path,
-            &self.frames,
-            self.trace.keys(),
-            self.trace.app_events(),
-        )
+        write_pcapng(path, &self.frames, &self.trace)
     }
 }
 

@@ -30,6 +30,10 @@ pub fn app_events_by_frame(trace: &Trace) -> HashMap<u32, Vec<usize>> {
             map.entry(frame).or_default().push(i);
         }
     }
+    // Within a frame, show events in the order they happened (a write before its read).
+    for events in map.values_mut() {
+        events.sort_by_key(|&i| trace.app_events().get(i).map(|e| e.at));
+    }
     map
 }
 

@@ -93,6 +93,14 @@ pub fn frame_text(
             let names: Vec<&str> = info.handshake.iter().map(|h| h.name()).collect();
             let _ = write!(out, " [{}]", names.join(", "));
         }
+        if let Some((level, description)) = info.alert {
+            let _ = write!(
+                out,
+                "  alert: {} ({})",
+                crate::tls::alert_name(description),
+                crate::tls::alert_level_name(level)
+            );
+        }
         if let Some(d) = &info.decrypted {
             if d.content_type == crate::tls::ContentType::ApplicationData {
                 let _ = write!(

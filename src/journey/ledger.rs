@@ -1,0 +1,135 @@
+//! The write ledger in capture files: each application event travels as a pcapng packet comment on
+//! the frame that delivered its last byte, one line per event:
+//!
+//! ```text
+//! packetpath-app {"client":"127.0.0.1:50412","server":"127.0.0.1:8443","side":"client","dir":"write","offset":0,"at":1764389000123456789,"hex":"68690a"}
+//! ```
+//!
+//! Wireshark shows the comment on the packet (so a student there sees which write a packet
+//! carries), and packetpath reads it back to restore the application layer of the journey.
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::chat::{AppEvent, ConnId, Direction, Side};
+use crate::frame::Timestamp;
+
+/// The prefix that marks a comment line as one of ours.
+pub const COMMENT_PREFIX: &str = "packetpath-app ";
+
+#[derive(Serialize, Deserialize)]
+struct Line {
+    client: std::net::SocketAddr,
+    server: std::net::SocketAddr,
+    side: String,
+    dir: String,
+    offset: u64,
+    at: i128,
+    hex: String,
+}
+
+/// The comment line for one event.
+pub fn to_comment(event: &AppEvent) -> String {
+    let line = Line {
+        client: event.conn.client,
+        server: event.conn.server,
+        side: match event.side {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+        .into(),
+        dir: match event.dir {
+            Direction::Write => "write",
+            Direction::Read => "read",
+        }
+        .into(),
+        offset: event.offset,
+        at: event.at.0,
+        hex: crate::tls::encode_hex(&event.bytes),
+    };
+    format!(
+        "{COMMENT_PREFIX}{}",
+        serde_json::to_string(&line).unwrap_or_default()
+    )
+}
+
+/// Reads the events in a packet comment; lines that are not ours are ignored, and a damaged line of
+/// ours is reported as a warning naming it.
+pub fn from_comment(comment: &str) -> (Vec<AppEvent>, Vec<String>) {
+    let mut events = Vec::new();
+    let mut warnings = Vec::new();
+    for text in comment.lines() {
+        let Some(json) = text.strip_prefix(COMMENT_PREFIX) else {
+            continue;
+        };
+        match parse_line(json) {
+            Some(event) => events.push(event),
+            None => warnings.push(format!(
+                "unreadable application event in a packet comment: {text:?}"
+            )),
+        }
+    }
+    (events, warnings)
+}
+
+fn parse_line(json: &str) -> Option<AppEvent> {
+    let line: Line = serde_json::from_str(json).ok()?;
+    let side = match line.side.as_str() {
+        "client" => Side::Client,
+        "server" => Side::Server,
+        _ => return None,
+    };
+    let dir = match line.dir.as_str() {
+        "write" => Direction::Write,
+        "read" => Direction::Read,
+        _ => return None,
+    };
+    Some(AppEvent {
+        conn: ConnId {
+            client: line.client,
+            server: line.server,
+        },
+        side,
+        dir,
+        at: Timestamp(line.at),
+        offset: line.offset,
+        bytes: Bytes::from(decode_hex(&line.hex)?),
+    })
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_damage() {
+        let event = AppEvent {
+            conn: ConnId {
+                client: "127.0.0.1:5000".parse().unwrap(),
+                server: "[::1]:8443".parse().unwrap(),
+            },
+            side: Side::Server,
+            dir: Direction::Read,
+            at: Timestamp(1_764_389_000_123_456_789),
+            offset: 42,
+            bytes: Bytes::from_static(b"hi\n\xff"),
+        };
+        let comment = format!("someone else's note\n{}", to_comment(&event));
+        let (events, warnings) = from_comment(&comment);
+        assert_eq!(events, vec![event]);
+        assert!(warnings.is_empty());
+        let (events, warnings) = from_comment("packetpath-app {\"client\": 1}");
+        assert!(events.is_empty());
+        assert_eq!(warnings.len(), 1);
+    }
+}
