@@ -13,5 +13,6 @@ pub mod dissect;
 pub mod flow;
 pub mod frame;
 pub mod journey;
+pub mod lab;
 pub mod report;
 pub mod tls;

@@ -11,6 +11,7 @@ use packetpath::chat::certs::{CertStatus, DEFAULT_DIR};
 use packetpath::chat::config::{TlsVersion, Trust};
 use packetpath::chat::{ClientOptions, Transport};
 use packetpath::commands;
+use packetpath::lab::{LabOptions, LinkMode};
 use packetpath::report::Format;
 
 /// packetpath makes the layers of the internet visible: it runs a small TLS chat on this machine,
@@ -28,6 +29,8 @@ enum Command {
     Demo {
         #[command(flatten)]
         transport: TransportArgs,
+        #[command(flatten)]
+        lab: LabArgs,
         /// Folder with the certificates (created on first use).
         #[arg(long, default_value = DEFAULT_DIR)]
         certs: PathBuf,
@@ -135,9 +138,16 @@ enum Command {
         /// Folder with the certificates (created on first use).
         #[arg(long, default_value = DEFAULT_DIR)]
         certs: PathBuf,
-        /// Network interface to run on and capture.
-        #[arg(long, default_value = "lo")]
-        interface: String,
+        #[command(flatten)]
+        lab: LabArgs,
+    },
+    /// Check which capture methods and lab links work on this machine, and what to do if not.
+    Doctor,
+    /// (internal) Enter a lab and open a capture in it; used by `doctor`.
+    #[command(hide = true)]
+    LabProbe {
+        #[command(flatten)]
+        lab: LabArgs,
     },
     /// Create the local CA and server certificate (kept if they exist; --force makes new ones).
     Certs {
@@ -148,6 +158,35 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// Where the chat and the capture run.
+#[derive(Args, Clone, Copy)]
+struct LabArgs {
+    /// The lab's link: "loopback" (its own loopback, textbook segment sizes) or "wire" (two hosts
+    /// on a virtual Ethernet cable: real MAC addresses, ARP, checksums that verify).
+    #[arg(long, value_enum, default_value_t = LinkMode::Loopback)]
+    link: LinkMode,
+    /// The lab link's MTU in bytes (1500 = Ethernet).
+    #[arg(long, default_value_t = 1500, value_name = "BYTES")]
+    mtu: u32,
+    /// Drop this percentage of packets at random on the lab link, to see TCP recover.
+    #[arg(long, default_value_t = 0.0, value_name = "PERCENT")]
+    loss: f64,
+    /// Use the machine's own loopback as it is, no lab (needs root or CAP_NET_RAW to capture).
+    #[arg(long)]
+    host_loopback: bool,
+}
+
+impl LabArgs {
+    fn options(self) -> LabOptions {
+        LabOptions {
+            link: self.link,
+            mtu: self.mtu,
+            loss: self.loss,
+            host_loopback: self.host_loopback,
+        }
+    }
 }
 
 #[derive(Args, Clone, Copy)]
@@ -206,7 +245,13 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Demo { transport, certs } => {
+        Command::Demo {
+            transport,
+            certs,
+            lab,
+        } => {
+            let lab = packetpath::lab::enter(lab.options())?;
+            tracing::info!("running on {}", lab.describe());
             let transcript =
                 runtime()?.block_on(commands::scripted_demo(transport.transport(), &certs))?;
             for line in transcript {
@@ -251,6 +296,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 mss,
                 no_delay,
                 max_fragment,
+                socket_factory: None,
+                server_name: None,
             };
             runtime()?.block_on(commands::client(options))?;
         }
@@ -302,8 +349,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             write,
             certs,
-            interface,
+            lab,
         } => {
+            let lab = packetpath::lab::enter(lab.options())?;
             let options = commands::TraceOptions {
                 text,
                 transport: transport.transport(),
@@ -311,8 +359,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 no_delay,
                 max_fragment,
                 cert_dir: certs,
-                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-                interface,
+                listen: lab.server_listen(),
+                interface: lab.capture_interface().to_string(),
+                socket_factory: lab.socket_factory(),
+                link_description: lab.describe(),
             };
             let outcome = runtime()?.block_on(commands::trace(&options))?;
             if let Some(path) = &write {
@@ -321,6 +371,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let stdout = std::io::stdout();
             outcome.print(&options, format, &mut stdout.lock())?;
         }
+        Command::Doctor => {
+            let findings = packetpath::lab::doctor::diagnose();
+            print!("{}", packetpath::lab::doctor::report(&findings));
+        }
+        Command::LabProbe { lab } => match packetpath::lab::doctor::probe_here(lab.options()) {
+            Ok(description) => println!("{description}"),
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitCode::from(1));
+            }
+        },
         Command::Certs { dir, force } => {
             let (paths, status) = commands::certs(&dir, force)?;
             match status {

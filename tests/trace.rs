@@ -111,7 +111,7 @@ fn tls12_hi_carries_an_explicit_nonce() {
 
 #[test]
 fn a_long_line_is_split_into_segments_and_reassembled() {
-    let text = "x".repeat(70_000);
+    let text = "x".repeat(60_000);
     let Some((_dir, v)) = trace_json(&[&text]) else {
         return;
     };
@@ -137,7 +137,7 @@ fn a_long_line_is_split_into_segments_and_reassembled() {
         decrypted.contains(&text),
         "the whole line is recovered from the records"
     );
-    assert_eq!(layers(&v)[0].1, 70_001);
+    assert_eq!(layers(&v)[0].1, 60_001);
 }
 
 #[test]
@@ -174,16 +174,28 @@ fn inspect_reports_where_a_file_is_cut_and_keeps_the_frames_before() {
     let whole = std::fs::read(dir.path().join("t.pcapng")).unwrap();
     let (_, full, _) = packetpath(dir.path(), &["inspect", "t.pcapng", "--format", "json"]);
     let all = full.lines().count();
-    let cut = whole.len() - 30;
-    std::fs::write(dir.path().join("cut.pcapng"), &whole[..cut]).unwrap();
+    // Cut inside the last block (the application-event ledger, after the frames) ...
+    std::fs::write(dir.path().join("cut.pcapng"), &whole[..whole.len() - 30]).unwrap();
     let (code, out, err) = packetpath(dir.path(), &["inspect", "cut.pcapng", "--format", "json"]);
     assert_eq!(code, 1, "a damaged file is an error");
-    assert_eq!(
-        out.lines().count(),
-        all - 1,
-        "every frame before the damage is shown"
-    );
+    assert_eq!(out.lines().count(), all, "every frame before the damage is shown");
     assert!(err.contains("byte"), "the error names the offset: {err}");
+    // ... and in the middle of the frames.
+    std::fs::write(dir.path().join("half.pcapng"), &whole[..whole.len() / 2]).unwrap();
+    let (code, out, err) = packetpath(dir.path(), &["inspect", "half.pcapng", "--format", "json"]);
+    assert_eq!(code, 1, "a damaged file is an error");
+    let shown = out.lines().count();
+    assert!(shown > 0 && shown < all, "{shown} of {all} frames");
+    assert!(err.contains("byte"), "the error names the offset: {err}");
+}
+
+#[test]
+fn trace_refuses_a_line_longer_than_the_chat_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "z".repeat(70_000);
+    let (code, _, err) = packetpath(dir.path(), &["trace", &text, "--host-loopback"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("at most 65536"), "{err}");
 }
 
 #[test]

@@ -1,4 +1,5 @@
 //! Helpers shared by the fuzz targets (included with `#[path]`, not a module of packetpath).
+#![allow(dead_code)] // each target uses a part
 
 use packetpath::dissect::{dissect, Packet};
 use packetpath::frame::LinkType;

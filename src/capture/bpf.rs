@@ -68,6 +68,7 @@ enum Target {
     Accept,
     Reject,
     Ipv4,
+    Arp,
 }
 
 enum Asm {
@@ -90,7 +91,8 @@ const TCP: u32 = 6;
 const IPV6_FRAGMENT_HEADER: u32 = 44;
 
 /// Builds the filter keeping TCP over IPv4 or IPv6 (Ethernet framing) whose source or destination port
-/// is one of `ports`; an empty list keeps all TCP.
+/// is one of `ports` (an empty list keeps all TCP), and ARP, which a lab's cable shows before the
+/// first packet can be sent.
 pub fn tcp_ports_filter(ports: &[u16]) -> Result<Vec<BpfInstruction>, BpfError> {
     let mut ports: Vec<u32> = ports.iter().map(|&p| u32::from(p)).collect();
     ports.sort_unstable();
@@ -99,7 +101,7 @@ pub fn tcp_ports_filter(ports: &[u16]) -> Result<Vec<BpfInstruction>, BpfError> 
         return Err(BpfError::TooManyPorts(ports.len()));
     }
     use Asm::{Jump, Label, Plain};
-    use Target::{Accept, Ipv4, Next, Reject};
+    use Target::{Accept, Arp, Ipv4, Next, Reject};
     let mut asm = vec![
         Plain(op::LDH_ABS, ETHERTYPE_AT),
         Jump(op::JEQ, 0x86dd, Next, Ipv4),
@@ -119,7 +121,7 @@ pub fn tcp_ports_filter(ports: &[u16]) -> Result<Vec<BpfInstruction>, BpfError> 
     }
     asm.extend([
         Label(Ipv4),
-        Jump(op::JEQ, 0x0800, Next, Reject),
+        Jump(op::JEQ, 0x0800, Next, Arp),
         Plain(op::LDB_ABS, IPV4_PROTOCOL_AT),
     ]);
     if ports.is_empty() {
@@ -134,6 +136,9 @@ pub fn tcp_ports_filter(ports: &[u16]) -> Result<Vec<BpfInstruction>, BpfError> 
         push_port_checks(&mut asm, &ports, op::LDH_IND, 14);
     }
     asm.extend([
+        // ARP is kept too: on a cable it comes before the first packet (A still holds the EtherType).
+        Label(Arp),
+        Jump(op::JEQ, 0x0806, Accept, Reject),
         Label(Accept),
         Plain(op::RET, SNAPLEN),
         Label(Reject),

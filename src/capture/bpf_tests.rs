@@ -107,7 +107,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, bool)> {
         ("v6 tcp other", ipv6(6, 40000, 40001), false),
         ("v6 udp 8443", ipv6(17, 40000, 8443), false),
         ("v6 fragment header", v6_frag, false),
-        ("arp", ether(0x0806), false),
+        ("arp", ether(0x0806), true),
         (
             "truncated v4",
             ipv4(6, 50000, 8443, 0, 0)[..30].to_vec(),
@@ -134,7 +134,7 @@ fn empty_port_list_keeps_all_tcp() {
         ("v4 udp", ipv4(17, 1, 2, 0, 0), false),
         ("v6 tcp", ipv6(6, 1, 2), true),
         ("v6 udp", ipv6(17, 1, 2), false),
-        ("arp", ether(0x0806), false),
+        ("arp", ether(0x0806), true),
     ] {
         assert_eq!(run(&program, &frame) > 0, keep_all_tcp, "{name}");
     }
@@ -143,7 +143,8 @@ fn empty_port_list_keeps_all_tcp() {
 #[test]
 fn program_shape_matches_tcpdump_layout() {
     let program = tcp_ports_filter(&[8443]).unwrap();
-    // ldh [12]; jeq #0x86dd jt 0 jf 6 (to the IPv4 branch at instruction 8)
+    // ldh [12]; jeq #0x86dd jt 0 jf 6 (to the IPv4 branch at instruction 8), whose
+    // jeq #0x0800 falls to the ARP check when the frame is not IPv4
     assert_eq!(
         program[0],
         BpfInstruction {
@@ -167,7 +168,7 @@ fn program_shape_matches_tcpdump_layout() {
         BpfInstruction {
             code: 0x15,
             jt: 0,
-            jf: 10,
+            jf: 9,
             k: 0x0800
         }
     );
@@ -248,8 +249,8 @@ fn tcpdump_program(expr: &str) -> Option<Vec<BpfInstruction>> {
 #[test]
 fn same_verdicts_as_tcpdump() {
     let pairs = [
-        (vec![8443u16, 8080], "tcp port 8443 or tcp port 8080"),
-        (vec![], "tcp"),
+        (vec![8443u16, 8080], "tcp port 8443 or tcp port 8080 or arp"),
+        (vec![], "tcp or arp"),
     ];
     for (ports, expr) in pairs {
         let Some(reference) = tcpdump_program(expr) else {

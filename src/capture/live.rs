@@ -86,11 +86,17 @@ impl LiveCapture {
             .attach_filter(&filter)
             .map_err(|e| CaptureError::Io("attaching the BPF port filter", e))?;
         let fd = socket.as_raw_fd();
-        let ignores_outgoing = match sys::ignore_outgoing(fd) {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::warn!(error = %e, "PACKET_IGNORE_OUTGOING unavailable; dropping duplicate loopback copies instead");
-                false
+        // Only loopback shows each packet twice (as sent and as received). On a real or virtual
+        // cable the outgoing copies are the only copy of what this host sends: keep them.
+        let ignores_outgoing = if !iface.is_loopback() {
+            true
+        } else {
+            match sys::ignore_outgoing(fd) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "PACKET_IGNORE_OUTGOING unavailable; dropping duplicate loopback copies instead");
+                    false
+                }
             }
         };
         if let Err(e) = sys::force_receive_buffer(fd, RECEIVE_BUFFER) {

@@ -83,6 +83,14 @@ impl<W: Write> PcapngWriter<W> {
         frame: &Frame,
         comment: &str,
     ) -> Result<(), FileError> {
+        // A pcapng option holds at most 65,535 bytes (its length is 16 bits): cut longer comments
+        // at a character boundary rather than write a corrupt block.
+        const MAX_OPTION: usize = u16::MAX as usize;
+        let mut end = comment.len().min(MAX_OPTION);
+        while !comment.is_char_boundary(end) {
+            end -= 1;
+        }
+        let comment = comment.get(..end).unwrap_or_default();
         self.packet(
             frame,
             vec![EnhancedPacketOption::Comment(Cow::Borrowed(comment))],

@@ -22,6 +22,17 @@ The chat is still encrypted, but to an unknown party: anyone who can intercept t
 (a rogue Wi-Fi hotspot, a compromised router) can present their own certificate, decrypt every \
 line, read or change it, and pass it on. Use this only to see why certificate checks exist.";
 
+/// Makes the client's TCP socket (IPv6 when the argument is true) somewhere other than the
+/// current network namespace: the lab uses it to put the client at the far end of its cable.
+#[derive(Clone)]
+pub struct SocketFactory(pub Arc<dyn Fn(bool) -> std::io::Result<socket2::Socket> + Send + Sync>);
+
+impl std::fmt::Debug for SocketFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SocketFactory")
+    }
+}
+
 /// Settings for [`ChatClient::connect`].
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -39,6 +50,11 @@ pub struct ClientOptions {
     pub no_delay: Option<bool>,
     /// The most application bytes rustls puts in one TLS record.
     pub max_fragment: Option<usize>,
+    /// Where to create the socket (default: here).
+    pub socket_factory: Option<SocketFactory>,
+    /// The name to check the certificate against, when not the host in `connect` (like curl's
+    /// `--resolve`: connect to an address, verify a name).
+    pub server_name: Option<String>,
 }
 
 impl ClientOptions {
@@ -52,6 +68,8 @@ impl ClientOptions {
             mss: None,
             no_delay: None,
             max_fragment: None,
+            socket_factory: None,
+            server_name: None,
         }
     }
 }
@@ -134,11 +152,15 @@ async fn open_tcp(options: &ClientOptions) -> Result<TcpStream, ChatError> {
         .collect();
     let mut last = None;
     for addr in addrs {
-        let socket = if addr.is_ipv4() {
-            TcpSocket::new_v4()
-        } else {
-            TcpSocket::new_v6()
-        }?;
+        let socket = match &options.socket_factory {
+            Some(factory) => {
+                let socket = (factory.0)(addr.is_ipv6())?;
+                socket.set_nonblocking(true)?;
+                TcpSocket::from_std_stream(std::net::TcpStream::from(socket))
+            }
+            None if addr.is_ipv4() => TcpSocket::new_v4()?,
+            None => TcpSocket::new_v6()?,
+        };
         if let Some(mss) = options.mss {
             // TCP_MAXSEG before connect(): the SYN then announces this MSS (RFC 9293 §3.7.1).
             socket2::SockRef::from(&socket).set_tcp_mss(mss)?;
@@ -185,7 +207,11 @@ impl ChatClient {
                 options.max_fragment,
                 key_log,
             )?;
-            let server_name = ServerName::try_from(host_of(&options.connect).to_string())
+            let name = options
+                .server_name
+                .clone()
+                .unwrap_or_else(|| host_of(&options.connect).to_string());
+            let server_name = ServerName::try_from(name)
                 .map_err(|e| ChatError::Config(format!("bad server name: {e}")))?;
             let tls = TlsConnector::from(config)
                 .connect(server_name, tcp)

@@ -76,8 +76,12 @@ pub fn inspect(
         keys.merge(&load_keylog(path)?);
     }
     let mut trace = Trace::with_keys(keys);
-    for (_, comment) in &capture.comments {
-        let (events, warnings) = crate::journey::ledger::from_comment(comment);
+    for block in capture
+        .custom
+        .iter()
+        .filter(|b| b.pen == crate::journey::ledger::LEDGER_PEN)
+    {
+        let (events, warnings) = crate::journey::ledger::decode(&block.data);
         for w in warnings {
             tracing::warn!("{}: {w}", file.display());
         }
@@ -217,7 +221,7 @@ fn write_pcapng(path: &Path, frames: &[Frame], trace: &Trace) -> anyhow::Result<
             Some(frame) => comments
                 .entry(frame)
                 .or_default()
-                .push(crate::journey::ledger::to_comment(event)),
+                .push(crate::journey::ledger::summary_comment(event)),
             None => tracing::debug!("an application event has no frame in the capture; not saved"),
         }
     }
@@ -233,6 +237,13 @@ fn write_pcapng(path: &Path, frames: &[Frame], trace: &Trace) -> anyhow::Result<
             Some(lines) => writer.write_frame_with_comment(frame, &lines.join("\n"))?,
             None => writer.write_frame(frame)?,
         }
+    }
+    if !trace.app_events().is_empty() {
+        // After the last frame: Wireshark counts custom blocks as frames.
+        writer.write_custom(
+            crate::journey::ledger::LEDGER_PEN,
+            &crate::journey::ledger::encode(trace.app_events()),
+        )?;
     }
     let mut inner = writer.finish()?;
     inner.flush()?;
@@ -259,6 +270,10 @@ pub struct TraceOptions {
     pub listen: SocketAddr,
     /// Interface to capture on.
     pub interface: String,
+    /// Where the client creates its socket (the lab's client namespace on a wire).
+    pub socket_factory: Option<crate::chat::client::SocketFactory>,
+    /// Which link the conversation ran over, in words (shown in reports).
+    pub link_description: String,
 }
 
 /// What `trace` captured: the whole trace, and the journeys of the message and of its reply.
@@ -274,6 +289,13 @@ pub struct TraceOutcome {
 /// `packetpath trace`: starts a server and a client, captures their traffic, sends the text, waits
 /// for the server's answer, closes, and follows the message through every layer.
 pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
+    let max = crate::chat::protocol::MAX_LINE;
+    if options.text.len() > max || options.text.contains('\n') {
+        anyhow::bail!(
+            "TEXT must be one chat line of at most {max} bytes without newlines (it is {} bytes)",
+            options.text.len()
+        );
+    }
     let secrets = Arc::new(SecretLog::new());
     let (tx, mut app_rx) = tokio::sync::mpsc::unbounded_channel();
     let tap = Tap::new(tx);
@@ -298,6 +320,11 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
     client_options.no_delay = options.no_delay;
     client_options.max_fragment = options.max_fragment;
     client_options.name = Some("alice".into());
+    client_options.socket_factory = options.socket_factory.clone();
+    if options.socket_factory.is_some() {
+        // On the lab's wire the server has a lab address; its certificate names localhost.
+        client_options.server_name = Some("localhost".into());
+    }
     let mut client = ChatClient::connect(&client_options, &tap, secrets.clone()).await?;
     let wait = Duration::from_secs(20);
     let expect = |line: Option<String>, what: &str| -> anyhow::Result<String> {
@@ -412,6 +439,7 @@ impl TraceOutcome {
                         )
                     )?;
                 }
+                writeln!(out, "link: {}", options.link_description)?;
                 writeln!(out, "every frame of the conversation:")?;
                 print_frames(&self.trace, Format::Text, out)?;
             }

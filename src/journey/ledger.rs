@@ -1,12 +1,14 @@
-//! The write ledger in capture files: each application event travels as a pcapng packet comment on
-//! the frame that delivered its last byte, one line per event:
+//! The write ledger in capture files. All application events travel in one pcapng Custom Block
+//! (written after the last frame, so Wireshark's frame numbers stay ours), one line per event:
 //!
 //! ```text
 //! packetpath-app {"client":"127.0.0.1:50412","server":"127.0.0.1:8443","side":"client","dir":"write","offset":0,"at":1764389000123456789,"hex":"68690a"}
 //! ```
 //!
-//! Wireshark shows the comment on the packet (so a student there sees which write a packet
-//! carries), and packetpath reads it back to restore the application layer of the journey.
+//! The block is marked with Private Enterprise Number 32473, the number IANA reserves for
+//! documentation and examples (RFC 5612): packetpath has no registered number of its own.
+//! Each frame that delivers an event's last byte also gets a short packet comment for people
+//! ("packetpath: client wrote "hi\n" (3 bytes)"), which Wireshark shows on the packet.
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -14,8 +16,54 @@ use serde::{Deserialize, Serialize};
 use crate::chat::{AppEvent, ConnId, Direction, Side};
 use crate::frame::Timestamp;
 
-/// The prefix that marks a comment line as one of ours.
+/// The prefix that marks a ledger line.
 pub const COMMENT_PREFIX: &str = "packetpath-app ";
+
+/// The Private Enterprise Number on packetpath's custom blocks (IANA's example number, RFC 5612).
+pub const LEDGER_PEN: u32 = 32473;
+
+/// The ledger block's contents for `events`.
+pub fn encode(events: &[AppEvent]) -> Vec<u8> {
+    let mut out = String::new();
+    for event in events {
+        out.push_str(&to_comment(event));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// Reads a ledger block (trailing zero padding allowed).
+pub fn decode(data: &[u8]) -> (Vec<AppEvent>, Vec<String>) {
+    let end = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let text = String::from_utf8_lossy(data.get(..end).unwrap_or_default());
+    from_comment(&text)
+}
+
+/// A short packet comment for people: which application write or read this frame completes.
+pub fn summary_comment(event: &AppEvent) -> String {
+    let text = String::from_utf8_lossy(&event.bytes);
+    let mut shown: String = text
+        .chars()
+        .take(80)
+        .collect::<String>()
+        .escape_debug()
+        .to_string();
+    if text.chars().count() > 80 {
+        shown.push('…');
+    }
+    format!(
+        "packetpath: {} {} \"{shown}\" ({} bytes)",
+        match event.side {
+            Side::Client => "client",
+            Side::Server => "server",
+        },
+        match event.dir {
+            Direction::Write => "wrote",
+            Direction::Read => "read",
+        },
+        event.bytes.len()
+    )
+}
 
 #[derive(Serialize, Deserialize)]
 struct Line {
@@ -28,7 +76,7 @@ struct Line {
     hex: String,
 }
 
-/// The comment line for one event.
+/// The ledger line for one event.
 pub fn to_comment(event: &AppEvent) -> String {
     let line = Line {
         client: event.conn.client,
@@ -53,7 +101,7 @@ pub fn to_comment(event: &AppEvent) -> String {
     )
 }
 
-/// Reads the events in a packet comment; lines that are not ours are ignored, and a damaged line of
+/// Reads the events in ledger text; lines that are not ours are ignored, and a damaged line of
 /// ours is reported as a warning naming it.
 pub fn from_comment(comment: &str) -> (Vec<AppEvent>, Vec<String>) {
     let mut events = Vec::new();
@@ -131,5 +179,9 @@ mod tests {
         let (events, warnings) = from_comment("packetpath-app {\"client\": 1}");
         assert!(events.is_empty());
         assert_eq!(warnings.len(), 1);
+        let mut block = encode(&from_comment(&comment).0);
+        block.extend_from_slice(&[0, 0, 0]);
+        assert_eq!(decode(&block).0.len(), 1);
+        assert!(summary_comment(&from_comment(&comment).0[0]).contains("server read \"hi\\n"));
     }
 }

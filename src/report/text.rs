@@ -60,13 +60,22 @@ pub fn frame_text(
         }
         _ => {
             if let Some(arp) = &p.arp {
-                let _ = write!(
-                    out,
-                    "ARP {} {} asks for {}",
-                    if arp.op == 1 { "request:" } else { "reply:" },
-                    arp.sender_ip,
-                    arp.target_ip
-                );
+                let _ = if arp.op == 1 {
+                    write!(
+                        out,
+                        "ARP request: who has {}? tell {} ({})",
+                        arp.target_ip,
+                        arp.sender_ip,
+                        super::mac(&arp.sender_mac)
+                    )
+                } else {
+                    write!(
+                        out,
+                        "ARP reply: {} is at {}",
+                        arp.sender_ip,
+                        super::mac(&arp.sender_mac)
+                    )
+                };
             } else {
                 out.push_str("(not IP)");
             }

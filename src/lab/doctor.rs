@@ -1,0 +1,143 @@
+//! `packetpath doctor`: which capture methods and lab links work on this machine, and why.
+
+use std::fmt::Write as _;
+
+use super::setup::user_namespace_blockers;
+
+/// One finding: what was checked, whether it works, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// What was checked.
+    pub what: String,
+    /// Whether it works here.
+    pub ok: bool,
+    /// Why, and what the user can do.
+    pub detail: String,
+}
+
+fn cap_eff_has(bit: u32) -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .is_some_and(|caps| caps & (1u64 << bit) != 0)
+}
+
+/// Runs `exe args` and reports success and its stderr.
+fn probe(args: &[&str]) -> (bool, String) {
+    let Ok(exe) = std::env::current_exe() else {
+        return (false, "cannot find this program's own path".into());
+    };
+    match std::process::Command::new(exe)
+        .args(args)
+        .env("RUST_LOG", "error")
+        .output()
+    {
+        Ok(out) => (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ),
+        Err(e) => (false, e.to_string()),
+    }
+}
+
+fn offload_state() -> Option<String> {
+    let out = std::process::Command::new("/usr/sbin/ethtool")
+        .args(["-k", "lo"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let tso = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("tcp-segmentation-offload:"))?;
+    Some(tso.trim().to_string())
+}
+
+/// Checks everything and returns the findings. Each lab link is tried for real in a child
+/// process (`packetpath lab-probe`), since entering namespaces changes the process for good.
+pub fn diagnose() -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let root = nix::unistd::geteuid().is_root();
+    let net_raw = cap_eff_has(13);
+    findings.push(Finding {
+        what: "privileges".into(),
+        ok: true,
+        detail: format!(
+            "running as {} (uid {}); CAP_NET_RAW {}",
+            if root { "root" } else { "an ordinary user" },
+            nix::unistd::geteuid(),
+            if net_raw { "held" } else { "not held" }
+        ),
+    });
+    let host = crate::capture::LiveCapture::open("lo", &[9]);
+    findings.push(Finding {
+        what: "capture on the machine's loopback (--host-loopback)".into(),
+        ok: host.is_ok(),
+        detail: match host {
+            Ok(_) => "works".into(),
+            Err(e) => e.to_string(),
+        },
+    });
+    if let Some(state) = offload_state() {
+        findings.push(Finding {
+            what: "segmentation offload on the machine's loopback".into(),
+            ok: true,
+            detail: format!(
+                "{state}: when on, captures there show segments larger than the MSS; the lab turns it off"
+            ),
+        });
+    }
+    let blockers = user_namespace_blockers();
+    if !root {
+        findings.push(Finding {
+            what: "user namespaces (how an ordinary user gets a lab)".into(),
+            ok: blockers.is_empty(),
+            detail: if blockers.is_empty() {
+                "allowed by the kernel settings".into()
+            } else {
+                format!(
+                    "{}: ask an administrator, run as root, or use `sudo setcap cap_net_raw+ep <binary>` with --host-loopback",
+                    blockers.join("; ")
+                )
+            },
+        });
+    }
+    for link in ["loopback", "wire"] {
+        let (ok, err) = probe(&["lab-probe", "--link", link]);
+        findings.push(Finding {
+            what: format!("lab with --link {link}"),
+            ok,
+            detail: if ok {
+                "works: namespace, link settings and capture socket all set up".into()
+            } else {
+                err
+            },
+        });
+    }
+    findings
+}
+
+/// The findings as text for people.
+pub fn report(findings: &[Finding]) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "[{}] {}\n      {}",
+            if f.ok { "ok" } else { "no" },
+            f.what,
+            f.detail.replace('\n', "\n      ")
+        );
+    }
+    out
+}
+
+/// What `packetpath lab-probe` does in its child process: enter the lab and open a capture there.
+pub fn probe_here(options: super::LabOptions) -> Result<String, String> {
+    let lab = super::enter(options).map_err(|e| e.to_string())?;
+    crate::capture::LiveCapture::open(lab.capture_interface(), &[9]).map_err(|e| e.to_string())?;
+    Ok(lab.describe())
+}

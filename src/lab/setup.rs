@@ -1,0 +1,243 @@
+//! Entering and furnishing the lab's namespaces.
+
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use nix::sched::{setns, unshare, CloneFlags};
+
+use super::{Lab, LabOptions, LinkMode, WIRE_CLIENT, WIRE_CLIENT_IF, WIRE_SERVER, WIRE_SERVER_IF};
+
+/// Why the lab could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    /// The kernel refused an unprivileged user namespace.
+    #[error(
+        "cannot create the lab: this machine does not let ordinary users create user namespaces ({why}).\n\
+         Ways out:\n\
+         - run as root: sudo {bin} ...\n\
+         - or allow this binary to capture on the machine's loopback and use it as it is:\n\
+         \x20 sudo setcap cap_net_raw+ep {bin}   then add --host-loopback\n\
+         - or open a sample capture, which needs no privileges: packetpath inspect captures/<file>.pcapng"
+    )]
+    NoUserNamespaces {
+        /// What the kernel settings say.
+        why: String,
+        /// This binary's path.
+        bin: String,
+    },
+    /// A namespace operation failed for another reason.
+    #[error("cannot create the lab's network namespace: {0}")]
+    Namespace(String),
+    /// A configuration command failed.
+    #[error("cannot set up the lab: `{command}` failed: {reason}")]
+    Command {
+        /// The command line.
+        command: String,
+        /// What it printed or why it did not run.
+        reason: String,
+    },
+}
+
+/// Why user namespaces are unavailable, from the kernel settings that control them.
+pub fn user_namespace_blockers() -> Vec<String> {
+    let mut why = Vec::new();
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
+    if read("/proc/sys/user/max_user_namespaces").as_deref() == Some("0") {
+        why.push("user.max_user_namespaces is 0".into());
+    }
+    if read("/proc/sys/kernel/unprivileged_userns_clone").as_deref() == Some("0") {
+        why.push("kernel.unprivileged_userns_clone is 0".into());
+    }
+    if read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").as_deref() == Some("1") {
+        why.push("AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1)".into());
+    }
+    why
+}
+
+fn this_binary() -> String {
+    std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "packetpath".into())
+}
+
+/// Enters (creates) the lab described by `options`. Must be called while the process is still
+/// single-threaded, before the async runtime starts. With `host_loopback`, does nothing.
+pub fn enter(options: LabOptions) -> Result<Lab, LabError> {
+    if options.host_loopback {
+        return Ok(Lab::host());
+    }
+    let root = nix::unistd::geteuid().is_root();
+    if root {
+        unshare(CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
+    } else {
+        let uid = nix::unistd::geteuid();
+        let gid = nix::unistd::getegid();
+        unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET).map_err(|e| {
+            let mut why = user_namespace_blockers();
+            if why.is_empty() {
+                why.push(format!("unshare(CLONE_NEWUSER) failed: {e}"));
+            }
+            LabError::NoUserNamespaces {
+                why: why.join("; "),
+                bin: this_binary(),
+            }
+        })?;
+        // Become root inside the new user namespace (and only there), user_namespaces(7).
+        write_proc("/proc/self/setgroups", "deny")?;
+        write_proc("/proc/self/uid_map", &format!("0 {uid} 1"))?;
+        write_proc("/proc/self/gid_map", &format!("0 {gid} 1"))?;
+    }
+    tracing::debug!(root, "entered the lab's network namespace");
+    let mut lab = Lab {
+        options,
+        isolated: true,
+        user_namespace: !root,
+        client_ns: None,
+    };
+    match options.link {
+        LinkMode::Loopback => {
+            setup_loopback(options.mtu)?;
+            add_loss("lo", options.loss)?;
+        }
+        LinkMode::Wire => lab.client_ns = Some(Arc::new(setup_wire(options)?)),
+    }
+    tracing::info!("lab ready: {}", lab.describe());
+    Ok(lab)
+}
+
+fn write_proc(path: &str, text: &str) -> Result<(), LabError> {
+    std::fs::write(path, text).map_err(|e| LabError::Namespace(format!("writing {path}: {e}")))
+}
+
+/// Runs a configuration command (found in /usr/sbin or /sbin or on PATH).
+fn run(program: &str, args: &[&str]) -> Result<(), LabError> {
+    let path = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+        .iter()
+        .map(|dir| Path::new(dir).join(program))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| program.into());
+    let command = format!("{program} {}", args.join(" "));
+    let out = Command::new(&path)
+        .args(args)
+        .output()
+        .map_err(|e| LabError::Command {
+            command: command.clone(),
+            reason: format!("{e} (install {})", package_of(program)),
+        })?;
+    if !out.status.success() {
+        return Err(LabError::Command {
+            command,
+            reason: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn package_of(program: &str) -> &'static str {
+    match program {
+        "ip" => "iproute2",
+        "ethtool" => "ethtool",
+        "iptables" => "iptables",
+        _ => "it",
+    }
+}
+
+fn offloads_off(dev: &str, extra: &[&str]) -> Result<(), LabError> {
+    let mut args = vec!["-K", dev, "tso", "off", "gso", "off", "gro", "off"];
+    args.extend_from_slice(extra);
+    run("ethtool", &args)
+}
+
+fn setup_loopback(mtu: u32) -> Result<(), LabError> {
+    let mtu = mtu.to_string();
+    run("ip", &["link", "set", "lo", "up"])?;
+    run("ip", &["link", "set", "lo", "mtu", &mtu])?;
+    // Without this, the capture sees "super-segments" far larger than the MSS.
+    offloads_off("lo", &[])
+}
+
+fn add_loss(dev: &str, percent: f64) -> Result<(), LabError> {
+    if percent <= 0.0 {
+        return Ok(());
+    }
+    let probability = format!("{:.4}", (percent / 100.0).min(1.0));
+    // This kernel has no netem; netfilter's statistic match drops at random instead. It drops on
+    // arrival (INPUT), where packets are already cut to the MSS: on the way out (OUTPUT) the stack
+    // still holds "super-segments" that are split only later, so one drop there would lose a whole
+    // burst. The capture therefore shows each lost packet once, then its retransmission.
+    run(
+        "iptables",
+        &[
+            "-A",
+            "INPUT",
+            "-i",
+            dev,
+            "-m",
+            "statistic",
+            "--mode",
+            "random",
+            "--probability",
+            &probability,
+            "-j",
+            "DROP",
+        ],
+    )
+}
+
+fn current_netns() -> Result<OwnedFd, LabError> {
+    std::fs::File::open("/proc/self/ns/net")
+        .map(OwnedFd::from)
+        .map_err(|e| LabError::Namespace(format!("opening /proc/self/ns/net: {e}")))
+}
+
+/// Makes the client namespace and the cable. Returns the client namespace; the process stays in
+/// the server namespace.
+fn setup_wire(options: LabOptions) -> Result<OwnedFd, LabError> {
+    let mtu = options.mtu.to_string();
+    let server_ns = current_netns()?;
+    run("ip", &["link", "set", "lo", "up"])?;
+    unshare(CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
+    let client_ns = current_netns()?;
+    // Back to the server side: make the cable there and hand one end to the client.
+    setns(&server_ns, CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
+    let client_path = format!("/proc/{}/fd/{}", std::process::id(), {
+        use std::os::fd::AsRawFd;
+        client_ns.as_raw_fd()
+    });
+    run(
+        "ip",
+        &[
+            "link",
+            "add",
+            WIRE_SERVER_IF,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            WIRE_CLIENT_IF,
+            "netns",
+            &client_path,
+        ],
+    )?;
+    let server_cidr = format!("{WIRE_SERVER}/24");
+    run("ip", &["addr", "add", &server_cidr, "dev", WIRE_SERVER_IF])?;
+    run("ip", &["link", "set", WIRE_SERVER_IF, "mtu", &mtu, "up"])?;
+    // Checksums computed in software, so they verify in the capture.
+    offloads_off(WIRE_SERVER_IF, &["tx", "off", "rx", "off"])?;
+    add_loss(WIRE_SERVER_IF, options.loss)?;
+    setns(&client_ns, CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
+    let client_cidr = format!("{WIRE_CLIENT}/24");
+    run("ip", &["link", "set", "lo", "up"])?;
+    run("ip", &["addr", "add", &client_cidr, "dev", WIRE_CLIENT_IF])?;
+    run("ip", &["link", "set", WIRE_CLIENT_IF, "mtu", &mtu, "up"])?;
+    offloads_off(WIRE_CLIENT_IF, &["tx", "off", "rx", "off"])?;
+    add_loss(WIRE_CLIENT_IF, options.loss)?;
+    setns(&server_ns, CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
+    Ok(client_ns)
+}
