@@ -15,4 +15,5 @@ pub mod frame;
 pub mod journey;
 pub mod lab;
 pub mod report;
+pub mod session;
 pub mod tls;

@@ -178,7 +178,11 @@ fn inspect_reports_where_a_file_is_cut_and_keeps_the_frames_before() {
     std::fs::write(dir.path().join("cut.pcapng"), &whole[..whole.len() - 30]).unwrap();
     let (code, out, err) = packetpath(dir.path(), &["inspect", "cut.pcapng", "--format", "json"]);
     assert_eq!(code, 1, "a damaged file is an error");
-    assert_eq!(out.lines().count(), all, "every frame before the damage is shown");
+    assert_eq!(
+        out.lines().count(),
+        all,
+        "every frame before the damage is shown"
+    );
     assert!(err.contains("byte"), "the error names the offset: {err}");
     // ... and in the middle of the frames.
     std::fs::write(dir.path().join("half.pcapng"), &whole[..whole.len() / 2]).unwrap();

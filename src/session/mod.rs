@@ -1,0 +1,441 @@
+//! A live session: the chat (a server and named clients) running under observation. Everything the
+//! chat does — frames on the wire, application writes and reads, TLS secrets — flows into one
+//! [`Trace`] as it happens. The terminal UI's demo and the lessons both drive a session.
+//!
+//! ```text
+//!  Session::connect/send/close ──► chat (server + clients) ──► sockets ──► capture (lab link)
+//!          │                              │ tap: AppEvent            │ frames
+//!          │                              │ key log: secrets         │
+//!          └──────────── poll()/settle() ◄┴──────────────────────────┘ ──► Trace
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+use tokio_util::sync::CancellationToken;
+
+use crate::capture::{spawn_live, CaptureStats, LiveHandle};
+use crate::chat::client::{LineReceiver, LineSender};
+use crate::chat::config::Trust;
+use crate::chat::{AppEvent, ChatClient, ClientOptions, ConnId, KeyLogEntry, SecretLog, Tap, Transport};
+use crate::frame::Frame;
+use crate::journey::Trace;
+use crate::lab::Lab;
+
+/// What can go wrong in a session.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The chat failed (connection, TLS, certificates).
+    #[error(transparent)]
+    Chat(#[from] crate::chat::ChatError),
+    /// The capture failed.
+    #[error(transparent)]
+    Capture(#[from] crate::capture::CaptureError),
+    /// A client name that is not connected.
+    #[error("no client named {0:?} is connected")]
+    NoSuchClient(String),
+    /// A client name already in use.
+    #[error("a client named {0:?} is already connected")]
+    DuplicateClient(String),
+    /// Something expected did not happen in time.
+    #[error("timed out after {seconds} s waiting for {what}")]
+    Timeout {
+        /// What was awaited.
+        what: String,
+        /// How long.
+        seconds: u64,
+    },
+}
+
+/// How a client connects: the knobs lessons turn.
+#[derive(Debug, Clone, Default)]
+pub struct ClientKnobs {
+    /// TCP MSS announced in the SYN.
+    pub mss: Option<u32>,
+    /// Nagle off (`Some(true)`) or on (`Some(false)`).
+    pub no_delay: Option<bool>,
+    /// The most application bytes per TLS record.
+    pub max_fragment: Option<usize>,
+    /// Skip certificate verification.
+    pub insecure: bool,
+    /// Trust this CA file instead of the session's.
+    pub ca: Option<PathBuf>,
+    /// Connect over IPv6 (::1) instead of IPv4.
+    pub ipv6: bool,
+}
+
+/// Settings of a session.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// TLS 1.3, TLS 1.2 or plain TCP.
+    pub transport: Transport,
+    /// Where the certificates are.
+    pub cert_dir: PathBuf,
+    /// The lab (or the host) the session runs in.
+    pub lab: Lab,
+    /// Also listen on ::1 (for IPv6 lessons) — only on a loopback link.
+    pub ipv6: bool,
+}
+
+struct Client {
+    sender: LineSender,
+    conn: ConnId,
+    lines: UnboundedReceiver<String>,
+    received: Vec<String>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+struct ServerRun {
+    addr: SocketAddr,
+    addr6: Option<SocketAddr>,
+    shutdown: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<Result<(), crate::chat::ChatError>>>,
+    transport: Transport,
+}
+
+/// A running, observed chat.
+pub struct Session {
+    options: SessionOptions,
+    secrets: Arc<SecretLog>,
+    tap: Tap,
+    app_rx: UnboundedReceiver<AppEvent>,
+    key_rx: UnboundedReceiver<KeyLogEntry>,
+    frame_rx: UnboundedReceiver<Frame>,
+    capture: Option<LiveHandle>,
+    server: Option<ServerRun>,
+    ports: Vec<u16>,
+    clients: BTreeMap<String, Client>,
+    frames: Vec<Frame>,
+    trace: Trace,
+}
+
+const WAIT: Duration = Duration::from_secs(15);
+
+impl Session {
+    /// An idle session: no server, no capture yet (both start with [`Session::start_server`]).
+    pub async fn new(options: SessionOptions) -> Result<Session, SessionError> {
+        let (tx, app_rx) = mpsc::unbounded_channel();
+        let (key_tx, key_rx) = mpsc::unbounded_channel();
+        let (_, frame_rx) = mpsc::unbounded_channel();
+        Ok(Session {
+            options,
+            secrets: Arc::new(SecretLog::new().with_notify(key_tx)),
+            tap: Tap::new(tx),
+            app_rx,
+            key_rx,
+            frame_rx,
+            capture: None,
+            server: None,
+            ports: Vec::new(),
+            clients: BTreeMap::new(),
+            frames: Vec::new(),
+            trace: Trace::new(),
+        })
+    }
+
+    /// The trace so far (call [`Session::poll`] first to bring it up to date).
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// The lab the session runs in.
+    pub fn lab(&self) -> &Lab {
+        &self.options.lab
+    }
+
+    /// The transport of the running server.
+    pub fn transport(&self) -> Option<Transport> {
+        self.server.as_ref().map(|s| s.transport)
+    }
+
+    /// The server's address.
+    pub fn server_addr(&self) -> Option<SocketAddr> {
+        self.server.as_ref().map(|s| s.addr)
+    }
+
+    /// Every frame captured so far.
+    pub fn frames(&self) -> &[Frame] {
+        &self.frames
+    }
+
+    /// The connected clients' names.
+    pub fn client_names(&self) -> Vec<String> {
+        self.clients.keys().cloned().collect()
+    }
+
+    /// The connection of a client.
+    pub fn client_conn(&self, name: &str) -> Option<ConnId> {
+        self.clients.get(name).map(|c| c.conn)
+    }
+
+    /// Lines a client has received so far.
+    pub fn received(&mut self, name: &str) -> Vec<String> {
+        match self.clients.get_mut(name) {
+            Some(c) => {
+                while let Ok(line) = c.lines.try_recv() {
+                    c.received.push(line);
+                }
+                c.received.clone()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Starts (or restarts, with another transport) the chat server, and captures its port.
+    pub async fn start_server(&mut self, transport: Transport) -> Result<SocketAddr, SessionError> {
+        self.stop_server().await;
+        // A fresh port for each server; the capture keeps watching the old ones too.
+        let listen = self.options.lab.server_listen();
+        let server = crate::commands::start_server(
+            listen,
+            transport,
+            &self.options.cert_dir,
+            self.tap.clone(),
+            self.secrets.clone(),
+        )
+        .await?;
+        let addr = server.local_addr()?;
+        let shutdown = CancellationToken::new();
+        let mut tasks = vec![tokio::spawn(server.run(shutdown.clone()))];
+        let mut addr6 = None;
+        if self.options.ipv6 && !matches!(self.options.lab.options.link, crate::lab::LinkMode::Wire) {
+            let six = crate::commands::start_server(
+                SocketAddr::new(std::net::Ipv6Addr::LOCALHOST.into(), addr.port()),
+                transport,
+                &self.options.cert_dir,
+                self.tap.clone(),
+                self.secrets.clone(),
+            )
+            .await?;
+            addr6 = Some(six.local_addr()?);
+            tasks.push(tokio::spawn(six.run(shutdown.clone())));
+        }
+        self.ports.push(addr.port());
+        self.restart_capture()?;
+        self.server = Some(ServerRun {
+            addr,
+            addr6,
+            shutdown,
+            tasks,
+            transport,
+        });
+        Ok(addr)
+    }
+
+    fn restart_capture(&mut self) -> Result<(), SessionError> {
+        // Frames already read stay; a new socket with the new port list takes over.
+        if let Some(old) = self.capture.take() {
+            let _ = old.stop();
+            self.drain_frames();
+        }
+        let (handle, rx) = spawn_live(self.options.lab.capture_interface(), &self.ports)?;
+        self.capture = Some(handle);
+        self.frame_rx = rx;
+        Ok(())
+    }
+
+    async fn stop_server(&mut self) {
+        if let Some(server) = self.server.take() {
+            for name in self.client_names() {
+                let _ = self.close(&name).await;
+            }
+            server.shutdown.cancel();
+            for t in server.tasks {
+                let _ = t.await;
+            }
+        }
+    }
+
+    /// Connects a client called `name` (it announces itself with `/name`) and waits for its welcome.
+    pub async fn connect(&mut self, name: &str, knobs: ClientKnobs) -> Result<ConnId, SessionError> {
+        if self.clients.contains_key(name) {
+            return Err(SessionError::DuplicateClient(name.into()));
+        }
+        let server = self.server.as_ref().ok_or_else(|| SessionError::NoSuchClient("(no server running)".into()))?;
+        let addr = match (knobs.ipv6, server.addr6) {
+            (true, Some(six)) => six,
+            _ => server.addr,
+        };
+        let mut options = ClientOptions::new(addr.to_string());
+        options.name = Some(name.to_string());
+        options.transport = server.transport;
+        options.trust = if knobs.insecure {
+            Trust::Insecure
+        } else {
+            Trust::Ca(knobs.ca.clone().unwrap_or_else(|| {
+                crate::chat::certs::CertPaths::in_dir(&self.options.cert_dir).ca_cert
+            }))
+        };
+        options.mss = knobs.mss;
+        options.no_delay = knobs.no_delay;
+        options.max_fragment = knobs.max_fragment;
+        options.socket_factory = self.options.lab.socket_factory();
+        options.server_name = Some("localhost".into());
+        let client = ChatClient::connect(&options, &self.tap, self.secrets.clone()).await?;
+        let conn = client.conn();
+        let (sender, mut receiver): (LineSender, LineReceiver) = client.into_split();
+        let (line_tx, mut lines) = mpsc::unbounded_channel();
+        let reader = tokio::spawn(async move {
+            while let Ok(Some(line)) = receiver.next_line().await {
+                if line_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let welcome = tokio::time::timeout(WAIT, lines.recv()).await;
+        let mut received = Vec::new();
+        match welcome {
+            Ok(Some(line)) => received.push(line),
+            _ => {
+                return Err(SessionError::Timeout {
+                    what: format!("the server's welcome for {name}"),
+                    seconds: WAIT.as_secs(),
+                })
+            }
+        }
+        self.clients.insert(
+            name.to_string(),
+            Client {
+                sender,
+                conn,
+                lines,
+                received,
+                reader,
+            },
+        );
+        Ok(conn)
+    }
+
+    /// Sends one line as client `name` (one application write).
+    pub async fn send(&mut self, name: &str, text: &str) -> Result<(), SessionError> {
+        let client = self
+            .clients
+            .get_mut(name)
+            .ok_or_else(|| SessionError::NoSuchClient(name.into()))?;
+        client.sender.send(text).await?;
+        Ok(())
+    }
+
+    /// Waits until client `name` has received a line satisfying `pred`; returns it.
+    pub async fn wait_line(
+        &mut self,
+        name: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> Result<String, SessionError> {
+        let client = self
+            .clients
+            .get_mut(name)
+            .ok_or_else(|| SessionError::NoSuchClient(name.into()))?;
+        if let Some(line) = client.received.iter().find(|l| pred(l)) {
+            return Ok(line.clone());
+        }
+        loop {
+            match tokio::time::timeout(WAIT, client.lines.recv()).await {
+                Ok(Some(line)) => {
+                    client.received.push(line.clone());
+                    if pred(&line) {
+                        return Ok(line);
+                    }
+                }
+                _ => {
+                    return Err(SessionError::Timeout {
+                        what: format!("a line for {name}"),
+                        seconds: WAIT.as_secs(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Closes client `name` politely (TLS close_notify, then FIN).
+    pub async fn close(&mut self, name: &str) -> Result<(), SessionError> {
+        let client = self
+            .clients
+            .remove(name)
+            .ok_or_else(|| SessionError::NoSuchClient(name.into()))?;
+        client.sender.close().await?;
+        // The server answers the FIN with its own close; wait for the reader to see the end.
+        let _ = tokio::time::timeout(WAIT, client.reader).await;
+        Ok(())
+    }
+
+    fn take_keys(&mut self) {
+        let mut keys = crate::tls::Keys::new();
+        while let Ok(entry) = self.key_rx.try_recv() {
+            keys.add(&entry.label, &entry.client_random, &entry.secret);
+        }
+        if !keys.is_empty() {
+            self.trace.add_keys(&keys);
+        }
+    }
+
+    fn drain_frames(&mut self) {
+        while let Ok(frame) = self.frame_rx.try_recv() {
+            self.frames.push(frame.clone());
+            self.trace.push_frame(frame);
+        }
+    }
+
+    /// Brings the trace up to date with what has arrived (never waits). Returns how many frames
+    /// were added.
+    pub fn poll(&mut self) -> usize {
+        // Secrets first: a record can only be decrypted if its keys are known when it is parsed.
+        self.take_keys();
+        let before = self.trace.frames().len();
+        self.drain_frames();
+        while let Ok(event) = self.app_rx.try_recv() {
+            self.trace.add_app_event(event);
+        }
+        self.trace.frames().len() - before
+    }
+
+    /// Waits until every application event so far has been seen on the wire (its last byte's frame
+    /// is in the trace), so checks see a complete picture.
+    pub async fn settle(&mut self) -> Result<(), SessionError> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            self.poll();
+            let missing = self
+                .trace
+                .app_events()
+                .iter()
+                .filter(|e| self.trace.app_event_frame(e).is_none())
+                .count();
+            if missing == 0 {
+                return Ok(());
+            }
+            match tokio::time::timeout_at(deadline, self.frame_rx.recv()).await {
+                Ok(Some(frame)) => {
+                    // Keys logged before this frame was sent must be known before it is parsed.
+                    self.take_keys();
+                    self.frames.push(frame.clone());
+                    self.trace.push_frame(frame);
+                }
+                _ => {
+                    return Err(SessionError::Timeout {
+                        what: format!("{missing} application messages to appear in the capture"),
+                        seconds: WAIT.as_secs(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Closes every client, stops the server and the capture (draining the kernel), and returns
+    /// the complete trace, the frames and the capture statistics.
+    pub async fn finish(mut self) -> Result<(Trace, Vec<Frame>, CaptureStats), SessionError> {
+        self.stop_server().await;
+        let stats = match self.capture.take() {
+            Some(handle) => tokio::task::spawn_blocking(move || handle.stop())
+                .await
+                .map_err(|e| crate::capture::CaptureError::Thread(e.to_string()))??,
+            None => CaptureStats::default(),
+        };
+        self.poll();
+        Ok((self.trace, self.frames, stats))
+    }
+}
