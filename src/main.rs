@@ -143,6 +143,11 @@ enum Command {
     },
     /// Check which capture methods and lab links work on this machine, and what to do if not.
     Doctor,
+    /// The sample captures in captures/: `packetpath captures regenerate` makes them again.
+    Captures {
+        #[command(subcommand)]
+        action: CapturesAction,
+    },
     /// (internal) Enter a lab and open a capture in it; used by `doctor`.
     #[command(hide = true)]
     LabProbe {
@@ -187,6 +192,21 @@ impl LabArgs {
             host_loopback: self.host_loopback,
         }
     }
+}
+
+#[derive(Subcommand)]
+enum CapturesAction {
+    /// Record every sample capture again (needs the lab: works without sudo where user namespaces do).
+    Regenerate {
+        /// Where to write them.
+        #[arg(long, default_value = "captures")]
+        dir: PathBuf,
+        /// Folder with the certificates (created on first use).
+        #[arg(long, default_value = DEFAULT_DIR)]
+        certs: PathBuf,
+        #[command(flatten)]
+        lab: LabArgs,
+    },
 }
 
 #[derive(Args, Clone, Copy)]
@@ -370,6 +390,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let stdout = std::io::stdout();
             outcome.print(&options, format, &mut stdout.lock())?;
+        }
+        Command::Captures {
+            action: CapturesAction::Regenerate { dir, certs, lab },
+        } => {
+            let lab = packetpath::lab::enter(lab.options())?;
+            let mut progress = |line: &str| println!("{line}");
+            runtime()?.block_on(commands::samples::regenerate(
+                &dir,
+                &certs,
+                &lab,
+                &mut progress,
+            ))?;
         }
         Command::Doctor => {
             let findings = packetpath::lab::doctor::diagnose();

@@ -170,6 +170,7 @@ pub fn certs(dir: &Path, force: bool) -> Result<(CertPaths, CertStatus), ChatErr
 }
 
 mod observe;
+pub mod samples;
 pub use observe::{
     capture, inspect, keys_from_log, trace, CaptureOptions, TraceOptions, TraceOutcome,
 };

@@ -210,9 +210,9 @@ pub async fn capture(options: CaptureOptions, out: &mut (dyn Write + Send)) -> a
     Ok(())
 }
 
-/// Writes frames, the TLS secrets (a Decryption Secrets Block, so Wireshark decrypts with no
+/// `capture --write`, `trace --write` and the samples: writes frames, the TLS secrets (a Decryption Secrets Block, so Wireshark decrypts with no
 /// options) and the application events (packet comments, see [`crate::journey::ledger`]) as pcapng.
-fn write_pcapng(path: &Path, frames: &[Frame], trace: &Trace) -> anyhow::Result<()> {
+pub fn write_pcapng(path: &Path, frames: &[Frame], trace: &Trace) -> anyhow::Result<()> {
     let keys = trace.keys();
     let mut comments: std::collections::HashMap<u32, Vec<String>> =
         std::collections::HashMap::new();
@@ -289,6 +289,8 @@ pub struct TraceOutcome {
 /// `packetpath trace`: starts a server and a client, captures their traffic, sends the text, waits
 /// for the server's answer, closes, and follows the message through every layer.
 pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
+    // Also honour SSLKEYLOGFILE, as browsers, curl and openssl do.
+    let secrets = Arc::new(SecretLog::from_env().context("cannot open SSLKEYLOGFILE")?);
     let max = crate::chat::protocol::MAX_LINE;
     if options.text.len() > max || options.text.contains('\n') {
         anyhow::bail!(
@@ -296,7 +298,6 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
             options.text.len()
         );
     }
-    let secrets = Arc::new(SecretLog::new());
     let (tx, mut app_rx) = tokio::sync::mpsc::unbounded_channel();
     let tap = Tap::new(tx);
     let server = super::start_server(

@@ -21,7 +21,9 @@ use tokio_util::sync::CancellationToken;
 use crate::capture::{spawn_live, CaptureStats, LiveHandle};
 use crate::chat::client::{LineReceiver, LineSender};
 use crate::chat::config::Trust;
-use crate::chat::{AppEvent, ChatClient, ClientOptions, ConnId, KeyLogEntry, SecretLog, Tap, Transport};
+use crate::chat::{
+    AppEvent, ChatClient, ClientOptions, ConnId, KeyLogEntry, SecretLog, Tap, Transport,
+};
 use crate::frame::Frame;
 use crate::journey::Trace;
 use crate::lab::Lab;
@@ -121,9 +123,11 @@ impl Session {
         let (tx, app_rx) = mpsc::unbounded_channel();
         let (key_tx, key_rx) = mpsc::unbounded_channel();
         let (_, frame_rx) = mpsc::unbounded_channel();
+        // Also honour SSLKEYLOGFILE, as browsers, curl and openssl do.
+        let secrets = SecretLog::from_env().map_err(crate::chat::ChatError::Io)?;
         Ok(Session {
             options,
-            secrets: Arc::new(SecretLog::new().with_notify(key_tx)),
+            secrets: Arc::new(secrets.with_notify(key_tx)),
             tap: Tap::new(tx),
             app_rx,
             key_rx,
@@ -202,7 +206,8 @@ impl Session {
         let shutdown = CancellationToken::new();
         let mut tasks = vec![tokio::spawn(server.run(shutdown.clone()))];
         let mut addr6 = None;
-        if self.options.ipv6 && !matches!(self.options.lab.options.link, crate::lab::LinkMode::Wire) {
+        if self.options.ipv6 && !matches!(self.options.lab.options.link, crate::lab::LinkMode::Wire)
+        {
             let six = crate::commands::start_server(
                 SocketAddr::new(std::net::Ipv6Addr::LOCALHOST.into(), addr.port()),
                 transport,
@@ -251,11 +256,18 @@ impl Session {
     }
 
     /// Connects a client called `name` (it announces itself with `/name`) and waits for its welcome.
-    pub async fn connect(&mut self, name: &str, knobs: ClientKnobs) -> Result<ConnId, SessionError> {
+    pub async fn connect(
+        &mut self,
+        name: &str,
+        knobs: ClientKnobs,
+    ) -> Result<ConnId, SessionError> {
         if self.clients.contains_key(name) {
             return Err(SessionError::DuplicateClient(name.into()));
         }
-        let server = self.server.as_ref().ok_or_else(|| SessionError::NoSuchClient("(no server running)".into()))?;
+        let server = self
+            .server
+            .as_ref()
+            .ok_or_else(|| SessionError::NoSuchClient("(no server running)".into()))?;
         let addr = match (knobs.ipv6, server.addr6) {
             (true, Some(six)) => six,
             _ => server.addr,

@@ -1,0 +1,221 @@
+//! Saved captures that open anywhere: the committed samples, tshark reading our files, our reader
+//! reading files that Wireshark's tools changed, and a lossless round trip.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn json_frames(out: &str) -> Vec<Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+fn decrypted_texts(frames: &[Value]) -> Vec<String> {
+    frames
+        .iter()
+        .filter_map(|f| f["tls"].as_array())
+        .flatten()
+        .filter_map(|r| r["decrypted"]["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn tool(cmd: &str, args: &[&str], dir: &Path) -> String {
+    let out = Command::new(cmd)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn every_sample_opens_small_and_complete() {
+    let dir = repo().join("captures");
+    for sample in packetpath::commands::samples::SAMPLES {
+        let path = dir.join(sample.file);
+        let size = std::fs::metadata(&path)
+            .unwrap_or_else(|_| panic!("{} is committed", sample.file))
+            .len();
+        assert!(size < 100 * 1024, "{} is {size} bytes", sample.file);
+        let (code, out, err) = packetpath(
+            repo(),
+            &["inspect", path.to_str().unwrap(), "--format", "json"],
+        );
+        assert_eq!(code, 0, "{}: {err}", sample.file);
+        let frames = json_frames(&out);
+        let texts = decrypted_texts(&frames);
+        let apps = frames.iter().filter(|f| f.get("app").is_some()).count();
+        match sample.file {
+            "tls13-chat.pcapng" | "tls12-chat.pcapng" | "ipv6-chat.pcapng" => {
+                assert!(
+                    texts.contains(&"hi bob\n".to_string()),
+                    "{}: {texts:?}",
+                    sample.file
+                );
+                assert!(apps > 0, "{}: application events restored", sample.file);
+            }
+            "plain-chat.pcapng" => {
+                assert!(texts.is_empty());
+                assert!(apps > 0);
+            }
+            "wrong-ca.pcapng" => {
+                let alert = frames
+                    .iter()
+                    .filter_map(|f| f["tls"].as_array())
+                    .flatten()
+                    .any(|r| {
+                        r["alert"]["name"]
+                            .as_str()
+                            .is_some_and(|n| n.contains("unknown_ca"))
+                    });
+                assert!(alert, "the refusal is an unknown_ca alert");
+            }
+            "small-mss.pcapng" => {
+                let lens: Vec<u64> = frames
+                    .iter()
+                    .filter_map(|f| f["tcp"]["payload_len"].as_u64())
+                    .collect();
+                assert!(
+                    lens.contains(&524) && lens.iter().all(|&l| l <= 524),
+                    "{lens:?}"
+                );
+            }
+            other => panic!("untested sample {other}"),
+        }
+        if sample.file == "ipv6-chat.pcapng" {
+            assert!(frames
+                .iter()
+                .any(|f| f["ip"]["version"] == 6 && f["ip"]["hop_limit"] == 64));
+        }
+    }
+}
+
+#[test]
+fn tshark_decrypts_our_file_with_no_keylog_option() {
+    if !have_tool("tshark") {
+        return;
+    }
+    let path = repo().join("captures/tls13-chat.pcapng");
+    let out = tool(
+        "tshark",
+        &[
+            "-r",
+            path.to_str().unwrap(),
+            "-q",
+            "-z",
+            "follow,tls,ascii,0",
+        ],
+        repo(),
+    );
+    assert!(out.contains("hi bob"), "{out}");
+    assert!(
+        out.contains("only we (and whoever has the keys) can read it"),
+        "{out}"
+    );
+}
+
+#[test]
+fn secrets_stripped_and_injected_by_editcap_and_plain_pcap_with_a_keylog() {
+    if !can_capture() || !have_tool("tshark") || !have_tool("editcap") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // SSLKEYLOGFILE: packetpath appends the session secrets there, as other TLS tools do.
+    let status = Command::new(env!("CARGO_BIN_EXE_packetpath"))
+        .args(["trace", "injected", "--write", "t.pcapng"])
+        .current_dir(d)
+        .env("SSLKEYLOGFILE", d.join("keys.txt"))
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    let keys = std::fs::read_to_string(d.join("keys.txt")).unwrap();
+    assert!(keys.contains("CLIENT_TRAFFIC_SECRET_0 "), "{keys}");
+    tool(
+        "editcap",
+        &["--discard-all-secrets", "t.pcapng", "bare.pcapng"],
+        d,
+    );
+    let (_, out, _) = packetpath(d, &["inspect", "bare.pcapng", "--format", "json"]);
+    assert!(
+        decrypted_texts(&json_frames(&out)).is_empty(),
+        "no secrets, no plaintext"
+    );
+    tool(
+        "editcap",
+        &[
+            "--inject-secrets",
+            "tls,keys.txt",
+            "bare.pcapng",
+            "injected.pcapng",
+        ],
+        d,
+    );
+    let (code, out, err) = packetpath(d, &["inspect", "injected.pcapng", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(decrypted_texts(&json_frames(&out)).contains(&"injected\n".to_string()));
+    // Classic pcap holds frames only (no secrets, no custom blocks): keep the Ethernet frames.
+    tool("tshark", &["-r", "bare.pcapng", "-Y", "eth", "-F", "pcap", "-w", "bare.pcap"], d);
+    let (code, out, err) = packetpath(
+        d,
+        &[
+            "inspect",
+            "bare.pcap",
+            "--keylog",
+            "keys.txt",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(decrypted_texts(&json_frames(&out)).contains(&"injected\n".to_string()));
+}
+
+#[test]
+fn record_open_inspect_loses_nothing() {
+    if !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, out, err) = packetpath(
+        d,
+        &[
+            "trace",
+            "round trip",
+            "--format",
+            "json",
+            "--write",
+            "t.pcapng",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let live: Value = serde_json::from_str(&out).unwrap();
+    let (code, out, err) = packetpath(d, &["inspect", "t.pcapng", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let saved = json_frames(&out);
+    let live_frames = live["frames"].as_array().unwrap();
+    assert!(!live_frames.is_empty());
+    for frame in live_frames {
+        let n = frame["frame"].as_u64().unwrap() as usize;
+        assert_eq!(
+            &saved[n - 1],
+            frame,
+            "frame {n} differs after the round trip"
+        );
+    }
+}
