@@ -25,7 +25,12 @@ async fn a_session_ties_each_message_to_its_frames_as_they_arrive() {
     s.connect("alice", ClientKnobs::default()).await.unwrap();
     s.connect("bob", ClientKnobs::default()).await.unwrap();
     s.send("alice", "hi bob").await.unwrap();
-    assert_eq!(s.wait_line("bob", |l| l.starts_with("alice:")).await.unwrap(), "alice: hi bob");
+    assert_eq!(
+        s.wait_line("bob", |l| l.starts_with("alice:"))
+            .await
+            .unwrap(),
+        "alice: hi bob"
+    );
     s.settle().await.unwrap();
     let trace = s.trace();
     let write = trace
