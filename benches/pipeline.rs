@@ -19,14 +19,15 @@ use std::time::Duration;
 use criterion::{Criterion, SamplingMode, Throughput};
 use packetpath::capture::read_capture_file;
 use packetpath::dissect::dissect;
+use packetpath::journey::{FrameEntry, RecordEntry};
 use packetpath::tls::Keys;
 
 /// Frames in the benchmark capture.
 const BENCH_FRAMES: u64 = 200_000;
 /// Frames in the smoke-test capture used when not benchmarking.
 const SMOKE_FRAMES: u64 = 3_000;
-/// Set to `pipeline` (with the two variables below) to run the pipeline once and exit: how the peak
-/// memory of the library alone is measured, in a child process.
+/// Set to `pipeline` (with the two variables below) to run the pipeline once and exit, or to `read` to
+/// only read the file: how the peak memory of the library alone is measured, in a child process.
 const CHILD_ENV: &str = "PACKETPATH_BENCH_CHILD";
 const CHILD_FILE: &str = "PACKETPATH_BENCH_FILE";
 const CHILD_KEYS: &str = "PACKETPATH_BENCH_KEYS";
@@ -47,17 +48,22 @@ fn load_keys(path: &Path) -> Keys {
 }
 
 fn main() {
-    if std::env::var(CHILD_ENV).as_deref() == Ok("pipeline") {
+    if let Ok(mode) = std::env::var(CHILD_ENV) {
         let file = PathBuf::from(std::env::var_os(CHILD_FILE).expect("PACKETPATH_BENCH_FILE"));
-        let keys = load_keys(Path::new(
-            &std::env::var_os(CHILD_KEYS).expect("PACKETPATH_BENCH_KEYS"),
-        ));
-        let trace = reference::pipeline(&file, Some(&keys));
-        println!(
-            "{} frames, {} records",
-            trace.frames().len(),
-            trace.records().len()
-        );
+        if mode == "read" {
+            let capture = read_capture_file(&file).expect("the capture reads back");
+            println!("{} frames", capture.frames.len());
+        } else {
+            let keys = load_keys(Path::new(
+                &std::env::var_os(CHILD_KEYS).expect("PACKETPATH_BENCH_KEYS"),
+            ));
+            let trace = reference::pipeline(&file, Some(&keys));
+            println!(
+                "{} frames, {} records",
+                trace.frames().len(),
+                trace.records().len()
+            );
+        }
         return;
     }
     let benchmarking = std::env::args().any(|a| a == "--bench");
@@ -73,7 +79,7 @@ fn main() {
     let mut criterion = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(15))
+        .measurement_time(Duration::from_secs(10))
         .output_directory(&criterion_dir)
         .configure_from_args();
 
@@ -125,7 +131,7 @@ fn report(capture: &capture_gen::Generated, keys: &Keys, criterion_dir: &Path) {
     println!();
     println!("== packetpath pipeline reference figures ==");
     println!(
-        "capture: {} ({frames} frames, {size} bytes = {:.1} MB, {} TLS sessions' keys in {})",
+        "capture: {} ({frames} frames, {size} bytes = {:.1} MB, {} TLS secrets in {})",
         capture.pcapng.display(),
         mb(size),
         keys.len(),
@@ -237,18 +243,47 @@ fn report(capture: &capture_gen::Generated, keys: &Keys, criterion_dir: &Path) {
     let me = std::env::current_exe().expect("the benchmark's own path");
     let file = capture.pcapng.display().to_string();
     let keylog = capture.keylog.display().to_string();
-    match reference::run_child(
-        &me,
-        &[],
-        &[
-            (CHILD_ENV, "pipeline"),
-            (CHILD_FILE, &file),
-            (CHILD_KEYS, &keylog),
-        ],
-    ) {
-        Ok(r) => print_memory("library pipeline only (this benchmark as a child)", r, size),
-        Err(e) => println!("peak memory of the pipeline: child failed: {e}"),
+    for (mode, what) in [
+        ("read", "read_capture_file only (this benchmark as a child)"),
+        (
+            "pipeline",
+            "library pipeline only (this benchmark as a child)",
+        ),
+    ] {
+        match reference::run_child(
+            &me,
+            &[],
+            &[
+                (CHILD_ENV, mode),
+                (CHILD_FILE, &file),
+                (CHILD_KEYS, &keylog),
+            ],
+        ) {
+            Ok(r) => print_memory(what, r, size),
+            Err(e) => println!("peak memory, {what}: child failed: {e}"),
+        }
     }
+    // What a trace of this file holds, by kind.
+    let trace = reference::pipeline(&capture.pcapng, Some(keys));
+    let records = trace.records();
+    let plaintext: usize = records
+        .iter()
+        .filter_map(|r| r.info.decrypted.as_ref())
+        .map(|p| p.data.len())
+        .sum();
+    let frame_entry = std::mem::size_of::<FrameEntry>();
+    let record_entry = std::mem::size_of::<RecordEntry>();
+    println!(
+        "held by the trace: {frames} FrameEntry x {frame_entry} B = {:.1} MB (the Vec's spare \
+         capacity comes on top), {} RecordEntry x {record_entry} B = {:.1} MB, decrypted plaintext \
+         {:.1} MB, frame bytes (slices of the file buffer) {:.1} MB",
+        mb(frames * frame_entry as u64),
+        records.len(),
+        mb(std::mem::size_of_val(records) as u64),
+        mb(plaintext as u64),
+        mb(size)
+    );
+    drop(trace);
     let bin = Path::new(env!("CARGO_BIN_EXE_packetpath"));
     println!(
         "inspect command: /usr/bin/time -v {} inspect {file} --keylog {keylog} --format json > /dev/null",

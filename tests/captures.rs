@@ -169,7 +169,20 @@ fn secrets_stripped_and_injected_by_editcap_and_plain_pcap_with_a_keylog() {
     assert_eq!(code, 0, "{err}");
     assert!(decrypted_texts(&json_frames(&out)).contains(&"injected\n".to_string()));
     // Classic pcap holds frames only (no secrets, no custom blocks): keep the Ethernet frames.
-    tool("tshark", &["-r", "bare.pcapng", "-Y", "eth", "-F", "pcap", "-w", "bare.pcap"], d);
+    tool(
+        "tshark",
+        &[
+            "-r",
+            "bare.pcapng",
+            "-Y",
+            "eth",
+            "-F",
+            "pcap",
+            "-w",
+            "bare.pcap",
+        ],
+        d,
+    );
     let (code, out, err) = packetpath(
         d,
         &[

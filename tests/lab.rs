@@ -7,13 +7,30 @@ use std::process::Command;
 use common::*;
 use serde_json::Value;
 
+/// A copy of the binary that `nobody` can run: the checkout may sit in a folder only root can
+/// enter (CI clones anywhere).
+fn binary_for_nobody() -> std::path::PathBuf {
+    static COPY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    COPY.get_or_init(|| {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("packetpath-test-bin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let bin = dir.join("packetpath");
+        std::fs::copy(env!("CARGO_BIN_EXE_packetpath"), &bin).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        bin
+    })
+    .clone()
+}
+
 /// Runs packetpath in `dir`, optionally as the unprivileged user `nobody` (through setpriv).
 fn run_as(dir: &std::path::Path, nobody: bool, args: &[&str]) -> (i32, String, String) {
     let bin = env!("CARGO_BIN_EXE_packetpath");
     let mut cmd = if nobody {
         let mut c = Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(bin);
+            .arg(binary_for_nobody());
         c
     } else {
         Command::new(bin)
@@ -210,7 +227,7 @@ fn without_user_namespaces_the_refusal_says_why_and_what_to_do() {
     let script = format!(
         // (exec again after the maps exist: capabilities are granted at exec time, as uid 0)
         "echo ready; read go; exec sh -c 'echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --reuid=65534 --regid=65534 --clear-groups -- {} trace hi'",
-        env!("CARGO_BIN_EXE_packetpath")
+        binary_for_nobody().display()
     );
     let mut child = Command::new("unshare")
         .args(["--user", "--mount", "--", "sh", "-c", &script])

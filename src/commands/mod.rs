@@ -61,19 +61,21 @@ pub async fn server(
     let secrets = Arc::new(SecretLog::from_env()?);
     let server = start_server(listen, transport, cert_dir, Tap::none(), secrets).await?;
     let addr = server.local_addr()?;
+    // Register for Ctrl-C (SIGINT) before announcing the server, so an early signal is handled.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let shutdown = CancellationToken::new();
+    let on_signal = shutdown.clone();
+    tokio::spawn(async move {
+        if interrupt.recv().await.is_some() {
+            tracing::info!("Ctrl-C: telling clients and closing connections");
+        }
+        on_signal.cancel();
+    });
     tracing::info!(
         "chat server listening on {addr} ({}); join with `packetpath client --connect {addr}{}`",
         transport.name(),
         if transport.is_tls() { "" } else { " --plain" }
     );
-    let shutdown = CancellationToken::new();
-    let on_signal = shutdown.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::info!("Ctrl-C: telling clients and closing connections");
-        }
-        on_signal.cancel();
-    });
     server.run(shutdown).await
 }
 

@@ -90,6 +90,7 @@ pub fn inspect(
         }
     }
     let total = capture.frames.len();
+    trace.reserve(total);
     for (i, frame) in capture.frames.into_iter().enumerate() {
         trace.push_frame(frame);
         if i % 10_000 == 0 {
@@ -136,6 +137,17 @@ pub async fn capture(options: CaptureOptions, out: &mut (dyn Write + Send)) -> a
         None => Keys::new(),
     };
     let (handle, mut frames) = spawn_live(&options.interface, &options.ports)?;
+    // Register for Ctrl-C (SIGINT) before saying we are capturing: a signal sent right after that
+    // line must stop the capture cleanly, not kill the process before the file is written.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .context("cannot listen for Ctrl-C")?;
+    let stop = CancellationToken::new();
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        if interrupt.recv().await.is_some() {
+            on_signal.cancel();
+        }
+    });
     tracing::info!(
         "capturing on {}{}; Ctrl-C to stop",
         options.interface,
@@ -145,13 +157,6 @@ pub async fn capture(options: CaptureOptions, out: &mut (dyn Write + Send)) -> a
             format!(" (TCP ports {:?})", options.ports)
         }
     );
-    let stop = CancellationToken::new();
-    let on_signal = stop.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_signal.cancel();
-        }
-    });
     let deadline = options
         .seconds
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));

@@ -27,6 +27,9 @@ pub struct SegmentInfo {
     pub rel_seq: u32,
     /// Acknowledgement number relative to the other direction's ISN (`tcp.ack`); 0 without ACK.
     pub rel_ack: u32,
+    /// The other direction's base (its ISN): subtract it from an acknowledgement or SACK edge to
+    /// get the relative number Wireshark shows.
+    pub peer_base: u32,
     /// Bytes of data the segment carries (`tcp.len`).
     pub payload_len: usize,
     /// The segment carries only data that was already seen (`tcp.analysis.retransmission`).
@@ -166,6 +169,7 @@ impl TcpTracker {
         } else {
             0
         };
+        let peer_base = theirs.base();
         let analysis = mine.accept(frame_no, tcp.seq, packet.payload.start, payload, syn, fin);
         let zero_window = tcp.window == 0 && !syn && !fin && !rst;
         Some((
@@ -174,6 +178,7 @@ impl TcpTracker {
                 dir,
                 rel_seq,
                 rel_ack,
+                peer_base,
                 payload_len: payload.len(),
                 retransmission: analysis.retransmission,
                 out_of_order: analysis.out_of_order,

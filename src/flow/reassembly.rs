@@ -68,6 +68,11 @@ impl HalfStream {
         }
     }
 
+    /// The number relative numbers count from (0 before anything was seen).
+    pub fn base(&self) -> u32 {
+        self.base.unwrap_or(0)
+    }
+
     pub fn isn(&self) -> Option<u32> {
         if self.syn_seen {
             self.base
@@ -139,6 +144,11 @@ impl HalfStream {
             self.fin = true;
         }
         if payload.is_empty() {
+            if fin {
+                // The FIN takes the sequence number after the data (RFC 9293 §3.4): data that
+                // arrives below it later filled a gap, so it is out of order (or retransmitted).
+                self.highest = self.highest.max(end + 1);
+            }
             return analysis;
         }
         if end <= self.next
@@ -152,7 +162,7 @@ impl HalfStream {
             // Fills (part of) a gap behind data already seen.
             analysis.out_of_order = true;
         }
-        self.highest = self.highest.max(end);
+        self.highest = self.highest.max(if fin { end + 1 } else { end });
         if end <= self.next {
             return analysis;
         }
@@ -241,6 +251,20 @@ mod tests {
         let frames: Vec<u32> = h.carriers().iter().map(|c| c.frame).collect();
         assert_eq!(frames, vec![2, 4, 3, 6]);
         assert_eq!(h.relative(1001), 1);
+    }
+
+    #[test]
+    fn data_resent_below_an_earlier_fin_is_out_of_order() {
+        let mut h = HalfStream::default();
+        h.observe_start(0, true);
+        h.accept(1, 0, 0, &[], true, false);
+        feed(&mut h, 2, 1, b"abc");
+        // "def" is lost; the FIN (at the sequence number after "def") arrives first.
+        h.accept(3, 7, 0, &[], false, true);
+        let a = feed(&mut h, 4, 4, b"def");
+        assert!(a.out_of_order, "data below the FIN filled a gap");
+        assert!(!a.retransmission, "its bytes were never seen before");
+        assert_eq!(a.delivered.bytes, b"def");
     }
 
     #[test]

@@ -148,6 +148,11 @@ impl Trace {
         }
     }
 
+    /// Makes room for `frames` more frames (a file's frame count is known before they are added).
+    pub fn reserve(&mut self, frames: usize) {
+        self.frames.reserve(frames);
+    }
+
     /// Adds TLS secrets; records that arrive afterwards can use them.
     pub fn add_keys(&mut self, keys: &Keys) {
         self.keys.merge(keys);

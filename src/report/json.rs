@@ -162,7 +162,9 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
                 "header_len": tcp.header_len,
                 "mss": tcp.options.mss,
                 "window_scale": tcp.options.window_scale,
-                "sack_blocks": tcp.options.sack_blocks.as_slice().iter().map(|(a, b)| [*a, *b]).collect::<Vec<_>>(),
+                "sack_blocks": tcp.options.sack_blocks.as_slice().iter()
+                    .map(|(a, b)| [a.wrapping_sub(seg.peer_base), b.wrapping_sub(seg.peer_base)])
+                    .collect::<Vec<_>>(),
                 "checksum": checksum_name(tcp.checksum),
             }),
         );

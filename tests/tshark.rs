@@ -1,0 +1,1571 @@
+//! packetpath's dissection against tshark's, frame by frame, on captures of real TLS peers.
+//!
+//! Each test starts `openssl s_server` and `openssl s_client` (both logging their TLS secrets),
+//! captures their conversation with `packetpath capture --write`, then reads the file with
+//! `packetpath inspect --format json` and with tshark (the reference) and checks, for every frame:
+//! relative sequence and acknowledgement numbers, payload length, TCP flags, TTL or hop limit,
+//! stream number, and every TLS record completed in that frame (outer and inner content type,
+//! version, length, handshake messages, alert); then that each frame's decrypted application bytes
+//! are the same for both tools, and that each direction's decrypted bytes as a whole equal what the
+//! peers really sent (and tshark's `follow,tls` view of the stream).
+//!
+//! The lossy captures run in a private network namespace whose loopback (MTU 1500, no offloads)
+//! loses packets before any capture sees them (see [`RANDOM_LOSS`] for how), so retransmissions
+//! and out-of-order segments really happen: 3 % at random for a 1 MB upload, and one chosen packet
+//! (the server's close_notify) for a case tshark and we once judged differently.
+//!
+//! Set `PACKETPATH_KEEP_CAPTURES=1` to keep each test's folder (capture, key logs) for a look.
+//!
+//! Every mismatch is collected, so one failing run lists all of them (frame, field, ours, tshark).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use packetpath::chat::certs::CertPaths;
+use serde_json::Value;
+
+/// How long any single step may take before the test calls it a hang.
+const WAIT: Duration = Duration::from_secs(20);
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+// ---------------------------------------------------------------------------------------------
+
+/// A child process, killed (by its own id) if the test ends before it exits.
+struct Proc {
+    what: String,
+    child: Child,
+}
+
+impl Proc {
+    fn spawn(what: &str, cmd: &mut Command) -> Proc {
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        Proc {
+            what: what.to_string(),
+            child,
+        }
+    }
+
+    /// Waits for the process to exit by itself (a hang after `WAIT` fails the test).
+    fn wait(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Ok(None) => panic!("{} did not exit within {WAIT:?}", self.what),
+                Err(e) => panic!("waiting for {}: {e}", self.what),
+            }
+        }
+    }
+
+    fn stdin(&mut self) -> ChildStdin {
+        self.child.stdin.take().expect("stdin piped")
+    }
+
+    fn stdout(&mut self) -> std::process::ChildStdout {
+        self.child.stdout.take().expect("stdout piped")
+    }
+
+    fn stderr(&mut self) -> std::process::ChildStderr {
+        self.child.stderr.take().expect("stderr piped")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Reads a pipe to its end on a thread.
+fn collect(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = pipe.read_to_end(&mut all);
+        all
+    })
+}
+
+fn joined(handle: JoinHandle<Vec<u8>>) -> String {
+    String::from_utf8_lossy(&handle.join().unwrap_or_default()).into_owned()
+}
+
+/// Where the peers and the capture run: the host's network stack, or inside a network namespace
+/// (every command then goes through `nsenter`).
+#[derive(Clone, Default)]
+struct Place {
+    prefix: Vec<String>,
+}
+
+impl Place {
+    /// Runs a command here to completion, failing the test if it fails.
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self
+            .command(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{program} {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        match self.prefix.split_first() {
+            None => Command::new(program),
+            Some((first, rest)) => {
+                let mut cmd = Command::new(first);
+                cmd.args(rest).arg(program);
+                cmd
+            }
+        }
+    }
+}
+
+/// The namespace's set-up: a loopback with a real Ethernet-sized MTU and no segmentation offloads,
+/// so segments are at most 1,448 bytes, one per packet (`gso_max_segs 1` makes TCP hand the IP
+/// layer one segment per packet: otherwise one loss would cost up to 45 segments at once). The
+/// caller's loss rules follow.
+const NETNS_LO: &str = r#"set -eu
+export PATH="$PATH:/usr/sbin:/sbin"
+ip link set lo up
+ip link set lo mtu 1500
+ethtool -K lo tso off gso off gro off >/dev/null
+ip link set lo gso_max_segs 1
+"#;
+
+/// Loses 3 % of the loopback's packets at random.
+///
+/// Packets are lost with `-j NFQUEUE` towards a queue nobody listens on, not with `-j DROP`:
+/// iptables' DROP in OUTPUT makes the sender's own transmission fail (EPERM), and TCP then simply
+/// sends the segment again as if nothing had happened, so no loss is ever visible on the wire
+/// (measured: 10 packets dropped, not one retransmission in the capture). A packet queued to an
+/// absent listener vanishes silently, as on a real lossy link, before any capture sees it.
+const RANDOM_LOSS: &str =
+    "iptables -A OUTPUT -o lo -m statistic --mode random --probability 0.03 -j NFQUEUE --queue-num 4242";
+
+/// A fresh network namespace (its own loopback), alive while this value is.
+struct Netns {
+    holder: Proc,
+    _stdin: ChildStdin,
+}
+
+impl Netns {
+    /// Creates it with `unshare --net`, running [`NETNS_LO`] then `rules` inside it.
+    fn new(dir: &Path, rules: &str) -> Netns {
+        let script = dir.join("netns-lo.sh");
+        let text = format!(
+            "{NETNS_LO}{rules}\necho ready\n\
+             # Stay alive (holding the namespace) until the test closes our stdin.\n\
+             read -r _ || true\n"
+        );
+        std::fs::write(&script, text).expect("write the namespace script");
+        let mut holder = Proc::spawn(
+            "unshare --net",
+            Command::new("unshare")
+                .arg("--net")
+                .arg("bash")
+                .arg(&script)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        );
+        let stdin = holder.stdin();
+        let mut line = String::new();
+        let _ = BufReader::new(holder.stdout()).read_line(&mut line);
+        if line.trim() != "ready" {
+            let status = holder.wait();
+            panic!(
+                "setting up the network namespace failed ({status}): {}",
+                joined(collect(holder.stderr()))
+            );
+        }
+        Netns {
+            holder,
+            _stdin: stdin,
+        }
+    }
+
+    fn place(&self) -> Place {
+        Place {
+            prefix: vec![
+                "nsenter".into(),
+                format!("--net=/proc/{}/ns/net", self.holder.child.id()),
+                "--".into(),
+            ],
+        }
+    }
+}
+
+/// Whether this machine can run the namespace tests (skips, or fails under REQUIRE_ALL, if not).
+fn can_make_namespaces() -> bool {
+    for tool in ["unshare", "nsenter", "bash"] {
+        if !common::have_tool(tool) {
+            return false;
+        }
+    }
+    for tool in ["ip", "ethtool", "iptables"] {
+        let found = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+            .iter()
+            .any(|d| Path::new(d).join(tool).exists());
+        if !found && common::skip(&format!("`{tool}` is not installed")) {
+            return false;
+        }
+    }
+    let works = Command::new("unshare")
+        .args(["--net", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    works || !common::skip("cannot create a network namespace (unshare --net)")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The capture
+// ---------------------------------------------------------------------------------------------
+
+enum CaptureEvent {
+    Started,
+    Closed,
+}
+
+/// Watches the frames `packetpath capture` prints live, to know when the connection is over: every
+/// FIN acknowledged by the other side, or a RST.
+struct CloseWatch {
+    server_port: u64,
+    /// Per side (0 client, 1 server): the acknowledgement number that covers its FIN.
+    fin_ack: [Option<u64>; 2],
+    acked: [bool; 2],
+    reset: bool,
+}
+
+impl CloseWatch {
+    fn closed_after(&mut self, frame: &Value) -> bool {
+        let tcp = &frame["tcp"];
+        let Some(src) = tcp["src_port"].as_u64() else {
+            return false;
+        };
+        let side = usize::from(src == self.server_port);
+        let flags: Vec<&str> = tcp["flags"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let num = |k: &str| tcp[k].as_u64().unwrap_or(0);
+        if flags.contains(&"RST") {
+            self.reset = true;
+        }
+        if flags.contains(&"FIN") {
+            self.fin_ack[side] = Some(num("seq") + num("payload_len") + 1);
+        }
+        if flags.contains(&"ACK") {
+            if let Some(end) = self.fin_ack[1 - side] {
+                if num("ack") >= end {
+                    self.acked[1 - side] = true;
+                }
+            }
+        }
+        self.reset || (self.acked[0] && self.acked[1])
+    }
+}
+
+/// `packetpath capture` running on the server's port.
+struct Capture {
+    proc: Proc,
+    file: PathBuf,
+    events: Receiver<CaptureEvent>,
+    printed: JoinHandle<usize>,
+    log: JoinHandle<String>,
+}
+
+impl Capture {
+    /// Starts the capture and returns once it says it is capturing (its socket is open then).
+    fn start(place: &Place, dir: &Path, server_port: u16) -> Capture {
+        let file = dir.join("capture.pcapng");
+        let mut proc = Proc::spawn(
+            "packetpath capture",
+            place
+                .command(env!("CARGO_BIN_EXE_packetpath"))
+                .args(["capture", "--port", &server_port.to_string(), "--write"])
+                .arg(&file)
+                .args(["--format", "json"])
+                .env("NO_COLOR", "1")
+                .env("RUST_LOG", "info")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        );
+        let (tx, events) = mpsc::channel();
+        let started = tx.clone();
+        let stderr = proc.stderr();
+        let log = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("capturing on") {
+                    let _ = started.send(CaptureEvent::Started);
+                }
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        });
+        let stdout = proc.stdout();
+        let printed = std::thread::spawn(move || {
+            let mut watch = CloseWatch {
+                server_port: u64::from(server_port),
+                fin_ack: [None, None],
+                acked: [false, false],
+                reset: false,
+            };
+            let mut announced = false;
+            let mut n = 0;
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                n += 1;
+                let Ok(frame) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                if !announced && watch.closed_after(&frame) {
+                    announced = true;
+                    let _ = tx.send(CaptureEvent::Closed);
+                }
+            }
+            n
+        });
+        let capture = Capture {
+            proc,
+            file,
+            events,
+            printed,
+            log,
+        };
+        match capture.events.recv_timeout(WAIT) {
+            Ok(CaptureEvent::Started) => capture,
+            _ => {
+                let Capture { proc, log, .. } = capture;
+                drop(proc);
+                panic!(
+                    "packetpath capture did not start:\n{}",
+                    log.join().unwrap_or_default()
+                );
+            }
+        }
+    }
+
+    /// Waits until the capture has seen the connection end, stops it as Ctrl-C would (SIGINT; it
+    /// then drains what the kernel still holds and writes the file), and returns the file and the
+    /// number of frames it printed live.
+    fn stop(mut self) -> (PathBuf, usize) {
+        let closed = loop {
+            match self.events.recv_timeout(WAIT) {
+                Ok(CaptureEvent::Closed) => break true,
+                Ok(CaptureEvent::Started) => continue,
+                Err(_) => break false,
+            }
+        };
+        let pid = self.proc.child.id().to_string();
+        let killed = Command::new("kill").args(["-INT", &pid]).status();
+        assert!(
+            killed.is_ok_and(|s| s.success()),
+            "cannot send SIGINT to the capture"
+        );
+        let status = self.proc.wait();
+        let printed = self.printed.join().unwrap_or_default();
+        let log = self.log.join().unwrap_or_default();
+        assert!(
+            closed,
+            "the capture never showed the connection closing; its log:\n{log}"
+        );
+        assert!(
+            status.success(),
+            "packetpath capture failed ({status}):\n{log}"
+        );
+        assert!(
+            log.contains("the kernel dropped 0 ("),
+            "the capture lost frames in the kernel:\n{log}"
+        );
+        (self.file, printed)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The TLS peers
+// ---------------------------------------------------------------------------------------------
+
+/// `openssl s_server`, listening on a port the kernel picked.
+struct Server {
+    proc: Proc,
+    port: u16,
+    _stdin: ChildStdin,
+    stdout: JoinHandle<Vec<u8>>,
+    stderr: JoinHandle<Vec<u8>>,
+}
+
+impl Server {
+    /// `host` is `127.0.0.1` or `[::1]`; `extra` selects the mode (`-rev`, `-WWW`, or none: print
+    /// what arrives). It serves one connection, then exits.
+    fn start(
+        place: &Place,
+        dir: &Path,
+        certs: &CertPaths,
+        host: &str,
+        version: &str,
+        extra: &[&str],
+    ) -> Server {
+        let mut proc = Proc::spawn(
+            "openssl s_server",
+            place
+                .command("openssl")
+                .current_dir(dir)
+                .arg("s_server")
+                .args(["-accept", &format!("{host}:0"), "-naccept", "1", version])
+                .arg("-cert")
+                .arg(&certs.server_cert)
+                .arg("-key")
+                .arg(&certs.server_key)
+                .arg("-keylogfile")
+                .arg(dir.join("server-keys.log"))
+                .args(extra)
+                // Its stdin stays open (it would take end-of-file as "quit").
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        );
+        let stdin = proc.stdin();
+        let stderr = collect(proc.stderr());
+        let stdout = proc.stdout();
+        let (tx, rx) = mpsc::channel();
+        let stdout = std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut all = Vec::new();
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                // "ACCEPT 127.0.0.1:39019" or "ACCEPT [::1]:39019"
+                if let Some(addr) = line.strip_prefix(b"ACCEPT ") {
+                    let addr = String::from_utf8_lossy(addr);
+                    if let Some(port) = addr.trim().rsplit(':').next() {
+                        let _ = tx.send(port.parse::<u16>().ok());
+                    }
+                }
+                all.extend_from_slice(&line);
+            }
+            all
+        });
+        match rx.recv_timeout(WAIT) {
+            Ok(Some(port)) => Server {
+                proc,
+                port,
+                _stdin: stdin,
+                stdout,
+                stderr,
+            },
+            _ => {
+                drop(proc);
+                panic!("s_server did not start: {}", joined(stderr));
+            }
+        }
+    }
+
+    /// Waits for the server to finish its one connection; returns what it printed.
+    fn finish(mut self) -> Vec<u8> {
+        let status = self.proc.wait();
+        let stderr = joined(self.stderr);
+        assert!(status.success(), "s_server failed ({status}): {stderr}");
+        self.stdout.join().unwrap_or_default()
+    }
+}
+
+/// `openssl s_client` towards the server, checking its certificate against our CA.
+fn client_command(
+    place: &Place,
+    dir: &Path,
+    certs: &CertPaths,
+    host: &str,
+    port: u16,
+    version: &str,
+) -> Command {
+    let mut cmd = place.command("openssl");
+    cmd.current_dir(dir)
+        .arg("s_client")
+        .args(["-connect", &format!("{host}:{port}"), version])
+        .args(["-verify_return_error", "-nocommands"])
+        .arg("-CAfile")
+        .arg(&certs.ca_cert)
+        .arg("-keylogfile")
+        .arg(dir.join("client-keys.log"));
+    cmd
+}
+
+/// Line by line through `s_server -rev`: sends each line, waits for it to come back reversed,
+/// then sends `CLOSE` (the server then ends the connection). Returns (sent, received).
+fn chat_reversed(mut cmd: Command, lines: &[&str]) -> (Vec<u8>, Vec<u8>) {
+    let mut client = Proc::spawn(
+        "openssl s_client",
+        cmd.arg("-quiet")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let mut stdin = client.stdin();
+    let stdout = client.stdout();
+    let mut stderr = Some(collect(client.stderr()));
+    let (tx, replies) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        loop {
+            let mut line = Vec::new();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let (mut sent, mut received) = (Vec::new(), Vec::new());
+    for line in lines {
+        let mut out = line.as_bytes().to_vec();
+        out.push(b'\n');
+        stdin.write_all(&out).expect("write to s_client");
+        stdin.flush().expect("flush s_client's stdin");
+        sent.extend_from_slice(&out);
+        let reply = replies.recv_timeout(WAIT).unwrap_or_else(|_| {
+            let stderr = stderr.take().map(joined).unwrap_or_default();
+            panic!("no reply to {line:?}: {stderr}")
+        });
+        let mut expected: Vec<u8> = line.bytes().rev().collect();
+        expected.push(b'\n');
+        assert_eq!(reply, expected, "s_server -rev answers the line reversed");
+        received.extend_from_slice(&reply);
+    }
+    stdin.write_all(b"CLOSE\n").expect("write to s_client");
+    sent.extend_from_slice(b"CLOSE\n");
+    let status = client.wait();
+    assert!(status.success(), "s_client failed ({status})");
+    (sent, received)
+}
+
+/// Fetches `name` from `s_server -WWW`; returns (request, everything received).
+fn fetch(mut cmd: Command, name: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut client = Proc::spawn(
+        "openssl s_client",
+        cmd.arg("-quiet")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let mut stdin = client.stdin();
+    let stdout = collect(client.stdout());
+    let stderr = collect(client.stderr());
+    let request = format!("GET /{name} HTTP/1.0\r\n\r\n").into_bytes();
+    stdin.write_all(&request).expect("write to s_client");
+    stdin.flush().expect("flush s_client's stdin");
+    // s_client -quiet ends when the server closes the connection; its stdin stays open till then.
+    let status = client.wait();
+    drop(stdin);
+    assert!(
+        status.success(),
+        "s_client failed ({status}): {}",
+        joined(stderr)
+    );
+    (request, stdout.join().unwrap_or_default())
+}
+
+/// Sends the file as s_client's standard input; at its end s_client closes the connection.
+fn upload(mut cmd: Command, file: &Path) {
+    let input = std::fs::File::open(file).expect("open the upload");
+    let mut client = Proc::spawn(
+        "openssl s_client",
+        cmd.stdin(input)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    );
+    let stderr = collect(client.stderr());
+    let status = client.wait();
+    assert!(
+        status.success(),
+        "s_client failed ({status}): {}",
+        joined(stderr)
+    );
+}
+
+/// A text file of about `size` bytes, in whole lines.
+fn text_file(path: &Path, size: usize) -> Vec<u8> {
+    let mut data = Vec::with_capacity(size + 100);
+    let mut i = 0u32;
+    while data.len() < size {
+        writeln!(
+            data,
+            "line {i:07}: packetpath and tshark must agree on every byte of this transfer"
+        )
+        .expect("write to a Vec");
+        i += 1;
+    }
+    std::fs::write(path, &data).expect("write the bulk file");
+    data
+}
+
+// ---------------------------------------------------------------------------------------------
+// One conversation, captured
+// ---------------------------------------------------------------------------------------------
+
+enum Traffic {
+    /// Lines through `s_server -rev`.
+    Lines(&'static [&'static str]),
+    /// A file of about this many bytes, served by `s_server -WWW`.
+    Fetch(usize),
+    /// A file of about this many bytes, sent by s_client to a printing s_server.
+    Upload(usize),
+}
+
+struct Conversation {
+    _dir: tempfile::TempDir,
+    _certs: tempfile::TempDir,
+    capture: PathBuf,
+    keylog: PathBuf,
+    server_port: u16,
+    /// What really travelled: client → server, then server → client (decrypted application bytes).
+    truth: [Vec<u8>; 2],
+    /// Frames `packetpath capture` printed live.
+    printed: usize,
+}
+
+fn converse(place: &Place, host: &str, version: &str, traffic: &Traffic) -> Conversation {
+    converse_with(place, host, version, traffic, |_| {})
+}
+
+/// Runs one conversation; `on_listen(port)` runs once the server listens, before the capture
+/// starts. Set `PACKETPATH_KEEP_CAPTURES=1` to keep the folder (capture, key logs) for a look.
+fn converse_with(
+    place: &Place,
+    host: &str,
+    version: &str,
+    traffic: &Traffic,
+    on_listen: impl FnOnce(u16),
+) -> Conversation {
+    let mut dir = tempfile::tempdir().expect("temp dir");
+    dir.disable_cleanup(std::env::var("PACKETPATH_KEEP_CAPTURES").is_ok_and(|v| v == "1"));
+    let (cert_dir, certs) = common::cert_dir();
+    let d = dir.path();
+    let (extra, bulk): (&[&str], Option<Vec<u8>>) = match traffic {
+        Traffic::Lines(_) => (&["-rev"], None),
+        Traffic::Fetch(size) => (&["-WWW"], Some(text_file(&d.join("bulk.txt"), *size))),
+        Traffic::Upload(size) => (&[], Some(text_file(&d.join("bulk.txt"), *size))),
+    };
+    let server = Server::start(place, d, &certs, host, version, extra);
+    let port = server.port;
+    on_listen(port);
+    let capture = Capture::start(place, d, port);
+    let client = client_command(place, d, &certs, host, port, version);
+    let truth = match traffic {
+        Traffic::Lines(lines) => {
+            let (sent, received) = chat_reversed(client, lines);
+            let _ = server.finish();
+            [sent, received]
+        }
+        Traffic::Fetch(_) => {
+            let (request, received) = fetch(client, "bulk.txt");
+            let _ = server.finish();
+            let file = bulk.unwrap_or_default();
+            assert!(
+                received.starts_with(b"HTTP/1.0 200 ok\r\n") && received.ends_with(&file),
+                "s_client received {} bytes, not the {}-byte file",
+                received.len(),
+                file.len()
+            );
+            [request, received]
+        }
+        Traffic::Upload(_) => {
+            upload(client, &d.join("bulk.txt"));
+            let printed = server.finish();
+            let file = bulk.unwrap_or_default();
+            assert!(
+                printed.windows(file.len()).any(|w| w == file.as_slice()),
+                "s_server did not print the whole {}-byte upload",
+                file.len()
+            );
+            [file, Vec::new()]
+        }
+    };
+    let (capture, printed) = capture.stop();
+    Conversation {
+        keylog: d.join("client-keys.log"),
+        capture,
+        server_port: port,
+        truth,
+        printed,
+        _dir: dir,
+        _certs: cert_dir,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two readings of the capture
+// ---------------------------------------------------------------------------------------------
+
+/// `packetpath inspect FILE --keylog K --format json`: one object per frame.
+fn ours(c: &Conversation) -> Vec<Value> {
+    let dir = c.capture.parent().expect("capture in a folder");
+    let file = c.capture.to_string_lossy().into_owned();
+    let keylog = c.keylog.to_string_lossy().into_owned();
+    let (code, out, err) = common::packetpath(
+        dir,
+        &["inspect", &file, "--keylog", &keylog, "--format", "json"],
+    );
+    assert_eq!(code, 0, "packetpath inspect failed: {err}");
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}
+
+/// Runs tshark on the capture, decrypting with the key log, with out-of-order reassembly on.
+fn tshark(c: &Conversation, args: &[&str]) -> String {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(&c.capture)
+        .arg("-o")
+        .arg(format!("tls.keylog_file:{}", c.keylog.display()))
+        .args(["-o", "tcp.reassemble_out_of_order:TRUE"])
+        // s_server -WWW speaks HTTP: keep its bytes as plain data, like every other test's.
+        .args(["--disable-protocol", "http"])
+        .args(args)
+        .output()
+        .expect("tshark runs");
+    assert!(
+        out.status.success(),
+        "tshark {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("tshark prints UTF-8")
+}
+
+const FIELDS: [&str; 16] = [
+    "frame.number",
+    "tcp.srcport",
+    "tcp.dstport",
+    "tcp.stream",
+    "tcp.seq",
+    "tcp.ack",
+    "tcp.len",
+    "tcp.flags",
+    "ip.ttl",
+    "ipv6.hlim",
+    "tcp.analysis.retransmission",
+    "tcp.analysis.fast_retransmission",
+    "tcp.analysis.spurious_retransmission",
+    "tcp.analysis.out_of_order",
+    "tcp.analysis.lost_segment",
+    "data.data",
+];
+
+/// One frame as tshark shows it.
+#[derive(Debug)]
+struct TsFrame {
+    number: u64,
+    src_port: u64,
+    dst_port: u64,
+    stream: u64,
+    seq: u64,
+    ack: u64,
+    len: u64,
+    flags: u16,
+    ttl: Option<u64>,
+    hop_limit: Option<u64>,
+    retransmission: bool,
+    fast_retransmission: bool,
+    spurious_retransmission: bool,
+    out_of_order: bool,
+    lost_segment: bool,
+    /// The decrypted application data of the records completed in this frame, in order.
+    app_data: Vec<u8>,
+}
+
+fn unhex(hex: &str) -> Vec<u8> {
+    let hex: Vec<u8> = hex.bytes().filter(|b| b.is_ascii_hexdigit()).collect();
+    hex.chunks(2)
+        .map(|pair| {
+            let s = std::str::from_utf8(pair).expect("hex digits");
+            u8::from_str_radix(s, 16).expect("hex digits")
+        })
+        .collect()
+}
+
+fn tshark_frames(c: &Conversation) -> Vec<TsFrame> {
+    let mut args = vec!["-T", "fields", "-E", "separator=/t"];
+    for f in FIELDS {
+        args.extend(["-e", f]);
+    }
+    tshark(c, &args)
+        .lines()
+        .map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            assert_eq!(cols.len(), FIELDS.len(), "tshark line {line:?}");
+            let num = |i: usize| -> u64 {
+                cols[i]
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{} = {:?} in {line:?}", FIELDS[i], cols[i]))
+            };
+            let opt = |i: usize| cols[i].parse::<u64>().ok();
+            let flag = |i: usize| !cols[i].is_empty();
+            TsFrame {
+                number: num(0),
+                src_port: num(1),
+                dst_port: num(2),
+                stream: num(3),
+                seq: num(4),
+                ack: num(5),
+                len: num(6),
+                flags: u16::from_str_radix(cols[7].trim_start_matches("0x"), 16)
+                    .unwrap_or_else(|_| panic!("tcp.flags {:?}", cols[7])),
+                ttl: opt(8),
+                hop_limit: opt(9),
+                retransmission: flag(10),
+                fast_retransmission: flag(11),
+                spurious_retransmission: flag(12),
+                out_of_order: flag(13),
+                lost_segment: flag(14),
+                app_data: cols[15].split(',').flat_map(unhex).collect(),
+            }
+        })
+        .collect()
+}
+
+/// One TLS record, in the terms both tools can be compared in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rec {
+    /// The content type in the record header (23 for every TLS 1.3 encrypted record).
+    outer: u64,
+    /// The real content type: the inner one of a decrypted TLS 1.3 record, else the header's.
+    /// `None` when the record could not be decrypted.
+    inner: Option<u64>,
+    version: String,
+    length: u64,
+    /// Handshake message types (numbers) in the record.
+    handshake: Vec<u64>,
+    /// (level, description) of an alert.
+    alert: Option<(u64, u64)>,
+}
+
+/// A JSON value that is one item or an array of items (tshark merges repeated keys into arrays).
+fn items(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Array(a) => a.iter().collect(),
+        Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+fn str_num(v: &Value) -> Option<u64> {
+    v.as_str().and_then(|s| s.parse().ok())
+}
+
+/// tshark's TLS records per frame, from its JSON (which keeps the records of a frame apart).
+fn tshark_records(c: &Conversation) -> BTreeMap<u64, Vec<Rec>> {
+    let json = tshark(c, &["-T", "json", "--no-duplicate-keys", "-J", "frame tls"]);
+    let packets: Vec<Value> = serde_json::from_str(&json).expect("tshark JSON");
+    let mut out = BTreeMap::new();
+    for p in &packets {
+        let layers = &p["_source"]["layers"];
+        let number = str_num(&layers["frame"]["frame.number"]).expect("frame.number");
+        let mut recs = Vec::new();
+        for tls in items(&layers["tls"]) {
+            for r in items(&tls["tls.record"]) {
+                let opaque = str_num(&r["tls.record.opaque_type"]);
+                let ct = str_num(&r["tls.record.content_type"]);
+                let handshake = items(&r["tls.handshake"])
+                    .into_iter()
+                    .filter_map(|h| str_num(&h["tls.handshake.type"]))
+                    .collect();
+                let alert = &r["tls.alert_message"];
+                recs.push(Rec {
+                    outer: opaque.or(ct).expect("a record has a type"),
+                    inner: ct,
+                    version: r["tls.record.version"].as_str().unwrap_or("").to_string(),
+                    length: str_num(&r["tls.record.length"]).expect("record length"),
+                    handshake,
+                    alert: str_num(&alert["tls.alert_message.level"])
+                        .zip(str_num(&alert["tls.alert_message.desc"])),
+                });
+            }
+        }
+        out.insert(number, recs);
+    }
+    out
+}
+
+/// Handshake message names as packetpath writes them, back to their numbers (RFC 8446 §4).
+fn handshake_number(name: &str) -> Option<u64> {
+    Some(match name {
+        "HelloRequest" => 0,
+        "ClientHello" => 1,
+        "ServerHello" => 2,
+        "NewSessionTicket" => 4,
+        "EndOfEarlyData" => 5,
+        "EncryptedExtensions" => 8,
+        "Certificate" => 11,
+        "ServerKeyExchange" => 12,
+        "CertificateRequest" => 13,
+        "ServerHelloDone" => 14,
+        "CertificateVerify" => 15,
+        "ClientKeyExchange" => 16,
+        "Finished" => 20,
+        "CertificateStatus" => 22,
+        "KeyUpdate" => 24,
+        "CompressedCertificate" => 25,
+        "MessageHash" => 254,
+        _ => return None,
+    })
+}
+
+/// The bytes of a `decrypted` object: its `text`, or its `hex`.
+fn plaintext(decrypted: &Value) -> Vec<u8> {
+    match (decrypted["text"].as_str(), decrypted["hex"].as_str()) {
+        (Some(text), _) => text.as_bytes().to_vec(),
+        (None, Some(hex)) => unhex(hex),
+        (None, None) => Vec::new(),
+    }
+}
+
+fn our_records(frame: &Value) -> Vec<Rec> {
+    items(&frame["tls"])
+        .into_iter()
+        .map(|r| {
+            let outer = r["content_type"].as_u64().expect("content_type");
+            Rec {
+                outer,
+                inner: Some(r["decrypted"]["content_type"].as_u64().unwrap_or(outer)),
+                version: r["version"].as_str().unwrap_or("").to_string(),
+                length: r["length"].as_u64().expect("length"),
+                handshake: items(&r["handshake"])
+                    .into_iter()
+                    .map(|h| {
+                        let name = h.as_str().unwrap_or("");
+                        handshake_number(name).unwrap_or(1000)
+                    })
+                    .collect(),
+                alert: r["alert"]["level"]
+                    .as_u64()
+                    .zip(r["alert"]["description"].as_u64()),
+            }
+        })
+        .collect()
+}
+
+/// Our decrypted application data in this frame's records, in order.
+fn our_app_data(frame: &Value) -> Vec<u8> {
+    items(&frame["tls"])
+        .into_iter()
+        .filter(|r| r["decrypted"]["content_type"].as_u64() == Some(23))
+        .flat_map(|r| plaintext(&r["decrypted"]))
+        .collect()
+}
+
+/// TCP flag bits as packetpath names them, lowest bit first (RFC 9293 §3.1, RFC 3168).
+fn flag_names(bits: u16) -> Vec<String> {
+    const NAMES: [&str; 9] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"];
+    let mut names: Vec<String> = NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, n)| n.to_string())
+        .collect();
+    if bits & 0xe00 != 0 {
+        names.push(format!("reserved 0x{:03x}", bits & 0xe00));
+    }
+    names
+}
+
+/// tshark's `-z follow,tls,raw,N`: the decrypted bytes of each side of stream 0, as
+/// (client → server, server → client).
+fn tshark_follow(c: &Conversation) -> [Vec<u8>; 2] {
+    let out = tshark(c, &["-q", "-z", "follow,tls,raw,0"]);
+    let mut node0_is_server = None;
+    let mut sides = [Vec::new(), Vec::new()];
+    let mut in_body = false;
+    for line in out.lines() {
+        if let Some(node) = line.strip_prefix("Node 0: ") {
+            let port = node.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
+            node0_is_server = Some(port == Some(c.server_port));
+        } else if line.starts_with("Node 1: ") {
+            in_body = true;
+        } else if line.starts_with("=====") {
+            in_body = false;
+        } else if in_body {
+            let node1 = line.starts_with('\t');
+            let from_server = node1 != node0_is_server.expect("a Node 0 line");
+            sides[usize::from(from_server)].extend(unhex(line.trim()));
+        }
+    }
+    sides
+}
+
+// ---------------------------------------------------------------------------------------------
+// The comparison
+// ---------------------------------------------------------------------------------------------
+
+/// What one comparison found.
+#[derive(Default)]
+struct Comparison {
+    problems: Vec<String>,
+    frames: usize,
+    records: usize,
+    /// Records completed in a frame other than the one holding their first byte.
+    spanning: usize,
+    /// Frames completing more than one record.
+    multi: usize,
+}
+
+impl Comparison {
+    fn problem(
+        &mut self,
+        frame: u64,
+        what: &str,
+        ours: impl std::fmt::Debug,
+        theirs: impl std::fmt::Debug,
+    ) {
+        self.problems.push(format!(
+            "frame {frame}: {what}: ours {ours:?}, tshark {theirs:?}"
+        ));
+    }
+}
+
+fn direction(src_port: u64, server_port: u16) -> usize {
+    usize::from(src_port == u64::from(server_port))
+}
+
+/// Compares every frame, and each direction's decrypted bytes with the truth and with tshark's
+/// `follow,tls`. Panics listing every mismatch.
+fn compare(c: &Conversation, ipv6: bool) -> Compared {
+    let ours = ours(c);
+    let ts = tshark_frames(c);
+    let ts_records = tshark_records(c);
+    let mut cmp = Comparison {
+        frames: ours.len(),
+        ..Comparison::default()
+    };
+    if ours.len() != ts.len() {
+        cmp.problems.push(format!(
+            "frame count: ours {}, tshark {}",
+            ours.len(),
+            ts.len()
+        ));
+    }
+    if c.printed != ours.len() {
+        cmp.problems.push(format!(
+            "capture printed {} frames live but the file holds {}",
+            c.printed,
+            ours.len()
+        ));
+    }
+    let mut our_plain = [Vec::new(), Vec::new()];
+    let mut ts_plain = [Vec::new(), Vec::new()];
+    for (i, (o, t)) in ours.iter().zip(&ts).enumerate() {
+        let n = t.number;
+        assert_eq!(n, i as u64 + 1, "tshark numbers frames from 1");
+        if o["frame"].as_u64() != Some(n) {
+            cmp.problem(n, "frame number", &o["frame"], n);
+        }
+        let tcp = &o["tcp"];
+        let get = |k: &str| tcp[k].as_u64();
+        let checks = [
+            ("tcp src port", get("src_port"), Some(t.src_port)),
+            ("tcp dst port", get("dst_port"), Some(t.dst_port)),
+            ("tcp stream", get("stream"), Some(t.stream)),
+            ("relative seq", get("seq"), Some(t.seq)),
+            ("relative ack", get("ack"), Some(t.ack)),
+            ("payload length", get("payload_len"), Some(t.len)),
+        ];
+        for (what, mine, theirs) in checks {
+            if mine != theirs {
+                cmp.problem(n, what, mine, theirs);
+            }
+        }
+        let our_flags: Vec<String> = items(&tcp["flags"])
+            .into_iter()
+            .map(|f| f.as_str().unwrap_or("?").to_string())
+            .collect();
+        if our_flags != flag_names(t.flags) {
+            cmp.problem(n, "tcp flags", our_flags, (t.flags, flag_names(t.flags)));
+        }
+        let ip = &o["ip"];
+        if ipv6 {
+            if ip["version"].as_u64() != Some(6) || ip["hop_limit"].as_u64() != t.hop_limit {
+                cmp.problem(
+                    n,
+                    "ipv6 hop limit",
+                    (&ip["version"], &ip["hop_limit"]),
+                    t.hop_limit,
+                );
+            }
+        } else if ip["version"].as_u64() != Some(4) || ip["ttl"].as_u64() != t.ttl {
+            cmp.problem(n, "ipv4 ttl", (&ip["version"], &ip["ttl"]), t.ttl);
+        }
+
+        let mine = our_records(o);
+        let theirs = ts_records.get(&n).cloned().unwrap_or_default();
+        if mine != theirs {
+            cmp.problem(n, "TLS records", &mine, &theirs);
+        }
+        for r in items(&o["tls"]) {
+            if r["content_type"].as_u64() == Some(23) && r["decrypted"].is_null() {
+                cmp.problem(
+                    n,
+                    "an application_data record was not decrypted",
+                    r,
+                    "decrypted",
+                );
+            }
+        }
+        cmp.records += mine.len();
+        cmp.multi += usize::from(mine.len() > 1);
+        // The segment's first byte sits at stream offset seq - 1 (the SYN takes one number).
+        let first = t.seq.saturating_sub(1);
+        cmp.spanning += items(&o["tls"])
+            .into_iter()
+            .filter(|r| r["stream_offset"].as_u64().is_some_and(|s| s < first))
+            .count();
+
+        let app = our_app_data(o);
+        if app != t.app_data {
+            let (mine, theirs) = if app.len().max(t.app_data.len()) <= 200 {
+                (
+                    String::from_utf8_lossy(&app).into_owned(),
+                    String::from_utf8_lossy(&t.app_data).into_owned(),
+                )
+            } else {
+                let same = app.iter().zip(&t.app_data).take_while(|(a, b)| a == b);
+                let note = format!(" (first difference at byte {})", same.count());
+                (
+                    format!("{} bytes{note}", app.len()),
+                    format!("{} bytes", t.app_data.len()),
+                )
+            };
+            cmp.problem(n, "decrypted application data", mine, theirs);
+        }
+        let d = direction(t.src_port, c.server_port);
+        our_plain[d].extend_from_slice(&app);
+        ts_plain[d].extend_from_slice(&t.app_data);
+    }
+    let follow = tshark_follow(c);
+    for (d, name) in ["client → server", "server → client"].iter().enumerate() {
+        let truth = &c.truth[d];
+        for (who, bytes) in [
+            ("ours", &our_plain[d]),
+            ("tshark per frame", &ts_plain[d]),
+            ("tshark follow,tls", &follow[d]),
+        ] {
+            if bytes != truth {
+                cmp.problems.push(format!(
+                    "{name}: {who} decrypted {} bytes that differ from the {} the peers exchanged \
+                     (first difference at byte {})",
+                    bytes.len(),
+                    truth.len(),
+                    bytes.iter().zip(truth).take_while(|(a, b)| a == b).count()
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "{}: {} frames, {} TLS records ({} completed in a later frame than their first byte, {} \
+         frames with several records), {} + {} application bytes",
+        c.capture.display(),
+        cmp.frames,
+        cmp.records,
+        cmp.spanning,
+        cmp.multi,
+        c.truth[0].len(),
+        c.truth[1].len()
+    );
+    let shown: Vec<&str> = cmp.problems.iter().take(60).map(String::as_str).collect();
+    assert!(
+        cmp.problems.is_empty(),
+        "{} mismatches between packetpath and tshark:\n{}",
+        cmp.problems.len(),
+        shown.join("\n")
+    );
+    Compared {
+        ours,
+        ts,
+        spanning: cmp.spanning,
+        multi: cmp.multi,
+    }
+}
+
+/// Both readings of a capture that matched, and what the capture exercised.
+struct Compared {
+    ours: Vec<Value>,
+    ts: Vec<TsFrame>,
+    /// Records completed in a later frame than the one holding their first byte.
+    spanning: usize,
+    /// Frames completing more than one record.
+    multi: usize,
+}
+
+/// The set of byte ranges seen so far in one direction.
+#[derive(Default)]
+struct Seen {
+    ranges: Vec<(u64, u64)>,
+    highest: u64,
+}
+
+impl Seen {
+    fn covers(&self, start: u64, end: u64) -> bool {
+        let mut at = start;
+        let mut ranges = self.ranges.clone();
+        ranges.sort_unstable();
+        for (s, e) in ranges {
+            if s <= at && e > at {
+                at = e;
+            }
+            if at >= end {
+                return true;
+            }
+        }
+        at >= end
+    }
+
+    fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.ranges.iter().any(|&(s, e)| s < end && start < e)
+    }
+
+    fn add(&mut self, start: u64, end: u64) {
+        self.ranges.push((start, end));
+        self.highest = self.highest.max(end);
+    }
+}
+
+/// For the lossy capture: proves loss happened, and compares the analysis flags.
+///
+/// Our flags (src/flow/mod.rs) are checked strictly against the capture itself: `retransmission`
+/// = "carries only data already seen", `out_of_order` = new data arriving after data that follows
+/// it. Against tshark only where its call is clear-cut: what tshark calls a retransmission of data
+/// seen before must be our retransmission, and our retransmissions must be flagged by tshark.
+/// Where the definitions differ, the differences are printed, not asserted: tshark's choice between
+/// "retransmission" and "out of order" depends on timing (its out-of-order threshold), not on
+/// whether the bytes were captured before, so data whose first copy was lost before the capture is
+/// a (fast) retransmission for tshark and out of order for us, and a quick re-send of captured
+/// data is out of order for tshark and a retransmission for us.
+fn analyse_loss(ours: &[Value], ts: &[TsFrame], server_port: u16) {
+    let mut seen = [Seen::default(), Seen::default()];
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    let (mut ts_retrans, mut ts_ooo, mut ts_lost, mut our_retrans, mut our_ooo) = (0, 0, 0, 0, 0);
+    for (o, t) in ours.iter().zip(ts) {
+        let tcp = &o["tcp"];
+        let mine_r = tcp["retransmission"].as_bool().unwrap_or(false);
+        let mine_o = tcp["out_of_order"].as_bool().unwrap_or(false);
+        let theirs_r = t.retransmission || t.fast_retransmission || t.spurious_retransmission;
+        ts_retrans += usize::from(theirs_r);
+        ts_ooo += usize::from(t.out_of_order);
+        ts_lost += usize::from(t.lost_segment);
+        our_retrans += usize::from(mine_r);
+        our_ooo += usize::from(mine_o);
+        if t.len == 0 {
+            if t.flags & 0x001 != 0 {
+                // A FIN takes the sequence number after the data: anything resent below it later
+                // arrives after something that follows it (RFC 9293 §3.4), as in src/flow.
+                let side = &mut seen[direction(t.src_port, server_port)];
+                side.highest = side.highest.max(t.seq);
+            }
+            if mine_r || mine_o {
+                problems.push(format!("frame {}: no data, yet flagged by us", t.number));
+            }
+            if theirs_r || t.out_of_order {
+                notes.push(format!(
+                    "frame {:>4} without data (flags 0x{:03x}): tshark retrans {} ooo {}; ours \
+                     flags no segment without data",
+                    t.number, t.flags, theirs_r, t.out_of_order
+                ));
+            }
+            continue;
+        }
+        let side = &mut seen[direction(t.src_port, server_port)];
+        // Stream offsets: the first data byte has relative sequence number 1.
+        let (start, end) = (t.seq - 1, t.seq - 1 + t.len);
+        let seen_before = side.covers(start, end);
+        // None of its bytes seen before: a first copy (or a refill of bytes never captured).
+        let fresh = !side.overlaps(start, end);
+        let ahead_of_it = start < side.highest;
+        side.add(start, end);
+        if t.flags & 0x001 != 0 {
+            side.highest = side.highest.max(end + 1); // the FIN's own sequence number
+        }
+        if mine_r != seen_before {
+            problems.push(format!(
+                "frame {}: ours retransmission={mine_r}, but bytes {start}..{end} were {}seen before",
+                t.number,
+                if seen_before { "" } else { "not all " }
+            ));
+        }
+        // tshark calls a segment below the highest sequence number "out of order" when it comes
+        // soon after the last one (within its out-of-order threshold, about one RTT), whether or
+        // not its bytes were seen before; only later ones are "retransmissions". So a quick re-send
+        // of captured data may be out of order for tshark: it must flag it one way or the other.
+        if mine_r && !theirs_r && !t.out_of_order {
+            problems.push(format!(
+                "frame {}: ours says retransmission, tshark flags nothing",
+                t.number
+            ));
+        }
+        if theirs_r && seen_before && !mine_r {
+            problems.push(format!(
+                "frame {}: tshark says retransmission of data seen before, ours does not",
+                t.number
+            ));
+        }
+        // Out of order (src/flow/mod.rs): arrived after data that follows it in the stream.
+        if fresh && mine_o != ahead_of_it {
+            problems.push(format!(
+                "frame {}: ours out_of_order={mine_o} for bytes {start}..{end} never seen \
+                 before, though later data {}",
+                t.number,
+                if ahead_of_it {
+                    "had arrived"
+                } else {
+                    "had not arrived"
+                }
+            ));
+        }
+        if mine_o && (seen_before || !ahead_of_it) {
+            problems.push(format!(
+                "frame {}: ours out_of_order for bytes {start}..{end}: seen before \
+                 {seen_before}, later data seen {ahead_of_it}",
+                t.number
+            ));
+        }
+        if theirs_r != mine_r || t.out_of_order != mine_o {
+            notes.push(format!(
+                "frame {:>4} bytes {start}..{end}: seen before {seen_before}, later data seen \
+                 {ahead_of_it}; tshark retrans {} fast {} spurious {} ooo {}; ours retrans \
+                 {mine_r} ooo {mine_o}",
+                t.number,
+                t.retransmission,
+                t.fast_retransmission,
+                t.spurious_retransmission,
+                t.out_of_order
+            ));
+        }
+    }
+    eprintln!(
+        "loss: tshark flags {ts_lost} gaps (previous segment not captured), {ts_retrans} \
+         retransmissions, {ts_ooo} out-of-order; ours {our_retrans} retransmissions, {our_ooo} \
+         out-of-order. {} frames where the flags differ:\n{}",
+        notes.len(),
+        notes.join("\n")
+    );
+    assert!(
+        ts_lost > 0 && ts_retrans + ts_ooo > 0,
+        "the lossy loopback lost nothing visible: the test proves nothing"
+    );
+    assert!(our_retrans + our_ooo > 0, "we flagged no loss at all");
+    assert!(
+        problems.is_empty(),
+        "{} analysis-flag mismatches:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests
+// ---------------------------------------------------------------------------------------------
+
+fn prerequisites() -> bool {
+    common::have_tool("tshark") && common::have_tool("openssl") && common::can_capture()
+}
+
+const LINES: &[&str] = &[
+    "hello from openssl s_client",
+    "packetpath and tshark must agree on every frame",
+    // Reversed byte by byte this is no longer UTF-8: our JSON must fall back to hex.
+    "ünïcödé ✓ survives the trip",
+];
+
+#[test]
+fn tls13_over_ipv4_matches_tshark_frame_by_frame() {
+    if !prerequisites() {
+        return;
+    }
+    let c = converse(
+        &Place::default(),
+        "127.0.0.1",
+        "-tls1_3",
+        &Traffic::Lines(LINES),
+    );
+    compare(&c, false);
+}
+
+#[test]
+fn tls12_over_ipv4_matches_tshark_frame_by_frame() {
+    if !prerequisites() {
+        return;
+    }
+    let c = converse(
+        &Place::default(),
+        "127.0.0.1",
+        "-tls1_2",
+        &Traffic::Lines(LINES),
+    );
+    let ours = compare(&c, false).ours;
+    // TLS 1.2's Finished travels encrypted under the handshake's own record type.
+    let finished = ours
+        .iter()
+        .flat_map(|f| items(&f["tls"]).into_iter().cloned().collect::<Vec<_>>())
+        .filter(|r| r["content_type"] == 22 && r["handshake"] == serde_json::json!(["Finished"]))
+        .count();
+    assert_eq!(finished, 2, "both Finished messages decrypted");
+}
+
+#[test]
+fn tls13_over_ipv6_matches_tshark_frame_by_frame() {
+    if !prerequisites() {
+        return;
+    }
+    let has_v6_loopback = std::fs::read_to_string("/proc/net/if_inet6").is_ok_and(|t| {
+        t.lines()
+            .any(|l| l.starts_with("00000000000000000000000000000001"))
+    });
+    if !has_v6_loopback && common::skip("no IPv6 loopback address (::1)") {
+        return;
+    }
+    let c = converse(
+        &Place::default(),
+        "[::1]",
+        "-tls1_3",
+        &Traffic::Lines(LINES),
+    );
+    compare(&c, true);
+}
+
+#[test]
+fn tls13_bulk_download_on_host_loopback_matches_tshark() {
+    if !prerequisites() {
+        return;
+    }
+    let c = converse(
+        &Place::default(),
+        "127.0.0.1",
+        "-tls1_3",
+        &Traffic::Fetch(3_000_000),
+    );
+    let compared = compare(&c, false);
+    assert!(
+        compared.spanning > 0 && compared.multi > 0,
+        "the transfer should have records split across segments and segments with several records"
+    );
+}
+
+#[test]
+fn tls13_upload_over_a_lossy_loopback_matches_tshark() {
+    if !prerequisites() {
+        return;
+    }
+    if !can_make_namespaces() {
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let netns = Netns::new(scratch.path(), RANDOM_LOSS);
+    let c = converse(
+        &netns.place(),
+        "127.0.0.1",
+        "-tls1_3",
+        &Traffic::Upload(1_000_000),
+    );
+    let compared = compare(&c, false);
+    assert!(compared.spanning > 0, "records split across segments");
+    analyse_loss(&compared.ours, &compared.ts, c.server_port);
+}
+
+/// When the server's close_notify is lost, its FIN (sent right after it) arrives first, and the
+/// close_notify's retransmission comes after the FIN: data below a sequence number already seen.
+/// tshark flags that segment (as a retransmission or as out of order, depending on how long after
+/// the FIN it comes). We must flag it too: it is not a retransmission of anything captured, so
+/// out of order. This builds exactly that case: the namespace's loopback loses the first 76-byte
+/// IPv4 packet from the server (20 IP + 32 TCP + 24 bytes: the TLS 1.3 record holding
+/// close_notify), nothing else.
+#[test]
+fn close_notify_resent_after_the_fin_is_flagged_as_in_tshark() {
+    if !prerequisites() || !can_make_namespaces() {
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let netns = Netns::new(scratch.path(), "");
+    let place = netns.place();
+    let lose_close_notify = |port: u16| {
+        let port = port.to_string();
+        #[rustfmt::skip]
+        let rule = [
+            "-A", "OUTPUT", "-o", "lo", "-p", "tcp", "--sport", &port,
+            "-m", "length", "--length", "76",
+            "-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "0",
+            "-j", "NFQUEUE", "--queue-num", "4243",
+        ];
+        place.run("iptables", &rule);
+    };
+    let c = converse_with(
+        &place,
+        "127.0.0.1",
+        "-tls1_3",
+        &Traffic::Upload(3_000),
+        lose_close_notify,
+    );
+    // Everything else (seq, ack, records, the close_notify on the frame that carries it) matches.
+    let Compared { ours, ts, .. } = compare(&c, false);
+    let server = u64::from(c.server_port);
+    let fin = ts
+        .iter()
+        .find(|t| t.src_port == server && t.flags & 0x001 != 0)
+        .expect("the server's FIN was captured");
+    let behind_fin: Vec<(&Value, &TsFrame)> = ours
+        .iter()
+        .zip(&ts)
+        .filter(|(_, t)| {
+            t.src_port == server && t.number > fin.number && t.len > 0 && t.seq + t.len <= fin.seq
+        })
+        .collect();
+    assert!(
+        !behind_fin.is_empty(),
+        "no server data arrived after its FIN: the loss did not happen as planned"
+    );
+    for (o, t) in behind_fin {
+        assert!(
+            t.retransmission || t.fast_retransmission || t.out_of_order,
+            "frame {}: tshark does not flag data arriving behind the FIN",
+            t.number
+        );
+        assert_eq!(
+            (&o["tcp"]["retransmission"], &o["tcp"]["out_of_order"]),
+            (&Value::Bool(false), &Value::Bool(true)),
+            "frame {}: data at relative seq {}..{} arrives after the FIN at relative seq {} (frame \
+             {}); tshark flags it (retransmission {}, out of order {}); ours should say out_of_order",
+            t.number,
+            t.seq,
+            t.seq + t.len,
+            fin.seq,
+            fin.number,
+            t.retransmission || t.fast_retransmission,
+            t.out_of_order
+        );
+    }
+}
