@@ -95,14 +95,8 @@ pub fn tshark() -> Option<&'static Path> {
 /// Runs the whole library pipeline once: read the file, push every frame into a trace.
 pub fn pipeline(pcapng: &Path, keys: Option<&Keys>) -> Trace {
     let capture = read_capture_file(pcapng).expect("the generated capture reads back");
-    let mut trace = match keys {
-        Some(keys) => Trace::with_keys(keys.clone()),
-        None => Trace::new(),
-    };
-    for frame in capture.frames {
-        trace.push_frame(frame);
-    }
-    trace
+    // As `packetpath inspect` does it.
+    Trace::from_frames(capture.frames, keys.cloned().unwrap_or_default())
 }
 
 /// Best of `runs` timings of `f`.

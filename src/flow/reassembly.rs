@@ -22,10 +22,28 @@ pub struct Carrier {
 /// Bytes that became available in stream order because of one segment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Delivered {
-    /// Stream offset of `bytes[0]`.
+    /// Stream offset of the first delivered byte.
     pub stream_offset: u64,
-    /// The newly contiguous bytes (empty if the segment completed nothing).
+    /// The newly contiguous bytes, when they had to be gathered from several segments.
     pub bytes: Vec<u8>,
+    /// In the common case (a segment arriving in order) the bytes are simply part of the frame:
+    /// their range in the frame, so nothing is copied.
+    pub in_frame: Option<std::ops::Range<usize>>,
+}
+
+impl Delivered {
+    /// The delivered bytes, given the bytes of the frame that was pushed.
+    pub fn as_slice<'a>(&'a self, frame: &'a [u8]) -> &'a [u8] {
+        match &self.in_frame {
+            Some(range) => frame.get(range.clone()).unwrap_or_default(),
+            None => &self.bytes,
+        }
+    }
+
+    /// True if the segment completed nothing.
+    pub fn is_empty(&self) -> bool {
+        self.in_frame.as_ref().is_none_or(|r| r.is_empty()) && self.bytes.is_empty()
+    }
 }
 
 pub(super) struct Analysis {
@@ -138,6 +156,7 @@ impl HalfStream {
             delivered: Delivered {
                 stream_offset: self.next,
                 bytes: Vec::new(),
+                in_frame: None,
             },
         };
         if fin {
@@ -177,12 +196,19 @@ impl HalfStream {
         }
         // start <= next < end: the new part begins at `next`.
         let skip = (self.next - start) as usize;
-        self.deliver(
-            payload.get(skip..).unwrap_or_default(),
-            frame,
-            frame_offset + skip as u32,
-            &mut analysis.delivered.bytes,
-        );
+        let part = payload.get(skip..).unwrap_or_default();
+        self.advance(part.len(), frame, frame_offset + skip as u32);
+        let fills_a_gap = self
+            .held
+            .first_key_value()
+            .is_some_and(|(&held_start, _)| held_start <= self.next);
+        if !fills_a_gap {
+            // The usual case: nothing was waiting behind this segment.
+            let at = frame_offset as usize + skip;
+            analysis.delivered.in_frame = Some(at..at + part.len());
+            return analysis;
+        }
+        analysis.delivered.bytes.extend_from_slice(part);
         // Then whatever was held and is now contiguous.
         while let Some(entry) = self.held.first_entry() {
             let held_start = *entry.key();
@@ -195,28 +221,25 @@ impl HalfStream {
                 continue;
             }
             let skip = (self.next - held_start) as usize;
-            self.deliver(
-                held.data.get(skip..).unwrap_or_default(),
-                held.frame,
-                held.frame_offset + skip as u32,
-                &mut analysis.delivered.bytes,
-            );
+            let rest = held.data.get(skip..).unwrap_or_default();
+            analysis.delivered.bytes.extend_from_slice(rest);
+            self.advance(rest.len(), held.frame, held.frame_offset + skip as u32);
         }
         analysis
     }
 
-    fn deliver(&mut self, bytes: &[u8], frame: u32, frame_offset: u32, out: &mut Vec<u8>) {
-        if bytes.is_empty() {
+    /// Records that `len` bytes from `frame` (at `frame_offset`) are the next bytes of the stream.
+    fn advance(&mut self, len: usize, frame: u32, frame_offset: u32) {
+        if len == 0 {
             return;
         }
         self.carriers.push(Carrier {
             stream_offset: self.next,
-            len: bytes.len() as u32,
+            len: len as u32,
             frame,
             frame_offset,
         });
-        out.extend_from_slice(bytes);
-        self.next += bytes.len() as u64;
+        self.next += len as u64;
     }
 }
 
@@ -224,8 +247,15 @@ impl HalfStream {
 mod tests {
     use super::*;
 
+    /// Feeds a segment whose frame is just its payload; returns the analysis with the delivered
+    /// bytes always gathered in `bytes`, whichever way they were handed over.
     fn feed(h: &mut HalfStream, frame: u32, seq: u32, data: &[u8]) -> Analysis {
-        h.accept(frame, seq, 0, data, false, false)
+        let mut a = h.accept(frame, seq, 0, data, false, false);
+        if a.delivered.in_frame.is_some() {
+            a.delivered.bytes = a.delivered.as_slice(data).to_vec();
+            a.delivered.in_frame = None;
+        }
+        a
     }
 
     #[test]

@@ -148,6 +148,16 @@ impl Trace {
         }
     }
 
+    /// A trace of a whole capture: every frame added in order, decrypted with `keys`.
+    pub fn from_frames(frames: Vec<Frame>, keys: Keys) -> Self {
+        let mut trace = Trace::with_keys(keys);
+        trace.reserve(frames.len());
+        for frame in frames {
+            trace.push_frame(frame);
+        }
+        trace
+    }
+
     /// Makes room for `frames` more frames (a file's frame count is known before they are added).
     pub fn reserve(&mut self, frames: usize) {
         self.frames.reserve(frames);
@@ -220,8 +230,8 @@ impl Trace {
             while self.streams.len() <= stream {
                 self.streams.push(StreamState::new());
             }
-            if !delivered.bytes.is_empty() {
-                self.on_stream_bytes(stream, info.dir, number, &delivered.bytes);
+            if !delivered.is_empty() {
+                self.on_stream_bytes(stream, info.dir, number, delivered.as_slice(&frame.data));
             }
             segment = Some(info);
         }
@@ -254,16 +264,23 @@ impl Trace {
         if state.lost_framing[d] {
             return;
         }
-        state.pending[d].extend_from_slice(bytes);
+        // Usually no partial record is waiting: cut records straight from the new bytes and keep
+        // only the unfinished tail. Otherwise append to what is waiting and cut from there.
+        let from_pending = !state.pending[d].is_empty();
+        if from_pending {
+            state.pending[d].extend_from_slice(bytes);
+        }
+        let data: &[u8] = if from_pending { &state.pending[d] } else { bytes };
+        let base = state.pending_offset[d];
         let mut consumed = 0usize;
         loop {
-            let rest = state.pending[d].get(consumed..).unwrap_or_default();
+            let rest = data.get(consumed..).unwrap_or_default();
             match frame_record(rest) {
                 Framing::Complete(header) => {
                     let len = header.record_len();
                     let record = rest.get(..len).unwrap_or_default();
                     let info = state.tls.on_record(dir, record, &self.keys);
-                    let start = state.pending_offset[d] + consumed as u64;
+                    let start = base + consumed as u64;
                     let plaintext = match &info.decrypted {
                         Some(p) if p.content_type == ContentType::ApplicationData => {
                             let from = state.plaintext_len[d];
@@ -291,7 +308,12 @@ impl Trace {
                 }
             }
         }
-        state.pending[d].drain(..consumed.min(state.pending[d].len()));
+        if from_pending {
+            let n = consumed.min(state.pending[d].len());
+            state.pending[d].drain(..n);
+        } else if !state.lost_framing[d] {
+            state.pending[d].extend_from_slice(bytes.get(consumed..).unwrap_or_default());
+        }
         state.pending_offset[d] += consumed as u64;
     }
 
