@@ -21,7 +21,8 @@ use packetpath::capture::{read_capture, PcapngWriter};
 use packetpath::dissect::dissect;
 use packetpath::frame::{Frame, LinkType, Timestamp};
 use packetpath::tls::{
-    hkdf_expand_label, suite_params, tls12_prf, Direction, Keys, SuiteAead, SuiteParams, TlsConnection,
+    hkdf_expand_label, suite_params, tls12_prf, Direction, Keys, SuiteAead, SuiteParams,
+    TlsConnection,
 };
 use ring::aead;
 
@@ -46,9 +47,21 @@ fn main() {
     let ipv6 = ipv6_tcp(b"\x17\x03\x03\x00\x03abc", false);
     for (name, ip) in [("v4", &ipv4), ("v6", &ipv6)] {
         let ethertype: u16 = if ip[0] >> 4 == 4 { 0x0800 } else { 0x86dd };
-        seeds.frame(&format!("eth_{name}"), LinkType::Ethernet, &ethernet(ethertype, ip));
-        seeds.frame(&format!("sll_{name}"), LinkType::LinuxSll, &sll(ethertype, ip));
-        seeds.frame(&format!("sll2_{name}"), LinkType::LinuxSll2, &sll2(ethertype, ip));
+        seeds.frame(
+            &format!("eth_{name}"),
+            LinkType::Ethernet,
+            &ethernet(ethertype, ip),
+        );
+        seeds.frame(
+            &format!("sll_{name}"),
+            LinkType::LinuxSll,
+            &sll(ethertype, ip),
+        );
+        seeds.frame(
+            &format!("sll2_{name}"),
+            LinkType::LinuxSll2,
+            &sll2(ethertype, ip),
+        );
         seeds.frame(&format!("raw_{name}"), LinkType::RawIp, ip);
         let family: u32 = if ethertype == 0x0800 { 2 } else { 30 };
         let mut null = family.to_le_bytes().to_vec();
@@ -63,8 +76,16 @@ fn main() {
     padded.resize(60.max(padded.len() + 6), 0); // Ethernet padding after a short packet
     seeds.frame("eth_v4_padding", LinkType::Ethernet, &padded);
     seeds.frame("eth_arp", LinkType::Ethernet, &ethernet(0x0806, &arp()));
-    seeds.frame("eth_v4_fragment", LinkType::Ethernet, &ethernet(0x0800, &ipv4_fragment()));
-    seeds.frame("eth_v6_hop_by_hop", LinkType::Ethernet, &ethernet(0x86dd, &ipv6_tcp(b"x", true)));
+    seeds.frame(
+        "eth_v4_fragment",
+        LinkType::Ethernet,
+        &ethernet(0x0800, &ipv4_fragment()),
+    );
+    seeds.frame(
+        "eth_v6_hop_by_hop",
+        LinkType::Ethernet,
+        &ethernet(0x86dd, &ipv6_tcp(b"x", true)),
+    );
     let mut cut = ethernet(0x0800, &ipv4);
     cut.truncate(cut.len() - 4);
     seeds.frame("eth_v4_truncated", LinkType::Ethernet, &cut);
@@ -75,7 +96,9 @@ fn main() {
             eprintln!("cannot read {}", path.display());
             continue;
         };
-        let stem = path.file_stem().map_or("capture".into(), |s| s.to_string_lossy().into_owned());
+        let stem = path
+            .file_stem()
+            .map_or("capture".into(), |s| s.to_string_lossy().into_owned());
         seeds.put("read_capture", &stem, &bytes);
         match read_capture(&bytes) {
             Ok(file) => {
@@ -91,15 +114,36 @@ fn main() {
     }
 
     // --- read_capture: packetpath's own pcapng (secrets, comment, custom block), classic BE pcap.
-    seeds.put("read_capture", "packetpath_writer", &pcapng_of(&[&ipv4, &ipv6]));
-    seeds.put("read_capture", "classic_be_null", &pcap_be_null(&[&ipv4, &ipv6]));
+    seeds.put(
+        "read_capture",
+        "packetpath_writer",
+        &pcapng_of(&[&ipv4, &ipv6]),
+    );
+    seeds.put(
+        "read_capture",
+        "classic_be_null",
+        &pcap_be_null(&[&ipv4, &ipv6]),
+    );
 
     // --- tls_records: synthetic sessions sealed with the fixed key log's secrets.
     let keys = Keys::parse_nss(keylog::KEYLOG).0;
-    for session in [tls13_session(0x1301), tls13_session(0x1302), tls12_session(0xc02f), tls12_session(0xcca8)] {
+    for session in [
+        tls13_session(0x1301),
+        tls13_session(0x1302),
+        tls12_session(0xc02f),
+        tls12_session(0xcca8),
+    ] {
         session.check(&keys);
-        seeds.put("tls_records", &format!("{}_records", session.name), &session.chunks(usize::MAX));
-        seeds.put("tls_records", &format!("{}_chunks7", session.name), &session.chunks(7));
+        seeds.put(
+            "tls_records",
+            &format!("{}_records", session.name),
+            &session.chunks(usize::MAX),
+        );
+        seeds.put(
+            "tls_records",
+            &format!("{}_chunks7", session.name),
+            &session.chunks(7),
+        );
     }
     seeds.put("tls_records", "keylog_text", keylog::KEYLOG.as_bytes());
     println!("wrote {} seeds under {}", seeds.count, root.display());
@@ -113,7 +157,10 @@ struct Seeds {
 
 impl Seeds {
     fn new(root: &Path) -> Self {
-        Seeds { root: root.to_path_buf(), count: 0 }
+        Seeds {
+            root: root.to_path_buf(),
+            count: 0,
+        }
     }
 
     fn put(&mut self, target: &str, name: &str, bytes: &[u8]) {
@@ -157,7 +204,9 @@ fn sum16(parts: &[&[u8]]) -> u16 {
 /// plus payload, ports 50412 -> 8443.
 fn tcp(payload: &[u8], options: bool) -> Vec<u8> {
     let opts: &[u8] = if options {
-        &[2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7]
+        &[
+            2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
+        ]
     } else {
         &[]
     };
@@ -174,7 +223,20 @@ fn tcp(payload: &[u8], options: bool) -> Vec<u8> {
 fn ipv4_tcp(payload: &[u8], options: bool) -> Vec<u8> {
     let segment = tcp(payload, options);
     let total = 20 + segment.len();
-    let mut ip = vec![0x45, 0, (total >> 8) as u8, total as u8, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0];
+    let mut ip = vec![
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0x12,
+        0x34,
+        0x40,
+        0,
+        64,
+        6,
+        0,
+        0,
+    ];
     ip.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1]);
     let c = sum16(&[&ip]);
     ip[10..12].copy_from_slice(&c.to_be_bytes());
@@ -194,7 +256,16 @@ fn ipv6_tcp(payload: &[u8], hop_by_hop: bool) -> Vec<u8> {
         ext.extend_from_slice(&[6, 0, 1, 4, 0, 0, 0, 0]); // next TCP, 8 bytes, PadN
     }
     let plen = ext.len() + segment.len();
-    let mut ip = vec![0x60, 0, 0, 0, (plen >> 8) as u8, plen as u8, if hop_by_hop { 0 } else { 6 }, 64];
+    let mut ip = vec![
+        0x60,
+        0,
+        0,
+        0,
+        (plen >> 8) as u8,
+        plen as u8,
+        if hop_by_hop { 0 } else { 6 },
+        64,
+    ];
     let loopback = [0u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
     ip.extend_from_slice(&loopback);
     ip.extend_from_slice(&loopback);
@@ -268,7 +339,8 @@ fn pcapng_of(packets: &[&[u8]]) -> Vec<u8> {
             orig_len: p.len() as u32,
         };
         if i == 0 {
-            w.write_frame_with_comment(&frame, "first packet").expect("frame");
+            w.write_frame_with_comment(&frame, "first packet")
+                .expect("frame");
         } else {
             w.write_frame(&frame).expect("frame");
         }
@@ -339,7 +411,8 @@ impl Chunks {
                 self.bytes.push(dir | piece.len() as u8);
             } else {
                 self.bytes.push(dir | 0x7f);
-                self.bytes.extend_from_slice(&(piece.len() as u16).to_be_bytes());
+                self.bytes
+                    .extend_from_slice(&(piece.len() as u16).to_be_bytes());
             }
             self.bytes.extend_from_slice(piece);
         }
@@ -357,7 +430,11 @@ impl Session {
     fn check(&self, keys: &Keys) {
         let mut conn = TlsConnection::new();
         for (i, (to_server, record)) in self.records.iter().enumerate() {
-            let dir = if *to_server { Direction::ClientToServer } else { Direction::ServerToClient };
+            let dir = if *to_server {
+                Direction::ClientToServer
+            } else {
+                Direction::ServerToClient
+            };
             let info = conn.on_record(dir, record, keys);
             assert!(
                 !info.encrypted || info.decrypted.is_some(),
@@ -365,9 +442,16 @@ impl Session {
                 self.name,
                 info.note
             );
-            println!("{} #{i}: {:?} {:?} {:?}", self.name, info.epoch, info.handshake, info.note);
+            println!(
+                "{} #{i}: {:?} {:?} {:?}",
+                self.name, info.epoch, info.handshake, info.note
+            );
         }
-        assert!(conn.summary().decrypted_records > 0, "{}: nothing decrypted", self.name);
+        assert!(
+            conn.summary().decrypted_records > 0,
+            "{}: nothing decrypted",
+            self.name
+        );
     }
 
     /// As a tls_records input: each record cut into pieces of at most `piece` bytes.
@@ -383,7 +467,10 @@ impl Session {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
 }
 
 fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
@@ -418,7 +505,9 @@ fn client_hello(random: &[u8], tls13: bool) -> Vec<u8> {
     b.extend_from_slice(random);
     b.push(32);
     b.extend_from_slice(&[0xcd; 32]); // legacy session id
-    b.extend_from_slice(&vec16(&[0x13, 0x01, 0x13, 0x02, 0x13, 0x03, 0xc0, 0x2f, 0xcc, 0xa8]));
+    b.extend_from_slice(&vec16(&[
+        0x13, 0x01, 0x13, 0x02, 0x13, 0x03, 0xc0, 0x2f, 0xcc, 0xa8,
+    ]));
     b.extend_from_slice(&[1, 0]); // compression: null
     let mut exts = Vec::new();
     let mut sni = vec![0];
@@ -484,10 +573,13 @@ struct Tls13Sealer {
 
 impl Tls13Sealer {
     fn new(suite: SuiteParams, secret: &[u8]) -> Self {
-        let key = hkdf_expand_label(suite.hash, secret, "key", &[], suite.aead.key_len()).expect("key");
+        let key =
+            hkdf_expand_label(suite.hash, secret, "key", &[], suite.aead.key_len()).expect("key");
         let iv = hkdf_expand_label(suite.hash, secret, "iv", &[], 12).expect("iv");
         Tls13Sealer {
-            key: aead::LessSafeKey::new(aead::UnboundKey::new(ring_alg(suite.aead), &key).expect("key")),
+            key: aead::LessSafeKey::new(
+                aead::UnboundKey::new(ring_alg(suite.aead), &key).expect("key"),
+            ),
             iv: iv.try_into().expect("12-byte iv"),
             seq: 0,
         }
@@ -505,7 +597,11 @@ impl Tls13Sealer {
         }
         self.seq += 1;
         self.key
-            .seal_in_place_append_tag(aead::Nonce::assume_unique_for_key(nonce), aead::Aad::from(header), &mut inner)
+            .seal_in_place_append_tag(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(header),
+                &mut inner,
+            )
             .expect("seal");
         let mut r = header.to_vec();
         r.extend_from_slice(&inner);
@@ -523,7 +619,10 @@ fn ring_alg(a: SuiteAead) -> &'static aead::Algorithm {
 
 fn secret(label: &str, random: &str) -> Vec<u8> {
     let prefix = format!("{label} {random} ");
-    let line = keylog::KEYLOG.lines().find(|l| l.starts_with(&prefix)).expect("secret in key log");
+    let line = keylog::KEYLOG
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .expect("secret in key log");
     hex(&line[prefix.len()..])
 }
 
@@ -532,7 +631,11 @@ fn secret(label: &str, random: &str) -> Vec<u8> {
 /// NewSessionTicket, data both ways, a client KeyUpdate, close_notify alerts.
 fn tls13_session(suite_id: u16) -> Session {
     let suite = suite_params(suite_id).expect("suite");
-    let random = if suite_id == 0x1301 { keylog::RANDOM_TLS13 } else { keylog::RANDOM_TLS13_384 };
+    let random = if suite_id == 0x1301 {
+        keylog::RANDOM_TLS13
+    } else {
+        keylog::RANDOM_TLS13_384
+    };
     let hash_len = suite.hash.output_len();
     let mut chs = Tls13Sealer::new(suite, &secret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", random));
     let mut shs = Tls13Sealer::new(suite, &secret("SERVER_HANDSHAKE_TRAFFIC_SECRET", random));
@@ -544,14 +647,20 @@ fn tls13_session(suite_id: u16) -> Session {
     r.push((true, record(22, &client_hello(&hex(random), true))));
     // Server flight: ServerHello in clear, CCS, then EncryptedExtensions + Certificate in one
     // record, CertificateVerify in the next, Finished in a third (padded).
-    r.push((false, record(22, &server_hello(&[0x5e; 32], suite_id, true))));
+    r.push((
+        false,
+        record(22, &server_hello(&[0x5e; 32], suite_id, true)),
+    ));
     r.push((false, record(20, &[1])));
     let ee = handshake(8, &vec16(&ext(0x0010, &vec16(b"\x08http/1.1"))));
     r.push((false, shs.seal(22, &[ee, certificate(true)].concat(), 0)));
     let mut cv = vec![0x08, 0x04];
     cv.extend_from_slice(&vec16(&[0x5c; 64]));
     r.push((false, shs.seal(22, &handshake(15, &cv), 0)));
-    r.push((false, shs.seal(22, &handshake(20, &vec![0xf1; hash_len]), 7)));
+    r.push((
+        false,
+        shs.seal(22, &handshake(20, &vec![0xf1; hash_len]), 7),
+    ));
     // Client: CCS, Finished.
     r.push((true, record(20, &[1])));
     r.push((true, chs.seal(22, &handshake(20, &vec![0xf2; hash_len]), 0)));
@@ -565,13 +674,17 @@ fn tls13_session(suite_id: u16) -> Session {
     r.push((false, sap.seal(23, b"* welcome, fuzz (1 online)\n", 3)));
     // Client KeyUpdate (update_not_requested), then data under the next secret (RFC 8446 §7.2).
     r.push((true, cap.seal(22, &handshake(24, &[0]), 0)));
-    let next = hkdf_expand_label(suite.hash, &client_app, "traffic upd", &[], hash_len).expect("next");
+    let next =
+        hkdf_expand_label(suite.hash, &client_app, "traffic upd", &[], hash_len).expect("next");
     let mut cap1 = Tls13Sealer::new(suite, &next);
     r.push((true, cap1.seal(23, b"hello after key update\n", 0)));
     r.push((false, sap.seal(23, b"server: received\n", 0)));
     r.push((true, cap1.seal(21, &[1, 0], 0)));
     r.push((false, sap.seal(21, &[1, 0], 0)));
-    Session { name: format!("tls13_{suite_id:04x}"), records: r }
+    Session {
+        name: format!("tls13_{suite_id:04x}"),
+        records: r,
+    }
 }
 
 /// Seals TLS 1.2 AEAD records of one direction (RFC 5246 §6.2.3.3, RFC 5288, RFC 7905).
@@ -601,9 +714,17 @@ impl Tls12Sealer {
         self.seq += 1;
         let mut sealed = content.to_vec();
         self.key
-            .seal_in_place_append_tag(aead::Nonce::assume_unique_for_key(nonce), aead::Aad::from(aad), &mut sealed)
+            .seal_in_place_append_tag(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(aad),
+                &mut sealed,
+            )
             .expect("seal");
-        let mut body = if self.chacha { Vec::new() } else { explicit.to_vec() };
+        let mut body = if self.chacha {
+            Vec::new()
+        } else {
+            explicit.to_vec()
+        };
         body.extend_from_slice(&sealed);
         record(content_type, &body)
     }
@@ -619,7 +740,13 @@ fn tls12_session(suite_id: u16) -> Session {
     let chacha = suite.aead == SuiteAead::ChaCha20Poly1305;
     let (iv_len, key_len) = (if chacha { 12 } else { 4 }, suite.aead.key_len());
     let seed = [&server_random[..], &client_random].concat();
-    let block = tls12_prf(suite.hash, &master, b"key expansion", &seed, 2 * key_len + 2 * iv_len);
+    let block = tls12_prf(
+        suite.hash,
+        &master,
+        b"key expansion",
+        &seed,
+        2 * key_len + 2 * iv_len,
+    );
     let sealer = |key: &[u8], iv: &[u8]| Tls12Sealer {
         key: aead::LessSafeKey::new(aead::UnboundKey::new(ring_alg(suite.aead), key).expect("key")),
         iv: iv.to_vec(),
@@ -654,5 +781,8 @@ fn tls12_session(suite_id: u16) -> Session {
     r.push((false, server.seal(23, b"* welcome, fuzz (1 online)\n")));
     r.push((true, client.seal(21, &[1, 0])));
     r.push((false, server.seal(21, &[1, 0])));
-    Session { name: format!("tls12_{suite_id:04x}"), records: r }
+    Session {
+        name: format!("tls12_{suite_id:04x}"),
+        records: r,
+    }
 }

@@ -45,7 +45,11 @@ fn feed(conn: &mut TlsConnection, dir: Direction, stream: &mut Stream, chunk: &[
         match frame_record(rest) {
             Framing::Complete(header) => {
                 let len = header.record_len();
-                assert!(len <= rest.len(), "Complete record of {len} bytes in {} bytes", rest.len());
+                assert!(
+                    len <= rest.len(),
+                    "Complete record of {len} bytes in {} bytes",
+                    rest.len()
+                );
                 let record = &rest[..len];
                 let info = conn.on_record(dir, record, keys);
                 assert_eq!(info.header, header, "on_record reads the same header");
