@@ -56,16 +56,15 @@ fn print_frames(trace: &Trace, format: Format, out: &mut dyn Write) -> anyhow::R
     Ok(())
 }
 
-/// `packetpath inspect FILE`: prints every frame's layers. `progress(done, total)` is called now and
-/// then while frames are analysed. A file cut short or corrupt is an error after printing every
-/// frame read before the damage.
-pub fn inspect(
+/// Reads a capture file into a trace: the secrets embedded in it (Decryption Secrets Blocks) and
+/// those in `keylog` decrypt, and packetpath's ledger block restores the application events.
+/// `progress(done, total)` is called now and then. Returns the trace and, for a damaged file, where
+/// the damage starts (the frames before it are in the trace).
+pub fn open_capture(
     file: &Path,
     keylog: Option<&Path>,
-    format: Format,
-    out: &mut dyn Write,
     progress: &mut dyn FnMut(usize, usize),
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(Trace, Option<crate::capture::ReadError>)> {
     let capture =
         read_capture_file(file).with_context(|| format!("cannot open {}", file.display()))?;
     let (mut keys, warnings) = Keys::parse_nss(&capture.keylog);
@@ -98,13 +97,27 @@ pub fn inspect(
         }
     }
     progress(total, total);
+    Ok((trace, capture.error))
+}
+
+/// `packetpath inspect FILE`: prints every frame's layers. `progress(done, total)` is called now and
+/// then while frames are analysed. A file cut short or corrupt is an error after printing every
+/// frame read before the damage.
+pub fn inspect(
+    file: &Path,
+    keylog: Option<&Path>,
+    format: Format,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(usize, usize),
+) -> anyhow::Result<()> {
+    let (trace, damage) = open_capture(file, keylog, progress)?;
     print_frames(&trace, format, out)?;
-    if let Some(err) = capture.error {
+    if let Some(err) = damage {
         anyhow::bail!(
             "{}: {} (the {} frames before it were shown)",
             file.display(),
             err.reason,
-            total
+            trace.frames().len()
         );
     }
     Ok(())
