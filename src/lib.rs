@@ -17,3 +17,4 @@ pub mod lab;
 pub mod report;
 pub mod session;
 pub mod tls;
+pub mod ui;

@@ -25,7 +25,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a chat server and two clients (alice and bob) and show their conversation.
+    /// The terminal UI: a chat server and two clients (alice and bob) under live capture; type
+    /// lines as alice or bob and watch each one's journey through every layer.
     Demo {
         #[command(flatten)]
         transport: TransportArgs,
@@ -34,6 +35,25 @@ enum Command {
         /// Folder with the certificates (created on first use).
         #[arg(long, default_value = DEFAULT_DIR)]
         certs: PathBuf,
+        /// TCP maximum segment size alice and bob announce (try 536 with a long line).
+        #[arg(long, value_name = "BYTES")]
+        mss: Option<u32>,
+        /// Save the whole session (frames, TLS secrets, application events) to this pcapng file on exit.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
+        /// No UI: run a scripted conversation and print what each client saw (also what happens
+        /// when the output is not a terminal).
+        #[arg(long)]
+        script: bool,
+    },
+    /// The terminal UI on a saved capture (pcap or pcapng): timeline, layer columns, hex; no
+    /// privileges needed.
+    Open {
+        /// The capture file (from packetpath, tcpdump, dumpcap, tshark or Wireshark).
+        file: PathBuf,
+        /// An SSLKEYLOGFILE-format file with the TLS secrets, to decrypt the records.
+        #[arg(long)]
+        keylog: Option<PathBuf>,
     },
     /// Run the chat server: every line a client sends reaches all the others. Ctrl-C stops it.
     Server {
@@ -246,7 +266,19 @@ fn init_logging() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // The terminal UI shows the log in its own pane: a log line on stderr would garble the screen.
+    let ui = matches!(
+        cli.command,
+        Command::Demo { script: false, .. } | Command::Open { .. }
+    ) && std::io::stdout().is_terminal();
+    if ui {
+        if let Err(e) = packetpath::ui::init_logging() {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(1);
+        }
+    } else {
+        init_logging();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -269,7 +301,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             transport,
             certs,
             lab,
-        } => {
+            script,
+            ..
+        } if script || !std::io::stdout().is_terminal() => {
+            if !script {
+                eprintln!("(no terminal: printing a scripted conversation instead of the UI; see --script)");
+            }
             let lab = packetpath::lab::enter(lab.options())?;
             tracing::info!("running on {}", lab.describe());
             let transcript =
@@ -277,6 +314,57 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for line in transcript {
                 println!("{line}");
             }
+        }
+        Command::Demo {
+            transport,
+            certs,
+            lab,
+            mss,
+            record,
+            ..
+        } => {
+            let lab = packetpath::lab::enter(lab.options())?;
+            tracing::info!("running on {}", lab.describe());
+            let options = packetpath::ui::DemoOptions {
+                transport: transport.transport(),
+                cert_dir: certs,
+                lab,
+                knobs: packetpath::session::ClientKnobs {
+                    mss,
+                    ..Default::default()
+                },
+            };
+            let rt = runtime()?;
+            let session = rt.block_on(packetpath::ui::start_demo(&options))?;
+            let outcome = packetpath::ui::run_demo(rt.handle(), session, &options)?;
+            println!(
+                "packetpath demo: {} frames captured, {} application writes and reads",
+                outcome.trace.frames().len(),
+                outcome.trace.app_events().len()
+            );
+            if outcome.dropped > 0 {
+                eprintln!(
+                    "warning: the kernel dropped {} frames during the capture",
+                    outcome.dropped
+                );
+            }
+            if let Some(path) = &record {
+                commands::write_pcapng(path, &outcome.frames, &outcome.trace)?;
+                println!(
+                    "saved to {} (open it with `packetpath open {}` or Wireshark)",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+        Command::Open { file, keylog } => {
+            if !std::io::stdout().is_terminal() {
+                anyhow::bail!(
+                    "the UI needs a terminal; `packetpath inspect` prints a capture instead"
+                );
+            }
+            let trace = packetpath::ui::load_capture(&file, keylog.as_deref())?;
+            packetpath::ui::run_open(trace, format!("open · {}", file.display()))?;
         }
         Command::Server {
             listen,

@@ -91,7 +91,7 @@ impl<W: Write> Wire<W> {
         syn_options: &[u8],
         payload: &[u8],
     ) -> std::io::Result<()> {
-        let tsval = (self.clock_ns / 1_000_000) as u32 + src.ts_offset;
+        let tsval = ((self.clock_ns / 1_000_000) as u32).wrapping_add(src.ts_offset);
         let mut options = Vec::with_capacity(syn_options.len() + 12);
         options.extend_from_slice(syn_options);
         // NOP, NOP, Timestamps (kind 8, length 10, TSval, TSecr): RFC 7323 section 3.2.

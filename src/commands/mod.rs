@@ -174,6 +174,6 @@ pub fn certs(dir: &Path, force: bool) -> Result<(CertPaths, CertStatus), ChatErr
 mod observe;
 pub mod samples;
 pub use observe::{
-    capture, inspect, keys_from_log, open_capture, trace, CaptureOptions, TraceOptions,
-    TraceOutcome,
+    capture, inspect, keys_from_log, open_capture, trace, write_pcapng, CaptureOptions,
+    TraceOptions, TraceOutcome,
 };

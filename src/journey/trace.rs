@@ -66,8 +66,9 @@ struct StreamState {
     /// Record framing gave up in this direction (not TLS after all, or a byte was lost).
     lost_framing: [bool; 2],
     tls: TlsConnection,
-    /// Records of each direction, in stream order.
-    records: [Vec<usize>; 2],
+    /// Records of each direction that carry application data, in stream (and plaintext) order,
+    /// so the records holding a given plaintext byte are found by binary search.
+    app_records: [Vec<usize>; 2],
 }
 
 impl StreamState {
@@ -79,7 +80,7 @@ impl StreamState {
             plaintext_len: [0, 0],
             lost_framing: [false, false],
             tls: TlsConnection::new(),
-            records: [Vec::new(), Vec::new()],
+            app_records: [Vec::new(), Vec::new()],
         }
     }
 }
@@ -270,7 +271,11 @@ impl Trace {
         if from_pending {
             state.pending[d].extend_from_slice(bytes);
         }
-        let data: &[u8] = if from_pending { &state.pending[d] } else { bytes };
+        let data: &[u8] = if from_pending {
+            &state.pending[d]
+        } else {
+            bytes
+        };
         let base = state.pending_offset[d];
         let mut consumed = 0usize;
         loop {
@@ -289,7 +294,9 @@ impl Trace {
                         }
                         _ => None,
                     };
-                    state.records[d].push(self.records.len());
+                    if plaintext.is_some() {
+                        state.app_records[d].push(self.records.len());
+                    }
                     self.records.push(RecordEntry {
                         stream,
                         dir,
@@ -340,15 +347,10 @@ impl Trace {
         let mut stream_ranges: Vec<Range<u64>> = Vec::new();
         match state.kind {
             StreamKind::Tls => {
-                for &r in &state.records[di(dir)] {
-                    let Some(rec) = self.records.get(r) else {
-                        continue;
-                    };
-                    if let Some(p) = &rec.plaintext {
-                        if p.start < plaintext.end && plaintext.start < p.end {
-                            records.push(r);
-                            stream_ranges.push(rec.stream_range.clone());
-                        }
+                for r in self.app_records_overlapping(state, dir, &plaintext) {
+                    if let Some(rec) = self.records.get(r) {
+                        records.push(r);
+                        stream_ranges.push(rec.stream_range.clone());
                     }
                 }
             }
@@ -403,10 +405,10 @@ impl Trace {
         let state = self.streams.get(stream)?;
         let last = (event.offset + event.bytes.len() as u64).checked_sub(1)?;
         match state.kind {
-            StreamKind::Tls => state.records[di(dir)]
-                .iter()
-                .filter_map(|&r| self.records.get(r))
-                .find(|rec| rec.plaintext.as_ref().is_some_and(|p| p.contains(&last)))
+            StreamKind::Tls => self
+                .app_records_overlapping(state, dir, &(last..last + 1))
+                .next()
+                .and_then(|r| self.records.get(r))
                 .map(|rec| rec.frame),
             StreamKind::Plain => {
                 let conn = self.tracker.connection(stream)?;
@@ -416,6 +418,37 @@ impl Trace {
             }
             StreamKind::Unknown => None,
         }
+    }
+}
+
+impl Trace {
+    /// The application-data records of one direction whose plaintext overlaps `range`.
+    fn app_records_overlapping<'a>(
+        &'a self,
+        state: &'a StreamState,
+        dir: Direction,
+        range: &Range<u64>,
+    ) -> impl Iterator<Item = usize> + 'a {
+        let list = &state.app_records[di(dir)];
+        let end_of = |r: usize| {
+            self.records
+                .get(r)
+                .and_then(|rec| rec.plaintext.as_ref())
+                .map_or(0, |p| p.end)
+        };
+        let start_of = move |r: usize| {
+            self.records
+                .get(r)
+                .and_then(|rec| rec.plaintext.as_ref())
+                .map_or(u64::MAX, |p| p.start)
+        };
+        let first = list.partition_point(|&r| end_of(r) <= range.start);
+        let end = range.end;
+        list.get(first..)
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .take_while(move |&r| start_of(r) < end)
     }
 }
 

@@ -1,0 +1,563 @@
+//! What the layer columns show for the selection: for a message, every record, segment, packet
+//! and frame that carried it; for a frame, its own layers. Built once when the selection changes
+//! (not on every draw), from the engine's [`Trace`]: header fields come from
+//! [`Packet::fields`](crate::dissect::Packet::fields), TLS records from [`RecordEntry`]s, and byte
+//! positions from TCP's carriers (which frame carried which stream bytes).
+
+use std::ops::Range;
+
+use super::strings;
+use super::theme::UiLayer;
+use super::timeline::quoted;
+use crate::chat::{AppEvent, Direction as AppDir, Side};
+use crate::dissect::Layer;
+use crate::flow::Direction;
+use crate::journey::{RecordEntry, StreamKind, Trace};
+use crate::tls::ContentType;
+
+mod record;
+
+/// Bytes of one frame: (frame number, range in that frame).
+pub type Span = (u32, Range<usize>);
+
+/// One field as a column lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UiField {
+    /// Its layer (column).
+    pub layer: UiLayer,
+    /// Short name ("Source port").
+    pub name: String,
+    /// The value as shown.
+    pub value: String,
+    /// The sentence a student reads.
+    pub meaning: String,
+    /// Where its bytes are (a field of a TLS record may straddle two frames).
+    pub spans: Vec<Span>,
+}
+
+/// One line of a column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// A sub-heading ("frame #12", "record 2").
+    Heading(String),
+    /// A field (index into [`Detail::fields`]).
+    Field(usize),
+    /// A remark.
+    Note(String),
+}
+
+/// What is selected, as far as the columns care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// One application write (index into the trace's app events) and everything that carried it.
+    Message(usize),
+    /// One frame; with the message it belongs to, if any.
+    Frame(u32, Option<usize>),
+}
+
+/// The layer columns' content.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Detail {
+    /// What this is about, in words.
+    pub title: String,
+    /// The frames shown, in order.
+    pub frames: Vec<u32>,
+    /// Every field, in column order.
+    pub fields: Vec<UiField>,
+    /// Lines of each column, Application first.
+    pub columns: [Vec<Item>; 5],
+    /// Bytes per column ("3 B", "+22 B").
+    pub bytes: [String; 5],
+    /// The encapsulation strip: `3 B text → 25 B TLS record → …`, one part per layer.
+    pub strip: Vec<(UiLayer, String)>,
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The parts of `range` (bytes of direction `dir`'s stream of connection `stream`) in each frame.
+pub fn stream_spans(trace: &Trace, stream: usize, dir: Direction, range: Range<u64>) -> Vec<Span> {
+    let Some(conn) = trace.tcp().connection(stream) else {
+        return Vec::new();
+    };
+    let carriers = conn.carriers(dir);
+    let first = carriers.partition_point(|c| c.stream_offset + u64::from(c.len) <= range.start);
+    carriers
+        .get(first..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|c| c.stream_offset < range.end)
+        .filter_map(|c| {
+            let start = range.start.max(c.stream_offset) - c.stream_offset;
+            let end = range.end.min(c.stream_offset + u64::from(c.len)) - c.stream_offset;
+            let base = c.frame_offset as usize;
+            (start < end).then(|| (c.frame, base + start as usize..base + end as usize))
+        })
+        .collect()
+}
+
+/// The bytes of some spans, read from their frames.
+pub fn span_bytes(trace: &Trace, spans: &[Span]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (frame, range) in spans {
+        if let Some(bytes) = trace
+            .frame(*frame)
+            .and_then(|f| f.frame.data.get(range.clone()))
+        {
+            out.extend_from_slice(bytes);
+        }
+    }
+    out
+}
+
+fn hex_preview(bytes: &[u8], max: usize) -> String {
+    let mut s: Vec<String> = bytes.iter().take(max).map(|b| format!("{b:02x}")).collect();
+    if bytes.len() > max {
+        s.push("…".into());
+    }
+    s.join(" ")
+}
+
+/// The records whose bytes frame `n` carries (whole or part), in stream order.
+fn records_in_frame(trace: &Trace, n: u32) -> Vec<usize> {
+    let Some(entry) = trace.frame(n) else {
+        return Vec::new();
+    };
+    let Some(seg) = &entry.segment else {
+        return Vec::new();
+    };
+    if seg.payload_len == 0 {
+        return Vec::new();
+    }
+    let bytes = seg.stream_offset..seg.stream_offset + seg.payload_len as u64;
+    // A record that this frame carries completes in this frame or later; look ahead a bounded
+    // number of records, so a huge trace does not scan everything.
+    trace
+        .records()
+        .iter()
+        .enumerate()
+        .skip(entry.records.start)
+        .take(4096)
+        .filter(|(_, r)| {
+            r.stream == seg.stream
+                && r.dir == seg.dir
+                && r.stream_range.start < bytes.end
+                && bytes.start < r.stream_range.end
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+struct Builder<'a> {
+    trace: &'a Trace,
+    names: &'a super::index::Names,
+    decrypted: bool,
+    detail: Detail,
+}
+
+impl Builder<'_> {
+    fn field(
+        &mut self,
+        layer: UiLayer,
+        name: &str,
+        value: String,
+        meaning: String,
+        spans: Vec<Span>,
+    ) {
+        self.detail.fields.push(UiField {
+            layer,
+            name: name.to_string(),
+            value,
+            meaning,
+            spans,
+        });
+        let i = self.detail.fields.len() - 1;
+        self.detail.columns[layer.index()].push(Item::Field(i));
+    }
+
+    fn heading(&mut self, layer: UiLayer, text: String) {
+        self.detail.columns[layer.index()].push(Item::Heading(text));
+    }
+
+    fn note(&mut self, layer: UiLayer, text: &str) {
+        self.detail.columns[layer.index()].push(Item::Note(text.to_string()));
+    }
+
+    /// The fields of the link, IP and TCP headers of the frames, each under "frame #N" when
+    /// there are several.
+    fn packet_layers(&mut self, frames: &[u32]) {
+        for &n in frames {
+            let Some(entry) = self.trace.frame(n) else {
+                continue;
+            };
+            let data = &entry.frame.data;
+            let p = &entry.packet;
+            for (layer, ui) in [
+                (Layer::Tcp, UiLayer::Tcp),
+                (Layer::Ip, UiLayer::Ip),
+                (Layer::Arp, UiLayer::Ip),
+                (Layer::Link, UiLayer::Link),
+            ] {
+                if p.range(layer).is_none() {
+                    continue;
+                }
+                if frames.len() > 1 {
+                    self.heading(ui, format!("frame #{n}"));
+                }
+                for f in p.fields(layer, data) {
+                    self.field(ui, f.name, f.value, f.meaning, vec![(n, f.range)]);
+                }
+            }
+            if let Some(stop) = &p.stop {
+                let ui = match stop.layer {
+                    Layer::Link => UiLayer::Link,
+                    Layer::Arp | Layer::Ip => UiLayer::Ip,
+                    Layer::Tcp => UiLayer::Tcp,
+                    Layer::Payload => UiLayer::Tls,
+                };
+                self.field(
+                    ui,
+                    "dissection stopped",
+                    format!("at byte {}", stop.offset),
+                    stop.reason.clone(),
+                    vec![(n, stop.offset..stop.offset + 1)],
+                );
+            }
+        }
+    }
+
+    /// The application column for one write or read.
+    fn app_event(&mut self, event: &AppEvent, tls: bool, spans: Vec<Span>) {
+        let (from, to) = self.names.parties(event);
+        let verb = match event.dir {
+            AppDir::Write => "wrote",
+            AppDir::Read => "read",
+        };
+        let who = match event.side {
+            Side::Client => self.names.client(event.conn.client),
+            Side::Server => "server".into(),
+        };
+        self.heading(UiLayer::Application, format!("{who} {verb}"));
+        let hidden = tls && !self.decrypted;
+        let (value, meaning) = if hidden {
+            (
+                "•".repeat(event.bytes.len().clamp(1, 12)),
+                strings::eavesdropper_text(event.bytes.len()),
+            )
+        } else {
+            (
+                quoted(&event.bytes, 200),
+                strings::text_meaning(event.bytes.len(), tls),
+            )
+        };
+        self.field(UiLayer::Application, "text", value, meaning, spans);
+        self.field(
+            UiLayer::Application,
+            "length",
+            format!("{} B", event.bytes.len()),
+            strings::APP_LENGTH_MEANING.into(),
+            Vec::new(),
+        );
+        self.field(
+            UiLayer::Application,
+            "from → to",
+            format!("{from} → {to}"),
+            strings::PARTIES_MEANING.into(),
+            Vec::new(),
+        );
+    }
+
+    fn tls_or_plain(&self, stream: usize) -> bool {
+        self.trace.stream_kind(stream) == StreamKind::Tls
+    }
+
+    /// Where a message's plaintext went: in plain TCP its own bytes; in TLS its records' bodies.
+    fn message_spans(
+        &self,
+        event: &AppEvent,
+        stream: usize,
+        dir: Direction,
+        records: &[usize],
+    ) -> Vec<Span> {
+        if !self.tls_or_plain(stream) {
+            let range = event.offset..event.offset + event.bytes.len() as u64;
+            return stream_spans(self.trace, stream, dir, range);
+        }
+        records
+            .iter()
+            .filter_map(|&r| self.trace.records().get(r))
+            .flat_map(|rec: &RecordEntry| {
+                let start = rec.stream_range.start + 5;
+                stream_spans(self.trace, rec.stream, rec.dir, start..rec.stream_range.end)
+            })
+            .collect()
+    }
+}
+
+impl Detail {
+    /// The columns for `subject`; `decrypted` shows what the endpoints see, otherwise what an
+    /// eavesdropper sees.
+    pub fn build(
+        trace: &Trace,
+        names: &super::index::Names,
+        subject: Subject,
+        decrypted: bool,
+    ) -> Detail {
+        let mut b = Builder {
+            trace,
+            names,
+            decrypted,
+            detail: Detail::default(),
+        };
+        match subject {
+            Subject::Message(i) => b.message(i),
+            Subject::Frame(n, message) => b.frame(n, message),
+        }
+        b.detail
+    }
+}
+
+impl Builder<'_> {
+    fn message(&mut self, i: usize) {
+        let trace = self.trace;
+        let Some(event) = trace.app_events().get(i) else {
+            return;
+        };
+        let Some(journey) = trace.journey(event) else {
+            self.detail.title = strings::NOT_CAPTURED_YET.into();
+            self.app_event(event, false, Vec::new());
+            return;
+        };
+        let tls = self.tls_or_plain(journey.stream);
+        let spans = self.message_spans(event, journey.stream, journey.dir, &journey.records);
+        let (from, to) = self.names.parties(event);
+        self.detail.title = format!("message {from} → {to}");
+        self.app_event(event, tls, spans);
+        if tls {
+            let several = journey.records.len() > 1;
+            for (k, &r) in journey.records.iter().enumerate() {
+                let frame = trace.records().get(r).map_or(0, |x| x.frame);
+                let h = several.then(|| format!("record {} · #{frame}", k + 1));
+                self.record(r, h);
+            }
+        } else {
+            self.note(UiLayer::Tls, strings::NO_TLS);
+        }
+        self.packet_layers(&journey.frames);
+        self.detail.frames = journey.frames.clone();
+        let b = journey.bytes;
+        let n = journey.frames.len();
+        self.detail.bytes = [
+            format!("{} B", b.application),
+            if tls {
+                format!("+{} B", b.tls.saturating_sub(b.application))
+            } else {
+                "—".into()
+            },
+            format!(
+                "+{} B",
+                b.tcp
+                    .saturating_sub(if tls { b.tls } else { b.application })
+            ),
+            format!("+{} B", b.ip.saturating_sub(b.tcp)),
+            format!("+{} B", b.link.saturating_sub(b.ip)),
+        ];
+        let mut strip = vec![(UiLayer::Application, format!("{} B text", b.application))];
+        if tls {
+            strip.push((
+                UiLayer::Tls,
+                format!("{} B TLS record{}", b.tls, plural(journey.records.len())),
+            ));
+        }
+        strip.push((
+            UiLayer::Tcp,
+            format!("{} B TCP segment{}", b.tcp, plural(n)),
+        ));
+        strip.push((UiLayer::Ip, format!("{} B IP packet{}", b.ip, plural(n))));
+        strip.push((UiLayer::Link, format!("{} B frame{}", b.link, plural(n))));
+        self.detail.strip = strip;
+    }
+
+    fn frame(&mut self, n: u32, message: Option<usize>) {
+        let trace = self.trace;
+        let Some(entry) = trace.frame(n) else {
+            return;
+        };
+        self.detail.title = format!("frame #{n}");
+        self.detail.frames = vec![n];
+        let p = &entry.packet;
+        let tls = entry
+            .segment
+            .as_ref()
+            .is_some_and(|s| self.tls_or_plain(s.stream));
+        let records = records_in_frame(trace, n);
+        // Application column: the message this frame helps carry, or what its records decrypt to.
+        match message.and_then(|i| trace.app_events().get(i).map(|e| (i, e))) {
+            Some((_, event)) => {
+                let spans = match trace.journey(event) {
+                    Some(j) => self
+                        .message_spans(event, j.stream, j.dir, &j.records)
+                        .into_iter()
+                        .filter(|(f, _)| *f == n)
+                        .collect(),
+                    None => Vec::new(),
+                };
+                self.app_event(event, tls, spans);
+            }
+            None if !tls && !p.payload.is_empty() && p.tcp.is_some() => {
+                let data = entry.frame.data.get(p.payload.clone()).unwrap_or_default();
+                let value = quoted(data, 200);
+                self.field(
+                    UiLayer::Application,
+                    "TCP payload",
+                    value,
+                    strings::PLAIN_PAYLOAD_MEANING.into(),
+                    vec![(n, p.payload.clone())],
+                );
+            }
+            None => {
+                // Without the application's own events (a capture from another tool), the
+                // decrypted records are the best view of what the application sent.
+                let mut shown = false;
+                for &r in &records {
+                    let Some(rec) = trace.records().get(r) else {
+                        continue;
+                    };
+                    let Some(p) = rec.info.decrypted.as_ref() else {
+                        continue;
+                    };
+                    if p.content_type != ContentType::ApplicationData {
+                        continue;
+                    }
+                    let body = rec.stream_range.start + 5..rec.stream_range.end;
+                    let spans = stream_spans(trace, rec.stream, rec.dir, body);
+                    let (value, meaning) = if self.decrypted {
+                        (
+                            quoted(&p.data, 200),
+                            strings::text_meaning(p.data.len(), true),
+                        )
+                    } else {
+                        (
+                            "•".repeat(p.data.len().clamp(1, 12)),
+                            strings::eavesdropper_text(p.data.len()),
+                        )
+                    };
+                    self.field(
+                        UiLayer::Application,
+                        "decrypted data",
+                        value,
+                        meaning,
+                        spans,
+                    );
+                    shown = true;
+                }
+                if !shown {
+                    self.note(UiLayer::Application, strings::NO_APP_DATA);
+                }
+            }
+        }
+        if tls {
+            let several = records.len() > 1;
+            for (k, &r) in records.iter().enumerate() {
+                self.record(r, several.then(|| format!("record {}", k + 1)));
+            }
+            if records.is_empty() {
+                self.note(UiLayer::Tls, strings::NO_RECORD_HERE);
+            }
+        } else if p.tcp.is_some() {
+            self.note(UiLayer::Tls, strings::NO_TLS);
+        }
+        self.packet_layers(&[n]);
+        let len = |r: Option<Range<usize>>| r.map_or(0, |r| r.len());
+        let payload = p.payload.len();
+        let tcp = p.tcp.as_ref().map_or(0, |t| t.header.len());
+        let ip_packet = p.ip.as_ref().map_or(0, |ip| ip.packet.len());
+        let record_overhead: usize = records
+            .iter()
+            .filter_map(|&r| trace.records().get(r))
+            .map(|r| {
+                let plain = r.info.decrypted.as_ref().map_or(0, |d| d.data.len());
+                r.info.header.record_len().saturating_sub(plain)
+            })
+            .sum();
+        self.detail.bytes = [
+            format!("{payload} B"),
+            if tls {
+                format!("+{record_overhead} B")
+            } else {
+                "—".into()
+            },
+            format!("+{tcp} B"),
+            format!(
+                "+{} B",
+                len(p.range(Layer::Ip)).max(len(p.range(Layer::Arp)))
+            ),
+            format!("+{} B", len(p.range(Layer::Link))),
+        ];
+        let mut strip = Vec::new();
+        if p.tcp.is_some() {
+            strip.push((
+                if tls {
+                    UiLayer::Tls
+                } else {
+                    UiLayer::Application
+                },
+                format!("{payload} B TCP payload"),
+            ));
+            strip.push((UiLayer::Tcp, format!("{} B TCP segment", tcp + payload)));
+        }
+        if p.ip.is_some() {
+            strip.push((UiLayer::Ip, format!("{ip_packet} B IP packet")));
+        }
+        strip.push((UiLayer::Link, format!("{} B frame", entry.frame.data.len())));
+        self.detail.strip = strip;
+    }
+}
+
+impl Detail {
+    /// The fields whose bytes include `offset` of frame `frame`, narrowest first.
+    pub fn fields_at(&self, frame: u32, offset: usize) -> Vec<usize> {
+        let mut found: Vec<(usize, usize)> = self
+            .fields
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                f.spans
+                    .iter()
+                    .find(|(n, r)| *n == frame && r.contains(&offset))
+                    .map(|(_, r)| (r.len(), i))
+            })
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, i)| i).collect()
+    }
+
+    /// The column (layer) a field is in, and its position among that column's fields.
+    pub fn field_position(&self, field: usize) -> Option<(UiLayer, usize)> {
+        let layer = self.fields.get(field)?.layer;
+        let pos = self.columns[layer.index()]
+            .iter()
+            .filter_map(|item| match item {
+                Item::Field(i) => Some(*i),
+                _ => None,
+            })
+            .position(|i| i == field)?;
+        Some((layer, pos))
+    }
+
+    /// The fields of one column, in order.
+    pub fn column_fields(&self, layer: UiLayer) -> Vec<usize> {
+        self.columns[layer.index()]
+            .iter()
+            .filter_map(|item| match item {
+                Item::Field(i) => Some(*i),
+                _ => None,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,283 @@
+//! The hex pane: a frame's bytes, sixteen to a line (eight on narrow screens), each coloured by
+//! the layer it belongs to, with a legend; the selected field's bytes are highlighted and a cursor
+//! picks bytes (and with them, the field they belong to). In the endpoints' view the decrypted
+//! plaintext of the frame's TLS records follows the frame's own bytes.
+
+use std::ops::Range;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::theme::{Theme, UiLayer};
+use crate::dissect::Layer;
+use crate::journey::{FrameEntry, StreamKind, Trace};
+
+/// Width of the offset column ("0040  ").
+const OFFSET_WIDTH: u16 = 6;
+
+/// Bytes per line for a pane `width` columns wide.
+pub fn bytes_per_line(width: u16) -> usize {
+    if width >= OFFSET_WIDTH + 16 * 3 + 1 + 16 {
+        16
+    } else {
+        8
+    }
+}
+
+/// The UI layer of byte `offset` of a frame (TCP payload counts as TLS on a TLS connection).
+pub fn layer_of(trace: &Trace, entry: &FrameEntry, offset: usize) -> Option<UiLayer> {
+    Some(match entry.packet.layer_at(offset)? {
+        Layer::Link => UiLayer::Link,
+        Layer::Arp | Layer::Ip => UiLayer::Ip,
+        Layer::Tcp => UiLayer::Tcp,
+        Layer::Payload => match entry.segment.as_ref().map(|s| trace.stream_kind(s.stream)) {
+            Some(StreamKind::Tls) => UiLayer::Tls,
+            _ => UiLayer::Application,
+        },
+    })
+}
+
+/// The hex view of one byte string.
+pub struct HexView<'a> {
+    /// The bytes.
+    pub data: &'a [u8],
+    /// The layer of each byte (same length as `data`, `None` for bytes no layer claims).
+    pub layers: &'a [Option<UiLayer>],
+    /// Byte ranges to highlight (the selected field).
+    pub highlight: &'a [Range<usize>],
+    /// The cursor byte.
+    pub cursor: Option<usize>,
+    /// First line drawn (below the legend).
+    pub scroll: usize,
+    /// Extra lines after the bytes (decrypted plaintext).
+    pub extra: Vec<Line<'a>>,
+    /// Colours.
+    pub theme: Theme,
+}
+
+impl HexView<'_> {
+    /// The legend line: one swatch per layer present.
+    fn legend(&self) -> Line<'static> {
+        let mut spans = vec![Span::styled("legend: ", self.theme.dim())];
+        for layer in UiLayer::ALL.iter().rev() {
+            if self.layers.contains(&Some(*layer)) {
+                spans.push(Span::styled(
+                    format!("■ {} ", layer.title()),
+                    self.theme.layer(*layer),
+                ));
+            }
+        }
+        Line::from(spans)
+    }
+
+    fn style_of(&self, i: usize) -> Style {
+        let base = match self.layers.get(i).copied().flatten() {
+            Some(layer) => self.theme.layer(layer),
+            None => self.theme.dim(),
+        };
+        if self.cursor == Some(i) {
+            base.patch(self.theme.cursor())
+        } else if self.highlight.iter().any(|r| r.contains(&i)) {
+            base.patch(self.theme.selected())
+        } else {
+            base
+        }
+    }
+
+    /// The line (after the legend) that byte `i` is on.
+    pub fn line_of(i: usize, width: u16) -> usize {
+        i / bytes_per_line(width)
+    }
+
+    /// The byte at screen column `x`, line `line` (after the legend), in a pane `width` wide.
+    pub fn byte_at(x: u16, line: usize, width: u16) -> Option<usize> {
+        let per = bytes_per_line(width);
+        let x = x.checked_sub(OFFSET_WIDTH)? as usize;
+        let hex_end = per * 3;
+        let col = if x < hex_end {
+            x / 3
+        } else {
+            let ascii = x.checked_sub(hex_end + 1)?;
+            if ascii >= per {
+                return None;
+            }
+            ascii
+        };
+        Some(line * per + col)
+    }
+}
+
+impl HexView<'_> {
+    /// Line `line` of the dump (bytes `line * per ..`): offset, hex, ASCII.
+    pub fn line(&self, line: usize, per: usize) -> Line<'static> {
+        let start = line * per;
+        let end = (start + per).min(self.data.len());
+        let mut spans = vec![Span::styled(format!("{start:04x}  "), self.theme.dim())];
+        for i in start..start + per {
+            match self.data.get(i) {
+                Some(b) if i < end => {
+                    spans.push(Span::styled(format!("{b:02x}"), self.style_of(i)));
+                    spans.push(Span::raw(" "));
+                }
+                _ => spans.push(Span::raw("   ")),
+            }
+        }
+        spans.push(Span::raw(" "));
+        for i in start..end {
+            let b = self.data.get(i).copied().unwrap_or(b'.');
+            let c = if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            };
+            spans.push(Span::styled(c.to_string(), self.style_of(i)));
+        }
+        Line::from(spans)
+    }
+
+    /// Every line of the dump, `per` bytes a line (no legend).
+    pub fn all_lines(&self, per: usize) -> Vec<Line<'static>> {
+        (0..self.data.len().div_ceil(per))
+            .map(|l| self.line(l, per))
+            .collect()
+    }
+}
+
+impl Widget for HexView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.height == 0 {
+            return;
+        }
+        let per = bytes_per_line(area.width);
+        let mut lines = vec![self.legend()];
+        let total_lines = self.data.len().div_ceil(per);
+        let shown = area.height.saturating_sub(1) as usize;
+        for line in self.scroll..(self.scroll + shown).min(total_lines) {
+            lines.push(self.line(line, per));
+        }
+        let room = shown.saturating_sub(lines.len() - 1);
+        lines.extend(self.extra.into_iter().take(room));
+        for (y, line) in lines.into_iter().enumerate() {
+            if y as u16 >= area.height {
+                break;
+            }
+            buf.set_line(area.x, area.y + y as u16, &line, area.width);
+        }
+    }
+}
+
+/// The decrypted plaintext of the records a frame completes, as extra hex lines.
+pub fn plaintext_lines(
+    trace: &Trace,
+    entry: &FrameEntry,
+    theme: Theme,
+    width: u16,
+) -> Vec<Line<'static>> {
+    let per = bytes_per_line(width);
+    let mut out = Vec::new();
+    for rec in trace
+        .records()
+        .get(entry.records.clone())
+        .unwrap_or_default()
+    {
+        let Some(p) = &rec.info.decrypted else {
+            continue;
+        };
+        out.push(Line::from(Span::styled(
+            format!(
+                "decrypted {} ({} B), what the endpoints see:",
+                p.content_type,
+                p.data.len()
+            ),
+            theme.layer(UiLayer::Application),
+        )));
+        for (k, chunk) in p.data.chunks(per).enumerate().take(8) {
+            let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+            let ascii: String = chunk
+                .iter()
+                .map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            out.push(Line::from(Span::styled(
+                format!(
+                    "{:04x}  {:<w$} {ascii}",
+                    k * per,
+                    hex.join(" "),
+                    w = per * 3
+                ),
+                theme.layer(UiLayer::Application),
+            )));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::style::Modifier;
+
+    #[test]
+    fn a_fields_bytes_are_highlighted_and_no_others() {
+        // 20 bytes: 4 of link header, 8 of IP, 8 of TCP; the field is bytes 6..8 (in IP).
+        let data: Vec<u8> = (0u8..20).collect();
+        let field = 6..8;
+        let mut layers = vec![Some(UiLayer::Link); 4];
+        layers.extend([Some(UiLayer::Ip); 8]);
+        layers.extend([Some(UiLayer::Tcp); 8]);
+        let view = HexView {
+            data: &data,
+            layers: &layers,
+            highlight: std::slice::from_ref(&field),
+            cursor: None,
+            scroll: 0,
+            extra: Vec::new(),
+            theme: Theme::colored(),
+        };
+        let area = Rect::new(0, 0, 80, 4);
+        let mut buf = Buffer::empty(area);
+        view.render(area, &mut buf);
+        // Line 1 (after the legend) holds bytes 0..16: byte i's two hex digits at 6 + 3i.
+        for i in 0..16u16 {
+            let cell = &buf[(OFFSET_WIDTH + 3 * i, 1)];
+            let lit = cell.modifier.contains(Modifier::REVERSED);
+            assert_eq!(lit, (6..8).contains(&i), "byte {i}: {:?}", cell.symbol());
+        }
+        assert_eq!(buf[(OFFSET_WIDTH + 3 * 6, 1)].symbol(), "0");
+        assert_eq!(buf[(OFFSET_WIDTH + 3 * 6 + 1, 1)].symbol(), "6");
+        // Colours follow the layer of each byte.
+        assert_eq!(buf[(OFFSET_WIDTH, 1)].fg, ratatui::style::Color::LightRed);
+        assert_eq!(
+            buf[(OFFSET_WIDTH + 3 * 4, 1)].fg,
+            ratatui::style::Color::Cyan
+        );
+        assert_eq!(
+            buf[(OFFSET_WIDTH + 3 * 12, 1)].fg,
+            ratatui::style::Color::Yellow
+        );
+        // The legend names the layers present.
+        let legend: String = (0..80).map(|x| buf[(x, 0)].symbol().to_string()).collect();
+        assert!(
+            legend.contains("■ Link") && legend.contains("■ TCP"),
+            "{legend}"
+        );
+        assert!(!legend.contains("TLS"), "{legend}");
+    }
+
+    #[test]
+    fn clicks_map_back_to_bytes() {
+        assert_eq!(HexView::byte_at(OFFSET_WIDTH, 0, 80), Some(0));
+        assert_eq!(HexView::byte_at(OFFSET_WIDTH + 3 * 5 + 1, 2, 80), Some(37));
+        // In the ASCII column.
+        assert_eq!(HexView::byte_at(OFFSET_WIDTH + 48 + 1 + 3, 0, 80), Some(3));
+        assert_eq!(HexView::byte_at(2, 0, 80), None);
+    }
+}

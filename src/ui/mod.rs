@@ -1,0 +1,93 @@
+//! The terminal UI (ratatui + crossterm): a message's journey down the stack, side by side.
+//!
+//! `packetpath demo` shows a live chat (alice and bob, typed by the user) and its packets as they
+//! are captured; `packetpath open FILE` shows a saved capture. Both read the engine's [`Trace`];
+//! the UI never parses packets itself (fields come from [`Packet::fields`], records from the TLS
+//! layer, byte positions from TCP reassembly).
+//!
+//! ```text
+//! ┌──────────────────────────────────────────────────────────────────────────────┐
+//! │ packetpath (?: keys) endpoints' view (decrypted) · demo · tls1.3 · lab       │ title
+//! │ 8 B text → 30 B TLS record → 62 B TCP segment → 82 B IP packet → 96 B frame  │ strip
+//! │┌ Timeline · 29 frames · following live ─────────────────────────────────────┐│
+//! ││▾ message alice → server: "hi\n" (3 B)                                      ││ ~28%
+//! ││    app: alice wrote "hi\n" (3 B)                                           ││
+//! ││  #26  0.110820 alice → server TCP [PSH, ACK] seq=343 ack=1049 len=25       ││
+//! ││           └ TLS application_data 25 B → "hi\n"                             ││
+//! │└────────────────────────────────────────────────────────────────────────────┘│
+//! │┌ Layers · message alice → server ───────────────────────────────────────────┐│
+//! ││Application 3 B│TLS +22 B     │TCP +32 B     │IP +20 B     │Link +14 B      ││ ~36%
+//! ││text "hi\n"    │content type 23│Source port … │TTL 64       │Type 0x0800    ││
+//! ││selected field = value: what it means (RFC section)                         ││
+//! │└────────────────────────────────────────────────────────────────────────────┘│
+//! │┌ Bytes · frame #26 (96 B) ──────────────────────┐┌ Chat ────────────────────┐│
+//! ││legend: ■ Link ■ IP ■ TCP ■ TLS                 ││alice ▸ hi                ││ rest
+//! ││0000  00 00 … 08 00 45 00  ......E.             ││bob ◂ alice: hi           ││
+//! ││decrypted application_data (3 B) …              ││alice> █                  ││
+//! ││                                                │└──────────────────────────┘│
+//! ││                                                │┌ Log ─────────────────────┐│
+//! │└────────────────────────────────────────────────┘└──────────────────────────┘│
+//! │ Enter send · Tab switch alice/bob · Esc navigate · Ctrl-C quit               │ status
+//! └──────────────────────────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! Below 100×30 the panes keep only a one-line title instead of a frame; `z` lets the focused
+//! pane fill the screen. Help (`?`) and follow stream (`f`) cover the panes; compare mode (`c`,
+//! demo only) replaces the timeline and the columns with the same line over TLS and plain TCP.
+//!
+//! Architecture (STYLE.md, "Programs"): [`model`] holds the state, [`update`] applies messages
+//! (keys go through the table in [`keys`], which also feeds the help screen), [`view`] draws the
+//! model with one file per pane ([`timeline`] over the [`index`], [`layers`] over [`detail`],
+//! [`hex`], [`chat`], [`logpane`], [`help`], [`stream`], [`compare`]); [`strings`] holds the
+//! sentences, [`theme`] the colours (one per layer, `NO_COLOR` respected); [`terminal`] restores
+//! the terminal on exit, panic and Ctrl-C; [`run`] holds the event loops.
+//!
+//! [`Trace`]: crate::journey::Trace
+//! [`Packet::fields`]: crate::dissect::Packet::fields
+
+pub mod chat;
+pub mod compare;
+pub mod detail;
+pub mod help;
+pub mod hex;
+pub mod index;
+pub mod keys;
+pub mod layers;
+pub mod logpane;
+pub mod model;
+pub mod run;
+pub mod stream;
+pub mod strings;
+pub mod terminal;
+pub mod theme;
+pub mod timeline;
+pub mod update;
+pub mod view;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+
+pub use run::{load_capture, run_demo, run_open, start_demo, DemoOutcome};
+
+/// How the demo's chat runs.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// TLS 1.3, TLS 1.2 or plain TCP.
+    pub transport: crate::chat::Transport,
+    /// Where the certificates are (made on first use).
+    pub cert_dir: PathBuf,
+    /// The lab the chat and the capture run in (entered by `main` before the runtime starts).
+    pub lab: crate::lab::Lab,
+    /// How alice and bob connect (e.g. a small MSS).
+    pub knobs: crate::session::ClientKnobs,
+}
+
+/// Sends the `tracing` log to the log pane instead of stderr (which would scribble over the
+/// screen). Call once, before anything logs. Level from `RUST_LOG` (default `info`).
+pub fn init_logging() -> anyhow::Result<()> {
+    logpane::init_logging()?;
+    run::LOG_PANE.store(true, std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}

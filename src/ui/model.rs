@@ -1,0 +1,400 @@
+//! The model: everything the screen shows, apart from the [`Trace`] itself (which the engine owns
+//! and the views borrow). Views are pure functions of `(Model, Trace)`; only `update` changes it.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use ratatui::layout::Rect;
+
+use super::detail::{Detail, Subject};
+use super::index::{GroupKind, Index, Names, RowKind};
+use super::theme::{Theme, UiLayer};
+use super::timeline::TimelineState;
+use crate::chat::{Direction as AppDir, Side};
+use crate::journey::Trace;
+
+/// The panes that take the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// The chat input line (typing).
+    Input,
+    /// The timeline.
+    Timeline,
+    /// The layer columns.
+    Layers,
+    /// The hex bytes.
+    Hex,
+    /// The chat transcript.
+    Chat,
+    /// The log.
+    Log,
+}
+
+/// The panes Tab cycles through, in order.
+pub const PANES: [Focus; 5] = [
+    Focus::Timeline,
+    Focus::Layers,
+    Focus::Hex,
+    Focus::Chat,
+    Focus::Log,
+];
+
+/// A full-screen view over the panes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    /// The help screen, scrolled by this many lines.
+    Help(usize),
+    /// The reassembled conversation of one TCP connection, scrolled by this many lines.
+    Stream {
+        /// The connection.
+        stream: usize,
+        /// Scroll position.
+        scroll: usize,
+    },
+}
+
+/// Where each pane was last laid out (for mouse clicks and page sizes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Areas {
+    /// The whole screen.
+    pub screen: Rect,
+    /// The title bar.
+    pub title: Rect,
+    /// The timeline (with its border).
+    pub timeline: Rect,
+    /// The encapsulation strip.
+    pub strip: Rect,
+    /// The layer columns (with border).
+    pub layers: Rect,
+    /// Each column's inner area, Application first.
+    pub columns: [Rect; 5],
+    /// The meaning line under the columns.
+    pub meaning: Rect,
+    /// The hex pane (with border).
+    pub hex: Rect,
+    /// The chat transcript (with border).
+    pub chat: Rect,
+    /// The chat input line.
+    pub input: Rect,
+    /// The log (with border).
+    pub log: Rect,
+    /// The status line.
+    pub status: Rect,
+}
+
+/// One line of the chat pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatLine {
+    /// The client whose screen this is.
+    pub who: String,
+    /// The line.
+    pub text: String,
+    /// True for a line the client received, false for one it sent.
+    pub incoming: bool,
+}
+
+/// Playing the timeline one event at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Player {
+    /// Playing (true) or paused.
+    pub playing: bool,
+    /// Time between two steps.
+    pub interval: Duration,
+    /// When the next step is due.
+    pub next: Option<Instant>,
+}
+
+impl Default for Player {
+    fn default() -> Self {
+        Player {
+            playing: false,
+            interval: Duration::from_millis(1000),
+            next: None,
+        }
+    }
+}
+
+/// Everything on screen.
+pub struct Model {
+    /// A live demo (with chat input) or a saved capture.
+    pub live: bool,
+    /// What is shown, for the title bar ("demo · TLS 1.3 · the lab's loopback").
+    pub title: String,
+    /// Colours or NO_COLOR.
+    pub theme: Theme,
+    /// The pane with the keyboard.
+    pub focus: Focus,
+    /// The filter being typed after `/`.
+    pub prompt: Option<String>,
+    /// Help or the stream view, if open.
+    pub overlay: Option<Overlay>,
+    /// The chat line being typed.
+    pub input: String,
+    /// Who the chat line is sent as.
+    pub senders: Vec<String>,
+    /// Index into `senders`.
+    pub sender: usize,
+    /// Client names.
+    pub names: Names,
+    /// The timeline.
+    pub timeline: TimelineState,
+    /// What the columns are about.
+    pub subject: Option<Subject>,
+    /// The columns' content.
+    pub detail: Detail,
+    /// The selected field (index into `detail.fields`).
+    pub field: Option<usize>,
+    /// The column the layers pane moves in.
+    pub column: UiLayer,
+    /// The frame shown in hex.
+    pub hex_frame: Option<u32>,
+    /// The byte under the hex cursor.
+    pub hex_cursor: Option<usize>,
+    /// Endpoints' view (true) or eavesdropper's (false).
+    pub decrypted: bool,
+    /// Step/play state.
+    pub player: Player,
+    /// The focused pane fills the screen.
+    pub zoom: bool,
+    /// Compare mode (the demo's twin chat over the other transport) replaces the upper panes.
+    pub compare: bool,
+    /// Lines compare mode is scrolled by.
+    pub compare_scroll: usize,
+    /// The chat transcript.
+    pub chat: Vec<ChatLine>,
+    /// Chat lines scrolled back from the newest.
+    pub chat_scroll: usize,
+    /// A short message for the status line.
+    pub status: String,
+    /// Last layout.
+    pub areas: Areas,
+    /// Set when the user asked to quit.
+    pub quit: bool,
+    /// The log widget's own state (scrolling), when the log pane is live.
+    pub log_state: Option<tui_logger::TuiWidgetState>,
+}
+
+impl Model {
+    /// A model for a live demo (`live`) or a saved capture, with the given title.
+    pub fn new(live: bool, title: String, senders: Vec<String>, theme: Theme) -> Model {
+        Model {
+            live,
+            title,
+            theme,
+            focus: if live { Focus::Input } else { Focus::Timeline },
+            prompt: None,
+            overlay: None,
+            input: String::new(),
+            senders,
+            sender: 0,
+            names: Names::default(),
+            timeline: TimelineState {
+                follow: true,
+                reveal: true,
+                ..TimelineState::default()
+            },
+            subject: None,
+            detail: Detail::default(),
+            field: None,
+            column: UiLayer::Application,
+            hex_frame: None,
+            hex_cursor: None,
+            decrypted: true,
+            player: Player::default(),
+            zoom: false,
+            compare: false,
+            compare_scroll: 0,
+            chat: Vec::new(),
+            chat_scroll: 0,
+            status: String::new(),
+            areas: Areas::default(),
+            quit: false,
+            log_state: None,
+        }
+    }
+
+    /// The name the chat input sends as.
+    pub fn sender_name(&self) -> &str {
+        self.senders.get(self.sender).map_or("", String::as_str)
+    }
+
+    /// Rows of the timeline that fit on screen.
+    pub fn timeline_height(&self) -> usize {
+        self.areas.timeline.height.saturating_sub(2).max(1) as usize
+    }
+
+    /// Brings the model up to date with a trace that may have grown.
+    pub fn sync(&mut self, trace: &Trace) {
+        if !self.timeline.index.is_stale(trace) && !self.timeline.index.rows.is_empty() {
+            return;
+        }
+        self.names.learn(trace.app_events());
+        let keep = self
+            .timeline
+            .selected_row()
+            .and_then(|r| self.timeline.index.rows.get(r).copied());
+        self.timeline.index = Index::build(trace);
+        let filter = self.timeline.filter.clone();
+        self.timeline.apply_filter(trace, &self.names, &filter);
+        if self.timeline.follow {
+            self.select_newest(trace);
+        } else if let Some(old) = keep {
+            let row = match old.kind {
+                RowKind::Frame(n) | RowKind::Record(n, _) => self
+                    .timeline
+                    .index
+                    .frame_row
+                    .get((n as usize).saturating_sub(1))
+                    .map(|&r| r as usize),
+                RowKind::App(i) => self
+                    .timeline
+                    .index
+                    .event_row
+                    .get(&(i as usize))
+                    .map(|&r| r as usize),
+                RowKind::Group => None,
+            };
+            if let Some(row) = row {
+                self.timeline.selected = self.timeline.position_of(row);
+            }
+        }
+        let height = self.timeline_height();
+        self.timeline.scroll_into_view(height);
+        self.chat = chat_lines(trace, &self.names);
+        self.refresh_detail(trace, true);
+    }
+
+    /// Selects what live following shows: the newest message a client wrote (the line just
+    /// typed), or the last row.
+    pub fn select_newest(&mut self, trace: &Trace) {
+        let index = &self.timeline.index;
+        let newest_message = index.groups.iter().rev().find(|g| match g.kind {
+            GroupKind::Message(i) => trace.app_events().get(i).is_some_and(|e| {
+                e.side == Side::Client && e.dir == AppDir::Write && !e.bytes.starts_with(b"/name ")
+            }),
+            _ => false,
+        });
+        let row = match newest_message {
+            Some(g) => g.first_row as usize,
+            None => index.rows.len().saturating_sub(1),
+        };
+        self.timeline.selected = self.timeline.position_of(row);
+    }
+
+    /// Takes note of a new layout: the timeline keeps its selection in view.
+    pub fn set_areas(&mut self, areas: Areas) {
+        self.areas = areas;
+        let height = self.timeline_height();
+        self.timeline.scroll_into_view(height);
+    }
+
+    /// What the selected timeline row is about.
+    pub fn selected_subject(&self, trace: &Trace) -> Option<Subject> {
+        let row_index = self.timeline.selected_row()?;
+        let index = &self.timeline.index;
+        let row = index.rows.get(row_index)?;
+        let message = index
+            .groups
+            .get(row.group as usize)
+            .and_then(|g| match g.kind {
+                GroupKind::Message(i) => Some(i),
+                _ => None,
+            });
+        match row.kind {
+            RowKind::Group => match message {
+                Some(i) => Some(Subject::Message(i)),
+                None => index
+                    .frame_of(trace, row_index)
+                    .map(|n| Subject::Frame(n, None)),
+            },
+            RowKind::Frame(n) | RowKind::Record(n, _) => Some(Subject::Frame(n, message)),
+            RowKind::App(i) => {
+                let e = trace.app_events().get(i as usize)?;
+                if e.dir == AppDir::Write && trace.journey(e).is_some() {
+                    Some(Subject::Message(i as usize))
+                } else {
+                    index
+                        .frame_of(trace, row_index)
+                        .map(|n| Subject::Frame(n, message))
+                }
+            }
+        }
+    }
+
+    /// Rebuilds the columns if the selection changed (or always, with `force`).
+    pub fn refresh_detail(&mut self, trace: &Trace, force: bool) {
+        let subject = self.selected_subject(trace);
+        if subject == self.subject && !force {
+            return;
+        }
+        let same = subject == self.subject;
+        self.subject = subject;
+        self.detail = match subject {
+            Some(s) => Detail::build(trace, &self.names, s, self.decrypted),
+            None => Detail::default(),
+        };
+        if !same {
+            self.field = None;
+            self.hex_cursor = None;
+            self.hex_frame = self.detail.frames.first().copied();
+        } else if self.field.is_some_and(|f| f >= self.detail.fields.len()) {
+            self.field = None;
+        }
+    }
+
+    /// Selects a field: its layer's column takes the focus within the layers pane, and the hex
+    /// pane shows the frame with its bytes.
+    pub fn select_field(&mut self, field: usize) {
+        let Some(f) = self.detail.fields.get(field) else {
+            return;
+        };
+        self.field = Some(field);
+        self.column = f.layer;
+        if let Some((frame, range)) = f
+            .spans
+            .iter()
+            .find(|(n, _)| Some(*n) == self.hex_frame)
+            .or_else(|| f.spans.first())
+        {
+            self.hex_frame = Some(*frame);
+            self.hex_cursor = Some(range.start);
+        }
+    }
+}
+
+/// The chat as each client saw it: lines it sent and lines it received, in order.
+pub fn chat_lines(trace: &Trace, names: &Names) -> Vec<ChatLine> {
+    let mut out = Vec::new();
+    let mut partial: HashMap<(std::net::SocketAddr, bool), String> = HashMap::new();
+    // The tap stamps a write when it has completed, which can be after the peer read it: order
+    // by the frame that carried each event's last byte (causal order), then by time.
+    let mut events: Vec<(u32, &crate::chat::AppEvent)> = trace
+        .app_events()
+        .iter()
+        .filter(|e| e.side == Side::Client)
+        .map(|e| (trace.app_event_frame(e).unwrap_or(u32::MAX), e))
+        .collect();
+    events.sort_by_key(|(frame, e)| (*frame, e.at));
+    for (_, e) in events {
+        if e.side != Side::Client {
+            continue;
+        }
+        let who = names.client(e.conn.client);
+        let incoming = e.dir == AppDir::Read;
+        let buf = partial.entry((e.conn.client, incoming)).or_default();
+        buf.push_str(&String::from_utf8_lossy(&e.bytes));
+        while let Some(end) = buf.find('\n') {
+            let line: String = buf.drain(..=end).collect();
+            let line = line.trim_end_matches(['\n', '\r']).to_string();
+            if !incoming && line.starts_with("/name ") {
+                continue;
+            }
+            out.push(ChatLine {
+                who: who.clone(),
+                text: line,
+                incoming,
+            });
+        }
+    }
+    out
+}

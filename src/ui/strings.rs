@@ -1,0 +1,131 @@
+//! Every sentence the UI shows, in one place: pane titles, hints, and the meanings of the fields
+//! the UI adds on top of the dissector's (TLS record parts and the application's line). Key
+//! names come from the key table (`keys.rs`), never from here.
+
+use crate::tls::ContentType;
+
+/// Shown when the live timeline has no rows.
+pub const TIMELINE_EMPTY: &str = "no frames yet: type a line below and press Enter";
+/// Shown when a saved capture has no frames.
+pub const TIMELINE_EMPTY_FILE: &str = "this capture holds no frames";
+/// Shown when the filter hides every row.
+pub const TIMELINE_FILTERED_OUT: &str =
+    "no row matches the filter (/ to change it, / then Enter on an empty line shows all)";
+/// After a group heading that continues a group interrupted by other traffic.
+pub const CONTINUED: &str = " (continued)";
+/// The timeline pane's title.
+pub const TIMELINE: &str = "Timeline";
+/// The hex pane's title.
+pub const HEX: &str = "Bytes";
+/// The chat pane's title.
+pub const CHAT: &str = "Chat";
+/// The log pane's title.
+pub const LOG: &str = "Log";
+/// The help screen's title.
+pub const HELP: &str = "Keys (Esc closes)";
+/// The stream view's title.
+pub const STREAM: &str = "Follow stream";
+/// Compare mode's title.
+pub const COMPARE: &str =
+    "Compare: the same line over TLS and over plain TCP, frame against frame (c closes)";
+/// Compare mode while the second chat starts.
+pub const COMPARE_STARTING: &str = "starting a second chat over the other transport…";
+/// Compare mode before any line was sent in both chats.
+pub const COMPARE_EMPTY: &str =
+    "type a line (i, then Enter): in compare mode it is sent over both transports, and both journeys show here";
+/// Compare mode in a saved capture.
+pub const COMPARE_NEEDS_DEMO: &str = "compare mode runs two live chats: it needs `packetpath demo`";
+/// Shown in the columns while nothing is selected.
+pub const NOTHING_SELECTED: &str = "select a row in the timeline to see its layers";
+/// A message whose bytes have not reached the capture yet.
+pub const NOT_CAPTURED_YET: &str = "not on the wire yet (or not captured)";
+/// The TLS column of a plain TCP connection.
+pub const NO_TLS: &str =
+    "plain TCP: no TLS layer, so the text travels as it is and anyone capturing can read it";
+/// The application column of a frame that carries no application bytes.
+pub const NO_APP_DATA: &str = "no application bytes in this frame";
+/// The TLS column of a frame without record bytes.
+pub const NO_RECORD_HERE: &str = "no TLS record bytes in this frame";
+/// The input line's hint in a saved capture.
+pub const NO_INPUT: &str = "saved capture: nothing to send (q quits, ? shows the keys)";
+/// The input line's hint while navigating.
+pub const INPUT_AWAY: &str = "press i to type a chat line";
+
+/// A plain TCP payload seen as application bytes.
+pub const PLAIN_PAYLOAD_MEANING: &str =
+    "the application's bytes exactly as they travel: without TLS, anyone on the path reads them";
+/// The legacy version field of a record header.
+pub const RECORD_VERSION_MEANING: &str = "legacy record version: TLS 1.3 records still say 0x0303 (TLS 1.2) so that old middleboxes let them through; the real version is agreed in the hellos (RFC 8446 §5.1)";
+/// The length field of a record header.
+pub const RECORD_LENGTH_MEANING: &str = "how many bytes follow this 5-byte header: the encrypted body and its tag (at most 16,384 + 256, RFC 8446 §5.2)";
+/// TLS 1.2 AES-GCM's explicit nonce.
+pub const EXPLICIT_NONCE_MEANING: &str =
+    "explicit nonce: TLS 1.2 with AES-GCM sends 8 bytes of the nonce in each record (RFC 5288 §3)";
+/// Ciphertext, for an eavesdropper.
+pub const CIPHERTEXT_MEANING: &str =
+    "ciphertext: without the session keys these bytes look random; only their length leaks";
+/// The AEAD authentication tag.
+pub const TAG_MEANING: &str = "authentication tag: the receiver recomputes it and rejects the record if a single bit changed (AEAD, RFC 8446 §5.2)";
+/// TLS 1.3's inner content type.
+pub const INNER_TYPE_MEANING: &str = "the real content type, hidden as the last plaintext byte: outside, every TLS 1.3 record says application_data (RFC 8446 §5.2)";
+/// The application's byte count.
+pub const APP_LENGTH_MEANING: &str =
+    "bytes the program handed to the socket in one write: the only bytes it chose; every layer below adds its own";
+/// Who talked to whom.
+pub const PARTIES_MEANING: &str =
+    "the chat server relays each line: alice's line goes to the server, which writes it to bob";
+
+/// What a record's content type means here.
+pub fn content_type_meaning(ct: ContentType, encrypted: bool, tls13: bool) -> String {
+    match ct {
+        ContentType::ApplicationData if encrypted && tls13 => "application_data on the outside: every encrypted TLS 1.3 record says so, hiding whether it holds handshake, alert or data (RFC 8446 §5.2)".into(),
+        ContentType::ApplicationData => "application_data: the application's bytes, encrypted (RFC 8446 §5.1)".into(),
+        ContentType::Handshake => "handshake: messages that agree on version, cipher and keys (RFC 8446 §4)".into(),
+        ContentType::ChangeCipherSpec => "change_cipher_spec: in TLS 1.2 \"from now on I encrypt\"; in TLS 1.3 a dummy for old middleboxes (RFC 8446 Appendix D.4)".into(),
+        ContentType::Alert => "alert: a warning or an error, e.g. close_notify or unknown_ca (RFC 8446 §6)".into(),
+        ContentType::Heartbeat => "heartbeat: keep-alive request or response (RFC 6520)".into(),
+        ContentType::Unknown(n) => format!("unknown ({n}): no RFC defines this content type"),
+    }
+}
+
+/// What decrypted bytes mean.
+pub fn plaintext_meaning(ct: ContentType, len: usize, tls13: bool) -> String {
+    let extra = if tls13 {
+        " + 1 byte inner content type"
+    } else {
+        ""
+    };
+    format!(
+        "what the endpoints read after decrypting with the session keys: {len} B of {ct}{extra}"
+    )
+}
+
+/// What a record body in clear holds.
+pub fn clear_body_meaning(ct: ContentType) -> String {
+    match ct {
+        ContentType::Handshake => "sent in clear: anyone capturing can read these handshake messages (in TLS 1.3 only the hellos; the rest is encrypted)".into(),
+        ContentType::Alert => "an alert in clear: level and description".into(),
+        ContentType::ChangeCipherSpec => "one byte, 0x01".into(),
+        other => format!("{other} body, not encrypted"),
+    }
+}
+
+/// The application column as an eavesdropper sees it.
+pub fn eavesdropper_text(len: usize) -> String {
+    format!("encrypted: an eavesdropper sees only that about {len} bytes went by, not what they say (press e for the endpoints' view)")
+}
+
+/// What the application's line is.
+pub fn text_meaning(len: usize, tls: bool) -> String {
+    let to = if tls { "TLS" } else { "TCP" };
+    format!("the line the program handed to {to}: {len} bytes, ending with the newline that ends every chat line")
+}
+
+/// The view the decryption toggle is in.
+pub fn view_name(decrypted: bool) -> &'static str {
+    if decrypted {
+        "endpoints' view (decrypted)"
+    } else {
+        "eavesdropper's view (ciphertext)"
+    }
+}

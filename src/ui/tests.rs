@@ -1,0 +1,626 @@
+//! Whole-screen tests: the UI drawn on ratatui's `TestBackend` from the sample captures in
+//! `captures/` (real TLS 1.3 and plain TCP chats recorded by packetpath), checked with insta
+//! snapshots. Ports and times vary between recordings, so they are filtered out.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+
+use super::detail::Subject;
+use super::model::{Focus, Model, Overlay};
+use super::theme::Theme;
+use super::theme::UiLayer;
+use super::update::{update, Command, Msg};
+use super::view::{layout, view};
+use crate::journey::Trace;
+
+fn sample(name: &str) -> Trace {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name);
+    let (trace, damage) =
+        crate::commands::open_capture(&path, None, &mut |_, _| {}).expect("the sample reads");
+    assert!(damage.is_none(), "{name} is damaged");
+    trace
+}
+
+fn tls13() -> Trace {
+    sample("tls13-chat.pcapng")
+}
+
+fn plain() -> Trace {
+    sample("plain-chat.pcapng")
+}
+
+fn model(trace: &Trace, width: u16, height: u16) -> Model {
+    let mut m = Model::new(false, "sample".into(), Vec::new(), Theme { color: false });
+    let areas = layout(Rect::new(0, 0, width, height), &m);
+    m.set_areas(areas);
+    m.sync(trace);
+    m
+}
+
+/// A model as the demo starts it: live, typing as alice.
+fn live_model(trace: &Trace) -> Model {
+    let mut m = Model::new(
+        true,
+        "demo".into(),
+        vec!["alice".into(), "bob".into()],
+        Theme { color: false },
+    );
+    let areas = layout(Rect::new(0, 0, 120, 40), &m);
+    m.set_areas(areas);
+    m.sync(trace);
+    m
+}
+
+fn buffer(model: &mut Model, trace: &Trace) -> ratatui::buffer::Buffer {
+    let area = model.areas.screen;
+    let areas = layout(area, model);
+    model.set_areas(areas);
+    let mut term = Terminal::new(TestBackend::new(area.width, area.height)).expect("test terminal");
+    term.draw(|f| view(f, model, trace)).expect("draws");
+    term.backend().buffer().clone()
+}
+
+fn draw(model: &mut Model, trace: &Trace) -> String {
+    let area = model.areas.screen;
+    let buf = buffer(model, trace);
+    screen_text(&buf, area)
+}
+
+/// The screen with the hex pane's bytes masked: they include ciphertext and checksums, which change
+/// whenever a sample capture is recorded again (the hex widget has its own test).
+fn draw_masked(model: &mut Model, trace: &Trace) -> String {
+    let area = model.areas.screen;
+    let mut buf = buffer(model, trace);
+    let hex = super::view::inner(model.areas.hex, area);
+    for y in hex.y + 1..hex.y + hex.height {
+        for x in hex.x + 6..hex.x + hex.width {
+            buf[(x, y)].set_symbol("·");
+        }
+    }
+    screen_text(&buf, area)
+}
+
+fn screen_text(buf: &ratatui::buffer::Buffer, area: Rect) -> String {
+    let mut out = String::new();
+    for y in 0..area.height {
+        for x in 0..area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn key(model: &mut Model, trace: &Trace, code: KeyCode) -> Option<Command> {
+    update(
+        model,
+        trace,
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+    )
+}
+
+/// Snapshots a screen, with the values that change each time a sample capture is recorded again
+/// filtered out: ephemeral ports, times, sequence numbers, IP identifications, checksums and
+/// ciphertext bytes.
+macro_rules! assert_screen {
+    ($name:expr, $screen:expr) => {{
+        let mut settings = insta::Settings::clone_current();
+        settings.set_prepend_module_to_snapshot(false);
+        for (pattern, with) in [
+            (r"0x[0-9a-f]{4} \(\d+\)", "[id]"),
+            (r"0x[0-9a-f]{4} \[", "[sum] ["),
+            (r"\b\d\.\d{6}\b", "[time]"),
+            (r"\b[1-6]\d{4}\b", "[port]"),
+            (r"\b\d{6,}\b", "[n]"),
+            (r"(?:[0-9a-f]{2} ){3,}…?", "[hex] "),
+        ] {
+            settings.add_filter(pattern, with);
+        }
+        settings.bind(|| insta::assert_snapshot!($name, $screen));
+    }};
+}
+
+/// Selects the message group of the application write whose bytes are `text`.
+fn select_message(model: &mut Model, trace: &Trace, text: &[u8]) {
+    let event = trace
+        .app_events()
+        .iter()
+        .position(|e| e.side == crate::chat::Side::Client && &e.bytes[..] == text)
+        .expect("the sample has this message");
+    let row = model
+        .timeline
+        .index
+        .groups
+        .iter()
+        .find(|g| g.kind == super::index::GroupKind::Message(event))
+        .expect("the message has a group")
+        .first_row as usize;
+    model.timeline.follow = false;
+    model.timeline.selected = model.timeline.position_of(row);
+    let h = model.timeline_height();
+    model.timeline.scroll_into_view(h);
+    model.refresh_detail(trace, false);
+    assert_eq!(model.subject, Some(Subject::Message(event)));
+}
+
+fn field_named(model: &Model, layer: UiLayer, name: &str) -> usize {
+    model
+        .detail
+        .column_fields(layer)
+        .into_iter()
+        .find(|&i| model.detail.fields[i].name == name)
+        .unwrap_or_else(|| panic!("no {name} in the {layer:?} column"))
+}
+
+#[test]
+fn a_known_message_in_every_layer_column() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    select_message(&mut m, &trace, b"hi bob\n");
+    let d = &m.detail;
+    // 7 B of text; TLS 1.3 adds a 5-byte header, 1 byte of inner content type and a 16-byte tag.
+    let strip: Vec<&str> = d.strip.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(
+        strip,
+        [
+            "7 B text",
+            "29 B TLS record",
+            "61 B TCP segment",
+            "81 B IP packet",
+            "95 B frame"
+        ]
+    );
+    assert_eq!(
+        d.bytes,
+        ["7 B", "+22 B", "+32 B", "+20 B", "+14 B"].map(String::from)
+    );
+    let value = |layer, name| d.fields[field_named(&m, layer, name)].value.clone();
+    assert_eq!(value(UiLayer::Application, "text"), "\"hi bob\\n\"");
+    assert_eq!(value(UiLayer::Tls, "content type"), "23 (application_data)");
+    assert_eq!(value(UiLayer::Tls, "length"), "24 bytes");
+    assert_eq!(value(UiLayer::Tls, "plaintext"), "\"hi bob\\n\"");
+    assert_eq!(value(UiLayer::Tcp, "Flags"), "[PSH, ACK]");
+    assert_eq!(value(UiLayer::Ip, "TTL"), "64");
+    assert!(value(UiLayer::Link, "Type").starts_with("0x0800"));
+    assert_screen!("tls13_hi_bob_120x40", draw_masked(&mut m, &trace));
+}
+
+#[test]
+fn the_same_screen_is_readable_at_80x24() {
+    let trace = tls13();
+    let mut m = model(&trace, 80, 24);
+    select_message(&mut m, &trace, b"hi bob\n");
+    let screen = draw_masked(&mut m, &trace);
+    for part in [
+        "Timeline",
+        "App 7 B",
+        "TLS +22 B",
+        "TCP +32 B",
+        "IP +20 B",
+        "Link +14 B",
+        "95 B frame",
+        "Bytes",
+        "Chat",
+    ] {
+        assert!(
+            screen.contains(part),
+            "{part:?} missing at 80×24:\n{screen}"
+        );
+    }
+    assert_screen!("tls13_hi_bob_80x24", screen);
+}
+
+#[test]
+fn the_eavesdropper_sees_ciphertext_and_the_endpoints_the_text() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    select_message(&mut m, &trace, b"hi bob\n");
+    key(&mut m, &trace, KeyCode::Esc);
+    key(&mut m, &trace, KeyCode::Char('e'));
+    assert!(!m.decrypted);
+    let text = &m.detail.fields[field_named(&m, UiLayer::Application, "text")];
+    assert!(!text.value.contains("hi bob"), "{}", text.value);
+    field_named(&m, UiLayer::Tls, "encrypted body");
+    let screen = draw(&mut m, &trace);
+    assert!(screen.contains("eavesdropper's view"));
+    assert!(!screen.contains("\"hi bob"), "{screen}");
+    key(&mut m, &trace, KeyCode::Char('e'));
+    field_named(&m, UiLayer::Tls, "plaintext");
+}
+
+#[test]
+fn plain_tcp_has_no_tls_column_and_the_text_is_in_the_frame() {
+    let trace = plain();
+    let mut m = model(&trace, 120, 40);
+    select_message(&mut m, &trace, b"hi bob\n");
+    let strip: Vec<&str> = m.detail.strip.iter().map(|(_, s)| s.as_str()).collect();
+    // No TCP timestamps in this capture: a 20-byte TCP header.
+    assert_eq!(
+        strip,
+        [
+            "7 B text",
+            "39 B TCP segment",
+            "59 B IP packet",
+            "73 B frame"
+        ]
+    );
+    assert_eq!(m.detail.bytes[1], "—");
+    // Selecting the text highlights its bytes in the frame: they are the text itself.
+    let f = field_named(&m, UiLayer::Application, "text");
+    m.select_field(f);
+    let (frame, range) = m.detail.fields[f].spans[0].clone();
+    let data = &trace.frame(frame).unwrap().frame.data;
+    assert_eq!(&data[range], b"hi bob\n");
+}
+
+#[test]
+fn selecting_a_field_highlights_exactly_its_bytes_on_screen() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    m.theme = Theme::colored();
+    select_message(&mut m, &trace, b"hi bob\n");
+    let port = field_named(&m, UiLayer::Tcp, "Destination port");
+    m.focus = Focus::Layers;
+    m.select_field(port);
+    let buf = buffer(&mut m, &trace);
+    // Ethernet (14) + IPv4 (20): the destination port is bytes 36 and 37, on hex line 2 (0x0020),
+    // columns 4 and 5 of that line.
+    let inner = super::view::inner(m.areas.hex, m.areas.screen);
+    let line_y = inner.y + 1 + 2;
+    for i in 0..16u16 {
+        let cell = &buf[(inner.x + 6 + 3 * i, line_y)];
+        let lit = cell.modifier.contains(ratatui::style::Modifier::REVERSED);
+        assert_eq!(lit, i == 4 || i == 5, "byte {} of line 0x20", i);
+    }
+    // TCP bytes are drawn in the TCP colour, the same as the TCP column's values.
+    assert_eq!(
+        buf[(inner.x + 6 + 3 * 6, line_y)].fg,
+        ratatui::style::Color::Yellow
+    );
+}
+
+#[test]
+fn moving_over_bytes_selects_their_field() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    select_message(&mut m, &trace, b"hi bob\n");
+    m.focus = Focus::Hex;
+    m.hex_cursor = Some(33);
+    key(&mut m, &trace, KeyCode::Right); // byte 34: the TCP source port
+    assert_eq!(m.detail.fields[m.field.unwrap()].name, "Source port");
+    key(&mut m, &trace, KeyCode::Right);
+    key(&mut m, &trace, KeyCode::Right); // byte 36
+    assert_eq!(m.detail.fields[m.field.unwrap()].name, "Destination port");
+    assert_eq!(m.column, UiLayer::Tcp);
+}
+
+#[test]
+fn the_demo_starts_in_the_input_and_keys_work_as_documented() {
+    let trace = tls13();
+    let mut m = live_model(&trace);
+    assert_eq!(m.focus, Focus::Input);
+    // q is a letter while typing.
+    for c in "hi q".chars() {
+        assert_eq!(key(&mut m, &trace, KeyCode::Char(c)), None);
+    }
+    assert_eq!(
+        key(&mut m, &trace, KeyCode::Enter),
+        Some(Command::Send {
+            from: "alice".into(),
+            text: "hi q".into()
+        })
+    );
+    key(&mut m, &trace, KeyCode::Tab);
+    assert_eq!(m.sender_name(), "bob");
+    key(&mut m, &trace, KeyCode::Esc);
+    assert_eq!(m.focus, Focus::Timeline);
+    let at = m.timeline.selected;
+    key(&mut m, &trace, KeyCode::Char('k'));
+    assert_eq!(m.timeline.selected, at - 1);
+    assert!(!m.timeline.follow, "moving stops following live traffic");
+    key(&mut m, &trace, KeyCode::Down);
+    assert_eq!(m.timeline.selected, at);
+    key(&mut m, &trace, KeyCode::Char('G'));
+    assert!(m.timeline.follow);
+    key(&mut m, &trace, KeyCode::Enter);
+    assert_eq!(m.focus, Focus::Layers);
+    assert!(m.field.is_some(), "Enter opens the first field");
+    key(&mut m, &trace, KeyCode::Tab);
+    assert_eq!(m.focus, Focus::Hex);
+    key(&mut m, &trace, KeyCode::Char('?'));
+    assert_eq!(m.overlay, Some(Overlay::Help(0)));
+    assert!(draw(&mut m, &trace).contains("filter the timeline"));
+    key(&mut m, &trace, KeyCode::Esc);
+    assert_eq!(m.overlay, None);
+    key(&mut m, &trace, KeyCode::Char('i'));
+    assert_eq!(m.focus, Focus::Input);
+    key(&mut m, &trace, KeyCode::Esc);
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(
+        update(&mut m, &trace, Msg::Key(ctrl_c)),
+        Some(Command::Quit)
+    );
+    assert_eq!(key(&mut m, &trace, KeyCode::Char('q')), Some(Command::Quit));
+}
+
+#[test]
+fn the_filter_keeps_matching_rows_under_their_headings() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    key(&mut m, &trace, KeyCode::Char('/'));
+    for c in "syn".chars() {
+        key(&mut m, &trace, KeyCode::Char(c));
+    }
+    key(&mut m, &trace, KeyCode::Enter);
+    // Two connections (alice, bob): SYN and SYN-ACK each, under two TCP handshake headings.
+    assert_eq!(m.timeline.len(), 6);
+    let screen = draw_masked(&mut m, &trace);
+    assert!(screen.contains("filter \"syn\": 6 rows"), "{screen}");
+    assert_screen!("tls13_filter_syn", screen);
+    key(&mut m, &trace, KeyCode::Char('/'));
+    for _ in 0..3 {
+        key(&mut m, &trace, KeyCode::Backspace);
+    }
+    for c in "bob".chars() {
+        key(&mut m, &trace, KeyCode::Char(c));
+    }
+    key(&mut m, &trace, KeyCode::Enter);
+    assert!(!m.timeline.is_empty() && m.timeline.len() < m.timeline.index.rows.len());
+    key(&mut m, &trace, KeyCode::Char('/'));
+    for _ in 0..3 {
+        key(&mut m, &trace, KeyCode::Backspace);
+    }
+    key(&mut m, &trace, KeyCode::Enter);
+    assert_eq!(m.timeline.len(), m.timeline.index.rows.len());
+}
+
+#[test]
+fn step_back_and_play_move_one_event_at_a_time() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    key(&mut m, &trace, KeyCode::Char('g'));
+    assert_eq!(m.timeline.selected, 0);
+    key(&mut m, &trace, KeyCode::Char('n'));
+    assert_eq!(
+        m.timeline.selected, 1,
+        "the heading is skipped, the first frame is next"
+    );
+    key(&mut m, &trace, KeyCode::Char('n'));
+    let second = m.timeline.selected;
+    key(&mut m, &trace, KeyCode::Char('b'));
+    assert_eq!(m.timeline.selected, 1);
+    key(&mut m, &trace, KeyCode::Char(' '));
+    assert!(m.player.playing);
+    let now = std::time::Instant::now();
+    update(&mut m, &trace, Msg::Tick(now));
+    assert_eq!(m.timeline.selected, 1, "the first tick only sets the pace");
+    let later = now + m.player.interval;
+    update(&mut m, &trace, Msg::Tick(later));
+    assert_eq!(m.timeline.selected, second);
+    key(&mut m, &trace, KeyCode::Char('+'));
+    assert_eq!(m.player.interval, std::time::Duration::from_millis(500));
+    key(&mut m, &trace, KeyCode::Char(' '));
+    assert!(!m.player.playing);
+}
+
+#[test]
+fn follow_stream_shows_the_decrypted_conversation() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    select_message(&mut m, &trace, b"hi bob\n");
+    key(&mut m, &trace, KeyCode::Char('f'));
+    assert!(matches!(m.overlay, Some(Overlay::Stream { .. })));
+    let screen = draw(&mut m, &trace);
+    assert!(screen.contains("alice → server: hi bob"), "{screen}");
+    assert!(screen.contains("ClientHello"), "{screen}");
+    key(&mut m, &trace, KeyCode::Char('e'));
+    let screen = draw(&mut m, &trace);
+    assert!(!screen.contains("alice → server: hi bob"), "{screen}");
+}
+
+#[test]
+fn the_chat_shows_what_each_client_saw() {
+    let trace = tls13();
+    let m = model(&trace, 120, 40);
+    let lines: Vec<String> = m
+        .chat
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {} {}",
+                l.who,
+                if l.incoming { "◂" } else { "▸" },
+                l.text
+            )
+        })
+        .collect();
+    let sent = lines
+        .iter()
+        .position(|l| l == "alice ▸ hi bob")
+        .expect("alice's line");
+    let got = lines
+        .iter()
+        .position(|l| l == "bob ◂ alice: hi bob")
+        .expect("bob got it");
+    assert!(sent < got, "{lines:#?}");
+}
+
+#[test]
+fn no_color_means_no_colour() {
+    let trace = tls13();
+    let mut m = model(&trace, 80, 24);
+    let buf = buffer(&mut m, &trace);
+    for cell in buf.content() {
+        assert_eq!(cell.fg, ratatui::style::Color::Reset);
+        assert_eq!(cell.bg, ratatui::style::Color::Reset);
+    }
+}
+
+#[test]
+fn the_timeline_groups_handshakes_messages_and_the_close() {
+    use super::index::GroupKind;
+    let trace = tls13();
+    let m = model(&trace, 120, 40);
+    let kinds: Vec<GroupKind> = m
+        .timeline
+        .index
+        .groups
+        .iter()
+        .filter(|g| g.stream == Some(0))
+        .map(|g| match g.kind {
+            GroupKind::Message(_) => GroupKind::Message(0),
+            other => other,
+        })
+        .collect();
+    assert_eq!(kinds.first(), Some(&GroupKind::TcpHandshake));
+    assert_eq!(kinds.get(1), Some(&GroupKind::TlsHandshake));
+    assert!(kinds.contains(&GroupKind::Message(0)));
+    assert_eq!(kinds.last(), Some(&GroupKind::Close));
+    // Every frame has exactly one row, and rows are in frame order.
+    let frames: Vec<u32> = m
+        .timeline
+        .index
+        .rows
+        .iter()
+        .filter_map(|r| match r.kind {
+            super::index::RowKind::Frame(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        frames,
+        (1..=trace.frames().len() as u32).collect::<Vec<_>>()
+    );
+    // Every application event has a row.
+    assert_eq!(m.timeline.index.event_row.len(), trace.app_events().len());
+}
+
+#[test]
+fn a_click_selects_a_row_a_field_and_a_byte() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    select_message(&mut m, &trace, b"hi bob\n");
+    draw(&mut m, &trace);
+    let click = |x: u16, y: u16| {
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: x,
+            row: y,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // The third row of the timeline.
+    let t = super::view::inner(m.areas.timeline, m.areas.screen);
+    let before = m.timeline.selected;
+    update(&mut m, &trace, click(t.x + 3, t.y + 2));
+    assert_eq!(m.focus, Focus::Timeline);
+    assert_eq!(m.timeline.selected, m.timeline.offset + 2);
+    assert_ne!(m.timeline.selected, before);
+    // The second field line of the TCP column: the destination port.
+    select_message(&mut m, &trace, b"hi bob\n");
+    let col = m.areas.columns[UiLayer::Tcp.index()];
+    update(&mut m, &trace, click(col.x + 1, col.y + 2));
+    assert_eq!(m.focus, Focus::Layers);
+    assert_eq!(m.detail.fields[m.field.unwrap()].name, "Destination port");
+    // Byte 0x22 (34, the source port) in the hex pane: line 2, column 2.
+    let h = super::view::inner(m.areas.hex, m.areas.screen);
+    update(&mut m, &trace, click(h.x + 6 + 3 * 2, h.y + 1 + 2));
+    assert_eq!(m.focus, Focus::Hex);
+    assert_eq!(m.hex_cursor, Some(34));
+    assert_eq!(m.detail.fields[m.field.unwrap()].name, "Source port");
+}
+
+#[test]
+fn every_sample_capture_draws_at_every_row_in_both_views() {
+    for name in [
+        "tls13-chat.pcapng",
+        "tls12-chat.pcapng",
+        "plain-chat.pcapng",
+        "small-mss.pcapng",
+        "ipv6-chat.pcapng",
+        "wrong-ca.pcapng",
+    ] {
+        let trace = sample(name);
+        assert!(!trace.frames().is_empty(), "{name}");
+        for (w, h) in [(80, 24), (120, 40)] {
+            let mut m = model(&trace, w, h);
+            key(&mut m, &trace, KeyCode::Char('g'));
+            for _ in 0..m.timeline.len() {
+                draw(&mut m, &trace);
+                key(&mut m, &trace, KeyCode::Char('e'));
+                draw(&mut m, &trace);
+                key(&mut m, &trace, KeyCode::Char('j'));
+            }
+            assert_eq!(m.timeline.selected, m.timeline.len() - 1, "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_long_line_in_small_segments_shows_every_segment() {
+    let trace = sample("small-mss.pcapng");
+    let mut m = model(&trace, 120, 40);
+    let long = trace
+        .app_events()
+        .iter()
+        .find(|e| e.side == crate::chat::Side::Client && e.bytes.len() > 2000)
+        .expect("the sample's long line")
+        .bytes
+        .clone();
+    select_message(&mut m, &trace, &long);
+    let frames = m.detail.frames.len();
+    assert!(frames > 1, "the line left in several segments");
+    let headings = m.detail.columns[UiLayer::Tcp.index()]
+        .iter()
+        .filter(|i| matches!(i, super::detail::Item::Heading(_)))
+        .count();
+    assert_eq!(headings, frames, "one TCP heading per segment");
+    assert!(m
+        .detail
+        .strip
+        .iter()
+        .any(|(_, s)| s.ends_with("TCP segments")));
+}
+
+#[test]
+fn compare_mode_sets_the_same_line_over_tls_and_plain_tcp_side_by_side() {
+    let tls = tls13();
+    let plain = plain();
+    let mut m = live_model(&tls);
+    key(&mut m, &tls, KeyCode::Esc);
+    assert_eq!(
+        key(&mut m, &tls, KeyCode::Char('c')),
+        Some(Command::Compare(true))
+    );
+    select_message(&mut m, &tls, b"hi bob\n");
+    let area = m.areas.screen;
+    let mut term = Terminal::new(TestBackend::new(area.width, area.height)).expect("test terminal");
+    term.draw(|f| super::view::view_with(f, &m, &tls, Some(&plain)))
+        .expect("draws");
+    let screen = screen_text(term.backend().buffer(), area);
+    assert!(screen.contains("TLS 1.3: \"hi bob\\n\""), "{screen}");
+    assert!(screen.contains("plain TCP: \"hi bob\\n\""), "{screen}");
+    // Over plain TCP the text is in the frame's bytes, for anyone to read.
+    assert!(screen.contains("7 B text → 39 B TCP segment"), "{screen}");
+    assert!(screen.contains("7 B text → 29 B TLS record"), "{screen}");
+    assert!(screen.contains("hi bob."), "{screen}");
+    // In a saved capture there is no second chat to compare with.
+    let mut saved = model(&tls, 120, 40);
+    assert_eq!(key(&mut saved, &tls, KeyCode::Char('c')), None);
+    assert!(!saved.compare);
+}
+
+#[test]
+fn esc_typed_fast_before_a_key_still_leaves_the_input() {
+    // Terminals send Esc then q, typed quickly, as the two bytes of Alt+q.
+    let trace = tls13();
+    let mut m = live_model(&trace);
+    let alt_q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT);
+    assert_eq!(update(&mut m, &trace, Msg::Key(alt_q)), Some(Command::Quit));
+    assert!(m.input.is_empty());
+}

@@ -1,0 +1,518 @@
+//! The timeline pane: every event in capture order — group headings, frames (TCP segments with
+//! their flags), TLS records (handshake messages named), application writes and reads — with a
+//! filter. Only the rows on screen are turned into text, so a million frames draw as fast as ten.
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+
+use super::index::{GroupKind, Index, Names, Row, RowKind};
+use super::strings;
+use super::theme::{Theme, UiLayer};
+use crate::chat::Direction as AppDir;
+use crate::dissect::TcpFlags;
+use crate::journey::Trace;
+use crate::tls::ContentType;
+
+/// Text shown for a byte string: escaped, quoted, cut after `max` characters.
+pub fn quoted(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .collect::<String>()
+        .escape_debug()
+        .to_string();
+    if text.chars().count() > max {
+        out.push('…');
+    }
+    format!("\"{out}\"")
+}
+
+/// True if an application event's bytes travel encrypted (its connection carries TLS).
+pub fn encrypted_event(trace: &Trace, event: &crate::chat::AppEvent) -> bool {
+    trace
+        .tcp()
+        .find(event.conn.client, event.conn.server)
+        .is_some_and(|c| trace.stream_kind(c.index) == crate::journey::StreamKind::Tls)
+}
+
+/// An event's text, or only its size when it travels encrypted and the eavesdropper's view is on.
+fn event_text(trace: &Trace, event: &crate::chat::AppEvent, reveal: bool, max: usize) -> String {
+    if reveal || !encrypted_event(trace, event) {
+        quoted(&event.bytes, max)
+    } else {
+        "•••".into()
+    }
+}
+
+/// What the timeline shows: the index, the filter, the selection and the scroll position.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineState {
+    /// Rows and groups.
+    pub index: Index,
+    /// The filter as typed ("" = none).
+    pub filter: String,
+    /// Rows passing the filter (indices into `index.rows`); `None` when there is no filter.
+    pub visible: Option<Vec<u32>>,
+    /// Position of the selected row among the visible rows.
+    pub selected: usize,
+    /// First visible row drawn.
+    pub offset: usize,
+    /// Follow live traffic: keep the newest message selected and the end in view.
+    pub follow: bool,
+    /// Show decrypted text (the endpoints' view); false shows what an eavesdropper sees.
+    pub reveal: bool,
+}
+
+impl TimelineState {
+    /// How many rows pass the filter.
+    pub fn len(&self) -> usize {
+        self.visible
+            .as_ref()
+            .map_or(self.index.rows.len(), |v| v.len())
+    }
+
+    /// True when no row passes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The row index (into `index.rows`) of visible position `pos`.
+    pub fn row_at(&self, pos: usize) -> Option<usize> {
+        match &self.visible {
+            Some(v) => v.get(pos).map(|&r| r as usize),
+            None => (pos < self.index.rows.len()).then_some(pos),
+        }
+    }
+
+    /// The selected row (index into `index.rows`).
+    pub fn selected_row(&self) -> Option<usize> {
+        self.row_at(self.selected)
+    }
+
+    /// The visible position of row `row`, or the nearest visible row before it.
+    pub fn position_of(&self, row: usize) -> usize {
+        match &self.visible {
+            Some(v) => v
+                .partition_point(|&r| (r as usize) <= row)
+                .saturating_sub(1),
+            None => row,
+        }
+    }
+
+    /// Keeps the selection within `height` rows of the scroll position.
+    pub fn scroll_into_view(&mut self, height: usize) {
+        let height = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        let max_offset = self.len().saturating_sub(height);
+        self.offset = self.offset.min(max_offset);
+        if self.follow {
+            self.offset = max_offset.max(self.offset.min(self.selected));
+            if self.selected < self.offset {
+                self.offset = self.selected;
+            }
+        }
+    }
+
+    /// Applies `filter` (see [`Filter::parse`]) to the rows.
+    pub fn apply_filter(&mut self, trace: &Trace, names: &Names, filter: &str) {
+        let current = self.selected_row();
+        self.filter = filter.trim().to_string();
+        let reveal = self.reveal;
+        self.visible =
+            Filter::parse(&self.filter).map(|f| f.rows(trace, names, &self.index, reveal));
+        self.selected = current.map_or(0, |r| self.position_of(r));
+        self.offset = self.offset.min(self.selected);
+    }
+}
+
+/// A timeline filter, typed after `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    /// Rows of one layer: `app`, `tls`, `tcp`, `ip`, `link`.
+    Layer(UiLayer),
+    /// Segments with a TCP flag: `syn`, `fin`, `rst`, `ack`, `psh`.
+    Flag(TcpFlags),
+    /// Retransmitted or out-of-order segments: `retrans`.
+    Retransmission,
+    /// Rows of connections using a port: `port 8443`, `:8443` or `8443`.
+    Port(u16),
+    /// Rows whose text contains this (case-insensitive).
+    Text(String),
+}
+
+impl Filter {
+    /// Reads a filter; `None` for an empty one (show everything).
+    pub fn parse(text: &str) -> Option<Filter> {
+        let t = text.trim().to_lowercase();
+        if t.is_empty() {
+            return None;
+        }
+        let port = t
+            .strip_prefix("port")
+            .or_else(|| t.strip_prefix(':'))
+            .unwrap_or(&t)
+            .trim();
+        if let Ok(p) = port.parse::<u16>() {
+            return Some(Filter::Port(p));
+        }
+        Some(match t.as_str() {
+            "app" | "application" => Filter::Layer(UiLayer::Application),
+            "tls" => Filter::Layer(UiLayer::Tls),
+            "tcp" => Filter::Layer(UiLayer::Tcp),
+            "ip" => Filter::Layer(UiLayer::Ip),
+            "link" => Filter::Layer(UiLayer::Link),
+            "syn" => Filter::Flag(TcpFlags::SYN),
+            "fin" => Filter::Flag(TcpFlags::FIN),
+            "rst" => Filter::Flag(TcpFlags::RST),
+            "ack" => Filter::Flag(TcpFlags::ACK),
+            "psh" => Filter::Flag(TcpFlags::PSH),
+            "retrans" | "retransmission" => Filter::Retransmission,
+            _ => Filter::Text(t),
+        })
+    }
+
+    fn matches(
+        &self,
+        trace: &Trace,
+        names: &Names,
+        index: &Index,
+        row: &Row,
+        reveal: bool,
+    ) -> bool {
+        let frame = match row.kind {
+            RowKind::Frame(n) | RowKind::Record(n, _) => trace.frame(n),
+            _ => None,
+        };
+        match self {
+            Filter::Layer(UiLayer::Application) => matches!(row.kind, RowKind::App(_)),
+            Filter::Layer(UiLayer::Tls) => matches!(row.kind, RowKind::Record(..)),
+            Filter::Layer(UiLayer::Tcp) => {
+                matches!(row.kind, RowKind::Frame(_))
+                    && frame.is_some_and(|f| f.packet.tcp.is_some())
+            }
+            Filter::Layer(UiLayer::Ip) => {
+                matches!(row.kind, RowKind::Frame(_))
+                    && frame.is_some_and(|f| f.packet.ip.is_some())
+            }
+            Filter::Layer(UiLayer::Link) => matches!(row.kind, RowKind::Frame(_)),
+            Filter::Flag(flag) => {
+                matches!(row.kind, RowKind::Frame(_))
+                    && frame
+                        .and_then(|f| f.packet.tcp.as_ref())
+                        .is_some_and(|t| t.flags.contains(*flag))
+            }
+            Filter::Retransmission => {
+                matches!(row.kind, RowKind::Frame(_))
+                    && frame
+                        .and_then(|f| f.segment.as_ref())
+                        .is_some_and(|s| s.retransmission || s.out_of_order)
+            }
+            Filter::Port(p) => {
+                let stream = index.groups.get(row.group as usize).and_then(|g| g.stream);
+                !matches!(row.kind, RowKind::Group)
+                    && stream
+                        .and_then(|s| trace.tcp().connection(s))
+                        .is_some_and(|c| c.client.port() == *p || c.server.port() == *p)
+            }
+            Filter::Text(t) => {
+                !matches!(row.kind, RowKind::Group)
+                    && (row_text(trace, names, index, row, reveal)
+                        .to_lowercase()
+                        .contains(t)
+                        || group_text(trace, names, index, row.group, reveal)
+                            .to_lowercase()
+                            .contains(t))
+            }
+        }
+    }
+
+    /// The rows that pass, each run of them under its group heading.
+    pub fn rows(&self, trace: &Trace, names: &Names, index: &Index, reveal: bool) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut heading: Option<u32> = None;
+        let mut shown_group: Option<u32> = None;
+        for (i, row) in index.rows.iter().enumerate() {
+            if row.kind == RowKind::Group {
+                heading = Some(i as u32);
+                continue;
+            }
+            if self.matches(trace, names, index, row, reveal) {
+                if shown_group != Some(row.group) {
+                    if let Some(h) = heading {
+                        out.push(h);
+                    }
+                    shown_group = Some(row.group);
+                }
+                out.push(i as u32);
+            }
+        }
+        out
+    }
+}
+
+/// The heading of a group, in words.
+pub fn group_text(trace: &Trace, names: &Names, index: &Index, group: u32, reveal: bool) -> String {
+    let Some(g) = index.groups.get(group as usize) else {
+        return String::new();
+    };
+    let who = g.stream.map(|s| names.stream_client(trace, s));
+    let ports = g
+        .stream
+        .and_then(|s| trace.tcp().connection(s))
+        .map(|c| format!(" :{} ⇄ :{}", c.client.port(), c.server.port()))
+        .unwrap_or_default();
+    let who = who.unwrap_or_default();
+    match g.kind {
+        GroupKind::TcpHandshake => format!("TCP handshake · {who}{ports}"),
+        GroupKind::TlsHandshake => format!("TLS handshake · {who}"),
+        GroupKind::Close => format!("connection close · {who}"),
+        GroupKind::Other => {
+            if g.stream.is_some() {
+                format!("more traffic · {who}")
+            } else {
+                "other frames".into()
+            }
+        }
+        GroupKind::Message(i) => match trace.app_events().get(i) {
+            Some(e) => {
+                let (from, to) = names.parties(e);
+                let text = event_text(trace, e, reveal, 40);
+                format!("message {from} → {to}: {text} ({} B)", e.bytes.len())
+            }
+            None => "message".into(),
+        },
+    }
+}
+
+/// Who sent a frame, in words ("alice → server").
+fn frame_direction(trace: &Trace, names: &Names, n: u32) -> String {
+    let Some(seg) = trace.frame(n).and_then(|f| f.segment.as_ref()) else {
+        return String::new();
+    };
+    let client = names.stream_client(trace, seg.stream);
+    match seg.dir {
+        crate::flow::Direction::ClientToServer => format!("{client} → server"),
+        crate::flow::Direction::ServerToClient => format!("server → {client}"),
+    }
+}
+
+/// The words of one frame row (without number and time).
+pub fn frame_summary(trace: &Trace, n: u32) -> String {
+    let Some(entry) = trace.frame(n) else {
+        return String::new();
+    };
+    let p = &entry.packet;
+    let mut out = match (&p.tcp, &entry.segment) {
+        (Some(tcp), Some(seg)) => {
+            let mut s = format!(
+                "TCP {} seq={} ack={} len={}",
+                tcp.flags, seg.rel_seq, seg.rel_ack, seg.payload_len
+            );
+            if let Some(mss) = tcp.options.mss {
+                s.push_str(&format!(" mss={mss}"));
+            }
+            s
+        }
+        _ => match (&p.ip, &p.arp) {
+            (Some(ip), _) => format!("IP protocol {}", ip.protocol),
+            (None, Some(arp)) => {
+                if arp.op == 1 {
+                    format!("ARP who has {}?", arp.target_ip)
+                } else {
+                    format!("ARP {} is here", arp.sender_ip)
+                }
+            }
+            _ => "not IP".into(),
+        },
+    };
+    if let Some(seg) = &entry.segment {
+        if seg.retransmission {
+            out.push_str(" [retransmission]");
+        }
+        if seg.out_of_order {
+            out.push_str(" [out-of-order]");
+        }
+        if seg.zero_window {
+            out.push_str(" [zero window]");
+        }
+    }
+    if p.stop.is_some() {
+        out.push_str(" [!]");
+    }
+    out
+}
+
+/// The words of one TLS record row.
+pub fn record_summary(trace: &Trace, r: u32, reveal: bool) -> String {
+    let Some(rec) = trace.records().get(r as usize) else {
+        return String::new();
+    };
+    let info = &rec.info;
+    let mut out = format!(
+        "TLS {} {} B",
+        info.header.content_type,
+        info.header.record_len()
+    );
+    if !info.handshake.is_empty() {
+        let names: Vec<&str> = info.handshake.iter().map(|h| h.name()).collect();
+        out.push_str(&format!(" [{}]", names.join(", ")));
+    }
+    if let Some((level, description)) = info.alert {
+        out.push_str(&format!(
+            " alert: {} ({})",
+            crate::tls::alert_name(description),
+            crate::tls::alert_level_name(level)
+        ));
+    }
+    match info.decrypted.as_ref().filter(|_| reveal) {
+        Some(d) if d.content_type == ContentType::ApplicationData => {
+            out.push_str(&format!(" → {}", quoted(&d.data, 30)));
+        }
+        Some(d) if info.handshake.is_empty() => {
+            out.push_str(&format!(" → {} ({} B)", d.content_type, d.data.len()));
+        }
+        Some(_) => {}
+        None if info.encrypted => out.push_str(" (encrypted)"),
+        None => {}
+    }
+    out
+}
+
+/// The words of one application event row.
+pub fn event_summary(trace: &Trace, names: &Names, i: u32, reveal: bool) -> String {
+    let Some(e) = trace.app_events().get(i as usize) else {
+        return String::new();
+    };
+    let who = match e.side {
+        crate::chat::Side::Client => names.client(e.conn.client),
+        crate::chat::Side::Server => "server".into(),
+    };
+    let verb = match e.dir {
+        AppDir::Write => "wrote",
+        AppDir::Read => "read",
+    };
+    let text = event_text(trace, e, reveal, 40);
+    format!("app: {who} {verb} {text} ({} B)", e.bytes.len())
+}
+
+/// A row's whole text, as the filter searches it.
+pub fn row_text(trace: &Trace, names: &Names, index: &Index, row: &Row, reveal: bool) -> String {
+    match row.kind {
+        RowKind::Group => group_text(trace, names, index, row.group, reveal),
+        RowKind::Frame(n) => format!(
+            "#{n} {} {}",
+            frame_direction(trace, names, n),
+            frame_summary(trace, n)
+        ),
+        RowKind::Record(_, r) => record_summary(trace, r, reveal),
+        RowKind::App(i) => event_summary(trace, names, i, reveal),
+    }
+}
+
+/// One row as a styled line.
+fn row_line<'a>(
+    trace: &Trace,
+    names: &Names,
+    index: &Index,
+    at: usize,
+    t0: i128,
+    reveal: bool,
+    theme: Theme,
+) -> Line<'a> {
+    let Some(row) = index.rows.get(at) else {
+        return Line::default();
+    };
+    match row.kind {
+        RowKind::Group => {
+            let continued = index
+                .groups
+                .get(row.group as usize)
+                .is_some_and(|g| g.first_row as usize != at);
+            Line::from(Span::styled(
+                format!(
+                    "▾ {}{}",
+                    group_text(trace, names, index, row.group, reveal),
+                    if continued { strings::CONTINUED } else { "" }
+                ),
+                theme.heading(),
+            ))
+        }
+        RowKind::Frame(n) => {
+            let at = trace.frame(n).map_or(0, |f| f.frame.at.0);
+            let secs = (at - t0) as f64 / 1e9;
+            let warn = trace
+                .frame(n)
+                .and_then(|f| f.segment.as_ref())
+                .is_some_and(|s| s.retransmission || s.out_of_order);
+            Line::from(vec![
+                Span::styled(format!("  #{n:<5}"), theme.dim()),
+                Span::styled(format!("{secs:>9.6} "), theme.dim()),
+                Span::raw(format!("{} ", frame_direction(trace, names, n))),
+                Span::styled(
+                    frame_summary(trace, n),
+                    if warn {
+                        theme.warn()
+                    } else {
+                        theme.layer(UiLayer::Tcp)
+                    },
+                ),
+            ])
+        }
+        RowKind::Record(_, r) => Line::from(Span::styled(
+            format!("           └ {}", record_summary(trace, r, reveal)),
+            theme.layer(UiLayer::Tls),
+        )),
+        RowKind::App(i) => Line::from(Span::styled(
+            format!("    {}", event_summary(trace, names, i, reveal)),
+            theme.layer(UiLayer::Application),
+        )),
+    }
+}
+
+/// Draws the timeline into `area`: only the rows that fit are made.
+pub fn render(f: &mut Frame, area: Rect, model: &super::model::Model, trace: &Trace, block: Block) {
+    let state = &model.timeline;
+    let names = &model.names;
+    let theme = model.theme;
+    let focused = model.focus == super::model::Focus::Timeline;
+    let inner = block.inner(area);
+    let height = inner.height as usize;
+    let t0 = trace.frames().first().map_or(0, |f| f.frame.at.0);
+    let lines: Vec<Line> = (state.offset..state.offset + height)
+        .filter_map(|pos| {
+            let at = state.row_at(pos)?;
+            let line = row_line(trace, names, &state.index, at, t0, state.reveal, theme);
+            Some(if pos == state.selected {
+                let style = if focused {
+                    theme.selected()
+                } else {
+                    Style::new().add_modifier(ratatui::style::Modifier::UNDERLINED)
+                };
+                line.patch_style(style)
+            } else {
+                line
+            })
+        })
+        .collect();
+    let lines = if lines.is_empty() {
+        let why = if !state.filter.is_empty() {
+            strings::TIMELINE_FILTERED_OUT
+        } else if model.live {
+            strings::TIMELINE_EMPTY
+        } else {
+            strings::TIMELINE_EMPTY_FILE
+        };
+        vec![Line::from(Span::styled(why, theme.dim()))]
+    } else {
+        lines
+    };
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}

@@ -1,0 +1,501 @@
+//! Messages and `update`: the only place the model changes. Keys become [`Action`]s through the
+//! key table; what needs the outside world (sending a chat line, quitting) comes back as a
+//! [`Command`] for the runner to carry out.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
+
+use super::hex::HexView;
+use super::index::RowKind;
+use super::keys::{action_for, Action, Context};
+use super::layers::column_offset;
+use super::model::{Focus, Model, Overlay, PANES};
+use super::theme::UiLayer;
+use crate::journey::Trace;
+
+/// Something that happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Msg {
+    /// A key was pressed.
+    Key(KeyEvent),
+    /// The mouse did something.
+    Mouse(MouseEvent),
+    /// Time passed (drives play).
+    Tick(Instant),
+}
+
+/// Something for the runner to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Send `text` as client `from`.
+    Send {
+        /// The client.
+        from: String,
+        /// The line, without its newline.
+        text: String,
+    },
+    /// Turn compare mode on or off (the runner starts the twin chat when needed).
+    Compare(bool),
+    /// Leave.
+    Quit,
+}
+
+const MIN_INTERVAL: Duration = Duration::from_millis(125);
+const MAX_INTERVAL: Duration = Duration::from_secs(8);
+
+/// Applies one message to the model.
+pub fn update(model: &mut Model, trace: &Trace, msg: Msg) -> Option<Command> {
+    let command = match msg {
+        Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(model, trace, key),
+        Msg::Key(_) => None,
+        Msg::Mouse(mouse) => {
+            on_mouse(model, trace, mouse);
+            None
+        }
+        Msg::Tick(now) => {
+            on_tick(model, trace, now);
+            None
+        }
+    };
+    model.refresh_detail(trace, false);
+    command
+}
+
+fn on_key(model: &mut Model, trace: &Trace, key: KeyEvent) -> Option<Command> {
+    // A terminal sends Esc as a bare ESC byte, and Alt+key as ESC then the key: Esc typed quickly
+    // followed by a key arrives as Alt+key. While typing, read it as what the user did: Esc, then
+    // the key.
+    if key.modifiers.contains(KeyModifiers::ALT)
+        && model.overlay.is_none()
+        && (model.prompt.is_some() || model.focus == Focus::Input)
+    {
+        let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+        on_key(model, trace, esc);
+        let plain = KeyEvent::new(key.code, key.modifiers - KeyModifiers::ALT);
+        return on_key(model, trace, plain);
+    }
+    let context = if model.overlay.is_some() {
+        Context::Overlay
+    } else if model.prompt.is_some() {
+        Context::Prompt
+    } else if model.focus == Focus::Input {
+        Context::Input
+    } else {
+        Context::Navigation
+    };
+    match action_for(context, &key) {
+        Some(action) => act(model, trace, context, action),
+        None => {
+            edit(model, context, key);
+            None
+        }
+    }
+}
+
+/// Typing into the chat input or the filter prompt.
+fn edit(model: &mut Model, context: Context, key: KeyEvent) {
+    let text = match context {
+        Context::Prompt => model.prompt.as_mut(),
+        Context::Input if model.live => Some(&mut model.input),
+        _ => None,
+    };
+    let Some(text) = text else { return };
+    match key.code {
+        KeyCode::Char(c) => text.push(c),
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        _ => {}
+    }
+}
+
+fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Option<Command> {
+    model.status.clear();
+    match action {
+        Action::Quit => {
+            model.quit = true;
+            return Some(Command::Quit);
+        }
+        Action::Send => {
+            let text = std::mem::take(&mut model.input);
+            if text.trim().is_empty() {
+                return None;
+            }
+            model.timeline.follow = true;
+            return Some(Command::Send {
+                from: model.sender_name().to_string(),
+                text,
+            });
+        }
+        Action::SwitchSender => {
+            if !model.senders.is_empty() {
+                model.sender = (model.sender + 1) % model.senders.len();
+                model.status = format!("typing as {}", model.sender_name());
+            }
+        }
+        Action::FocusInput => {
+            if model.live {
+                model.focus = Focus::Input;
+            }
+        }
+        Action::LeaveInput => {
+            if context == Context::Prompt {
+                model.prompt = None;
+            } else {
+                model.focus = Focus::Timeline;
+            }
+        }
+        Action::Select if context == Context::Prompt => {
+            let filter = model.prompt.take().unwrap_or_default();
+            model.timeline.follow = false;
+            model.timeline.apply_filter(trace, &model.names, &filter);
+            let h = model.timeline_height();
+            model.timeline.scroll_into_view(h);
+        }
+        Action::Select => match model.focus {
+            Focus::Timeline => {
+                model.focus = Focus::Layers;
+                if model.field.is_none() {
+                    first_field(model, model.column);
+                }
+            }
+            Focus::Layers => {
+                model.focus = Focus::Hex;
+                if let Some(f) = model.field {
+                    model.select_field(f);
+                }
+            }
+            _ => {}
+        },
+        Action::NextPane | Action::PrevPane => {
+            let at = PANES.iter().position(|p| *p == model.focus).unwrap_or(0);
+            let n = PANES.len();
+            let next = if action == Action::NextPane {
+                (at + 1) % n
+            } else {
+                (at + n - 1) % n
+            };
+            model.focus = PANES[next];
+        }
+        Action::Filter => model.prompt = Some(model.timeline.filter.clone()),
+        Action::Help => model.overlay = Some(Overlay::Help(0)),
+        Action::Close => model.overlay = None,
+        Action::ToggleDecrypt => {
+            model.decrypted = !model.decrypted;
+            model.timeline.reveal = model.decrypted;
+            let filter = model.timeline.filter.clone();
+            if !filter.is_empty() {
+                model.timeline.apply_filter(trace, &model.names, &filter);
+            }
+            model.refresh_detail(trace, true);
+        }
+        Action::FollowStream => {
+            let stream = model
+                .hex_frame
+                .and_then(|n| trace.frame(n))
+                .and_then(|e| e.segment.as_ref())
+                .map(|s| s.stream);
+            match stream {
+                Some(stream) => model.overlay = Some(Overlay::Stream { stream, scroll: 0 }),
+                None => model.status = "select a TCP frame or message first".into(),
+            }
+        }
+        Action::StepNext => step(model, 1),
+        Action::StepBack => step(model, -1),
+        Action::PlayPause => {
+            model.player.playing = !model.player.playing;
+            model.player.next = None;
+            if model.player.playing {
+                model.timeline.follow = false;
+                model.focus = Focus::Timeline;
+            }
+        }
+        Action::Faster => model.player.interval = (model.player.interval / 2).max(MIN_INTERVAL),
+        Action::Slower => model.player.interval = (model.player.interval * 2).min(MAX_INTERVAL),
+        Action::Zoom => model.zoom = !model.zoom,
+        Action::Compare => {
+            if !model.live {
+                model.status = super::strings::COMPARE_NEEDS_DEMO.into();
+                return None;
+            }
+            model.compare = !model.compare;
+            model.compare_scroll = 0;
+            return Some(Command::Compare(model.compare));
+        }
+        Action::Live => {
+            model.timeline.follow = true;
+            model.select_newest(trace);
+            let h = model.timeline_height();
+            model.timeline.scroll_into_view(h);
+        }
+        Action::Top => {
+            model.timeline.follow = false;
+            model.timeline.selected = 0;
+            let h = model.timeline_height();
+            model.timeline.scroll_into_view(h);
+        }
+        Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
+            let page = |h: u16| h.saturating_sub(2).max(1) as isize;
+            let delta: isize = match (action, model.overlay.is_some(), model.focus) {
+                (Action::Up, ..) => -1,
+                (Action::Down, ..) => 1,
+                (Action::PageUp, true, _) => -page(model.areas.screen.height),
+                (Action::PageDown, true, _) => page(model.areas.screen.height),
+                (Action::PageUp, _, Focus::Hex) => -(page(model.areas.hex.height) * 16),
+                (Action::PageDown, _, Focus::Hex) => page(model.areas.hex.height) * 16,
+                (Action::PageUp, ..) => -page(model.areas.timeline.height),
+                _ => page(model.areas.timeline.height),
+            };
+            if model.compare && model.overlay.is_none() && model.focus != Focus::Chat {
+                model.compare_scroll = model.compare_scroll.saturating_add_signed(delta);
+            } else if let Some(overlay) = &mut model.overlay {
+                match overlay {
+                    Overlay::Help(s) | Overlay::Stream { scroll: s, .. } => {
+                        *s = s.saturating_add_signed(delta);
+                    }
+                }
+            } else {
+                move_in_pane(model, delta);
+            }
+        }
+        Action::Left | Action::Right => {
+            let d = if action == Action::Left { -1 } else { 1 };
+            match model.focus {
+                Focus::Layers => {
+                    let i = (model.column.index() as isize + d).clamp(0, 4) as usize;
+                    first_field(model, UiLayer::ALL[i]);
+                    model.column = UiLayer::ALL[i];
+                }
+                Focus::Hex => move_cursor(model, trace, d),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// The first field of a column becomes the selection.
+fn first_field(model: &mut Model, layer: UiLayer) {
+    if let Some(&f) = model.detail.column_fields(layer).first() {
+        model.select_field(f);
+    }
+}
+
+fn move_in_pane(model: &mut Model, delta: isize) {
+    match model.focus {
+        Focus::Timeline | Focus::Input => {
+            let t = &mut model.timeline;
+            t.follow = false;
+            let last = t.len().saturating_sub(1);
+            t.selected = t.selected.saturating_add_signed(delta).min(last);
+            let h = model.timeline_height();
+            model.timeline.scroll_into_view(h);
+        }
+        Focus::Layers => {
+            let fields = model.detail.column_fields(model.column);
+            let at = model
+                .field
+                .and_then(|f| fields.iter().position(|&x| x == f));
+            let next = match at {
+                Some(i) => i
+                    .saturating_add_signed(delta)
+                    .min(fields.len().saturating_sub(1)),
+                None => 0,
+            };
+            if let Some(&f) = fields.get(next) {
+                model.select_field(f);
+            }
+        }
+        Focus::Hex => {
+            let per = super::hex::bytes_per_line(model.areas.hex.width.saturating_sub(2)) as isize;
+            let cursor = model.hex_cursor.unwrap_or(0) as isize;
+            model.hex_cursor = Some((cursor + delta * per).max(0) as usize);
+            cursor_selects_field(model);
+        }
+        Focus::Chat => {
+            model.chat_scroll = model
+                .chat_scroll
+                .saturating_add_signed(-delta)
+                .min(model.chat.len());
+        }
+        Focus::Log => {
+            if let Some(state) = &model.log_state {
+                state.transition(if delta < 0 {
+                    tui_logger::TuiWidgetEvent::PrevPageKey
+                } else {
+                    tui_logger::TuiWidgetEvent::NextPageKey
+                });
+            }
+        }
+    }
+}
+
+fn move_cursor(model: &mut Model, trace: &Trace, delta: isize) {
+    let len = model
+        .hex_frame
+        .and_then(|n| trace.frame(n))
+        .map_or(0, |e| e.frame.data.len());
+    let cursor = model.hex_cursor.unwrap_or(0) as isize + delta;
+    model.hex_cursor = Some(cursor.clamp(0, len.saturating_sub(1) as isize) as usize);
+    cursor_selects_field(model);
+}
+
+/// Selecting bytes selects the (narrowest) field they belong to.
+fn cursor_selects_field(model: &mut Model) {
+    let (Some(frame), Some(cursor)) = (model.hex_frame, model.hex_cursor) else {
+        return;
+    };
+    if let Some(&f) = model.detail.fields_at(frame, cursor).first() {
+        model.field = Some(f);
+        if let Some(field) = model.detail.fields.get(f) {
+            model.column = field.layer;
+        }
+    }
+}
+
+/// One event forward or back (skipping group headings), as a teacher steps through.
+fn step(model: &mut Model, direction: isize) {
+    let t = &mut model.timeline;
+    t.follow = false;
+    let mut pos = t.selected as isize;
+    loop {
+        pos += direction;
+        if pos < 0 || pos as usize >= t.len() {
+            if direction > 0 {
+                model.player.playing = false;
+            }
+            return;
+        }
+        let is_heading = t
+            .row_at(pos as usize)
+            .and_then(|r| t.index.rows.get(r))
+            .is_some_and(|r| r.kind == RowKind::Group);
+        if !is_heading {
+            break;
+        }
+    }
+    t.selected = pos as usize;
+    let h = model.timeline_height();
+    model.timeline.scroll_into_view(h);
+}
+
+fn on_tick(model: &mut Model, _trace: &Trace, now: Instant) {
+    if !model.player.playing {
+        return;
+    }
+    match model.player.next {
+        Some(due) if now < due => {}
+        Some(_) => {
+            step(model, 1);
+            model.player.next = Some(now + model.player.interval);
+        }
+        None => model.player.next = Some(now + model.player.interval),
+    }
+}
+
+fn inside(area: Rect, x: u16, y: u16) -> bool {
+    area.contains(Position { x, y })
+}
+
+fn on_mouse(model: &mut Model, trace: &Trace, mouse: MouseEvent) {
+    let (x, y) = (mouse.column, mouse.row);
+    let a = model.areas;
+    let pane = [
+        (a.timeline, Focus::Timeline),
+        (a.layers, Focus::Layers),
+        (a.hex, Focus::Hex),
+        (a.chat, Focus::Chat),
+        (a.log, Focus::Log),
+    ]
+    .into_iter()
+    .find(|(area, _)| inside(*area, x, y))
+    .map(|(_, f)| f);
+    if model.overlay.is_some() {
+        if let Some(Overlay::Help(s) | Overlay::Stream { scroll: s, .. }) = &mut model.overlay {
+            match mouse.kind {
+                MouseEventKind::ScrollDown => *s += 1,
+                MouseEventKind::ScrollUp => *s = s.saturating_sub(1),
+                _ => {}
+            }
+        }
+        return;
+    }
+    let Some(pane) = pane else { return };
+    match mouse.kind {
+        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+            let before = model.focus;
+            model.focus = pane;
+            move_in_pane(
+                model,
+                if mouse.kind == MouseEventKind::ScrollDown {
+                    1
+                } else {
+                    -1
+                },
+            );
+            model.focus = before;
+        }
+        MouseEventKind::Down(MouseButton::Left) => {
+            model.focus = if pane == Focus::Chat && inside(a.input, x, y) && model.live {
+                Focus::Input
+            } else {
+                pane
+            };
+            match pane {
+                Focus::Timeline => {
+                    let top = super::view::inner(a.timeline, a.screen).y;
+                    if let Some(dy) = y.checked_sub(top) {
+                        let pos = model.timeline.offset + dy as usize;
+                        if pos < model.timeline.len() {
+                            model.timeline.follow = false;
+                            model.timeline.selected = pos;
+                        }
+                    }
+                }
+                Focus::Layers => {
+                    for layer in UiLayer::ALL {
+                        let col = a.columns[layer.index()];
+                        if !inside(col, x, y) || y == col.y {
+                            continue;
+                        }
+                        let height = col.height.saturating_sub(1) as usize;
+                        let offset = column_offset(&model.detail, layer, model.field, height);
+                        let item = offset + (y - col.y - 1) as usize;
+                        model.column = layer;
+                        if let Some(super::detail::Item::Field(f)) =
+                            model.detail.columns[layer.index()].get(item)
+                        {
+                            let f = *f;
+                            model.select_field(f);
+                        }
+                    }
+                }
+                Focus::Hex => {
+                    let inner = super::view::inner(a.hex, a.screen);
+                    let scroll = super::view::hex_scroll(model, inner.height as usize, inner.width);
+                    if let (Some(dx), Some(dy)) =
+                        (x.checked_sub(inner.x), y.checked_sub(inner.y + 1))
+                    {
+                        if let Some(byte) = HexView::byte_at(dx, scroll + dy as usize, inner.width)
+                        {
+                            let len = model
+                                .hex_frame
+                                .and_then(|n| trace.frame(n))
+                                .map_or(0, |e| e.frame.data.len());
+                            if byte < len {
+                                model.hex_cursor = Some(byte);
+                                cursor_selects_field(model);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,373 @@
+//! The view: where each pane goes ([`layout`]) and drawing them all ([`view`]), as pure functions
+//! of the model and the trace. The layout adapts: at 80×24 panes stack with one-line titles; from
+//! 120×30 the timeline takes the left side; `z` lets the focused pane fill the screen.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::hex::{self, HexView};
+use super::keys::{keys_label, Action, Context};
+use super::model::{Areas, Focus, Model, Overlay};
+use super::{chat, compare, help, layers, logpane, stream, strings, timeline};
+use crate::journey::Trace;
+
+/// True when the screen is small: panes get one-line titles instead of full borders.
+fn compact(size: Rect) -> bool {
+    size.height < 30 || size.width < 100
+}
+
+fn borders(size: Rect) -> Borders {
+    if compact(size) {
+        Borders::TOP
+    } else {
+        Borders::ALL
+    }
+}
+
+/// The inside of a pane at `area` on a screen of `size` (borders depend on the screen).
+pub fn inner(area: Rect, size: Rect) -> Rect {
+    Block::new().borders(borders(size)).inner(area)
+}
+
+/// Where every pane goes on a screen of `size`.
+///
+/// ```text
+/// title                                    (1 line)
+/// encapsulation strip                      (1 line)
+/// timeline                                 (~28%)
+/// layer columns + meaning of the field     (~36%)
+/// hex (16 or 8 bytes a line) │ chat+input  (the rest)
+///                            │ log
+/// status: the keys that work now           (1 line)
+/// ```
+pub fn layout(size: Rect, model: &Model) -> Areas {
+    let mut a = Areas {
+        screen: size,
+        ..Areas::default()
+    };
+    let [title, strip, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(size);
+    a.title = title;
+    a.strip = strip;
+    a.status = status;
+    if model.zoom && model.overlay.is_none() {
+        match model.focus {
+            Focus::Timeline => a.timeline = body,
+            Focus::Layers | Focus::Hex => {
+                let [l, h] =
+                    Layout::vertical([Constraint::Percentage(60), Constraint::Fill(1)]).areas(body);
+                a.layers = l;
+                a.hex = h;
+            }
+            Focus::Chat | Focus::Input => a.chat = body,
+            Focus::Log => a.log = body,
+        }
+    } else {
+        let [t, l, bottom] = Layout::vertical([
+            Constraint::Percentage(28),
+            Constraint::Percentage(36),
+            Constraint::Fill(1),
+        ])
+        .areas(body);
+        a.timeline = t;
+        a.layers = l;
+        // The hex pane wants 73 columns for 16 bytes a line; the chat and log share the rest.
+        let hex_width = if size.width >= 120 {
+            73
+        } else {
+            (size.width * 55 / 100).max(40)
+        };
+        let [h, right] =
+            Layout::horizontal([Constraint::Length(hex_width), Constraint::Fill(1)]).areas(bottom);
+        a.hex = h;
+        let [c, g] =
+            Layout::vertical([Constraint::Percentage(60), Constraint::Fill(1)]).areas(right);
+        a.chat = c;
+        a.log = g;
+    }
+    if a.chat.height > 0 {
+        let ci = inner(a.chat, size);
+        a.input = Rect {
+            y: ci.y + ci.height.saturating_sub(1),
+            height: ci.height.min(1),
+            ..ci
+        };
+    }
+    if a.layers.height > 0 {
+        let li = inner(a.layers, size);
+        let meaning_height = if compact(size) { 1 } else { 2 };
+        let [cols, meaning] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(meaning_height)]).areas(li);
+        a.meaning = meaning;
+        a.columns = Layout::horizontal([Constraint::Fill(1); 5])
+            .spacing(1)
+            .areas(cols);
+    }
+    a
+}
+
+fn block<'a>(model: &Model, title: String, focus: Focus) -> Block<'a> {
+    let theme = model.theme;
+    let focused = model.focus == focus && model.overlay.is_none();
+    let style = if focused {
+        theme.focused_border()
+    } else {
+        theme.border()
+    };
+    Block::new()
+        .borders(borders(model.areas.screen))
+        .border_style(style)
+        .title(Span::styled(
+            if focused {
+                format!("▶ {title} ")
+            } else {
+                format!(" {title} ")
+            },
+            style,
+        ))
+}
+
+fn title_line(model: &Model) -> Line<'static> {
+    let theme = model.theme;
+    let mut spans = vec![
+        Span::styled(" packetpath ", theme.heading()),
+        Span::styled(
+            format!("({}: keys) ", keys_label(Context::Navigation, Action::Help)),
+            theme.dim(),
+        ),
+        Span::raw(strings::view_name(model.decrypted)),
+    ];
+    if model.player.playing {
+        spans.push(Span::styled(
+            format!(
+                " · ▶ playing, a step every {:.2} s",
+                model.player.interval.as_secs_f64()
+            ),
+            theme.warn(),
+        ));
+    }
+    spans.push(Span::styled(format!(" · {}", model.title), theme.dim()));
+    Line::from(spans)
+}
+
+fn status_line(model: &Model) -> Line<'static> {
+    let theme = model.theme;
+    if let Some(p) = &model.prompt {
+        return Line::from(vec![
+            Span::styled("filter: ", theme.heading()),
+            Span::raw(p.clone()),
+            Span::styled("█", theme.dim()),
+            Span::styled(
+                "   tls · tcp · ip · app · syn · fin · retrans · port N · any text   (Enter applies, Esc cancels)",
+                theme.dim(),
+            ),
+        ]);
+    }
+    let hint =
+        |ctx: Context, action: Action, words: &str| format!("{} {words}", keys_label(ctx, action));
+    let hints: Vec<String> = if model.overlay.is_some() {
+        vec![
+            hint(Context::Overlay, Action::Close, "close"),
+            hint(Context::Overlay, Action::Down, "scroll"),
+            hint(
+                Context::Overlay,
+                Action::ToggleDecrypt,
+                "ciphertext/plaintext",
+            ),
+        ]
+    } else if model.focus == Focus::Input {
+        vec![
+            hint(Context::Input, Action::Send, "send"),
+            hint(Context::Input, Action::SwitchSender, "switch alice/bob"),
+            hint(Context::Input, Action::LeaveInput, "navigate"),
+            hint(Context::Global, Action::Quit, "quit"),
+        ]
+    } else {
+        let mut h = vec![
+            hint(Context::Navigation, Action::NextPane, "pane"),
+            hint(Context::Navigation, Action::Down, ""),
+            hint(Context::Navigation, Action::Filter, "filter"),
+            hint(Context::Navigation, Action::ToggleDecrypt, "view"),
+            hint(Context::Navigation, Action::FollowStream, "stream"),
+            hint(Context::Navigation, Action::StepNext, "step"),
+            hint(Context::Navigation, Action::PlayPause, "play"),
+        ];
+        if model.live {
+            h.push(hint(Context::Navigation, Action::FocusInput, "type"));
+        }
+        h.push(hint(Context::Navigation, Action::Quit, "quit"));
+        h
+    };
+    let mut spans = Vec::new();
+    if !model.status.is_empty() {
+        spans.push(Span::styled(format!("{}  ", model.status), theme.heading()));
+    }
+    spans.push(Span::styled(hints.join(" · "), theme.dim()));
+    Line::from(spans)
+}
+
+/// The line of the hex pane to start at, so the cursor (or the selected field) shows.
+pub fn hex_scroll(model: &Model, height: usize, width: u16) -> usize {
+    let target = model.hex_cursor.or_else(|| {
+        let field = model.detail.fields.get(model.field?)?;
+        field
+            .spans
+            .iter()
+            .find(|(n, _)| Some(*n) == model.hex_frame)
+            .map(|(_, r)| r.start)
+    });
+    let Some(byte) = target else { return 0 };
+    let line = HexView::line_of(byte, width);
+    let rows = height.saturating_sub(1).max(1);
+    if line < rows {
+        0
+    } else {
+        line + 1 - rows
+    }
+}
+
+/// Draws the whole screen.
+pub fn view(f: &mut Frame, model: &Model, trace: &Trace) {
+    view_with(f, model, trace, None);
+}
+
+/// Draws the whole screen; `twin` is the demo's second chat, for compare mode.
+pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trace>) {
+    let a = &model.areas;
+    let theme = model.theme;
+    f.render_widget(Paragraph::new(title_line(model)), a.title);
+    f.render_widget(Paragraph::new(status_line(model)), a.status);
+    f.render_widget(
+        Paragraph::new(layers::strip_line(&model.detail, theme)),
+        a.strip,
+    );
+
+    if a.timeline.height > 0 {
+        let t = &model.timeline;
+        let mut title = format!("{} · {} frames", strings::TIMELINE, trace.frames().len());
+        if !t.filter.is_empty() {
+            title.push_str(&format!(" · filter {:?}: {} rows", t.filter, t.len()));
+        }
+        if model.live {
+            title.push_str(if t.follow {
+                " · following live"
+            } else {
+                " · paused (G: live)"
+            });
+        }
+        let b = block(model, title, Focus::Timeline);
+        timeline::render(f, a.timeline, model, trace, b);
+    }
+    if a.layers.height > 0 {
+        let title = if model.detail.title.is_empty() {
+            "Layers".to_string()
+        } else {
+            format!("Layers · {}", model.detail.title)
+        };
+        let b = block(model, title, Focus::Layers);
+        layers::render(f, model, a.layers, b, model.focus == Focus::Layers);
+    }
+    if a.hex.height > 0 {
+        let entry = model.hex_frame.and_then(|n| trace.frame(n));
+        let title = match entry {
+            Some(e) => format!(
+                "{} · frame #{} ({} B)",
+                strings::HEX,
+                e.number,
+                e.frame.data.len()
+            ),
+            None => strings::HEX.to_string(),
+        };
+        let b = block(model, title, Focus::Hex);
+        let inner = b.inner(a.hex);
+        f.render_widget(b, a.hex);
+        if let Some(entry) = entry {
+            let data = &entry.frame.data;
+            let layers: Vec<_> = (0..data.len())
+                .map(|i| hex::layer_of(trace, entry, i))
+                .collect();
+            let highlight: Vec<_> = model
+                .field
+                .and_then(|i| model.detail.fields.get(i))
+                .map(|field| {
+                    field
+                        .spans
+                        .iter()
+                        .filter(|(n, _)| *n == entry.number)
+                        .map(|(_, r)| r.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let extra = if model.decrypted {
+                hex::plaintext_lines(trace, entry, theme, inner.width)
+            } else {
+                Vec::new()
+            };
+            let cursor = if model.focus == Focus::Hex {
+                model.hex_cursor
+            } else {
+                None
+            };
+            let view = HexView {
+                data,
+                layers: &layers,
+                highlight: &highlight,
+                cursor,
+                scroll: hex_scroll(model, inner.height as usize, inner.width),
+                extra,
+                theme,
+            };
+            f.render_widget(view, inner);
+        }
+    }
+    if model.compare {
+        // The upper panes give way; the hex pane, chat and log stay.
+        let area = a.timeline.union(a.layers);
+        compare::render(f, area, model, trace, twin);
+    }
+    if a.chat.height > 0 {
+        let b = block(model, strings::CHAT.to_string(), Focus::Chat);
+        let b = if model.focus == Focus::Input {
+            b.border_style(theme.focused_border())
+        } else {
+            b
+        };
+        chat::render(f, model, a.chat, a.input, b);
+    }
+    if a.log.height > 0 {
+        let b = block(model, strings::LOG.to_string(), Focus::Log);
+        logpane::render(f, model, a.log, b);
+    }
+    let body = Rect {
+        y: a.title.y + 1,
+        height: a.screen.height.saturating_sub(2),
+        ..a.screen
+    };
+    match model.overlay {
+        Some(Overlay::Help(scroll)) => {
+            let b = Block::bordered()
+                .border_style(theme.focused_border())
+                .title(strings::HELP);
+            help::render(f, body, scroll, b, theme);
+        }
+        Some(Overlay::Stream { stream, scroll }) => {
+            let b = Block::bordered()
+                .border_style(theme.focused_border())
+                .title(format!(
+                    " {} · {} ",
+                    strings::STREAM,
+                    strings::view_name(model.decrypted)
+                ));
+            let lines = stream::lines(trace, &model.names, stream, model.decrypted, theme);
+            stream::render(f, body, lines, scroll, b);
+        }
+        None => {}
+    }
+}

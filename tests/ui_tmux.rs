@@ -1,0 +1,151 @@
+//! The terminal UI end to end: the real `packetpath demo` in a real terminal (tmux), driven by
+//! keystrokes. Types a line as alice, waits until bob's chat shows it and every layer column shows
+//! its journey, quits with `q`, and checks the terminal was given back (normal screen, canonical
+//! mode). Needs tmux and live capture (root, as in CI); skipped otherwise.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// One tmux server for this test only (its own socket), killed at the end.
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Waits (polling the screen, with a deadline) until `pred` holds; fails with the last screen.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen was:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn a_line_typed_as_alice_reaches_bob_and_every_layer_and_q_restores_the_terminal() {
+    if !have_tool("tmux") || !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = Tmux {
+        socket: format!("packetpath-ui-test-{}", std::process::id()),
+        session: "demo".into(),
+    };
+    // After packetpath exits the shell reports its exit code and the terminal's line discipline
+    // ("icanon" when the terminal was restored, "-icanon" if left in raw mode), then waits.
+    let script = format!(
+        "cd '{}' && NO_COLOR=1 '{}' demo --certs certs; echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon; sleep 120",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_packetpath")
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        &tmux.session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "sh",
+        "-c",
+        &script,
+    ]);
+
+    // The chat input has the focus when the demo starts.
+    tmux.wait_for("the demo with alice's input line", |s| {
+        s.contains("alice> ") && s.contains("* welcome, bob")
+    });
+    tmux.keys(&["-l", "hi tmux"]);
+    tmux.keys(&["Enter"]);
+
+    let screen = tmux.wait_for("bob's chat to show alice's line", |s| {
+        s.contains("bob ◂ alice: hi tmux")
+    });
+    let screen = if screen.contains("8 B text → 30 B TLS record") {
+        screen
+    } else {
+        tmux.wait_for("the layer columns of the line", |s| {
+            s.contains("8 B text → 30 B TLS record")
+        })
+    };
+    // Every layer column: the text, the record around it, and the headers each layer adds.
+    for part in [
+        "Layers · message alice → server",
+        "Application 8 B",
+        "text \"hi tmux\\n\"",
+        "TLS +22 B",
+        "plaintext \"hi tmux\\n\"",
+        "TCP +",
+        "Flags [PSH, ACK]",
+        "IP +20 B",
+        "TTL 64",
+        "Link +14 B",
+        "B TCP segment → ",
+        "B IP packet → ",
+        "B frame",
+    ] {
+        assert!(
+            screen.contains(part),
+            "{part:?} is not on screen:\n{screen}"
+        );
+    }
+
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("navigation mode", |s| s.contains("q quit"));
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("packetpath to exit", |s| s.contains("exit="));
+    assert!(screen.contains("exit=0"), "{screen}");
+    let screen = tmux.wait_for("the terminal mode", |s| s.contains("icanon"));
+    assert!(
+        screen.lines().any(|l| l.trim() == "icanon"),
+        "the terminal was left in raw mode:\n{screen}"
+    );
+    let alternate = tmux.run(&["display", "-p", "-t", &tmux.session, "#{alternate_on}"]);
+    assert_eq!(alternate.trim(), "0", "still on the alternate screen");
+    assert!(
+        screen.contains("packetpath demo:"),
+        "the summary is printed on the normal screen:\n{screen}"
+    );
+}
