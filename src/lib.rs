@@ -14,6 +14,7 @@ pub mod flow;
 pub mod frame;
 pub mod journey;
 pub mod lab;
+pub mod lesson;
 pub mod report;
 pub mod session;
 pub mod tls;

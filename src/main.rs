@@ -132,9 +132,10 @@ enum Command {
     },
     /// Send one message through a fresh chat and show its journey through every layer.
     ///
-    /// Starts a server and a client (alice) on the loopback, captures their packets, sends TEXT,
+    /// Starts a server and a client (alice), captures their packets, sends TEXT,
     /// waits for the server's answer, and shows how many bytes each layer adds on the way down:
-    /// text → TLS record → TCP segment → IP packet → frame. Needs root or CAP_NET_RAW.
+    /// text → TLS record → TCP segment → IP packet → frame. Runs in packetpath's lab, a private
+    /// network namespace with textbook segment sizes: no sudo needed (see `packetpath doctor`).
     Trace {
         /// The line to send.
         text: String,
@@ -174,6 +175,11 @@ enum Command {
         #[command(flatten)]
         lab: LabArgs,
     },
+    /// Step-by-step lessons that check themselves against the live capture: list, run, check.
+    Lesson {
+        #[command(subcommand)]
+        action: LessonAction,
+    },
     /// Create the local CA and server certificate (kept if they exist; --force makes new ones).
     Certs {
         /// Folder to write ca.pem, ca.key, server.pem and server.key into.
@@ -211,6 +217,65 @@ impl LabArgs {
             loss: self.loss,
             host_loopback: self.host_loopback,
         }
+    }
+}
+
+#[derive(Subcommand)]
+enum LessonAction {
+    /// List the lessons (the built-in ones, or those in --dir) with their lab and goal.
+    List {
+        /// A folder of lesson files (.toml) to list instead of the built-in lessons.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Step through a lesson in the terminal: its text, the focused field with its value, each
+    /// check ✓/✗, and questions answered from your own capture (Enter/n next, p back, q quit).
+    Run {
+        /// The lesson: a name from `packetpath lesson list`, its number, or a .toml file.
+        name: String,
+        #[command(flatten)]
+        opts: LessonArgs,
+    },
+    /// Run lessons headless with real sockets and live capture, print each step's result, and
+    /// exit 1 naming the failing step and the observed value.
+    Check {
+        /// The lessons: names from `packetpath lesson list`, numbers, or .toml files.
+        names: Vec<String>,
+        /// Check every lesson.
+        #[arg(long, conflicts_with = "names")]
+        all: bool,
+        #[command(flatten)]
+        opts: LessonArgs,
+    },
+}
+
+/// Where lessons come from and run.
+#[derive(Args, Clone)]
+struct LessonArgs {
+    /// A folder of lesson files (.toml) to use instead of the built-in lessons.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Folder with the certificates (created on first use).
+    #[arg(long, default_value = DEFAULT_DIR)]
+    certs: PathBuf,
+    /// Use the machine's own loopback instead of the lesson's lab (needs root or CAP_NET_RAW;
+    /// segments may then exceed the MSS, so some checks can fail).
+    #[arg(long)]
+    host_loopback: bool,
+}
+
+impl LessonArgs {
+    /// The same options as arguments, for a child `lesson check`.
+    fn to_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(dir) = &self.dir {
+            args.extend(["--dir".to_string(), dir.display().to_string()]);
+        }
+        args.extend(["--certs".to_string(), self.certs.display().to_string()]);
+        if self.host_loopback {
+            args.push("--host-loopback".into());
+        }
+        args
     }
 }
 
@@ -277,6 +342,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     } else {
+        if matches!(cli.command, Command::Lesson { .. }) && std::env::var_os("RUST_LOG").is_none() {
+            // A lesson prints its own report; the chat's connection log would only interleave.
+            std::env::set_var("RUST_LOG", "warn");
+        }
         init_logging();
     }
     match run(cli) {
@@ -502,6 +571,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         },
+        Command::Lesson { action } => return lesson_command(action),
         Command::Certs { dir, force } => {
             let (paths, status) = commands::certs(&dir, force)?;
             match status {
@@ -515,6 +585,69 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     paths.dir.display()
                 ),
             }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
+    use packetpath::lesson;
+    match action {
+        LessonAction::List { dir } => {
+            print!("{}", lesson::list_text(&lesson::all(dir.as_deref())?));
+        }
+        LessonAction::Check { names, all, opts } => {
+            let names = if all {
+                lesson::catalog::names(opts.dir.as_deref())
+            } else {
+                names
+            };
+            let Some(first) = names.first() else {
+                eprintln!(
+                    "name the lessons to check, or use --all (`packetpath lesson list` shows them)"
+                );
+                return Ok(ExitCode::from(2));
+            };
+            if names.len() > 1 {
+                // A process enters one lab, and each lesson may need its own: one process each.
+                let ok = lesson::check_in_turn(&names, &opts.to_args(), &mut std::io::stdout())?;
+                return Ok(if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                });
+            }
+            let found = lesson::find(first, opts.dir.as_deref())?;
+            let lab = packetpath::lab::enter(found.lab.options(opts.host_loopback))?;
+            let options = lesson::RunOptions {
+                cert_dir: opts.certs,
+                lab,
+            };
+            let summary = runtime()?.block_on(lesson::check_lesson(
+                found,
+                &options,
+                &mut std::io::stdout(),
+            ))?;
+            if let Some(failure) = summary.failure {
+                eprintln!("lesson {} failed: {failure}", summary.lesson);
+                return Ok(ExitCode::from(1));
+            }
+        }
+        LessonAction::Run { name, opts } => {
+            let found = lesson::find(&name, opts.dir.as_deref())?;
+            let lab = packetpath::lab::enter(found.lab.options(opts.host_loopback))?;
+            let options = lesson::RunOptions {
+                cert_dir: opts.certs,
+                lab,
+            };
+            let rt = runtime()?;
+            lesson::stepper::run_interactive(
+                &rt,
+                found,
+                &options,
+                &mut std::io::stdin().lock(),
+                &mut std::io::stdout(),
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,240 @@
+//! Where lessons come from: the thirteen built into the binary (from `lessons/`), a folder of a
+//! teacher's own (`--dir`), or a file named directly. Also `check` of several lessons, each in a
+//! fresh process because each may need a different lab.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::format::{name_of_file, parse_lesson, Lesson};
+use super::LessonError;
+
+/// The lessons that ship with packetpath: (file name, contents).
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "01-layers.toml",
+        include_str!("../../lessons/01-layers.toml"),
+    ),
+    (
+        "02-tcp-handshake.toml",
+        include_str!("../../lessons/02-tcp-handshake.toml"),
+    ),
+    (
+        "03-tls13-handshake.toml",
+        include_str!("../../lessons/03-tls13-handshake.toml"),
+    ),
+    (
+        "04-encrypted-vs-plain.toml",
+        include_str!("../../lessons/04-encrypted-vs-plain.toml"),
+    ),
+    (
+        "05-byte-stream.toml",
+        include_str!("../../lessons/05-byte-stream.toml"),
+    ),
+    (
+        "06-records-vs-segments.toml",
+        include_str!("../../lessons/06-records-vs-segments.toml"),
+    ),
+    (
+        "07-many-clients.toml",
+        include_str!("../../lessons/07-many-clients.toml"),
+    ),
+    (
+        "08-certificates.toml",
+        include_str!("../../lessons/08-certificates.toml"),
+    ),
+    (
+        "09-tls12-vs-tls13.toml",
+        include_str!("../../lessons/09-tls12-vs-tls13.toml"),
+    ),
+    (
+        "10-ipv4-vs-ipv6.toml",
+        include_str!("../../lessons/10-ipv4-vs-ipv6.toml"),
+    ),
+    (
+        "11-key-log.toml",
+        include_str!("../../lessons/11-key-log.toml"),
+    ),
+    (
+        "12-link-layer.toml",
+        include_str!("../../lessons/12-link-layer.toml"),
+    ),
+    (
+        "13-loss-and-recovery.toml",
+        include_str!("../../lessons/13-loss-and-recovery.toml"),
+    ),
+];
+
+fn read(path: &Path) -> Result<Lesson, LessonError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LessonError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(parse_lesson(&path.display().to_string(), &text)?)
+}
+
+fn files_in(dir: &Path) -> Result<Vec<PathBuf>, LessonError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| LessonError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Every lesson: those in `dir` if given, else the built-in ones. A broken file is an error.
+pub fn all(dir: Option<&Path>) -> Result<Vec<Lesson>, LessonError> {
+    match dir {
+        Some(dir) => files_in(dir)?.iter().map(|p| read(p)).collect(),
+        None => BUILTIN
+            .iter()
+            .map(|(file, text)| Ok(parse_lesson(&format!("lessons/{file}"), text)?))
+            .collect(),
+    }
+}
+
+/// The names of the lessons available (built in, or in `dir`), in order.
+pub fn names(dir: Option<&Path>) -> Vec<String> {
+    match dir {
+        Some(dir) => files_in(dir)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| p.file_name())
+            .map(|n| name_of_file(&n.to_string_lossy()))
+            .collect(),
+        None => BUILTIN.iter().map(|(f, _)| name_of_file(f)).collect(),
+    }
+}
+
+/// Finds a lesson: a path to a `.toml` file, or a name (`tcp-handshake`), a file stem
+/// (`02-tcp-handshake`) or a number (`2`) among the lessons of `dir` or the built-in ones.
+pub fn find(name: &str, dir: Option<&Path>) -> Result<Lesson, LessonError> {
+    let as_path = Path::new(name);
+    if name.ends_with(".toml") || name.contains('/') {
+        return read(as_path);
+    }
+    let matches = |file: &str| {
+        let stem = file.strip_suffix(".toml").unwrap_or(file);
+        let number = stem
+            .split(['-', '_'])
+            .next()
+            .and_then(|n| n.parse::<u32>().ok());
+        name_of_file(file) == name
+            || stem == name
+            || (number.is_some() && number == name.parse::<u32>().ok())
+    };
+    match dir {
+        Some(dir) => {
+            for p in files_in(dir)? {
+                if p.file_name().is_some_and(|f| matches(&f.to_string_lossy())) {
+                    return read(&p);
+                }
+            }
+        }
+        None => {
+            if let Some((file, text)) = BUILTIN.iter().find(|(f, _)| matches(f)) {
+                return Ok(parse_lesson(&format!("lessons/{file}"), text)?);
+            }
+        }
+    }
+    Err(LessonError::NotFound {
+        name: name.to_string(),
+        available: names(dir).join(", "),
+    })
+}
+
+/// Checks several lessons, each by running this program again (`lesson check NAME` plus
+/// `extra` arguments) so that each enters its own lab. Prints each child's report as it comes,
+/// then a summary naming every failure. Returns true if all passed.
+pub fn check_in_turn(
+    names: &[String],
+    extra: &[String],
+    out: &mut dyn Write,
+) -> Result<bool, LessonError> {
+    let exe = std::env::current_exe().map_err(|e| {
+        LessonError::Output(format!("cannot find this program to run it again: {e}"))
+    })?;
+    let mut failures: Vec<String> = Vec::new();
+    let started = std::time::Instant::now();
+    let io = |e: std::io::Error| LessonError::Output(e.to_string());
+    for name in names {
+        let mut child = Command::new(&exe)
+            .arg("lesson")
+            .arg("check")
+            .arg(name)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| LessonError::Output(format!("cannot run {}: {e}", exe.display())))?;
+        let mut fail_line = None;
+        if let Some(stdout) = child.stdout.take() {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let line = line.map_err(io)?;
+                if line.starts_with("FAIL ") {
+                    fail_line = Some(line.clone());
+                }
+                writeln!(out, "{line}").map_err(io)?;
+            }
+        }
+        let status = child.wait().map_err(io)?;
+        if !status.success() {
+            failures.push(fail_line.unwrap_or_else(|| {
+                format!("FAIL {name}: the check exited with {status} (see the messages above)")
+            }));
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    writeln!(
+        out,
+        "\n{} lessons checked in {secs:.1} s: {} passed, {} failed",
+        names.len(),
+        names.len() - failures.len(),
+        failures.len()
+    )
+    .map_err(io)?;
+    for f in &failures {
+        writeln!(out, "{f}").map_err(io)?;
+    }
+    Ok(failures.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_lesson_parses() {
+        let lessons = all(None).unwrap();
+        assert_eq!(lessons.len(), 13);
+        for l in &lessons {
+            assert!(!l.steps.is_empty(), "{}", l.name);
+            assert!(
+                l.steps.iter().any(|s| !s.expects.is_empty()),
+                "{} checks nothing",
+                l.name
+            );
+            assert!(
+                l.steps.iter().any(|s| !s.questions.is_empty()),
+                "{} asks nothing",
+                l.name
+            );
+        }
+    }
+
+    #[test]
+    fn lessons_are_found_by_name_stem_or_number() {
+        assert_eq!(find("tcp-handshake", None).unwrap().name, "tcp-handshake");
+        assert_eq!(
+            find("02-tcp-handshake", None).unwrap().name,
+            "tcp-handshake"
+        );
+        assert_eq!(find("2", None).unwrap().name, "tcp-handshake");
+        let e = find("nope", None).unwrap_err().to_string();
+        assert!(e.contains("nope") && e.contains("layers"), "{e}");
+    }
+}

@@ -1,0 +1,596 @@
+//! Expectations, questions and focus: what a step checks in the capture, asks the student, and
+//! points at. Each expectation yields pass or fail with the observed value in words; each
+//! question's answer is computed from the student's own capture.
+
+use std::ops::Range;
+
+use crate::dissect::Layer;
+use crate::flow::Direction;
+
+use super::expr::{render, BinOp, Expr};
+use super::query::{Context, Query};
+use super::value::Value;
+
+/// A constant a teacher wrote in the lesson file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Literal {
+    /// A whole number.
+    Num(i64),
+    /// A text.
+    Text(String),
+    /// true or false.
+    Bool(bool),
+}
+
+impl Literal {
+    fn show(&self) -> String {
+        match self {
+            Literal::Num(n) => n.to_string(),
+            Literal::Text(t) => format!("\"{t}\""),
+            Literal::Bool(b) => b.to_string(),
+        }
+    }
+
+    fn value(&self) -> Value {
+        match self {
+            Literal::Num(n) => Value::Num(*n),
+            Literal::Text(t) => Value::Text(t.clone()),
+            Literal::Bool(b) => Value::Bool(*b),
+        }
+    }
+}
+
+/// How the observed value is compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Comparison {
+    /// `equals = …`
+    Equals(Literal),
+    /// `not_equals = …`
+    NotEquals(Literal),
+    /// `at_least = N`
+    AtLeast(i64),
+    /// `at_most = N`
+    AtMost(i64),
+    /// `above = N` (strictly greater)
+    Above(i64),
+    /// `below = N` (strictly less)
+    Below(i64),
+    /// `contains = …`: a text containing a part, or a list holding a value.
+    Contains(Literal),
+    /// `lacks = …`: the opposite.
+    Lacks(Literal),
+    /// `one_of = [ … ]`
+    OneOf(Vec<Literal>),
+}
+
+impl Comparison {
+    /// What is expected, in words: "equal to 536", "at least 2".
+    pub fn describe(&self) -> String {
+        match self {
+            Comparison::Equals(l) => format!("equal to {}", l.show()),
+            Comparison::NotEquals(l) => format!("different from {}", l.show()),
+            Comparison::AtLeast(n) => format!("at least {n}"),
+            Comparison::AtMost(n) => format!("at most {n}"),
+            Comparison::Above(n) => format!("more than {n}"),
+            Comparison::Below(n) => format!("less than {n}"),
+            Comparison::Contains(l) => format!("containing {}", l.show()),
+            Comparison::Lacks(l) => format!("not containing {}", l.show()),
+            Comparison::OneOf(ls) => format!(
+                "one of {}",
+                ls.iter().map(Literal::show).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    /// Whether `v` satisfies the comparison.
+    pub fn holds(&self, ctx: &Context<'_>, v: &Value) -> bool {
+        if let Value::Missing(_) = v {
+            return false;
+        }
+        let num = |v: &Value| match v {
+            Value::Num(n) => Some(*n),
+            _ => None,
+        };
+        let contains = |l: &Literal| match (v, l) {
+            (Value::Text(t), Literal::Text(part)) => t.contains(part.as_str()),
+            (Value::List(items), l) => items.iter().any(|i| ctx.same(i, &l.value())),
+            _ => false,
+        };
+        match self {
+            Comparison::Equals(l) => ctx.same(v, &l.value()),
+            Comparison::NotEquals(l) => !ctx.same(v, &l.value()),
+            Comparison::AtLeast(n) => num(v).is_some_and(|x| x >= *n),
+            Comparison::AtMost(n) => num(v).is_some_and(|x| x <= *n),
+            Comparison::Above(n) => num(v).is_some_and(|x| x > *n),
+            Comparison::Below(n) => num(v).is_some_and(|x| x < *n),
+            Comparison::Contains(l) => contains(l),
+            Comparison::Lacks(l) => !contains(l),
+            Comparison::OneOf(ls) => ls.iter().any(|l| ctx.same(v, &l.value())),
+        }
+    }
+}
+
+/// One expectation of a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    /// The sentence shown with ✓ or ✗, e.g. "the SYN carries an MSS option".
+    pub that: String,
+    /// What is measured.
+    pub value: Query,
+    /// What it must be.
+    pub compare: Comparison,
+    /// Line of the lesson file.
+    pub line: usize,
+}
+
+/// The result of one expectation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOutcome {
+    /// The sentence.
+    pub that: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// What was expected, in words.
+    pub expected: String,
+    /// What was observed, in words: "syn(alice).tcp.options.mss = 1460".
+    pub observed: String,
+    /// Line of the lesson file.
+    pub line: usize,
+}
+
+/// Checks one expectation against the capture.
+pub fn evaluate(ctx: &Context<'_>, e: &Expectation) -> CheckOutcome {
+    let v = ctx.eval_query(&e.value);
+    let mut observed = format!("{} = {}", e.value.source, v.describe(ctx.trace));
+    // For `a == b` (and the like) also say what each side was: "= false" alone explains nothing.
+    if let Expr::Binary {
+        op, left, right, ..
+    } = &e.value.expr
+    {
+        if !matches!(op, BinOp::And | BinOp::Or) {
+            let side = |x: &Expr| format!("{} = {}", render(x), ctx.eval(x).describe(ctx.trace));
+            let parts: Vec<String> = [left, right]
+                .into_iter()
+                .filter(|x| !matches!(***x, Expr::Num(_) | Expr::Text(_) | Expr::Bool(_)))
+                .map(|x| side(x))
+                .collect();
+            if !parts.is_empty() {
+                observed = format!("{observed} ({})", parts.join("; "));
+            }
+        }
+    }
+    CheckOutcome {
+        that: e.that.clone(),
+        passed: e.compare.holds(ctx, &v),
+        expected: e.compare.describe(),
+        observed,
+        line: e.line,
+    }
+}
+
+/// A question whose answer comes from the capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    /// The question.
+    pub ask: String,
+    /// The query that computes the answer.
+    pub answer: Query,
+    /// Shown after a wrong answer.
+    pub hint: Option<String>,
+    /// Shown once the question is settled.
+    pub explain: Option<String>,
+    /// How far a numeric answer may be off and still count.
+    pub tolerance: i64,
+    /// Line of the lesson file.
+    pub line: usize,
+}
+
+/// How a typed answer compares with the capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Matches.
+    Right,
+    /// Does not match.
+    Wrong,
+    /// The capture does not hold the answer (something went wrong in the run), and why.
+    Unanswerable(String),
+}
+
+/// The answer to a question as computed from the capture, in words (a packet is described,
+/// not just numbered), or why the capture does not hold it.
+pub fn answer_of(ctx: &Context<'_>, q: &Question) -> Result<String, String> {
+    match ctx.eval_query(&q.answer) {
+        Value::Missing(why) => Err(why),
+        v @ (Value::Text(_) | Value::List(_)) => Ok(v.plain(ctx.trace)),
+        v => Ok(v.describe(ctx.trace)),
+    }
+}
+
+fn normalise(s: &str) -> String {
+    let s = s
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'' || c == '.')
+        .to_lowercase();
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Reads the first whole number in a typed answer: "1,460 bytes" → 1460, "0x16" → 22, "#5" → 5.
+pub fn first_number(typed: &str) -> Option<i64> {
+    let cleaned: String = typed
+        .chars()
+        .enumerate()
+        .filter(|(i, c)| {
+            // Drop thousands separators between digits ("1,460", "65 495", "1_000").
+            !((*c == ',' || *c == '_' || *c == ' ')
+                && typed
+                    .chars()
+                    .nth(i.wrapping_sub(1))
+                    .is_some_and(|p| p.is_ascii_digit())
+                && typed.chars().nth(i + 1).is_some_and(|n| n.is_ascii_digit()))
+        })
+        .map(|(_, c)| c)
+        .collect();
+    cleaned
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty())
+        .find_map(|w| match w.strip_prefix("0x").or(w.strip_prefix("0X")) {
+            Some(hex) => i64::from_str_radix(hex, 16).ok(),
+            None => w.parse().ok(),
+        })
+}
+
+/// Judges a student's typed answer.
+pub fn judge(ctx: &Context<'_>, q: &Question, typed: &str) -> Verdict {
+    let v = ctx.eval_query(&q.answer);
+    let t = normalise(typed);
+    let right = match &v {
+        Value::Missing(why) => return Verdict::Unanswerable(why.clone()),
+        Value::Num(n) => {
+            first_number(typed).is_some_and(|x| x.abs_diff(*n) <= q.tolerance.unsigned_abs())
+        }
+        Value::Packet(n) => first_number(typed).is_some_and(|x| x == i64::from(*n)),
+        Value::Bool(b) => match t.as_str() {
+            "yes" | "y" | "true" | "oui" | "ja" | "si" => *b,
+            "no" | "n" | "false" | "non" | "nein" => !*b,
+            _ => false,
+        },
+        other => {
+            let want = normalise(&other.plain(ctx.trace));
+            let squash = |s: &str| {
+                s.chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .collect::<String>()
+            };
+            t == want || (!t.is_empty() && squash(&t) == squash(&want))
+        }
+    };
+    if right {
+        Verdict::Right
+    } else {
+        Verdict::Wrong
+    }
+}
+
+/// The layer a focus points into: a layer of the frame, or the TLS record layer above TCP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FocusLayer {
+    /// A layer the dissector annotates.
+    Frame(Layer),
+    /// A TLS record's header and contents.
+    Tls,
+}
+
+impl FocusLayer {
+    /// Reads a layer name as lessons write it.
+    pub fn parse(word: &str) -> Option<FocusLayer> {
+        Some(match word.to_lowercase().as_str() {
+            "link" | "eth" | "ethernet" => FocusLayer::Frame(Layer::Link),
+            "arp" => FocusLayer::Frame(Layer::Arp),
+            "ip" => FocusLayer::Frame(Layer::Ip),
+            "tcp" => FocusLayer::Frame(Layer::Tcp),
+            "payload" => FocusLayer::Frame(Layer::Payload),
+            "tls" => FocusLayer::Tls,
+            _ => return None,
+        })
+    }
+
+    /// Its name as shown.
+    pub fn name(self) -> &'static str {
+        match self {
+            FocusLayer::Frame(l) => l.name(),
+            FocusLayer::Tls => "TLS",
+        }
+    }
+}
+
+/// Where a step directs the student's eyes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Focus {
+    /// A query giving a packet or a TLS record.
+    pub target: Query,
+    /// Which layer.
+    pub layer: FocusLayer,
+    /// The field's name as the layer columns show it (e.g. "Sequence number", "MSS").
+    pub field: String,
+    /// Line of the lesson file.
+    pub line: usize,
+}
+
+/// A focus resolved in the capture: what to highlight and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FocusView {
+    /// The frame to select.
+    pub frame: u32,
+    /// The layer's name.
+    pub layer: FocusLayer,
+    /// The field's full name.
+    pub field: String,
+    /// Its value, as displayed.
+    pub value: String,
+    /// What it means, for the student.
+    pub meaning: String,
+    /// Its bytes in the frame, when known.
+    pub range: Option<Range<usize>>,
+}
+
+fn name_matches(full: &str, wanted: &str) -> bool {
+    let full = full.to_lowercase();
+    let wanted = wanted.to_lowercase();
+    full == wanted || full.strip_prefix("option: ") == Some(wanted.as_str())
+}
+
+/// Finds the focused field in the capture, or says why it cannot be shown.
+pub fn resolve_focus(ctx: &Context<'_>, focus: &Focus) -> Result<FocusView, String> {
+    let target = ctx.eval_query(&focus.target);
+    match (focus.layer, target) {
+        (_, Value::Missing(why)) => Err(format!("{} = nothing ({why})", focus.target.source)),
+        (FocusLayer::Frame(_), Value::Packet(n)) => resolve_focus_at(ctx, focus, n),
+        (FocusLayer::Tls, Value::Packet(n)) => {
+            let first = ctx
+                .trace
+                .frame(n)
+                .and_then(|e| (!e.records.is_empty()).then_some(e.records.start))
+                .ok_or(format!("frame #{n} completes no TLS record"))?;
+            tls_field(ctx, first, &focus.field)
+        }
+        (FocusLayer::Tls, Value::Record(i)) => tls_field(ctx, i, &focus.field),
+        (FocusLayer::Frame(_), Value::Record(i)) => {
+            let frame = ctx
+                .trace
+                .records()
+                .get(i)
+                .map(|r| r.frame)
+                .ok_or("no such record")?;
+            resolve_focus_at(ctx, focus, frame)
+        }
+        (_, other) => Err(format!(
+            "{} = {}, which is neither a packet nor a TLS record",
+            focus.target.source,
+            other.describe(ctx.trace)
+        )),
+    }
+}
+
+fn resolve_focus_at(ctx: &Context<'_>, focus: &Focus, frame: u32) -> Result<FocusView, String> {
+    let FocusLayer::Frame(layer) = focus.layer else {
+        return Err("not a frame layer".into());
+    };
+    let entry = ctx
+        .trace
+        .frame(frame)
+        .ok_or(format!("frame #{frame} is not in the capture"))?;
+    let fields = entry.packet.fields(layer, &entry.frame.data);
+    let field = fields
+        .iter()
+        .find(|f| name_matches(f.name, &focus.field))
+        .ok_or_else(|| {
+            let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+            if names.is_empty() {
+                format!("frame #{frame} has no {} layer", layer.name())
+            } else {
+                format!(
+                    "the {} layer of frame #{frame} has no field \"{}\"; its fields are: {}",
+                    layer.name(),
+                    focus.field,
+                    names.join(", ")
+                )
+            }
+        })?;
+    Ok(FocusView {
+        frame,
+        layer: focus.layer,
+        field: field.name.to_string(),
+        value: field.value.clone(),
+        meaning: field.meaning.clone(),
+        range: Some(field.range.clone()),
+    })
+}
+
+/// The TLS record fields a focus can name: "Content type", "Version", "Length", "Handshake",
+/// "Encrypted".
+pub const TLS_FIELDS: &[&str] = &[
+    "Content type",
+    "Version",
+    "Length",
+    "Handshake",
+    "Encrypted",
+];
+
+fn tls_field(ctx: &Context<'_>, i: usize, wanted: &str) -> Result<FocusView, String> {
+    let r = ctx.trace.records().get(i).ok_or("no such record")?;
+    let h = r.info.header;
+    // Where the record's 5-byte header sits: in the frame that carried its first byte.
+    let (frame, header_at) = ctx
+        .trace
+        .tcp()
+        .connection(r.stream)
+        .and_then(|c| {
+            c.carriers(r.dir).iter().find(|c| {
+                c.stream_offset <= r.stream_range.start
+                    && r.stream_range.start + 5 <= c.stream_offset + u64::from(c.len)
+            })
+        })
+        .map(|c| {
+            (
+                c.frame,
+                Some(c.frame_offset as usize + (r.stream_range.start - c.stream_offset) as usize),
+            )
+        })
+        .unwrap_or((r.frame, None));
+    let at = |a: usize, b: usize| header_at.map(|s| s + a..s + b);
+    let handshake: Vec<&str> = r.info.handshake.iter().map(|h| h.name()).collect();
+    let dir = if r.dir == Direction::ClientToServer {
+        "client"
+    } else {
+        "server"
+    };
+    let (name, value, meaning, range) = match wanted.to_lowercase().as_str() {
+        "content type" | "type" => (
+            "Content type",
+            format!("{} ({})", h.content_type.number(), h.content_type),
+            if r.info.encrypted && h.content_type.number() == 23 {
+                "23, application_data, on the outside: in TLS 1.3 every encrypted record wears this type, and the real type is hidden inside the encryption (RFC 8446 §5.2)".to_string()
+            } else {
+                format!("what the record carries: {} (RFC 8446 §5.1: 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data)", h.content_type)
+            },
+            at(0, 1),
+        ),
+        "version" => (
+            "Version",
+            format!("0x{:04x}", h.version),
+            "the legacy record version: 0x0301 in the first ClientHello, 0x0303 afterwards, even for TLS 1.3 (RFC 8446 §5.1: the real version is agreed in the supported_versions extension)".to_string(),
+            at(1, 3),
+        ),
+        "length" => (
+            "Length",
+            format!("{} bytes", h.length),
+            format!("the body after this 5-byte header is {} bytes long; the receiver reads exactly that many before it can check and decrypt the record", h.length),
+            at(3, 5),
+        ),
+        "handshake" => (
+            "Handshake",
+            if handshake.is_empty() { "(none)".to_string() } else { handshake.join(", ") },
+            format!("handshake messages the {dir} completed in this record{}", if r.info.encrypted { " (read after decryption)" } else { " (in clear)" }),
+            None,
+        ),
+        "encrypted" => (
+            "Encrypted",
+            if r.info.encrypted { "yes" } else { "no" }.to_string(),
+            if r.info.encrypted {
+                "the body is encrypted and authenticated: without the keys an eavesdropper sees only its length".to_string()
+            } else {
+                "the body travels in clear: anyone on the path can read it".to_string()
+            },
+            None,
+        ),
+        _ => {
+            return Err(format!(
+                "a TLS record has no field \"{wanted}\"; its fields are: {}",
+                TLS_FIELDS.join(", ")
+            ))
+        }
+    };
+    Ok(FocusView {
+        frame,
+        layer: FocusLayer::Tls,
+        field: name.to_string(),
+        value,
+        meaning,
+        range,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journey::Trace;
+    use crate::lesson::query::TypeEnv;
+    use crate::lesson::state::LessonState;
+
+    fn q(src: &str) -> Query {
+        Query::parse(src, &TypeEnv::default()).unwrap()
+    }
+
+    #[test]
+    fn comparisons_can_fail() {
+        let trace = Trace::new();
+        let state = LessonState::default();
+        let ctx = Context::new(&trace, &state);
+        let e = |value: &str, compare: Comparison| {
+            evaluate(
+                &ctx,
+                &Expectation {
+                    that: "t".into(),
+                    value: q(value),
+                    compare,
+                    line: 1,
+                },
+            )
+        };
+        assert!(e("2 + 2", Comparison::Equals(Literal::Num(4))).passed);
+        let wrong = e("2 + 2", Comparison::Equals(Literal::Num(5)));
+        assert!(!wrong.passed);
+        assert_eq!(wrong.observed, "2 + 2 = 4");
+        assert_eq!(wrong.expected, "equal to 5");
+        assert!(e("3", Comparison::AtLeast(3)).passed);
+        assert!(!e("3", Comparison::Above(3)).passed);
+        assert!(
+            e(
+                "'SYN, ACK'",
+                Comparison::Contains(Literal::Text("ACK".into()))
+            )
+            .passed
+        );
+        assert!(!e("'SYN'", Comparison::Contains(Literal::Text("ACK".into()))).passed);
+        assert!(
+            e(
+                "count(packets())",
+                Comparison::OneOf(vec![Literal::Num(1), Literal::Num(0)])
+            )
+            .passed
+        );
+        let missing = e("first(packets()).frame.len", Comparison::AtLeast(0));
+        assert!(!missing.passed);
+        assert!(missing.observed.contains("empty"), "{}", missing.observed);
+    }
+
+    #[test]
+    fn typed_answers() {
+        assert_eq!(first_number("1,460 bytes"), Some(1460));
+        assert_eq!(first_number("0x16"), Some(22));
+        assert_eq!(first_number("frame #5"), Some(5));
+        assert_eq!(first_number("it is 65 495"), Some(65495));
+        assert_eq!(first_number("none"), None);
+        let trace = Trace::new();
+        let state = LessonState::default();
+        let ctx = Context::new(&trace, &state);
+        let question = |answer: &str, tolerance| Question {
+            ask: "?".into(),
+            answer: q(answer),
+            hint: None,
+            explain: None,
+            tolerance,
+            line: 1,
+        };
+        assert_eq!(
+            judge(&ctx, &question("1460", 0), "1460 bytes"),
+            Verdict::Right
+        );
+        assert_eq!(judge(&ctx, &question("1460", 0), "1461"), Verdict::Wrong);
+        assert_eq!(judge(&ctx, &question("1460", 2), "1461"), Verdict::Right);
+        assert_eq!(
+            judge(
+                &ctx,
+                &question("'TLS_AES_256_GCM_SHA384'", 0),
+                " tls_aes_256_gcm_sha384 "
+            ),
+            Verdict::Right
+        );
+        assert_eq!(judge(&ctx, &question("true", 0), "yes"), Verdict::Right);
+        assert_eq!(judge(&ctx, &question("true", 0), "no"), Verdict::Wrong);
+        assert!(matches!(
+            judge(&ctx, &question("first(packets())", 0), "1"),
+            Verdict::Unanswerable(_)
+        ));
+    }
+}

@@ -1,0 +1,705 @@
+//! The lesson file format (TOML, described for teachers in `lessons/README.md`): parsing into a
+//! [`Lesson`] and checking everything that can be checked before the lesson runs — actions,
+//! queries and their types, client names, comparisons — so that a mistake is reported with the
+//! file, the line and what is wrong, not discovered in class.
+
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::chat::Transport;
+use crate::lab::{LabOptions, LinkMode};
+
+use super::actions::{self, Action};
+use super::checks::{Comparison, Expectation, Focus, FocusLayer, Literal, Question};
+use super::query::{Query, TypeEnv};
+use super::value::Ty;
+
+/// A lesson file that cannot be used: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {what}")]
+pub struct FormatError {
+    /// The file, as given.
+    pub file: String,
+    /// The line (from 1).
+    pub line: usize,
+    /// What is wrong.
+    pub what: String,
+}
+
+/// The lab and server a lesson needs. The lab is entered once per process, before anything else
+/// runs, which is why a lesson declares it up front.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LessonLab {
+    /// The link: the lab's loopback or a virtual Ethernet cable.
+    pub link: LinkMode,
+    /// The link's MTU.
+    pub mtu: u32,
+    /// Percentage of packets dropped at random.
+    pub loss: f64,
+    /// The server also listens on ::1.
+    pub ipv6: bool,
+}
+
+impl LessonLab {
+    /// The lab options to enter (`host_loopback` from the command line overrides the lab).
+    pub fn options(&self, host_loopback: bool) -> LabOptions {
+        LabOptions {
+            link: self.link,
+            mtu: self.mtu,
+            loss: self.loss,
+            host_loopback,
+        }
+    }
+}
+
+/// One action with the line it was written on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepAction {
+    /// The action as written.
+    pub source: String,
+    /// Parsed.
+    pub action: Action,
+    /// Line of the lesson file.
+    pub line: usize,
+}
+
+/// One step of a lesson.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// A short title.
+    pub title: String,
+    /// The text for the student.
+    pub text: String,
+    /// What to do, in order.
+    pub actions: Vec<StepAction>,
+    /// Where to look.
+    pub focus: Option<Focus>,
+    /// What the capture must show.
+    pub expects: Vec<Expectation>,
+    /// What to ask.
+    pub questions: Vec<Question>,
+    /// Line of the step's `[[step]]` header (approximately: its first key).
+    pub line: usize,
+}
+
+/// A parsed and checked lesson.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lesson {
+    /// Its name: the file name without the number prefix and `.toml` ("tcp-handshake").
+    pub name: String,
+    /// The file it came from.
+    pub file: String,
+    /// Its title.
+    pub title: String,
+    /// What the student will be able to do afterwards.
+    pub goal: String,
+    /// Lessons to do first (names).
+    pub prerequisites: Vec<String>,
+    /// The server's transport when `start server` names none.
+    pub transport: Transport,
+    /// The lab it needs.
+    pub lab: LessonLab,
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLesson {
+    title: String,
+    goal: String,
+    #[serde(default)]
+    prerequisites: Vec<String>,
+    transport: Option<Spanned<String>>,
+    lab: Option<Spanned<RawLab>>,
+    #[serde(default)]
+    step: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLab {
+    link: Option<Spanned<String>>,
+    mtu: Option<Spanned<i64>>,
+    loss: Option<Spanned<f64>>,
+    #[serde(default)]
+    ipv6: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    title: String,
+    text: String,
+    #[serde(default)]
+    actions: Vec<Spanned<String>>,
+    focus: Option<Spanned<RawFocus>>,
+    #[serde(default)]
+    expect: Vec<Spanned<RawExpect>>,
+    #[serde(default)]
+    question: Vec<Spanned<RawQuestion>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFocus {
+    packet: Spanned<String>,
+    layer: Spanned<String>,
+    field: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    that: String,
+    value: Spanned<String>,
+    equals: Option<Spanned<toml::Value>>,
+    not_equals: Option<Spanned<toml::Value>>,
+    at_least: Option<Spanned<i64>>,
+    at_most: Option<Spanned<i64>>,
+    above: Option<Spanned<i64>>,
+    below: Option<Spanned<i64>>,
+    contains: Option<Spanned<toml::Value>>,
+    lacks: Option<Spanned<toml::Value>>,
+    one_of: Option<Spanned<Vec<toml::Value>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuestion {
+    ask: String,
+    answer: Spanned<String>,
+    hint: Option<String>,
+    explain: Option<String>,
+    #[serde(default)]
+    tolerance: i64,
+}
+
+/// Turns byte offsets into line numbers.
+struct Lines<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Lines<'_> {
+    fn line(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        self.text
+            .as_bytes()
+            .get(..end)
+            .unwrap_or_default()
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn err(&self, span: Range<usize>, what: impl Into<String>) -> FormatError {
+        FormatError {
+            file: self.file.to_string(),
+            line: self.line(span.start),
+            what: what.into(),
+        }
+    }
+}
+
+/// The lesson name for a file name: `02-tcp-handshake.toml` → `tcp-handshake`.
+pub fn name_of_file(file_name: &str) -> String {
+    let stem = file_name.strip_suffix(".toml").unwrap_or(file_name);
+    let rest = stem.trim_start_matches(|c: char| c.is_ascii_digit());
+    match rest.strip_prefix('-').or(rest.strip_prefix('_')) {
+        Some(name) if rest.len() < stem.len() && !name.is_empty() => name.to_string(),
+        _ => stem.to_string(),
+    }
+}
+
+fn literal(v: &Spanned<toml::Value>, lines: &Lines<'_>, key: &str) -> Result<Literal, FormatError> {
+    match v.get_ref() {
+        toml::Value::Integer(n) => Ok(Literal::Num(*n)),
+        toml::Value::String(s) => Ok(Literal::Text(s.clone())),
+        toml::Value::Boolean(b) => Ok(Literal::Bool(*b)),
+        other => Err(lines.err(
+            v.span(),
+            format!(
+                "`{key}` must be a whole number, a text or true/false, not {}",
+                other.type_str()
+            ),
+        )),
+    }
+}
+
+fn literal_fits(l: &Literal, ty: &Ty) -> bool {
+    matches!(
+        (l, ty),
+        (_, Ty::Any)
+            | (Literal::Num(_), Ty::Num | Ty::Packet | Ty::Text)
+            | (Literal::Text(_), Ty::Text | Ty::Num)
+            | (Literal::Bool(_), Ty::Bool)
+    )
+}
+
+fn comparison(raw: &RawExpect, ty: &Ty, lines: &Lines<'_>) -> Result<Comparison, FormatError> {
+    let value_span = raw.value.span();
+    let mut found: Vec<(Comparison, Range<usize>)> = Vec::new();
+    for (key, v) in [("equals", &raw.equals), ("not_equals", &raw.not_equals)] {
+        if let Some(v) = v {
+            let l = literal(v, lines, key)?;
+            if !literal_fits(&l, ty) {
+                return Err(lines.err(
+                    v.span(),
+                    format!(
+                        "`value = \"{}\"` gives {}, so `{key}` cannot be {}",
+                        raw.value.get_ref(),
+                        ty.name(),
+                        v.get_ref()
+                    ),
+                ));
+            }
+            let c = if key == "equals" {
+                Comparison::Equals(l)
+            } else {
+                Comparison::NotEquals(l)
+            };
+            found.push((c, v.span()));
+        }
+    }
+    for (key, v) in [
+        ("at_least", &raw.at_least),
+        ("at_most", &raw.at_most),
+        ("above", &raw.above),
+        ("below", &raw.below),
+    ] {
+        if let Some(v) = v {
+            if !ty.fits(&Ty::Num) {
+                return Err(lines.err(
+                    v.span(),
+                    format!(
+                        "`{key}` compares numbers, but `value = \"{}\"` gives {}",
+                        raw.value.get_ref(),
+                        ty.name()
+                    ),
+                ));
+            }
+            let n = *v.get_ref();
+            let c = match key {
+                "at_least" => Comparison::AtLeast(n),
+                "at_most" => Comparison::AtMost(n),
+                "above" => Comparison::Above(n),
+                _ => Comparison::Below(n),
+            };
+            found.push((c, v.span()));
+        }
+    }
+    for (key, v) in [("contains", &raw.contains), ("lacks", &raw.lacks)] {
+        if let Some(v) = v {
+            let l = literal(v, lines, key)?;
+            let ok = match ty {
+                Ty::Text => matches!(l, Literal::Text(_)),
+                Ty::List(inner) => literal_fits(&l, inner),
+                Ty::Any => true,
+                _ => false,
+            };
+            if !ok {
+                return Err(lines.err(
+                    v.span(),
+                    format!(
+                        "`{key}` looks inside a text or a list, but `value = \"{}\"` gives {}",
+                        raw.value.get_ref(),
+                        ty.name()
+                    ),
+                ));
+            }
+            let c = if key == "contains" {
+                Comparison::Contains(l)
+            } else {
+                Comparison::Lacks(l)
+            };
+            found.push((c, v.span()));
+        }
+    }
+    if let Some(v) = &raw.one_of {
+        let mut ls = Vec::new();
+        for item in v.get_ref() {
+            let l = literal(&Spanned::new(v.span(), item.clone()), lines, "one_of")?;
+            if !literal_fits(&l, ty) {
+                return Err(lines.err(
+                    v.span(),
+                    format!("`one_of` holds {item}, but `value` gives {}", ty.name()),
+                ));
+            }
+            ls.push(l);
+        }
+        if ls.is_empty() {
+            return Err(lines.err(v.span(), "`one_of` is empty"));
+        }
+        found.push((Comparison::OneOf(ls), v.span()));
+    }
+    match found.len() {
+        1 => Ok(found.remove(0).0),
+        0 => Err(lines.err(
+            value_span,
+            "this expectation says what to measure but not what it should be: add one of equals, not_equals, at_least, at_most, above, below, contains, lacks, one_of",
+        )),
+        _ => Err(lines.err(
+            found.get(1).map_or(value_span, |f| f.1.clone()),
+            "an expectation takes exactly one comparison (equals, at_least, …); split it into two expectations",
+        )),
+    }
+}
+
+fn query(
+    src: &Spanned<String>,
+    env: &TypeEnv,
+    lines: &Lines<'_>,
+    key: &str,
+) -> Result<Query, FormatError> {
+    Query::parse(src.get_ref(), env)
+        .map_err(|e| lines.err(src.span(), format!("`{key} = \"{}\"`: {e}", src.get_ref())))
+}
+
+/// Clients that the actions so far have connected or tried to connect, and those still connected.
+#[derive(Default)]
+struct Clients {
+    known: Vec<String>,
+    connected: Vec<String>,
+    server: bool,
+}
+
+impl Clients {
+    fn apply(&mut self, action: &Action) -> Result<(), String> {
+        let need = |connected: &Vec<String>, name: &str, verb: &str| {
+            if connected.iter().any(|c| c == name) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{verb} {name}`: {name} is not connected at this point (connected: {})",
+                    if connected.is_empty() {
+                        "nobody".to_string()
+                    } else {
+                        connected.join(", ")
+                    }
+                ))
+            }
+        };
+        match action {
+            Action::StartServer { .. } => {
+                self.server = true;
+                self.connected.clear();
+            }
+            Action::Connect {
+                name,
+                expect_refusal,
+                ..
+            } => {
+                if !self.server {
+                    return Err(format!("`connect {name}` before any `start server`"));
+                }
+                if self.connected.contains(name) {
+                    return Err(format!("{name} is already connected"));
+                }
+                if self.known.contains(name) {
+                    return Err(format!("the name {name} was already used in this lesson: give each client its own name, so that queries can tell them apart"));
+                }
+                self.known.push(name.clone());
+                if !expect_refusal {
+                    self.connected.push(name.clone());
+                }
+            }
+            Action::Send { name, .. } => need(&self.connected, name, "send")?,
+            Action::Wait { name, .. } => need(&self.connected, name, "wait")?,
+            Action::Close { name } => {
+                need(&self.connected, name, "close")?;
+                self.connected.retain(|c| c != name);
+            }
+            Action::Pause { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+/// Parses and checks a lesson. `file` names it in errors; `file_name` gives its name.
+pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
+    let lines = Lines { file, text };
+    let raw: RawLesson = toml::from_str(text).map_err(|e| FormatError {
+        file: file.to_string(),
+        line: e.span().map_or(1, |s| lines.line(s.start)),
+        what: e.message().trim().to_string(),
+    })?;
+    let transport = match &raw.transport {
+        Some(t) => actions::parse_transport(t.get_ref()).map_err(|e| lines.err(t.span(), e))?,
+        None => Transport::Tls13,
+    };
+    let lab_raw = raw.lab.as_ref();
+    let lab_span = lab_raw.map_or(0..0, |l| l.span());
+    let lab_raw = lab_raw.map(|l| l.get_ref());
+    let link = match lab_raw.and_then(|l| l.link.as_ref()) {
+        None => LinkMode::Loopback,
+        Some(s) => match s.get_ref().as_str() {
+            "loopback" => LinkMode::Loopback,
+            "wire" => LinkMode::Wire,
+            other => {
+                return Err(lines.err(
+                    s.span(),
+                    format!("`link = \"{other}\"`: use \"loopback\" or \"wire\""),
+                ))
+            }
+        },
+    };
+    let mtu = match lab_raw.and_then(|l| l.mtu.as_ref()) {
+        None => 1500,
+        Some(m) => {
+            let v = *m.get_ref();
+            u32::try_from(v)
+                .ok()
+                .filter(|v| (1280..=65536).contains(v))
+                .ok_or_else(|| lines.err(m.span(), format!("`mtu = {v}`: use 1280 to 65536 bytes (1280 is IPv6's minimum, 1500 Ethernet's)")))?
+        }
+    };
+    let loss = match lab_raw.and_then(|l| l.loss.as_ref()) {
+        None => 0.0,
+        Some(l) => {
+            let v = *l.get_ref();
+            if !(0.0..=50.0).contains(&v) {
+                return Err(lines.err(l.span(), format!("`loss = {v}`: a percentage from 0 to 50")));
+            }
+            v
+        }
+    };
+    let ipv6 = lab_raw.is_some_and(|l| l.ipv6);
+    if ipv6 && link == LinkMode::Wire {
+        return Err(lines.err(lab_span, "`ipv6 = true` works only on the loopback link"));
+    }
+    if raw.step.is_empty() {
+        return Err(FormatError {
+            file: file.to_string(),
+            line: lines.line(text.len()),
+            what: "the lesson has no steps: add at least one [[step]] with a title and a text"
+                .into(),
+        });
+    }
+    let mut clients = Clients::default();
+    let mut steps = Vec::new();
+    for raw_step in &raw.step {
+        let step_line = lines.line(raw_step.span().start);
+        let s = raw_step.get_ref();
+        let mut actions = Vec::new();
+        for a in &s.actions {
+            let action = actions::parse(a.get_ref())
+                .map_err(|e| lines.err(a.span(), format!("action \"{}\": {e}", a.get_ref())))?;
+            clients
+                .apply(&action)
+                .map_err(|e| lines.err(a.span(), format!("action \"{}\": {e}", a.get_ref())))?;
+            if let Action::Connect { knobs, .. } = &action {
+                if knobs.ipv6 && !ipv6 {
+                    return Err(lines.err(
+                        a.span(),
+                        "`connect … --ipv6` needs `ipv6 = true` in the lesson's [lab]",
+                    ));
+                }
+            }
+            actions.push(StepAction {
+                source: a.get_ref().clone(),
+                action,
+                line: lines.line(a.span().start),
+            });
+        }
+        let env = TypeEnv {
+            clients: clients.known.clone(),
+            item: None,
+        };
+        let focus = match &s.focus {
+            None => None,
+            Some(f) => {
+                let fr = f.get_ref();
+                let target = query(&fr.packet, &env, &lines, "packet")?;
+                if !matches!(target.ty, Ty::Packet | Ty::Record | Ty::Any) {
+                    return Err(lines.err(
+                        fr.packet.span(),
+                        format!(
+                            "`packet = \"{}\"` must give a packet or a TLS record, not {}",
+                            fr.packet.get_ref(),
+                            target.ty.name()
+                        ),
+                    ));
+                }
+                let layer = FocusLayer::parse(fr.layer.get_ref()).ok_or_else(|| {
+                    lines.err(
+                        fr.layer.span(),
+                        format!(
+                            "`layer = \"{}\"`: use link, arp, ip, tcp, payload or tls",
+                            fr.layer.get_ref()
+                        ),
+                    )
+                })?;
+                Some(Focus {
+                    target,
+                    layer,
+                    field: fr.field.clone(),
+                    line: lines.line(f.span().start),
+                })
+            }
+        };
+        let mut expects = Vec::new();
+        for e in &s.expect {
+            let re = e.get_ref();
+            let value = query(&re.value, &env, &lines, "value")?;
+            let compare = comparison(re, &value.ty, &lines)?;
+            expects.push(Expectation {
+                that: re.that.clone(),
+                value,
+                compare,
+                line: lines.line(re.value.span().start),
+            });
+        }
+        let mut questions = Vec::new();
+        for q in &s.question {
+            let rq = q.get_ref();
+            questions.push(Question {
+                ask: rq.ask.clone(),
+                answer: query(&rq.answer, &env, &lines, "answer")?,
+                hint: rq.hint.clone(),
+                explain: rq.explain.clone(),
+                tolerance: rq.tolerance,
+                line: lines.line(rq.answer.span().start),
+            });
+        }
+        steps.push(Step {
+            title: s.title.clone(),
+            text: s.text.trim().to_string(),
+            actions,
+            focus,
+            expects,
+            questions,
+            line: step_line,
+        });
+    }
+    let base = std::path::Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
+    Ok(Lesson {
+        name: name_of_file(&base),
+        file: file.to_string(),
+        title: raw.title,
+        goal: raw.goal.trim().to_string(),
+        prerequisites: raw.prerequisites,
+        transport,
+        lab: LessonLab {
+            link,
+            mtu,
+            loss,
+            ipv6,
+        },
+        steps,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+title = "A tiny lesson"
+goal = "See a SYN."
+
+[lab]
+mtu = 1500
+
+[[step]]
+title = "Connect"
+text = "Alice connects."
+actions = ["start server", "connect alice --mss 536"]
+focus = { packet = "syn(alice)", layer = "tcp", field = "MSS" }
+
+[[step.expect]]
+that = "the SYN announces 536"
+value = "syn(alice).tcp.options.mss"
+equals = 536
+
+[[step.question]]
+ask = "Which port?"
+answer = "syn(alice).tcp.srcport"
+"#;
+
+    #[test]
+    fn a_good_lesson_parses() {
+        let l = parse_lesson("lessons/07-tiny.toml", GOOD).unwrap();
+        assert_eq!(l.name, "tiny");
+        assert_eq!(l.steps.len(), 1);
+        assert_eq!(l.steps[0].actions.len(), 2);
+        assert_eq!(
+            l.steps[0].expects[0].compare,
+            Comparison::Equals(Literal::Num(536))
+        );
+        assert_eq!(l.steps[0].expects[0].line, 16);
+        assert_eq!(l.lab.mtu, 1500);
+        assert_eq!(l.transport, Transport::Tls13);
+    }
+
+    fn error_of(text: &str) -> FormatError {
+        parse_lesson("bad.toml", text).unwrap_err()
+    }
+
+    #[test]
+    fn broken_files_name_file_line_and_what() {
+        // TOML syntax: an unclosed string on line 16.
+        let e = error_of(&GOOD.replace(
+            "value = \"syn(alice).tcp.options.mss\"",
+            "value = \"syn(alice",
+        ));
+        assert_eq!((e.file.as_str(), e.line), ("bad.toml", 16), "{e}");
+        // A misspelt key.
+        let e = error_of(&GOOD.replace("equals = 536", "equal = 536"));
+        assert_eq!(e.line, 17, "{e}");
+        assert!(e.what.contains("equal"), "{e}");
+        // A misspelt property, with what exists.
+        let e = error_of(&GOOD.replace("tcp.options.mss\"", "tcp.options.mms\""));
+        assert_eq!(e.line, 16);
+        assert!(
+            e.what.contains("tcp.options.mms") && e.what.contains("tcp.options.mss"),
+            "{e}"
+        );
+        // A client nobody connected.
+        let e = error_of(&GOOD.replace("answer = \"syn(alice)", "answer = \"syn(bob)"));
+        assert_eq!(e.line, 21);
+        assert!(e.what.contains("bob"), "{e}");
+        // A bad action.
+        let e = error_of(&GOOD.replace("--mss 536", "--mss lots"));
+        assert_eq!(e.line, 11);
+        assert!(e.what.contains("--mss lots"), "{e}");
+        // A comparison of the wrong type.
+        let e = error_of(&GOOD.replace("equals = 536", "equals = true"));
+        assert!(e.what.contains("a number"), "{e}");
+        // No comparison.
+        let e = error_of(&GOOD.replace("equals = 536", ""));
+        assert!(e.what.contains("at_least"), "{e}");
+        // Missing text.
+        let e = error_of(&GOOD.replace("text = \"Alice connects.\"", ""));
+        assert!(e.what.contains("text"), "{e}");
+        assert_eq!(e.to_string().split(':').next(), Some("bad.toml"));
+        // Lab values.
+        assert!(error_of(&GOOD.replace("mtu = 1500", "mtu = 100"))
+            .what
+            .contains("mtu"));
+        assert!(error_of(&GOOD.replace("mtu = 1500", "link = \"cable\""))
+            .what
+            .contains("wire"));
+        // Sending as a client that is not connected.
+        let e = error_of(&GOOD.replace("\"connect alice --mss 536\"", "\"send alice \\\"hi\\\"\""));
+        assert!(e.what.contains("not connected"), "{e}");
+        // Connecting before starting the server.
+        let e = error_of(&GOOD.replace("\"start server\", ", ""));
+        assert!(e.what.contains("start server"), "{e}");
+        // Focus on a layer that does not exist.
+        let e = error_of(&GOOD.replace("layer = \"tcp\"", "layer = \"udp\""));
+        assert_eq!(e.line, 12);
+    }
+
+    #[test]
+    fn names_from_files() {
+        assert_eq!(name_of_file("02-tcp-handshake.toml"), "tcp-handshake");
+        assert_eq!(name_of_file("mine.toml"), "mine");
+        assert_eq!(name_of_file("2024.toml"), "2024");
+    }
+}

@@ -1,0 +1,680 @@
+//! The properties a query can read from a packet, a TLS record, a message or a connection. Packet
+//! properties are named after Wireshark's display-filter fields (`ip.ttl`, `tcp.seq`,
+//! `tcp.analysis.retransmission`) so that a teacher who knows Wireshark knows them already.
+//!
+//! The tables below are the single source: type checking, evaluation and the reference in
+//! `lessons/README.md` (a test keeps it complete) all follow them.
+
+use crate::dissect::{ChecksumStatus, TcpFlags};
+use crate::flow::Direction;
+use crate::journey::FrameEntry;
+use crate::tls::{alert_name, cipher_suite_name, encode_hex, group_name, version_name};
+
+use super::query::Context;
+use super::value::{Ty, Value};
+
+/// The kinds of things that have properties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// A captured frame.
+    Packet,
+    /// A TLS record.
+    Record,
+    /// An application message.
+    Message,
+    /// A TCP connection.
+    Conn,
+}
+
+impl Entity {
+    /// The entity a value is, if it is one.
+    pub fn of(v: &Value) -> Option<Entity> {
+        match v {
+            Value::Packet(_) => Some(Entity::Packet),
+            Value::Record(_) => Some(Entity::Record),
+            Value::Message(_) => Some(Entity::Message),
+            Value::Conn(_) => Some(Entity::Conn),
+            _ => None,
+        }
+    }
+
+    fn of_ty(ty: &Ty) -> Option<Entity> {
+        match ty {
+            Ty::Packet => Some(Entity::Packet),
+            Ty::Record => Some(Entity::Record),
+            Ty::Message => Some(Entity::Message),
+            Ty::Conn => Some(Entity::Conn),
+            _ => None,
+        }
+    }
+
+    /// Its property table.
+    pub fn props(self) -> &'static [PropDef] {
+        match self {
+            Entity::Packet => PACKET_PROPS,
+            Entity::Record => RECORD_PROPS,
+            Entity::Message => MESSAGE_PROPS,
+            Entity::Conn => CONN_PROPS,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Entity::Packet => "a packet",
+            Entity::Record => "a TLS record",
+            Entity::Message => "a message",
+            Entity::Conn => "a connection",
+        }
+    }
+}
+
+/// The type of a property, in a form tables can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PTy {
+    /// A number.
+    Num,
+    /// A text.
+    Text,
+    /// Yes/no.
+    Bool,
+    /// A packet.
+    Packet,
+    /// A connection.
+    Conn,
+    /// A list of packets.
+    Packets,
+    /// A list of TLS records.
+    Records,
+    /// A list of texts.
+    Texts,
+}
+
+impl PTy {
+    /// As a query type.
+    pub fn ty(self) -> Ty {
+        match self {
+            PTy::Num => Ty::Num,
+            PTy::Text => Ty::Text,
+            PTy::Bool => Ty::Bool,
+            PTy::Packet => Ty::Packet,
+            PTy::Conn => Ty::Conn,
+            PTy::Packets => Ty::List(Box::new(Ty::Packet)),
+            PTy::Records => Ty::List(Box::new(Ty::Record)),
+            PTy::Texts => Ty::List(Box::new(Ty::Text)),
+        }
+    }
+}
+
+/// One property: its dotted name, type and meaning (shown in the teachers' reference).
+#[derive(Debug, Clone, Copy)]
+pub struct PropDef {
+    /// The dotted name.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: PTy,
+    /// What it means.
+    pub doc: &'static str,
+}
+
+const fn p(name: &'static str, ty: PTy, doc: &'static str) -> PropDef {
+    PropDef { name, ty, doc }
+}
+
+/// Properties of a packet (a captured frame).
+pub const PACKET_PROPS: &[PropDef] = &[
+    p("frame.number", PTy::Num, "the frame's number in the capture, from 1"),
+    p("frame.len", PTy::Num, "bytes of the whole frame, link-layer header included"),
+    p("frame.time_ms", PTy::Num, "milliseconds since the first frame of the capture"),
+    p("kind", PTy::Text, "\"tcp\", \"arp\" or \"other\""),
+    p("from", PTy::Text, "\"client\" or \"server\": which end of its TCP connection sent it"),
+    p("client", PTy::Text, "the name of the client whose connection the segment belongs to"),
+    p("eth.src", PTy::Text, "the sender's MAC address, e.g. \"02:1a:…\" (all zeros on loopback)"),
+    p("eth.dst", PTy::Text, "the receiver's MAC address (ff:ff:ff:ff:ff:ff is broadcast)"),
+    p("eth.type", PTy::Text, "the EtherType as hex: \"0x0800\" IPv4, \"0x86dd\" IPv6, \"0x0806\" ARP"),
+    p("eth.hdr_len", PTy::Num, "bytes of link-layer header (14 for Ethernet)"),
+    p("ip.version", PTy::Num, "4 or 6"),
+    p("ip.src", PTy::Text, "the sender's IP address"),
+    p("ip.dst", PTy::Text, "the receiver's IP address"),
+    p("ip.ttl", PTy::Num, "time to live (IPv4) or hop limit (IPv6)"),
+    p("ip.hdr_len", PTy::Num, "bytes of IP header (20 without options for IPv4, 40 for IPv6)"),
+    p("ip.len", PTy::Num, "the whole IP packet in bytes, header included (IPv4 total length; IPv6: 40 + payload length)"),
+    p("ip.id", PTy::Num, "the IPv4 identification field"),
+    p("ip.df", PTy::Bool, "the IPv4 don't-fragment flag"),
+    p("ip.proto", PTy::Num, "the protocol inside: 6 is TCP"),
+    p("ip.checksum", PTy::Text, "the IPv4 header checksum's verdict: \"correct\", \"wrong\", \"offloaded\", \"not checked\" (\"none\" for IPv6, which has no header checksum)"),
+    p("tcp.srcport", PTy::Num, "the sender's port"),
+    p("tcp.dstport", PTy::Num, "the receiver's port"),
+    p("tcp.stream", PTy::Num, "the connection's number in the capture, from 0 (as Wireshark's tcp.stream)"),
+    p("tcp.seq", PTy::Num, "sequence number relative to the sender's ISN (the SYN is 0, the first data byte 1)"),
+    p("tcp.ack", PTy::Num, "acknowledgement number relative to the other side's ISN (0 without the ACK flag)"),
+    p("tcp.seq_raw", PTy::Num, "the sequence number as sent (the SYN's is the ISN)"),
+    p("tcp.ack_raw", PTy::Num, "the acknowledgement number as sent"),
+    p("tcp.nxtseq", PTy::Num, "relative sequence number just after this segment: tcp.seq + tcp.len, plus 1 for a SYN or FIN"),
+    p("tcp.len", PTy::Num, "bytes of TCP payload (data) in the segment"),
+    p("tcp.hdr_len", PTy::Num, "bytes of TCP header, options included"),
+    p("tcp.flags", PTy::Text, "the flags set, e.g. \"SYN\", \"SYN, ACK\", \"PSH, ACK\", \"FIN, ACK\""),
+    p("tcp.flags.syn", PTy::Bool, "the SYN flag"),
+    p("tcp.flags.ack", PTy::Bool, "the ACK flag"),
+    p("tcp.flags.fin", PTy::Bool, "the FIN flag"),
+    p("tcp.flags.rst", PTy::Bool, "the RST flag"),
+    p("tcp.flags.psh", PTy::Bool, "the PSH flag"),
+    p("tcp.window", PTy::Num, "the window field as sent (before scaling)"),
+    p("tcp.window_size", PTy::Num, "the receive window in bytes: the field times 2^(window scale) after the handshake"),
+    p("tcp.options.mss", PTy::Num, "the MSS option (only in SYN and SYN-ACK)"),
+    p("tcp.options.wscale", PTy::Num, "the window scale option's shift count (only in SYN and SYN-ACK)"),
+    p("tcp.options.sack_perm", PTy::Bool, "the SACK-permitted option is present"),
+    p("tcp.options.sack", PTy::Texts, "SACK blocks, relative, as \"left-right\" (bytes left..right-1 arrived)"),
+    p("tcp.options.timestamps", PTy::Bool, "the timestamps option is present"),
+    p("tcp.checksum", PTy::Text, "the TCP checksum's verdict: \"correct\", \"wrong\", \"offloaded\" or \"not checked\""),
+    p("tcp.analysis.retransmission", PTy::Bool, "the segment carries only bytes already sent before"),
+    p("tcp.analysis.out_of_order", PTy::Bool, "the segment arrived after bytes that follow it"),
+    p("tcp.analysis.duplicate_ack", PTy::Bool, "a pure ACK repeating the previous acknowledgement and window of its direction"),
+    p("tls.records", PTy::Records, "the TLS records this frame completed"),
+    p("payload", PTy::Text, "the TCP payload as text (bytes that are not text show as �)"),
+    p("arp.opcode", PTy::Text, "\"request\" or \"reply\""),
+    p("arp.sender_mac", PTy::Text, "the MAC address of the ARP packet's sender"),
+    p("arp.sender_ip", PTy::Text, "the IPv4 address of the ARP packet's sender"),
+    p("arp.target_mac", PTy::Text, "the MAC address asked about (zeros in a request)"),
+    p("arp.target_ip", PTy::Text, "the IPv4 address asked about"),
+];
+
+/// Properties of a TLS record.
+pub const RECORD_PROPS: &[PropDef] = &[
+    p("content_type", PTy::Num, "the record header's type byte: 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data"),
+    p("type", PTy::Text, "the same as a name: \"handshake\", \"application_data\", …"),
+    p("version", PTy::Text, "the record header's legacy version as hex, e.g. \"0x0303\""),
+    p("length", PTy::Num, "the record header's length field: bytes of body after the 5-byte header"),
+    p("handshake", PTy::Text, "the handshake messages completed in it, e.g. \"ClientHello\" or \"EncryptedExtensions, Certificate\" (empty if none)"),
+    p("encrypted", PTy::Bool, "the body is encrypted"),
+    p("decrypted", PTy::Bool, "the body was decrypted with the session's keys"),
+    p("inner_type", PTy::Text, "after decryption, what the record really carries (TLS 1.3 hides it inside)"),
+    p("plaintext", PTy::Text, "the decrypted application bytes as text"),
+    p("plaintext_len", PTy::Num, "bytes of decrypted application data"),
+    p("alert", PTy::Text, "the alert's description, e.g. \"unknown_ca\", \"close_notify\""),
+    p("from", PTy::Text, "\"client\" or \"server\""),
+    p("frame", PTy::Packet, "the frame that completed the record"),
+    p("hex", PTy::Text, "the whole record (header and body) as it crossed the wire, in hex"),
+    p("stream", PTy::Num, "its TCP connection's number"),
+];
+
+/// Properties of a message (one line of the chat).
+pub const MESSAGE_PROPS: &[PropDef] = &[
+    p("text", PTy::Text, "the line, without its newline"),
+    p("from", PTy::Text, "\"client\" or \"server\": which end wrote it"),
+    p("client", PTy::Text, "the name of the client whose connection carried it"),
+    p("app_bytes", PTy::Num, "bytes the application wrote (the line and its newline)"),
+    p("tls_bytes", PTy::Num, "bytes of the TLS records that carried it, headers and encryption overhead included (0 for plain TCP)"),
+    p("tcp_bytes", PTy::Num, "bytes of the TCP segments that carried it, headers included"),
+    p("ip_bytes", PTy::Num, "bytes of the IP packets around those segments"),
+    p("link_bytes", PTy::Num, "bytes of the frames on the wire"),
+    p("frames", PTy::Packets, "the frames that carried its bytes"),
+    p("records", PTy::Records, "the TLS records that carried its bytes"),
+    p("conn", PTy::Conn, "its connection"),
+];
+
+/// Properties of a TCP connection.
+pub const CONN_PROPS: &[PropDef] = &[
+    p("stream", PTy::Num, "its number in the capture, from 0"),
+    p("client", PTy::Text, "the name of the client that opened it"),
+    p("client_ip", PTy::Text, "the client's IP address"),
+    p("client_port", PTy::Num, "the client's (ephemeral) port"),
+    p("server_ip", PTy::Text, "the server's IP address"),
+    p("server_port", PTy::Num, "the server's port"),
+    p("four_tuple", PTy::Text, "\"client ip:port → server ip:port\""),
+    p("packets", PTy::Packets, "all its frames"),
+    p("records", PTy::Records, "all its TLS records, in the order they completed"),
+    p("bytes_from_client", PTy::Num, "stream bytes the client sent that reached the capture in order"),
+    p("bytes_from_server", PTy::Num, "stream bytes the server sent that reached the capture in order"),
+    p("tls.version", PTy::Text, "the negotiated version: \"TLS 1.3\" or \"TLS 1.2\""),
+    p("tls.cipher_suite", PTy::Text, "the chosen cipher suite's name, e.g. \"TLS_AES_256_GCM_SHA384\""),
+    p("tls.client_random", PTy::Text, "the ClientHello's 32 random bytes, hex"),
+    p("tls.server_random", PTy::Text, "the ServerHello's 32 random bytes, hex"),
+    p("tls.offered_suites", PTy::Texts, "the cipher suites the client offered, in its order"),
+    p("tls.offered_versions", PTy::Texts, "the versions the client offered in supported_versions"),
+    p("tls.offered_groups", PTy::Texts, "the key-exchange groups the client sent key shares for"),
+    p("tls.key_share", PTy::Text, "the key-exchange group used, e.g. \"x25519\""),
+    p("tls.sni", PTy::Text, "the server name the client asked for"),
+    p("tls.round_trips", PTy::Num, "how many times the client waited for the server before it could send its first application data"),
+    p("tls.encrypted_records", PTy::Num, "records with encrypted bodies"),
+    p("tls.decrypted_records", PTy::Num, "of those, how many the keys decrypted"),
+];
+
+/// The longest prefix of `path` that names a property of `entity`: how many segments it takes
+/// and the property's name.
+pub fn longest(entity: Entity, path: &[String]) -> Option<(usize, &'static str)> {
+    (1..=path.len()).rev().find_map(|k| {
+        let joined = path.get(..k)?.join(".");
+        entity
+            .props()
+            .iter()
+            .find(|d| d.name == joined)
+            .map(|d| (k, d.name))
+    })
+}
+
+/// The type of reading `path` from a value of type `ty`, or what is wrong.
+pub fn check_path(ty: &Ty, path: &[String]) -> Result<Ty, String> {
+    if path.is_empty() {
+        return Ok(ty.clone());
+    }
+    match ty {
+        Ty::List(inner) => {
+            let each = check_path(inner, path)?;
+            Ok(match each {
+                Ty::List(t) => Ty::List(t),
+                t => Ty::List(Box::new(t)),
+            })
+        }
+        Ty::Any => Ok(Ty::Any),
+        other => {
+            let Some(entity) = Entity::of_ty(other) else {
+                return Err(format!(
+                    "`.{}`: {} has no properties",
+                    path.join("."),
+                    other.name()
+                ));
+            };
+            let Some((taken, name)) = longest(entity, path) else {
+                let wanted = path.join(".");
+                let mut names: Vec<&str> = entity.props().iter().map(|d| d.name).collect();
+                // Suggest the properties that share the longest prefix with what was written.
+                for k in (1..path.len().max(2)).rev() {
+                    let prefix = format!("{}.", path.get(..k).unwrap_or_default().join("."));
+                    let close: Vec<&str> = names
+                        .iter()
+                        .copied()
+                        .filter(|n| n.starts_with(&prefix))
+                        .collect();
+                    if !close.is_empty() {
+                        names = close;
+                        break;
+                    }
+                }
+                return Err(format!(
+                    "{} has no property `{wanted}`; it has: {}",
+                    entity.name(),
+                    names.join(", ")
+                ));
+            };
+            let ty = entity
+                .props()
+                .iter()
+                .find(|d| d.name == name)
+                .map_or(Ty::Any, |d| d.ty.ty());
+            check_path(&ty, path.get(taken..).unwrap_or_default())
+        }
+    }
+}
+
+/// Reads property `name` (a name from the entity's table) of `v`.
+pub fn read(ctx: &Context<'_>, v: &Value, name: &str) -> Value {
+    match v {
+        Value::Packet(n) => match ctx.trace.frame(*n) {
+            Some(entry) => packet(ctx, entry, name),
+            None => Value::missing(format!("frame #{n} is not in the capture")),
+        },
+        Value::Record(i) => super::props_more::record(ctx, *i, name),
+        Value::Message(m) => super::props_more::message(ctx, m, name),
+        Value::Conn(s) => super::props_more::conn(ctx, *s, name),
+        other => Value::missing(format!("{other:?} has no property {name}")),
+    }
+}
+
+fn checksum_word(status: ChecksumStatus) -> &'static str {
+    match status {
+        ChecksumStatus::Verified => "correct",
+        ChecksumStatus::Wrong { .. } => "wrong",
+        ChecksumStatus::Offloaded { .. } => "offloaded",
+        ChecksumStatus::NotChecked => "not checked",
+    }
+}
+
+fn mac(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn text(s: impl Into<String>) -> Value {
+    Value::Text(s.into())
+}
+
+fn num(n: impl Into<i64>) -> Value {
+    Value::Num(n.into())
+}
+
+fn opt<T: Into<i64>>(v: Option<T>, why: &str) -> Value {
+    v.map_or_else(|| Value::missing(why), |n| Value::Num(n.into()))
+}
+
+/// The flags as Wireshark lists them, e.g. "SYN, ACK".
+pub fn flags_text(flags: TcpFlags) -> String {
+    let mut names = flags.names();
+    // Wireshark and textbooks say "SYN, ACK", "FIN, ACK": the ACK last.
+    if let Some(i) = names.iter().position(|n| *n == "ACK") {
+        let ack = names.remove(i);
+        names.push(ack);
+    }
+    names.join(", ")
+}
+
+fn packet(ctx: &Context<'_>, e: &FrameEntry, name: &str) -> Value {
+    let p = &e.packet;
+    let no_tcp = || Value::missing(format!("frame #{} is not a TCP segment", e.number));
+    let no_ip = || Value::missing(format!("frame #{} has no IP header", e.number));
+    let no_arp = || Value::missing(format!("frame #{} is not ARP", e.number));
+    if let Some(field) = name.strip_prefix("arp.") {
+        let Some(arp) = &p.arp else { return no_arp() };
+        return match field {
+            "opcode" => text(match arp.op {
+                1 => "request".to_string(),
+                2 => "reply".to_string(),
+                n => format!("unknown ({n})"),
+            }),
+            "sender_mac" => text(mac(&arp.sender_mac)),
+            "sender_ip" => text(arp.sender_ip.to_string()),
+            "target_mac" => text(mac(&arp.target_mac)),
+            "target_ip" => text(arp.target_ip.to_string()),
+            _ => Value::missing(format!("no property {name}")),
+        };
+    }
+    if let Some(field) = name.strip_prefix("eth.") {
+        let Some(link) = &p.link else {
+            return Value::missing(format!("frame #{} has no link-layer header", e.number));
+        };
+        return match field {
+            "src" => link.src.map_or_else(
+                || Value::missing("no source MAC in this link header"),
+                |m| text(mac(&m)),
+            ),
+            "dst" => link.dst.map_or_else(
+                || Value::missing("no destination MAC in this link header"),
+                |m| text(mac(&m)),
+            ),
+            "type" => text(format!("0x{:04x}", link.ethertype)),
+            "hdr_len" => num(link.range.len() as i64),
+            _ => Value::missing(format!("no property {name}")),
+        };
+    }
+    if let Some(field) = name.strip_prefix("ip.") {
+        let Some(ip) = &p.ip else { return no_ip() };
+        return match field {
+            "version" => num(ip.version),
+            "src" => text(ip.src.to_string()),
+            "dst" => text(ip.dst.to_string()),
+            "ttl" => num(ip.ttl),
+            "hdr_len" => num(ip.header.len() as i64),
+            "len" => num(ip.total_len),
+            "id" => opt(
+                ip.identification,
+                "IPv6 packets have no identification field unless fragmented",
+            ),
+            "df" => Value::Bool(ip.dont_fragment),
+            "proto" => num(ip.protocol),
+            "checksum" => text(ip.checksum.map_or("none", checksum_word)),
+            _ => Value::missing(format!("no property {name}")),
+        };
+    }
+    match name {
+        "frame.number" => return num(e.number),
+        "frame.len" => return num(e.frame.data.len() as i64),
+        "frame.time_ms" => {
+            let first = ctx
+                .trace
+                .frames()
+                .first()
+                .map_or(e.frame.at.0, |f| f.frame.at.0);
+            return num(i64::try_from((e.frame.at.0 - first) / 1_000_000).unwrap_or(i64::MAX));
+        }
+        "kind" => {
+            return text(if p.tcp.is_some() {
+                "tcp"
+            } else if p.arp.is_some() {
+                "arp"
+            } else {
+                "other"
+            })
+        }
+        "payload" => {
+            let bytes = e.frame.data.get(p.payload.clone()).unwrap_or_default();
+            return if p.tcp.is_some() {
+                text(String::from_utf8_lossy(bytes))
+            } else {
+                no_tcp()
+            };
+        }
+        _ => {}
+    }
+    let (Some(tcp), Some(seg)) = (&p.tcp, &e.segment) else {
+        return no_tcp();
+    };
+    let flag = |f: TcpFlags| Value::Bool(tcp.flags.contains(f));
+    match name {
+        "from" => text(seg.dir.sender()),
+        "client" => ctx.client_of_stream(seg.stream).map_or_else(
+            || Value::missing("the connection belongs to no client of this lesson"),
+            text,
+        ),
+        "tcp.srcport" => num(tcp.src_port),
+        "tcp.dstport" => num(tcp.dst_port),
+        "tcp.stream" => num(seg.stream as i64),
+        "tcp.seq" => num(seg.rel_seq),
+        "tcp.ack" => num(seg.rel_ack),
+        "tcp.seq_raw" => num(tcp.seq),
+        "tcp.ack_raw" => num(tcp.ack),
+        "tcp.nxtseq" => {
+            let extra = i64::from(tcp.flags.contains(TcpFlags::SYN))
+                + i64::from(tcp.flags.contains(TcpFlags::FIN));
+            num(i64::from(seg.rel_seq) + seg.payload_len as i64 + extra)
+        }
+        "tcp.len" => num(seg.payload_len as i64),
+        "tcp.hdr_len" => num(tcp.header_len),
+        "tcp.flags" => text(flags_text(tcp.flags)),
+        "tcp.flags.syn" => flag(TcpFlags::SYN),
+        "tcp.flags.ack" => flag(TcpFlags::ACK),
+        "tcp.flags.fin" => flag(TcpFlags::FIN),
+        "tcp.flags.rst" => flag(TcpFlags::RST),
+        "tcp.flags.psh" => flag(TcpFlags::PSH),
+        "tcp.window" => num(tcp.window),
+        "tcp.window_size" => num(i64::from(tcp.window) << window_shift(ctx, e)),
+        "tcp.options.mss" => opt(
+            tcp.options.mss,
+            "this segment has no MSS option (only SYN and SYN-ACK carry one)",
+        ),
+        "tcp.options.wscale" => opt(
+            tcp.options.window_scale,
+            "this segment has no window scale option (only SYN and SYN-ACK carry one)",
+        ),
+        "tcp.options.sack_perm" => Value::Bool(tcp.options.sack_permitted),
+        "tcp.options.sack" => Value::List(
+            tcp.options
+                .sack_blocks
+                .as_slice()
+                .iter()
+                .map(|(l, r)| {
+                    text(format!(
+                        "{}-{}",
+                        l.wrapping_sub(seg.peer_base),
+                        r.wrapping_sub(seg.peer_base)
+                    ))
+                })
+                .collect(),
+        ),
+        "tcp.options.timestamps" => Value::Bool(tcp.options.timestamps.is_some()),
+        "tcp.checksum" => text(checksum_word(tcp.checksum)),
+        "tcp.analysis.retransmission" => Value::Bool(seg.retransmission),
+        "tcp.analysis.out_of_order" => Value::Bool(seg.out_of_order),
+        "tcp.analysis.duplicate_ack" => Value::Bool(is_duplicate_ack(ctx, e)),
+        "tls.records" => Value::List(e.records.clone().map(Value::Record).collect()),
+        _ => Value::missing(format!("no property {name}")),
+    }
+}
+
+/// Frames of connection `stream` sent in direction `dir`, in capture order.
+pub fn frames_in<'a>(
+    ctx: &Context<'a>,
+    stream: usize,
+    dir: Option<Direction>,
+) -> impl Iterator<Item = &'a FrameEntry> + 'a {
+    let trace = ctx.trace;
+    trace.frames().iter().filter(move |f| {
+        f.segment
+            .as_ref()
+            .is_some_and(|s| s.stream == stream && dir.is_none_or(|d| s.dir == d))
+    })
+}
+
+/// The window scale shift that applies to a segment (RFC 7323 §2.3: only when both SYNs carried
+/// the option, and never to a SYN itself).
+fn window_shift(ctx: &Context<'_>, e: &FrameEntry) -> u32 {
+    let (Some(tcp), Some(seg)) = (&e.packet.tcp, &e.segment) else {
+        return 0;
+    };
+    if tcp.flags.contains(TcpFlags::SYN) {
+        return 0;
+    }
+    let syn_scale = |dir| {
+        frames_in(ctx, seg.stream, Some(dir))
+            .find(|f| {
+                f.packet
+                    .tcp
+                    .as_ref()
+                    .is_some_and(|t| t.flags.contains(TcpFlags::SYN))
+            })
+            .and_then(|f| f.packet.tcp.as_ref()?.options.window_scale)
+    };
+    match (syn_scale(seg.dir), syn_scale(seg.dir.reverse())) {
+        (Some(mine), Some(_)) => u32::from(mine.min(14)),
+        _ => 0,
+    }
+}
+
+/// Wireshark's duplicate-ACK rule: no data, no SYN/FIN/RST, and the same acknowledgement number
+/// and window as the previous segment in the same direction.
+fn is_duplicate_ack(ctx: &Context<'_>, e: &FrameEntry) -> bool {
+    let (Some(tcp), Some(seg)) = (&e.packet.tcp, &e.segment) else {
+        return false;
+    };
+    let control = TcpFlags(TcpFlags::SYN.0 | TcpFlags::FIN.0 | TcpFlags::RST.0);
+    if seg.payload_len > 0 || tcp.flags.0 & control.0 != 0 || !tcp.flags.contains(TcpFlags::ACK) {
+        return false;
+    }
+    let before = ctx
+        .trace
+        .frames()
+        .get(..(e.number as usize).saturating_sub(1))
+        .unwrap_or_default();
+    let previous = before.iter().rev().find(|f| {
+        f.segment
+            .as_ref()
+            .is_some_and(|s| s.stream == seg.stream && s.dir == seg.dir)
+    });
+    previous
+        .and_then(|f| f.packet.tcp.as_ref())
+        .is_some_and(|prev| {
+            prev.ack == tcp.ack
+                && prev.window == tcp.window
+                && prev.flags.0 & control.0 == 0
+                && prev.flags.contains(TcpFlags::ACK)
+        })
+}
+
+/// Helpers for the other entities' properties live in `props_more.rs`; these shared helpers are
+/// used by both.
+pub(super) fn hex_of(bytes: &[u8]) -> String {
+    encode_hex(bytes)
+}
+
+/// Names of TLS numbers, shared with `props_more.rs`.
+pub(super) fn suite_name(id: u16) -> String {
+    cipher_suite_name(id).map_or_else(|| format!("0x{id:04x}"), str::to_string)
+}
+
+/// Shared with `props_more.rs`.
+pub(super) fn names_of_version(v: u16) -> String {
+    match version_name(v) {
+        "unknown" => format!("0x{v:04x}"),
+        name => name.to_string(),
+    }
+}
+
+/// Shared with `props_more.rs`.
+pub(super) fn names_of_group(g: u16) -> String {
+    match group_name(g) {
+        "unknown" => format!("0x{g:04x}"),
+        name => name.to_string(),
+    }
+}
+
+/// Shared with `props_more.rs`.
+pub(super) fn alert_text(description: u8) -> String {
+    match alert_name(description) {
+        "unknown" => format!("unknown ({description})"),
+        name => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn longest_prefix_wins() {
+        let path: Vec<String> = ["tcp", "flags", "syn"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(longest(Entity::Packet, &path), Some((3, "tcp.flags.syn")));
+        let path: Vec<String> = ["frames", "tcp", "len"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(longest(Entity::Message, &path), Some((1, "frames")));
+        assert_eq!(
+            check_path(&Ty::Message, &path),
+            Ok(Ty::List(Box::new(Ty::Num)))
+        );
+    }
+
+    #[test]
+    fn unknown_properties_list_the_close_ones() {
+        let path = vec!["tcp".to_string(), "sequence".to_string()];
+        let e = check_path(&Ty::Packet, &path).unwrap_err();
+        assert!(
+            e.contains("`tcp.sequence`") && e.contains("tcp.seq_raw") && !e.contains("ip.ttl"),
+            "{e}"
+        );
+        let path: Vec<String> = ["tcp", "options", "mms"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let e = check_path(&Ty::Packet, &path).unwrap_err();
+        assert!(e.ends_with("it has: tcp.options.mss, tcp.options.wscale, tcp.options.sack_perm, tcp.options.sack, tcp.options.timestamps"), "{e}");
+    }
+
+    #[test]
+    fn flags_read_as_in_textbooks() {
+        assert_eq!(flags_text(TcpFlags(0x012)), "SYN, ACK");
+        assert_eq!(flags_text(TcpFlags(0x011)), "FIN, ACK");
+        assert_eq!(flags_text(TcpFlags(0x018)), "PSH, ACK");
+        assert_eq!(flags_text(TcpFlags(0x002)), "SYN");
+    }
+
+    #[test]
+    fn every_property_name_is_unique() {
+        for entity in [
+            Entity::Packet,
+            Entity::Record,
+            Entity::Message,
+            Entity::Conn,
+        ] {
+            let mut names: Vec<&str> = entity.props().iter().map(|d| d.name).collect();
+            names.sort_unstable();
+            let before = names.len();
+            names.dedup();
+            assert_eq!(before, names.len(), "{entity:?}");
+        }
+    }
+}

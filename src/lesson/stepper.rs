@@ -1,0 +1,322 @@
+//! `packetpath lesson run NAME` in a plain terminal: one step at a time, line by line. Enter or
+//! `n` goes forward, `p` back, `r` checks again, `q` quits. Each step shows its text, runs its
+//! actions (once), shows the focused field with its value from the capture, each expectation
+//! ✓/✗ with what was observed, and asks its questions, checking the typed answer against the
+//! student's own capture.
+
+use std::io::{BufRead, Write};
+
+use super::checks::Verdict;
+use super::runner::{LessonRun, RunOptions};
+use super::LessonError;
+
+fn out_err(e: std::io::Error) -> LessonError {
+    LessonError::Output(e.to_string())
+}
+
+fn read_line(input: &mut dyn BufRead) -> Result<Option<String>, LessonError> {
+    let mut line = String::new();
+    match input.read_line(&mut line).map_err(out_err)? {
+        0 => Ok(None),
+        _ => Ok(Some(line.trim().to_string())),
+    }
+}
+
+/// Reflows a lesson text to `width` columns, indented by `indent`: lines of one paragraph are
+/// joined, a blank line separates paragraphs, and list items (`- `, `1. `) start their own line
+/// with a hanging indent.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    // Gather the blocks: (first-line prefix, words).
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    let mut open = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() {
+            blocks.push((String::new(), String::new()));
+            open = false;
+            continue;
+        }
+        let digits = t.chars().take_while(char::is_ascii_digit).count();
+        let item = if t.starts_with("- ") {
+            Some(2)
+        } else if digits > 0 && t.get(digits..digits + 2) == Some(". ") {
+            Some(digits + 2)
+        } else {
+            None
+        };
+        match (item, blocks.last_mut()) {
+            (None, Some((_, words))) if open => {
+                words.push(' ');
+                words.push_str(t);
+            }
+            (Some(n), _) => {
+                blocks.push((
+                    t.get(..n).unwrap_or_default().to_string(),
+                    t.get(n..).unwrap_or_default().to_string(),
+                ));
+                open = true;
+            }
+            (None, _) => {
+                blocks.push((String::new(), t.to_string()));
+                open = true;
+            }
+        }
+    }
+    let mut out = String::new();
+    for (prefix, words) in blocks {
+        let hang = " ".repeat(prefix.chars().count());
+        let mut line = prefix.clone();
+        let mut empty = true;
+        for word in words.split_whitespace() {
+            if !empty && line.chars().count() + 1 + word.chars().count() > width {
+                out.push_str(indent);
+                out.push_str(&line);
+                out.push('\n');
+                line = hang.clone();
+                empty = true;
+            }
+            if !empty {
+                line.push(' ');
+            }
+            line.push_str(word);
+            empty = false;
+        }
+        out.push_str(indent);
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Runs a lesson interactively on `input`/`out`. `block_on` runs a future on the async runtime
+/// (the lab is already entered and the runtime built by `main`).
+pub fn run_interactive(
+    rt: &tokio::runtime::Runtime,
+    lesson: super::format::Lesson,
+    options: &RunOptions,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> Result<(), LessonError> {
+    let mut run = rt.block_on(LessonRun::start(lesson, options))?;
+    let total = run.lesson().steps.len();
+    {
+        let l = run.lesson();
+        writeln!(
+            out,
+            "\n{}\n{}",
+            l.title,
+            "═".repeat(l.title.chars().count())
+        )
+        .map_err(out_err)?;
+        write!(out, "{}", wrap(&l.goal, 76, "")).map_err(out_err)?;
+        if !l.prerequisites.is_empty() {
+            writeln!(out, "Before this lesson: {}", l.prerequisites.join(", ")).map_err(out_err)?;
+        }
+        writeln!(out, "Running on {}.", options.lab.describe()).map_err(out_err)?;
+        writeln!(
+            out,
+            "Keys: Enter or n = next step · p = previous · r = check again · q = quit"
+        )
+        .map_err(out_err)?;
+    }
+    let mut answered: Vec<Vec<bool>> = run
+        .lesson()
+        .steps
+        .iter()
+        .map(|s| vec![false; s.questions.len()])
+        .collect();
+    let mut i = 0usize;
+    while let Some(step) = run.lesson().steps.get(i).cloned() {
+        writeln!(out, "\n── Step {}/{total}: {} ──", i + 1, step.title).map_err(out_err)?;
+        write!(out, "{}", wrap(&step.text, 76, "  ")).map_err(out_err)?;
+        if i >= run.steps_done() {
+            let mut shown: Vec<String> = Vec::new();
+            let result = rt.block_on(run.run_through(i, &mut |action, note| {
+                if let Some(note) = note {
+                    shown.push(if note.is_empty() {
+                        format!("  ▸ {action}")
+                    } else {
+                        format!("  ▸ {action}   ({note})")
+                    });
+                }
+            }));
+            for s in shown {
+                writeln!(out, "{s}").map_err(out_err)?;
+            }
+            if let Err(failure) = result {
+                writeln!(out, "  ✗ {failure}\nThe lesson cannot go on from here.")
+                    .map_err(out_err)?;
+                break;
+            }
+        } else if !step.actions.is_empty() {
+            writeln!(
+                out,
+                "  (its actions already ran: {})",
+                step.actions
+                    .iter()
+                    .map(|a| a.source.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+            .map_err(out_err)?;
+        }
+        let report = run.report(i);
+        match &report.focus {
+            Some(Ok(f)) => {
+                writeln!(
+                    out,
+                    "  ◎ Look at frame #{}, {} layer, {}: {}",
+                    f.frame,
+                    f.layer.name(),
+                    f.field,
+                    f.value
+                )
+                .map_err(out_err)?;
+                write!(out, "{}", wrap(&f.meaning, 72, "      ")).map_err(out_err)?;
+            }
+            Some(Err(why)) => {
+                writeln!(out, "  ◎ (the focus cannot be shown: {why})").map_err(out_err)?
+            }
+            None => {}
+        }
+        for c in &report.checks {
+            if c.passed {
+                writeln!(out, "  ✓ {} — {}", c.that, c.observed).map_err(out_err)?;
+            } else {
+                writeln!(
+                    out,
+                    "  ✗ {} — expected {}; observed {}",
+                    c.that, c.expected, c.observed
+                )
+                .map_err(out_err)?;
+            }
+        }
+        for (qi, q) in step.questions.iter().enumerate() {
+            let done = answered
+                .get(i)
+                .and_then(|a| a.get(qi))
+                .copied()
+                .unwrap_or(false);
+            if done {
+                let answer = report
+                    .answers
+                    .get(qi)
+                    .cloned()
+                    .unwrap_or(Err(String::new()))
+                    .unwrap_or_default();
+                writeln!(out, "  ? {}  ✓ {answer}", q.ask).map_err(out_err)?;
+                continue;
+            }
+            let mut tries = 0;
+            loop {
+                write!(out, "  ? {}\n    your answer (Enter to skip): ", q.ask).map_err(out_err)?;
+                out.flush().map_err(out_err)?;
+                let Some(typed) = read_line(input)? else {
+                    return finish(rt, run, out);
+                };
+                if typed.is_empty() {
+                    break;
+                }
+                tries += 1;
+                match run.judge(i, qi, &typed) {
+                    Verdict::Right => {
+                        writeln!(out, "    ✓ right, your capture says so too.").map_err(out_err)?;
+                        if let Some(e) = &q.explain {
+                            write!(out, "{}", wrap(e, 72, "    ")).map_err(out_err)?;
+                        }
+                        if let Some(a) = answered.get_mut(i).and_then(|a| a.get_mut(qi)) {
+                            *a = true;
+                        }
+                        break;
+                    }
+                    Verdict::Wrong if tries < 2 => {
+                        let hint = q
+                            .hint
+                            .as_deref()
+                            .unwrap_or("look at the focused field again");
+                        writeln!(out, "    ✗ not what your capture says. Hint: {hint}")
+                            .map_err(out_err)?;
+                    }
+                    Verdict::Wrong => {
+                        let answer = report
+                            .answers
+                            .get(qi)
+                            .cloned()
+                            .unwrap_or(Err(String::new()))
+                            .unwrap_or_default();
+                        writeln!(out, "    ✗ your capture says: {answer}").map_err(out_err)?;
+                        if let Some(e) = &q.explain {
+                            write!(out, "{}", wrap(e, 72, "    ")).map_err(out_err)?;
+                        }
+                        break;
+                    }
+                    Verdict::Unanswerable(why) => {
+                        writeln!(out, "    (this capture cannot answer it: {why})")
+                            .map_err(out_err)?;
+                        break;
+                    }
+                }
+            }
+        }
+        let last = i + 1 == total;
+        write!(
+            out,
+            "{} ",
+            if last {
+                "[Enter] finish · p back · r again · q quit >"
+            } else {
+                "[Enter/n] next · p back · r again · q quit >"
+            }
+        )
+        .map_err(out_err)?;
+        out.flush().map_err(out_err)?;
+        let Some(cmd) = read_line(input)? else { break };
+        match cmd.as_str() {
+            "p" | "b" => i = i.saturating_sub(1),
+            "r" => {}
+            "q" => break,
+            _ if last => {
+                writeln!(
+                    out,
+                    "\nThat was the last step of \"{}\". Well done.",
+                    run.lesson().title
+                )
+                .map_err(out_err)?;
+                break;
+            }
+            _ => i += 1,
+        }
+    }
+    finish(rt, run, out)
+}
+
+fn finish(
+    rt: &tokio::runtime::Runtime,
+    run: LessonRun,
+    out: &mut dyn Write,
+) -> Result<(), LessonError> {
+    let trace = rt.block_on(run.finish())?;
+    writeln!(
+        out,
+        "({} frames were captured during the lesson.)",
+        trace.frames().len()
+    )
+    .map_err(out_err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_paragraphs() {
+        assert_eq!(wrap("aa bb cc", 5, "> "), "> aa bb\n> cc\n");
+        assert_eq!(wrap("a\n\nb", 10, ""), "a\n\nb\n");
+        // Lines of a paragraph are joined; list items keep their own lines, hanging.
+        assert_eq!(
+            wrap("one\ntwo\n- a b c\n  d\n2. e", 6, ""),
+            "one\ntwo\n- a b\n  c d\n2. e\n"
+        );
+    }
+}

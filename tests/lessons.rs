@@ -1,0 +1,304 @@
+//! Lessons, run as a student or a teacher would: `packetpath lesson list | check | run`, with real
+//! sockets and live capture in each lesson's lab.
+
+mod common;
+
+use common::*;
+
+/// A lesson that is right in every way but one: the MSS it expects.
+const WRONG_MSS: &str = r#"
+title = "A lesson with a mistake"
+goal = "Fail, and say why."
+
+[[step]]
+title = "The handshake"
+text = "alice connects."
+actions = ["start server", "connect alice"]
+
+[[step.expect]]
+that = "the SYN announces an MSS of 1234 bytes"
+value = "syn(alice).tcp.options.mss"
+equals = 1234
+
+[[step.question]]
+ask = "Which port?"
+answer = "syn(alice).tcp.srcport"
+"#;
+
+/// The same lesson, expecting the right value.
+fn right_mss() -> String {
+    WRONG_MSS.replace("1234", "1460")
+}
+
+#[test]
+fn every_lesson_passes_headless() {
+    if !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let (code, out, err) = packetpath(dir.path(), &["lesson", "check", "--all"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("13 lessons checked"), "{out}");
+    assert!(out.contains("13 passed, 0 failed"), "{out}");
+    assert!(!out.contains('✗'), "{out}");
+    // Every lesson printed its own verdict.
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("PASS ")).count(),
+        13,
+        "{out}"
+    );
+    eprintln!(
+        "lesson check --all took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn a_wrong_expectation_fails_naming_the_step_and_the_observed_value() {
+    if !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("wrong.toml"), WRONG_MSS).unwrap();
+    let (code, out, err) = packetpath(dir.path(), &["lesson", "check", "wrong.toml"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let fail = out
+        .lines()
+        .find(|l| l.starts_with("FAIL "))
+        .expect("a FAIL line");
+    assert!(fail.contains("step 1 \"The handshake\""), "{fail}");
+    assert!(
+        fail.contains("the SYN announces an MSS of 1234 bytes"),
+        "{fail}"
+    );
+    assert!(
+        fail.contains("observed syn(alice).tcp.options.mss = 1460"),
+        "{fail}"
+    );
+    assert!(fail.contains("expected equal to 1234"), "{fail}");
+    assert!(err.contains("lesson wrong failed"), "{err}");
+
+    // The same lesson with the right value passes: the check really reads the capture.
+    std::fs::write(dir.path().join("wrong.toml"), right_mss()).unwrap();
+    let (code, out, err) = packetpath(dir.path(), &["lesson", "check", "wrong.toml"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("✓ the SYN announces an MSS of 1460 bytes"),
+        "{out}"
+    );
+}
+
+#[test]
+fn checking_several_lessons_runs_each_and_names_the_failures() {
+    if !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lessons = dir.path().join("mine");
+    std::fs::create_dir(&lessons).unwrap();
+    std::fs::write(lessons.join("01-good.toml"), right_mss()).unwrap();
+    std::fs::write(lessons.join("02-bad.toml"), WRONG_MSS).unwrap();
+    let (code, out, err) = packetpath(dir.path(), &["lesson", "check", "--all", "--dir", "mine"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("PASS good"), "{out}");
+    assert!(out.contains("2 lessons checked"), "{out}");
+    assert!(out.contains("1 passed, 1 failed"), "{out}");
+    let summary = out.rsplit("lessons checked").next().unwrap_or_default();
+    assert!(summary.contains("FAIL bad: step 1"), "{out}");
+    assert!(summary.contains("= 1460"), "{out}");
+}
+
+#[test]
+fn a_broken_lesson_file_is_refused_with_file_line_and_what() {
+    let dir = tempfile::tempdir().unwrap();
+    // Line 12: a property that does not exist.
+    let broken = WRONG_MSS.replace("tcp.options.mss", "tcp.options.mms");
+    std::fs::write(dir.path().join("broken.toml"), broken).unwrap();
+    let (code, out, err) = packetpath(dir.path(), &["lesson", "check", "broken.toml"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("broken.toml:12:"), "{err}");
+    assert!(err.contains("tcp.options.mms"), "{err}");
+    assert!(
+        err.contains("tcp.options.mss"),
+        "the message suggests the right name: {err}"
+    );
+
+    // TOML itself broken: a string left open on line 7.
+    let broken = WRONG_MSS.replace("text = \"alice connects.\"", "text = \"alice connects.");
+    std::fs::write(dir.path().join("broken.toml"), broken).unwrap();
+    let (code, _, err) = packetpath(dir.path(), &["lesson", "check", "broken.toml"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("broken.toml:7:"), "{err}");
+
+    // Listing a folder with a broken lesson says which file.
+    let (code, _, err) = packetpath(dir.path(), &["lesson", "list", "--dir", "."]);
+    assert_eq!(code, 1);
+    assert!(err.contains("broken.toml:7:"), "{err}");
+}
+
+#[test]
+fn lesson_list_shows_every_lesson_with_its_lab() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = packetpath(dir.path(), &["lesson", "list"]);
+    assert_eq!(code, 0, "{err}");
+    for name in [
+        "layers",
+        "tcp-handshake",
+        "tls13-handshake",
+        "encrypted-vs-plain",
+        "byte-stream",
+        "records-vs-segments",
+        "many-clients",
+        "certificates",
+        "tls12-vs-tls13",
+        "ipv4-vs-ipv6",
+        "key-log",
+        "link-layer",
+        "loss-and-recovery",
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with(name)),
+            "{name} missing:\n{out}"
+        );
+    }
+    assert!(out.contains("--link wire"), "{out}");
+    assert!(out.contains("5% loss"), "{out}");
+    let (code, _, err) = packetpath(dir.path(), &["lesson", "check", "no-such-lesson"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no-such-lesson") && err.contains("tcp-handshake"),
+        "{err}"
+    );
+}
+
+#[test]
+fn lesson_run_steps_through_and_checks_typed_answers() {
+    if !can_capture() {
+        return;
+    }
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_packetpath"))
+        .args(["lesson", "run", "layers"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Step 1: 94 bytes on the wire; a wrong total length (81), then the right one (80); next.
+    // Step 2: 113 bytes for the answer; next. Step 3: the zero MAC, protocol 6; finish.
+    let answers = "94\n81\n80\n\n113\n\n00:00:00:00:00:00\n6\n\n";
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answers.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches("✓ right").count(), 5, "{text}");
+    assert_eq!(
+        text.matches("✗ not what your capture says").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("Step 3/3"), "{text}");
+    assert!(text.contains("◎ Look at frame #"), "{text}");
+    assert!(text.contains("That was the last step"), "{text}");
+    assert!(
+        !text.lines().any(|l| l.starts_with("  ✗ ")),
+        "every check holds: {text}"
+    );
+}
+
+/// The query language on a saved capture (no privileges needed): alice and bob chatting over
+/// TLS 1.3 in `captures/tls13-chat.pcapng`, with its secrets and application events.
+#[test]
+fn queries_read_a_saved_capture() {
+    use packetpath::journey::{ledger, Trace};
+    use packetpath::lesson::query::{Context, Query, TypeEnv};
+    use packetpath::lesson::value::Value;
+    use packetpath::lesson::LessonState;
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/tls13-chat.pcapng");
+    let capture = packetpath::capture::read_capture_file(&path).unwrap();
+    let (keys, _) = packetpath::tls::Keys::parse_nss(&capture.keylog);
+    let mut trace = Trace::with_keys(keys);
+    for block in capture
+        .custom
+        .iter()
+        .filter(|b| b.pen == ledger::LEDGER_PEN)
+    {
+        for event in ledger::decode(&block.data).0 {
+            trace.add_app_event(event);
+        }
+    }
+    for frame in capture.frames {
+        trace.push_frame(frame);
+    }
+    // alice connected first, then bob.
+    let mut state = LessonState::default();
+    for (name, c) in ["alice", "bob"].iter().zip(trace.tcp().connections()) {
+        let conn = packetpath::chat::ConnId {
+            client: c.client,
+            server: c.server,
+        };
+        state.clients.insert(name.to_string(), conn);
+    }
+    let env = TypeEnv {
+        clients: vec!["alice".into(), "bob".into()],
+        item: None,
+    };
+    let ctx = Context::new(&trace, &state);
+    let eval = |q: &str| ctx.eval_query(&Query::parse(q, &env).unwrap());
+    let text = |s: &str| Value::Text(s.into());
+    assert_eq!(eval("syn(alice).tcp.flags"), text("SYN"));
+    assert_eq!(eval("syn(alice).tcp.options.mss"), Value::Num(1460));
+    assert_eq!(
+        eval("synack(alice).tcp.ack_raw - syn(alice).tcp.seq_raw"),
+        Value::Num(1)
+    );
+    assert_eq!(eval("conn(alice).tls.version"), text("TLS 1.3"));
+    assert_eq!(
+        eval(r#"record(alice, "ClientHello").content_type"#),
+        Value::Num(22)
+    );
+    assert_eq!(
+        eval(r#"record(alice, "Certificate").encrypted"#),
+        Value::Bool(true)
+    );
+    assert_eq!(eval("message(alice, 1).text"), text("hi bob"));
+    assert_eq!(
+        eval("first(message(alice, 1).records).plaintext"),
+        text("hi bob\n")
+    );
+    assert_eq!(
+        eval("message(alice, 1).tls_bytes - message(alice, 1).app_bytes"),
+        Value::Num(22)
+    );
+    assert_eq!(eval("relay(bob, 1).text"), text("alice: hi bob"));
+    assert_eq!(eval("conn(alice).tls.round_trips"), Value::Num(1));
+    assert_eq!(
+        eval(r#"appears(conn(alice), "hi bob")"#),
+        Value::Bool(false)
+    );
+    assert_eq!(eval("count(distinct(conns().server_port))"), Value::Num(1));
+    assert_eq!(
+        eval("without_keys(count(where(records(alice), .decrypted)))"),
+        Value::Num(0)
+    );
+    assert!(matches!(eval("count(where(records(alice), .decrypted))"), Value::Num(n) if n > 3));
+    // What cannot be measured says why.
+    match eval("message(alice, 9).text") {
+        Value::Missing(why) => assert!(why.contains("line 9"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
