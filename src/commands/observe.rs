@@ -345,7 +345,8 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
         client_options.server_name = Some("localhost".into());
     }
     let mut client = ChatClient::connect(&client_options, &tap, secrets.clone()).await?;
-    let wait = Duration::from_secs(20);
+    // Generous: on a lossy lab link, retransmission timeouts back off exponentially.
+    let wait = Duration::from_secs(90);
     let expect = |line: Option<String>, what: &str| -> anyhow::Result<String> {
         line.with_context(|| format!("the server closed the connection before {what}"))
     };

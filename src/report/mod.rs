@@ -37,6 +37,22 @@ pub fn app_events_by_frame(trace: &Trace) -> HashMap<u32, Vec<usize>> {
     map
 }
 
+/// Text shown for a byte string: escaped (control characters and invalid UTF-8 made visible),
+/// quoted, cut after `max` characters.
+pub fn quoted(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .collect::<String>()
+        .escape_debug()
+        .to_string();
+    if text.chars().count() > max {
+        out.push('…');
+    }
+    format!("\"{out}\"")
+}
+
 /// Formats a MAC address as `aa:bb:cc:dd:ee:ff`.
 pub fn mac(bytes: &[u8; 6]) -> String {
     bytes

@@ -3,23 +3,9 @@
 
 use std::fmt::Write as _;
 
+use super::quoted as shown;
 use crate::chat::{Direction as AppDir, Side};
 use crate::journey::{FrameEntry, Journey, Trace};
-
-/// Shows text with escapes for control characters, cut to `max` characters.
-fn shown(bytes: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out: String = text
-        .chars()
-        .take(max)
-        .collect::<String>()
-        .escape_debug()
-        .to_string();
-    if text.chars().count() > max {
-        out.push('…');
-    }
-    format!("\"{out}\"")
-}
 
 /// The text lines of one frame. `t0` is the first frame's time, so times read as seconds since
 /// the capture started.

@@ -115,7 +115,9 @@ pub struct Session {
     trace: Trace,
 }
 
-const WAIT: Duration = Duration::from_secs(15);
+/// How long to wait for something that should happen (a deadline for failures, not a delay):
+/// generous, because on a lossy lab link retransmission timeouts back off exponentially.
+const WAIT: Duration = Duration::from_secs(60);
 
 impl Session {
     /// An idle session: no server, no capture yet (both start with [`Session::start_server`]).

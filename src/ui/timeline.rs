@@ -16,20 +16,7 @@ use crate::dissect::TcpFlags;
 use crate::journey::Trace;
 use crate::tls::ContentType;
 
-/// Text shown for a byte string: escaped, quoted, cut after `max` characters.
-pub fn quoted(bytes: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out: String = text
-        .chars()
-        .take(max)
-        .collect::<String>()
-        .escape_debug()
-        .to_string();
-    if text.chars().count() > max {
-        out.push('…');
-    }
-    format!("\"{out}\"")
-}
+pub use crate::report::quoted;
 
 /// True if an application event's bytes travel encrypted (its connection carries TLS).
 pub fn encrypted_event(trace: &Trace, event: &crate::chat::AppEvent) -> bool {
