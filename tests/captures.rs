@@ -232,3 +232,43 @@ fn record_open_inspect_loses_nothing() {
         );
     }
 }
+
+#[test]
+fn garbage_secrets_give_a_warning_and_everything_else_still_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample =
+        packetpath::capture::read_capture_file(&repo().join("captures/tls13-chat.pcapng")).unwrap();
+    let path = dir.path().join("garbage.pcapng");
+    let file = std::fs::File::create(&path).unwrap();
+    let mut writer = packetpath::capture::PcapngWriter::new(file, sample.frames[0].link).unwrap();
+    writer
+        .write_secrets("this is not a key log\nCLIENT_TRAFFIC_SECRET_0 zz 00\n")
+        .unwrap();
+    for frame in &sample.frames {
+        writer.write_frame(frame).unwrap();
+    }
+    writer.finish().unwrap();
+    let (code, out, err) = packetpath(
+        dir.path(),
+        &["inspect", "garbage.pcapng", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("secrets embedded in"),
+        "the bad key log is reported: {err}"
+    );
+    let frames = json_frames(&out);
+    assert_eq!(
+        frames.len(),
+        sample.frames.len(),
+        "every frame is still shown"
+    );
+    assert!(
+        decrypted_texts(&frames).is_empty(),
+        "no usable keys, no plaintext"
+    );
+    assert!(
+        frames.iter().any(|f| f["tls"].is_array()),
+        "records are still parsed"
+    );
+}
