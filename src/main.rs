@@ -228,11 +228,16 @@ enum LessonAction {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// Step through a lesson in the terminal: its text, the focused field with its value, each
-    /// check ✓/✗, and questions answered from your own capture (Enter/n next, p back, q quit).
+    /// Step through a lesson in the terminal UI: its text, the focused field selected in the
+    /// layer columns and bytes, each check ✓/✗, and questions answered from your own capture
+    /// (n next, p back, i answer, q quit; --plain: line by line).
     Run {
         /// The lesson: a name from `packetpath lesson list`, its number, or a .toml file.
         name: String,
+        /// Line by line instead of the terminal UI (automatic when stdin or stdout is not a
+        /// terminal).
+        #[arg(long)]
+        plain: bool,
         #[command(flatten)]
         opts: LessonArgs,
     },
@@ -332,10 +337,11 @@ fn init_logging() {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The terminal UI shows the log in its own pane: a log line on stderr would garble the screen.
-    let ui = matches!(
+    let ui = (matches!(
         cli.command,
         Command::Demo { script: false, .. } | Command::Open { .. }
-    ) && std::io::stdout().is_terminal();
+    ) && std::io::stdout().is_terminal())
+        || lesson_in_ui(&cli.command);
     if ui {
         if let Err(e) = packetpath::ui::init_logging() {
             eprintln!("error: {e:#}");
@@ -590,6 +596,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `lesson run` uses the terminal UI unless told `--plain` or not talking to a terminal (answers
+/// piped in, output to a file).
+fn lesson_in_ui(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Lesson {
+            action: LessonAction::Run { plain: false, .. }
+        }
+    ) && std::io::stdout().is_terminal()
+        && std::io::stdin().is_terminal()
+}
+
 fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
     use packetpath::lesson;
     match action {
@@ -633,7 +651,8 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
-        LessonAction::Run { name, opts } => {
+        LessonAction::Run { name, plain, opts } => {
+            let ui = !plain && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
             let found = lesson::find(&name, opts.dir.as_deref())?;
             let lab = packetpath::lab::enter(found.lab.options(opts.host_loopback))?;
             let options = lesson::RunOptions {
@@ -641,6 +660,12 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
                 lab,
             };
             let rt = runtime()?;
+            if ui {
+                let run = rt.block_on(lesson::LessonRun::start(found, &options))?;
+                let frames = packetpath::ui::run_lesson(rt.handle(), run)?;
+                println!("({frames} frames were captured during the lesson.)");
+                return Ok(ExitCode::SUCCESS);
+            }
             lesson::stepper::run_interactive(
                 &rt,
                 found,

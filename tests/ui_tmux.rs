@@ -149,3 +149,131 @@ fn a_line_typed_as_alice_reaches_bob_and_every_layer_and_q_restores_the_terminal
         "the summary is printed on the normal screen:\n{screen}"
     );
 }
+
+#[test]
+fn a_lesson_steps_in_the_ui_with_checks_answers_and_q_restores_the_terminal() {
+    if !have_tool("tmux") || !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = Tmux {
+        socket: format!("packetpath-lesson-test-{}", std::process::id()),
+        session: "lesson".into(),
+    };
+    let script = format!(
+        "cd '{}' && NO_COLOR=1 '{}' lesson run layers; echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon; sleep 120",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_packetpath")
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        &tmux.session,
+        "-x",
+        "140",
+        "-y",
+        "50",
+        "sh",
+        "-c",
+        &script,
+    ]);
+
+    // Step 1 runs its actions as the UI starts: its title, its checks, the focus selected.
+    let screen = tmux.wait_for("step 1 with its checks", |s| {
+        s.contains("Lesson · step 1/3 · One line goes down the stack") && s.contains("✓ ")
+    });
+    // The focus: the TLS record's length field, selected in the layer columns.
+    assert!(screen.contains("length = 23 bytes"), "{screen}");
+    assert!(!screen.contains("✗ "), "every check holds:\n{screen}");
+
+    // A wrong answer gets the hint, the right one is confirmed.
+    tmux.keys(&["i"]);
+    tmux.wait_for("the answer line", |s| s.contains("answer> "));
+    tmux.keys(&["-l", "93"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the hint", |s| s.contains("Hint: Add every layer"));
+    tmux.keys(&["-l", "94"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the answer judged right", |s| s.contains("✓ 94: right"));
+
+    // n: the next step runs, with its own title and checks.
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    tmux.keys(&["n"]);
+    let screen = tmux.wait_for("step 2", |s| s.contains("step 2/3"));
+    let screen = if screen.contains("✓ ") {
+        screen
+    } else {
+        tmux.wait_for("step 2's checks", |s| {
+            s.contains("step 2/3") && s.contains("✓ ")
+        })
+    };
+    assert!(!screen.contains("✗ "), "every check holds:\n{screen}");
+
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("packetpath to exit", |s| s.contains("exit="));
+    assert!(screen.contains("exit=0"), "{screen}");
+    let screen = tmux.wait_for("the terminal mode", |s| s.contains("icanon"));
+    assert!(
+        screen.lines().any(|l| l.trim() == "icanon"),
+        "the terminal was left in raw mode:\n{screen}"
+    );
+    let alternate = tmux.run(&["display", "-p", "-t", &tmux.session, "#{alternate_on}"]);
+    assert_eq!(alternate.trim(), "0", "still on the alternate screen");
+    assert!(
+        screen.contains("frames were captured during the lesson"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn sigterm_gives_the_terminal_back_too() {
+    if !have_tool("tmux") || !have_tool("pgrep") || !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = Tmux {
+        socket: format!("packetpath-term-test-{}", std::process::id()),
+        session: "term".into(),
+    };
+    let script = format!(
+        "cd '{}' && NO_COLOR=1 '{}' lesson run layers; echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon; sleep 120",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_packetpath")
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        &tmux.session,
+        "-x",
+        "140",
+        "-y",
+        "50",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    tmux.wait_for("step 1", |s| s.contains("Lesson · step 1/3"));
+    // packetpath is the shell's child in the pane.
+    let shell = tmux.run(&["display", "-p", "-t", &tmux.session, "#{pane_pid}"]);
+    let out = Command::new("pgrep")
+        .args(["-P", shell.trim()])
+        .output()
+        .expect("pgrep runs");
+    let pid = String::from_utf8_lossy(&out.stdout);
+    let pid = pid.lines().next().expect("packetpath runs in the pane");
+    let killed = Command::new("kill")
+        .args(["-TERM", pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let screen = tmux.wait_for("the terminal mode", |s| s.contains("icanon"));
+    assert!(
+        screen.lines().any(|l| l.trim() == "icanon"),
+        "the terminal was left in raw mode:\n{screen}"
+    );
+    let alternate = tmux.run(&["display", "-p", "-t", &tmux.session, "#{alternate_on}"]);
+    assert_eq!(alternate.trim(), "0", "still on the alternate screen");
+}

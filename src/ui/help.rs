@@ -15,6 +15,10 @@ pub fn lines(theme: Theme) -> Vec<Line<'static>> {
     for (context, heading) in [
         (Context::Input, "While typing a chat line"),
         (Context::Navigation, "Navigating (Esc leaves the input)"),
+        (
+            Context::Lesson,
+            "During a lesson (lesson run; i answers a question)",
+        ),
         (Context::Prompt, "While typing a filter (after /)"),
         (Context::Overlay, "In help and the stream view"),
         (Context::Global, "Everywhere"),

@@ -62,6 +62,10 @@ pub enum Action {
     Close,
     /// Compare mode: the same line over TLS and plain TCP, side by side.
     Compare,
+    /// Lesson: run the next step (its actions, then its checks).
+    LessonNext,
+    /// Lesson: back to the previous step.
+    LessonPrev,
 }
 
 /// Where a binding applies.
@@ -77,6 +81,8 @@ pub enum Context {
     Navigation,
     /// With the help screen or the stream view open.
     Overlay,
+    /// Navigating during a lesson (`lesson run`): looked up before [`Context::Navigation`].
+    Lesson,
 }
 
 /// One key, as written in the table.
@@ -179,6 +185,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Char('s')], context: C::Navigation, action: A::SwitchSender, help: "type as the other client (alice ⇄ bob)" },
     Binding { keys: &[Char('z')], context: C::Navigation, action: A::Zoom, help: "zoom the focused pane to the whole screen, or back" },
     Binding { keys: &[Char('?')], context: C::Navigation, action: A::Help, help: "this help" },
+    Binding { keys: &[Char('n')], context: C::Lesson, action: A::LessonNext, help: "lesson: next step (runs its actions, then checks it)" },
+    Binding { keys: &[Char('p')], context: C::Lesson, action: A::LessonPrev, help: "lesson: previous step" },
     Binding { keys: &[Code(KeyCode::Esc), Char('q'), Char('?')], context: C::Overlay, action: A::Close, help: "close help or the stream view" },
     Binding { keys: &[Char('k'), Code(KeyCode::Up)], context: C::Overlay, action: A::Up, help: "scroll up" },
     Binding { keys: &[Char('j'), Code(KeyCode::Down)], context: C::Overlay, action: A::Down, help: "scroll down" },

@@ -34,13 +34,16 @@
 //! Below 100×30 the panes keep only a one-line title instead of a frame; `z` lets the focused
 //! pane fill the screen. Help (`?`) and follow stream (`f`) cover the panes; compare mode (`c`,
 //! demo only) replaces the timeline and the columns with the same line over TLS and plain TCP.
+//! `packetpath lesson run NAME` ([`run_lesson`]) puts the [`lesson`] pane in place of the chat
+//! and the log: `n`/`p` step, each step's focus is selected like a field the user picked.
 //!
 //! Architecture (STYLE.md, "Programs"): [`model`] holds the state, [`update`] applies messages
 //! (keys go through the table in [`keys`], which also feeds the help screen), [`view`] draws the
 //! model with one file per pane ([`timeline`] over the [`index`], [`layers`] over [`detail`],
 //! [`hex`], [`chat`], [`logpane`], [`help`], [`stream`], [`compare`]); [`strings`] holds the
 //! sentences, [`theme`] the colours (one per layer, `NO_COLOR` respected); [`terminal`] restores
-//! the terminal on exit, panic and Ctrl-C; [`run`] holds the event loops.
+//! the terminal on exit, panic and Ctrl-C (the demo and lessons also on SIGTERM); [`run`] holds
+//! the event loops.
 //!
 //! [`Trace`]: crate::journey::Trace
 //! [`Packet::fields`]: crate::dissect::Packet::fields
@@ -53,6 +56,7 @@ pub mod hex;
 pub mod index;
 pub mod keys;
 pub mod layers;
+pub mod lesson;
 pub mod logpane;
 pub mod model;
 pub mod run;
@@ -69,7 +73,7 @@ mod tests;
 
 use std::path::PathBuf;
 
-pub use run::{load_capture, run_demo, run_open, start_demo, DemoOutcome};
+pub use run::{load_capture, run_demo, run_lesson, run_open, start_demo, DemoOutcome};
 
 /// How the demo's chat runs.
 #[derive(Debug, Clone)]

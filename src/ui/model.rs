@@ -172,6 +172,8 @@ pub struct Model {
     pub quit: bool,
     /// The log widget's own state (scrolling), when the log pane is live.
     pub log_state: Option<tui_logger::TuiWidgetState>,
+    /// The lesson being run (`lesson run`), shown in place of the chat.
+    pub lesson: Option<super::lesson::LessonPane>,
 }
 
 impl Model {
@@ -210,6 +212,7 @@ impl Model {
             areas: Areas::default(),
             quit: false,
             log_state: None,
+            lesson: None,
         }
     }
 

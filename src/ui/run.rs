@@ -8,13 +8,16 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use crossterm::event::{self, Event};
 
-use super::model::Model;
+use super::keys::{keys_label, Action, Context};
+use super::lesson::{select_focus, LessonPane, Question};
+use super::model::{Focus, Model};
 use super::theme::Theme;
 use super::update::{update, Command, Msg};
 use super::view::{layout, view_with};
 use super::{terminal, DemoOptions};
 use crate::chat::Transport;
 use crate::journey::Trace;
+use crate::lesson::checks::Verdict;
 use crate::session::{Session, SessionOptions};
 
 /// Set once the log pane collects the log (see [`super::init_logging`]).
@@ -38,6 +41,28 @@ trait Source {
     fn set_compare(&mut self, _on: bool) -> anyhow::Result<()> {
         Ok(())
     }
+    /// Called once the screen is first drawn (a lesson runs its first step then).
+    fn begin(&mut self, _model: &mut Model) {}
+    /// A lesson's command: show a step, judge an answer.
+    fn lesson(&mut self, _model: &mut Model, _command: Command) {}
+}
+
+/// Set when SIGTERM arrives: the loop quits and the terminal is restored.
+static TERMINATED: AtomicBool = AtomicBool::new(false);
+
+/// Listens for SIGTERM on the runtime, so that `kill` gives the terminal back like `q` does.
+fn listen_for_sigterm(rt: &tokio::runtime::Handle) {
+    rt.spawn(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                if term.recv().await.is_some() {
+                    TERMINATED.store(true, Ordering::Relaxed);
+                }
+            }
+            Err(e) => tracing::warn!("cannot listen for SIGTERM: {e}"),
+        }
+    });
 }
 
 struct Live<'a> {
@@ -124,6 +149,7 @@ fn event_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> 
         model.log_state = Some(tui_logger::TuiWidgetState::new());
     }
     model.sync(source.trace());
+    let mut begun = false;
     loop {
         if source.pump() {
             model.sync(source.trace());
@@ -135,6 +161,15 @@ fn event_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> 
         );
         model.set_areas(areas);
         term.draw(|f| view_with(f, model, source.trace(), source.twin()))?;
+        if !begun {
+            begun = true;
+            source.begin(model);
+            continue;
+        }
+        if TERMINATED.load(Ordering::Relaxed) {
+            tracing::info!("SIGTERM: leaving");
+            break;
+        }
         let msg = if event::poll(FRAME_TIME)? {
             match event::read()? {
                 Event::Key(key) => Msg::Key(key),
@@ -160,6 +195,10 @@ fn event_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> 
                     model.status = format!("could not send: {e}");
                 }
             },
+            Some(command @ (Command::LessonStep(_) | Command::Answer(_))) => {
+                source.lesson(model, command);
+                model.sync(source.trace());
+            }
             None => {}
         }
         if model.quit {
@@ -205,6 +244,7 @@ pub fn run_demo(
             model.names.insert(conn.client, name);
         }
     }
+    listen_for_sigterm(rt);
     let mut live = Live {
         session: &mut session,
         rt,
@@ -239,6 +279,198 @@ pub struct DemoOutcome {
 pub fn run_open(trace: Trace, title: String) -> anyhow::Result<()> {
     let mut model = Model::new(false, title, Vec::new(), Theme::from_env());
     event_loop(&mut model, &mut Saved(trace))
+}
+
+/// A lesson's live session with the step runner around it (see [`run_lesson`]).
+struct Taught<'a> {
+    run: crate::lesson::LessonRun,
+    rt: &'a tokio::runtime::Handle,
+    /// Each step's questions, with what the student answered so far.
+    questions: Vec<Vec<Question>>,
+}
+
+impl Source for Taught<'_> {
+    fn trace(&self) -> &Trace {
+        self.run.session().trace()
+    }
+
+    fn pump(&mut self) -> bool {
+        poll(self.run.session_mut())
+    }
+
+    fn send(&mut self, _: &str, _: &str) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    fn begin(&mut self, model: &mut Model) {
+        self.show_step(model, 0);
+    }
+
+    fn lesson(&mut self, model: &mut Model, command: Command) {
+        match command {
+            Command::LessonStep(step) => self.show_step(model, step),
+            Command::Answer(text) => self.answer(model, &text),
+            _ => {}
+        }
+    }
+}
+
+impl Taught<'_> {
+    /// Shows step `index`: runs its actions (once), judges it, selects its focus.
+    fn show_step(&mut self, model: &mut Model, index: usize) {
+        let Some(step) = self.run.lesson().steps.get(index).cloned() else {
+            return;
+        };
+        let mut actions = Vec::new();
+        if index >= self.run.steps_done() {
+            let result = self
+                .rt
+                .block_on(self.run.run_through(index, &mut |a, note| match note {
+                    None => {}
+                    Some("") => actions.push(format!("▸ {a}")),
+                    Some(note) => actions.push(format!("▸ {a}   ({note})")),
+                }));
+            if let Err(failure) = result {
+                actions.push(format!("✗ {failure} — the lesson cannot go on from here"));
+            }
+        } else if !step.actions.is_empty() {
+            let done: Vec<&str> = step.actions.iter().map(|a| a.source.as_str()).collect();
+            actions.push(format!("(its actions already ran: {})", done.join("; ")));
+        }
+        let report = self.run.report(index);
+        model.sync(self.run.session().trace());
+        let questions = self.questions.get(index).cloned().unwrap_or_default();
+        let open = questions.iter().any(|q| !q.done);
+        if let Some(pane) = &mut model.lesson {
+            pane.step = index;
+            pane.step_title = step.title.clone();
+            pane.text = step.text.clone();
+            pane.actions = actions;
+            pane.questions = questions;
+            pane.scroll = 0;
+            pane.report = Some(report.clone());
+        }
+        model.focus = Focus::Layers;
+        if let Some(Ok(focus)) = &report.focus {
+            select_focus(model, self.run.session().trace(), focus);
+        }
+        model.status = if open {
+            format!(
+                "{}: answer the question",
+                keys_label(Context::Navigation, Action::FocusInput)
+            )
+        } else {
+            String::new()
+        };
+    }
+
+    /// Judges an answer to the step's first open question.
+    fn answer(&mut self, model: &mut Model, typed: &str) {
+        let Some(pane) = &mut model.lesson else {
+            return;
+        };
+        let (step, Some(qi)) = (pane.step, pane.open_question()) else {
+            return;
+        };
+        let verdict = self.run.judge(step, qi, typed);
+        let Some(q) = self
+            .run
+            .lesson()
+            .steps
+            .get(step)
+            .and_then(|s| s.questions.get(qi))
+        else {
+            return;
+        };
+        let explain = q
+            .explain
+            .as_deref()
+            .map(|e| format!(" {e}"))
+            .unwrap_or_default();
+        let Some(shown) = pane.questions.get_mut(qi) else {
+            return;
+        };
+        match verdict {
+            Verdict::Right => {
+                shown.done = true;
+                shown.feedback = Some(format!(
+                    "✓ {typed}: right, your capture says so too.{explain}"
+                ));
+            }
+            Verdict::Wrong if shown.tries < 1 => {
+                shown.tries += 1;
+                let hint = q
+                    .hint
+                    .as_deref()
+                    .unwrap_or("look at the focused field again");
+                shown.feedback = Some(format!(
+                    "✗ {typed}: not what your capture says. Hint: {hint}"
+                ));
+            }
+            Verdict::Wrong => {
+                let answer = match self.run.report(step).answers.get(qi) {
+                    Some(Ok(a)) => a.clone(),
+                    _ => String::new(),
+                };
+                shown.done = true;
+                shown.feedback = Some(format!("✗ {typed}: your capture says {answer}.{explain}"));
+            }
+            Verdict::Unanswerable(why) => {
+                shown.done = true;
+                shown.feedback = Some(format!("(this capture cannot answer it: {why})"));
+            }
+        }
+        if let Some(all) = self.questions.get_mut(step) {
+            all.clone_from(&pane.questions);
+        }
+        if pane.open_question().is_none() {
+            model.focus = Focus::Layers;
+        }
+    }
+}
+
+/// A lesson in the terminal UI until the user quits: `n`/`p` step, the step's text and checks in
+/// the lesson pane, its focus selected in the columns and hex, questions answered in the input
+/// line. Call from outside the runtime, with its handle. Returns how many frames were captured.
+pub fn run_lesson(
+    rt: &tokio::runtime::Handle,
+    run: crate::lesson::LessonRun,
+) -> anyhow::Result<usize> {
+    let lesson = run.lesson();
+    let title = format!(
+        "lesson {} · {}",
+        lesson.name,
+        run.session().lab().describe()
+    );
+    let mut model = Model::new(true, title, Vec::new(), Theme::from_env());
+    model.focus = Focus::Layers;
+    let questions: Vec<Vec<Question>> = lesson
+        .steps
+        .iter()
+        .map(|s| {
+            s.questions
+                .iter()
+                .map(|q| Question {
+                    ask: q.ask.clone(),
+                    hint: q.hint.clone(),
+                    done: false,
+                    tries: 0,
+                    feedback: None,
+                })
+                .collect()
+        })
+        .collect();
+    model.lesson = Some(LessonPane {
+        title: lesson.title.clone(),
+        total: lesson.steps.len(),
+        ..LessonPane::default()
+    });
+    listen_for_sigterm(rt);
+    let mut taught = Taught { run, rt, questions };
+    let result = event_loop(&mut model, &mut taught);
+    let trace = rt.block_on(taught.run.finish())?;
+    result?;
+    Ok(trace.frames().len())
 }
 
 /// Reads a capture file (pcap or pcapng) into a trace (see [`crate::commands::open_capture`]):

@@ -624,3 +624,128 @@ fn esc_typed_fast_before_a_key_still_leaves_the_input() {
     assert_eq!(update(&mut m, &trace, Msg::Key(alt_q)), Some(Command::Quit));
     assert!(m.input.is_empty());
 }
+
+/// A lesson pane as `lesson run` fills it: step 2 of 3, a check that held and one that did not,
+/// a question answered wrong (with its hint).
+fn lesson_pane() -> super::lesson::LessonPane {
+    use crate::lesson::checks::CheckOutcome;
+    use crate::lesson::runner::StepReport;
+    let check = |that: &str, passed: bool, observed: &str| CheckOutcome {
+        that: that.into(),
+        passed,
+        expected: "= 94".into(),
+        observed: observed.into(),
+        line: 12,
+    };
+    super::lesson::LessonPane {
+        title: "Layers of a message".into(),
+        step: 1,
+        total: 3,
+        step_title: "The frame on the wire".into(),
+        text: "Each layer adds its header in front of the bytes it carries.".into(),
+        actions: vec!["▸ send alice \"hi\"".into()],
+        report: Some(StepReport {
+            focus: None,
+            checks: vec![
+                check("the frame is 94 bytes", true, "len(frame) = 94"),
+                check("TTL is 1", false, "ip.ttl = 64"),
+            ],
+            answers: vec![Ok("80".into())],
+        }),
+        questions: vec![super::lesson::Question {
+            ask: "How long is the IP packet?".into(),
+            hint: Some("IP total length".into()),
+            done: false,
+            tries: 1,
+            feedback: Some("✗ 81: not what your capture says. Hint: IP total length".into()),
+        }],
+        scroll: 0,
+    }
+}
+
+#[test]
+fn the_lesson_pane_shows_the_step_its_checks_and_the_answer_line() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    m.live = true;
+    m.lesson = Some(lesson_pane());
+    let screen = draw(&mut m, &trace);
+    for part in [
+        "Lesson · step 2/3 · The frame on the wire",
+        "Step 2/3 · The frame on the wire",
+        "Each layer adds its header",
+        "▸ send alice \"hi\"",
+        "✓ the frame is 94 bytes — len(frame) = 94",
+        "✗ TTL is 1 — expected = 94; observed ip.ttl",
+        "? How long is the IP packet?",
+        "not what your capture says. Hint: IP",
+        "i: answer · n/p: next/previous step",
+        "n next step",
+        "i answer",
+    ] {
+        assert!(
+            screen.contains(part),
+            "{part:?} is not on screen:\n{screen}"
+        );
+    }
+    // The chat and the log give way to the lesson.
+    assert!(
+        !screen.contains("┌Chat") && !screen.contains("┌Log"),
+        "{screen}"
+    );
+    // Answering: i focuses the input line, the typed answer goes to the runner to judge.
+    key(&mut m, &trace, KeyCode::Char('i'));
+    assert_eq!(m.focus, Focus::Input);
+    for c in "80".chars() {
+        key(&mut m, &trace, KeyCode::Char(c));
+    }
+    assert!(draw(&mut m, &trace).contains("answer> 80"));
+    assert_eq!(
+        key(&mut m, &trace, KeyCode::Enter),
+        Some(Command::Answer("80".into()))
+    );
+    // n and p step through the lesson (not the timeline) while a lesson runs.
+    key(&mut m, &trace, KeyCode::Esc);
+    assert_eq!(
+        key(&mut m, &trace, KeyCode::Char('n')),
+        Some(Command::LessonStep(2))
+    );
+    assert_eq!(
+        key(&mut m, &trace, KeyCode::Char('p')),
+        Some(Command::LessonStep(0))
+    );
+    if let Some(pane) = &mut m.lesson {
+        pane.step = 2;
+    }
+    assert_eq!(key(&mut m, &trace, KeyCode::Char('n')), None);
+    assert!(m.status.contains("last step"));
+}
+
+#[test]
+fn a_lesson_focus_selects_exactly_its_field_and_bytes() {
+    let trace = tls13();
+    let mut probe = model(&trace, 120, 40);
+    select_message(&mut probe, &trace, b"hi bob\n");
+    let port = field_named(&probe, UiLayer::Tcp, "Destination port");
+    let (frame, range) = probe.detail.fields[port].spans[0].clone();
+    let mut m = model(&trace, 120, 40);
+    m.lesson = Some(lesson_pane());
+    let focus = crate::lesson::checks::FocusView {
+        frame,
+        layer: crate::lesson::checks::FocusLayer::Frame(crate::dissect::Layer::Tcp),
+        field: "Destination port".into(),
+        value: "8443".into(),
+        meaning: String::new(),
+        range: Some(range.clone()),
+    };
+    super::lesson::select_focus(&mut m, &trace, &focus);
+    let field = m
+        .field
+        .map(|i| m.detail.fields[i].clone())
+        .expect("a field is selected");
+    assert_eq!(field.name, "Destination port");
+    assert!(field.spans.contains(&(frame, range.clone())));
+    assert_eq!(m.hex_frame, Some(frame));
+    assert_eq!(m.hex_cursor, Some(range.start));
+    assert!(!m.timeline.follow);
+}

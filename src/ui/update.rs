@@ -40,6 +40,10 @@ pub enum Command {
     },
     /// Turn compare mode on or off (the runner starts the twin chat when needed).
     Compare(bool),
+    /// Lesson: show step `.0` (from 0), running its actions first if they have not run.
+    LessonStep(usize),
+    /// Lesson: judge this answer to the step's open question.
+    Answer(String),
     /// Leave.
     Quit,
 }
@@ -87,7 +91,10 @@ fn on_key(model: &mut Model, trace: &Trace, key: KeyEvent) -> Option<Command> {
     } else {
         Context::Navigation
     };
-    match action_for(context, &key) {
+    let lesson_action = (context == Context::Navigation && model.lesson.is_some())
+        .then(|| action_for(Context::Lesson, &key))
+        .flatten();
+    match lesson_action.or_else(|| action_for(context, &key)) {
         Some(action) => act(model, trace, context, action),
         None => {
             edit(model, context, key);
@@ -124,6 +131,9 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
             let text = std::mem::take(&mut model.input);
             if text.trim().is_empty() {
                 return None;
+            }
+            if model.lesson.is_some() {
+                return Some(Command::Answer(text.trim().to_string()));
             }
             model.timeline.follow = true;
             return Some(Command::Send {
@@ -217,6 +227,19 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
         Action::Faster => model.player.interval = (model.player.interval / 2).max(MIN_INTERVAL),
         Action::Slower => model.player.interval = (model.player.interval * 2).min(MAX_INTERVAL),
         Action::Zoom => model.zoom = !model.zoom,
+        Action::LessonNext | Action::LessonPrev => {
+            let pane = model.lesson.as_ref()?;
+            let step = if action == Action::LessonNext {
+                pane.step + 1
+            } else {
+                pane.step.checked_sub(1)?
+            };
+            if step >= pane.total {
+                model.status = "that was the last step (q quits)".into();
+                return None;
+            }
+            return Some(Command::LessonStep(step));
+        }
         Action::Compare => {
             if !model.live {
                 model.status = super::strings::COMPARE_NEEDS_DEMO.into();
@@ -315,6 +338,11 @@ fn move_in_pane(model: &mut Model, delta: isize) {
             let cursor = model.hex_cursor.unwrap_or(0) as isize;
             model.hex_cursor = Some((cursor + delta * per).max(0) as usize);
             cursor_selects_field(model);
+        }
+        Focus::Chat if model.lesson.is_some() => {
+            if let Some(pane) = &mut model.lesson {
+                pane.scroll = pane.scroll.saturating_add_signed(-delta);
+            }
         }
         Focus::Chat => {
             model.chat_scroll = model

@@ -70,9 +70,15 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
             Focus::Log => a.log = body,
         }
     } else {
+        // A lesson needs room for its text: the upper panes give some of theirs.
+        let (tp, lp) = if model.lesson.is_some() {
+            (18, 30)
+        } else {
+            (28, 36)
+        };
         let [t, l, bottom] = Layout::vertical([
-            Constraint::Percentage(28),
-            Constraint::Percentage(36),
+            Constraint::Percentage(tp),
+            Constraint::Percentage(lp),
             Constraint::Fill(1),
         ])
         .areas(body);
@@ -89,8 +95,12 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
         a.hex = h;
         let [c, g] =
             Layout::vertical([Constraint::Percentage(60), Constraint::Fill(1)]).areas(right);
-        a.chat = c;
-        a.log = g;
+        if model.lesson.is_some() {
+            a.chat = right;
+        } else {
+            a.chat = c;
+            a.log = g;
+        }
     }
     if a.chat.height > 0 {
         let ci = inner(a.chat, size);
@@ -182,6 +192,12 @@ fn status_line(model: &Model) -> Line<'static> {
                 "ciphertext/plaintext",
             ),
         ]
+    } else if model.focus == Focus::Input && model.lesson.is_some() {
+        vec![
+            hint(Context::Input, Action::Send, "answer"),
+            hint(Context::Input, Action::LeaveInput, "navigate"),
+            hint(Context::Global, Action::Quit, "quit"),
+        ]
     } else if model.focus == Focus::Input {
         vec![
             hint(Context::Input, Action::Send, "send"),
@@ -190,16 +206,25 @@ fn status_line(model: &Model) -> Line<'static> {
             hint(Context::Global, Action::Quit, "quit"),
         ]
     } else {
-        let mut h = vec![
+        let mut h = Vec::new();
+        if model.lesson.is_some() {
+            h.push(hint(Context::Lesson, Action::LessonNext, "next step"));
+            h.push(hint(Context::Lesson, Action::LessonPrev, "previous step"));
+        }
+        h.extend([
             hint(Context::Navigation, Action::NextPane, "pane"),
             hint(Context::Navigation, Action::Down, ""),
             hint(Context::Navigation, Action::Filter, "filter"),
             hint(Context::Navigation, Action::ToggleDecrypt, "view"),
             hint(Context::Navigation, Action::FollowStream, "stream"),
-            hint(Context::Navigation, Action::StepNext, "step"),
-            hint(Context::Navigation, Action::PlayPause, "play"),
-        ];
-        if model.live {
+        ]);
+        if model.lesson.is_none() {
+            h.push(hint(Context::Navigation, Action::StepNext, "step"));
+        }
+        h.push(hint(Context::Navigation, Action::PlayPause, "play"));
+        if model.lesson.is_some() {
+            h.push(hint(Context::Navigation, Action::FocusInput, "answer"));
+        } else if model.live {
             h.push(hint(Context::Navigation, Action::FocusInput, "type"));
         }
         h.push(hint(Context::Navigation, Action::Quit, "quit"));
@@ -332,7 +357,21 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
         let area = a.timeline.union(a.layers);
         compare::render(f, area, model, trace, twin);
     }
-    if a.chat.height > 0 {
+    if let (true, Some(pane)) = (a.chat.height > 0, &model.lesson) {
+        let title = format!(
+            "Lesson · step {}/{} · {}",
+            pane.step + 1,
+            pane.total,
+            pane.step_title
+        );
+        let b = block(model, title, Focus::Chat);
+        let b = if model.focus == Focus::Input {
+            b.border_style(theme.focused_border())
+        } else {
+            b
+        };
+        super::lesson::render(f, model, a.chat, a.input, b);
+    } else if a.chat.height > 0 {
         let b = block(model, strings::CHAT.to_string(), Focus::Chat);
         let b = if model.focus == Focus::Input {
             b.border_style(theme.focused_border())
