@@ -542,10 +542,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 no_delay,
                 max_fragment,
                 cert_dir: certs,
-                listen: lab.server_listen(),
-                interface: lab.capture_interface().to_string(),
-                socket_factory: lab.socket_factory(),
-                link_description: lab.describe(),
+                lab,
             };
             let outcome = runtime()?.block_on(commands::trace(&options))?;
             if let Some(path) = &write {

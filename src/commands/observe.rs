@@ -2,22 +2,18 @@
 //! (run the chat, capture it, and follow one message through every layer).
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::capture::{read_capture_file, spawn_live, PcapngWriter};
-use crate::chat::config::Trust;
-use crate::chat::{
-    AppEvent, ChatClient, ClientOptions, KeyLogEntry, SecretLog, Side, Tap, Transport,
-};
+use crate::chat::{AppEvent, KeyLogEntry, Side, Transport};
 use crate::frame::{Frame, LinkType};
 use crate::journey::{Journey, Trace};
 use crate::report::{self, Format};
+use crate::session::{ClientKnobs, Session, SessionOptions};
 use crate::tls::Keys;
 
 /// Turns secrets logged by our own TLS endpoints into decryption keys.
@@ -284,14 +280,8 @@ pub struct TraceOptions {
     pub max_fragment: Option<usize>,
     /// Certificate folder.
     pub cert_dir: PathBuf,
-    /// Address to run the server on (port 0 picks one).
-    pub listen: SocketAddr,
-    /// Interface to capture on.
-    pub interface: String,
-    /// Where the client creates its socket (the lab's client namespace on a wire).
-    pub socket_factory: Option<crate::chat::client::SocketFactory>,
-    /// Which link the conversation ran over, in words (shown in reports).
-    pub link_description: String,
+    /// The lab (or the host's loopback) the conversation runs in.
+    pub lab: crate::lab::Lab,
 }
 
 /// What `trace` captured: the whole trace, and the journeys of the message and of its reply.
@@ -307,8 +297,6 @@ pub struct TraceOutcome {
 /// `packetpath trace`: starts a server and a client, captures their traffic, sends the text, waits
 /// for the server's answer, closes, and follows the message through every layer.
 pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
-    // Also honour SSLKEYLOGFILE, as browsers, curl and openssl do.
-    let secrets = Arc::new(SecretLog::from_env().context("cannot open SSLKEYLOGFILE")?);
     let max = crate::chat::protocol::MAX_LINE;
     if options.text.len() > max || options.text.contains('\n') {
         anyhow::bail!(
@@ -316,70 +304,34 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
             options.text.len()
         );
     }
-    let (tx, mut app_rx) = tokio::sync::mpsc::unbounded_channel();
-    let tap = Tap::new(tx);
-    let server = super::start_server(
-        options.listen,
-        options.transport,
-        &options.cert_dir,
-        tap.clone(),
-        secrets.clone(),
-    )
+    // A session does the work: server, client and capture in the lab, secrets and the write
+    // ledger collected as they happen (SSLKEYLOGFILE honoured).
+    let mut session = Session::new(SessionOptions {
+        transport: options.transport,
+        cert_dir: options.cert_dir.clone(),
+        lab: options.lab.clone(),
+        ipv6: false,
+    })
     .await?;
-    let addr = server.local_addr()?;
-    let (handle, mut frame_rx) = spawn_live(&options.interface, &[addr.port()])?;
-    let shutdown = CancellationToken::new();
-    let serving = tokio::spawn(server.run(shutdown.clone()));
-
-    let mut client_options = ClientOptions::new(addr.to_string());
-    client_options.transport = options.transport;
-    client_options.trust =
-        Trust::Ca(crate::chat::certs::CertPaths::in_dir(&options.cert_dir).ca_cert);
-    client_options.mss = options.mss;
-    client_options.no_delay = options.no_delay;
-    client_options.max_fragment = options.max_fragment;
-    client_options.name = Some("alice".into());
-    client_options.socket_factory = options.socket_factory.clone();
-    if options.socket_factory.is_some() {
-        // On the lab's wire the server has a lab address; its certificate names localhost.
-        client_options.server_name = Some("localhost".into());
-    }
-    let mut client = ChatClient::connect(&client_options, &tap, secrets.clone()).await?;
-    // Generous: on a lossy lab link, retransmission timeouts back off exponentially.
-    let wait = Duration::from_secs(90);
-    let expect = |line: Option<String>, what: &str| -> anyhow::Result<String> {
-        line.with_context(|| format!("the server closed the connection before {what}"))
+    session.start_server(options.transport).await?;
+    let knobs = ClientKnobs {
+        mss: options.mss,
+        no_delay: options.no_delay,
+        max_fragment: options.max_fragment,
+        ..ClientKnobs::default()
     };
-    let welcome = tokio::time::timeout(wait, client.next_line())
-        .await
-        .context("no welcome from the server")??;
-    expect(welcome, "the welcome")?;
-    client.send(&options.text).await?;
-    let reply = tokio::time::timeout(wait, client.next_line())
-        .await
-        .context("no answer from the server")??;
-    expect(reply, "its answer")?;
-    client.close().await?;
-    shutdown.cancel();
-    serving.await.context("server task")??;
-    drop(tap);
-    let stats = tokio::task::spawn_blocking(move || handle.stop()).await??;
+    session.connect("alice", knobs).await?;
+    session.send("alice", &options.text).await?;
+    session
+        .wait_line("alice", |l| l.starts_with("server: received"))
+        .await?;
+    session.settle().await?;
+    let (trace, frames, stats) = session.finish().await?;
     if stats.dropped > 0 {
         tracing::warn!(
             "the kernel dropped {} frames during the capture",
             stats.dropped
         );
-    }
-    let mut frames = Vec::new();
-    while let Ok(frame) = frame_rx.try_recv() {
-        frames.push(frame);
-    }
-    let mut trace = Trace::with_keys(keys_from_log(&secrets.entries()));
-    for frame in &frames {
-        trace.push_frame(frame.clone());
-    }
-    while let Ok(event) = app_rx.try_recv() {
-        trace.add_app_event(event);
     }
     let sent = format!("{}\n", options.text);
     let mut journeys = Vec::new();
@@ -459,7 +411,7 @@ impl TraceOutcome {
                         )
                     )?;
                 }
-                writeln!(out, "link: {}", options.link_description)?;
+                writeln!(out, "link: {}", options.lab.describe())?;
                 writeln!(out, "every frame of the conversation:")?;
                 print_frames(&self.trace, Format::Text, out)?;
             }

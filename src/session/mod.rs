@@ -40,6 +40,9 @@ pub enum SessionError {
     /// A client name that is not connected.
     #[error("no client named {0:?} is connected")]
     NoSuchClient(String),
+    /// A client was asked to connect before any server was started.
+    #[error("no chat server is running yet: start one first (`start server`)")]
+    NoServer,
     /// A client name already in use.
     #[error("a client named {0:?} is already connected")]
     DuplicateClient(String),
@@ -266,10 +269,7 @@ impl Session {
         if self.clients.contains_key(name) {
             return Err(SessionError::DuplicateClient(name.into()));
         }
-        let server = self
-            .server
-            .as_ref()
-            .ok_or_else(|| SessionError::NoSuchClient("(no server running)".into()))?;
+        let server = self.server.as_ref().ok_or(SessionError::NoServer)?;
         let addr = match (knobs.ipv6, server.addr6) {
             (true, Some(six)) => six,
             _ => server.addr,
