@@ -342,12 +342,10 @@ fn main() -> ExitCode {
         Command::Demo { script: false, .. } | Command::Open { .. }
     ) && std::io::stdout().is_terminal())
         || lesson_in_ui(&cli.command);
-    if ui {
-        if let Err(e) = packetpath::ui::init_logging() {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(1);
-        }
-    } else {
+    // The UI's log collector starts a thread, and the lab can only be entered (as an ordinary
+    // user) while the process has one: UI commands install it after entering the lab
+    // (`ui_logging`); their log then goes to the log pane.
+    if !ui {
         if matches!(cli.command, Command::Lesson { .. }) && std::env::var_os("RUST_LOG").is_none() {
             // A lesson prints its own report; the chat's connection log would only interleave.
             std::env::set_var("RUST_LOG", "warn");
@@ -361,6 +359,11 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Sends the log to the UI's log pane. Called by UI commands after the lab is entered.
+fn ui_logging() -> anyhow::Result<()> {
+    packetpath::ui::init_logging()
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -399,6 +402,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ..
         } => {
             let lab = packetpath::lab::enter(lab.options())?;
+            ui_logging()?;
             tracing::info!("running on {}", lab.describe());
             let options = packetpath::ui::DemoOptions {
                 transport: transport.transport(),
@@ -438,6 +442,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "the UI needs a terminal; `packetpath inspect` prints a capture instead"
                 );
             }
+            ui_logging()?;
             let trace = packetpath::ui::load_capture(&file, keylog.as_deref())?;
             packetpath::ui::run_open(trace, format!("open · {}", file.display()))?;
         }
@@ -652,6 +657,9 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
             let ui = !plain && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
             let found = lesson::find(&name, opts.dir.as_deref())?;
             let lab = packetpath::lab::enter(found.lab.options(opts.host_loopback))?;
+            if ui {
+                ui_logging()?;
+            }
             let options = lesson::RunOptions {
                 cert_dir: opts.certs,
                 lab,

@@ -277,3 +277,54 @@ fn sigterm_gives_the_terminal_back_too() {
     let alternate = tmux.run(&["display", "-p", "-t", &tmux.session, "#{alternate_on}"]);
     assert_eq!(alternate.trim(), "0", "still on the alternate screen");
 }
+
+#[test]
+fn an_ordinary_user_gets_the_live_demo_without_sudo() {
+    // The lab needs a single-threaded process to enter a user namespace: this proves the UI's
+    // log collector (which starts a thread) is installed only after the lab is entered.
+    if !have_tool("tmux") || !have_tool("setpriv") || !can_capture() {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    // A copy `nobody` can run, whatever folder the checkout is in.
+    let bin = dir.path().join("packetpath");
+    std::fs::copy(env!("CARGO_BIN_EXE_packetpath"), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tmux = Tmux {
+        socket: format!("packetpath-nobody-test-{}", std::process::id()),
+        session: "demo".into(),
+    };
+    let script = format!(
+        "cd '{}' && NO_COLOR=1 setpriv --reuid=65534 --regid=65534 --clear-groups -- '{}' demo --certs certs; echo \"exit=$?\"; sleep 120",
+        dir.path().display(),
+        bin.display()
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        &tmux.session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    tmux.wait_for("the demo running as nobody", |s| {
+        (s.contains("alice> ") && s.contains("* welcome, bob")) || s.contains("exit=")
+    });
+    tmux.keys(&["-l", "hi from nobody"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("bob's chat to show the line", |s| {
+        s.contains("bob ◂ alice: hi from nobody")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("navigation mode", |s| s.contains("q quit"));
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("packetpath to exit", |s| s.contains("exit="));
+    assert!(screen.contains("exit=0"), "{screen}");
+}
