@@ -24,8 +24,6 @@ use packetpath::tls::Keys;
 
 /// Frames in the benchmark capture.
 const BENCH_FRAMES: u64 = 200_000;
-/// Frames in the smoke-test capture used when not benchmarking.
-const SMOKE_FRAMES: u64 = 3_000;
 /// Set to `pipeline` (with the two variables below) to run the pipeline once and exit, or to `read` to
 /// only read the file: how the peak memory of the library alone is measured, in a child process.
 const CHILD_ENV: &str = "PACKETPATH_BENCH_CHILD";
@@ -33,12 +31,6 @@ const CHILD_FILE: &str = "PACKETPATH_BENCH_FILE";
 const CHILD_KEYS: &str = "PACKETPATH_BENCH_KEYS";
 const GROUP: &str = "pipeline";
 const BENCH: &str = "file_to_trace";
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
 
 fn load_keys(path: &Path) -> Keys {
     let text = std::fs::read_to_string(path).expect("the generated key log reads back");
@@ -67,15 +59,10 @@ fn main() {
         return;
     }
     let benchmarking = std::env::args().any(|a| a == "--bench");
-    let min_frames = if benchmarking {
-        BENCH_FRAMES
-    } else {
-        SMOKE_FRAMES
-    };
-    let capture = capture_gen::ensure(&target_dir().join("bench-capture"), min_frames)
-        .expect("generating the benchmark capture");
+    let capture =
+        capture_gen::for_this_run(BENCH_FRAMES).expect("generating the benchmark capture");
     let keys = load_keys(&capture.keylog);
-    let criterion_dir = target_dir().join("criterion");
+    let criterion_dir = capture_gen::target_dir().join("criterion");
     let mut criterion = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))

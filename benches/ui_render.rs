@@ -12,7 +12,6 @@
 
 mod capture_gen;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
@@ -25,24 +24,10 @@ use ratatui::Terminal;
 
 /// Frames loaded for the benchmark.
 const BENCH_FRAMES: u64 = 1_000_000;
-/// Frames in the smoke-test capture used when not benchmarking.
-const SMOKE_FRAMES: u64 = 3_000;
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
 
 fn main() {
-    let benchmarking = std::env::args().any(|a| a == "--bench");
-    let min_frames = if benchmarking {
-        BENCH_FRAMES
-    } else {
-        SMOKE_FRAMES
-    };
-    let capture = capture_gen::ensure(&target_dir().join("bench-capture"), min_frames)
-        .expect("generating the benchmark capture");
+    let capture =
+        capture_gen::for_this_run(BENCH_FRAMES).expect("generating the benchmark capture");
     let started = Instant::now();
     let trace = packetpath::ui::load_capture(&capture.pcapng, Some(&capture.keylog))
         .expect("the benchmark capture loads");
@@ -71,7 +56,7 @@ fn main() {
         .sample_size(50)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5))
-        .output_directory(&target_dir().join("criterion"))
+        .output_directory(&capture_gen::target_dir().join("criterion"))
         .configure_from_args();
     let mut group = criterion.benchmark_group("ui_render");
     // The newest rows, as live following shows them.

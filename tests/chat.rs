@@ -13,13 +13,12 @@ use tokio::io::AsyncWriteExt;
 
 #[tokio::test]
 async fn three_clients_every_line_reaches_every_other_client_in_order() {
-    let (dir, paths) = cert_dir();
+    let (dir, _) = cert_dir();
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
-    let t = Transport::Tls13;
-    let mut alice = join(&server, "alice", t, &paths.ca_cert, &Tap::none()).await;
-    let mut bob = join(&server, "bob", t, &paths.ca_cert, &Tap::none()).await;
+    let mut alice = server.join("alice").await;
+    let mut bob = server.join("bob").await;
     assert_eq!(next(&mut alice).await, "* bob joined (2 online)");
-    let mut carol = join(&server, "carol", t, &paths.ca_cert, &Tap::none()).await;
+    let mut carol = server.join("carol").await;
     assert_eq!(next(&mut alice).await, "* carol joined (3 online)");
     assert_eq!(next(&mut bob).await, "* carol joined (3 online)");
 
@@ -63,16 +62,9 @@ async fn three_clients_every_line_reaches_every_other_client_in_order() {
 
 #[tokio::test]
 async fn a_client_alone_gets_an_answer_from_the_server() {
-    let (dir, paths) = cert_dir();
+    let (dir, _) = cert_dir();
     let server = start(Transport::Plain, dir.path(), Tap::none()).await;
-    let mut alice = join(
-        &server,
-        "alice",
-        Transport::Plain,
-        &paths.ca_cert,
-        &Tap::none(),
-    )
-    .await;
+    let mut alice = server.join("alice").await;
     alice.send("anyone?").await.unwrap();
     assert_eq!(next(&mut alice).await, "server: received \"anyone?\"");
 }
@@ -82,20 +74,11 @@ async fn two_hundred_clients_fifty_lines_each_nothing_lost_or_duplicated() {
     const CLIENTS: usize = 200;
     const LINES: usize = 50;
     let started = std::time::Instant::now();
-    let (dir, paths) = cert_dir();
+    let (dir, _) = cert_dir();
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
     let mut clients = Vec::new();
     for i in 0..CLIENTS {
-        clients.push(
-            join(
-                &server,
-                &format!("c{i}"),
-                Transport::Tls13,
-                &paths.ca_cert,
-                &Tap::none(),
-            )
-            .await,
-        );
+        clients.push(server.join(&format!("c{i}")).await);
     }
     // Everyone has joined once the last client's join notice reached the first client.
     next_matching(&mut clients[0], |l| {
@@ -167,16 +150,9 @@ async fn two_hundred_clients_fifty_lines_each_nothing_lost_or_duplicated() {
 
 #[tokio::test]
 async fn a_plaintext_client_on_the_tls_port_does_not_disturb_others() {
-    let (dir, paths) = cert_dir();
+    let (dir, _) = cert_dir();
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
-    let mut alice = join(
-        &server,
-        "alice",
-        Transport::Tls13,
-        &paths.ca_cert,
-        &Tap::none(),
-    )
-    .await;
+    let mut alice = server.join("alice").await;
     let mut raw = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     raw.write_all(b"hello, I speak no TLS\n").await.unwrap();
     // The server answers the non-TLS bytes with an alert and closes.
@@ -188,38 +164,17 @@ async fn a_plaintext_client_on_the_tls_port_does_not_disturb_others() {
         buf.is_empty() || buf[0] == 0x15,
         "expected a TLS alert or nothing, got {buf:?}"
     );
-    let mut bob = join(
-        &server,
-        "bob",
-        Transport::Tls13,
-        &paths.ca_cert,
-        &Tap::none(),
-    )
-    .await;
+    let mut bob = server.join("bob").await;
     assert_eq!(next(&mut alice).await, "* bob joined (2 online)");
     bob.send("still here").await.unwrap();
     assert_eq!(next(&mut alice).await, "bob: still here");
 }
 
 async fn refused_line(bad: &[u8], expected: &str) {
-    let (dir, paths) = cert_dir();
+    let (dir, _) = cert_dir();
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
-    let mut alice = join(
-        &server,
-        "alice",
-        Transport::Tls13,
-        &paths.ca_cert,
-        &Tap::none(),
-    )
-    .await;
-    let mut mallory = join(
-        &server,
-        "mallory",
-        Transport::Tls13,
-        &paths.ca_cert,
-        &Tap::none(),
-    )
-    .await;
+    let mut alice = server.join("alice").await;
+    let mut mallory = server.join("mallory").await;
     assert_eq!(next(&mut alice).await, "* mallory joined (2 online)");
     mallory.send_raw(bad).await.unwrap();
     let error = next(&mut mallory).await;
@@ -233,14 +188,7 @@ async fn refused_line(bad: &[u8], expected: &str) {
         "connection closed cleanly after the error"
     );
     assert_eq!(next(&mut alice).await, "* mallory left");
-    let mut bob = join(
-        &server,
-        "bob",
-        Transport::Tls13,
-        &paths.ca_cert,
-        &Tap::none(),
-    )
-    .await;
+    let mut bob = server.join("bob").await;
     assert_eq!(next(&mut alice).await, "* bob joined (2 online)");
     bob.send("after").await.unwrap();
     assert_eq!(
@@ -264,24 +212,10 @@ async fn invalid_utf8_gets_an_error_and_a_clean_close() {
 
 #[tokio::test]
 async fn a_line_of_exactly_64_kib_is_accepted() {
-    let (dir, paths) = cert_dir();
+    let (dir, _) = cert_dir();
     let server = start(Transport::Plain, dir.path(), Tap::none()).await;
-    let mut alice = join(
-        &server,
-        "alice",
-        Transport::Plain,
-        &paths.ca_cert,
-        &Tap::none(),
-    )
-    .await;
-    let mut bob = join(
-        &server,
-        "bob",
-        Transport::Plain,
-        &paths.ca_cert,
-        &Tap::none(),
-    )
-    .await;
+    let mut alice = server.join("alice").await;
+    let mut bob = server.join("bob").await;
     next(&mut alice).await;
     let text = "y".repeat(64 * 1024 - "bob: ".len());
     bob.send(&text).await.unwrap();
@@ -290,36 +224,15 @@ async fn a_line_of_exactly_64_kib_is_accepted() {
 
 #[tokio::test]
 async fn a_client_killed_mid_line_sends_nothing() {
-    let (dir, paths) = cert_dir();
+    let (dir, _) = cert_dir();
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
-    let mut alice = join(
-        &server,
-        "alice",
-        Transport::Tls13,
-        &paths.ca_cert,
-        &Tap::none(),
-    )
-    .await;
-    let mut victim = join(
-        &server,
-        "victim",
-        Transport::Tls13,
-        &paths.ca_cert,
-        &Tap::none(),
-    )
-    .await;
+    let mut alice = server.join("alice").await;
+    let mut victim = server.join("victim").await;
     assert_eq!(next(&mut alice).await, "* victim joined (2 online)");
     victim.send_raw(b"half a li").await.unwrap();
     drop(victim); // no close_notify, no newline: as if the process were killed
     assert_eq!(next(&mut alice).await, "* victim left");
-    let mut bob = join(
-        &server,
-        "bob",
-        Transport::Tls13,
-        &paths.ca_cert,
-        &Tap::none(),
-    )
-    .await;
+    let mut bob = server.join("bob").await;
     assert_eq!(next(&mut alice).await, "* bob joined (2 online)");
     bob.send("next").await.unwrap();
     assert_eq!(next(&mut alice).await, "bob: next");
@@ -383,12 +296,12 @@ async fn clear_messages_for_refused_and_plain_servers() {
 
 #[tokio::test]
 async fn the_ledger_accounts_for_every_byte_and_the_key_log_has_tls13_labels() {
-    let (dir, paths) = cert_dir();
+    let (dir, _) = cert_dir();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<AppEvent>();
     let tap = Tap::new(tx);
     let server = start(Transport::Tls13, dir.path(), tap.clone()).await;
-    let mut alice = join(&server, "alice", Transport::Tls13, &paths.ca_cert, &tap).await;
-    let mut bob = join(&server, "bob", Transport::Tls13, &paths.ca_cert, &tap).await;
+    let mut alice = server.join_tapped("alice", &tap).await;
+    let mut bob = server.join_tapped("bob", &tap).await;
     next(&mut alice).await;
     let texts = ["hi", "a somewhat longer line", "ünïcödé"];
     for t in texts {
@@ -463,13 +376,7 @@ fn openssl_client_chats(version_flag: &str, transport: Transport) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (dir, paths) = cert_dir();
     let server = rt.block_on(start(transport, dir.path(), Tap::none()));
-    let mut bob = rt.block_on(join(
-        &server,
-        "bob",
-        transport,
-        &paths.ca_cert,
-        &Tap::none(),
-    ));
+    let mut bob = rt.block_on(server.join("bob"));
     let mut child = Command::new("openssl")
         .args(["s_client", "-connect", &server.addr.to_string(), "-CAfile"])
         .arg(&paths.ca_cert)

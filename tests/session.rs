@@ -14,12 +14,10 @@ async fn a_session_ties_each_message_to_its_frames_as_they_arrive() {
     }
     let (dir, _) = cert_dir();
     let mut s = Session::new(SessionOptions {
-        transport: Transport::Tls13,
         cert_dir: dir.path().to_path_buf(),
         lab: Lab::host(),
         ipv6: false,
     })
-    .await
     .unwrap();
     s.start_server(Transport::Tls13).await.unwrap();
     s.connect("alice", ClientKnobs::default()).await.unwrap();

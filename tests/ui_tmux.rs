@@ -54,6 +54,38 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// A tmux server of its own running `command` (a shell command line) in `dir`, `size` columns
+    /// by rows. After the command exits the shell prints its exit code (`exit=N`) and the terminal's
+    /// line discipline (`icanon` when the terminal was restored, `-icanon` if left in raw mode),
+    /// then waits, so the screen can still be read.
+    fn start(name: &str, dir: &std::path::Path, size: (u16, u16), command: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("packetpath-{name}-test-{}", std::process::id()),
+            session: name.into(),
+        };
+        let script = format!(
+            "cd '{}' && NO_COLOR=1 {command}; echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon; sleep 120",
+            dir.display()
+        );
+        let (x, y) = (size.0.to_string(), size.1.to_string());
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            &tmux.session,
+            "-x",
+            &x,
+            "-y",
+            &y,
+            "sh",
+            "-c",
+            &script,
+        ]);
+        tmux
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
@@ -68,30 +100,15 @@ fn a_line_typed_as_alice_reaches_bob_and_every_layer_and_q_restores_the_terminal
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let tmux = Tmux {
-        socket: format!("packetpath-ui-test-{}", std::process::id()),
-        session: "demo".into(),
-    };
-    // After packetpath exits the shell reports its exit code and the terminal's line discipline
-    // ("icanon" when the terminal was restored, "-icanon" if left in raw mode), then waits.
-    let script = format!(
-        "cd '{}' && NO_COLOR=1 '{}' demo --certs certs; echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon; sleep 120",
-        dir.path().display(),
-        env!("CARGO_BIN_EXE_packetpath")
+    let tmux = Tmux::start(
+        "demo",
+        dir.path(),
+        (120, 40),
+        &format!(
+            "'{bin}' demo --certs certs",
+            bin = env!("CARGO_BIN_EXE_packetpath")
+        ),
     );
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        &tmux.session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "sh",
-        "-c",
-        &script,
-    ]);
 
     // The chat input has the focus when the demo starts.
     tmux.wait_for("the demo with alice's input line", |s| {
@@ -156,28 +173,15 @@ fn a_lesson_steps_in_the_ui_with_checks_answers_and_q_restores_the_terminal() {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let tmux = Tmux {
-        socket: format!("packetpath-lesson-test-{}", std::process::id()),
-        session: "lesson".into(),
-    };
-    let script = format!(
-        "cd '{}' && NO_COLOR=1 '{}' lesson run layers; echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon; sleep 120",
-        dir.path().display(),
-        env!("CARGO_BIN_EXE_packetpath")
+    let tmux = Tmux::start(
+        "lesson",
+        dir.path(),
+        (140, 50),
+        &format!(
+            "'{bin}' lesson run layers",
+            bin = env!("CARGO_BIN_EXE_packetpath")
+        ),
     );
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        &tmux.session,
-        "-x",
-        "140",
-        "-y",
-        "50",
-        "sh",
-        "-c",
-        &script,
-    ]);
 
     // Step 1 runs its actions as the UI starts: its title, its checks, the focus selected.
     let screen = tmux.wait_for("step 1 with its checks", |s| {
@@ -233,28 +237,15 @@ fn sigterm_gives_the_terminal_back_too() {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let tmux = Tmux {
-        socket: format!("packetpath-term-test-{}", std::process::id()),
-        session: "term".into(),
-    };
-    let script = format!(
-        "cd '{}' && NO_COLOR=1 '{}' lesson run layers; echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon; sleep 120",
-        dir.path().display(),
-        env!("CARGO_BIN_EXE_packetpath")
+    let tmux = Tmux::start(
+        "term",
+        dir.path(),
+        (140, 50),
+        &format!(
+            "'{bin}' lesson run layers",
+            bin = env!("CARGO_BIN_EXE_packetpath")
+        ),
     );
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        &tmux.session,
-        "-x",
-        "140",
-        "-y",
-        "50",
-        "sh",
-        "-c",
-        &script,
-    ]);
     tmux.wait_for("step 1", |s| s.contains("Lesson · step 1/3"));
     // packetpath is the shell's child in the pane.
     let shell = tmux.run(&["display", "-p", "-t", &tmux.session, "#{pane_pid}"]);
@@ -292,28 +283,15 @@ fn an_ordinary_user_gets_the_live_demo_without_sudo() {
     let bin = dir.path().join("packetpath");
     std::fs::copy(env!("CARGO_BIN_EXE_packetpath"), &bin).unwrap();
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let tmux = Tmux {
-        socket: format!("packetpath-nobody-test-{}", std::process::id()),
-        session: "demo".into(),
-    };
-    let script = format!(
-        "cd '{}' && NO_COLOR=1 setpriv --reuid=65534 --regid=65534 --clear-groups -- '{}' demo --certs certs; echo \"exit=$?\"; sleep 120",
-        dir.path().display(),
-        bin.display()
+    let tmux = Tmux::start(
+        "nobody",
+        dir.path(),
+        (120, 40),
+        &format!(
+            "setpriv --reuid=65534 --regid=65534 --clear-groups -- '{bin}' demo --certs certs",
+            bin = bin.display()
+        ),
     );
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        &tmux.session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "sh",
-        "-c",
-        &script,
-    ]);
     tmux.wait_for("the demo running as nobody", |s| {
         (s.contains("alice> ") && s.contains("* welcome, bob")) || s.contains("exit=")
     });

@@ -45,6 +45,29 @@ pub struct Generated {
     pub file_bytes: u64,
 }
 
+/// Frames in the smoke-test capture used when the benchmark binary runs without `--bench`
+/// (as `cargo test --benches` does).
+pub const SMOKE_FRAMES: u64 = 3_000;
+
+/// Cargo's target folder (CARGO_TARGET_DIR or `target/`), where generated captures are cached.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// The capture a benchmark binary works on: `bench_frames` frames when run by `cargo bench`,
+/// [`SMOKE_FRAMES`] otherwise; cached in `target/bench-capture/`.
+pub fn for_this_run(bench_frames: u64) -> std::io::Result<Generated> {
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let frames = if benchmarking {
+        bench_frames
+    } else {
+        SMOKE_FRAMES
+    };
+    ensure(&target_dir().join("bench-capture"), frames)
+}
+
 /// The capture with at least `min_frames` frames, generated into `dir` unless already there.
 pub fn ensure(dir: &Path, min_frames: u64) -> std::io::Result<Generated> {
     std::fs::create_dir_all(dir)?;

@@ -307,12 +307,10 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
     // A session does the work: server, client and capture in the lab, secrets and the write
     // ledger collected as they happen (SSLKEYLOGFILE honoured).
     let mut session = Session::new(SessionOptions {
-        transport: options.transport,
         cert_dir: options.cert_dir.clone(),
         lab: options.lab.clone(),
         ipv6: false,
-    })
-    .await?;
+    })?;
     session.start_server(options.transport).await?;
     let knobs = ClientKnobs {
         mss: options.mss,

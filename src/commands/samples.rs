@@ -48,12 +48,10 @@ async fn record(
         _ => Transport::Tls13,
     };
     let mut session = Session::new(SessionOptions {
-        transport,
         cert_dir: cert_dir.to_path_buf(),
         lab: lab.clone(),
         ipv6: sample.file == "ipv6-chat.pcapng",
-    })
-    .await?;
+    })?;
     session.start_server(transport).await?;
     let knobs = ClientKnobs {
         ipv6: sample.file == "ipv6-chat.pcapng",

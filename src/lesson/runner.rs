@@ -87,12 +87,10 @@ impl LessonRun {
     /// Opens the session (no server yet: the first step's actions start one).
     pub async fn start(lesson: Lesson, options: &RunOptions) -> Result<LessonRun, LessonError> {
         let session = Session::new(SessionOptions {
-            transport: lesson.transport,
             cert_dir: options.cert_dir.clone(),
             lab: options.lab.clone(),
             ipv6: lesson.lab.ipv6,
-        })
-        .await?;
+        })?;
         let scratch = std::env::temp_dir().join(format!(
             "packetpath-lesson-{}-{}",
             std::process::id(),

@@ -76,8 +76,6 @@ pub struct ClientKnobs {
 /// Settings of a session.
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
-    /// TLS 1.3, TLS 1.2 or plain TCP.
-    pub transport: Transport,
     /// Where the certificates are.
     pub cert_dir: PathBuf,
     /// The lab (or the host) the session runs in.
@@ -124,7 +122,7 @@ const WAIT: Duration = Duration::from_secs(60);
 
 impl Session {
     /// An idle session: no server, no capture yet (both start with [`Session::start_server`]).
-    pub async fn new(options: SessionOptions) -> Result<Session, SessionError> {
+    pub fn new(options: SessionOptions) -> Result<Session, SessionError> {
         let (tx, app_rx) = mpsc::unbounded_channel();
         let (key_tx, key_rx) = mpsc::unbounded_channel();
         let (_, frame_rx) = mpsc::unbounded_channel();

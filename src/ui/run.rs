@@ -211,12 +211,10 @@ fn event_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> 
 /// Starts the demo's chat under observation: a server and two clients, alice and bob.
 pub async fn start_demo(options: &DemoOptions) -> anyhow::Result<Session> {
     let mut session = Session::new(SessionOptions {
-        transport: options.transport,
         cert_dir: options.cert_dir.clone(),
         lab: options.lab.clone(),
         ipv6: false,
-    })
-    .await?;
+    })?;
     session.start_server(options.transport).await?;
     for name in ["alice", "bob"] {
         session.connect(name, options.knobs.clone()).await?;

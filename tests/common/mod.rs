@@ -46,6 +46,9 @@ pub fn cert_dir() -> (tempfile::TempDir, CertPaths) {
 /// A running chat server on 127.0.0.1 with a free port.
 pub struct TestServer {
     pub addr: SocketAddr,
+    pub transport: Transport,
+    /// The CA that issued the server's certificate.
+    pub ca: PathBuf,
     pub shutdown: CancellationToken,
     pub secrets: Arc<SecretLog>,
     pub handle: tokio::task::JoinHandle<()>,
@@ -70,6 +73,8 @@ pub async fn start(transport: Transport, dir: &Path, tap: Tap) -> TestServer {
     });
     TestServer {
         addr,
+        transport,
+        ca: packetpath::chat::certs::CertPaths::in_dir(dir).ca_cert,
         shutdown,
         secrets,
         handle,
@@ -89,27 +94,29 @@ pub fn options(
     o
 }
 
-/// Connects a named client and waits for its welcome line.
-pub async fn join(
-    server: &TestServer,
-    name: &str,
-    transport: Transport,
-    ca: &Path,
-    tap: &Tap,
-) -> ChatClient {
-    let mut client = ChatClient::connect(
-        &options(server.addr, Some(name), transport, ca.to_path_buf()),
-        tap,
-        server.secrets.clone(),
-    )
-    .await
-    .expect("client connects");
-    let welcome = next(&mut client).await;
-    assert!(
-        welcome.starts_with(&format!("* welcome, {name}")),
-        "{welcome}"
-    );
-    client
+impl TestServer {
+    /// Connects a named client (same transport, trusting the server's CA) and waits for its
+    /// welcome line.
+    pub async fn join(&self, name: &str) -> ChatClient {
+        self.join_tapped(name, &Tap::none()).await
+    }
+
+    /// [`TestServer::join`], reporting the client's writes and reads to `tap`.
+    pub async fn join_tapped(&self, name: &str, tap: &Tap) -> ChatClient {
+        let mut client = ChatClient::connect(
+            &options(self.addr, Some(name), self.transport, self.ca.clone()),
+            tap,
+            self.secrets.clone(),
+        )
+        .await
+        .expect("client connects");
+        let welcome = next(&mut client).await;
+        assert!(
+            welcome.starts_with(&format!("* welcome, {name}")),
+            "{welcome}"
+        );
+        client
+    }
 }
 
 /// The next line, failing the test if none arrives within 20 s (a hang, not a timing assumption).
