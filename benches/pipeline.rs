@@ -256,14 +256,14 @@ fn report(capture: &capture_gen::Generated, keys: &Keys, criterion_dir: &Path) {
     let plaintext: usize = records
         .iter()
         .filter_map(|r| r.info.decrypted.as_ref())
-        .map(|p| p.data.len())
+        .map(|p| p.len)
         .sum();
     let frame_entry = std::mem::size_of::<FrameEntry>();
     let record_entry = std::mem::size_of::<RecordEntry>();
     println!(
         "held by the trace: {frames} FrameEntry x {frame_entry} B = {:.1} MB (the Vec's spare \
          capacity comes on top), {} RecordEntry x {record_entry} B = {:.1} MB, decrypted plaintext \
-         {:.1} MB, frame bytes (slices of the file buffer) {:.1} MB",
+         {:.1} MB (not held: decrypted again when shown), frame bytes (slices of the file buffer) {:.1} MB",
         mb(frames * frame_entry as u64),
         records.len(),
         mb(std::mem::size_of_val(records) as u64),

@@ -133,6 +133,8 @@ pub struct Trace {
     streams: Vec<StreamState>,
     keys: Keys,
     app: Vec<AppEvent>,
+    /// One buffer that every record is decrypted into while frames are added.
+    scratch: Vec<u8>,
 }
 
 impl Trace {
@@ -284,12 +286,14 @@ impl Trace {
                 Framing::Complete(header) => {
                     let len = header.record_len();
                     let record = rest.get(..len).unwrap_or_default();
-                    let info = state.tls.on_record(dir, record, &self.keys);
+                    let info = state
+                        .tls
+                        .on_record_with(dir, record, &self.keys, &mut self.scratch);
                     let start = base + consumed as u64;
                     let plaintext = match &info.decrypted {
                         Some(p) if p.content_type == ContentType::ApplicationData => {
                             let from = state.plaintext_len[d];
-                            state.plaintext_len[d] += p.data.len() as u64;
+                            state.plaintext_len[d] += p.len as u64;
                             Some(from..state.plaintext_len[d])
                         }
                         _ => None,
@@ -397,6 +401,66 @@ impl Trace {
             frames,
             bytes,
         })
+    }
+
+    /// Where the bytes `range` of one direction's TCP byte stream lie in the frames that carried
+    /// them: (frame number, byte range in that frame), in stream order. Bytes never captured are
+    /// missing from the list.
+    pub fn stream_spans(
+        &self,
+        stream: usize,
+        dir: Direction,
+        range: Range<u64>,
+    ) -> Vec<(u32, Range<usize>)> {
+        let Some(conn) = self.tracker.connection(stream) else {
+            return Vec::new();
+        };
+        overlapping(conn.carriers(dir), &range)
+            .filter_map(|c| {
+                let start = range.start.max(c.stream_offset) - c.stream_offset;
+                let end = range.end.min(c.stream_offset + u64::from(c.len)) - c.stream_offset;
+                let base = c.frame_offset as usize;
+                (start < end).then(|| (c.frame, base + start as usize..base + end as usize))
+            })
+            .collect()
+    }
+
+    /// The bytes `range` of one direction's TCP byte stream, put together from the frames that
+    /// carried them; `None` if some of them were never captured.
+    pub fn stream_bytes(
+        &self,
+        stream: usize,
+        dir: Direction,
+        range: Range<u64>,
+    ) -> Option<Vec<u8>> {
+        let want = usize::try_from(range.end.checked_sub(range.start)?).ok()?;
+        let mut out = Vec::with_capacity(want);
+        for (frame, within) in self.stream_spans(stream, dir, range) {
+            out.extend_from_slice(self.frame(frame)?.frame.data.get(within)?);
+        }
+        (out.len() == want).then_some(out)
+    }
+
+    /// The plaintext of a decrypted record: the record is read back from its frames and
+    /// decrypted again with the keys and sequence number that opened it when it was captured (the
+    /// trace keeps no plaintext, so a large capture needs no more memory than its frames). `None`
+    /// if the record was not decrypted, or if opening it again failed (which would be a bug; it
+    /// is logged).
+    pub fn plaintext(&self, record: &RecordEntry) -> Option<Vec<u8>> {
+        record.info.decrypted?;
+        let state = self.streams.get(record.stream)?;
+        let bytes = self.stream_bytes(record.stream, record.dir, record.stream_range.clone())?;
+        match state.tls.reopen(record.dir, &record.info, &bytes)? {
+            Ok(plain) => Some(plain),
+            Err(e) => {
+                tracing::warn!(
+                    stream = record.stream,
+                    frame = record.frame,
+                    "a record decrypted during capture did not open again: {e}"
+                );
+                None
+            }
+        }
     }
 
     /// The frame on which an application event's last byte arrived (where reports show it).

@@ -10,7 +10,7 @@ use crate::flow::Direction;
 
 use super::expr::Expr;
 use super::props::frames_in;
-use super::props_more::{journey_of, stream_bytes};
+use super::props_more::journey_of;
 use super::query::Context;
 use super::value::{MessageRef, Value};
 
@@ -402,7 +402,8 @@ fn appears(ctx: &Context<'_>, what: &Value, needle: &[u8]) -> bool {
         }
         Value::Conn(s) => frames_in(ctx, *s, None).any(|f| contains_bytes(&f.frame.data, needle)),
         Value::Record(i) => ctx.trace.records().get(*i).is_some_and(|r| {
-            stream_bytes(ctx.trace, r.stream, r.dir, &r.stream_range)
+            ctx.trace
+                .stream_bytes(r.stream, r.dir, r.stream_range.clone())
                 .is_some_and(|b| contains_bytes(&b, needle))
         }),
         _ => false,

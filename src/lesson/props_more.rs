@@ -1,8 +1,6 @@
 //! Reading the properties of TLS records, messages and connections (the tables are in
 //! `props.rs`).
 
-use std::ops::Range;
-
 use bytes::Bytes;
 
 use crate::chat::{AppEvent, Direction as AppDir};
@@ -16,38 +14,6 @@ use super::value::{MessageRef, Value};
 
 fn text(s: impl Into<String>) -> Value {
     Value::Text(s.into())
-}
-
-/// The bytes `range` of direction `dir` of connection `stream`, put together from the frames that
-/// carried them; `None` if some were not captured.
-pub fn stream_bytes(
-    trace: &Trace,
-    stream: usize,
-    dir: Direction,
-    range: &Range<u64>,
-) -> Option<Vec<u8>> {
-    let conn = trace.tcp().connection(stream)?;
-    let mut out = Vec::with_capacity(usize::try_from(range.end.saturating_sub(range.start)).ok()?);
-    let mut next = range.start;
-    for c in conn.carriers(dir) {
-        let c_end = c.stream_offset + u64::from(c.len);
-        if c_end <= next || c.stream_offset > next {
-            if c.stream_offset > next {
-                break;
-            }
-            continue;
-        }
-        let take_end = c_end.min(range.end);
-        let from = usize::try_from(next - c.stream_offset).ok()? + c.frame_offset as usize;
-        let to = from + usize::try_from(take_end - next).ok()?;
-        let frame = trace.frame(c.frame)?;
-        out.extend_from_slice(frame.frame.data.get(from..to)?);
-        next = take_end;
-        if next >= range.end {
-            break;
-        }
-    }
-    (next >= range.end).then_some(out)
 }
 
 /// Properties of TLS record `i`.
@@ -75,12 +41,12 @@ pub fn record(ctx: &Context<'_>, i: usize, name: &str) -> Value {
             None if !info.encrypted => text(info.header.content_type.to_string()),
             None => Value::missing("the record could not be decrypted (no keys)"),
         },
-        "plaintext" => match &info.decrypted {
-            Some(p) => text(String::from_utf8_lossy(&p.data)),
+        "plaintext" => match ctx.trace.plaintext(r) {
+            Some(data) => text(String::from_utf8_lossy(&data)),
             None => Value::missing("the record was not decrypted"),
         },
         "plaintext_len" => match &info.decrypted {
-            Some(p) => Value::Num(p.data.len() as i64),
+            Some(p) => Value::Num(p.len as i64),
             None => Value::missing("the record was not decrypted"),
         },
         "alert" => match info.alert {
@@ -89,7 +55,10 @@ pub fn record(ctx: &Context<'_>, i: usize, name: &str) -> Value {
         },
         "from" => text(r.dir.sender()),
         "frame" => Value::Packet(r.frame),
-        "hex" => match stream_bytes(ctx.trace, r.stream, r.dir, &r.stream_range) {
+        "hex" => match ctx
+            .trace
+            .stream_bytes(r.stream, r.dir, r.stream_range.clone())
+        {
             Some(bytes) => text(hex_of(&bytes)),
             None => Value::missing("some of the record's bytes were not captured"),
         },

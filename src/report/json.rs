@@ -18,14 +18,14 @@ fn text_or_hex(bytes: &[u8], obj: &mut Map<String, Value>) {
     }
 }
 
-fn plaintext_json(p: &Plaintext) -> Value {
+fn plaintext_json(p: &Plaintext, data: &[u8]) -> Value {
     let mut obj = Map::new();
     obj.insert("content_type".into(), Value::from(p.content_type.number()));
-    text_or_hex(&p.data, &mut obj);
+    text_or_hex(data, &mut obj);
     Value::Object(obj)
 }
 
-fn record_json(rec: &RecordEntry) -> Value {
+fn record_json(trace: &Trace, rec: &RecordEntry) -> Value {
     let info = &rec.info;
     let mut obj = Map::new();
     obj.insert(
@@ -46,7 +46,8 @@ fn record_json(rec: &RecordEntry) -> Value {
         Value::from(info.handshake.iter().map(|h| h.name()).collect::<Vec<_>>()),
     );
     if let Some(p) = &info.decrypted {
-        obj.insert("decrypted".into(), plaintext_json(p));
+        let data = trace.plaintext(rec).unwrap_or_default();
+        obj.insert("decrypted".into(), plaintext_json(p, &data));
     }
     if let Some((level, description)) = info.alert {
         obj.insert(
@@ -174,7 +175,7 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
         .get(entry.records.clone())
         .unwrap_or_default()
         .iter()
-        .map(record_json)
+        .map(|rec| record_json(trace, rec))
         .collect();
     if !records.is_empty() {
         obj.insert("tls".into(), Value::from(records));

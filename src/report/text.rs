@@ -102,14 +102,14 @@ pub fn frame_text(
                     out,
                     "  decrypted {}: {}",
                     d.content_type.name(),
-                    shown(&d.data, 60)
+                    shown(&trace.plaintext(rec).unwrap_or_default(), 60)
                 );
             } else {
                 let _ = write!(
                     out,
                     "  decrypted {} ({} bytes)",
                     d.content_type.name(),
-                    d.data.len()
+                    d.len
                 );
             }
         } else if let Some(note) = &info.note {

@@ -7,20 +7,26 @@ use super::handshake::{
     parse_client_hello, parse_server_hello, HandshakeMessage, HandshakeReassembler, HandshakeType,
 };
 use super::keylog::Keys;
-use super::protection::{DirectionKeys, KeyEpoch, SessionParams};
+use super::protection::{DirectionKeys, KeyEpoch, Opened, SessionParams};
 use super::record::{ContentType, RecordHeader, RECORD_HEADER_LEN};
 use super::Direction;
 
 /// The TLS 1.3 protocol version number.
 const TLS13: u16 = 0x0304;
 
-/// A record's content after its protection was removed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a record turned out to hold once its protection was removed. The bytes themselves are
+/// not kept (a large capture's plaintext would double its memory): [`TlsConnection::reopen`]
+/// decrypts the record again when someone looks at it, with the epoch and sequence number noted
+/// here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plaintext {
     /// TLS 1.3: the inner content type (RFC 8446 §5.4). TLS 1.2: the record's own type.
     pub content_type: ContentType,
-    /// The plaintext bytes (TLS 1.3: without the content type byte and padding).
-    pub data: Vec<u8>,
+    /// How many plaintext bytes it carries (TLS 1.3: without the content type byte and padding).
+    pub len: usize,
+    /// The record sequence number that opened it, counted from 0 in its key epoch; it is part of
+    /// the nonce (RFC 8446 §5.3).
+    pub seq: u64,
 }
 
 /// What one record is and carries.
@@ -154,6 +160,18 @@ impl TlsConnection {
     /// One complete record (5-byte header + body), in stream order for its direction; `keys` is
     /// consulted each time, so secrets that arrive later still work for later records.
     pub fn on_record(&mut self, dir: Direction, record: &[u8], keys: &Keys) -> RecordInfo {
+        self.on_record_with(dir, record, keys, &mut Vec::new())
+    }
+
+    /// As [`TlsConnection::on_record`], decrypting into `scratch` (its contents are replaced), so a
+    /// large capture reuses one buffer for every record.
+    pub fn on_record_with(
+        &mut self,
+        dir: Direction,
+        record: &[u8],
+        keys: &Keys,
+        scratch: &mut Vec<u8>,
+    ) -> RecordInfo {
         let Some(header) = RecordHeader::parse(record) else {
             let mut info = RecordInfo::new(RecordHeader {
                 content_type: ContentType::from_u8(record.first().copied().unwrap_or(0)),
@@ -212,17 +230,31 @@ impl TlsConnection {
         let result = SessionParams::new(&self.summary, keys).and_then(|session| {
             let state = self.dir_mut(dir);
             if tls13 {
-                state.keys.decrypt_tls13(dir, &session, &header, body, keys)
+                state
+                    .keys
+                    .decrypt_tls13(dir, &session, &header, body, keys, scratch)
             } else {
-                state.keys.decrypt_tls12(dir, &session, &header, body, keys)
+                state
+                    .keys
+                    .decrypt_tls12(dir, &session, &header, body, keys, scratch)
             }
         });
         match result {
-            Ok((epoch, content_type, data)) => {
+            Ok(Opened {
+                epoch,
+                content_type,
+                seq,
+                len,
+            }) => {
                 self.summary.decrypted_records += 1;
                 info.epoch = Some(epoch);
-                self.on_content(dir, Some(epoch), content_type, &data, &mut info);
-                info.decrypted = Some(Plaintext { content_type, data });
+                let data = scratch.get(..len).unwrap_or_default();
+                self.on_content(dir, Some(epoch), content_type, data, &mut info);
+                info.decrypted = Some(Plaintext {
+                    content_type,
+                    len,
+                    seq,
+                });
             }
             Err(e @ (TlsError::NoKeysForSession { .. } | TlsError::MissingHandshake { .. })) => {
                 info.note = Some(format!("encrypted; {e}"));
@@ -230,6 +262,33 @@ impl TlsConnection {
             Err(e) => info.note = Some(format!("decryption failed: {e}")),
         }
         info
+    }
+
+    /// The plaintext of a record this connection decrypted before (`info` is what
+    /// [`TlsConnection::on_record`] said about it, `record` its bytes, header included), decrypted
+    /// again. `None` if it never was decrypted.
+    pub fn reopen(
+        &self,
+        dir: Direction,
+        info: &RecordInfo,
+        record: &[u8],
+    ) -> Option<Result<Vec<u8>, TlsError>> {
+        let (plain, epoch) = (info.decrypted?, info.epoch?);
+        let state = match dir {
+            Direction::ClientToServer => &self.client,
+            Direction::ServerToClient => &self.server,
+        };
+        let body = record.get(RECORD_HEADER_LEN..).unwrap_or_default();
+        let mut out = Vec::new();
+        Some(
+            state
+                .keys
+                .reopen(dir, epoch, plain.seq, &info.header, body, &mut out)
+                .map(|opened| {
+                    out.truncate(opened.len);
+                    out
+                }),
+        )
     }
 
     /// A client record of type application_data before any ServerHello, in a session whose

@@ -139,6 +139,22 @@ impl RecordKey {
         body: &[u8],
         epoch: &str,
     ) -> Result<Vec<u8>, TlsError> {
+        let mut out = Vec::new();
+        self.open_into(seq, header, body, &mut out)
+            .map_err(|e| e.with_epoch(epoch))?;
+        Ok(out)
+    }
+
+    /// As [`RecordKey::open`], but the plaintext replaces the contents of `out`, so one buffer
+    /// serves every record of a large capture. A failed authentication names no epoch (the
+    /// caller knows it; see [`TlsError::with_epoch`]).
+    pub fn open_into(
+        &self,
+        seq: u64,
+        header: &RecordHeader,
+        body: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), TlsError> {
         let explicit_len = match self.nonce_style {
             NonceStyle::GcmExplicit => GCM_EXPLICIT_NONCE_LEN,
             NonceStyle::XorSequence => 0,
@@ -178,27 +194,36 @@ impl RecordKey {
             }
         }
 
-        let mut in_out = sealed.to_vec();
+        out.clear();
+        out.extend_from_slice(sealed);
         let plain_len = self
             .key
             .open_in_place(
                 aead::Nonce::assume_unique_for_key(nonce),
                 aead::Aad::from(aad.as_slice()),
-                &mut in_out,
+                out,
             )
             .map_err(|_| TlsError::AuthenticationFailed {
-                epoch: epoch.to_string(),
+                epoch: String::new(),
                 seq,
             })?
             .len();
-        in_out.truncate(plain_len);
-        Ok(in_out)
+        out.truncate(plain_len);
+        Ok(())
     }
 }
 
 /// Splits a TLS 1.3 TLSInnerPlaintext = content || ContentType (1) || zeros (RFC 8446 §5.4):
 /// the real content type is the last non-zero byte.
 pub fn split_inner_plaintext(mut inner: Vec<u8>) -> Result<(ContentType, Vec<u8>), TlsError> {
+    let (content_type, len) = inner_content(&inner)?;
+    inner.truncate(len);
+    Ok((content_type, inner))
+}
+
+/// The inner content type of a TLS 1.3 TLSInnerPlaintext and the length of the content before
+/// it (RFC 8446 §5.4), without copying.
+pub fn inner_content(inner: &[u8]) -> Result<(ContentType, usize), TlsError> {
     let last_nonzero = inner
         .iter()
         .rposition(|&b| b != 0)
@@ -208,8 +233,7 @@ pub fn split_inner_plaintext(mut inner: Vec<u8>) -> Result<(ContentType, Vec<u8>
         .copied()
         .map(ContentType::from_u8)
         .ok_or(TlsError::NoInnerContentType)?;
-    inner.truncate(last_nonzero);
-    Ok((content_type, inner))
+    Ok((content_type, last_nonzero))
 }
 
 /// Traffic secret N+1 from N after a KeyUpdate: HKDF-Expand-Label(secret_N, "traffic upd", "",

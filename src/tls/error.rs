@@ -129,3 +129,18 @@ pub enum TlsError {
     )]
     NoInnerContentType,
 }
+
+impl TlsError {
+    /// Names the keys that were tried in an authentication failure ("server handshake", ...);
+    /// other errors are returned unchanged. Lets the per-record path stay free of string work
+    /// until something actually fails.
+    pub fn with_epoch(self, epoch: &str) -> Self {
+        match self {
+            TlsError::AuthenticationFailed { seq, .. } => TlsError::AuthenticationFailed {
+                epoch: epoch.to_string(),
+                seq,
+            },
+            other => other,
+        }
+    }
+}

@@ -12,7 +12,7 @@
 
 use super::conn::SessionSummary;
 use super::crypto::{require_suite, SuiteParams};
-use super::decrypt::{next_traffic_secret, split_inner_plaintext, RecordKey};
+use super::decrypt::{inner_content, next_traffic_secret, RecordKey};
 use super::error::TlsError;
 use super::keylog::{encode_hex, labels, Keys};
 use super::record::{ContentType, RecordHeader};
@@ -82,6 +82,20 @@ impl SessionParams {
     }
 }
 
+/// A record whose protection was removed: its content is the first `len` bytes of the buffer
+/// the caller passed in.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Opened {
+    /// The keys that opened it.
+    pub(super) epoch: KeyEpoch,
+    /// TLS 1.3: the inner content type; TLS 1.2: the record's own.
+    pub(super) content_type: ContentType,
+    /// The sequence number that opened it (in its epoch).
+    pub(super) seq: u64,
+    /// Length of the content (TLS 1.3: without the inner type byte and padding).
+    pub(super) len: usize,
+}
+
 /// A direction's write key and next sequence number.
 #[derive(Debug)]
 struct Cipher {
@@ -99,6 +113,9 @@ pub(super) struct DirectionKeys {
     /// TLS 1.3: the current application traffic secret (for KeyUpdate) and its generation.
     tls13_application_secret: Option<Vec<u8>>,
     tls13_generation: u64,
+    /// TLS 1.3: the application keys of earlier generations (before a KeyUpdate), kept so their
+    /// records can be opened again when someone looks at them.
+    tls13_retired: Vec<(u64, RecordKey)>,
     /// TLS 1.2: this direction sent ChangeCipherSpec.
     tls12_ccs_seen: bool,
     tls12_cipher: Option<Cipher>,
@@ -145,6 +162,9 @@ impl DirectionKeys {
         {
             Ok((next, key)) => {
                 self.tls13_application_secret = Some(next);
+                if let Some(old) = self.tls13_application_cipher.take() {
+                    self.tls13_retired.push((self.tls13_generation, old.key));
+                }
                 self.tls13_generation = self.tls13_generation.saturating_add(1);
                 self.tls13_application_cipher = Some(Cipher { key, seq: 0 });
             }
@@ -161,7 +181,8 @@ impl DirectionKeys {
         header: &RecordHeader,
         body: &[u8],
         keys: &Keys,
-    ) -> Result<(KeyEpoch, ContentType, Vec<u8>), TlsError> {
+        out: &mut Vec<u8>,
+    ) -> Result<Opened, TlsError> {
         let (hs_label, app_label) = match dir {
             Direction::ClientToServer => (
                 labels::CLIENT_HANDSHAKE_TRAFFIC_SECRET,
@@ -211,12 +232,16 @@ impl DirectionKeys {
             let Some(cipher) = slot.as_mut() else {
                 continue;
             };
-            let name = format!("{} {}", dir.sender(), epoch.describe());
-            match open_with_lookahead(cipher, header, body, &name) {
-                Ok(inner) => {
+            match open_with_lookahead(cipher, header, body, out, dir, epoch) {
+                Ok(seq) => {
                     self.tls13_application = application;
-                    let (content_type, data) = split_inner_plaintext(inner)?;
-                    return Ok((epoch, content_type, data));
+                    let (content_type, len) = inner_content(out)?;
+                    return Ok(Opened {
+                        epoch,
+                        content_type,
+                        seq,
+                        len,
+                    });
                 }
                 Err(e) => {
                     first_error.get_or_insert(e);
@@ -235,7 +260,8 @@ impl DirectionKeys {
         header: &RecordHeader,
         body: &[u8],
         keys: &Keys,
-    ) -> Result<(KeyEpoch, ContentType, Vec<u8>), TlsError> {
+        out: &mut Vec<u8>,
+    ) -> Result<Opened, TlsError> {
         let missing = || TlsError::MissingSecret {
             label: labels::CLIENT_RANDOM,
         };
@@ -253,27 +279,82 @@ impl DirectionKeys {
             self.tls12_cipher = Some(Cipher { key, seq: 0 });
         }
         let cipher = self.tls12_cipher.as_mut().ok_or_else(missing)?;
-        let name = format!("{} {}", dir.sender(), KeyEpoch::Tls12.describe());
-        let data = open_with_lookahead(cipher, header, body, &name)?;
-        Ok((KeyEpoch::Tls12, header.content_type, data))
+        let seq = open_with_lookahead(cipher, header, body, out, dir, KeyEpoch::Tls12)?;
+        Ok(Opened {
+            epoch: KeyEpoch::Tls12,
+            content_type: header.content_type,
+            seq,
+            len: out.len(),
+        })
     }
+
+    /// Opens again a record this direction already opened once, with the keys of `epoch` and
+    /// sequence number `seq`; the content is left in `out` (as [`Opened::len`] says). The trace
+    /// keeps no plaintext: views call this when a student looks at a record.
+    pub(super) fn reopen(
+        &self,
+        dir: Direction,
+        epoch: KeyEpoch,
+        seq: u64,
+        header: &RecordHeader,
+        body: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Opened, TlsError> {
+        let key = match epoch {
+            KeyEpoch::Handshake => self.tls13_handshake_cipher.as_ref().map(|c| &c.key),
+            KeyEpoch::Application { generation } if generation == self.tls13_generation => {
+                self.tls13_application_cipher.as_ref().map(|c| &c.key)
+            }
+            KeyEpoch::Application { generation } => self
+                .tls13_retired
+                .iter()
+                .find(|(g, _)| *g == generation)
+                .map(|(_, key)| key),
+            KeyEpoch::Tls12 => self.tls12_cipher.as_ref().map(|c| &c.key),
+        };
+        let key = key.ok_or(TlsError::KeyDerivation(format!(
+            "the {} {} keys are no longer held",
+            dir.sender(),
+            epoch.describe()
+        )))?;
+        key.open_into(seq, header, body, out)
+            .map_err(|e| e.with_epoch(&epoch_name(dir, epoch)))?;
+        let (content_type, len) = match epoch {
+            KeyEpoch::Tls12 => (header.content_type, out.len()),
+            _ => inner_content(out)?,
+        };
+        Ok(Opened {
+            epoch,
+            content_type,
+            seq,
+            len,
+        })
+    }
+}
+
+/// "client application", "server handshake", ...: which keys, for error messages.
+fn epoch_name(dir: Direction, epoch: KeyEpoch) -> String {
+    format!("{} {}", dir.sender(), epoch.describe())
 }
 
 /// Opens a record at the expected sequence number or, if records were lost from the capture,
 /// a few numbers later; on success the next expected number follows the one that worked.
+/// Returns the sequence number that worked; the plaintext is in `out`.
 fn open_with_lookahead(
     cipher: &mut Cipher,
     header: &RecordHeader,
     body: &[u8],
-    epoch: &str,
-) -> Result<Vec<u8>, TlsError> {
+    out: &mut Vec<u8>,
+    dir: Direction,
+    epoch: KeyEpoch,
+) -> Result<u64, TlsError> {
     let mut first_error = None;
     for skipped in 0..=SEQ_LOOKAHEAD {
         let seq = cipher.seq.saturating_add(skipped);
-        match cipher.key.open(seq, header, body, epoch) {
-            Ok(plain) => {
+        match cipher.key.open_into(seq, header, body, out) {
+            Ok(()) => {
                 cipher.seq = seq.saturating_add(1);
-                return Ok(plain);
+                return Ok(seq);
             }
             // A too-short body fails the same way at every sequence number.
             Err(e @ TlsError::CiphertextTooShort { .. }) => return Err(e),
@@ -282,8 +363,11 @@ fn open_with_lookahead(
             }
         }
     }
-    Err(first_error.unwrap_or(TlsError::AuthenticationFailed {
-        epoch: epoch.to_string(),
-        seq: cipher.seq,
-    }))
+    let name = epoch_name(dir, epoch);
+    Err(first_error
+        .unwrap_or(TlsError::AuthenticationFailed {
+            epoch: String::new(),
+            seq: cipher.seq,
+        })
+        .with_epoch(&name))
 }

@@ -185,15 +185,16 @@ fn run(setup: Setup) -> Session {
     }
 }
 
+/// A record as decoded: its direction, what the connection said, and its plaintext, decrypted
+/// again after the whole conversation (so keys retired by a KeyUpdate are exercised too).
+type Decoded = (Direction, RecordInfo, Option<Vec<u8>>);
+
 /// Frames the chunks into records per direction (as a TCP reassembler would hand them over)
 /// and feeds them to one connection.
-fn decode(
-    chunks: &[(Direction, Vec<u8>)],
-    keys: &Keys,
-) -> (TlsConnection, Vec<(Direction, RecordInfo)>) {
+fn decode(chunks: &[(Direction, Vec<u8>)], keys: &Keys) -> (TlsConnection, Vec<Decoded>) {
     let mut conn = TlsConnection::new();
     let mut streams = [Vec::new(), Vec::new()];
-    let mut out = Vec::new();
+    let mut seen = Vec::new();
     for (dir, bytes) in chunks {
         let stream = &mut streams[*dir as usize];
         stream.extend_from_slice(bytes);
@@ -201,7 +202,8 @@ fn decode(
             match frame_record(stream) {
                 Framing::Complete(header) => {
                     let record: Vec<u8> = stream.drain(..header.record_len()).collect();
-                    out.push((*dir, conn.on_record(*dir, &record, keys)));
+                    let info = conn.on_record(*dir, &record, keys);
+                    seen.push((*dir, info, record));
                 }
                 Framing::NeedMore { .. } => break,
                 Framing::Malformed(e) => panic!("rustls wrote a malformed record: {e}"),
@@ -209,28 +211,41 @@ fn decode(
         }
     }
     assert!(streams.iter().all(Vec::is_empty), "leftover bytes");
+    let out = seen
+        .into_iter()
+        .map(|(dir, info, record)| {
+            let plain = conn.reopen(dir, &info, &record).map(|r| {
+                let plain = r.expect("a record decrypted once opens again");
+                assert_eq!(plain.len(), info.decrypted.map_or(0, |p| p.len));
+                plain
+            });
+            (dir, info, plain)
+        })
+        .collect();
     (conn, out)
 }
 
-fn names(records: &[(Direction, RecordInfo)], dir: Direction) -> Vec<&'static str> {
+fn names(records: &[Decoded], dir: Direction) -> Vec<&'static str> {
     records
         .iter()
-        .filter(|(d, _)| *d == dir)
-        .flat_map(|(_, r)| r.handshake.iter().map(|h| h.name()))
+        .filter(|(d, _, _)| *d == dir)
+        .flat_map(|(_, r, _)| r.handshake.iter().map(|h| h.name()))
         .collect()
 }
 
-fn app_data(records: &[(Direction, RecordInfo)], dir: Direction) -> Vec<Vec<u8>> {
+fn app_data(records: &[Decoded], dir: Direction) -> Vec<Vec<u8>> {
     records
         .iter()
-        .filter(|(d, _)| *d == dir)
-        .filter_map(|(_, r)| r.decrypted.as_ref())
-        .filter(|p| p.content_type == ContentType::ApplicationData)
-        .map(|p| p.data.clone())
+        .filter(|(d, r, _)| {
+            *d == dir
+                && r.decrypted
+                    .is_some_and(|p| p.content_type == ContentType::ApplicationData)
+        })
+        .filter_map(|(_, _, plain)| plain.clone())
         .collect()
 }
 
-fn check_app_data_and_close(records: &[(Direction, RecordInfo)], session: &Session) {
+fn check_app_data_and_close(records: &[Decoded], session: &Session) {
     assert_eq!(session.server_got, b"hi\n");
     assert_eq!(session.client_got, b"hello\n");
     assert_eq!(
@@ -243,8 +258,8 @@ fn check_app_data_and_close(records: &[(Direction, RecordInfo)], session: &Sessi
     );
     let alerts: Vec<_> = records
         .iter()
-        .filter(|(d, _)| *d == Direction::ClientToServer)
-        .filter_map(|(_, r)| r.alert)
+        .filter(|(d, _, _)| *d == Direction::ClientToServer)
+        .filter_map(|(_, r, _)| r.alert)
         .collect();
     assert_eq!(
         alerts,
@@ -285,8 +300,8 @@ fn tls13_session(suite: SupportedCipherSuite, id: u16) {
     // The application data record: outer type application_data, 3 + 1 + 16 = 20 bytes.
     let hi = records
         .iter()
-        .find(|(_, r)| r.decrypted.as_ref().is_some_and(|p| p.data == b"hi\n"))
-        .map(|(_, r)| r)
+        .find(|(_, _, p)| p.as_deref() == Some(b"hi\n"))
+        .map(|(_, r, _)| r)
         .unwrap();
     assert_eq!(hi.header.content_type, ContentType::ApplicationData);
     assert_eq!(hi.header.length, 20);
@@ -310,7 +325,7 @@ fn tls13_session(suite: SupportedCipherSuite, id: u16) {
     assert_eq!(s.encrypted_records, s.decrypted_records);
     // Middlebox-compatibility ChangeCipherSpec records are reported, not decrypted.
     assert!(records.iter().any(
-        |(_, r)| r.header.content_type == ContentType::ChangeCipherSpec
+        |(_, r, _)| r.header.content_type == ContentType::ChangeCipherSpec
             && r.note.as_deref().is_some_and(|n| n.contains("middlebox"))
     ));
 
@@ -320,10 +335,10 @@ fn tls13_session(suite: SupportedCipherSuite, id: u16) {
 /// The same bytes without keys and with wrong keys: no plaintext, notes, the clear parts intact.
 fn without_keys_and_with_wrong_keys(session: &Session) {
     let (conn, records) = decode(&session.chunks, &Keys::new());
-    assert!(records.iter().all(|(_, r)| r.decrypted.is_none()));
-    let encrypted: Vec<_> = records.iter().filter(|(_, r)| r.encrypted).collect();
+    assert!(records.iter().all(|(_, r, _)| r.decrypted.is_none()));
+    let encrypted: Vec<_> = records.iter().filter(|(_, r, _)| r.encrypted).collect();
     assert!(!encrypted.is_empty());
-    for (_, r) in &encrypted {
+    for (_, r, _) in &encrypted {
         let note = r.note.as_deref().unwrap_or_default();
         assert!(note.contains("no keys for this session"), "{note}");
     }
@@ -342,7 +357,7 @@ fn without_keys_and_with_wrong_keys(session: &Session) {
         wrong.add(fields[0], &random, &vec![0x42; secret_len]);
     }
     let (_, records) = decode(&session.chunks, &wrong);
-    for (_, r) in records.iter().filter(|(_, r)| r.encrypted) {
+    for (_, r, _) in records.iter().filter(|(_, r, _)| r.encrypted) {
         assert!(r.decrypted.is_none());
         let note = r.note.as_deref().unwrap_or_default();
         assert!(note.starts_with("decryption failed:"), "{note}");
@@ -396,7 +411,7 @@ fn tls12_session(suite: SupportedCipherSuite, id: u16) {
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
         let first = records
             .iter()
-            .find(|(d, r)| *d == dir && r.encrypted)
+            .find(|(d, r, _)| *d == dir && r.encrypted)
             .unwrap();
         assert_eq!(first.1.handshake, vec![HandshakeType::Finished]);
         assert_eq!(first.1.epoch, Some(KeyEpoch::Tls12));
@@ -453,7 +468,7 @@ fn tls13_key_update_both_directions() {
         assert_eq!(app_data(&records, dir).last().unwrap(), b"again\n");
         let again = records
             .iter()
-            .find(|(d, r)| *d == dir && r.decrypted.as_ref().is_some_and(|p| p.data == b"again\n"))
+            .find(|(d, _, p)| *d == dir && p.as_deref() == Some(b"again\n"))
             .unwrap();
         assert_eq!(again.1.epoch, Some(KeyEpoch::Application { generation: 1 }));
     }
@@ -516,8 +531,9 @@ fn keys_arriving_late_still_decrypt_later_records() {
         let keys = if i < 2 { &none } else { &session.keys };
         let mut rest = &bytes[..];
         while let Framing::Complete(h) = frame_record(rest) {
-            let info = conn.on_record(*dir, &rest[..h.record_len()], keys);
-            decrypted.extend(info.decrypted.map(|p| p.data));
+            let record = &rest[..h.record_len()];
+            let info = conn.on_record(*dir, record, keys);
+            decrypted.extend(conn.reopen(*dir, &info, record).and_then(Result::ok));
             rest = &rest[h.record_len()..];
         }
     }
@@ -572,7 +588,7 @@ fn random_bytes_never_panic() {
     let garbage = [&[23u8, 3, 3, 0, 40][..], &noise(&mut seed, 40)].concat();
     chunks.insert(at, (Direction::ServerToClient, garbage));
     let (_, records) = decode(&chunks, &session.keys);
-    assert!(records.iter().any(|(_, r)| r
+    assert!(records.iter().any(|(_, r, _)| r
         .note
         .as_deref()
         .is_some_and(|n| n.starts_with("decryption failed"))));
@@ -641,8 +657,8 @@ fn a_record_lost_from_the_capture_is_skipped() {
         let (_, infos) = decode(&records, &session.keys);
         let client_alerts: Vec<_> = infos
             .iter()
-            .filter(|(d, _)| *d == Direction::ClientToServer)
-            .filter_map(|(_, r)| r.alert)
+            .filter(|(d, _, _)| *d == Direction::ClientToServer)
+            .filter_map(|(_, r, _)| r.alert)
             .collect();
         assert_eq!(
             client_alerts,

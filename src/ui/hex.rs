@@ -189,12 +189,12 @@ pub fn plaintext_lines(
         out.push(Line::from(Span::styled(
             format!(
                 "decrypted {} ({} B), what the endpoints see:",
-                p.content_type,
-                p.data.len()
+                p.content_type, p.len
             ),
             theme.layer(UiLayer::Application),
         )));
-        for (k, chunk) in p.data.chunks(per).enumerate().take(8) {
+        let data = trace.plaintext(rec).unwrap_or_default();
+        for (k, chunk) in data.chunks(per).enumerate().take(8) {
             let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
             let ascii: String = chunk
                 .iter()

@@ -60,7 +60,8 @@ pub fn lines(
                 let info = &rec.info;
                 match (&info.decrypted, decrypted) {
                     (Some(p), true) if p.content_type == ContentType::ApplicationData => {
-                        for text in String::from_utf8_lossy(&p.data).lines() {
+                        let data = trace.plaintext(rec).unwrap_or_default();
+                        for text in String::from_utf8_lossy(&data).lines() {
                             out.push(Line::from(vec![
                                 Span::styled(format!("{who}: "), style(rec.dir)),
                                 Span::styled(text.to_string(), style(rec.dir)),
@@ -71,7 +72,7 @@ pub fn lines(
                         let what = if info.handshake.is_empty() {
                             match (&info.decrypted, decrypted) {
                                 (Some(p), true) => {
-                                    format!("{} ({} B)", p.content_type, p.data.len())
+                                    format!("{} ({} B)", p.content_type, p.len)
                                 }
                                 _ if info.encrypted => {
                                     format!("{} B of ciphertext", info.header.length)

@@ -361,10 +361,11 @@ pub fn record_summary(trace: &Trace, r: u32, reveal: bool) -> String {
     }
     match info.decrypted.as_ref().filter(|_| reveal) {
         Some(d) if d.content_type == ContentType::ApplicationData => {
-            out.push_str(&format!(" → {}", quoted(&d.data, 30)));
+            let data = trace.plaintext(rec).unwrap_or_default();
+            out.push_str(&format!(" → {}", quoted(&data, 30)));
         }
         Some(d) if info.handshake.is_empty() => {
-            out.push_str(&format!(" → {} ({} B)", d.content_type, d.data.len()));
+            out.push_str(&format!(" → {} ({} B)", d.content_type, d.len));
         }
         Some(_) => {}
         None if info.encrypted => out.push_str(" (encrypted)"),

@@ -82,23 +82,7 @@ fn plural(n: usize) -> &'static str {
 
 /// The parts of `range` (bytes of direction `dir`'s stream of connection `stream`) in each frame.
 pub fn stream_spans(trace: &Trace, stream: usize, dir: Direction, range: Range<u64>) -> Vec<Span> {
-    let Some(conn) = trace.tcp().connection(stream) else {
-        return Vec::new();
-    };
-    let carriers = conn.carriers(dir);
-    let first = carriers.partition_point(|c| c.stream_offset + u64::from(c.len) <= range.start);
-    carriers
-        .get(first..)
-        .unwrap_or_default()
-        .iter()
-        .take_while(|c| c.stream_offset < range.end)
-        .filter_map(|c| {
-            let start = range.start.max(c.stream_offset) - c.stream_offset;
-            let end = range.end.min(c.stream_offset + u64::from(c.len)) - c.stream_offset;
-            let base = c.frame_offset as usize;
-            (start < end).then(|| (c.frame, base + start as usize..base + end as usize))
-        })
-        .collect()
+    trace.stream_spans(stream, dir, range)
 }
 
 /// The bytes of some spans, read from their frames.
@@ -438,13 +422,13 @@ impl Builder<'_> {
                     let spans = stream_spans(trace, rec.stream, rec.dir, body);
                     let (value, meaning) = if self.decrypted {
                         (
-                            quoted(&p.data, 200),
-                            strings::text_meaning(p.data.len(), true),
+                            quoted(&trace.plaintext(rec).unwrap_or_default(), 200),
+                            strings::text_meaning(p.len, true),
                         )
                     } else {
                         (
-                            "•".repeat(p.data.len().clamp(1, 12)),
-                            strings::eavesdropper_text(p.data.len()),
+                            "•".repeat(p.len.clamp(1, 12)),
+                            strings::eavesdropper_text(p.len),
                         )
                     };
                     self.field(
@@ -481,7 +465,7 @@ impl Builder<'_> {
             .iter()
             .filter_map(|&r| trace.records().get(r))
             .map(|r| {
-                let plain = r.info.decrypted.as_ref().map_or(0, |d| d.data.len());
+                let plain = r.info.decrypted.as_ref().map_or(0, |d| d.len);
                 r.info.header.record_len().saturating_sub(plain)
             })
             .sum();

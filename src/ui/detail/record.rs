@@ -82,15 +82,15 @@ impl Builder<'_> {
             match (&info.decrypted, self.decrypted) {
                 (Some(p), true) => {
                     let value = if p.content_type == ContentType::ApplicationData {
-                        quoted(&p.data, 60)
+                        quoted(&self.trace.plaintext(rec).unwrap_or_default(), 60)
                     } else {
-                        format!("{} ({} B)", p.content_type, p.data.len())
+                        format!("{} ({} B)", p.content_type, p.len)
                     };
                     self.field(
                         UiLayer::Tls,
                         "plaintext",
                         value,
-                        strings::plaintext_meaning(p.content_type, p.data.len(), tls13),
+                        strings::plaintext_meaning(p.content_type, p.len, tls13),
                         s,
                     );
                     if tls13 {
