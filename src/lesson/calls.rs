@@ -89,7 +89,7 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
                 let want_ack = name == "synack";
                 frames_in(ctx, s, None)
                     .find(|f| {
-                        f.packet.tcp.as_ref().is_some_and(|t| {
+                        f.packet().tcp.as_ref().is_some_and(|t| {
                             t.flags.contains(TcpFlags::SYN)
                                 && t.flags.contains(TcpFlags::ACK) == want_ack
                         })
@@ -108,7 +108,7 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
                 let (s, c) = stream(0)?;
                 let synack = frames_in(ctx, s, Some(Direction::ServerToClient))
                     .find(|f| {
-                        f.packet
+                        f.packet()
                             .tcp
                             .as_ref()
                             .is_some_and(|t| t.flags.contains(TcpFlags::SYN))
@@ -120,7 +120,7 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
                 frames_in(ctx, s, Some(Direction::ClientToServer))
                     .find(|f| {
                         f.number > synack
-                            && f.packet.tcp.as_ref().is_some_and(|t| {
+                            && f.packet().tcp.as_ref().is_some_and(|t| {
                                 t.flags.contains(TcpFlags::ACK) && !t.flags.contains(TcpFlags::SYN)
                             })
                     })
@@ -140,7 +140,7 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
                 if name == "fin" {
                     frames_in(ctx, s, Some(dir))
                         .find(|f| {
-                            f.packet
+                            f.packet()
                                 .tcp
                                 .as_ref()
                                 .is_some_and(|t| t.flags.contains(TcpFlags::FIN))
@@ -257,7 +257,7 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
                 ctx.trace
                     .frames()
                     .iter()
-                    .filter(|f| f.packet.arp.is_some())
+                    .filter(|f| f.packet().arp.is_some())
                     .map(|f| Value::Packet(f.number))
                     .collect(),
             ),

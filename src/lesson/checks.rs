@@ -379,7 +379,7 @@ fn resolve_focus_at(ctx: &Context<'_>, focus: &Focus, frame: u32) -> Result<Focu
         .trace
         .frame(frame)
         .ok_or(format!("frame #{frame} is not in the capture"))?;
-    let fields = entry.packet.fields(layer, &entry.frame.data);
+    let fields = entry.packet().fields(layer, &entry.frame.data);
     let field = fields
         .iter()
         .find(|f| name_matches(f.name, &focus.field))

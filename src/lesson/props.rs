@@ -361,7 +361,7 @@ pub fn flags_text(flags: TcpFlags) -> String {
 }
 
 fn packet(ctx: &Context<'_>, e: &FrameEntry, name: &str) -> Value {
-    let p = &e.packet;
+    let p = &e.packet();
     let no_tcp = || Value::missing(format!("frame #{} is not a TCP segment", e.number));
     let no_ip = || Value::missing(format!("frame #{} has no IP header", e.number));
     let no_arp = || Value::missing(format!("frame #{} is not ARP", e.number));
@@ -529,7 +529,7 @@ pub fn frames_in<'a>(
 /// The window scale shift that applies to a segment (RFC 7323 §2.3: only when both SYNs carried
 /// the option, and never to a SYN itself).
 fn window_shift(ctx: &Context<'_>, e: &FrameEntry) -> u32 {
-    let (Some(tcp), Some(seg)) = (&e.packet.tcp, &e.segment) else {
+    let (Some(tcp), Some(seg)) = (&e.packet().tcp, &e.segment) else {
         return 0;
     };
     if tcp.flags.contains(TcpFlags::SYN) {
@@ -538,12 +538,12 @@ fn window_shift(ctx: &Context<'_>, e: &FrameEntry) -> u32 {
     let syn_scale = |dir| {
         frames_in(ctx, seg.stream, Some(dir))
             .find(|f| {
-                f.packet
+                f.packet()
                     .tcp
                     .as_ref()
                     .is_some_and(|t| t.flags.contains(TcpFlags::SYN))
             })
-            .and_then(|f| f.packet.tcp.as_ref()?.options.window_scale)
+            .and_then(|f| f.packet().tcp.as_ref()?.options.window_scale)
     };
     match (syn_scale(seg.dir), syn_scale(seg.dir.reverse())) {
         (Some(mine), Some(_)) => u32::from(mine.min(14)),
@@ -554,7 +554,7 @@ fn window_shift(ctx: &Context<'_>, e: &FrameEntry) -> u32 {
 /// Wireshark's duplicate-ACK rule: no data, no SYN/FIN/RST, and the same acknowledgement number
 /// and window as the previous segment in the same direction.
 fn is_duplicate_ack(ctx: &Context<'_>, e: &FrameEntry) -> bool {
-    let (Some(tcp), Some(seg)) = (&e.packet.tcp, &e.segment) else {
+    let (Some(tcp), Some(seg)) = (&e.packet().tcp, &e.segment) else {
         return false;
     };
     let control = TcpFlags(TcpFlags::SYN.0 | TcpFlags::FIN.0 | TcpFlags::RST.0);
@@ -571,14 +571,12 @@ fn is_duplicate_ack(ctx: &Context<'_>, e: &FrameEntry) -> bool {
             .as_ref()
             .is_some_and(|s| s.stream == seg.stream && s.dir == seg.dir)
     });
-    previous
-        .and_then(|f| f.packet.tcp.as_ref())
-        .is_some_and(|prev| {
-            prev.ack == tcp.ack
-                && prev.window == tcp.window
-                && prev.flags.0 & control.0 == 0
-                && prev.flags.contains(TcpFlags::ACK)
-        })
+    previous.and_then(|f| f.packet().tcp).is_some_and(|prev| {
+        prev.ack == tcp.ack
+            && prev.window == tcp.window
+            && prev.flags.0 & control.0 == 0
+            && prev.flags.contains(TcpFlags::ACK)
+    })
 }
 
 /// Helpers for the other entities' properties live in `props_more.rs`; these shared helpers are

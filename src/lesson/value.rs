@@ -189,7 +189,7 @@ pub fn describe_packet(trace: &Trace, n: u32) -> String {
     let Some(entry) = trace.frame(n) else {
         return format!("frame #{n} (not in the capture)");
     };
-    let p = &entry.packet;
+    let p = &entry.packet();
     let what = if let (Some(_), Some(tcp)) = (&p.ip, &p.tcp) {
         let data = if p.payload.is_empty() {
             String::new()

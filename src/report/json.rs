@@ -97,7 +97,7 @@ pub fn checksum_name(status: crate::dissect::ChecksumStatus) -> &'static str {
 
 /// The `inspect` JSON object of one frame. `app` lists the application events shown on it.
 pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
-    let p = &entry.packet;
+    let p = &entry.packet();
     let mut obj = Map::new();
     obj.insert("frame".into(), Value::from(entry.number));
     obj.insert("time".into(), Value::from(entry.frame.at.as_secs_f64()));

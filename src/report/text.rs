@@ -15,7 +15,7 @@ pub fn frame_text(
     app: &[usize],
     t0: crate::frame::Timestamp,
 ) -> String {
-    let p = &entry.packet;
+    let p = &entry.packet();
     let secs = (entry.frame.at.0 - t0.0) as f64 / 1e9;
     let mut out = format!("#{:<5} {secs:>10.6}  ", entry.number);
     match (&p.ip, &p.tcp, &entry.segment) {
@@ -178,7 +178,7 @@ pub fn journey_text(
     }
     for &f in &journey.frames {
         if let Some(entry) = trace.frame(f) {
-            let p = &entry.packet;
+            let p = &entry.packet();
             if let (Some(ip), Some(tcp), Some(seg)) = (&p.ip, &p.tcp, &entry.segment) {
                 let _ = writeln!(
                     out,

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::detail::{Detail, Subject};
-use super::hex::{bytes_per_line, layer_of, HexView};
+use super::hex::{bytes_per_line, layers_of, HexView};
 use super::index::Names;
 use super::layers::strip_line;
 use super::model::Model;
@@ -63,7 +63,7 @@ fn side_lines(model: &Model, trace: &Trace, event: usize, width: u16) -> Vec<Lin
             theme.heading(),
         )));
         let data = &entry.frame.data;
-        let layers: Vec<_> = (0..data.len()).map(|i| layer_of(trace, entry, i)).collect();
+        let layers = layers_of(trace, entry);
         let view = HexView {
             data,
             layers: &layers,

@@ -27,17 +27,24 @@ pub fn bytes_per_line(width: u16) -> usize {
     }
 }
 
-/// The UI layer of byte `offset` of a frame (TCP payload counts as TLS on a TLS connection).
-pub fn layer_of(trace: &Trace, entry: &FrameEntry, offset: usize) -> Option<UiLayer> {
-    Some(match entry.packet.layer_at(offset)? {
-        Layer::Link => UiLayer::Link,
-        Layer::Arp | Layer::Ip => UiLayer::Ip,
-        Layer::Tcp => UiLayer::Tcp,
-        Layer::Payload => match entry.segment.as_ref().map(|s| trace.stream_kind(s.stream)) {
-            Some(StreamKind::Tls) => UiLayer::Tls,
-            _ => UiLayer::Application,
-        },
-    })
+/// The UI layer of every byte of a frame (TCP payload counts as TLS on a TLS connection), for
+/// colouring the hex pane.
+pub fn layers_of(trace: &Trace, entry: &FrameEntry) -> Vec<Option<UiLayer>> {
+    let packet = entry.packet();
+    let payload = match entry.segment.as_ref().map(|s| trace.stream_kind(s.stream)) {
+        Some(StreamKind::Tls) => UiLayer::Tls,
+        _ => UiLayer::Application,
+    };
+    (0..entry.frame.data.len())
+        .map(|offset| {
+            Some(match packet.layer_at(offset)? {
+                Layer::Link => UiLayer::Link,
+                Layer::Arp | Layer::Ip => UiLayer::Ip,
+                Layer::Tcp => UiLayer::Tcp,
+                Layer::Payload => payload,
+            })
+        })
+        .collect()
 }
 
 /// The hex view of one byte string.

@@ -195,7 +195,7 @@ impl Index {
         for entry in trace.frames() {
             let n = entry.number;
             let stream = entry.segment.as_ref().map(|s| s.stream);
-            let flags = entry.packet.tcp.as_ref().map(|t| t.flags);
+            let flags = entry.packet().tcp.as_ref().map(|t| t.flags);
             let has = |f: TcpFlags| flags.is_some_and(|x| x.contains(f));
             let records = trace
                 .records()

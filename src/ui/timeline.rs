@@ -183,17 +183,17 @@ impl Filter {
             Filter::Layer(UiLayer::Tls) => matches!(row.kind, RowKind::Record(..)),
             Filter::Layer(UiLayer::Tcp) => {
                 matches!(row.kind, RowKind::Frame(_))
-                    && frame.is_some_and(|f| f.packet.tcp.is_some())
+                    && frame.is_some_and(|f| f.packet().tcp.is_some())
             }
             Filter::Layer(UiLayer::Ip) => {
                 matches!(row.kind, RowKind::Frame(_))
-                    && frame.is_some_and(|f| f.packet.ip.is_some())
+                    && frame.is_some_and(|f| f.packet().ip.is_some())
             }
             Filter::Layer(UiLayer::Link) => matches!(row.kind, RowKind::Frame(_)),
             Filter::Flag(flag) => {
                 matches!(row.kind, RowKind::Frame(_))
                     && frame
-                        .and_then(|f| f.packet.tcp.as_ref())
+                        .and_then(|f| f.packet().tcp)
                         .is_some_and(|t| t.flags.contains(*flag))
             }
             Filter::Retransmission => {
@@ -296,7 +296,7 @@ pub fn frame_summary(trace: &Trace, n: u32) -> String {
     let Some(entry) = trace.frame(n) else {
         return String::new();
     };
-    let p = &entry.packet;
+    let p = &entry.packet();
     let mut out = match (&p.tcp, &entry.segment) {
         (Some(tcp), Some(seg)) => {
             let mut s = format!(

@@ -315,9 +315,7 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
         f.render_widget(b, a.hex);
         if let Some(entry) = entry {
             let data = &entry.frame.data;
-            let layers: Vec<_> = (0..data.len())
-                .map(|i| hex::layer_of(trace, entry, i))
-                .collect();
+            let layers = hex::layers_of(trace, entry);
             let highlight: Vec<_> = model
                 .field
                 .and_then(|i| model.detail.fields.get(i))

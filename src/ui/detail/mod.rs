@@ -180,7 +180,7 @@ impl Builder<'_> {
                 continue;
             };
             let data = &entry.frame.data;
-            let p = &entry.packet;
+            let p = &entry.packet();
             for (layer, ui) in [
                 (Layer::Tcp, UiLayer::Tcp),
                 (Layer::Ip, UiLayer::Ip),
@@ -374,7 +374,7 @@ impl Builder<'_> {
         };
         self.detail.title = format!("frame #{n}");
         self.detail.frames = vec![n];
-        let p = &entry.packet;
+        let p = &entry.packet();
         let tls = entry
             .segment
             .as_ref()
