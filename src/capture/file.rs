@@ -43,7 +43,7 @@ pub fn read_capture(bytes: &[u8]) -> Result<CaptureFile, FileError> {
 
 /// Reads a pcap or pcapng capture file from disk (see [`read_capture`]).
 pub fn read_capture_file(path: &Path) -> Result<CaptureFile, FileError> {
-    let bytes = std::fs::read(path).map_err(|source| FileError::Open {
+    let bytes = super::sys::read_file(path).map_err(|source| FileError::Open {
         path: path.to_path_buf(),
         source,
     })?;

@@ -80,6 +80,9 @@ pub(super) fn read_pcapng(all: &Bytes) -> Result<CaptureFile, FileError> {
         ));
     }
     let mut file = CaptureFile::empty(FileFormat::Pcapng);
+    // Room for frames of ~400 bytes on average (block overhead included), so a large file's frame
+    // list is not copied again and again while it grows; a smaller guess only means a regrowth.
+    file.frames.reserve(all.len() / 400);
     let mut section = Section {
         big_endian: true,
         interfaces: Vec::new(),
@@ -110,6 +113,7 @@ fn section_byte_order(all: &[u8], at: usize) -> Option<bool> {
     }
 }
 
+/// The block type's name, for error messages (made only when something is wrong).
 fn block_name(kind: u32) -> String {
     use block_type::*;
     match kind {
@@ -142,24 +146,27 @@ fn next_block<'a>(all: &'a [u8], at: usize, section: &mut Section) -> Result<Blo
     }
     let big = section.big_endian;
     let kind = read_u32(rest, 0, big).unwrap_or(0);
-    let name = block_name(kind);
+    let name = || block_name(kind);
     let total = read_u32(rest, 4, big).unwrap_or(0) as usize;
     if total < 12 || total % 4 != 0 {
         return Err(format!(
-            "corrupt {name} at byte {at}: its total length is {total}, but pcapng block lengths are multiples \
-             of 4 and at least 12"
+            "corrupt {} at byte {at}: its total length is {total}, but pcapng block lengths are multiples \
+             of 4 and at least 12",
+            name()
         ));
     }
     if total > rest.len() {
         return Err(format!(
-            "truncated block at byte {at}: the {name} says it is {total} bytes long, only {} remain",
+            "truncated block at byte {at}: the {} says it is {total} bytes long, only {} remain",
+            name(),
             rest.len()
         ));
     }
     let trailer = read_u32(rest, total - 4, big).unwrap_or(0) as usize;
     if trailer != total {
         return Err(format!(
-            "corrupt {name} at byte {at}: its length is {total} at the start but {trailer} at the end"
+            "corrupt {} at byte {at}: its length is {total} at the start but {trailer} at the end",
+            name()
         ));
     }
     Ok(Block {

@@ -110,11 +110,13 @@ impl fmt::Display for TcpFlags {
 }
 
 /// Parses the TCP header of the transport bytes `t`, storing it in `p.tcp` and the payload range
-/// in `p.payload`. `fragment` is true when the IP packet is one piece of a fragmented packet.
+/// in `p.payload`. `fragment` is true when the IP packet is one piece of a fragmented packet;
+/// `verify` false leaves the checksum unchecked.
 pub(crate) fn parse(
     data: &[u8],
     t: &Transport,
     fragment: bool,
+    verify: bool,
     p: &mut Packet,
 ) -> Result<(), DissectError> {
     let captured_end = t.claimed_end.min(data.len());
@@ -154,8 +156,8 @@ pub(crate) fn parse(
     let header_len = header.slice().len();
     let header_end = t.start + header_len;
     let status = match u32::try_from(claimed_len) {
-        Ok(len) => checksum::tcp(&t.pseudo, len, segment, !fragment),
-        Err(_) => ChecksumStatus::NotChecked,
+        Ok(len) if verify => checksum::tcp(&t.pseudo, len, segment, !fragment),
+        _ => ChecksumStatus::NotChecked,
     };
     p.tcp = Some(TcpInfo {
         header: t.start..header_end,

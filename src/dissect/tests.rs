@@ -356,6 +356,16 @@ fn checksum_verified_wrong_offloaded() {
             ChecksumStatus::Offloaded { found: !partial }
         );
     }
+
+    // The tracking pass skips only the TCP checksum: everything else is the same packet.
+    for frame in [good, bad, eth_ipv6_data()] {
+        let full = dissect(LinkType::Ethernet, &frame);
+        let mut fast = dissect_without_tcp_checksum(LinkType::Ethernet, &frame);
+        let tcp = fast.tcp.as_mut().unwrap();
+        assert_eq!(tcp.checksum, ChecksumStatus::NotChecked);
+        tcp.checksum = full.tcp.as_ref().unwrap().checksum;
+        assert_eq!(fast, full);
+    }
 }
 
 #[test]

@@ -85,7 +85,10 @@ fn idx(dir: Direction) -> usize {
 /// Tracks every TCP connection in a capture.
 #[derive(Debug, Default)]
 pub struct TcpTracker {
-    by_endpoints: HashMap<(SocketAddr, SocketAddr), usize>,
+    /// Keyed by the two endpoints in a fixed order. foldhash (already in the tree through
+    /// ratatui's hashbrown) is seeded at random per process like std's SipHash, at a fraction of
+    /// its cost per lookup, which matters at one lookup per frame.
+    by_endpoints: HashMap<(SocketAddr, SocketAddr), usize, foldhash::fast::RandomState>,
     connections: Vec<Connection>,
 }
 

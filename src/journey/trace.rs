@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use crate::chat::AppEvent;
-use crate::dissect::{dissect, Packet};
+use crate::dissect::{dissect, dissect_without_tcp_checksum, Packet};
 use crate::flow::{Carrier, Direction, SegmentInfo, TcpTracker};
 use crate::frame::Frame;
 use crate::tls::{
@@ -231,7 +231,8 @@ impl Trace {
     /// completes. Returns its number.
     pub fn push_frame(&mut self, frame: Frame) -> u32 {
         let number = self.frames.len() as u32 + 1;
-        let packet = dissect(frame.link, &frame.data);
+        // Only the headers matter here; checksums are verified when a frame is shown.
+        let packet = dissect_without_tcp_checksum(frame.link, &frame.data);
         let records_start = self.records.len();
         let mut segment = None;
         if let Some((info, delivered)) = self.tracker.push(number, &packet, &frame.data) {
