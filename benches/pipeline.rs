@@ -270,6 +270,21 @@ fn report(capture: &capture_gen::Generated, keys: &Keys, criterion_dir: &Path) {
         mb(plaintext as u64),
         mb(size)
     );
+    // What the views pay for keeping no plaintext and no dissection: everything shown again.
+    let reopen = reference::best_of(2, || {
+        records
+            .iter()
+            .filter_map(|r| trace.plaintext(r))
+            .map(|p| p.len())
+            .sum::<usize>()
+    });
+    let reopened: usize = records.iter().filter_map(|r| trace.plaintext(r)).count();
+    println!(
+        "on demand: Trace::plaintext for all {reopened} decrypted records: {:.3} s ({:.2} us per record); \
+         FrameEntry::packet for every frame: see the dissect stage above",
+        reopen.as_secs_f64(),
+        reopen.as_secs_f64() * 1e6 / reopened.max(1) as f64
+    );
     drop(trace);
     let bin = Path::new(env!("CARGO_BIN_EXE_packetpath"));
     println!(
