@@ -760,7 +760,7 @@ fn tshark(c: &Conversation, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("tshark prints UTF-8")
 }
 
-const FIELDS: [&str; 16] = [
+const FIELDS: [&str; 17] = [
     "frame.number",
     "tcp.srcport",
     "tcp.dstport",
@@ -777,6 +777,7 @@ const FIELDS: [&str; 16] = [
     "tcp.analysis.out_of_order",
     "tcp.analysis.lost_segment",
     "data.data",
+    "tcp.window_size",
 ];
 
 /// One frame as tshark shows it.
@@ -799,6 +800,8 @@ struct TsFrame {
     lost_segment: bool,
     /// The decrypted application data of the records completed in this frame, in order.
     app_data: Vec<u8>,
+    /// The receive window in bytes, after window scaling (`tcp.window_size`).
+    window_size: u64,
 }
 
 fn unhex(hex: &str) -> Vec<u8> {
@@ -846,6 +849,7 @@ fn tshark_frames(c: &Conversation) -> Vec<TsFrame> {
                 out_of_order: flag(13),
                 lost_segment: flag(14),
                 app_data: cols[15].split(',').flat_map(unhex).collect(),
+                window_size: num(16),
             }
         })
         .collect()
@@ -1095,6 +1099,7 @@ fn compare(c: &Conversation, ipv6: bool) -> Compared {
             ("relative seq", get("seq"), Some(t.seq)),
             ("relative ack", get("ack"), Some(t.ack)),
             ("payload length", get("payload_len"), Some(t.len)),
+            ("window in bytes", get("window_size"), Some(t.window_size)),
         ];
         for (what, mine, theirs) in checks {
             if mine != theirs {

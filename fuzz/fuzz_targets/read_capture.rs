@@ -25,7 +25,22 @@ fuzz_target!(|data: &[u8]| {
             file.frames.len()
         );
     }
-    let (_keys, _warnings) = packetpath::tls::Keys::parse_nss(&file.keylog);
+    let (keys, _warnings) = packetpath::tls::Keys::parse_nss(&file.keylog);
+    // The whole engine over what was read: TCP streams, TLS records, decryption with the file's
+    // own secrets, and what a view asks for again (layers, plaintext).
+    let trace = packetpath::journey::Trace::from_frames(file.frames.clone(), keys);
+    for entry in trace.frames() {
+        std::hint::black_box(entry.packet());
+    }
+    for record in trace.records() {
+        match (trace.plaintext(record), record.info.decrypted) {
+            (Some(plain), Some(p)) => {
+                assert_eq!(plain.len(), p.len, "a record opens again to the same length")
+            }
+            (None, None) => {}
+            (plain, p) => panic!("record {record:?}: plaintext {plain:?} but decrypted {p:?}"),
+        }
+    }
     if let Some(err) = &file.error {
         std::hint::black_box(err.to_string());
     }

@@ -53,6 +53,13 @@ fn feed(conn: &mut TlsConnection, dir: Direction, stream: &mut Stream, chunk: &[
                 let record = &rest[..len];
                 let info = conn.on_record(dir, record, keys);
                 assert_eq!(info.header, header, "on_record reads the same header");
+                // The trace keeps no plaintext: a decrypted record must open again, to the same
+                // length, and nothing else may claim to.
+                match (conn.reopen(dir, &info, record), info.decrypted) {
+                    (Some(Ok(plain)), Some(p)) => assert_eq!(plain.len(), p.len),
+                    (None, None) => {}
+                    (other, p) => panic!("reopen gave {other:?} for a record decrypted as {p:?}"),
+                }
                 if let Some(epoch) = info.epoch {
                     std::hint::black_box(epoch.describe());
                 }

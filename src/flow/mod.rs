@@ -40,6 +40,19 @@ pub struct SegmentInfo {
     pub zero_window: bool,
     /// Position of the segment's first data byte in its direction's byte stream (0-based).
     pub stream_offset: u64,
+    /// How far the window field is shifted left to give the real window in bytes (the window
+    /// scale option both SYNs agreed on, RFC 7323; 0 in a SYN and when either SYN lacked the
+    /// option). `None` when the handshake was not captured, so the scale is unknown, as
+    /// Wireshark's `tcp.window_size_scalefactor` -1.
+    pub window_shift: Option<u8>,
+}
+
+impl SegmentInfo {
+    /// The receive window in bytes (Wireshark's `tcp.window_size`): the window field shifted by
+    /// [`SegmentInfo::window_shift`], or the field itself when the shift is unknown.
+    pub fn window_bytes(&self, window_field: u16) -> u32 {
+        u32::from(window_field) << self.window_shift.unwrap_or(0)
+    }
 }
 
 /// A TCP connection and the two byte streams it carries.
@@ -166,6 +179,15 @@ impl TcpTracker {
         let fin = tcp.flags.contains(TcpFlags::FIN);
         let rst = tcp.flags.contains(TcpFlags::RST);
         mine.observe_start(tcp.seq, syn);
+        if syn {
+            mine.observe_syn_window_scale(tcp.options.window_scale);
+        }
+        // A SYN's own window is never scaled (RFC 7323 §2.2).
+        let window_shift = if syn {
+            Some(0)
+        } else {
+            mine.window_shift(theirs)
+        };
         let rel_seq = mine.relative(tcp.seq);
         let rel_ack = if tcp.flags.contains(TcpFlags::ACK) {
             theirs.relative_ack(tcp.ack)
@@ -187,6 +209,7 @@ impl TcpTracker {
                 out_of_order: analysis.out_of_order,
                 zero_window,
                 stream_offset: analysis.stream_offset,
+                window_shift,
             },
             analysis.delivered,
         ))

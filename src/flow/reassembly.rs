@@ -74,9 +74,29 @@ pub(super) struct HalfStream {
     held: BTreeMap<u64, Held>,
     carriers: Vec<Carrier>,
     fin: bool,
+    /// The window scale option of this direction's SYN: `None` before a SYN was seen,
+    /// `Some(None)` for a SYN without the option.
+    syn_window_scale: Option<Option<u8>>,
 }
 
 impl HalfStream {
+    /// Notes the window scale option a SYN of this direction carried (RFC 7323 §2.2).
+    pub fn observe_syn_window_scale(&mut self, scale: Option<u8>) {
+        if self.syn_window_scale.is_none() {
+            self.syn_window_scale = Some(scale);
+        }
+    }
+
+    /// The shift count that applies to this direction's window field, given the other
+    /// direction's half (RFC 7323 §2.3): both SYNs must carry the option, else there is no
+    /// scaling; shifts above 14 count as 14. `None` when a SYN was not captured.
+    pub fn window_shift(&self, theirs: &HalfStream) -> Option<u8> {
+        match (self.syn_window_scale?, theirs.syn_window_scale?) {
+            (Some(mine), Some(_)) => Some(mine.min(14)),
+            _ => Some(0),
+        }
+    }
+
     pub fn observe_start(&mut self, seq: u32, syn: bool) {
         if syn && !self.syn_seen {
             self.base = Some(seq);
@@ -256,6 +276,31 @@ mod tests {
             a.delivered.in_frame = None;
         }
         a
+    }
+
+    #[test]
+    fn window_shift_needs_both_syns() {
+        let (mut a, mut b) = (HalfStream::default(), HalfStream::default());
+        // No SYN captured yet: the scale is unknown.
+        assert_eq!(a.window_shift(&b), None);
+        a.observe_syn_window_scale(Some(7));
+        assert_eq!(a.window_shift(&b), None, "the other SYN is missing");
+        b.observe_syn_window_scale(Some(9));
+        assert_eq!(a.window_shift(&b), Some(7));
+        assert_eq!(b.window_shift(&a), Some(9));
+        // A retransmitted SYN does not change what was agreed.
+        a.observe_syn_window_scale(None);
+        assert_eq!(a.window_shift(&b), Some(7));
+        // One side without the option: no scaling either way (RFC 7323 §2.2).
+        let (mut c, mut d) = (HalfStream::default(), HalfStream::default());
+        c.observe_syn_window_scale(Some(7));
+        d.observe_syn_window_scale(None);
+        assert_eq!((c.window_shift(&d), d.window_shift(&c)), (Some(0), Some(0)));
+        // Shifts above 14 count as 14 (RFC 7323 §2.3).
+        let (mut e, mut f) = (HalfStream::default(), HalfStream::default());
+        e.observe_syn_window_scale(Some(15));
+        f.observe_syn_window_scale(Some(0));
+        assert_eq!(e.window_shift(&f), Some(14));
     }
 
     #[test]

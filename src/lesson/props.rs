@@ -478,7 +478,7 @@ fn packet(ctx: &Context<'_>, e: &FrameEntry, name: &str) -> Value {
         "tcp.flags.rst" => flag(TcpFlags::RST),
         "tcp.flags.psh" => flag(TcpFlags::PSH),
         "tcp.window" => num(tcp.window),
-        "tcp.window_size" => num(i64::from(tcp.window) << window_shift(ctx, e)),
+        "tcp.window_size" => num(i64::from(tcp.window) << window_shift(e)),
         "tcp.options.mss" => opt(
             tcp.options.mss,
             "this segment has no MSS option (only SYN and SYN-ACK carry one)",
@@ -526,29 +526,13 @@ pub fn frames_in<'a>(
     })
 }
 
-/// The window scale shift that applies to a segment (RFC 7323 §2.3: only when both SYNs carried
-/// the option, and never to a SYN itself).
-fn window_shift(ctx: &Context<'_>, e: &FrameEntry) -> u32 {
-    let (Some(tcp), Some(seg)) = (&e.packet().tcp, &e.segment) else {
-        return 0;
-    };
-    if tcp.flags.contains(TcpFlags::SYN) {
-        return 0;
-    }
-    let syn_scale = |dir| {
-        frames_in(ctx, seg.stream, Some(dir))
-            .find(|f| {
-                f.packet()
-                    .tcp
-                    .as_ref()
-                    .is_some_and(|t| t.flags.contains(TcpFlags::SYN))
-            })
-            .and_then(|f| f.packet().tcp.as_ref()?.options.window_scale)
-    };
-    match (syn_scale(seg.dir), syn_scale(seg.dir.reverse())) {
-        (Some(mine), Some(_)) => u32::from(mine.min(14)),
-        _ => 0,
-    }
+/// The window scale shift that applies to a segment (RFC 7323 §2.3), as the TCP tracker worked
+/// it out from the two SYNs; 0 when unknown.
+fn window_shift(e: &FrameEntry) -> u32 {
+    e.segment
+        .as_ref()
+        .and_then(|s| s.window_shift)
+        .map_or(0, u32::from)
 }
 
 /// Wireshark's duplicate-ACK rule: no data, no SYN/FIN/RST, and the same acknowledgement number

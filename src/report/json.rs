@@ -159,6 +159,8 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
                 "retransmission": seg.retransmission,
                 "out_of_order": seg.out_of_order,
                 "window": tcp.window,
+                "window_size": seg.window_bytes(tcp.window),
+                "window_shift": seg.window_shift,
                 "zero_window": seg.zero_window,
                 "header_len": tcp.header_len,
                 "mss": tcp.options.mss,

@@ -29,7 +29,7 @@ pub fn frame_text(
                 seg.rel_seq,
                 seg.rel_ack,
                 seg.payload_len,
-                tcp.window
+                seg.window_bytes(tcp.window)
             );
             if let Some(mss) = tcp.options.mss {
                 let _ = write!(out, " mss={mss}");

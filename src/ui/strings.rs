@@ -129,3 +129,33 @@ pub fn view_name(decrypted: bool) -> &'static str {
         "eavesdropper's view (ciphertext)"
     }
 }
+
+/// What a relative sequence number is.
+pub fn relative_seq_meaning(rel: u32, sender: &str) -> String {
+    format!(
+        "{rel}: the same position counted from the {sender}'s first byte (its SYN is 0, its first data byte 1), as Wireshark shows it; the raw number starts at a random value (the initial sequence number) so that strangers cannot guess it"
+    )
+}
+
+/// What a relative acknowledgment number is.
+pub fn relative_ack_meaning(rel: u32, peer: &str) -> String {
+    format!(
+        "{rel}: the next byte expected from the {peer}, counted from the {peer}'s first byte; everything before it has arrived"
+    )
+}
+
+/// What the window is in bytes, after window scaling (RFC 7323).
+pub fn window_bytes_meaning(field: u16, shift: Option<u8>) -> String {
+    match shift {
+        Some(0) => format!(
+            "{field} bytes: no scaling here (a SYN's window is never scaled, and without the window scale option in both SYNs the field is the window)"
+        ),
+        Some(s) => format!(
+            "{} bytes: the window field {field} × 2^{s}, because both SYNs carried the window scale option (RFC 7323); the sender can take this many more bytes before the other side must wait",
+            u32::from(field) << s
+        ),
+        None => format!(
+            "{field}: the handshake was not captured, so the scale factor agreed in the SYNs is unknown and the real window may be larger (Wireshark shows the field as it is too)"
+        ),
+    }
+}

@@ -184,6 +184,13 @@ fn a_known_message_in_every_layer_column() {
     assert_eq!(value(UiLayer::Tls, "length"), "24 bytes");
     assert_eq!(value(UiLayer::Tls, "plaintext"), "\"hi bob\\n\"");
     assert_eq!(value(UiLayer::Tcp, "Flags"), "[PSH, ACK]");
+    // The tracker's numbers follow the raw fields: relative, and the window after scaling.
+    assert_eq!(value(UiLayer::Tcp, "rel. seq"), "343");
+    let window: u32 = value(UiLayer::Tcp, "Window").parse().unwrap();
+    let scaled = &d.fields[field_named(&m, UiLayer::Tcp, "win. bytes")];
+    // Both SYNs of this capture offer window scale 10.
+    assert_eq!(scaled.value, (window << 10).to_string());
+    assert!(scaled.meaning.contains("× 2^10"), "{}", scaled.meaning);
     assert_eq!(value(UiLayer::Ip, "TTL"), "64");
     assert!(value(UiLayer::Link, "Type").starts_with("0x0800"));
     assert_screen!("tls13_hi_bob_120x40", draw_masked(&mut m, &trace));

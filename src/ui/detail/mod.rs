@@ -85,6 +85,33 @@ pub fn stream_spans(trace: &Trace, stream: usize, dir: Direction, range: Range<u
     trace.stream_spans(stream, dir, range)
 }
 
+/// What the TCP tracker adds to a raw TCP header field, shown right after it as Wireshark does:
+/// relative sequence and acknowledgment numbers, and the window in bytes after scaling.
+fn tcp_derived(
+    field: &str,
+    seg: &crate::flow::SegmentInfo,
+    tcp: &crate::dissect::TcpInfo,
+) -> Option<(&'static str, String, String)> {
+    match field {
+        "Sequence number" => Some((
+            "rel. seq",
+            seg.rel_seq.to_string(),
+            strings::relative_seq_meaning(seg.rel_seq, seg.dir.sender()),
+        )),
+        "Acknowledgment number" if tcp.flags.contains(crate::dissect::TcpFlags::ACK) => Some((
+            "rel. ack",
+            seg.rel_ack.to_string(),
+            strings::relative_ack_meaning(seg.rel_ack, seg.dir.reverse().sender()),
+        )),
+        "Window" => Some((
+            "win. bytes",
+            seg.window_bytes(tcp.window).to_string(),
+            strings::window_bytes_meaning(tcp.window, seg.window_shift),
+        )),
+        _ => None,
+    }
+}
+
 /// The bytes of some spans, read from their frames.
 pub fn span_bytes(trace: &Trace, spans: &[Span]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -194,7 +221,15 @@ impl Builder<'_> {
                     self.heading(ui, format!("frame #{n}"));
                 }
                 for f in p.fields(layer, data) {
+                    let derived = match (layer, &entry.segment, &p.tcp) {
+                        (Layer::Tcp, Some(seg), Some(tcp)) => tcp_derived(f.name, seg, tcp),
+                        _ => None,
+                    };
+                    let range = f.range.clone();
                     self.field(ui, f.name, f.value, f.meaning, vec![(n, f.range)]);
+                    if let Some((name, value, meaning)) = derived {
+                        self.field(ui, name, value, meaning, vec![(n, range)]);
+                    }
                 }
             }
             if let Some(stop) = &p.stop {
