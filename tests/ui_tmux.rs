@@ -231,22 +231,17 @@ fn a_lesson_steps_in_the_ui_with_checks_answers_and_q_restores_the_terminal() {
     );
 }
 
-#[test]
-fn sigterm_gives_the_terminal_back_too() {
-    if !have_tool("tmux") || !have_tool("pgrep") || !can_capture() {
-        return;
-    }
+/// Starts `args` in tmux, waits until the screen shows `ready`, sends SIGTERM to packetpath and
+/// checks that the terminal is back in cooked mode on the main screen.
+fn sigterm_restores_the_terminal(name: &str, args: &str, ready: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     let tmux = Tmux::start(
-        "term",
+        name,
         dir.path(),
         (140, 50),
-        &format!(
-            "'{bin}' lesson run layers",
-            bin = env!("CARGO_BIN_EXE_packetpath")
-        ),
+        &format!("'{bin}' {args}", bin = env!("CARGO_BIN_EXE_packetpath")),
     );
-    tmux.wait_for("step 1", |s| s.contains("Lesson · step 1/3"));
+    tmux.wait_for(ready, |s| s.contains(ready));
     // packetpath is the shell's child in the pane.
     let shell = tmux.run(&["display", "-p", "-t", &tmux.session, "#{pane_pid}"]);
     let out = Command::new("pgrep")
@@ -263,10 +258,28 @@ fn sigterm_gives_the_terminal_back_too() {
     let screen = tmux.wait_for("the terminal mode", |s| s.contains("icanon"));
     assert!(
         screen.lines().any(|l| l.trim() == "icanon"),
-        "the terminal was left in raw mode:\n{screen}"
+        "{args}: the terminal was left in raw mode:\n{screen}"
     );
     let alternate = tmux.run(&["display", "-p", "-t", &tmux.session, "#{alternate_on}"]);
-    assert_eq!(alternate.trim(), "0", "still on the alternate screen");
+    assert_eq!(
+        alternate.trim(),
+        "0",
+        "{args}: still on the alternate screen"
+    );
+}
+
+#[test]
+fn sigterm_gives_the_terminal_back_too() {
+    if !have_tool("tmux") || !have_tool("pgrep") {
+        return;
+    }
+    // `open` needs no privileges: it runs everywhere tmux does.
+    let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/tls13-chat.pcapng");
+    sigterm_restores_the_terminal("term-open", &format!("open '{capture}'"), "open · ");
+    if !can_capture() {
+        return;
+    }
+    sigterm_restores_the_terminal("term-lesson", "lesson run layers", "Lesson · step 1/3");
 }
 
 #[test]

@@ -114,6 +114,10 @@ pub struct Session {
     clients: BTreeMap<String, Client>,
     frames: Vec<Frame>,
     trace: Trace,
+    /// Application events not yet seen on the wire (indices into the trace's events), and how
+    /// many events have been looked at: `settle` checks only these, not every event each frame.
+    unsettled: Vec<usize>,
+    events_queued: usize,
 }
 
 /// How long to wait for something that should happen (a deadline for failures, not a delay):
@@ -141,6 +145,8 @@ impl Session {
             clients: BTreeMap::new(),
             frames: Vec::new(),
             trace: Trace::new(),
+            unsettled: Vec::new(),
+            events_queued: 0,
         })
     }
 
@@ -411,12 +417,17 @@ impl Session {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             self.poll();
-            let missing = self
-                .trace
-                .app_events()
-                .iter()
-                .filter(|e| self.trace.app_event_frame(e).is_none())
-                .count();
+            let trace = &self.trace;
+            let events = trace.app_events();
+            self.unsettled.extend(self.events_queued..events.len());
+            self.events_queued = events.len();
+            // Frames are only ever added, so an event once seen on the wire stays seen.
+            self.unsettled.retain(|&i| {
+                events
+                    .get(i)
+                    .is_some_and(|e| trace.app_event_frame(e).is_none())
+            });
+            let missing = self.unsettled.len();
             if missing == 0 {
                 return Ok(());
             }

@@ -42,7 +42,7 @@
 //! model with one file per pane ([`timeline`] over the [`index`], [`layers`] over [`detail`],
 //! [`hex`], [`chat`], [`logpane`], [`help`], [`stream`], [`compare`]); [`strings`] holds the
 //! sentences, [`theme`] the colours (one per layer, `NO_COLOR` respected); [`terminal`] restores
-//! the terminal on exit, panic and Ctrl-C (the demo and lessons also on SIGTERM); [`run`] holds
+//! the terminal on exit, panic and Ctrl-C and SIGTERM; [`run`] holds
 //! the event loops.
 //!
 //! [`Trace`]: crate::journey::Trace

@@ -275,6 +275,12 @@ pub struct DemoOutcome {
 
 /// A saved capture on screen until the user quits.
 pub fn run_open(trace: Trace, title: String) -> anyhow::Result<()> {
+    // A saved capture needs no runtime, except to hear SIGTERM and give the terminal back.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    listen_for_sigterm(rt.handle());
     let mut model = Model::new(false, title, Vec::new(), Theme::from_env());
     event_loop(&mut model, &mut Saved(trace))
 }
