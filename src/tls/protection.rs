@@ -119,6 +119,9 @@ pub(super) struct DirectionKeys {
     /// TLS 1.2: this direction sent ChangeCipherSpec.
     tls12_ccs_seen: bool,
     tls12_cipher: Option<Cipher>,
+    /// TLS 1.2: keys replaced by a later ChangeCipherSpec (a renegotiation), kept so their
+    /// records can be opened again.
+    tls12_retired: Vec<RecordKey>,
 }
 
 impl DirectionKeys {
@@ -141,7 +144,9 @@ impl DirectionKeys {
     /// TLS 1.2 ChangeCipherSpec: new keys, sequence number 0 (RFC 5246 §6.1, §7.1).
     pub(super) fn on_tls12_change_cipher_spec(&mut self) {
         self.tls12_ccs_seen = true;
-        self.tls12_cipher = None;
+        if let Some(old) = self.tls12_cipher.take() {
+            self.tls12_retired.push(old.key);
+        }
     }
 
     /// TLS 1.3 Finished sent under handshake keys: application keys follow (RFC 8446 §7.3).
@@ -300,25 +305,46 @@ impl DirectionKeys {
         body: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Opened, TlsError> {
-        let key = match epoch {
-            KeyEpoch::Handshake => self.tls13_handshake_cipher.as_ref().map(|c| &c.key),
+        fn current(cipher: &Option<Cipher>) -> impl Iterator<Item = &RecordKey> {
+            cipher.as_ref().map(|c| &c.key).into_iter()
+        }
+        let candidates: Vec<&RecordKey> = match epoch {
+            KeyEpoch::Handshake => current(&self.tls13_handshake_cipher).collect(),
             KeyEpoch::Application { generation } if generation == self.tls13_generation => {
-                self.tls13_application_cipher.as_ref().map(|c| &c.key)
+                current(&self.tls13_application_cipher).collect()
             }
             KeyEpoch::Application { generation } => self
                 .tls13_retired
                 .iter()
-                .find(|(g, _)| *g == generation)
-                .map(|(_, key)| key),
-            KeyEpoch::Tls12 => self.tls12_cipher.as_ref().map(|c| &c.key),
+                .filter(|(g, _)| *g == generation)
+                .map(|(_, key)| key)
+                .collect(),
+            // TLS 1.2 epochs carry no number: after a renegotiation the tag tells which keys.
+            KeyEpoch::Tls12 => current(&self.tls12_cipher)
+                .chain(self.tls12_retired.iter().rev())
+                .collect(),
         };
-        let key = key.ok_or(TlsError::KeyDerivation(format!(
-            "the {} {} keys are no longer held",
-            dir.sender(),
-            epoch.describe()
-        )))?;
-        key.open_into(seq, header, body, out)
-            .map_err(|e| e.with_epoch(&epoch_name(dir, epoch)))?;
+        let mut failure = None;
+        let mut opened = false;
+        for key in candidates {
+            match key.open_into(seq, header, body, out) {
+                Ok(()) => {
+                    opened = true;
+                    break;
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        if !opened {
+            let e = failure.unwrap_or_else(|| {
+                TlsError::KeyDerivation(format!(
+                    "the {} {} keys are no longer held",
+                    dir.sender(),
+                    epoch.describe()
+                ))
+            });
+            return Err(e.with_epoch(&epoch_name(dir, epoch)));
+        }
         let (content_type, len) = match epoch {
             KeyEpoch::Tls12 => (header.content_type, out.len()),
             _ => inner_content(out)?,
@@ -370,4 +396,126 @@ fn open_with_lookahead(
             seq: cipher.seq,
         })
         .with_epoch(&name))
+}
+
+#[cfg(test)]
+mod tests {
+    use ring::aead;
+
+    use super::super::crypto::{suite_params, tls12_prf};
+    use super::*;
+
+    /// A TLS 1.2 AES-128-GCM client record (RFC 5288) sealed with the key block of `master`.
+    fn seal_tls12(
+        master: &[u8; 48],
+        cr: &[u8; 32],
+        sr: &[u8; 32],
+        seq: u64,
+        text: &[u8],
+    ) -> Vec<u8> {
+        let suite = suite_params(0xc02f).unwrap();
+        let block = tls12_prf(
+            suite.hash,
+            master,
+            b"key expansion",
+            &[*sr, *cr].concat(),
+            40,
+        );
+        let (client_key, salt) = (&block[0..16], &block[32..36]);
+        let explicit = seq.to_be_bytes();
+        let nonce: [u8; 12] = [salt, &explicit[..]].concat().try_into().unwrap();
+        let mut aad = seq.to_be_bytes().to_vec();
+        aad.extend_from_slice(&[23, 3, 3]);
+        aad.extend_from_slice(&(text.len() as u16).to_be_bytes());
+        let key =
+            aead::LessSafeKey::new(aead::UnboundKey::new(&aead::AES_128_GCM, client_key).unwrap());
+        let mut sealed = text.to_vec();
+        key.seal_in_place_append_tag(
+            aead::Nonce::assume_unique_for_key(nonce),
+            aead::Aad::from(aad),
+            &mut sealed,
+        )
+        .unwrap();
+        [&explicit[..], &sealed].concat()
+    }
+
+    fn header(body: &[u8]) -> RecordHeader {
+        RecordHeader {
+            content_type: ContentType::ApplicationData,
+            version: 0x0303,
+            length: body.len() as u16,
+        }
+    }
+
+    #[test]
+    fn records_from_before_a_renegotiation_open_again() {
+        let sr = [2u8; 32];
+        let sessions = [([7u8; 48], [1u8; 32]), ([8u8; 48], [3u8; 32])];
+        let log: String = sessions
+            .iter()
+            .map(|(m, cr)| format!("CLIENT_RANDOM {} {}\n", encode_hex(cr), encode_hex(m)))
+            .collect();
+        let (keys, warnings) = Keys::parse_nss(&log);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let mut dir_keys = DirectionKeys::default();
+        let mut bodies = Vec::new();
+        let mut out = Vec::new();
+        for (i, (master, cr)) in sessions.iter().enumerate() {
+            // Each handshake ends with the client's ChangeCipherSpec: new keys, sequence 0.
+            dir_keys.on_tls12_change_cipher_spec();
+            let summary = SessionSummary {
+                client_random: Some(*cr),
+                server_random: Some(sr),
+                cipher_suite: Some(0xc02f),
+                ..SessionSummary::default()
+            };
+            let session = SessionParams::new(&summary, &keys).unwrap();
+            let text = format!("line {i}\n");
+            let body = seal_tls12(master, cr, &sr, 0, text.as_bytes());
+            let dir = Direction::ClientToServer;
+            let opened = dir_keys
+                .decrypt_tls12(dir, &session, &header(&body), &body, &keys, &mut out)
+                .unwrap();
+            assert_eq!((opened.seq, &out[..opened.len]), (0, text.as_bytes()));
+            bodies.push((body, text));
+        }
+        // Both epochs are "TLS 1.2" with sequence number 0: the tag picks the right keys.
+        for (body, text) in &bodies {
+            let opened = dir_keys
+                .reopen(
+                    Direction::ClientToServer,
+                    KeyEpoch::Tls12,
+                    0,
+                    &header(body),
+                    body,
+                    &mut out,
+                )
+                .unwrap();
+            assert_eq!(&out[..opened.len], text.as_bytes());
+        }
+        // A record no key opens says which keys were tried.
+        let mut damaged = bodies[0].0.clone();
+        damaged[10] ^= 1;
+        let e = dir_keys
+            .reopen(
+                Direction::ClientToServer,
+                KeyEpoch::Tls12,
+                0,
+                &header(&damaged),
+                &damaged,
+                &mut out,
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("client TLS 1.2"), "{e}");
+        // TLS 1.3 keys that were never built are reported, not a panic.
+        let none = dir_keys.reopen(
+            Direction::ClientToServer,
+            KeyEpoch::Handshake,
+            0,
+            &header(&damaged),
+            &damaged,
+            &mut out,
+        );
+        assert!(none.unwrap_err().to_string().contains("no longer held"));
+    }
 }
