@@ -215,3 +215,26 @@ fn inspect_refuses_a_file_that_is_not_a_capture() {
     assert_eq!(code, 1);
     assert!(err.contains("missing.pcap"), "{err}");
 }
+
+#[test]
+fn a_piped_log_is_plain_text() {
+    if !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // As a user would run it (no NO_COLOR), with the log on: stderr is a pipe here.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_packetpath"))
+        .args(["trace", "hi"])
+        .current_dir(dir.path())
+        .env_remove("NO_COLOR")
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("packetpath runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("INFO"), "the log is on: {err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "colour codes in a piped log: {err:?}"
+    );
+}
