@@ -41,8 +41,8 @@ enum Command {
         /// Save the whole session (frames, TLS secrets, application events) to this pcapng file on exit.
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
-        /// No UI: run a scripted conversation and print what each client saw (also what happens
-        /// when the output is not a terminal).
+        /// No UI: run a set conversation, capture it, and print what each client saw and each
+        /// message's way down the stack (also what happens when the output is not a terminal).
         #[arg(long)]
         script: bool,
     },
@@ -384,6 +384,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             transport,
             certs,
             lab,
+            mss,
             script,
             ..
         } if script || !std::io::stdout().is_terminal() => {
@@ -392,8 +393,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let lab = packetpath::lab::enter(lab.options())?;
             tracing::info!("running on {}", lab.describe());
-            let transcript =
-                runtime()?.block_on(commands::scripted_demo(transport.transport(), &certs))?;
+            let options = commands::ScriptOptions {
+                transport: transport.transport(),
+                cert_dir: certs,
+                lab,
+                knobs: packetpath::session::ClientKnobs {
+                    mss,
+                    ..Default::default()
+                },
+            };
+            let transcript = runtime()?.block_on(commands::scripted_demo(&options))?;
             for line in transcript {
                 println!("{line}");
             }

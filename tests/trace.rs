@@ -238,3 +238,40 @@ fn a_piped_log_is_plain_text() {
         "colour codes in a piped log: {err:?}"
     );
 }
+
+#[test]
+fn demo_without_a_terminal_prints_each_message_down_the_stack() {
+    if !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (args, record) in [(vec!["demo"], "TLS record"), (vec!["demo", "--plain"], "")] {
+        let (code, out, err) = packetpath(dir.path(), &args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        for needle in [
+            "alice sends: hi bob, can you read this?",
+            "  bob reads: alice: hi bob, can you read this?",
+            "alice's write, alice → server",
+            "the server's relay, server → bob",
+            "bob's write, bob → server",
+            "the server's relay, server → alice",
+            "bob leaves; alice reads: * bob left",
+        ] {
+            assert!(
+                out.contains(needle),
+                "{args:?}: {needle:?} missing in\n{out}"
+            );
+        }
+        assert!(
+            !out.contains("not found in the capture"),
+            "{args:?}:\n{out}"
+        );
+        // The relay to bob carries "alice: " in front: 34 bytes of text, in TLS 22 more.
+        let strip = if record.is_empty() {
+            "34 B text → 66 B TCP segment"
+        } else {
+            "34 B text → 56 B TLS record → 88 B TCP segment"
+        };
+        assert!(out.contains(strip), "{args:?}: {strip:?} missing in\n{out}");
+    }
+}

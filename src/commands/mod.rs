@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::chat::certs::{self, CertPaths, CertStatus};
-use crate::chat::config::{server_config, Trust};
+use crate::chat::config::server_config;
 use crate::chat::server::DEFAULT_MAX_CLIENTS;
 use crate::chat::{
     ChatClient, ChatError, ClientOptions, SecretLog, Server, ServerOptions, Tap, Transport,
@@ -93,79 +93,6 @@ pub async fn client(options: ClientOptions) -> Result<(), ChatError> {
     client.run_interactive(stdin, tokio::io::stdout()).await
 }
 
-/// The scripted conversation of `packetpath demo` before the terminal UI exists: a server and two
-/// clients, alice and bob, on free loopback ports. Returns what each client saw, in order.
-pub async fn scripted_demo(
-    transport: Transport,
-    cert_dir: &Path,
-) -> Result<Vec<String>, ChatError> {
-    let secrets = Arc::new(SecretLog::new());
-    let server = start_server(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        transport,
-        cert_dir,
-        Tap::none(),
-        secrets.clone(),
-    )
-    .await?;
-    let addr = server.local_addr()?;
-    let shutdown = CancellationToken::new();
-    let serving = tokio::spawn(server.run(shutdown.clone()));
-    let options = |name: &str| {
-        let mut o = ClientOptions::new(addr.to_string());
-        o.name = Some(name.to_string());
-        o.transport = transport;
-        o.trust = Trust::Ca(CertPaths::in_dir(cert_dir).ca_cert);
-        o
-    };
-    let mut transcript = Vec::new();
-    let mut alice = ChatClient::connect(&options("alice"), &Tap::none(), secrets.clone()).await?;
-    expect_line(&mut alice, "alice", &mut transcript).await?;
-    let mut bob = ChatClient::connect(&options("bob"), &Tap::none(), secrets.clone()).await?;
-    expect_line(&mut bob, "bob", &mut transcript).await?;
-    expect_line(&mut alice, "alice", &mut transcript).await?;
-    for (from, to, text) in [
-        ("alice", "bob", "hi bob, can you read this?"),
-        ("bob", "alice", "yes! and an eavesdropper cannot."),
-    ] {
-        transcript.push(format!("{from} sends: {text}"));
-        let (sender, receiver) = if from == "alice" {
-            (&mut alice, &mut bob)
-        } else {
-            (&mut bob, &mut alice)
-        };
-        sender.send(text).await?;
-        expect_line(receiver, to, &mut transcript).await?;
-    }
-    bob.close().await?;
-    expect_line(&mut alice, "alice", &mut transcript).await?;
-    alice.close().await?;
-    shutdown.cancel();
-    let _ = serving.await;
-    transcript.push(format!(
-        "({} TLS secrets were logged: with them packetpath can decrypt this conversation)",
-        secrets.entries().len()
-    ));
-    Ok(transcript)
-}
-
-async fn expect_line(
-    client: &mut ChatClient,
-    who: &str,
-    transcript: &mut Vec<String>,
-) -> Result<(), ChatError> {
-    match client.next_line().await? {
-        Some(line) => {
-            transcript.push(format!("  {who} sees: {line}"));
-            Ok(())
-        }
-        None => Err(ChatError::Io(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            format!("the server closed {who}'s connection"),
-        ))),
-    }
-}
-
 /// `packetpath certs`: makes (or with `force`, remakes) the certificate set.
 pub fn certs(dir: &Path, force: bool) -> Result<(CertPaths, CertStatus), ChatError> {
     certs::ensure(dir, force)
@@ -173,7 +100,9 @@ pub fn certs(dir: &Path, force: bool) -> Result<(CertPaths, CertStatus), ChatErr
 
 mod observe;
 pub mod samples;
+mod script;
 pub use observe::{
     capture, inspect, keys_from_log, open_capture, trace, write_pcapng, CaptureOptions,
     TraceOptions, TraceOutcome,
 };
+pub use script::{scripted_demo, ScriptOptions};
