@@ -389,7 +389,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ..
         } if script || !std::io::stdout().is_terminal() => {
             if !script {
-                eprintln!("(no terminal: printing a scripted conversation instead of the UI; see --script)");
+                eprintln!("(no terminal: printing the conversation and its packets instead of the UI; see --script)");
             }
             let lab = packetpath::lab::enter(lab.options())?;
             tracing::info!("running on {}", lab.describe());
