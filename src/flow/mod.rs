@@ -1,18 +1,22 @@
 //! TCP connections as Wireshark sees them: numbered in order of first appearance (`tcp.stream`),
 //! sequence and acknowledgement numbers made relative to each side's initial sequence number, each
-//! direction's byte stream put back in order, and segments flagged when they repeat data
-//! (retransmission) or arrive ahead of a gap (out of order).
+//! direction's byte stream put back in order, and segments flagged with Wireshark's analysis
+//! (`tcp.analysis.*`: retransmission, out of order, lost segment, duplicate ACK…, see `analysis`).
 //!
 //! TCP numbers every byte it sends (RFC 9293 §3.4): the SYN takes one number (the ISN), so the first
 //! data byte is ISN+1, which Wireshark shows as relative sequence number 1.
 
+mod analysis;
 mod reassembly;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use crate::dissect::{Packet, TcpFlags};
+use crate::frame::Timestamp;
 pub use crate::tls::Direction;
+pub use analysis::AnalysisFlags;
+use analysis::{DirState, SegmentFacts};
 use reassembly::HalfStream;
 pub use reassembly::{Carrier, Delivered};
 
@@ -32,10 +36,9 @@ pub struct SegmentInfo {
     pub peer_base: u32,
     /// Bytes of data the segment carries (`tcp.len`).
     pub payload_len: usize,
-    /// The segment carries only data that was already seen (`tcp.analysis.retransmission`).
-    pub retransmission: bool,
-    /// The segment arrived after data that follows it in the stream (`tcp.analysis.out_of_order`).
-    pub out_of_order: bool,
+    /// Wireshark's verdicts (`tcp.analysis.*`): retransmission, out of order, lost segment,
+    /// duplicate ACK and the rest, decided as Wireshark decides them.
+    pub analysis: AnalysisFlags,
     /// The receive window is zero: the receiver asks the sender to pause (`tcp.analysis.zero_window`).
     pub zero_window: bool,
     /// Position of the segment's first data byte in its direction's byte stream (0-based).
@@ -65,6 +68,12 @@ pub struct Connection {
     /// The end that accepted it.
     pub server: SocketAddr,
     halves: [HalfStream; 2],
+    /// Wireshark's sequence analysis state per direction (client → server first).
+    analysis: [DirState; 2],
+    /// When the most recent SYN was captured (ns), and the handshake's round trip: SYN to the
+    /// first pure ACK (Wireshark's `tcp.analysis.initial_rtt`).
+    last_syn_at: Option<i128>,
+    first_rtt: Option<i128>,
 }
 
 impl Connection {
@@ -134,6 +143,7 @@ impl TcpTracker {
     pub fn push(
         &mut self,
         frame_no: u32,
+        at: Timestamp,
         packet: &Packet,
         data: &[u8],
     ) -> Option<(SegmentInfo, Delivered)> {
@@ -162,6 +172,9 @@ impl TcpTracker {
                     client,
                     server,
                     halves: [HalfStream::default(), HalfStream::default()],
+                    analysis: [DirState::default(), DirState::default()],
+                    last_syn_at: None,
+                    first_rtt: None,
                 });
                 self.by_endpoints.insert(k, i);
                 i
@@ -195,8 +208,29 @@ impl TcpTracker {
             0
         };
         let peer_base = theirs.base();
-        let analysis = mine.accept(frame_no, tcp.seq, packet.payload.start, payload, syn, fin);
+        let placed = mine.accept(frame_no, tcp.seq, packet.payload.start, payload, syn, fin);
         let zero_window = tcp.window == 0 && !syn && !fin && !rst;
+        let facts = SegmentFacts {
+            seq: tcp.seq,
+            ack: tcp.ack,
+            len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
+            flags: tcp.flags,
+            window: tcp.window,
+            at: at.0,
+        };
+        let [a2s, s2c_state] = &mut conn.analysis;
+        let (fwd, rev) = match dir {
+            Direction::ClientToServer => (a2s, s2c_state),
+            Direction::ServerToClient => (s2c_state, a2s),
+        };
+        let analysis = analysis::analyze(fwd, rev, conn.first_rtt, &facts);
+        // The handshake's round trip, as Wireshark measures it: from the latest SYN to the first
+        // pure ACK after it.
+        if syn && !tcp.flags.contains(TcpFlags::ACK) {
+            conn.last_syn_at = Some(at.0);
+        } else if !syn && tcp.flags.contains(TcpFlags::ACK) && conn.first_rtt.is_none() {
+            conn.first_rtt = conn.last_syn_at.map(|t| at.0 - t);
+        }
         Some((
             SegmentInfo {
                 stream,
@@ -205,13 +239,12 @@ impl TcpTracker {
                 rel_ack,
                 peer_base,
                 payload_len: payload.len(),
-                retransmission: analysis.retransmission,
-                out_of_order: analysis.out_of_order,
+                analysis,
                 zero_window,
-                stream_offset: analysis.stream_offset,
+                stream_offset: placed.stream_offset,
                 window_shift,
             },
-            analysis.delivered,
+            placed.delivered,
         ))
     }
 

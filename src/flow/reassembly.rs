@@ -46,9 +46,8 @@ impl Delivered {
     }
 }
 
-pub(super) struct Analysis {
-    pub retransmission: bool,
-    pub out_of_order: bool,
+/// Where one segment's bytes went.
+pub(super) struct Placed {
     pub stream_offset: u64,
     pub delivered: Delivered,
 }
@@ -63,14 +62,14 @@ struct Held {
 
 #[derive(Debug, Default)]
 pub(super) struct HalfStream {
-    /// The ISN (when a SYN was seen) or the first sequence number seen.
+    /// The sequence number just before the first byte: the ISN when the SYN was seen (or the
+    /// other side acknowledged it), else one less than the first sequence number seen, so that
+    /// relative numbers start at 1 as in Wireshark even when the capture missed the handshake.
     base: Option<u32>,
-    /// True when `base` is a SYN's ISN: then the first data byte has sequence number base+1.
+    /// True when `base` is the real ISN.
     syn_seen: bool,
     /// Stream offset of the next byte expected in order.
     next: u64,
-    /// Highest stream offset + 1 seen in any segment.
-    highest: u64,
     held: BTreeMap<u64, Held>,
     carriers: Vec<Carrier>,
     fin: bool,
@@ -102,7 +101,7 @@ impl HalfStream {
             self.base = Some(seq);
             self.syn_seen = true;
         } else if self.base.is_none() {
-            self.base = Some(seq);
+            self.base = Some(seq.wrapping_sub(1));
         }
     }
 
@@ -146,14 +145,9 @@ impl HalfStream {
         self.relative(ack)
     }
 
-    /// Stream offset of sequence number `seq` (the byte after the SYN is offset 0).
+    /// Stream offset of sequence number `seq` (relative number 1, the first byte, is offset 0).
     fn offset_of(&self, seq: u32) -> u64 {
-        let rel = u64::from(self.relative(seq));
-        if self.syn_seen {
-            rel.saturating_sub(1)
-        } else {
-            rel
-        }
+        u64::from(self.relative(seq)).saturating_sub(1)
     }
 
     pub fn accept(
@@ -164,14 +158,12 @@ impl HalfStream {
         payload: &[u8],
         syn: bool,
         fin: bool,
-    ) -> Analysis {
+    ) -> Placed {
         // Data on a SYN starts after the SYN's own sequence number.
         let first = if syn { seq.wrapping_add(1) } else { seq };
         let start = self.offset_of(first);
         let end = start + payload.len() as u64;
-        let mut analysis = Analysis {
-            retransmission: false,
-            out_of_order: false,
+        let mut placed = Placed {
             stream_offset: start,
             delivered: Delivered {
                 stream_offset: self.next,
@@ -182,28 +174,8 @@ impl HalfStream {
         if fin {
             self.fin = true;
         }
-        if payload.is_empty() {
-            if fin {
-                // The FIN takes the sequence number after the data (RFC 9293 §3.4): data that
-                // arrives below it later filled a gap, so it is out of order (or retransmitted).
-                self.highest = self.highest.max(end + 1);
-            }
-            return analysis;
-        }
-        if end <= self.next
-            || self
-                .held
-                .get(&start)
-                .is_some_and(|h| h.data.len() == payload.len())
-        {
-            analysis.retransmission = true;
-        } else if start < self.highest && start >= self.next {
-            // Fills (part of) a gap behind data already seen.
-            analysis.out_of_order = true;
-        }
-        self.highest = self.highest.max(if fin { end + 1 } else { end });
-        if end <= self.next {
-            return analysis;
+        if payload.is_empty() || end <= self.next {
+            return placed;
         }
         let frame_offset = frame_offset as u32;
         if start > self.next {
@@ -212,7 +184,7 @@ impl HalfStream {
                 frame,
                 frame_offset,
             });
-            return analysis;
+            return placed;
         }
         // start <= next < end: the new part begins at `next`.
         let skip = (self.next - start) as usize;
@@ -225,10 +197,10 @@ impl HalfStream {
         if !fills_a_gap {
             // The usual case: nothing was waiting behind this segment.
             let at = frame_offset as usize + skip;
-            analysis.delivered.in_frame = Some(at..at + part.len());
-            return analysis;
+            placed.delivered.in_frame = Some(at..at + part.len());
+            return placed;
         }
-        analysis.delivered.bytes.extend_from_slice(part);
+        placed.delivered.bytes.extend_from_slice(part);
         // Then whatever was held and is now contiguous.
         while let Some(entry) = self.held.first_entry() {
             let held_start = *entry.key();
@@ -242,10 +214,10 @@ impl HalfStream {
             }
             let skip = (self.next - held_start) as usize;
             let rest = held.data.get(skip..).unwrap_or_default();
-            analysis.delivered.bytes.extend_from_slice(rest);
+            placed.delivered.bytes.extend_from_slice(rest);
             self.advance(rest.len(), held.frame, held.frame_offset + skip as u32);
         }
-        analysis
+        placed
     }
 
     /// Records that `len` bytes from `frame` (at `frame_offset`) are the next bytes of the stream.
@@ -267,9 +239,9 @@ impl HalfStream {
 mod tests {
     use super::*;
 
-    /// Feeds a segment whose frame is just its payload; returns the analysis with the delivered
+    /// Feeds a segment whose frame is just its payload; returns where it went with the delivered
     /// bytes always gathered in `bytes`, whichever way they were handed over.
-    fn feed(h: &mut HalfStream, frame: u32, seq: u32, data: &[u8]) -> Analysis {
+    fn feed(h: &mut HalfStream, frame: u32, seq: u32, data: &[u8]) -> Placed {
         let mut a = h.accept(frame, seq, 0, data, false, false);
         if a.delivered.in_frame.is_some() {
             a.delivered.bytes = a.delivered.as_slice(data).to_vec();
@@ -304,6 +276,20 @@ mod tests {
     }
 
     #[test]
+    fn without_the_handshake_relative_numbers_start_at_one() {
+        // As Wireshark: the first byte seen is relative sequence number 1, stream offset 0.
+        let mut h = HalfStream::default();
+        h.observe_start(5000, false);
+        assert_eq!(h.relative(5000), 1);
+        let a = feed(&mut h, 1, 5000, b"abc");
+        assert_eq!(
+            (a.stream_offset, a.delivered.bytes.as_slice()),
+            (0, &b"abc"[..])
+        );
+        assert_eq!(h.isn(), None, "no SYN was seen");
+    }
+
+    #[test]
     fn in_order_out_of_order_and_retransmission() {
         let mut h = HalfStream::default();
         h.observe_start(1000, true);
@@ -314,12 +300,13 @@ mod tests {
         let a = feed(&mut h, 3, 1007, b"ghi");
         assert!(a.delivered.bytes.is_empty());
         let a = feed(&mut h, 4, 1004, b"def");
-        assert!(a.out_of_order);
         assert_eq!(a.delivered.bytes, b"defghi");
         assert_eq!(a.delivered.stream_offset, 3);
         let a = feed(&mut h, 5, 1001, b"abc");
-        assert!(a.retransmission);
-        assert!(a.delivered.bytes.is_empty());
+        assert!(
+            a.delivered.bytes.is_empty(),
+            "a retransmission delivers nothing new"
+        );
         // Overlap: "hijk" delivers only "jk".
         let a = feed(&mut h, 6, 1008, b"hijk");
         assert_eq!(a.delivered.bytes, b"jk");
@@ -329,7 +316,7 @@ mod tests {
     }
 
     #[test]
-    fn data_resent_below_an_earlier_fin_is_out_of_order() {
+    fn data_resent_below_an_earlier_fin_is_delivered() {
         let mut h = HalfStream::default();
         h.observe_start(0, true);
         h.accept(1, 0, 0, &[], true, false);
@@ -337,9 +324,7 @@ mod tests {
         // "def" is lost; the FIN (at the sequence number after "def") arrives first.
         h.accept(3, 7, 0, &[], false, true);
         let a = feed(&mut h, 4, 4, b"def");
-        assert!(a.out_of_order, "data below the FIN filled a gap");
-        assert!(!a.retransmission, "its bytes were never seen before");
-        assert_eq!(a.delivered.bytes, b"def");
+        assert_eq!(a.delivered.bytes, b"def", "data below the FIN filled a gap");
     }
 
     #[test]

@@ -235,7 +235,7 @@ impl Trace {
         let packet = dissect_without_tcp_checksum(frame.link, &frame.data);
         let records_start = self.records.len();
         let mut segment = None;
-        if let Some((info, delivered)) = self.tracker.push(number, &packet, &frame.data) {
+        if let Some((info, delivered)) = self.tracker.push(number, frame.at, &packet, &frame.data) {
             let stream = info.stream;
             while self.streams.len() <= stream {
                 self.streams.push(StreamState::new());

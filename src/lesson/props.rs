@@ -166,9 +166,13 @@ pub const PACKET_PROPS: &[PropDef] = &[
     p("tcp.options.sack", PTy::Texts, "SACK blocks, relative, as \"left-right\" (bytes left..right-1 arrived)"),
     p("tcp.options.timestamps", PTy::Bool, "the timestamps option is present"),
     p("tcp.checksum", PTy::Text, "the TCP checksum's verdict: \"correct\", \"wrong\", \"offloaded\" or \"not checked\""),
-    p("tcp.analysis.retransmission", PTy::Bool, "the segment carries only bytes already sent before"),
-    p("tcp.analysis.out_of_order", PTy::Bool, "the segment arrived after bytes that follow it"),
+    p("tcp.analysis.retransmission", PTy::Bool, "Wireshark's verdict: the segment repeats bytes sent before (fast and spurious retransmissions included)"),
+    p("tcp.analysis.fast_retransmission", PTy::Bool, "a retransmission sent right after two or more duplicate ACKs asked for it"),
+    p("tcp.analysis.spurious_retransmission", PTy::Bool, "a retransmission of bytes the receiver had already acknowledged"),
+    p("tcp.analysis.out_of_order", PTy::Bool, "the segment arrived just after bytes that follow it (within one round trip)"),
+    p("tcp.analysis.lost_segment", PTy::Bool, "a previous segment was not captured: this one starts beyond everything seen so far"),
     p("tcp.analysis.duplicate_ack", PTy::Bool, "a pure ACK repeating the previous acknowledgement and window of its direction"),
+    p("tcp.analysis.duplicate_ack_num", PTy::Num, "which duplicate of the same acknowledgement this is (1, 2, 3…)"),
     p("tls.records", PTy::Records, "the TLS records this frame completed"),
     p("payload", PTy::Text, "the TCP payload as text (bytes that are not text show as �)"),
     p("arp.opcode", PTy::Text, "\"request\" or \"reply\""),
@@ -504,9 +508,16 @@ fn packet(ctx: &Context<'_>, e: &FrameEntry, name: &str) -> Value {
         ),
         "tcp.options.timestamps" => Value::Bool(tcp.options.timestamps.is_some()),
         "tcp.checksum" => text(checksum_word(tcp.checksum)),
-        "tcp.analysis.retransmission" => Value::Bool(seg.retransmission),
-        "tcp.analysis.out_of_order" => Value::Bool(seg.out_of_order),
-        "tcp.analysis.duplicate_ack" => Value::Bool(is_duplicate_ack(ctx, e)),
+        "tcp.analysis.retransmission" => Value::Bool(seg.analysis.retransmission),
+        "tcp.analysis.fast_retransmission" => Value::Bool(seg.analysis.fast_retransmission),
+        "tcp.analysis.spurious_retransmission" => Value::Bool(seg.analysis.spurious_retransmission),
+        "tcp.analysis.out_of_order" => Value::Bool(seg.analysis.out_of_order),
+        "tcp.analysis.lost_segment" => Value::Bool(seg.analysis.lost_segment),
+        "tcp.analysis.duplicate_ack" => Value::Bool(seg.analysis.duplicate_ack.is_some()),
+        "tcp.analysis.duplicate_ack_num" => match seg.analysis.duplicate_ack {
+            Some(n) => num(i64::from(n)),
+            None => Value::missing("this segment is not a duplicate ACK"),
+        },
         "tls.records" => Value::List(e.records.clone().map(Value::Record).collect()),
         _ => Value::missing(format!("no property {name}")),
     }
@@ -533,34 +544,6 @@ fn window_shift(e: &FrameEntry) -> u32 {
         .as_ref()
         .and_then(|s| s.window_shift)
         .map_or(0, u32::from)
-}
-
-/// Wireshark's duplicate-ACK rule: no data, no SYN/FIN/RST, and the same acknowledgement number
-/// and window as the previous segment in the same direction.
-fn is_duplicate_ack(ctx: &Context<'_>, e: &FrameEntry) -> bool {
-    let (Some(tcp), Some(seg)) = (&e.packet().tcp, &e.segment) else {
-        return false;
-    };
-    let control = TcpFlags(TcpFlags::SYN.0 | TcpFlags::FIN.0 | TcpFlags::RST.0);
-    if seg.payload_len > 0 || tcp.flags.0 & control.0 != 0 || !tcp.flags.contains(TcpFlags::ACK) {
-        return false;
-    }
-    let before = ctx
-        .trace
-        .frames()
-        .get(..(e.number as usize).saturating_sub(1))
-        .unwrap_or_default();
-    let previous = before.iter().rev().find(|f| {
-        f.segment
-            .as_ref()
-            .is_some_and(|s| s.stream == seg.stream && s.dir == seg.dir)
-    });
-    previous.and_then(|f| f.packet().tcp).is_some_and(|prev| {
-        prev.ack == tcp.ack
-            && prev.window == tcp.window
-            && prev.flags.0 & control.0 == 0
-            && prev.flags.contains(TcpFlags::ACK)
-    })
 }
 
 /// Helpers for the other entities' properties live in `props_more.rs`; these shared helpers are

@@ -34,11 +34,11 @@ pub fn frame_text(
             if let Some(mss) = tcp.options.mss {
                 let _ = write!(out, " mss={mss}");
             }
-            if seg.retransmission {
-                out.push_str(" [retransmission]");
+            for name in seg.analysis.names() {
+                let _ = write!(out, " [{name}]");
             }
-            if seg.out_of_order {
-                out.push_str(" [out-of-order]");
+            if seg.zero_window {
+                out.push_str(" [zero window]");
             }
         }
         (Some(ip), _, _) => {

@@ -159,3 +159,37 @@ pub fn window_bytes_meaning(field: u16, shift: Option<u8>) -> String {
         ),
     }
 }
+
+/// What Wireshark's verdicts on a segment mean, for a student (see `flow::analysis`).
+pub fn analysis_meaning(a: &crate::flow::AnalysisFlags) -> String {
+    let mut out: Vec<String> = Vec::new();
+    if a.lost_segment {
+        out.push("this segment starts beyond everything seen so far from its sender: an earlier segment was lost before the capture point (or not captured)".into());
+    }
+    if let Some(n) = a.duplicate_ack {
+        out.push(format!("duplicate ACK number {n}: the receiver repeats its last acknowledgement because data arrived with a hole before it; three of these make the sender resend at once (fast retransmit, RFC 5681 §3.2)"));
+    }
+    if a.fast_retransmission {
+        out.push("fast retransmission: resent right after duplicate ACKs asked for exactly this byte, without waiting for the retransmission timer".into());
+    } else if a.spurious_retransmission {
+        out.push("spurious retransmission: the receiver had already acknowledged these bytes, so sending them again was not needed".into());
+    } else if a.retransmission {
+        out.push("retransmission: these bytes were sent before and are sent again, usually because their acknowledgement did not come back in time (the retransmission timer)".into());
+    }
+    if a.out_of_order {
+        out.push("out of order: these bytes come after bytes that follow them, within one round trip, so they were probably overtaken rather than lost".into());
+    }
+    if a.keep_alive {
+        out.push("keep-alive: one byte the receiver already has, sent only to check that the other side is still there".into());
+    }
+    if a.window_update {
+        out.push("window update: nothing new but a bigger receive window, telling the sender it may send more".into());
+    }
+    if a.zero_window_probe {
+        out.push("zero window probe: one byte sent while the receiver's window is 0, to learn when it opens again".into());
+    }
+    format!(
+        "{} (Wireshark's TCP analysis, decided the same way)",
+        out.join("; ")
+    )
+}

@@ -231,6 +231,20 @@ impl Builder<'_> {
                         self.field(ui, name, value, meaning, vec![(n, range)]);
                     }
                 }
+                if let (Layer::Tcp, Some(seg), Some(tcp)) = (layer, &entry.segment, &p.tcp) {
+                    let names = seg.analysis.names();
+                    if !names.is_empty() {
+                        // Points at the sequence and acknowledgment numbers the verdict rests on.
+                        let numbers = tcp.header.start + 4..tcp.header.start + 12;
+                        self.field(
+                            ui,
+                            "analysis",
+                            names.join(", "),
+                            strings::analysis_meaning(&seg.analysis),
+                            vec![(n, numbers)],
+                        );
+                    }
+                }
             }
             if let Some(stop) = &p.stop {
                 let ui = match stop.layer {
