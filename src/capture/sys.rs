@@ -1,6 +1,7 @@
 //! The few packet-socket system calls that neither socket2 nor pnet wrap, and the memory advice
-//! for reading large files; the only `unsafe` code of packetpath's capture. Each function takes the raw descriptor of a packet socket that the caller keeps
-//! open for the duration of the call (see `LiveCapture`, which owns it through pnet's receiver).
+//! for reading large files ([`read_file`]); the only `unsafe` code of packetpath's capture. The
+//! socket functions take the raw descriptor of a packet socket that the caller keeps open for the
+//! duration of the call (see `LiveCapture`, which owns it through pnet's receiver).
 //!
 //! Reference: packet(7) and `<linux/if_packet.h>`.
 
@@ -184,7 +185,11 @@ fn advise_huge_pages(buf: &mut Vec<u8>) {
     if capacity < HUGE_PAGE_WORTH {
         return;
     }
-    let page = 4096usize;
+    // SAFETY: sysconf only reads a system constant.
+    let page = match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        n if n > 0 => n as usize,
+        _ => 4096,
+    };
     let start = buf.as_mut_ptr() as usize;
     let first = start.next_multiple_of(page);
     let end = (start + capacity) / page * page;

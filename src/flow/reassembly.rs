@@ -88,7 +88,9 @@ impl HalfStream {
 
     /// The shift count that applies to this direction's window field, given the other
     /// direction's half (RFC 7323 §2.3): both SYNs must carry the option, else there is no
-    /// scaling; shifts above 14 count as 14. `None` when a SYN was not captured.
+    /// scaling; shifts above 14 count as 14. `None` when a SYN was not captured. (Wireshark, when
+    /// only this side's SYN was captured, scales by its option anyway; without the other SYN we
+    /// cannot know the other side agreed, so we say "unknown".) The first SYN's option counts.
     pub fn window_shift(&self, theirs: &HalfStream) -> Option<u8> {
         match (self.syn_window_scale?, theirs.syn_window_scale?) {
             (Some(mine), Some(_)) => Some(mine.min(14)),

@@ -25,7 +25,8 @@ pub struct FrameEntry {
 }
 
 impl FrameEntry {
-    /// Its layers, dissected again from the frame's bytes (about 70 ns; the trace stores no
+    /// Its layers, dissected again from the frame's bytes, TCP checksum verified (about 65 ns
+    /// plus the checksum's pass over the segment; the trace stores no
     /// dissection, so a large capture needs little more memory than its frames).
     pub fn packet(&self) -> Packet {
         dissect(self.frame.link, &self.frame.data)

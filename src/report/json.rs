@@ -46,8 +46,12 @@ fn record_json(trace: &Trace, rec: &RecordEntry) -> Value {
         Value::from(info.handshake.iter().map(|h| h.name()).collect::<Vec<_>>()),
     );
     if let Some(p) = &info.decrypted {
-        let data = trace.plaintext(rec).unwrap_or_default();
-        obj.insert("decrypted".into(), plaintext_json(p, &data));
+        let plain = trace.plaintext(rec);
+        let mut decrypted = plaintext_json(p, plain.as_deref().unwrap_or_default());
+        if plain.is_none() {
+            decrypted["error"] = Value::from(super::NOT_REOPENED);
+        }
+        obj.insert("decrypted".into(), decrypted);
     }
     if let Some((level, description)) = info.alert {
         obj.insert(

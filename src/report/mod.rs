@@ -9,7 +9,7 @@ pub use text::{frame_text, journey_text};
 
 use std::collections::HashMap;
 
-use crate::journey::Trace;
+use crate::journey::{RecordEntry, Trace};
 
 /// Output format chosen on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -51,6 +51,18 @@ pub fn quoted(bytes: &[u8], max: usize) -> String {
         out.push('…');
     }
     format!("\"{out}\"")
+}
+
+/// What is shown instead of a record's plaintext when opening it again failed (which should
+/// not happen: the reason is in the log).
+pub const NOT_REOPENED: &str = "(could not be decrypted again: see the log)";
+
+/// A decrypted record's plaintext, quoted as [`quoted`] does, or [`NOT_REOPENED`].
+pub fn quoted_plaintext(trace: &Trace, record: &RecordEntry, max: usize) -> String {
+    match trace.plaintext(record) {
+        Some(data) => quoted(&data, max),
+        None => NOT_REOPENED.to_string(),
+    }
 }
 
 /// Formats a MAC address as `aa:bb:cc:dd:ee:ff`.

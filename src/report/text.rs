@@ -102,7 +102,7 @@ pub fn frame_text(
                     out,
                     "  decrypted {}: {}",
                     d.content_type.name(),
-                    shown(&trace.plaintext(rec).unwrap_or_default(), 60)
+                    super::quoted_plaintext(trace, rec, 60)
                 );
             } else {
                 let _ = write!(

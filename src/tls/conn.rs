@@ -16,8 +16,8 @@ const TLS13: u16 = 0x0304;
 
 /// What a record turned out to hold once its protection was removed. The bytes themselves are
 /// not kept (a large capture's plaintext would double its memory): [`TlsConnection::reopen`]
-/// decrypts the record again when someone looks at it, with the epoch and sequence number noted
-/// here.
+/// decrypts the record again when someone looks at it, with the keys of [`RecordInfo::epoch`] and
+/// the sequence number noted here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plaintext {
     /// TLS 1.3: the inner content type (RFC 8446 §5.4). TLS 1.2: the record's own type.
@@ -153,7 +153,10 @@ impl TlsConnection {
             self.summary.server_random?;
             Some(state.keys.tls13_epoch())
         } else {
-            state.keys.tls12_encrypting().then_some(KeyEpoch::Tls12)
+            state
+                .keys
+                .tls12_encrypting()
+                .then(|| state.keys.tls12_epoch())
         }
     }
 
@@ -524,7 +527,10 @@ mod tests {
         let dir = Direction::ClientToServer;
         assert_eq!(conn.sending_epoch(dir), None);
         conn.on_record(dir, &record(20, &[1]), &keys);
-        assert_eq!(conn.sending_epoch(dir), Some(KeyEpoch::Tls12));
+        assert_eq!(
+            conn.sending_epoch(dir),
+            Some(KeyEpoch::Tls12 { generation: 0 })
+        );
         assert_eq!(conn.sending_epoch(dir.reverse()), None);
         // After ChangeCipherSpec even a handshake-typed record is protected (its Finished).
         let fin = conn.on_record(dir, &record(22, &[0; 40]), &keys);

@@ -32,8 +32,12 @@ pub enum KeyEpoch {
         /// Number of KeyUpdates this direction has made.
         generation: u64,
     },
-    /// TLS 1.2 keys from the key block, after ChangeCipherSpec.
-    Tls12,
+    /// TLS 1.2 keys from the key block, after ChangeCipherSpec; `generation` counts
+    /// renegotiations (0 = the keys of the first handshake).
+    Tls12 {
+        /// Number of ChangeCipherSpecs this direction sent before the one that started these keys.
+        generation: u64,
+    },
 }
 
 impl KeyEpoch {
@@ -45,7 +49,10 @@ impl KeyEpoch {
             KeyEpoch::Application { generation } => {
                 format!("application (after {generation} KeyUpdates)")
             }
-            KeyEpoch::Tls12 => "TLS 1.2".to_string(),
+            KeyEpoch::Tls12 { generation: 0 } => "TLS 1.2".to_string(),
+            KeyEpoch::Tls12 { generation } => {
+                format!("TLS 1.2 (after {generation} renegotiations)")
+            }
         }
     }
 }
@@ -101,6 +108,19 @@ pub(super) struct Opened {
 struct Cipher {
     key: RecordKey,
     seq: u64,
+    /// It opened at least one record: only such keys are kept when they are replaced, so a
+    /// crafted capture cannot pile up keys that protect nothing.
+    used: bool,
+}
+
+impl Cipher {
+    fn new(key: RecordKey) -> Self {
+        Cipher {
+            key,
+            seq: 0,
+            used: false,
+        }
+    }
 }
 
 /// The protection state of one direction.
@@ -113,15 +133,18 @@ pub(super) struct DirectionKeys {
     /// TLS 1.3: the current application traffic secret (for KeyUpdate) and its generation.
     tls13_application_secret: Option<Vec<u8>>,
     tls13_generation: u64,
-    /// TLS 1.3: the application keys of earlier generations (before a KeyUpdate), kept so their
-    /// records can be opened again when someone looks at them.
-    tls13_retired: Vec<(u64, RecordKey)>,
+    /// TLS 1.3: the traffic secrets of earlier generations (before a KeyUpdate) that protected
+    /// records, in generation order, kept so those records can be opened again when someone looks
+    /// at them; and the cipher suite to turn them into keys.
+    tls13_retired: Vec<(u64, Vec<u8>)>,
+    tls13_suite: Option<SuiteParams>,
     /// TLS 1.2: this direction sent ChangeCipherSpec.
     tls12_ccs_seen: bool,
     tls12_cipher: Option<Cipher>,
-    /// TLS 1.2: keys replaced by a later ChangeCipherSpec (a renegotiation), kept so their
-    /// records can be opened again.
-    tls12_retired: Vec<RecordKey>,
+    /// TLS 1.2: renegotiations so far (ChangeCipherSpecs after the first).
+    tls12_generation: u64,
+    /// TLS 1.2: keys replaced by a later ChangeCipherSpec that protected records, by generation.
+    tls12_retired: Vec<(u64, RecordKey)>,
 }
 
 impl DirectionKeys {
@@ -143,9 +166,20 @@ impl DirectionKeys {
 
     /// TLS 1.2 ChangeCipherSpec: new keys, sequence number 0 (RFC 5246 §6.1, §7.1).
     pub(super) fn on_tls12_change_cipher_spec(&mut self) {
+        if self.tls12_ccs_seen {
+            if let Some(old) = self.tls12_cipher.take().filter(|c| c.used) {
+                self.tls12_retired.push((self.tls12_generation, old.key));
+            }
+            self.tls12_generation = self.tls12_generation.saturating_add(1);
+        }
         self.tls12_ccs_seen = true;
-        if let Some(old) = self.tls12_cipher.take() {
-            self.tls12_retired.push(old.key);
+        self.tls12_cipher = None;
+    }
+
+    /// TLS 1.2: the epoch of this direction's current keys.
+    pub(super) fn tls12_epoch(&self) -> KeyEpoch {
+        KeyEpoch::Tls12 {
+            generation: self.tls12_generation,
         }
     }
 
@@ -166,19 +200,22 @@ impl DirectionKeys {
             .and_then(|next| RecordKey::tls13(suite, &next).map(|key| (next, key)))
         {
             Ok((next, key)) => {
-                self.tls13_application_secret = Some(next);
-                if let Some(old) = self.tls13_application_cipher.take() {
-                    self.tls13_retired.push((self.tls13_generation, old.key));
+                let old_secret = self.tls13_application_secret.replace(next);
+                let old = self.tls13_application_cipher.take();
+                if let (Some(secret), Some(true)) = (old_secret, old.map(|c| c.used)) {
+                    self.tls13_retired.push((self.tls13_generation, secret));
                 }
+                self.tls13_suite = Some(suite);
                 self.tls13_generation = self.tls13_generation.saturating_add(1);
-                self.tls13_application_cipher = Some(Cipher { key, seq: 0 });
+                self.tls13_application_cipher = Some(Cipher::new(key));
             }
             Err(e) => tracing::debug!(error = %e, "KeyUpdate: next traffic secret failed"),
         }
     }
 
     /// TLS 1.3: opens a record with the epoch this direction should be in, and if that fails
-    /// with the other one (RFC 8446 §5.2), returning the inner content type and content.
+    /// with the other one (RFC 8446 §5.2). The content is left in `out`; the result says which
+    /// keys and sequence number opened it, its inner content type and its length.
     pub(super) fn decrypt_tls13(
         &mut self,
         dir: Direction,
@@ -216,7 +253,7 @@ impl DirectionKeys {
                     });
                 match built {
                     Ok((key, secret)) => {
-                        *slot = Some(Cipher { key, seq: 0 });
+                        *slot = Some(Cipher::new(key));
                         if application {
                             self.tls13_application_secret = Some(secret);
                         }
@@ -281,12 +318,15 @@ impl DirectionKeys {
                 &session.server_random,
                 dir == Direction::ClientToServer,
             )?;
-            self.tls12_cipher = Some(Cipher { key, seq: 0 });
+            self.tls12_cipher = Some(Cipher::new(key));
         }
         let cipher = self.tls12_cipher.as_mut().ok_or_else(missing)?;
-        let seq = open_with_lookahead(cipher, header, body, out, dir, KeyEpoch::Tls12)?;
+        let epoch = KeyEpoch::Tls12 {
+            generation: self.tls12_generation,
+        };
+        let seq = open_with_lookahead(cipher, header, body, out, dir, epoch)?;
         Ok(Opened {
-            epoch: KeyEpoch::Tls12,
+            epoch,
             content_type: header.content_type,
             seq,
             len: out.len(),
@@ -305,48 +345,49 @@ impl DirectionKeys {
         body: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Opened, TlsError> {
-        fn current(cipher: &Option<Cipher>) -> impl Iterator<Item = &RecordKey> {
-            cipher.as_ref().map(|c| &c.key).into_iter()
+        fn current(cipher: &Option<Cipher>) -> Option<&RecordKey> {
+            cipher.as_ref().map(|c| &c.key)
         }
-        let candidates: Vec<&RecordKey> = match epoch {
-            KeyEpoch::Handshake => current(&self.tls13_handshake_cipher).collect(),
+        // A retired TLS 1.3 generation keeps only its secret: its key is made again here.
+        let rebuilt;
+        let key = match epoch {
+            KeyEpoch::Handshake => current(&self.tls13_handshake_cipher),
             KeyEpoch::Application { generation } if generation == self.tls13_generation => {
-                current(&self.tls13_application_cipher).collect()
+                current(&self.tls13_application_cipher)
             }
-            KeyEpoch::Application { generation } => self
-                .tls13_retired
-                .iter()
-                .filter(|(g, _)| *g == generation)
-                .map(|(_, key)| key)
-                .collect(),
-            // TLS 1.2 epochs carry no number: after a renegotiation the tag tells which keys.
-            KeyEpoch::Tls12 => current(&self.tls12_cipher)
-                .chain(self.tls12_retired.iter().rev())
-                .collect(),
+            KeyEpoch::Application { generation } => {
+                let secret = self
+                    .tls13_retired
+                    .binary_search_by_key(&generation, |(g, _)| *g)
+                    .ok()
+                    .and_then(|i| self.tls13_retired.get(i));
+                rebuilt = match (secret, self.tls13_suite) {
+                    (Some((_, secret)), Some(suite)) => Some(RecordKey::tls13(suite, secret)?),
+                    _ => None,
+                };
+                rebuilt.as_ref()
+            }
+            KeyEpoch::Tls12 { generation } if generation == self.tls12_generation => {
+                current(&self.tls12_cipher)
+            }
+            KeyEpoch::Tls12 { generation } => self
+                .tls12_retired
+                .binary_search_by_key(&generation, |(g, _)| *g)
+                .ok()
+                .and_then(|i| self.tls12_retired.get(i))
+                .map(|(_, key)| key),
         };
-        let mut failure = None;
-        let mut opened = false;
-        for key in candidates {
-            match key.open_into(seq, header, body, out) {
-                Ok(()) => {
-                    opened = true;
-                    break;
-                }
-                Err(e) => failure = Some(e),
-            }
-        }
-        if !opened {
-            let e = failure.unwrap_or_else(|| {
-                TlsError::KeyDerivation(format!(
-                    "the {} {} keys are no longer held",
-                    dir.sender(),
-                    epoch.describe()
-                ))
-            });
-            return Err(e.with_epoch(&epoch_name(dir, epoch)));
-        }
+        let Some(key) = key else {
+            return Err(TlsError::KeyDerivation(format!(
+                "the {} {} keys are no longer held",
+                dir.sender(),
+                epoch.describe()
+            )));
+        };
+        key.open_into(seq, header, body, out)
+            .map_err(|e| e.with_epoch(&epoch_name(dir, epoch)))?;
         let (content_type, len) = match epoch {
-            KeyEpoch::Tls12 => (header.content_type, out.len()),
+            KeyEpoch::Tls12 { .. } => (header.content_type, out.len()),
             _ => inner_content(out)?,
         };
         Ok(Opened {
@@ -380,6 +421,7 @@ fn open_with_lookahead(
         match cipher.key.open_into(seq, header, body, out) {
             Ok(()) => {
                 cipher.seq = seq.saturating_add(1);
+                cipher.used = true;
                 return Ok(seq);
             }
             // A too-short body fails the same way at every sequence number.
@@ -477,14 +519,16 @@ mod tests {
                 .decrypt_tls12(dir, &session, &header(&body), &body, &keys, &mut out)
                 .unwrap();
             assert_eq!((opened.seq, &out[..opened.len]), (0, text.as_bytes()));
-            bodies.push((body, text));
+            let generation = i as u64;
+            assert_eq!(opened.epoch, KeyEpoch::Tls12 { generation });
+            bodies.push((body, text, opened.epoch));
         }
-        // Both epochs are "TLS 1.2" with sequence number 0: the tag picks the right keys.
-        for (body, text) in &bodies {
+        // Both records have sequence number 0; each opens again with the keys of its own epoch.
+        for (body, text, epoch) in &bodies {
             let opened = dir_keys
                 .reopen(
                     Direction::ClientToServer,
-                    KeyEpoch::Tls12,
+                    *epoch,
                     0,
                     &header(body),
                     body,
@@ -493,13 +537,13 @@ mod tests {
                 .unwrap();
             assert_eq!(&out[..opened.len], text.as_bytes());
         }
-        // A record no key opens says which keys were tried.
+        // A damaged record says which keys failed.
         let mut damaged = bodies[0].0.clone();
         damaged[10] ^= 1;
         let e = dir_keys
             .reopen(
                 Direction::ClientToServer,
-                KeyEpoch::Tls12,
+                KeyEpoch::Tls12 { generation: 0 },
                 0,
                 &header(&damaged),
                 &damaged,
@@ -517,5 +561,10 @@ mod tests {
             &mut out,
         );
         assert!(none.unwrap_err().to_string().contains("no longer held"));
+        // Keys that protected nothing are not kept when replaced.
+        dir_keys.on_tls12_change_cipher_spec();
+        dir_keys.on_tls12_change_cipher_spec();
+        assert_eq!(dir_keys.tls12_retired.len(), 2, "generations 0 and 1 only");
+        assert_eq!(dir_keys.tls12_epoch(), KeyEpoch::Tls12 { generation: 3 });
     }
 }

@@ -414,7 +414,7 @@ fn tls12_session(suite: SupportedCipherSuite, id: u16) {
             .find(|(d, r, _)| *d == dir && r.encrypted)
             .unwrap();
         assert_eq!(first.1.handshake, vec![HandshakeType::Finished]);
-        assert_eq!(first.1.epoch, Some(KeyEpoch::Tls12));
+        assert_eq!(first.1.epoch, Some(KeyEpoch::Tls12 { generation: 0 }));
         assert_eq!(
             first.1.decrypted.as_ref().unwrap().content_type,
             ContentType::Handshake

@@ -200,7 +200,10 @@ pub fn plaintext_lines(
             ),
             theme.layer(UiLayer::Application),
         )));
-        let data = trace.plaintext(rec).unwrap_or_default();
+        let Some(data) = trace.plaintext(rec) else {
+            out.push(Line::from(crate::report::NOT_REOPENED));
+            continue;
+        };
         for (k, chunk) in data.chunks(per).enumerate().take(8) {
             let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
             let ascii: String = chunk

@@ -174,6 +174,9 @@ pub struct Model {
     pub log_state: Option<tui_logger::TuiWidgetState>,
     /// The lesson being run (`lesson run`), shown in place of the chat.
     pub lesson: Option<super::lesson::LessonPane>,
+    /// The stream overlay's lines, made when it opens, when the view is toggled and when the
+    /// trace grows (they decrypt every record of the connection: too much for every redraw).
+    pub stream_lines: Vec<ratatui::text::Line<'static>>,
 }
 
 impl Model {
@@ -213,6 +216,7 @@ impl Model {
             quit: false,
             log_state: None,
             lesson: None,
+            stream_lines: Vec::new(),
         }
     }
 
@@ -226,11 +230,20 @@ impl Model {
         self.areas.timeline.height.saturating_sub(2).max(1) as usize
     }
 
+    /// Makes the stream overlay's lines again, if it is open.
+    pub fn refresh_stream(&mut self, trace: &Trace) {
+        if let Some(Overlay::Stream { stream, .. }) = self.overlay {
+            self.stream_lines =
+                super::stream::lines(trace, &self.names, stream, self.decrypted, self.theme);
+        }
+    }
+
     /// Brings the model up to date with a trace that may have grown.
     pub fn sync(&mut self, trace: &Trace) {
         if !self.timeline.index.is_stale(trace) && !self.timeline.index.rows.is_empty() {
             return;
         }
+        self.refresh_stream(trace);
         self.names.learn(trace.app_events());
         let keep = self
             .timeline

@@ -52,17 +52,20 @@ static TERMINATED: AtomicBool = AtomicBool::new(false);
 
 /// Listens for SIGTERM on the runtime, so that `kill` gives the terminal back like `q` does.
 fn listen_for_sigterm(rt: &tokio::runtime::Handle) {
-    rt.spawn(async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+    use tokio::signal::unix::{signal, SignalKind};
+    // The handler is installed here, before the terminal is taken over, not later in the task:
+    // a SIGTERM that came before the task ran would otherwise still kill the process at once.
+    let _context = rt.enter();
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            rt.spawn(async move {
                 if term.recv().await.is_some() {
                     TERMINATED.store(true, Ordering::Relaxed);
                 }
-            }
-            Err(e) => tracing::warn!("cannot listen for SIGTERM: {e}"),
+            });
         }
-    });
+        Err(e) => tracing::warn!("cannot listen for SIGTERM: {e}"),
+    }
 }
 
 struct Live<'a> {

@@ -60,7 +60,9 @@ pub fn lines(
                 let info = &rec.info;
                 match (&info.decrypted, decrypted) {
                     (Some(p), true) if p.content_type == ContentType::ApplicationData => {
-                        let data = trace.plaintext(rec).unwrap_or_default();
+                        let data = trace
+                            .plaintext(rec)
+                            .unwrap_or_else(|| crate::report::NOT_REOPENED.as_bytes().to_vec());
                         for text in String::from_utf8_lossy(&data).lines() {
                             out.push(Line::from(vec![
                                 Span::styled(format!("{who}: "), style(rec.dir)),
@@ -129,8 +131,14 @@ pub fn lines(
 }
 
 /// Draws the stream view over `area`.
-pub fn render(f: &mut Frame, area: Rect, all: Vec<Line<'static>>, scroll: usize, block: Block) {
+pub fn render(f: &mut Frame, area: Rect, all: &[Line<'static>], scroll: usize, block: Block) {
     f.render_widget(Clear, area);
-    let shown: Vec<Line> = all.into_iter().skip(scroll).collect();
+    // Only what fits is copied: a long conversation has many more lines than the screen.
+    let shown: Vec<Line> = all
+        .iter()
+        .skip(scroll)
+        .take(usize::from(area.height))
+        .cloned()
+        .collect();
     f.render_widget(Paragraph::new(shown).block(block), area);
 }

@@ -16,7 +16,7 @@ use crate::dissect::TcpFlags;
 use crate::journey::{FrameEntry, Trace};
 use crate::tls::ContentType;
 
-pub use crate::report::quoted;
+pub use crate::report::{quoted, quoted_plaintext};
 
 /// True if an application event's bytes travel encrypted (its connection carries TLS).
 pub fn encrypted_event(trace: &Trace, event: &crate::chat::AppEvent) -> bool {
@@ -363,8 +363,7 @@ pub fn record_summary(trace: &Trace, r: u32, reveal: bool) -> String {
     }
     match info.decrypted.as_ref().filter(|_| reveal) {
         Some(d) if d.content_type == ContentType::ApplicationData => {
-            let data = trace.plaintext(rec).unwrap_or_default();
-            out.push_str(&format!(" → {}", quoted(&data, 30)));
+            out.push_str(&format!(" → {}", quoted_plaintext(trace, rec, 30)));
         }
         Some(d) if info.handshake.is_empty() => {
             out.push_str(&format!(" → {} ({} B)", d.content_type, d.len));

@@ -202,6 +202,7 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
                 model.timeline.apply_filter(trace, &model.names, &filter);
             }
             model.refresh_detail(trace, true);
+            model.refresh_stream(trace);
         }
         Action::FollowStream => {
             let stream = model
@@ -210,7 +211,10 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
                 .and_then(|e| e.segment.as_ref())
                 .map(|s| s.stream);
             match stream {
-                Some(stream) => model.overlay = Some(Overlay::Stream { stream, scroll: 0 }),
+                Some(stream) => {
+                    model.overlay = Some(Overlay::Stream { stream, scroll: 0 });
+                    model.refresh_stream(trace);
+                }
                 None => model.status = "select a TCP frame or message first".into(),
             }
         }

@@ -394,7 +394,7 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
                 .title(strings::HELP);
             help::render(f, body, scroll, b, theme);
         }
-        Some(Overlay::Stream { stream, scroll }) => {
+        Some(Overlay::Stream { scroll, .. }) => {
             let b = Block::bordered()
                 .border_style(theme.focused_border())
                 .title(format!(
@@ -402,8 +402,7 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
                     strings::STREAM,
                     strings::view_name(model.decrypted)
                 ));
-            let lines = stream::lines(trace, &model.names, stream, model.decrypted, theme);
-            stream::render(f, body, lines, scroll, b);
+            stream::render(f, body, &model.stream_lines, scroll, b);
         }
         None => {}
     }

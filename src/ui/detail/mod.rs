@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use super::strings;
 use super::theme::UiLayer;
-use super::timeline::quoted;
+use super::timeline::{quoted, quoted_plaintext};
 use crate::chat::{AppEvent, Direction as AppDir, Side};
 use crate::dissect::Layer;
 use crate::flow::Direction;
@@ -471,7 +471,7 @@ impl Builder<'_> {
                     let spans = stream_spans(trace, rec.stream, rec.dir, body);
                     let (value, meaning) = if self.decrypted {
                         (
-                            quoted(&trace.plaintext(rec).unwrap_or_default(), 200),
+                            quoted_plaintext(trace, rec, 200),
                             strings::text_meaning(p.len, true),
                         )
                     } else {

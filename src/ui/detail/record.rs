@@ -7,7 +7,7 @@ use super::{hex_preview, span_bytes, stream_spans, Builder};
 use crate::tls::ContentType;
 use crate::ui::strings;
 use crate::ui::theme::UiLayer;
-use crate::ui::timeline::quoted;
+use crate::ui::timeline::quoted_plaintext;
 
 impl Builder<'_> {
     /// The fields of one TLS record (RFC 8446 §5.1 header, §5.2 protected body).
@@ -82,7 +82,7 @@ impl Builder<'_> {
             match (&info.decrypted, self.decrypted) {
                 (Some(p), true) => {
                     let value = if p.content_type == ContentType::ApplicationData {
-                        quoted(&self.trace.plaintext(rec).unwrap_or_default(), 60)
+                        quoted_plaintext(self.trace, rec, 60)
                     } else {
                         format!("{} ({} B)", p.content_type, p.len)
                     };
