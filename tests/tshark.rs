@@ -1482,3 +1482,66 @@ fn close_notify_resent_after_the_fin_is_flagged_as_in_tshark() {
         );
     }
 }
+
+/// A capture that starts after the handshake (the first frames cut off with editcap, as when
+/// tcpdump is started late): relative numbers start at 1, windows are shown unscaled (the scale
+/// is unknown), and the connection that follows is numbered normally — all as tshark does.
+#[test]
+fn a_capture_without_the_handshake_is_numbered_like_tshark() {
+    if !common::have_tool("tshark") || !common::have_tool("editcap") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cut = dir.path().join("no-handshake.pcapng");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/tls13-chat.pcapng");
+    let status = Command::new("editcap")
+        .arg("-r")
+        .arg(&sample)
+        .arg(&cut)
+        .arg("6-40")
+        .status()
+        .expect("editcap runs");
+    assert!(status.success(), "editcap failed");
+    let cut_str = cut.to_str().expect("UTF-8 path");
+    let (code, out, err) =
+        common::packetpath(dir.path(), &["inspect", cut_str, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let ours: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let fields = [
+        "tcp.stream",
+        "tcp.seq",
+        "tcp.ack",
+        "tcp.len",
+        "tcp.window_size",
+    ];
+    let mut args = vec!["-r", cut_str, "-T", "fields", "-E", "separator=/t"];
+    for f in fields {
+        args.extend(["-e", f]);
+    }
+    let ts = Command::new("tshark")
+        .args(&args)
+        .output()
+        .expect("tshark runs");
+    let ts = String::from_utf8(ts.stdout).expect("UTF-8");
+    let theirs: Vec<Vec<u64>> = ts
+        .lines()
+        .map(|l| {
+            l.split('\t')
+                .map(|v| v.parse().unwrap_or(u64::MAX))
+                .collect()
+        })
+        .collect();
+    assert_eq!(ours.len(), theirs.len(), "frame count");
+    assert!(ours.len() >= 30, "the sample still has its frames");
+    for (i, (o, t)) in ours.iter().zip(&theirs).enumerate() {
+        let tcp = &o["tcp"];
+        let mine: Vec<u64> = ["stream", "seq", "ack", "payload_len", "window_size"]
+            .iter()
+            .map(|k| tcp[*k].as_u64().unwrap_or(u64::MAX))
+            .collect();
+        assert_eq!(&mine, t, "frame {}: {fields:?}", i + 1);
+    }
+}
