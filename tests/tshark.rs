@@ -305,6 +305,10 @@ impl Capture {
                 .command(env!("CARGO_BIN_EXE_packetpath"))
                 .args(["capture", "--port", &server_port.to_string(), "--write"])
                 .arg(&file)
+                // s_client writes this key log during the capture (it does not exist yet): the
+                // capture follows it and embeds the secrets in the file it writes.
+                .arg("--keylog")
+                .arg(dir.join("client-keys.log"))
                 .args(["--format", "json"])
                 .env("NO_COLOR", "1")
                 .env("RUST_LOG", "info")
@@ -728,14 +732,34 @@ fn converse_with(
 
 /// `packetpath inspect FILE --keylog K --format json`: one object per frame.
 fn ours(c: &Conversation) -> Vec<Value> {
-    let dir = c.capture.parent().expect("capture in a folder");
     let file = c.capture.to_string_lossy().into_owned();
     let keylog = c.keylog.to_string_lossy().into_owned();
-    let (code, out, err) = common::packetpath(
-        dir,
-        &["inspect", &file, "--keylog", &keylog, "--format", "json"],
+    let with_keylog = inspect_json(c, &["inspect", &file, "--keylog", &keylog]);
+    // The secrets the capture embedded (it followed the key log as s_client wrote it) decrypt
+    // the file on their own, exactly as the key log does.
+    let embedded = inspect_json(c, &["inspect", &file]);
+    let decrypted = |frames: &[Value]| -> usize {
+        frames
+            .iter()
+            .flat_map(|f| items(&f["tls"]))
+            .filter(|r| !r["decrypted"].is_null())
+            .count()
+    };
+    assert_eq!(
+        decrypted(&embedded),
+        decrypted(&with_keylog),
+        "records decrypted with the secrets embedded by `capture --keylog` vs with the key log"
     );
-    assert_eq!(code, 0, "packetpath inspect failed: {err}");
+    assert!(decrypted(&embedded) > 0, "nothing decrypted");
+    with_keylog
+}
+
+fn inspect_json(c: &Conversation, args: &[&str]) -> Vec<Value> {
+    let dir = c.capture.parent().expect("capture in a folder");
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let (code, out, err) = common::packetpath(dir, &all);
+    assert_eq!(code, 0, "packetpath {all:?} failed: {err}");
     out.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
         .collect()

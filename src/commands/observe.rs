@@ -25,6 +25,60 @@ pub fn keys_from_log(entries: &[KeyLogEntry]) -> Keys {
     keys
 }
 
+/// Reads an SSLKEYLOGFILE as it grows: each `poll` returns the secrets of the complete lines
+/// added since the last one. A file that does not exist yet, or cannot be read, gives nothing
+/// (and is tried again next time); a file that shrank is read again from the start.
+struct KeyLogFollower {
+    path: PathBuf,
+    read: u64,
+    partial: String,
+}
+
+impl KeyLogFollower {
+    fn new(path: PathBuf) -> Self {
+        KeyLogFollower {
+            path,
+            read: 0,
+            partial: String::new(),
+        }
+    }
+
+    fn poll(&mut self) -> Keys {
+        use std::io::{Read, Seek, SeekFrom};
+        let Ok(len) = std::fs::metadata(&self.path).map(|m| m.len()) else {
+            return Keys::new();
+        };
+        if len == self.read {
+            return Keys::new();
+        }
+        if len < self.read {
+            self.read = 0;
+            self.partial.clear();
+        }
+        let mut added = Vec::new();
+        let got = std::fs::File::open(&self.path).and_then(|mut file| {
+            file.seek(SeekFrom::Start(self.read))?;
+            file.read_to_end(&mut added)
+        });
+        if let Err(e) = got {
+            tracing::debug!("cannot read {} yet: {e}", self.path.display());
+            return Keys::new();
+        }
+        self.read += added.len() as u64;
+        self.partial.push_str(&String::from_utf8_lossy(&added));
+        // Only whole lines: the writer may be in the middle of one.
+        let Some(end) = self.partial.rfind('\n') else {
+            return Keys::new();
+        };
+        let complete: String = self.partial.drain(..=end).collect();
+        let (keys, warnings) = Keys::parse_nss(&complete);
+        for w in warnings {
+            tracing::warn!("{}: {w}", self.path.display());
+        }
+        keys
+    }
+}
+
 fn load_keylog(path: &Path) -> anyhow::Result<Keys> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the key-log file {}", path.display()))?;
@@ -141,10 +195,17 @@ pub struct CaptureOptions {
 /// `packetpath capture`: captures live, printing each frame as it arrives, until the count or time
 /// is reached or Ctrl-C; then drains what the kernel still holds and reports drops.
 pub async fn capture(options: CaptureOptions, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
-    let keys = match &options.keylog {
-        Some(path) => load_keylog(path)?,
-        None => Keys::new(),
-    };
+    // The key log is followed while capturing: the usual order is to start the capture, then the
+    // programs whose SSLKEYLOGFILE fills it, so its lines mostly arrive during the capture.
+    let mut key_log = options.keylog.clone().map(KeyLogFollower::new);
+    if let Some(f) = &key_log {
+        if !f.path.exists() {
+            tracing::info!(
+                "{} does not exist yet: its TLS secrets will be read as they are written",
+                f.path.display()
+            );
+        }
+    }
     let (handle, mut frames) = spawn_live(&options.interface, &options.ports)?;
     // Register for Ctrl-C (SIGINT) before saying we are capturing: a signal sent right after that
     // line must stop the capture cleanly, not kill the process before the file is written.
@@ -169,12 +230,16 @@ pub async fn capture(options: CaptureOptions, out: &mut (dyn Write + Send)) -> a
     let deadline = options
         .seconds
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-    let mut trace = Trace::with_keys(keys);
+    let mut trace = Trace::new();
     let mut kept = Vec::new();
     let mut t0 = None;
     let limit = options.count.unwrap_or(usize::MAX);
     let mut emit =
         |trace: &mut Trace, frame: Frame, out: &mut (dyn Write + Send)| -> anyhow::Result<()> {
+            if let Some(follower) = &mut key_log {
+                // Secrets a TLS endpoint logged before sending this frame are in the file now.
+                trace.add_keys(&follower.poll());
+            }
             if options.write.is_some() {
                 kept.push(frame.clone());
             }
@@ -218,6 +283,10 @@ pub async fn capture(options: CaptureOptions, out: &mut (dyn Write + Send)) -> a
         stats.dropped,
         stats.received
     );
+    if let Some(follower) = &mut key_log {
+        // Lines written after the last frame still belong in the saved file's secrets.
+        trace.add_keys(&follower.poll());
+    }
     if let Some(path) = &options.write {
         write_pcapng(path, &kept, &trace)?;
     }
@@ -427,4 +496,31 @@ fn trace_matches(e: &AppEvent, j: &Journey) -> bool {
     e.dir == crate::chat::Direction::Write
         && e.offset == j.plaintext.start
         && e.bytes.len() as u64 == j.plaintext.end - j.plaintext.start
+}
+
+#[cfg(test)]
+mod key_log_tests {
+    use super::KeyLogFollower;
+
+    #[test]
+    fn follows_a_key_log_as_it_is_written() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("keys.log");
+        let mut follower = KeyLogFollower::new(path.clone());
+        assert!(follower.poll().is_empty(), "no file yet: nothing, no error");
+        let random = "11".repeat(32);
+        let line = |label: &str, secret: &str| format!("{label} {random} {secret}\n");
+        let first = line("CLIENT_HANDSHAKE_TRAFFIC_SECRET", &"aa".repeat(32));
+        // Half a line: held back until its end arrives.
+        let (head, _) = first.split_at(40);
+        std::fs::write(&path, head).expect("write");
+        assert!(follower.poll().is_empty());
+        let second = line("SERVER_HANDSHAKE_TRAFFIC_SECRET", &"bb".repeat(32));
+        std::fs::write(&path, format!("{first}{second}")).expect("write");
+        assert_eq!(follower.poll().len(), 2, "both lines once complete");
+        assert_eq!(follower.poll().len(), 0, "nothing new");
+        // A new, shorter file (a new session overwrote it) is read from its start.
+        std::fs::write(&path, line("CLIENT_TRAFFIC_SECRET_0", &"cc".repeat(32))).expect("write");
+        assert_eq!(follower.poll().len(), 1);
+    }
 }
