@@ -385,8 +385,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             certs,
             lab,
             mss,
+            record,
             script,
-            ..
         } if script || !std::io::stdout().is_terminal() => {
             if !script {
                 eprintln!("(no terminal: printing the conversation and its packets instead of the UI; see --script)");
@@ -401,6 +401,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     mss,
                     ..Default::default()
                 },
+                record,
             };
             let transcript = runtime()?.block_on(commands::scripted_demo(&options))?;
             for line in transcript {

@@ -274,4 +274,14 @@ fn demo_without_a_terminal_prints_each_message_down_the_stack() {
         };
         assert!(out.contains(strip), "{args:?}: {strip:?} missing in\n{out}");
     }
+    // --record saves the session without a terminal too, and the file carries its secrets.
+    let (code, out, err) = packetpath(dir.path(), &["demo", "--record", "class.pcapng"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("saved to class.pcapng"), "{out}");
+    let (code, shown, err) = packetpath(dir.path(), &["inspect", "class.pcapng"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        shown.contains("decrypted application_data: \"alice: hi bob, can you read this?\\n\""),
+        "{shown}"
+    );
 }

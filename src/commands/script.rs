@@ -21,6 +21,8 @@ pub struct ScriptOptions {
     pub lab: Lab,
     /// Client knobs (the MSS).
     pub knobs: ClientKnobs,
+    /// Save the session (frames, TLS secrets, application events) to this pcapng file.
+    pub record: Option<PathBuf>,
 }
 
 /// The lines the two clients send, in order: (sender, receiver, text).
@@ -112,11 +114,21 @@ pub async fn scripted_demo(options: &ScriptOptions) -> anyhow::Result<Vec<String
         stats.dropped,
         trace.keys().len()
     ));
-    out.push(
-        "in a terminal, `packetpath demo` shows all of this live; `packetpath demo --record FILE` \
-         saves it for Wireshark"
-            .into(),
-    );
+    match &options.record {
+        Some(path) => {
+            super::write_pcapng(path, &frames, &trace)?;
+            out.push(format!(
+                "saved to {} (open it with `packetpath open {}` or Wireshark)",
+                path.display(),
+                path.display()
+            ));
+        }
+        None => out.push(
+            "in a terminal, `packetpath demo` shows all of this live; `--record FILE` saves it \
+             for Wireshark"
+                .into(),
+        ),
+    }
     Ok(out)
 }
 
