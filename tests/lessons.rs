@@ -302,3 +302,27 @@ fn queries_read_a_saved_capture() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The whole example lesson in lessons/README.md (the one a teacher copies first) passes, run
+/// after run: its checks must not depend on which side's FIN happens to go first.
+#[test]
+fn the_teachers_readme_example_lesson_passes_every_time() {
+    if !can_capture() {
+        return;
+    }
+    let readme = include_str!("../lessons/README.md");
+    let example = readme
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .find(|block| block.contains("title = \"Who closes first?\""))
+        .expect("the README still shows the example lesson");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("mine")).unwrap();
+    std::fs::write(dir.path().join("mine/01-who-closes.toml"), example).unwrap();
+    for run in 1..=5 {
+        let (code, out, err) =
+            packetpath(dir.path(), &["lesson", "check", "mine/01-who-closes.toml"]);
+        assert_eq!(code, 0, "run {run}:\n{out}\n{err}");
+    }
+}
