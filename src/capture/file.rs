@@ -43,9 +43,9 @@ pub fn read_capture(bytes: &[u8]) -> Result<CaptureFile, FileError> {
 
 /// Reads a pcap or pcapng capture file from disk (see [`read_capture`]).
 pub fn read_capture_file(path: &Path) -> Result<CaptureFile, FileError> {
-    let bytes = super::sys::read_file(path).map_err(|source| FileError::Open {
+    let bytes = super::sys::read_file(path).map_err(|reason| FileError::Open {
         path: path.to_path_buf(),
-        source,
+        reason,
     })?;
     read_capture_bytes(Bytes::from(bytes)).map_err(|e| match e {
         FileError::NotCapture(why) => FileError::NotCapture(format!("{}: {why}", path.display())),

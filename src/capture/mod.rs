@@ -117,13 +117,12 @@ pub enum FileError {
     #[error("not a capture file: {0}")]
     NotCapture(String),
     /// The file could not be read from disk.
-    #[error("cannot read capture file {}: {source}", path.display())]
+    #[error("cannot read capture file {}: {reason}", path.display())]
     Open {
         /// The file that was asked for.
         path: PathBuf,
-        /// What the operating system said.
-        #[source]
-        source: std::io::Error,
+        /// What the operating system said (part of the message, so not repeated as a cause).
+        reason: std::io::Error,
     },
     /// Writing the pcapng output failed.
     #[error("cannot write pcapng output: {0}")]

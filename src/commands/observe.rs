@@ -115,8 +115,7 @@ pub fn open_capture(
     keylog: Option<&Path>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> anyhow::Result<(Trace, Option<crate::capture::ReadError>)> {
-    let capture =
-        read_capture_file(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let capture = read_capture_file(file)?;
     let (mut keys, warnings) = Keys::parse_nss(&capture.keylog);
     for w in warnings {
         tracing::warn!("secrets embedded in {}: {w}", file.display());

@@ -11,6 +11,8 @@ pub struct Finding {
     pub what: String,
     /// Whether it works here.
     pub ok: bool,
+    /// Something worth knowing rather than something that works or not (shown as `[--]`).
+    pub note: bool,
     /// Why, and what the user can do.
     pub detail: String,
 }
@@ -65,6 +67,7 @@ pub fn diagnose() -> Vec<Finding> {
     findings.push(Finding {
         what: "privileges".into(),
         ok: true,
+        note: false,
         detail: format!(
             "running as {} (uid {}); CAP_NET_RAW {}",
             if root { "root" } else { "an ordinary user" },
@@ -76,18 +79,25 @@ pub fn diagnose() -> Vec<Finding> {
     findings.push(Finding {
         what: "capture on the machine's loopback (--host-loopback)".into(),
         ok: host.is_ok(),
+        note: false,
         detail: match host {
             Ok(_) => "works".into(),
             Err(e) => e.to_string(),
         },
     });
     if let Some(state) = offload_state() {
+        let on = state.ends_with(": on");
         findings.push(Finding {
             what: "segmentation offload on the machine's loopback".into(),
-            ok: true,
-            detail: format!(
-                "{state}: when on, captures there show segments larger than the MSS; the lab turns it off"
-            ),
+            ok: !on,
+            note: true,
+            detail: if on {
+                format!(
+                    "{state}: with --host-loopback, captures show segments larger than the MSS (up to 64 KB); the lab turns offload off, so demo, trace and lessons are not affected"
+                )
+            } else {
+                format!("{state}: captures on the machine's loopback show segments of MSS size")
+            },
         });
     }
     let blockers = user_namespace_blockers();
@@ -95,6 +105,7 @@ pub fn diagnose() -> Vec<Finding> {
         findings.push(Finding {
             what: "user namespaces (how an ordinary user gets a lab)".into(),
             ok: blockers.is_empty(),
+            note: false,
             detail: if blockers.is_empty() {
                 "allowed by the kernel settings".into()
             } else {
@@ -110,6 +121,7 @@ pub fn diagnose() -> Vec<Finding> {
         findings.push(Finding {
             what: format!("lab with --link {link}"),
             ok,
+            note: false,
             detail: if ok {
                 "works: namespace, link settings and capture socket all set up".into()
             } else {
@@ -127,7 +139,11 @@ pub fn report(findings: &[Finding]) -> String {
         let _ = writeln!(
             out,
             "[{}] {}\n      {}",
-            if f.ok { "ok" } else { "no" },
+            match (f.note, f.ok) {
+                (true, _) => "--",
+                (false, true) => "ok",
+                (false, false) => "no",
+            },
             f.what,
             f.detail.replace('\n', "\n      ")
         );
