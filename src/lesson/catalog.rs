@@ -65,6 +65,13 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+/// A built-in lesson, parsed.
+fn builtin(file: &str, text: &str) -> Result<Lesson, LessonError> {
+    let mut lesson = parse_lesson(&format!("lessons/{file}"), text)?;
+    lesson.builtin = true;
+    Ok(lesson)
+}
+
 fn read(path: &Path) -> Result<Lesson, LessonError> {
     let text = std::fs::read_to_string(path).map_err(|source| LessonError::Io {
         path: path.display().to_string(),
@@ -93,7 +100,7 @@ pub fn all(dir: Option<&Path>) -> Result<Vec<Lesson>, LessonError> {
         Some(dir) => files_in(dir)?.iter().map(|p| read(p)).collect(),
         None => BUILTIN
             .iter()
-            .map(|(file, text)| Ok(parse_lesson(&format!("lessons/{file}"), text)?))
+            .map(|(file, text)| builtin(file, text))
             .collect(),
     }
 }
@@ -138,7 +145,7 @@ pub fn find(name: &str, dir: Option<&Path>) -> Result<Lesson, LessonError> {
         }
         None => {
             if let Some((file, text)) = BUILTIN.iter().find(|(f, _)| matches(f)) {
-                return Ok(parse_lesson(&format!("lessons/{file}"), text)?);
+                return builtin(file, text);
             }
         }
     }

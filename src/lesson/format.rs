@@ -91,6 +91,9 @@ pub struct Lesson {
     pub name: String,
     /// The file it came from.
     pub file: String,
+    /// It is one of the lessons built into packetpath (copied from `lessons/` when it was
+    /// built), not read from a file now: editing `file` does not change it.
+    pub builtin: bool,
     /// Its title.
     pub title: String,
     /// What the student will be able to do afterwards.
@@ -581,6 +584,7 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
     Ok(Lesson {
         name: name_of_file(&base),
         file: file.to_string(),
+        builtin: false,
         title: raw.title,
         goal: raw.goal.trim().to_string(),
         prerequisites: raw.prerequisites,

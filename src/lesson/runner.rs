@@ -274,7 +274,11 @@ pub async fn check_lesson(
             "   {} · server {} · {}",
             options.lab.describe(),
             lesson.transport.name(),
-            lesson.file
+            if lesson.builtin {
+                format!("built in (from {})", lesson.file)
+            } else {
+                lesson.file.clone()
+            }
         ),
     )?;
     let total = lesson.steps.len();
