@@ -756,3 +756,44 @@ fn a_lesson_focus_selects_exactly_its_field_and_bytes() {
     assert_eq!(m.hex_cursor, Some(range.start));
     assert!(!m.timeline.follow);
 }
+
+#[test]
+fn a_frame_under_a_message_shows_the_message_only_if_it_carries_it() {
+    let trace = tls13();
+    let m = model(&trace, 120, 40);
+    let event = trace
+        .app_events()
+        .iter()
+        .position(|e| e.side == crate::chat::Side::Client && &e.bytes[..] == b"hi bob\n")
+        .expect("the sample has this message");
+    let journey = trace
+        .journey(&trace.app_events()[event])
+        .expect("its journey");
+    let carrier = journey.frames[0];
+    // A pure ACK of the same connection: listed near the message, carrying none of its bytes.
+    let ack = trace
+        .frames()
+        .iter()
+        .find(|f| {
+            f.segment
+                .as_ref()
+                .is_some_and(|s| s.stream == journey.stream && s.payload_len == 0)
+                && f.number > carrier
+        })
+        .expect("an ACK after the message")
+        .number;
+    let text_of = |n: u32| {
+        let d =
+            super::detail::Detail::build(&trace, &m.names, Subject::Frame(n, Some(event)), true);
+        d.column_fields(UiLayer::Application)
+            .into_iter()
+            .find(|&i| d.fields[i].name == "text")
+            .map(|i| d.fields[i].value.clone())
+    };
+    assert_eq!(text_of(carrier).as_deref(), Some("\"hi bob\\n\""));
+    assert_eq!(
+        text_of(ack),
+        None,
+        "frame {ack} carries no byte of the message"
+    );
+}

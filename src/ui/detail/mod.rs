@@ -430,16 +430,19 @@ impl Builder<'_> {
             .is_some_and(|s| self.tls_or_plain(s.stream));
         let records = records_in_frame(trace, n);
         // Application column: the message this frame helps carry, or what its records decrypt to.
-        match message.and_then(|i| trace.app_events().get(i).map(|e| (i, e))) {
-            Some((_, event)) => {
-                let spans = match trace.journey(event) {
-                    Some(j) => self
-                        .message_spans(event, j.stream, j.dir, &j.records)
-                        .into_iter()
-                        .filter(|(f, _)| *f == n)
-                        .collect(),
-                    None => Vec::new(),
-                };
+        // A frame listed under a message's heading need not carry it (an ACK, or the other side's
+        // retransmission that happened meanwhile): then the message is not shown.
+        let carried = message
+            .and_then(|i| trace.app_events().get(i))
+            .and_then(|event| Some((event, trace.journey(event)?)))
+            .filter(|(_, j)| j.frames.contains(&n));
+        match carried {
+            Some((event, j)) => {
+                let spans = self
+                    .message_spans(event, j.stream, j.dir, &j.records)
+                    .into_iter()
+                    .filter(|(f, _)| *f == n)
+                    .collect();
                 self.app_event(event, tls, spans);
             }
             None if !tls && !p.payload.is_empty() && p.tcp.is_some() => {
