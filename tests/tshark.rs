@@ -1569,3 +1569,70 @@ fn a_capture_without_the_handshake_is_numbered_like_tshark() {
         assert_eq!(&mine, t, "frame {}: {fields:?}", i + 1);
     }
 }
+
+/// Captures with one segment missing (deleted with editcap from a sample): the segment after
+/// the hole is "previous segment not captured", and every analysis verdict matches tshark's.
+#[test]
+fn a_capture_missing_a_segment_is_analysed_like_tshark() {
+    if !common::have_tool("tshark") || !common::have_tool("editcap") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/tls13-chat.pcapng");
+    for deleted in ["4", "10", "28", "31"] {
+        let cut = dir.path().join(format!("without-{deleted}.pcapng"));
+        let status = Command::new("editcap")
+            .arg(&sample)
+            .arg(&cut)
+            .arg(deleted)
+            .status()
+            .expect("editcap runs");
+        assert!(status.success(), "editcap failed");
+        let cut_str = cut.to_str().expect("UTF-8 path");
+        let (code, out, err) =
+            common::packetpath(dir.path(), &["inspect", cut_str, "--format", "json"]);
+        assert_eq!(code, 0, "{err}");
+        let fields = [
+            "tcp.analysis.lost_segment",
+            "tcp.analysis.retransmission",
+            "tcp.analysis.out_of_order",
+            "tcp.analysis.duplicate_ack_num",
+        ];
+        let mut args = vec!["-r", cut_str, "-T", "fields", "-E", "separator=/t"];
+        for f in fields {
+            args.extend(["-e", f]);
+        }
+        let ts = Command::new("tshark")
+            .args(&args)
+            .output()
+            .expect("tshark runs");
+        let ts = String::from_utf8(ts.stdout).expect("UTF-8");
+        let mut lost = 0;
+        for (i, (line, ours)) in ts.lines().zip(out.lines()).enumerate() {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let theirs = (
+                !cols[0].is_empty(),
+                !cols[1].is_empty(),
+                !cols[2].is_empty(),
+                cols[3].parse::<u64>().ok(),
+            );
+            let o: Value = serde_json::from_str(ours).expect("JSON line");
+            let tcp = &o["tcp"];
+            let flag = |k: &str| tcp[k].as_bool().unwrap_or(false);
+            let mine = (
+                flag("lost_segment"),
+                flag("retransmission"),
+                flag("out_of_order"),
+                tcp["duplicate_ack"].as_u64(),
+            );
+            assert_eq!(
+                mine,
+                theirs,
+                "without frame {deleted}: frame {}: {fields:?}",
+                i + 1
+            );
+            lost += usize::from(mine.0);
+        }
+        assert_eq!(lost, 1, "without frame {deleted}: one gap, flagged once");
+    }
+}
