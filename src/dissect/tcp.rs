@@ -281,7 +281,7 @@ fn seq_meaning(tcp: &TcpInfo, payload_len: usize) -> String {
     if tcp.flags.contains(TcpFlags::SYN) {
         format!("{}: the initial sequence number, picked at random; the SYN itself counts as one byte, so data starts at {}", tcp.seq, tcp.seq.wrapping_add(1))
     } else if payload_len > 0 {
-        format!("the position of this segment's first data byte in the sender's byte stream (raw; relative numbers start at 0); the next segment starts at {}", tcp.seq.wrapping_add(payload_len as u32))
+        format!("the position of this segment's first data byte in the sender's byte stream, as sent (counting from the random initial sequence number; the relative number counts from the SYN, which is 0); the next segment starts at {}", tcp.seq.wrapping_add(payload_len as u32))
     } else {
         "the position of the next byte the sender will send; this segment carries no data"
             .to_string()
