@@ -82,18 +82,8 @@ enum Command {
         /// Do not check the server's certificate at all. Dangerous: see the warning it prints.
         #[arg(long)]
         insecure: bool,
-        /// TCP maximum segment size announced in the SYN, in bytes: the most data one TCP segment may
-        /// carry towards us. Small values (e.g. 536) split a long line into several segments.
-        #[arg(long, value_name = "BYTES")]
-        mss: Option<u32>,
-        /// Nagle's algorithm off ("on", TCP_NODELAY) or on ("off"): with Nagle, small writes made while
-        /// data is unacknowledged are held back and coalesced into one segment.
-        #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
-        no_delay: Option<bool>,
-        /// The most application bytes in one TLS record (32..16384): a long line then travels in
-        /// several records.
-        #[arg(long, value_name = "BYTES")]
-        max_fragment: Option<usize>,
+        #[command(flatten)]
+        knobs: KnobArgs,
     },
     /// Show every frame of a saved capture (pcap or pcapng), layer by layer; no privileges needed.
     Inspect {
@@ -141,15 +131,8 @@ enum Command {
         text: String,
         #[command(flatten)]
         transport: TransportArgs,
-        /// TCP maximum segment size the client announces (try 536 with a long TEXT).
-        #[arg(long, value_name = "BYTES")]
-        mss: Option<u32>,
-        /// Nagle's algorithm off ("on") or on ("off") for the client.
-        #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
-        no_delay: Option<bool>,
-        /// The most application bytes in one TLS record.
-        #[arg(long, value_name = "BYTES")]
-        max_fragment: Option<usize>,
+        #[command(flatten)]
+        knobs: KnobArgs,
         /// text for people, json for scripts.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -189,6 +172,23 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// How the client's TCP and TLS cut a line into segments and records (the lessons' knobs).
+#[derive(Args, Clone, Copy)]
+struct KnobArgs {
+    /// TCP maximum segment size announced in the SYN, in bytes: the most data one TCP segment may
+    /// carry towards us. Small values (e.g. 536) split a long line into several segments.
+    #[arg(long, value_name = "BYTES")]
+    mss: Option<u32>,
+    /// Nagle's algorithm off ("on", TCP_NODELAY) or on ("off"): with Nagle, small writes made while
+    /// data is unacknowledged are held back and coalesced into one segment.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    no_delay: Option<bool>,
+    /// The most application bytes in one TLS record (32..16384): a long line then travels in
+    /// several records.
+    #[arg(long, value_name = "BYTES")]
+    max_fragment: Option<usize>,
 }
 
 /// Where the chat and the capture run.
@@ -477,9 +477,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             transport,
             ca,
             insecure,
-            mss,
-            no_delay,
-            max_fragment,
+            knobs:
+                KnobArgs {
+                    mss,
+                    no_delay,
+                    max_fragment,
+                },
         } => {
             let transport = transport.transport();
             let connect =
@@ -546,9 +549,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trace {
             text,
             transport,
-            mss,
-            no_delay,
-            max_fragment,
+            knobs:
+                KnobArgs {
+                    mss,
+                    no_delay,
+                    max_fragment,
+                },
             format,
             write,
             certs,

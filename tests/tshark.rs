@@ -6,7 +6,8 @@
 //! relative sequence and acknowledgement numbers, payload length, TCP flags, TTL or hop limit,
 //! stream number, window in bytes, Wireshark's analysis verdicts (retransmission, fast and
 //! spurious retransmission, out of order, previous segment not captured, duplicate ACK number,
-//! keep-alive, window update, zero window probe), and every TLS record completed in that frame (outer and inner content type,
+//! keep-alive, window update, zero window probe, zero window), and every TLS record completed in
+//! that frame (outer and inner content type,
 //! version, length, handshake messages, alert); then that each frame's decrypted application bytes
 //! are the same for both tools, and that each direction's decrypted bytes as a whole equal what the
 //! peers really sent (and tshark's `follow,tls` view of the stream).
@@ -786,7 +787,7 @@ fn tshark(c: &Conversation, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("tshark prints UTF-8")
 }
 
-const FIELDS: [&str; 21] = [
+const FIELDS: [&str; 22] = [
     "frame.number",
     "tcp.srcport",
     "tcp.dstport",
@@ -808,6 +809,7 @@ const FIELDS: [&str; 21] = [
     "tcp.analysis.keep_alive",
     "tcp.analysis.window_update",
     "tcp.analysis.zero_window_probe",
+    "tcp.analysis.zero_window",
 ];
 
 /// One frame as tshark shows it.
@@ -836,6 +838,7 @@ struct TsFrame {
     keep_alive: bool,
     window_update: bool,
     zero_window_probe: bool,
+    zero_window: bool,
 }
 
 fn unhex(hex: &str) -> Vec<u8> {
@@ -888,6 +891,7 @@ fn tshark_frames(c: &Conversation) -> Vec<TsFrame> {
                 keep_alive: flag(18),
                 window_update: flag(19),
                 zero_window_probe: flag(20),
+                zero_window: flag(21),
             }
         })
         .collect()
@@ -1171,6 +1175,7 @@ fn compare(c: &Conversation, ipv6: bool) -> Compared {
                 flag("zero_window_probe"),
                 t.zero_window_probe,
             ),
+            ("zero window", flag("zero_window"), t.zero_window),
         ];
         for (what, mine, theirs) in verdicts {
             if mine != theirs {

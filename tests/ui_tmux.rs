@@ -84,6 +84,23 @@ impl Tmux {
         ]);
         tmux
     }
+
+    /// Waits for packetpath to have left, then checks the terminal is back in cooked mode on the
+    /// main screen (`what` names the run in messages). Returns the screen.
+    fn assert_terminal_restored(&self, what: &str) -> String {
+        let screen = self.wait_for("the terminal mode", |s| s.contains("icanon"));
+        assert!(
+            screen.lines().any(|l| l.trim() == "icanon"),
+            "{what}: the terminal was left in raw mode:\n{screen}"
+        );
+        let alternate = self.run(&["display", "-p", "-t", &self.session, "#{alternate_on}"]);
+        assert_eq!(
+            alternate.trim(),
+            "0",
+            "{what}: still on the alternate screen"
+        );
+        screen
+    }
 }
 
 impl Drop for Tmux {
@@ -154,13 +171,7 @@ fn a_line_typed_as_alice_reaches_bob_and_every_layer_and_q_restores_the_terminal
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("packetpath to exit", |s| s.contains("exit="));
     assert!(screen.contains("exit=0"), "{screen}");
-    let screen = tmux.wait_for("the terminal mode", |s| s.contains("icanon"));
-    assert!(
-        screen.lines().any(|l| l.trim() == "icanon"),
-        "the terminal was left in raw mode:\n{screen}"
-    );
-    let alternate = tmux.run(&["display", "-p", "-t", &tmux.session, "#{alternate_on}"]);
-    assert_eq!(alternate.trim(), "0", "still on the alternate screen");
+    let screen = tmux.assert_terminal_restored("demo");
     assert!(
         screen.contains("packetpath demo:"),
         "the summary is printed on the normal screen:\n{screen}"
@@ -218,13 +229,7 @@ fn a_lesson_steps_in_the_ui_with_checks_answers_and_q_restores_the_terminal() {
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("packetpath to exit", |s| s.contains("exit="));
     assert!(screen.contains("exit=0"), "{screen}");
-    let screen = tmux.wait_for("the terminal mode", |s| s.contains("icanon"));
-    assert!(
-        screen.lines().any(|l| l.trim() == "icanon"),
-        "the terminal was left in raw mode:\n{screen}"
-    );
-    let alternate = tmux.run(&["display", "-p", "-t", &tmux.session, "#{alternate_on}"]);
-    assert_eq!(alternate.trim(), "0", "still on the alternate screen");
+    let screen = tmux.assert_terminal_restored("lesson");
     assert!(
         screen.contains("frames were captured during the lesson"),
         "{screen}"
@@ -255,17 +260,7 @@ fn sigterm_restores_the_terminal(name: &str, args: &str, ready: &str) {
         .status()
         .expect("kill runs");
     assert!(killed.success());
-    let screen = tmux.wait_for("the terminal mode", |s| s.contains("icanon"));
-    assert!(
-        screen.lines().any(|l| l.trim() == "icanon"),
-        "{args}: the terminal was left in raw mode:\n{screen}"
-    );
-    let alternate = tmux.run(&["display", "-p", "-t", &tmux.session, "#{alternate_on}"]);
-    assert_eq!(
-        alternate.trim(),
-        "0",
-        "{args}: still on the alternate screen"
-    );
+    tmux.assert_terminal_restored(args);
 }
 
 #[test]

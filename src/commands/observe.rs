@@ -13,7 +13,7 @@ use crate::chat::{AppEvent, KeyLogEntry, Side, Transport};
 use crate::frame::{Frame, LinkType};
 use crate::journey::{Journey, Trace};
 use crate::report::{self, Format};
-use crate::session::{ClientKnobs, Session, SessionOptions};
+use crate::session::{ClientKnobs, Session};
 use crate::tls::Keys;
 
 /// Turns secrets logged by our own TLS endpoints into decryption keys.
@@ -374,12 +374,12 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
     }
     // A session does the work: server, client and capture in the lab, secrets and the write
     // ledger collected as they happen (SSLKEYLOGFILE honoured).
-    let mut session = Session::new(SessionOptions {
-        cert_dir: options.cert_dir.clone(),
-        lab: options.lab.clone(),
-        ipv6: false,
-    })?;
-    session.start_server(options.transport).await?;
+    let mut session = Session::with_server(
+        options.cert_dir.clone(),
+        options.lab.clone(),
+        options.transport,
+    )
+    .await?;
     let knobs = ClientKnobs {
         mss: options.mss,
         no_delay: options.no_delay,

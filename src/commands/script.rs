@@ -8,7 +8,7 @@ use crate::chat::{AppEvent, ConnId, Side, Transport};
 use crate::journey::Trace;
 use crate::lab::Lab;
 use crate::report;
-use crate::session::{ClientKnobs, Session, SessionOptions};
+use crate::session::{ClientKnobs, Session};
 
 /// What the scripted demo needs to know.
 #[derive(Debug, Clone)]
@@ -35,12 +35,12 @@ const LINES: [(&str, &str, &str); 2] = [
 /// message, its journey from the sender's write to the frame on the wire and from the server's
 /// relay to the receiver.
 pub async fn scripted_demo(options: &ScriptOptions) -> anyhow::Result<Vec<String>> {
-    let mut session = Session::new(SessionOptions {
-        cert_dir: options.cert_dir.clone(),
-        lab: options.lab.clone(),
-        ipv6: false,
-    })?;
-    session.start_server(options.transport).await?;
+    let mut session = Session::with_server(
+        options.cert_dir.clone(),
+        options.lab.clone(),
+        options.transport,
+    )
+    .await?;
     let mut out = Vec::new();
     session.connect("alice", options.knobs.clone()).await?;
     let welcome = session

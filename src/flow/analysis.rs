@@ -7,6 +7,7 @@
 //!   sequence number seen so far in its direction, so something before it was never captured;
 //! - **duplicate ACK**: a pure ACK repeating the previous segment's acknowledgement and window,
 //!   counted per direction until the acknowledgement moves;
+//! - **zero window**: the sender has no room left to receive (not said of SYN, FIN or RST);
 //! - for a segment with data (or SYN/FIN) that does not advance the sequence number:
 //!   - **spurious retransmission** if the other side had already acknowledged all of it;
 //!   - **fast retransmission** if the other side sent two or more duplicate ACKs for exactly its
@@ -85,6 +86,9 @@ pub struct AnalysisFlags {
     pub window_update: bool,
     /// `tcp.analysis.duplicate_ack_num`: this is the n-th duplicate of the same acknowledgement.
     pub duplicate_ack: Option<u32>,
+    /// `tcp.analysis.zero_window`: the receive window is zero, the receiver asks the sender to
+    /// pause (never said of SYN, FIN or RST segments).
+    pub zero_window: bool,
 }
 
 impl AnalysisFlags {
@@ -104,6 +108,7 @@ impl AnalysisFlags {
             (self.out_of_order, "out-of-order"),
             (self.spurious_retransmission, "spurious retransmission"),
             (plain_retransmission, "retransmission"),
+            (self.zero_window, "zero window"),
         ]
         .into_iter()
         .filter(|(on, _)| *on)
@@ -125,8 +130,8 @@ pub(super) fn analyze(
     first_rtt: Option<i128>,
     s: &SegmentFacts,
 ) -> AnalysisFlags {
-    let mut out = AnalysisFlags::default();
     let control = s.flags.0 & (TcpFlags::SYN.0 | TcpFlags::FIN.0 | TcpFlags::RST.0) != 0;
+    let mut out = AnalysisFlags::default();
     let syn_or_fin = s.flags.0 & (TcpFlags::SYN.0 | TcpFlags::FIN.0) != 0;
     let repeats_last = s.len == 0 && s.seq == fwd.nextseq && s.ack == fwd.lastack && !control;
 
@@ -135,6 +140,7 @@ pub(super) fn analyze(
             out.zero_window_probe = true;
             break 'header_checks;
         }
+        out.zero_window = s.window == 0 && !control;
         if fwd.nextseq != 0 && before(fwd.nextseq, s.seq) && !s.flags.contains(TcpFlags::RST) {
             out.lost_segment = true;
         }

@@ -39,8 +39,6 @@ pub struct SegmentInfo {
     /// Wireshark's verdicts (`tcp.analysis.*`): retransmission, out of order, lost segment,
     /// duplicate ACK and the rest, decided as Wireshark decides them.
     pub analysis: AnalysisFlags,
-    /// The receive window is zero: the receiver asks the sender to pause (`tcp.analysis.zero_window`).
-    pub zero_window: bool,
     /// Position of the segment's first data byte in its direction's byte stream (0-based).
     pub stream_offset: u64,
     /// How far the window field is shifted left to give the real window in bytes (the window
@@ -190,7 +188,6 @@ impl TcpTracker {
         };
         let syn = tcp.flags.contains(TcpFlags::SYN);
         let fin = tcp.flags.contains(TcpFlags::FIN);
-        let rst = tcp.flags.contains(TcpFlags::RST);
         mine.observe_start(tcp.seq, syn);
         if syn {
             mine.observe_syn_window_scale(tcp.options.window_scale);
@@ -209,7 +206,6 @@ impl TcpTracker {
         };
         let peer_base = theirs.base();
         let placed = mine.accept(frame_no, tcp.seq, packet.payload.start, payload, syn, fin);
-        let zero_window = tcp.window == 0 && !syn && !fin && !rst;
         let facts = SegmentFacts {
             seq: tcp.seq,
             ack: tcp.ack,
@@ -240,7 +236,6 @@ impl TcpTracker {
                 peer_base,
                 payload_len: payload.len(),
                 analysis,
-                zero_window,
                 stream_offset: placed.stream_offset,
                 window_shift,
             },

@@ -31,6 +31,12 @@ impl FrameEntry {
     pub fn packet(&self) -> Packet {
         dissect(self.frame.link, &self.frame.data)
     }
+
+    /// Its layers without the TCP checksum's verdict (left "not checked"), for work that needs
+    /// only where the layers are and what the headers say: summaries, filters, byte counts.
+    pub fn headers(&self) -> Packet {
+        dissect_without_tcp_checksum(self.frame.link, &self.frame.data)
+    }
 }
 
 /// One TLS record in its connection.
@@ -389,8 +395,7 @@ impl Trace {
         for &f in &frames {
             let Some(entry) = self.frame(f) else { continue };
             bytes.link += entry.frame.data.len() as u64;
-            // Only the layers' lengths are needed: no checksum work.
-            let packet = dissect_without_tcp_checksum(entry.frame.link, &entry.frame.data);
+            let packet = entry.headers();
             if let Some(ip) = &packet.ip {
                 bytes.ip += (ip.packet.end - ip.packet.start) as u64;
             }

@@ -192,18 +192,19 @@ pub fn run_interactive(
             }
         }
         for (qi, q) in step.questions.iter().enumerate() {
+            // What this capture answers (empty if it cannot be measured).
+            let answer = report
+                .answers
+                .get(qi)
+                .and_then(|a| a.as_ref().ok())
+                .cloned()
+                .unwrap_or_default();
             let done = answered
                 .get(i)
                 .and_then(|a| a.get(qi))
                 .copied()
                 .unwrap_or(false);
             if done {
-                let answer = report
-                    .answers
-                    .get(qi)
-                    .cloned()
-                    .unwrap_or(Err(String::new()))
-                    .unwrap_or_default();
                 writeln!(out, "  ? {}  ✓ {answer}", q.ask).map_err(out_err)?;
                 continue;
             }
@@ -238,12 +239,6 @@ pub fn run_interactive(
                             .map_err(out_err)?;
                     }
                     Verdict::Wrong => {
-                        let answer = report
-                            .answers
-                            .get(qi)
-                            .cloned()
-                            .unwrap_or(Err(String::new()))
-                            .unwrap_or_default();
                         writeln!(out, "    ✗ your capture says: {answer}").map_err(out_err)?;
                         if let Some(e) = &q.explain {
                             write!(out, "{}", wrap(e, 72, "    ")).map_err(out_err)?;

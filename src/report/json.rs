@@ -172,7 +172,7 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
                 "window": tcp.window,
                 "window_size": seg.window_bytes(tcp.window),
                 "window_shift": seg.window_shift,
-                "zero_window": seg.zero_window,
+                "zero_window": seg.analysis.zero_window,
                 "header_len": tcp.header_len,
                 "mss": tcp.options.mss,
                 "window_scale": tcp.options.window_scale,

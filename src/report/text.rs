@@ -37,9 +37,6 @@ pub fn frame_text(
             for name in seg.analysis.names() {
                 let _ = write!(out, " [{name}]");
             }
-            if seg.zero_window {
-                out.push_str(" [zero window]");
-            }
         }
         (Some(ip), _, _) => {
             let _ = write!(out, "{} → {}  IP protocol {}", ip.src, ip.dst, ip.protocol);

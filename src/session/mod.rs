@@ -125,6 +125,22 @@ pub struct Session {
 const WAIT: Duration = Duration::from_secs(60);
 
 impl Session {
+    /// A session whose chat server (IPv4 only) is already listening under capture in `lab`: where
+    /// `trace`, `demo` and the scripted demo start.
+    pub async fn with_server(
+        cert_dir: PathBuf,
+        lab: Lab,
+        transport: Transport,
+    ) -> Result<Session, SessionError> {
+        let mut session = Session::new(SessionOptions {
+            cert_dir,
+            lab,
+            ipv6: false,
+        })?;
+        session.start_server(transport).await?;
+        Ok(session)
+    }
+
     /// An idle session: no server, no capture yet (both start with [`Session::start_server`]).
     pub fn new(options: SessionOptions) -> Result<Session, SessionError> {
         let (tx, app_rx) = mpsc::unbounded_channel();

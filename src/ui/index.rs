@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use crate::chat::{AppEvent, Direction as AppDir, Side};
-use crate::dissect::{dissect_without_tcp_checksum, TcpFlags};
+use crate::dissect::TcpFlags;
 use crate::journey::Trace;
 use crate::tls::ContentType;
 
@@ -195,10 +195,7 @@ impl Index {
         for entry in trace.frames() {
             let n = entry.number;
             let stream = entry.segment.as_ref().map(|s| s.stream);
-            // Only the flags are needed: no checksum work for a million frames.
-            let flags = dissect_without_tcp_checksum(entry.frame.link, &entry.frame.data)
-                .tcp
-                .map(|t| t.flags);
+            let flags = entry.headers().tcp.map(|t| t.flags);
             let has = |f: TcpFlags| flags.is_some_and(|x| x.contains(f));
             let records = trace
                 .records()

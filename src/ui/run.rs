@@ -18,7 +18,7 @@ use super::{terminal, DemoOptions};
 use crate::chat::Transport;
 use crate::journey::Trace;
 use crate::lesson::checks::Verdict;
-use crate::session::{Session, SessionOptions};
+use crate::session::Session;
 
 /// Set once the log pane collects the log (see [`super::init_logging`]).
 pub(super) static LOG_PANE: AtomicBool = AtomicBool::new(false);
@@ -213,12 +213,12 @@ fn event_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> 
 
 /// Starts the demo's chat under observation: a server and two clients, alice and bob.
 pub async fn start_demo(options: &DemoOptions) -> anyhow::Result<Session> {
-    let mut session = Session::new(SessionOptions {
-        cert_dir: options.cert_dir.clone(),
-        lab: options.lab.clone(),
-        ipv6: false,
-    })?;
-    session.start_server(options.transport).await?;
+    let mut session = Session::with_server(
+        options.cert_dir.clone(),
+        options.lab.clone(),
+        options.transport,
+    )
+    .await?;
     for name in ["alice", "bob"] {
         session.connect(name, options.knobs.clone()).await?;
     }

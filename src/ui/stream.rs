@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::detail::{span_bytes, stream_spans};
+use super::detail::span_bytes;
 use super::index::Names;
 use super::theme::Theme;
 use crate::flow::Direction;
@@ -101,7 +101,7 @@ pub fn lines(
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                 for c in conn.carriers(dir) {
                     let range = c.stream_offset..c.stream_offset + u64::from(c.len);
-                    let bytes = span_bytes(trace, &stream_spans(trace, stream, dir, range));
+                    let bytes = span_bytes(trace, &trace.stream_spans(stream, dir, range));
                     pieces.push((c.frame, dir, bytes));
                 }
             }

@@ -177,13 +177,16 @@ pub fn analysis_meaning(a: &crate::flow::AnalysisFlags) -> String {
         out.push("retransmission: these bytes were sent before and are sent again, usually because their acknowledgement did not come back in time (the retransmission timer)".into());
     }
     if a.out_of_order {
-        out.push("out of order: these bytes come after bytes that follow them, within one round trip, so they were probably overtaken rather than lost".into());
+        out.push("out of order: these bytes come soon after bytes that follow them (within one round trip), so Wireshark guesses they were overtaken on the way rather than sent again; on a link that drops packets it is often a quick resend all the same".into());
     }
     if a.keep_alive {
         out.push("keep-alive: one byte the receiver already has, sent only to check that the other side is still there".into());
     }
     if a.window_update {
         out.push("window update: nothing new but a bigger receive window, telling the sender it may send more".into());
+    }
+    if a.zero_window {
+        out.push("zero window: the sender of this segment has no room left for data, so the other side must wait until a window update opens it again".into());
     }
     if a.zero_window_probe {
         out.push("zero window probe: one byte sent while the receiver's window is 0, to learn when it opens again".into());

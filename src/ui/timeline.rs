@@ -13,7 +13,7 @@ use super::strings;
 use super::theme::{Theme, UiLayer};
 use crate::chat::Direction as AppDir;
 use crate::dissect::TcpFlags;
-use crate::journey::{FrameEntry, Trace};
+use crate::journey::Trace;
 use crate::tls::ContentType;
 
 pub use crate::report::{quoted, quoted_plaintext};
@@ -183,17 +183,17 @@ impl Filter {
             Filter::Layer(UiLayer::Tls) => matches!(row.kind, RowKind::Record(..)),
             Filter::Layer(UiLayer::Tcp) => {
                 matches!(row.kind, RowKind::Frame(_))
-                    && frame.is_some_and(|f| headers(f).tcp.is_some())
+                    && frame.is_some_and(|f| f.headers().tcp.is_some())
             }
             Filter::Layer(UiLayer::Ip) => {
                 matches!(row.kind, RowKind::Frame(_))
-                    && frame.is_some_and(|f| headers(f).ip.is_some())
+                    && frame.is_some_and(|f| f.headers().ip.is_some())
             }
             Filter::Layer(UiLayer::Link) => matches!(row.kind, RowKind::Frame(_)),
             Filter::Flag(flag) => {
                 matches!(row.kind, RowKind::Frame(_))
                     && frame
-                        .and_then(|f| headers(f).tcp)
+                        .and_then(|f| f.headers().tcp)
                         .is_some_and(|t| t.flags.contains(*flag))
             }
             Filter::Retransmission => {
@@ -291,17 +291,12 @@ fn frame_direction(trace: &Trace, names: &Names, n: u32) -> String {
     }
 }
 
-/// A frame's layers without the TCP checksum work, for rows and filters, which never show it.
-fn headers(entry: &FrameEntry) -> crate::dissect::Packet {
-    crate::dissect::dissect_without_tcp_checksum(entry.frame.link, &entry.frame.data)
-}
-
 /// The words of one frame row (without number and time).
 pub fn frame_summary(trace: &Trace, n: u32) -> String {
     let Some(entry) = trace.frame(n) else {
         return String::new();
     };
-    let p = &headers(entry);
+    let p = &entry.headers();
     let mut out = match (&p.tcp, &entry.segment) {
         (Some(tcp), Some(seg)) => {
             let mut s = format!(
@@ -328,9 +323,6 @@ pub fn frame_summary(trace: &Trace, n: u32) -> String {
     if let Some(seg) = &entry.segment {
         for name in seg.analysis.names() {
             out.push_str(&format!(" [{name}]"));
-        }
-        if seg.zero_window {
-            out.push_str(" [zero window]");
         }
     }
     if p.stop.is_some() {
@@ -440,10 +432,11 @@ fn row_line<'a>(
             let warn = trace
                 .frame(n)
                 .and_then(|f| f.segment.as_ref())
-                // Wireshark's "Bad TCP": any analysis flag but window updates and keep-alives.
+                // Wireshark's "Bad TCP" (any analysis flag but window updates and keep-alives),
+                // without zero windows, which are the receiver working as meant.
                 .is_some_and(|s| {
                     let a = &s.analysis;
-                    a.any() && !a.window_update && !a.keep_alive
+                    a.any() && !a.window_update && !a.keep_alive && !a.zero_window
                 });
             Line::from(vec![
                 Span::styled(format!("  #{n:<5}"), theme.dim()),

@@ -80,11 +80,6 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// The parts of `range` (bytes of direction `dir`'s stream of connection `stream`) in each frame.
-pub fn stream_spans(trace: &Trace, stream: usize, dir: Direction, range: Range<u64>) -> Vec<Span> {
-    trace.stream_spans(stream, dir, range)
-}
-
 /// What the TCP tracker adds to a raw TCP header field, shown right after it as Wireshark does:
 /// relative sequence and acknowledgment numbers, and the window in bytes after scaling.
 fn tcp_derived(
@@ -319,14 +314,15 @@ impl Builder<'_> {
     ) -> Vec<Span> {
         if !self.tls_or_plain(stream) {
             let range = event.offset..event.offset + event.bytes.len() as u64;
-            return stream_spans(self.trace, stream, dir, range);
+            return self.trace.stream_spans(stream, dir, range);
         }
         records
             .iter()
             .filter_map(|&r| self.trace.records().get(r))
             .flat_map(|rec: &RecordEntry| {
                 let start = rec.stream_range.start + 5;
-                stream_spans(self.trace, rec.stream, rec.dir, start..rec.stream_range.end)
+                self.trace
+                    .stream_spans(rec.stream, rec.dir, start..rec.stream_range.end)
             })
             .collect()
     }
@@ -471,7 +467,7 @@ impl Builder<'_> {
                         continue;
                     }
                     let body = rec.stream_range.start + 5..rec.stream_range.end;
-                    let spans = stream_spans(trace, rec.stream, rec.dir, body);
+                    let spans = trace.stream_spans(rec.stream, rec.dir, body);
                     let (value, meaning) = if self.decrypted {
                         (
                             quoted_plaintext(trace, rec, 200),

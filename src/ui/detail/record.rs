@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::{hex_preview, span_bytes, stream_spans, Builder};
+use super::{hex_preview, span_bytes, Builder};
 use crate::tls::ContentType;
 use crate::ui::strings;
 use crate::ui::theme::UiLayer;
@@ -20,7 +20,7 @@ impl Builder<'_> {
         }
         let at =
             |off: u64, len: u64| rec.stream_range.start + off..rec.stream_range.start + off + len;
-        let spans = |range: Range<u64>| stream_spans(self.trace, rec.stream, rec.dir, range);
+        let spans = |range: Range<u64>| self.trace.stream_spans(rec.stream, rec.dir, range);
         let info = &rec.info;
         let ct = info.header.content_type;
         let tls13 = self
