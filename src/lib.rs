@@ -17,5 +17,6 @@ pub mod lab;
 pub mod lesson;
 pub mod report;
 pub mod session;
+pub mod stop;
 pub mod tls;
 pub mod ui;

@@ -38,9 +38,13 @@ enum Command {
         /// TCP maximum segment size alice and bob announce (try 536 with a long line).
         #[arg(long, value_name = "BYTES")]
         mss: Option<u32>,
-        /// Save the whole session (frames, TLS secrets, application events) to this pcapng file on exit.
+        /// Save the whole session (frames, TLS secrets, application events) to this pcapng file on
+        /// exit (a new file, readable by you only: it holds the session keys).
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
+        /// Replace the --record file if it exists.
+        #[arg(long, requires = "record")]
+        force: bool,
         /// No UI: run a set conversation, capture it, and print what each client saw and each
         /// message's way down the stack (also what happens when the output is not a terminal).
         #[arg(long)]
@@ -104,9 +108,13 @@ enum Command {
         /// Network interface; lo is the loopback, where local programs talk to each other.
         #[arg(long, default_value = "lo")]
         interface: String,
-        /// Also save the frames to this pcapng file (open it later with `packetpath inspect` or Wireshark).
+        /// Also save the frames to this pcapng file (open it later with `packetpath inspect` or
+        /// Wireshark). A new file, readable by you only: it holds the TLS secrets.
         #[arg(long)]
         write: Option<PathBuf>,
+        /// Replace the --write file if it exists.
+        #[arg(long, requires = "write")]
+        force: bool,
         /// TLS secrets (SSLKEYLOGFILE format) to decrypt with and to embed in --write's file.
         #[arg(long)]
         keylog: Option<PathBuf>,
@@ -136,9 +144,13 @@ enum Command {
         /// text for people, json for scripts.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Save the capture, with the TLS secrets embedded, as pcapng.
+        /// Save the capture, with the TLS secrets embedded, as pcapng (a new file, readable by you
+        /// only).
         #[arg(long)]
         write: Option<PathBuf>,
+        /// Replace the --write file if it exists.
+        #[arg(long, requires = "write")]
+        force: bool,
         /// Folder with the certificates (created on first use).
         #[arg(long, default_value = DEFAULT_DIR)]
         certs: PathBuf,
@@ -324,9 +336,9 @@ fn parse_on_off(s: &str) -> Result<bool, String> {
     }
 }
 
-fn init_logging() {
+fn init_logging(default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     // Colours only for a terminal, and never with NO_COLOR (https://no-color.org): a log
     // redirected to a file or piped into a handout stays plain text.
     let colour = std::io::stderr().is_terminal()
@@ -351,11 +363,13 @@ fn main() -> ExitCode {
     // user) while the process has one: UI commands install it after entering the lab
     // (`ui_logging`); their log then goes to the log pane.
     if !ui {
-        if matches!(cli.command, Command::Lesson { .. }) && std::env::var_os("RUST_LOG").is_none() {
-            // A lesson prints its own report; the chat's connection log would only interleave.
-            std::env::set_var("RUST_LOG", "warn");
-        }
-        init_logging();
+        // Long-running programs narrate on stderr (who connected, what is captured, the drop
+        // count); the other commands print their output and speak only to warn.
+        let narrates = matches!(
+            cli.command,
+            Command::Server { .. } | Command::Client { .. } | Command::Capture { .. }
+        );
+        init_logging(if narrates { "info" } else { "warn" });
     }
     match run(cli) {
         Ok(code) => code,
@@ -364,6 +378,17 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Checks an output file named on the command line before the work starts: a capture must not be
+/// lost at the end to a name that was taken.
+fn output_path(
+    path: Option<PathBuf>,
+    force: bool,
+) -> anyhow::Result<Option<packetpath::capture::OutputPath>> {
+    Ok(path
+        .map(|p| packetpath::capture::OutputPath::check(&p, force))
+        .transpose()?)
 }
 
 /// Sends the log to the UI's log pane. Called by UI commands after the lab is entered.
@@ -386,8 +411,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             lab,
             mss,
             record,
+            force,
             script,
         } if script || !std::io::stdout().is_terminal() => {
+            let record = output_path(record, force)?;
             if !script {
                 eprintln!("(no terminal: printing the conversation and its packets instead of the UI; see --script)");
             }
@@ -414,8 +441,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             lab,
             mss,
             record,
+            force,
             ..
         } => {
+            let record = output_path(record, force)?;
             let lab = packetpath::lab::enter(lab.options())?;
             ui_logging()?;
             tracing::info!("running on {}", lab.describe());
@@ -446,8 +475,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 commands::write_pcapng(path, &outcome.frames, &outcome.trace)?;
                 println!(
                     "saved to {} (open it with `packetpath open {}` or Wireshark)",
-                    path.display(),
-                    path.display()
+                    path.path().display(),
+                    path.path().display()
                 );
             }
         }
@@ -529,11 +558,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ports,
             interface,
             write,
+            force,
             keylog,
             count,
             seconds,
             format,
         } => {
+            let write = output_path(write, force)?;
             let options = commands::CaptureOptions {
                 interface,
                 ports,
@@ -557,9 +588,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
             format,
             write,
+            force,
             certs,
             lab,
         } => {
+            let write = output_path(write, force)?;
             let lab = packetpath::lab::enter(lab.options())?;
             let options = commands::TraceOptions {
                 text,

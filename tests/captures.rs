@@ -272,3 +272,98 @@ fn garbage_secrets_give_a_warning_and_everything_else_still_shows() {
         "records are still parsed"
     );
 }
+
+#[test]
+fn a_key_log_with_a_line_that_is_not_utf8_still_decrypts() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample =
+        packetpath::capture::read_capture_file(&repo().join("captures/tls13-chat.pcapng")).unwrap();
+    // The same frames without their secrets, and the secrets in a key log with a Latin-1 line.
+    let bare = dir.path().join("bare.pcapng");
+    let file = std::fs::File::create(&bare).unwrap();
+    let mut writer = packetpath::capture::PcapngWriter::new(file, sample.frames[0].link).unwrap();
+    for frame in &sample.frames {
+        writer.write_frame(frame).unwrap();
+    }
+    writer.finish().unwrap();
+    let mut keylog = b"# written on a machine with a Latin-1 locale: caf\xe9\n".to_vec();
+    keylog.extend_from_slice(sample.keylog.as_bytes());
+    std::fs::write(dir.path().join("keys.log"), &keylog).unwrap();
+
+    let (code, embedded, err) = packetpath(
+        &repo().join("captures"),
+        &["inspect", "tls13-chat.pcapng", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = packetpath(
+        dir.path(),
+        &[
+            "inspect",
+            "bare.pcapng",
+            "--keylog",
+            "keys.log",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("key log line 1: not UTF-8"),
+        "the bad line is named: {err}"
+    );
+    let expected = decrypted_texts(&json_frames(&embedded));
+    assert!(!expected.is_empty());
+    assert_eq!(decrypted_texts(&json_frames(&out)), expected);
+}
+
+#[test]
+fn write_never_replaces_a_file_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "my notes").unwrap();
+    for args in [
+        &["trace", "hi", "--write", "notes.txt"][..],
+        &[
+            "capture",
+            "--port",
+            "1",
+            "--count",
+            "1",
+            "--write",
+            "notes.txt",
+        ][..],
+        &["demo", "--script", "--record", "notes.txt"][..],
+    ] {
+        let (code, _, err) = packetpath(dir.path(), args);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(
+            err.contains("notes.txt already exists") && err.contains("--force"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+            "my notes"
+        );
+    }
+}
+
+#[test]
+fn written_captures_are_private_and_replaced_only_with_force() {
+    use std::os::unix::fs::PermissionsExt;
+    if !can_capture() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, _, err) = packetpath(d, &["trace", "secret", "--write", "t.pcapng"]);
+    assert_eq!(code, 0, "{err}");
+    let mode = std::fs::metadata(d.join("t.pcapng"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "it holds the session keys");
+    let (code, _, err) = packetpath(d, &["trace", "again", "--write", "t.pcapng", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = packetpath(d, &["inspect", "t.pcapng", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(decrypted_texts(&json_frames(&out)).contains(&"again\n".to_string()));
+}

@@ -236,9 +236,9 @@ fn a_lesson_steps_in_the_ui_with_checks_answers_and_q_restores_the_terminal() {
     );
 }
 
-/// Starts `args` in tmux, waits until the screen shows `ready`, sends SIGTERM to packetpath and
-/// checks that the terminal is back in cooked mode on the main screen.
-fn sigterm_restores_the_terminal(name: &str, args: &str, ready: &str) {
+/// Starts `args` in tmux, waits until the screen shows `ready`, sends `signal` (TERM or HUP) to
+/// packetpath and checks that the terminal is back in cooked mode on the main screen.
+fn signal_restores_the_terminal(signal: &str, name: &str, args: &str, ready: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     let tmux = Tmux::start(
         name,
@@ -256,7 +256,7 @@ fn sigterm_restores_the_terminal(name: &str, args: &str, ready: &str) {
     let pid = String::from_utf8_lossy(&out.stdout);
     let pid = pid.lines().next().expect("packetpath runs in the pane");
     let killed = Command::new("kill")
-        .args(["-TERM", pid])
+        .args([&format!("-{signal}"), pid])
         .status()
         .expect("kill runs");
     assert!(killed.success());
@@ -264,17 +264,31 @@ fn sigterm_restores_the_terminal(name: &str, args: &str, ready: &str) {
 }
 
 #[test]
-fn sigterm_gives_the_terminal_back_too() {
+fn sigterm_and_sighup_give_the_terminal_back_too() {
     if !have_tool("tmux") || !have_tool("pgrep") {
         return;
     }
     // `open` needs no privileges: it runs everywhere tmux does.
     let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/tls13-chat.pcapng");
-    sigterm_restores_the_terminal("term-open", &format!("open '{capture}'"), "open · ");
+    let open = format!("open '{capture}'");
+    signal_restores_the_terminal("TERM", "term-open", &open, "open · ");
+    // SIGHUP: the terminal window was closed (or `kill -HUP`): the same clean exit.
+    signal_restores_the_terminal("HUP", "hup-open", &open, "open · ");
     if !can_capture() {
         return;
     }
-    sigterm_restores_the_terminal("term-lesson", "lesson run layers", "Lesson · step 1/3");
+    signal_restores_the_terminal(
+        "TERM",
+        "term-lesson",
+        "lesson run layers",
+        "Lesson · step 1/3",
+    );
+    signal_restores_the_terminal(
+        "HUP",
+        "hup-lesson",
+        "lesson run layers",
+        "Lesson · step 1/3",
+    );
 }
 
 #[test]

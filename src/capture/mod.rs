@@ -22,6 +22,7 @@
 mod bpf;
 mod file;
 mod live;
+mod output;
 mod pcapng;
 mod sys;
 #[cfg(test)]
@@ -35,6 +36,7 @@ use crate::frame::Frame;
 pub use bpf::{tcp_ports_filter, BpfError, BpfInstruction, MAX_PORTS};
 pub use file::{read_capture, read_capture_file};
 pub use live::{spawn_live, CaptureStats, LiveCapture, LiveHandle};
+pub use output::{OutputError, OutputPath};
 pub use writer::PcapngWriter;
 
 /// Which container format a capture file used.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::capture::{read_capture_file, spawn_live, PcapngWriter};
+use crate::capture::{read_capture_file, spawn_live, OutputPath, PcapngWriter};
 use crate::chat::{AppEvent, KeyLogEntry, Side, Transport};
 use crate::frame::{Frame, LinkType};
 use crate::journey::{Journey, Trace};
@@ -31,7 +31,9 @@ pub fn keys_from_log(entries: &[KeyLogEntry]) -> Keys {
 struct KeyLogFollower {
     path: PathBuf,
     read: u64,
-    partial: String,
+    partial: Vec<u8>,
+    /// Whole lines parsed so far (warnings name lines of the file).
+    lines: usize,
 }
 
 impl KeyLogFollower {
@@ -39,7 +41,8 @@ impl KeyLogFollower {
         KeyLogFollower {
             path,
             read: 0,
-            partial: String::new(),
+            partial: Vec::new(),
+            lines: 0,
         }
     }
 
@@ -54,6 +57,7 @@ impl KeyLogFollower {
         if len < self.read {
             self.read = 0;
             self.partial.clear();
+            self.lines = 0;
         }
         let mut added = Vec::new();
         let got = std::fs::File::open(&self.path).and_then(|mut file| {
@@ -65,13 +69,14 @@ impl KeyLogFollower {
             return Keys::new();
         }
         self.read += added.len() as u64;
-        self.partial.push_str(&String::from_utf8_lossy(&added));
+        self.partial.extend_from_slice(&added);
         // Only whole lines: the writer may be in the middle of one.
-        let Some(end) = self.partial.rfind('\n') else {
+        let Some(end) = self.partial.iter().rposition(|b| *b == b'\n') else {
             return Keys::new();
         };
-        let complete: String = self.partial.drain(..=end).collect();
-        let (keys, warnings) = Keys::parse_nss(&complete);
+        let complete: Vec<u8> = self.partial.drain(..=end).collect();
+        let (keys, warnings) = Keys::parse_nss_lines(&complete, self.lines + 1);
+        self.lines += complete.iter().filter(|b| **b == b'\n').count();
         for w in warnings {
             tracing::warn!("{}: {w}", self.path.display());
         }
@@ -80,9 +85,11 @@ impl KeyLogFollower {
 }
 
 fn load_keylog(path: &Path) -> anyhow::Result<Keys> {
-    let text = std::fs::read_to_string(path)
+    // Bytes, not text: one line that is not UTF-8 must not hide the others (Wireshark reads such
+    // a file too); parse_nss_bytes names each skipped line.
+    let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the key-log file {}", path.display()))?;
-    let (keys, warnings) = Keys::parse_nss(&text);
+    let (keys, warnings) = Keys::parse_nss_bytes(&bytes);
     for w in warnings {
         tracing::warn!("{}: {w}", path.display());
     }
@@ -183,8 +190,8 @@ pub struct CaptureOptions {
     pub count: Option<usize>,
     /// Stop after this long.
     pub seconds: Option<f64>,
-    /// Also write the frames to this pcapng file.
-    pub write: Option<PathBuf>,
+    /// Also write the frames to this pcapng file (checked before the capture starts).
+    pub write: Option<OutputPath>,
     /// Decrypt with (and embed) secrets from this key-log file.
     pub keylog: Option<PathBuf>,
     /// Output format.
@@ -208,14 +215,14 @@ pub async fn capture(options: CaptureOptions, out: &mut (dyn Write + Send)) -> a
     let (handle, mut frames) = spawn_live(&options.interface, &options.ports)?;
     // Register for Ctrl-C (SIGINT) before saying we are capturing: a signal sent right after that
     // line must stop the capture cleanly, not kill the process before the file is written.
-    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-        .context("cannot listen for Ctrl-C")?;
+    let mut signals =
+        crate::stop::StopSignals::new().context("cannot listen for Ctrl-C and SIGTERM")?;
     let stop = CancellationToken::new();
     let on_signal = stop.clone();
     tokio::spawn(async move {
-        if interrupt.recv().await.is_some() {
-            on_signal.cancel();
-        }
+        let signal = signals.recv().await;
+        tracing::info!("{}: stopping the capture", signal.describe());
+        on_signal.cancel();
     });
     tracing::info!(
         "capturing on {}{}; Ctrl-C to stop",
@@ -294,7 +301,7 @@ pub async fn capture(options: CaptureOptions, out: &mut (dyn Write + Send)) -> a
 
 /// `capture --write`, `trace --write` and the samples: writes frames, the TLS secrets (a Decryption Secrets Block, so Wireshark decrypts with no
 /// options) and the application events (packet comments, see [`crate::journey::ledger`]) as pcapng.
-pub fn write_pcapng(path: &Path, frames: &[Frame], trace: &Trace) -> anyhow::Result<()> {
+pub fn write_pcapng(path: &OutputPath, frames: &[Frame], trace: &Trace) -> anyhow::Result<()> {
     let keys = trace.keys();
     let mut comments: std::collections::HashMap<u32, Vec<String>> =
         std::collections::HashMap::new();
@@ -307,8 +314,7 @@ pub fn write_pcapng(path: &Path, frames: &[Frame], trace: &Trace) -> anyhow::Res
             None => tracing::debug!("an application event has no frame in the capture; not saved"),
         }
     }
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let file = path.create()?;
     let link = frames.first().map_or(LinkType::Ethernet, |f| f.link);
     let mut writer = PcapngWriter::new(std::io::BufWriter::new(file), link)?;
     if !keys.is_empty() {
@@ -329,7 +335,7 @@ pub fn write_pcapng(path: &Path, frames: &[Frame], trace: &Trace) -> anyhow::Res
     }
     let mut inner = writer.finish()?;
     inner.flush()?;
-    tracing::info!("wrote {} frames to {}", frames.len(), path.display());
+    tracing::info!("wrote {} frames to {}", frames.len(), path.path().display());
     Ok(())
 }
 
@@ -486,7 +492,7 @@ impl TraceOutcome {
     }
 
     /// Writes the capture, with the session secrets, as pcapng.
-    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+    pub fn write(&self, path: &OutputPath) -> anyhow::Result<()> {
         write_pcapng(path, &self.frames, &self.trace)
     }
 }

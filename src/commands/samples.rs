@@ -129,7 +129,9 @@ pub async fn regenerate(
             .await
             .with_context(|| format!("making {}", sample.file))?;
         let path = dir.join(sample.file);
-        super::observe::write_pcapng(&path, &frames, &trace)?;
+        // The samples are made to be replaced: regenerating them is the point.
+        let output = crate::capture::OutputPath::check(&path, true)?;
+        super::observe::write_pcapng(&output, &frames, &trace)?;
         progress(&format!(
             "{} ({} frames): {}",
             path.display(),

@@ -22,7 +22,7 @@ pub struct ScriptOptions {
     /// Client knobs (the MSS).
     pub knobs: ClientKnobs,
     /// Save the session (frames, TLS secrets, application events) to this pcapng file.
-    pub record: Option<PathBuf>,
+    pub record: Option<crate::capture::OutputPath>,
 }
 
 /// The lines the two clients send, in order: (sender, receiver, text).
@@ -119,8 +119,8 @@ pub async fn scripted_demo(options: &ScriptOptions) -> anyhow::Result<Vec<String
             super::write_pcapng(path, &frames, &trace)?;
             out.push(format!(
                 "saved to {} (open it with `packetpath open {}` or Wireshark)",
-                path.display(),
-                path.display()
+                path.path().display(),
+                path.path().display()
             ));
         }
         None => out.push(

@@ -83,10 +83,40 @@ impl Keys {
     /// Parses NSS key-log text. Lines that cannot be used are skipped with a warning that names
     /// the line number; blank lines and `#` comments are skipped silently.
     pub fn parse_nss(text: &str) -> (Keys, Vec<String>) {
+        Self::parse_nss_bytes(text.as_bytes())
+    }
+
+    /// [`Keys::parse_nss`] over raw bytes, as a key-log file is on disk: a line that is not UTF-8
+    /// text is skipped with a warning naming its line number (as Wireshark does, one bad line
+    /// does not spoil the rest of the file).
+    pub fn parse_nss_bytes(bytes: &[u8]) -> (Keys, Vec<String>) {
+        Self::parse_nss_lines(bytes, 1)
+    }
+
+    /// [`Keys::parse_nss_bytes`] of lines that continue a file: the first is line `first_line`
+    /// (for a key log read as it grows).
+    pub fn parse_nss_lines(bytes: &[u8], first_line: usize) -> (Keys, Vec<String>) {
         let mut keys = Keys::new();
         let mut warnings = Vec::new();
-        for (index, raw_line) in text.lines().enumerate() {
-            let line_no = index + 1;
+        let mut lines = bytes.split(|b| *b == b'\n').peekable();
+        let mut index = first_line.saturating_sub(1);
+        while let Some(raw_bytes) = lines.next() {
+            index += 1;
+            if raw_bytes.is_empty() && lines.peek().is_none() {
+                break; // the newline that ends the last line
+            }
+            let line_no = index;
+            let raw_line = match std::str::from_utf8(raw_bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    warnings.push(format!(
+                        "key log line {line_no}: not UTF-8 text (byte 0x{:02x} at column {}), skipped",
+                        raw_bytes.get(e.valid_up_to()).copied().unwrap_or_default(),
+                        e.valid_up_to() + 1
+                    ));
+                    continue;
+                }
+            };
             let line = raw_line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
@@ -272,6 +302,33 @@ mod tests {
         assert!(keys.has_client_random(&b));
         assert!(!keys.has_client_random(&[0; 32]));
         assert!(!keys.has_client_random(&[0; 3]));
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_spoils_only_itself() {
+        let mut bytes = format!("CLIENT_HANDSHAKE_TRAFFIC_SECRET {CR_A} 0304\n").into_bytes();
+        bytes.extend_from_slice(b"# a comment written in Latin-1: caf\xe9\n");
+        bytes.extend_from_slice(format!("SERVER_TRAFFIC_SECRET_0 {CR_A} 0506\n").as_bytes());
+        bytes.extend_from_slice(b"CLIENT_RANDOM \xff\xfe 00\n");
+        bytes.extend_from_slice(format!("CLIENT_TRAFFIC_SECRET_0 {CR_A} 0708").as_bytes());
+        let (keys, warnings) = Keys::parse_nss_bytes(&bytes);
+        assert_eq!(keys.len(), 3, "{warnings:?}");
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("key log line 2: not UTF-8") && warnings[0].contains("0xe9"),
+            "{}",
+            warnings[0]
+        );
+        assert!(
+            warnings[1].starts_with("key log line 4:"),
+            "{}",
+            warnings[1]
+        );
+        let a = decode_hex(CR_A).unwrap();
+        assert_eq!(
+            keys.get(labels::CLIENT_TRAFFIC_SECRET_0, &a),
+            Some(&[7u8, 8][..])
+        );
     }
 
     #[test]

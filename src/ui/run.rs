@@ -47,24 +47,24 @@ trait Source {
     fn lesson(&mut self, _model: &mut Model, _command: Command) {}
 }
 
-/// Set when SIGTERM arrives: the loop quits and the terminal is restored.
+/// Set when SIGTERM or SIGHUP arrives: the loop quits and the terminal is restored.
 static TERMINATED: AtomicBool = AtomicBool::new(false);
 
-/// Listens for SIGTERM on the runtime, so that `kill` gives the terminal back like `q` does.
+/// Listens for SIGTERM and SIGHUP on the runtime, so that `kill` or a closed terminal window gives
+/// the terminal back like `q` does (Ctrl-C arrives as a key in raw mode).
 fn listen_for_sigterm(rt: &tokio::runtime::Handle) {
-    use tokio::signal::unix::{signal, SignalKind};
-    // The handler is installed here, before the terminal is taken over, not later in the task:
-    // a SIGTERM that came before the task ran would otherwise still kill the process at once.
+    // The handlers are installed here, before the terminal is taken over, not later in the task:
+    // a signal that came before the task ran would otherwise still kill the process at once.
     let _context = rt.enter();
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
+    match crate::stop::StopSignals::without_interrupt() {
+        Ok(mut signals) => {
             rt.spawn(async move {
-                if term.recv().await.is_some() {
-                    TERMINATED.store(true, Ordering::Relaxed);
-                }
+                let signal = signals.recv().await;
+                tracing::info!("{}: leaving", signal.describe());
+                TERMINATED.store(true, Ordering::Relaxed);
             });
         }
-        Err(e) => tracing::warn!("cannot listen for SIGTERM: {e}"),
+        Err(e) => tracing::warn!("cannot listen for SIGTERM and SIGHUP: {e}"),
     }
 }
 
@@ -170,7 +170,6 @@ fn event_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> 
             continue;
         }
         if TERMINATED.load(Ordering::Relaxed) {
-            tracing::info!("SIGTERM: leaving");
             break;
         }
         let msg = if event::poll(FRAME_TIME)? {
