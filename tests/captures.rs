@@ -42,7 +42,6 @@ fn tool(cmd: &str, args: &[&str], dir: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
 fn every_sample_opens_small_and_complete() {
     let dir = repo().join("captures");
     for sample in packetpath::commands::samples::SAMPLES {
@@ -104,11 +103,7 @@ fn every_sample_opens_small_and_complete() {
     }
 }
 
-#[test]
 fn tshark_decrypts_our_file_with_no_keylog_option() {
-    if !have_tool("tshark") {
-        return;
-    }
     let path = repo().join("captures/tls13-chat.pcapng");
     let out = tool(
         "tshark",
@@ -128,11 +123,7 @@ fn tshark_decrypts_our_file_with_no_keylog_option() {
     );
 }
 
-#[test]
 fn secrets_stripped_and_injected_by_editcap_and_plain_pcap_with_a_keylog() {
-    if !can_capture() || !have_tool("tshark") || !have_tool("editcap") {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // SSLKEYLOGFILE: packetpath appends the session secrets there, as other TLS tools do.
@@ -198,11 +189,7 @@ fn secrets_stripped_and_injected_by_editcap_and_plain_pcap_with_a_keylog() {
     assert!(decrypted_texts(&json_frames(&out)).contains(&"injected\n".to_string()));
 }
 
-#[test]
 fn record_open_inspect_loses_nothing() {
-    if !can_capture() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (code, out, err) = packetpath(
@@ -233,7 +220,6 @@ fn record_open_inspect_loses_nothing() {
     }
 }
 
-#[test]
 fn garbage_secrets_give_a_warning_and_everything_else_still_shows() {
     let dir = tempfile::tempdir().unwrap();
     let sample =
@@ -273,7 +259,6 @@ fn garbage_secrets_give_a_warning_and_everything_else_still_shows() {
     );
 }
 
-#[test]
 fn a_key_log_with_a_line_that_is_not_utf8_still_decrypts() {
     let dir = tempfile::tempdir().unwrap();
     let sample =
@@ -316,7 +301,6 @@ fn a_key_log_with_a_line_that_is_not_utf8_still_decrypts() {
     assert_eq!(decrypted_texts(&json_frames(&out)), expected);
 }
 
-#[test]
 fn write_never_replaces_a_file_unless_forced() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("notes.txt"), "my notes").unwrap();
@@ -346,12 +330,8 @@ fn write_never_replaces_a_file_unless_forced() {
     }
 }
 
-#[test]
 fn written_captures_are_private_and_replaced_only_with_force() {
     use std::os::unix::fs::PermissionsExt;
-    if !can_capture() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (code, _, err) = packetpath(d, &["trace", "secret", "--write", "t.pcapng"]);
@@ -366,4 +346,28 @@ fn written_captures_are_private_and_replaced_only_with_force() {
     let (code, out, err) = packetpath(d, &["inspect", "t.pcapng", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     assert!(decrypted_texts(&json_frames(&out)).contains(&"again\n".to_string()));
+}
+
+fn main() -> std::process::ExitCode {
+    harness::run(vec![
+        test!(every_sample_opens_small_and_complete),
+        test!(
+            tshark_decrypts_our_file_with_no_keylog_option,
+            Need::Tool("tshark")
+        ),
+        test!(
+            secrets_stripped_and_injected_by_editcap_and_plain_pcap_with_a_keylog,
+            Need::Lab,
+            Need::Tool("tshark"),
+            Need::Tool("editcap")
+        ),
+        test!(record_open_inspect_loses_nothing, Need::Lab),
+        test!(garbage_secrets_give_a_warning_and_everything_else_still_shows),
+        test!(a_key_log_with_a_line_that_is_not_utf8_still_decrypts),
+        test!(write_never_replaces_a_file_unless_forced),
+        test!(
+            written_captures_are_private_and_replaced_only_with_force,
+            Need::Lab
+        ),
+    ])
 }

@@ -24,10 +24,11 @@ fn binary_for_nobody() -> std::path::PathBuf {
     .clone()
 }
 
-/// Runs packetpath in `dir`, optionally as the unprivileged user `nobody` (through setpriv).
+/// Runs packetpath in `dir`, optionally as an ordinary user: `nobody` (through setpriv) when the
+/// tests run as root, else the user running them.
 fn run_as(dir: &std::path::Path, nobody: bool, args: &[&str]) -> (i32, String, String) {
     let bin = env!("CARGO_BIN_EXE_packetpath");
-    let mut cmd = if nobody {
+    let mut cmd = if nobody && nix::unistd::geteuid().is_root() {
         let mut c = Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
             .arg(binary_for_nobody());
@@ -57,10 +58,6 @@ fn shared_dir() -> tempfile::TempDir {
     dir
 }
 
-fn root_and_tools() -> bool {
-    can_capture() && have_tool("ip") && have_tool("ethtool") && have_tool("setpriv")
-}
-
 fn frames_of(inspect_json: &str) -> Vec<Value> {
     inspect_json
         .lines()
@@ -69,9 +66,6 @@ fn frames_of(inspect_json: &str) -> Vec<Value> {
 }
 
 fn check_small_mss(nobody: bool) {
-    if !root_and_tools() {
-        return;
-    }
     let dir = shared_dir();
     let text = "x".repeat(5000);
     let (code, _, err) = run_as(
@@ -108,20 +102,15 @@ fn check_small_mss(nobody: bool) {
     assert_eq!(syn["tcp"]["mss"], 536);
 }
 
-#[test]
 fn small_mss_gives_textbook_segments_as_root() {
     check_small_mss(false);
 }
 
-#[test]
 fn small_mss_gives_textbook_segments_as_an_ordinary_user() {
     check_small_mss(true);
 }
 
 fn check_wire(nobody: bool) {
-    if !root_and_tools() {
-        return;
-    }
     let dir = shared_dir();
     let (code, _, err) = run_as(
         dir.path(),
@@ -155,21 +144,15 @@ fn check_wire(nobody: bool) {
     }
 }
 
-#[test]
 fn wire_shows_mac_addresses_arp_and_valid_checksums_as_root() {
     check_wire(false);
 }
 
-#[test]
 fn wire_shows_mac_addresses_arp_and_valid_checksums_as_an_ordinary_user() {
     check_wire(true);
 }
 
-#[test]
 fn loss_in_the_lab_causes_retransmissions() {
-    if !root_and_tools() || !have_tool("iptables") {
-        return;
-    }
     let dir = shared_dir();
     let text = "y".repeat(60_000);
     let (code, _, err) = run_as(
@@ -204,22 +187,14 @@ fn loss_in_the_lab_causes_retransmissions() {
     );
 }
 
-#[test]
 fn host_loopback_runs_without_a_lab() {
-    if !can_capture() {
-        return;
-    }
     let dir = shared_dir();
     let (code, out, err) = run_as(dir.path(), false, &["trace", "hi", "--host-loopback"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("the machine's own loopback"), "{out}");
 }
 
-#[test]
 fn without_user_namespaces_the_refusal_says_why_and_what_to_do() {
-    if !root_and_tools() || !have_tool("unshare") {
-        return;
-    }
     let dir = shared_dir();
     // A user namespace of our own (never the host's settings), where user namespaces are then
     // disabled, and packetpath runs as an ordinary user. We (root outside) write its uid/gid maps
@@ -255,11 +230,7 @@ fn without_user_namespaces_the_refusal_says_why_and_what_to_do() {
     assert!(err.contains("packetpath inspect captures/"), "{err}");
 }
 
-#[test]
 fn doctor_explains_every_method() {
-    if !root_and_tools() {
-        return;
-    }
     let dir = shared_dir();
     for nobody in [false, true] {
         let (code, out, err) = run_as(dir.path(), nobody, &["doctor"]);
@@ -273,4 +244,46 @@ fn doctor_explains_every_method() {
         };
         assert!(out.contains(host), "{out}");
     }
+}
+
+fn main() -> std::process::ExitCode {
+    harness::run(vec![
+        test!(
+            small_mss_gives_textbook_segments_as_root,
+            Need::Root,
+            Need::Lab
+        ),
+        test!(
+            small_mss_gives_textbook_segments_as_an_ordinary_user,
+            Need::OrdinaryUser,
+            Need::Lab
+        ),
+        test!(
+            wire_shows_mac_addresses_arp_and_valid_checksums_as_root,
+            Need::Root,
+            Need::Lab
+        ),
+        test!(
+            wire_shows_mac_addresses_arp_and_valid_checksums_as_an_ordinary_user,
+            Need::OrdinaryUser,
+            Need::Lab
+        ),
+        test!(
+            loss_in_the_lab_causes_retransmissions,
+            Need::Lab,
+            Need::Tool("iptables")
+        ),
+        test!(host_loopback_runs_without_a_lab, Need::HostCapture),
+        test!(
+            without_user_namespaces_the_refusal_says_why_and_what_to_do,
+            Need::Root,
+            Need::Tool("unshare")
+        ),
+        test!(
+            doctor_explains_every_method,
+            Need::Root,
+            Need::OrdinaryUser,
+            Need::Lab
+        ),
+    ])
 }

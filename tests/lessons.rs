@@ -30,11 +30,7 @@ fn right_mss() -> String {
     WRONG_MSS.replace("1234", "1460")
 }
 
-#[test]
 fn every_lesson_passes_headless() {
-    if !can_capture() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();
     let (code, out, err) = packetpath(dir.path(), &["lesson", "check", "--all"]);
@@ -54,11 +50,7 @@ fn every_lesson_passes_headless() {
     );
 }
 
-#[test]
 fn a_wrong_expectation_fails_naming_the_step_and_the_observed_value() {
-    if !can_capture() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("wrong.toml"), WRONG_MSS).unwrap();
     let (code, out, err) = packetpath(dir.path(), &["lesson", "check", "wrong.toml"]);
@@ -89,11 +81,7 @@ fn a_wrong_expectation_fails_naming_the_step_and_the_observed_value() {
     );
 }
 
-#[test]
 fn checking_several_lessons_runs_each_and_names_the_failures() {
-    if !can_capture() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let lessons = dir.path().join("mine");
     std::fs::create_dir(&lessons).unwrap();
@@ -109,7 +97,6 @@ fn checking_several_lessons_runs_each_and_names_the_failures() {
     assert!(summary.contains("= 1460"), "{out}");
 }
 
-#[test]
 fn a_broken_lesson_file_is_refused_with_file_line_and_what() {
     let dir = tempfile::tempdir().unwrap();
     // Line 12: a property that does not exist.
@@ -137,7 +124,6 @@ fn a_broken_lesson_file_is_refused_with_file_line_and_what() {
     assert!(err.contains("broken.toml:7:"), "{err}");
 }
 
-#[test]
 fn lesson_list_shows_every_lesson_with_its_lab() {
     let dir = tempfile::tempdir().unwrap();
     let (code, out, err) = packetpath(dir.path(), &["lesson", "list"]);
@@ -172,11 +158,7 @@ fn lesson_list_shows_every_lesson_with_its_lab() {
     );
 }
 
-#[test]
 fn lesson_run_steps_through_and_checks_typed_answers() {
-    if !can_capture() {
-        return;
-    }
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_packetpath"))
@@ -221,7 +203,6 @@ fn lesson_run_steps_through_and_checks_typed_answers() {
 
 /// The query language on a saved capture (no privileges needed): alice and bob chatting over
 /// TLS 1.3 in `captures/tls13-chat.pcapng`, with its secrets and application events.
-#[test]
 fn queries_read_a_saved_capture() {
     use packetpath::journey::{ledger, Trace};
     use packetpath::lesson::query::{Context, Query, TypeEnv};
@@ -305,11 +286,7 @@ fn queries_read_a_saved_capture() {
 
 /// The whole example lesson in lessons/README.md (the one a teacher copies first) passes, run
 /// after run: its checks must not depend on which side's FIN happens to go first.
-#[test]
 fn the_teachers_readme_example_lesson_passes_every_time() {
-    if !can_capture() {
-        return;
-    }
     let readme = include_str!("../lessons/README.md");
     let example = readme
         .split("```toml\n")
@@ -325,4 +302,26 @@ fn the_teachers_readme_example_lesson_passes_every_time() {
             packetpath(dir.path(), &["lesson", "check", "mine/01-who-closes.toml"]);
         assert_eq!(code, 0, "run {run}:\n{out}\n{err}");
     }
+}
+
+fn main() -> std::process::ExitCode {
+    harness::run(vec![
+        test!(every_lesson_passes_headless, Need::Lab),
+        test!(
+            a_wrong_expectation_fails_naming_the_step_and_the_observed_value,
+            Need::Lab
+        ),
+        test!(
+            checking_several_lessons_runs_each_and_names_the_failures,
+            Need::Lab
+        ),
+        test!(a_broken_lesson_file_is_refused_with_file_line_and_what),
+        test!(lesson_list_shows_every_lesson_with_its_lab),
+        test!(lesson_run_steps_through_and_checks_typed_answers, Need::Lab),
+        test!(queries_read_a_saved_capture),
+        test!(
+            the_teachers_readme_example_lesson_passes_every_time,
+            Need::Lab
+        ),
+    ])
 }

@@ -5,17 +5,14 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn trace_json(args: &[&str]) -> Option<(tempfile::TempDir, Value)> {
-    if !can_capture() {
-        return None;
-    }
+fn trace_json(args: &[&str]) -> (tempfile::TempDir, Value) {
     let dir = tempfile::tempdir().unwrap();
     let mut all = vec!["trace"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--format", "json"]);
     let (code, out, err) = packetpath(dir.path(), &all);
     assert_eq!(code, 0, "stderr: {err}");
-    Some((dir, serde_json::from_str(&out).expect("one JSON object")))
+    (dir, serde_json::from_str(&out).expect("one JSON object"))
 }
 
 fn layers(v: &Value) -> Vec<(String, u64)> {
@@ -32,11 +29,8 @@ fn layers(v: &Value) -> Vec<(String, u64)> {
         .collect()
 }
 
-#[test]
 fn tls13_hi_adds_the_textbook_bytes_at_every_layer() {
-    let Some((_dir, v)) = trace_json(&["hi"]) else {
-        return;
-    };
+    let (_dir, v) = trace_json(&["hi"]);
     assert_eq!(v["text"], "hi\n");
     assert_eq!(v["transport"], "tls1.3");
     // 3 bytes of text; TLS 1.3 adds a 5-byte header, 1 byte of inner content type and a 16-byte
@@ -73,11 +67,8 @@ fn tls13_hi_adds_the_textbook_bytes_at_every_layer() {
     assert_eq!(carrying["link"]["type"], "ethernet");
 }
 
-#[test]
 fn plain_hi_is_visible_on_the_wire() {
-    let Some((_dir, v)) = trace_json(&["hi", "--plain"]) else {
-        return;
-    };
+    let (_dir, v) = trace_json(&["hi", "--plain"]);
     assert_eq!(v["transport"], "plain");
     assert_eq!(
         layers(&v),
@@ -95,11 +86,8 @@ fn plain_hi_is_visible_on_the_wire() {
     );
 }
 
-#[test]
 fn tls12_hi_carries_an_explicit_nonce() {
-    let Some((_dir, v)) = trace_json(&["hi", "--tls-version", "1.2"]) else {
-        return;
-    };
+    let (_dir, v) = trace_json(&["hi", "--tls-version", "1.2"]);
     assert_eq!(v["transport"], "tls1.2");
     // rustls picks ECDHE-ECDSA-AES256-GCM first for our ECDSA certificate: in TLS 1.2 each GCM
     // record carries an 8-byte explicit nonce before the ciphertext and a 16-byte tag after it
@@ -111,12 +99,9 @@ fn tls12_hi_carries_an_explicit_nonce() {
     );
 }
 
-#[test]
 fn a_long_line_is_split_into_segments_and_reassembled() {
     let text = "x".repeat(60_000);
-    let Some((_dir, v)) = trace_json(&[&text]) else {
-        return;
-    };
+    let (_dir, v) = trace_json(&[&text]);
     let frames = v["frames"].as_array().unwrap();
     let records: usize = frames
         .iter()
@@ -142,11 +127,7 @@ fn a_long_line_is_split_into_segments_and_reassembled() {
     assert_eq!(layers(&v)[0].1, 60_001);
 }
 
-#[test]
 fn trace_writes_a_capture_that_inspect_reads_back_with_its_keys() {
-    if !can_capture() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let (code, _, err) = packetpath(dir.path(), &["trace", "round trip", "--write", "t.pcapng"]);
     assert_eq!(code, 0, "{err}");
@@ -162,11 +143,7 @@ fn trace_writes_a_capture_that_inspect_reads_back_with_its_keys() {
     assert!(texts.contains(&"round trip\n".to_string()), "{texts:?}");
 }
 
-#[test]
 fn inspect_reports_where_a_file_is_cut_and_keeps_the_frames_before() {
-    if !can_capture() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let (code, _, err) = packetpath(
         dir.path(),
@@ -195,7 +172,6 @@ fn inspect_reports_where_a_file_is_cut_and_keeps_the_frames_before() {
     assert!(err.contains("byte"), "the error names the offset: {err}");
 }
 
-#[test]
 fn trace_refuses_a_line_longer_than_the_chat_allows() {
     let dir = tempfile::tempdir().unwrap();
     let text = "z".repeat(70_000);
@@ -204,7 +180,6 @@ fn trace_refuses_a_line_longer_than_the_chat_allows() {
     assert!(err.contains("at most 65536"), "{err}");
 }
 
-#[test]
 fn inspect_refuses_a_file_that_is_not_a_capture() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
@@ -216,11 +191,7 @@ fn inspect_refuses_a_file_that_is_not_a_capture() {
     assert!(err.contains("missing.pcap"), "{err}");
 }
 
-#[test]
 fn a_piped_log_is_plain_text() {
-    if !can_capture() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     // As a user would run it (no NO_COLOR), with the log on: stderr is a pipe here.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_packetpath"))
@@ -239,11 +210,7 @@ fn a_piped_log_is_plain_text() {
     );
 }
 
-#[test]
 fn demo_without_a_terminal_prints_each_message_down_the_stack() {
-    if !can_capture() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     for (args, record) in [(vec!["demo"], "TLS record"), (vec!["demo", "--plain"], "")] {
         let (code, out, err) = packetpath(dir.path(), &args);
@@ -284,4 +251,31 @@ fn demo_without_a_terminal_prints_each_message_down_the_stack() {
         shown.contains("decrypted application_data: \"alice: hi bob, can you read this?\\n\""),
         "{shown}"
     );
+}
+
+fn main() -> std::process::ExitCode {
+    harness::run(vec![
+        test!(tls13_hi_adds_the_textbook_bytes_at_every_layer, Need::Lab),
+        test!(plain_hi_is_visible_on_the_wire, Need::Lab),
+        test!(tls12_hi_carries_an_explicit_nonce, Need::Lab),
+        test!(
+            a_long_line_is_split_into_segments_and_reassembled,
+            Need::Lab
+        ),
+        test!(
+            trace_writes_a_capture_that_inspect_reads_back_with_its_keys,
+            Need::Lab
+        ),
+        test!(
+            inspect_reports_where_a_file_is_cut_and_keeps_the_frames_before,
+            Need::Lab
+        ),
+        test!(trace_refuses_a_line_longer_than_the_chat_allows),
+        test!(inspect_refuses_a_file_that_is_not_a_capture),
+        test!(a_piped_log_is_plain_text, Need::Lab),
+        test!(
+            demo_without_a_terminal_prints_each_message_down_the_stack,
+            Need::Lab
+        ),
+    ])
 }

@@ -111,11 +111,7 @@ impl Drop for Tmux {
     }
 }
 
-#[test]
 fn a_line_typed_as_alice_reaches_bob_and_every_layer_and_q_restores_the_terminal() {
-    if !have_tool("tmux") || !can_capture() {
-        return;
-    }
     let dir = tempfile::tempdir().expect("temp dir");
     let tmux = Tmux::start(
         "demo",
@@ -178,11 +174,7 @@ fn a_line_typed_as_alice_reaches_bob_and_every_layer_and_q_restores_the_terminal
     );
 }
 
-#[test]
 fn a_lesson_steps_in_the_ui_with_checks_answers_and_q_restores_the_terminal() {
-    if !have_tool("tmux") || !can_capture() {
-        return;
-    }
     let dir = tempfile::tempdir().expect("temp dir");
     let tmux = Tmux::start(
         "lesson",
@@ -263,20 +255,16 @@ fn signal_restores_the_terminal(signal: &str, name: &str, args: &str, ready: &st
     tmux.assert_terminal_restored(args);
 }
 
-#[test]
 fn sigterm_and_sighup_give_the_terminal_back_too() {
-    if !have_tool("tmux") || !have_tool("pgrep") {
-        return;
-    }
     // `open` needs no privileges: it runs everywhere tmux does.
     let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/tls13-chat.pcapng");
     let open = format!("open '{capture}'");
     signal_restores_the_terminal("TERM", "term-open", &open, "open · ");
     // SIGHUP: the terminal window was closed (or `kill -HUP`): the same clean exit.
     signal_restores_the_terminal("HUP", "hup-open", &open, "open · ");
-    if !can_capture() {
-        return;
-    }
+}
+
+fn sigterm_and_sighup_give_the_lesson_terminal_back() {
     signal_restores_the_terminal(
         "TERM",
         "term-lesson",
@@ -291,13 +279,9 @@ fn sigterm_and_sighup_give_the_terminal_back_too() {
     );
 }
 
-#[test]
 fn an_ordinary_user_gets_the_live_demo_without_sudo() {
     // The lab needs a single-threaded process to enter a user namespace: this proves the UI's
     // log collector (which starts a thread) is installed only after the lab is entered.
-    if !have_tool("tmux") || !have_tool("setpriv") || !can_capture() {
-        return;
-    }
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
@@ -310,7 +294,13 @@ fn an_ordinary_user_gets_the_live_demo_without_sudo() {
         dir.path(),
         (120, 40),
         &format!(
-            "setpriv --reuid=65534 --regid=65534 --clear-groups -- '{bin}' demo --certs certs",
+            "{as_nobody}'{bin}' demo --certs certs",
+            // As root, become `nobody`; an ordinary user already is one.
+            as_nobody = if nix::unistd::geteuid().is_root() {
+                "setpriv --reuid=65534 --regid=65534 --clear-groups -- "
+            } else {
+                ""
+            },
             bin = bin.display()
         ),
     );
@@ -327,4 +317,36 @@ fn an_ordinary_user_gets_the_live_demo_without_sudo() {
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("packetpath to exit", |s| s.contains("exit="));
     assert!(screen.contains("exit=0"), "{screen}");
+}
+
+fn main() -> std::process::ExitCode {
+    harness::run(vec![
+        test!(
+            a_line_typed_as_alice_reaches_bob_and_every_layer_and_q_restores_the_terminal,
+            Need::Tool("tmux"),
+            Need::Lab
+        ),
+        test!(
+            a_lesson_steps_in_the_ui_with_checks_answers_and_q_restores_the_terminal,
+            Need::Tool("tmux"),
+            Need::Lab
+        ),
+        test!(
+            sigterm_and_sighup_give_the_terminal_back_too,
+            Need::Tool("tmux"),
+            Need::Tool("pgrep")
+        ),
+        test!(
+            sigterm_and_sighup_give_the_lesson_terminal_back,
+            Need::Tool("tmux"),
+            Need::Tool("pgrep"),
+            Need::Lab
+        ),
+        test!(
+            an_ordinary_user_gets_the_live_demo_without_sudo,
+            Need::Tool("tmux"),
+            Need::OrdinaryUser,
+            Need::Lab
+        ),
+    ])
 }

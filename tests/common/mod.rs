@@ -1,6 +1,10 @@
 //! Helpers shared by the whole-program tests.
 #![allow(dead_code)]
 
+pub mod harness;
+#[allow(unused_imports)]
+pub use harness::{block_on, Need};
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
