@@ -35,8 +35,9 @@ enum Command {
         /// Folder with the certificates (created on first use).
         #[arg(long, default_value = DEFAULT_DIR)]
         certs: PathBuf,
-        /// TCP maximum segment size alice and bob announce (try 536 with a long line).
-        #[arg(long, value_name = "BYTES")]
+        /// TCP maximum segment size alice and bob announce (try 536 with a long line; Linux
+        /// accepts 88 to 65535).
+        #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(88..=65535))]
         mss: Option<u32>,
         /// Save the whole session (frames, TLS secrets, application events) to this pcapng file on
         /// exit (a new file, readable by you only: it holds the session keys).
@@ -190,8 +191,9 @@ enum Command {
 #[derive(Args, Clone, Copy)]
 struct KnobArgs {
     /// TCP maximum segment size announced in the SYN, in bytes: the most data one TCP segment may
-    /// carry towards us. Small values (e.g. 536) split a long line into several segments.
-    #[arg(long, value_name = "BYTES")]
+    /// carry towards us. Small values (e.g. 536) split a long line into several segments. Linux
+    /// accepts 88 (its minimum, TCP_MIN_MSS) to 65535.
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(88..=65535))]
     mss: Option<u32>,
     /// Nagle's algorithm off ("on", TCP_NODELAY) or on ("off"): with Nagle, small writes made while
     /// data is unacknowledged are held back and coalesced into one segment.

@@ -24,12 +24,12 @@ pub enum OutputError {
         folder: PathBuf,
     },
     /// The operating system refused.
-    #[error("cannot create {}: {source}", path.display())]
+    #[error("cannot create {}: {reason}", path.display())]
     Create {
         /// The file asked for.
         path: PathBuf,
-        /// What the system said.
-        source: io::Error,
+        /// What the system said (not a `source`: the message says it once).
+        reason: io::Error,
     },
 }
 
@@ -72,9 +72,9 @@ impl OutputPath {
     /// Creates the file, mode 0600. Without `replace` this fails if the file appeared meanwhile
     /// (`O_EXCL`); with it, an existing file is emptied and its mode set to 0600 too.
     pub fn create(&self) -> Result<File, OutputError> {
-        let fail = |source| OutputError::Create {
+        let fail = |reason| OutputError::Create {
             path: self.path.clone(),
-            source,
+            reason,
         };
         let mut options = std::fs::OpenOptions::new();
         options.write(true);

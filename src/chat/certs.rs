@@ -101,7 +101,10 @@ fn names(paths: &[&Path]) -> String {
 
 fn generate(paths: &CertPaths) -> Result<(), ChatError> {
     let gen = |e: rcgen::Error| ChatError::Generate(e.to_string());
-    fs::create_dir_all(&paths.dir)?;
+    fs::create_dir_all(&paths.dir).map_err(|e| ChatError::CertWrite {
+        path: paths.dir.clone(),
+        reason: format!("cannot create the folder: {e}"),
+    })?;
     let now = time::OffsetDateTime::now_utc();
 
     let ca_key = KeyPair::generate().map_err(gen)?;
@@ -159,6 +162,13 @@ fn generate(paths: &CertPaths) -> Result<(), ChatError> {
 
 /// Writes `data` to `path` atomically (temporary file, then rename), with Unix permissions `mode`.
 fn write_file(path: &Path, data: &[u8], mode: u32) -> Result<(), ChatError> {
+    write_file_at(path, data, mode).map_err(|e| ChatError::CertWrite {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+fn write_file_at(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -51,6 +51,14 @@ pub enum ChatError {
         /// Why.
         reason: String,
     },
+    /// A certificate or key file cannot be written.
+    #[error("cannot write {}: {reason}", path.display())]
+    CertWrite {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// Some but not all certificate files exist, so we refuse to guess.
     #[error("{dir} holds an incomplete certificate set ({present} present, {missing} missing); run `packetpath certs --dir {dir} --force` to make a new set")]
     IncompleteCerts {

@@ -73,17 +73,17 @@ fn builtin(file: &str, text: &str) -> Result<Lesson, LessonError> {
 }
 
 fn read(path: &Path) -> Result<Lesson, LessonError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LessonError::Io {
+    let text = std::fs::read_to_string(path).map_err(|reason| LessonError::Io {
         path: path.display().to_string(),
-        source,
+        reason,
     })?;
     Ok(parse_lesson(&path.display().to_string(), &text)?)
 }
 
 fn files_in(dir: &Path) -> Result<Vec<PathBuf>, LessonError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| LessonError::Io {
+    let entries = std::fs::read_dir(dir).map_err(|reason| LessonError::Io {
         path: dir.display().to_string(),
-        source,
+        reason,
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)

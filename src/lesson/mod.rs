@@ -55,12 +55,12 @@ pub enum LessonError {
         available: String,
     },
     /// A file or folder could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {reason}")]
     Io {
         /// Which.
         path: String,
-        /// Why.
-        source: std::io::Error,
+        /// Why (named `reason`, not `source`: the message says it once, a chain would repeat it).
+        reason: std::io::Error,
     },
     /// The session (chat or capture) failed.
     #[error(transparent)]
