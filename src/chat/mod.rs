@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod keylog;
+pub mod limits;
 pub mod protocol;
 pub mod server;
 pub mod tap;

@@ -12,6 +12,10 @@ pub const MAX_LINE: usize = 64 * 1024;
 /// The longest name a client may choose.
 pub const MAX_NAME: usize = 32;
 
+/// The name the server signs its own replies with (`server: received "…"`); no client may take it,
+/// in any capitalisation, so no client can pass its lines off as the server's.
+pub const RESERVED_NAME: &str = "server";
+
 /// A codec that splits a byte stream into lines and refuses lines over [`MAX_LINE`].
 pub fn codec() -> LinesCodec {
     LinesCodec::new_with_max_length(MAX_LINE)
@@ -82,6 +86,11 @@ pub fn parse_name(line: &str) -> Option<Result<String, String>> {
             "a name has no spaces, colons or control characters".into()
         ));
     }
+    if name.eq_ignore_ascii_case(RESERVED_NAME) {
+        return Some(Err(format!(
+            "the name {name} is reserved for the server's own replies; choose another"
+        )));
+    }
     Some(Ok(name.to_string()))
 }
 
@@ -96,6 +105,9 @@ mod tests {
         assert_eq!(parse_name("/names"), None);
         assert!(matches!(parse_name("/name "), Some(Err(_))));
         assert!(matches!(parse_name("/name a:b"), Some(Err(_))));
+        assert!(matches!(parse_name("/name server"), Some(Err(_))));
+        assert!(matches!(parse_name("/name SerVer"), Some(Err(_))));
+        assert_eq!(parse_name("/name server-2"), Some(Ok("server-2".into())));
         assert!(matches!(
             parse_name(&format!("/name {}", "x".repeat(33))),
             Some(Err(_))

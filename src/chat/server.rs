@@ -5,34 +5,60 @@
 //! Each connection has two tasks: a reader that parses lines and a writer that drains the
 //! connection's queue. The room is a map from connection to queue. Shutdown is a broadcast
 //! ([`CancellationToken`]) followed by waiting for every connection task ([`TaskTracker`]).
+//!
+//! Defences, each against one way a few peers could spoil the chat for everyone:
+//! - a chat slot is taken only after the TLS handshake; handshakes in progress have their own
+//!   bound, and a per-source-address bound (connections over it are closed at once);
+//! - each client's queue is bounded in bytes ([`MAX_QUEUED_BYTES`]): a client that does not read
+//!   is disconnected when it overflows, without ever making a sender wait;
+//! - the limits stay below the file-descriptor limit, and running out of descriptors anyway
+//!   (EMFILE) makes the server back off instead of spinning;
+//! - names are unique (a second `alice` becomes `alice-2`) and `server` is reserved.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::codec::{FramedRead, FramedWrite};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::limits::{self, Limits};
 use super::protocol::{parse_name, ChatCodec, LineProblem};
 use super::tap::{ConnId, Side, Tap};
 use super::ChatError;
 
-/// How many clients may be connected at once by default.
+/// How many clients may be connected at once by default (lowered to fit the fd limit).
 pub const DEFAULT_MAX_CLIENTS: usize = 1024;
 
-/// How many lines may wait for a slow client before the server waits (and, after
-/// [`SLOW_CLIENT_TIMEOUT`], gives up on that client).
-const QUEUE_LEN: usize = 4096;
-const SLOW_CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many connections may be in their TLS handshake at once (lowered to fit the fd limit).
+pub const MAX_HANDSHAKES: usize = 512;
+
+/// How many connections from one source address may be in their TLS handshake at once; more are
+/// closed as soon as they are accepted.
+pub const MAX_HANDSHAKES_PER_ADDR: usize = 32;
+
+/// The most bytes of lines that may wait for one client. A client further behind than this is
+/// not reading: it is disconnected, so it neither slows the others nor pins memory.
+pub const MAX_QUEUED_BYTES: usize = 1024 * 1024;
+
+/// How long a client may stay silent after its handshake before the server greets it as a guest
+/// (for `openssl s_client`, `nc` and the like, which wait for the server to speak first).
+pub const GREETING_DELAY: Duration = Duration::from_secs(1);
+
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a refusal ("the server is full") or a goodbye may take to write before we give up.
+const WRITE_GRACE: Duration = Duration::from_secs(5);
+/// Back-off after running out of file descriptors: first and longest wait.
+const FD_BACKOFF_START: Duration = Duration::from_millis(10);
+const FD_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// Settings for [`Server::bind`].
 #[derive(Debug, Clone)]
@@ -41,7 +67,8 @@ pub struct ServerOptions {
     pub listen: SocketAddr,
     /// TLS settings, or `None` for plain TCP.
     pub tls: Option<Arc<rustls::ServerConfig>>,
-    /// The most clients connected at once; one more is told the server is full.
+    /// The most clients connected at once; one more is told the server is full. Lowered if the
+    /// file-descriptor limit cannot hold that many.
     pub max_clients: usize,
     /// Where application writes and reads are reported.
     pub tap: Tap,
@@ -51,15 +78,67 @@ pub struct ServerOptions {
 pub struct Server {
     listener: TcpListener,
     acceptor: Option<TlsAcceptor>,
-    max_clients: usize,
+    limits: Limits,
     tap: Tap,
 }
 
 type Line = Arc<str>;
 
+/// What became of a line handed to a client's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Queued,
+    /// The client's connection has ended (it left or its connection failed).
+    Gone,
+    /// The client is more than [`MAX_QUEUED_BYTES`] behind; it has been told to disconnect.
+    Overflow,
+}
+
+/// A client's queue of lines to write, bounded in bytes, and the token that disconnects it.
+#[derive(Clone)]
+struct Outbox {
+    tx: mpsc::UnboundedSender<Line>,
+    queued: Arc<AtomicUsize>,
+    kick: CancellationToken,
+}
+
+impl Outbox {
+    fn new() -> (Outbox, mpsc::UnboundedReceiver<Line>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let outbox = Outbox {
+            tx,
+            queued: Arc::new(AtomicUsize::new(0)),
+            kick: CancellationToken::new(),
+        };
+        (outbox, rx)
+    }
+
+    /// Queues a line without ever waiting: a client that cannot take it is disconnected instead.
+    fn deliver(&self, line: Line) -> Delivery {
+        let len = line.len();
+        let before = self.queued.fetch_add(len, Ordering::SeqCst);
+        if before + len > MAX_QUEUED_BYTES {
+            self.queued.fetch_sub(len, Ordering::SeqCst);
+            self.kick.cancel();
+            return Delivery::Overflow;
+        }
+        match self.tx.send(line) {
+            Ok(()) => Delivery::Queued,
+            Err(_) => {
+                self.queued.fetch_sub(len, Ordering::SeqCst);
+                Delivery::Gone
+            }
+        }
+    }
+
+    fn say(&self, line: impl Into<Line>) {
+        let _ = self.deliver(line.into());
+    }
+}
+
 struct Member {
     name: String,
-    queue: mpsc::Sender<Line>,
+    outbox: Outbox,
 }
 
 #[derive(Default)]
@@ -76,20 +155,30 @@ impl Room {
         }
     }
 
-    /// Queues `line` for every member except `except`. Returns how many received it.
-    async fn broadcast(&self, except: Option<u64>, line: Line) -> usize {
-        let targets: Vec<(u64, mpsc::Sender<Line>)> = self
-            .lock()
-            .iter()
-            .filter(|(id, _)| Some(**id) != except)
-            .map(|(id, m)| (*id, m.queue.clone()))
-            .collect();
+    /// Queues `line` for every member except `except`, never waiting. Returns how many received
+    /// it. A member too far behind is removed (its connection closes).
+    fn broadcast(&self, except: Option<u64>, line: Line) -> usize {
         let mut delivered = 0;
-        for (id, queue) in targets {
-            if deliver(&queue, line.clone()).await {
-                delivered += 1;
-            } else if let Some(member) = self.lock().remove(&id) {
-                tracing::warn!(name = %member.name, "client too slow to keep up; disconnecting it");
+        let mut members = self.lock();
+        let mut overflowed = Vec::new();
+        for (id, member) in members.iter() {
+            if Some(*id) == except {
+                continue;
+            }
+            match member.outbox.deliver(line.clone()) {
+                Delivery::Queued => delivered += 1,
+                Delivery::Gone => {
+                    tracing::debug!(name = %member.name, "client already left; not relaying to it")
+                }
+                Delivery::Overflow => overflowed.push(*id),
+            }
+        }
+        for id in overflowed {
+            if let Some(member) = members.remove(&id) {
+                tracing::warn!(
+                    name = %member.name,
+                    "client is not reading ({MAX_QUEUED_BYTES} bytes waiting for it); disconnecting it"
+                );
             }
         }
         delivered
@@ -98,24 +187,83 @@ impl Room {
     fn others(&self, id: u64) -> usize {
         self.lock().keys().filter(|k| **k != id).count()
     }
+
+    /// Gives member `id` the name `wanted`, or `wanted-2`, `wanted-3`, … if another member
+    /// already has it (names compare case-insensitively). Returns the name given.
+    fn claim_name(&self, id: u64, wanted: &str) -> String {
+        let mut members = self.lock();
+        let taken = |name: &str| {
+            members
+                .iter()
+                .any(|(other, m)| *other != id && m.name.eq_ignore_ascii_case(name))
+        };
+        let mut name = wanted.to_string();
+        // One of the first len+2 candidates is free: at most len members can hold the others.
+        for n in 2..members.len() + 3 {
+            if !taken(&name) {
+                break;
+            }
+            name = format!("{wanted}-{n}");
+        }
+        if let Some(member) = members.get_mut(&id) {
+            member.name = name.clone();
+        }
+        name
+    }
 }
 
-/// Puts a line in a client's queue, waiting a while if it is full. False if the client is gone or stuck.
-async fn deliver(queue: &mpsc::Sender<Line>, line: Line) -> bool {
-    match queue.try_send(line) {
-        Ok(()) => true,
-        Err(mpsc::error::TrySendError::Closed(_)) => false,
-        Err(mpsc::error::TrySendError::Full(line)) => {
-            matches!(
-                tokio::time::timeout(SLOW_CLIENT_TIMEOUT, queue.send(line)).await,
-                Ok(Ok(()))
-            )
+/// The handshake bound a connection holds until it is in the chat (or refused): one of the
+/// global permits and one of its source address's.
+struct HandshakeSlot {
+    _permit: OwnedSemaphorePermit,
+    addr: IpAddr,
+    per_addr: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl HandshakeSlot {
+    fn take(
+        global: &Arc<Semaphore>,
+        per_addr: &Arc<Mutex<HashMap<IpAddr, usize>>>,
+        addr: IpAddr,
+        max_per_addr: usize,
+    ) -> Option<HandshakeSlot> {
+        let mut counts = lock(per_addr);
+        let count = counts.entry(addr).or_insert(0);
+        if *count >= max_per_addr {
+            return None;
+        }
+        let permit = global.clone().try_acquire_owned().ok()?;
+        *count += 1;
+        Some(HandshakeSlot {
+            _permit: permit,
+            addr,
+            per_addr: per_addr.clone(),
+        })
+    }
+}
+
+impl Drop for HandshakeSlot {
+    fn drop(&mut self) {
+        let mut counts = lock(&self.per_addr);
+        if let Some(count) = counts.get_mut(&self.addr) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.addr);
+            }
         }
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
 impl Server {
-    /// Opens the listening socket.
+    /// Opens the listening socket. The client and handshake limits are fitted under the current
+    /// file-descriptor limit (see [`limits::raise_fd_limit`] to raise it first).
     pub async fn bind(options: ServerOptions) -> Result<Server, ChatError> {
         let listener =
             TcpListener::bind(options.listen)
@@ -124,10 +272,25 @@ impl Server {
                     addr: options.listen,
                     source,
                 })?;
+        let fd_limit = limits::fd_limit();
+        let limits = Limits::fitting(
+            options.max_clients,
+            MAX_HANDSHAKES,
+            MAX_HANDSHAKES_PER_ADDR,
+            fd_limit,
+        );
+        if limits.clients < options.max_clients {
+            tracing::info!(
+                "open-file limit {}: at most {} clients (and {} handshakes) at once",
+                fd_limit.unwrap_or_default(),
+                limits.clients,
+                limits.handshakes
+            );
+        }
         Ok(Server {
             listener,
             acceptor: options.tls.map(TlsAcceptor::from),
-            max_clients: options.max_clients.max(1),
+            limits,
             tap: options.tap,
         })
     }
@@ -137,11 +300,23 @@ impl Server {
         Ok(self.listener.local_addr()?)
     }
 
+    /// The most clients this server serves at once (after fitting under the fd limit).
+    pub fn max_clients(&self) -> usize {
+        self.limits.clients
+    }
+
     /// Serves clients until `shutdown` is cancelled, then tells every client, closes every
     /// connection (with a TLS close_notify) and returns.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), ChatError> {
         let room = Arc::new(Room::default());
-        let limit = Arc::new(Semaphore::new(self.max_clients));
+        let clients = Arc::new(Semaphore::new(self.limits.clients));
+        let handshakes = Arc::new(Semaphore::new(self.limits.handshakes));
+        let per_addr = Arc::new(Mutex::new(HashMap::new()));
+        // A spare descriptor: when none is left, closing it lets us accept (and close) one
+        // connection, so a waiting client learns at once instead of hanging in the backlog.
+        let mut reserve = open_reserve();
+        let mut backoff: Option<Duration> = None;
+        let mut turned_away: u64 = 0;
         let tracker = TaskTracker::new();
         let mut next_id: u64 = 0;
         loop {
@@ -151,12 +326,52 @@ impl Server {
             };
             let (tcp, peer) = match accepted {
                 Ok(pair) => pair,
-                Err(e) => {
-                    // Running out of file descriptors must not end the server: wait and retry.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                Err(e) if limits::out_of_fds(&e) => {
+                    let wait = match backoff {
+                        None => {
+                            tracing::warn!(
+                                "out of file descriptors ({e}); closing new connections until some are free"
+                            );
+                            FD_BACKOFF_START
+                        }
+                        Some(wait) => (wait * 2).min(FD_BACKOFF_MAX),
+                    };
+                    backoff = Some(wait);
+                    drop(reserve.take());
+                    if let Some(Ok((tcp, _))) = self.listener.accept().now_or_never() {
+                        self.turn_away(tcp);
+                    }
+                    reserve = open_reserve();
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
                     continue;
                 }
+                Err(e) => {
+                    tracing::debug!("accept failed: {e}");
+                    continue;
+                }
+            };
+            if backoff.take().is_some() {
+                tracing::info!("file descriptors available again; accepting connections");
+            }
+            let Some(slot) = HandshakeSlot::take(
+                &handshakes,
+                &per_addr,
+                peer.ip(),
+                self.limits.handshakes_per_addr,
+            ) else {
+                // Too many handshakes in progress (from this address, or at all): close at once.
+                turned_away += 1;
+                if turned_away.is_power_of_two() {
+                    tracing::warn!(
+                        %peer,
+                        "too many connections still in their handshake; closed {turned_away} so far"
+                    );
+                }
+                drop(tcp);
+                continue;
             };
             // Relayed lines should leave at once; Nagle's algorithm is a client-side lesson.
             if let Err(e) = tcp.set_nodelay(true) {
@@ -170,12 +385,22 @@ impl Server {
                 tap: self.tap.clone(),
                 shutdown: shutdown.clone(),
             };
-            let permit = limit.clone().try_acquire_owned().ok();
-            let max = self.max_clients;
+            let clients = clients.clone();
+            let max = self.limits.clients;
             tracker.spawn(async move {
-                match permit {
-                    Some(_permit) => conn.serve(tcp, peer).await,
-                    None => conn.refuse(tcp, peer, max).await,
+                let Some(stream) = conn.open(tcp, peer).await else {
+                    return;
+                };
+                match clients.try_acquire_owned() {
+                    Ok(permit) => {
+                        drop(slot);
+                        conn.serve(stream, peer).await;
+                        drop(permit);
+                    }
+                    Err(_) => {
+                        refuse(stream, peer, max).await;
+                        drop(slot);
+                    }
                 }
             });
         }
@@ -184,6 +409,35 @@ impl Server {
         tracing::info!("server stopped");
         Ok(())
     }
+
+    /// Closes a connection accepted while out of descriptors; a plain client is told why.
+    fn turn_away(&self, tcp: TcpStream) {
+        if self.acceptor.is_none() {
+            let _ = tcp.try_write(b"error: the server is full; try again later\n");
+        }
+        drop(tcp);
+    }
+}
+
+fn open_reserve() -> Option<std::fs::File> {
+    std::fs::File::open("/dev/null")
+        .inspect_err(|e| tracing::debug!("cannot open a reserve descriptor: {e}"))
+        .ok()
+}
+
+/// Tells a client the server is full, then closes (bounded in time).
+async fn refuse(stream: Box<dyn ChatStream>, peer: SocketAddr, max: usize) {
+    tracing::warn!(%peer, "refusing a client: the server is full ({max} clients)");
+    let mut writer = FramedWrite::new(stream, ChatCodec::default());
+    let _ = tokio::time::timeout(WRITE_GRACE, async {
+        let _ = writer
+            .send(format!(
+                "error: the server is full ({max} clients); try again later"
+            ))
+            .await;
+        let _ = SinkExt::<&str>::close(&mut writer).await;
+    })
+    .await;
 }
 
 /// A stream the chat can read lines from and write lines to, whatever carries it.
@@ -208,7 +462,11 @@ impl Connection {
         match &self.acceptor {
             None => Some(Box::new(self.tap.wrap(tcp, conn, Side::Server))),
             Some(acceptor) => {
-                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                let handshake = tokio::select! {
+                    _ = self.shutdown.cancelled() => return None,
+                    done = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)) => done,
+                };
+                match handshake {
                     Ok(Ok(tls)) => Some(Box::new(self.tap.wrap(tls, conn, Side::Server))),
                     Ok(Err(e)) => {
                         tracing::warn!(%peer, "TLS handshake failed: {e}");
@@ -223,37 +481,16 @@ impl Connection {
         }
     }
 
-    async fn refuse(self, tcp: TcpStream, peer: SocketAddr, max: usize) {
-        tracing::warn!(%peer, "refusing a client: the server is full ({max} clients)");
-        if let Some(stream) = self.open(tcp, peer).await {
-            let mut writer = FramedWrite::new(stream, ChatCodec::default());
-            let _ = writer
-                .send(format!(
-                    "error: the server is full ({max} clients); try again later"
-                ))
-                .await;
-            let _ = SinkExt::<&str>::close(&mut writer).await;
-        }
-    }
-
-    async fn serve(self, tcp: TcpStream, peer: SocketAddr) {
-        let Some(stream) = self.open(tcp, peer).await else {
-            return;
-        };
+    async fn serve(self, stream: Box<dyn ChatStream>, peer: SocketAddr) {
         let (read_half, write_half) = tokio::io::split(stream);
         let mut lines = FramedRead::new(read_half, ChatCodec::default());
-        let (queue, mut outbox) = mpsc::channel::<Line>(QUEUE_LEN);
-        let writer = tokio::spawn(async move {
-            let mut sink = FramedWrite::new(write_half, ChatCodec::default());
-            while let Some(line) = outbox.recv().await {
-                if let Err(e) = sink.send(&*line).await {
-                    tracing::debug!("write to client failed: {e}");
-                    return;
-                }
-            }
-            // Queue closed: say goodbye properly (TLS close_notify, then FIN).
-            let _ = SinkExt::<&str>::close(&mut sink).await;
-        });
+        let (outbox, inbox) = Outbox::new();
+        let writer = tokio::spawn(write_lines(
+            write_half,
+            inbox,
+            outbox.queued.clone(),
+            outbox.kick.clone(),
+        ));
 
         let guest = format!(
             "guest-{}",
@@ -263,19 +500,33 @@ impl Connection {
             self.id,
             Member {
                 name: guest.clone(),
-                queue: queue.clone(),
+                outbox: outbox.clone(),
             },
         );
         tracing::info!(%peer, "client connected");
 
+        // The name the client is known by once it has joined (been welcomed).
         let mut name: Option<String> = None;
+        let greeting = tokio::time::sleep(GREETING_DELAY);
+        tokio::pin!(greeting);
+        let mut kicked = false;
         loop {
             let next = tokio::select! {
+                biased;
                 _ = self.shutdown.cancelled() => {
-                    let _ = deliver(&queue, "* server shutting down".into()).await;
+                    outbox.say("* server shutting down");
+                    break;
+                }
+                _ = outbox.kick.cancelled() => {
+                    kicked = true;
                     break;
                 }
                 next = lines.next() => next,
+                _ = &mut greeting, if name.is_none() => {
+                    // Silent since the handshake: a client waiting for the server to speak first.
+                    name = Some(self.join(&outbox, &guest, true));
+                    continue;
+                }
             };
             let line = match next {
                 None => break,
@@ -284,70 +535,178 @@ impl Connection {
                     match LineProblem::from_codec(&e) {
                         Some(problem) => {
                             tracing::warn!(%peer, "closing a connection: {}", problem.message());
-                            let _ = deliver(&queue, problem.message().into()).await;
+                            outbox.say(problem.message());
                         }
                         None => tracing::debug!(%peer, "connection failed: {e}"),
                     }
                     break;
                 }
             };
-            if name.is_none() {
-                let chosen = match parse_name(&line) {
-                    Some(Ok(chosen)) => chosen,
-                    Some(Err(reason)) => {
-                        let _ = deliver(&queue, format!("error: {reason}").into()).await;
-                        continue;
-                    }
-                    None => guest.clone(),
-                };
-                self.join(&queue, &chosen).await;
-                let was_name_command = parse_name(&line).is_some();
-                name = Some(chosen);
-                if was_name_command {
-                    continue;
+            match (parse_name(&line), &name) {
+                (Some(Err(reason)), _) => outbox.say(format!("error: {reason}")),
+                (Some(Ok(wanted)), None) => name = Some(self.join(&outbox, &wanted, false)),
+                (Some(Ok(wanted)), Some(old)) => name = Some(self.rename(&outbox, old, &wanted)),
+                (None, None) => {
+                    let joined = self.join(&outbox, &guest, false);
+                    self.relay(&outbox, &joined, &line);
+                    name = Some(joined);
                 }
+                (None, Some(sender)) => self.relay(&outbox, sender, &line),
             }
-            let sender = name.as_deref().unwrap_or(&guest);
-            self.relay(&queue, sender, &line).await;
         }
 
-        self.room.lock().remove(&self.id);
+        let was_member = self.room.lock().remove(&self.id).is_some();
         if let (Some(name), false) = (&name, self.shutdown.is_cancelled()) {
             self.room
-                .broadcast(Some(self.id), format!("* {name} left").into())
-                .await;
+                .broadcast(Some(self.id), format!("* {name} left").into());
         }
-        tracing::info!(%peer, "client disconnected");
-        drop(queue);
-        let _ = writer.await;
+        if kicked || !was_member {
+            tracing::info!(%peer, "client disconnected by the server");
+        } else {
+            tracing::info!(%peer, "client disconnected");
+        }
+        drop(outbox);
+        // The writer ends when its queue is drained (or at once if the client was kicked); a
+        // client that does not read its last lines gets a bounded wait, not a hang.
+        drop(lines);
+        let mut writer = writer;
+        if tokio::time::timeout(WRITE_GRACE, &mut writer)
+            .await
+            .is_err()
+        {
+            writer.abort();
+        }
     }
 
-    async fn join(&self, queue: &mpsc::Sender<Line>, name: &str) {
-        if let Some(member) = self.room.lock().get_mut(&self.id) {
-            member.name = name.to_string();
+    /// Welcomes the client as `wanted` (made unique) and tells the others. Returns its name.
+    fn join(&self, outbox: &Outbox, wanted: &str, hint: bool) -> String {
+        let name = self.room.claim_name(self.id, wanted);
+        let online = self.room.others(self.id) + 1;
+        let mut welcome = format!("* welcome, {name} ({online} online)");
+        if name != wanted {
+            welcome.push_str(&format!("; the name {wanted} is taken, so you are {name}"));
         }
-        let others = self.room.others(self.id);
-        let _ = deliver(
-            queue,
-            format!("* welcome, {name} ({} online)", others + 1).into(),
-        )
-        .await;
+        if hint {
+            welcome.push_str("; send /name NAME to choose your name");
+        }
+        outbox.say(welcome);
+        self.room.broadcast(
+            Some(self.id),
+            format!("* {name} joined ({online} online)").into(),
+        );
+        name
+    }
+
+    /// Renames a client that has joined, telling it and the others. Returns the new name.
+    fn rename(&self, outbox: &Outbox, old: &str, wanted: &str) -> String {
+        if old == wanted {
+            outbox.say(format!("* you are already {old}"));
+            return old.to_string();
+        }
+        let name = self.room.claim_name(self.id, wanted);
+        if name == wanted {
+            outbox.say(format!("* you are now {name}"));
+        } else {
+            outbox.say(format!("* you are now {name} (the name {wanted} is taken)"));
+        }
         self.room
-            .broadcast(
-                Some(self.id),
-                format!("* {name} joined ({} online)", others + 1).into(),
-            )
-            .await;
+            .broadcast(Some(self.id), format!("* {old} is now {name}").into());
+        name
     }
 
-    async fn relay(&self, queue: &mpsc::Sender<Line>, sender: &str, text: &str) {
+    fn relay(&self, outbox: &Outbox, sender: &str, text: &str) {
         let delivered = self
             .room
-            .broadcast(Some(self.id), format!("{sender}: {text}").into())
-            .await;
+            .broadcast(Some(self.id), format!("{sender}: {text}").into());
         if delivered == 0 {
             // Alone in the room: answer, so the message still has a way back down the stack.
-            let _ = deliver(queue, format!("server: received {text:?}").into()).await;
+            outbox.say(format!("server: received {text:?}"));
         }
+    }
+}
+
+/// Writes queued lines to the client until the queue closes (then says goodbye with a TLS
+/// close_notify and a FIN) or the client is kicked (then stops at once, even mid-write).
+async fn write_lines(
+    write_half: tokio::io::WriteHalf<Box<dyn ChatStream>>,
+    mut inbox: mpsc::UnboundedReceiver<Line>,
+    queued: Arc<AtomicUsize>,
+    kick: CancellationToken,
+) {
+    let mut sink = FramedWrite::new(write_half, ChatCodec::default());
+    loop {
+        let line = tokio::select! {
+            biased;
+            _ = kick.cancelled() => return,
+            line = inbox.recv() => line,
+        };
+        let Some(line) = line else { break };
+        let sent = tokio::select! {
+            biased;
+            _ = kick.cancelled() => return,
+            sent = sink.send(&*line) => sent,
+        };
+        queued.fetch_sub(line.len(), Ordering::SeqCst);
+        if let Err(e) = sent {
+            tracing::debug!("write to client failed: {e}");
+            // The reader may still be waiting for a line that will never matter: end it too.
+            kick.cancel();
+            return;
+        }
+    }
+    // Queue closed: say goodbye properly (TLS close_notify, then FIN).
+    tokio::select! {
+        _ = kick.cancelled() => {}
+        _ = SinkExt::<&str>::close(&mut sink) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_departed_client_is_gone_not_overflowing() {
+        let (outbox, inbox) = Outbox::new();
+        drop(inbox);
+        assert_eq!(outbox.deliver("hello".into()), Delivery::Gone);
+        assert!(!outbox.kick.is_cancelled(), "a departure is not a kick");
+        assert_eq!(outbox.queued.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn a_client_more_than_a_mebibyte_behind_is_kicked_at_once() {
+        let (outbox, _inbox) = Outbox::new();
+        let line: Line = "x".repeat(60 * 1024).into();
+        let mut queued = 0;
+        while outbox.deliver(line.clone()) == Delivery::Queued {
+            queued += 1;
+            assert!(queued <= MAX_QUEUED_BYTES / line.len(), "bounded in bytes");
+        }
+        assert_eq!(queued, MAX_QUEUED_BYTES / line.len());
+        assert!(outbox.kick.is_cancelled());
+    }
+
+    #[test]
+    fn names_are_unique_case_insensitively() {
+        let room = Room::default();
+        for id in 1..=3 {
+            let (outbox, _) = Outbox::new();
+            room.lock().insert(
+                id,
+                Member {
+                    name: format!("guest-{id}"),
+                    outbox,
+                },
+            );
+        }
+        assert_eq!(room.claim_name(1, "alice"), "alice");
+        assert_eq!(room.claim_name(2, "Alice"), "Alice-2");
+        assert_eq!(room.claim_name(3, "alice"), "alice-3");
+        assert_eq!(
+            room.claim_name(1, "alice"),
+            "alice",
+            "own name is not taken"
+        );
     }
 }

@@ -37,6 +37,10 @@ pub async fn start_server(
     tap: Tap,
     secrets: Arc<SecretLog>,
 ) -> Result<Server, ChatError> {
+    // Each client is a socket, and a socket is a file descriptor: take all the process may have.
+    if let Err(e) = crate::chat::limits::raise_fd_limit() {
+        tracing::debug!("cannot read the open-file limit: {e}");
+    }
     let tls = if transport.is_tls() {
         let paths = ensure_certs(cert_dir)?;
         Some(server_config(&paths, transport, secrets)?)
@@ -52,7 +56,8 @@ pub async fn start_server(
     .await
 }
 
-/// `packetpath server`: serves until Ctrl-C, then shuts down gracefully.
+/// `packetpath server`: serves until Ctrl-C (SIGINT), SIGTERM or SIGHUP, then shuts down
+/// gracefully: every client is told and its connection closed properly.
 pub async fn server(
     listen: SocketAddr,
     transport: Transport,
@@ -61,14 +66,22 @@ pub async fn server(
     let secrets = Arc::new(SecretLog::from_env()?);
     let server = start_server(listen, transport, cert_dir, Tap::none(), secrets).await?;
     let addr = server.local_addr()?;
-    // Register for Ctrl-C (SIGINT) before announcing the server, so an early signal is handled.
-    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    // Register for the signals before announcing the server, so an early signal is handled.
+    // SIGTERM (`kill`, systemd, docker stop) and SIGHUP (the terminal closed) mean the same as
+    // Ctrl-C here: stop, but tell the clients first.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
     let shutdown = CancellationToken::new();
     let on_signal = shutdown.clone();
     tokio::spawn(async move {
-        if interrupt.recv().await.is_some() {
-            tracing::info!("Ctrl-C: telling clients and closing connections");
-        }
+        let which = tokio::select! {
+            _ = interrupt.recv() => "Ctrl-C (SIGINT)",
+            _ = terminate.recv() => "SIGTERM",
+            _ = hangup.recv() => "SIGHUP",
+        };
+        tracing::info!("{which}: telling clients and closing connections");
         on_signal.cancel();
     });
     tracing::info!(
