@@ -242,7 +242,14 @@ fn tcpdump_program(expr: &str) -> Option<Vec<BpfInstruction>> {
         .output();
     match out {
         Ok(o) if o.status.success() => Some(parse_dd(&String::from_utf8_lossy(&o.stdout))),
-        _ => None,
+        // Only a missing tcpdump is a reason to skip; tcpdump failing on the expression is a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => panic!("cannot run tcpdump -dd {expr:?}: {e}"),
+        Ok(o) => panic!(
+            "tcpdump -dd {expr:?} failed ({}): {}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        ),
     }
 }
 

@@ -59,7 +59,7 @@ pub struct LiveCapture {
     interface: String,
     /// False on old kernels without `PACKET_IGNORE_OUTGOING`: drop consecutive identical copies instead.
     ignores_outgoing: bool,
-    last_frame: Option<Bytes>,
+    dedupe: LoopbackDedupe,
     kernel_times: bool,
     stats: Cell<CaptureStats>,
 }
@@ -139,7 +139,7 @@ impl LiveCapture {
             fd,
             interface: interface.to_owned(),
             ignores_outgoing,
-            last_frame: None,
+            dedupe: LoopbackDedupe::default(),
             kernel_times,
             stats: Cell::new(CaptureStats::default()),
         })
@@ -176,13 +176,8 @@ impl LiveCapture {
                 Err(e) => return Err(CaptureError::Io("reading a packet", e)),
             };
             let at = self.packet_time();
-            if !self.ignores_outgoing {
-                if self.last_frame.as_ref() == Some(&data) {
-                    // The second, identical copy of a loopback packet: skip it, but keep a third.
-                    self.last_frame = None;
-                    continue;
-                }
-                self.last_frame = Some(data.clone());
+            if !self.ignores_outgoing && self.dedupe.is_second_copy(&data) {
+                continue;
             }
             if data.len() >= READ_BUFFER {
                 tracing::warn!(
@@ -231,6 +226,27 @@ impl LiveCapture {
             }
         }
         Timestamp::now()
+    }
+}
+
+/// The fallback for kernels without `PACKET_IGNORE_OUTGOING`: loopback then shows every packet
+/// twice in a row (as sent, as received), byte-identical. Remembers the last frame kept, and calls
+/// the next one a second copy if it is identical; after a second copy it forgets, so a third
+/// identical frame (a real resend) is kept again.
+#[derive(Debug, Default)]
+pub(crate) struct LoopbackDedupe {
+    last: Option<Bytes>,
+}
+
+impl LoopbackDedupe {
+    /// True if `data` is the second copy of the frame just before it (skip it); false to keep it.
+    pub(crate) fn is_second_copy(&mut self, data: &Bytes) -> bool {
+        if self.last.as_ref() == Some(data) {
+            self.last = None;
+            return true;
+        }
+        self.last = Some(data.clone());
+        false
     }
 }
 

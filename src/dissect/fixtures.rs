@@ -112,6 +112,40 @@ pub fn eth_ipv4_syn() -> Vec<u8> {
     f
 }
 
+/// A TCP ACK carrying 3 bytes from 192.0.2.1:40000 to 198.51.100.2:443 between two distinct
+/// MACs (02:00:00:00:00:01 → 02:00:00:00:00:02), so that every pair of source and destination
+/// fields differs: a dissector swapping any of them fails on it. 57 bytes; IP at 14, TCP at 34.
+#[rustfmt::skip]
+pub fn eth_ipv4_between_hosts() -> Vec<u8> {
+    let mut f = vec![
+        // Ethernet II, bytes 0..14
+        0x02, 0, 0, 0, 0, 0x02,         // destination MAC 02:00:00:00:00:02
+        0x02, 0, 0, 0, 0, 0x01,         // source MAC 02:00:00:00:00:01
+        0x08, 0x00,                     // EtherType 0x0800 IPv4
+        // IPv4, bytes 14..34
+        0x45, 0x00,                     // version 4, IHL 5 (20 bytes); DSCP 0, ECN 0
+        0x00, 0x2b,                     // total length 43
+        0xbe, 0xef,                     // identification 0xbeef
+        0x40, 0x00,                     // flags DF, fragment offset 0
+        0x3f, 0x06,                     // TTL 63, protocol 6 (TCP)
+        0x00, 0x00,                     // header checksum (filled in below)
+        192, 0, 2, 1,                   // source 192.0.2.1
+        198, 51, 100, 2,                // destination 198.51.100.2
+        // TCP, bytes 34..54
+        0x9c, 0x40,                     // source port 40000
+        0x01, 0xbb,                     // destination port 443
+        0x00, 0x00, 0x00, 0x10,         // sequence number 16
+        0x00, 0x00, 0x00, 0x20,         // acknowledgment number 32
+        0x50, 0x18,                     // data offset 5 (20 bytes), flags PSH, ACK
+        0x01, 0x00,                     // window 256
+        0x00, 0x00,                     // checksum (filled in below)
+        0x00, 0x00,                     // urgent pointer 0
+        b'a', b'b', b'c',               // payload, bytes 54..57
+    ];
+    fill_checksums(&mut f, 14);
+    f
+}
+
 /// The IPv4 packet of [`eth_ipv4_syn`] without its Ethernet header (60 bytes).
 pub fn ipv4_syn_packet() -> Vec<u8> {
     eth_ipv4_syn()[14..].to_vec()

@@ -53,6 +53,56 @@ fn ipv4_syn_with_options_over_ethernet() {
     );
 }
 
+/// Source and destination differ at every layer, so swapping any pair fails here (with the
+/// loopback fixtures, where both are the same, it would pass).
+#[test]
+fn ipv4_between_two_hosts_keeps_source_and_destination_apart() {
+    let frame = eth_ipv4_between_hosts();
+    let p = dissect(LinkType::Ethernet, &frame);
+    assert_eq!(p.stop, None);
+    let link = p.link.as_ref().unwrap();
+    assert_eq!(link.src, Some([2, 0, 0, 0, 0, 1]), "source MAC");
+    assert_eq!(link.dst, Some([2, 0, 0, 0, 0, 2]), "destination MAC");
+    let ip = p.ip.as_ref().unwrap();
+    assert_eq!(
+        ip.src,
+        IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+        "source address"
+    );
+    assert_eq!(
+        ip.dst,
+        IpAddr::V4(Ipv4Addr::new(198, 51, 100, 2)),
+        "destination address"
+    );
+    assert_eq!(
+        (ip.ttl, ip.total_len, ip.identification),
+        (63, 43, Some(0xbeef))
+    );
+    assert_eq!(ip.checksum, Some(ChecksumStatus::Verified));
+    let tcp = p.tcp.as_ref().unwrap();
+    assert_eq!((tcp.src_port, tcp.dst_port), (40000, 443));
+    assert_eq!((tcp.seq, tcp.ack, tcp.window), (16, 32, 256));
+    assert_eq!(tcp.checksum, ChecksumStatus::Verified);
+    assert_eq!(&frame[p.payload.clone()], b"abc");
+    let ip_fields = p.fields(Layer::Ip, &frame);
+    let source = field(&ip_fields, "Source");
+    assert!(source.value.contains("192.0.2.1"), "{source:?}");
+    assert_eq!(source.range, 26..30);
+    let destination = field(&ip_fields, "Destination");
+    assert!(
+        destination.value.contains("198.51.100.2"),
+        "{destination:?}"
+    );
+    assert_eq!(destination.range, 30..34);
+    let link_fields = p.fields(Layer::Link, &frame);
+    assert!(field(&link_fields, "Source")
+        .value
+        .contains("02:00:00:00:00:01"));
+    assert!(field(&link_fields, "Destination")
+        .value
+        .contains("02:00:00:00:00:02"));
+}
+
 #[test]
 fn fields_read_like_wireshark_and_explain() {
     let frame = eth_ipv4_syn();

@@ -288,6 +288,38 @@ mod tests {
         assert!(fast.fast_retransmission && fast.retransmission && !fast.out_of_order);
     }
 
+    /// Wireshark's rule asks for two duplicate ACKs: after none or one, the resend is a plain
+    /// retransmission; after two (or more), a fast one. The resend comes 5 ms after the last ACK
+    /// (inside the 20 ms window) and long after the highest segment (not out of order).
+    #[test]
+    fn fast_retransmission_needs_exactly_two_duplicate_acks() {
+        for (dups, fast) in [(0, false), (1, false), (2, true), (3, true)] {
+            let mut c = Conn {
+                a: DirState::default(),
+                b: DirState::default(),
+                rtt: Some(1_000_000),
+            };
+            c.seg(true, 0.0, 1, 1, 10, PSH_ACK); // 1..11
+            c.seg(true, 1.0, 11, 1, 10, PSH_ACK); // 11..21, lost before the receiver
+            c.seg(true, 2.0, 21, 1, 10, PSH_ACK); // 21..31
+            c.seg(false, 10.0, 1, 11, 0, ACK); // acknowledges 1..11
+            for n in 1..=dups {
+                let dup = c.seg(false, 10.0 + f64::from(n), 1, 11, 0, ACK);
+                assert_eq!(dup.duplicate_ack, Some(n), "{dups} duplicates");
+            }
+            let resend = c.seg(true, 15.0 + f64::from(dups), 11, 1, 10, PSH_ACK);
+            assert_eq!(
+                (
+                    resend.fast_retransmission,
+                    resend.retransmission,
+                    resend.out_of_order
+                ),
+                (fast, true, false),
+                "resend after {dups} duplicate ACKs"
+            );
+        }
+    }
+
     #[test]
     fn out_of_order_needs_to_come_soon_after_the_highest_segment() {
         for (late_ms, ooo) in [(0.5, true), (5.0, false)] {

@@ -246,3 +246,61 @@ pub fn journey_json(trace: &Trace, text: &str, transport: &str, journeys: &[Jour
             "ip": j.bytes.ip, "link": j.bytes.link})),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::read_capture_file;
+    use crate::tls::Keys;
+
+    /// Every TLS record's `length` is its header's length field: the records of one direction tile
+    /// the byte stream, each one starting 5 + `length` bytes after the previous one, and the length
+    /// matches the header bytes on the wire where the header lies inside the frame.
+    #[test]
+    fn tls_record_length_is_the_header_length_field() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/tls13-chat.pcapng");
+        let capture = read_capture_file(&path).expect("the sample capture reads");
+        let (keys, _) = Keys::parse_nss(&capture.keylog);
+        let trace = Trace::from_frames(capture.frames, keys);
+        // (stream, source port) -> where the next record must start.
+        let mut next: std::collections::HashMap<(u64, u64), u64> = Default::default();
+        let mut checked = 0;
+        for entry in trace.frames() {
+            let json = frame_json(&trace, entry, &[]);
+            let Some(records) = json["tls"].as_array() else {
+                continue;
+            };
+            let key = (
+                json["tcp"]["stream"].as_u64().expect("stream"),
+                json["tcp"]["src_port"].as_u64().expect("src_port"),
+            );
+            for r in records {
+                let length = r["length"].as_u64().expect("length");
+                let offset = r["stream_offset"].as_u64().expect("stream_offset");
+                if let Some(expected) = next.get(&key) {
+                    assert_eq!(
+                        offset, *expected,
+                        "frame {}: record {r} does not start where the previous one ended",
+                        entry.number
+                    );
+                }
+                next.insert(key, offset + 5 + length);
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "only {checked} records in the sample");
+        // The first record of the sample, the ClientHello, read straight from the frame bytes.
+        let first = trace
+            .frames()
+            .iter()
+            .find(|e| !e.records.is_empty())
+            .expect("a frame with a record");
+        let json = frame_json(&trace, first, &[]);
+        let data = &first.frame.data;
+        let payload = &data[data.len() - json["tcp"]["payload_len"].as_u64().unwrap() as usize..];
+        assert_eq!(payload[0], 22, "a handshake record starts the payload");
+        let on_wire = u64::from(u16::from_be_bytes([payload[3], payload[4]]));
+        assert_eq!(json["tls"][0]["length"].as_u64(), Some(on_wire));
+    }
+}
