@@ -212,7 +212,13 @@ impl LiveCapture {
         LinkType::Ethernet
     }
 
-    /// The interface being captured.
+    /// Whether the kernel drops the outgoing copy of each loopback packet for us
+    /// (`PACKET_IGNORE_OUTGOING`); if not, the capture thread drops the second of each identical pair.
+    pub fn ignores_outgoing(&self) -> bool {
+        self.ignores_outgoing
+    }
+
+    /// The interface captured on.
     pub fn interface(&self) -> &str {
         &self.interface
     }

@@ -36,134 +36,6 @@ fn open_or_skip(ports: &[u16]) -> Option<LiveCapture> {
 }
 
 #[test]
-fn each_packet_of_the_filtered_port_appears_exactly_once() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let other = TcpListener::bind("127.0.0.1:0").unwrap();
-    let other_port = other.local_addr().unwrap().port();
-    if open_or_skip(&[port]).is_none() {
-        return;
-    }
-    let (handle, mut rx) = spawn_live("lo", &[port]).unwrap();
-
-    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let (mut server, _) = listener.accept().unwrap();
-    client.write_all(b"hello packetpath\n").unwrap();
-    let mut got = [0u8; 17];
-    server.read_exact(&mut got).unwrap();
-    let mut noise = TcpStream::connect(("127.0.0.1", other_port)).unwrap();
-    let (mut noise_server, _) = other.accept().unwrap();
-    noise.write_all(b"not for us").unwrap();
-    noise_server.read_exact(&mut [0u8; 10]).unwrap();
-
-    // Stop right away: the drain must still deliver what the kernel queued.
-    let stats = handle.stop().unwrap();
-    let mut frames = Vec::new();
-    while let Some(f) = rx.blocking_recv() {
-        frames.push(f);
-    }
-    let fields: Vec<_> = frames.iter().filter_map(tcp_fields).collect();
-    assert_eq!(
-        fields.len(),
-        frames.len(),
-        "every frame is Ethernet + IPv4 + TCP"
-    );
-    let count = |pred: &dyn Fn(&Segment<'_>) -> bool| fields.iter().filter(|f| pred(f)).count();
-    assert_eq!(
-        count(&|f| f.1 == port && f.2 & 0x12 == 0x02),
-        1,
-        "one SYN in {fields:?}"
-    );
-    assert_eq!(
-        count(&|f| f.0 == port && f.2 & 0x12 == 0x12),
-        1,
-        "one SYN-ACK in {fields:?}"
-    );
-    assert_eq!(
-        count(&|f| f.3 == b"hello packetpath\n"),
-        1,
-        "one data segment in {fields:?}"
-    );
-    assert_eq!(
-        count(&|f| f.0 == other_port || f.1 == other_port),
-        0,
-        "other port filtered out"
-    );
-    assert!(fields.iter().all(|f| f.0 == port || f.1 == port));
-    assert!(
-        stats.received >= frames.len() as u64,
-        "{stats:?} for {} frames",
-        frames.len()
-    );
-    assert_eq!(stats.dropped, 0);
-    assert!(frames
-        .iter()
-        .all(|f| f.link == LinkType::Ethernet && f.orig_len as usize == f.data.len()));
-}
-
-#[test]
-fn frames_carry_the_kernel_receive_time() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let Some(mut capture) = open_or_skip(&[port]) else {
-        return;
-    };
-    // The kernel switches time stamping on asynchronously (a deferred static-key update when the first
-    // socket asks for it); give it a moment before the packets this test measures.
-    std::thread::sleep(Duration::from_millis(100));
-    let before = Timestamp::now();
-    let _client = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    let syn = capture
-        .next_frame(Duration::from_secs(2))
-        .unwrap()
-        .expect("the SYN");
-    let read_at = Timestamp::now();
-    assert!(syn.at >= before, "{syn:?}");
-    if capture.ignores_outgoing {
-        // (Without PACKET_IGNORE_OUTGOING the first copy is the outgoing one, which the kernel does
-        // not stamp: those frames get the time they are read.)
-        assert!(
-            read_at.0 - syn.at.0 > 250_000_000,
-            "time is when the kernel saw it, not when we read it"
-        );
-    }
-    assert_eq!(capture.stats().unwrap().dropped, 0);
-}
-
-#[test]
-fn nothing_within_the_timeout_is_none() {
-    // A port nobody uses: the filter lets nothing through.
-    let unused = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = unused.local_addr().unwrap().port();
-    let Some(mut capture) = open_or_skip(&[port]) else {
-        return;
-    };
-    let start = Instant::now();
-    assert!(capture
-        .next_frame(Duration::from_millis(100))
-        .unwrap()
-        .is_none());
-    assert!(start.elapsed() >= Duration::from_millis(90));
-    assert!(capture.next_frame(Duration::ZERO).unwrap().is_none());
-    assert_eq!(capture.stats().unwrap(), CaptureStats::default());
-    assert_eq!(capture.link(), LinkType::Ethernet);
-    assert_eq!(capture.interface(), "lo");
-}
-
-#[test]
-fn unknown_interface_and_too_many_ports_are_explained() {
-    let err = LiveCapture::open("nosuch0", &[]).err().unwrap();
-    assert!(
-        matches!(err, CaptureError::NoSuchInterface(ref n) if n == "nosuch0"),
-        "{err}"
-    );
-    let ports: Vec<u16> = (1..=200).collect();
-    let err = LiveCapture::open("lo", &ports).err().unwrap();
-    assert!(matches!(err, CaptureError::Filter(_)), "{err}");
-}
-
-#[test]
 fn permission_error_says_what_to_do() {
     let err = open_error("lo", std::io::Error::from_raw_os_error(libc::EPERM));
     let text = err.to_string();
@@ -182,6 +54,8 @@ fn permission_error_says_what_to_do() {
     ));
 }
 
+/// Uses the capture thread's loop itself, so it stays beside the code (the other live tests are in
+/// tests/live_capture.rs, where a machine without CAP_NET_RAW reports them as skipped).
 #[test]
 fn stopping_drains_what_the_kernel_still_holds() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
