@@ -469,7 +469,10 @@ impl Connection {
                 match handshake {
                     Ok(Ok(tls)) => Some(Box::new(self.tap.wrap(tls, conn, Side::Server))),
                     Ok(Err(e)) => {
-                        tracing::warn!(%peer, "TLS handshake failed: {e}");
+                        // A client that refuses our certificate (an alert such as unknown_ca) or
+                        // speaks something else did what it should: the server is fine, so this is
+                        // news, not a warning (a lesson shows such a refusal on purpose).
+                        tracing::info!(%peer, "a client's TLS handshake did not complete: {e}");
                         None
                     }
                     Err(_) => {
