@@ -542,3 +542,221 @@ fn ctrl_c_shuts_the_server_down_gracefully() {
     let status = child.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[tokio::test]
+async fn a_second_alice_becomes_alice_2_and_is_told_so() {
+    let (dir, _) = cert_dir();
+    let server = start(Transport::Plain, dir.path(), Tap::none()).await;
+    let mut alice = server.join("alice").await;
+    let mut second = server.join("alice").await;
+    assert_eq!(next(&mut alice).await, "* alice-2 joined (2 online)");
+    second.send("hi").await.unwrap();
+    assert_eq!(next(&mut alice).await, "alice-2: hi");
+    // Case does not make a name different.
+    let o = options(
+        server.addr,
+        Some("ALICE"),
+        server.transport,
+        server.ca.clone(),
+    );
+    let mut third = ChatClient::connect(&o, &Tap::none(), server.secrets.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut third).await,
+        "* welcome, ALICE-3 (3 online); the name ALICE is taken, so you are ALICE-3"
+    );
+}
+
+#[tokio::test]
+async fn nobody_may_call_itself_server() {
+    let (dir, _) = cert_dir();
+    let server = start(Transport::Plain, dir.path(), Tap::none()).await;
+    let mut alice = server.join("alice").await;
+    let o = options(
+        server.addr,
+        Some("Server"),
+        server.transport,
+        server.ca.clone(),
+    );
+    let mut mallory = ChatClient::connect(&o, &Tap::none(), server.secrets.clone())
+        .await
+        .unwrap();
+    let refused = next(&mut mallory).await;
+    assert!(
+        refused.starts_with("error: ") && refused.contains("reserved"),
+        "{refused}"
+    );
+    mallory.send("/name mallory").await.unwrap();
+    assert!(next(&mut mallory).await.starts_with("* welcome, mallory"));
+    assert_eq!(next(&mut alice).await, "* mallory joined (2 online)");
+    // Renaming to it later is refused too.
+    mallory.send("/name SERVER").await.unwrap();
+    assert!(next(&mut mallory).await.contains("reserved"));
+    mallory.send("still me").await.unwrap();
+    assert_eq!(next(&mut alice).await, "mallory: still me");
+}
+
+#[tokio::test]
+async fn a_silent_client_is_greeted_as_a_guest_and_may_rename_itself() {
+    use tokio::io::AsyncBufReadExt;
+    let (dir, _) = cert_dir();
+    let server = start(Transport::Plain, dir.path(), Tap::none()).await;
+    let mut alice = server.join("alice").await;
+    // Like `openssl s_client` or `nc`: connect and wait for the server to speak first.
+    let raw = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (read, mut write) = raw.into_split();
+    let mut lines = tokio::io::BufReader::new(read).lines();
+    async fn line(lines: &mut tokio::io::Lines<impl tokio::io::AsyncBufRead + Unpin>) -> String {
+        tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+            .await
+            .expect("the server greets a silent client")
+            .unwrap()
+            .expect("open")
+    }
+    let welcome = line(&mut lines).await;
+    assert!(
+        welcome.starts_with("* welcome, guest-") && welcome.contains("/name NAME"),
+        "{welcome}"
+    );
+    let guest = welcome
+        .trim_start_matches("* welcome, ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        next(&mut alice).await,
+        format!("* {guest} joined (2 online)")
+    );
+    write.write_all(b"/name alice\n").await.unwrap();
+    assert_eq!(
+        line(&mut lines).await,
+        "* you are now alice-2 (the name alice is taken)"
+    );
+    assert_eq!(next(&mut alice).await, format!("* {guest} is now alice-2"));
+    write.write_all(b"hello\n").await.unwrap();
+    assert_eq!(next(&mut alice).await, "alice-2: hello");
+}
+
+#[tokio::test]
+async fn a_typed_line_that_is_not_utf8_is_skipped_with_a_warning_and_the_chat_goes_on() {
+    let (dir, _) = cert_dir();
+    let server = start(Transport::Plain, dir.path(), Tap::none()).await;
+    let mut bob = server.join("bob").await;
+    let alice = ChatClient::connect(
+        &options(
+            server.addr,
+            Some("alice"),
+            server.transport,
+            server.ca.clone(),
+        ),
+        &Tap::none(),
+        server.secrets.clone(),
+    )
+    .await
+    .unwrap();
+    let mut shown = Vec::new();
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        alice.run_interactive(&b"caf\xc3\x28\nhello\n"[..], &mut shown),
+    )
+    .await
+    .expect("the client ends when its input does")
+    .expect("a line that is not UTF-8 is not fatal");
+    assert_eq!(
+        next_matching(&mut bob, |l| !l.starts_with('*')).await,
+        "alice: hello"
+    );
+}
+
+#[tokio::test]
+async fn a_line_from_the_server_that_is_not_utf8_is_shown_and_the_chat_goes_on() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        tcp.write_all(b"* welcome, x (1 online)\n\xff\xfe bad\nafter\n")
+            .await
+            .unwrap();
+    });
+    let (_dir, paths) = cert_dir();
+    let client = ChatClient::connect(
+        &options(addr, None, Transport::Plain, paths.ca_cert),
+        &Tap::none(),
+        std::sync::Arc::new(packetpath::chat::SecretLog::new()),
+    )
+    .await
+    .unwrap();
+    let mut shown = Vec::new();
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        client.run_interactive(&b""[..], &mut shown),
+    )
+    .await
+    .expect("the client ends when the server closes")
+    .expect("a line that is not UTF-8 is not fatal");
+    server.await.unwrap();
+    assert_eq!(
+        String::from_utf8(shown).unwrap(),
+        "* welcome, x (1 online)\n\u{FFFD}\u{FFFD} bad\nafter\n"
+    );
+}
+
+/// Starts the real binary, connects alice, sends `signal` and expects a graceful shutdown.
+fn signal_shuts_the_server_down_gracefully(signal: &str) {
+    let (dir, paths) = cert_dir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_packetpath"))
+        .args(["server", "--listen", "127.0.0.1:0", "--certs"])
+        .arg(dir.path())
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "server exited early"
+        );
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let o = options(
+            addr.parse().unwrap(),
+            Some("alice"),
+            Transport::Tls13,
+            paths.ca_cert.clone(),
+        );
+        let secrets = std::sync::Arc::new(packetpath::chat::SecretLog::new());
+        let mut alice = ChatClient::connect(&o, &Tap::none(), secrets)
+            .await
+            .unwrap();
+        assert!(next(&mut alice).await.starts_with("* welcome"));
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(next(&mut alice).await, "* server shutting down");
+        assert_eq!(alice.next_line().await.unwrap(), None);
+    });
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[test]
+fn sigterm_shuts_the_server_down_gracefully() {
+    signal_shuts_the_server_down_gracefully("TERM");
+}
+
+#[test]
+fn sighup_shuts_the_server_down_gracefully() {
+    signal_shuts_the_server_down_gracefully("HUP");
+}

@@ -223,7 +223,8 @@ impl ChatClient {
         };
         let (read_half, write_half) = tokio::io::split(stream);
         let mut client = ChatClient {
-            reader: FramedRead::new(read_half, ChatCodec::default()),
+            // Lossy: a line from the server that is not UTF-8 is shown, not a fatal error.
+            reader: FramedRead::new(read_half, ChatCodec::lossy()),
             writer: FramedWrite::new(write_half, ChatCodec::default()),
             conn,
         };
@@ -291,12 +292,12 @@ impl ChatClient {
             mut writer,
             ..
         } = self;
-        let mut input = input.lines();
+        let mut input = input;
+        let mut typed = Vec::new();
         loop {
             tokio::select! {
-                line = input.next_line() => match line? {
-                    Some(line) => writer.send(line).await.map_err(codec_error)?,
-                    None => {
+                read = input.read_until(b'\n', &mut typed) => {
+                    if read? == 0 {
                         SinkExt::<&str>::close(&mut writer).await.map_err(codec_error)?;
                         // Keep printing until the server closes too.
                         while let Some(line) = reader.next().await {
@@ -305,6 +306,15 @@ impl ChatClient {
                         }
                         return Ok(());
                     }
+                    match typed_line(&typed) {
+                        Ok(line) => writer.send(line).await.map_err(codec_error)?,
+                        Err(e) => tracing::warn!(
+                            "that line was not sent: it is not valid UTF-8 text ({e}); the chat \
+                             only carries UTF-8, so set your terminal or the program feeding the \
+                             client to UTF-8 and type it again"
+                        ),
+                    }
+                    typed.clear();
                 },
                 line = reader.next() => match line {
                     None => return Ok(()),
@@ -317,6 +327,13 @@ impl ChatClient {
             }
         }
     }
+}
+
+/// A line typed at the client, without its line ending, if it is UTF-8 text.
+fn typed_line(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    std::str::from_utf8(bytes)
 }
 
 /// The sending half of a [`ChatClient`].

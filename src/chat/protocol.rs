@@ -117,12 +117,54 @@ mod tests {
 
 /// The chat's codec: [`LinesCodec`] with a limit, except that a line cut off by the end of the
 /// connection (a client killed mid-line) is discarded rather than delivered: it was never a line.
+///
+/// The server refuses a line that is not UTF-8 (the error says so); a client reads with
+/// [`ChatCodec::lossy`] instead, so a line it cannot decode is shown (bad bytes as `\u{FFFD}`)
+/// with a warning, and the chat goes on.
 #[derive(Debug, Clone)]
-pub struct ChatCodec(LinesCodec);
+pub struct ChatCodec {
+    lines: LinesCodec,
+    lossy: bool,
+}
 
 impl Default for ChatCodec {
     fn default() -> Self {
-        ChatCodec(codec())
+        ChatCodec {
+            lines: codec(),
+            lossy: false,
+        }
+    }
+}
+
+impl ChatCodec {
+    /// A codec that decodes a line that is not valid UTF-8 with replacement characters instead
+    /// of failing.
+    pub fn lossy() -> Self {
+        ChatCodec {
+            lines: codec(),
+            lossy: true,
+        }
+    }
+
+    /// The next complete line if it is not valid UTF-8, decoded lossily (only in lossy mode).
+    fn decode_invalid(&mut self, buf: &mut bytes::BytesMut) -> Option<String> {
+        let window = &buf[..buf.len().min(MAX_LINE + 1)];
+        let end = window.iter().position(|b| *b == b'\n')?;
+        if std::str::from_utf8(&window[..end]).is_ok() {
+            return None;
+        }
+        let line = buf.split_to(end + 1);
+        let mut text = &line[..end];
+        if let Some(stripped) = text.strip_suffix(b"\r") {
+            text = stripped;
+        }
+        // The inner codec may have remembered how far it had searched: start it afresh.
+        self.lines = codec();
+        tracing::warn!(
+            "received a line that is not valid UTF-8 text; showing it with \u{FFFD} for the bytes \
+             that could not be decoded (the sender's program or terminal does not use UTF-8)"
+        );
+        Some(String::from_utf8_lossy(text).into_owned())
     }
 }
 
@@ -131,11 +173,16 @@ impl tokio_util::codec::Decoder for ChatCodec {
     type Error = LinesCodecError;
 
     fn decode(&mut self, buf: &mut bytes::BytesMut) -> Result<Option<String>, LinesCodecError> {
-        self.0.decode(buf)
+        if self.lossy {
+            if let Some(line) = self.decode_invalid(buf) {
+                return Ok(Some(line));
+            }
+        }
+        self.lines.decode(buf)
     }
 
     fn decode_eof(&mut self, buf: &mut bytes::BytesMut) -> Result<Option<String>, LinesCodecError> {
-        match self.0.decode(buf)? {
+        match self.decode(buf)? {
             Some(line) => Ok(Some(line)),
             None => {
                 if !buf.is_empty() {
@@ -155,6 +202,6 @@ impl<T: AsRef<str>> tokio_util::codec::Encoder<T> for ChatCodec {
     type Error = LinesCodecError;
 
     fn encode(&mut self, line: T, buf: &mut bytes::BytesMut) -> Result<(), LinesCodecError> {
-        self.0.encode(line, buf)
+        self.lines.encode(line, buf)
     }
 }
