@@ -147,6 +147,9 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
         if let Some(id) = ip.identification {
             i.insert("identification".into(), Value::from(id));
         }
+        if let Some(status) = ip.checksum {
+            i.insert("checksum".into(), Value::from(checksum_name(status)));
+        }
         obj.insert("ip".into(), Value::Object(i));
     }
     if let (Some(tcp), Some(seg)) = (&p.tcp, &entry.segment) {
@@ -176,6 +179,8 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
                 "header_len": tcp.header_len,
                 "mss": tcp.options.mss,
                 "window_scale": tcp.options.window_scale,
+                "sack_permitted": tcp.options.sack_permitted,
+                "timestamps": tcp.options.timestamps.map(|(tsval, tsecr)| [tsval, tsecr]),
                 "sack_blocks": tcp.options.sack_blocks.as_slice().iter()
                     .map(|(a, b)| [a.wrapping_sub(seg.peer_base), b.wrapping_sub(seg.peer_base)])
                     .collect::<Vec<_>>(),
