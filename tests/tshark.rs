@@ -234,27 +234,6 @@ impl Netns {
     }
 }
 
-/// Whether this machine can run the namespace tests (skips, or fails under REQUIRE_ALL, if not).
-fn can_make_namespaces() -> bool {
-    for tool in ["unshare", "nsenter", "bash"] {
-        if !common::have_tool(tool) {
-            return false;
-        }
-    }
-    for tool in ["ip", "ethtool", "iptables"] {
-        let found = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
-            .iter()
-            .any(|d| Path::new(d).join(tool).exists());
-        if !found && common::skip(&format!("`{tool}` is not installed")) {
-            return false;
-        }
-    }
-    let works = Command::new("unshare")
-        .args(["--net", "true"])
-        .status()
-        .is_ok_and(|s| s.success());
-    works || !common::skip("cannot create a network namespace (unshare --net)")
-}
 
 // ---------------------------------------------------------------------------------------------
 // The capture
@@ -1699,12 +1678,6 @@ fn analyse_loss(ts: &[TsFrame]) {
 // The tests
 // ---------------------------------------------------------------------------------------------
 
-fn prerequisites() -> bool {
-    common::have_tool("tshark")
-        && common::have_tool("openssl")
-        && common::have_tool("tcpdump")
-        && common::can_capture()
-}
 
 const LINES: &[&str] = &[
     "hello from openssl s_client",
@@ -1713,11 +1686,7 @@ const LINES: &[&str] = &[
     "ünïcödé ✓ survives the trip",
 ];
 
-#[test]
 fn tls13_over_ipv4_matches_tshark_frame_by_frame() {
-    if !prerequisites() {
-        return;
-    }
     let c = converse(
         &Place::default(),
         "127.0.0.1",
@@ -1727,11 +1696,7 @@ fn tls13_over_ipv4_matches_tshark_frame_by_frame() {
     assert_lossless(&compare(&c, false));
 }
 
-#[test]
 fn tls12_over_ipv4_matches_tshark_frame_by_frame() {
-    if !prerequisites() {
-        return;
-    }
     let c = converse(
         &Place::default(),
         "127.0.0.1",
@@ -1750,18 +1715,7 @@ fn tls12_over_ipv4_matches_tshark_frame_by_frame() {
     assert_eq!(finished, 2, "both Finished messages decrypted");
 }
 
-#[test]
 fn tls13_over_ipv6_matches_tshark_frame_by_frame() {
-    if !prerequisites() {
-        return;
-    }
-    let has_v6_loopback = std::fs::read_to_string("/proc/net/if_inet6").is_ok_and(|t| {
-        t.lines()
-            .any(|l| l.starts_with("00000000000000000000000000000001"))
-    });
-    if !has_v6_loopback && common::skip("no IPv6 loopback address (::1)") {
-        return;
-    }
     let c = converse(
         &Place::default(),
         "[::1]",
@@ -1771,11 +1725,7 @@ fn tls13_over_ipv6_matches_tshark_frame_by_frame() {
     assert_lossless(&compare(&c, true));
 }
 
-#[test]
 fn tls13_bulk_download_on_host_loopback_matches_tshark() {
-    if !prerequisites() {
-        return;
-    }
     let c = converse(
         &Place::default(),
         "127.0.0.1",
@@ -1798,14 +1748,7 @@ fn tls13_bulk_download_on_host_loopback_matches_tshark() {
     );
 }
 
-#[test]
 fn tls13_upload_over_a_lossy_loopback_matches_tshark() {
-    if !prerequisites() {
-        return;
-    }
-    if !can_make_namespaces() {
-        return;
-    }
     let scratch = tempfile::tempdir().expect("temp dir");
     let netns = Netns::new(scratch.path(), RANDOM_LOSS);
     let c = converse(
@@ -1825,11 +1768,7 @@ fn tls13_upload_over_a_lossy_loopback_matches_tshark() {
 /// the FIN it comes), and packetpath must flag it the same way. This builds exactly that case: the namespace's loopback loses the first 76-byte
 /// IPv4 packet from the server (20 IP + 32 TCP + 24 bytes: the TLS 1.3 record holding
 /// close_notify), nothing else.
-#[test]
 fn close_notify_resent_after_the_fin_is_flagged_as_in_tshark() {
-    if !prerequisites() || !can_make_namespaces() {
-        return;
-    }
     let scratch = tempfile::tempdir().expect("temp dir");
     let netns = Netns::new(scratch.path(), "");
     let place = netns.place();
@@ -1894,11 +1833,7 @@ fn close_notify_resent_after_the_fin_is_flagged_as_in_tshark() {
 /// A capture that starts after the handshake (the first frames cut off with editcap, as when
 /// tcpdump is started late): relative numbers start at 1, windows are shown unscaled (the scale
 /// is unknown), and the connection that follows is numbered normally — all as tshark does.
-#[test]
 fn a_capture_without_the_handshake_is_numbered_like_tshark() {
-    if !common::have_tool("tshark") || !common::have_tool("editcap") {
-        return;
-    }
     let dir = tempfile::tempdir().expect("temp dir");
     let cut = dir.path().join("no-handshake.pcapng");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/tls13-chat.pcapng");
@@ -1956,11 +1891,7 @@ fn a_capture_without_the_handshake_is_numbered_like_tshark() {
 
 /// Captures with one segment missing (deleted with editcap from a sample): the segment after
 /// the hole is "previous segment not captured", and every analysis verdict matches tshark's.
-#[test]
 fn a_capture_missing_a_segment_is_analysed_like_tshark() {
-    if !common::have_tool("tshark") || !common::have_tool("editcap") {
-        return;
-    }
     let dir = tempfile::tempdir().expect("temp dir");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/tls13-chat.pcapng");
     for deleted in ["4", "10", "28", "31"] {
@@ -2180,11 +2111,7 @@ fn verdicts_of(path: &Path) -> (Vec<String>, Vec<String>) {
 /// kernel decides for itself how many duplicate ACKs it waits for) with exactly that, where A's
 /// second segment (relative seq 101..201) was lost before the capture: packetpath must say what
 /// tshark says on every frame, and tshark must say what the rule says.
-#[test]
 fn duplicate_ack_count_decides_fast_retransmission_as_in_tshark() {
-    if !common::have_tool("tshark") {
-        return;
-    }
     const SYN: u8 = 0x02;
     const SYN_ACK: u8 = 0x12;
     const ACK: u8 = 0x10;
@@ -2255,4 +2182,53 @@ fn duplicate_ack_count_decides_fast_retransmission_as_in_tshark() {
             "{name}: packetpath's verdicts per frame vs tshark's"
         );
     }
+}
+
+fn main() -> std::process::ExitCode {
+    use common::Need;
+    // openssl s_server and s_client talk on the machine's loopback while tcpdump and packetpath
+    // capture it: that needs root. The lossy tests build namespaces with the system tools.
+    let host = || {
+        vec![
+            Need::Tool("tshark"),
+            Need::Tool("openssl"),
+            Need::Tool("tcpdump"),
+            Need::Root,
+            Need::HostCapture,
+        ]
+    };
+    let netns = || {
+        let mut needs = host();
+        needs.extend(["unshare", "nsenter", "bash", "ip", "ethtool", "iptables"].map(Need::Tool));
+        needs
+    };
+    let with = |mut t: common::harness::Test, needs: Vec<Need>| {
+        t.needs.extend(needs);
+        t
+    };
+    common::harness::run(vec![
+        with(test!(tls13_over_ipv4_matches_tshark_frame_by_frame), host()),
+        with(test!(tls12_over_ipv4_matches_tshark_frame_by_frame), host()),
+        with(
+            test!(tls13_over_ipv6_matches_tshark_frame_by_frame, Need::Ipv6Loopback),
+            host(),
+        ),
+        with(test!(tls13_bulk_download_on_host_loopback_matches_tshark), host()),
+        with(test!(tls13_upload_over_a_lossy_loopback_matches_tshark), netns()),
+        with(test!(close_notify_resent_after_the_fin_is_flagged_as_in_tshark), netns()),
+        test!(
+            a_capture_without_the_handshake_is_numbered_like_tshark,
+            Need::Tool("tshark"),
+            Need::Tool("editcap")
+        ),
+        test!(
+            a_capture_missing_a_segment_is_analysed_like_tshark,
+            Need::Tool("tshark"),
+            Need::Tool("editcap")
+        ),
+        test!(
+            duplicate_ack_count_decides_fast_retransmission_as_in_tshark,
+            Need::Tool("tshark")
+        ),
+    ])
 }
