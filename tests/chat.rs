@@ -3,7 +3,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -366,132 +366,6 @@ async fn the_ledger_accounts_for_every_byte_and_the_key_log_has_tls13_labels() {
     }
     // Both ends logged the same secrets; the log keeps each once (2 connections x 5 labels).
     assert_eq!(labels.len(), 10, "{labels:?}");
-}
-
-/// Runs `openssl s_client` against our server and checks it chats both ways.
-fn openssl_client_chats(version_flag: &str, transport: Transport) {
-    if !have_tool("openssl") {
-        return;
-    }
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (dir, paths) = cert_dir();
-    let server = rt.block_on(start(transport, dir.path(), Tap::none()));
-    let mut bob = rt.block_on(server.join("bob"));
-    let mut child = Command::new("openssl")
-        .args(["s_client", "-connect", &server.addr.to_string(), "-CAfile"])
-        .arg(&paths.ca_cert)
-        .args([
-            "-verify_return_error",
-            "-verify_hostname",
-            "localhost",
-            "-servername",
-            "localhost",
-        ])
-        .args([version_flag, "-quiet"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    // The server names a client by its first line, so it speaks first.
-    stdin
-        .write_all(b"/name openssl\nhello from openssl\n")
-        .unwrap();
-    stdin.flush().unwrap();
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert!(
-        line.starts_with("* welcome, openssl"),
-        "openssl got {line:?}"
-    );
-    rt.block_on(async {
-        assert_eq!(next(&mut bob).await, "* openssl joined (2 online)");
-        assert_eq!(next(&mut bob).await, "openssl: hello from openssl");
-        bob.send("hello openssl").await.unwrap();
-    });
-    line.clear();
-    stdout.read_line(&mut line).unwrap();
-    assert_eq!(line, "bob: hello openssl\n");
-    drop(stdin);
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-#[test]
-fn openssl_s_client_chats_with_our_server_tls13() {
-    openssl_client_chats("-tls1_3", Transport::Tls13);
-}
-
-#[test]
-fn openssl_s_client_chats_with_our_server_tls12() {
-    openssl_client_chats("-tls1_2", Transport::Tls12);
-}
-
-fn our_client_talks_to_openssl_s_server(version_flag: &str, transport: Transport) {
-    if !have_tool("openssl") {
-        return;
-    }
-    let (_dir, paths) = cert_dir();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new("openssl")
-        .args([
-            "s_server",
-            "-accept",
-            &format!("127.0.0.1:{port}"),
-            "-naccept",
-            "1",
-            "-rev",
-        ])
-        .arg("-cert")
-        .arg(&paths.server_cert)
-        .arg("-key")
-        .arg(&paths.server_key)
-        .arg(version_flag)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait for s_server to say it accepts connections.
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while stdout.read_line(&mut line).unwrap() > 0 && !line.contains("ACCEPT") {
-        line.clear();
-    }
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let addr = format!("localhost:{port}");
-        let mut o = packetpath::chat::ClientOptions::new(addr);
-        o.transport = transport;
-        o.trust = packetpath::chat::config::Trust::Ca(paths.ca_cert.clone());
-        let secrets = std::sync::Arc::new(packetpath::chat::SecretLog::new());
-        let mut client = ChatClient::connect(&o, &Tap::none(), secrets.clone())
-            .await
-            .unwrap();
-        client.send("packetpath").await.unwrap();
-        // -rev answers every line reversed.
-        let reply = next_matching(&mut client, |l| l.contains("htaptekcap")).await;
-        assert_eq!(reply, "htaptekcap");
-        assert!(!secrets.entries().is_empty());
-    });
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-#[test]
-fn our_client_talks_to_openssl_s_server_tls13() {
-    our_client_talks_to_openssl_s_server("-tls1_3", Transport::Tls13);
-}
-
-#[test]
-fn our_client_talks_to_openssl_s_server_tls12() {
-    our_client_talks_to_openssl_s_server("-tls1_2", Transport::Tls12);
 }
 
 #[test]

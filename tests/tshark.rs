@@ -234,7 +234,6 @@ impl Netns {
     }
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // The capture
 // ---------------------------------------------------------------------------------------------
@@ -1678,7 +1677,6 @@ fn analyse_loss(ts: &[TsFrame]) {
 // The tests
 // ---------------------------------------------------------------------------------------------
 
-
 const LINES: &[&str] = &[
     "hello from openssl s_client",
     "packetpath and tshark must agree on every frame",
@@ -2210,12 +2208,24 @@ fn main() -> std::process::ExitCode {
         with(test!(tls13_over_ipv4_matches_tshark_frame_by_frame), host()),
         with(test!(tls12_over_ipv4_matches_tshark_frame_by_frame), host()),
         with(
-            test!(tls13_over_ipv6_matches_tshark_frame_by_frame, Need::Ipv6Loopback),
+            test!(
+                tls13_over_ipv6_matches_tshark_frame_by_frame,
+                Need::Ipv6Loopback
+            ),
             host(),
         ),
-        with(test!(tls13_bulk_download_on_host_loopback_matches_tshark), host()),
-        with(test!(tls13_upload_over_a_lossy_loopback_matches_tshark), netns()),
-        with(test!(close_notify_resent_after_the_fin_is_flagged_as_in_tshark), netns()),
+        with(
+            test!(tls13_bulk_download_on_host_loopback_matches_tshark),
+            host(),
+        ),
+        with(
+            test!(tls13_upload_over_a_lossy_loopback_matches_tshark),
+            netns(),
+        ),
+        with(
+            test!(close_notify_resent_after_the_fin_is_flagged_as_in_tshark),
+            netns(),
+        ),
         test!(
             a_capture_without_the_handshake_is_numbered_like_tshark,
             Need::Tool("tshark"),
