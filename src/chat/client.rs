@@ -145,9 +145,9 @@ fn handshake_error(e: std::io::Error, options: &ClientOptions) -> ChatError {
 async fn open_tcp(options: &ClientOptions) -> Result<TcpStream, ChatError> {
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host(&options.connect)
         .await
-        .map_err(|source| ChatError::Connect {
+        .map_err(|reason| ChatError::Connect {
             addr: options.connect.clone(),
-            source,
+            reason,
         })?
         .collect();
     let mut last = None;
@@ -177,13 +177,13 @@ async fn open_tcp(options: &ClientOptions) -> Result<TcpStream, ChatError> {
         Some((addr, e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
             ChatError::Refused(addr.to_string())
         }
-        Some((addr, source)) => ChatError::Connect {
+        Some((addr, reason)) => ChatError::Connect {
             addr: addr.to_string(),
-            source,
+            reason,
         },
         None => ChatError::Connect {
             addr: options.connect.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no address found"),
+            reason: std::io::Error::new(std::io::ErrorKind::NotFound, "no address found"),
         },
     })
 }

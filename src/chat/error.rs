@@ -12,13 +12,12 @@ pub enum ChatError {
     )]
     Refused(String),
     /// The address could not be reached or resolved.
-    #[error("cannot connect to {addr}: {source}")]
+    #[error("cannot connect to {addr}: {reason}")]
     Connect {
         /// The address we tried.
         addr: String,
-        /// What the operating system said.
-        #[source]
-        source: std::io::Error,
+        /// What the operating system said (a `reason`, not a `source`: the message says it once).
+        reason: std::io::Error,
     },
     /// The server's certificate was not issued by the CA we trust.
     #[error("the server's certificate was not issued by the CA in {ca} (unknown CA): either the server uses other certificates, or pass the right file with --ca")]
@@ -76,13 +75,12 @@ pub enum ChatError {
     #[error("invalid TLS settings: {0}")]
     Config(String),
     /// The listening socket could not be opened.
-    #[error("cannot listen on {addr}: {source} (is another server already using that port? pick another with --listen)")]
+    #[error("cannot listen on {addr}: {reason} (is another server already using that port? pick another with --listen)")]
     Listen {
         /// The address.
         addr: SocketAddr,
-        /// What the operating system said.
-        #[source]
-        source: std::io::Error,
+        /// What the operating system said (a `reason`, not a `source`: the message says it once).
+        reason: std::io::Error,
     },
     /// Any other I/O failure.
     #[error(transparent)]

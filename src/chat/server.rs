@@ -268,9 +268,9 @@ impl Server {
         let listener =
             TcpListener::bind(options.listen)
                 .await
-                .map_err(|source| ChatError::Listen {
+                .map_err(|reason| ChatError::Listen {
                     addr: options.listen,
-                    source,
+                    reason,
                 })?;
         let fd_limit = limits::fd_limit();
         let limits = Limits::fitting(
