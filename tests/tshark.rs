@@ -1800,6 +1800,76 @@ fn tls13_over_ipv6_matches_tshark_frame_by_frame() {
     assert_lossless(&compare(&c, true));
 }
 
+/// Over a cable (a veth pair between two fresh namespaces, like the lab's `--link wire`) with
+/// transmit checksum offload off, every checksum in the capture is real: both tools must call
+/// every TCP and IPv4 checksum good, and the MAC addresses are the veth ends' own (not loopback's
+/// zeros), so a swapped source and destination shows.
+#[test]
+fn tls13_over_a_veth_cable_matches_tshark_with_real_checksums() {
+    if !prerequisites() || !can_make_namespaces() {
+        return;
+    }
+    let (server_dir, client_dir) = (
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+    );
+    let server_ns = Netns::plain(server_dir.path());
+    let client_ns = Netns::plain(client_dir.path());
+    let (server, client) = (server_ns.place(), client_ns.place());
+    let client_pid = client_ns.holder.child.id().to_string();
+    #[rustfmt::skip]
+    server.run("ip", &["link", "add", "pp-srv", "type", "veth", "peer", "name", "pp-cli",
+                       "netns", &client_pid]);
+    // Fixed MACs and permanent neighbour entries: no ARP on the cable, only the TCP connection.
+    let (server_mac, client_mac) = ("02:00:00:00:99:01", "02:00:00:00:99:02");
+    for (place, dev, addr, mac, peer, peer_mac) in [
+        (
+            &server,
+            "pp-srv",
+            "10.199.0.1/24",
+            server_mac,
+            "10.199.0.2",
+            client_mac,
+        ),
+        (
+            &client,
+            "pp-cli",
+            "10.199.0.2/24",
+            client_mac,
+            "10.199.0.1",
+            server_mac,
+        ),
+    ] {
+        place.run("ip", &["link", "set", dev, "address", mac]);
+        place.run("ip", &["addr", "add", addr, "dev", dev]);
+        #[rustfmt::skip]
+        place.run("ip", &["neigh", "replace", peer, "lladdr", peer_mac, "dev", dev,
+                          "nud", "permanent"]);
+        place.run("ip", &["link", "set", dev, "mtu", "1500", "up"]);
+        #[rustfmt::skip]
+        place.run("ethtool", &["-K", dev, "tx", "off", "rx", "off", "tso", "off", "gso", "off",
+                               "gro", "off"]);
+    }
+    let place = Place {
+        client: Some(Box::new(client.clone())),
+        interface: Some("pp-srv".into()),
+        ..server.clone()
+    };
+    let c = converse(&place, "10.199.0.1", "-tls1_3", &Traffic::Lines(LINES));
+    let compared = compare(&c, false);
+    assert_lossless(&compared);
+    let macs: std::collections::BTreeSet<String> = compared
+        .ours
+        .iter()
+        .map(|f| f["link"]["src"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        macs,
+        [server_mac.to_string(), client_mac.to_string()].into(),
+        "the veth ends' MACs"
+    );
+}
+
 #[test]
 fn tls13_bulk_download_on_host_loopback_matches_tshark() {
     if !prerequisites() {
