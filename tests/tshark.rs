@@ -1099,6 +1099,7 @@ fn compare_headers(c: &Conversation, ours: &[Value], ipv6: bool, cmp: &mut Compa
         "tshark's header fields: one line per frame"
     );
     let mut offloaded = 0;
+    let mut coincidences = 0;
     for (o, line) in ours.iter().zip(lines) {
         let cols: Vec<&str> = line.split('\t').collect();
         assert_eq!(cols.len(), HEADER_FIELDS.len(), "tshark line {line:?}");
@@ -1187,12 +1188,22 @@ fn compare_headers(c: &Conversation, ours: &[Value], ipv6: bool, cmp: &mut Compa
         };
         let tcp_sum = text(&tcp["checksum"]);
         offloaded += usize::from(tcp_sum == "offloaded");
+        // A partial sum that happens to be the right checksum as well (1 in 32,768: seen once in
+        // about 30 runs of the upload) is good to tshark; packetpath looks for the partial sum
+        // first (src/dissect/checksum.rs) and calls it offloaded. Both are right.
+        let coincidence = tcp_sum == "offloaded" && cols[18] == "1";
+        coincidences += usize::from(coincidence);
+        let expected = if coincidence {
+            "1"
+        } else {
+            tshark_status(&tcp_sum)
+        };
         check(
             "tcp checksum status",
-            format!("{tcp_sum} ({})", tshark_status(&tcp_sum)),
+            format!("{tcp_sum} ({expected})"),
             format!("{tcp_sum} ({})", cols[18]),
         );
-        if c.real_checksums {
+        if c.real_checksums && !coincidence {
             check("tcp checksum on a real link", tcp_sum, "verified".into());
         }
         if !ipv6 {
@@ -1208,6 +1219,12 @@ fn compare_headers(c: &Conversation, ours: &[Value], ipv6: bool, cmp: &mut Compa
                 "1".into(),
             );
         }
+    }
+    if coincidences > 1 {
+        cmp.problems.push(format!(
+            "{coincidences} TCP checksums called offloaded that verify: a 1-in-32,768 coincidence \
+             cannot happen that often"
+        ));
     }
     if !c.real_checksums && offloaded == 0 {
         cmp.problems.push(
@@ -1752,6 +1769,72 @@ fn tls13_over_ipv6_matches_tshark_frame_by_frame() {
     assert_lossless(&compare(&c, true));
 }
 
+/// Over a cable (a veth pair between two fresh namespaces, like the lab's `--link wire`) with
+/// transmit checksum offload off, every checksum in the capture is real: both tools must call
+/// every TCP and IPv4 checksum good, and the MAC addresses are the veth ends' own (not loopback's
+/// zeros), so a swapped source and destination shows.
+fn tls13_over_a_veth_cable_matches_tshark_with_real_checksums() {
+    let (server_dir, client_dir) = (
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+    );
+    let server_ns = Netns::plain(server_dir.path());
+    let client_ns = Netns::plain(client_dir.path());
+    let (server, client) = (server_ns.place(), client_ns.place());
+    let client_pid = client_ns.holder.child.id().to_string();
+    #[rustfmt::skip]
+    server.run("ip", &["link", "add", "pp-srv", "type", "veth", "peer", "name", "pp-cli",
+                       "netns", &client_pid]);
+    // Fixed MACs and permanent neighbour entries: no ARP on the cable, only the TCP connection.
+    let (server_mac, client_mac) = ("02:00:00:00:99:01", "02:00:00:00:99:02");
+    for (place, dev, addr, mac, peer, peer_mac) in [
+        (
+            &server,
+            "pp-srv",
+            "10.199.0.1/24",
+            server_mac,
+            "10.199.0.2",
+            client_mac,
+        ),
+        (
+            &client,
+            "pp-cli",
+            "10.199.0.2/24",
+            client_mac,
+            "10.199.0.1",
+            server_mac,
+        ),
+    ] {
+        place.run("ip", &["link", "set", dev, "address", mac]);
+        place.run("ip", &["addr", "add", addr, "dev", dev]);
+        #[rustfmt::skip]
+        place.run("ip", &["neigh", "replace", peer, "lladdr", peer_mac, "dev", dev,
+                          "nud", "permanent"]);
+        place.run("ip", &["link", "set", dev, "mtu", "1500", "up"]);
+        #[rustfmt::skip]
+        place.run("ethtool", &["-K", dev, "tx", "off", "rx", "off", "tso", "off", "gso", "off",
+                               "gro", "off"]);
+    }
+    let place = Place {
+        client: Some(Box::new(client.clone())),
+        interface: Some("pp-srv".into()),
+        ..server.clone()
+    };
+    let c = converse(&place, "10.199.0.1", "-tls1_3", &Traffic::Lines(LINES));
+    let compared = compare(&c, false);
+    assert_lossless(&compared);
+    let macs: std::collections::BTreeSet<String> = compared
+        .ours
+        .iter()
+        .map(|f| f["link"]["src"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        macs,
+        [server_mac.to_string(), client_mac.to_string()].into(),
+        "the veth ends' MACs"
+    );
+}
+
 fn tls13_bulk_download_on_host_loopback_matches_tshark() {
     let c = converse(
         &Place::default(),
@@ -1775,28 +1858,30 @@ fn tls13_bulk_download_on_host_loopback_matches_tshark() {
     );
 }
 
-/// Loses two chosen packets of a 300 kB upload, the same two on every run, so that each of
+/// Loses three chosen packets of a 300 kB upload, the same three on every run, so that each of
 /// Wireshark's loss verdicts occurs every time (and packetpath must agree on every frame):
 ///
 /// - the ClientHello (the client's first segment with PSH) is dropped on arrival, after the
 ///   capture saw it: nothing follows it, so no duplicate ACK asks for it and the client resends
 ///   it only on its timer — a plain **retransmission** of a segment captured before;
 /// - the 31st full-sized (1,500-byte) client packet is lost on the way out, before the capture:
-///   the next segment is **previous segment not captured**, each later one draws a **duplicate
-///   ACK** (numbered 1, 2, 3, ... by both tools), and the resend after them is a **fast
-///   retransmission** (with RACK off, Linux resends at once after the duplicate ACKs, well within
-///   Wireshark's 20 ms on a loopback; the capture showed exactly two before it in 10 runs of 10,
-///   Wireshark's boundary).
+///   the next segment is **previous segment not captured**, and its resend is flagged;
+/// - the 101st full-sized client packet reaching the server is dropped on arrival, after the
+///   capture saw it: its resend is flagged too.
 ///
-/// Out of order and the exact two-duplicate-ACK boundary depend on timing the kernel decides:
-/// [`duplicate_ack_count_decides_fast_retransmission_as_in_tshark`] pins those with hand-made
-/// captures.
+/// How each of the last two resends is flagged is not the test's to choose: Wireshark counts an
+/// ACK as a duplicate only if it repeats the window too, and the server's reads reopen its window
+/// between ACKs whenever s_server gets to run, so 0 to 5 duplicate ACKs were seen before a resend
+/// (the resend then being out of order, a retransmission or a fast retransmission). Most runs show
+/// **duplicate ACKs** and a **fast retransmission**; whatever the kernel did, packetpath must say
+/// on every frame what tshark says. The duplicate-ACK rule itself (one vs two before a resend)
+/// and out of order are pinned on every run by the hand-made captures of
+/// [`duplicate_ack_count_decides_fast_retransmission_as_in_tshark`].
 fn tls13_upload_losing_chosen_packets_matches_tshark() {
     let scratch = tempfile::tempdir().expect("temp dir");
-    // Classic loss recovery: the resend follows the duplicate ACKs at once (two in the capture, every
-    // run). With RACK (the default) Linux resends after one to three of them, as its reordering
-    // timer decides: after one, Wireshark calls the resend out of order (seen 1 run in 8).
-    // Tail loss probes off too, so the ClientHello is resent by the retransmission timer only.
+    // Tail loss probes off, so the ClientHello is resent by the retransmission timer only (a probe
+    // would be a retransmission too, but sooner or later by load); classic loss recovery instead
+    // of RACK, whose reordering timer made resends come sooner (more of them out of order).
     let netns = Netns::new(
         scratch.path(),
         "sysctl -qw net.ipv4.tcp_recovery=0\nsysctl -qw net.ipv4.tcp_early_retrans=0\n",
@@ -1812,13 +1897,21 @@ fn tls13_upload_losing_chosen_packets_matches_tshark() {
         ];
         place.run("iptables", &client_hello);
         #[rustfmt::skip]
-        let full_sized = [
+        let before_capture = [
             "-A", "OUTPUT", "-o", "lo", "-p", "tcp", "--dport", &port,
             "-m", "length", "--length", "1500",
             "-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "30",
             "-j", "NFQUEUE", "--queue-num", "4242",
         ];
-        place.run("iptables", &full_sized);
+        place.run("iptables", &before_capture);
+        #[rustfmt::skip]
+        let after_capture = [
+            "-A", "INPUT", "-i", "lo", "-p", "tcp", "--dport", &port,
+            "-m", "length", "--length", "1500",
+            "-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "100",
+            "-j", "DROP",
+        ];
+        place.run("iptables", &after_capture);
     };
     let c = converse_with(
         &place,
@@ -1833,70 +1926,75 @@ fn tls13_upload_losing_chosen_packets_matches_tshark() {
     analyse_loss(ts);
     let server = u64::from(c.server_port);
     let from_client = |t: &&TsFrame| t.dst_port == server;
-    // The ClientHello: captured, lost on arrival, resent on the timer.
-    let hello = ts
+    // Client segments captured twice: the ClientHello and the full-sized packet dropped on arrival.
+    let twice: Vec<(&TsFrame, &TsFrame)> = ts
         .iter()
         .filter(from_client)
-        .find(|t| t.len > 0 && t.flags & 0x008 != 0)
-        .expect("the ClientHello was captured");
-    let resent: Vec<&TsFrame> = ts
-        .iter()
-        .filter(from_client)
-        .filter(|t| t.number > hello.number && t.seq == hello.seq && t.len == hello.len)
+        .filter(|t| t.len > 0)
+        .filter_map(|first| {
+            ts.iter()
+                .filter(from_client)
+                .find(|t| t.number > first.number && t.seq == first.seq && t.len == first.len)
+                .map(|again| (first, again))
+        })
         .collect();
+    assert_eq!(
+        twice.len(),
+        2,
+        "two client segments captured, lost on arrival and resent: {twice:?}"
+    );
+    let (hello, hello_again) = twice[0];
     assert!(
-        resent.len() == 1
-            && resent[0].retransmission
-            && !resent[0].fast_retransmission
-            && !resent[0].out_of_order
-            && !resent[0].spurious_retransmission,
-        "the ClientHello (frame {}) is resent once, as a plain retransmission: {resent:?}",
+        hello.flags & 0x008 != 0
+            && hello_again.retransmission
+            && !hello_again.fast_retransmission
+            && !hello_again.out_of_order
+            && !hello_again.spurious_retransmission,
+        "the ClientHello (frame {}) is resent as a plain retransmission: {hello_again:?}",
         hello.number
     );
-    // The full-sized packet lost before the capture.
+    let (full, full_again) = twice[1];
+    let dups: Vec<u64> = ts
+        .iter()
+        .filter(|t| !from_client(t) && t.number > full.number && t.number < full_again.number)
+        .filter_map(|t| t.duplicate_ack)
+        .collect();
+    assert!(
+        dups.iter().zip(1..).all(|(&d, n)| d == n)
+            && (full_again.retransmission || full_again.out_of_order),
+        "the segment of frame {} is resent (frame {}) and flagged, after duplicate ACKs numbered \
+         1, 2, ...: {dups:?}, {full_again:?}",
+        full.number,
+        full_again.number
+    );
+    eprintln!(
+        "resend of the segment lost on arrival: {} duplicate ACKs before it, {}",
+        dups.len(),
+        if full_again.fast_retransmission {
+            "fast retransmission"
+        } else if full_again.out_of_order {
+            "out of order"
+        } else {
+            "retransmission"
+        }
+    );
+    // The packet lost before the capture: one gap, one resend.
     let gaps: Vec<&TsFrame> = ts.iter().filter(|t| t.lost_segment).collect();
     assert_eq!(
         gaps.len(),
         1,
         "one segment missing from the capture: {gaps:?}"
     );
-    let gap = gaps[0];
-    let dups: Vec<u64> = ts
-        .iter()
-        .filter(|t| !from_client(t) && t.number > gap.number)
-        .filter_map(|t| t.duplicate_ack)
-        .collect();
-    assert!(
-        !dups.is_empty() && dups.iter().zip(1..).all(|(&d, n)| d == n),
-        "duplicate ACKs numbered 1, 2, ... after the gap (frame {}): {dups:?}",
-        gap.number
-    );
-    // The resend of the missing segment: the only client segment below the gap's start that comes
-    // after it. After two or more duplicate ACKs (12 runs of 13) it is a fast retransmission; when
-    // the receiver's one ACK already covered several later segments (a loaded machine), Linux
-    // resends after that one, within the handshake's round trip: out of order. Either way both
-    // tools must say the same (compared above); the two-ACK boundary itself is pinned by
-    // `duplicate_ack_count_decides_fast_retransmission_as_in_tshark`.
     let resends: Vec<&TsFrame> = ts
         .iter()
         .filter(from_client)
-        .filter(|t| t.number > gap.number && t.len > 0 && t.seq < gap.seq)
+        .filter(|t| t.number > gaps[0].number && t.len > 0 && t.seq < gaps[0].seq)
+        .filter(|t| t.number != full_again.number)
         .collect();
     assert!(
-        resends.len() == 1
-            && (resends[0].fast_retransmission == (dups.len() >= 2))
-            && (resends[0].fast_retransmission || resends[0].out_of_order),
-        "the missing segment is resent once, as a fast retransmission after {} duplicate ACKs: \
-         {resends:?}",
-        dups.len()
-    );
-    let flagged = ts
-        .iter()
-        .filter(|t| t.retransmission || t.out_of_order)
-        .count();
-    assert_eq!(
-        flagged, 2,
-        "two packets lost, two resent (the ClientHello and the missing segment)"
+        resends.len() == 1 && (resends[0].retransmission || resends[0].out_of_order),
+        "the segment missing before frame {} is resent once, and flagged: {resends:?}",
+        gaps[0].number
     );
 }
 
@@ -2325,7 +2423,7 @@ fn duplicate_ack_count_decides_fast_retransmission_as_in_tshark() {
 fn main() -> std::process::ExitCode {
     use common::Need;
     // openssl s_server and s_client talk on a loopback while tcpdump and packetpath capture it:
-    // that needs root. Most tests do it in a network namespace made with the system tools.
+    // that needs root. Most tests do it in network namespaces made with the system tools.
     let host = || {
         vec![
             Need::Tool("tshark"),
@@ -2358,6 +2456,10 @@ fn main() -> std::process::ExitCode {
                 tls13_over_ipv6_matches_tshark_frame_by_frame,
                 Need::Ipv6Loopback
             ),
+            netns(),
+        ),
+        with(
+            test!(tls13_over_a_veth_cable_matches_tshark_with_real_checksums),
             netns(),
         ),
         with(
