@@ -184,32 +184,57 @@ impl Room {
         delivered
     }
 
-    fn others(&self, id: u64) -> usize {
-        self.lock().keys().filter(|k| **k != id).count()
+    /// Adds client `id` to the room as `wanted` (made unique), queueing its welcome before any
+    /// other line can reach it. Returns its name and how many are online, itself included.
+    fn enter(&self, id: u64, wanted: &str, outbox: &Outbox, hint: bool) -> (String, usize) {
+        let mut members = self.lock();
+        let name = unique_name(&members, id, wanted);
+        let online = members.len() + 1;
+        let mut welcome = format!("* welcome, {name} ({online} online)");
+        if name != wanted {
+            welcome.push_str(&format!("; the name {wanted} is taken, so you are {name}"));
+        }
+        if hint {
+            welcome.push_str("; send /name NAME to choose your name");
+        }
+        outbox.say(welcome);
+        members.insert(
+            id,
+            Member {
+                name: name.clone(),
+                outbox: outbox.clone(),
+            },
+        );
+        (name, online)
     }
 
-    /// Gives member `id` the name `wanted`, or `wanted-2`, `wanted-3`, … if another member
-    /// already has it (names compare case-insensitively). Returns the name given.
-    fn claim_name(&self, id: u64, wanted: &str) -> String {
+    /// Renames member `id` to `wanted` (made unique); `None` if it is no longer in the room.
+    fn rename(&self, id: u64, wanted: &str) -> Option<String> {
         let mut members = self.lock();
-        let taken = |name: &str| {
-            members
-                .iter()
-                .any(|(other, m)| *other != id && m.name.eq_ignore_ascii_case(name))
-        };
-        let mut name = wanted.to_string();
-        // One of the first len+2 candidates is free: at most len members can hold the others.
-        for n in 2..members.len() + 3 {
-            if !taken(&name) {
-                break;
-            }
-            name = format!("{wanted}-{n}");
-        }
-        if let Some(member) = members.get_mut(&id) {
-            member.name = name.clone();
-        }
-        name
+        let name = unique_name(&members, id, wanted);
+        let member = members.get_mut(&id)?;
+        member.name = name.clone();
+        Some(name)
     }
+}
+
+/// `wanted`, or `wanted-2`, `wanted-3`, … if a member other than `id` already has it (names
+/// compare case-insensitively).
+fn unique_name(members: &HashMap<u64, Member>, id: u64, wanted: &str) -> String {
+    let taken = |name: &str| {
+        members
+            .iter()
+            .any(|(other, m)| *other != id && m.name.eq_ignore_ascii_case(name))
+    };
+    let mut name = wanted.to_string();
+    // One of the first len+2 candidates is free: at most len members can hold the others.
+    for n in 2..members.len() + 3 {
+        if !taken(&name) {
+            break;
+        }
+        name = format!("{wanted}-{n}");
+    }
+    name
 }
 
 /// The handshake bound a connection holds until it is in the chat (or refused): one of the
@@ -499,13 +524,6 @@ impl Connection {
             "guest-{}",
             self.room.next_guest.fetch_add(1, Ordering::Relaxed) + 1
         );
-        self.room.lock().insert(
-            self.id,
-            Member {
-                name: guest.clone(),
-                outbox: outbox.clone(),
-            },
-        );
         tracing::info!(%peer, "client connected");
 
         // The name the client is known by once it has joined (been welcomed).
@@ -558,12 +576,12 @@ impl Connection {
             }
         }
 
-        let was_member = self.room.lock().remove(&self.id).is_some();
+        self.room.lock().remove(&self.id);
         if let (Some(name), false) = (&name, self.shutdown.is_cancelled()) {
             self.room
                 .broadcast(Some(self.id), format!("* {name} left").into());
         }
-        if kicked || !was_member {
+        if kicked {
             tracing::info!(%peer, "client disconnected by the server");
         } else {
             tracing::info!(%peer, "client disconnected");
@@ -583,16 +601,7 @@ impl Connection {
 
     /// Welcomes the client as `wanted` (made unique) and tells the others. Returns its name.
     fn join(&self, outbox: &Outbox, wanted: &str, hint: bool) -> String {
-        let name = self.room.claim_name(self.id, wanted);
-        let online = self.room.others(self.id) + 1;
-        let mut welcome = format!("* welcome, {name} ({online} online)");
-        if name != wanted {
-            welcome.push_str(&format!("; the name {wanted} is taken, so you are {name}"));
-        }
-        if hint {
-            welcome.push_str("; send /name NAME to choose your name");
-        }
-        outbox.say(welcome);
+        let (name, online) = self.room.enter(self.id, wanted, outbox, hint);
         self.room.broadcast(
             Some(self.id),
             format!("* {name} joined ({online} online)").into(),
@@ -606,7 +615,9 @@ impl Connection {
             outbox.say(format!("* you are already {old}"));
             return old.to_string();
         }
-        let name = self.room.claim_name(self.id, wanted);
+        let Some(name) = self.room.rename(self.id, wanted) else {
+            return old.to_string();
+        };
         if name == wanted {
             outbox.say(format!("* you are now {name}"));
         } else {
@@ -693,23 +704,22 @@ mod tests {
     #[test]
     fn names_are_unique_case_insensitively() {
         let room = Room::default();
-        for id in 1..=3 {
-            let (outbox, _) = Outbox::new();
-            room.lock().insert(
-                id,
-                Member {
-                    name: format!("guest-{id}"),
-                    outbox,
-                },
-            );
-        }
-        assert_eq!(room.claim_name(1, "alice"), "alice");
-        assert_eq!(room.claim_name(2, "Alice"), "Alice-2");
-        assert_eq!(room.claim_name(3, "alice"), "alice-3");
+        let (outbox, _inbox) = Outbox::new();
+        assert_eq!(room.enter(1, "alice", &outbox, false), ("alice".into(), 1));
         assert_eq!(
-            room.claim_name(1, "alice"),
-            "alice",
+            room.enter(2, "Alice", &outbox, false),
+            ("Alice-2".into(), 2)
+        );
+        assert_eq!(
+            room.enter(3, "alice", &outbox, false),
+            ("alice-3".into(), 3)
+        );
+        assert_eq!(
+            room.rename(1, "ALICE").as_deref(),
+            Some("ALICE"),
             "own name is not taken"
         );
+        assert_eq!(room.rename(3, "alice-2").as_deref(), Some("alice-2-2"));
+        assert_eq!(room.rename(9, "bob"), None, "not in the room");
     }
 }
