@@ -9,7 +9,7 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::*;
-use packetpath::capture::{spawn_live, CaptureError, CaptureStats, LiveCapture};
+use packetpath::capture::{spawn_capture, spawn_live, CaptureError, CaptureStats, LiveCapture};
 use packetpath::frame::{Frame, LinkType, Timestamp};
 
 /// (source port, destination port, TCP flags, payload) of a TCP segment.
@@ -148,8 +148,48 @@ fn unknown_interface_and_too_many_ports_are_explained() {
     assert!(matches!(err, CaptureError::Filter(_)), "{err}");
 }
 
+fn stopping_drains_what_the_kernel_still_holds() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let capture = LiveCapture::open("lo", &[port]).expect("the harness checked that capture works");
+    // Traffic queued in the kernel while nobody reads...
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (mut server, _) = listener.accept().unwrap();
+    for i in 0..20u8 {
+        client.write_all(&[i; 100]).unwrap();
+        server.read_exact(&mut [0u8; 100]).unwrap();
+    }
+    // ...then a capture thread that is told to stop at once: all of it must still come out.
+    let ignores_outgoing = capture.ignores_outgoing();
+    let (handle, mut rx) = spawn_capture(capture).unwrap();
+    let stats = handle.stop().unwrap();
+    let mut payloads = 0;
+    let mut frames = 0u64;
+    while let Ok(f) = rx.try_recv() {
+        frames += 1;
+        payloads += usize::from(tcp_fields(&f).is_some_and(|t| t.3.len() == 100));
+    }
+    assert_eq!(payloads, 20, "all 20 data segments drained");
+    if ignores_outgoing {
+        assert_eq!(
+            stats.received, frames,
+            "kernel count equals frames delivered"
+        );
+    } else {
+        assert_eq!(
+            stats.received,
+            2 * frames,
+            "the kernel also counts the outgoing copies"
+        );
+    }
+}
+
 fn main() -> std::process::ExitCode {
     harness::run(vec![
+        test!(
+            stopping_drains_what_the_kernel_still_holds,
+            Need::HostCapture
+        ),
         test!(
             each_packet_of_the_filtered_port_appears_exactly_once,
             Need::HostCapture

@@ -201,6 +201,5 @@ fn assemble(asm: &[Asm], port_count: usize) -> Result<Vec<BpfInstruction>, BpfEr
     Ok(program)
 }
 
-#[cfg(test)]
-#[path = "bpf_tests.rs"]
-mod tests;
+// Tests: tests/bpf_filter.rs (a classic-BPF interpreter runs the program, and tcpdump's own
+// compilation of the same expression is compared where tcpdump is installed).

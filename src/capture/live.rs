@@ -307,7 +307,15 @@ pub fn spawn_live(
     interface: &str,
     ports: &[u16],
 ) -> Result<(LiveHandle, UnboundedReceiver<Frame>), CaptureError> {
-    let capture = LiveCapture::open(interface, ports)?;
+    spawn_capture(LiveCapture::open(interface, ports)?)
+}
+
+/// Runs an already opened capture on its own thread, as [`spawn_live`] does. Frames the kernel
+/// queued since the capture was opened are delivered too, even if the capture is stopped at once:
+/// stopping drains the socket first.
+pub fn spawn_capture(
+    capture: LiveCapture,
+) -> Result<(LiveHandle, UnboundedReceiver<Frame>), CaptureError> {
     let (tx, rx) = unbounded_channel();
     let stop = Arc::new(AtomicBool::new(false));
     let progress = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);

@@ -1,10 +1,10 @@
-//! Live capture on loopback (needs root or CAP_NET_RAW; skipped with a message otherwise).
+//! Live capture internals: the permission error, the fallback dedupe, and an on-demand load test
+//! (the tests that capture on the loopback are in tests/live_capture.rs, run by the test harness).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 
 use super::*;
-use crate::capture::test_support::skip;
 
 /// (source port, destination port, TCP flags, payload) of a TCP segment.
 type Segment<'a> = (u16, u16, u8, &'a [u8]);
@@ -23,15 +23,12 @@ fn tcp_fields(frame: &Frame) -> Option<Segment<'_>> {
     Some((port(0)?, port(2)?, *tcp.get(13)?, tcp.get(data_offset..)?))
 }
 
-/// Opens a capture, or reports why this machine cannot (then the caller returns).
-fn open_or_skip(ports: &[u16]) -> Option<LiveCapture> {
+/// Opens a capture for the on-demand load test below (run with --ignored, as root or with
+/// CAP_NET_RAW; it fails saying why otherwise).
+fn open_or_explain(ports: &[u16]) -> LiveCapture {
     match LiveCapture::open("lo", ports) {
-        Ok(c) => Some(c),
-        Err(e @ CaptureError::NoPermission { .. }) => {
-            skip(&format!("live capture needs privileges: {e}"));
-            None
-        }
-        Err(e) => panic!("opening a capture on lo failed: {e}"),
+        Ok(c) => c,
+        Err(e) => panic!("the load test needs capture on lo: {e}"),
     }
 }
 
@@ -54,49 +51,6 @@ fn permission_error_says_what_to_do() {
     ));
 }
 
-/// Uses the capture thread's loop itself, so it stays beside the code (the other live tests are in
-/// tests/live_capture.rs, where a machine without CAP_NET_RAW reports them as skipped).
-#[test]
-fn stopping_drains_what_the_kernel_still_holds() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let Some(capture) = open_or_skip(&[port]) else {
-        return;
-    };
-    // Traffic queued in the kernel while nobody reads...
-    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let (mut server, _) = listener.accept().unwrap();
-    for i in 0..20u8 {
-        client.write_all(&[i; 100]).unwrap();
-        server.read_exact(&mut [0u8; 100]).unwrap();
-    }
-    // ...then a capture thread that is told to stop before it ever read: all of it must still come out.
-    let (tx, mut rx) = unbounded_channel();
-    let ignores_outgoing = capture.ignores_outgoing;
-    let stop = AtomicBool::new(true);
-    let stats = capture_loop(capture, &tx, &stop, &[AtomicU64::new(0), AtomicU64::new(0)]).unwrap();
-    drop(tx);
-    let mut payloads = 0;
-    let mut frames = 0u64;
-    while let Ok(f) = rx.try_recv() {
-        frames += 1;
-        payloads += usize::from(tcp_fields(&f).is_some_and(|t| t.3.len() == 100));
-    }
-    assert_eq!(payloads, 20, "all 20 data segments drained");
-    if ignores_outgoing {
-        assert_eq!(
-            stats.received, frames,
-            "kernel count equals frames delivered"
-        );
-    } else {
-        assert_eq!(
-            stats.received,
-            2 * frames,
-            "the kernel also counts the outgoing copies"
-        );
-    }
-}
-
 /// A bulk transfer (many 64 KiB loopback segments) is captured completely: every payload byte, no
 /// kernel drops. Timing-dependent on a busy machine, so run on demand: `cargo test -- --ignored`.
 #[test]
@@ -105,9 +59,7 @@ fn bulk_transfer_is_captured_without_drops() {
     const TOTAL: usize = 200 << 20;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    if open_or_skip(&[port]).is_none() {
-        return;
-    }
+    drop(open_or_explain(&[port]));
     let (handle, mut rx) = spawn_live("lo", &[port]).unwrap();
     let counter = std::thread::spawn(move || {
         let (mut server, _) = listener.accept().unwrap();

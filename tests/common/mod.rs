@@ -1,6 +1,7 @@
 //! Helpers shared by the whole-program tests.
 #![allow(dead_code)]
 
+pub mod external;
 pub mod harness;
 #[allow(unused_imports)]
 pub use harness::{block_on, Need};
@@ -14,31 +15,6 @@ use packetpath::chat::config::Trust;
 use packetpath::chat::{ChatClient, ClientOptions, SecretLog, Server, Tap, Transport};
 use packetpath::commands;
 use tokio_util::sync::CancellationToken;
-
-/// True when CI demands that nothing be skipped.
-pub fn require_all() -> bool {
-    std::env::var("PACKETPATH_REQUIRE_ALL").is_ok_and(|v| v == "1")
-}
-
-/// Whether the test may go on without `what`: prints the reason and returns false on a user's machine,
-/// fails the test under `PACKETPATH_REQUIRE_ALL=1`.
-pub fn skip(what: &str) -> bool {
-    if require_all() {
-        panic!("PACKETPATH_REQUIRE_ALL=1 but this test would skip: {what}");
-    }
-    eprintln!("SKIPPED: {what}");
-    true
-}
-
-/// True if `tool` runs (`tool` found on PATH); otherwise skips (or fails under REQUIRE_ALL).
-pub fn have_tool(tool: &str) -> bool {
-    let found = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    found || !skip(&format!("`{tool}` is not installed"))
-}
 
 /// A fresh certificate folder for one test.
 pub fn cert_dir() -> (tempfile::TempDir, CertPaths) {
@@ -140,15 +116,6 @@ pub async fn next_matching(client: &mut ChatClient, pred: impl Fn(&str) -> bool)
             return line;
         }
     }
-}
-
-/// True when this process may open capture sockets (root); otherwise skips (fails under REQUIRE_ALL).
-pub fn can_capture() -> bool {
-    let root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    root || !skip("live capture needs root or CAP_NET_RAW")
 }
 
 /// Runs the packetpath binary with `args` in `dir`, returning (exit code, stdout, stderr).

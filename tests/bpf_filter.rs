@@ -1,7 +1,10 @@
 //! Tests of the kernel filter: a tiny classic-BPF interpreter runs our program, and (when tcpdump is
 //! installed) tcpdump's own compilation of the same expression, over hand-built frames.
 
-use super::*;
+mod common;
+
+use common::*;
+use packetpath::capture::{tcp_ports_filter, BpfError, BpfInstruction, MAX_PORTS};
 
 /// Runs a classic BPF program the way the kernel does for the opcodes tcpdump emits here; returns
 /// the number of bytes to keep (0 = drop). A load past the end of the packet drops it.
@@ -117,7 +120,6 @@ fn cases() -> Vec<(&'static str, Vec<u8>, bool)> {
     ]
 }
 
-#[test]
 fn ports_filter_keeps_exactly_the_chat_traffic() {
     let program = tcp_ports_filter(&[8443, 8080, 8443]).unwrap();
     for (name, frame, keep) in cases() {
@@ -125,7 +127,6 @@ fn ports_filter_keeps_exactly_the_chat_traffic() {
     }
 }
 
-#[test]
 fn empty_port_list_keeps_all_tcp() {
     let program = tcp_ports_filter(&[]).unwrap();
     for (name, frame, keep_all_tcp) in [
@@ -140,7 +141,6 @@ fn empty_port_list_keeps_all_tcp() {
     }
 }
 
-#[test]
 fn program_shape_matches_tcpdump_layout() {
     let program = tcp_ports_filter(&[8443]).unwrap();
     // ldh [12]; jeq #0x86dd jt 0 jf 6 (to the IPv4 branch at instruction 8), whose
@@ -183,7 +183,6 @@ fn program_shape_matches_tcpdump_layout() {
     );
 }
 
-#[test]
 fn too_many_ports_is_an_error_not_a_wrong_filter() {
     let ports: Vec<u16> = (1000..1000 + MAX_PORTS as u16).collect();
     let program = tcp_ports_filter(&ports).unwrap();
@@ -226,7 +225,7 @@ fn parse_dd(text: &str) -> Vec<BpfInstruction> {
 }
 
 /// Compiles `expr` with tcpdump for an Ethernet link (from an empty pcap file, so no privileges needed).
-fn tcpdump_program(expr: &str) -> Option<Vec<BpfInstruction>> {
+fn tcpdump_program(expr: &str) -> Vec<BpfInstruction> {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.pcap");
     // pcap global header: magic a1b2c3d4 (LE), version 2.4, zone 0, sigfigs 0, snaplen 262144, link 1.
@@ -241,9 +240,7 @@ fn tcpdump_program(expr: &str) -> Option<Vec<BpfInstruction>> {
         .arg(expr)
         .output();
     match out {
-        Ok(o) if o.status.success() => Some(parse_dd(&String::from_utf8_lossy(&o.stdout))),
-        // Only a missing tcpdump is a reason to skip; tcpdump failing on the expression is a failure.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Ok(o) if o.status.success() => parse_dd(&String::from_utf8_lossy(&o.stdout)),
         Err(e) => panic!("cannot run tcpdump -dd {expr:?}: {e}"),
         Ok(o) => panic!(
             "tcpdump -dd {expr:?} failed ({}): {}",
@@ -253,19 +250,13 @@ fn tcpdump_program(expr: &str) -> Option<Vec<BpfInstruction>> {
     }
 }
 
-#[test]
 fn same_verdicts_as_tcpdump() {
     let pairs = [
         (vec![8443u16, 8080], "tcp port 8443 or tcp port 8080 or arp"),
         (vec![], "tcp or arp"),
     ];
     for (ports, expr) in pairs {
-        let Some(reference) = tcpdump_program(expr) else {
-            crate::capture::test_support::skip(
-                "tcpdump is not installed; cannot compare BPF programs",
-            );
-            return;
-        };
+        let reference = tcpdump_program(expr);
         assert!(!reference.is_empty());
         let ours = tcp_ports_filter(&ports).unwrap();
         let mut frames: Vec<_> = cases().into_iter().map(|(n, f, _)| (n, f)).collect();
@@ -279,4 +270,14 @@ fn same_verdicts_as_tcpdump() {
             );
         }
     }
+}
+
+fn main() -> std::process::ExitCode {
+    harness::run(vec![
+        test!(ports_filter_keeps_exactly_the_chat_traffic),
+        test!(empty_port_list_keeps_all_tcp),
+        test!(program_shape_matches_tcpdump_layout, Need::Tool("tcpdump")),
+        test!(too_many_ports_is_an_error_not_a_wrong_filter),
+        test!(same_verdicts_as_tcpdump, Need::Tool("tcpdump")),
+    ])
 }
