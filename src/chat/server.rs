@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -99,7 +99,11 @@ enum Delivery {
 struct Outbox {
     tx: mpsc::UnboundedSender<Line>,
     queued: Arc<AtomicUsize>,
+    /// Ends the connection (the reader and the writer): the client overflowed its queue, or a
+    /// write to it failed.
     kick: CancellationToken,
+    /// Set when the client was disconnected for not reading (as opposed to leaving).
+    overflowed: Arc<AtomicBool>,
 }
 
 impl Outbox {
@@ -109,6 +113,7 @@ impl Outbox {
             tx,
             queued: Arc::new(AtomicUsize::new(0)),
             kick: CancellationToken::new(),
+            overflowed: Arc::new(AtomicBool::new(false)),
         };
         (outbox, rx)
     }
@@ -119,6 +124,7 @@ impl Outbox {
         let before = self.queued.fetch_add(len, Ordering::SeqCst);
         if before + len > MAX_QUEUED_BYTES {
             self.queued.fetch_sub(len, Ordering::SeqCst);
+            self.overflowed.store(true, Ordering::SeqCst);
             self.kick.cancel();
             return Delivery::Overflow;
         }
@@ -527,7 +533,6 @@ impl Connection {
         let mut name: Option<String> = None;
         let greeting = tokio::time::sleep(GREETING_DELAY);
         tokio::pin!(greeting);
-        let mut kicked = false;
         loop {
             let next = tokio::select! {
                 biased;
@@ -535,10 +540,7 @@ impl Connection {
                     outbox.say("* server shutting down");
                     break;
                 }
-                _ = outbox.kick.cancelled() => {
-                    kicked = true;
-                    break;
-                }
+                _ = outbox.kick.cancelled() => break,
                 next = lines.next() => next,
                 _ = &mut greeting, if name.is_none() => {
                     // Silent since the handshake: a client waiting for the server to speak first.
@@ -578,8 +580,8 @@ impl Connection {
             self.room
                 .broadcast(Some(self.id), format!("* {name} left").into());
         }
-        if kicked {
-            tracing::info!(%peer, "client disconnected by the server");
+        if outbox.overflowed.load(Ordering::SeqCst) {
+            tracing::info!(%peer, "client disconnected by the server: it stopped reading");
         } else {
             tracing::info!(%peer, "client disconnected");
         }
@@ -682,6 +684,7 @@ mod tests {
         drop(inbox);
         assert_eq!(outbox.deliver("hello".into()), Delivery::Gone);
         assert!(!outbox.kick.is_cancelled(), "a departure is not a kick");
+        assert!(!outbox.overflowed.load(Ordering::SeqCst));
         assert_eq!(outbox.queued.load(Ordering::SeqCst), 0);
     }
 
@@ -696,6 +699,7 @@ mod tests {
         }
         assert_eq!(queued, MAX_QUEUED_BYTES / line.len());
         assert!(outbox.kick.is_cancelled());
+        assert!(outbox.overflowed.load(Ordering::SeqCst));
     }
 
     #[test]
