@@ -495,6 +495,10 @@ fn flood_under_a_256_descriptor_limit(stolen: i32) {
             assert!(welcomed >= 50, "only {welcomed} clients were let in");
             assert!(full + closed > 0, "nobody was turned away");
         }
+        assert!(
+            slowest < Duration::from_secs(5),
+            "a flood client waited {slowest:?}"
+        );
         let ping = pair.ping(5).await;
         eprintln!(
             "fd limit 256 ({stolen} taken), {FLOOD} clients: {welcomed} joined, {full} told full, {closed} closed; \

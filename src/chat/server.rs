@@ -59,6 +59,10 @@ const WRITE_GRACE: Duration = Duration::from_secs(5);
 /// Back-off after running out of file descriptors: first and longest wait.
 const FD_BACKOFF_START: Duration = Duration::from_millis(10);
 const FD_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// The least time between two "out of file descriptors" warnings.
+const FD_WARN_EVERY: Duration = Duration::from_secs(10);
+/// The most connections closed in one go while out of descriptors.
+const BACKLOG_DRAIN: usize = 64;
 
 /// Settings for [`Server::bind`].
 #[derive(Debug, Clone)]
@@ -347,6 +351,8 @@ impl Server {
         // connection, so a waiting client learns at once instead of hanging in the backlog.
         let mut reserve = open_reserve();
         let mut backoff: Option<Duration> = None;
+        let mut episodes: u64 = 0;
+        let mut fd_warned_at: Option<std::time::Instant> = None;
         let mut turned_away: u64 = 0;
         let tracker = TaskTracker::new();
         let mut next_id: u64 = 0;
@@ -359,18 +365,29 @@ impl Server {
                 Ok(pair) => pair,
                 Err(e) if limits::out_of_fds(&e) => {
                     let wait = match backoff {
-                        None => {
-                            tracing::warn!(
-                                "out of file descriptors ({e}); closing new connections until some are free"
-                            );
-                            FD_BACKOFF_START
-                        }
+                        None => FD_BACKOFF_START,
                         Some(wait) => (wait * 2).min(FD_BACKOFF_MAX),
                     };
+                    if backoff.is_none() {
+                        episodes += 1;
+                        // One warning per back-off episode, and at most one every FD_WARN_EVERY.
+                        if fd_warned_at.is_none_or(|at| at.elapsed() >= FD_WARN_EVERY) {
+                            tracing::warn!(
+                                "out of file descriptors ({e}); closing new connections until some \
+                                 are free ({episodes} time(s) so far; raise `ulimit -n`)"
+                            );
+                            fd_warned_at = Some(std::time::Instant::now());
+                        }
+                    }
                     backoff = Some(wait);
+                    // With the reserve descriptor free, accept and close what waits in the
+                    // backlog, so those clients learn at once instead of hanging.
                     drop(reserve.take());
-                    if let Some(Ok((tcp, _))) = self.listener.accept().now_or_never() {
-                        self.turn_away(tcp);
+                    for _ in 0..BACKLOG_DRAIN {
+                        match self.listener.accept().now_or_never() {
+                            Some(Ok((tcp, _))) => self.turn_away(tcp),
+                            _ => break,
+                        }
                     }
                     reserve = open_reserve();
                     tokio::select! {
@@ -385,7 +402,7 @@ impl Server {
                 }
             };
             if backoff.take().is_some() {
-                tracing::info!("file descriptors available again; accepting connections");
+                tracing::debug!("file descriptors available again; accepting connections");
             }
             let Some(slot) = HandshakeSlot::take(
                 &handshakes,
