@@ -60,7 +60,8 @@ enum Command {
         #[arg(long)]
         keylog: Option<PathBuf>,
     },
-    /// Run the chat server: every line a client sends reaches all the others. Ctrl-C stops it.
+    /// Run the chat server: every line a client sends reaches all the others. Ctrl-C (or SIGTERM,
+    /// SIGHUP) stops it gracefully.
     Server {
         /// Address and port to listen on [default: 127.0.0.1:8443 with TLS, 127.0.0.1:8080 with --plain].
         #[arg(long)]

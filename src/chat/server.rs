@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -59,6 +59,10 @@ const WRITE_GRACE: Duration = Duration::from_secs(5);
 /// Back-off after running out of file descriptors: first and longest wait.
 const FD_BACKOFF_START: Duration = Duration::from_millis(10);
 const FD_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// The least time between two "out of file descriptors" warnings.
+const FD_WARN_EVERY: Duration = Duration::from_secs(10);
+/// The most connections closed in one go while out of descriptors.
+const BACKLOG_DRAIN: usize = 64;
 
 /// Settings for [`Server::bind`].
 #[derive(Debug, Clone)]
@@ -99,7 +103,11 @@ enum Delivery {
 struct Outbox {
     tx: mpsc::UnboundedSender<Line>,
     queued: Arc<AtomicUsize>,
+    /// Ends the connection (the reader and the writer): the client overflowed its queue, or a
+    /// write to it failed.
     kick: CancellationToken,
+    /// Set when the client was disconnected for not reading (as opposed to leaving).
+    overflowed: Arc<AtomicBool>,
 }
 
 impl Outbox {
@@ -109,6 +117,7 @@ impl Outbox {
             tx,
             queued: Arc::new(AtomicUsize::new(0)),
             kick: CancellationToken::new(),
+            overflowed: Arc::new(AtomicBool::new(false)),
         };
         (outbox, rx)
     }
@@ -119,6 +128,7 @@ impl Outbox {
         let before = self.queued.fetch_add(len, Ordering::SeqCst);
         if before + len > MAX_QUEUED_BYTES {
             self.queued.fetch_sub(len, Ordering::SeqCst);
+            self.overflowed.store(true, Ordering::SeqCst);
             self.kick.cancel();
             return Delivery::Overflow;
         }
@@ -341,6 +351,8 @@ impl Server {
         // connection, so a waiting client learns at once instead of hanging in the backlog.
         let mut reserve = open_reserve();
         let mut backoff: Option<Duration> = None;
+        let mut episodes: u64 = 0;
+        let mut fd_warned_at: Option<std::time::Instant> = None;
         let mut turned_away: u64 = 0;
         let tracker = TaskTracker::new();
         let mut next_id: u64 = 0;
@@ -353,18 +365,29 @@ impl Server {
                 Ok(pair) => pair,
                 Err(e) if limits::out_of_fds(&e) => {
                     let wait = match backoff {
-                        None => {
-                            tracing::warn!(
-                                "out of file descriptors ({e}); closing new connections until some are free"
-                            );
-                            FD_BACKOFF_START
-                        }
+                        None => FD_BACKOFF_START,
                         Some(wait) => (wait * 2).min(FD_BACKOFF_MAX),
                     };
+                    if backoff.is_none() {
+                        episodes += 1;
+                        // One warning per back-off episode, and at most one every FD_WARN_EVERY.
+                        if fd_warned_at.is_none_or(|at| at.elapsed() >= FD_WARN_EVERY) {
+                            tracing::warn!(
+                                "out of file descriptors ({e}); closing new connections until some \
+                                 are free ({episodes} time(s) so far; raise `ulimit -n`)"
+                            );
+                            fd_warned_at = Some(std::time::Instant::now());
+                        }
+                    }
                     backoff = Some(wait);
+                    // With the reserve descriptor free, accept and close what waits in the
+                    // backlog, so those clients learn at once instead of hanging.
                     drop(reserve.take());
-                    if let Some(Ok((tcp, _))) = self.listener.accept().now_or_never() {
-                        self.turn_away(tcp);
+                    for _ in 0..BACKLOG_DRAIN {
+                        match self.listener.accept().now_or_never() {
+                            Some(Ok((tcp, _))) => self.turn_away(tcp),
+                            _ => break,
+                        }
                     }
                     reserve = open_reserve();
                     tokio::select! {
@@ -379,7 +402,7 @@ impl Server {
                 }
             };
             if backoff.take().is_some() {
-                tracing::info!("file descriptors available again; accepting connections");
+                tracing::debug!("file descriptors available again; accepting connections");
             }
             let Some(slot) = HandshakeSlot::take(
                 &handshakes,
@@ -530,7 +553,6 @@ impl Connection {
         let mut name: Option<String> = None;
         let greeting = tokio::time::sleep(GREETING_DELAY);
         tokio::pin!(greeting);
-        let mut kicked = false;
         loop {
             let next = tokio::select! {
                 biased;
@@ -538,10 +560,7 @@ impl Connection {
                     outbox.say("* server shutting down");
                     break;
                 }
-                _ = outbox.kick.cancelled() => {
-                    kicked = true;
-                    break;
-                }
+                _ = outbox.kick.cancelled() => break,
                 next = lines.next() => next,
                 _ = &mut greeting, if name.is_none() => {
                     // Silent since the handshake: a client waiting for the server to speak first.
@@ -581,8 +600,8 @@ impl Connection {
             self.room
                 .broadcast(Some(self.id), format!("* {name} left").into());
         }
-        if kicked {
-            tracing::info!(%peer, "client disconnected by the server");
+        if outbox.overflowed.load(Ordering::SeqCst) {
+            tracing::info!(%peer, "client disconnected by the server: it stopped reading");
         } else {
             tracing::info!(%peer, "client disconnected");
         }
@@ -685,6 +704,7 @@ mod tests {
         drop(inbox);
         assert_eq!(outbox.deliver("hello".into()), Delivery::Gone);
         assert!(!outbox.kick.is_cancelled(), "a departure is not a kick");
+        assert!(!outbox.overflowed.load(Ordering::SeqCst));
         assert_eq!(outbox.queued.load(Ordering::SeqCst), 0);
     }
 
@@ -699,6 +719,7 @@ mod tests {
         }
         assert_eq!(queued, MAX_QUEUED_BYTES / line.len());
         assert!(outbox.kick.is_cancelled());
+        assert!(outbox.overflowed.load(Ordering::SeqCst));
     }
 
     #[test]
