@@ -263,8 +263,9 @@ async fn a_client_trusting_another_ca_is_refused_with_a_clear_message() {
 #[tokio::test]
 async fn clear_messages_for_refused_and_plain_servers() {
     let (dir, paths) = cert_dir();
-    // Nothing listening: find a free port, then close it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+    // Nothing listening: find a free port, then close it. On an address of its own (all of
+    // 127/8 is loopback), so that no other test's listener can take the port in between.
+    let port = std::net::TcpListener::bind("127.0.0.77:0")
         .unwrap()
         .local_addr()
         .unwrap();
