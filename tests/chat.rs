@@ -371,51 +371,7 @@ async fn the_ledger_accounts_for_every_byte_and_the_key_log_has_tls13_labels() {
 
 #[test]
 fn ctrl_c_shuts_the_server_down_gracefully() {
-    let (dir, paths) = cert_dir();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_packetpath"))
-        .args(["server", "--listen", "127.0.0.1:0", "--certs"])
-        .arg(dir.path())
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "server exited early"
-        );
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let o = options(
-            addr.parse().unwrap(),
-            Some("alice"),
-            Transport::Tls13,
-            paths.ca_cert.clone(),
-        );
-        let secrets = std::sync::Arc::new(packetpath::chat::SecretLog::new());
-        let mut alice = ChatClient::connect(&o, &Tap::none(), secrets)
-            .await
-            .unwrap();
-        assert!(next(&mut alice).await.starts_with("* welcome"));
-        // SAFETY-free: send SIGINT through the kill command.
-        let status = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        assert_eq!(next(&mut alice).await, "* server shutting down");
-        assert_eq!(alice.next_line().await.unwrap(), None);
-    });
-    let status = child.wait().unwrap();
-    assert!(status.success(), "exit status {status:?}");
+    signal_shuts_the_server_down_gracefully("INT");
 }
 
 #[tokio::test]

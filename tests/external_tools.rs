@@ -11,6 +11,14 @@ use common::*;
 use packetpath::capture::{read_capture_file, FileFormat, PcapngWriter};
 use packetpath::frame::{Frame, LinkType, Timestamp};
 
+/// Frame times as tshark prints `frame.time_epoch`.
+fn epoch_times(frames: &[Frame]) -> Vec<String> {
+    frames
+        .iter()
+        .map(|f| format!("{}.{:09}", f.at.secs(), f.at.subsec_nanos()))
+        .collect()
+}
+
 /// Three frames (a minimum-size Ethernet frame, a raw IPv4 header, a frame with a comment), the
 /// TLS secrets block and a custom block, as packetpath writes a capture.
 fn written(path: &std::path::Path) -> Vec<Frame> {
@@ -100,12 +108,7 @@ fn reads_pcapng_written_by_dumpcap_with_tshark_times() {
     assert_eq!(file.error, None);
     assert!(file.frames.len() >= 4, "{} frames", file.frames.len());
     assert!(file.frames.iter().all(|f| f.link == LinkType::Ethernet));
-    let ours: Vec<String> = file
-        .frames
-        .iter()
-        .map(|f| format!("{}.{:09}", f.at.secs(), f.at.subsec_nanos()))
-        .collect();
-    assert_eq!(ours, tshark_times(&path));
+    assert_eq!(epoch_times(&file.frames), tshark_times(&path));
 }
 
 /// The same with tcpdump writing classic pcap (microsecond times).
@@ -132,12 +135,7 @@ fn reads_pcap_written_by_tcpdump_with_tshark_times() {
         );
         assert_eq!(f.at.0 % 1_000, 0, "tcpdump writes microseconds");
     }
-    let ours: Vec<String> = file
-        .frames
-        .iter()
-        .map(|f| format!("{}.{:09}", f.at.secs(), f.at.subsec_nanos()))
-        .collect();
-    assert_eq!(ours, tshark_times(&path));
+    assert_eq!(epoch_times(&file.frames), tshark_times(&path));
 }
 
 fn main() -> std::process::ExitCode {

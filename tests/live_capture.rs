@@ -184,8 +184,47 @@ fn stopping_drains_what_the_kernel_still_holds() {
     }
 }
 
+/// A bulk transfer (many 64 KiB loopback segments) is captured completely: every payload byte, no
+/// kernel drops. Timing-dependent on a busy machine, so run on demand:
+/// `cargo test --test live_capture -- --ignored`.
+fn bulk_transfer_is_captured_without_drops() {
+    const TOTAL: usize = 200 << 20;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (handle, mut rx) = spawn_live("lo", &[port]).unwrap();
+    let counter = std::thread::spawn(move || {
+        let (mut server, _) = listener.accept().unwrap();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut got = 0;
+        while got < TOTAL {
+            got += server.read(&mut buf).unwrap();
+        }
+    });
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let chunk = vec![7u8; 1 << 20];
+    for _ in 0..TOTAL >> 20 {
+        client.write_all(&chunk).unwrap();
+    }
+    counter.join().unwrap();
+    let stats = handle.stop().unwrap();
+    let mut payload = 0usize;
+    let mut frames = 0usize;
+    while let Some(f) = rx.blocking_recv() {
+        frames += 1;
+        payload += tcp_fields(&f).map_or(0, |t| t.3.len());
+    }
+    eprintln!("{frames} frames, {payload} payload bytes, {stats:?}");
+    assert_eq!(stats.dropped, 0);
+    assert!(payload >= TOTAL, "captured {payload} of {TOTAL} bytes");
+}
+
 fn main() -> std::process::ExitCode {
     harness::run(vec![
+        test!(
+            bulk_transfer_is_captured_without_drops,
+            Need::HostCapture,
+            Need::OnDemand("a 200 MB load test; run it with --ignored")
+        ),
         test!(
             stopping_drains_what_the_kernel_still_holds,
             Need::HostCapture

@@ -25,6 +25,9 @@ pub enum Need {
     Root,
     /// An IPv6 loopback address (::1).
     Ipv6Loopback,
+    /// Nothing from the machine, but too long or too heavy to run every time: always ignored (also
+    /// under `PACKETPATH_REQUIRE_ALL=1`), run with `cargo test -- --ignored`.
+    OnDemand(&'static str),
     /// A way to run packetpath as an ordinary user: the tests run as one, or as root with
     /// `setpriv` to become `nobody`.
     OrdinaryUser,
@@ -109,6 +112,7 @@ fn missing(need: Need) -> Option<String> {
                 Err(e) => Some(format!("cannot run packetpath lab-probe: {e}")),
             }
         }),
+        Need::OnDemand(why) => Some(format!("on demand only: {why}")),
         Need::OrdinaryUser => (nix::unistd::geteuid().is_root() && !tool_found("setpriv"))
             .then(|| "running as root without `setpriv` to become an ordinary user".to_string()),
         Need::Ipv6Loopback => std::net::TcpListener::bind("[::1]:0")
@@ -140,7 +144,8 @@ pub fn run(tests: Vec<Test>) -> ExitCode {
                 return Trial::test(test.name, move || run_body(body));
             }
             let reason = reasons.join("; ");
-            if strict {
+            let on_demand = test.needs.iter().any(|n| matches!(n, Need::OnDemand(_)));
+            if strict && !on_demand {
                 return Trial::test(test.name, move || {
                     Err(Failed::from(format!(
                         "PACKETPATH_REQUIRE_ALL=1 but this test cannot run here: {reason}"
@@ -156,7 +161,7 @@ pub fn run(tests: Vec<Test>) -> ExitCode {
     let conclusion = libtest_mimic::run(&args, trials);
     if !skipped.is_empty() && !args.ignored && !args.include_ignored {
         println!(
-            "SKIPPED {} test(s) that this machine cannot run (shown above as [skipped] ... ignored):",
+            "SKIPPED {} test(s), shown above as [skipped] ... ignored, and why:",
             skipped.len()
         );
         for (name, reason) in &skipped {
