@@ -348,9 +348,61 @@ fn written_captures_are_private_and_replaced_only_with_force() {
     assert!(decrypted_texts(&json_frames(&out)).contains(&"again\n".to_string()));
 }
 
+/// `capture --write` stopped by SIGTERM or SIGHUP (not only Ctrl-C) still drains the socket and
+/// writes its file: a capture is not lost because a terminal closed or a script said `kill`.
+fn capture_stopped_by_a_signal_still_writes_its_file() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    for signal in ["TERM", "HUP", "INT"] {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_packetpath"))
+            .args(["capture", "--port", &port, "--write", "c.pcapng"])
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("capturing on") {
+            line.clear();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "capture exited early"
+            );
+        }
+        let mut client =
+            std::net::TcpStream::connect(("127.0.0.1", listener.local_addr().unwrap().port()))
+                .unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        client.write_all(b"caught\n").unwrap();
+        server.read_exact(&mut [0u8; 7]).unwrap();
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        assert!(status.success(), "SIG{signal}: {status:?}");
+        let file = packetpath::capture::read_capture_file(&dir.path().join("c.pcapng")).unwrap();
+        assert!(
+            file.frames.iter().any(|f| f.data.ends_with(b"caught\n")),
+            "SIG{signal}: the line's frame was saved ({} frames)",
+            file.frames.len()
+        );
+    }
+}
+
 fn main() -> std::process::ExitCode {
     harness::run(vec![
         test!(every_sample_opens_small_and_complete),
+        test!(
+            capture_stopped_by_a_signal_still_writes_its_file,
+            Need::Root,
+            Need::HostCapture
+        ),
         test!(
             tshark_decrypts_our_file_with_no_keylog_option,
             Need::Tool("tshark")
