@@ -69,19 +69,15 @@ pub async fn server(
     // Register for the signals before announcing the server, so an early signal is handled.
     // SIGTERM (`kill`, systemd, docker stop) and SIGHUP (the terminal closed) mean the same as
     // Ctrl-C here: stop, but tell the clients first.
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut hangup = signal(SignalKind::hangup())?;
+    let mut signals = crate::stop::StopSignals::new()?;
     let shutdown = CancellationToken::new();
     let on_signal = shutdown.clone();
     tokio::spawn(async move {
-        let which = tokio::select! {
-            _ = interrupt.recv() => "Ctrl-C (SIGINT)",
-            _ = terminate.recv() => "SIGTERM",
-            _ = hangup.recv() => "SIGHUP",
-        };
-        tracing::info!("{which}: telling clients and closing connections");
+        let which = signals.recv().await;
+        tracing::info!(
+            "{}: telling clients and closing connections",
+            which.describe()
+        );
         on_signal.cancel();
     });
     tracing::info!(
