@@ -174,12 +174,14 @@ fn text_size(model: &Model) -> (usize, usize) {
 }
 
 /// Which of `total` lines show in `height` rows: the first one, how many, and the mark for the
-/// last row when they do not all fit ("↓ N more", or "↑ N above" at the end).
+/// last row when they do not all fit ("↓ N more", or "↑ N above" at the end); `how` says how to
+/// scroll.
 fn window(
     total: usize,
     height: usize,
     scroll: usize,
     at_end: bool,
+    how: &str,
 ) -> (usize, usize, Option<String>) {
     if total <= height {
         return (0, total, None);
@@ -193,9 +195,9 @@ fn window(
     };
     let below = total - start - body;
     let mark = if below > 0 {
-        format!("↓ {below} more (↓ scrolls)")
+        format!("↓ {below} more lines ({how})")
     } else {
-        format!("↑ {start} above (↑ scrolls)")
+        format!("↑ {start} lines above ({how})")
     };
     (start, body, Some(mark))
 }
@@ -224,11 +226,25 @@ pub fn render(f: &mut Frame, model: &Model, area: Rect, input: Rect, block: Bloc
     let lines = lines(model, pane, width);
     let height = usize::from(inner.height.saturating_sub(u16::from(input.height > 0)));
     // While the student answers, the question and its feedback (at the end) show.
+    let how = if model.focus == Focus::Chat {
+        format!(
+            "{} {} scroll",
+            keys_label(Context::Navigation, Action::Down),
+            keys_label(Context::Navigation, Action::Up)
+        )
+    } else {
+        format!(
+            "{}: here, then {}",
+            keys_label(Context::Navigation, Action::NextPane),
+            keys_label(Context::Navigation, Action::Down)
+        )
+    };
     let (start, count, mark) = window(
         lines.len(),
         height,
         pane.scroll,
         model.focus == Focus::Input,
+        &how,
     );
     let mut shown: Vec<Line> = lines.into_iter().skip(start).take(count).collect();
     if let Some(mark) = mark {

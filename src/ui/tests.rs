@@ -979,6 +979,9 @@ fn the_lesson_pane_starts_at_its_title_and_scrolls_down() {
     key(&mut m, &trace, KeyCode::Down);
     assert_eq!(m.lesson.as_ref().map(|p| p.scroll), Some(1));
     assert!(text_of(&mut m)[0].starts_with("Sentence 1 of"));
+    // PgDn moves a page of the pane, not a line.
+    key(&mut m, &trace, KeyCode::PageDown);
+    assert!(m.lesson.as_ref().is_some_and(|p| p.scroll > 2));
     for _ in 0..200 {
         key(&mut m, &trace, KeyCode::Down);
     }
@@ -1003,4 +1006,15 @@ fn classroom_lesson_light_120x40() {
     select_message(&mut m, &trace, b"hi bob\n");
     m.focus = Focus::Layers;
     assert_screen!("classroom_lesson_light_120x40", draw_masked(&mut m, &trace));
+}
+
+#[test]
+fn classroom_demo_80x24() {
+    let trace = tls13();
+    let mut m = live_model(&trace);
+    m.classroom = true;
+    m.areas.screen = Rect::new(0, 0, 80, 24);
+    select_message(&mut m, &trace, b"hi bob\n");
+    m.focus = Focus::Timeline;
+    assert_screen!("classroom_demo_80x24", draw_masked(&mut m, &trace));
 }

@@ -279,6 +279,8 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
                 (Action::PageDown, true, _) => page(model.areas.screen.height),
                 (Action::PageUp, _, Focus::Hex) => -(page(model.areas.hex.height) * 16),
                 (Action::PageDown, _, Focus::Hex) => page(model.areas.hex.height) * 16,
+                (Action::PageUp, _, Focus::Chat) => -page(model.areas.chat.height),
+                (Action::PageDown, _, Focus::Chat) => page(model.areas.chat.height),
                 (Action::PageUp, ..) => -page(model.areas.timeline.height),
                 _ => page(model.areas.timeline.height),
             };
