@@ -215,7 +215,7 @@ struct KnobArgs {
 struct LookArgs {
     /// Colours: "dark", "light" (dark text on white, for a projector) or "high-contrast" (7:1 or
     /// more). Default: light if the terminal's COLORFGBG says its background is light, else dark.
-    /// NO_COLOR (set to anything) turns colour off in every theme.
+    /// NO_COLOR (set, not empty) turns colour off in every theme.
     #[arg(long, value_enum, value_name = "THEME")]
     theme: Option<packetpath::ui::ThemeName>,
     /// Layout for a classroom screen: no log pane, a larger timeline and lesson pane, and a banner

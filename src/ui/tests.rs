@@ -873,7 +873,18 @@ fn classroom_screens(theme: super::theme::ThemeName) -> Vec<(String, ratatui::bu
         out.push((format!("hex, playing {w}×{h}"), buffer(&mut m, &trace)));
         m.overlay = Some(Overlay::Help(0));
         out.push((format!("help {w}×{h}"), buffer(&mut m, &trace)));
+        m.decrypted = true;
+        m.overlay = Some(Overlay::Stream {
+            stream: 0,
+            scroll: 0,
+        });
+        m.refresh_stream(&trace);
+        out.push((format!("stream {w}×{h}"), buffer(&mut m, &trace)));
     }
+    // The usual layout too: the chat, its input line and the log pane.
+    let mut m = live_model(&trace);
+    m.theme = Theme::named(theme);
+    out.push(("demo 120×40".into(), buffer(&mut m, &trace)));
     out
 }
 
