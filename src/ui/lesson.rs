@@ -234,7 +234,7 @@ pub fn render(f: &mut Frame, model: &Model, area: Rect, input: Rect, block: Bloc
         )
     } else {
         format!(
-            "{}: here, then {}",
+            "{} to this pane, then {}",
             keys_label(Context::Navigation, Action::NextPane),
             keys_label(Context::Navigation, Action::Down)
         )
