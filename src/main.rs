@@ -50,6 +50,8 @@ enum Command {
         /// message's way down the stack (also what happens when the output is not a terminal).
         #[arg(long)]
         script: bool,
+        #[command(flatten)]
+        look: LookArgs,
     },
     /// The terminal UI on a saved capture (pcap or pcapng): timeline, layer columns, hex; no
     /// privileges needed.
@@ -59,6 +61,8 @@ enum Command {
         /// An SSLKEYLOGFILE-format file with the TLS secrets, to decrypt the records.
         #[arg(long)]
         keylog: Option<PathBuf>,
+        #[command(flatten)]
+        look: LookArgs,
     },
     /// Run the chat server: every line a client sends reaches all the others. Ctrl-C (or SIGTERM,
     /// SIGHUP) stops it gracefully.
@@ -206,6 +210,30 @@ struct KnobArgs {
     max_fragment: Option<usize>,
 }
 
+/// How the terminal UI looks.
+#[derive(Args, Clone, Copy)]
+struct LookArgs {
+    /// Colours: "dark", "light" (dark text on white, for a projector) or "high-contrast" (7:1 or
+    /// more). Default: light if the terminal's COLORFGBG says its background is light, else dark.
+    /// NO_COLOR (set, not empty) turns colour off in every theme.
+    #[arg(long, value_enum, value_name = "THEME")]
+    theme: Option<packetpath::ui::ThemeName>,
+    /// Layout for a classroom screen: no log pane, a larger timeline and lesson pane, and a banner
+    /// saying in words which view is shown (eavesdropper's or endpoints') and whether the timeline
+    /// is playing, paused or following the live capture.
+    #[arg(long)]
+    classroom: bool,
+}
+
+impl LookArgs {
+    fn look(self) -> packetpath::ui::Look {
+        packetpath::ui::Look {
+            theme: self.theme,
+            classroom: self.classroom,
+        }
+    }
+}
+
 /// Where the chat and the capture run.
 #[derive(Args, Clone, Copy)]
 struct LabArgs {
@@ -255,6 +283,8 @@ enum LessonAction {
         plain: bool,
         #[command(flatten)]
         opts: LessonArgs,
+        #[command(flatten)]
+        look: LookArgs,
     },
     /// Run lessons headless with real sockets and live capture, print each step's result, and
     /// exit 1 naming the failing step and the observed value.
@@ -416,6 +446,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             record,
             force,
             script,
+            ..
         } if script || !std::io::stdout().is_terminal() => {
             let record = output_path(record, force)?;
             if !script {
@@ -445,6 +476,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             mss,
             record,
             force,
+            look,
             ..
         } => {
             let record = output_path(record, force)?;
@@ -462,7 +494,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let rt = runtime()?;
             let session = rt.block_on(packetpath::ui::start_demo(&options))?;
-            let outcome = packetpath::ui::run_demo(rt.handle(), session, &options)?;
+            let outcome = packetpath::ui::run_demo(rt.handle(), session, &options, look.look())?;
             println!(
                 "packetpath demo: {} frames captured, {} application writes and reads",
                 outcome.trace.frames().len(),
@@ -483,7 +515,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        Command::Open { file, keylog } => {
+        Command::Open { file, keylog, look } => {
             if !std::io::stdout().is_terminal() {
                 anyhow::bail!(
                     "the UI needs a terminal; `packetpath inspect` prints a capture instead"
@@ -491,7 +523,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             ui_logging()?;
             let trace = packetpath::ui::load_capture(&file, keylog.as_deref())?;
-            packetpath::ui::run_open(trace, format!("open · {}", file.display()))?;
+            packetpath::ui::run_open(trace, format!("open · {}", file.display()), look.look())?;
         }
         Command::Server {
             listen,
@@ -710,7 +742,12 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
-        LessonAction::Run { name, plain, opts } => {
+        LessonAction::Run {
+            name,
+            plain,
+            opts,
+            look,
+        } => {
             let ui = !plain && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
             let found = lesson::find(&name, opts.dir.as_deref())?;
             let lab = packetpath::lab::enter(found.lab.options(opts.host_loopback))?;
@@ -724,7 +761,7 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
             let rt = runtime()?;
             if ui {
                 let run = rt.block_on(lesson::LessonRun::start(found, &options))?;
-                let frames = packetpath::ui::run_lesson(rt.handle(), run)?;
+                let frames = packetpath::ui::run_lesson(rt.handle(), run, look.look())?;
                 println!("({frames} frames were captured during the lesson.)");
                 return Ok(ExitCode::SUCCESS);
             }

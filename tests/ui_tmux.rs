@@ -186,12 +186,19 @@ fn a_lesson_steps_in_the_ui_with_checks_answers_and_q_restores_the_terminal() {
         ),
     );
 
-    // Step 1 runs its actions as the UI starts: its title, its checks, the focus selected.
-    let screen = tmux.wait_for("step 1 with its checks", |s| {
-        s.contains("Lesson · step 1/3 · One line goes down the stack") && s.contains("✓ ")
+    // Step 1 runs its actions as the UI starts: the pane shows its title and text first, and
+    // says there is more below (its checks).
+    let screen = tmux.wait_for("step 1 from its title", |s| {
+        s.contains("Lesson · step 1/3 · One line goes down the stack")
+            && s.contains("Step 1/3 · One line goes down the stack")
+            && s.contains("more lines")
     });
     // The focus: the TLS record's length field, selected in the layer columns.
     assert!(screen.contains("length = 23 bytes"), "{screen}");
+    // Tab to the lesson pane (from the columns, past the bytes), page down to the checks.
+    tmux.keys(&["Tab", "Tab"]);
+    tmux.keys(&["NPage", "NPage", "NPage", "NPage"]);
+    let screen = tmux.wait_for("step 1's checks", |s| s.contains("✓ "));
     assert!(!screen.contains("✗ "), "every check holds:\n{screen}");
 
     // A wrong answer gets the hint, the right one is confirmed.
@@ -208,14 +215,13 @@ fn a_lesson_steps_in_the_ui_with_checks_answers_and_q_restores_the_terminal() {
     tmux.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     tmux.keys(&["n"]);
-    let screen = tmux.wait_for("step 2", |s| s.contains("step 2/3"));
-    let screen = if screen.contains("✓ ") {
-        screen
-    } else {
-        tmux.wait_for("step 2's checks", |s| {
-            s.contains("step 2/3") && s.contains("✓ ")
-        })
-    };
+    tmux.wait_for("step 2", |s| s.contains("Step 2/3"));
+    // Its checks are further down the pane.
+    tmux.keys(&["Tab", "Tab"]);
+    tmux.keys(&["NPage", "NPage", "NPage", "NPage"]);
+    let screen = tmux.wait_for("step 2's checks", |s| {
+        s.contains("step 2/3") && s.contains("✓ ")
+    });
     assert!(!screen.contains("✗ "), "every check holds:\n{screen}");
 
     tmux.keys(&["q"]);

@@ -97,7 +97,9 @@ pub fn render(f: &mut Frame, area: Rect, model: &Model, main: &Trace, twin: Opti
     let theme = model.theme;
     f.render_widget(Clear, area);
     let outer = Block::bordered()
+        .style(theme.base())
         .border_style(theme.focused_border())
+        .border_type(theme.focused_border_type())
         .title(format!(
             " {} · {} ",
             strings::COMPARE,

@@ -264,15 +264,10 @@ mod tests {
         assert_eq!(buf[(OFFSET_WIDTH + 3 * 6, 1)].symbol(), "0");
         assert_eq!(buf[(OFFSET_WIDTH + 3 * 6 + 1, 1)].symbol(), "6");
         // Colours follow the layer of each byte.
-        assert_eq!(buf[(OFFSET_WIDTH, 1)].fg, ratatui::style::Color::LightRed);
-        assert_eq!(
-            buf[(OFFSET_WIDTH + 3 * 4, 1)].fg,
-            ratatui::style::Color::Cyan
-        );
-        assert_eq!(
-            buf[(OFFSET_WIDTH + 3 * 12, 1)].fg,
-            ratatui::style::Color::Yellow
-        );
+        let colour = |l: UiLayer| Theme::colored().palette.layers[l.index()];
+        assert_eq!(buf[(OFFSET_WIDTH, 1)].fg, colour(UiLayer::Link));
+        assert_eq!(buf[(OFFSET_WIDTH + 3 * 4, 1)].fg, colour(UiLayer::Ip));
+        assert_eq!(buf[(OFFSET_WIDTH + 3 * 12, 1)].fg, colour(UiLayer::Tcp));
         // The legend names the layers present.
         let legend: String = (0..80).map(|x| buf[(x, 0)].symbol().to_string()).collect();
         assert!(

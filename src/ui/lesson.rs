@@ -50,8 +50,9 @@ pub struct LessonPane {
     pub report: Option<StepReport>,
     /// The step's questions.
     pub questions: Vec<Question>,
-    /// Lines scrolled back from the end (the step's results show at the bottom; the lesson pane
-    /// scrolls up to the start of its text with ↑ when it has the focus).
+    /// Lines scrolled down from the top: the step's title and text show first; ↓ scrolls to its
+    /// results and questions when the pane has the focus (a "↓ N more" line says how many are
+    /// below). While the answer line has the focus the pane shows its end instead.
     pub scroll: usize,
 }
 
@@ -100,16 +101,10 @@ pub fn select_focus(model: &mut Model, trace: &Trace, focus: &FocusView) {
     }
 }
 
-/// Draws the lesson pane into `area` (inside `block`) and the answer line into `input`.
-pub fn render(f: &mut Frame, model: &Model, area: Rect, input: Rect, block: Block) {
+/// The pane's text, wrapped to `width` columns: title, text, actions, results, questions.
+fn lines(model: &Model, pane: &LessonPane, width: usize) -> Vec<Line<'static>> {
     let theme = model.theme;
-    let Some(pane) = &model.lesson else { return };
-    let inner = block.inner(area);
-    f.render_widget(block, area);
     let bold = Modifier::BOLD;
-    let width = usize::from(inner.width.max(20)) - 1;
-    // Every line wrapped here, so that the pane knows its height and can keep the results (at
-    // the end) in view.
     let wrapped = |text: &str, style: Style| -> Vec<Line<'static>> {
         crate::lesson::stepper::wrap(text, width, "")
             .lines()
@@ -166,12 +161,95 @@ pub fn render(f: &mut Frame, model: &Model, area: Rect, input: Rect, block: Bloc
             lines.extend(wrapped(&format!("- {fb}"), plain));
         }
     }
+    lines
+}
+
+/// The text's width and height inside the lesson pane as last laid out (the answer line takes the
+/// pane's last row).
+fn text_size(model: &Model) -> (usize, usize) {
+    let inner = super::view::inner(model.areas.chat, model.areas.screen);
+    let width = usize::from(inner.width.max(20)) - 1;
+    let height = usize::from(inner.height.saturating_sub(u16::from(inner.height > 0)));
+    (width, height)
+}
+
+/// Which of `total` lines show in `height` rows: the first one, how many, and the mark for the
+/// last row when they do not all fit ("↓ N more", or "↑ N above" at the end); `how` says how to
+/// scroll.
+fn window(
+    total: usize,
+    height: usize,
+    scroll: usize,
+    at_end: bool,
+    how: &str,
+) -> (usize, usize, Option<String>) {
+    if total <= height {
+        return (0, total, None);
+    }
+    let body = height.saturating_sub(1);
+    let last_start = total - body;
+    let start = if at_end {
+        last_start
+    } else {
+        scroll.min(last_start)
+    };
+    let below = total - start - body;
+    let mark = if below > 0 {
+        format!("↓ {below} more lines ({how})")
+    } else {
+        format!("↑ {start} lines above ({how})")
+    };
+    (start, body, Some(mark))
+}
+
+/// The furthest the pane scrolls: its last line on its last text row.
+pub fn max_scroll(model: &Model) -> usize {
+    let Some(pane) = &model.lesson else { return 0 };
+    let (width, height) = text_size(model);
+    let total = lines(model, pane, width).len();
+    if total <= height {
+        0
+    } else {
+        total - height.saturating_sub(1)
+    }
+}
+
+/// Draws the lesson pane into `area` (inside `block`) and the answer line into `input`: the text
+/// from its top (title and explanation first), with a "↓ N more" mark when it does not fit.
+pub fn render(f: &mut Frame, model: &Model, area: Rect, input: Rect, block: Block) {
+    let theme = model.theme;
+    let Some(pane) = &model.lesson else { return };
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let bold = Modifier::BOLD;
+    let width = usize::from(inner.width.max(20)) - 1;
+    let lines = lines(model, pane, width);
     let height = usize::from(inner.height.saturating_sub(u16::from(input.height > 0)));
-    let skip = lines
-        .len()
-        .saturating_sub(height)
-        .saturating_sub(pane.scroll);
-    let shown: Vec<Line> = lines.into_iter().skip(skip).take(height).collect();
+    // While the student answers, the question and its feedback (at the end) show.
+    let how = if model.focus == Focus::Chat {
+        format!(
+            "{} {} scroll",
+            keys_label(Context::Navigation, Action::Down),
+            keys_label(Context::Navigation, Action::Up)
+        )
+    } else {
+        format!(
+            "{} to this pane, then {}",
+            keys_label(Context::Navigation, Action::NextPane),
+            keys_label(Context::Navigation, Action::Down)
+        )
+    };
+    let (start, count, mark) = window(
+        lines.len(),
+        height,
+        pane.scroll,
+        model.focus == Focus::Input,
+        &how,
+    );
+    let mut shown: Vec<Line> = lines.into_iter().skip(start).take(count).collect();
+    if let Some(mark) = mark {
+        shown.push(Line::from(Span::styled(mark, theme.heading())));
+    }
     let text_area = Rect {
         height: height as u16,
         ..inner

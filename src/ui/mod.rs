@@ -36,6 +36,9 @@
 //! demo only) replaces the timeline and the columns with the same line over TLS and plain TCP.
 //! `packetpath lesson run NAME` ([`run_lesson`]) puts the [`lesson`] pane in place of the chat
 //! and the log: `n`/`p` step, each step's focus is selected like a field the user picked.
+//! `--theme dark|light|high-contrast` picks the colours ([`theme`]; by default from the terminal's
+//! `COLORFGBG`, else dark) and `--classroom` a layout for a projector: no log, a larger timeline
+//! and lesson pane, and a banner saying which view is shown and whether the timeline plays.
 //!
 //! Architecture (STYLE.md, "Programs"): [`model`] holds the state, [`update`] applies messages
 //! (keys go through the table in [`keys`], which also feeds the help screen), [`view`] draws the
@@ -74,6 +77,7 @@ mod tests;
 use std::path::PathBuf;
 
 pub use run::{load_capture, run_demo, run_lesson, run_open, start_demo, DemoOutcome};
+pub use theme::{Look, ThemeName};
 
 /// How the demo's chat runs.
 #[derive(Debug, Clone)]

@@ -60,6 +60,8 @@ pub struct Areas {
     pub screen: Rect,
     /// The title bar.
     pub title: Rect,
+    /// The classroom banner (view and play state in words; empty outside the classroom layout).
+    pub banner: Rect,
     /// The timeline (with its border).
     pub timeline: Rect,
     /// The encapsulation strip.
@@ -122,6 +124,9 @@ pub struct Model {
     pub title: String,
     /// Colours or NO_COLOR.
     pub theme: Theme,
+    /// The classroom layout (`--classroom`): no log pane, larger timeline and lesson pane, a
+    /// banner with the view and the play state.
+    pub classroom: bool,
     /// The pane with the keyboard.
     pub focus: Focus,
     /// The filter being typed after `/`.
@@ -186,6 +191,7 @@ impl Model {
             live,
             title,
             theme,
+            classroom: false,
             focus: if live { Focus::Input } else { Focus::Timeline },
             prompt: None,
             overlay: None,

@@ -11,7 +11,7 @@ use crossterm::event::{self, Event};
 use super::keys::{keys_label, Action, Context};
 use super::lesson::{select_focus, LessonPane, Question};
 use super::model::{Focus, Model};
-use super::theme::Theme;
+use super::theme::Look;
 use super::update::{update, Command, Msg};
 use super::view::{layout, view_with};
 use super::{terminal, DemoOptions};
@@ -231,6 +231,7 @@ pub fn run_demo(
     rt: &tokio::runtime::Handle,
     mut session: Session,
     options: &DemoOptions,
+    look: Look,
 ) -> anyhow::Result<DemoOutcome> {
     let title = format!(
         "demo · {} · {}",
@@ -238,7 +239,8 @@ pub fn run_demo(
         session.lab().describe()
     );
     let senders = session.client_names();
-    let mut model = Model::new(true, title, senders.clone(), Theme::from_env());
+    let mut model = Model::new(true, title, senders.clone(), look.theme());
+    model.classroom = look.classroom;
     for name in &senders {
         if let Some(conn) = session.client_conn(name) {
             model.names.insert(conn.client, name);
@@ -276,14 +278,15 @@ pub struct DemoOutcome {
 }
 
 /// A saved capture on screen until the user quits.
-pub fn run_open(trace: Trace, title: String) -> anyhow::Result<()> {
+pub fn run_open(trace: Trace, title: String, look: Look) -> anyhow::Result<()> {
     // A saved capture needs no runtime, except to hear SIGTERM and give the terminal back.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()?;
     listen_for_sigterm(rt.handle());
-    let mut model = Model::new(false, title, Vec::new(), Theme::from_env());
+    let mut model = Model::new(false, title, Vec::new(), look.theme());
+    model.classroom = look.classroom;
     event_loop(&mut model, &mut Saved(trace))
 }
 
@@ -432,6 +435,11 @@ impl Taught<'_> {
         if pane.open_question().is_none() {
             model.focus = Focus::Layers;
         }
+        // The verdict is the pane's last line: keep it in view once the answer line lets go.
+        let end = super::lesson::max_scroll(model);
+        if let Some(pane) = &mut model.lesson {
+            pane.scroll = end;
+        }
     }
 }
 
@@ -441,6 +449,7 @@ impl Taught<'_> {
 pub fn run_lesson(
     rt: &tokio::runtime::Handle,
     run: crate::lesson::LessonRun,
+    look: Look,
 ) -> anyhow::Result<usize> {
     let lesson = run.lesson();
     let title = format!(
@@ -448,7 +457,8 @@ pub fn run_lesson(
         lesson.name,
         run.session().lab().describe()
     );
-    let mut model = Model::new(true, title, Vec::new(), Theme::from_env());
+    let mut model = Model::new(true, title, Vec::new(), look.theme());
+    model.classroom = look.classroom;
     model.focus = Focus::Layers;
     let questions: Vec<Vec<Question>> = lesson
         .steps

@@ -34,7 +34,7 @@ fn plain() -> Trace {
 }
 
 fn model(trace: &Trace, width: u16, height: u16) -> Model {
-    let mut m = Model::new(false, "sample".into(), Vec::new(), Theme { color: false });
+    let mut m = Model::new(false, "sample".into(), Vec::new(), Theme::no_color());
     let areas = layout(Rect::new(0, 0, width, height), &m);
     m.set_areas(areas);
     m.sync(trace);
@@ -47,7 +47,7 @@ fn live_model(trace: &Trace) -> Model {
         true,
         "demo".into(),
         vec!["alice".into(), "bob".into()],
-        Theme { color: false },
+        Theme::no_color(),
     );
     let areas = layout(Rect::new(0, 0, 120, 40), &m);
     m.set_areas(areas);
@@ -286,7 +286,7 @@ fn selecting_a_field_highlights_exactly_its_bytes_on_screen() {
     // TCP bytes are drawn in the TCP colour, the same as the TCP column's values.
     assert_eq!(
         buf[(inner.x + 6 + 3 * 6, line_y)].fg,
-        ratatui::style::Color::Yellow
+        Theme::colored().palette.layers[UiLayer::Tcp.index()]
     );
 }
 
@@ -796,4 +796,236 @@ fn a_frame_under_a_message_shows_the_message_only_if_it_carries_it() {
         None,
         "frame {ack} carries no byte of the message"
     );
+}
+
+/// Every cell of `buf` a student cannot be sure to read: a colour the terminal chooses (a basic
+/// palette colour, `Reset`) as background anywhere or as foreground of a visible character, a
+/// foreground/background pair (swapped under reversed video) below 4.5:1 (WCAG 2.1 contrast
+/// ratio), or dimmed text (its colour is then the terminal's guess).
+fn unreadable_cells(buf: &ratatui::buffer::Buffer) -> Vec<String> {
+    use super::theme::{contrast_ratio, known_rgb};
+    use ratatui::style::Modifier;
+    let mut out = Vec::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            let cell = &buf[(x, y)];
+            let visible = !cell.symbol().trim().is_empty();
+            let (fg, bg) = if cell.modifier.contains(Modifier::REVERSED) {
+                (cell.bg, cell.fg)
+            } else {
+                (cell.fg, cell.bg)
+            };
+            let at = format!("({x},{y}) {:?}", cell.symbol());
+            match (known_rgb(fg), known_rgb(bg)) {
+                (_, None) => out.push(format!("{at}: background {bg:?}")),
+                (None, _) if visible => out.push(format!("{at}: foreground {fg:?}")),
+                (Some(f), Some(b)) if visible && contrast_ratio(f, b) < 4.5 => out.push(format!(
+                    "{at}: {fg:?} on {bg:?} is {:.2}:1",
+                    contrast_ratio(f, b)
+                )),
+                _ => {}
+            }
+            if visible && cell.modifier.contains(Modifier::DIM) {
+                out.push(format!("{at}: dimmed"));
+            }
+        }
+    }
+    out
+}
+
+/// A lesson pane whose text is longer than the pane.
+fn long_lesson_pane() -> super::lesson::LessonPane {
+    let mut pane = lesson_pane();
+    pane.text = (1..=12)
+        .map(|i| format!("Sentence {i} of the explanation, long enough to wrap once or twice on a narrow pane."))
+        .collect::<Vec<_>>()
+        .join(" ");
+    pane
+}
+
+/// The classroom screens a teacher shows: a lesson, the demo with a field selected, the help,
+/// playing and paused, large and small.
+fn classroom_screens(theme: super::theme::ThemeName) -> Vec<(String, ratatui::buffer::Buffer)> {
+    let trace = tls13();
+    let mut out = Vec::new();
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut m = model(&trace, w, h);
+        m.theme = Theme::named(theme);
+        m.classroom = true;
+        m.live = true;
+        m.lesson = Some(long_lesson_pane());
+        out.push((format!("lesson {w}×{h}"), buffer(&mut m, &trace)));
+        m.focus = Focus::Input;
+        out.push((format!("lesson answering {w}×{h}"), buffer(&mut m, &trace)));
+
+        let mut m = model(&trace, w, h);
+        m.theme = Theme::named(theme);
+        m.classroom = true;
+        m.live = true;
+        select_message(&mut m, &trace, b"hi bob\n");
+        let port = field_named(&m, UiLayer::Tcp, "Destination port");
+        m.focus = Focus::Layers;
+        m.select_field(port);
+        out.push((format!("field {w}×{h}"), buffer(&mut m, &trace)));
+        m.focus = Focus::Hex;
+        m.player.playing = true;
+        m.decrypted = false;
+        out.push((format!("hex, playing {w}×{h}"), buffer(&mut m, &trace)));
+        m.overlay = Some(Overlay::Help(0));
+        out.push((format!("help {w}×{h}"), buffer(&mut m, &trace)));
+        m.decrypted = true;
+        m.overlay = Some(Overlay::Stream {
+            stream: 0,
+            scroll: 0,
+        });
+        m.refresh_stream(&trace);
+        out.push((format!("stream {w}×{h}"), buffer(&mut m, &trace)));
+    }
+    // The usual layout too: the chat, its input line and the log pane.
+    let mut m = live_model(&trace);
+    m.theme = Theme::named(theme);
+    out.push(("demo 120×40".into(), buffer(&mut m, &trace)));
+    out
+}
+
+#[test]
+fn every_cell_of_the_classroom_screens_reaches_4_5_to_1_in_every_theme() {
+    for theme in super::theme::ThemeName::ALL {
+        for (what, buf) in classroom_screens(theme) {
+            let bad = unreadable_cells(&buf);
+            assert!(
+                bad.is_empty(),
+                "{theme:?}, {what}: {} cells, e.g. {:#?}\n{}",
+                bad.len(),
+                &bad[..bad.len().min(8)],
+                screen_text(&buf, buf.area)
+            );
+        }
+    }
+}
+
+#[test]
+fn the_classroom_layout_has_a_banner_no_log_and_a_heavy_focused_border() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    m.theme = Theme::named(super::theme::ThemeName::Light);
+    m.classroom = true;
+    m.live = true;
+    m.focus = Focus::Timeline;
+    let screen = draw(&mut m, &trace);
+    let banner = screen.lines().nth(1).unwrap_or_default().to_string();
+    assert!(banner.contains("ENDPOINTS' VIEW"), "{banner}");
+    assert!(banner.contains("● LIVE"), "{banner}");
+    assert!(!screen.contains("Log"), "{screen}");
+    // The chat takes the log's place: taller than in the usual layout.
+    let usual = layout(m.areas.screen, &model(&trace, 120, 40));
+    assert!(m.areas.chat.height > usual.chat.height);
+    assert!(m.areas.timeline.height > usual.timeline.height);
+    // The focused pane's border is heavy, the others light.
+    let buf = buffer(&mut m, &trace);
+    let t = m.areas.timeline;
+    assert_eq!(buf[(t.x, t.y)].symbol(), "┏");
+    let l = m.areas.layers;
+    assert_eq!(buf[(l.x, l.y)].symbol(), "┌");
+    key(&mut m, &trace, KeyCode::Char('e'));
+    key(&mut m, &trace, KeyCode::Char(' '));
+    let banner = draw(&mut m, &trace)
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    assert!(banner.contains("EAVESDROPPER'S VIEW"), "{banner}");
+    assert!(banner.contains("▶ PLAYING"), "{banner}");
+    key(&mut m, &trace, KeyCode::Char(' '));
+    let banner = draw(&mut m, &trace)
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    assert!(banner.contains("⏸ PAUSED"), "{banner}");
+    // Tab never lands on the missing log pane.
+    for _ in 0..6 {
+        key(&mut m, &trace, KeyCode::Tab);
+        assert_ne!(m.focus, Focus::Log);
+    }
+    // Without colour the focused border is still heavy.
+    let mut plain = model(&trace, 80, 24);
+    plain.classroom = true;
+    let buf = buffer(&mut plain, &trace);
+    let t = plain.areas.timeline;
+    assert_eq!(buf[(t.x + t.width - 1, t.y)].symbol(), "━");
+}
+
+#[test]
+fn the_lesson_pane_starts_at_its_title_and_scrolls_down() {
+    let trace = tls13();
+    let mut m = model(&trace, 80, 24);
+    m.classroom = true;
+    m.live = true;
+    m.lesson = Some(long_lesson_pane());
+    m.focus = Focus::Chat;
+    let text_of = |m: &mut Model| {
+        let buf = buffer(m, &trace);
+        let inner = super::view::inner(m.areas.chat, m.areas.screen);
+        (inner.y..inner.y + inner.height)
+            .map(|y| {
+                (inner.x..inner.x + inner.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+    };
+    let rows = text_of(&mut m);
+    assert!(
+        rows[0].starts_with("Step 2/3 · The frame on the wire"),
+        "{rows:#?}"
+    );
+    assert!(rows[1].starts_with("Sentence 1 of"), "{rows:#?}");
+    let mark = &rows[rows.len() - 2];
+    assert!(
+        mark.starts_with("↓ ") && mark.contains(" more"),
+        "{rows:#?}"
+    );
+    // ↓ scrolls a line at a time, down to the last line and no further.
+    key(&mut m, &trace, KeyCode::Down);
+    assert_eq!(m.lesson.as_ref().map(|p| p.scroll), Some(1));
+    assert!(text_of(&mut m)[0].starts_with("Sentence 1 of"));
+    // PgDn moves a page of the pane, not a line.
+    key(&mut m, &trace, KeyCode::PageDown);
+    assert!(m.lesson.as_ref().is_some_and(|p| p.scroll > 2));
+    for _ in 0..200 {
+        key(&mut m, &trace, KeyCode::Down);
+    }
+    let most = super::lesson::max_scroll(&m);
+    assert!(most > 1);
+    assert_eq!(m.lesson.as_ref().map(|p| p.scroll), Some(most));
+    let rows = text_of(&mut m);
+    assert!(rows.iter().any(|r| r.starts_with("- ✗ 81")), "{rows:#?}");
+    assert!(rows[rows.len() - 2].starts_with("↑ "), "{rows:#?}");
+    key(&mut m, &trace, KeyCode::Up);
+    assert_eq!(m.lesson.as_ref().map(|p| p.scroll), Some(most - 1));
+}
+
+#[test]
+fn classroom_lesson_light_120x40() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    m.theme = Theme::named(super::theme::ThemeName::Light);
+    m.classroom = true;
+    m.live = true;
+    m.lesson = Some(lesson_pane());
+    select_message(&mut m, &trace, b"hi bob\n");
+    m.focus = Focus::Layers;
+    assert_screen!("classroom_lesson_light_120x40", draw_masked(&mut m, &trace));
+}
+
+#[test]
+fn classroom_demo_80x24() {
+    let trace = tls13();
+    let mut m = live_model(&trace);
+    m.classroom = true;
+    m.areas.screen = Rect::new(0, 0, 80, 24);
+    select_message(&mut m, &trace, b"hi bob\n");
+    m.focus = Focus::Timeline;
+    assert_screen!("classroom_demo_80x24", draw_masked(&mut m, &trace));
 }

@@ -182,14 +182,19 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
             _ => {}
         },
         Action::NextPane | Action::PrevPane => {
-            let at = PANES.iter().position(|p| *p == model.focus).unwrap_or(0);
-            let n = PANES.len();
+            // No log pane in a lesson or the classroom layout: Tab skips it.
+            let panes: Vec<Focus> = PANES
+                .into_iter()
+                .filter(|p| *p != Focus::Log || !(model.classroom || model.lesson.is_some()))
+                .collect();
+            let at = panes.iter().position(|p| *p == model.focus).unwrap_or(0);
+            let n = panes.len();
             let next = if action == Action::NextPane {
                 (at + 1) % n
             } else {
                 (at + n - 1) % n
             };
-            model.focus = PANES[next];
+            model.focus = panes[next];
         }
         Action::Filter => model.prompt = Some(model.timeline.filter.clone()),
         Action::Help => model.overlay = Some(Overlay::Help(0)),
@@ -274,6 +279,8 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
                 (Action::PageDown, true, _) => page(model.areas.screen.height),
                 (Action::PageUp, _, Focus::Hex) => -(page(model.areas.hex.height) * 16),
                 (Action::PageDown, _, Focus::Hex) => page(model.areas.hex.height) * 16,
+                (Action::PageUp, _, Focus::Chat) => -page(model.areas.chat.height),
+                (Action::PageDown, _, Focus::Chat) => page(model.areas.chat.height),
                 (Action::PageUp, ..) => -page(model.areas.timeline.height),
                 _ => page(model.areas.timeline.height),
             };
@@ -344,8 +351,9 @@ fn move_in_pane(model: &mut Model, delta: isize) {
             cursor_selects_field(model);
         }
         Focus::Chat if model.lesson.is_some() => {
+            let most = super::lesson::max_scroll(model);
             if let Some(pane) = &mut model.lesson {
-                pane.scroll = pane.scroll.saturating_add_signed(-delta);
+                pane.scroll = pane.scroll.saturating_add_signed(delta).min(most);
             }
         }
         Focus::Chat => {

@@ -1,6 +1,8 @@
 //! The view: where each pane goes ([`layout`]) and drawing them all ([`view`]), as pure functions
 //! of the model and the trace. The layout adapts: at 80×24 panes stack with one-line titles; from
-//! 120×30 the timeline takes the left side; `z` lets the focused pane fill the screen.
+//! 120×30 the timeline takes the left side; `z` lets the focused pane fill the screen. The
+//! classroom layout (`--classroom`) drops the log, gives the timeline and the lesson more room and
+//! adds a banner with the view and the play state in words.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -10,6 +12,7 @@ use ratatui::Frame;
 use super::hex::{self, HexView};
 use super::keys::{keys_label, Action, Context};
 use super::model::{Areas, Focus, Model, Overlay};
+use super::theme::Theme;
 use super::{chat, compare, help, layers, logpane, stream, strings, timeline};
 use crate::journey::Trace;
 
@@ -42,19 +45,25 @@ pub fn inner(area: Rect, size: Rect) -> Rect {
 ///                            │ log
 /// status: the keys that work now           (1 line)
 /// ```
+///
+/// The classroom layout adds a banner under the title, has no log pane (the chat or the lesson
+/// takes its place) and gives the timeline more height; with a lesson, the lesson pane also gets
+/// more width.
 pub fn layout(size: Rect, model: &Model) -> Areas {
     let mut a = Areas {
         screen: size,
         ..Areas::default()
     };
-    let [title, strip, body, status] = Layout::vertical([
+    let [title, banner, strip, body, status] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(u16::from(model.classroom)),
         Constraint::Length(1),
         Constraint::Fill(1),
         Constraint::Length(1),
     ])
     .areas(size);
     a.title = title;
+    a.banner = banner;
     a.strip = strip;
     a.status = status;
     if model.zoom && model.overlay.is_none() {
@@ -71,10 +80,11 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
         }
     } else {
         // A lesson needs room for its text: the upper panes give some of theirs.
-        let (tp, lp) = if model.lesson.is_some() {
-            (18, 30)
-        } else {
-            (28, 36)
+        let (tp, lp) = match (model.classroom, model.lesson.is_some()) {
+            (false, true) => (18, 30),
+            (false, false) => (28, 36),
+            (true, true) => (24, 28),
+            (true, false) => (36, 32),
         };
         let [t, l, bottom] = Layout::vertical([
             Constraint::Percentage(tp),
@@ -85,7 +95,9 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
         a.timeline = t;
         a.layers = l;
         // The hex pane wants 73 columns for 16 bytes a line; the chat and log share the rest.
-        let hex_width = if size.width >= 120 {
+        let hex_width = if model.classroom && model.lesson.is_some() {
+            (size.width * 45 / 100).max(40)
+        } else if size.width >= 120 {
             73
         } else {
             (size.width * 55 / 100).max(40)
@@ -95,7 +107,7 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
         a.hex = h;
         let [c, g] =
             Layout::vertical([Constraint::Percentage(60), Constraint::Fill(1)]).areas(right);
-        if model.lesson.is_some() {
+        if model.lesson.is_some() || model.classroom {
             a.chat = right;
         } else {
             a.chat = c;
@@ -131,17 +143,22 @@ fn block<'a>(model: &Model, title: String, focus: Focus) -> Block<'a> {
     } else {
         theme.border()
     };
-    Block::new()
+    let block = Block::new()
         .borders(borders(model.areas.screen))
-        .border_style(style)
-        .title(Span::styled(
-            if focused {
-                format!("▶ {title} ")
-            } else {
-                format!(" {title} ")
-            },
-            style,
-        ))
+        .border_style(style);
+    let block = if focused {
+        block.border_type(theme.focused_border_type())
+    } else {
+        block
+    };
+    block.title(Span::styled(
+        if focused {
+            format!("▶ {title} ")
+        } else {
+            format!(" {title} ")
+        },
+        style,
+    ))
 }
 
 fn title_line(model: &Model) -> Line<'static> {
@@ -165,6 +182,40 @@ fn title_line(model: &Model) -> Line<'static> {
     }
     spans.push(Span::styled(format!(" · {}", model.title), theme.dim()));
     Line::from(spans)
+}
+
+/// The classroom banner: which view and whether the timeline plays, in words a back row can read,
+/// with the keys that change them.
+fn banner_line(model: &Model, theme: Theme) -> Line<'static> {
+    let view = format!(" {} ", strings::view_name(model.decrypted).to_uppercase());
+    let state = if model.player.playing {
+        format!(
+            " ▶ PLAYING · a step every {:.2} s ",
+            model.player.interval.as_secs_f64()
+        )
+    } else if model.live && model.timeline.follow {
+        " ● LIVE · following the capture ".to_string()
+    } else {
+        " ⏸ PAUSED ".to_string()
+    };
+    Line::from(vec![
+        Span::styled(view, theme.banner()),
+        Span::styled(
+            format!(
+                " ({}: switch)   ",
+                keys_label(Context::Navigation, Action::ToggleDecrypt)
+            ),
+            theme.dim(),
+        ),
+        Span::styled(state, theme.banner()),
+        Span::styled(
+            format!(
+                " ({}: play/pause)",
+                keys_label(Context::Navigation, Action::PlayPause)
+            ),
+            theme.dim(),
+        ),
+    ])
 }
 
 fn status_line(model: &Model) -> Line<'static> {
@@ -267,7 +318,12 @@ pub fn view(f: &mut Frame, model: &Model, trace: &Trace) {
 pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trace>) {
     let a = &model.areas;
     let theme = model.theme;
+    // The theme's background and text colour under everything (nothing without colour).
+    f.render_widget(Block::new().style(theme.base()), a.screen);
     f.render_widget(Paragraph::new(title_line(model)), a.title);
+    if a.banner.height > 0 {
+        f.render_widget(Paragraph::new(banner_line(model, theme)), a.banner);
+    }
     f.render_widget(Paragraph::new(status_line(model)), a.status);
     f.render_widget(
         Paragraph::new(layers::strip_line(&model.detail, theme)),
@@ -365,6 +421,7 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
         let b = block(model, title, Focus::Chat);
         let b = if model.focus == Focus::Input {
             b.border_style(theme.focused_border())
+                .border_type(theme.focused_border_type())
         } else {
             b
         };
@@ -373,6 +430,7 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
         let b = block(model, strings::CHAT.to_string(), Focus::Chat);
         let b = if model.focus == Focus::Input {
             b.border_style(theme.focused_border())
+                .border_type(theme.focused_border_type())
         } else {
             b
         };
@@ -390,13 +448,17 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
     match model.overlay {
         Some(Overlay::Help(scroll)) => {
             let b = Block::bordered()
+                .style(theme.base())
                 .border_style(theme.focused_border())
+                .border_type(theme.focused_border_type())
                 .title(strings::HELP);
             help::render(f, body, scroll, b, theme);
         }
         Some(Overlay::Stream { scroll, .. }) => {
             let b = Block::bordered()
+                .style(theme.base())
                 .border_style(theme.focused_border())
+                .border_type(theme.focused_border_type())
                 .title(format!(
                     " {} · {} ",
                     strings::STREAM,
