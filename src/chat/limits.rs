@@ -41,6 +41,9 @@ pub struct Limits {
     pub handshakes: usize,
     /// Connections in their handshake from one source address.
     pub handshakes_per_addr: usize,
+    /// Clients in the chat from one source address: half the clients, so that one address can
+    /// never take every place (all of a machine's own clients come from 127.0.0.1).
+    pub clients_per_addr: usize,
 }
 
 impl Limits {
@@ -63,10 +66,12 @@ impl Limits {
             }
         };
         let handshakes = handshakes.max(1);
+        let clients = clients.max(1);
         Limits {
-            clients: clients.max(1),
+            clients,
             handshakes,
             handshakes_per_addr: per_addr.clamp(1, handshakes),
+            clients_per_addr: (clients / 2).max(1),
         }
     }
 }
@@ -94,7 +99,8 @@ mod tests {
             Limits {
                 clients: 1024,
                 handshakes: 512,
-                handshakes_per_addr: 32
+                handshakes_per_addr: 32,
+                clients_per_addr: 512,
             }
         );
         assert_eq!(Limits::fitting(1024, 512, 32, None).clients, 1024);

@@ -9,8 +9,11 @@
 //! Defences, each against one way a few peers could spoil the chat for everyone:
 //! - a chat slot is taken only after the TLS handshake; handshakes in progress have their own
 //!   bound, and a per-source-address bound (connections over it are closed at once);
-//! - each client's queue is bounded in bytes ([`MAX_QUEUED_BYTES`]): a client that does not read
-//!   is disconnected when it overflows, without ever making a sender wait;
+//! - a client that does not read is disconnected: when a write to it makes no progress for
+//!   [`STALL_TIMEOUT`], or when more than [`MAX_QUEUED_BYTES`] wait for it;
+//! - a client that sends faster than the others read is slowed down, not the others: each sender
+//!   has a budget of [`SENDER_BUDGET`] bytes of its lines not yet written to every recipient, and
+//!   the server stops reading from it (TCP flow control does the rest) until they are;
 //! - the limits stay below the file-descriptor limit, and running out of descriptors anyway
 //!   (EMFILE) makes the server back off instead of spinning;
 //! - names are unique (a second `alice` becomes `alice-2`) and `server` is reserved.
@@ -45,9 +48,17 @@ pub const MAX_HANDSHAKES: usize = 512;
 /// closed as soon as they are accepted.
 pub const MAX_HANDSHAKES_PER_ADDR: usize = 32;
 
-/// The most bytes of lines that may wait for one client. A client further behind than this is
-/// not reading: it is disconnected, so it neither slows the others nor pins memory.
-pub const MAX_QUEUED_BYTES: usize = 1024 * 1024;
+/// The most bytes of lines that may wait for one client (a bound on memory). Since every sender
+/// is held to [`SENDER_BUDGET`], only a reader behind several fast senders at once reaches it.
+pub const MAX_QUEUED_BYTES: usize = 4 * 1024 * 1024;
+
+/// How many bytes of a client's lines may wait to be written to the others before the server
+/// stops reading from that client.
+pub const SENDER_BUDGET: usize = 1024 * 1024;
+
+/// A write to a client that makes no progress for this long means the client is not reading: it
+/// is disconnected (and the senders waiting on it go on).
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a client may stay silent after its handshake before the server greets it as a guest
 /// (for `openssl s_client`, `nc` and the like, which wait for the server to speak first).
@@ -86,7 +97,37 @@ pub struct Server {
     tap: Tap,
 }
 
-type Line = Arc<str>;
+/// A line on its way to clients. A relayed line carries its sender's budget: the bytes return to
+/// the sender when the last recipient has written (or dropped) its copy.
+#[derive(Clone)]
+struct Line {
+    text: Arc<str>,
+    _credit: Option<Arc<OwnedSemaphorePermit>>,
+}
+
+impl Line {
+    fn len(&self) -> usize {
+        self.text.len()
+    }
+}
+
+impl From<String> for Line {
+    fn from(text: String) -> Line {
+        Line {
+            text: text.into(),
+            _credit: None,
+        }
+    }
+}
+
+impl From<&str> for Line {
+    fn from(text: &str) -> Line {
+        Line {
+            text: text.into(),
+            _credit: None,
+        }
+    }
+}
 
 /// What became of a line handed to a client's queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +135,7 @@ enum Delivery {
     Queued,
     /// The client's connection has ended (it left or its connection failed).
     Gone,
-    /// The client is more than [`MAX_QUEUED_BYTES`] behind; it has been told to disconnect.
+    /// More than [`MAX_QUEUED_BYTES`] wait for the client; its connection is being closed.
     Overflow,
 }
 
@@ -103,8 +144,8 @@ enum Delivery {
 struct Outbox {
     tx: mpsc::UnboundedSender<Line>,
     queued: Arc<AtomicUsize>,
-    /// Ends the connection (the reader and the writer): the client overflowed its queue, or a
-    /// write to it failed.
+    /// Ends the connection (the reader and the writer): the client overflowed its queue, a write
+    /// to it stalled, or a write failed.
     kick: CancellationToken,
     /// Set when the client was disconnected for not reading (as opposed to leaving).
     overflowed: Arc<AtomicBool>,
@@ -183,13 +224,16 @@ impl Room {
                 Delivery::Overflow => overflowed.push(*id),
             }
         }
-        for id in overflowed {
-            if let Some(member) = members.remove(&id) {
-                tracing::warn!(
-                    name = %member.name,
-                    "client is not reading ({MAX_QUEUED_BYTES} bytes waiting for it); disconnecting it"
-                );
-            }
+        let removed: Vec<String> = overflowed
+            .into_iter()
+            .filter_map(|id| members.remove(&id).map(|m| m.name))
+            .collect();
+        drop(members);
+        for name in removed {
+            tracing::warn!(
+                %name,
+                "client is not reading (more than {MAX_QUEUED_BYTES} bytes wait for it); disconnecting it"
+            );
         }
         delivered
     }
@@ -247,45 +291,92 @@ fn unique_name(members: &HashMap<u64, Member>, id: u64, wanted: &str) -> String 
     name
 }
 
-/// The handshake bound a connection holds until it is in the chat (or refused): one of the
-/// global permits and one of its source address's.
-struct HandshakeSlot {
-    _permit: OwnedSemaphorePermit,
+/// One of a source address's places (in the handshake, or in the chat), given back on drop.
+struct AddrSlot {
     addr: IpAddr,
-    per_addr: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
 }
 
-impl HandshakeSlot {
+impl AddrSlot {
+    /// A place for `addr` if it holds fewer than `max`. The map holds only addresses with a
+    /// place taken, so it cannot grow beyond the connections actually open.
     fn take(
-        global: &Arc<Semaphore>,
-        per_addr: &Arc<Mutex<HashMap<IpAddr, usize>>>,
+        counts: &Arc<Mutex<HashMap<IpAddr, usize>>>,
         addr: IpAddr,
-        max_per_addr: usize,
-    ) -> Option<HandshakeSlot> {
-        let mut counts = lock(per_addr);
-        let count = counts.entry(addr).or_insert(0);
-        if *count >= max_per_addr {
+        max: usize,
+    ) -> Option<AddrSlot> {
+        let mut map = lock(counts);
+        let count = map.get(&addr).copied().unwrap_or(0);
+        if count >= max {
             return None;
         }
-        let permit = global.clone().try_acquire_owned().ok()?;
-        *count += 1;
-        Some(HandshakeSlot {
-            _permit: permit,
+        map.insert(addr, count + 1);
+        Some(AddrSlot {
             addr,
-            per_addr: per_addr.clone(),
+            counts: counts.clone(),
         })
     }
 }
 
-impl Drop for HandshakeSlot {
+impl Drop for AddrSlot {
     fn drop(&mut self) {
-        let mut counts = lock(&self.per_addr);
-        if let Some(count) = counts.get_mut(&self.addr) {
+        let mut map = lock(&self.counts);
+        if let Some(count) = map.get_mut(&self.addr) {
             *count = count.saturating_sub(1);
             if *count == 0 {
-                counts.remove(&self.addr);
+                map.remove(&self.addr);
             }
         }
+    }
+}
+
+/// The handshakes in progress, oldest first. When all [`MAX_HANDSHAKES`] places are taken, the
+/// oldest handshake is given up to make room for the newest: a real client completes its
+/// handshake in milliseconds, so connections that sit silent cannot keep it out.
+struct Handshakes {
+    places: Arc<Semaphore>,
+    oldest_first: Mutex<std::collections::VecDeque<(u64, CancellationToken)>>,
+}
+
+impl Handshakes {
+    fn new(places: usize) -> Handshakes {
+        Handshakes {
+            places: Arc::new(Semaphore::new(places)),
+            oldest_first: Mutex::new(std::collections::VecDeque::new()),
+        }
+    }
+
+    /// Waits for a place for connection `id`, giving up the oldest handshake if none is free.
+    /// `None` if `id` itself is given up (or the server stops) first.
+    async fn enter(
+        &self,
+        id: u64,
+        given_up: &CancellationToken,
+        shutdown: &CancellationToken,
+    ) -> Option<OwnedSemaphorePermit> {
+        lock(&self.oldest_first).push_back((id, given_up.clone()));
+        if let Ok(place) = self.places.clone().try_acquire_owned() {
+            return Some(place);
+        }
+        let oldest = lock(&self.oldest_first).pop_front();
+        if let Some((oldest, token)) = oldest {
+            if oldest == id {
+                lock(&self.oldest_first).push_front((oldest, token));
+            } else {
+                tracing::debug!("all handshake places taken: giving up the oldest handshake");
+                token.cancel();
+            }
+        }
+        tokio::select! {
+            place = self.places.clone().acquire_owned() => place.ok(),
+            _ = given_up.cancelled() => None,
+            _ = shutdown.cancelled() => None,
+        }
+    }
+
+    /// Connection `id` is out of its handshake (done, failed or given up).
+    fn left(&self, id: u64) {
+        lock(&self.oldest_first).retain(|(other, _)| *other != id);
     }
 }
 
@@ -345,8 +436,9 @@ impl Server {
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), ChatError> {
         let room = Arc::new(Room::default());
         let clients = Arc::new(Semaphore::new(self.limits.clients));
-        let handshakes = Arc::new(Semaphore::new(self.limits.handshakes));
-        let per_addr = Arc::new(Mutex::new(HashMap::new()));
+        let handshakes = Arc::new(Handshakes::new(self.limits.handshakes));
+        let handshakes_per_addr = Arc::new(Mutex::new(HashMap::new()));
+        let clients_per_addr = Arc::new(Mutex::new(HashMap::new()));
         // A spare descriptor: when none is left, closing it lets us accept (and close) one
         // connection, so a waiting client learns at once instead of hanging in the backlog.
         let mut reserve = open_reserve();
@@ -404,18 +496,18 @@ impl Server {
             if backoff.take().is_some() {
                 tracing::debug!("file descriptors available again; accepting connections");
             }
-            let Some(slot) = HandshakeSlot::take(
-                &handshakes,
-                &per_addr,
+            let Some(slot) = AddrSlot::take(
+                &handshakes_per_addr,
                 peer.ip(),
                 self.limits.handshakes_per_addr,
             ) else {
-                // Too many handshakes in progress (from this address, or at all): close at once.
+                // Too many handshakes in progress from this address: close at once.
                 turned_away += 1;
                 if turned_away.is_power_of_two() {
                     tracing::warn!(
                         %peer,
-                        "too many connections still in their handshake; closed {turned_away} so far"
+                        "too many connections from one address still in their handshake; closed \
+                         {turned_away} so far"
                     );
                 }
                 drop(tcp);
@@ -435,19 +527,48 @@ impl Server {
             };
             let clients = clients.clone();
             let max = self.limits.clients;
+            let (handshakes, clients_per_addr) = (handshakes.clone(), clients_per_addr.clone());
+            let max_per_addr = self.limits.clients_per_addr;
             tracker.spawn(async move {
-                let Some(stream) = conn.open(tcp, peer).await else {
+                let given_up = CancellationToken::new();
+                let Some(place) = handshakes.enter(conn.id, &given_up, &conn.shutdown).await else {
+                    handshakes.left(conn.id);
+                    return;
+                };
+                let opened = conn.open(tcp, peer, &given_up).await;
+                handshakes.left(conn.id);
+                drop(place);
+                let Some(stream) = opened else {
+                    return;
+                };
+                let Some(addr_slot) = AddrSlot::take(&clients_per_addr, peer.ip(), max_per_addr)
+                else {
+                    drop(slot);
+                    refuse(
+                        stream,
+                        peer,
+                        format!(
+                            "error: too many clients from your address ({max_per_addr}); try \
+                             again later"
+                        ),
+                    )
+                    .await;
                     return;
                 };
                 match clients.try_acquire_owned() {
                     Ok(permit) => {
                         drop(slot);
                         conn.serve(stream, peer).await;
-                        drop(permit);
+                        drop((permit, addr_slot));
                     }
                     Err(_) => {
-                        refuse(stream, peer, max).await;
                         drop(slot);
+                        refuse(
+                            stream,
+                            peer,
+                            format!("error: the server is full ({max} clients); try again later"),
+                        )
+                        .await;
                     }
                 }
             });
@@ -473,16 +594,12 @@ fn open_reserve() -> Option<std::fs::File> {
         .ok()
 }
 
-/// Tells a client the server is full, then closes (bounded in time).
-async fn refuse(stream: Box<dyn ChatStream>, peer: SocketAddr, max: usize) {
-    tracing::warn!(%peer, "refusing a client: the server is full ({max} clients)");
+/// Tells a client why it cannot join (`why`, an `error:` line), then closes (bounded in time).
+async fn refuse(stream: Box<dyn ChatStream>, peer: SocketAddr, why: String) {
+    tracing::info!(%peer, "refusing a client: {why}");
     let mut writer = FramedWrite::new(stream, ChatCodec::default());
     let _ = tokio::time::timeout(WRITE_GRACE, async {
-        let _ = writer
-            .send(format!(
-                "error: the server is full ({max} clients); try again later"
-            ))
-            .await;
+        let _ = writer.send(why).await;
         let _ = SinkExt::<&str>::close(&mut writer).await;
     })
     .await;
@@ -501,7 +618,12 @@ struct Connection {
 }
 
 impl Connection {
-    async fn open(&self, tcp: TcpStream, peer: SocketAddr) -> Option<Box<dyn ChatStream>> {
+    async fn open(
+        &self,
+        tcp: TcpStream,
+        peer: SocketAddr,
+        given_up: &CancellationToken,
+    ) -> Option<Box<dyn ChatStream>> {
         let local = tcp.local_addr().ok()?;
         let conn = ConnId {
             client: peer,
@@ -512,6 +634,7 @@ impl Connection {
             Some(acceptor) => {
                 let handshake = tokio::select! {
                     _ = self.shutdown.cancelled() => return None,
+                    _ = given_up.cancelled() => return None,
                     done = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)) => done,
                 };
                 match handshake {
@@ -524,7 +647,7 @@ impl Connection {
                         None
                     }
                     Err(_) => {
-                        tracing::warn!(%peer, "TLS handshake timed out");
+                        tracing::info!(%peer, "TLS handshake timed out");
                         None
                     }
                 }
@@ -541,7 +664,10 @@ impl Connection {
             inbox,
             outbox.queued.clone(),
             outbox.kick.clone(),
+            outbox.overflowed.clone(),
         ));
+        // This client's lines not yet written to every recipient (see SENDER_BUDGET).
+        let budget = Arc::new(Semaphore::new(SENDER_BUDGET));
 
         let guest = format!(
             "guest-{}",
@@ -582,16 +708,28 @@ impl Connection {
                     break;
                 }
             };
+            // A sender ahead of its readers by SENDER_BUDGET waits here, and only it does: the
+            // server stops reading from it until its lines have been written to the others.
+            let credit = tokio::select! {
+                biased;
+                _ = self.shutdown.cancelled() => break,
+                _ = outbox.kick.cancelled() => break,
+                credit = budget
+                    .clone()
+                    .acquire_many_owned(line.len().clamp(1, SENDER_BUDGET) as u32) => credit,
+            };
+            let Ok(credit) = credit else { break };
+            let credit = Some(Arc::new(credit));
             match (parse_name(&line), &name) {
                 (Some(Err(reason)), _) => outbox.say(format!("error: {reason}")),
                 (Some(Ok(wanted)), None) => name = Some(self.join(&outbox, &wanted, false)),
                 (Some(Ok(wanted)), Some(old)) => name = Some(self.rename(&outbox, old, &wanted)),
                 (None, None) => {
                     let joined = self.join(&outbox, &guest, false);
-                    self.relay(&outbox, &joined, &line);
+                    self.relay(&outbox, &joined, &line, credit);
                     name = Some(joined);
                 }
-                (None, Some(sender)) => self.relay(&outbox, sender, &line),
+                (None, Some(sender)) => self.relay(&outbox, sender, &line, credit),
             }
         }
 
@@ -647,10 +785,18 @@ impl Connection {
         name
     }
 
-    fn relay(&self, outbox: &Outbox, sender: &str, text: &str) {
-        let delivered = self
-            .room
-            .broadcast(Some(self.id), format!("{sender}: {text}").into());
+    fn relay(
+        &self,
+        outbox: &Outbox,
+        sender: &str,
+        text: &str,
+        credit: Option<Arc<OwnedSemaphorePermit>>,
+    ) {
+        let line = Line {
+            text: format!("{sender}: {text}").into(),
+            _credit: credit,
+        };
+        let delivered = self.room.broadcast(Some(self.id), line);
         if delivered == 0 {
             // Alone in the room: answer, so the message still has a way back down the stack.
             outbox.say(format!("server: received {text:?}"));
@@ -665,6 +811,7 @@ async fn write_lines(
     mut inbox: mpsc::UnboundedReceiver<Line>,
     queued: Arc<AtomicUsize>,
     kick: CancellationToken,
+    overflowed: Arc<AtomicBool>,
 ) {
     let mut sink = FramedWrite::new(write_half, ChatCodec::default());
     loop {
@@ -677,9 +824,20 @@ async fn write_lines(
         let sent = tokio::select! {
             biased;
             _ = kick.cancelled() => return,
-            sent = sink.send(&*line) => sent,
+            sent = tokio::time::timeout(STALL_TIMEOUT, sink.send(&*line.text)) => sent,
         };
         queued.fetch_sub(line.len(), Ordering::SeqCst);
+        drop(line); // its sender's budget comes back once every recipient has written it
+        let Ok(sent) = sent else {
+            // The client has not taken a byte for STALL_TIMEOUT: it is not reading.
+            tracing::warn!(
+                "client is not reading (a write made no progress for {} s); disconnecting it",
+                STALL_TIMEOUT.as_secs()
+            );
+            overflowed.store(true, Ordering::SeqCst);
+            kick.cancel();
+            return;
+        };
         if let Err(e) = sent {
             tracing::debug!("write to client failed: {e}");
             // The reader may still be waiting for a line that will never matter: end it too.
@@ -709,7 +867,7 @@ mod tests {
     }
 
     #[test]
-    fn a_client_more_than_a_mebibyte_behind_is_kicked_at_once() {
+    fn a_client_with_more_than_max_queued_bytes_waiting_is_kicked_at_once() {
         let (outbox, _inbox) = Outbox::new();
         let line: Line = "x".repeat(60 * 1024).into();
         let mut queued = 0;
@@ -720,6 +878,29 @@ mod tests {
         assert_eq!(queued, MAX_QUEUED_BYTES / line.len());
         assert!(outbox.kick.is_cancelled());
         assert!(outbox.overflowed.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn a_relayed_line_gives_its_sender_budget_back_when_every_copy_is_written() {
+        let budget = Arc::new(Semaphore::new(SENDER_BUDGET));
+        let credit = budget.clone().try_acquire_many_owned(1000).expect("budget");
+        let line = Line {
+            text: "x".repeat(1000).into(),
+            _credit: Some(Arc::new(credit)),
+        };
+        let (a, mut a_inbox) = Outbox::new();
+        let (b, mut b_inbox) = Outbox::new();
+        assert_eq!(a.deliver(line.clone()), Delivery::Queued);
+        assert_eq!(b.deliver(line), Delivery::Queued);
+        assert_eq!(budget.available_permits(), SENDER_BUDGET - 1000);
+        drop(a_inbox.try_recv().expect("queued for a"));
+        assert_eq!(
+            budget.available_permits(),
+            SENDER_BUDGET - 1000,
+            "b has not had it yet"
+        );
+        drop(b_inbox.try_recv().expect("queued for b"));
+        assert_eq!(budget.available_permits(), SENDER_BUDGET);
     }
 
     #[test]
