@@ -36,9 +36,15 @@ async fn within<T>(what: &str, limit: Duration, f: impl std::future::Future<Outp
 
 /// One test at a time: each measures latency on a 2-core machine, and the floods of one would
 /// be counted against the bound of another.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    TURN.lock().await
+}
+
+/// [`one_at_a_time`] for a test without a runtime of its own.
+fn one_at_a_time_blocking() -> tokio::sync::MutexGuard<'static, ()> {
+    TURN.blocking_lock()
 }
 
 /// Two ordinary clients that check the chat still works. Both read all the time (as a real
@@ -196,7 +202,7 @@ async fn closed_by_server(tcp: &mut TcpStream, limit: Duration) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_tls_clients_fifty_lines_each_every_line_once_in_order() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     const CLIENTS: usize = 200;
     const LINES: usize = 50;
     let started = Instant::now();
@@ -269,7 +275,7 @@ async fn two_hundred_tls_clients_fifty_lines_each_every_line_once_in_order() {
 
 #[tokio::test]
 async fn silent_handshakes_from_one_address_do_not_lock_others_out() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     const SILENT: usize = 1100;
     let (dir, _) = cert_dir();
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
@@ -297,7 +303,7 @@ async fn silent_handshakes_from_one_address_do_not_lock_others_out() {
 /// handshake place; the oldest is given up for each newcomer, so a real client still gets in.
 #[tokio::test]
 async fn silent_handshakes_from_many_addresses_do_not_lock_others_out() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     const ADDRESSES: u8 = 20;
     const EACH: usize = 30; // under the 32 per address; 600 in all, over the 512 places
     let (dir, _) = cert_dir();
@@ -328,7 +334,7 @@ async fn silent_handshakes_from_many_addresses_do_not_lock_others_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_is_disconnected_without_slowing_anyone() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     const BIG_LINES: usize = 200;
     let (dir, _) = cert_dir();
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
@@ -419,7 +425,7 @@ fn drain_slowly(mut rx: LineReceiver) -> mpsc::UnboundedReceiver<String> {
 /// them all: "client is not reading").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fast_sender_is_slowed_down_and_honest_readers_get_every_line() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     const READERS: usize = 10;
     const BIG_LINES: usize = 100;
     let (dir, _) = cert_dir();
@@ -478,13 +484,13 @@ impl Drop for Reaped {
 
 #[test]
 fn a_flood_under_a_256_descriptor_limit_gets_told_the_server_is_full() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time_blocking();
     flood_under_a_256_descriptor_limit(0);
 }
 
 #[test]
 fn a_flood_with_descriptors_used_up_is_closed_at_once_with_one_warning() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time_blocking();
     // 120 descriptors already taken (as by files a real server might hold): the server runs out
     // (EMFILE) before its client limit, and must back off and close, not spin and hang.
     flood_under_a_256_descriptor_limit(120);
@@ -667,7 +673,7 @@ fn flood_under_a_256_descriptor_limit(stolen: i32) {
 
 #[tokio::test]
 async fn http_sent_to_the_tls_port_is_refused_and_others_chat_on() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     let (dir, _) = cert_dir();
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
     let mut pair = Pair::join(&server, "ok").await;
@@ -714,7 +720,7 @@ async fn bad_line_is_refused_and_others_chat_on(bad: &[u8], expected: &str) {
 
 #[tokio::test]
 async fn a_70_kb_line_is_refused_and_others_chat_on() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     let mut line = vec![b'x'; 70_000];
     line.push(b'\n');
     bad_line_is_refused_and_others_chat_on(&line, "longer than 65536 bytes").await;
@@ -722,13 +728,13 @@ async fn a_70_kb_line_is_refused_and_others_chat_on() {
 
 #[tokio::test]
 async fn invalid_utf8_is_refused_and_others_chat_on() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     bad_line_is_refused_and_others_chat_on(b"caf\xc3\x28\n", "not valid UTF-8").await;
 }
 
 #[tokio::test]
 async fn three_hundred_half_open_handshakes_do_not_lock_others_out() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     const HALF_OPEN: usize = 300;
     let (dir, _) = cert_dir();
     let server = start(Transport::Tls13, dir.path(), Tap::none()).await;
