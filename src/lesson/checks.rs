@@ -331,6 +331,9 @@ pub struct FocusView {
     pub meaning: String,
     /// Its bytes in the frame, when known.
     pub range: Option<Range<usize>>,
+    /// The value was read inside the encryption (an encrypted record's handshake messages): an
+    /// eavesdropper does not see it.
+    pub inside_encryption: bool,
 }
 
 fn name_matches(full: &str, wanted: &str) -> bool {
@@ -403,6 +406,7 @@ fn resolve_focus_at(ctx: &Context<'_>, focus: &Focus, frame: u32) -> Result<Focu
         value: field.value.clone(),
         meaning: field.meaning.clone(),
         range: Some(field.range.clone()),
+        inside_encryption: false,
     })
 }
 
@@ -497,6 +501,7 @@ fn tls_field(ctx: &Context<'_>, i: usize, wanted: &str) -> Result<FocusView, Str
         value,
         meaning,
         range,
+        inside_encryption: r.info.encrypted && name == "Handshake",
     })
 }
 

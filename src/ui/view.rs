@@ -152,7 +152,10 @@ fn title_line(model: &Model) -> Line<'static> {
             format!("({}: keys) ", keys_label(Context::Navigation, Action::Help)),
             theme.dim(),
         ),
-        Span::raw(strings::view_name(model.decrypted)),
+        Span::raw(strings::view_name(
+            model.decrypted,
+            model.plain && !model.compare,
+        )),
     ];
     if model.player.playing {
         spans.push(Span::styled(
@@ -400,7 +403,7 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
                 .title(format!(
                     " {} · {} ",
                     strings::STREAM,
-                    strings::view_name(model.decrypted)
+                    strings::view_name(model.decrypted, model.plain)
                 ));
             stream::render(f, body, &model.stream_lines, scroll, b);
         }
