@@ -853,6 +853,11 @@ fn both_views(trace: &Trace) -> (String, String, String) {
             for f in &m.detail.fields {
                 text.push_str(&format!("{} = {}: {}\n", f.name, f.value, f.meaning));
             }
+            for item in m.detail.columns.iter().flatten() {
+                if let super::detail::Item::Note(note) = item {
+                    text.push_str(&format!("{note}\n"));
+                }
+            }
         }
         // Follow stream: on screen, and every line of it.
         key(&mut m, trace, KeyCode::Char('f'));
@@ -911,6 +916,9 @@ fn tls13_the_eavesdropper_sees_only_the_wire() {
             "{row:?} says more than the wire"
         );
     }
+    // The application column cannot tell handshake records from data: all say application_data.
+    assert!(!wire.contains(super::strings::NO_APP_DATA), "{wire}");
+    assert!(wire.contains(super::strings::ENCRYPTED_RECORDS), "{wire}");
     assert!(
         wire.contains(&hex),
         "no ciphertext {hex} in follow stream:\n{wire}"
