@@ -560,6 +560,33 @@ mod tests {
     }
 
     #[test]
+    fn a_focus_on_handshake_messages_says_when_they_were_read_inside_the_encryption() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/tls13-chat.pcapng");
+        let (trace, _) = crate::commands::open_capture(&path, None, &mut |_, _| {}).unwrap();
+        let state = LessonState::default();
+        let ctx = Context::new(&trace, &state);
+        let find = |encrypted: bool| {
+            trace
+                .records()
+                .iter()
+                .position(|r| r.info.encrypted == encrypted && !r.info.handshake.is_empty())
+                .unwrap()
+        };
+        let inside = tls_field(&ctx, find(true), "Handshake").unwrap();
+        assert!(inside.inside_encryption, "{inside:?}");
+        let hello = tls_field(&ctx, find(false), "Handshake").unwrap();
+        assert_eq!(hello.value, "ClientHello");
+        assert!(!hello.inside_encryption);
+        // The header of an encrypted record is on the wire.
+        assert!(
+            !tls_field(&ctx, find(true), "Length")
+                .unwrap()
+                .inside_encryption
+        );
+    }
+
+    #[test]
     fn typed_answers() {
         assert_eq!(first_number("1,460 bytes"), Some(1460));
         assert_eq!(first_number("0x16"), Some(22));
