@@ -136,7 +136,7 @@ pub fn view_name(decrypted: bool, plain: bool) -> &'static str {
 
 /// The status line after `e` when nothing is encrypted.
 pub const NOTHING_TO_DECRYPT: &str =
-    "plain TCP: nothing is encrypted, so an eavesdropper sees exactly what the endpoints see";
+    "plain TCP: nothing to decrypt, an eavesdropper sees what the endpoints see";
 
 /// An encrypted record as an eavesdropper sees it: only what its header says, the outer content
 /// type and the size (`len`, header included, as every record row counts it). TLS 1.3 always says
