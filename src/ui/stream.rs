@@ -60,7 +60,7 @@ pub fn lines(
                 let who = side(rec.dir, &client);
                 let info = &rec.info;
                 if info.encrypted && !decrypted {
-                    // What a capture holds: the header and bytes that look random.
+                    // What a capture holds: the header, then bytes unreadable without the keys.
                     out.push(Line::from(Span::styled(
                         format!(
                             "{who}: [#{} TLS {}]",

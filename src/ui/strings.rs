@@ -157,7 +157,7 @@ pub const ENCRYPTED_RECORDS: &str = "encrypted TLS 1.3 records all say applicati
 pub const FOCUS_ENCRYPTED: &str = "(encrypted: press e for the endpoints' view)";
 /// Follow stream's last line in the eavesdropper's view.
 pub const STREAM_CIPHERTEXT: &str =
-    "(eavesdropper's view: each encrypted record as it travels, its 5-byte header, then bytes that look random; press e for the plaintext)";
+    "(eavesdropper's view: each encrypted record as it travels, its 5-byte header, then the rest, unreadable without the keys; press e for the plaintext)";
 
 /// Follow stream, after the first bytes of a long record.
 pub fn more_bytes(n: usize) -> String {
