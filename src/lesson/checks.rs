@@ -331,6 +331,9 @@ pub struct FocusView {
     pub meaning: String,
     /// Its bytes in the frame, when known.
     pub range: Option<Range<usize>>,
+    /// The value was read inside the encryption (an encrypted record's handshake messages): an
+    /// eavesdropper does not see it.
+    pub inside_encryption: bool,
 }
 
 fn name_matches(full: &str, wanted: &str) -> bool {
@@ -403,6 +406,7 @@ fn resolve_focus_at(ctx: &Context<'_>, focus: &Focus, frame: u32) -> Result<Focu
         value: field.value.clone(),
         meaning: field.meaning.clone(),
         range: Some(field.range.clone()),
+        inside_encryption: false,
     })
 }
 
@@ -497,6 +501,7 @@ fn tls_field(ctx: &Context<'_>, i: usize, wanted: &str) -> Result<FocusView, Str
         value,
         meaning,
         range,
+        inside_encryption: r.info.encrypted && name == "Handshake",
     })
 }
 
@@ -552,6 +557,33 @@ mod tests {
         let missing = e("first(packets()).frame.len", Comparison::AtLeast(0));
         assert!(!missing.passed);
         assert!(missing.observed.contains("empty"), "{}", missing.observed);
+    }
+
+    #[test]
+    fn a_focus_on_handshake_messages_says_when_they_were_read_inside_the_encryption() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/tls13-chat.pcapng");
+        let (trace, _) = crate::commands::open_capture(&path, None, &mut |_, _| {}).unwrap();
+        let state = LessonState::default();
+        let ctx = Context::new(&trace, &state);
+        let find = |encrypted: bool| {
+            trace
+                .records()
+                .iter()
+                .position(|r| r.info.encrypted == encrypted && !r.info.handshake.is_empty())
+                .unwrap()
+        };
+        let inside = tls_field(&ctx, find(true), "Handshake").unwrap();
+        assert!(inside.inside_encryption, "{inside:?}");
+        let hello = tls_field(&ctx, find(false), "Handshake").unwrap();
+        assert_eq!(hello.value, "ClientHello");
+        assert!(!hello.inside_encryption);
+        // The header of an encrypted record is on the wire.
+        assert!(
+            !tls_field(&ctx, find(true), "Length")
+                .unwrap()
+                .inside_encryption
+        );
     }
 
     #[test]

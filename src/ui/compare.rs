@@ -103,7 +103,7 @@ pub fn render(f: &mut Frame, area: Rect, model: &Model, main: &Trace, twin: Opti
         .title(format!(
             " {} · {} ",
             strings::COMPARE,
-            strings::view_name(model.decrypted)
+            strings::view_name(model.decrypted, false)
         ));
     let inner = outer.inner(area);
     f.render_widget(outer, area);

@@ -147,7 +147,11 @@ pub fn render(f: &mut Frame, model: &Model, area: Rect, block: Block, focused: b
         })
         .unwrap_or_else(|| {
             Line::from(Span::styled(
-                format!("{} · {}", detail.title, strings::view_name(model.decrypted)),
+                format!(
+                    "{} · {}",
+                    detail.title,
+                    strings::view_name(model.decrypted, model.plain)
+                ),
                 theme.dim(),
             ))
         });

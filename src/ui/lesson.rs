@@ -12,6 +12,7 @@ use ratatui::Frame;
 
 use super::keys::{keys_label, Action, Context};
 use super::model::{Focus, Model};
+use super::strings;
 use crate::journey::Trace;
 use crate::lesson::checks::FocusView;
 use crate::lesson::runner::StepReport;
@@ -133,7 +134,11 @@ fn lines(model: &Model, pane: &LessonPane, width: usize) -> Vec<Line<'static>> {
                     fv.frame,
                     fv.layer.name(),
                     fv.field,
-                    fv.value
+                    if fv.inside_encryption && !model.decrypted && !model.plain {
+                        strings::FOCUS_ENCRYPTED
+                    } else {
+                        &fv.value
+                    }
                 ),
                 theme.focused_border(),
             )),

@@ -157,6 +157,9 @@ pub struct Model {
     pub hex_cursor: Option<usize>,
     /// Endpoints' view (true) or eavesdropper's (false).
     pub decrypted: bool,
+    /// Nothing on screen is encrypted (a plain TCP demo, or a saved capture without TLS): both
+    /// views are the same, and `e` says so.
+    pub plain: bool,
     /// Step/play state.
     pub player: Player,
     /// The focused pane fills the screen.
@@ -211,6 +214,7 @@ impl Model {
             hex_frame: None,
             hex_cursor: None,
             decrypted: true,
+            plain: false,
             player: Player::default(),
             zoom: false,
             compare: false,
@@ -248,6 +252,13 @@ impl Model {
     pub fn sync(&mut self, trace: &Trace) {
         if !self.timeline.index.is_stale(trace) && !self.timeline.index.rows.is_empty() {
             return;
+        }
+        if !self.live {
+            self.plain = !trace
+                .tcp()
+                .connections()
+                .iter()
+                .any(|c| trace.stream_kind(c.index) == crate::journey::StreamKind::Tls);
         }
         self.refresh_stream(trace);
         self.names.learn(trace.app_events());

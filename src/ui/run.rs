@@ -241,6 +241,7 @@ pub fn run_demo(
     let senders = session.client_names();
     let mut model = Model::new(true, title, senders.clone(), look.theme());
     model.classroom = look.classroom;
+    model.plain = session.transport() == Some(Transport::Plain);
     for name in &senders {
         if let Some(conn) = session.client_conn(name) {
             model.names.insert(conn.client, name);

@@ -1,6 +1,6 @@
 //! Follow stream: one TCP connection's conversation, reassembled, both directions in their own
-//! colour — decrypted where the session keys are known (and the endpoints' view is on), as record
-//! summaries where they are not.
+//! colour — decrypted where the session keys are known (and the endpoints' view is on); in the
+//! eavesdropper's view each encrypted record as it travels: its header and its bytes in hex.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -9,6 +9,7 @@ use ratatui::Frame;
 
 use super::detail::span_bytes;
 use super::index::Names;
+use super::strings;
 use super::theme::Theme;
 use crate::flow::Direction;
 use crate::journey::{StreamKind, Trace};
@@ -58,6 +59,24 @@ pub fn lines(
             for rec in trace.records().iter().filter(|r| r.stream == stream) {
                 let who = side(rec.dir, &client);
                 let info = &rec.info;
+                if info.encrypted && !decrypted {
+                    // What a capture holds: the header, then bytes unreadable without the keys.
+                    out.push(Line::from(Span::styled(
+                        format!(
+                            "{who}: [#{} TLS {}]",
+                            rec.frame,
+                            strings::wire_record(
+                                info.header.content_type,
+                                info.header.record_len()
+                            )
+                        ),
+                        style(rec.dir),
+                    )));
+                    let spans = trace.stream_spans(rec.stream, rec.dir, rec.stream_range.clone());
+                    let bytes = span_bytes(trace, &spans);
+                    out.extend(hex_lines(&bytes, style(rec.dir)));
+                    continue;
+                }
                 match (&info.decrypted, decrypted) {
                     (Some(p), true) if p.content_type == ContentType::ApplicationData => {
                         let data = trace
@@ -123,8 +142,35 @@ pub fn lines(
     }
     if !decrypted && trace.stream_kind(stream) == StreamKind::Tls {
         out.push(Line::from(Span::styled(
-            "(eavesdropper's view: ciphertext only; press e for the plaintext)",
+            strings::STREAM_CIPHERTEXT,
             theme.dim(),
+        )));
+    }
+    out
+}
+
+/// Bytes of one record shown in follow stream, at most: a 16 KB record would fill many screens.
+const HEX_MAX: usize = 128;
+
+/// A record's bytes as they travel (header, then ciphertext), 16 to a line, in the colour of
+/// its direction; past [`HEX_MAX`] only how many more there are.
+fn hex_lines(bytes: &[u8], style: ratatui::style::Style) -> Vec<Line<'static>> {
+    let shown = bytes.get(..HEX_MAX).unwrap_or(bytes);
+    let mut out: Vec<Line<'static>> = shown
+        .chunks(16)
+        .enumerate()
+        .map(|(k, chunk)| {
+            let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+            Line::from(Span::styled(
+                format!("    {:04x}  {}", k * 16, hex.join(" ")),
+                style,
+            ))
+        })
+        .collect();
+    if bytes.len() > shown.len() {
+        out.push(Line::from(Span::styled(
+            strings::more_bytes(bytes.len() - shown.len()),
+            style,
         )));
     }
     out

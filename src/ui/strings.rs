@@ -80,8 +80,10 @@ pub fn content_type_meaning(ct: ContentType, encrypted: bool, tls13: bool) -> St
     match ct {
         ContentType::ApplicationData if encrypted && tls13 => "application_data on the outside: every encrypted TLS 1.3 record says so, hiding whether it holds handshake, alert or data (RFC 8446 §5.2)".into(),
         ContentType::ApplicationData => "application_data: the application's bytes, encrypted (RFC 8446 §5.1)".into(),
+        ContentType::Handshake if encrypted => "handshake, encrypted: TLS 1.2 leaves the record's type in clear and encrypts only its body, so anyone sees that a handshake message went by, but not which one or what it says (RFC 5246 §6.2.3)".into(),
         ContentType::Handshake => "handshake: messages that agree on version, cipher and keys (RFC 8446 §4)".into(),
         ContentType::ChangeCipherSpec => "change_cipher_spec: in TLS 1.2 \"from now on I encrypt\"; in TLS 1.3 a dummy for old middleboxes (RFC 8446 Appendix D.4)".into(),
+        ContentType::Alert if encrypted => "alert, encrypted: TLS 1.2 leaves the record's type in clear, so anyone sees that an alert went by, but which alert only the endpoints know (RFC 5246 §6.2.3, §7.2)".into(),
         ContentType::Alert => "alert: a warning or an error, e.g. close_notify or unknown_ca (RFC 8446 §6)".into(),
         ContentType::Heartbeat => "heartbeat: keep-alive request or response (RFC 6520)".into(),
         ContentType::Unknown(n) => format!("unknown ({n}): no RFC defines this content type"),
@@ -121,13 +123,45 @@ pub fn text_meaning(len: usize, tls: bool) -> String {
     format!("the line the program handed to {to}: {len} bytes, ending with the newline that ends every chat line")
 }
 
-/// The view the decryption toggle is in.
-pub fn view_name(decrypted: bool) -> &'static str {
-    if decrypted {
+/// The view the decryption toggle is in; `plain` when no connection on screen carries TLS.
+pub fn view_name(decrypted: bool, plain: bool) -> &'static str {
+    if plain {
+        "on the wire (plain TCP: nothing is encrypted)"
+    } else if decrypted {
         "endpoints' view (decrypted)"
     } else {
         "eavesdropper's view (ciphertext)"
     }
+}
+
+/// The status line after `e` when nothing is encrypted.
+pub const NOTHING_TO_DECRYPT: &str =
+    "plain TCP: nothing to decrypt, an eavesdropper sees what the endpoints see";
+
+/// An encrypted record as an eavesdropper sees it: only what its header says, the outer content
+/// type and the size (`len`, header included, as every record row counts it). TLS 1.3 always says
+/// application_data (RFC 8446 §5.2); TLS 1.2 keeps the real type in the header and encrypts only
+/// the body (RFC 5246 §6.2.3).
+pub fn wire_record(ct: ContentType, len: usize) -> String {
+    if ct == ContentType::ApplicationData {
+        format!("{ct} {len} B")
+    } else {
+        format!("{ct} (encrypted) {len} B")
+    }
+}
+
+/// The application column of a frame whose records an eavesdropper cannot open.
+pub const ENCRYPTED_RECORDS: &str = "encrypted TLS 1.3 records all say application_data outside: an eavesdropper cannot tell whether they carry the application's bytes or TLS's own messages, only how long they are (press e for the endpoints' view)";
+
+/// A lesson focus's value that only decryption shows, in the eavesdropper's view.
+pub const FOCUS_ENCRYPTED: &str = "(encrypted: press e for the endpoints' view)";
+/// Follow stream's last line in the eavesdropper's view.
+pub const STREAM_CIPHERTEXT: &str =
+    "(eavesdropper's view: each encrypted record as it travels, its 5-byte header, then the rest, unreadable without the keys; press e for the plaintext)";
+
+/// Follow stream, after the first bytes of a long record.
+pub fn more_bytes(n: usize) -> String {
+    format!("    … {n} more bytes of this record")
 }
 
 /// What a relative sequence number is.

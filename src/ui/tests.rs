@@ -744,6 +744,7 @@ fn a_lesson_focus_selects_exactly_its_field_and_bytes() {
         value: "8443".into(),
         meaning: String::new(),
         range: Some(range.clone()),
+        inside_encryption: false,
     };
     super::lesson::select_focus(&mut m, &trace, &focus);
     let field = m
@@ -1028,4 +1029,233 @@ fn classroom_demo_80x24() {
     select_message(&mut m, &trace, b"hi bob\n");
     m.focus = Focus::Timeline;
     assert_screen!("classroom_demo_80x24", draw_masked(&mut m, &trace));
+}
+
+fn tls12() -> Trace {
+    sample("tls12-chat.pcapng")
+}
+
+/// The text of some lines, one per line.
+fn lines_text(lines: &[ratatui::text::Line]) -> String {
+    lines
+        .iter()
+        .map(|l| {
+            let mut s: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            s.push('\n');
+            s
+        })
+        .collect()
+}
+
+/// Everything the eavesdropper's view shows of `trace` — the whole timeline, the layer columns of
+/// the frames that complete the first encrypted record holding a handshake message and the first
+/// holding an alert (every field's name, value and meaning) and follow stream — and the same in
+/// the endpoints' view. Returns the two texts, and the handshake record's first 16 bytes in hex
+/// as follow stream should show them.
+fn both_views(trace: &Trace) -> (String, String, String) {
+    let record = trace
+        .records()
+        .iter()
+        .find(|r| r.info.encrypted && !r.info.handshake.is_empty())
+        .expect("the sample has an encrypted handshake record");
+    let alert = trace
+        .records()
+        .iter()
+        .find(|r| r.info.encrypted && r.info.alert.is_some())
+        .expect("the sample has an encrypted alert");
+    let mut m = model(trace, 160, 220);
+    assert!(!m.plain);
+    key(&mut m, trace, KeyCode::Char('z'));
+    let mut views = Vec::new();
+    for _ in 0..2 {
+        key(&mut m, trace, KeyCode::Char('e'));
+        // The whole timeline, zoomed on a tall screen.
+        assert!(m.timeline.len() + 2 < 220, "the timeline fits");
+        m.timeline.follow = false;
+        m.timeline.selected = 0;
+        m.timeline.offset = 0;
+        let mut text = draw(&mut m, trace);
+        key(&mut m, trace, KeyCode::Char('z'));
+        // The frames of the records, their columns on screen and every field they hold.
+        for r in [alert, record] {
+            let row = m.timeline.index.frame_row[r.frame as usize - 1];
+            m.timeline.selected = m.timeline.position_of(row as usize);
+            m.refresh_detail(trace, false);
+            text.push_str(&draw(&mut m, trace));
+            for f in &m.detail.fields {
+                text.push_str(&format!("{} = {}: {}\n", f.name, f.value, f.meaning));
+            }
+            for item in m.detail.columns.iter().flatten() {
+                if let super::detail::Item::Note(note) = item {
+                    text.push_str(&format!("{note}\n"));
+                }
+            }
+        }
+        // Follow stream: on screen, and every line of it.
+        key(&mut m, trace, KeyCode::Char('f'));
+        assert!(matches!(m.overlay, Some(Overlay::Stream { .. })));
+        text.push_str(&draw(&mut m, trace));
+        text.push_str(&lines_text(&m.stream_lines));
+        key(&mut m, trace, KeyCode::Esc);
+        key(&mut m, trace, KeyCode::Char('z'));
+        views.push((m.decrypted, text));
+    }
+    let bytes = super::detail::span_bytes(
+        trace,
+        &trace.stream_spans(record.stream, record.dir, record.stream_range.clone()),
+    );
+    let hex: Vec<String> = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    assert!(
+        !views[0].0 && views[1].0,
+        "eavesdropper's view first, then the endpoints'"
+    );
+    (views[0].1.clone(), views[1].1.clone(), hex.join(" "))
+}
+
+#[test]
+fn tls13_the_eavesdropper_sees_only_the_wire() {
+    let trace = tls13();
+    let (wire, endpoints, hex) = both_views(&trace);
+    for name in [
+        "EncryptedExtensions",
+        "Certificate",
+        "CertificateVerify",
+        "Finished",
+        "NewSessionTicket",
+        "KeyUpdate",
+        "close_notify",
+        "inner type",
+        "plaintext =",
+        "→ handshake",
+        "→ alert",
+    ] {
+        assert!(
+            !wire.contains(name),
+            "{name:?} in the eavesdropper's view:\n{wire}"
+        );
+    }
+    // Every record row says only what its header says (or names the hellos, sent in clear).
+    for line in wire.lines().filter(|l| l.contains("└ TLS ")) {
+        let row = line.split("└ TLS ").nth(1).unwrap_or_default();
+        let row = row.trim_end_matches(['│', '┃', ' ']);
+        let clear = ["[ClientHello]", "[ServerHello]", "change_cipher_spec"];
+        let on_wire = row
+            .strip_prefix("application_data ")
+            .and_then(|r| r.strip_suffix(" B"))
+            .is_some_and(|n| n.parse::<usize>().is_ok());
+        assert!(
+            on_wire || clear.iter().any(|c| row.contains(c)),
+            "{row:?} says more than the wire"
+        );
+    }
+    // The application column cannot tell handshake records from data: all say application_data.
+    assert!(!wire.contains(super::strings::NO_APP_DATA), "{wire}");
+    assert!(wire.contains(super::strings::ENCRYPTED_RECORDS), "{wire}");
+    assert!(
+        wire.contains(&hex),
+        "no ciphertext {hex} in follow stream:\n{wire}"
+    );
+    assert!(wire.contains("ClientHello"), "{wire}");
+    for name in [
+        "EncryptedExtensions",
+        "Certificate",
+        "CertificateVerify",
+        "Finished",
+        "NewSessionTicket",
+        "close_notify",
+        "inner type",
+    ] {
+        assert!(
+            endpoints.contains(name),
+            "{name:?} not in the endpoints' view:\n{endpoints}"
+        );
+    }
+}
+
+#[test]
+fn tls12_the_eavesdropper_sees_record_types_not_messages() {
+    let trace = tls12();
+    let (wire, endpoints, hex) = both_views(&trace);
+    for name in [
+        "Finished",
+        "KeyUpdate",
+        "close_notify",
+        "plaintext =",
+        "→ handshake",
+        "→ alert",
+    ] {
+        assert!(
+            !wire.contains(name),
+            "{name:?} in the eavesdropper's view:\n{wire}"
+        );
+    }
+    // The record type is in clear in TLS 1.2, and so are the messages sent before ChangeCipherSpec.
+    for part in [
+        "TLS handshake (encrypted) ",
+        "TLS alert (encrypted) ",
+        "ClientHello",
+        "Certificate",
+        &hex,
+    ] {
+        assert!(
+            wire.contains(part),
+            "{part:?} not in the eavesdropper's view:\n{wire}"
+        );
+    }
+    for name in ["Finished", "close_notify"] {
+        assert!(
+            endpoints.contains(name),
+            "{name:?} not in the endpoints' view:\n{endpoints}"
+        );
+    }
+}
+
+#[test]
+fn over_plain_tcp_the_one_view_says_nothing_is_encrypted() {
+    let trace = plain();
+    let mut m = model(&trace, 120, 40);
+    assert!(m.plain);
+    for _ in 0..2 {
+        let screen = draw(&mut m, &trace);
+        assert!(
+            screen.contains("on the wire (plain TCP: nothing is encrypted)"),
+            "{screen}"
+        );
+        for word in ["ciphertext", "eavesdropper's view", "endpoints' view"] {
+            assert!(!screen.contains(word), "{word:?} on screen:\n{screen}");
+        }
+        key(&mut m, &trace, KeyCode::Char('e'));
+        assert!(m.decrypted);
+        assert_eq!(m.status, super::strings::NOTHING_TO_DECRYPT);
+    }
+    // A capture with TLS has both views.
+    let trace = tls13();
+    let m = model(&trace, 120, 40);
+    assert!(!m.plain);
+}
+
+#[test]
+fn a_lesson_focus_inside_the_encryption_is_hidden_from_the_eavesdropper() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    m.live = true;
+    let mut pane = lesson_pane();
+    if let Some(report) = &mut pane.report {
+        report.focus = Some(Ok(crate::lesson::checks::FocusView {
+            frame: 6,
+            layer: crate::lesson::checks::FocusLayer::Tls,
+            field: "Handshake".into(),
+            value: "EncryptedExtensions, Certificate".into(),
+            meaning: String::new(),
+            range: None,
+            inside_encryption: true,
+        }));
+    }
+    m.lesson = Some(pane);
+    let screen = draw(&mut m, &trace);
+    assert!(screen.contains("EncryptedExtensions"), "{screen}");
+    key(&mut m, &trace, KeyCode::Char('e'));
+    let screen = draw(&mut m, &trace);
+    assert!(!screen.contains("EncryptedExtensions"), "{screen}");
+    assert!(screen.contains("(encrypted:"), "{screen}");
 }

@@ -337,6 +337,13 @@ pub fn record_summary(trace: &Trace, r: u32, reveal: bool) -> String {
         return String::new();
     };
     let info = &rec.info;
+    if info.encrypted && !reveal {
+        // The eavesdropper's view: only the header is on the wire, not what the record holds.
+        return format!(
+            "TLS {}",
+            strings::wire_record(info.header.content_type, info.header.record_len())
+        );
+    }
     let mut out = format!(
         "TLS {} {} B",
         info.header.content_type,

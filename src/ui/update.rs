@@ -199,6 +199,10 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
         Action::Filter => model.prompt = Some(model.timeline.filter.clone()),
         Action::Help => model.overlay = Some(Overlay::Help(0)),
         Action::Close => model.overlay = None,
+        // Compare mode shows a TLS chat next to the plain one: its two views still differ.
+        Action::ToggleDecrypt if model.plain && !model.compare => {
+            model.status = super::strings::NOTHING_TO_DECRYPT.into();
+        }
         Action::ToggleDecrypt => {
             model.decrypted = !model.decrypted;
             model.timeline.reveal = model.decrypted;

@@ -169,7 +169,10 @@ fn title_line(model: &Model) -> Line<'static> {
             format!("({}: keys) ", keys_label(Context::Navigation, Action::Help)),
             theme.dim(),
         ),
-        Span::raw(strings::view_name(model.decrypted)),
+        Span::raw(strings::view_name(
+            model.decrypted,
+            model.plain && !model.compare,
+        )),
     ];
     if model.player.playing {
         spans.push(Span::styled(
@@ -187,7 +190,10 @@ fn title_line(model: &Model) -> Line<'static> {
 /// The classroom banner: which view and whether the timeline plays, in words a back row can read,
 /// with the keys that change them.
 fn banner_line(model: &Model, theme: Theme) -> Line<'static> {
-    let view = format!(" {} ", strings::view_name(model.decrypted).to_uppercase());
+    let view = format!(
+        " {} ",
+        strings::view_name(model.decrypted, model.plain).to_uppercase()
+    );
     let state = if model.player.playing {
         format!(
             " ▶ PLAYING · a step every {:.2} s ",
@@ -462,7 +468,7 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
                 .title(format!(
                     " {} · {} ",
                     strings::STREAM,
-                    strings::view_name(model.decrypted)
+                    strings::view_name(model.decrypted, model.plain)
                 ));
             stream::render(f, body, &model.stream_lines, scroll, b);
         }

@@ -452,6 +452,22 @@ impl Builder<'_> {
                     vec![(n, p.payload.clone())],
                 );
             }
+            None if tls
+                && !self.decrypted
+                && records
+                    .iter()
+                    .filter_map(|&r| trace.records().get(r))
+                    .any(|r| {
+                        r.info.encrypted
+                            && trace
+                                .tls_session(r.stream)
+                                .is_some_and(|s| s.version == Some(0x0304))
+                    }) =>
+            {
+                // In TLS 1.3 which records hold the application's bytes is inside the encryption
+                // (TLS 1.2 shows each record's real type).
+                self.note(UiLayer::Application, strings::ENCRYPTED_RECORDS);
+            }
             None => {
                 // Without the application's own events (a capture from another tool), the
                 // decrypted records are the best view of what the application sent.
