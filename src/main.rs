@@ -664,8 +664,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::LabProbe { lab } => match packetpath::lab::doctor::probe_here(lab.options()) {
             Ok(description) => println!("{description}"),
             Err(e) => {
-                eprintln!("{e}");
-                return Ok(ExitCode::from(1));
+                eprintln!("{}", e.message);
+                return Ok(ExitCode::from(if e.not_possible_here {
+                    packetpath::lab::doctor::PROBE_NOT_POSSIBLE
+                } else {
+                    1
+                }));
             }
         },
         Command::Lesson { action } => return lesson_command(action),

@@ -26,12 +26,43 @@ impl StopSignal {
     }
 }
 
-/// Listeners for the three stop signals. Create them before announcing that work has started: from
+/// Listeners for the three stop signals (SIGHUP only if it is not ignored, as under `nohup`). Create them before announcing that work has started: from
 /// then on a signal no longer kills the process but is delivered to [`StopSignals::recv`].
 pub struct StopSignals {
     interrupt: Option<Signal>,
     terminate: Signal,
-    hangup: Signal,
+    /// None when the process was started ignoring SIGHUP (`nohup`): it must outlive the terminal.
+    hangup: Option<Signal>,
+}
+
+/// True if this process was started with SIGHUP ignored (as `nohup` does). Read from
+/// /proc/self/status (`SigIgn`, a hex mask with bit N-1 for signal N), before Tokio installs its
+/// own handler, which would replace the inherited "ignore".
+fn hangup_ignored() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("SigIgn:"))
+                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        })
+        .is_some_and(|mask| mask & (1 << (libc::SIGHUP - 1)) != 0)
+}
+
+/// The next delivery of a signal that may not be listened for (then never).
+async fn maybe_recv(signal: &mut Option<Signal>) -> Option<()> {
+    match signal {
+        Some(s) => s.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn hangup() -> std::io::Result<Option<Signal>> {
+    if hangup_ignored() {
+        return Ok(None);
+    }
+    signal(SignalKind::hangup()).map(Some)
 }
 
 impl StopSignals {
@@ -40,7 +71,7 @@ impl StopSignals {
         Ok(StopSignals {
             interrupt: Some(signal(SignalKind::interrupt())?),
             terminate: signal(SignalKind::terminate())?,
-            hangup: signal(SignalKind::hangup())?,
+            hangup: hangup()?,
         })
     }
 
@@ -49,7 +80,7 @@ impl StopSignals {
         Ok(StopSignals {
             interrupt: None,
             terminate: signal(SignalKind::terminate())?,
-            hangup: signal(SignalKind::hangup())?,
+            hangup: hangup()?,
         })
     }
 
@@ -60,16 +91,10 @@ impl StopSignals {
             terminate,
             hangup,
         } = self;
-        let interrupt = async {
-            match interrupt {
-                Some(s) => s.recv().await,
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
-            Some(()) = interrupt => StopSignal::Interrupt,
+            Some(()) = maybe_recv(interrupt) => StopSignal::Interrupt,
             Some(()) = terminate.recv() => StopSignal::Terminate,
-            Some(()) = hangup.recv() => StopSignal::Hangup,
+            Some(()) = maybe_recv(hangup) => StopSignal::Hangup,
             else => std::future::pending().await,
         }
     }

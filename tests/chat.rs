@@ -591,3 +591,69 @@ fn sigterm_shuts_the_server_down_gracefully() {
 fn sighup_shuts_the_server_down_gracefully() {
     signal_shuts_the_server_down_gracefully("HUP");
 }
+
+/// A child process killed (if still running) and reaped when the test ends, even by a panic.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A server started under `nohup` (SIGHUP ignored) keeps ignoring it: closing the terminal it was
+/// started from must not stop it. It still stops on SIGTERM.
+#[test]
+fn under_nohup_sighup_is_still_ignored() {
+    let (dir, _) = cert_dir();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_packetpath"));
+    cmd.args(["server", "--plain", "--listen", "127.0.0.1:0", "--certs"])
+        .arg(dir.path())
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped());
+    // SAFETY: signal() is async-signal-safe; this is what `nohup` does before exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut child = Reaped(cmd.spawn().unwrap());
+    let pid = child.0.id().to_string();
+    let stderr = BufReader::new(child.0.stderr.take().unwrap());
+    let (tx, log) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let next_log = || {
+        log.recv_timeout(Duration::from_secs(20))
+            .expect("a log line within 20 s")
+    };
+    while !next_log().contains("listening on") {}
+    // Listening means its signal handlers are installed: SIGHUP must still be ignored.
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let ignored = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .unwrap();
+    assert_ne!(
+        ignored & 1,
+        0,
+        "SIGHUP (bit 0 of SigIgn) is no longer ignored"
+    );
+    for sig in ["-HUP", "-TERM"] {
+        assert!(Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success());
+    }
+    let stopping = next_log();
+    assert!(stopping.contains("SIGTERM: telling clients"), "{stopping}");
+}

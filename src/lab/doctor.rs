@@ -152,8 +152,33 @@ pub fn report(findings: &[Finding]) -> String {
 }
 
 /// What `packetpath lab-probe` does in its child process: enter the lab and open a capture there.
-pub fn probe_here(options: super::LabOptions) -> Result<String, String> {
-    let lab = super::enter(options).map_err(|e| e.to_string())?;
-    crate::capture::LiveCapture::open(lab.capture_interface(), &[9]).map_err(|e| e.to_string())?;
+pub fn probe_here(options: super::LabOptions) -> Result<String, ProbeFailure> {
+    let lab = super::enter(options).map_err(|e| ProbeFailure {
+        // The kernel's settings, or a missing tool: this machine cannot have the lab. Anything
+        // else is a fault of packetpath's own.
+        not_possible_here: match &e {
+            super::LabError::NoUserNamespaces { .. } => true,
+            super::LabError::Command { reason, .. } => reason.contains("No such file"),
+            super::LabError::Namespace(_) => false,
+        },
+        message: e.to_string(),
+    })?;
+    crate::capture::LiveCapture::open(lab.capture_interface(), &[9]).map_err(|e| ProbeFailure {
+        not_possible_here: matches!(e, crate::capture::CaptureError::NoPermission { .. }),
+        message: e.to_string(),
+    })?;
     Ok(lab.describe())
 }
+
+/// Why `lab-probe` failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeFailure {
+    /// What went wrong, for people.
+    pub message: String,
+    /// True when this machine does not allow the lab (its settings, a missing tool, no
+    /// permission), false for a fault of packetpath's own.
+    pub not_possible_here: bool,
+}
+
+/// `lab-probe`'s exit code when the lab is not possible on this machine (1 is any other failure).
+pub const PROBE_NOT_POSSIBLE: u8 = 3;
