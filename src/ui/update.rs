@@ -97,10 +97,8 @@ fn on_key(model: &mut Model, trace: &Trace, key: KeyEvent) -> Option<Command> {
         .flatten();
     let typing = matches!(context, Context::Input | Context::Prompt);
     let edit_action = typing.then(|| action_for(Context::Edit, &key)).flatten();
-    match lesson_action
-        .or_else(|| action_for(context, &key))
-        .or(edit_action)
-    {
+    let action = lesson_action.or_else(|| action_for(context, &key));
+    match action.or(edit_action) {
         Some(Action::Edit(edit)) => {
             if let Some(line) = line_for(model, context) {
                 line.edit(edit);
