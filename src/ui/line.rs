@@ -346,6 +346,14 @@ mod tests {
     }
 
     #[test]
+    fn ctrl_w_takes_one_ideograph_as_a_word_as_the_readme_says() {
+        let mut m = demo();
+        type_text(&mut m, "hi 名前");
+        ctrl(&mut m, 'w');
+        assert_eq!(chat(&m), ("hi 名", 4));
+    }
+
+    #[test]
     fn ctrl_k_deletes_from_the_cursor_to_the_end() {
         let mut m = demo();
         type_text(&mut m, "keep drop");
