@@ -1,7 +1,8 @@
 //! The terminal UI end to end: the real `packetpath demo` in a real terminal (tmux), driven by
 //! keystrokes. Types a line as alice, waits until bob's chat shows it and every layer column shows
-//! its journey, quits with `q`, and checks the terminal was given back (normal screen, canonical
-//! mode). Needs tmux and live capture (root, as in CI); skipped otherwise.
+//! its journey, edits and sends a second line (←, Ctrl-W, Home), quits with `q`, and checks the
+//! terminal was given back (normal screen, canonical mode). Needs tmux and live capture (root, as
+//! in CI); skipped otherwise.
 
 mod common;
 
@@ -161,6 +162,16 @@ fn a_line_typed_as_alice_reaches_bob_and_every_layer_and_q_restores_the_terminal
             "{part:?} is not on screen:\n{screen}"
         );
     }
+
+    // Line editing: ← moves before the "!", Ctrl-W deletes the word before it ("junk"), Home
+    // goes to the start, where "line " is typed. Bob receives the edited line.
+    tmux.keys(&["-l", "edited junk!"]);
+    tmux.keys(&["Left", "C-w", "Home"]);
+    tmux.keys(&["-l", "line "]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("bob's chat to show the edited line", |s| {
+        s.contains("bob ◂ alice: line edited !")
+    });
 
     tmux.keys(&["Escape"]);
     tmux.wait_for("navigation mode", |s| s.contains("q quit"));

@@ -60,19 +60,19 @@ pub fn render(f: &mut Frame, model: &Model, area: Rect, input: Rect, block: Bloc
                 .get((model.sender + 1) % model.senders.len().max(1))
                 .map_or("", String::as_str)
         );
-        Line::from(vec![
-            Span::styled(
-                format!("{}> ", model.sender_name()),
-                theme.client_side().add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(model.input.clone()),
-            Span::styled("█", theme.dim()),
-            Span::styled(hint, theme.dim()),
-        ])
+        let prompt = Span::styled(
+            format!("{}> ", model.sender_name()),
+            theme.client_side().add_modifier(Modifier::BOLD),
+        );
+        let room = input.width.saturating_sub(prompt.width() as u16);
+        let mut spans = vec![prompt];
+        spans.extend(model.input.spans(room, theme));
+        spans.push(Span::styled(hint, theme.dim()));
+        Line::from(spans)
     } else {
         Line::from(vec![
             Span::styled(format!("{}> ", model.sender_name()), theme.dim()),
-            Span::styled(model.input.clone(), theme.dim()),
+            Span::styled(model.input.value().to_string(), theme.dim()),
             Span::styled(format!("  {}", strings::INPUT_AWAY), theme.dim()),
         ])
     };

@@ -14,6 +14,10 @@ pub fn lines(theme: Theme) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     for (context, heading) in [
         (Context::Input, "While typing a chat line"),
+        (
+            Context::Edit,
+            "Editing what you type (chat line, answer, filter)",
+        ),
         (Context::Navigation, "Navigating (Esc leaves the input)"),
         (
             Context::Lesson,

@@ -3,6 +3,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::line::Edit;
+
 /// What a key asks for. `update` turns actions into changes of the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
@@ -66,6 +68,8 @@ pub enum Action {
     LessonNext,
     /// Lesson: back to the previous step.
     LessonPrev,
+    /// Edit the line being typed (chat, answer or filter).
+    Edit(Edit),
 }
 
 /// Where a binding applies.
@@ -83,6 +87,9 @@ pub enum Context {
     Overlay,
     /// Navigating during a lesson (`lesson run`): looked up before [`Context::Navigation`].
     Lesson,
+    /// Editing any line being typed (a chat line, an answer, a filter): looked up after
+    /// [`Context::Input`] and [`Context::Prompt`].
+    Edit,
 }
 
 /// One key, as written in the table.
@@ -158,6 +165,17 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Code(KeyCode::Enter)], context: C::Input, action: A::Send, help: "send the line you typed" },
     Binding { keys: &[Code(KeyCode::Tab)], context: C::Input, action: A::SwitchSender, help: "type as the other client (alice ⇄ bob)" },
     Binding { keys: &[Code(KeyCode::Esc)], context: C::Input, action: A::LeaveInput, help: "leave the input to navigate" },
+    Binding { keys: &[Code(KeyCode::Left)], context: C::Edit, action: A::Edit(Edit::Left), help: "cursor one character left" },
+    Binding { keys: &[Code(KeyCode::Right)], context: C::Edit, action: A::Edit(Edit::Right), help: "cursor one character right" },
+    Binding { keys: &[Code(KeyCode::Home), Ctrl('a')], context: C::Edit, action: A::Edit(Edit::Start), help: "cursor to the start of the line" },
+    Binding { keys: &[Code(KeyCode::End), Ctrl('e')], context: C::Edit, action: A::Edit(Edit::End), help: "cursor to the end of the line" },
+    Binding { keys: &[Code(KeyCode::Backspace)], context: C::Edit, action: A::Edit(Edit::Backspace), help: "delete the character before the cursor" },
+    Binding { keys: &[Code(KeyCode::Delete)], context: C::Edit, action: A::Edit(Edit::Delete), help: "delete the character under the cursor" },
+    Binding { keys: &[Ctrl('u')], context: C::Edit, action: A::Edit(Edit::DeleteToStart), help: "delete from the start of the line to the cursor" },
+    Binding { keys: &[Ctrl('w')], context: C::Edit, action: A::Edit(Edit::DeletePrevWord), help: "delete the word before the cursor" },
+    Binding { keys: &[Ctrl('k')], context: C::Edit, action: A::Edit(Edit::DeleteToEnd), help: "delete from the cursor to the end of the line" },
+    Binding { keys: &[Code(KeyCode::Up)], context: C::Edit, action: A::Edit(Edit::Older), help: "the line entered before (each input has its own history)" },
+    Binding { keys: &[Code(KeyCode::Down)], context: C::Edit, action: A::Edit(Edit::Newer), help: "the line entered after, then the line being typed" },
     Binding { keys: &[Code(KeyCode::Enter)], context: C::Prompt, action: A::Select, help: "apply the filter (empty: show all)" },
     Binding { keys: &[Code(KeyCode::Esc)], context: C::Prompt, action: A::LeaveInput, help: "cancel the filter" },
     Binding { keys: &[Char('q')], context: C::Navigation, action: A::Quit, help: "quit" },
@@ -241,6 +259,24 @@ mod tests {
             Some(Action::Down)
         );
         assert_eq!(keys_label(Context::Navigation, Action::Down), "j/↓");
+    }
+
+    #[test]
+    fn no_editing_key_is_hidden_by_a_key_of_the_input_or_the_prompt() {
+        // Input and Prompt (and Global) are looked up first: an editing key bound there too
+        // would never edit.
+        for e in BINDINGS.iter().filter(|b| b.context == Context::Edit) {
+            for b in BINDINGS.iter().filter(|b| {
+                matches!(
+                    b.context,
+                    Context::Input | Context::Prompt | Context::Global
+                )
+            }) {
+                for k in e.keys {
+                    assert!(!b.keys.contains(k), "{k:?} is bound in {:?} too", b.context);
+                }
+            }
+        }
     }
 
     #[test]

@@ -264,18 +264,20 @@ pub fn render(f: &mut Frame, model: &Model, area: Rect, input: Rect, block: Bloc
         return;
     }
     let line = match pane.open_question() {
-        Some(_) if model.focus == Focus::Input => Line::from(vec![
-            Span::styled("answer> ", theme.client_side().add_modifier(bold)),
-            Span::raw(model.input.clone()),
-            Span::styled("█", theme.dim()),
-            Span::styled(
+        Some(_) if model.focus == Focus::Input => {
+            let prompt = Span::styled("answer> ", theme.client_side().add_modifier(bold));
+            let room = input.width.saturating_sub(prompt.width() as u16);
+            let mut spans = vec![prompt];
+            spans.extend(model.input.spans(room, theme));
+            spans.push(Span::styled(
                 format!(
                     "  ({}: done)",
                     keys_label(Context::Input, Action::LeaveInput)
                 ),
                 theme.dim(),
-            ),
-        ]),
+            ));
+            Line::from(spans)
+        }
         Some(_) => Line::from(Span::styled(
             format!(
                 "{}: answer · {}/{}: next/previous step",

@@ -44,9 +44,9 @@
 //! (keys go through the table in [`keys`], which also feeds the help screen), [`view`] draws the
 //! model with one file per pane ([`timeline`] over the [`index`], [`layers`] over [`detail`],
 //! [`hex`], [`chat`], [`logpane`], [`help`], [`stream`], [`compare`]); [`strings`] holds the
-//! sentences, [`theme`] the colours (one per layer, `NO_COLOR` respected); [`terminal`] restores
-//! the terminal on exit, panic and Ctrl-C and SIGTERM; [`run`] holds
-//! the event loops.
+//! sentences, [`line`] the lines the user types (editing, history), [`theme`] the colours (one
+//! per layer, `NO_COLOR` respected); [`terminal`] restores the terminal on exit, panic and Ctrl-C
+//! and SIGTERM; [`run`] holds the event loops.
 //!
 //! [`Trace`]: crate::journey::Trace
 //! [`Packet::fields`]: crate::dissect::Packet::fields
@@ -60,6 +60,7 @@ pub mod index;
 pub mod keys;
 pub mod layers;
 pub mod lesson;
+pub mod line;
 pub mod logpane;
 pub mod model;
 pub mod run;

@@ -8,6 +8,7 @@ use ratatui::layout::Rect;
 
 use super::detail::{Detail, Subject};
 use super::index::{GroupKind, Index, Names, RowKind};
+use super::line::LineInput;
 use super::theme::{Theme, UiLayer};
 use super::timeline::TimelineState;
 use crate::chat::{Direction as AppDir, Side};
@@ -129,12 +130,14 @@ pub struct Model {
     pub classroom: bool,
     /// The pane with the keyboard.
     pub focus: Focus,
-    /// The filter being typed after `/`.
-    pub prompt: Option<String>,
+    /// The filter prompt (after `/`) is open.
+    pub prompt: bool,
+    /// The filter being typed after `/`, and the filters applied before.
+    pub filter_input: LineInput,
     /// Help or the stream view, if open.
     pub overlay: Option<Overlay>,
-    /// The chat line being typed.
-    pub input: String,
+    /// The chat line being typed (in a lesson, the answer), and the lines entered before.
+    pub input: LineInput,
     /// Who the chat line is sent as.
     pub senders: Vec<String>,
     /// Index into `senders`.
@@ -196,9 +199,10 @@ impl Model {
             theme,
             classroom: false,
             focus: if live { Focus::Input } else { Focus::Timeline },
-            prompt: None,
+            prompt: false,
+            filter_input: LineInput::default(),
             overlay: None,
-            input: String::new(),
+            input: LineInput::default(),
             senders,
             sender: 0,
             names: Names::default(),

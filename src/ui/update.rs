@@ -13,6 +13,7 @@ use super::hex::HexView;
 use super::index::RowKind;
 use super::keys::{action_for, Action, Context};
 use super::layers::column_offset;
+use super::line::LineInput;
 use super::model::{Focus, Model, Overlay, PANES};
 use super::theme::UiLayer;
 use crate::journey::Trace;
@@ -75,7 +76,7 @@ fn on_key(model: &mut Model, trace: &Trace, key: KeyEvent) -> Option<Command> {
     // the key.
     if key.modifiers.contains(KeyModifiers::ALT)
         && model.overlay.is_none()
-        && (model.prompt.is_some() || model.focus == Focus::Input)
+        && (model.prompt || model.focus == Focus::Input)
     {
         let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
         on_key(model, trace, esc);
@@ -84,7 +85,7 @@ fn on_key(model: &mut Model, trace: &Trace, key: KeyEvent) -> Option<Command> {
     }
     let context = if model.overlay.is_some() {
         Context::Overlay
-    } else if model.prompt.is_some() {
+    } else if model.prompt {
         Context::Prompt
     } else if model.focus == Focus::Input {
         Context::Input
@@ -94,29 +95,38 @@ fn on_key(model: &mut Model, trace: &Trace, key: KeyEvent) -> Option<Command> {
     let lesson_action = (context == Context::Navigation && model.lesson.is_some())
         .then(|| action_for(Context::Lesson, &key))
         .flatten();
-    match lesson_action.or_else(|| action_for(context, &key)) {
+    let typing = matches!(context, Context::Input | Context::Prompt);
+    let edit_action = typing.then(|| action_for(Context::Edit, &key)).flatten();
+    let action = lesson_action.or_else(|| action_for(context, &key));
+    match action.or(edit_action) {
+        Some(Action::Edit(edit)) => {
+            if let Some(line) = line_for(model, context) {
+                line.edit(edit);
+            }
+            None
+        }
         Some(action) => act(model, trace, context, action),
         None => {
-            edit(model, context, key);
+            // A character is typed; other keys (Ctrl with a letter no editing key uses, F-keys)
+            // do nothing rather than type a letter.
+            if let (KeyCode::Char(c), false) =
+                (key.code, key.modifiers.contains(KeyModifiers::CONTROL))
+            {
+                if let Some(line) = line_for(model, context) {
+                    line.insert(c);
+                }
+            }
             None
         }
     }
 }
 
-/// Typing into the chat input or the filter prompt.
-fn edit(model: &mut Model, context: Context, key: KeyEvent) {
-    let text = match context {
-        Context::Prompt => model.prompt.as_mut(),
+/// The line being typed: the filter prompt, or the chat input (a lesson's answer).
+fn line_for(model: &mut Model, context: Context) -> Option<&mut LineInput> {
+    match context {
+        Context::Prompt if model.prompt => Some(&mut model.filter_input),
         Context::Input if model.live => Some(&mut model.input),
         _ => None,
-    };
-    let Some(text) = text else { return };
-    match key.code {
-        KeyCode::Char(c) => text.push(c),
-        KeyCode::Backspace => {
-            text.pop();
-        }
-        _ => {}
     }
 }
 
@@ -128,7 +138,7 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
             return Some(Command::Quit);
         }
         Action::Send => {
-            let text = std::mem::take(&mut model.input);
+            let text = model.input.submit();
             if text.trim().is_empty() {
                 return None;
             }
@@ -154,13 +164,14 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
         }
         Action::LeaveInput => {
             if context == Context::Prompt {
-                model.prompt = None;
+                model.prompt = false;
             } else {
                 model.focus = Focus::Timeline;
             }
         }
         Action::Select if context == Context::Prompt => {
-            let filter = model.prompt.take().unwrap_or_default();
+            model.prompt = false;
+            let filter = model.filter_input.submit();
             model.timeline.follow = false;
             model.timeline.apply_filter(trace, &model.names, &filter);
             let h = model.timeline_height();
@@ -196,7 +207,10 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
             };
             model.focus = panes[next];
         }
-        Action::Filter => model.prompt = Some(model.timeline.filter.clone()),
+        Action::Filter => {
+            model.filter_input.set(model.timeline.filter.clone());
+            model.prompt = true;
+        }
         Action::Help => model.overlay = Some(Overlay::Help(0)),
         Action::Close => model.overlay = None,
         // Compare mode shows a TLS chat next to the plain one: its two views still differ.
@@ -253,6 +267,8 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
             }
             return Some(Command::LessonStep(step));
         }
+        // Done in `on_key`, which does not clear the status line for it.
+        Action::Edit(_) => {}
         Action::Compare => {
             if !model.live {
                 model.status = super::strings::COMPARE_NEEDS_DEMO.into();

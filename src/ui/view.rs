@@ -226,16 +226,20 @@ fn banner_line(model: &Model, theme: Theme) -> Line<'static> {
 
 fn status_line(model: &Model) -> Line<'static> {
     let theme = model.theme;
-    if let Some(p) = &model.prompt {
-        return Line::from(vec![
-            Span::styled("filter: ", theme.heading()),
-            Span::raw(p.clone()),
-            Span::styled("█", theme.dim()),
-            Span::styled(
-                "   tls · tcp · ip · app · syn · fin · retrans · port N · any text   (Enter applies, Esc cancels)",
-                theme.dim(),
-            ),
-        ]);
+    if model.prompt {
+        let prompt = Span::styled("filter: ", theme.heading());
+        let room = model
+            .areas
+            .status
+            .width
+            .saturating_sub(prompt.width() as u16);
+        let mut spans = vec![prompt];
+        spans.extend(model.filter_input.spans(room, theme));
+        spans.push(Span::styled(
+            "   tls · tcp · ip · app · syn · fin · retrans · port N · any text   (Enter applies, Esc cancels)",
+            theme.dim(),
+        ));
+        return Line::from(spans);
     }
     let hint =
         |ctx: Context, action: Action, words: &str| format!("{} {words}", keys_label(ctx, action));
