@@ -272,6 +272,8 @@ fn a_key_log_with_a_line_that_is_not_utf8_still_decrypts() {
     }
     writer.finish().unwrap();
     let mut keylog = b"# written on a machine with a Latin-1 locale: caf\xe9\n".to_vec();
+    keylog.extend_from_slice(b"CLIENT_RANDOM caf\xe9 00\n"); // garbage, and not UTF-8
+
     keylog.extend_from_slice(sample.keylog.as_bytes());
     std::fs::write(dir.path().join("keys.log"), &keylog).unwrap();
 
@@ -293,7 +295,7 @@ fn a_key_log_with_a_line_that_is_not_utf8_still_decrypts() {
     );
     assert_eq!(code, 0, "{err}");
     assert!(
-        err.contains("key log line 1: not UTF-8"),
+        err.contains("key log line 2: not UTF-8"),
         "the bad line is named: {err}"
     );
     let expected = decrypted_texts(&json_frames(&embedded));

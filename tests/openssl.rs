@@ -125,8 +125,44 @@ fn our_client_talks_to_openssl_s_server_tls12() {
     our_client_talks_to_openssl_s_server("-tls1_2", Transport::Tls12);
 }
 
+/// `openssl s_client` waits for the server to speak first: it is welcomed as a guest without
+/// sending anything, and told how to choose a name.
+fn openssl_s_client_is_welcomed_before_it_says_anything() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (dir, paths) = cert_dir();
+    let server = rt.block_on(start(Transport::Tls13, dir.path(), Tap::none()));
+    let mut child = Command::new("openssl")
+        .args(["s_client", "-connect", &server.addr.to_string(), "-CAfile"])
+        .arg(&paths.ca_cert)
+        .args(["-servername", "localhost", "-quiet"])
+        .stdin(Stdio::piped()) // kept open, nothing written
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = lines.recv_timeout(std::time::Duration::from_secs(20));
+    let _ = child.kill();
+    let _ = child.wait();
+    let first = first.expect("a welcome without sending anything");
+    assert!(
+        first.starts_with("* welcome, guest-1") && first.contains("/name NAME"),
+        "{first}"
+    );
+}
+
 fn main() -> std::process::ExitCode {
     harness::run(vec![
+        test!(
+            openssl_s_client_is_welcomed_before_it_says_anything,
+            Need::Tool("openssl")
+        ),
         test!(
             openssl_s_client_chats_with_our_server_tls13,
             Need::Tool("openssl")

@@ -253,8 +253,38 @@ fn demo_without_a_terminal_prints_each_message_down_the_stack() {
     );
 }
 
+/// Commands that print a result print only that: no INFO log lines before it unless RUST_LOG asks.
+fn trace_and_doctor_print_no_info_log_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["trace", "hi"][..], &["doctor"][..]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_packetpath"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {err}");
+        assert!(!err.contains(" INFO "), "{args:?} logged at INFO: {err}");
+    }
+}
+
+/// A port already taken: the error says so once, with what to do.
+fn a_taken_port_is_named_once() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = packetpath(dir.path(), &["server", "--plain", "--listen", &addr]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(err.matches("Address already in use").count(), 1, "{err}");
+    assert!(err.contains("pick another with --listen"), "{err}");
+}
+
 fn main() -> std::process::ExitCode {
     harness::run(vec![
+        test!(trace_and_doctor_print_no_info_log_by_default, Need::Lab),
+        test!(a_taken_port_is_named_once),
         test!(tls13_hi_adds_the_textbook_bytes_at_every_layer, Need::Lab),
         test!(plain_hi_is_visible_on_the_wire, Need::Lab),
         test!(tls12_hi_carries_an_explicit_nonce, Need::Lab),

@@ -132,7 +132,7 @@ fn handshake_error(e: std::io::Error, options: &ClientOptions) -> ChatError {
         {
             ChatError::Handshake {
                 addr,
-                reason: "the server closed the connection during the handshake (is it a plain server? add --plain; or does it use another TLS version? try --tls-version)".into(),
+                reason: "the server closed the connection during the handshake: it may be busy (too many connections at once, or from your address; try again later), or it is a plain server (add --plain), or it uses another TLS version (try --tls-version)".into(),
             }
         }
         None => ChatError::Handshake {
@@ -294,38 +294,82 @@ impl ChatClient {
         } = self;
         let mut input = input;
         let mut typed = Vec::new();
+        // The server's last line: after an `error: ...` line (say, "the server is full") the
+        // connection's end is expected and that line already said why.
+        let mut told_why = false;
         loop {
             tokio::select! {
                 read = input.read_until(b'\n', &mut typed) => {
-                    if read? == 0 {
-                        SinkExt::<&str>::close(&mut writer).await.map_err(codec_error)?;
+                    let read = read?;
+                    // A select! that chose the other branch may have left part of a line in
+                    // `typed`; at the end of the input it is the last line, unterminated.
+                    if read > 0 || !typed.is_empty() {
+                        match typed_line(&typed) {
+                            Ok(line) => {
+                                if let Err(e) = writer.send(line).await {
+                                    return ended(codec_error(e), told_why);
+                                }
+                            }
+                            Err(e) => tracing::warn!(
+                                "that line was not sent: it is not valid UTF-8 text ({e}); the \
+                                 chat only carries UTF-8, so set your terminal or the program \
+                                 feeding the client to UTF-8 and type it again"
+                            ),
+                        }
+                        typed.clear();
+                    }
+                    if read == 0 {
+                        if let Err(e) = SinkExt::<&str>::close(&mut writer).await {
+                            return ended(codec_error(e), told_why);
+                        }
                         // Keep printing until the server closes too.
                         while let Some(line) = reader.next().await {
-                            let line = line.map_err(codec_error)?;
+                            let line = match line {
+                                Ok(line) => line,
+                                Err(e) => return ended(codec_error(e), told_why),
+                            };
                             output.write_all(format!("{line}\n").as_bytes()).await?;
                         }
                         return Ok(());
                     }
-                    match typed_line(&typed) {
-                        Ok(line) => writer.send(line).await.map_err(codec_error)?,
-                        Err(e) => tracing::warn!(
-                            "that line was not sent: it is not valid UTF-8 text ({e}); the chat \
-                             only carries UTF-8, so set your terminal or the program feeding the \
-                             client to UTF-8 and type it again"
-                        ),
-                    }
-                    typed.clear();
                 },
                 line = reader.next() => match line {
                     None => return Ok(()),
-                    Some(line) => {
-                        let line = line.map_err(codec_error)?;
+                    Some(Err(e)) => return ended(codec_error(e), told_why),
+                    Some(Ok(line)) => {
+                        told_why = line.starts_with("error:");
                         output.write_all(format!("{line}\n").as_bytes()).await?;
                         output.flush().await?;
                     }
                 },
             }
         }
+    }
+}
+
+/// How a chat that the server ended is reported: not at all if the server said why in its last
+/// line; in words, not as a TLS library's message, if it closed without a TLS close_notify.
+fn ended(e: ChatError, told_why: bool) -> Result<(), ChatError> {
+    if told_why {
+        return Ok(());
+    }
+    match e {
+        ChatError::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            Err(ChatError::Ended(
+                "the server ended the connection without saying goodbye (no TLS close_notify): \
+                 it stopped, or it disconnected this client (a client that does not read what \
+                 the chat sends it is disconnected after a few seconds)"
+                    .into(),
+            ))
+        }
+        other => Err(other),
     }
 }
 

@@ -50,6 +50,9 @@ pub enum ChatError {
         /// Why.
         reason: String,
     },
+    /// The server ended the chat without telling why.
+    #[error("{0}")]
+    Ended(String),
     /// A certificate or key file cannot be written.
     #[error("cannot write {}: {reason}", path.display())]
     CertWrite {

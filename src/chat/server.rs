@@ -34,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::limits::{self, Limits};
-use super::protocol::{parse_name, ChatCodec, LineProblem};
+use super::protocol::{parse_name, ChatCodec, LineProblem, MAX_NAME};
 use super::tap::{ConnId, Side, Tap};
 use super::ChatError;
 
@@ -286,7 +286,13 @@ fn unique_name(members: &HashMap<u64, Member>, id: u64, wanted: &str) -> String 
         if !taken(&name) {
             break;
         }
-        name = format!("{wanted}-{n}");
+        // The suffix keeps the name within MAX_NAME, shortening `wanted` at a character boundary.
+        let suffix = format!("-{n}");
+        let mut keep = MAX_NAME.saturating_sub(suffix.len()).min(wanted.len());
+        while !wanted.is_char_boundary(keep) {
+            keep -= 1;
+        }
+        name = format!("{}{suffix}", &wanted[..keep]);
     }
     name
 }
@@ -669,10 +675,13 @@ impl Connection {
         // This client's lines not yet written to every recipient (see SENDER_BUDGET).
         let budget = Arc::new(Semaphore::new(SENDER_BUDGET));
 
-        let guest = format!(
-            "guest-{}",
-            self.room.next_guest.fetch_add(1, Ordering::Relaxed) + 1
-        );
+        // A guest number only for a client that joins as a guest (guest-1, guest-2, ...).
+        let guest = || {
+            format!(
+                "guest-{}",
+                self.room.next_guest.fetch_add(1, Ordering::Relaxed) + 1
+            )
+        };
         tracing::info!(%peer, "client connected");
 
         // The name the client is known by once it has joined (been welcomed).
@@ -690,7 +699,7 @@ impl Connection {
                 next = lines.next() => next,
                 _ = &mut greeting, if name.is_none() => {
                     // Silent since the handshake: a client waiting for the server to speak first.
-                    name = Some(self.join(&outbox, &guest, true));
+                    name = Some(self.join(&outbox, &guest(), true));
                     continue;
                 }
             };
@@ -725,7 +734,7 @@ impl Connection {
                 (Some(Ok(wanted)), None) => name = Some(self.join(&outbox, &wanted, false)),
                 (Some(Ok(wanted)), Some(old)) => name = Some(self.rename(&outbox, old, &wanted)),
                 (None, None) => {
-                    let joined = self.join(&outbox, &guest, false);
+                    let joined = self.join(&outbox, &guest(), false);
                     self.relay(&outbox, &joined, &line, credit);
                     name = Some(joined);
                 }
@@ -923,5 +932,12 @@ mod tests {
         );
         assert_eq!(room.rename(3, "alice-2").as_deref(), Some("alice-2-2"));
         assert_eq!(room.rename(9, "bob"), None, "not in the room");
+        let long = "é".repeat(MAX_NAME / 2);
+        assert_eq!(room.enter(4, &long, &outbox, false).0, long);
+        let second = room.enter(5, &long, &outbox, false).0;
+        assert!(
+            second.len() <= MAX_NAME && second.ends_with("-2"),
+            "{second}"
+        );
     }
 }

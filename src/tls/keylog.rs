@@ -106,6 +106,9 @@ impl Keys {
                 break; // the newline that ends the last line
             }
             let line_no = index;
+            if raw_bytes.trim_ascii_start().starts_with(b"#") {
+                continue; // a comment, whatever its encoding
+            }
             let raw_line = match std::str::from_utf8(raw_bytes) {
                 Ok(text) => text,
                 Err(e) => {
@@ -307,7 +310,9 @@ mod tests {
     #[test]
     fn a_line_that_is_not_utf8_spoils_only_itself() {
         let mut bytes = format!("CLIENT_HANDSHAKE_TRAFFIC_SECRET {CR_A} 0304\n").into_bytes();
-        bytes.extend_from_slice(b"# a comment written in Latin-1: caf\xe9\n");
+        // A comment is skipped whatever its encoding, as Wireshark does.
+        bytes.extend_from_slice(b"# written on a Latin-1 machine: caf\xe9\n");
+        bytes.extend_from_slice(b"CLIENT_RANDOM caf\xe9 00\n");
         bytes.extend_from_slice(format!("SERVER_TRAFFIC_SECRET_0 {CR_A} 0506\n").as_bytes());
         bytes.extend_from_slice(b"CLIENT_RANDOM \xff\xfe 00\n");
         bytes.extend_from_slice(format!("CLIENT_TRAFFIC_SECRET_0 {CR_A} 0708").as_bytes());
@@ -315,12 +320,12 @@ mod tests {
         assert_eq!(keys.len(), 3, "{warnings:?}");
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(
-            warnings[0].starts_with("key log line 2: not UTF-8") && warnings[0].contains("0xe9"),
+            warnings[0].starts_with("key log line 3: not UTF-8") && warnings[0].contains("0xe9"),
             "{}",
             warnings[0]
         );
         assert!(
-            warnings[1].starts_with("key log line 4:"),
+            warnings[1].starts_with("key log line 5:"),
             "{}",
             warnings[1]
         );
