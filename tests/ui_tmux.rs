@@ -1,8 +1,8 @@
 //! The terminal UI end to end: the real `packetpath demo` in a real terminal (tmux), driven by
 //! keystrokes. Types a line as alice, waits until bob's chat shows it and every layer column shows
 //! its journey, edits and sends a second line (←, Ctrl-W, Home), quits with `q`, and checks the
-//! terminal was given back (normal screen, canonical mode). Needs tmux and live capture (root, as
-//! in CI); skipped otherwise.
+//! terminal was given back (normal screen, canonical mode). Needs tmux and, for the live demo and
+//! lessons, packetpath's lab (no root); the test harness reports what it skips and why.
 
 mod common;
 
