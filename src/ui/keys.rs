@@ -236,6 +236,35 @@ pub fn keys_label(context: Context, action: Action) -> String {
 mod tests {
     use super::*;
 
+    /// The README's key table names every navigation key the program binds (the first of each
+    /// binding's keys), so a new key cannot go undocumented.
+    #[test]
+    fn the_readme_key_table_names_every_navigation_key() {
+        let readme = include_str!("../../README.md");
+        let table: String = readme
+            .lines()
+            .skip_while(|l| !l.starts_with("| keys |"))
+            .take_while(|l| l.starts_with('|'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(!table.is_empty(), "no key table in README.md");
+        for b in BINDINGS.iter().filter(|b| b.context == C::Navigation) {
+            let Some(Char(c)) = b.keys.first() else {
+                continue;
+            };
+            let shown = if *c == ' ' {
+                "Space".to_string()
+            } else {
+                format!("`{c}`")
+            };
+            assert!(
+                table.contains(&shown),
+                "README's key table lacks {shown} ({})",
+                b.help
+            );
+        }
+    }
+
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
     }
