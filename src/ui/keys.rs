@@ -191,7 +191,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Code(KeyCode::Enter)], context: C::Navigation, action: A::Select, help: "open: timeline row → layer columns → its bytes in hex" },
     Binding { keys: &[Code(KeyCode::Tab)], context: C::Navigation, action: A::NextPane, help: "next pane" },
     Binding { keys: &[Code(KeyCode::BackTab)], context: C::Navigation, action: A::PrevPane, help: "previous pane" },
-    Binding { keys: &[Char('/')], context: C::Navigation, action: A::Filter, help: "filter the timeline: tls, tcp, ip, app, syn, port 8443, or any text" },
+    Binding { keys: &[Char('/')], context: C::Navigation, action: A::Filter, help: "filter the timeline: tls, tcp, ip, app, syn, port N (the demo's title shows it), any text" },
     Binding { keys: &[Char('e')], context: C::Navigation, action: A::ToggleDecrypt, help: "eavesdropper's view (what is on the wire) ⇄ endpoints' view (decrypted)" },
     Binding { keys: &[Char('f')], context: C::Navigation, action: A::FollowStream, help: "follow stream: the whole conversation (the eavesdropper's: records in hex)" },
     Binding { keys: &[Char('n')], context: C::Navigation, action: A::StepNext, help: "step: next event" },

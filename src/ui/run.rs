@@ -233,9 +233,13 @@ pub fn run_demo(
     options: &DemoOptions,
     look: Look,
 ) -> anyhow::Result<DemoOutcome> {
+    // The server's port is in the title: `/port N` filters its traffic.
     let title = format!(
-        "demo · {} · {}",
+        "demo · {}{} · {}",
         session.transport().map_or("?", Transport::name),
+        session
+            .server_addr()
+            .map_or(String::new(), |a| format!(" · server port {}", a.port())),
         session.lab().describe()
     );
     let senders = session.client_names();
