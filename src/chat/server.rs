@@ -594,6 +594,36 @@ impl Server {
     }
 }
 
+/// Log lines a client can cause at will (a refused or failed handshake, a bad line): at most
+/// [`NOISY_BURST`] per [`NOISY_WINDOW`], then one line saying how many were left out, so that a
+/// flood of connections cannot flood the log too.
+const NOISY_BURST: u64 = 20;
+const NOISY_WINDOW: Duration = Duration::from_secs(10);
+
+/// Whether a client-caused log line may be written now (see [`NOISY_BURST`]).
+fn noisy_allowed() -> bool {
+    static STATE: Mutex<Option<(std::time::Instant, u64, u64)>> = Mutex::new(None);
+    let mut state = lock(&STATE);
+    let now = std::time::Instant::now();
+    let (start, written, left_out) = state.get_or_insert((now, 0, 0));
+    if now.duration_since(*start) >= NOISY_WINDOW {
+        if *left_out > 0 {
+            tracing::info!(
+                "{left_out} similar lines about clients were left out of the log in the last {} s",
+                NOISY_WINDOW.as_secs()
+            );
+        }
+        (*start, *written, *left_out) = (now, 0, 0);
+    }
+    if *written < NOISY_BURST {
+        *written += 1;
+        true
+    } else {
+        *left_out += 1;
+        false
+    }
+}
+
 fn open_reserve() -> Option<std::fs::File> {
     std::fs::File::open("/dev/null")
         .inspect_err(|e| tracing::debug!("cannot open a reserve descriptor: {e}"))
@@ -602,7 +632,9 @@ fn open_reserve() -> Option<std::fs::File> {
 
 /// Tells a client why it cannot join (`why`, an `error:` line), then closes (bounded in time).
 async fn refuse(stream: Box<dyn ChatStream>, peer: SocketAddr, why: String) {
-    tracing::info!(%peer, "refusing a client: {why}");
+    if noisy_allowed() {
+        tracing::info!(%peer, "refusing a client: {why}");
+    }
     let mut writer = FramedWrite::new(stream, ChatCodec::default());
     let _ = tokio::time::timeout(WRITE_GRACE, async {
         let _ = writer.send(why).await;
@@ -649,11 +681,15 @@ impl Connection {
                         // A client that refuses our certificate (an alert such as unknown_ca) or
                         // speaks something else did what it should: the server is fine, so this is
                         // news, not a warning (a lesson shows such a refusal on purpose).
-                        tracing::info!(%peer, "a client's TLS handshake did not complete: {e}");
+                        if noisy_allowed() {
+                            tracing::info!(%peer, "a client's TLS handshake did not complete: {e}");
+                        }
                         None
                     }
                     Err(_) => {
-                        tracing::info!(%peer, "TLS handshake timed out");
+                        if noisy_allowed() {
+                            tracing::info!(%peer, "TLS handshake timed out");
+                        }
                         None
                     }
                 }
@@ -709,7 +745,13 @@ impl Connection {
                 Some(Err(e)) => {
                     match LineProblem::from_codec(&e) {
                         Some(problem) => {
-                            tracing::warn!(%peer, "closing a connection: {}", problem.message());
+                            if noisy_allowed() {
+                                tracing::warn!(
+                                    %peer,
+                                    "closing a connection: {}",
+                                    problem.message()
+                                );
+                            }
                             outbox.say(problem.message());
                         }
                         None => tracing::debug!(%peer, "connection failed: {e}"),
@@ -910,6 +952,13 @@ mod tests {
         );
         drop(b_inbox.try_recv().expect("queued for b"));
         assert_eq!(budget.available_permits(), SENDER_BUDGET);
+    }
+
+    #[test]
+    fn client_caused_log_lines_are_limited_per_window() {
+        let allowed = (0..NOISY_BURST * 3).filter(|_| noisy_allowed()).count() as u64;
+        // Other tests in this process may have used some of the window's lines.
+        assert!(allowed <= NOISY_BURST, "{allowed} lines in one window");
     }
 
     #[test]
