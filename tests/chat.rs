@@ -592,16 +592,6 @@ fn sighup_shuts_the_server_down_gracefully() {
     signal_shuts_the_server_down_gracefully("HUP");
 }
 
-/// A child process killed (if still running) and reaped when the test ends, even by a panic.
-struct Reaped(std::process::Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A server started under `nohup` (SIGHUP ignored) keeps ignoring it: closing the terminal it was
 /// started from must not stop it. It still stops on SIGTERM.
 #[test]

@@ -472,16 +472,6 @@ async fn a_fast_sender_is_slowed_down_and_honest_readers_get_every_line() {
     );
 }
 
-/// A child process killed (if still running) and reaped when the test ends, even by a panic.
-struct Reaped(std::process::Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn a_flood_under_a_256_descriptor_limit_gets_told_the_server_is_full() {
     let _turn = one_at_a_time_blocking();

@@ -1,10 +1,10 @@
 //! The test runner of the whole-program tests (`harness = false`, with libtest-mimic): the same
 //! output and options as `cargo test`'s own, but a test whose requirements this machine lacks is
 //! reported as `[skipped] ... ignored` and counted in the summary line, and a list of the skipped
-//! tests with the reason for each ends the run. Requirements are decided once per test binary, the way `packetpath
-//! doctor` decides them (the lab is tried for real, not guessed from the user id), so an ordinary
-//! user runs every lab test the kernel allows. With `PACKETPATH_REQUIRE_ALL=1` (CI) a missing
-//! requirement fails the test instead.
+//! tests with the reason for each ends the run. Requirements are decided once per test binary,
+//! the way `packetpath doctor` decides them (the lab is tried for real, not guessed from the user
+//! id), so an ordinary user runs every lab test the kernel allows. With `PACKETPATH_REQUIRE_ALL=1`
+//! (CI) a missing requirement fails the test instead.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -25,8 +25,8 @@ pub enum Need {
     Root,
     /// An IPv6 loopback address (::1).
     Ipv6Loopback,
-    /// Nothing from the machine, but too long or too heavy to run every time: always ignored (also
-    /// under `PACKETPATH_REQUIRE_ALL=1`), run with `cargo test -- --ignored`.
+    /// Too long or too heavy to run every time: always ignored (also under
+    /// `PACKETPATH_REQUIRE_ALL=1`), run with `cargo test -- --ignored`.
     OnDemand(&'static str),
     /// A way to run packetpath as an ordinary user: the tests run as one, or as root with
     /// `setpriv` to become `nobody`.
