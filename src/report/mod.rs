@@ -66,10 +66,35 @@ pub fn quoted_plaintext(trace: &Trace, record: &RecordEntry, max: usize) -> Stri
 }
 
 /// Formats a MAC address as `aa:bb:cc:dd:ee:ff`.
+/// `seq=N ack=M` as a summary line shows a segment's relative numbers; the acknowledgment number
+/// only when the ACK flag is set, since otherwise the field means nothing (RFC 9293 §3.1: "If the
+/// ACK control bit is set this field contains the value of the next sequence number ..."), as in
+/// Wireshark's summary of a first SYN.
+pub fn seq_ack(flags: crate::dissect::TcpFlags, rel_seq: u32, rel_ack: u32) -> String {
+    if flags.contains(crate::dissect::TcpFlags::ACK) {
+        format!("seq={rel_seq} ack={rel_ack}")
+    } else {
+        format!("seq={rel_seq}")
+    }
+}
+
 pub fn mac(bytes: &[u8; 6]) -> String {
     bytes
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect::<Vec<_>>()
         .join(":")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissect::TcpFlags;
+
+    #[test]
+    fn the_ack_number_is_shown_only_with_the_ack_flag() {
+        assert_eq!(seq_ack(TcpFlags(0x002), 0, 0), "seq=0");
+        assert_eq!(seq_ack(TcpFlags(0x012), 0, 1), "seq=0 ack=1");
+        assert_eq!(seq_ack(TcpFlags(0x018), 5, 9), "seq=5 ack=9");
+    }
 }

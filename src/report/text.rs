@@ -22,12 +22,11 @@ pub fn frame_text(
         (Some(ip), Some(tcp), Some(seg)) => {
             let _ = write!(
                 out,
-                "{} → {}  TCP {} seq={} ack={} len={} win={}",
+                "{} → {}  TCP {} {} len={} win={}",
                 std::net::SocketAddr::new(ip.src, tcp.src_port),
                 std::net::SocketAddr::new(ip.dst, tcp.dst_port),
                 tcp.flags,
-                seg.rel_seq,
-                seg.rel_ack,
+                super::seq_ack(tcp.flags, seg.rel_seq, seg.rel_ack),
                 seg.payload_len,
                 seg.window_bytes(tcp.window)
             );
@@ -179,7 +178,7 @@ pub fn journey_text(
             if let (Some(ip), Some(tcp), Some(seg)) = (&p.ip, &p.tcp, &entry.segment) {
                 let _ = writeln!(
                     out,
-                    "  frame {f}: {} B = link header {} + IPv{} header {} (TTL/hop limit {}) + TCP header {} ({} seq={} ack={}) + {} B payload",
+                    "  frame {f}: {} B = link header {} + IPv{} header {} (TTL/hop limit {}) + TCP header {} ({} {}) + {} B payload",
                     entry.frame.orig_len,
                     p.link.as_ref().map_or(0, |l| l.range.len()),
                     ip.version,
@@ -187,8 +186,7 @@ pub fn journey_text(
                     ip.ttl,
                     tcp.header_len,
                     tcp.flags,
-                    seg.rel_seq,
-                    seg.rel_ack,
+                    super::seq_ack(tcp.flags, seg.rel_seq, seg.rel_ack),
                     seg.payload_len
                 );
             }

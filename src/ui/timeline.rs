@@ -300,8 +300,10 @@ pub fn frame_summary(trace: &Trace, n: u32) -> String {
     let mut out = match (&p.tcp, &entry.segment) {
         (Some(tcp), Some(seg)) => {
             let mut s = format!(
-                "TCP {} seq={} ack={} len={}",
-                tcp.flags, seg.rel_seq, seg.rel_ack, seg.payload_len
+                "TCP {} {} len={}",
+                tcp.flags,
+                crate::report::seq_ack(tcp.flags, seg.rel_seq, seg.rel_ack),
+                seg.payload_len
             );
             if let Some(mss) = tcp.options.mss {
                 s.push_str(&format!(" mss={mss}"));
