@@ -39,15 +39,7 @@ pub struct StopSignals {
 /// /proc/self/status (`SigIgn`, a hex mask with bit N-1 for signal N), before Tokio installs its
 /// own handler, which would replace the inherited "ignore".
 fn hangup_ignored() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("SigIgn:"))
-                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-        })
-        .is_some_and(|mask| mask & (1 << (libc::SIGHUP - 1)) != 0)
+    crate::procfs::own_status_bit("SigIgn", libc::SIGHUP.unsigned_abs() - 1)
 }
 
 /// The next delivery of a signal that may not be listened for (then never).

@@ -627,11 +627,7 @@ fn under_nohup_sighup_is_still_ignored() {
     while !next_log().contains("listening on") {}
     // Listening means its signal handlers are installed: SIGHUP must still be ignored.
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let ignored = status
-        .lines()
-        .find_map(|l| l.strip_prefix("SigIgn:"))
-        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
-        .unwrap();
+    let ignored = packetpath::procfs::status_mask(&status, "SigIgn").unwrap();
     assert_ne!(
         ignored & 1,
         0,

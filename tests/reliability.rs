@@ -61,15 +61,26 @@ struct Pair {
 
 /// Reads every line `rx` receives until its connection ends, passing the short ones to the
 /// returned channel (a big relayed line is passed on as just `<big>`).
-fn drain(mut rx: LineReceiver) -> mpsc::UnboundedReceiver<String> {
+fn drain(rx: LineReceiver) -> mpsc::UnboundedReceiver<String> {
+    read_lines(rx, Duration::ZERO)
+}
+
+/// [`drain`] for a reader that reads all the time but slower than a fast sender writes: it takes
+/// 5 ms over each big line (as a terminal or a slow network would).
+fn drain_slowly(rx: LineReceiver) -> mpsc::UnboundedReceiver<String> {
+    read_lines(rx, Duration::from_millis(5))
+}
+
+/// [`drain`], taking `per_big_line` over each big line (a slow reader, not a wait).
+fn read_lines(mut rx: LineReceiver, per_big_line: Duration) -> mpsc::UnboundedReceiver<String> {
     let (tx, lines) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Ok(Some(line)) = rx.next_line().await {
-            let _ = tx.send(if line.len() < 1024 {
-                line
-            } else {
-                "<big>".to_string()
-            });
+            let big = line.len() >= 1024;
+            let _ = tx.send(if big { "<big>".to_string() } else { line });
+            if big && !per_big_line.is_zero() {
+                tokio::time::sleep(per_big_line).await;
+            }
         }
     });
     lines
@@ -402,22 +413,6 @@ async fn a_client_that_never_reads_is_disconnected_without_slowing_anyone() {
         "never-reading client: disconnected after {received} of {BIG_LINES} 60 KB lines; \
          sender took {send_time:?}; slowest ping {slowest:?} during, {after:?} after"
     );
-}
-
-/// [`drain`] for a reader that reads all the time but slower than a fast sender writes: it takes
-/// 5 ms over each big line (as a terminal or a slow network would).
-fn drain_slowly(mut rx: LineReceiver) -> mpsc::UnboundedReceiver<String> {
-    let (tx, lines) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = rx.next_line().await {
-            let big = line.len() >= 1024;
-            let _ = tx.send(if big { "<big>".to_string() } else { line });
-            if big {
-                tokio::time::sleep(Duration::from_millis(5)).await; // a slow reader, not a wait
-            }
-        }
-    });
-    lines
 }
 
 /// A sender much faster than its readers is slowed down; the readers, who read all the time, are

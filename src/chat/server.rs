@@ -451,7 +451,6 @@ impl Server {
         let mut backoff: Option<Duration> = None;
         let mut episodes: u64 = 0;
         let mut fd_warned_at: Option<std::time::Instant> = None;
-        let mut turned_away: u64 = 0;
         let tracker = TaskTracker::new();
         let mut next_id: u64 = 0;
         loop {
@@ -508,12 +507,10 @@ impl Server {
                 self.limits.handshakes_per_addr,
             ) else {
                 // Too many handshakes in progress from this address: close at once.
-                turned_away += 1;
-                if turned_away.is_power_of_two() {
-                    tracing::warn!(
+                if noisy_allowed() {
+                    tracing::info!(
                         %peer,
-                        "too many connections from one address still in their handshake; closed \
-                         {turned_away} so far"
+                        "too many connections from this address still in their handshake; closed"
                     );
                 }
                 drop(tcp);
@@ -881,10 +878,12 @@ async fn write_lines(
         drop(line); // its sender's budget comes back once every recipient has written it
         let Ok(sent) = sent else {
             // The client has not taken a byte for STALL_TIMEOUT: it is not reading.
-            tracing::warn!(
-                "client is not reading (a write made no progress for {} s); disconnecting it",
-                STALL_TIMEOUT.as_secs()
-            );
+            if noisy_allowed() {
+                tracing::warn!(
+                    "client is not reading (a write made no progress for {} s); disconnecting it",
+                    STALL_TIMEOUT.as_secs()
+                );
+            }
             overflowed.store(true, Ordering::SeqCst);
             kick.cancel();
             return;

@@ -17,17 +17,6 @@ pub struct Finding {
     pub detail: String,
 }
 
-fn cap_eff_has(bit: u32) -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("CapEff:"))
-                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-        })
-        .is_some_and(|caps| caps & (1u64 << bit) != 0)
-}
-
 /// Runs `exe args` and reports success and its stderr.
 fn probe(args: &[&str]) -> (bool, String) {
     let Ok(exe) = std::env::current_exe() else {
@@ -63,7 +52,7 @@ fn offload_state() -> Option<String> {
 pub fn diagnose() -> Vec<Finding> {
     let mut findings = Vec::new();
     let root = nix::unistd::geteuid().is_root();
-    let net_raw = cap_eff_has(13);
+    let net_raw = crate::procfs::own_status_bit("CapEff", 13); // CAP_NET_RAW
     findings.push(Finding {
         what: "privileges".into(),
         ok: true,

@@ -68,13 +68,31 @@ pub fn quoted_plaintext(trace: &Trace, record: &RecordEntry, max: usize) -> Stri
 /// Formats a MAC address as `aa:bb:cc:dd:ee:ff`.
 /// `seq=N ack=M` as a summary line shows a segment's relative numbers; the acknowledgment number
 /// only when the ACK flag is set, since otherwise the field means nothing (RFC 9293 §3.1: "If the
-/// ACK control bit is set this field contains the value of the next sequence number ..."), as in
-/// Wireshark's summary of a first SYN.
-pub fn seq_ack(flags: crate::dissect::TcpFlags, rel_seq: u32, rel_ack: u32) -> String {
-    if flags.contains(crate::dissect::TcpFlags::ACK) {
-        format!("seq={rel_seq} ack={rel_ack}")
-    } else {
-        format!("seq={rel_seq}")
+/// ACK control bit is set, this field contains the value of the next sequence number the sender
+/// of the segment is expecting to receive"), as in Wireshark's summary of a first SYN. A
+/// `Display` value, so the per-frame report writes it without allocating.
+pub fn seq_ack(flags: crate::dissect::TcpFlags, rel_seq: u32, rel_ack: u32) -> SeqAck {
+    SeqAck {
+        rel_seq,
+        rel_ack: flags
+            .contains(crate::dissect::TcpFlags::ACK)
+            .then_some(rel_ack),
+    }
+}
+
+/// See [`seq_ack`].
+pub struct SeqAck {
+    rel_seq: u32,
+    rel_ack: Option<u32>,
+}
+
+impl std::fmt::Display for SeqAck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "seq={}", self.rel_seq)?;
+        match self.rel_ack {
+            Some(ack) => write!(f, " ack={ack}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -93,8 +111,8 @@ mod tests {
 
     #[test]
     fn the_ack_number_is_shown_only_with_the_ack_flag() {
-        assert_eq!(seq_ack(TcpFlags(0x002), 0, 0), "seq=0");
-        assert_eq!(seq_ack(TcpFlags(0x012), 0, 1), "seq=0 ack=1");
-        assert_eq!(seq_ack(TcpFlags(0x018), 5, 9), "seq=5 ack=9");
+        assert_eq!(seq_ack(TcpFlags(0x002), 0, 0).to_string(), "seq=0");
+        assert_eq!(seq_ack(TcpFlags(0x012), 0, 1).to_string(), "seq=0 ack=1");
+        assert_eq!(seq_ack(TcpFlags(0x018), 5, 9).to_string(), "seq=5 ack=9");
     }
 }
