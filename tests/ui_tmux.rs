@@ -272,6 +272,45 @@ fn signal_restores_the_terminal(signal: &str, name: &str, args: &str, ready: &st
     tmux.assert_terminal_restored(args);
 }
 
+/// The terminal window closed for real (the tmux server killed, its pty gone): packetpath must
+/// end, not spin reading a terminal that no longer exists.
+fn closing_the_terminal_window_ends_packetpath() {
+    let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/tls13-chat.pcapng");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = Tmux::start(
+        "window-closed",
+        dir.path(),
+        (120, 40),
+        &format!(
+            "'{bin}' open '{capture}'",
+            bin = env!("CARGO_BIN_EXE_packetpath")
+        ),
+    );
+    tmux.wait_for("open", |s| s.contains("open · "));
+    let shell = tmux.run(&["display", "-p", "-t", &tmux.session, "#{pane_pid}"]);
+    let out = Command::new("pgrep")
+        .args(["-P", shell.trim()])
+        .output()
+        .expect("pgrep runs");
+    let pid = String::from_utf8_lossy(&out.stdout);
+    let pid = pid
+        .lines()
+        .next()
+        .expect("packetpath runs in the pane")
+        .to_string();
+    drop(tmux); // kill-server: the window closes, its terminal is gone
+    let alive = || std::path::Path::new(&format!("/proc/{pid}")).exists();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while alive() && std::time::Instant::now() < deadline {
+        // No event tells another process's end: poll.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    if alive() {
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        panic!("packetpath still runs 15 s after its terminal was closed");
+    }
+}
+
 fn sigterm_and_sighup_give_the_terminal_back_too() {
     // `open` needs no privileges: it runs everywhere tmux does.
     let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/tls13-chat.pcapng");
@@ -347,6 +386,11 @@ fn main() -> std::process::ExitCode {
             a_lesson_steps_in_the_ui_with_checks_answers_and_q_restores_the_terminal,
             Need::Tool("tmux"),
             Need::Lab
+        ),
+        test!(
+            closing_the_terminal_window_ends_packetpath,
+            Need::Tool("tmux"),
+            Need::Tool("pgrep")
         ),
         test!(
             sigterm_and_sighup_give_the_terminal_back_too,

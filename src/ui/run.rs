@@ -50,6 +50,12 @@ trait Source {
 /// Set when SIGTERM or SIGHUP arrives: the loop quits and the terminal is restored.
 static TERMINATED: AtomicBool = AtomicBool::new(false);
 
+/// Set when the event loop has returned (the terminal is given back; saving may follow).
+static LOOP_LEFT: AtomicBool = AtomicBool::new(false);
+
+/// How long the event loop has to notice a stop signal before the program leaves without it.
+const LEAVE_GRACE: Duration = Duration::from_secs(2);
+
 /// Listens for SIGTERM and SIGHUP on the runtime, so that `kill` or a closed terminal window gives
 /// the terminal back like `q` does (Ctrl-C arrives as a key in raw mode).
 fn listen_for_sigterm(rt: &tokio::runtime::Handle) {
@@ -62,6 +68,18 @@ fn listen_for_sigterm(rt: &tokio::runtime::Handle) {
                 let signal = signals.recv().await;
                 tracing::info!("{}: leaving", signal.describe());
                 TERMINATED.store(true, Ordering::Relaxed);
+                // When the terminal window is closed, its terminal is gone: reading it gives an
+                // endless end-of-file, crossterm's read spins on it and the loop never sees the
+                // flag. Give the loop a moment, then leave without it.
+                tokio::time::sleep(LEAVE_GRACE).await;
+                if !LOOP_LEFT.load(Ordering::Relaxed) {
+                    terminal::restore();
+                    tracing::warn!(
+                        "{}: the terminal no longer answers; leaving",
+                        signal.describe()
+                    );
+                    std::process::exit(1);
+                }
             });
         }
         Err(e) => tracing::warn!("cannot listen for SIGTERM and SIGHUP: {e}"),
@@ -147,6 +165,12 @@ impl Source for Saved {
 }
 
 fn event_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
+    let result = run_loop(model, source);
+    LOOP_LEFT.store(true, Ordering::Relaxed);
+    result
+}
+
+fn run_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
     let (mut term, _guard) = terminal::enter().context("cannot take over the terminal")?;
     if LOG_PANE.load(Ordering::Relaxed) {
         model.log_state = Some(tui_logger::TuiWidgetState::new());
