@@ -6,7 +6,8 @@
 //! - **Files** ([`read_capture`], [`read_capture_file`]): classic pcap (µs or ns, either byte order) and
 //!   pcapng (several sections and interfaces, any `if_tsresol`, Decryption Secrets Blocks with TLS key
 //!   logs, custom blocks, packet comments). A damaged file yields every frame before the damage plus a
-//!   [`ReadError`] saying where and why.
+//!   [`ReadError`] saying where and why. [`open_capture`] reads one into a [`crate::journey::Trace`]
+//!   with its secrets (embedded and `--keylog`) and packetpath's ledger of application events.
 //! - **Writing** ([`PcapngWriter`]): pcapng that Wireshark opens with correct nanosecond times and
 //!   decrypts on its own, because the TLS secrets travel inside the file.
 //!
@@ -22,6 +23,7 @@
 mod bpf;
 mod file;
 mod live;
+mod open;
 mod output;
 mod pcapng;
 mod sys;
@@ -36,6 +38,7 @@ use crate::frame::Frame;
 pub use bpf::{tcp_ports_filter, BpfError, BpfInstruction, MAX_PORTS};
 pub use file::{read_capture, read_capture_file};
 pub use live::{spawn_capture, spawn_live, CaptureStats, LiveCapture, LiveHandle};
+pub use open::{load_keylog, open_capture, OpenError};
 pub use output::{OutputError, OutputPath};
 pub use writer::PcapngWriter;
 

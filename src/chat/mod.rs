@@ -13,6 +13,7 @@ pub mod keylog;
 pub mod limits;
 pub mod protocol;
 pub mod server;
+mod start;
 pub mod tap;
 
 pub use client::{ChatClient, ClientOptions};
@@ -20,4 +21,5 @@ pub use config::Transport;
 pub use error::ChatError;
 pub use keylog::{KeyLogEntry, SecretLog};
 pub use server::{Server, ServerOptions};
+pub use start::{ensure_certs, start_server};
 pub use tap::{AppEvent, ConnId, Direction, Side, Tap};

@@ -9,52 +9,8 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::chat::certs::{self, CertPaths, CertStatus};
-use crate::chat::config::server_config;
-use crate::chat::server::DEFAULT_MAX_CLIENTS;
-use crate::chat::{
-    ChatClient, ChatError, ClientOptions, SecretLog, Server, ServerOptions, Tap, Transport,
-};
-
-/// Makes sure certificates exist in `dir`, saying so when they are created.
-pub fn ensure_certs(dir: &Path) -> Result<CertPaths, ChatError> {
-    let (paths, status) = certs::ensure(dir, false)?;
-    if status == CertStatus::Created {
-        tracing::info!(
-            "first use: created a local CA ({}) and a server certificate for localhost ({})",
-            paths.ca_cert.display(),
-            paths.server_cert.display()
-        );
-    }
-    Ok(paths)
-}
-
-/// Starts a chat server (TLS or plain) bound to `listen`, reporting to `tap` and logging secrets to
-/// `secrets`. Returns the bound server; call [`Server::run`] to serve.
-pub async fn start_server(
-    listen: SocketAddr,
-    transport: Transport,
-    cert_dir: &Path,
-    tap: Tap,
-    secrets: Arc<SecretLog>,
-) -> Result<Server, ChatError> {
-    // Each client is a socket, and a socket is a file descriptor: take all the process may have.
-    if let Err(e) = crate::chat::limits::raise_fd_limit() {
-        tracing::debug!("cannot read the open-file limit: {e}");
-    }
-    let tls = if transport.is_tls() {
-        let paths = ensure_certs(cert_dir)?;
-        Some(server_config(&paths, transport, secrets)?)
-    } else {
-        None
-    };
-    Server::bind(ServerOptions {
-        listen,
-        tls,
-        max_clients: DEFAULT_MAX_CLIENTS,
-        tap,
-    })
-    .await
-}
+pub use crate::chat::{ensure_certs, start_server};
+use crate::chat::{ChatClient, ChatError, ClientOptions, SecretLog, Tap, Transport};
 
 /// `packetpath server`: serves until Ctrl-C (SIGINT), SIGTERM or SIGHUP, then shuts down
 /// gracefully: every client is told and its connection closed properly.
@@ -111,7 +67,7 @@ mod observe;
 pub mod samples;
 mod script;
 pub use observe::{
-    capture, inspect, keys_from_log, open_capture, trace, write_pcapng, CaptureOptions,
-    TraceOptions, TraceOutcome,
+    capture, inspect, keys_from_log, trace, write_pcapng, CaptureOptions, TraceOptions,
+    TraceOutcome,
 };
 pub use script::{scripted_demo, ScriptOptions};

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::capture::{read_capture_file, spawn_live, OutputPath, PcapngWriter};
+use crate::capture::open_capture;
+use crate::capture::{spawn_live, OutputPath, PcapngWriter};
 use crate::chat::{AppEvent, KeyLogEntry, Side, Transport};
 use crate::frame::{Frame, LinkType};
 use crate::journey::{Journey, Trace};
@@ -84,18 +85,6 @@ impl KeyLogFollower {
     }
 }
 
-fn load_keylog(path: &Path) -> anyhow::Result<Keys> {
-    // Bytes, not text: one line that is not UTF-8 must not hide the others (Wireshark reads such
-    // a file too); parse_nss_bytes names each skipped line.
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read the key-log file {}", path.display()))?;
-    let (keys, warnings) = Keys::parse_nss_bytes(&bytes);
-    for w in warnings {
-        tracing::warn!("{}: {w}", path.display());
-    }
-    Ok(keys)
-}
-
 fn print_frames(trace: &Trace, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
     let app = report::app_events_by_frame(trace);
     let t0 = trace
@@ -111,49 +100,6 @@ fn print_frames(trace: &Trace, format: Format, out: &mut dyn Write) -> anyhow::R
         }
     }
     Ok(())
-}
-
-/// Reads a capture file into a trace: the secrets embedded in it (Decryption Secrets Blocks) and
-/// those in `keylog` decrypt, and packetpath's ledger block restores the application events.
-/// `progress(done, total)` is called now and then. Returns the trace and, for a damaged file, where
-/// the damage starts (the frames before it are in the trace).
-pub fn open_capture(
-    file: &Path,
-    keylog: Option<&Path>,
-    progress: &mut dyn FnMut(usize, usize),
-) -> anyhow::Result<(Trace, Option<crate::capture::ReadError>)> {
-    let capture = read_capture_file(file)?;
-    let (mut keys, warnings) = Keys::parse_nss(&capture.keylog);
-    for w in warnings {
-        tracing::warn!("secrets embedded in {}: {w}", file.display());
-    }
-    if let Some(path) = keylog {
-        keys.merge(&load_keylog(path)?);
-    }
-    let mut trace = Trace::with_keys(keys);
-    for block in capture
-        .custom
-        .iter()
-        .filter(|b| b.pen == crate::journey::ledger::LEDGER_PEN)
-    {
-        let (events, warnings) = crate::journey::ledger::decode(&block.data);
-        for w in warnings {
-            tracing::warn!("{}: {w}", file.display());
-        }
-        for event in events {
-            trace.add_app_event(event);
-        }
-    }
-    let total = capture.frames.len();
-    trace.reserve(total);
-    for (i, frame) in capture.frames.into_iter().enumerate() {
-        trace.push_frame(frame);
-        if i % 10_000 == 0 {
-            progress(i, total);
-        }
-    }
-    progress(total, total);
-    Ok((trace, capture.error))
 }
 
 /// `packetpath inspect FILE`: prints every frame's layers. `progress(done, total)` is called now and

@@ -563,7 +563,7 @@ mod tests {
     fn a_focus_on_handshake_messages_says_when_they_were_read_inside_the_encryption() {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/tls13-chat.pcapng");
-        let (trace, _) = crate::commands::open_capture(&path, None, &mut |_, _| {}).unwrap();
+        let (trace, _) = crate::capture::open_capture(&path, None, &mut |_, _| {}).unwrap();
         let state = LessonState::default();
         let ctx = Context::new(&trace, &state);
         let find = |encrypted: bool| {

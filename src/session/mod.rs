@@ -219,7 +219,7 @@ impl Session {
         self.stop_server().await;
         // A fresh port for each server; the capture keeps watching the old ones too.
         let listen = self.options.lab.server_listen();
-        let server = crate::commands::start_server(
+        let server = crate::chat::start_server(
             listen,
             transport,
             &self.options.cert_dir,
@@ -233,7 +233,7 @@ impl Session {
         let mut addr6 = None;
         if self.options.ipv6 && !matches!(self.options.lab.options.link, crate::lab::LinkMode::Wire)
         {
-            let six = crate::commands::start_server(
+            let six = crate::chat::start_server(
                 SocketAddr::new(std::net::Ipv6Addr::LOCALHOST.into(), addr.port()),
                 transport,
                 &self.options.cert_dir,

@@ -51,18 +51,15 @@
 //! [`Trace`]: crate::journey::Trace
 //! [`Packet::fields`]: crate::dissect::Packet::fields
 
-pub mod chat;
-pub mod compare;
 pub mod detail;
 pub mod help;
 pub mod hex;
 pub mod index;
 pub mod keys;
-pub mod layers;
 pub mod lesson;
 pub mod line;
-pub mod logpane;
 pub mod model;
+pub mod pane;
 pub mod run;
 pub mod stream;
 pub mod strings;
@@ -96,7 +93,7 @@ pub struct DemoOptions {
 /// Sends the `tracing` log to the log pane instead of stderr (which would scribble over the
 /// screen). Call once, before anything logs. Level from `RUST_LOG` (default `info`).
 pub fn init_logging() -> anyhow::Result<()> {
-    logpane::init_logging()?;
+    pane::logpane::init_logging()?;
     run::LOG_PANE.store(true, std::sync::atomic::Ordering::Relaxed);
     Ok(())
 }

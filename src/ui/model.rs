@@ -13,6 +13,7 @@ use super::theme::{Theme, UiLayer};
 use super::timeline::TimelineState;
 use crate::chat::{Direction as AppDir, Side};
 use crate::journey::Trace;
+use crate::lesson::checks::FocusView;
 
 /// The panes that take the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -434,4 +435,42 @@ pub fn chat_lines(trace: &Trace, names: &Names) -> Vec<ChatLine> {
         }
     }
     out
+}
+
+impl Model {
+    /// Selects the focus in the timeline, the columns and the hex pane: the frame's row, then the
+    /// field whose bytes are exactly the focus's (or, failing that, its name in its layer).
+    pub fn select_lesson_focus(&mut self, trace: &Trace, focus: &FocusView) {
+        let Some(&row) = self
+            .timeline
+            .index
+            .frame_row
+            .get((focus.frame as usize).saturating_sub(1))
+        else {
+            return;
+        };
+        self.timeline.follow = false;
+        self.timeline.selected = self.timeline.position_of(row as usize);
+        let height = self.timeline_height();
+        self.timeline.scroll_into_view(height);
+        self.refresh_detail(trace, false);
+        self.hex_frame = Some(focus.frame);
+        let by_bytes = focus.range.as_ref().and_then(|want| {
+            self.detail
+                .fields
+                .iter()
+                .position(|f| f.spans.iter().any(|(n, r)| *n == focus.frame && r == want))
+        });
+        let short = focus.field.rsplit(" › ").next().unwrap_or(&focus.field);
+        let by_name = || {
+            self.detail
+                .fields
+                .iter()
+                .position(|f| f.name.eq_ignore_ascii_case(short))
+        };
+        if let Some(i) = by_bytes.or_else(by_name) {
+            self.select_field(i);
+            self.focus = Focus::Layers;
+        }
+    }
 }

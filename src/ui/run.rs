@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use crossterm::event::{self, Event};
 
 use super::keys::{keys_label, Action, Context};
-use super::lesson::{select_focus, LessonPane, Question};
+use super::lesson::{LessonPane, Question};
 use super::model::{Focus, Model};
 use super::theme::Look;
 use super::update::{update, Command, Msg};
@@ -390,7 +390,7 @@ impl Taught<'_> {
         }
         model.focus = Focus::Layers;
         if let Some(Ok(focus)) = &report.focus {
-            select_focus(model, self.run.session().trace(), focus);
+            model.select_lesson_focus(self.run.session().trace(), focus);
         }
         model.status = if open {
             format!(
@@ -465,7 +465,7 @@ impl Taught<'_> {
             model.focus = Focus::Layers;
         }
         // The verdict is the pane's last line: keep it in view once the answer line lets go.
-        let end = super::lesson::max_scroll(model);
+        let end = super::pane::lesson::max_scroll(model);
         if let Some(pane) = &mut model.lesson {
             pane.scroll = end;
         }
@@ -518,11 +518,11 @@ pub fn run_lesson(
     Ok(trace.frames().len())
 }
 
-/// Reads a capture file (pcap or pcapng) into a trace (see [`crate::commands::open_capture`]):
+/// Reads a capture file (pcap or pcapng) into a trace (see [`crate::capture::open_capture`]):
 /// its embedded secrets and those of `keylog`, its application events, every frame. Damage after
 /// some frames is logged (it shows in the log pane), and the frames before it are kept.
 pub fn load_capture(file: &Path, keylog: Option<&Path>) -> anyhow::Result<Trace> {
-    let (trace, damage) = crate::commands::open_capture(file, keylog, &mut |_, _| {})?;
+    let (trace, damage) = crate::capture::open_capture(file, keylog, &mut |_, _| {})?;
     if let Some(err) = damage {
         tracing::warn!(
             "{}: {} (the {} frames before it are shown)",

@@ -20,7 +20,7 @@ fn sample(name: &str) -> Trace {
         .join("captures")
         .join(name);
     let (trace, damage) =
-        crate::commands::open_capture(&path, None, &mut |_, _| {}).expect("the sample reads");
+        crate::capture::open_capture(&path, None, &mut |_, _| {}).expect("the sample reads");
     assert!(damage.is_none(), "{name} is damaged");
     trace
 }
@@ -75,7 +75,7 @@ fn draw(model: &mut Model, trace: &Trace) -> String {
 fn draw_masked(model: &mut Model, trace: &Trace) -> String {
     let area = model.areas.screen;
     let mut buf = buffer(model, trace);
-    let hex = super::view::inner(model.areas.hex, area);
+    let hex = super::pane::inner(model.areas.hex, area);
     for y in hex.y + 1..hex.y + hex.height {
         for x in hex.x + 6..hex.x + hex.width {
             buf[(x, y)].set_symbol("·");
@@ -276,7 +276,7 @@ fn selecting_a_field_highlights_exactly_its_bytes_on_screen() {
     let buf = buffer(&mut m, &trace);
     // Ethernet (14) + IPv4 (20): the destination port is bytes 36 and 37, on hex line 2 (0x0020),
     // columns 4 and 5 of that line.
-    let inner = super::view::inner(m.areas.hex, m.areas.screen);
+    let inner = super::pane::inner(m.areas.hex, m.areas.screen);
     let line_y = inner.y + 1 + 2;
     for i in 0..16u16 {
         let cell = &buf[(inner.x + 6 + 3 * i, line_y)];
@@ -522,7 +522,7 @@ fn a_click_selects_a_row_a_field_and_a_byte() {
         })
     };
     // The third row of the timeline.
-    let t = super::view::inner(m.areas.timeline, m.areas.screen);
+    let t = super::pane::inner(m.areas.timeline, m.areas.screen);
     let before = m.timeline.selected;
     update(&mut m, &trace, click(t.x + 3, t.y + 2));
     assert_eq!(m.focus, Focus::Timeline);
@@ -535,7 +535,7 @@ fn a_click_selects_a_row_a_field_and_a_byte() {
     assert_eq!(m.focus, Focus::Layers);
     assert_eq!(m.detail.fields[m.field.unwrap()].name, "Destination port");
     // Byte 0x22 (34, the source port) in the hex pane: line 2, column 2.
-    let h = super::view::inner(m.areas.hex, m.areas.screen);
+    let h = super::pane::inner(m.areas.hex, m.areas.screen);
     update(&mut m, &trace, click(h.x + 6 + 3 * 2, h.y + 1 + 2));
     assert_eq!(m.focus, Focus::Hex);
     assert_eq!(m.hex_cursor, Some(34));
@@ -746,7 +746,7 @@ fn a_lesson_focus_selects_exactly_its_field_and_bytes() {
         range: Some(range.clone()),
         inside_encryption: false,
     };
-    super::lesson::select_focus(&mut m, &trace, &focus);
+    m.select_lesson_focus(&trace, &focus);
     let field = m
         .field
         .map(|i| m.detail.fields[i].clone())
@@ -967,7 +967,7 @@ fn the_lesson_pane_starts_at_its_title_and_scrolls_down() {
     m.focus = Focus::Chat;
     let text_of = |m: &mut Model| {
         let buf = buffer(m, &trace);
-        let inner = super::view::inner(m.areas.chat, m.areas.screen);
+        let inner = super::pane::inner(m.areas.chat, m.areas.screen);
         (inner.y..inner.y + inner.height)
             .map(|y| {
                 (inner.x..inner.x + inner.width)
@@ -997,7 +997,7 @@ fn the_lesson_pane_starts_at_its_title_and_scrolls_down() {
     for _ in 0..200 {
         key(&mut m, &trace, KeyCode::Down);
     }
-    let most = super::lesson::max_scroll(&m);
+    let most = super::pane::lesson::max_scroll(&m);
     assert!(most > 1);
     assert_eq!(m.lesson.as_ref().map(|p| p.scroll), Some(most));
     let rows = text_of(&mut m);

@@ -1,12 +1,10 @@
-//! The timeline pane: every event in capture order — group headings, frames (TCP segments with
-//! their flags), TLS records (handshake messages named), application writes and reads — with a
-//! filter. Only the rows on screen are turned into text, so a million frames draw as fast as ten.
+//! The timeline's rows: every event in capture order — group headings, frames (TCP segments with
+//! their flags), TLS records (handshake messages named), application writes and reads — the
+//! selection and scroll over them, and the filter. Each row is only numbers until it is turned
+//! into text ([`row_line`]) for the screen, so a million frames draw as fast as ten
+//! ([`super::pane::timeline`] draws the ones that fit).
 
-use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
-use ratatui::Frame;
 
 use super::index::{GroupKind, Index, Names, Row, RowKind};
 use super::strings;
@@ -14,9 +12,8 @@ use super::theme::{Theme, UiLayer};
 use crate::chat::Direction as AppDir;
 use crate::dissect::TcpFlags;
 use crate::journey::Trace;
+use crate::report::{quoted, quoted_plaintext};
 use crate::tls::ContentType;
-
-pub use crate::report::{quoted, quoted_plaintext};
 
 /// True if an application event's bytes travel encrypted (its connection carries TLS).
 pub fn encrypted_event(trace: &Trace, event: &crate::chat::AppEvent) -> bool {
@@ -408,7 +405,7 @@ pub fn row_text(trace: &Trace, names: &Names, index: &Index, row: &Row, reveal: 
 }
 
 /// One row as a styled line.
-fn row_line<'a>(
+pub fn row_line<'a>(
     trace: &Trace,
     names: &Names,
     index: &Index,
@@ -470,44 +467,4 @@ fn row_line<'a>(
             theme.layer(UiLayer::Application),
         )),
     }
-}
-
-/// Draws the timeline into `area`: only the rows that fit are made.
-pub fn render(f: &mut Frame, area: Rect, model: &super::model::Model, trace: &Trace, block: Block) {
-    let state = &model.timeline;
-    let names = &model.names;
-    let theme = model.theme;
-    let focused = model.focus == super::model::Focus::Timeline;
-    let inner = block.inner(area);
-    let height = inner.height as usize;
-    let t0 = trace.frames().first().map_or(0, |f| f.frame.at.0);
-    let lines: Vec<Line> = (state.offset..state.offset + height)
-        .filter_map(|pos| {
-            let at = state.row_at(pos)?;
-            let line = row_line(trace, names, &state.index, at, t0, state.reveal, theme);
-            Some(if pos == state.selected {
-                let style = if focused {
-                    theme.selected()
-                } else {
-                    Style::new().add_modifier(ratatui::style::Modifier::UNDERLINED)
-                };
-                line.patch_style(style)
-            } else {
-                line
-            })
-        })
-        .collect();
-    let lines = if lines.is_empty() {
-        let why = if !state.filter.is_empty() {
-            strings::TIMELINE_FILTERED_OUT
-        } else if model.live {
-            strings::TIMELINE_EMPTY
-        } else {
-            strings::TIMELINE_EMPTY_FILE
-        };
-        vec![Line::from(Span::styled(why, theme.dim()))]
-    } else {
-        lines
-    };
-    f.render_widget(Paragraph::new(lines).block(block), area);
 }

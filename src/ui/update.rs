@@ -12,9 +12,9 @@ use ratatui::layout::{Position, Rect};
 use super::hex::HexView;
 use super::index::RowKind;
 use super::keys::{action_for, Action, Context};
-use super::layers::column_offset;
 use super::line::LineInput;
 use super::model::{Focus, Model, Overlay, PANES};
+use super::pane::layers::column_offset;
 use super::theme::UiLayer;
 use crate::journey::Trace;
 
@@ -371,7 +371,7 @@ fn move_in_pane(model: &mut Model, delta: isize) {
             cursor_selects_field(model);
         }
         Focus::Chat if model.lesson.is_some() => {
-            let most = super::lesson::max_scroll(model);
+            let most = super::pane::lesson::max_scroll(model);
             if let Some(pane) = &mut model.lesson {
                 pane.scroll = pane.scroll.saturating_add_signed(delta).min(most);
             }
@@ -507,7 +507,7 @@ fn on_mouse(model: &mut Model, trace: &Trace, mouse: MouseEvent) {
             };
             match pane {
                 Focus::Timeline => {
-                    let top = super::view::inner(a.timeline, a.screen).y;
+                    let top = super::pane::inner(a.timeline, a.screen).y;
                     if let Some(dy) = y.checked_sub(top) {
                         let pos = model.timeline.offset + dy as usize;
                         if pos < model.timeline.len() {
@@ -535,7 +535,7 @@ fn on_mouse(model: &mut Model, trace: &Trace, mouse: MouseEvent) {
                     }
                 }
                 Focus::Hex => {
-                    let inner = super::view::inner(a.hex, a.screen);
+                    let inner = super::pane::inner(a.hex, a.screen);
                     let scroll = super::view::hex_scroll(model, inner.height as usize, inner.width);
                     if let (Some(dx), Some(dy)) =
                         (x.checked_sub(inner.x), y.checked_sub(inner.y + 1))

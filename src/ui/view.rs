@@ -6,33 +6,16 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use super::hex::{self, HexView};
 use super::keys::{keys_label, Action, Context};
 use super::model::{Areas, Focus, Model, Overlay};
+use super::pane::{borders, chat, compact, compare, inner, layers, lesson, logpane, timeline};
 use super::theme::Theme;
-use super::{chat, compare, help, layers, logpane, stream, strings, timeline};
+use super::{help, stream, strings};
 use crate::journey::Trace;
-
-/// True when the screen is small: panes get one-line titles instead of full borders.
-fn compact(size: Rect) -> bool {
-    size.height < 30 || size.width < 100
-}
-
-fn borders(size: Rect) -> Borders {
-    if compact(size) {
-        Borders::TOP
-    } else {
-        Borders::ALL
-    }
-}
-
-/// The inside of a pane at `area` on a screen of `size` (borders depend on the screen).
-pub fn inner(area: Rect, size: Rect) -> Rect {
-    Block::new().borders(borders(size)).inner(area)
-}
 
 /// Where every pane goes on a screen of `size`.
 ///
@@ -435,7 +418,7 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
         } else {
             b
         };
-        super::lesson::render(f, model, a.chat, a.input, b);
+        lesson::render(f, model, a.chat, a.input, b);
     } else if a.chat.height > 0 {
         let b = block(model, strings::CHAT.to_string(), Focus::Chat);
         let b = if model.focus == Focus::Input {

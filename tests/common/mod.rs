@@ -13,7 +13,6 @@ use std::sync::Arc;
 use packetpath::chat::certs::{self, CertPaths};
 use packetpath::chat::config::Trust;
 use packetpath::chat::{ChatClient, ClientOptions, SecretLog, Server, Tap, Transport};
-use packetpath::commands;
 use tokio_util::sync::CancellationToken;
 
 /// A fresh certificate folder for one test.
@@ -36,7 +35,7 @@ pub struct TestServer {
 
 pub async fn start(transport: Transport, dir: &Path, tap: Tap) -> TestServer {
     let secrets = Arc::new(SecretLog::new());
-    let server: Server = commands::start_server(
+    let server: Server = packetpath::chat::start_server(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         transport,
         dir,

@@ -8,11 +8,11 @@ use std::ops::Range;
 
 use super::strings;
 use super::theme::UiLayer;
-use super::timeline::{quoted, quoted_plaintext};
 use crate::chat::{AppEvent, Direction as AppDir, Side};
 use crate::dissect::Layer;
 use crate::flow::Direction;
 use crate::journey::{RecordEntry, StreamKind, Trace};
+use crate::report::{quoted, quoted_plaintext};
 use crate::tls::ContentType;
 
 mod record;

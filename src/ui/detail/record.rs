@@ -4,10 +4,10 @@
 use std::ops::Range;
 
 use super::{hex_preview, span_bytes, Builder};
+use crate::report::quoted_plaintext;
 use crate::tls::ContentType;
 use crate::ui::strings;
 use crate::ui::theme::UiLayer;
-use crate::ui::timeline::quoted_plaintext;
 
 impl Builder<'_> {
     /// The fields of one TLS record (RFC 8446 §5.1 header, §5.2 protected body).

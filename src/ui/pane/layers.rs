@@ -8,10 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::detail::{Detail, Item};
-use super::model::Model;
-use super::strings;
-use super::theme::{Theme, UiLayer};
+use crate::ui::detail::{Detail, Item};
+use crate::ui::model::Model;
+use crate::ui::strings;
+use crate::ui::theme::{Theme, UiLayer};
 
 /// The first item line drawn in a column of `height` lines, so that the selected field shows.
 pub fn column_offset(

@@ -9,14 +9,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::detail::{Detail, Subject};
-use super::hex::{bytes_per_line, layers_of, HexView};
-use super::index::Names;
 use super::layers::strip_line;
-use super::model::Model;
-use super::strings;
 use crate::chat::{Direction as AppDir, Side};
 use crate::journey::{StreamKind, Trace};
+use crate::ui::detail::{Detail, Subject};
+use crate::ui::hex::{bytes_per_line, layers_of, HexView};
+use crate::ui::index::Names;
+use crate::ui::model::Model;
+use crate::ui::strings;
 
 /// The newest line a client wrote (not its `/name`), optionally with these exact bytes.
 fn newest_write(trace: &Trace, bytes: Option<&[u8]>) -> Option<usize> {
@@ -127,7 +127,7 @@ pub fn render(f: &mut Frame, area: Rect, model: &Model, main: &Trace, twin: Opti
     let text = main
         .app_events()
         .get(i)
-        .map(|e| super::timeline::quoted(&e.bytes, 40))
+        .map(|e| crate::report::quoted(&e.bytes, 40))
         .unwrap_or_default();
     for ((trace, event), half) in [(main, i), (twin, j)].into_iter().zip(halves.iter()) {
         let mut lines = vec![Line::from(vec![

@@ -6,7 +6,7 @@ use ratatui::widgets::Block;
 use ratatui::Frame;
 use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget};
 
-use super::model::Model;
+use crate::ui::model::Model;
 
 /// Starts collecting `tracing` events for the log pane (call once, before anything logs). The
 /// level comes from `RUST_LOG` (default `info`).

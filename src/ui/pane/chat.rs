@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-use super::keys::{keys_label, Action, Context};
-use super::model::{Focus, Model};
-use super::strings;
+use crate::ui::keys::{keys_label, Action, Context};
+use crate::ui::model::{Focus, Model};
+use crate::ui::strings;
 
 /// Draws the transcript into `area` (inside `block`) and the input line into `input`.
 pub fn render(f: &mut Frame, model: &Model, area: Rect, input: Rect, block: Block) {
