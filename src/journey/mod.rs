@@ -3,6 +3,9 @@
 //! model that reports, the UI, lessons and the capture writer read.
 
 pub mod ledger;
+mod sizes;
 mod trace;
+
+pub use sizes::Stack;
 
 pub use trace::{FrameEntry, Journey, LayerBytes, RecordEntry, StreamKind, Trace};

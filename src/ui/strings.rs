@@ -44,6 +44,9 @@ pub const NO_TLS: &str =
     "plain TCP: no TLS layer, so the text travels as it is and anyone capturing can read it";
 /// The application column of a frame that carries no application bytes.
 pub const NO_APP_DATA: &str = "no application bytes in this frame";
+
+/// The strip's first part when an eavesdropper cannot tell how many of a frame's bytes are text.
+pub const TEXT_HIDDEN: &str = "? B text (encrypted)";
 /// The TLS column of a frame without record bytes.
 pub const NO_RECORD_HERE: &str = "no TLS record bytes in this frame";
 /// The input line's hint in a saved capture.

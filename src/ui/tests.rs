@@ -7,7 +7,7 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 
-use super::detail::Subject;
+use super::detail::{Detail, Subject};
 use super::model::{Focus, Model, Overlay};
 use super::theme::Theme;
 use super::theme::UiLayer;
@@ -1258,4 +1258,118 @@ fn a_lesson_focus_inside_the_encryption_is_hidden_from_the_eavesdropper() {
     let screen = draw(&mut m, &trace);
     assert!(!screen.contains("EncryptedExtensions"), "{screen}");
     assert!(screen.contains("(encrypted:"), "{screen}");
+}
+
+/// The numbers in a strip part or column header ("1,234 B …" or "+22 B"), `None` for "—" or "?".
+fn bytes_in(text: &str) -> Option<u64> {
+    let digits: String = text
+        .trim_start_matches('+')
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
+}
+
+#[test]
+fn every_frame_of_every_sample_shows_sizes_that_add_up() {
+    use crate::dissect::Layer;
+    let samples = [
+        "tls13-chat.pcapng",
+        "tls12-chat.pcapng",
+        "plain-chat.pcapng",
+        "ipv6-chat.pcapng",
+        "small-mss.pcapng",
+        "wrong-ca.pcapng",
+    ];
+    let mut app_records = 0;
+    for name in samples {
+        let trace = sample(name);
+        let names = super::index::Names::default();
+        for entry in trace.frames() {
+            let n = entry.number;
+            let stack = trace.frame_stack(n).expect("every frame has sizes");
+            let p = entry.headers();
+            // Each layer's own bytes are its header, read from the dissection.
+            let own = stack.own();
+            let link = p.range(Layer::Link).map_or(0, |r| r.len() as u64);
+            assert!(
+                own[4].is_some_and(|o| o >= link),
+                "{name} #{n}: link {own:?}"
+            );
+            if let (Some(ip), Some(tcp)) = (&p.ip, &p.tcp) {
+                let ip_header = (tcp.header.start - ip.packet.start) as u64;
+                assert_eq!(own[3], Some(ip_header), "{name} #{n}: IP header");
+                if !p.payload.is_empty() {
+                    assert_eq!(own[2], Some(tcp.header.len() as u64), "{name} #{n}: TCP");
+                }
+            }
+            // A frame whose records are all handshake (or alerts) carries no application bytes.
+            let records = trace.records_in_frame(n);
+            let handshake_only = !records.is_empty()
+                && records.iter().all(|&r| {
+                    trace.records()[r]
+                        .info
+                        .decrypted
+                        .as_ref()
+                        .map_or(!trace.records()[r].info.encrypted, |d| {
+                            d.content_type != crate::tls::ContentType::ApplicationData
+                        })
+                });
+            if handshake_only {
+                assert_eq!(stack.text, Some(0), "{name} #{n}: handshake frame");
+            }
+            // A TLS 1.3 application record: 5-byte header + text + content type byte + 16-byte tag.
+            for &r in &records {
+                let rec = &trace.records()[r];
+                let tls13 = trace
+                    .tls_session(rec.stream)
+                    .is_some_and(|s| s.version == Some(0x0304));
+                let text = trace.record_text(r).expect("decrypted");
+                if tls13 && !text.is_empty() {
+                    let len = rec.stream_range.end - rec.stream_range.start;
+                    assert_eq!(len, (text.end - text.start) + 22, "{name} record {r}");
+                    app_records += 1;
+                }
+            }
+            // The strip and the headers, in both views, come from the same numbers.
+            for decrypted in [true, false] {
+                let d = Detail::build(&trace, &names, Subject::Frame(n, None), decrypted);
+                let headers: u64 = d.bytes.iter().filter_map(|b| bytes_in(b)).sum();
+                let frame = d.strip.last().and_then(|(_, t)| bytes_in(t));
+                assert_eq!(
+                    Some(headers),
+                    frame,
+                    "{name} #{n}: {:?} {:?}",
+                    d.bytes,
+                    d.strip
+                );
+                // Each part is its layer's own bytes plus everything it carries.
+                let mut above = 0;
+                for (layer, part) in &d.strip {
+                    let Some(size) = bytes_in(part) else { continue };
+                    let carried: u64 = d.bytes[..=layer.index()]
+                        .iter()
+                        .filter_map(|b| bytes_in(b))
+                        .sum();
+                    assert_eq!(size, carried, "{name} #{n}: {part} vs {:?}", d.bytes);
+                    assert!(size >= above, "{name} #{n}: {:?}", d.strip);
+                    above = size;
+                }
+            }
+        }
+        // Every message's strip adds up too.
+        for i in 0..trace.app_events().len() {
+            let d = Detail::build(&trace, &names, Subject::Message(i), true);
+            if d.strip.is_empty() {
+                continue;
+            }
+            let headers: u64 = d.bytes.iter().filter_map(|b| bytes_in(b)).sum();
+            let frame = d.strip.last().and_then(|(_, t)| bytes_in(t));
+            assert_eq!(Some(headers), frame, "{name} message {i}: {:?}", d.bytes);
+        }
+    }
+    assert!(
+        app_records > 10,
+        "the samples hold TLS 1.3 application records"
+    );
 }

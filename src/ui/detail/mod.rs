@@ -11,7 +11,7 @@ use super::theme::UiLayer;
 use crate::chat::{AppEvent, Direction as AppDir, Side};
 use crate::dissect::Layer;
 use crate::flow::Direction;
-use crate::journey::{RecordEntry, StreamKind, Trace};
+use crate::journey::{RecordEntry, Stack, StreamKind, Trace};
 use crate::report::{quoted, quoted_plaintext};
 use crate::tls::ContentType;
 
@@ -127,36 +127,6 @@ fn hex_preview(bytes: &[u8], max: usize) -> String {
         s.push("…".into());
     }
     s.join(" ")
-}
-
-/// The records whose bytes frame `n` carries (whole or part), in stream order.
-fn records_in_frame(trace: &Trace, n: u32) -> Vec<usize> {
-    let Some(entry) = trace.frame(n) else {
-        return Vec::new();
-    };
-    let Some(seg) = &entry.segment else {
-        return Vec::new();
-    };
-    if seg.payload_len == 0 {
-        return Vec::new();
-    }
-    let bytes = seg.stream_offset..seg.stream_offset + seg.payload_len as u64;
-    // A record that this frame carries completes in this frame or later; look ahead a bounded
-    // number of records, so a huge trace does not scan everything.
-    trace
-        .records()
-        .iter()
-        .enumerate()
-        .skip(entry.records.start)
-        .take(4096)
-        .filter(|(_, r)| {
-            r.stream == seg.stream
-                && r.dir == seg.dir
-                && r.stream_range.start < bytes.end
-                && bytes.start < r.stream_range.end
-        })
-        .map(|(i, _)| i)
-        .collect()
 }
 
 struct Builder<'a> {
@@ -318,11 +288,9 @@ impl Builder<'_> {
         }
         records
             .iter()
-            .filter_map(|&r| self.trace.records().get(r))
-            .flat_map(|rec: &RecordEntry| {
-                let start = rec.stream_range.start + 5;
-                self.trace
-                    .stream_spans(rec.stream, rec.dir, start..rec.stream_range.end)
+            .filter_map(|&r| Some((self.trace.records().get(r)?, self.trace.record_text(r)?)))
+            .flat_map(|(rec, text): (&RecordEntry, _)| {
+                self.trace.stream_spans(rec.stream, rec.dir, text)
             })
             .collect()
     }
@@ -380,36 +348,14 @@ impl Builder<'_> {
         self.packet_layers(&journey.frames);
         self.detail.frames = journey.frames.clone();
         let b = journey.bytes;
-        let n = journey.frames.len();
-        self.detail.bytes = [
-            format!("{} B", b.application),
-            if tls {
-                format!("+{} B", b.tls.saturating_sub(b.application))
-            } else {
-                "—".into()
-            },
-            format!(
-                "+{} B",
-                b.tcp
-                    .saturating_sub(if tls { b.tls } else { b.application })
-            ),
-            format!("+{} B", b.ip.saturating_sub(b.tcp)),
-            format!("+{} B", b.link.saturating_sub(b.ip)),
-        ];
-        let mut strip = vec![(UiLayer::Application, format!("{} B text", b.application))];
-        if tls {
-            strip.push((
-                UiLayer::Tls,
-                format!("{} B TLS record{}", b.tls, plural(journey.records.len())),
-            ));
-        }
-        strip.push((
-            UiLayer::Tcp,
-            format!("{} B TCP segment{}", b.tcp, plural(n)),
-        ));
-        strip.push((UiLayer::Ip, format!("{} B IP packet{}", b.ip, plural(n))));
-        strip.push((UiLayer::Link, format!("{} B frame{}", b.link, plural(n))));
-        self.detail.strip = strip;
+        let stack = Stack {
+            text: Some(b.application),
+            tls: tls.then_some(b.tls),
+            tcp: Some(b.tcp),
+            ip: Some(b.ip),
+            frame: b.link,
+        };
+        self.sizes(stack, journey.records.len(), journey.frames.len(), false);
     }
 
     fn frame(&mut self, n: u32, message: Option<usize>) {
@@ -424,7 +370,7 @@ impl Builder<'_> {
             .segment
             .as_ref()
             .is_some_and(|s| self.tls_or_plain(s.stream));
-        let records = records_in_frame(trace, n);
+        let records = trace.records_in_frame(n);
         // Application column: the message this frame helps carry, or what its records decrypt to.
         // A frame listed under a message's heading need not carry it (an ACK, or the other side's
         // retransmission that happened meanwhile): then the message is not shown.
@@ -482,8 +428,10 @@ impl Builder<'_> {
                     if p.content_type != ContentType::ApplicationData {
                         continue;
                     }
-                    let body = rec.stream_range.start + 5..rec.stream_range.end;
-                    let spans = trace.stream_spans(rec.stream, rec.dir, body);
+                    let Some(text) = trace.record_text(r) else {
+                        continue;
+                    };
+                    let spans = trace.stream_spans(rec.stream, rec.dir, text);
                     let (value, meaning) = if self.decrypted {
                         (
                             quoted_plaintext(trace, rec, 200),
@@ -521,48 +469,65 @@ impl Builder<'_> {
             self.note(UiLayer::Tls, strings::NO_TLS);
         }
         self.packet_layers(&[n]);
-        let len = |r: Option<Range<usize>>| r.map_or(0, |r| r.len());
-        let payload = p.payload.len();
-        let tcp = p.tcp.as_ref().map_or(0, |t| t.header.len());
-        let ip_packet = p.ip.as_ref().map_or(0, |ip| ip.packet.len());
-        let record_overhead: usize = records
-            .iter()
-            .filter_map(|&r| trace.records().get(r))
-            .map(|r| {
-                let plain = r.info.decrypted.as_ref().map_or(0, |d| d.len);
-                r.info.header.record_len().saturating_sub(plain)
-            })
-            .sum();
+        if let Some(mut stack) = trace.frame_stack(n) {
+            // Which TLS 1.3 records hold application data is inside the encryption.
+            let tls13_hidden = !self.decrypted
+                && records
+                    .iter()
+                    .filter_map(|&r| trace.records().get(r))
+                    .any(|r| {
+                        r.info.encrypted
+                            && trace
+                                .tls_session(r.stream)
+                                .is_some_and(|s| s.version == Some(0x0304))
+                    });
+            if tls13_hidden {
+                stack.text = None;
+            }
+            let arp = p.ip.is_none() && p.range(Layer::Arp).is_some();
+            self.sizes(stack, records.len(), 1, arp);
+        }
+    }
+
+    /// The strip and the columns' byte counts, both from one [`Stack`]: the strip gives each
+    /// layer's size, a column's header that layer's own bytes, so they always add up.
+    fn sizes(&mut self, stack: Stack, records: usize, frames: usize, arp: bool) {
+        let own = stack.own();
+        let hidden = stack.tls.is_some() && stack.text.is_none();
         self.detail.bytes = [
-            format!("{payload} B"),
-            if tls {
-                format!("+{record_overhead} B")
-            } else {
-                "—".into()
+            match own[0] {
+                Some(n) => format!("{n} B"),
+                None if hidden => "? B".into(),
+                None => "—".into(),
             },
-            format!("+{tcp} B"),
-            format!(
-                "+{} B",
-                len(p.range(Layer::Ip)).max(len(p.range(Layer::Arp)))
-            ),
-            format!("+{} B", len(p.range(Layer::Link))),
+            own[1].map_or("—".into(), |n| format!("+{n} B")),
+            own[2].map_or("—".into(), |n| format!("+{n} B")),
+            own[3].map_or("—".into(), |n| format!("+{n} B")),
+            own[4].map_or("—".into(), |n| format!("+{n} B")),
         ];
         let mut strip = Vec::new();
-        if p.tcp.is_some() {
-            strip.push((
-                if tls {
-                    UiLayer::Tls
-                } else {
-                    UiLayer::Application
-                },
-                format!("{payload} B TCP payload"),
-            ));
-            strip.push((UiLayer::Tcp, format!("{} B TCP segment", tcp + payload)));
+        match stack.text {
+            Some(n) if stack.tcp.is_some() => {
+                strip.push((UiLayer::Application, format!("{n} B text")))
+            }
+            None if hidden => strip.push((UiLayer::Application, strings::TEXT_HIDDEN.into())),
+            _ => {}
         }
-        if p.ip.is_some() {
-            strip.push((UiLayer::Ip, format!("{ip_packet} B IP packet")));
+        if let Some(n) = stack.tls {
+            strip.push((UiLayer::Tls, format!("{n} B TLS record{}", plural(records))));
         }
-        strip.push((UiLayer::Link, format!("{} B frame", entry.frame.data.len())));
+        if let Some(n) = stack.tcp {
+            strip.push((UiLayer::Tcp, format!("{n} B TCP segment{}", plural(frames))));
+        }
+        match stack.ip {
+            Some(n) if arp => strip.push((UiLayer::Ip, format!("{n} B ARP message"))),
+            Some(n) => strip.push((UiLayer::Ip, format!("{n} B IP packet{}", plural(frames)))),
+            None => {}
+        }
+        strip.push((
+            UiLayer::Link,
+            format!("{} B frame{}", stack.frame, plural(frames)),
+        ));
         self.detail.strip = strip;
     }
 }
