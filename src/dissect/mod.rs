@@ -33,7 +33,7 @@ mod tcp;
 mod tcp_options;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 

@@ -1,4 +1,4 @@
-//! The hex pane: a frame's bytes, sixteen to a line (eight on narrow screens), each coloured by
+//! The hex pane: a frame's bytes, sixteen to a line (32 on wide screens, eight on narrow ones), each coloured by
 //! the layer it belongs to, with a legend; the selected field's bytes are highlighted and a cursor
 //! picks bytes (and with them, the field they belong to). In the endpoints' view the decrypted
 //! plaintext of the frame's TLS records follows the frame's own bytes.
@@ -18,9 +18,16 @@ use crate::journey::{FrameEntry, StreamKind, Trace};
 /// Width of the offset column ("0040  ").
 const OFFSET_WIDTH: u16 = 6;
 
-/// Bytes per line for a pane `width` columns wide.
+/// Columns a line of `per` bytes takes: offset, hex, a space, ASCII.
+pub const fn line_width(per: u16) -> u16 {
+    OFFSET_WIDTH + per * 3 + 1 + per
+}
+
+/// Bytes per line for a pane `width` columns wide: 32 on wide screens, 16, else 8.
 pub fn bytes_per_line(width: u16) -> usize {
-    if width >= OFFSET_WIDTH + 16 * 3 + 1 + 16 {
+    if width >= line_width(32) {
+        32
+    } else if width >= line_width(16) {
         16
     } else {
         8
@@ -161,12 +168,28 @@ impl Widget for HexView<'_> {
         let per = bytes_per_line(area.width);
         let mut lines = vec![self.legend()];
         let total_lines = self.data.len().div_ceil(per);
-        let shown = area.height.saturating_sub(1) as usize;
+        let rows = area.height.saturating_sub(1) as usize;
+        let below = |shown: usize| {
+            (total_lines + self.extra.len()).saturating_sub(self.scroll.min(total_lines) + shown)
+        };
+        // When not everything fits, the last row says how much is below.
+        let shown = if below(rows) > 0 {
+            rows.saturating_sub(1)
+        } else {
+            rows
+        };
         for line in self.scroll..(self.scroll + shown).min(total_lines) {
             lines.push(self.line(line, per));
         }
         let room = shown.saturating_sub(lines.len() - 1);
+        let hidden = below(shown);
         lines.extend(self.extra.into_iter().take(room));
+        if hidden > 0 && rows > 0 {
+            lines.push(Line::from(Span::styled(
+                format!("↓ {hidden} more lines"),
+                self.theme.dim(),
+            )));
+        }
         for (y, line) in lines.into_iter().enumerate() {
             if y as u16 >= area.height {
                 break;
@@ -204,7 +227,9 @@ pub fn plaintext_lines(
             out.push(Line::from(crate::report::NOT_REOPENED));
             continue;
         };
-        for (k, chunk) in data.chunks(per).enumerate().take(8) {
+        const MOST: usize = 8;
+        let lines = data.len().div_ceil(per);
+        for (k, chunk) in data.chunks(per).enumerate().take(MOST) {
             let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
             let ascii: String = chunk
                 .iter()
@@ -224,6 +249,15 @@ pub fn plaintext_lines(
                     w = per * 3
                 ),
                 theme.layer(UiLayer::Application),
+            )));
+        }
+        if lines > MOST {
+            out.push(Line::from(Span::styled(
+                format!(
+                    "… {} more bytes of it (press f for the whole stream)",
+                    data.len() - MOST * per
+                ),
+                theme.dim(),
             )));
         }
     }

@@ -52,6 +52,7 @@
 //! [`Packet::fields`]: crate::dissect::Packet::fields
 
 pub mod detail;
+pub mod fit;
 pub mod help;
 pub mod hex;
 pub mod index;

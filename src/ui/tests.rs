@@ -1373,3 +1373,184 @@ fn every_frame_of_every_sample_shows_sizes_that_add_up() {
         "the samples hold TLS 1.3 application records"
     );
 }
+
+/// Selects frame `n`'s row, its columns and its bytes, as a click on it would.
+fn select_frame(m: &mut Model, trace: &Trace, n: u32) {
+    let row = m.timeline.index.frame_row[(n - 1) as usize];
+    m.timeline.follow = false;
+    m.timeline.selected = m.timeline.position_of(row as usize);
+    let height = m.timeline_height();
+    m.timeline.scroll_into_view(height);
+    m.refresh_detail(trace, false);
+    m.hex_frame = Some(n);
+}
+
+/// The text of `area` on `buf`, one string per row.
+fn rows_of(buf: &ratatui::buffer::Buffer, area: Rect) -> Vec<String> {
+    (area.y..area.y + area.height)
+        .map(|y| {
+            (area.x..area.x + area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect()
+        })
+        .collect()
+}
+
+fn squeezed(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The frames of item 1 of "Truth in every pane": a SYN with all its options, a ClientHello, a
+/// Certificate, a data record, an ARP frame and an IPv6 frame.
+fn frames_to_fit() -> Vec<(String, Trace, u32)> {
+    use crate::tls::{ContentType, HandshakeType};
+    let first_record = |trace: &Trace, hit: &dyn Fn(&crate::journey::RecordEntry) -> bool| {
+        trace
+            .records()
+            .iter()
+            .find(|r| hit(r))
+            .map(|r| r.frame)
+            .expect("the sample has it")
+    };
+    let mut out = Vec::new();
+    let t = tls13();
+    let syn = t
+        .frames()
+        .iter()
+        .find(|f| {
+            f.headers()
+                .tcp
+                .is_some_and(|h| h.flags == crate::dissect::TcpFlags::SYN)
+        })
+        .map(|f| f.number)
+        .expect("a SYN");
+    let hello = first_record(&t, &|r| {
+        r.info.handshake.contains(&HandshakeType::ClientHello)
+    });
+    let data = first_record(&t, &|r| {
+        r.info
+            .decrypted
+            .as_ref()
+            .is_some_and(|d| d.content_type == ContentType::ApplicationData)
+    });
+    let cert13 = first_record(&t, &|r| {
+        r.info.handshake.contains(&HandshakeType::Certificate)
+    });
+    out.push(("TLS 1.3 SYN".to_string(), tls13(), syn));
+    out.push(("ClientHello".to_string(), tls13(), hello));
+    out.push(("TLS 1.3 Certificate".to_string(), tls13(), cert13));
+    out.push(("data record".to_string(), tls13(), data));
+    let t12 = sample("tls12-chat.pcapng");
+    let cert12 = first_record(&t12, &|r| {
+        r.info.handshake.contains(&HandshakeType::Certificate)
+    });
+    out.push(("TLS 1.2 Certificate".to_string(), t12, cert12));
+    let v6 = sample("ipv6-chat.pcapng");
+    let v6_data = v6
+        .frames()
+        .iter()
+        .find(|f| !f.headers().payload.is_empty())
+        .map(|f| f.number)
+        .expect("an IPv6 frame with data");
+    out.push(("IPv6".to_string(), v6, v6_data));
+    let mut arp = Trace::new();
+    arp.push_frame(crate::frame::Frame {
+        at: crate::frame::Timestamp(1_700_000_000_000_000_000),
+        link: crate::frame::LinkType::Ethernet,
+        data: crate::dissect::fixtures::eth_arp_request().into(),
+        orig_len: 42,
+    });
+    out.push(("ARP".to_string(), arp, 1));
+    out
+}
+
+#[test]
+fn no_value_is_cut_without_a_mark_at_any_size() {
+    let sizes = [(60, 18), (80, 24), (120, 40), (200, 55)];
+    let mut checked = 0;
+    for (what, trace, n) in frames_to_fit() {
+        for (w, h) in sizes {
+            for decrypted in [true, false] {
+                let mut m = model(&trace, w, h);
+                m.decrypted = decrypted;
+                select_frame(&mut m, &trace, n);
+                let buf = buffer(&mut m, &trace);
+                let at = format!("{what} (#{n}) at {w}×{h}, decrypted {decrypted}");
+                // The layer columns: each field's whole value is on screen, or the column says
+                // that some are out of sight.
+                for layer in UiLayer::ALL {
+                    let col = m.areas.columns[layer.index()];
+                    if col.height == 0 || col.width == 0 {
+                        continue;
+                    }
+                    let rows = rows_of(&buf, col);
+                    let text = squeezed(&rows.concat());
+                    let marked = rows.iter().any(|r| r.contains('↓') || r.contains('↑'));
+                    let shown: Vec<bool> = m
+                        .detail
+                        .column_fields(layer)
+                        .iter()
+                        .map(|&f| text.contains(&squeezed(&m.detail.fields[f].value)))
+                        .collect();
+                    if shown.iter().any(|s| !s) {
+                        assert!(
+                            marked,
+                            "{at}: {layer:?} cuts a value without a mark: {rows:#?}"
+                        );
+                    }
+                    checked += shown.iter().filter(|s| **s).count();
+                }
+                // The strip: every size in it is on screen.
+                let strip = rows_of(&buf, m.areas.strip).concat();
+                for (_, part) in &m.detail.strip {
+                    let number = part.split(' ').next().unwrap_or_default();
+                    assert!(strip.contains(number), "{at}: strip {strip:?} lacks {part}");
+                }
+                // The bytes pane: every line of the frame is there, or a mark says how many
+                // are below.
+                let hex = super::pane::inner(m.areas.hex, m.areas.screen);
+                if hex.height > 1 {
+                    let rows = rows_of(&buf, hex);
+                    let per = super::hex::bytes_per_line(hex.width);
+                    let len = trace.frame(n).expect("the frame").frame.data.len();
+                    let dump = rows
+                        .iter()
+                        .filter(|r| r.get(..6).is_some_and(|o| o.ends_with("  ")))
+                        .filter(|r| u32::from_str_radix(&r[..4], 16).is_ok())
+                        .count();
+                    let marked = rows.iter().any(|r| r.contains("↓"));
+                    assert!(
+                        dump >= len.div_ceil(per) || marked,
+                        "{at}: bytes pane shows {dump} of {} lines, no mark: {rows:#?}",
+                        len.div_ceil(per)
+                    );
+                }
+                // The timeline: each row whole, or ending in the "…" mark.
+                let t = super::pane::inner(m.areas.timeline, m.areas.screen);
+                let t0 = trace.frames().first().map_or(0, |f| f.frame.at.0);
+                let state = &m.timeline;
+                for (k, row) in rows_of(&buf, t).iter().enumerate() {
+                    let Some(row_index) = state.row_at(state.offset + k) else {
+                        continue;
+                    };
+                    let line = super::timeline::row_line(
+                        &trace,
+                        &m.names,
+                        &state.index,
+                        row_index,
+                        t0,
+                        state.reveal,
+                        m.theme,
+                    );
+                    let full: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+                    let row = row.trim_end();
+                    assert!(
+                        row == full.trim_end() || row.ends_with('…'),
+                        "{at}: timeline row cut: {row:?} of {full:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} values were checked");
+}

@@ -14,7 +14,7 @@ use super::index::RowKind;
 use super::keys::{action_for, Action, Context};
 use super::line::LineInput;
 use super::model::{Focus, Model, Overlay, PANES};
-use super::pane::layers::column_offset;
+use super::pane::layers::field_at_row;
 use super::theme::UiLayer;
 use crate::journey::Trace;
 
@@ -292,13 +292,16 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
         }
         Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
             let page = |h: u16| h.saturating_sub(2).max(1) as isize;
+            let hex_line = super::hex::bytes_per_line(
+                super::pane::inner(model.areas.hex, model.areas.screen).width,
+            ) as isize;
             let delta: isize = match (action, model.overlay.is_some(), model.focus) {
                 (Action::Up, ..) => -1,
                 (Action::Down, ..) => 1,
                 (Action::PageUp, true, _) => -page(model.areas.screen.height),
                 (Action::PageDown, true, _) => page(model.areas.screen.height),
-                (Action::PageUp, _, Focus::Hex) => -(page(model.areas.hex.height) * 16),
-                (Action::PageDown, _, Focus::Hex) => page(model.areas.hex.height) * 16,
+                (Action::PageUp, _, Focus::Hex) => -(page(model.areas.hex.height) * hex_line),
+                (Action::PageDown, _, Focus::Hex) => page(model.areas.hex.height) * hex_line,
                 (Action::PageUp, _, Focus::Chat) => -page(model.areas.chat.height),
                 (Action::PageDown, _, Focus::Chat) => page(model.areas.chat.height),
                 (Action::PageUp, ..) => -page(model.areas.timeline.height),
@@ -523,13 +526,12 @@ fn on_mouse(model: &mut Model, trace: &Trace, mouse: MouseEvent) {
                             continue;
                         }
                         let height = col.height.saturating_sub(1) as usize;
-                        let offset = column_offset(&model.detail, layer, model.field, height);
-                        let item = offset + (y - col.y - 1) as usize;
+                        let row = (y - col.y - 1) as usize;
                         model.column = layer;
-                        if let Some(super::detail::Item::Field(f)) =
-                            model.detail.columns[layer.index()].get(item)
+                        let detail = &model.detail;
+                        if let Some(f) =
+                            field_at_row(detail, layer, model.field, col.width, height, row)
                         {
-                            let f = *f;
                             model.select_field(f);
                         }
                     }

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
+use super::fit::ellipsize;
 use super::hex::{self, HexView};
 use super::keys::{keys_label, Action, Context};
 use super::model::{Areas, Focus, Model, Overlay};
@@ -77,11 +78,14 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
         .areas(body);
         a.timeline = t;
         a.layers = l;
-        // The hex pane wants 73 columns for 16 bytes a line; the chat and log share the rest.
+        // The hex pane wants 73 columns for 16 bytes a line (137 for 32 on a wide screen); the
+        // chat and log share the rest.
         let hex_width = if model.classroom && model.lesson.is_some() {
             (size.width * 45 / 100).max(40)
+        } else if size.width >= 190 {
+            hex::line_width(32) + 2
         } else if size.width >= 120 {
-            73
+            hex::line_width(16) + 2
         } else {
             (size.width * 55 / 100).max(40)
         };
@@ -111,7 +115,12 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
         let [cols, meaning] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(meaning_height)]).areas(li);
         a.meaning = meaning;
-        a.columns = Layout::horizontal([Constraint::Fill(1); 5])
+        // Columns as wide as their fields want, the narrow ones first (see share_widths).
+        let widths = layers::share_widths(
+            layers::wanted_widths(&model.detail),
+            cols.width.saturating_sub(4),
+        );
+        a.columns = Layout::horizontal(widths.map(Constraint::Length))
             .spacing(1)
             .areas(cols);
     }
@@ -313,13 +322,24 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
     let theme = model.theme;
     // The theme's background and text colour under everything (nothing without colour).
     f.render_widget(Block::new().style(theme.base()), a.screen);
-    f.render_widget(Paragraph::new(title_line(model)), a.title);
-    if a.banner.height > 0 {
-        f.render_widget(Paragraph::new(banner_line(model, theme)), a.banner);
-    }
-    f.render_widget(Paragraph::new(status_line(model)), a.status);
+    // One-line bars end in "…" when the screen is too narrow for all they say.
+    let one_line = |line: Line<'static>, area: Rect| ellipsize(line, usize::from(area.width));
     f.render_widget(
-        Paragraph::new(layers::strip_line(&model.detail, theme)),
+        Paragraph::new(one_line(title_line(model), a.title)),
+        a.title,
+    );
+    if a.banner.height > 0 {
+        f.render_widget(
+            Paragraph::new(one_line(banner_line(model, theme), a.banner)),
+            a.banner,
+        );
+    }
+    f.render_widget(
+        Paragraph::new(one_line(status_line(model), a.status)),
+        a.status,
+    );
+    f.render_widget(
+        Paragraph::new(layers::strip_line(&model.detail, theme, a.strip.width)),
         a.strip,
     );
 
@@ -335,6 +355,15 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
             } else {
                 " · paused (G: live)"
             });
+        }
+        // Rows out of sight, above and below.
+        let rows = usize::from(inner(a.timeline, a.screen).height);
+        if t.offset > 0 {
+            title.push_str(&format!(" · ↑ {} above", t.offset));
+        }
+        let below = t.len().saturating_sub(t.offset + rows);
+        if below > 0 {
+            title.push_str(&format!(" · ↓ {below} more"));
         }
         let b = block(model, title, Focus::Timeline);
         timeline::render(f, a.timeline, model, trace, b);

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
+use crate::ui::fit::{ellipsize, width_of, wrap_exact};
 use crate::ui::keys::{keys_label, Action, Context};
 use crate::ui::model::{Focus, Model};
 use crate::ui::strings;
@@ -17,30 +18,36 @@ pub fn render(f: &mut Frame, model: &Model, area: Rect, input: Rect, block: Bloc
     let inner = block.inner(area);
     f.render_widget(block, area);
     let height = inner.height.saturating_sub(u16::from(input.height > 0)) as usize;
+    // Newest lines at the bottom; a long line wraps onto more rows (every character kept), so
+    // lines are taken from the end until the rows are full.
     let end = model.chat.len().saturating_sub(model.chat_scroll);
-    let start = end.saturating_sub(height);
-    let lines: Vec<Line> = model
-        .chat
-        .get(start..end)
-        .unwrap_or_default()
-        .iter()
-        .map(|l| {
-            if l.incoming {
-                Line::from(vec![
-                    Span::styled(format!("{} ◂ ", l.who), theme.server_side()),
-                    Span::raw(l.text.clone()),
-                ])
-            } else {
-                Line::from(vec![
-                    Span::styled(
-                        format!("{} ▸ ", l.who),
-                        theme.client_side().add_modifier(Modifier::BOLD),
-                    ),
-                    Span::raw(l.text.clone()),
-                ])
-            }
-        })
-        .collect();
+    let width = usize::from(inner.width).max(1);
+    let mut rows: Vec<Line> = Vec::new();
+    for l in model.chat.get(..end).unwrap_or_default().iter().rev() {
+        if rows.len() >= height {
+            break;
+        }
+        let (prefix, style) = if l.incoming {
+            (format!("{} ◂ ", l.who), theme.server_side())
+        } else {
+            (
+                format!("{} ▸ ", l.who),
+                theme.client_side().add_modifier(Modifier::BOLD),
+            )
+        };
+        let first = width.saturating_sub(width_of(&prefix)).max(1);
+        let head = wrap_exact(&l.text, first).next().unwrap_or_default();
+        let rest = l.text.get(head.len()..).unwrap_or_default();
+        let mut lines = vec![Line::from(vec![
+            Span::styled(prefix, style),
+            Span::raw(head.to_string()),
+        ])];
+        lines.extend(wrap_exact(rest, width).map(|r| Line::from(r.to_string())));
+        rows.extend(lines.into_iter().rev());
+    }
+    rows.truncate(height);
+    rows.reverse();
+    let lines = rows;
     let text_area = Rect {
         height: height as u16,
         ..inner
@@ -76,5 +83,8 @@ pub fn render(f: &mut Frame, model: &Model, area: Rect, input: Rect, block: Bloc
             Span::styled(format!("  {}", strings::INPUT_AWAY), theme.dim()),
         ])
     };
-    f.render_widget(Paragraph::new(line), input);
+    f.render_widget(
+        Paragraph::new(ellipsize(line, usize::from(input.width))),
+        input,
+    );
 }

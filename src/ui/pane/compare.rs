@@ -52,7 +52,7 @@ fn side_lines(model: &Model, trace: &Trace, event: usize, width: u16) -> Vec<Lin
     let mut names = Names::default();
     names.learn(trace.app_events());
     let detail = Detail::build(trace, &names, Subject::Message(event), model.decrypted);
-    let mut out = vec![strip_line(&detail, theme), Line::default()];
+    let mut out = vec![strip_line(&detail, theme, width), Line::default()];
     let per = bytes_per_line(width);
     for &n in &detail.frames {
         let Some(entry) = trace.frame(n) else {

@@ -5,58 +5,302 @@
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use crate::ui::detail::{Detail, Item};
+use crate::ui::fit::{ellipsize, shortened, width_of, wrap_exact, wrap_words};
 use crate::ui::model::Model;
 use crate::ui::strings;
 use crate::ui::theme::{Theme, UiLayer};
 
-/// The first item line drawn in a column of `height` lines, so that the selected field shows.
-pub fn column_offset(
+/// What one line of a column shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// A sub-heading.
+    Heading(String),
+    /// A line of a note.
+    Note(String),
+    /// A field's first line: its name (shortened if it had to be) and the start of its value
+    /// (all of it when it fits).
+    Name(usize, String, String),
+    /// The rest of a field's value, carried on to an indented line.
+    More(usize, String),
+}
+
+impl Piece {
+    /// The field this line belongs to.
+    pub fn field(&self) -> Option<usize> {
+        match self {
+            Piece::Name(f, ..) | Piece::More(f, _) => Some(*f),
+            _ => None,
+        }
+    }
+}
+
+/// Indent of a value carried on to its own lines.
+const CARRY: &str = "  ";
+/// The shortest a shortened name gets ("Seque…").
+const MIN_NAME: usize = 6;
+
+/// A field's name shortened only as far as its value needs (kept for callers that place a name
+/// and value on one line).
+pub fn fit_name(name: &str, value_len: usize, width: u16) -> String {
+    let room = (width as usize).saturating_sub(value_len + 1).max(MIN_NAME);
+    format!("{} ", shortened(name, room))
+}
+
+/// Every line of `layer`'s column at `width` columns, with no value cut: a field that does not
+/// fit on one line first has its name shortened, then its value goes on indented lines of its
+/// own, as many as it needs.
+pub fn column_pieces(detail: &Detail, layer: UiLayer, width: u16) -> Vec<Piece> {
+    let width = usize::from(width).max(MIN_NAME + 2);
+    let mut out = Vec::new();
+    for item in &detail.columns[layer.index()] {
+        match item {
+            Item::Heading(h) => {
+                out.push(Piece::Heading(shortened(&format!("─ {h}"), width)));
+            }
+            Item::Note(n) => out.extend(wrap_words(n, width).into_iter().map(Piece::Note)),
+            Item::Field(i) => {
+                let Some(field) = detail.fields.get(*i) else {
+                    continue;
+                };
+                let value = field.value.as_str();
+                let name_room = width.saturating_sub(width_of(value) + 1);
+                if name_room >= width_of(&field.name).min(MIN_NAME) {
+                    // Name (shortened if need be) and the whole value on one line.
+                    let name = shortened(&field.name, name_room);
+                    out.push(Piece::Name(*i, name, value.to_string()));
+                    continue;
+                }
+                // The value on lines of its own under the name.
+                out.push(Piece::Name(
+                    *i,
+                    shortened(&field.name, width),
+                    String::new(),
+                ));
+                let room = width - CARRY.len();
+                out.extend(wrap_exact(value, room).map(|l| Piece::More(*i, l.to_string())));
+            }
+        }
+    }
+    out
+}
+
+/// Which of `total` lines a column of `height` rows shows, so that `want` (a range of lines)
+/// is in view: the first line, how many, and how many are hidden above and below (each takes
+/// a row for its "↑ N above" or "↓ N more" mark).
+pub fn column_window(
+    total: usize,
+    height: usize,
+    want: Option<std::ops::Range<usize>>,
+) -> (usize, usize, usize, usize) {
+    if total <= height {
+        return (0, total, 0, 0);
+    }
+    let want = want.unwrap_or(0..0);
+    // From the top, the last row taken by the "↓ N more" mark.
+    let top = height.saturating_sub(1);
+    if want.end <= top || height < 3 {
+        return (0, top, 0, total - top);
+    }
+    // The last lines, the first row taken by the "↑ N above" mark.
+    let last = total - top;
+    if want.start >= last {
+        return (last, top, last, 0);
+    }
+    // In the middle: both marks.
+    let body = height - 2;
+    let start = want.end.saturating_sub(body).min(want.start).max(1);
+    (start, body, start, total - start - body)
+}
+
+/// The lines a field takes in a column.
+fn lines_of(pieces: &[Piece], field: Option<usize>) -> Option<std::ops::Range<usize>> {
+    let field = field?;
+    let first = pieces.iter().position(|p| p.field() == Some(field))?;
+    let count = pieces[first..]
+        .iter()
+        .take_while(|p| p.field() == Some(field))
+        .count();
+    Some(first..first + count)
+}
+
+/// [`column_window`] for a column's lines, never ending part-way through a field (other than
+/// the selected one): a field cut by the bottom mark goes below it whole.
+fn window(
+    pieces: &[Piece],
+    height: usize,
+    selected: Option<usize>,
+) -> (usize, usize, usize, usize) {
+    let (start, mut body, above, mut below) =
+        column_window(pieces.len(), height, lines_of(pieces, selected));
+    if below > 0 {
+        let last = pieces.get(start + body - 1).and_then(Piece::field);
+        let next = pieces.get(start + body).and_then(Piece::field);
+        if last.is_some() && last == next && last != selected {
+            let part = pieces[start..start + body]
+                .iter()
+                .rev()
+                .take_while(|p| p.field() == last)
+                .count();
+            if part < body {
+                body -= part;
+                below += part;
+            }
+        }
+    }
+    (start, body, above, below)
+}
+
+/// The field drawn on row `row` (from 0, below the header) of `layer`'s column `width` wide and
+/// `height` rows tall (header excluded), for mouse clicks.
+pub fn field_at_row(
     detail: &Detail,
     layer: UiLayer,
-    field: Option<usize>,
+    selected: Option<usize>,
+    width: u16,
     height: usize,
-) -> usize {
-    let items = &detail.columns[layer.index()];
-    let Some(pos) = field.and_then(|f| items.iter().position(|i| *i == Item::Field(f))) else {
-        return 0;
-    };
-    if pos < height {
-        0
-    } else {
-        // Show the field's sub-heading too, when it has one just above.
-        (pos + 2).saturating_sub(height).min(pos)
+    row: usize,
+) -> Option<usize> {
+    let pieces = column_pieces(detail, layer, width);
+    let (start, body, above, _) = window(&pieces, height, selected);
+    let row = row.checked_sub(usize::from(above > 0))?;
+    if row >= body {
+        return None;
     }
+    pieces.get(start + row)?.field()
 }
 
-/// A field's name, shortened so that its value still fits in a column `width` wide.
-pub fn fit_name(name: &str, value_len: usize, width: u16) -> String {
-    let width = width as usize;
-    let room = width.saturating_sub(value_len + 1).max(6);
-    if name.chars().count() <= room {
-        format!("{name} ")
-    } else {
-        let cut: String = name.chars().take(room.saturating_sub(1)).collect();
-        format!("{cut}… ")
+/// How wide each column would like to be: its widest field on one line (name and value), at
+/// least 10 and at most 48 columns.
+pub fn wanted_widths(detail: &Detail) -> [u16; 5] {
+    let mut out = [10u16; 5];
+    for layer in UiLayer::ALL {
+        let mut want = width_of(layer.title()) + 1 + width_of(&detail.bytes[layer.index()]);
+        for item in &detail.columns[layer.index()] {
+            let w = match item {
+                Item::Field(i) => detail
+                    .fields
+                    .get(*i)
+                    .map_or(0, |f| width_of(&f.name) + 1 + width_of(&f.value)),
+                Item::Heading(h) => width_of(h) + 2,
+                Item::Note(_) => 24,
+            };
+            want = want.max(w);
+        }
+        out[layer.index()] = want.clamp(10, 48) as u16;
     }
+    out
 }
 
-/// The encapsulation strip, coloured by layer.
-pub fn strip_line(detail: &Detail, theme: Theme) -> Line<'static> {
+/// Shares `total` columns among five that want `wanted` each: every column gets what it wants
+/// if all fit; otherwise the narrow ones get theirs and the rest share what is left equally
+/// (max-min fairness). Room left over is spread over all five.
+pub fn share_widths(wanted: [u16; 5], total: u16) -> [u16; 5] {
+    let mut out = [0u16; 5];
+    let mut left = total;
+    let mut open: Vec<usize> = (0..5).collect();
+    open.sort_by_key(|&i| wanted[i]);
+    let mut n = open.len() as u16;
+    for &i in &open {
+        let fair = left / n.max(1);
+        let give = wanted[i].min(fair);
+        out[i] = give;
+        left -= give;
+        n -= 1;
+    }
+    // Spread what is left (all fit): one column at a time, widest wishes first.
+    let mut i = 0;
+    while left > 0 {
+        let k = open[4 - (i % 5)];
+        out[k] += 1;
+        left -= 1;
+        i += 1;
+    }
+    out
+}
+
+/// The encapsulation strip, coloured by layer, in at most `width` columns: in full
+/// ("29 B TLS record → 61 B TCP segment"), else with each layer's short name ("29 B TLS → 61 B
+/// TCP"), else the numbers alone; never a number cut.
+pub fn strip_line(detail: &Detail, theme: Theme, width: u16) -> Line<'static> {
+    let width = usize::from(width);
+    let mut form = Form::Full;
+    let mut parts: Vec<(UiLayer, String)> = Vec::new();
+    for f in [Form::Full, Form::Short, Form::Numbers] {
+        form = f;
+        parts = detail
+            .strip
+            .iter()
+            .map(|(layer, text)| (*layer, strip_part(*layer, text, f)))
+            .collect();
+        let total: usize = parts.iter().map(|(_, t)| width_of(t)).sum::<usize>()
+            + width_of(form.separator()) * parts.len().saturating_sub(1)
+            + if f == Form::Numbers { 2 } else { 0 };
+        if total <= width {
+            break;
+        }
+    }
     let mut spans = Vec::new();
-    for (i, (layer, text)) in detail.strip.iter().enumerate() {
+    for (i, (layer, text)) in parts.into_iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(" → ", theme.dim()));
+            spans.push(Span::styled(form.separator(), theme.dim()));
         }
         spans.push(Span::styled(
-            text.clone(),
-            theme.layer(*layer).add_modifier(Modifier::BOLD),
+            text,
+            theme.layer(layer).add_modifier(Modifier::BOLD),
         ));
     }
+    if form == Form::Numbers && !spans.is_empty() {
+        spans.push(Span::styled(" B", theme.dim()));
+    }
     Line::from(spans)
+}
+
+/// How much of each strip part is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// "29 B TLS record"
+    Full,
+    /// "29 B TLS"
+    Short,
+    /// "29"
+    Numbers,
+}
+
+impl Form {
+    fn separator(self) -> &'static str {
+        if self == Form::Numbers {
+            "→"
+        } else {
+            " → "
+        }
+    }
+}
+
+/// One part of the strip ("29 B TLS record") in `form`.
+fn strip_part(layer: UiLayer, text: &str, form: Form) -> String {
+    let mut words = text.split(' ');
+    let (Some(n), Some(unit)) = (words.next(), words.next()) else {
+        return text.to_string();
+    };
+    match form {
+        Form::Full => text.to_string(),
+        Form::Numbers => n.to_string(),
+        Form::Short => {
+            let name = match layer {
+                UiLayer::Application => "text",
+                UiLayer::Tls => "TLS",
+                UiLayer::Tcp => "TCP",
+                UiLayer::Ip if text.contains("ARP") => "ARP",
+                UiLayer::Ip => "IP",
+                UiLayer::Link => "frame",
+            };
+            format!("{n} {unit} {name}")
+        }
+    }
 }
 
 /// Draws the columns into `area`.
@@ -93,70 +337,101 @@ pub fn render(f: &mut Frame, model: &Model, area: Rect, block: Block, focused: b
             Span::styled(format!(" {}", detail.bytes[layer.index()]), theme.dim()),
         ])];
         let height = col.height.saturating_sub(1) as usize;
-        let offset = column_offset(detail, layer, model.field, height);
-        for item in detail.columns[layer.index()]
-            .iter()
-            .skip(offset)
-            .take(height)
-        {
-            lines.push(match item {
-                Item::Heading(h) => Line::from(Span::styled(format!("─ {h}"), theme.dim())),
-                Item::Note(n) => Line::from(Span::styled(n.clone(), theme.dim())),
-                Item::Field(i) => {
-                    let Some(field) = detail.fields.get(*i) else {
-                        continue;
-                    };
-                    let line = Line::from(vec![
-                        Span::styled(
-                            fit_name(&field.name, field.value.chars().count(), col.width),
-                            theme.dim(),
-                        ),
-                        Span::styled(field.value.clone(), theme.layer(layer)),
-                    ]);
-                    if model.field == Some(*i) {
-                        line.patch_style(if focused {
-                            theme.selected()
-                        } else {
-                            Style::new().add_modifier(Modifier::UNDERLINED)
-                        })
-                    } else {
-                        line
-                    }
+        let pieces = column_pieces(detail, layer, col.width);
+        let (start, body, above, below) = window(&pieces, height, model.field);
+        if above > 0 {
+            lines.push(Line::from(Span::styled(
+                format!("↑ {above} above"),
+                theme.dim(),
+            )));
+        }
+        for piece in pieces.iter().skip(start).take(body) {
+            let line = match piece {
+                Piece::Heading(h) => Line::from(Span::styled(h.clone(), theme.dim())),
+                Piece::Note(n) => Line::from(Span::styled(n.clone(), theme.dim())),
+                Piece::Name(_, name, value) if value.is_empty() => {
+                    Line::from(Span::styled(name.clone(), theme.dim()))
                 }
+                Piece::Name(_, name, value) => Line::from(vec![
+                    Span::styled(format!("{name} "), theme.dim()),
+                    Span::styled(value.clone(), theme.layer(layer)),
+                ]),
+                Piece::More(_, value) => Line::from(vec![
+                    Span::raw(CARRY),
+                    Span::styled(value.clone(), theme.layer(layer)),
+                ]),
+            };
+            let selected = piece.field().is_some() && piece.field() == model.field;
+            lines.push(if selected {
+                line.patch_style(if focused {
+                    theme.selected()
+                } else {
+                    Style::new().add_modifier(Modifier::UNDERLINED)
+                })
+            } else {
+                line
             });
         }
-        // A note is a sentence: let it wrap; fields stay one per line so the column stays a list.
-        let wrap = detail.columns[layer.index()]
-            .iter()
-            .all(|i| matches!(i, Item::Note(_)));
-        let p = Paragraph::new(lines);
-        let p = if wrap { p.wrap(Wrap { trim: true }) } else { p };
-        f.render_widget(p, col);
-    }
-    let meaning = model
-        .field
-        .and_then(|i| detail.fields.get(i))
-        .map(|field| {
-            Line::from(vec![
-                Span::styled(
-                    format!("{} = {}: ", field.name, field.value),
-                    theme.layer(field.layer).add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(field.meaning.clone()),
-            ])
-        })
-        .unwrap_or_else(|| {
-            Line::from(Span::styled(
-                format!(
-                    "{} · {}",
-                    detail.title,
-                    strings::view_name(model.decrypted, model.plain)
-                ),
+        if below > 0 {
+            lines.push(Line::from(Span::styled(
+                format!("↓ {below} more"),
                 theme.dim(),
-            ))
-        });
-    f.render_widget(
-        Paragraph::new(meaning).wrap(Wrap { trim: true }),
-        model.areas.meaning,
-    );
+            )));
+        }
+        f.render_widget(Paragraph::new(lines), col);
+    }
+    // The selected field's meaning (or what is shown), wrapped; when it needs more rows than
+    // there are, the last row ends in "…" (zoom with z gives the columns more room).
+    let area = model.areas.meaning;
+    let (head, text, style) = match model.field.and_then(|i| detail.fields.get(i)) {
+        Some(field) => (
+            format!("{} = {}: ", field.name, field.value),
+            field.meaning.clone(),
+            theme.layer(field.layer).add_modifier(Modifier::BOLD),
+        ),
+        None => (
+            String::new(),
+            format!(
+                "{} · {}",
+                detail.title,
+                strings::view_name(model.decrypted, model.plain)
+            ),
+            theme.dim(),
+        ),
+    };
+    let width = usize::from(area.width);
+    let rows = usize::from(area.height);
+    let mut wrapped = wrap_words(&format!("{head}{text}"), width);
+    let cut = wrapped.len() > rows;
+    wrapped.truncate(rows);
+    let last = wrapped.len().saturating_sub(1);
+    let head_width = width_of(head.trim_end());
+    let lines: Vec<Line> = wrapped
+        .into_iter()
+        .enumerate()
+        .map(|(k, row)| {
+            // The field's name and value keep their colour on the first row.
+            let line = if k == 0 && !head.is_empty() && width_of(&row) >= head_width {
+                let (h, rest) = crate::ui::fit::split_at_width(&row, head_width);
+                Line::from(vec![
+                    Span::styled(h.to_string(), style),
+                    Span::raw(rest.to_string()),
+                ])
+            } else if head.is_empty() {
+                Line::from(Span::styled(row, style))
+            } else {
+                Line::from(row)
+            };
+            match (k == last && cut, line.width() < width) {
+                (true, true) => {
+                    let mut line = line;
+                    line.spans.push(Span::raw("…"));
+                    line
+                }
+                (true, false) => ellipsize(line, width),
+                _ => line,
+            }
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), area);
 }

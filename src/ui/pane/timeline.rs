@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use crate::journey::Trace;
+use crate::ui::fit::ellipsize;
 use crate::ui::model::{Focus, Model};
 use crate::ui::strings;
 use crate::ui::timeline::row_line;
@@ -24,6 +25,8 @@ pub fn render(f: &mut Frame, area: Rect, model: &Model, trace: &Trace, block: Bl
         .filter_map(|pos| {
             let at = state.row_at(pos)?;
             let line = row_line(trace, names, &state.index, at, t0, state.reveal, theme);
+            // A row longer than the pane ends in "…" rather than being cut without a sign.
+            let line = ellipsize(line, usize::from(inner.width));
             Some(if pos == state.selected {
                 let style = if focused {
                     theme.selected()
