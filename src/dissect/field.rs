@@ -133,6 +133,15 @@ impl Field {
 }
 
 /// Reads the byte at `at`, or `None` past the end.
+/// "1 byte", "20 bytes".
+pub fn byte_count(n: usize) -> String {
+    if n == 1 {
+        "1 byte".to_string()
+    } else {
+        format!("{n} bytes")
+    }
+}
+
 pub(crate) fn byte(data: &[u8], at: usize) -> Option<u8> {
     data.get(at).copied()
 }

@@ -254,7 +254,7 @@ fn options(h: &[u8], s: usize, out: &mut Vec<Field>) {
                 out.push(Field::new(
                     "Padding",
                     s + i + 1..s + h.len(),
-                    format!("{} bytes", h.len() - i - 1),
+                    super::field::byte_count(h.len() - i - 1),
                     "zero bytes that fill the header up to a multiple of 4 bytes",
                 ));
             }

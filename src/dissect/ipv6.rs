@@ -172,7 +172,7 @@ pub(crate) fn fields(ip: &IpInfo, data: &[u8]) -> Vec<Field> {
         Field::new(
             "Payload length",
             r(4, 6),
-            format!("{payload_len} bytes"),
+            super::field::byte_count(usize::from(payload_len)),
             format!("{payload_len} bytes follow this 40-byte header (extension headers included); the header itself is not counted, unlike IPv4's total length"),
         ),
         Field::new("Next header", r(6, 7), next_value, next_meaning),

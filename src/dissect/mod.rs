@@ -39,7 +39,7 @@ mod tests;
 
 pub use arp::ArpInfo;
 pub use checksum::ChecksumStatus;
-pub use field::{DissectError, Field, Layer, StopKind};
+pub use field::{byte_count, DissectError, Field, Layer, StopKind};
 pub use ip::IpInfo;
 pub use link::LinkInfo;
 pub use tcp::{TcpFlags, TcpInfo};

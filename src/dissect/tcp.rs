@@ -257,7 +257,7 @@ pub(crate) fn payload_fields(p: &Packet, data: &[u8]) -> Vec<Field> {
     vec![Field::new(
         "TCP payload",
         range.clone(),
-        format!("{} bytes", range.len()),
+        super::field::byte_count(range.len()),
         meaning,
     )]
 }

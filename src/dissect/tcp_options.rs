@@ -211,7 +211,7 @@ pub(crate) fn fields(options: &[u8], start: usize, out: &mut Vec<Field>) {
             Item::Padding { at, len } => Field::new(
                 "Options padding",
                 start + at..start + at + len,
-                format!("{len} bytes"),
+                super::field::byte_count(len),
                 "bytes after the end-of-list option that fill the header to a multiple of 4 bytes",
             ),
             Item::Malformed { at, kind } => Field::new(

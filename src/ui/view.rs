@@ -66,6 +66,9 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
         // A lesson needs room for its text: the upper panes give some of theirs.
         let (tp, lp) = match (model.classroom, model.lesson.is_some()) {
             (false, true) => (18, 30),
+            // A tall screen gives the layer columns the most: a SYN's TCP column alone has
+            // some 20 fields.
+            (false, false) if size.height >= 50 => (26, 46),
             (false, false) => (28, 36),
             (true, true) => (24, 28),
             (true, false) => (36, 32),
@@ -345,7 +348,12 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
 
     if a.timeline.height > 0 {
         let t = &model.timeline;
-        let mut title = format!("{} · {} frames", strings::TIMELINE, trace.frames().len());
+        let frames = trace.frames().len();
+        let mut title = format!(
+            "{} · {frames} frame{}",
+            strings::TIMELINE,
+            if frames == 1 { "" } else { "s" }
+        );
         if !t.filter.is_empty() {
             title.push_str(&format!(" · filter {:?}: {} rows", t.filter, t.len()));
         }

@@ -48,7 +48,7 @@ impl Builder<'_> {
         self.field(
             UiLayer::Tls,
             "length",
-            format!("{} bytes", info.header.length),
+            crate::dissect::byte_count(usize::from(info.header.length)),
             strings::RECORD_LENGTH_MEANING.into(),
             spans(at(3, 2)),
         );
