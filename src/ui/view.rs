@@ -67,8 +67,9 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
         let (tp, lp) = match (model.classroom, model.lesson.is_some()) {
             (false, true) => (18, 30),
             // A tall screen gives the layer columns the most: a SYN's TCP column alone has
-            // some 20 fields.
+            // some 20 fields, and a field too wide for its column takes two lines.
             (false, false) if size.height >= 50 => (26, 46),
+            (false, false) if size.height >= 36 => (26, 42),
             (false, false) => (28, 36),
             (true, true) => (24, 28),
             (true, false) => (36, 32),
@@ -118,11 +119,8 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
         let [cols, meaning] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(meaning_height)]).areas(li);
         a.meaning = meaning;
-        // Columns as wide as their fields want, the narrow ones first (see share_widths).
-        let widths = layers::share_widths(
-            layers::wanted_widths(&model.detail),
-            cols.width.saturating_sub(4),
-        );
+        // Columns sized by what they hold, so that fewest values wrap (see share_widths).
+        let widths = layers::share_widths(&model.detail, cols.width.saturating_sub(4));
         a.columns = Layout::horizontal(widths.map(Constraint::Length))
             .spacing(1)
             .areas(cols);

@@ -173,53 +173,70 @@ pub fn field_at_row(
     pieces.get(start + row)?.field()
 }
 
-/// How wide each column would like to be: its widest field on one line (name and value), at
-/// least 10 and at most 48 columns.
-pub fn wanted_widths(detail: &Detail) -> [u16; 5] {
-    let mut out = [10u16; 5];
-    for layer in UiLayer::ALL {
-        let mut want = width_of(layer.title()) + 1 + width_of(&detail.bytes[layer.index()]);
-        for item in &detail.columns[layer.index()] {
-            let w = match item {
-                Item::Field(i) => detail
-                    .fields
-                    .get(*i)
-                    .map_or(0, |f| width_of(&f.name) + 1 + width_of(&f.value)),
-                Item::Heading(h) => width_of(h) + 2,
-                Item::Note(_) => 24,
-            };
-            want = want.max(w);
-        }
-        out[layer.index()] = want.clamp(10, 48) as u16;
-    }
-    out
+/// How many lines `layer`'s column takes at `width` ([`column_pieces`]'s count, without
+/// making the text).
+pub fn column_lines(detail: &Detail, layer: UiLayer, width: u16) -> usize {
+    let width = usize::from(width).max(MIN_NAME + 2);
+    detail.columns[layer.index()]
+        .iter()
+        .map(|item| match item {
+            Item::Heading(_) => 1,
+            Item::Note(n) => wrap_words(n, width).len(),
+            Item::Field(i) => detail.fields.get(*i).map_or(0, |field| {
+                let name_room = width.saturating_sub(width_of(&field.value) + 1);
+                if name_room >= width_of(&field.name).min(MIN_NAME) {
+                    1
+                } else {
+                    1 + wrap_exact(&field.value, width - CARRY.len()).count()
+                }
+            }),
+        })
+        .sum()
 }
 
-/// Shares `total` columns among five that want `wanted` each: every column gets what it wants
-/// if all fit; otherwise the narrow ones get theirs and the rest share what is left equally
-/// (max-min fairness). Room left over is spread over all five.
-pub fn share_widths(wanted: [u16; 5], total: u16) -> [u16; 5] {
-    let mut out = [0u16; 5];
-    let mut left = total;
-    let mut open: Vec<usize> = (0..5).collect();
-    open.sort_by_key(|&i| wanted[i]);
-    let mut n = open.len() as u16;
-    for &i in &open {
-        let fair = left / n.max(1);
-        let give = wanted[i].min(fair);
-        out[i] = give;
-        left -= give;
-        n -= 1;
+/// Shares `total` columns among the five layer columns so that together they need as few lines
+/// as they can: each starts at 12 columns, and the room goes, a few columns at a time, to
+/// whichever column saves the most lines per column given (a column whose fields all sit on one
+/// line takes no more). What no column can use is spread evenly.
+pub fn share_widths(detail: &Detail, total: u16) -> [u16; 5] {
+    const NARROWEST: u16 = 12;
+    /// How far ahead a column looks for its next saved line.
+    const LOOK: u16 = 16;
+    if total < NARROWEST * 5 {
+        return [total / 5; 5];
     }
-    // Spread what is left (all fit): one column at a time, widest wishes first.
-    let mut i = 0;
+    let mut widths = [NARROWEST; 5];
+    let mut left = total - NARROWEST * 5;
+    let mut lines = UiLayer::ALL.map(|l| column_lines(detail, l, NARROWEST));
     while left > 0 {
-        let k = open[4 - (i % 5)];
-        out[k] += 1;
-        left -= 1;
-        i += 1;
+        // For each column: the fewest extra columns that save a line, and how many they save.
+        let mut best: Option<(usize, u16, usize)> = None;
+        for (i, layer) in UiLayer::ALL.into_iter().enumerate() {
+            for extra in 1..=LOOK.min(left) {
+                let fewer = column_lines(detail, layer, widths[i] + extra);
+                if fewer < lines[i] {
+                    let saved = lines[i] - fewer;
+                    // Compare saved/extra without fractions; ties go to the taller column.
+                    let better = best.is_none_or(|(j, e, sv)| {
+                        let (a, b) = (saved * usize::from(e), sv * usize::from(extra));
+                        a > b || (a == b && lines[i] > lines[j])
+                    });
+                    if better {
+                        best = Some((i, extra, saved));
+                    }
+                    break;
+                }
+            }
+        }
+        let Some((i, extra, saved)) = best else { break };
+        widths[i] += extra;
+        lines[i] -= saved;
+        left -= extra;
     }
-    out
+    for k in 0..usize::from(left) {
+        widths[k % 5] += 1;
+    }
+    widths
 }
 
 /// The encapsulation strip, coloured by layer, in at most `width` columns: in full
@@ -327,14 +344,16 @@ pub fn render(f: &mut Frame, model: &Model, area: Rect, block: Block, focused: b
         } else {
             head_style
         };
-        let title = if layer == UiLayer::Application && col.width < 20 {
+        let bytes = &detail.bytes[layer.index()];
+        let long = width_of(layer.title()) + 1 + width_of(bytes) > usize::from(col.width);
+        let title = if layer == UiLayer::Application && long {
             "App"
         } else {
             layer.title()
         };
         let mut lines = vec![Line::from(vec![
             Span::styled(title, head_style),
-            Span::styled(format!(" {}", detail.bytes[layer.index()]), theme.dim()),
+            Span::styled(format!(" {bytes}"), theme.dim()),
         ])];
         let height = col.height.saturating_sub(1) as usize;
         let pieces = column_pieces(detail, layer, col.width);
