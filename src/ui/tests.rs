@@ -1554,3 +1554,16 @@ fn no_value_is_cut_without_a_mark_at_any_size() {
     }
     assert!(checked > 500, "only {checked} values were checked");
 }
+
+#[test]
+fn the_title_says_when_a_pane_is_zoomed() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    assert!(!draw(&mut m, &trace).contains("zoomed"));
+    key(&mut m, &trace, KeyCode::Char('z'));
+    let screen = draw(&mut m, &trace);
+    let title = screen.lines().next().unwrap_or_default();
+    assert!(title.contains("zoomed (z: all panes)"), "{title}");
+    key(&mut m, &trace, KeyCode::Char('z'));
+    assert!(!draw(&mut m, &trace).contains("zoomed"));
+}

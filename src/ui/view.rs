@@ -176,6 +176,15 @@ fn title_line(model: &Model) -> Line<'static> {
             theme.warn(),
         ));
     }
+    if model.zoom && model.overlay.is_none() {
+        spans.push(Span::styled(
+            format!(
+                " · zoomed ({}: all panes)",
+                keys_label(Context::Navigation, Action::Zoom)
+            ),
+            theme.warn(),
+        ));
+    }
     spans.push(Span::styled(format!(" · {}", model.title), theme.dim()));
     Line::from(spans)
 }
