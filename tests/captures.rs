@@ -42,6 +42,221 @@ fn tool(cmd: &str, args: &[&str], dir: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The frames of `trace` that packetpath's display filter `filter` lets through (in the
+/// eavesdropper's view with `wire_only`).
+fn filtered_by_us(trace: &packetpath::journey::Trace, filter: &str, wire_only: bool) -> Vec<u32> {
+    use packetpath::lesson::filter::{DisplayFilter, Tester};
+    let parsed = DisplayFilter::parse(filter)
+        .unwrap_or_else(|e| panic!("{filter}: {e}"))
+        .expect("not empty");
+    let state = packetpath::lesson::LessonState::default();
+    let tester = Tester::new(trace, &state, wire_only);
+    trace
+        .frames()
+        .iter()
+        .map(|f| f.number)
+        .filter(|&n| parsed.matches_frame(&tester, n))
+        .collect()
+}
+
+/// The timeline's display filter picks the frames tshark's `-Y` picks, for every filter whose
+/// fields mean the same in both, on the committed samples (IPv4 and IPv6, TLS 1.3, 1.2, plain).
+fn display_filters_select_the_frames_tshark_selects() {
+    // (ours, tshark's, IPv4 only): where the names differ, the second is Wireshark's spelling.
+    let filters: &[(&str, &str, bool)] = &[
+        ("tcp.port == PORT && tls", "tcp.port == PORT && tls", false),
+        (
+            "tcp.port eq PORT and tcp.len > 0",
+            "tcp.port eq PORT and tcp.len > 0",
+            false,
+        ),
+        (
+            "tcp.flags.syn && !tcp.flags.ack",
+            "tcp.flags.syn == 1 && tcp.flags.ack == 0",
+            false,
+        ),
+        (
+            "tcp.flags.fin == 1 || tcp.flags.rst",
+            "tcp.flags.fin == 1 || tcp.flags.reset == 1",
+            false,
+        ),
+        ("tcp.flags.push == 1", "tcp.flags.push == 1", false),
+        (
+            "tcp.srcport == PORT && tcp.len >= 30",
+            "tcp.srcport == PORT && tcp.len >= 30",
+            false,
+        ),
+        (
+            "tcp.analysis.retransmission",
+            "tcp.analysis.retransmission",
+            false,
+        ),
+        (
+            "tcp.analysis.duplicate_ack",
+            "tcp.analysis.duplicate_ack",
+            false,
+        ),
+        ("frame contains \"hi\"", "frame contains \"hi\"", false),
+        (
+            "frame contains \"localhost\"",
+            "frame contains \"localhost\"",
+            false,
+        ),
+        ("tcp.options.mss", "tcp.option_kind == 2", false),
+        (
+            "tcp.stream == 1 && tcp.seq == 1",
+            "tcp.stream == 1 && tcp.seq == 1",
+            false,
+        ),
+        ("tcp.window_size > 60000", "tcp.window_size > 60000", false),
+        (
+            "tcp.nxtseq > 300 && tcp.ack < 500",
+            "tcp.nxtseq > 300 && tcp.ack < 500",
+            false,
+        ),
+        (
+            "tls.records.real_type == 23",
+            "tls.record.content_type == 23",
+            false,
+        ),
+        (
+            "tls.record.content_type == 21",
+            "tls.record.content_type == 21",
+            false,
+        ),
+        (
+            "tls.record.content_type == 22",
+            "tls.record.content_type == 22",
+            false,
+        ),
+        (
+            "tcp.options.mss_val == 1460",
+            "tcp.options.mss_val == 1460",
+            false,
+        ),
+        (
+            "ip.ttl == 64 && ip.len > 100",
+            "ip.ttl == 64 && ip.len > 100",
+            true,
+        ),
+        ("ip.addr == 127.0.0.1", "ip.addr == 127.0.0.1", true),
+        ("ip.src != 127.0.0.1", "ip.src != 127.0.0.1", true),
+        ("eth.type == 0x0800", "eth.type == 0x0800", false),
+        ("ipv6 && tcp.len == 0", "ipv6 && tcp.len == 0", false),
+    ];
+    // One thread per sample: most of the time is tshark starting up.
+    let compared: usize = std::thread::scope(|scope| {
+        let runs: Vec<_> = [
+            "tls13-chat",
+            "tls12-chat",
+            "plain-chat",
+            "ipv6-chat",
+            "small-mss",
+        ]
+        .into_iter()
+        .map(|sample| scope.spawn(move || compare_filters(sample, filters)))
+        .collect();
+        runs.into_iter()
+            .map(|r| r.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .sum()
+    });
+    assert!(
+        compared >= 40,
+        "only {compared} filters matched any frame: the comparison proves little"
+    );
+}
+
+/// Runs each filter on one sample with packetpath and tshark, and says how many matched a frame.
+fn compare_filters(sample: &str, filters: &[(&str, &str, bool)]) -> usize {
+    let path = repo().join(format!("captures/{sample}.pcapng"));
+    let trace = packetpath::ui::load_capture(&path, None).expect("the sample opens");
+    let port = trace
+        .tcp()
+        .connections()
+        .first()
+        .map(|c| c.server.port().to_string())
+        .expect("a connection");
+    let ipv6 = trace
+        .frames()
+        .iter()
+        .any(|f| f.packet().ip.is_some_and(|ip| ip.version == 6));
+    let mut compared = 0;
+    for (ours, theirs, ipv4_only) in filters {
+        if *ipv4_only && ipv6 {
+            continue;
+        }
+        let (ours, theirs) = (ours.replace("PORT", &port), theirs.replace("PORT", &port));
+        let expected = tshark_frames_passing(&path, &theirs);
+        assert_eq!(
+            filtered_by_us(&trace, &ours, false),
+            expected,
+            "{sample}: `{ours}` (tshark: `{theirs}`)"
+        );
+        compared += usize::from(!expected.is_empty());
+    }
+    compared
+}
+
+/// The frames tshark's display filter `filter` lets through.
+fn tshark_frames_passing(path: &Path, filter: &str) -> Vec<u32> {
+    tool(
+        "tshark",
+        &[
+            "-r",
+            path.to_str().expect("a UTF-8 path"),
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ],
+        repo(),
+    )
+    .lines()
+    .filter_map(|l| l.trim().parse().ok())
+    .collect()
+}
+
+/// In the eavesdropper's view a filter knows only what is on the wire: it picks what tshark picks
+/// in the same capture with its TLS secrets removed (editcap --discard-all-secrets).
+fn the_eavesdroppers_filter_knows_what_tshark_knows_without_keys() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for sample in ["tls13-chat", "tls12-chat"] {
+        let path = repo().join(format!("captures/{sample}.pcapng"));
+        let stripped = dir.path().join(format!("{sample}-no-keys.pcapng"));
+        tool(
+            "editcap",
+            &[
+                "--discard-all-secrets",
+                path.to_str().expect("a UTF-8 path"),
+                stripped.to_str().expect("a UTF-8 path"),
+            ],
+            repo(),
+        );
+        let trace = packetpath::ui::load_capture(&path, None).expect("the sample opens");
+        for filter in [
+            "tls.record.content_type == 22",
+            "tls.record.content_type == 23",
+            "tls.record.content_type == 21",
+            "tls",
+        ] {
+            assert_eq!(
+                filtered_by_us(&trace, filter, true),
+                tshark_frames_passing(&stripped, filter),
+                "{sample}: `{filter}` in the eavesdropper's view"
+            );
+        }
+        // With the keys, TLS 1.3 handshake records hide inside application_data ones.
+        if sample == "tls13-chat" {
+            assert_ne!(
+                filtered_by_us(&trace, "tls.record.content_type == 22", true),
+                filtered_by_us(&trace, "tls.record.content_type == 22", false),
+            );
+        }
+    }
+}
+
 fn every_sample_opens_small_and_complete() {
     let dir = repo().join("captures");
     for sample in packetpath::commands::samples::SAMPLES {
@@ -408,6 +623,15 @@ fn main() -> std::process::ExitCode {
         test!(
             tshark_decrypts_our_file_with_no_keylog_option,
             Need::Tool("tshark")
+        ),
+        test!(
+            display_filters_select_the_frames_tshark_selects,
+            Need::Tool("tshark")
+        ),
+        test!(
+            the_eavesdroppers_filter_knows_what_tshark_knows_without_keys,
+            Need::Tool("tshark"),
+            Need::Tool("editcap")
         ),
         test!(
             secrets_stripped_and_injected_by_editcap_and_plain_pcap_with_a_keylog,

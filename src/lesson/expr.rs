@@ -5,10 +5,10 @@
 //!
 //! ```text
 //! expr    := or
-//! or      := and ("or" and)*
-//! and     := not ("and" not)*
-//! not     := "not" not | compare
-//! compare := sum (("==" | "!=" | "<" | "<=" | ">" | ">=") sum)?
+//! or      := and (("or" | "||") and)*
+//! and     := not (("and" | "&&") not)*
+//! not     := ("not" | "!") not | compare
+//! compare := sum (("==" | "!=" | "<" | "<=" | ">" | ">=" | "contains") sum)?
 //! sum     := product (("+" | "-") product)*
 //! product := unary (("*" | "/") unary)*
 //! unary   := "-" unary | postfix
@@ -20,7 +20,13 @@
 //! ```
 //!
 //! A bare name that is not called (`alice` in `syn(alice)`) is a piece of text: client names
-//! and sides (`client`, `server`) need no quotes. Numbers are whole numbers, decimal or `0x` hex.
+//! and sides (`client`, `server`) need no quotes. Numbers are whole numbers, decimal or `0x` hex;
+//! an IPv4 address (`10.0.0.1`) is a piece of text. Wireshark's spellings are accepted too:
+//! `&&`, `||`, `!`, and `eq`, `ne`, `lt`, `le`, `gt`, `ge` for the comparisons.
+//!
+//! The timeline's display filter ([`super::filter`]) is the same language read in the *field*
+//! dialect ([`parse_fields`]): there a bare dotted name is a field of the frame being tested
+//! (`tcp.port == 8443` reads like `.tcp.port == 8443` inside `where(...)`), as in Wireshark.
 //! This file only parses; `query.rs` checks types and evaluates.
 
 use std::fmt;
@@ -115,6 +121,8 @@ pub enum BinOp {
     And,
     /// `or`
     Or,
+    /// `contains`: a text holds another (or a list holds a value)
+    Contains,
 }
 
 impl BinOp {
@@ -133,6 +141,7 @@ impl BinOp {
             BinOp::Ge => ">=",
             BinOp::And => "and",
             BinOp::Or => "or",
+            BinOp::Contains => "contains",
         }
     }
 }
@@ -147,7 +156,11 @@ pub fn render(e: &Expr) -> String {
                 .next()
                 .is_some_and(|c| c.is_alphabetic() || c == '_')
                 && t.chars().all(|c| c.is_alphanumeric() || c == '_')
-                && !["and", "or", "not", "true", "false", "it"].contains(&t.as_str()) =>
+                && ![
+                    "and", "or", "not", "true", "false", "it", "eq", "ne", "lt", "le", "gt", "ge",
+                    "contains",
+                ]
+                .contains(&t.as_str()) =>
         {
             t.clone()
         }
@@ -234,6 +247,12 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
             continue;
         }
         if c.is_ascii_digit() {
+            if let Some(len) = ipv4_literal(chars.get(i..).unwrap_or_default()) {
+                let addr: String = chars.get(i..i + len).unwrap_or_default().iter().collect();
+                out.push((start, Tok::Str(addr)));
+                i += len;
+                continue;
+            }
             let mut j = i;
             while chars
                 .get(j)
@@ -296,7 +315,9 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
             continue;
         }
         let two: String = chars.get(i..i + 2).unwrap_or_default().iter().collect();
-        let op2 = ["==", "!=", "<=", ">="].into_iter().find(|o| *o == two);
+        let op2 = ["==", "!=", "<=", ">=", "&&", "||"]
+            .into_iter()
+            .find(|o| *o == two);
         if let Some(op) = op2 {
             out.push((start, Tok::Op(op)));
             i += 2;
@@ -313,7 +334,10 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
             '/' => Tok::Op("/"),
             '<' => Tok::Op("<"),
             '>' => Tok::Op(">"),
+            '!' => Tok::Op("!"),
             '=' => return Err(err(start, "a single `=`: compare with `==`".into())),
+            '&' => return Err(err(start, "a single `&`: write `&&` or `and`".into())),
+            '|' => return Err(err(start, "a single `|`: write `||` or `or`".into())),
             other => return Err(err(start, format!("unexpected character `{other}`"))),
         };
         out.push((start, tok));
@@ -322,10 +346,29 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
     Ok(out)
 }
 
+/// How many characters at the start of `chars` spell a dotted-quad IPv4 address, if they do.
+fn ipv4_literal(chars: &[char]) -> Option<usize> {
+    let len = chars
+        .iter()
+        .take_while(|c| c.is_ascii_digit() || **c == '.')
+        .count();
+    let text: String = chars.get(..len)?.iter().collect();
+    // A name character straight after (`1.2.3.4x`) is not an address.
+    if chars
+        .get(len)
+        .is_some_and(|c| c.is_alphanumeric() || *c == '_')
+    {
+        return None;
+    }
+    text.parse::<std::net::Ipv4Addr>().ok().map(|_| len)
+}
+
 struct Parser {
     toks: Vec<(usize, Tok)>,
     pos: usize,
     end: usize,
+    /// The field dialect: a bare (dotted) name reads a field of the current element.
+    fields: bool,
 }
 
 impl Parser {
@@ -347,6 +390,10 @@ impl Parser {
         matches!(self.peek(), Some(Tok::Name(n)) if n == word)
     }
 
+    fn is_op(&self, op: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Op(o)) if *o == op)
+    }
+
     fn unexpected(&self, wanted: &str) -> ParseError {
         let found = self
             .peek()
@@ -359,7 +406,7 @@ impl Parser {
 
     fn or(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.and()?;
-        while self.is_name("or") {
+        while self.is_name("or") || self.is_op("||") {
             let at = self.at();
             self.next();
             let right = self.and()?;
@@ -370,7 +417,7 @@ impl Parser {
 
     fn and(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.not()?;
-        while self.is_name("and") {
+        while self.is_name("and") || self.is_op("&&") {
             let at = self.at();
             self.next();
             let right = self.not()?;
@@ -380,7 +427,7 @@ impl Parser {
     }
 
     fn not(&mut self) -> Result<Expr, ParseError> {
-        if self.is_name("not") {
+        if self.is_name("not") || self.is_op("!") {
             self.next();
             let expr = self.not()?;
             return Ok(Expr::Unary {
@@ -400,6 +447,16 @@ impl Parser {
             Some(Tok::Op("<=")) => BinOp::Le,
             Some(Tok::Op(">")) => BinOp::Gt,
             Some(Tok::Op(">=")) => BinOp::Ge,
+            Some(Tok::Name(word)) => match word.as_str() {
+                "eq" => BinOp::Eq,
+                "ne" => BinOp::Ne,
+                "lt" => BinOp::Lt,
+                "le" => BinOp::Le,
+                "gt" => BinOp::Gt,
+                "ge" => BinOp::Ge,
+                "contains" => BinOp::Contains,
+                _ => return Ok(left),
+            },
             _ => return Ok(left),
         };
         let at = self.at();
@@ -509,6 +566,15 @@ impl Parser {
                     path: Vec::new(),
                     at,
                 }),
+                _ if self.fields && self.peek() != Some(&Tok::Open) => {
+                    // A field of the element being tested: `tcp.port`, `tls`.
+                    let mut path = vec![name];
+                    if self.peek() == Some(&Tok::Dot) {
+                        self.next();
+                        path.extend(self.path()?);
+                    }
+                    Ok(Expr::Item { path, at })
+                }
                 _ if self.peek() == Some(&Tok::Open) => {
                     self.next();
                     let mut args = Vec::new();
@@ -550,6 +616,16 @@ fn binary(op: BinOp, left: Expr, right: Expr, at: usize) -> Expr {
 
 /// Parses one query expression.
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
+    parse_dialect(src, false)
+}
+
+/// Parses an expression in the field dialect, where a bare dotted name (`tcp.port`) reads a field
+/// of the element being tested, as in a Wireshark display filter.
+pub fn parse_fields(src: &str) -> Result<Expr, ParseError> {
+    parse_dialect(src, true)
+}
+
+fn parse_dialect(src: &str, fields: bool) -> Result<Expr, ParseError> {
     let toks = lex(src)?;
     if toks.is_empty() {
         return Err(ParseError {
@@ -561,6 +637,7 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
         toks,
         pos: 0,
         end: src.chars().count(),
+        fields,
     };
     let expr = p.or()?;
     if p.peek().is_some() {

@@ -23,6 +23,7 @@ mod calls;
 pub mod catalog;
 pub mod checks;
 pub mod expr;
+pub mod filter;
 pub mod format;
 pub mod functions;
 pub mod props;

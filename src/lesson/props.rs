@@ -5,7 +5,7 @@
 //! The tables below are the single source: type checking, evaluation and the reference in
 //! `lessons/README.md` (a test keeps it complete) all follow them.
 
-use crate::dissect::{ChecksumStatus, TcpFlags};
+use crate::dissect::{ChecksumStatus, Packet, TcpFlags};
 use crate::flow::Direction;
 use crate::journey::FrameEntry;
 use crate::tls::{alert_name, cipher_suite_name, encode_hex, group_name, version_name};
@@ -87,6 +87,8 @@ pub enum PTy {
     Records,
     /// A list of texts.
     Texts,
+    /// A list of numbers.
+    Nums,
 }
 
 impl PTy {
@@ -101,7 +103,13 @@ impl PTy {
             PTy::Packets => Ty::List(Box::new(Ty::Packet)),
             PTy::Records => Ty::List(Box::new(Ty::Record)),
             PTy::Texts => Ty::List(Box::new(Ty::Text)),
+            PTy::Nums => Ty::List(Box::new(Ty::Num)),
         }
+    }
+
+    /// Whether a value of this type has properties of its own (`.frame.tcp.seq`).
+    fn has_props(self) -> bool {
+        matches!(self, PTy::Packet | PTy::Conn | PTy::Packets | PTy::Records)
     }
 }
 
@@ -122,6 +130,13 @@ const fn p(name: &'static str, ty: PTy, doc: &'static str) -> PropDef {
 
 /// Properties of a packet (a captured frame).
 pub const PACKET_PROPS: &[PropDef] = &[
+    p("frame", PTy::Text, "the whole frame's bytes as text, for `contains` (bytes that are not text show as �); as a filter on its own, every frame"),
+    p("eth", PTy::Bool, "the frame has an Ethernet header"),
+    p("arp", PTy::Bool, "the frame is an ARP packet"),
+    p("ip", PTy::Bool, "the frame carries an IP packet, IPv4 or IPv6 (in Wireshark `ip` is IPv4 only: write `ip.version == 4`)"),
+    p("ipv6", PTy::Bool, "the frame carries an IPv6 packet"),
+    p("tcp", PTy::Bool, "the frame carries a TCP segment"),
+    p("tls", PTy::Bool, "the frame carries the first or the last byte of a TLS record (the frames Wireshark marks as TLS; the ones in between are only TCP)"),
     p("frame.number", PTy::Num, "the frame's number in the capture, from 1"),
     p("frame.len", PTy::Num, "bytes of the whole frame, link-layer header included"),
     p("frame.time_ms", PTy::Num, "milliseconds since the first frame of the capture"),
@@ -135,6 +150,7 @@ pub const PACKET_PROPS: &[PropDef] = &[
     p("ip.version", PTy::Num, "4 or 6"),
     p("ip.src", PTy::Text, "the sender's IP address"),
     p("ip.dst", PTy::Text, "the receiver's IP address"),
+    p("ip.addr", PTy::Texts, "both addresses, source and destination: `ip.addr == 10.0.0.1` matches either"),
     p("ip.ttl", PTy::Num, "time to live (IPv4) or hop limit (IPv6)"),
     p("ip.hdr_len", PTy::Num, "bytes of IP header (20 without options for IPv4, 40 for IPv6)"),
     p("ip.len", PTy::Num, "the whole IP packet in bytes, header included (IPv4 total length; IPv6: 40 + payload length)"),
@@ -144,6 +160,7 @@ pub const PACKET_PROPS: &[PropDef] = &[
     p("ip.checksum", PTy::Text, "the IPv4 header checksum's verdict: \"correct\", \"wrong\", \"offloaded\", \"not checked\" (\"none\" for IPv6, which has no header checksum)"),
     p("tcp.srcport", PTy::Num, "the sender's port"),
     p("tcp.dstport", PTy::Num, "the receiver's port"),
+    p("tcp.port", PTy::Nums, "both ports, source and destination: `tcp.port == 8443` matches either"),
     p("tcp.stream", PTy::Num, "the connection's number in the capture, from 0 (as Wireshark's tcp.stream)"),
     p("tcp.seq", PTy::Num, "sequence number relative to the sender's ISN (the SYN is 0, the first data byte 1)"),
     p("tcp.ack", PTy::Num, "acknowledgement number relative to the other side's ISN (0 without the ACK flag)"),
@@ -186,6 +203,7 @@ pub const PACKET_PROPS: &[PropDef] = &[
 pub const RECORD_PROPS: &[PropDef] = &[
     p("content_type", PTy::Num, "the record header's type byte: 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data"),
     p("type", PTy::Text, "the same as a name: \"handshake\", \"application_data\", …"),
+    p("real_type", PTy::Num, "the type Wireshark shows as tls.record.content_type: the header's type byte, except for an encrypted TLS 1.3 record, whose real type is inside the encryption (RFC 8446 §5.2): known once decrypted, missing to an eavesdropper"),
     p("version", PTy::Text, "the record header's legacy version as hex, e.g. \"0x0303\""),
     p("length", PTy::Num, "the record header's length field: bytes of body after the 5-byte header"),
     p("handshake", PTy::Text, "the handshake messages completed in it, e.g. \"ClientHello\" or \"EncryptedExtensions, Certificate\" (empty if none)"),
@@ -251,7 +269,9 @@ pub fn longest(entity: Entity, path: &[String]) -> Option<(usize, &'static str)>
         entity
             .props()
             .iter()
-            .find(|d| d.name == joined)
+            // A shorter name only counts if what it gives has properties of its own: `tcp.seqq`
+            // is an unknown property, not the property `tcp` followed by `.seqq`.
+            .find(|d| d.name == joined && (k == path.len() || d.ty.has_props()))
             .map(|d| (k, d.name))
     })
 }
@@ -314,7 +334,7 @@ pub fn check_path(ty: &Ty, path: &[String]) -> Result<Ty, String> {
 pub fn read(ctx: &Context<'_>, v: &Value, name: &str) -> Value {
     match v {
         Value::Packet(n) => match ctx.trace.frame(*n) {
-            Some(entry) => packet(ctx, entry, name),
+            Some(entry) => packet(ctx, entry, &entry.packet(), name),
             None => Value::missing(format!("frame #{n} is not in the capture")),
         },
         Value::Record(i) => super::props_more::record(ctx, *i, name),
@@ -364,8 +384,9 @@ pub fn flags_text(flags: TcpFlags) -> String {
     names.join(", ")
 }
 
-fn packet(ctx: &Context<'_>, e: &FrameEntry, name: &str) -> Value {
-    let p = &e.packet();
+/// Property `name` of frame `e`, whose dissection is `p` (a filter dissects each frame once for
+/// all the fields it reads).
+pub fn packet(ctx: &Context<'_>, e: &FrameEntry, p: &Packet, name: &str) -> Value {
     let no_tcp = || Value::missing(format!("frame #{} is not a TCP segment", e.number));
     let no_ip = || Value::missing(format!("frame #{} has no IP header", e.number));
     let no_arp = || Value::missing(format!("frame #{} is not ARP", e.number));
@@ -408,6 +429,7 @@ fn packet(ctx: &Context<'_>, e: &FrameEntry, name: &str) -> Value {
             "version" => num(ip.version),
             "src" => text(ip.src.to_string()),
             "dst" => text(ip.dst.to_string()),
+            "addr" => Value::List(vec![text(ip.src.to_string()), text(ip.dst.to_string())]),
             "ttl" => num(ip.ttl),
             "hdr_len" => num(ip.header.len() as i64),
             "len" => num(ip.total_len),
@@ -422,6 +444,19 @@ fn packet(ctx: &Context<'_>, e: &FrameEntry, name: &str) -> Value {
         };
     }
     match name {
+        "frame" => return text(String::from_utf8_lossy(&e.frame.data)),
+        "eth" => {
+            return Value::Bool(
+                p.link
+                    .as_ref()
+                    .is_some_and(|l| l.kind == crate::frame::LinkType::Ethernet),
+            );
+        }
+        "arp" => return Value::Bool(p.arp.is_some()),
+        "ip" => return Value::Bool(p.ip.is_some()),
+        "ipv6" => return Value::Bool(p.ip.as_ref().is_some_and(|ip| ip.version == 6)),
+        "tcp" => return Value::Bool(p.tcp.is_some()),
+        "tls" => return Value::Bool(!e.records.is_empty() || starts_a_record(ctx, e)),
         "frame.number" => return num(e.number),
         "frame.len" => return num(e.frame.data.len() as i64),
         "frame.time_ms" => {
@@ -463,6 +498,7 @@ fn packet(ctx: &Context<'_>, e: &FrameEntry, name: &str) -> Value {
         ),
         "tcp.srcport" => num(tcp.src_port),
         "tcp.dstport" => num(tcp.dst_port),
+        "tcp.port" => Value::List(vec![num(tcp.src_port), num(tcp.dst_port)]),
         "tcp.stream" => num(seg.stream as i64),
         "tcp.seq" => num(seg.rel_seq),
         "tcp.ack" => num(seg.rel_ack),
@@ -521,6 +557,24 @@ fn packet(ctx: &Context<'_>, e: &FrameEntry, name: &str) -> Value {
         "tls.records" => Value::List(e.records.clone().map(Value::Record).collect()),
         _ => Value::missing(format!("no property {name}")),
     }
+}
+
+/// Whether frame `e` carries the first byte of a TLS record that a later frame completes.
+fn starts_a_record(ctx: &Context<'_>, e: &FrameEntry) -> bool {
+    let Some(seg) = e.segment.as_ref().filter(|s| s.payload_len > 0) else {
+        return false;
+    };
+    let bytes = seg.stream_offset..seg.stream_offset + seg.payload_len as u64;
+    // Records are kept in the order they complete: the next one of this direction to complete
+    // is the only one that can have started here and not ended. Other connections' records may
+    // come between; a bounded look ahead keeps this cheap.
+    ctx.trace
+        .records()
+        .iter()
+        .skip(e.records.end)
+        .take(64)
+        .find(|r| r.stream == seg.stream && r.dir == seg.dir)
+        .is_some_and(|r| bytes.contains(&r.stream_range.start))
 }
 
 /// Frames of connection `stream` sent in direction `dir`, in capture order.

@@ -22,6 +22,26 @@ pub fn record(ctx: &Context<'_>, i: usize, name: &str) -> Value {
         return Value::missing(format!("record {i} is not in the capture"));
     };
     let info = &r.info;
+    if name == "real_type" {
+        let tls13 = ctx.trace.tls_session(r.stream).and_then(|s| s.version) == Some(0x0304);
+        return match &info.decrypted {
+            Some(p) if !ctx.wire_only => Value::Num(p.content_type.number().into()),
+            // The header's 23 of an encrypted TLS 1.3 record is a decoy: its real type is inside.
+            _ if info.encrypted && tls13 => Value::missing(
+                "a TLS 1.3 record's real type is inside the encryption (RFC 8446 §5.2)",
+            ),
+            _ => Value::Num(info.header.content_type.number().into()),
+        };
+    }
+    let secret = matches!(
+        name,
+        "handshake" | "decrypted" | "inner_type" | "plaintext" | "plaintext_len" | "alert"
+    );
+    if ctx.wire_only && info.encrypted && secret {
+        return Value::missing(
+            "the record is encrypted: only the endpoints, who hold the keys, can read that",
+        );
+    }
     match name {
         "content_type" => Value::Num(info.header.content_type.number().into()),
         "type" => text(info.header.content_type.to_string()),

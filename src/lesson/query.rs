@@ -158,6 +158,18 @@ pub fn check(e: &Expr, env: &TypeEnv) -> Result<Ty, QueryError> {
                     need(&r, Ty::Bool, right)?;
                     Ok(Ty::Bool)
                 }
+                BinOp::Contains => match (&l, &r) {
+                    (Ty::List(item), r) if item.fits(r) || matches!((&**item, r), (Ty::Num, Ty::Text) | (Ty::Text, Ty::Num)) => Ok(Ty::Bool),
+                    (l, r) if l.fits(&Ty::Text) && r.fits(&Ty::Text) => Ok(Ty::Bool),
+                    _ => Err(err(
+                        *at,
+                        format!(
+                            "`contains` looks for a text in a text (or a value in a list), not {} in {}",
+                            r.name(),
+                            l.name()
+                        ),
+                    )),
+                },
                 BinOp::Eq | BinOp::Ne => {
                     if l.fits(&r) || matches!((&l, &r), (Ty::Num, Ty::Text) | (Ty::Text, Ty::Num)) {
                         Ok(Ty::Bool)
@@ -181,6 +193,9 @@ pub struct Context<'a> {
     pub state: &'a LessonState,
     keyless: Rc<OnceCell<Trace>>,
     item: Option<&'a Value>,
+    /// Only what is on the wire: an encrypted record's inner type, messages and plaintext read
+    /// as missing even where the keys opened it (the eavesdropper's view of the timeline).
+    pub wire_only: bool,
 }
 
 impl<'a> Context<'a> {
@@ -191,6 +206,7 @@ impl<'a> Context<'a> {
             state,
             keyless: Rc::new(OnceCell::new()),
             item: None,
+            wire_only: false,
         }
     }
 
@@ -205,6 +221,7 @@ impl<'a> Context<'a> {
             state: self.state,
             keyless: self.keyless.clone(),
             item: Some(item),
+            wire_only: self.wire_only,
         }
     }
 
@@ -224,6 +241,7 @@ impl<'a> Context<'a> {
             state: self.state,
             keyless: self.keyless.clone(),
             item: self.item,
+            wire_only: self.wire_only,
         }
     }
 
@@ -319,6 +337,12 @@ impl<'a> Context<'a> {
         }
         match (op, &l, &r) {
             (BinOp::And | BinOp::Or, Value::Bool(_), Value::Bool(b)) => Value::Bool(*b),
+            (BinOp::Contains, Value::Text(hay), Value::Text(needle)) => {
+                Value::Bool(hay.contains(needle.as_str()))
+            }
+            (BinOp::Contains, Value::List(items), _) => {
+                Value::Bool(items.iter().any(|item| self.same(item, &r)))
+            }
             (BinOp::Eq, _, _) => Value::Bool(self.same(&l, &r)),
             (BinOp::Ne, _, _) => Value::Bool(!self.same(&l, &r)),
             (_, Value::Num(a), Value::Num(b)) => {

@@ -42,6 +42,8 @@ pub enum Action {
     PrevPane,
     /// Type a filter for the timeline.
     Filter,
+    /// Go to a frame by its number.
+    GoTo,
     /// Show or hide the help screen.
     Help,
     /// Switch between what an eavesdropper sees and what the endpoints see.
@@ -79,7 +81,7 @@ pub enum Context {
     Global,
     /// While typing a chat line.
     Input,
-    /// While typing a filter.
+    /// While typing a filter or a frame number.
     Prompt,
     /// Navigating the panes.
     Navigation,
@@ -176,8 +178,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Ctrl('k')], context: C::Edit, action: A::Edit(Edit::DeleteToEnd), help: "delete from the cursor to the end of the line" },
     Binding { keys: &[Code(KeyCode::Up)], context: C::Edit, action: A::Edit(Edit::Older), help: "the line entered before (each input has its own history)" },
     Binding { keys: &[Code(KeyCode::Down)], context: C::Edit, action: A::Edit(Edit::Newer), help: "the line entered after, then the line being typed" },
-    Binding { keys: &[Code(KeyCode::Enter)], context: C::Prompt, action: A::Select, help: "apply the filter (empty: show all)" },
-    Binding { keys: &[Code(KeyCode::Esc)], context: C::Prompt, action: A::LeaveInput, help: "cancel the filter" },
+    Binding { keys: &[Code(KeyCode::Enter)], context: C::Prompt, action: A::Select, help: "keep the filter (empty: show all) or go to the frame" },
+    Binding { keys: &[Code(KeyCode::Esc)], context: C::Prompt, action: A::LeaveInput, help: "cancel: back to the filter shown before" },
     Binding { keys: &[Char('q')], context: C::Navigation, action: A::Quit, help: "quit" },
     Binding { keys: &[Char('i')], context: C::Navigation, action: A::FocusInput, help: "back to the chat input" },
     Binding { keys: &[Char('k'), Code(KeyCode::Up)], context: C::Navigation, action: A::Up, help: "up: previous row, field or byte line" },
@@ -191,7 +193,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Code(KeyCode::Enter)], context: C::Navigation, action: A::Select, help: "open: timeline row → layer columns → its bytes in hex" },
     Binding { keys: &[Code(KeyCode::Tab)], context: C::Navigation, action: A::NextPane, help: "next pane" },
     Binding { keys: &[Code(KeyCode::BackTab)], context: C::Navigation, action: A::PrevPane, help: "previous pane" },
-    Binding { keys: &[Char('/')], context: C::Navigation, action: A::Filter, help: "filter the timeline: tls, tcp, ip, app, syn, port N (the demo's title shows it), any text" },
+    Binding { keys: &[Char('/')], context: C::Navigation, action: A::Filter, help: "filter the timeline as in Wireshark, applied as you type: tcp.port == 8443 && tls, ip.ttl < 64, tcp.analysis.retransmission, frame contains \"hi\"; shortcuts: syn, port N, retrans, app; other words search the rows" },
+    Binding { keys: &[Char(':')], context: C::Navigation, action: A::GoTo, help: "go to a frame by its number" },
     Binding { keys: &[Char('e')], context: C::Navigation, action: A::ToggleDecrypt, help: "eavesdropper's view (what is on the wire) ⇄ endpoints' view (decrypted)" },
     Binding { keys: &[Char('f')], context: C::Navigation, action: A::FollowStream, help: "follow stream: the whole conversation (the eavesdropper's: records in hex)" },
     Binding { keys: &[Char('n')], context: C::Navigation, action: A::StepNext, help: "step: next event" },

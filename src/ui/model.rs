@@ -66,6 +66,8 @@ pub struct Areas {
     pub banner: Rect,
     /// The timeline (with its border).
     pub timeline: Rect,
+    /// Where the timeline's rows are drawn: inside its border, under the column header.
+    pub timeline_rows: Rect,
     /// The encapsulation strip.
     pub strip: Rect,
     /// The layer columns (with border).
@@ -118,6 +120,15 @@ impl Default for Player {
     }
 }
 
+/// What the prompt at the bottom asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptFor {
+    /// A display filter (`/`).
+    Filter,
+    /// A frame number to go to (`:`).
+    GoTo,
+}
+
 /// Everything on screen.
 pub struct Model {
     /// A live demo (with chat input) or a saved capture.
@@ -131,10 +142,20 @@ pub struct Model {
     pub classroom: bool,
     /// The pane with the keyboard.
     pub focus: Focus,
-    /// The filter prompt (after `/`) is open.
+    /// The filter prompt (after `/`) or the go-to prompt (after `:`) is open.
     pub prompt: bool,
+    /// Which prompt is open.
+    pub prompt_for: PromptFor,
     /// The filter being typed after `/`, and the filters applied before.
     pub filter_input: LineInput,
+    /// The frame number typed after `:`.
+    pub goto_input: LineInput,
+    /// The filter shown when the prompt opened (Esc goes back to it).
+    pub filter_before: String,
+    /// Why the filter being typed is not a filter yet, if it is not.
+    pub filter_error: Option<String>,
+    /// Filtering this capture takes longer than a keystroke should: apply on Enter only.
+    pub filter_on_enter: bool,
     /// Help or the stream view, if open.
     pub overlay: Option<Overlay>,
     /// The chat line being typed (in a lesson, the answer), and the lines entered before.
@@ -201,7 +222,12 @@ impl Model {
             classroom: false,
             focus: if live { Focus::Input } else { Focus::Timeline },
             prompt: false,
+            prompt_for: PromptFor::Filter,
             filter_input: LineInput::default(),
+            goto_input: LineInput::default(),
+            filter_before: String::new(),
+            filter_error: None,
+            filter_on_enter: false,
             overlay: None,
             input: LineInput::default(),
             senders,
@@ -242,7 +268,7 @@ impl Model {
 
     /// Rows of the timeline that fit on screen.
     pub fn timeline_height(&self) -> usize {
-        self.areas.timeline.height.saturating_sub(2).max(1) as usize
+        self.areas.timeline_rows.height.max(1) as usize
     }
 
     /// Makes the stream overlay's lines again, if it is open.
@@ -273,7 +299,16 @@ impl Model {
             .and_then(|r| self.timeline.index.rows.get(r).copied());
         self.timeline.index = Index::build(trace);
         let filter = self.timeline.filter.clone();
-        self.timeline.apply_filter(trace, &self.names, &filter);
+        if self
+            .timeline
+            .apply_filter(trace, &self.names, &filter)
+            .is_err()
+        {
+            // It parsed when it was applied; should it not now, show everything rather than
+            // a stale selection.
+            self.timeline.filter.clear();
+            self.timeline.visible = None;
+        }
         if self.timeline.follow {
             self.select_newest(trace);
         } else if let Some(old) = keep {

@@ -8,6 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::Terminal;
 
 use super::detail::{Detail, Subject};
+use super::index::RowKind;
 use super::model::{Focus, Model, Overlay};
 use super::theme::Theme;
 use super::theme::UiLayer;
@@ -366,7 +367,10 @@ fn the_filter_keeps_matching_rows_under_their_headings() {
     // Two connections (alice, bob): SYN and SYN-ACK each, under two TCP handshake headings.
     assert_eq!(m.timeline.len(), 6);
     let screen = draw_masked(&mut m, &trace);
-    assert!(screen.contains("filter \"syn\": 6 rows"), "{screen}");
+    assert!(
+        screen.contains("filter \"syn\" (= tcp.flags.syn): 6 rows"),
+        "{screen}"
+    );
     assert_screen!("tls13_filter_syn", screen);
     key(&mut m, &trace, KeyCode::Char('/'));
     for _ in 0..3 {
@@ -383,6 +387,174 @@ fn the_filter_keeps_matching_rows_under_their_headings() {
     }
     key(&mut m, &trace, KeyCode::Enter);
     assert_eq!(m.timeline.len(), m.timeline.index.rows.len());
+}
+
+fn type_keys(m: &mut Model, trace: &Trace, text: &str) {
+    for c in text.chars() {
+        key(m, trace, KeyCode::Char(c));
+    }
+}
+
+/// The frame numbers of the frame rows the timeline shows.
+fn shown_frames(m: &Model) -> Vec<u32> {
+    (0..m.timeline.len())
+        .filter_map(|pos| m.timeline.row_at(pos))
+        .filter_map(|r| match m.timeline.index.rows[r].kind {
+            RowKind::Frame(n) => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_wireshark_filter_applies_as_it_is_typed_and_says_what_is_wrong() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    let all = m.timeline.len();
+    let port = trace.tcp().connections()[0].server.port();
+    key(&mut m, &trace, KeyCode::Char('/'));
+    type_keys(&mut m, &trace, &format!("tcp.port == {port}"));
+    // Applied before Enter: every frame of the chat, but not the application's rows.
+    let typed = m.timeline.len();
+    assert!(typed < all, "{typed} of {all}");
+    type_keys(&mut m, &trace, " && tcp.flags.syn");
+    assert_eq!(shown_frames(&m), [1, 2, 12, 13]);
+    // Half an expression: the line says what is wrong, the timeline keeps the last good filter.
+    type_keys(&mut m, &trace, " &&");
+    assert!(m
+        .filter_error
+        .as_deref()
+        .is_some_and(|e| e.contains("expected")));
+    assert_eq!(shown_frames(&m), [1, 2, 12, 13]);
+    let screen = draw(&mut m, &trace);
+    assert!(screen.contains("✗ at character"), "{screen}");
+    // Enter on a broken filter keeps the prompt open.
+    key(&mut m, &trace, KeyCode::Enter);
+    assert!(m.prompt);
+    type_keys(&mut m, &trace, " !tcp.flags.ack");
+    assert_eq!(shown_frames(&m), [1, 12], "the clients' SYNs");
+    key(&mut m, &trace, KeyCode::Enter);
+    assert!(!m.prompt);
+    let screen = draw(&mut m, &trace);
+    assert!(
+        screen.contains(&format!(
+            "filter \"tcp.port == {port} && tcp.flags.syn && !tcp.flags.ack\": 4 rows"
+        )),
+        "{screen}"
+    );
+    // Esc goes back to the filter kept before the prompt opened.
+    key(&mut m, &trace, KeyCode::Char('/'));
+    key(&mut m, &trace, KeyCode::Char('u'));
+    assert!(m.filter_error.is_some() || m.timeline.len() != 4);
+    key(&mut m, &trace, KeyCode::Esc);
+    assert_eq!(shown_frames(&m), [1, 12]);
+    // A misspelt field is named, with the ones it could have meant.
+    key(&mut m, &trace, KeyCode::Char('/'));
+    let ctrl_u = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    update(&mut m, &trace, Msg::Key(ctrl_u));
+    assert_eq!(m.timeline.len(), all, "an empty filter shows everything");
+    type_keys(&mut m, &trace, "tcp.prot == 1");
+    let error = m.filter_error.clone().unwrap_or_default();
+    assert!(
+        error.contains("tcp.prot") && error.contains("tcp.port"),
+        "{error}"
+    );
+    // Words that are no field search the rows' text; `app` keeps the application's rows.
+    update(&mut m, &trace, Msg::Key(ctrl_u));
+    type_keys(&mut m, &trace, "app");
+    assert!((0..m.timeline.len())
+        .filter_map(|p| m.timeline.row_at(p))
+        .all(|r| matches!(
+            m.timeline.index.rows[r].kind,
+            RowKind::App(_) | RowKind::Group
+        )));
+    update(&mut m, &trace, Msg::Key(ctrl_u));
+    type_keys(&mut m, &trace, "hi bob");
+    assert!(m.filter_error.is_none());
+    let screen = draw(&mut m, &trace);
+    assert!(screen.contains("searching the rows' words"), "{screen}");
+    assert!(!m.timeline.is_empty() && m.timeline.len() < all);
+}
+
+#[test]
+fn the_eavesdroppers_filter_does_not_see_inside_tls_13() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    key(&mut m, &trace, KeyCode::Char('/'));
+    type_keys(&mut m, &trace, "tls.record.content_type == 22");
+    key(&mut m, &trace, KeyCode::Enter);
+    let endpoints = shown_frames(&m);
+    key(&mut m, &trace, KeyCode::Char('e'));
+    let eavesdropper = shown_frames(&m);
+    // Only the hellos travel in clear; the encrypted handshake is found with the keys alone.
+    assert!(
+        eavesdropper.len() < endpoints.len(),
+        "{eavesdropper:?} vs {endpoints:?}"
+    );
+    assert!(eavesdropper.iter().all(|n| endpoints.contains(n)));
+}
+
+#[test]
+fn colon_goes_to_a_frame_by_number() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    key(&mut m, &trace, KeyCode::Char(':'));
+    assert!(m.prompt);
+    assert!(draw(&mut m, &trace).contains("go to frame:"));
+    type_keys(&mut m, &trace, "17");
+    key(&mut m, &trace, KeyCode::Enter);
+    assert!(!m.prompt && !m.timeline.follow);
+    let row = m.timeline.selected_row().expect("a row");
+    assert_eq!(m.timeline.index.rows[row].kind, RowKind::Frame(17));
+    key(&mut m, &trace, KeyCode::Char(':'));
+    type_keys(&mut m, &trace, "999");
+    key(&mut m, &trace, KeyCode::Enter);
+    assert!(
+        m.status.contains("frames are numbered 1 to 43"),
+        "{}",
+        m.status
+    );
+    assert_eq!(m.timeline.selected_row(), Some(row), "the selection stays");
+    // A frame the filter hides is not reached; the status says why.
+    key(&mut m, &trace, KeyCode::Char('/'));
+    type_keys(&mut m, &trace, "syn");
+    key(&mut m, &trace, KeyCode::Enter);
+    key(&mut m, &trace, KeyCode::Char(':'));
+    type_keys(&mut m, &trace, "5");
+    key(&mut m, &trace, KeyCode::Enter);
+    assert!(m.status.contains("hidden by the filter"), "{}", m.status);
+}
+
+#[test]
+fn the_timeline_has_column_headings_and_a_delta_time() {
+    let trace = tls13();
+    let mut m = model(&trace, 120, 40);
+    key(&mut m, &trace, KeyCode::Char('g'));
+    let screen = draw(&mut m, &trace);
+    assert!(screen.contains("No.        Time        Δt"), "{screen}");
+    // Δt of a frame is its time minus the time of the frame shown above it.
+    let times: Vec<i128> = trace.frames().iter().map(|f| f.frame.at.0).collect();
+    let line = screen
+        .lines()
+        .find(|l| l.contains("#2 "))
+        .expect("frame 2 on screen");
+    let delta = format!("{:.6}", (times[1] - times[0]) as f64 / 1e9);
+    assert!(line.contains(&delta), "{line} lacks {delta}");
+    // With a filter, Δt counts from the frame shown above, not the one captured before.
+    key(&mut m, &trace, KeyCode::Char('/'));
+    type_keys(&mut m, &trace, "syn");
+    key(&mut m, &trace, KeyCode::Enter);
+    let screen = draw(&mut m, &trace);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("#12 "))
+        .expect("frame 12 on screen");
+    let delta = format!("{:.6}", (times[11] - times[1]) as f64 / 1e9);
+    assert!(line.contains(&delta), "{line} lacks {delta}");
+    // On a narrow screen there is no room for it.
+    let mut narrow = model(&trace, 80, 24);
+    let screen = draw(&mut narrow, &trace);
+    assert!(!screen.contains("Δt"), "{screen}");
 }
 
 #[test]
@@ -521,8 +693,8 @@ fn a_click_selects_a_row_a_field_and_a_byte() {
             modifiers: KeyModifiers::NONE,
         })
     };
-    // The third row of the timeline.
-    let t = super::pane::inner(m.areas.timeline, m.areas.screen);
+    // The third row of the timeline (under its column headings).
+    let t = m.areas.timeline_rows;
     let before = m.timeline.selected;
     update(&mut m, &trace, click(t.x + 3, t.y + 2));
     assert_eq!(m.focus, Focus::Timeline);
@@ -1526,7 +1698,7 @@ fn no_value_is_cut_without_a_mark_at_any_size() {
                     );
                 }
                 // The timeline: each row whole, or ending in the "…" mark.
-                let t = super::pane::inner(m.areas.timeline, m.areas.screen);
+                let t = m.areas.timeline_rows;
                 let t0 = trace.frames().first().map_or(0, |f| f.frame.at.0);
                 let state = &m.timeline;
                 for (k, row) in rows_of(&buf, t).iter().enumerate() {
@@ -1538,7 +1710,15 @@ fn no_value_is_cut_without_a_mark_at_any_size() {
                         &m.names,
                         &state.index,
                         row_index,
-                        t0,
+                        super::timeline::Clock {
+                            t0,
+                            previous: super::pane::timeline::previous_frame_at(
+                                &m,
+                                &trace,
+                                state.offset + k,
+                            ),
+                            delta: t.width >= super::timeline::DELTA_MIN_WIDTH,
+                        },
                         state.reveal,
                         m.theme,
                     );

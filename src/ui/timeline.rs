@@ -10,8 +10,10 @@ use super::index::{GroupKind, Index, Names, Row, RowKind};
 use super::strings;
 use super::theme::{Theme, UiLayer};
 use crate::chat::Direction as AppDir;
-use crate::dissect::TcpFlags;
 use crate::journey::Trace;
+use crate::lesson::filter::{DisplayFilter, FilterKind, Tester};
+use crate::lesson::query::QueryError;
+use crate::lesson::LessonState;
 use crate::report::{quoted, quoted_plaintext};
 use crate::tls::ContentType;
 
@@ -49,6 +51,8 @@ pub struct TimelineState {
     pub follow: bool,
     /// Show decrypted text (the endpoints' view); false shows what an eavesdropper sees.
     pub reveal: bool,
+    /// The expression a one-word filter stands for (`syn` → `tcp.flags.syn`).
+    pub expands_to: Option<String>,
 }
 
 impl TimelineState {
@@ -105,141 +109,100 @@ impl TimelineState {
         }
     }
 
-    /// Applies `filter` (see [`Filter::parse`]) to the rows.
-    pub fn apply_filter(&mut self, trace: &Trace, names: &Names, filter: &str) {
-        let current = self.selected_row();
-        self.filter = filter.trim().to_string();
-        let reveal = self.reveal;
-        self.visible =
-            Filter::parse(&self.filter).map(|f| f.rows(trace, names, &self.index, reveal));
-        self.selected = current.map_or(0, |r| self.position_of(r));
-        self.offset = self.offset.min(self.selected);
-    }
-}
-
-/// A timeline filter, typed after `/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Filter {
-    /// Rows of one layer: `app`, `tls`, `tcp`, `ip`, `link`.
-    Layer(UiLayer),
-    /// Segments with a TCP flag: `syn`, `fin`, `rst`, `ack`, `psh`.
-    Flag(TcpFlags),
-    /// Retransmitted or out-of-order segments: `retrans`.
-    Retransmission,
-    /// Rows of connections using a port: `port 8443`, `:8443` or `8443`.
-    Port(u16),
-    /// Rows whose text contains this (case-insensitive).
-    Text(String),
-}
-
-impl Filter {
-    /// Reads a filter; `None` for an empty one (show everything).
-    pub fn parse(text: &str) -> Option<Filter> {
-        let t = text.trim().to_lowercase();
-        if t.is_empty() {
-            return None;
-        }
-        let port = t
-            .strip_prefix("port")
-            .or_else(|| t.strip_prefix(':'))
-            .unwrap_or(&t)
-            .trim();
-        if let Ok(p) = port.parse::<u16>() {
-            return Some(Filter::Port(p));
-        }
-        Some(match t.as_str() {
-            "app" | "application" => Filter::Layer(UiLayer::Application),
-            "tls" => Filter::Layer(UiLayer::Tls),
-            "tcp" => Filter::Layer(UiLayer::Tcp),
-            "ip" => Filter::Layer(UiLayer::Ip),
-            "link" => Filter::Layer(UiLayer::Link),
-            "syn" => Filter::Flag(TcpFlags::SYN),
-            "fin" => Filter::Flag(TcpFlags::FIN),
-            "rst" => Filter::Flag(TcpFlags::RST),
-            "ack" => Filter::Flag(TcpFlags::ACK),
-            "psh" => Filter::Flag(TcpFlags::PSH),
-            "retrans" | "retransmission" => Filter::Retransmission,
-            _ => Filter::Text(t),
-        })
-    }
-
-    fn matches(
-        &self,
+    /// Applies `filter` (a display filter, see [`DisplayFilter`]) to the rows. A filter that does
+    /// not parse changes nothing and says why.
+    pub fn apply_filter(
+        &mut self,
         trace: &Trace,
         names: &Names,
-        index: &Index,
-        row: &Row,
-        reveal: bool,
-    ) -> bool {
-        let frame = match row.kind {
-            RowKind::Frame(n) | RowKind::Record(n, _) => trace.frame(n),
-            _ => None,
-        };
-        match self {
-            Filter::Layer(UiLayer::Application) => matches!(row.kind, RowKind::App(_)),
-            Filter::Layer(UiLayer::Tls) => matches!(row.kind, RowKind::Record(..)),
-            Filter::Layer(UiLayer::Tcp) => {
-                matches!(row.kind, RowKind::Frame(_))
-                    && frame.is_some_and(|f| f.headers().tcp.is_some())
-            }
-            Filter::Layer(UiLayer::Ip) => {
-                matches!(row.kind, RowKind::Frame(_))
-                    && frame.is_some_and(|f| f.headers().ip.is_some())
-            }
-            Filter::Layer(UiLayer::Link) => matches!(row.kind, RowKind::Frame(_)),
-            Filter::Flag(flag) => {
-                matches!(row.kind, RowKind::Frame(_))
-                    && frame
-                        .and_then(|f| f.headers().tcp)
-                        .is_some_and(|t| t.flags.contains(*flag))
-            }
-            Filter::Retransmission => {
-                matches!(row.kind, RowKind::Frame(_))
-                    && frame
-                        .and_then(|f| f.segment.as_ref())
-                        .is_some_and(|s| s.analysis.retransmission || s.analysis.out_of_order)
-            }
-            Filter::Port(p) => {
-                let stream = index.groups.get(row.group as usize).and_then(|g| g.stream);
-                !matches!(row.kind, RowKind::Group)
-                    && stream
-                        .and_then(|s| trace.tcp().connection(s))
-                        .is_some_and(|c| c.client.port() == *p || c.server.port() == *p)
-            }
-            Filter::Text(t) => {
-                !matches!(row.kind, RowKind::Group)
-                    && (row_text(trace, names, index, row, reveal)
-                        .to_lowercase()
-                        .contains(t)
-                        || group_text(trace, names, index, row.group, reveal)
-                            .to_lowercase()
-                            .contains(t))
-            }
-        }
+        filter: &str,
+    ) -> Result<(), QueryError> {
+        let parsed = DisplayFilter::parse(filter)?;
+        let current = self.selected_row();
+        self.filter = filter.trim().to_string();
+        self.expands_to = parsed.as_ref().and_then(|f| f.expands_to.clone());
+        self.visible = parsed.map(|f| filtered_rows(&f, trace, names, &self.index, self.reveal));
+        self.selected = current.map_or(0, |r| self.position_of(r));
+        self.offset = self.offset.min(self.selected);
+        Ok(())
     }
+}
 
-    /// The rows that pass, each run of them under its group heading.
-    pub fn rows(&self, trace: &Trace, names: &Names, index: &Index, reveal: bool) -> Vec<u32> {
-        let mut out = Vec::new();
-        let mut heading: Option<u32> = None;
-        let mut shown_group: Option<u32> = None;
-        for (i, row) in index.rows.iter().enumerate() {
-            if row.kind == RowKind::Group {
-                heading = Some(i as u32);
-                continue;
-            }
-            if self.matches(trace, names, index, row, reveal) {
-                if shown_group != Some(row.group) {
-                    if let Some(h) = heading {
-                        out.push(h);
-                    }
-                    shown_group = Some(row.group);
-                }
-                out.push(i as u32);
-            }
+/// Whether one row passes `filter`. Frames pass by their fields, a TLS record row with the frame
+/// that completed it, the application's rows only for `app`; a text search looks at every row's
+/// words and its group's heading.
+fn row_passes(
+    filter: &DisplayFilter,
+    tester: &Tester<'_>,
+    trace: &Trace,
+    names: &Names,
+    index: &Index,
+    row: &Row,
+    reveal: bool,
+) -> bool {
+    match (&filter.kind, row.kind) {
+        (_, RowKind::Group) => false,
+        (FilterKind::App, kind) => matches!(kind, RowKind::App(_)),
+        (FilterKind::Frames(_), RowKind::Frame(n) | RowKind::Record(n, _)) => {
+            filter.matches_frame(tester, n)
         }
-        out
+        (FilterKind::Frames(_), _) => false,
+        (FilterKind::Text(t), _) => {
+            row_text(trace, names, index, row, reveal)
+                .to_lowercase()
+                .contains(t.as_str())
+                || group_text(trace, names, index, row.group, reveal)
+                    .to_lowercase()
+                    .contains(t.as_str())
+        }
     }
+}
+
+/// The rows that pass `filter`, each run of them under its group heading.
+pub fn filtered_rows(
+    filter: &DisplayFilter,
+    trace: &Trace,
+    names: &Names,
+    index: &Index,
+    reveal: bool,
+) -> Vec<u32> {
+    let state = LessonState::default();
+    let tester = Tester::new(trace, &state, !reveal);
+    let mut out = Vec::new();
+    let mut heading: Option<u32> = None;
+    let mut shown_group: Option<u32> = None;
+    // A frame's TLS record rows follow it: test the frame once.
+    let mut last: Option<(u32, bool)> = None;
+    for (i, row) in index.rows.iter().enumerate() {
+        if row.kind == RowKind::Group {
+            heading = Some(i as u32);
+            continue;
+        }
+        let passes = match (row.kind, last) {
+            (RowKind::Frame(n) | RowKind::Record(n, _), Some((m, verdict)))
+                if n == m && matches!(filter.kind, FilterKind::Frames(_)) =>
+            {
+                verdict
+            }
+            _ => {
+                let verdict = row_passes(filter, &tester, trace, names, index, row, reveal);
+                if let RowKind::Frame(n) = row.kind {
+                    last = Some((n, verdict));
+                }
+                verdict
+            }
+        };
+        if passes {
+            if shown_group != Some(row.group) {
+                if let Some(h) = heading {
+                    out.push(h);
+                }
+                shown_group = Some(row.group);
+            }
+            out.push(i as u32);
+        }
+    }
+    out
 }
 
 /// The heading of a group, in words.
@@ -404,13 +367,27 @@ pub fn row_text(trace: &Trace, names: &Names, index: &Index, row: &Row, reveal: 
     }
 }
 
+/// How a frame row shows its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    /// The first frame's time (nanoseconds): the Time column counts from it.
+    pub t0: i128,
+    /// The time of the frame shown above, for the Δt column (none: Δt is 0).
+    pub previous: Option<i128>,
+    /// Whether the Δt column is shown (it is left out on narrow panes).
+    pub delta: bool,
+}
+
+/// The Δt column is shown when the timeline is at least this wide inside.
+pub const DELTA_MIN_WIDTH: u16 = 100;
+
 /// One row as a styled line.
 pub fn row_line<'a>(
     trace: &Trace,
     names: &Names,
     index: &Index,
     at: usize,
-    t0: i128,
+    clock: Clock,
     reveal: bool,
     theme: Theme,
 ) -> Line<'a> {
@@ -434,7 +411,10 @@ pub fn row_line<'a>(
         }
         RowKind::Frame(n) => {
             let at = trace.frame(n).map_or(0, |f| f.frame.at.0);
-            let secs = (at - t0) as f64 / 1e9;
+            let secs = (at - clock.t0) as f64 / 1e9;
+            // Δt: since the frame shown above (0 for the first), as Wireshark's
+            // frame.time_delta_displayed.
+            let delta = clock.previous.map_or(0.0, |p| (at - p) as f64 / 1e9);
             let warn = trace
                 .frame(n)
                 .and_then(|f| f.segment.as_ref())
@@ -447,6 +427,14 @@ pub fn row_line<'a>(
             Line::from(vec![
                 Span::styled(format!("  #{n:<5}"), theme.dim()),
                 Span::styled(format!("{secs:>9.6} "), theme.dim()),
+                Span::styled(
+                    if clock.delta {
+                        format!("{delta:>9.6} ")
+                    } else {
+                        String::new()
+                    },
+                    theme.dim(),
+                ),
                 Span::raw(format!("{} ", frame_direction(trace, names, n))),
                 Span::styled(
                     frame_summary(trace, n),

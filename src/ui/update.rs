@@ -13,10 +13,11 @@ use super::hex::HexView;
 use super::index::RowKind;
 use super::keys::{action_for, Action, Context};
 use super::line::LineInput;
-use super::model::{Focus, Model, Overlay, PANES};
+use super::model::{Focus, Model, Overlay, PromptFor, PANES};
 use super::pane::layers::field_at_row;
 use super::theme::UiLayer;
 use crate::journey::Trace;
+use crate::lesson::filter::DisplayFilter;
 
 /// Something that happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +104,9 @@ fn on_key(model: &mut Model, trace: &Trace, key: KeyEvent) -> Option<Command> {
             if let Some(line) = line_for(model, context) {
                 line.edit(edit);
             }
+            if context == Context::Prompt {
+                prompt_changed(model, trace);
+            }
             None
         }
         Some(action) => act(model, trace, context, action),
@@ -115,16 +119,86 @@ fn on_key(model: &mut Model, trace: &Trace, key: KeyEvent) -> Option<Command> {
                 if let Some(line) = line_for(model, context) {
                     line.insert(c);
                 }
+                if context == Context::Prompt {
+                    prompt_changed(model, trace);
+                }
             }
             None
         }
     }
 }
 
+/// Filtering longer than this per keystroke makes typing lag: the filter then waits for Enter.
+const FILTER_AS_YOU_TYPE: Duration = Duration::from_millis(50);
+
+/// The prompt's line changed: a filter is applied as it is typed (when it parses), or only
+/// checked when filtering this capture is too slow to redo on every key.
+fn prompt_changed(model: &mut Model, trace: &Trace) {
+    if model.prompt_for != PromptFor::Filter {
+        return;
+    }
+    let typed = model.filter_input.value().to_string();
+    if model.filter_on_enter {
+        model.filter_error = DisplayFilter::parse(&typed).err().map(|e| e.to_string());
+        return;
+    }
+    let started = Instant::now();
+    match model.timeline.apply_filter(trace, &model.names, &typed) {
+        Ok(()) => {
+            model.filter_error = None;
+            model.timeline.follow = false;
+            let h = model.timeline_height();
+            model.timeline.scroll_into_view(h);
+        }
+        Err(e) => model.filter_error = Some(e.to_string()),
+    }
+    if started.elapsed() > FILTER_AS_YOU_TYPE {
+        model.filter_on_enter = true;
+    }
+}
+
+/// Selects frame `n` in the timeline, or says why it cannot.
+fn go_to_frame(model: &mut Model, trace: &Trace, typed: &str) {
+    let frames = trace.frames().len();
+    let Ok(n) = typed.trim().trim_start_matches('#').parse::<usize>() else {
+        model.status = format!("{typed:?} is not a frame number: type one from 1 to {frames}");
+        return;
+    };
+    let Some(&row) = n
+        .checked_sub(1)
+        .and_then(|i| model.timeline.index.frame_row.get(i))
+    else {
+        model.status = if frames == 0 {
+            "no frames yet".to_string()
+        } else {
+            format!("no frame #{n}: frames are numbered 1 to {frames}")
+        };
+        return;
+    };
+    let row = row as usize;
+    let pos = model.timeline.position_of(row);
+    if model.timeline.row_at(pos) != Some(row) {
+        model.status = format!(
+            "frame #{n} is hidden by the filter {:?} (/ then Enter on an empty line shows all)",
+            model.timeline.filter
+        );
+        return;
+    }
+    model.timeline.follow = false;
+    model.timeline.selected = pos;
+    model.focus = Focus::Timeline;
+    let h = model.timeline_height();
+    model.timeline.scroll_into_view(h);
+    model.status = format!("frame #{n}");
+}
+
 /// The line being typed: the filter prompt, or the chat input (a lesson's answer).
 fn line_for(model: &mut Model, context: Context) -> Option<&mut LineInput> {
     match context {
-        Context::Prompt if model.prompt => Some(&mut model.filter_input),
+        Context::Prompt if model.prompt => Some(match model.prompt_for {
+            PromptFor::Filter => &mut model.filter_input,
+            PromptFor::GoTo => &mut model.goto_input,
+        }),
         Context::Input if model.live => Some(&mut model.input),
         _ => None,
     }
@@ -165,15 +239,36 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
         Action::LeaveInput => {
             if context == Context::Prompt {
                 model.prompt = false;
+                model.filter_error = None;
+                if model.prompt_for == PromptFor::Filter
+                    && model.timeline.filter != model.filter_before
+                {
+                    // Cancelled: back to the filter shown before (it applied then).
+                    let before = model.filter_before.clone();
+                    let _ = model.timeline.apply_filter(trace, &model.names, &before);
+                    let h = model.timeline_height();
+                    model.timeline.scroll_into_view(h);
+                }
             } else {
                 model.focus = Focus::Timeline;
             }
         }
-        Action::Select if context == Context::Prompt => {
+        Action::Select if context == Context::Prompt && model.prompt_for == PromptFor::GoTo => {
             model.prompt = false;
-            let filter = model.filter_input.submit();
+            let typed = model.goto_input.submit();
+            go_to_frame(model, trace, &typed);
+        }
+        Action::Select if context == Context::Prompt => {
+            let typed = model.filter_input.value().to_string();
+            if let Err(e) = model.timeline.apply_filter(trace, &model.names, &typed) {
+                // Stay in the prompt: the error under the line says what to fix.
+                model.filter_error = Some(e.to_string());
+                return None;
+            }
+            model.filter_input.submit();
+            model.prompt = false;
+            model.filter_error = None;
             model.timeline.follow = false;
-            model.timeline.apply_filter(trace, &model.names, &filter);
             let h = model.timeline_height();
             model.timeline.scroll_into_view(h);
         }
@@ -209,6 +304,14 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
         }
         Action::Filter => {
             model.filter_input.set(model.timeline.filter.clone());
+            model.filter_before = model.timeline.filter.clone();
+            model.filter_error = None;
+            model.prompt_for = PromptFor::Filter;
+            model.prompt = true;
+        }
+        Action::GoTo => {
+            model.goto_input.set(String::new());
+            model.prompt_for = PromptFor::GoTo;
             model.prompt = true;
         }
         Action::Help => model.overlay = Some(Overlay::Help(0)),
@@ -222,7 +325,8 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
             model.timeline.reveal = model.decrypted;
             let filter = model.timeline.filter.clone();
             if !filter.is_empty() {
-                model.timeline.apply_filter(trace, &model.names, &filter);
+                // The same filter, now over what this view may read.
+                let _ = model.timeline.apply_filter(trace, &model.names, &filter);
             }
             model.refresh_detail(trace, true);
             model.refresh_stream(trace);
@@ -510,7 +614,7 @@ fn on_mouse(model: &mut Model, trace: &Trace, mouse: MouseEvent) {
             };
             match pane {
                 Focus::Timeline => {
-                    let top = super::pane::inner(a.timeline, a.screen).y;
+                    let top = a.timeline_rows.y;
                     if let Some(dy) = y.checked_sub(top) {
                         let pos = model.timeline.offset + dy as usize;
                         if pos < model.timeline.len() {

@@ -12,11 +12,12 @@ use ratatui::Frame;
 use super::fit::ellipsize;
 use super::hex::{self, HexView};
 use super::keys::{keys_label, Action, Context};
-use super::model::{Areas, Focus, Model, Overlay};
+use super::model::{Areas, Focus, Model, Overlay, PromptFor};
 use super::pane::{borders, chat, compact, compare, inner, layers, lesson, logpane, timeline};
 use super::theme::Theme;
 use super::{help, stream, strings};
 use crate::journey::Trace;
+use crate::lesson::filter::{DisplayFilter, FilterKind};
 
 /// Where every pane goes on a screen of `size`.
 ///
@@ -125,6 +126,7 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
             .spacing(1)
             .areas(cols);
     }
+    a.timeline_rows = timeline::rows_area(inner(a.timeline, size));
     a
 }
 
@@ -226,22 +228,63 @@ fn banner_line(model: &Model, theme: Theme) -> Line<'static> {
     ])
 }
 
-fn status_line(model: &Model) -> Line<'static> {
+/// The prompt at the bottom: the line being typed, then what it means — the filter's error, the
+/// expression a shortcut stands for, or how many rows pass — and the keys.
+fn prompt_line(model: &Model) -> Line<'static> {
     let theme = model.theme;
-    if model.prompt {
-        let prompt = Span::styled("filter: ", theme.heading());
-        let room = model
-            .areas
-            .status
-            .width
-            .saturating_sub(prompt.width() as u16);
-        let mut spans = vec![prompt];
-        spans.extend(model.filter_input.spans(room, theme));
+    let (label, input) = match model.prompt_for {
+        PromptFor::Filter => ("filter: ", &model.filter_input),
+        PromptFor::GoTo => ("go to frame: ", &model.goto_input),
+    };
+    let prompt = Span::styled(label, theme.heading());
+    let room = model
+        .areas
+        .status
+        .width
+        .saturating_sub(prompt.width() as u16);
+    let mut spans = vec![prompt];
+    spans.extend(input.spans(room, theme));
+    if model.prompt_for == PromptFor::GoTo {
         spans.push(Span::styled(
-            "   tls · tcp · ip · app · syn · fin · retrans · port N · any text   (Enter applies, Esc cancels)",
+            format!(
+                "   a number from 1 to {} (Enter goes, Esc cancels)",
+                model.timeline.index.frame_row.len()
+            ),
             theme.dim(),
         ));
         return Line::from(spans);
+    }
+    let typed = input.value();
+    let meaning = match (&model.filter_error, DisplayFilter::parse(typed)) {
+        (Some(e), _) => Span::styled(format!("   ✗ {e}"), theme.warn()),
+        (None, Ok(Some(f))) => {
+            let how = match (&f.kind, &f.expands_to) {
+                (_, Some(e)) => format!("= {e}"),
+                (FilterKind::Text(_), _) => "searching the rows' words".to_string(),
+                (FilterKind::App, _) => "the application's writes and reads".to_string(),
+                (FilterKind::Frames(_), _) => "✓".to_string(),
+            };
+            let count = if model.filter_on_enter {
+                " (Enter applies: this capture is large)".to_string()
+            } else {
+                format!(" · {} rows", model.timeline.len())
+            };
+            Span::styled(format!("   {how}{count}"), theme.heading())
+        }
+        (None, _) => Span::raw(""),
+    };
+    spans.push(meaning);
+    spans.push(Span::styled(
+        "   e.g. tcp.port == 8443 && tls · ip.ttl < 64 · frame contains \"hi\" · syn · any words   (Enter keeps, Esc cancels)",
+        theme.dim(),
+    ));
+    Line::from(spans)
+}
+
+fn status_line(model: &Model) -> Line<'static> {
+    let theme = model.theme;
+    if model.prompt {
+        return prompt_line(model);
     }
     let hint =
         |ctx: Context, action: Action, words: &str| format!("{} {words}", keys_label(ctx, action));
@@ -362,7 +405,16 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
             if frames == 1 { "" } else { "s" }
         );
         if !t.filter.is_empty() {
-            title.push_str(&format!(" · filter {:?}: {} rows", t.filter, t.len()));
+            let expands = t
+                .expands_to
+                .as_ref()
+                .map(|e| format!(" (= {e})"))
+                .unwrap_or_default();
+            title.push_str(&format!(
+                " · filter {:?}{expands}: {} rows",
+                t.filter,
+                t.len()
+            ));
         }
         if model.live {
             title.push_str(if t.follow {
@@ -372,7 +424,7 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
             });
         }
         // Rows out of sight, above and below.
-        let rows = usize::from(inner(a.timeline, a.screen).height);
+        let rows = usize::from(a.timeline_rows.height);
         if t.offset > 0 {
             title.push_str(&format!(" · ↑ {} above", t.offset));
         }

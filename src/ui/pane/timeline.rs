@@ -8,9 +8,35 @@ use ratatui::Frame;
 
 use crate::journey::Trace;
 use crate::ui::fit::ellipsize;
+use crate::ui::index::RowKind;
 use crate::ui::model::{Focus, Model};
 use crate::ui::strings;
-use crate::ui::timeline::row_line;
+use crate::ui::timeline::{row_line, Clock, DELTA_MIN_WIDTH};
+
+/// Where the rows go inside the pane (`inner`): under a line of column headings when the pane
+/// is at least 5 rows tall, else all of it.
+pub fn rows_area(inner: Rect) -> Rect {
+    let header = u16::from(inner.height >= 5);
+    Rect {
+        y: inner.y + header,
+        height: inner.height - header,
+        ..inner
+    }
+}
+
+/// How far back to look for the frame shown above a row, for its Δt.
+const DELTA_LOOKBACK: usize = 256;
+
+/// The time of the frame shown nearest above visible position `pos`, if one is within reach.
+pub fn previous_frame_at(model: &Model, trace: &Trace, pos: usize) -> Option<i128> {
+    let state = &model.timeline;
+    (pos.saturating_sub(DELTA_LOOKBACK)..pos)
+        .rev()
+        .find_map(|p| match state.index.rows.get(state.row_at(p)?)?.kind {
+            RowKind::Frame(n) => trace.frame(n).map(|f| f.frame.at.0),
+            _ => None,
+        })
+}
 
 /// Draws the timeline into `area`: only the rows that fit are made.
 pub fn render(f: &mut Frame, area: Rect, model: &Model, trace: &Trace, block: Block) {
@@ -19,12 +45,34 @@ pub fn render(f: &mut Frame, area: Rect, model: &Model, trace: &Trace, block: Bl
     let theme = model.theme;
     let focused = model.focus == Focus::Timeline;
     let inner = block.inner(area);
-    let height = inner.height as usize;
+    let rows = rows_area(inner);
+    let height = rows.height as usize;
     let t0 = trace.frames().first().map_or(0, |f| f.frame.at.0);
+    let delta = inner.width >= DELTA_MIN_WIDTH;
+    let header = (rows.y > inner.y).then(|| {
+        let text = if delta {
+            strings::TIMELINE_COLUMNS
+        } else {
+            strings::TIMELINE_COLUMNS_NARROW
+        };
+        ellipsize(
+            Line::from(Span::styled(text, theme.heading())),
+            usize::from(inner.width),
+        )
+    });
     let lines: Vec<Line> = (state.offset..state.offset + height)
         .filter_map(|pos| {
             let at = state.row_at(pos)?;
-            let line = row_line(trace, names, &state.index, at, t0, state.reveal, theme);
+            let clock = Clock {
+                t0,
+                previous: if delta {
+                    previous_frame_at(model, trace, pos)
+                } else {
+                    None
+                },
+                delta,
+            };
+            let line = row_line(trace, names, &state.index, at, clock, state.reveal, theme);
             // A row longer than the pane ends in "…" rather than being cut without a sign.
             let line = ellipsize(line, usize::from(inner.width));
             Some(if pos == state.selected {
@@ -51,5 +99,6 @@ pub fn render(f: &mut Frame, area: Rect, model: &Model, trace: &Trace, block: Bl
     } else {
         lines
     };
+    let lines: Vec<Line> = header.into_iter().chain(lines).collect();
     f.render_widget(Paragraph::new(lines).block(block), area);
 }
