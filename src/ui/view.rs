@@ -15,7 +15,7 @@ use super::keys::{keys_label, Action, Context};
 use super::model::{Areas, Focus, Model, Overlay};
 use super::pane::{borders, chat, compact, compare, inner, layers, lesson, logpane, timeline};
 use super::theme::Theme;
-use super::{help, stream, strings};
+use super::{help, strings};
 use crate::journey::Trace;
 
 /// Where every pane goes on a screen of `size`.
@@ -491,7 +491,7 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
                 .title(strings::HELP);
             help::render(f, body, scroll, b, theme);
         }
-        Some(Overlay::Stream { scroll, .. }) => {
+        Some(Overlay::Stream { .. }) => {
             let b = Block::bordered()
                 .style(theme.base())
                 .border_style(theme.focused_border())
@@ -501,7 +501,9 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
                     strings::STREAM,
                     strings::view_name(model.decrypted, model.plain)
                 ));
-            stream::render(f, body, &model.stream_lines, scroll, b);
+            if let Some(view) = &model.stream {
+                view.render(f, body, b, theme);
+            }
         }
         None => {}
     }
