@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use ratatui::layout::Rect;
 
 use super::detail::{Detail, Subject};
-use super::index::{GroupKind, Index, Names, RowKind};
+use super::index::{GroupKind, Names, RowKind};
 use super::line::LineInput;
 use super::stream::{Maker, StreamView};
 use super::theme::{Theme, UiLayer};
@@ -190,6 +190,8 @@ pub struct Model {
     /// screen, made when it opens, scrolls, when the view is toggled and when the trace grows
     /// (they decrypt records: too much for every redraw, and a stream can be gigabytes).
     pub stream: Option<StreamView>,
+    /// While a capture file loads: how far ("reading 34% · 412,000 frames").
+    pub progress: Option<String>,
 }
 
 impl Model {
@@ -233,6 +235,7 @@ impl Model {
             log_state: None,
             lesson: None,
             stream: None,
+            progress: None,
         }
     }
 
@@ -313,7 +316,7 @@ impl Model {
             .timeline
             .selected_row()
             .and_then(|r| self.timeline.index.rows.get(r).copied());
-        self.timeline.index = Index::build(trace);
+        self.timeline.index.update(trace);
         let filter = self.timeline.filter.clone();
         self.timeline.apply_filter(trace, &self.names, &filter);
         if self.timeline.follow {

@@ -294,6 +294,9 @@ fn status_line(model: &Model) -> Line<'static> {
         h
     };
     let mut spans = Vec::new();
+    if let Some(progress) = &model.progress {
+        spans.push(Span::styled(format!("{progress}  "), theme.heading()));
+    }
     if !model.status.is_empty() {
         spans.push(Span::styled(format!("{}  ", model.status), theme.heading()));
     }
