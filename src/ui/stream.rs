@@ -400,6 +400,12 @@ impl StreamView {
         self.fill(m);
     }
 
+    /// The first line of entry `entry` (0 is the heading; records or segments from 1).
+    pub fn to_entry(&mut self, m: Maker, entry: usize) {
+        self.top = Pos { entry, line: 0 };
+        self.fill(m);
+    }
+
     /// The first line.
     pub fn to_top(&mut self, m: Maker) {
         self.top = Pos::default();
