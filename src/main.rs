@@ -522,8 +522,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             ui_logging()?;
-            let trace = packetpath::ui::load_capture(&file, keylog.as_deref())?;
-            packetpath::ui::run_open(trace, format!("open · {}", file.display()), look.look())?;
+            packetpath::ui::run_open_file(
+                &file,
+                keylog.as_deref(),
+                format!("open · {}", file.display()),
+                look.look(),
+            )?;
         }
         Command::Server {
             listen,

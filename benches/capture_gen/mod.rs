@@ -68,10 +68,45 @@ pub fn for_this_run(bench_frames: u64) -> std::io::Result<Generated> {
     ensure(&target_dir().join("bench-capture"), frames)
 }
 
+/// What the generated traffic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // each benchmark binary uses its own
+pub enum Pattern {
+    /// Eight connections chatting: short lines, now and then a write of 8–16 KB.
+    Chat,
+    /// One short chat, then one connection on which the server sends 16 KB writes, the client
+    /// acknowledging every 16th segment (as a bulk transfer on loopback looks): large frames, most
+    /// of the file one stream.
+    Transfer,
+}
+
 /// The capture with at least `min_frames` frames, generated into `dir` unless already there.
 pub fn ensure(dir: &Path, min_frames: u64) -> std::io::Result<Generated> {
+    ensure_pattern(dir, min_frames, Pattern::Chat)
+}
+
+/// [`ensure`] for a traffic pattern; `bench_frames` frames when run by `cargo bench`,
+/// [`SMOKE_FRAMES`] otherwise.
+#[allow(dead_code)] // each benchmark binary uses its own
+pub fn for_this_run_pattern(bench_frames: u64, pattern: Pattern) -> std::io::Result<Generated> {
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let frames = if benchmarking {
+        bench_frames
+    } else {
+        SMOKE_FRAMES
+    };
+    ensure_pattern(&target_dir().join("bench-capture"), frames, pattern)
+}
+
+/// The capture of `pattern` with at least `min_frames` frames, generated into `dir` unless
+/// already there.
+pub fn ensure_pattern(dir: &Path, min_frames: u64, pattern: Pattern) -> std::io::Result<Generated> {
     std::fs::create_dir_all(dir)?;
-    let stem = format!("chat-tls13-v{GENERATOR_VERSION}-{min_frames}");
+    let name = match pattern {
+        Pattern::Chat => "chat",
+        Pattern::Transfer => "transfer",
+    };
+    let stem = format!("{name}-tls13-v{GENERATOR_VERSION}-{min_frames}");
     let pcapng = dir.join(format!("{stem}.pcapng"));
     let keylog = dir.join(format!("{stem}.keys"));
     let count = dir.join(format!("{stem}.frames"));
@@ -91,7 +126,7 @@ pub fn ensure(dir: &Path, min_frames: u64) -> std::io::Result<Generated> {
     }
     let started = std::time::Instant::now();
     let tmp = dir.join(format!("{stem}.pcapng.tmp"));
-    let (frames, keys) = generate(&tmp, min_frames)?;
+    let (frames, keys) = generate(&tmp, min_frames, pattern)?;
     std::fs::write(&keylog, keys)?;
     std::fs::rename(&tmp, &pcapng)?;
     std::fs::write(&count, format!("{frames}\n"))?;
@@ -201,6 +236,8 @@ struct Conn {
     /// Plaintext bytes each side has written and the other has read: `[written, read]` per side.
     sent: [u64; 2],
     received: [u64; 2],
+    /// The receiver acknowledges every this many segments.
+    ack_every: u32,
 }
 
 impl Conn {
@@ -222,7 +259,7 @@ impl Conn {
             let flags = if i == last { ACK | PSH } else { ACK };
             wire.segment(src, dst, flags, &[], chunk)?;
             wire.wait(rng.range(4_000, 30_000));
-            if dst.unacked >= 2 {
+            if dst.unacked >= self.ack_every {
                 wire.segment(dst, src, ACK, &[], &[])?;
                 wire.wait(rng.range(2_000, 10_000));
             }
@@ -329,7 +366,7 @@ fn close<W: Write>(wire: &mut Wire<W>, rng: &mut Rng, conn: &mut Conn) -> std::i
 }
 
 /// Writes the capture to `path`; returns the frame count and the key-log text.
-fn generate(path: &Path, min_frames: u64) -> std::io::Result<(u64, String)> {
+fn generate(path: &Path, min_frames: u64, pattern: Pattern) -> std::io::Result<(u64, String)> {
     let mut rng = Rng(0x7061_636b_6574_7061); // "packetpa"
     let endpoints = tls::Endpoints::new();
     let out = BufWriter::with_capacity(1 << 20, File::create(path)?);
@@ -353,6 +390,7 @@ fn generate(path: &Path, min_frames: u64) -> std::io::Result<(u64, String)> {
             ],
             sent: [0, 0],
             received: [0, 0],
+            ack_every: 2,
         };
         open(&mut wire, &mut rng, &mut conn)?;
         conns.push(conn);
@@ -362,6 +400,23 @@ fn generate(path: &Path, min_frames: u64) -> std::io::Result<(u64, String)> {
     let names = [
         "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
     ];
+    if pattern == Pattern::Transfer {
+        // A few chat lines on each connection, then the transfer on the first one.
+        for (i, conn) in conns.iter_mut().enumerate() {
+            for _ in 0..3 {
+                let len = rng.range(20, 200) as usize;
+                let line = chat_line(&mut rng, names[i], len);
+                conn.write(&mut wire, &mut rng, 0, &line)?;
+                wire.wait(rng.range(100_000, 5_000_000));
+            }
+        }
+        let conn = &mut conns[0];
+        conn.ack_every = 16;
+        while wire.frames < min_frames {
+            let data = bulk(&mut rng, 16 * 1024);
+            conn.write(&mut wire, &mut rng, 1, &data)?;
+        }
+    }
     while wire.frames < min_frames {
         let i = rng.range(0, CONNECTIONS as u64 - 1) as usize;
         let conn = &mut conns[i];

@@ -38,7 +38,7 @@ use crate::frame::Frame;
 pub use bpf::{tcp_ports_filter, BpfError, BpfInstruction, MAX_PORTS};
 pub use file::{read_capture, read_capture_file};
 pub use live::{spawn_capture, spawn_live, CaptureStats, LiveCapture, LiveHandle};
-pub use open::{load_keylog, open_capture, OpenError};
+pub use open::{load_keylog, open_capture, open_in_background, OpenError, Opened};
 pub use output::{OutputError, OutputPath};
 pub use writer::PcapngWriter;
 

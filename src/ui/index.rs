@@ -132,9 +132,29 @@ pub struct Index {
     pub frames: usize,
     /// Application events seen so far.
     pub events: usize,
+    /// Where the last frame left the grouping, so frames that arrive later are appended.
+    state: Building,
 }
 
+/// Where the application events go: the frames of each write's journey (its message group),
+/// the frame before which a write shows, the frame after which a read (or unplaced write) shows.
 #[derive(Default)]
+struct Places {
+    message_of_frame: HashMap<u32, usize>,
+    writes_by_first_frame: HashMap<u32, Vec<usize>>,
+    at_frame: HashMap<u32, Vec<usize>>,
+}
+
+/// The grouping state between two frames.
+#[derive(Debug, Clone, Default)]
+struct Building {
+    streams: Vec<StreamGroups>,
+    message_group: HashMap<usize, u32>,
+    other: Option<u32>,
+    last_group: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default)]
 struct StreamGroups {
     handshake: Option<u32>,
     tls: Option<u32>,
@@ -146,6 +166,27 @@ impl Index {
     /// True if the trace has grown since the index was built.
     pub fn is_stale(&self, trace: &Trace) -> bool {
         self.frames != trace.frames().len() || self.events != trace.app_events().len()
+    }
+
+    /// Brings the index up to date with a trace that grew. Without application events, the
+    /// new frames are appended (a frame's row depends only on the frames before it), so loading
+    /// a large file costs each frame once; with them, a new frame can change where a message
+    /// starts, and the index is built again.
+    pub fn update(&mut self, trace: &Trace) {
+        if !self.is_stale(trace) {
+            return;
+        }
+        if self.events != 0 || !trace.app_events().is_empty() {
+            *self = Index::build(trace);
+            return;
+        }
+        let mut state = std::mem::take(&mut self.state);
+        let places = Places::default();
+        for entry in trace.frames().get(self.frames..).unwrap_or_default() {
+            self.add_frame(trace, entry, &mut state, &places);
+        }
+        self.state = state;
+        self.frames = trace.frames().len();
     }
 
     /// Builds the index of a whole trace.
@@ -187,104 +228,129 @@ impl Index {
             rows: Vec::with_capacity(trace.frames().len() + events.len() * 2),
             ..Index::default()
         };
-        let mut streams: Vec<StreamGroups> = Vec::new();
-        let mut message_group: HashMap<usize, u32> = HashMap::new();
-        let mut other: Option<u32> = None;
-        let mut last_group: Option<u32> = None;
-
+        let places = Places {
+            message_of_frame,
+            writes_by_first_frame,
+            at_frame,
+        };
+        let mut state = Building::default();
         for entry in trace.frames() {
-            let n = entry.number;
-            let stream = entry.segment.as_ref().map(|s| s.stream);
-            let flags = entry.headers().tcp.map(|t| t.flags);
-            let has = |f: TcpFlags| flags.is_some_and(|x| x.contains(f));
-            let records = trace
-                .records()
-                .get(entry.records.clone())
-                .unwrap_or_default();
-            let handshake_record = records.iter().any(|r| {
-                let inner = r.info.decrypted.as_ref().map(|d| d.content_type);
-                matches!(
-                    r.info.header.content_type,
-                    ContentType::Handshake | ContentType::ChangeCipherSpec
-                ) || inner == Some(ContentType::Handshake)
-                    || !r.info.handshake.is_empty()
-                    || r.info.handshake_partial.is_some()
-            });
-            let group = if let Some(&event) = message_of_frame.get(&n) {
-                *message_group
-                    .entry(event)
-                    .or_insert_with(|| index.push_group(GroupKind::Message(event), stream, n))
-            } else if let Some(s) = stream {
-                while streams.len() <= s {
-                    streams.push(StreamGroups::default());
-                }
-                let kind = if has(TcpFlags::SYN) {
-                    GroupKind::TcpHandshake
-                } else if has(TcpFlags::FIN) || has(TcpFlags::RST) {
-                    GroupKind::Close
-                } else if handshake_record {
-                    GroupKind::TlsHandshake
-                } else {
-                    GroupKind::Other
-                };
-                let sg = streams.get_mut(s);
-                let existing = sg.and_then(|sg| match kind {
-                    GroupKind::TcpHandshake => sg.handshake,
-                    GroupKind::TlsHandshake => sg.tls,
-                    GroupKind::Close => sg.close,
-                    _ => sg.current,
-                });
-                match existing {
-                    Some(g) => g,
-                    None => {
-                        let g = index.push_group(kind, Some(s), n);
-                        if let Some(sg) = streams.get_mut(s) {
-                            match kind {
-                                GroupKind::TcpHandshake => sg.handshake = Some(g),
-                                GroupKind::TlsHandshake => sg.tls = Some(g),
-                                GroupKind::Close => sg.close = Some(g),
-                                _ => {}
-                            }
-                        }
-                        g
-                    }
-                }
+            index.add_frame(trace, entry, &mut state, &places);
+        }
+        index.state = state;
+        index
+    }
+
+    /// Places one frame (and the records and events that belong there) after those before it.
+    fn add_frame(
+        &mut self,
+        trace: &Trace,
+        entry: &crate::journey::FrameEntry,
+        state: &mut Building,
+        places: &Places,
+    ) {
+        let Places {
+            message_of_frame,
+            writes_by_first_frame,
+            at_frame,
+        } = places;
+        let index = self;
+        let Building {
+            streams,
+            message_group,
+            other,
+            last_group,
+        } = state;
+        let n = entry.number;
+        let stream = entry.segment.as_ref().map(|s| s.stream);
+        let flags = entry.headers().tcp.map(|t| t.flags);
+        let has = |f: TcpFlags| flags.is_some_and(|x| x.contains(f));
+        let records = trace
+            .records()
+            .get(entry.records.clone())
+            .unwrap_or_default();
+        let handshake_record = records.iter().any(|r| {
+            let inner = r.info.decrypted.as_ref().map(|d| d.content_type);
+            matches!(
+                r.info.header.content_type,
+                ContentType::Handshake | ContentType::ChangeCipherSpec
+            ) || inner == Some(ContentType::Handshake)
+                || !r.info.handshake.is_empty()
+                || r.info.handshake_partial.is_some()
+        });
+        let group = if let Some(&event) = message_of_frame.get(&n) {
+            *message_group
+                .entry(event)
+                .or_insert_with(|| index.push_group(GroupKind::Message(event), stream, n))
+        } else if let Some(s) = stream {
+            while streams.len() <= s {
+                streams.push(StreamGroups::default());
+            }
+            let kind = if has(TcpFlags::SYN) {
+                GroupKind::TcpHandshake
+            } else if has(TcpFlags::FIN) || has(TcpFlags::RST) {
+                GroupKind::Close
+            } else if handshake_record {
+                GroupKind::TlsHandshake
             } else {
-                *other.get_or_insert_with(|| index.push_group(GroupKind::Other, None, n))
+                GroupKind::Other
             };
-            if let Some(s) = stream {
-                if let Some(sg) = streams.get_mut(s) {
-                    sg.current = Some(group);
+            let sg = streams.get_mut(s);
+            let existing = sg.and_then(|sg| match kind {
+                GroupKind::TcpHandshake => sg.handshake,
+                GroupKind::TlsHandshake => sg.tls,
+                GroupKind::Close => sg.close,
+                _ => sg.current,
+            });
+            match existing {
+                Some(g) => g,
+                None => {
+                    let g = index.push_group(kind, Some(s), n);
+                    if let Some(sg) = streams.get_mut(s) {
+                        match kind {
+                            GroupKind::TcpHandshake => sg.handshake = Some(g),
+                            GroupKind::TlsHandshake => sg.tls = Some(g),
+                            GroupKind::Close => sg.close = Some(g),
+                            _ => {}
+                        }
+                    }
+                    g
                 }
             }
-            if last_group != Some(group) {
-                index.rows.push(Row {
-                    kind: RowKind::Group,
-                    group,
-                });
-                last_group = Some(group);
-            }
-            // A write shows where its journey starts: before its first frame.
-            for &i in writes_by_first_frame.get(&n).into_iter().flatten() {
-                index.push_event(i, group);
-            }
-            index.frame_row.push(index.rows.len() as u32);
-            index.rows.push(Row {
-                kind: RowKind::Frame(n),
-                group,
-            });
-            for r in entry.records.clone() {
-                index.rows.push(Row {
-                    kind: RowKind::Record(n, r as u32),
-                    group,
-                });
-            }
-            // A read (or a write whose journey is unknown) shows where its last byte arrived.
-            for &i in at_frame.get(&n).into_iter().flatten() {
-                index.push_event(i, group);
+        } else {
+            *other.get_or_insert_with(|| index.push_group(GroupKind::Other, None, n))
+        };
+        if let Some(s) = stream {
+            if let Some(sg) = streams.get_mut(s) {
+                sg.current = Some(group);
             }
         }
-        index
+        if *last_group != Some(group) {
+            index.rows.push(Row {
+                kind: RowKind::Group,
+                group,
+            });
+            *last_group = Some(group);
+        }
+        // A write shows where its journey starts: before its first frame.
+        for &i in writes_by_first_frame.get(&n).into_iter().flatten() {
+            index.push_event(i, group);
+        }
+        index.frame_row.push(index.rows.len() as u32);
+        index.rows.push(Row {
+            kind: RowKind::Frame(n),
+            group,
+        });
+        for r in entry.records.clone() {
+            index.rows.push(Row {
+                kind: RowKind::Record(n, r as u32),
+                group,
+            });
+        }
+        // A read (or a write whose journey is unknown) shows where its last byte arrived.
+        for &i in at_frame.get(&n).into_iter().flatten() {
+            index.push_event(i, group);
+        }
     }
 
     fn push_group(&mut self, kind: GroupKind, stream: Option<usize>, first: u32) -> u32 {

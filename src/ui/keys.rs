@@ -213,6 +213,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Char('j'), Code(KeyCode::Down)], context: C::Overlay, action: A::Down, help: "scroll down" },
     Binding { keys: &[Code(KeyCode::PageUp)], context: C::Overlay, action: A::PageUp, help: "page up" },
     Binding { keys: &[Code(KeyCode::PageDown)], context: C::Overlay, action: A::PageDown, help: "page down" },
+    Binding { keys: &[Char('g'), Code(KeyCode::Home)], context: C::Overlay, action: A::Top, help: "to the top" },
+    Binding { keys: &[Char('G'), Code(KeyCode::End)], context: C::Overlay, action: A::Live, help: "to the bottom (the stream view)" },
     Binding { keys: &[Char('e')], context: C::Overlay, action: A::ToggleDecrypt, help: "ciphertext ⇄ plaintext in the stream view" },
 ];
 

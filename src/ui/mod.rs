@@ -59,6 +59,7 @@ pub mod index;
 pub mod keys;
 pub mod lesson;
 pub mod line;
+pub mod loading;
 pub mod model;
 pub mod pane;
 pub mod run;
@@ -75,7 +76,9 @@ mod tests;
 
 use std::path::PathBuf;
 
-pub use run::{load_capture, run_demo, run_lesson, run_open, start_demo, DemoOutcome};
+pub use run::{
+    load_capture, run_demo, run_lesson, run_open, run_open_file, start_demo, DemoOutcome,
+};
 pub use theme::{Look, ThemeName};
 
 /// How the demo's chat runs.

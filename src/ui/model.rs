@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use ratatui::layout::Rect;
 
 use super::detail::{Detail, Subject};
-use super::index::{GroupKind, Index, Names, RowKind};
+use super::index::{GroupKind, Names, RowKind};
 use super::line::LineInput;
+use super::stream::{Maker, StreamView};
 use super::theme::{Theme, UiLayer};
 use super::timeline::TimelineState;
 use crate::chat::{Direction as AppDir, Side};
@@ -46,12 +47,11 @@ pub const PANES: [Focus; 5] = [
 pub enum Overlay {
     /// The help screen, scrolled by this many lines.
     Help(usize),
-    /// The reassembled conversation of one TCP connection, scrolled by this many lines.
+    /// The reassembled conversation of one TCP connection (its scroll position is in
+    /// [`Model::stream`]).
     Stream {
         /// The connection.
         stream: usize,
-        /// Scroll position.
-        scroll: usize,
     },
 }
 
@@ -207,9 +207,12 @@ pub struct Model {
     pub log_state: Option<tui_logger::TuiWidgetState>,
     /// The lesson being run (`lesson run`), shown in place of the chat.
     pub lesson: Option<super::lesson::LessonPane>,
-    /// The stream overlay's lines, made when it opens, when the view is toggled and when the
-    /// trace grows (they decrypt every record of the connection: too much for every redraw).
-    pub stream_lines: Vec<ratatui::text::Line<'static>>,
+    /// The stream overlay: the connection's entries (numbers only) and the lines around the
+    /// screen, made when it opens, scrolls, when the view is toggled and when the trace grows
+    /// (they decrypt records: too much for every redraw, and a stream can be gigabytes).
+    pub stream: Option<StreamView>,
+    /// While a capture file loads: how far ("reading 34% · 412,000 frames").
+    pub progress: Option<String>,
 }
 
 impl Model {
@@ -257,7 +260,8 @@ impl Model {
             quit: false,
             log_state: None,
             lesson: None,
-            stream_lines: Vec::new(),
+            stream: None,
+            progress: None,
         }
     }
 
@@ -271,11 +275,52 @@ impl Model {
         self.areas.timeline_rows.height.max(1) as usize
     }
 
-    /// Makes the stream overlay's lines again, if it is open.
+    /// Opens follow stream over connection `stream`, at its top.
+    pub fn open_stream(&mut self, trace: &Trace, stream: usize) {
+        self.overlay = Some(Overlay::Stream { stream });
+        let height = self.stream_height();
+        let maker = Maker {
+            trace,
+            names: &self.names,
+            theme: self.theme,
+        };
+        self.stream = Some(StreamView::open(maker, stream, self.decrypted, height));
+    }
+
+    /// Rows of the stream overlay's text.
+    pub fn stream_height(&self) -> usize {
+        usize::from(self.areas.screen.height.saturating_sub(4)).max(1)
+    }
+
+    /// Brings the stream overlay up to date with the trace, the view (`e`) and the screen's
+    /// height, if it is open; drops it if it is closed.
     pub fn refresh_stream(&mut self, trace: &Trace) {
-        if let Some(Overlay::Stream { stream, .. }) = self.overlay {
-            self.stream_lines =
-                super::stream::lines(trace, &self.names, stream, self.decrypted, self.theme);
+        if !matches!(self.overlay, Some(Overlay::Stream { .. })) {
+            self.stream = None;
+            return;
+        }
+        let height = self.stream_height();
+        let maker = Maker {
+            trace,
+            names: &self.names,
+            theme: self.theme,
+        };
+        if let Some(view) = &mut self.stream {
+            view.set_decrypted(maker, self.decrypted);
+            view.set_height(maker, height);
+            view.refresh(maker);
+        }
+    }
+
+    /// Lets the stream overlay do `f` with what makes its lines.
+    pub fn with_stream(&mut self, trace: &Trace, f: impl FnOnce(&mut StreamView, Maker)) {
+        let maker = Maker {
+            trace,
+            names: &self.names,
+            theme: self.theme,
+        };
+        if let Some(view) = &mut self.stream {
+            f(view, maker);
         }
     }
 
@@ -297,7 +342,7 @@ impl Model {
             .timeline
             .selected_row()
             .and_then(|r| self.timeline.index.rows.get(r).copied());
-        self.timeline.index = Index::build(trace);
+        self.timeline.index.update(trace);
         let filter = self.timeline.filter.clone();
         if self
             .timeline

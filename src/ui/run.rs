@@ -10,6 +10,7 @@ use crossterm::event::{self, Event};
 
 use super::keys::{keys_label, Action, Context};
 use super::lesson::{LessonPane, Question};
+use super::loading::{Loader, PUMP_BUDGET};
 use super::model::{Focus, Model};
 use super::theme::Look;
 use super::update::{update, Command, Msg};
@@ -40,6 +41,15 @@ trait Source {
     /// Compare mode on (starting the second chat if needed) or off.
     fn set_compare(&mut self, _on: bool) -> anyhow::Result<()> {
         Ok(())
+    }
+    /// Still taking in frames that are already there (a file loading): the loop does not wait
+    /// for keys then.
+    fn busy(&self) -> bool {
+        false
+    }
+    /// How far loading got, for the status line.
+    fn progress(&self) -> Option<String> {
+        None
     }
     /// Called once the screen is first drawn (a lesson runs its first step then).
     fn begin(&mut self, _model: &mut Model) {}
@@ -164,6 +174,28 @@ impl Source for Saved {
     }
 }
 
+impl Source for Loader {
+    fn trace(&self) -> &Trace {
+        Loader::trace(self)
+    }
+
+    fn pump(&mut self) -> bool {
+        Loader::pump(self, PUMP_BUDGET)
+    }
+
+    fn send(&mut self, _: &str, _: &str) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    fn busy(&self) -> bool {
+        !self.is_done()
+    }
+
+    fn progress(&self) -> Option<String> {
+        Loader::progress(self)
+    }
+}
+
 fn event_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
     let result = run_loop(model, source);
     LOOP_LEFT.store(true, Ordering::Relaxed);
@@ -181,6 +213,7 @@ fn run_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
         if source.pump() {
             model.sync(source.trace());
         }
+        model.progress = source.progress();
         let size = term.size()?;
         let areas = layout(
             ratatui::layout::Rect::new(0, 0, size.width, size.height),
@@ -196,7 +229,12 @@ fn run_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
         if TERMINATED.load(Ordering::Relaxed) {
             break;
         }
-        let msg = if event::poll(FRAME_TIME)? {
+        let wait = if source.busy() {
+            Duration::ZERO
+        } else {
+            FRAME_TIME
+        };
+        let msg = if event::poll(wait)? {
             match event::read()? {
                 Event::Key(key) => Msg::Key(key),
                 Event::Mouse(mouse) => Msg::Mouse(mouse),
@@ -317,6 +355,26 @@ pub fn run_open(trace: Trace, title: String, look: Look) -> anyhow::Result<()> {
     let mut model = Model::new(false, title, Vec::new(), look.theme());
     model.classroom = look.classroom;
     event_loop(&mut model, &mut Saved(trace))
+}
+
+/// A capture file on screen until the user quits, shown from its first frames while the rest
+/// loads (see [`Loader`]). What cannot be opened at all is an error before the screen is taken.
+pub fn run_open_file(
+    file: &Path,
+    keylog: Option<&Path>,
+    title: String,
+    look: Look,
+) -> anyhow::Result<()> {
+    let rx = crate::capture::open_in_background(file, keylog)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    listen_for_sigterm(rt.handle());
+    let mut model = Model::new(false, title, Vec::new(), look.theme());
+    model.classroom = look.classroom;
+    let mut loader = Loader::new(file.display().to_string(), rx);
+    event_loop(&mut model, &mut loader)
 }
 
 /// A lesson's live session with the step runner around it (see [`run_lesson`]).

@@ -1047,11 +1047,7 @@ fn classroom_screens(theme: super::theme::ThemeName) -> Vec<(String, ratatui::bu
         m.overlay = Some(Overlay::Help(0));
         out.push((format!("help {w}×{h}"), buffer(&mut m, &trace)));
         m.decrypted = true;
-        m.overlay = Some(Overlay::Stream {
-            stream: 0,
-            scroll: 0,
-        });
-        m.refresh_stream(&trace);
+        m.open_stream(&trace, 0);
         out.push((format!("stream {w}×{h}"), buffer(&mut m, &trace)));
     }
     // The usual layout too: the chat, its input line and the log pane.
@@ -1267,7 +1263,14 @@ fn both_views(trace: &Trace) -> (String, String, String) {
         key(&mut m, trace, KeyCode::Char('f'));
         assert!(matches!(m.overlay, Some(Overlay::Stream { .. })));
         text.push_str(&draw(&mut m, trace));
-        text.push_str(&lines_text(&m.stream_lines));
+        let stream = m.stream.as_ref().map_or(0, |v| v.stream);
+        text.push_str(&lines_text(&super::stream::lines(
+            trace,
+            &m.names,
+            stream,
+            m.decrypted,
+            m.theme,
+        )));
         key(&mut m, trace, KeyCode::Esc);
         key(&mut m, trace, KeyCode::Char('z'));
         views.push((m.decrypted, text));

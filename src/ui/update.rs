@@ -68,6 +68,9 @@ pub fn update(model: &mut Model, trace: &Trace, msg: Msg) -> Option<Command> {
         }
     };
     model.refresh_detail(trace, false);
+    // The screen may have grown: the stream overlay makes the lines it now shows.
+    let height = model.stream_height();
+    model.with_stream(trace, |view, m| view.set_height(m, height));
     command
 }
 
@@ -315,7 +318,10 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
             model.prompt = true;
         }
         Action::Help => model.overlay = Some(Overlay::Help(0)),
-        Action::Close => model.overlay = None,
+        Action::Close => {
+            model.overlay = None;
+            model.stream = None;
+        }
         // Compare mode shows a TLS chat next to the plain one: its two views still differ.
         Action::ToggleDecrypt if model.plain && !model.compare => {
             model.status = super::strings::NOTHING_TO_DECRYPT.into();
@@ -329,7 +335,8 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
                 let _ = model.timeline.apply_filter(trace, &model.names, &filter);
             }
             model.refresh_detail(trace, true);
-            model.refresh_stream(trace);
+            let decrypted = model.decrypted;
+            model.with_stream(trace, |view, m| view.set_decrypted(m, decrypted));
         }
         Action::FollowStream => {
             let stream = model
@@ -338,10 +345,7 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
                 .and_then(|e| e.segment.as_ref())
                 .map(|s| s.stream);
             match stream {
-                Some(stream) => {
-                    model.overlay = Some(Overlay::Stream { stream, scroll: 0 });
-                    model.refresh_stream(trace);
-                }
+                Some(stream) => model.open_stream(trace, stream),
                 None => model.status = "select a TCP frame or message first".into(),
             }
         }
@@ -382,6 +386,16 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
             model.compare_scroll = 0;
             return Some(Command::Compare(model.compare));
         }
+        Action::Live | Action::Top if model.overlay.is_some() => match model.overlay {
+            Some(Overlay::Stream { .. }) if action == Action::Top => {
+                model.with_stream(trace, |view, m| view.to_top(m));
+            }
+            Some(Overlay::Stream { .. }) => {
+                model.with_stream(trace, |view, m| view.to_bottom(m));
+            }
+            Some(Overlay::Help(ref mut s)) if action == Action::Top => *s = 0,
+            _ => {}
+        },
         Action::Live => {
             model.timeline.follow = true;
             model.select_newest(trace);
@@ -415,8 +429,9 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
                 model.compare_scroll = model.compare_scroll.saturating_add_signed(delta);
             } else if let Some(overlay) = &mut model.overlay {
                 match overlay {
-                    Overlay::Help(s) | Overlay::Stream { scroll: s, .. } => {
-                        *s = s.saturating_add_signed(delta);
+                    Overlay::Help(s) => *s = s.saturating_add_signed(delta),
+                    Overlay::Stream { .. } => {
+                        model.with_stream(trace, |view, m| view.scroll(m, delta));
                     }
                 }
             } else {
@@ -582,12 +597,17 @@ fn on_mouse(model: &mut Model, trace: &Trace, mouse: MouseEvent) {
     .find(|(area, _)| inside(*area, x, y))
     .map(|(_, f)| f);
     if model.overlay.is_some() {
-        if let Some(Overlay::Help(s) | Overlay::Stream { scroll: s, .. }) = &mut model.overlay {
-            match mouse.kind {
-                MouseEventKind::ScrollDown => *s += 1,
-                MouseEventKind::ScrollUp => *s = s.saturating_sub(1),
-                _ => {}
+        let delta = match mouse.kind {
+            MouseEventKind::ScrollDown => 1,
+            MouseEventKind::ScrollUp => -1,
+            _ => 0,
+        };
+        match &mut model.overlay {
+            Some(Overlay::Help(s)) => *s = s.saturating_add_signed(delta),
+            Some(Overlay::Stream { .. }) if delta != 0 => {
+                model.with_stream(trace, |view, m| view.scroll(m, delta));
             }
+            _ => {}
         }
         return;
     }

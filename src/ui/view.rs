@@ -15,7 +15,7 @@ use super::keys::{keys_label, Action, Context};
 use super::model::{Areas, Focus, Model, Overlay, PromptFor};
 use super::pane::{borders, chat, compact, compare, inner, layers, lesson, logpane, timeline};
 use super::theme::Theme;
-use super::{help, stream, strings};
+use super::{help, strings};
 use crate::journey::Trace;
 use crate::lesson::filter::{DisplayFilter, FilterKind};
 
@@ -337,6 +337,9 @@ fn status_line(model: &Model) -> Line<'static> {
         h
     };
     let mut spans = Vec::new();
+    if let Some(progress) = &model.progress {
+        spans.push(Span::styled(format!("{progress}  "), theme.heading()));
+    }
     if !model.status.is_empty() {
         spans.push(Span::styled(format!("{}  ", model.status), theme.heading()));
     }
@@ -543,7 +546,7 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
                 .title(strings::HELP);
             help::render(f, body, scroll, b, theme);
         }
-        Some(Overlay::Stream { scroll, .. }) => {
+        Some(Overlay::Stream { .. }) => {
             let b = Block::bordered()
                 .style(theme.base())
                 .border_style(theme.focused_border())
@@ -553,7 +556,9 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
                     strings::STREAM,
                     strings::view_name(model.decrypted, model.plain)
                 ));
-            stream::render(f, body, &model.stream_lines, scroll, b);
+            if let Some(view) = &model.stream {
+                view.render(f, body, b, theme);
+            }
         }
         None => {}
     }

@@ -1,0 +1,85 @@
+//! Loading in the background gives the trace and the timeline that loading at once gives.
+
+use std::time::Duration;
+
+use super::{thousands, Loader};
+use crate::journey::Trace;
+use crate::ui::index::Index;
+
+fn path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+}
+
+fn same_index(a: &Index, b: &Index) {
+    assert_eq!(a.rows, b.rows);
+    assert_eq!(a.groups, b.groups);
+    assert_eq!(a.frame_row, b.frame_row);
+    assert_eq!(a.event_row, b.event_row);
+    assert_eq!((a.frames, a.events), (b.frames, b.events));
+}
+
+#[test]
+fn a_file_loaded_a_little_at_a_time_is_the_file_loaded_at_once() {
+    for name in ["tls13-chat.pcapng", "plain-chat.pcapng"] {
+        let (whole, _) = crate::capture::open_capture(&path(name), None, &mut |_, _| {})
+            .expect("the sample reads");
+        let rx = crate::capture::open_in_background(&path(name), None).expect("it opens");
+        let mut loader = Loader::new(name.into(), rx);
+        let mut index = Index::default();
+        let mut pumps = 0;
+        let mut seen_progress = false;
+        while !loader.is_done() {
+            // No time at all: each turn still adds something, a few frames at most.
+            loader.pump(Duration::ZERO);
+            index.update(loader.trace());
+            seen_progress |= loader
+                .progress()
+                .is_some_and(|p| p.starts_with("reading ") && p.ends_with(" frames"));
+            pumps += 1;
+            assert!(pumps < 100_000, "loading never ends");
+        }
+        assert!(loader.progress().is_none());
+        assert!(seen_progress || whole.frames().len() < 32);
+        let trace = loader.trace();
+        assert_eq!(trace.frames().len(), whole.frames().len(), "{name}");
+        assert_eq!(trace.records().len(), whole.records().len(), "{name}");
+        assert_eq!(trace.app_events().len(), whole.app_events().len(), "{name}");
+        same_index(&index, &Index::build(&whole));
+    }
+}
+
+#[test]
+fn without_application_events_the_timeline_grows_by_appending() {
+    let (whole, _) = crate::capture::open_capture(&path("tls13-chat.pcapng"), None, &mut |_, _| {})
+        .expect("the sample reads");
+    let mut trace = Trace::with_keys(whole.keys().clone());
+    let mut index = Index::default();
+    for (i, entry) in whole.frames().iter().enumerate() {
+        trace.push_frame(entry.frame.clone());
+        if i % 3 == 0 {
+            index.update(&trace);
+        }
+    }
+    index.update(&trace);
+    same_index(&index, &Index::build(&trace));
+}
+
+#[test]
+fn a_file_that_is_not_a_capture_is_refused_before_the_screen() {
+    let err = crate::capture::open_in_background(&path("../Cargo.toml"), None)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("Cargo.toml"), "{err}");
+    assert!(crate::capture::open_in_background(&path("no-such.pcapng"), None).is_err());
+}
+
+#[test]
+fn counts_read_in_thousands() {
+    assert_eq!(thousands(0), "0");
+    assert_eq!(thousands(999), "999");
+    assert_eq!(thousands(412_000), "412,000");
+    assert_eq!(thousands(1_000_052), "1,000,052");
+}
