@@ -171,14 +171,16 @@ impl Index {
     /// Brings the index up to date with a trace that grew. Without application events, the
     /// new frames are appended (a frame's row depends only on the frames before it), so loading
     /// a large file costs each frame once; with them, a new frame can change where a message
-    /// starts, and the index is built again.
-    pub fn update(&mut self, trace: &Trace) {
+    /// starts, and the index is built again. Returns the first new row when rows were only
+    /// appended (the rows before it are as they were), `None` when it was built again.
+    pub fn update(&mut self, trace: &Trace) -> Option<usize> {
+        let from = self.rows.len();
         if !self.is_stale(trace) {
-            return;
+            return Some(from);
         }
         if self.events != 0 || !trace.app_events().is_empty() {
             *self = Index::build(trace);
-            return;
+            return None;
         }
         let mut state = std::mem::take(&mut self.state);
         let places = Places::default();
@@ -187,6 +189,7 @@ impl Index {
         }
         self.state = state;
         self.frames = trace.frames().len();
+        Some(from)
     }
 
     /// Builds the index of a whole trace.

@@ -83,3 +83,44 @@ fn counts_read_in_thousands() {
     assert_eq!(thousands(412_000), "412,000");
     assert_eq!(thousands(1_000_052), "1,000,052");
 }
+
+#[test]
+fn a_filter_kept_while_frames_arrive_matches_the_filter_applied_at_the_end() {
+    use crate::ui::index::Names;
+    use crate::ui::timeline::TimelineState;
+    let (whole, _) = crate::capture::open_capture(&path("tls13-chat.pcapng"), None, &mut |_, _| {})
+        .expect("the sample reads");
+    let names = Names::default();
+    for filter in ["tls", "tcp.len > 0 && tcp.srcport != 1", "syn", "hi", "app"] {
+        let mut trace = Trace::with_keys(whole.keys().clone());
+        let mut state = TimelineState {
+            reveal: true,
+            ..TimelineState::default()
+        };
+        state
+            .apply_filter(&trace, &names, filter)
+            .expect("a filter");
+        for (i, entry) in whole.frames().iter().enumerate() {
+            trace.push_frame(entry.frame.clone());
+            if i % 4 == 0 {
+                let from = state.index.update(&trace).expect("appended");
+                state
+                    .filter_appended(&trace, &names, from)
+                    .expect("a filter");
+            }
+        }
+        let from = state.index.update(&trace).expect("appended");
+        state
+            .filter_appended(&trace, &names, from)
+            .expect("a filter");
+        let growing = state.visible.clone();
+        state
+            .apply_filter(&trace, &names, filter)
+            .expect("a filter");
+        assert_eq!(growing, state.visible, "{filter}");
+        assert!(
+            filter == "app" || growing.is_some_and(|v| !v.is_empty()),
+            "{filter}"
+        );
+    }
+}

@@ -342,13 +342,14 @@ impl Model {
             .timeline
             .selected_row()
             .and_then(|r| self.timeline.index.rows.get(r).copied());
-        self.timeline.index.update(trace);
+        let appended = self.timeline.index.update(trace);
         let filter = self.timeline.filter.clone();
-        if self
-            .timeline
-            .apply_filter(trace, &self.names, &filter)
-            .is_err()
-        {
+        let filtered = match appended {
+            // Only new rows: filter those (a large file loading costs each row once).
+            Some(from) => self.timeline.filter_appended(trace, &self.names, from),
+            None => self.timeline.apply_filter(trace, &self.names, &filter),
+        };
+        if filtered.is_err() {
             // It parsed when it was applied; should it not now, show everything rather than
             // a stale selection.
             self.timeline.filter.clear();

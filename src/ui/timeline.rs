@@ -121,9 +121,31 @@ impl TimelineState {
         let current = self.selected_row();
         self.filter = filter.trim().to_string();
         self.expands_to = parsed.as_ref().and_then(|f| f.expands_to.clone());
-        self.visible = parsed.map(|f| filtered_rows(&f, trace, names, &self.index, self.reveal));
+        self.visible = parsed.map(|f| {
+            let mut out = Vec::new();
+            filtered_rows(&f, trace, names, &self.index, self.reveal, 0, &mut out);
+            out
+        });
         self.selected = current.map_or(0, |r| self.position_of(r));
         self.offset = self.offset.min(self.selected);
+        Ok(())
+    }
+
+    /// Brings the filtered rows up to date after the index appended rows from `from` on (the
+    /// rows before it unchanged): only the new rows are tested.
+    pub fn filter_appended(
+        &mut self,
+        trace: &Trace,
+        names: &Names,
+        from: usize,
+    ) -> Result<(), QueryError> {
+        let Some(filter) = DisplayFilter::parse(&self.filter)? else {
+            return Ok(());
+        };
+        let reveal = self.reveal;
+        if let Some(visible) = &mut self.visible {
+            filtered_rows(&filter, trace, names, &self.index, reveal, from, visible);
+        }
         Ok(())
     }
 }
@@ -158,22 +180,34 @@ fn row_passes(
     }
 }
 
-/// The rows that pass `filter`, each run of them under its group heading.
+/// Appends to `out` the rows from `from` on that pass `filter`, each run of them under its group
+/// heading (`out` holds those passing before `from`).
 pub fn filtered_rows(
     filter: &DisplayFilter,
     trace: &Trace,
     names: &Names,
     index: &Index,
     reveal: bool,
-) -> Vec<u32> {
+    from: usize,
+    out: &mut Vec<u32>,
+) {
     let state = LessonState::default();
     let tester = Tester::new(trace, &state, !reveal);
-    let mut out = Vec::new();
-    let mut heading: Option<u32> = None;
-    let mut shown_group: Option<u32> = None;
+    // Carry on where the rows before `from` left off: the heading above and the group shown.
+    let mut heading: Option<u32> = index
+        .rows
+        .get(..from)
+        .unwrap_or_default()
+        .iter()
+        .rposition(|r| r.kind == RowKind::Group)
+        .map(|h| h as u32);
+    let mut shown_group: Option<u32> = out
+        .last()
+        .and_then(|&r| index.rows.get(r as usize))
+        .map(|r| r.group);
     // A frame's TLS record rows follow it: test the frame once.
     let mut last: Option<(u32, bool)> = None;
-    for (i, row) in index.rows.iter().enumerate() {
+    for (i, row) in index.rows.iter().enumerate().skip(from) {
         if row.kind == RowKind::Group {
             heading = Some(i as u32);
             continue;
@@ -202,7 +236,6 @@ pub fn filtered_rows(
             out.push(i as u32);
         }
     }
-    out
 }
 
 /// The heading of a group, in words.
