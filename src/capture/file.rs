@@ -55,29 +55,127 @@ pub fn read_capture_file(path: &Path) -> Result<CaptureFile, FileError> {
 
 /// Frames are slices of `all`, so the file's bytes are stored once.
 fn read_capture_bytes(all: Bytes) -> Result<CaptureFile, FileError> {
-    let Some(magic) = all.get(..4) else {
-        return Err(FileError::NotCapture(format!(
-            "the data is {} bytes long; a capture file starts with a 4-byte magic number",
-            all.len()
-        )));
-    };
-    if magic == PCAPNG_SHB {
-        return pcapng::read_pcapng(&all);
-    }
-    if PCAP_MAGICS.iter().any(|m| m == magic) {
-        return Ok(read_pcap(&all));
-    }
-    Err(FileError::NotCapture(format!(
-        "it starts with {magic:02x?}, which is neither a pcap magic number (a1b2c3d4 or a1b23c4d, in either \
-         byte order) nor a pcapng Section Header Block (0a0d0d0a)"
-    )))
+    let mut reader = CaptureReader::new(all)?;
+    while reader.read(usize::MAX) {}
+    Ok(reader.file)
 }
 
-/// Reads a classic pcap file whose magic number has already been recognised.
-fn read_pcap(all: &Bytes) -> CaptureFile {
-    let mut file = CaptureFile::empty(FileFormat::Pcap);
-    let (mut rest, parser) = match PcapParser::new(all) {
-        Ok(ok) => ok,
+/// Reads a capture a few frames at a time, so that whoever shows it can start before the end of
+/// a large file is reached. Frames are slices of the bytes given (a file read into memory, or
+/// mapped: [`super::sys::map_file`]), so they are stored once.
+pub struct CaptureReader {
+    all: Bytes,
+    format: Incremental,
+    /// What was read so far: frames (the caller may take them as they come), secrets, custom
+    /// blocks, comments, and where the file is damaged.
+    pub file: CaptureFile,
+    done: bool,
+}
+
+enum Incremental {
+    Pcap(PcapState),
+    Pcapng(pcapng::Reader),
+}
+
+/// Where a classic pcap file is being read.
+struct PcapState {
+    parser: Option<PcapParser>,
+    link: LinkType,
+    unit_ns: i128,
+    big: bool,
+    at: usize,
+}
+
+impl CaptureReader {
+    /// Recognises the format from the magic number; `Err` if the bytes are neither pcap nor
+    /// pcapng.
+    pub fn new(all: Bytes) -> Result<CaptureReader, FileError> {
+        let Some(magic) = all.get(..4) else {
+            return Err(FileError::NotCapture(format!(
+                "the data is {} bytes long; a capture file starts with a 4-byte magic number",
+                all.len()
+            )));
+        };
+        let (format, file) = if magic == PCAPNG_SHB {
+            let reader = pcapng::Reader::new(&all)?;
+            (Incremental::Pcapng(reader), pcapng::empty_file(all.len()))
+        } else if PCAP_MAGICS.iter().any(|m| m == magic) {
+            let mut file = CaptureFile::empty(FileFormat::Pcap);
+            let state = pcap_header(&all, &mut file);
+            (Incremental::Pcap(state), file)
+        } else {
+            return Err(FileError::NotCapture(format!(
+                "it starts with {magic:02x?}, which is neither a pcap magic number (a1b2c3d4 or a1b23c4d, in either \
+                 byte order) nor a pcapng Section Header Block (0a0d0d0a)"
+            )));
+        };
+        let done = file.error.is_some();
+        Ok(CaptureReader {
+            all,
+            format,
+            file,
+            done,
+        })
+    }
+
+    /// Reads up to `max` more frames into [`CaptureReader::file`] (with the blocks around
+    /// them); false once the end of the data, or damage, was reached.
+    pub fn read(&mut self, max: usize) -> bool {
+        if self.done {
+            return false;
+        }
+        let more = match &mut self.format {
+            Incremental::Pcapng(r) => r.read(&self.all, &mut self.file, max),
+            Incremental::Pcap(state) => read_pcap_records(&self.all, state, &mut self.file, max),
+        };
+        self.done = !more;
+        more
+    }
+
+    /// The frames read since the last call, taken out of [`CaptureReader::file`].
+    pub fn take_frames(&mut self) -> Vec<Frame> {
+        let frames = std::mem::take(&mut self.file.frames);
+        self.file.taken += frames.len();
+        frames
+    }
+
+    /// Bytes read so far, for progress.
+    pub fn position(&self) -> usize {
+        match &self.format {
+            Incremental::Pcapng(r) => r.position(),
+            Incremental::Pcap(state) => state.at,
+        }
+    }
+
+    /// Bytes in all, read or not.
+    pub fn total_bytes(&self) -> usize {
+        self.all.len()
+    }
+}
+
+/// Reads a classic pcap file's global header (its magic number already recognised).
+fn pcap_header(all: &Bytes, file: &mut CaptureFile) -> PcapState {
+    let mut state = PcapState {
+        parser: None,
+        link: LinkType::Ethernet,
+        unit_ns: 1_000,
+        big: false,
+        at: PCAP_HEADER_LEN,
+    };
+    match PcapParser::new(all) {
+        Ok((_, parser)) => {
+            let header = parser.header();
+            state.big = header.endianness == Endianness::Big;
+            // The link-type field's low 16 bits are the LINKTYPE_ value; the upper bits may carry
+            // FCS information (draft-ietf-opsawg-pcap section 4), which we do not need.
+            let link_field = read_u32(all, 20, state.big).unwrap_or(0);
+            state.link = LinkType::from_number(link_field & 0xffff);
+            state.unit_ns = match header.ts_resolution {
+                TsResolution::MicroSecond => 1_000,
+                TsResolution::NanoSecond => 1,
+            };
+            state.parser = Some(parser);
+        }
         Err(e) => {
             let reason = match e {
                 PcapError::IncompleteBuffer => format!(
@@ -87,41 +185,51 @@ fn read_pcap(all: &Bytes) -> CaptureFile {
                 other => format!("unreadable pcap file header at byte 0: {other}"),
             };
             file.error = Some(ReadError::new(0, reason));
-            return file;
         }
+    }
+    state
+}
+
+/// Reads up to `max` packet records of a classic pcap file; false at the end or at damage.
+fn read_pcap_records(
+    all: &Bytes,
+    state: &mut PcapState,
+    file: &mut CaptureFile,
+    max: usize,
+) -> bool {
+    let Some(parser) = &state.parser else {
+        return false;
     };
-    let header = parser.header();
-    let big = header.endianness == Endianness::Big;
-    // The link-type field's low 16 bits are the LINKTYPE_ value; the upper bits may carry FCS
-    // information (draft-ietf-opsawg-pcap section 4), which we do not need.
-    let link_field = read_u32(all, 20, big).unwrap_or(0);
-    let link = LinkType::from_number(link_field & 0xffff);
-    let unit_ns: i128 = match header.ts_resolution {
-        TsResolution::MicroSecond => 1_000,
-        TsResolution::NanoSecond => 1,
-    };
-    while !rest.is_empty() {
-        let offset = all.len() - rest.len();
+    let big = state.big;
+    let mut read = 0;
+    while read < max {
+        let offset = state.at;
+        let rest = all.get(offset..).unwrap_or_default();
+        if rest.is_empty() {
+            return false;
+        }
         let fail = |reason: String| Some(ReadError::new(offset, reason));
         if let Some(claimed) = read_u32(rest, 8, big).filter(|&n| n > MAX_RECORD_LEN) {
             file.error = fail(format!(
                 "corrupt packet record at byte {offset}: it claims {claimed} captured bytes, more than any \
                  real frame (limit {MAX_RECORD_LEN})"
             ));
-            break;
+            return false;
         }
         match parser.next_raw_packet(rest) {
             Ok((remainder, raw)) => {
                 let start = offset + PCAP_RECORD_HEADER_LEN;
                 let data = all.slice(start..start + raw.data.len());
-                let at = i128::from(raw.ts_sec) * 1_000_000_000 + i128::from(raw.ts_frac) * unit_ns;
+                let at = i128::from(raw.ts_sec) * 1_000_000_000
+                    + i128::from(raw.ts_frac) * state.unit_ns;
                 file.frames.push(Frame {
                     at: Timestamp(at),
-                    link,
+                    link: state.link,
                     data,
                     orig_len: raw.orig_len,
                 });
-                rest = remainder;
+                state.at = all.len() - remainder.len();
+                read += 1;
             }
             Err(PcapError::IncompleteBuffer) => {
                 file.error = fail(if rest.len() < PCAP_RECORD_HEADER_LEN {
@@ -138,17 +246,17 @@ fn read_pcap(all: &Bytes) -> CaptureFile {
                         rest.len() - PCAP_RECORD_HEADER_LEN
                     )
                 });
-                break;
+                return false;
             }
             Err(other) => {
                 file.error = fail(format!(
                     "unreadable packet record at byte {offset}: {other}"
                 ));
-                break;
+                return false;
             }
         }
     }
-    file
+    true
 }
 
 /// The 32-bit field at `at`, in the file's byte order; `None` past the end.

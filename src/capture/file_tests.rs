@@ -161,3 +161,52 @@ fn unknown_formats_are_refused_with_the_magic_shown() {
     let err = read_capture_file(std::path::Path::new("/nonexistent/x.pcap")).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/x.pcap"), "{err}");
 }
+
+/// Reads `bytes` a few frames at a time, taking the frames out as a caller showing them would.
+fn read_in_steps(bytes: &[u8], step: usize) -> CaptureFile {
+    let mut reader = CaptureReader::new(Bytes::copy_from_slice(bytes)).expect("a capture");
+    let mut frames = Vec::new();
+    let mut turns = 0;
+    loop {
+        let more = reader.read(step);
+        frames.extend(reader.take_frames());
+        assert!(reader.position() <= reader.total_bytes());
+        turns += 1;
+        assert!(turns < 1_000_000, "reading never ends");
+        if !more {
+            break;
+        }
+    }
+    let mut file = reader.file;
+    file.frames = frames;
+    file.taken = 0;
+    file
+}
+
+#[test]
+fn reading_a_few_frames_at_a_time_gives_the_whole_file() {
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut files: Vec<Vec<u8>> = ["tls13-chat", "plain-chat", "ipv6-chat", "small-mss"]
+        .iter()
+        .map(|n| std::fs::read(samples.join(format!("{n}.pcapng"))).expect("a sample"))
+        .collect();
+    let (syn, synack) = (tcp_frame(1, 2, 0x02, b""), tcp_frame(2, 1, 0x12, b"x"));
+    files.push(pcap(false, false, 1, &[(1, 5, &syn), (2, 7, &synack)]).0);
+    let data = tcp_frame(1, 2, 0x18, b"hello");
+    files.push(pcap(true, true, 1, &[(3, 9, &data)]).0);
+    for bytes in &files {
+        // Whole, and cut at a few places (damage keeps the frames before it, step by step too).
+        for cut in [bytes.len(), bytes.len() - 1, bytes.len() * 2 / 3, 30] {
+            let bytes = &bytes[..cut];
+            let whole = read_capture(bytes).expect("a capture");
+            for step in [1, 3, 4096] {
+                let stepped = read_in_steps(bytes, step);
+                assert_eq!(stepped.frames, whole.frames, "step {step}, cut {cut}");
+                assert_eq!(stepped.keylog, whole.keylog);
+                assert_eq!(stepped.custom, whole.custom);
+                assert_eq!(stepped.comments, whole.comments);
+                assert_eq!(stepped.error, whole.error);
+            }
+        }
+    }
+}

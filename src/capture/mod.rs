@@ -100,6 +100,9 @@ pub struct CaptureFile {
     pub format: FileFormat,
     /// `Some` if the file was cut short or corrupt: reading stopped there, every frame before it is kept.
     pub error: Option<ReadError>,
+    /// Frames taken out of `frames` by a reader's caller as they came ([`CaptureReader::take_frames`]):
+    /// the number of the next frame is `taken + frames.len()`.
+    pub(crate) taken: usize,
 }
 
 impl CaptureFile {
@@ -111,6 +114,7 @@ impl CaptureFile {
             comments: Vec::new(),
             format,
             error: None,
+            taken: 0,
         }
     }
 }

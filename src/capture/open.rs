@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::file::CaptureReader;
 use super::{read_capture_file, CaptureFile, FileError, ReadError};
 use crate::chat::AppEvent;
 use crate::frame::Frame;
@@ -98,21 +99,32 @@ pub fn open_capture(
 }
 
 /// What a capture opened in the background sends, in this order: [`Opened::Start`], the frames
-/// in batches, then [`Opened::Done`]; or [`Opened::Failed`] alone.
+/// in batches (with [`Opened::Keys`] and [`Opened::Events`] where the file holds secrets or
+/// packetpath's ledger after its first frame), then [`Opened::Done`]; or [`Opened::Failed`]
+/// alone.
 #[derive(Debug)]
 pub enum Opened {
-    /// The file is read: the secrets that decrypt it, its application events, how many frames
-    /// follow.
+    /// The file's first frame is reached: the secrets found before it (and the key-log
+    /// file's), the application events found before it, and the file's size in bytes.
     Start {
         /// Embedded secrets and the key-log file's.
         keys: Keys,
         /// packetpath's ledger of application writes and reads.
         events: Vec<AppEvent>,
-        /// Frames that will follow.
-        frames: usize,
+        /// Bytes in the file, for progress.
+        bytes: usize,
     },
-    /// The next frames, in file order.
-    Frames(Vec<Frame>),
+    /// The next frames, in file order, and how many of the file's bytes are read.
+    Frames {
+        /// The frames.
+        frames: Vec<Frame>,
+        /// Bytes of the file read so far.
+        read: usize,
+    },
+    /// More secrets, from a Decryption Secrets Block after the first frame.
+    Keys(Keys),
+    /// Application events, from packetpath's ledger block (written after the last frame).
+    Events(Vec<AppEvent>),
     /// Every frame was sent; for a damaged file, where the damage starts.
     Done(Option<ReadError>),
     /// The file could not be read after all.
@@ -123,72 +135,77 @@ pub enum Opened {
 const BATCH: usize = 4096;
 
 /// Opens a capture file on a thread of its own, so that whoever shows it can start at once and
-/// add the frames to its [`Trace`] as they come (as live capture does). What cannot be opened at
-/// all (no such file, not a capture, an unreadable key log) is an error here, before anything
-/// is shown. The thread stops when the receiver is dropped.
+/// add the frames to its [`Trace`] as they come (as live capture does). The file is mapped into
+/// memory and read a batch at a time, so the first frames come at once however large it is.
+/// What cannot be opened at all (no such file, not a capture, an unreadable key log) is an
+/// error here, before anything is shown. The thread stops when the receiver is dropped.
 pub fn open_in_background(
     file: &Path,
     keylog: Option<&Path>,
 ) -> Result<std::sync::mpsc::Receiver<Opened>, OpenError> {
     let extra = keylog.map(load_keylog).transpose()?;
-    check_capture(file)?;
-    let (tx, rx) = std::sync::mpsc::sync_channel(16);
-    let path = file.to_path_buf();
-    let file = file.to_path_buf();
-    std::thread::Builder::new()
-        .name("open capture".into())
-        .spawn(move || {
-            let capture = match read_capture_file(&file) {
-                Ok(c) => c,
-                Err(e) => {
-                    let _ = tx.send(Opened::Failed(e.into()));
-                    return;
-                }
-            };
-            let (keys, events) = secrets_and_events(&file, &capture, extra.as_ref());
-            let start = Opened::Start {
-                keys,
-                events,
-                frames: capture.frames.len(),
-            };
-            if tx.send(start).is_err() {
-                return;
-            }
-            let mut frames = capture.frames.into_iter();
-            loop {
-                let batch: Vec<Frame> = frames.by_ref().take(BATCH).collect();
-                if batch.is_empty() {
-                    break;
-                }
-                if tx.send(Opened::Frames(batch)).is_err() {
-                    return;
-                }
-            }
-            let _ = tx.send(Opened::Done(capture.error));
-        })
-        .map_err(|reason| OpenError::Capture(FileError::Open { path, reason }))?;
-    Ok(rx)
-}
-
-/// Fails as reading the whole file would if `file` cannot be opened or is not a capture, from
-/// its first bytes.
-fn check_capture(file: &Path) -> Result<(), OpenError> {
-    use std::io::Read as _;
     let open_error = |reason| {
         OpenError::Capture(FileError::Open {
             path: file.to_path_buf(),
             reason,
         })
     };
-    let mut head = Vec::with_capacity(64);
-    std::fs::File::open(file)
-        .and_then(|f| f.take(64).read_to_end(&mut head))
+    let bytes = super::sys::map_file(file).map_err(open_error)?;
+    let mut reader = CaptureReader::new(bytes).map_err(|e| match e {
+        FileError::NotCapture(why) => {
+            OpenError::Capture(FileError::NotCapture(format!("{}: {why}", file.display())))
+        }
+        other => OpenError::Capture(other),
+    })?;
+    let (tx, rx) = std::sync::mpsc::sync_channel(16);
+    let path = file.to_path_buf();
+    std::thread::Builder::new()
+        .name("open capture".into())
+        .spawn(move || {
+            // Up to the first frame: the secrets and ledger a file holds before its frames.
+            let mut more = reader.read(1);
+            let (mut keys, events) = new_secrets_and_events(&path, &mut reader.file);
+            if let Some(extra) = &extra {
+                keys.merge(extra);
+            }
+            let start = Opened::Start {
+                keys,
+                events,
+                bytes: reader.total_bytes(),
+            };
+            if tx.send(start).is_err() {
+                return;
+            }
+            loop {
+                let frames = reader.take_frames();
+                let read = reader.position();
+                if !frames.is_empty() && tx.send(Opened::Frames { frames, read }).is_err() {
+                    return;
+                }
+                if !more {
+                    break;
+                }
+                more = reader.read(BATCH);
+                let (keys, events) = new_secrets_and_events(&path, &mut reader.file);
+                if !keys.is_empty() && tx.send(Opened::Keys(keys)).is_err() {
+                    return;
+                }
+                if !events.is_empty() && tx.send(Opened::Events(events)).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(Opened::Done(reader.file.error.take()));
+        })
         .map_err(open_error)?;
-    match super::read_capture(&head) {
-        Err(FileError::NotCapture(why)) => Err(OpenError::Capture(FileError::NotCapture(format!(
-            "{}: {why}",
-            file.display()
-        )))),
-        _ => Ok(()),
-    }
+    Ok(rx)
+}
+
+/// The secrets and ledger events read since the last call, taken out of `file`.
+fn new_secrets_and_events(path: &Path, file: &mut CaptureFile) -> (Keys, Vec<AppEvent>) {
+    let read = CaptureFile {
+        keylog: std::mem::take(&mut file.keylog),
+        custom: std::mem::take(&mut file.custom),
+        ..CaptureFile::empty(file.format)
+    };
+    secrets_and_events(path, &read, None)
 }

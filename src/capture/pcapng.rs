@@ -70,38 +70,70 @@ struct Block<'a> {
     end: usize,
 }
 
-/// Reads a whole pcapng file (which starts with a Section Header Block type).
-pub(super) fn read_pcapng(all: &Bytes) -> Result<CaptureFile, FileError> {
-    // The first block must be a real Section Header Block, or this is not pcapng at all.
-    if all.len() >= 12 && section_byte_order(all, 0).is_none() {
-        return Err(FileError::NotCapture(
-            "it starts like a pcapng Section Header Block but its byte-order magic is not 1a2b3c4d"
-                .into(),
-        ));
-    }
+/// An empty pcapng capture, with room for the frames a file of `len` bytes likely holds.
+pub(super) fn empty_file(len: usize) -> CaptureFile {
     let mut file = CaptureFile::empty(FileFormat::Pcapng);
     // Room for frames of ~400 bytes on average (block overhead included), so a large file's frame
     // list is not copied again and again while it grows; a smaller guess only means a regrowth.
-    file.frames.reserve(all.len() / 400);
-    let mut section = Section {
-        big_endian: true,
-        interfaces: Vec::new(),
-    };
-    let mut at = 0usize;
-    while at < all.len() {
-        let step = next_block(all, at, &mut section).and_then(|block| {
-            read_block(all, &block, &mut section, &mut file)?;
-            Ok(block.end)
-        });
-        match step {
-            Ok(end) => at = end,
-            Err(reason) => {
-                file.error = Some(ReadError::new(at, reason));
-                break;
+    // Capped: a reader that hands frames on as it goes keeps few at a time.
+    file.frames.reserve((len / 400).min(1 << 16));
+    file
+}
+
+/// Where a pcapng file is being read: the section's byte order and interfaces, and the next
+/// block's offset.
+pub(super) struct Reader {
+    section: Section,
+    at: usize,
+}
+
+impl Reader {
+    /// Checks that the file starts with a real Section Header Block.
+    pub(super) fn new(all: &[u8]) -> Result<Reader, FileError> {
+        // The first block must be a real Section Header Block, or this is not pcapng at all.
+        if all.len() >= 12 && section_byte_order(all, 0).is_none() {
+            return Err(FileError::NotCapture(
+                "it starts like a pcapng Section Header Block but its byte-order magic is not 1a2b3c4d"
+                    .into(),
+            ));
+        }
+        Ok(Reader {
+            section: Section {
+                big_endian: true,
+                interfaces: Vec::new(),
+            },
+            at: 0,
+        })
+    }
+
+    /// Bytes read so far.
+    pub(super) fn position(&self) -> usize {
+        self.at
+    }
+
+    /// Reads blocks until `max` more frames are in `file`; false at the end or at damage.
+    pub(super) fn read(&mut self, all: &Bytes, file: &mut CaptureFile, max: usize) -> bool {
+        let target = file.frames.len().saturating_add(max);
+        while self.at < all.len() {
+            if file.frames.len() >= target {
+                return true;
+            }
+            let at = self.at;
+            let section = &mut self.section;
+            let step = next_block(all, at, section).and_then(|block| {
+                read_block(all, &block, section, file)?;
+                Ok(block.end)
+            });
+            match step {
+                Ok(end) => self.at = end,
+                Err(reason) => {
+                    file.error = Some(ReadError::new(at, reason));
+                    return false;
+                }
             }
         }
+        false
     }
-    Ok(file)
 }
 
 /// The byte order a Section Header Block at `at` announces (`Some(true)` = big-endian).
@@ -267,7 +299,7 @@ fn read_block(
                 all.slice(data_at..data_at + captured),
                 orig_len,
             );
-            let index = file.frames.len() - 1;
+            let index = file.taken + file.frames.len() - 1;
             for (code, value) in options(body, 20 + padded(captured), big, at) {
                 if code == OPT_COMMENT {
                     file.comments

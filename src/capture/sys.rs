@@ -177,6 +177,24 @@ pub fn read_file(path: &std::path::Path) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Maps `path` into memory, read-only: its bytes come from the page cache as they are first
+/// touched, so a reader can start on a large file at once, and the file is held once, by the
+/// kernel (shared with any other reader of it), however many frames point into it.
+pub fn map_file(path: &std::path::Path) -> io::Result<bytes::Bytes> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() == 0 {
+        return Ok(bytes::Bytes::new());
+    }
+    // SAFETY: the map is read-only and private to this process, and nothing here writes the
+    // file. Should another program cut the file short while it is mapped, reading the pages it
+    // lost raises SIGBUS, as in every program that maps its input files; a program that only
+    // appends (a capture still being written) does no harm.
+    let map = unsafe { memmap2::Mmap::map(&file)? };
+    // Read front to back: the kernel may read ahead generously and drop pages behind.
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Ok(bytes::Bytes::from_owner(map))
+}
+
 /// Huge pages only pay off for buffers of several of them.
 const HUGE_PAGE_WORTH: usize = 8 << 20;
 

@@ -23,8 +23,9 @@ pub struct Loader {
     pending: std::vec::IntoIter<Frame>,
     /// A message received while waiting, handled first on the next turn.
     next: Option<Opened>,
-    /// Frames the file holds, once it is read.
+    /// Bytes in the file, and how many are read.
     total: Option<usize>,
+    read: usize,
     done: bool,
 }
 
@@ -39,6 +40,7 @@ impl Loader {
             pending: Vec::new().into_iter(),
             next: None,
             total: None,
+            read: 0,
             done: false,
         }
     }
@@ -80,18 +82,49 @@ impl Loader {
                 Ok(Opened::Start {
                     keys,
                     events,
-                    frames,
+                    bytes,
                 }) => {
                     let mut trace = Trace::with_keys(keys);
                     for event in events {
                         trace.add_app_event(event);
                     }
-                    trace.reserve(frames);
                     self.trace = trace;
-                    self.total = Some(frames);
+                    self.total = Some(bytes);
                     changed = true;
                 }
-                Ok(Opened::Frames(batch)) => self.pending = batch.into_iter(),
+                Ok(Opened::Frames { frames, read }) => {
+                    self.pending = frames.into_iter();
+                    self.read = read;
+                }
+                Ok(Opened::Keys(keys)) => {
+                    if self.trace.frames().is_empty() {
+                        self.trace.add_keys(&keys);
+                    } else {
+                        // Secrets after frames that need them (packetpath writes them first;
+                        // other tools may not): read the frames so far again with them.
+                        let mut all = self.trace.keys().clone();
+                        all.merge(&keys);
+                        let frames = self
+                            .trace
+                            .frames()
+                            .iter()
+                            .map(|f| f.frame.clone())
+                            .collect();
+                        let events = self.trace.app_events().to_vec();
+                        let mut trace = Trace::from_frames(frames, all);
+                        for event in events {
+                            trace.add_app_event(event);
+                        }
+                        self.trace = trace;
+                    }
+                    changed = true;
+                }
+                Ok(Opened::Events(events)) => {
+                    for event in events {
+                        self.trace.add_app_event(event);
+                    }
+                    changed = true;
+                }
                 Ok(Opened::Done(damage)) => {
                     self.done = true;
                     if let Some(err) = damage {
@@ -139,7 +172,7 @@ impl Loader {
         Some(match self.total {
             Some(total) if total > 0 => format!(
                 "reading {}% · {} frames",
-                frames * 100 / total,
+                self.read.min(total) * 100 / total,
                 thousands(frames)
             ),
             _ => format!("reading {}…", self.name),

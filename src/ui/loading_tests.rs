@@ -124,3 +124,36 @@ fn a_filter_kept_while_frames_arrive_matches_the_filter_applied_at_the_end() {
         );
     }
 }
+
+#[test]
+fn secrets_written_after_the_frames_still_decrypt_them() {
+    let (whole, _) = crate::capture::open_capture(&path("tls13-chat.pcapng"), None, &mut |_, _| {})
+        .expect("the sample reads");
+    let decrypted = |t: &Trace| {
+        t.records()
+            .iter()
+            .filter(|r| r.info.decrypted.is_some())
+            .count()
+    };
+    assert!(decrypted(&whole) > 10);
+    // The same frames, the Decryption Secrets Block after the last of them.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("secrets-last.pcapng");
+    let frames: Vec<_> = whole.frames().iter().map(|f| f.frame.clone()).collect();
+    let out = std::fs::File::create(&file).expect("created");
+    let mut writer = crate::capture::PcapngWriter::new(out, frames[0].link).expect("a writer");
+    for frame in &frames {
+        writer.write_frame(frame).expect("written");
+    }
+    writer
+        .write_secrets(&whole.keys().to_nss())
+        .expect("written");
+    writer.finish().expect("finished");
+    let rx = crate::capture::open_in_background(&file, None).expect("it opens");
+    let mut loader = Loader::new("secrets-last".into(), rx);
+    while !loader.is_done() {
+        loader.pump(Duration::from_millis(5));
+    }
+    assert_eq!(loader.trace().frames().len(), frames.len());
+    assert_eq!(decrypted(loader.trace()), decrypted(&whole));
+}
