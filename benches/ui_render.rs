@@ -332,5 +332,37 @@ fn main() {
         })
     });
     group.finish();
+    filters(&mut model, &trace);
     criterion.final_summary();
+}
+
+/// Display filters over the million frames, as `/` applies them: once each, timed (a filter is
+/// linear in the rows, so it is measured, not sampled). Filtering slower than
+/// `FILTER_AS_YOU_TYPE` makes the prompt wait for Enter.
+fn filters(model: &mut Model, trace: &Trace) {
+    for filter in [
+        "tcp.len > 1000 && tls",
+        "tcp.port == 8443",
+        "tcp.analysis.retransmission",
+        "tls.record.content_type == 21",
+        "frame contains \"hello\"",
+        "syn",
+        "alice",
+    ] {
+        let started = Instant::now();
+        let parsed = model.timeline.apply_filter(trace, &model.names, filter);
+        let took = started.elapsed();
+        println!(
+            "ui_filter: `{filter}`: {} of {} rows in {:.0} ms{}",
+            model.timeline.len(),
+            model.timeline.index.rows.len(),
+            took.as_secs_f64() * 1e3,
+            if parsed.is_err() {
+                " (did not parse)"
+            } else {
+                ""
+            }
+        );
+    }
+    let _ = model.timeline.apply_filter(trace, &model.names, "");
 }

@@ -62,6 +62,10 @@ pub struct Packet {
     /// to the end of the IP packet by its length field, clipped to what was captured, so Ethernet
     /// padding is excluded.
     pub payload: Range<usize>,
+    /// Bytes of the IP packet that its length field counts but the capture did not keep (the
+    /// snapshot length cut the frame short, as `tcpdump -s 80` does); 0 for whole frames. See
+    /// [`Packet::tcp_len`] for the TCP payload's real length.
+    pub not_captured: usize,
     /// Where and why parsing stopped, if it did not reach the end of what packetpath reads
     /// (malformed, cut short, or not dissected). `None` also for a complete non-TCP IP packet or a
     /// frame with a non-IP EtherType: those are fine, just outside packetpath's layers.
@@ -121,9 +125,11 @@ fn dissect_layers(
             ));
         }
         let fragment = ip.is_fragment();
+        p.not_captured = transport.claimed_end.saturating_sub(data.len());
         tcp::parse(data, &transport, fragment, verify_tcp, p)?;
     }
     if transport.claimed_end > data.len() {
+        p.not_captured = transport.claimed_end - data.len();
         let layer = if p.tcp.is_some() {
             Layer::Payload
         } else {
@@ -145,6 +151,17 @@ fn dissect_layers(
 }
 
 impl Packet {
+    /// The TCP payload's length as the headers count it (Wireshark's `tcp.len`): the bytes in
+    /// the frame, plus those the snapshot length cut off. 0 without TCP.
+    pub fn tcp_len(&self) -> usize {
+        match &self.tcp {
+            None => 0,
+            Some(_) if self.not_captured == 0 => self.payload.len(),
+            Some(tcp) => (self.len + self.not_captured)
+                .saturating_sub(tcp.header.start + usize::from(tcp.header_len)),
+        }
+    }
+
     /// A packet with no layers yet, for a frame of `len` captured bytes.
     pub(crate) fn empty(len: usize) -> Self {
         Packet {
@@ -154,6 +171,7 @@ impl Packet {
             ip: None,
             tcp: None,
             payload: 0..0,
+            not_captured: 0,
             stop: None,
         }
     }

@@ -152,7 +152,18 @@ pub(crate) fn parse(
         HeaderSliceError::Len(len) => {
             DissectError::truncated(Layer::Tcp, "TCP header", t.start, len.required_len, len.len)
         }
-    })?;
+    });
+    let header = match header {
+        Ok(header) => header,
+        Err(e) if e.kind == StopKind::Truncated && segment.len() >= MIN_HEADER_LEN => {
+            // The capture kept the fixed header but cut its options (a small snapshot length):
+            // what is there is read, as Wireshark does, and the stop says what is missing.
+            p.tcp = Some(partial_header(segment, t.start));
+            p.payload = captured_end..captured_end;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let header_len = header.slice().len();
     let header_end = t.start + header_len;
     let status = match u32::try_from(claimed_len) {
@@ -174,6 +185,34 @@ pub(crate) fn parse(
     });
     p.payload = header_end..captured_end.max(header_end);
     Ok(())
+}
+
+/// The fields of a TCP header whose options the capture cut short: the 20 fixed bytes (which
+/// `segment` holds) and the options that are whole.
+fn partial_header(segment: &[u8], start: usize) -> TcpInfo {
+    let be32 = |at: usize| {
+        segment
+            .get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(0, u32::from_be_bytes)
+    };
+    let header_len = usize::from(segment.get(12).map_or(5, |b| b >> 4)) * 4;
+    let options = segment
+        .get(MIN_HEADER_LEN..header_len.min(segment.len()))
+        .unwrap_or_default();
+    TcpInfo {
+        header: start..start + header_len.min(segment.len()),
+        src_port: be16(segment, 0).unwrap_or(0),
+        dst_port: be16(segment, 2).unwrap_or(0),
+        seq: be32(4),
+        ack: be32(8),
+        flags: TcpFlags(be16(segment, 12).unwrap_or(0) & 0x0fff),
+        window: be16(segment, 14).unwrap_or(0),
+        header_len: u8::try_from(header_len).unwrap_or(u8::MAX),
+        checksum: ChecksumStatus::NotChecked,
+        urgent: be16(segment, 18).unwrap_or(0),
+        options: tcp_options::parse(options, start + MIN_HEADER_LEN),
+    }
 }
 
 /// The annotated fields of the TCP header and its options.

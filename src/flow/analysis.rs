@@ -89,6 +89,9 @@ pub struct AnalysisFlags {
     /// `tcp.analysis.zero_window`: the receive window is zero, the receiver asks the sender to
     /// pause (never said of SYN, FIN or RST segments).
     pub zero_window: bool,
+    /// `tcp.analysis.reused_ports`: a SYN with a new initial sequence number on the ports of an
+    /// earlier connection, which starts a new stream.
+    pub reused_ports: bool,
 }
 
 impl AnalysisFlags {
@@ -99,6 +102,7 @@ impl AnalysisFlags {
             self.retransmission && !self.fast_retransmission && !self.spurious_retransmission;
         let dup_ack = self.duplicate_ack.map(|n| format!("dup ACK {n}"));
         [
+            (self.reused_ports, "port numbers reused"),
             (self.zero_window_probe, "zero window probe"),
             (self.lost_segment, "previous segment not captured"),
             (self.keep_alive, "keep-alive"),

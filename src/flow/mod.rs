@@ -34,7 +34,9 @@ pub struct SegmentInfo {
     /// The other direction's base (its ISN): subtract it from an acknowledgement or SACK edge to
     /// get the relative number Wireshark shows.
     pub peer_base: u32,
-    /// Bytes of data the segment carries (`tcp.len`).
+    /// Bytes of data the segment carries (`tcp.len`), counted from the IP header: a frame the
+    /// capture's snapshot length cut short has fewer of them in the frame (see
+    /// [`crate::dissect::Packet::not_captured`]).
     pub payload_len: usize,
     /// Wireshark's verdicts (`tcp.analysis.*`): retransmission, out of order, lost segment,
     /// duplicate ACK and the rest, decided as Wireshark decides them.
@@ -151,9 +153,10 @@ impl TcpTracker {
         let dst = SocketAddr::new(ip.dst, tcp.dst_port);
         let syn_only = tcp.flags.contains(TcpFlags::SYN) && !tcp.flags.contains(TcpFlags::ACK);
         let k = key(src, dst);
-        let stream = match self.by_endpoints.get(&k) {
-            // A new SYN on a finished connection's ports starts a new stream, as in Wireshark.
-            Some(&i) if !(syn_only && self.is_reusable(i, src, tcp.seq)) => i,
+        let earlier = self.by_endpoints.get(&k).copied();
+        let reused = earlier.is_some_and(|i| syn_only && self.is_new_syn(i, src, tcp.seq));
+        let stream = match earlier {
+            Some(i) if !reused => i,
             _ => {
                 let i = self.connections.len();
                 let (client, server) = if syn_only {
@@ -205,11 +208,22 @@ impl TcpTracker {
             0
         };
         let peer_base = theirs.base();
-        let placed = mine.accept(frame_no, tcp.seq, packet.payload.start, payload, syn, fin);
+        // A frame the snapshot length cut short still counts its whole payload, as tcp.len does.
+        let real_len = packet.tcp_len().max(payload.len());
+        let missing = real_len - payload.len();
+        let placed = mine.accept(
+            frame_no,
+            tcp.seq,
+            packet.payload.start,
+            payload,
+            missing,
+            syn,
+            fin,
+        );
         let facts = SegmentFacts {
             seq: tcp.seq,
             ack: tcp.ack,
-            len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
+            len: u32::try_from(real_len).unwrap_or(u32::MAX),
             flags: tcp.flags,
             window: tcp.window,
             at: at.0,
@@ -219,7 +233,8 @@ impl TcpTracker {
             Direction::ClientToServer => (a2s, s2c_state),
             Direction::ServerToClient => (s2c_state, a2s),
         };
-        let analysis = analysis::analyze(fwd, rev, conn.first_rtt, &facts);
+        let mut analysis = analysis::analyze(fwd, rev, conn.first_rtt, &facts);
+        analysis.reused_ports = reused;
         // The handshake's round trip, as Wireshark measures it: from the latest SYN to the first
         // pure ACK after it.
         if syn && !tcp.flags.contains(TcpFlags::ACK) {
@@ -234,7 +249,7 @@ impl TcpTracker {
                 rel_seq,
                 rel_ack,
                 peer_base,
-                payload_len: payload.len(),
+                payload_len: real_len,
                 analysis,
                 stream_offset: placed.stream_offset,
                 window_shift,
@@ -243,10 +258,14 @@ impl TcpTracker {
         ))
     }
 
-    fn is_reusable(&self, stream: usize, src: SocketAddr, seq: u32) -> bool {
+    /// Whether a SYN from `src` with sequence number `seq` opens a new connection on the ports of
+    /// connection `stream`, as Wireshark decides it: that direction has already been seen, and
+    /// the SYN's number is not where its numbering starts (a SYN sent again keeps its ISN).
+    /// Whether the old connection ended with FIN, RST or not at all does not matter.
+    fn is_new_syn(&self, stream: usize, src: SocketAddr, seq: u32) -> bool {
         self.connections.get(stream).is_some_and(|c| {
             let half = &c.halves[idx(c.direction_from(src))];
-            half.finished() && half.isn() != Some(seq)
+            half.started() && half.base() != seq
         })
     }
 }

@@ -29,6 +29,9 @@ pub struct Delivered {
     /// In the common case (a segment arriving in order) the bytes are simply part of the frame:
     /// their range in the frame, so nothing is copied.
     pub in_frame: Option<std::ops::Range<usize>>,
+    /// Where, in the delivered bytes, stream bytes are missing because the capture's snapshot
+    /// length cut a segment short: the bytes before it and after it are not contiguous.
+    pub gap_at: Option<usize>,
 }
 
 impl Delivered {
@@ -112,16 +115,9 @@ impl HalfStream {
         self.base.unwrap_or(0)
     }
 
-    pub fn isn(&self) -> Option<u32> {
-        if self.syn_seen {
-            self.base
-        } else {
-            None
-        }
-    }
-
-    pub fn finished(&self) -> bool {
-        self.fin
+    /// True once a segment of this direction was seen (its numbering has a base).
+    pub fn started(&self) -> bool {
+        self.base.is_some()
     }
 
     pub fn carriers(&self) -> &[Carrier] {
@@ -158,6 +154,7 @@ impl HalfStream {
         seq: u32,
         frame_offset: usize,
         payload: &[u8],
+        missing: usize,
         syn: bool,
         fin: bool,
     ) -> Placed {
@@ -171,38 +168,52 @@ impl HalfStream {
                 stream_offset: self.next,
                 bytes: Vec::new(),
                 in_frame: None,
+                gap_at: None,
             },
         };
         if fin {
             self.fin = true;
         }
-        if payload.is_empty() || end <= self.next {
+        // The segment's real end: its last `missing` bytes were not captured.
+        let real_end = end + missing as u64;
+        if real_end == start || real_end <= self.next {
             return placed;
         }
         let frame_offset = frame_offset as u32;
         if start > self.next {
-            self.held.entry(start).or_insert(Held {
-                data: Bytes::copy_from_slice(payload),
-                frame,
-                frame_offset,
-            });
+            if !payload.is_empty() {
+                self.held.entry(start).or_insert(Held {
+                    data: Bytes::copy_from_slice(payload),
+                    frame,
+                    frame_offset,
+                });
+            }
             return placed;
         }
-        // start <= next < end: the new part begins at `next`.
-        let skip = (self.next - start) as usize;
+        // start <= next < real_end: the new part begins at `next`.
+        let skip = self.next.saturating_sub(start) as usize;
         let part = payload.get(skip..).unwrap_or_default();
         self.advance(part.len(), frame, frame_offset + skip as u32);
+        let cut = missing > 0 && self.next < real_end;
+        if cut {
+            // The bytes the capture did not keep: the stream goes on after them, with a hole
+            // whoever reads it is told of (`gap_at`).
+            self.next = real_end;
+        }
         let fills_a_gap = self
             .held
             .first_key_value()
             .is_some_and(|(&held_start, _)| held_start <= self.next);
-        if !fills_a_gap {
+        if !fills_a_gap && !cut {
             // The usual case: nothing was waiting behind this segment.
             let at = frame_offset as usize + skip;
             placed.delivered.in_frame = Some(at..at + part.len());
             return placed;
         }
         placed.delivered.bytes.extend_from_slice(part);
+        if cut {
+            placed.delivered.gap_at = Some(part.len());
+        }
         // Then whatever was held and is now contiguous.
         while let Some(entry) = self.held.first_entry() {
             let held_start = *entry.key();
@@ -244,7 +255,7 @@ mod tests {
     /// Feeds a segment whose frame is just its payload; returns where it went with the delivered
     /// bytes always gathered in `bytes`, whichever way they were handed over.
     fn feed(h: &mut HalfStream, frame: u32, seq: u32, data: &[u8]) -> Placed {
-        let mut a = h.accept(frame, seq, 0, data, false, false);
+        let mut a = h.accept(frame, seq, 0, data, 0, false, false);
         if a.delivered.in_frame.is_some() {
             a.delivered.bytes = a.delivered.as_slice(data).to_vec();
             a.delivered.in_frame = None;
@@ -288,14 +299,18 @@ mod tests {
             (a.stream_offset, a.delivered.bytes.as_slice()),
             (0, &b"abc"[..])
         );
-        assert_eq!(h.isn(), None, "no SYN was seen");
+        assert_eq!(
+            h.base(),
+            4999,
+            "no SYN was seen: the base is one before the first byte"
+        );
     }
 
     #[test]
     fn in_order_out_of_order_and_retransmission() {
         let mut h = HalfStream::default();
         h.observe_start(1000, true);
-        h.accept(1, 1000, 0, &[], true, false);
+        h.accept(1, 1000, 0, &[], 0, true, false);
         let a = feed(&mut h, 2, 1001, b"abc");
         assert_eq!(a.delivered.bytes, b"abc");
         // "ghi" arrives before "def": held.
@@ -321,10 +336,10 @@ mod tests {
     fn data_resent_below_an_earlier_fin_is_delivered() {
         let mut h = HalfStream::default();
         h.observe_start(0, true);
-        h.accept(1, 0, 0, &[], true, false);
+        h.accept(1, 0, 0, &[], 0, true, false);
         feed(&mut h, 2, 1, b"abc");
         // "def" is lost; the FIN (at the sequence number after "def") arrives first.
-        h.accept(3, 7, 0, &[], false, true);
+        h.accept(3, 7, 0, &[], 0, false, true);
         let a = feed(&mut h, 4, 4, b"def");
         assert_eq!(a.delivered.bytes, b"def", "data below the FIN filled a gap");
     }

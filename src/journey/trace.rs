@@ -248,7 +248,18 @@ impl Trace {
                 self.streams.push(StreamState::new());
             }
             if !delivered.is_empty() {
-                self.on_stream_bytes(stream, info.dir, number, delivered.as_slice(&frame.data));
+                let bytes = delivered.as_slice(&frame.data);
+                match delivered.gap_at {
+                    None => self.on_stream_bytes(stream, info.dir, number, bytes),
+                    Some(at) => {
+                        // The capture cut this segment short: what follows its captured bytes
+                        // is not what follows them in the stream.
+                        let (before, after) = bytes.split_at(at.min(bytes.len()));
+                        self.on_stream_bytes(stream, info.dir, number, before);
+                        self.on_stream_gap(stream, info.dir, number);
+                        self.on_stream_bytes(stream, info.dir, number, after);
+                    }
+                }
             }
             segment = Some(info);
         }
@@ -259,6 +270,23 @@ impl Trace {
             records: records_start..self.records.len(),
         });
         number
+    }
+
+    /// Stream bytes are missing at this point (the snapshot length cut a segment short): TLS
+    /// records cannot be framed across the hole, so this direction's records stop here.
+    fn on_stream_gap(&mut self, stream: usize, dir: Direction, frame: u32) {
+        let Some(state) = self.streams.get_mut(stream) else {
+            return;
+        };
+        if state.kind == StreamKind::Tls && !state.lost_framing[di(dir)] {
+            tracing::debug!(
+                stream,
+                ?dir,
+                frame,
+                "bytes not captured: TLS records after frame {frame} cannot be framed"
+            );
+            state.lost_framing[di(dir)] = true;
+        }
     }
 
     fn on_stream_bytes(&mut self, stream: usize, dir: Direction, frame: u32, bytes: &[u8]) {

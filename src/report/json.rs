@@ -119,6 +119,9 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
             "ethertype".into(),
             Value::from(format!("0x{:04x}", link.ethertype)),
         );
+        if let Some(vlan) = link.vlan {
+            l.insert("vlan".into(), Value::from(vlan));
+        }
         obj.insert("link".into(), Value::Object(l));
     }
     if let Some(arp) = &p.arp {
@@ -151,6 +154,10 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
             i.insert("checksum".into(), Value::from(checksum_name(status)));
         }
         obj.insert("ip".into(), Value::Object(i));
+    }
+    if p.not_captured > 0 {
+        // The snapshot length cut the frame: these bytes of its IP packet are not in the file.
+        obj.insert("not_captured".into(), Value::from(p.not_captured));
     }
     if let (Some(tcp), Some(seg)) = (&p.tcp, &entry.segment) {
         obj.insert(
@@ -185,8 +192,20 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
                     .map(|(a, b)| [a.wrapping_sub(seg.peer_base), b.wrapping_sub(seg.peer_base)])
                     .collect::<Vec<_>>(),
                 "checksum": checksum_name(tcp.checksum),
+                "seq_raw": tcp.seq,
+                "ack_raw": tcp.ack,
+                "reused_ports": seg.analysis.reused_ports,
             }),
         );
+        // A plain TCP segment's bytes, as a decrypted record's: text when they are text.
+        let payload = entry.frame.data.get(p.payload.clone()).unwrap_or_default();
+        if !payload.is_empty() && trace.stream_kind(seg.stream) != crate::journey::StreamKind::Tls {
+            let mut data = Map::new();
+            text_or_hex(payload, &mut data);
+            if let Some(Value::Object(t)) = obj.get_mut("tcp") {
+                t.insert("payload".into(), Value::Object(data));
+            }
+        }
     }
     let records: Vec<Value> = trace
         .records()
