@@ -17,8 +17,8 @@ use crate::frame::Timestamp;
 pub use crate::tls::Direction;
 pub use analysis::AnalysisFlags;
 use analysis::{DirState, SegmentFacts};
-use reassembly::HalfStream;
 pub use reassembly::{Carrier, Delivered};
+use reassembly::{HalfStream, Segment};
 
 /// One TCP segment placed in its connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,15 +211,15 @@ impl TcpTracker {
         // A frame the snapshot length cut short still counts its whole payload, as tcp.len does.
         let real_len = packet.tcp_len().max(payload.len());
         let missing = real_len - payload.len();
-        let placed = mine.accept(
-            frame_no,
-            tcp.seq,
-            packet.payload.start,
+        let placed = mine.accept(Segment {
+            frame: frame_no,
+            seq: tcp.seq,
+            frame_offset: packet.payload.start,
             payload,
             missing,
             syn,
             fin,
-        );
+        });
         let facts = SegmentFacts {
             seq: tcp.seq,
             ack: tcp.ack,

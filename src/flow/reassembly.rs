@@ -55,6 +55,23 @@ pub(super) struct Placed {
     pub delivered: Delivered,
 }
 
+/// One segment as the byte stream sees it.
+pub(super) struct Segment<'a> {
+    /// The frame that carried it (numbered from 1).
+    pub frame: u32,
+    /// Its sequence number.
+    pub seq: u32,
+    /// Where its payload starts in the frame.
+    pub frame_offset: usize,
+    /// The payload bytes the capture kept.
+    pub payload: &'a [u8],
+    /// Payload bytes after those that the capture did not keep (a snapshot length).
+    pub missing: usize,
+    /// SYN and FIN flags.
+    pub syn: bool,
+    pub fin: bool,
+}
+
 /// A segment held because it arrived ahead of a gap.
 #[derive(Debug)]
 struct Held {
@@ -148,16 +165,16 @@ impl HalfStream {
         u64::from(self.relative(seq)).saturating_sub(1)
     }
 
-    pub fn accept(
-        &mut self,
-        frame: u32,
-        seq: u32,
-        frame_offset: usize,
-        payload: &[u8],
-        missing: usize,
-        syn: bool,
-        fin: bool,
-    ) -> Placed {
+    pub fn accept(&mut self, seg: Segment<'_>) -> Placed {
+        let Segment {
+            frame,
+            seq,
+            frame_offset,
+            payload,
+            missing,
+            syn,
+            fin,
+        } = seg;
         // Data on a SYN starts after the SYN's own sequence number.
         let first = if syn { seq.wrapping_add(1) } else { seq };
         let start = self.offset_of(first);
@@ -255,7 +272,15 @@ mod tests {
     /// Feeds a segment whose frame is just its payload; returns where it went with the delivered
     /// bytes always gathered in `bytes`, whichever way they were handed over.
     fn feed(h: &mut HalfStream, frame: u32, seq: u32, data: &[u8]) -> Placed {
-        let mut a = h.accept(frame, seq, 0, data, 0, false, false);
+        let mut a = h.accept(Segment {
+            frame,
+            seq,
+            frame_offset: 0,
+            payload: data,
+            missing: 0,
+            syn: false,
+            fin: false,
+        });
         if a.delivered.in_frame.is_some() {
             a.delivered.bytes = a.delivered.as_slice(data).to_vec();
             a.delivered.in_frame = None;
@@ -310,7 +335,15 @@ mod tests {
     fn in_order_out_of_order_and_retransmission() {
         let mut h = HalfStream::default();
         h.observe_start(1000, true);
-        h.accept(1, 1000, 0, &[], 0, true, false);
+        h.accept(Segment {
+            frame: 1,
+            seq: 1000,
+            frame_offset: 0,
+            payload: &[],
+            missing: 0,
+            syn: true,
+            fin: false,
+        });
         let a = feed(&mut h, 2, 1001, b"abc");
         assert_eq!(a.delivered.bytes, b"abc");
         // "ghi" arrives before "def": held.
@@ -336,10 +369,26 @@ mod tests {
     fn data_resent_below_an_earlier_fin_is_delivered() {
         let mut h = HalfStream::default();
         h.observe_start(0, true);
-        h.accept(1, 0, 0, &[], 0, true, false);
+        h.accept(Segment {
+            frame: 1,
+            seq: 0,
+            frame_offset: 0,
+            payload: &[],
+            missing: 0,
+            syn: true,
+            fin: false,
+        });
         feed(&mut h, 2, 1, b"abc");
         // "def" is lost; the FIN (at the sequence number after "def") arrives first.
-        h.accept(3, 7, 0, &[], 0, false, true);
+        h.accept(Segment {
+            frame: 3,
+            seq: 7,
+            frame_offset: 0,
+            payload: &[],
+            missing: 0,
+            syn: false,
+            fin: true,
+        });
         let a = feed(&mut h, 4, 4, b"def");
         assert_eq!(a.delivered.bytes, b"def", "data below the FIN filled a gap");
     }
