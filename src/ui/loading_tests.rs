@@ -157,3 +157,54 @@ fn secrets_written_after_the_frames_still_decrypt_them() {
     assert_eq!(loader.trace().frames().len(), frames.len());
     assert_eq!(decrypted(loader.trace()), decrypted(&whole));
 }
+
+#[test]
+fn a_filter_applied_a_slice_at_a_time_gives_the_filter_applied_at_once() {
+    use crate::ui::index::Names;
+    use crate::ui::timeline::TimelineState;
+    let (whole, _) = crate::capture::open_capture(&path("tls13-chat.pcapng"), None, &mut |_, _| {})
+        .expect("the sample reads");
+    // Enough rows for several slices: the sample's frames, again and again.
+    let mut trace = Trace::with_keys(whole.keys().clone());
+    for _ in 0..60 {
+        for entry in whole.frames() {
+            trace.push_frame(entry.frame.clone());
+        }
+    }
+    let names = Names::default();
+    for filter in ["tls", "tcp.len > 0 && tcp.srcport != 1", "syn", "hi"] {
+        let mut at_once = TimelineState {
+            reveal: true,
+            ..TimelineState::default()
+        };
+        at_once.index.update(&trace);
+        at_once
+            .apply_filter(&trace, &names, filter)
+            .expect("a filter");
+        let mut sliced = TimelineState {
+            reveal: true,
+            ..TimelineState::default()
+        };
+        sliced.index.update(&trace);
+        sliced.start_filter(filter).expect("a filter");
+        assert!(
+            sliced.visible.is_none(),
+            "nothing changes before the rows are tested"
+        );
+        let mut turns = 0;
+        // No time at all: each turn still tests one slice.
+        while !sliced.continue_filter(&trace, &names, Duration::ZERO) {
+            assert!(sliced.filtering().is_some_and(|(_, p)| p < 100));
+            turns += 1;
+            assert!(turns < 10_000, "filtering never ends");
+        }
+        assert!(
+            turns >= 1,
+            "{filter}: {} rows in one slice",
+            sliced.index.rows.len()
+        );
+        assert_eq!(sliced.visible, at_once.visible, "{filter}");
+        assert_eq!(sliced.filter, filter);
+        assert!(sliced.filtering().is_none());
+    }
+}

@@ -15,6 +15,7 @@ use super::timeline::TimelineState;
 use crate::chat::{Direction as AppDir, Side};
 use crate::journey::Trace;
 use crate::lesson::checks::FocusView;
+use crate::lesson::query::QueryError;
 
 /// The panes that take the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +121,9 @@ impl Default for Player {
     }
 }
 
+/// How long a filter may test rows between two screens: half a 60 Hz frame.
+pub const FILTER_BUDGET: Duration = Duration::from_millis(8);
+
 /// What the prompt at the bottom asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptFor {
@@ -154,8 +158,6 @@ pub struct Model {
     pub filter_before: String,
     /// Why the filter being typed is not a filter yet, if it is not.
     pub filter_error: Option<String>,
-    /// Filtering this capture takes longer than a keystroke should: apply on Enter only.
-    pub filter_on_enter: bool,
     /// Help or the stream view, if open.
     pub overlay: Option<Overlay>,
     /// The chat line being typed (in a lesson, the answer), and the lines entered before.
@@ -230,7 +232,6 @@ impl Model {
             goto_input: LineInput::default(),
             filter_before: String::new(),
             filter_error: None,
-            filter_on_enter: false,
             overlay: None,
             input: LineInput::default(),
             senders,
@@ -273,6 +274,31 @@ impl Model {
     /// Rows of the timeline that fit on screen.
     pub fn timeline_height(&self) -> usize {
         self.areas.timeline_rows.height.max(1) as usize
+    }
+
+    /// Starts applying display filter `text` to the timeline; the rows are tested for at most
+    /// [`FILTER_BUDGET`] now and the rest in later turns ([`Model::continue_filter`]), so a key is
+    /// never kept waiting by a large capture. A filter that does not parse changes nothing.
+    pub fn filter(&mut self, trace: &Trace, text: &str) -> Result<(), QueryError> {
+        self.timeline.start_filter(text)?;
+        self.continue_filter(trace);
+        Ok(())
+    }
+
+    /// Goes on applying the filter being applied, for at most [`FILTER_BUDGET`]; true while
+    /// there is more to do.
+    pub fn continue_filter(&mut self, trace: &Trace) -> bool {
+        if self.timeline.job.is_none() {
+            return false;
+        }
+        if self
+            .timeline
+            .continue_filter(trace, &self.names, FILTER_BUDGET)
+        {
+            let h = self.timeline_height();
+            self.timeline.scroll_into_view(h);
+        }
+        self.timeline.job.is_some()
     }
 
     /// Opens follow stream over connection `stream`, at its top.
@@ -343,11 +369,16 @@ impl Model {
             .selected_row()
             .and_then(|r| self.timeline.index.rows.get(r).copied());
         let appended = self.timeline.index.update(trace);
-        let filter = self.timeline.filter.clone();
+        // The filter being applied, if one is, else the one applied.
+        let filter = self
+            .timeline
+            .job
+            .as_ref()
+            .map_or_else(|| self.timeline.filter.clone(), |job| job.text.clone());
         let filtered = match appended {
             // Only new rows: filter those (a large file loading costs each row once).
             Some(from) => self.timeline.filter_appended(trace, &self.names, from),
-            None => self.timeline.apply_filter(trace, &self.names, &filter),
+            None => self.filter(trace, &filter),
         };
         if filtered.is_err() {
             // It parsed when it was applied; should it not now, show everything rather than

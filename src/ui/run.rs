@@ -213,6 +213,7 @@ fn run_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
         if source.pump() {
             model.sync(source.trace());
         }
+        let filtering = model.continue_filter(source.trace());
         model.progress = source.progress();
         let size = term.size()?;
         let areas = layout(
@@ -229,7 +230,7 @@ fn run_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
         if TERMINATED.load(Ordering::Relaxed) {
             break;
         }
-        let wait = if source.busy() {
+        let wait = if source.busy() || filtering {
             Duration::ZERO
         } else {
             FRAME_TIME

@@ -4,6 +4,8 @@
 //! into text ([`row_line`]) for the screen, so a million frames draw as fast as ten
 //! ([`super::pane::timeline`] draws the ones that fit).
 
+use std::time::{Duration, Instant};
+
 use ratatui::text::{Line, Span};
 
 use super::index::{GroupKind, Index, Names, Row, RowKind};
@@ -53,7 +55,25 @@ pub struct TimelineState {
     pub reveal: bool,
     /// The expression a one-word filter stands for (`syn` → `tcp.flags.syn`).
     pub expands_to: Option<String>,
+    /// A filter being applied, a slice of rows at a time.
+    pub job: Option<FilterJob>,
 }
+
+/// A filter being applied: the rows tested so far and those that passed.
+#[derive(Debug, Clone)]
+pub struct FilterJob {
+    /// The filter.
+    pub filter: DisplayFilter,
+    /// As typed.
+    pub text: String,
+    /// The next row to test.
+    pub next: usize,
+    /// The rows that passed so far.
+    pub out: Vec<u32>,
+}
+
+/// Rows tested between two looks at the clock.
+const FILTER_CHUNK: usize = 2048;
 
 impl TimelineState {
     /// How many rows pass the filter.
@@ -109,26 +129,92 @@ impl TimelineState {
         }
     }
 
-    /// Applies `filter` (a display filter, see [`DisplayFilter`]) to the rows. A filter that does
-    /// not parse changes nothing and says why.
+    /// Applies `filter` (a display filter, see [`DisplayFilter`]) to all the rows at once. A
+    /// filter that does not parse changes nothing and says why. The screen uses
+    /// [`TimelineState::start_filter`] instead, which never makes a key wait.
     pub fn apply_filter(
         &mut self,
         trace: &Trace,
         names: &Names,
         filter: &str,
     ) -> Result<(), QueryError> {
+        self.start_filter(filter)?;
+        self.continue_filter(trace, names, Duration::MAX);
+        Ok(())
+    }
+
+    /// Starts filtering the rows with `filter`: [`TimelineState::continue_filter`] tests them a
+    /// slice at a time, and the rows shown change when all are tested. An empty filter shows
+    /// every row at once; one that does not parse changes nothing and says why.
+    pub fn start_filter(&mut self, filter: &str) -> Result<(), QueryError> {
         let parsed = DisplayFilter::parse(filter)?;
+        let text = filter.trim().to_string();
+        match parsed {
+            None => {
+                self.job = None;
+                let current = self.selected_row();
+                self.filter = text;
+                self.expands_to = None;
+                self.visible = None;
+                self.selected = current.map_or(0, |r| self.position_of(r));
+            }
+            Some(filter) => {
+                self.job = Some(FilterJob {
+                    filter,
+                    text,
+                    next: 0,
+                    out: Vec::new(),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// Tests rows for the filter being applied for about `budget`; true when it finished now
+    /// (the rows shown changed).
+    pub fn continue_filter(&mut self, trace: &Trace, names: &Names, budget: Duration) -> bool {
+        let started = Instant::now();
+        let Some(job) = &mut self.job else {
+            return false;
+        };
+        let rows = self.index.rows.len();
+        loop {
+            let end = job.next.saturating_add(FILTER_CHUNK).min(rows);
+            filtered_rows(
+                &job.filter,
+                trace,
+                names,
+                &self.index,
+                self.reveal,
+                job.next..end,
+                &mut job.out,
+            );
+            job.next = end;
+            if end >= rows {
+                break;
+            }
+            if started.elapsed() >= budget {
+                return false;
+            }
+        }
+        let Some(job) = self.job.take() else {
+            return false;
+        };
         let current = self.selected_row();
-        self.filter = filter.trim().to_string();
-        self.expands_to = parsed.as_ref().and_then(|f| f.expands_to.clone());
-        self.visible = parsed.map(|f| {
-            let mut out = Vec::new();
-            filtered_rows(&f, trace, names, &self.index, self.reveal, 0, &mut out);
-            out
-        });
+        self.filter = job.text;
+        self.expands_to = job.filter.expands_to.clone();
+        self.visible = Some(job.out);
         self.selected = current.map_or(0, |r| self.position_of(r));
         self.offset = self.offset.min(self.selected);
-        Ok(())
+        true
+    }
+
+    /// While a filter is being applied: the text, and how far it got (percent of the rows).
+    pub fn filtering(&self) -> Option<(&str, usize)> {
+        self.job.as_ref().map(|job| {
+            let rows = self.index.rows.len().max(1);
+            (job.text.as_str(), job.next * 100 / rows)
+        })
     }
 
     /// Brings the filtered rows up to date after the index appended rows from `from` on (the
@@ -143,8 +229,10 @@ impl TimelineState {
             return Ok(());
         };
         let reveal = self.reveal;
-        if let Some(visible) = &mut self.visible {
-            filtered_rows(&filter, trace, names, &self.index, reveal, from, visible);
+        // A filter still being applied reaches the new rows by itself.
+        if let (Some(visible), None) = (&mut self.visible, &self.job) {
+            let rows = from..self.index.rows.len();
+            filtered_rows(&filter, trace, names, &self.index, reveal, rows, visible);
         }
         Ok(())
     }
@@ -180,17 +268,18 @@ fn row_passes(
     }
 }
 
-/// Appends to `out` the rows from `from` on that pass `filter`, each run of them under its group
-/// heading (`out` holds those passing before `from`).
+/// Appends to `out` the rows of `rows` that pass `filter`, each run of them under its group
+/// heading (`out` holds those passing before `rows.start`).
 pub fn filtered_rows(
     filter: &DisplayFilter,
     trace: &Trace,
     names: &Names,
     index: &Index,
     reveal: bool,
-    from: usize,
+    rows: std::ops::Range<usize>,
     out: &mut Vec<u32>,
 ) {
+    let from = rows.start;
     let state = LessonState::default();
     let tester = Tester::new(trace, &state, !reveal);
     // Carry on where the rows before `from` left off: the heading above and the group shown.
@@ -207,7 +296,7 @@ pub fn filtered_rows(
         .map(|r| r.group);
     // A frame's TLS record rows follow it: test the frame once.
     let mut last: Option<(u32, bool)> = None;
-    for (i, row) in index.rows.iter().enumerate().skip(from) {
+    for (i, row) in index.rows.iter().enumerate().take(rows.end).skip(from) {
         if row.kind == RowKind::Group {
             heading = Some(i as u32);
             continue;

@@ -17,7 +17,6 @@ use super::model::{Focus, Model, Overlay, PromptFor, PANES};
 use super::pane::layers::field_at_row;
 use super::theme::UiLayer;
 use crate::journey::Trace;
-use crate::lesson::filter::DisplayFilter;
 
 /// Something that happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,32 +130,19 @@ fn on_key(model: &mut Model, trace: &Trace, key: KeyEvent) -> Option<Command> {
     }
 }
 
-/// Filtering longer than this per keystroke makes typing lag: the filter then waits for Enter.
-const FILTER_AS_YOU_TYPE: Duration = Duration::from_millis(50);
-
-/// The prompt's line changed: a filter is applied as it is typed (when it parses), or only
-/// checked when filtering this capture is too slow to redo on every key.
+/// The prompt's line changed: the filter is applied as it is typed, whenever it parses (on a
+/// large capture the rows are tested a slice at a time between screens, see [`Model::filter`]).
 fn prompt_changed(model: &mut Model, trace: &Trace) {
     if model.prompt_for != PromptFor::Filter {
         return;
     }
     let typed = model.filter_input.value().to_string();
-    if model.filter_on_enter {
-        model.filter_error = DisplayFilter::parse(&typed).err().map(|e| e.to_string());
-        return;
-    }
-    let started = Instant::now();
-    match model.timeline.apply_filter(trace, &model.names, &typed) {
+    match model.filter(trace, &typed) {
         Ok(()) => {
             model.filter_error = None;
             model.timeline.follow = false;
-            let h = model.timeline_height();
-            model.timeline.scroll_into_view(h);
         }
         Err(e) => model.filter_error = Some(e.to_string()),
-    }
-    if started.elapsed() > FILTER_AS_YOU_TYPE {
-        model.filter_on_enter = true;
     }
 }
 
@@ -248,9 +234,7 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
                 {
                     // Cancelled: back to the filter shown before (it applied then).
                     let before = model.filter_before.clone();
-                    let _ = model.timeline.apply_filter(trace, &model.names, &before);
-                    let h = model.timeline_height();
-                    model.timeline.scroll_into_view(h);
+                    let _ = model.filter(trace, &before);
                 }
             } else {
                 model.focus = Focus::Timeline;
@@ -263,7 +247,7 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
         }
         Action::Select if context == Context::Prompt => {
             let typed = model.filter_input.value().to_string();
-            if let Err(e) = model.timeline.apply_filter(trace, &model.names, &typed) {
+            if let Err(e) = model.filter(trace, &typed) {
                 // Stay in the prompt: the error under the line says what to fix.
                 model.filter_error = Some(e.to_string());
                 return None;
@@ -272,8 +256,6 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
             model.prompt = false;
             model.filter_error = None;
             model.timeline.follow = false;
-            let h = model.timeline_height();
-            model.timeline.scroll_into_view(h);
         }
         Action::Select => match model.focus {
             Focus::Timeline => {
@@ -332,7 +314,7 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
             let filter = model.timeline.filter.clone();
             if !filter.is_empty() {
                 // The same filter, now over what this view may read.
-                let _ = model.timeline.apply_filter(trace, &model.names, &filter);
+                let _ = model.filter(trace, &filter);
             }
             model.refresh_detail(trace, true);
             let decrypted = model.decrypted;

@@ -264,10 +264,9 @@ fn prompt_line(model: &Model) -> Line<'static> {
                 (FilterKind::App, _) => "the application's writes and reads".to_string(),
                 (FilterKind::Frames(_), _) => "✓".to_string(),
             };
-            let count = if model.filter_on_enter {
-                " (Enter applies: this capture is large)".to_string()
-            } else {
-                format!(" · {} rows", model.timeline.len())
+            let count = match model.timeline.filtering() {
+                Some((_, percent)) => format!(" · filtering {percent}%"),
+                None => format!(" · {} rows", model.timeline.len()),
             };
             Span::styled(format!("   {how}{count}"), theme.heading())
         }
@@ -407,7 +406,9 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
             strings::TIMELINE,
             if frames == 1 { "" } else { "s" }
         );
-        if !t.filter.is_empty() {
+        if let Some((text, percent)) = t.filtering() {
+            title.push_str(&format!(" · filtering {text:?}: {percent}%"));
+        } else if !t.filter.is_empty() {
             let expands = t
                 .expands_to
                 .as_ref()
