@@ -383,6 +383,12 @@ impl<'a> Tester<'a> {
             Test::Or(a, b) => self.test(a, f) || self.test(b, f),
             Test::Not(a) => !self.test(a, f),
             Test::Truth(o) => truth(&self.value(o, f)),
+            // The frame's own bytes searched as bytes, without making text of every frame.
+            Test::Compare(
+                BinOp::Contains,
+                Operand::Field("frame"),
+                Operand::Const(Value::Text(t)),
+            ) => memchr::memmem::find(&f.entry.frame.data, t.as_bytes()).is_some(),
             Test::Compare(op, l, r) => {
                 let (l, r) = (self.value(l, f), self.value(r, f));
                 compare(*op, &l, &r)
