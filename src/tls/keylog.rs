@@ -125,6 +125,16 @@ impl Keys {
                 continue;
             }
             let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.first() == Some(&"RSA") {
+                // NSS's format for RSA key exchange, keyed by the encrypted pre-master secret
+                // (OpenSSL writes it beside the CLIENT_RANDOM line of the same session): valid,
+                // and nothing packetpath needs, so skipped quietly.
+                tracing::debug!(
+                    line = line_no,
+                    "key log: an RSA pre-master line, not needed"
+                );
+                continue;
+            }
             let [label, random_hex, secret_hex] = fields.as_slice() else {
                 warnings.push(format!(
                     "key log line {line_no}: expected 3 fields (label, client random, secret), found {}",
@@ -282,6 +292,12 @@ mod tests {
         );
         let (keys, warnings) = Keys::parse_nss(&text);
         assert_eq!(keys.len(), 4, "{warnings:?}");
+        let rsa = "RSA 0011223344556677 0303aabbccddeeff00112233445566778899aabbccddeeff0011223344556677889900112233445566778899aabbccddeeff\n";
+        assert_eq!(
+            Keys::parse_nss(rsa).1,
+            Vec::<String>::new(),
+            "an RSA line is valid"
+        );
         assert_eq!(warnings.len(), 5, "{warnings:?}");
         assert!(
             warnings[0].starts_with("key log line 5:"),
