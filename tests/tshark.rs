@@ -581,7 +581,9 @@ impl Server {
                 .command("openssl")
                 .current_dir(dir)
                 .arg("s_server")
-                .args(["-accept", &format!("{host}:0"), "-naccept", "1", version])
+                .args(["-accept", &format!("{host}:0"), "-naccept", "1"])
+                // The version flag, and any options after it ("-tls1_2 -cipher X -no_etm").
+                .args(version.split_whitespace())
                 .arg("-cert")
                 .arg(&certs.server_cert)
                 .arg("-key")
@@ -655,7 +657,8 @@ fn client_command(
     let mut cmd = place.client().command("openssl");
     cmd.current_dir(dir)
         .arg("s_client")
-        .args(["-connect", &format!("{host}:{port}"), version])
+        .args(["-connect", &format!("{host}:{port}")])
+        .args(version.split_whitespace())
         .args(["-verify_return_error", "-nocommands"])
         .arg("-CAfile")
         .arg(&certs.ca_cert)
@@ -1762,6 +1765,74 @@ fn tls12_over_ipv4_matches_tshark_frame_by_frame() {
     assert_eq!(finished, 2, "both Finished messages decrypted");
 }
 
+/// A TLS 1.2 chat with a CBC suite (`options` after `-tls1_2`); returns our frames once every
+/// frame, record and decrypted byte matched tshark's. Both Finished messages must have opened.
+fn tls12_cbc_chat_matches_tshark(options: &str, suite: u64, encrypt_then_mac: bool) -> Vec<Value> {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let netns = Netns::plain(scratch.path());
+    let c = converse(
+        &netns.place(),
+        "127.0.0.1",
+        &format!("-tls1_2 {options}"),
+        &Traffic::Lines(LINES),
+    );
+    // The suite and the MAC order the peers agreed on, as tshark reads the ServerHello.
+    let hello = tshark(
+        &c,
+        &[
+            "-Y",
+            "tls.handshake.type == 2",
+            "-T",
+            "fields",
+            "-e",
+            "tls.handshake.ciphersuite",
+            "-e",
+            "tls.handshake.extension.type",
+        ],
+    );
+    let mut cols = hello.trim().split('\t');
+    let chosen = cols.next().unwrap_or_default();
+    assert_eq!(
+        u64::from_str_radix(chosen.trim_start_matches("0x"), 16).ok(),
+        Some(suite),
+        "the suite s_server chose: {hello:?}"
+    );
+    let extensions: Vec<&str> = cols.next().unwrap_or_default().split(',').collect();
+    assert_eq!(
+        extensions.contains(&"22"),
+        encrypt_then_mac,
+        "encrypt_then_mac (22) in the ServerHello's extensions {extensions:?}"
+    );
+    let compared = compare(&c, false);
+    assert_lossless(&compared);
+    let finished = compared
+        .ours
+        .iter()
+        .flat_map(|f| items(&f["tls"]).into_iter().cloned().collect::<Vec<_>>())
+        .filter(|r| r["content_type"] == 22 && r["handshake"] == serde_json::json!(["Finished"]))
+        .count();
+    assert_eq!(finished, 2, "both Finished messages decrypted");
+    compared.ours
+}
+
+/// ECDHE-ECDSA-AES128-SHA (0xc009): AES-128-CBC with HMAC-SHA1, encrypt-then-MAC (RFC 7366),
+/// which OpenSSL offers and accepts by default.
+fn tls12_cbc_sha1_encrypt_then_mac_matches_tshark() {
+    tls12_cbc_chat_matches_tshark("-cipher ECDHE-ECDSA-AES128-SHA", 0xc009, true);
+}
+
+/// ECDHE-ECDSA-AES128-SHA256 (0xc023): HMAC-SHA256, MAC-then-encrypt (`-no_etm`).
+fn tls12_cbc_sha256_mac_then_encrypt_matches_tshark() {
+    tls12_cbc_chat_matches_tshark("-cipher ECDHE-ECDSA-AES128-SHA256 -no_etm", 0xc023, false);
+}
+
+/// ECDHE-ECDSA-AES256-SHA384 (0xc024): AES-256-CBC with HMAC-SHA384 (and the SHA-384 PRF), both
+/// MAC orders.
+fn tls12_cbc_sha384_matches_tshark() {
+    tls12_cbc_chat_matches_tshark("-cipher ECDHE-ECDSA-AES256-SHA384", 0xc024, true);
+    tls12_cbc_chat_matches_tshark("-cipher ECDHE-ECDSA-AES256-SHA384 -no_etm", 0xc024, false);
+}
+
 fn tls13_over_ipv6_matches_tshark_frame_by_frame() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let netns = Netns::plain(scratch.path());
@@ -2451,6 +2522,15 @@ fn main() -> std::process::ExitCode {
             test!(tls12_over_ipv4_matches_tshark_frame_by_frame),
             netns(),
         ),
+        with(
+            test!(tls12_cbc_sha1_encrypt_then_mac_matches_tshark),
+            netns(),
+        ),
+        with(
+            test!(tls12_cbc_sha256_mac_then_encrypt_matches_tshark),
+            netns(),
+        ),
+        with(test!(tls12_cbc_sha384_matches_tshark), netns()),
         with(
             test!(
                 tls13_over_ipv6_matches_tshark_frame_by_frame,

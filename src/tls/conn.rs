@@ -97,6 +97,11 @@ pub struct SessionSummary {
     pub alpn: Option<String>,
     /// The server answered the first ClientHello with a HelloRetryRequest.
     pub hello_retry_request: bool,
+    /// Both hellos carried the encrypt_then_mac extension (RFC 7366): a CBC suite's records carry
+    /// their MAC after the ciphertext. (It means nothing for AEAD suites.)
+    pub encrypt_then_mac: bool,
+    /// The ClientHello carried the early_data extension: 0-RTT data may follow it (RFC 8446 §4.2.10).
+    pub offered_early_data: bool,
     /// Records seen with protected bodies.
     pub encrypted_records: u64,
     /// Of those, how many were decrypted.
@@ -409,6 +414,7 @@ impl TlsConnection {
         s.offered_versions = hello.supported_versions;
         s.offered_key_share_groups = hello.key_share_groups;
         s.offered_alpn = hello.alpn;
+        s.offered_early_data = hello.early_data;
         if hello.server_name.is_some() {
             s.sni = hello.server_name;
         }
@@ -431,6 +437,8 @@ impl TlsConnection {
         }
         s.server_random = Some(hello.random);
         s.alpn = hello.alpn;
+        // The server answers encrypt_then_mac only if the client offered it (RFC 7366 §2).
+        s.encrypt_then_mac = hello.encrypt_then_mac;
     }
 
     /// TLS 1.2 ECDHE: ServerECDHParams start with curve_type 3 (named_curve) and the 2-byte

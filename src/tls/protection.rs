@@ -11,7 +11,7 @@
 //! arrive late still serve later records.
 
 use super::conn::SessionSummary;
-use super::crypto::{require_suite, SuiteParams};
+use super::crypto::{require_protection, require_suite, SuiteParams, SuiteProtection};
 use super::decrypt::{inner_content, next_traffic_secret, RecordKey};
 use super::error::TlsError;
 use super::keylog::{encode_hex, labels, Keys};
@@ -61,7 +61,9 @@ impl KeyEpoch {
 pub(super) struct SessionParams {
     client_random: [u8; 32],
     server_random: [u8; 32],
-    suite: SuiteParams,
+    protection: SuiteProtection,
+    /// Both hellos carried encrypt_then_mac (RFC 7366): CBC records carry their MAC outside.
+    encrypt_then_mac: bool,
 }
 
 impl SessionParams {
@@ -80,12 +82,21 @@ impl SessionParams {
             what: "ServerHello",
         };
         let server_random = summary.server_random.ok_or(missing_server_hello.clone())?;
-        let suite = require_suite(summary.cipher_suite.ok_or(missing_server_hello)?)?;
+        let protection = require_protection(summary.cipher_suite.ok_or(missing_server_hello)?)?;
         Ok(SessionParams {
             client_random,
             server_random,
-            suite,
+            protection,
+            encrypt_then_mac: summary.encrypt_then_mac,
         })
+    }
+
+    /// The AEAD suite of a TLS 1.3 session (TLS 1.3 defines no other kind, RFC 8446 §B.4).
+    fn aead_suite(&self) -> Result<SuiteParams, TlsError> {
+        match self.protection {
+            SuiteProtection::Aead(suite) => Ok(suite),
+            SuiteProtection::Cbc(cbc) => require_suite(cbc.id),
+        }
     }
 }
 
@@ -248,7 +259,7 @@ impl DirectionKeys {
                     .get(label, &session.client_random)
                     .ok_or(TlsError::MissingSecret { label })
                     .and_then(|secret| {
-                        let key = RecordKey::tls13(session.suite, secret)?;
+                        let key = RecordKey::tls13(session.aead_suite()?, secret)?;
                         Ok((key, secret.to_vec()))
                     });
                 match built {
@@ -311,13 +322,14 @@ impl DirectionKeys {
             let master = keys
                 .get(labels::CLIENT_RANDOM, &session.client_random)
                 .ok_or_else(missing)?;
-            let key = RecordKey::tls12(
-                session.suite,
-                master,
-                &session.client_random,
-                &session.server_random,
-                dir == Direction::ClientToServer,
-            )?;
+            let client = dir == Direction::ClientToServer;
+            let (cr, sr) = (&session.client_random, &session.server_random);
+            let key = match session.protection {
+                SuiteProtection::Aead(suite) => RecordKey::tls12(suite, master, cr, sr, client)?,
+                SuiteProtection::Cbc(suite) => {
+                    RecordKey::tls12_cbc(suite, master, cr, sr, client, session.encrypt_then_mac)?
+                }
+            };
             self.tls12_cipher = Some(Cipher::new(key));
         }
         let cipher = self.tls12_cipher.as_mut().ok_or_else(missing)?;
@@ -424,8 +436,8 @@ fn open_with_lookahead(
                 cipher.used = true;
                 return Ok(seq);
             }
-            // A too-short body fails the same way at every sequence number.
-            Err(e @ TlsError::CiphertextTooShort { .. }) => return Err(e),
+            // A too-short body (or bad CBC padding) fails the same way at every sequence number.
+            Err(e) if e.same_at_every_seq() => return Err(e.with_epoch(&epoch_name(dir, epoch))),
             Err(e) => {
                 first_error.get_or_insert(e);
             }
