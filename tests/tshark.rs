@@ -581,7 +581,9 @@ impl Server {
                 .command("openssl")
                 .current_dir(dir)
                 .arg("s_server")
-                .args(["-accept", &format!("{host}:0"), "-naccept", "1", version])
+                .args(["-accept", &format!("{host}:0"), "-naccept", "1"])
+                // The version flag, and any options after it ("-tls1_2 -cipher X -no_etm").
+                .args(version.split_whitespace())
                 .arg("-cert")
                 .arg(&certs.server_cert)
                 .arg("-key")
@@ -655,7 +657,8 @@ fn client_command(
     let mut cmd = place.client().command("openssl");
     cmd.current_dir(dir)
         .arg("s_client")
-        .args(["-connect", &format!("{host}:{port}"), version])
+        .args(["-connect", &format!("{host}:{port}")])
+        .args(version.split_whitespace())
         .args(["-verify_return_error", "-nocommands"])
         .arg("-CAfile")
         .arg(&certs.ca_cert)
@@ -1762,6 +1765,189 @@ fn tls12_over_ipv4_matches_tshark_frame_by_frame() {
     assert_eq!(finished, 2, "both Finished messages decrypted");
 }
 
+/// A TLS 1.2 chat with a CBC suite (`options` after `-tls1_2`); returns our frames once every
+/// frame, record and decrypted byte matched tshark's. Both Finished messages must have opened.
+fn tls12_cbc_chat_matches_tshark(options: &str, suite: u64, encrypt_then_mac: bool) -> Vec<Value> {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let netns = Netns::plain(scratch.path());
+    let c = converse(
+        &netns.place(),
+        "127.0.0.1",
+        &format!("-tls1_2 {options}"),
+        &Traffic::Lines(LINES),
+    );
+    // The suite and the MAC order the peers agreed on, as tshark reads the ServerHello.
+    let hello = tshark(
+        &c,
+        &[
+            "-Y",
+            "tls.handshake.type == 2",
+            "-T",
+            "fields",
+            "-e",
+            "tls.handshake.ciphersuite",
+            "-e",
+            "tls.handshake.extension.type",
+        ],
+    );
+    let mut cols = hello.trim().split('\t');
+    let chosen = cols.next().unwrap_or_default();
+    assert_eq!(
+        u64::from_str_radix(chosen.trim_start_matches("0x"), 16).ok(),
+        Some(suite),
+        "the suite s_server chose: {hello:?}"
+    );
+    let extensions: Vec<&str> = cols.next().unwrap_or_default().split(',').collect();
+    assert_eq!(
+        extensions.contains(&"22"),
+        encrypt_then_mac,
+        "encrypt_then_mac (22) in the ServerHello's extensions {extensions:?}"
+    );
+    let compared = compare(&c, false);
+    assert_lossless(&compared);
+    let finished = compared
+        .ours
+        .iter()
+        .flat_map(|f| items(&f["tls"]).into_iter().cloned().collect::<Vec<_>>())
+        .filter(|r| r["content_type"] == 22 && r["handshake"] == serde_json::json!(["Finished"]))
+        .count();
+    assert_eq!(finished, 2, "both Finished messages decrypted");
+    compared.ours
+}
+
+/// ECDHE-ECDSA-AES128-SHA (0xc009): AES-128-CBC with HMAC-SHA1, encrypt-then-MAC (RFC 7366),
+/// which OpenSSL offers and accepts by default.
+fn tls12_cbc_sha1_encrypt_then_mac_matches_tshark() {
+    tls12_cbc_chat_matches_tshark("-cipher ECDHE-ECDSA-AES128-SHA", 0xc009, true);
+}
+
+/// ECDHE-ECDSA-AES128-SHA256 (0xc023): HMAC-SHA256, MAC-then-encrypt (`-no_etm`).
+fn tls12_cbc_sha256_mac_then_encrypt_matches_tshark() {
+    tls12_cbc_chat_matches_tshark("-cipher ECDHE-ECDSA-AES128-SHA256 -no_etm", 0xc023, false);
+}
+
+/// ECDHE-ECDSA-AES256-SHA384 (0xc024): AES-256-CBC with HMAC-SHA384 (and the SHA-384 PRF), both
+/// MAC orders.
+fn tls12_cbc_sha384_matches_tshark() {
+    tls12_cbc_chat_matches_tshark("-cipher ECDHE-ECDSA-AES256-SHA384", 0xc024, true);
+    tls12_cbc_chat_matches_tshark("-cipher ECDHE-ECDSA-AES256-SHA384 -no_etm", 0xc024, false);
+}
+
+/// TLS 1.3 resumption with 0-RTT: a first connection (not captured) leaves s_client a session
+/// ticket (`-sess_out`); the second (`-sess_in`, `-early_data`) sends a line as early data right
+/// behind its ClientHello, which s_server (`-early_data`) accepts, then EndOfEarlyData under the
+/// early keys, its Finished under the handshake keys, and a line after the handshake. Both tools
+/// must open every record, the early ones with CLIENT_EARLY_TRAFFIC_SECRET.
+fn tls13_early_data_matches_tshark() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let netns = Netns::plain(scratch.path());
+    let place = netns.place();
+    let mut dir = tempfile::tempdir().expect("temp dir");
+    dir.disable_cleanup(std::env::var("PACKETPATH_KEEP_CAPTURES").is_ok_and(|v| v == "1"));
+    let (cert_dir, certs) = common::cert_dir();
+    let d = dir.path();
+    let (early, late) = (
+        b"0-RTT: sent before the server said a word\n".to_vec(),
+        b"and this once the handshake was done\n".to_vec(),
+    );
+    std::fs::write(d.join("early.txt"), &early).expect("write the early data");
+    std::fs::write(d.join("late.txt"), &late).expect("write the later line");
+    let host = "127.0.0.1";
+    let server = Server::start(
+        &place,
+        d,
+        &certs,
+        host,
+        "-tls1_3 -early_data -naccept 2",
+        &[],
+    );
+    let port = server.port;
+
+    // The first connection: stays open until s_client has written the ticket it received.
+    let mut first = Proc::spawn(
+        "openssl s_client (first connection)",
+        client_command(&place, d, &certs, host, port, "-tls1_3 -sess_out sess.pem")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    );
+    let first_stdin = first.stdin();
+    let first_log = collect(first.stderr());
+    let deadline = Instant::now() + WAIT;
+    while !d.join("sess.pem").exists() {
+        assert!(
+            Instant::now() < deadline,
+            "s_client wrote no session ticket: {}",
+            joined(first_log)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(first_stdin);
+    let status = first.wait();
+    assert!(status.success(), "first s_client failed ({status})");
+
+    // The second, captured: resumption with early data.
+    let capture = Capture::start(&place, d, port);
+    let reference = Reference::start(&place, d, port);
+    upload(
+        client_command(
+            &place,
+            d,
+            &certs,
+            host,
+            port,
+            "-tls1_3 -sess_in sess.pem -early_data early.txt",
+        ),
+        &d.join("late.txt"),
+    );
+    let printed_by_server = server.finish();
+    let said = String::from_utf8_lossy(&printed_by_server);
+    assert!(
+        said.contains("Early data received") && said.contains("0-RTT: sent before"),
+        "s_server did not accept the early data: {said}"
+    );
+    let (capture, printed) = capture.stop();
+    let reference = reference.stop(&capture);
+    let c = Conversation {
+        reference,
+        keylog: d.join("client-keys.log"),
+        capture,
+        server_port: port,
+        truth: [[early.clone(), late].concat(), Vec::new()],
+        printed,
+        real_checksums: false,
+        _dir: dir,
+        _certs: cert_dir,
+    };
+    let compared = compare(&c, false);
+    assert_lossless(&compared);
+
+    // The early data opened before the ServerHello arrived, and EndOfEarlyData after it.
+    let records: Vec<(u64, Value)> = compared
+        .ours
+        .iter()
+        .flat_map(|f| {
+            let n = f["frame"].as_u64().unwrap_or(0);
+            items(&f["tls"]).into_iter().map(move |r| (n, r.clone()))
+        })
+        .collect();
+    let frame_of = |pred: &dyn Fn(&Value) -> bool| {
+        records
+            .iter()
+            .find(|(_, r)| pred(r))
+            .map(|(n, _)| *n)
+            .unwrap_or_else(|| panic!("no such record in {records:#?}"))
+    };
+    let server_hello = frame_of(&|r| r["handshake"] == serde_json::json!(["ServerHello"]));
+    let early_frame = frame_of(&|r| plaintext(&r["decrypted"]) == early);
+    let end_of_early = frame_of(&|r| r["handshake"] == serde_json::json!(["EndOfEarlyData"]));
+    assert!(
+        early_frame < server_hello && server_hello < end_of_early,
+        "early data in frame {early_frame}, ServerHello {server_hello}, EndOfEarlyData \
+         {end_of_early}"
+    );
+}
+
 fn tls13_over_ipv6_matches_tshark_frame_by_frame() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let netns = Netns::plain(scratch.path());
@@ -2451,6 +2637,16 @@ fn main() -> std::process::ExitCode {
             test!(tls12_over_ipv4_matches_tshark_frame_by_frame),
             netns(),
         ),
+        with(
+            test!(tls12_cbc_sha1_encrypt_then_mac_matches_tshark),
+            netns(),
+        ),
+        with(
+            test!(tls12_cbc_sha256_mac_then_encrypt_matches_tshark),
+            netns(),
+        ),
+        with(test!(tls12_cbc_sha384_matches_tshark), netns()),
+        with(test!(tls13_early_data_matches_tshark), netns()),
         with(
             test!(
                 tls13_over_ipv6_matches_tshark_frame_by_frame,

@@ -97,6 +97,11 @@ pub struct SessionSummary {
     pub alpn: Option<String>,
     /// The server answered the first ClientHello with a HelloRetryRequest.
     pub hello_retry_request: bool,
+    /// Both hellos carried the encrypt_then_mac extension (RFC 7366): a CBC suite's records carry
+    /// their MAC after the ciphertext. (It means nothing for AEAD suites.)
+    pub encrypt_then_mac: bool,
+    /// The ClientHello carried the early_data extension: 0-RTT data may follow it (RFC 8446 §4.2.10).
+    pub offered_early_data: bool,
     /// Records seen with protected bodies.
     pub encrypted_records: u64,
     /// Of those, how many were decrypted.
@@ -152,6 +157,9 @@ impl TlsConnection {
         if self.is_tls13() {
             self.summary.server_random?;
             Some(state.keys.tls13_epoch())
+        } else if state.keys.tls13_epoch() == KeyEpoch::Early {
+            // A client's 0-RTT data, before the ServerHello says which version was chosen.
+            Some(KeyEpoch::Early)
         } else {
             state
                 .keys
@@ -221,27 +229,23 @@ impl TlsConnection {
 
         info.encrypted = true;
         self.summary.encrypted_records += 1;
-        if self.is_early_data(dir, &header) {
-            info.note = Some(
-                "encrypted 0-RTT early data (RFC 8446 §2.3), sent before the ServerHello; this \
-                 tool does not decrypt early data"
-                    .to_string(),
-            );
-            return info;
-        }
         let tls13 = self.is_tls13();
-        let result = SessionParams::new(&self.summary, keys).and_then(|session| {
-            let state = self.dir_mut(dir);
-            if tls13 {
-                state
-                    .keys
-                    .decrypt_tls13(dir, &session, &header, body, keys, scratch)
-            } else {
-                state
-                    .keys
-                    .decrypt_tls12(dir, &session, &header, body, keys, scratch)
-            }
-        });
+        let result = if self.is_early_data(dir, &header) {
+            self.decrypt_early(&header, body, keys, scratch)
+        } else {
+            SessionParams::new(&self.summary, keys).and_then(|session| {
+                let state = self.dir_mut(dir);
+                if tls13 {
+                    state
+                        .keys
+                        .decrypt_tls13(dir, &session, &header, body, keys, scratch)
+                } else {
+                    state
+                        .keys
+                        .decrypt_tls12(dir, &session, &header, body, keys, scratch)
+                }
+            })
+        };
         match result {
             Ok(Opened {
                 epoch,
@@ -258,6 +262,15 @@ impl TlsConnection {
                     len,
                     seq,
                 });
+            }
+            Err(
+                e @ (TlsError::NoKeysForSession { .. }
+                | TlsError::MissingHandshake { .. }
+                | TlsError::MissingSecret { .. }),
+            ) if self.is_early_data(dir, &header) => {
+                info.note = Some(format!(
+                    "encrypted 0-RTT early data (RFC 8446 §2.3), sent before the ServerHello; {e}"
+                ));
             }
             Err(e @ (TlsError::NoKeysForSession { .. } | TlsError::MissingHandshake { .. })) => {
                 info.note = Some(format!("encrypted; {e}"));
@@ -294,6 +307,37 @@ impl TlsConnection {
         )
     }
 
+    /// A 0-RTT record: opened with the client early traffic secret (RFC 8446 §7.1).
+    fn decrypt_early(
+        &mut self,
+        header: &RecordHeader,
+        body: &[u8],
+        keys: &Keys,
+        scratch: &mut Vec<u8>,
+    ) -> Result<Opened, TlsError> {
+        let client_random = self
+            .summary
+            .client_random
+            .ok_or(TlsError::MissingHandshake {
+                what: "ClientHello",
+            })?;
+        if !keys.has_client_random(&client_random) {
+            return Err(TlsError::NoKeysForSession {
+                client_random_prefix: super::keylog::encode_hex(
+                    client_random.get(..8).unwrap_or_default(),
+                ),
+            });
+        }
+        self.client.keys.decrypt_tls13_early(
+            &client_random,
+            &self.summary.offered_suites,
+            header,
+            body,
+            keys,
+            scratch,
+        )
+    }
+
     /// A client record of type application_data before any ServerHello, in a session whose
     /// client offered TLS 1.3: 0-RTT data under CLIENT_EARLY_TRAFFIC_SECRET.
     fn is_early_data(&self, dir: Direction, header: &RecordHeader) -> bool {
@@ -304,7 +348,13 @@ impl TlsConnection {
     }
 
     fn on_change_cipher_spec(&mut self, dir: Direction, info: &mut RecordInfo) {
-        if self.is_tls13() {
+        // A client's ChangeCipherSpec before any ServerHello is TLS 1.3's (a TLS 1.2 client
+        // sends its own after the ServerHelloDone): one sending 0-RTT data sends it right after
+        // its ClientHello (RFC 8446 Appendix D.4).
+        let tls13_client_first = dir == Direction::ClientToServer
+            && self.summary.version.is_none()
+            && self.summary.offered_versions.contains(&TLS13);
+        if self.is_tls13() || tls13_client_first {
             info.note = Some(
                 "ChangeCipherSpec for middlebox compatibility (RFC 8446 Appendix D.4): not \
                  encrypted, changes no keys, not counted in sequence numbers"
@@ -390,6 +440,9 @@ impl TlsConnection {
             HandshakeType::Finished if epoch == Some(KeyEpoch::Handshake) => {
                 self.dir_mut(dir).keys.on_tls13_finished();
             }
+            HandshakeType::EndOfEarlyData if epoch == Some(KeyEpoch::Early) => {
+                self.dir_mut(dir).keys.on_end_of_early_data();
+            }
             HandshakeType::KeyUpdate if matches!(epoch, Some(KeyEpoch::Application { .. })) => {
                 let suite = self.summary.cipher_suite;
                 self.dir_mut(dir).keys.on_tls13_key_update(suite);
@@ -409,6 +462,7 @@ impl TlsConnection {
         s.offered_versions = hello.supported_versions;
         s.offered_key_share_groups = hello.key_share_groups;
         s.offered_alpn = hello.alpn;
+        s.offered_early_data = hello.early_data;
         if hello.server_name.is_some() {
             s.sni = hello.server_name;
         }
@@ -431,6 +485,8 @@ impl TlsConnection {
         }
         s.server_random = Some(hello.random);
         s.alpn = hello.alpn;
+        // The server answers encrypt_then_mac only if the client offered it (RFC 7366 §2).
+        s.encrypt_then_mac = hello.encrypt_then_mac;
     }
 
     /// TLS 1.2 ECDHE: ServerECDHParams start with curve_type 3 (named_curve) and the 2-byte

@@ -107,6 +107,142 @@ pub fn suite_params(id: u16) -> Option<SuiteParams> {
     })
 }
 
+/// The MAC of a CBC cipher suite: HMAC with this hash (RFC 5246 §6.2.3.1, RFC 2104).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuiteMac {
+    /// HMAC-SHA1, 20 bytes (the suites whose names end in `_SHA`).
+    Sha1,
+    /// HMAC-SHA256, 32 bytes.
+    Sha256,
+    /// HMAC-SHA384, 48 bytes.
+    Sha384,
+}
+
+impl SuiteMac {
+    /// Length of the MAC in each record, in bytes.
+    pub fn output_len(self) -> usize {
+        match self {
+            SuiteMac::Sha1 => 20,
+            SuiteMac::Sha256 => 32,
+            SuiteMac::Sha384 => 48,
+        }
+    }
+
+    /// "HMAC-SHA1", "HMAC-SHA256", "HMAC-SHA384".
+    pub fn name(self) -> &'static str {
+        match self {
+            SuiteMac::Sha1 => "HMAC-SHA1",
+            SuiteMac::Sha256 => "HMAC-SHA256",
+            SuiteMac::Sha384 => "HMAC-SHA384",
+        }
+    }
+
+    /// The `ring` algorithm (SHA-1 only ever verifies records someone else protected).
+    pub(crate) fn ring(self) -> hmac::Algorithm {
+        match self {
+            SuiteMac::Sha1 => hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+            SuiteMac::Sha256 => hmac::HMAC_SHA256,
+            SuiteMac::Sha384 => hmac::HMAC_SHA384,
+        }
+    }
+}
+
+/// The block cipher of a CBC cipher suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CbcCipher {
+    /// AES with a 128-bit key (FIPS 197) in CBC mode.
+    Aes128,
+    /// AES with a 256-bit key in CBC mode.
+    Aes256,
+}
+
+impl CbcCipher {
+    /// Key length in bytes.
+    pub fn key_len(self) -> usize {
+        match self {
+            CbcCipher::Aes128 => 16,
+            CbcCipher::Aes256 => 32,
+        }
+    }
+
+    /// The block (and IV) length in bytes: 16 for AES.
+    pub fn block_len(self) -> usize {
+        16
+    }
+}
+
+/// Everything needed to decrypt records of one CBC cipher suite (TLS 1.0-1.2, RFC 5246 §6.2.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CbcSuiteParams {
+    /// IANA number, e.g. 0xc013.
+    pub id: u16,
+    /// The block cipher.
+    pub cipher: CbcCipher,
+    /// The record MAC.
+    pub mac: SuiteMac,
+    /// The hash of the TLS 1.2 PRF: SHA-384 for the `_SHA384` suites, else SHA-256 (RFC 5246 §5).
+    pub prf: SuiteHash,
+}
+
+/// The parameters of the AES-CBC suites this tool can decrypt, or `None` (RFC 5246 Appendix
+/// A.5, RFC 4492/8422, RFC 5289, RFC 4279/5487 for PSK).
+pub fn cbc_suite_params(id: u16) -> Option<CbcSuiteParams> {
+    use CbcCipher::*;
+    use SuiteMac::*;
+    let (cipher, mac) = match id {
+        // TLS_{RSA,DH_DSS,DH_RSA,DHE_DSS,DHE_RSA,DH_anon}_WITH_AES_128_CBC_SHA, PSK, ECDHE_ECDSA,
+        // ECDHE_RSA, ECDH_anon, ECDHE_PSK
+        0x002f..=0x0034 | 0x008c | 0xc004 | 0xc009 | 0xc00e | 0xc013 | 0xc018 | 0xc035 => {
+            (Aes128, Sha1)
+        }
+        // ... _WITH_AES_256_CBC_SHA
+        0x0035..=0x003a | 0x008d | 0xc005 | 0xc00a | 0xc00f | 0xc014 | 0xc019 | 0xc036 => {
+            (Aes256, Sha1)
+        }
+        // TLS_{RSA,DH_DSS,DH_RSA,DHE_DSS,DHE_RSA,DH_anon}_WITH_AES_128_CBC_SHA256, PSK, ECDHE ...
+        0x003c | 0x003e | 0x003f | 0x0040 | 0x0067 | 0x006c | 0x00ae | 0xc023 | 0xc025 | 0xc027
+        | 0xc029 | 0xc037 => (Aes128, Sha256),
+        // TLS_{RSA,DH_DSS,DH_RSA,DHE_DSS,DHE_RSA,DH_anon}_WITH_AES_256_CBC_SHA256
+        0x003d | 0x0068 | 0x0069 | 0x006a | 0x006b | 0x006d => (Aes256, Sha256),
+        // ..._WITH_AES_256_CBC_SHA384 (PSK, ECDHE_ECDSA, ECDH_ECDSA, ECDHE_RSA, ECDH_RSA, ECDHE_PSK)
+        0x00af | 0xc024 | 0xc026 | 0xc028 | 0xc02a | 0xc038 => (Aes256, Sha384),
+        _ => return None,
+    };
+    let prf = if mac == Sha384 {
+        SuiteHash::Sha384
+    } else {
+        SuiteHash::Sha256
+    };
+    Some(CbcSuiteParams {
+        id,
+        cipher,
+        mac,
+        prf,
+    })
+}
+
+/// How a negotiated cipher suite protects records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuiteProtection {
+    /// Authenticated encryption: AES-GCM or ChaCha20-Poly1305.
+    Aead(SuiteParams),
+    /// A block cipher in CBC mode with an HMAC (TLS 1.0-1.2 only).
+    Cbc(CbcSuiteParams),
+}
+
+/// The record protection of a suite this tool can decrypt, or an error that names the suite.
+pub(crate) fn require_protection(id: u16) -> Result<SuiteProtection, TlsError> {
+    if let Some(aead) = suite_params(id) {
+        return Ok(SuiteProtection::Aead(aead));
+    }
+    cbc_suite_params(id)
+        .map(SuiteProtection::Cbc)
+        .ok_or(TlsError::UnsupportedSuite {
+            suite: id,
+            name: cipher_suite_name(id).unwrap_or("unknown"),
+        })
+}
+
 /// The IANA name of a cipher suite ("TLS_AES_128_GCM_SHA256"), from tls-parser's table.
 pub fn cipher_suite_name(id: u16) -> Option<&'static str> {
     tls_parser::TlsCipherSuite::from_id(id).map(|suite| suite.name)
@@ -257,9 +393,32 @@ pub(crate) mod tests {
             (SuiteAead::Aes256Gcm, SuiteHash::Sha384, true)
         );
         assert_eq!(suite_params(0xc02b).unwrap().aead.key_len(), 16);
-        assert!(suite_params(0x002f).is_none()); // AES-CBC: not supported
+        assert!(suite_params(0x002f).is_none()); // AES-CBC: not an AEAD suite
         assert_eq!(cipher_suite_name(0x1301), Some("TLS_AES_128_GCM_SHA256"));
         let err = require_suite(0x002f).unwrap_err().to_string();
         assert!(err.contains("0x002f"), "{err}");
+        // Every CBC suite in the table is named "..._AES_<bits>_CBC_<mac>" by IANA.
+        for id in 0..=u16::MAX {
+            if let Some(p) = cbc_suite_params(id) {
+                let name = cipher_suite_name(id).unwrap_or("unknown");
+                let bits = p.cipher.key_len() * 8;
+                let mac = p.mac.name().trim_start_matches("HMAC-");
+                let mac = if mac == "SHA1" { "SHA" } else { mac };
+                assert!(
+                    name.ends_with(&format!("_AES_{bits}_CBC_{mac}")),
+                    "0x{id:04x} {name} vs {p:?}"
+                );
+                assert_eq!(require_protection(id), Ok(SuiteProtection::Cbc(p)));
+            }
+        }
+        let c013 = cbc_suite_params(0xc013).unwrap();
+        assert_eq!((c013.mac, c013.prf), (SuiteMac::Sha1, SuiteHash::Sha256));
+        let c028 = cbc_suite_params(0xc028).unwrap();
+        assert_eq!(
+            (c028.cipher, c028.prf),
+            (CbcCipher::Aes256, SuiteHash::Sha384)
+        );
+        let err = require_protection(0x000a).unwrap_err().to_string(); // 3DES
+        assert!(err.contains("0x000a"), "{err}");
     }
 }

@@ -1,10 +1,11 @@
 //! Removing record protection: one direction's AEAD key, its nonce construction and additional
 //! data, for TLS 1.3 (RFC 8446 §5.2-5.4) and TLS 1.2 AES-GCM (RFC 5288) / ChaCha20-Poly1305
-//! (RFC 7905).
+//! (RFC 7905); TLS 1.2 AES-CBC with HMAC in `cbc.rs`.
 
 use ring::aead;
 
-use super::crypto::{hkdf_expand_label, tls12_prf, SuiteAead, SuiteParams};
+use super::cbc::CbcKey;
+use super::crypto::{hkdf_expand_label, tls12_prf, CbcSuiteParams, SuiteAead, SuiteParams};
 use super::error::TlsError;
 use super::record::{ContentType, RecordHeader};
 
@@ -35,6 +36,19 @@ enum AadStyle {
 
 /// The write key of one direction in one key epoch: decrypts that direction's records in order.
 pub struct RecordKey {
+    kind: KeyKind,
+}
+
+/// How the records are protected. A connection holds a few of these at most, so the AEAD key
+/// (the common case) stays inline rather than behind a box.
+#[allow(clippy::large_enum_variant)]
+enum KeyKind {
+    Aead(AeadKey),
+    Cbc(CbcKey),
+}
+
+/// An AEAD write key with its IV and how nonce and additional data are built.
+struct AeadKey {
     key: aead::LessSafeKey,
     iv: [u8; 12],
     nonce_style: NonceStyle,
@@ -44,14 +58,18 @@ pub struct RecordKey {
 impl std::fmt::Debug for RecordKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print key material.
-        f.debug_struct("RecordKey")
-            .field("algorithm", self.key.algorithm())
-            .field("nonce_style", &self.nonce_style)
-            .finish_non_exhaustive()
+        match &self.kind {
+            KeyKind::Aead(k) => f
+                .debug_struct("RecordKey")
+                .field("algorithm", k.key.algorithm())
+                .field("nonce_style", &k.nonce_style)
+                .finish_non_exhaustive(),
+            KeyKind::Cbc(k) => f.debug_tuple("RecordKey").field(k).finish(),
+        }
     }
 }
 
-impl RecordKey {
+impl AeadKey {
     fn new(
         aead_alg: SuiteAead,
         key: &[u8],
@@ -70,11 +88,25 @@ impl RecordKey {
             TlsError::KeyDerivation(format!("an IV of {} bytes is longer than 12", iv.len()))
         })?;
         slot.copy_from_slice(iv);
-        Ok(RecordKey {
+        Ok(AeadKey {
             key: aead::LessSafeKey::new(unbound),
             iv: iv_bytes,
             nonce_style,
             aad_style,
+        })
+    }
+}
+
+impl RecordKey {
+    fn aead(
+        aead_alg: SuiteAead,
+        key: &[u8],
+        iv: &[u8],
+        nonce_style: NonceStyle,
+        aad_style: AadStyle,
+    ) -> Result<Self, TlsError> {
+        AeadKey::new(aead_alg, key, iv, nonce_style, aad_style).map(|k| RecordKey {
+            kind: KeyKind::Aead(k),
         })
     }
 
@@ -83,7 +115,7 @@ impl RecordKey {
     pub fn tls13(suite: SuiteParams, traffic_secret: &[u8]) -> Result<Self, TlsError> {
         let key = hkdf_expand_label(suite.hash, traffic_secret, "key", &[], suite.aead.key_len())?;
         let iv = hkdf_expand_label(suite.hash, traffic_secret, "iv", &[], 12)?;
-        Self::new(
+        Self::aead(
             suite.aead,
             &key,
             &iv,
@@ -126,7 +158,30 @@ impl RecordKey {
         } else {
             (server_key, server_iv)
         };
-        Self::new(suite.aead, key, iv, nonce_style, AadStyle::Tls12)
+        Self::aead(suite.aead, key, iv, nonce_style, AadStyle::Tls12)
+    }
+
+    /// TLS 1.2 AES-CBC write keys (MAC key and cipher key) of the client or server, from the
+    /// master secret (RFC 5246 §6.3); `encrypt_then_mac` when both hellos agreed on it (RFC 7366).
+    pub fn tls12_cbc(
+        suite: CbcSuiteParams,
+        master_secret: &[u8],
+        client_random: &[u8; 32],
+        server_random: &[u8; 32],
+        client: bool,
+        encrypt_then_mac: bool,
+    ) -> Result<Self, TlsError> {
+        CbcKey::tls12(
+            suite,
+            master_secret,
+            client_random,
+            server_random,
+            client,
+            encrypt_then_mac,
+        )
+        .map(|k| RecordKey {
+            kind: KeyKind::Cbc(k),
+        })
     }
 
     /// Decrypts and authenticates one record body (everything after the 5-byte header) sent with
@@ -149,6 +204,21 @@ impl RecordKey {
     /// serves every record of a large capture. A failed authentication names no epoch (the
     /// caller knows it; see [`TlsError::with_epoch`]).
     pub fn open_into(
+        &self,
+        seq: u64,
+        header: &RecordHeader,
+        body: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), TlsError> {
+        match &self.kind {
+            KeyKind::Aead(k) => k.open_into(seq, header, body, out),
+            KeyKind::Cbc(k) => k.open_into(seq, header, body, out),
+        }
+    }
+}
+
+impl AeadKey {
+    fn open_into(
         &self,
         seq: u64,
         header: &RecordHeader,

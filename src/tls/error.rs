@@ -62,8 +62,8 @@ pub enum TlsError {
 
     /// The negotiated cipher suite is not an AEAD suite this tool implements.
     #[error(
-        "cipher suite 0x{suite:04x} ({name}) cannot be decrypted here: only the AES-GCM and \
-         ChaCha20-Poly1305 suites are implemented"
+        "cipher suite 0x{suite:04x} ({name}) cannot be decrypted here: only the AES-GCM, \
+         ChaCha20-Poly1305 and AES-CBC (with HMAC-SHA1, -SHA256 or -SHA384) suites are implemented"
     )]
     UnsupportedSuite {
         /// The IANA number of the suite.
@@ -123,6 +123,44 @@ pub enum TlsError {
         seq: u64,
     },
 
+    /// A CBC record body cannot hold what the suite puts in it.
+    #[error("encrypted CBC record body is {length} bytes, which cannot be {layout}")]
+    CbcLength {
+        /// The body length.
+        length: usize,
+        /// What the body must be made of, in words.
+        layout: String,
+    },
+
+    /// The padding at the end of a decrypted CBC record is not what RFC 5246 §6.2.3.2 requires.
+    #[error(
+        "the CBC padding did not check with the {epoch} keys: {detail}; each of the padding_length \
+         + 1 bytes at the end must equal padding_length (RFC 5246 §6.2.3.2): wrong key, a missed \
+         record (TLS 1.0 chains each record's IV from the one before), or damaged bytes"
+    )]
+    BadPadding {
+        /// Which keys were tried ("client TLS 1.2", ...).
+        epoch: String,
+        /// What was wrong, naming the byte values.
+        detail: String,
+    },
+
+    /// The HMAC of a CBC record did not verify.
+    #[error(
+        "the {mac} record MAC ({placement}) did not verify with the {epoch} keys at record sequence \
+         number {seq}: wrong key, a missed record, or damaged bytes"
+    )]
+    MacFailed {
+        /// Which keys were tried ("server TLS 1.2", ...).
+        epoch: String,
+        /// The sequence number that went into the MAC.
+        seq: u64,
+        /// "HMAC-SHA1", ...
+        mac: &'static str,
+        /// Where the MAC sits: after the ciphertext (encrypt-then-MAC) or inside it.
+        placement: &'static str,
+    },
+
     /// A TLS 1.3 inner plaintext had no non-zero byte to serve as its content type.
     #[error(
         "the decrypted TLS 1.3 record is all zero padding: no inner content type byte (RFC 8446 §5.4)"
@@ -140,7 +178,34 @@ impl TlsError {
                 epoch: epoch.to_string(),
                 seq,
             },
+            TlsError::MacFailed {
+                seq,
+                mac,
+                placement,
+                ..
+            } => TlsError::MacFailed {
+                epoch: epoch.to_string(),
+                seq,
+                mac,
+                placement,
+            },
+            TlsError::BadPadding { detail, .. } => TlsError::BadPadding {
+                epoch: epoch.to_string(),
+                detail,
+            },
             other => other,
         }
+    }
+
+    /// True for failures that another sequence number cannot cure (a record too short, or CBC
+    /// padding that is wrong whatever the MAC says): decryption stops looking ahead for records
+    /// lost from the capture.
+    pub(crate) fn same_at_every_seq(&self) -> bool {
+        matches!(
+            self,
+            TlsError::CiphertextTooShort { .. }
+                | TlsError::CbcLength { .. }
+                | TlsError::BadPadding { .. }
+        )
     }
 }

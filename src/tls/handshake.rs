@@ -263,6 +263,10 @@ pub struct ClientHelloInfo {
     pub key_share_groups: Vec<u16>,
     /// Protocols offered with ALPN (RFC 7301).
     pub alpn: Vec<String>,
+    /// The early_data extension: the client sends 0-RTT data (RFC 8446 §4.2.10).
+    pub early_data: bool,
+    /// The encrypt_then_mac extension (RFC 7366).
+    pub encrypt_then_mac: bool,
 }
 
 /// Facts from a ServerHello (RFC 8446 §4.1.3) or HelloRetryRequest.
@@ -282,6 +286,8 @@ pub struct ServerHelloInfo {
     pub alpn: Option<String>,
     /// True if this is a HelloRetryRequest (its random is [`HELLO_RETRY_REQUEST_RANDOM`]).
     pub hello_retry_request: bool,
+    /// The encrypt_then_mac extension: CBC records are MACed after encryption (RFC 7366).
+    pub encrypt_then_mac: bool,
 }
 
 impl ServerHelloInfo {
@@ -329,6 +335,8 @@ pub fn parse_client_hello(body: &[u8]) -> Option<ClientHelloInfo> {
             }
             TlsExtension::KeyShare(raw) => info.key_share_groups = client_key_share_groups(raw),
             TlsExtension::ALPN(list) => info.alpn = alpn_names(&list),
+            TlsExtension::EarlyData(_) => info.early_data = true,
+            TlsExtension::EncryptThenMac => info.encrypt_then_mac = true,
             _ => {}
         }
     }
@@ -377,6 +385,12 @@ pub fn parse_server_hello(body: &[u8]) -> Option<ServerHelloInfo> {
                 info.key_share_group = Some(u16::from_be_bytes([*g0, *g1]));
             }
             TlsExtension::ALPN(list) => info.alpn = alpn_names(&list).into_iter().next(),
+            // tls-parser 0.12's ServerHello reader takes type 21 (padding, never in a
+            // ServerHello) for encrypt_then_mac and leaves the real type 22 unknown.
+            TlsExtension::EncryptThenMac => info.encrypt_then_mac = true,
+            TlsExtension::Unknown(ext_type, _) if ext_type.0 == 22 => {
+                info.encrypt_then_mac = true;
+            }
             _ => {}
         }
     }
@@ -459,6 +473,39 @@ pub(crate) mod tests {
         assert_eq!(info.cipher_suite, 0x1301);
         assert_eq!(info.key_share_group, Some(0x0017));
         assert_eq!(group_name(0x0017), "secp256r1");
+    }
+
+    #[test]
+    fn encrypt_then_mac_and_early_data_extensions() {
+        // A TLS 1.2 ServerHello choosing ECDHE-ECDSA-AES128-SHA with renegotiation_info (0xff01,
+        // empty list), encrypt_then_mac (22, empty) and extended_master_secret (23, empty).
+        let mut b = vec![0x03, 0x03];
+        b.extend_from_slice(&[0x22; 32]);
+        b.push(0);
+        b.extend_from_slice(&[0xc0, 0x09, 0x00]);
+        b.extend_from_slice(&[0x00, 0x0d]);
+        b.extend_from_slice(&[0xff, 0x01, 0x00, 0x01, 0x00]);
+        b.extend_from_slice(&[0x00, 0x16, 0x00, 0x00]);
+        b.extend_from_slice(&[0x00, 0x17, 0x00, 0x00]);
+        let info = parse_server_hello(&b).unwrap();
+        assert_eq!(info.cipher_suite, 0xc009);
+        assert!(info.encrypt_then_mac);
+        // Without it: MAC-then-encrypt.
+        let without: Vec<u8> = [&b[..38], &[0x00, 0x09], &b[40..45], &b[49..]].concat();
+        let info = parse_server_hello(&without).unwrap();
+        assert!(!info.encrypt_then_mac, "{info:?}");
+        assert_eq!(info.cipher_suite, 0xc009);
+
+        // A ClientHello offering both: early_data (42, empty) and encrypt_then_mac (22, empty).
+        let mut hello = client_hello_body();
+        let ext_len_at = 2 + 32 + 1 + 6 + 2;
+        let len = u16::from_be_bytes([hello[ext_len_at], hello[ext_len_at + 1]]) + 8;
+        hello[ext_len_at..ext_len_at + 2].copy_from_slice(&len.to_be_bytes());
+        hello.extend_from_slice(&[0x00, 0x2a, 0x00, 0x00, 0x00, 0x16, 0x00, 0x00]);
+        let info = parse_client_hello(&hello).unwrap();
+        assert!(info.early_data && info.encrypt_then_mac, "{info:?}");
+        let plain = parse_client_hello(&client_hello_body()).unwrap();
+        assert!(!plain.early_data && !plain.encrypt_then_mac);
     }
 
     #[test]

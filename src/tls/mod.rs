@@ -1,6 +1,6 @@
 //! The TLS layer: records cut from a direction's reassembled TCP byte stream, the handshake
 //! messages inside them, the key log that holds session secrets, and the removal of record
-//! protection for TLS 1.3 and TLS 1.2 AEAD suites.
+//! protection for TLS 1.3 (0-RTT early data included) and TLS 1.2 AEAD and AES-CBC suites.
 //!
 //! Everything here is pure (bytes in, values out) and never panics on bytes from the network.
 //! A typical caller keeps one byte buffer per TCP direction and one [`TlsConnection`] per TCP
@@ -28,6 +28,7 @@
     )
 )]
 
+mod cbc;
 mod conn;
 mod crypto;
 mod decrypt;
@@ -40,10 +41,11 @@ mod record;
 #[cfg(test)]
 mod rustls_tests;
 
+pub use cbc::CBC_BLOCK_LEN;
 pub use conn::{Plaintext, RecordInfo, SessionSummary, TlsConnection};
 pub use crypto::{
-    cipher_suite_name, hkdf_expand_label, suite_params, tls12_prf, SuiteAead, SuiteHash,
-    SuiteParams,
+    cbc_suite_params, cipher_suite_name, hkdf_expand_label, suite_params, tls12_prf, CbcCipher,
+    CbcSuiteParams, SuiteAead, SuiteHash, SuiteMac, SuiteParams, SuiteProtection,
 };
 pub use decrypt::{next_traffic_secret, split_inner_plaintext, RecordKey};
 pub use error::TlsError;

@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! TLS 1.3  clear --ServerHello--> handshake keys --own Finished--> application keys --KeyUpdate--> N+1 ...
+//!          client with 0-RTT: clear --ClientHello--> early keys --EndOfEarlyData--> handshake keys ...
 //! TLS 1.2  clear --own ChangeCipherSpec--> key-block keys (first protected record: Finished)
 //! ```
 //! Sequence numbers start at 0 in each epoch; TLS 1.3 ChangeCipherSpec records are neither
@@ -11,7 +12,9 @@
 //! arrive late still serve later records.
 
 use super::conn::SessionSummary;
-use super::crypto::{require_suite, SuiteParams};
+use super::crypto::{
+    require_protection, require_suite, suite_params, SuiteParams, SuiteProtection,
+};
 use super::decrypt::{inner_content, next_traffic_secret, RecordKey};
 use super::error::TlsError;
 use super::keylog::{encode_hex, labels, Keys};
@@ -25,6 +28,9 @@ const SEQ_LOOKAHEAD: u64 = 3;
 /// Which keys protected a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyEpoch {
+    /// TLS 1.3 client early traffic keys (CLIENT_EARLY_TRAFFIC_SECRET): 0-RTT application data
+    /// and the EndOfEarlyData message (RFC 8446 §2.3, §4.5, §7.1).
+    Early,
     /// TLS 1.3 handshake traffic keys (EncryptedExtensions ... Finished).
     Handshake,
     /// TLS 1.3 application traffic keys; `generation` counts KeyUpdates (0 = *_TRAFFIC_SECRET_0).
@@ -41,9 +47,10 @@ pub enum KeyEpoch {
 }
 
 impl KeyEpoch {
-    /// Words for messages: "handshake", "application", "application (after 2 KeyUpdates)", "TLS 1.2".
+    /// Words for messages: "early data (0-RTT)", "handshake", "application", "application (after 2 KeyUpdates)", "TLS 1.2".
     pub fn describe(self) -> String {
         match self {
+            KeyEpoch::Early => "early data (0-RTT)".to_string(),
             KeyEpoch::Handshake => "handshake".to_string(),
             KeyEpoch::Application { generation: 0 } => "application".to_string(),
             KeyEpoch::Application { generation } => {
@@ -61,7 +68,11 @@ impl KeyEpoch {
 pub(super) struct SessionParams {
     client_random: [u8; 32],
     server_random: [u8; 32],
-    suite: SuiteParams,
+    protection: SuiteProtection,
+    /// Both hellos carried encrypt_then_mac (RFC 7366): CBC records carry their MAC outside.
+    encrypt_then_mac: bool,
+    /// The ClientHello offered 0-RTT early data (its early_data extension).
+    early_data: bool,
 }
 
 impl SessionParams {
@@ -80,12 +91,22 @@ impl SessionParams {
             what: "ServerHello",
         };
         let server_random = summary.server_random.ok_or(missing_server_hello.clone())?;
-        let suite = require_suite(summary.cipher_suite.ok_or(missing_server_hello)?)?;
+        let protection = require_protection(summary.cipher_suite.ok_or(missing_server_hello)?)?;
         Ok(SessionParams {
             client_random,
             server_random,
-            suite,
+            protection,
+            encrypt_then_mac: summary.encrypt_then_mac,
+            early_data: summary.offered_early_data,
         })
+    }
+
+    /// The AEAD suite of a TLS 1.3 session (TLS 1.3 defines no other kind, RFC 8446 §B.4).
+    fn aead_suite(&self) -> Result<SuiteParams, TlsError> {
+        match self.protection {
+            SuiteProtection::Aead(suite) => Ok(suite),
+            SuiteProtection::Cbc(cbc) => require_suite(cbc.id),
+        }
     }
 }
 
@@ -128,6 +149,11 @@ impl Cipher {
 pub(super) struct DirectionKeys {
     /// TLS 1.3: this direction sent its Finished, so application keys are expected.
     tls13_application: bool,
+    /// TLS 1.3 client: the 0-RTT keys, once a record opened with them, and their suite.
+    tls13_early_cipher: Option<Cipher>,
+    /// TLS 1.3 client: early data is over (EndOfEarlyData sent, or a record opened with later
+    /// keys), so the early keys are no longer tried.
+    tls13_early_done: bool,
     tls13_handshake_cipher: Option<Cipher>,
     tls13_application_cipher: Option<Cipher>,
     /// TLS 1.3: the current application traffic secret (for KeyUpdate) and its generation.
@@ -150,13 +176,90 @@ pub(super) struct DirectionKeys {
 impl DirectionKeys {
     /// TLS 1.3: the epoch the next protected record should use.
     pub(super) fn tls13_epoch(&self) -> KeyEpoch {
-        if self.tls13_application {
+        if self.early_expected() {
+            KeyEpoch::Early
+        } else if self.tls13_application {
             KeyEpoch::Application {
                 generation: self.tls13_generation,
             }
         } else {
             KeyEpoch::Handshake
         }
+    }
+
+    /// A client that opened 0-RTT records and has not ended early data yet.
+    fn early_expected(&self) -> bool {
+        self.tls13_early_cipher.is_some() && !self.tls13_early_done && !self.tls13_application
+    }
+
+    /// TLS 1.3 client: EndOfEarlyData sent under the early keys; handshake keys follow (RFC 8446
+    /// §4.5).
+    pub(super) fn on_end_of_early_data(&mut self) {
+        self.tls13_early_done = true;
+    }
+
+    /// TLS 1.3 client, before the ServerHello: opens a 0-RTT record with the client early traffic
+    /// secret. The suite is the resumed session's, which nothing in clear names yet: the first
+    /// time, each TLS 1.3 suite the client offered whose hash is as long as the secret is tried
+    /// (RFC 8446 §4.2.10: early data uses the suite of the PSK's session).
+    pub(super) fn decrypt_tls13_early(
+        &mut self,
+        client_random: &[u8; 32],
+        offered_suites: &[u16],
+        header: &RecordHeader,
+        body: &[u8],
+        keys: &Keys,
+        out: &mut Vec<u8>,
+    ) -> Result<Opened, TlsError> {
+        let dir = Direction::ClientToServer;
+        let epoch = KeyEpoch::Early;
+        let seq = match self.tls13_early_cipher.as_mut() {
+            Some(cipher) => open_with_lookahead(cipher, header, body, out, dir, epoch)?,
+            None => {
+                let label = labels::CLIENT_EARLY_TRAFFIC_SECRET;
+                let secret = keys
+                    .get(label, client_random)
+                    .ok_or(TlsError::MissingSecret { label })?;
+                let candidates = offered_suites
+                    .iter()
+                    .filter_map(|&id| suite_params(id))
+                    .filter(|suite| suite.tls13 && suite.hash.output_len() == secret.len());
+                let mut first_error = None;
+                let mut opened = None;
+                for suite in candidates {
+                    let mut cipher = Cipher::new(RecordKey::tls13(suite, secret)?);
+                    match open_with_lookahead(&mut cipher, header, body, out, dir, epoch) {
+                        Ok(seq) => {
+                            opened = Some(seq);
+                            self.tls13_early_cipher = Some(cipher);
+                            break;
+                        }
+                        Err(e) => {
+                            first_error.get_or_insert(e);
+                        }
+                    }
+                }
+                match (opened, first_error) {
+                    (Some(seq), _) => seq,
+                    (None, Some(e)) => return Err(e),
+                    (None, None) => {
+                        return Err(TlsError::KeyDerivation(format!(
+                            "the ClientHello offers no TLS 1.3 cipher suite with a {}-byte hash \
+                             for its {}-byte early traffic secret",
+                            secret.len(),
+                            secret.len()
+                        )))
+                    }
+                }
+            }
+        };
+        let (content_type, len) = inner_content(out)?;
+        Ok(Opened {
+            epoch,
+            content_type,
+            seq,
+            len,
+        })
     }
 
     /// TLS 1.2: whether this direction has switched to encryption.
@@ -214,8 +317,10 @@ impl DirectionKeys {
     }
 
     /// TLS 1.3: opens a record with the epoch this direction should be in, and if that fails
-    /// with the other one (RFC 8446 §5.2). The content is left in `out`; the result says which
-    /// keys and sequence number opened it, its inner content type and its length.
+    /// with the others it may be in (RFC 8446 §5.2): a client that offered early data may still
+    /// send under its early keys after the ServerHello (its 0-RTT data, then EndOfEarlyData).
+    /// The content is left in `out`; the result says which keys and sequence number opened it,
+    /// its inner content type and its length.
     pub(super) fn decrypt_tls13(
         &mut self,
         dir: Direction,
@@ -235,48 +340,67 @@ impl DirectionKeys {
                 labels::SERVER_TRAFFIC_SECRET_0,
             ),
         };
-        let expect_application = self.tls13_application;
+        let application = KeyEpoch::Application {
+            generation: self.tls13_generation,
+        };
+        let early_possible = dir == Direction::ClientToServer
+            && session.early_data
+            && !self.tls13_early_done
+            && !self.tls13_application;
+        let candidates: [Option<KeyEpoch>; 3] = if self.tls13_application {
+            [Some(application), Some(KeyEpoch::Handshake), None]
+        } else if early_possible {
+            [
+                Some(KeyEpoch::Early),
+                Some(KeyEpoch::Handshake),
+                Some(application),
+            ]
+        } else {
+            [Some(KeyEpoch::Handshake), Some(application), None]
+        };
         let mut first_error = None;
-        for application in [expect_application, !expect_application] {
-            let (slot, label) = if application {
-                (&mut self.tls13_application_cipher, app_label)
-            } else {
-                (&mut self.tls13_handshake_cipher, hs_label)
+        for epoch in candidates.into_iter().flatten() {
+            let (slot, label) = match epoch {
+                KeyEpoch::Early => (
+                    &mut self.tls13_early_cipher,
+                    labels::CLIENT_EARLY_TRAFFIC_SECRET,
+                ),
+                KeyEpoch::Handshake => (&mut self.tls13_handshake_cipher, hs_label),
+                _ => (&mut self.tls13_application_cipher, app_label),
             };
             if slot.is_none() {
                 let built = keys
                     .get(label, &session.client_random)
                     .ok_or(TlsError::MissingSecret { label })
                     .and_then(|secret| {
-                        let key = RecordKey::tls13(session.suite, secret)?;
+                        let key = RecordKey::tls13(session.aead_suite()?, secret)?;
                         Ok((key, secret.to_vec()))
                     });
                 match built {
                     Ok((key, secret)) => {
                         *slot = Some(Cipher::new(key));
-                        if application {
+                        if epoch == application {
                             self.tls13_application_secret = Some(secret);
                         }
                     }
                     Err(e) => {
-                        first_error.get_or_insert(e);
+                        // Early keys are only a guess: a missing early secret is not the news.
+                        if epoch != KeyEpoch::Early {
+                            first_error.get_or_insert(e);
+                        }
                         continue;
                     }
                 }
             }
-            let epoch = if application {
-                KeyEpoch::Application {
-                    generation: self.tls13_generation,
-                }
-            } else {
-                KeyEpoch::Handshake
-            };
             let Some(cipher) = slot.as_mut() else {
                 continue;
             };
             match open_with_lookahead(cipher, header, body, out, dir, epoch) {
                 Ok(seq) => {
-                    self.tls13_application = application;
+                    if epoch != KeyEpoch::Early {
+                        self.tls13_early_done = true;
+                        self.tls13_application = epoch == application;
+                    }
                     let (content_type, len) = inner_content(out)?;
                     return Ok(Opened {
                         epoch,
@@ -286,7 +410,11 @@ impl DirectionKeys {
                     });
                 }
                 Err(e) => {
-                    first_error.get_or_insert(e);
+                    // Report the failure with the keys that were expected: early keys only once
+                    // they opened something (before that they are a guess).
+                    if epoch != KeyEpoch::Early || cipher.used {
+                        first_error.get_or_insert(e);
+                    }
                 }
             }
         }
@@ -311,13 +439,14 @@ impl DirectionKeys {
             let master = keys
                 .get(labels::CLIENT_RANDOM, &session.client_random)
                 .ok_or_else(missing)?;
-            let key = RecordKey::tls12(
-                session.suite,
-                master,
-                &session.client_random,
-                &session.server_random,
-                dir == Direction::ClientToServer,
-            )?;
+            let client = dir == Direction::ClientToServer;
+            let (cr, sr) = (&session.client_random, &session.server_random);
+            let key = match session.protection {
+                SuiteProtection::Aead(suite) => RecordKey::tls12(suite, master, cr, sr, client)?,
+                SuiteProtection::Cbc(suite) => {
+                    RecordKey::tls12_cbc(suite, master, cr, sr, client, session.encrypt_then_mac)?
+                }
+            };
             self.tls12_cipher = Some(Cipher::new(key));
         }
         let cipher = self.tls12_cipher.as_mut().ok_or_else(missing)?;
@@ -351,6 +480,7 @@ impl DirectionKeys {
         // A retired TLS 1.3 generation keeps only its secret: its key is made again here.
         let rebuilt;
         let key = match epoch {
+            KeyEpoch::Early => current(&self.tls13_early_cipher),
             KeyEpoch::Handshake => current(&self.tls13_handshake_cipher),
             KeyEpoch::Application { generation } if generation == self.tls13_generation => {
                 current(&self.tls13_application_cipher)
@@ -424,8 +554,8 @@ fn open_with_lookahead(
                 cipher.used = true;
                 return Ok(seq);
             }
-            // A too-short body fails the same way at every sequence number.
-            Err(e @ TlsError::CiphertextTooShort { .. }) => return Err(e),
+            // A too-short body (or bad CBC padding) fails the same way at every sequence number.
+            Err(e) if e.same_at_every_seq() => return Err(e.with_epoch(&epoch_name(dir, epoch))),
             Err(e) => {
                 first_error.get_or_insert(e);
             }

@@ -668,3 +668,203 @@ fn a_record_lost_from_the_capture_is_skipped() {
         assert!(app_data(&infos, Direction::ClientToServer).is_empty());
     }
 }
+
+/// A resumed TLS 1.3 session with 0-RTT: a first connection gets a ticket, the second sends
+/// "early\n" as early data right behind its ClientHello, then "hi\n" after the handshake. The
+/// client offers all three TLS 1.3 suites and the server knows only ChaCha20-Poly1305: the early
+/// keys' suite must be found among the offered suites with a SHA-256 hash (AES-128-GCM is tried
+/// first and fails).
+fn zero_rtt_session(accept: bool) -> Session {
+    let (ca, cert, key) = certificates();
+    let log = Arc::new(Collect::default());
+    let mut roots = RootCertStore::empty();
+    roots.add(ca).unwrap();
+    let groups = ring_provider::default_provider().kx_groups;
+    let client_provider = Arc::new(CryptoProvider {
+        cipher_suites: vec![
+            ring_provider::cipher_suite::TLS13_AES_128_GCM_SHA256,
+            ring_provider::cipher_suite::TLS13_AES_256_GCM_SHA384,
+            ring_provider::cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+        ],
+        kx_groups: groups.clone(),
+        ..ring_provider::default_provider()
+    });
+    let mut client_config = ClientConfig::builder_with_provider(client_provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    client_config.key_log = log.clone();
+    client_config.enable_early_data = true;
+    let mut server_config = ServerConfig::builder_with_provider(provider(
+        ring_provider::cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+        groups,
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .unwrap();
+    server_config.key_log = log.clone();
+    server_config.max_early_data_size = 1024;
+    let (client_config, server_config) = (Arc::new(client_config), Arc::new(server_config));
+    let name = ServerName::try_from("localhost").unwrap();
+
+    // The first connection: a full handshake, after which the server sends its tickets.
+    let mut client = ClientConnection::new(client_config.clone(), name.clone()).unwrap();
+    let mut server = ServerConnection::new(server_config.clone()).unwrap();
+    pump(&mut client, &mut server, &mut Vec::new());
+    assert!(!client.is_handshaking());
+
+    // The second: resumption with early data.
+    let mut client = ClientConnection::new(client_config, name).unwrap();
+    let mut early = client
+        .early_data()
+        .expect("a ticket that allows early data");
+    early.write_all(b"early\n").unwrap();
+    let server_config = if accept {
+        server_config
+    } else {
+        let mut refusing = (*server_config).clone();
+        refusing.max_early_data_size = 0;
+        Arc::new(refusing)
+    };
+    let mut server = ServerConnection::new(server_config).unwrap();
+    let mut chunks = Vec::new();
+    pump(&mut client, &mut server, &mut chunks);
+    assert_eq!(client.is_early_data_accepted(), accept);
+    let mut server_got = Vec::new();
+    if let Some(mut early) = server.early_data() {
+        early.read_to_end(&mut server_got).unwrap();
+    }
+    client.writer().write_all(b"hi\n").unwrap();
+    pump(&mut client, &mut server, &mut chunks);
+    client.send_close_notify();
+    pump(&mut client, &mut server, &mut chunks);
+    let _ = server.reader().read_to_end(&mut server_got);
+    let keys = log.0.lock().unwrap().clone();
+    Session {
+        chunks,
+        keys,
+        server_got,
+        client_got: Vec::new(),
+    }
+}
+
+#[test]
+fn zero_rtt_early_data_and_end_of_early_data_open_with_the_early_keys() {
+    let session = zero_rtt_session(true);
+    assert_eq!(session.server_got, b"early\nhi\n");
+    let (conn, records) = decode(&session.chunks, &session.keys);
+    assert!(conn.summary().offered_early_data);
+    let client: Vec<&Decoded> = records
+        .iter()
+        .filter(|(d, _, _)| *d == Direction::ClientToServer)
+        .collect();
+    let described: Vec<(Option<KeyEpoch>, Vec<&str>, Option<&str>)> = client
+        .iter()
+        .map(|(_, r, _)| {
+            (
+                r.epoch,
+                r.handshake.iter().map(|h| h.name()).collect(),
+                r.note.as_deref(),
+            )
+        })
+        .collect();
+    // ClientHello and the compatibility ChangeCipherSpec in clear; "early\n" and EndOfEarlyData
+    // under the early keys; Finished under the handshake keys; "hi\n" and close_notify under the
+    // application keys.
+    let epochs: Vec<Option<KeyEpoch>> = described.iter().map(|d| d.0).collect();
+    let app = Some(KeyEpoch::Application { generation: 0 });
+    let early = Some(KeyEpoch::Early);
+    assert_eq!(
+        epochs,
+        [
+            None,
+            None,
+            early,
+            early,
+            Some(KeyEpoch::Handshake),
+            app,
+            app
+        ],
+        "{described:?}"
+    );
+    assert_eq!(
+        names(&records, Direction::ClientToServer),
+        ["ClientHello", "EndOfEarlyData", "Finished"]
+    );
+    assert_eq!(
+        app_data(&records, Direction::ClientToServer),
+        vec![b"early\n".to_vec(), b"hi\n".to_vec()]
+    );
+    // The early record's inner type and sequence numbers 0 and 1 under the early keys.
+    let early_plain: Vec<(ContentType, u64)> = client
+        .iter()
+        .filter(|(_, r, _)| r.epoch == early)
+        .filter_map(|(_, r, _)| r.decrypted.map(|p| (p.content_type, p.seq)))
+        .collect();
+    assert_eq!(
+        early_plain,
+        [
+            (ContentType::ApplicationData, 0),
+            (ContentType::Handshake, 1)
+        ]
+    );
+    let ccs = described[1].2.unwrap_or("");
+    assert!(ccs.contains("middlebox compatibility"), "{ccs}");
+    assert!(records
+        .iter()
+        .all(|(_, r, _)| r.note.is_none() || !r.note.as_deref().unwrap_or("").contains("failed")));
+    assert_eq!(KeyEpoch::Early.describe(), "early data (0-RTT)");
+}
+
+#[test]
+fn zero_rtt_refused_by_the_server_still_opens_and_the_finished_follows() {
+    // The server does not accept early data: no EndOfEarlyData, the client's Finished comes
+    // straight under its handshake keys, and the early record still opens for a reader holding
+    // the early secret (as tshark does).
+    let session = zero_rtt_session(false);
+    assert_eq!(session.server_got, b"hi\n");
+    let (_, records) = decode(&session.chunks, &session.keys);
+    assert_eq!(
+        names(&records, Direction::ClientToServer),
+        ["ClientHello", "Finished"]
+    );
+    assert_eq!(
+        app_data(&records, Direction::ClientToServer),
+        vec![b"early\n".to_vec(), b"hi\n".to_vec()]
+    );
+    let failed: Vec<&str> = records
+        .iter()
+        .filter_map(|(_, r, _)| r.note.as_deref())
+        .filter(|n| n.contains("failed"))
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+
+    // Without the early secret the 0-RTT record is explained, and the rest still opens.
+    let mut keys = Keys::new();
+    for line in session.keys.to_nss().lines() {
+        if !line.starts_with(labels::CLIENT_EARLY_TRAFFIC_SECRET) {
+            let (k, _) = Keys::parse_nss(line);
+            keys.merge(&k);
+        }
+    }
+    let (_, records) = decode(&session.chunks, &keys);
+    let early = &records
+        .iter()
+        .find(|(d, r, _)| *d == Direction::ClientToServer && r.encrypted)
+        .expect("the 0-RTT record")
+        .1;
+    let note = early.note.as_deref().unwrap_or("");
+    assert!(
+        early.decrypted.is_none()
+            && note.contains("0-RTT")
+            && note.contains("CLIENT_EARLY_TRAFFIC_SECRET"),
+        "{note}"
+    );
+    assert_eq!(
+        app_data(&records, Direction::ClientToServer),
+        vec![b"hi\n".to_vec()]
+    );
+}
