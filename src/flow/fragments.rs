@@ -136,8 +136,11 @@ pub struct Datagram {
     pub key: FragmentKey,
     /// IP version, 4 or 6.
     pub version: u8,
-    /// The frames of its fragments, in capture order (duplicates included).
+    /// The frames of its fragments in offset order, a duplicate after the fragment it repeats
+    /// (as tshark lists them in `ip.fragment`).
     pub fragments: Vec<u32>,
+    /// The offset of each of `fragments`.
+    offsets: Vec<u32>,
     /// What became of it.
     pub state: DatagramState,
     /// The original data's length, once the last fragment arrived.
@@ -297,6 +300,7 @@ impl Defragmenter {
             key,
             version,
             fragments: Vec::new(),
+            offsets: Vec::new(),
             state: DatagramState::Pending,
             data_len: None,
             pieces: Vec::new(),
@@ -381,7 +385,9 @@ impl Defragmenter {
         if d.fragments.len() >= MAX_FRAGMENTS {
             return Err(FragmentError::TooManyFragments);
         }
-        d.fragments.push(frame);
+        let at = d.offsets.partition_point(|&o| o <= offset);
+        d.fragments.insert(at, frame);
+        d.offsets.insert(at, offset);
         if ip.is_truncated() {
             return Err(FragmentError::Truncated);
         }
