@@ -38,6 +38,9 @@ pub struct IpInfo {
     pub more_fragments: bool,
     /// Where this fragment's data goes in the original packet, in bytes (0 for unfragmented).
     pub fragment_offset: u16,
+    /// IPv6: where the Fragment extension header lies in the frame, if the packet has one. What
+    /// follows it is this fragment's data (the headers before it travel in every fragment).
+    pub fragment_header: Option<Range<usize>>,
     /// The IPv4 header checksum; IPv6 has none (RFC 8200 leaves it to the transport layer).
     pub checksum: Option<ChecksumStatus>,
     /// IPv4 DSCP and ECN byte (former type of service), or the IPv6 traffic class.
@@ -50,6 +53,14 @@ impl IpInfo {
     /// True when this packet is one piece of a fragmented packet.
     pub fn is_fragment(&self) -> bool {
         self.more_fragments || self.fragment_offset != 0
+    }
+
+    /// Where this fragment's data starts in the frame: after the IPv4 header, or after the IPv6
+    /// Fragment header. Its data runs to the end of [`IpInfo::packet`].
+    pub fn fragment_data_start(&self) -> usize {
+        self.fragment_header
+            .as_ref()
+            .map_or(self.header.end, |f| f.end)
     }
 
     /// True when fewer bytes were captured than the length field says the packet has.

@@ -74,6 +74,7 @@ pub(crate) fn parse(data: &[u8], start: usize, p: &mut Packet) -> Result<Transpo
         dont_fragment: flags & FLAG_DF != 0,
         more_fragments: flags & FLAG_MF != 0,
         fragment_offset: (flags & OFFSET_MASK) * 8,
+        fragment_header: None,
         checksum: Some(checksum::ipv4_header(header.slice())),
         traffic_class: byte(rest, 1).unwrap_or(0),
         flow_label: None,

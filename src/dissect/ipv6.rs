@@ -62,6 +62,7 @@ pub(crate) fn parse(data: &[u8], start: usize, p: &mut Packet) -> Result<Transpo
         dont_fragment: false,
         more_fragments: false,
         fragment_offset: 0,
+        fragment_header: None,
         checksum: None,
         traffic_class: header.traffic_class(),
         flow_label: Some(header.flow_label().value()),
@@ -81,6 +82,7 @@ pub(crate) fn parse(data: &[u8], start: usize, p: &mut Packet) -> Result<Transpo
                     ip.identification = Some(f.identification());
                     ip.more_fragments = f.more_fragments();
                     ip.fragment_offset = f.fragment_offset().byte_offset();
+                    ip.fragment_header = Some(at..at + f.slice().len());
                     (f.next_header().0, f.slice().len())
                 })
                 .map_err(|e| (e.required_len, e.len)),
@@ -95,6 +97,11 @@ pub(crate) fn parse(data: &[u8], start: usize, p: &mut Packet) -> Result<Transpo
                 at += len;
                 ip.header.end = at;
                 ip.protocol = next;
+                if ip.fragment_offset != 0 {
+                    // RFC 8200 §4.5: after the Fragment header of a later fragment come the
+                    // fragment's data bytes, not the headers named by its next header field.
+                    break;
+                }
             }
             Err((needed, have)) => {
                 let what = extension_name(next);
@@ -280,6 +287,21 @@ mod tests {
             f[9].value,
             "offset 8 bytes, more fragments, id 0x12345678, next header 6"
         );
+    }
+
+    #[test]
+    fn a_later_fragment_ends_the_headers_at_its_fragment_header() {
+        // The fragment header names destination options (60) next, but this fragment starts
+        // 8 bytes into the original data: what follows is data, not a header.
+        let mut data = packet(20);
+        data[48] = 60;
+        let mut p = Packet::empty(data.len());
+        let t = parse(&data, 0, &mut p).unwrap();
+        let ip = p.ip.unwrap();
+        assert_eq!((t.start, ip.header.end), (56, 56));
+        assert_eq!(ip.fragment_header, Some(48..56));
+        assert_eq!(ip.fragment_data_start(), 56);
+        assert_eq!(ip.protocol, 60);
     }
 
     #[test]

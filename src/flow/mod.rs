@@ -7,6 +7,7 @@
 //! data byte is ISN+1, which Wireshark shows as relative sequence number 1.
 
 mod analysis;
+mod fragments;
 mod reassembly;
 
 use std::collections::HashMap;
@@ -17,7 +18,12 @@ use crate::frame::Timestamp;
 pub use crate::tls::Direction;
 pub use analysis::AnalysisFlags;
 use analysis::{DirState, SegmentFacts};
-pub use reassembly::{Carrier, Delivered};
+pub use fragments::{
+    rebuild as rebuild_datagram, Datagram, DatagramState, Defragmenter, FragmentError, FragmentKey,
+    Piece, Pushed, Reassembled, MAX_FRAGMENTS, MAX_PENDING_BYTES, MAX_PENDING_DATAGRAMS,
+    TIMEOUT_NS,
+};
+pub use reassembly::{Carrier, Delivered, FrameMap};
 use reassembly::{HalfStream, Segment};
 
 /// One TCP segment placed in its connection.
@@ -147,6 +153,21 @@ impl TcpTracker {
         packet: &Packet,
         data: &[u8],
     ) -> Option<(SegmentInfo, Delivered)> {
+        self.push_mapped(frame_no, at, packet, data, None)
+    }
+
+    /// As [`TcpTracker::push`], for a segment that came in a reassembled IP packet: `packet` was
+    /// dissected from `data`, the whole packet, and `map` says which fragment frames carried its
+    /// bytes (the [`Carrier`]s name those frames). The delivered bytes' `in_frame` range is in
+    /// `data`.
+    pub fn push_mapped(
+        &mut self,
+        frame_no: u32,
+        at: Timestamp,
+        packet: &Packet,
+        data: &[u8],
+        map: Option<FrameMap<'_>>,
+    ) -> Option<(SegmentInfo, Delivered)> {
         let ip = packet.ip.as_ref()?;
         let tcp = packet.tcp.as_ref()?;
         let src = SocketAddr::new(ip.src, tcp.src_port);
@@ -219,6 +240,7 @@ impl TcpTracker {
             missing,
             syn,
             fin,
+            map,
         });
         let facts = SegmentFacts {
             seq: tcp.seq,

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
+use super::fragments::Piece;
+
 /// Which frame carried a run of stream bytes, and where they sit in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Carrier {
@@ -70,6 +72,20 @@ pub(super) struct Segment<'a> {
     /// SYN and FIN flags.
     pub syn: bool,
     pub fin: bool,
+    /// For a segment that came in a reassembled IP packet: which fragment frames carried its
+    /// bytes (`frame_offset` is then in the reassembled packet).
+    pub map: Option<FrameMap<'a>>,
+}
+
+/// Where the bytes of a segment that came in a reassembled IP packet lie: the packet was handed
+/// over as one buffer whose fragmentable data starts at `data_start`; `pieces` say which frame
+/// carried each run of that data.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameMap<'a> {
+    /// The data's runs, by offset, without holes or overlaps.
+    pub pieces: &'a [Piece],
+    /// Where offset 0 of the data is in the buffer handed over.
+    pub data_start: usize,
 }
 
 /// A segment held because it arrived ahead of a gap.
@@ -78,6 +94,8 @@ struct Held {
     data: Bytes,
     frame: u32,
     frame_offset: u32,
+    /// For a segment from a reassembled IP packet: its pieces and where its data started.
+    map: Option<Box<(Vec<Piece>, usize)>>,
 }
 
 #[derive(Debug, Default)]
@@ -174,6 +192,7 @@ impl HalfStream {
             missing,
             syn,
             fin,
+            map,
         } = seg;
         // Data on a SYN starts after the SYN's own sequence number.
         let first = if syn { seq.wrapping_add(1) } else { seq };
@@ -203,6 +222,7 @@ impl HalfStream {
                     data: Bytes::copy_from_slice(payload),
                     frame,
                     frame_offset,
+                    map: map.map(|m| Box::new((m.pieces.to_vec(), m.data_start))),
                 });
             }
             return placed;
@@ -210,7 +230,7 @@ impl HalfStream {
         // start <= next < real_end: the new part begins at `next`.
         let skip = self.next.saturating_sub(start) as usize;
         let part = payload.get(skip..).unwrap_or_default();
-        self.advance(part.len(), frame, frame_offset + skip as u32);
+        self.advance(part.len(), frame, frame_offset + skip as u32, map);
         let cut = missing > 0 && self.next < real_end;
         if cut {
             // The bytes the capture did not keep: the stream goes on after them, with a hole
@@ -245,22 +265,47 @@ impl HalfStream {
             let skip = (self.next - held_start) as usize;
             let rest = held.data.get(skip..).unwrap_or_default();
             placed.delivered.bytes.extend_from_slice(rest);
-            self.advance(rest.len(), held.frame, held.frame_offset + skip as u32);
+            let map = held.map.as_deref().map(|(pieces, data_start)| FrameMap {
+                pieces,
+                data_start: *data_start,
+            });
+            self.advance(rest.len(), held.frame, held.frame_offset + skip as u32, map);
         }
         placed
     }
 
-    /// Records that `len` bytes from `frame` (at `frame_offset`) are the next bytes of the stream.
-    fn advance(&mut self, len: usize, frame: u32, frame_offset: u32) {
+    /// Records that `len` bytes from `frame` (at `frame_offset`) are the next bytes of the stream;
+    /// with a `map`, `frame_offset` is in the reassembled packet and the bytes are credited to the
+    /// frames of the fragments that carried them.
+    fn advance(&mut self, len: usize, frame: u32, frame_offset: u32, map: Option<FrameMap<'_>>) {
         if len == 0 {
             return;
         }
-        self.carriers.push(Carrier {
-            stream_offset: self.next,
-            len: len as u32,
-            frame,
-            frame_offset,
-        });
+        match map {
+            None => self.carriers.push(Carrier {
+                stream_offset: self.next,
+                len: len as u32,
+                frame,
+                frame_offset,
+            }),
+            Some(map) => {
+                let from = (frame_offset as usize).saturating_sub(map.data_start) as u64;
+                let to = from + len as u64;
+                for p in map.pieces {
+                    let (p_start, p_end) = (u64::from(p.offset), u64::from(p.offset + p.len));
+                    let (a, b) = (from.max(p_start), to.min(p_end));
+                    if a >= b {
+                        continue;
+                    }
+                    self.carriers.push(Carrier {
+                        stream_offset: self.next + (a - from),
+                        len: (b - a) as u32,
+                        frame: p.frame,
+                        frame_offset: p.frame_offset + (a - p_start) as u32,
+                    });
+                }
+            }
+        }
         self.next += len as u64;
     }
 }
@@ -280,12 +325,69 @@ mod tests {
             missing: 0,
             syn: false,
             fin: false,
+            map: None,
         });
         if a.delivered.in_frame.is_some() {
             a.delivered.bytes = a.delivered.as_slice(data).to_vec();
             a.delivered.in_frame = None;
         }
         a
+    }
+
+    #[test]
+    fn bytes_of_a_reassembled_packet_are_credited_to_their_fragments() {
+        // A 60-byte packet buffer whose data (from byte 20) came in frames 7 (24 bytes, at 34
+        // in that frame) and 9 (16 bytes, at 34); the TCP payload is buffer bytes 40..60.
+        let pieces = [
+            Piece {
+                offset: 0,
+                len: 24,
+                frame: 7,
+                frame_offset: 34,
+            },
+            Piece {
+                offset: 24,
+                len: 16,
+                frame: 9,
+                frame_offset: 34,
+            },
+        ];
+        let map = FrameMap {
+            pieces: &pieces,
+            data_start: 20,
+        };
+        let mut h = HalfStream::default();
+        h.observe_start(100, true);
+        // Out of order first: held with its map, then delivered behind "ab".
+        let p = h.accept(Segment {
+            frame: 9,
+            seq: 103,
+            frame_offset: 40,
+            payload: &[b'x'; 20],
+            missing: 0,
+            syn: false,
+            fin: false,
+            map: Some(map),
+        });
+        assert!(p.delivered.is_empty());
+        let p = h.accept(Segment {
+            frame: 8,
+            seq: 101,
+            frame_offset: 54,
+            payload: b"ab",
+            missing: 0,
+            syn: false,
+            fin: false,
+            map: None,
+        });
+        assert_eq!(p.delivered.bytes.len(), 22);
+        let runs: Vec<_> = h
+            .carriers()
+            .iter()
+            .map(|c| (c.stream_offset, c.len, c.frame, c.frame_offset))
+            .collect();
+        // Buffer 40..44 is data 20..24 (frame 7 at 54..58); 44..60 is data 24..40 (frame 9).
+        assert_eq!(runs, [(0, 2, 8, 54), (2, 4, 7, 54), (6, 16, 9, 34)]);
     }
 
     #[test]
@@ -343,6 +445,7 @@ mod tests {
             missing: 0,
             syn: true,
             fin: false,
+            map: None,
         });
         let a = feed(&mut h, 2, 1001, b"abc");
         assert_eq!(a.delivered.bytes, b"abc");
@@ -377,6 +480,7 @@ mod tests {
             missing: 0,
             syn: true,
             fin: false,
+            map: None,
         });
         feed(&mut h, 2, 1, b"abc");
         // "def" is lost; the FIN (at the sequence number after "def") arrives first.
@@ -388,6 +492,7 @@ mod tests {
             missing: 0,
             syn: false,
             fin: true,
+            map: None,
         });
         let a = feed(&mut h, 4, 4, b"def");
         assert_eq!(a.delivered.bytes, b"def", "data below the FIN filled a gap");

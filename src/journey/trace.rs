@@ -4,9 +4,12 @@
 use std::ops::Range;
 
 use crate::chat::AppEvent;
-use crate::dissect::{dissect, dissect_without_tcp_checksum, Packet};
-use crate::flow::{Carrier, Direction, SegmentInfo, TcpTracker};
-use crate::frame::Frame;
+use crate::dissect::{dissect, dissect_without_tcp_checksum, IpInfo, Packet};
+use crate::flow::{
+    Carrier, Datagram, DatagramState, Defragmenter, Direction, FrameMap, Pushed, SegmentInfo,
+    TcpTracker,
+};
+use crate::frame::{Frame, LinkType};
 use crate::tls::{
     frame_record, looks_like_tls, ContentType, Framing, Keys, RecordInfo, TlsConnection,
 };
@@ -143,6 +146,8 @@ pub struct Trace {
     frames: Vec<FrameEntry>,
     records: Vec<RecordEntry>,
     tracker: TcpTracker,
+    /// IP fragments waiting for the rest of their packet, and every fragmented packet seen.
+    defrag: Defragmenter,
     streams: Vec<StreamState>,
     keys: Keys,
     app: Vec<AppEvent>,
@@ -242,7 +247,12 @@ impl Trace {
         let packet = dissect_without_tcp_checksum(frame.link, &frame.data);
         let records_start = self.records.len();
         let mut segment = None;
-        if let Some((info, delivered)) = self.tracker.push(number, frame.at, &packet, &frame.data) {
+        if let Some(ip) = packet.ip.as_ref().filter(|ip| ip.is_fragment()) {
+            // A piece of an IP packet: TCP sees the packet when its last piece arrives.
+            segment = self.push_fragment(number, &frame, ip);
+        } else if let Some((info, delivered)) =
+            self.tracker.push(number, frame.at, &packet, &frame.data)
+        {
             let stream = info.stream;
             while self.streams.len() <= stream {
                 self.streams.push(StreamState::new());
@@ -287,6 +297,72 @@ impl Trace {
             );
             state.lost_framing[di(dir)] = true;
         }
+    }
+
+    /// Hands an IP fragment to reassembly; when it completes its packet, the packet's TCP
+    /// segment is placed in its connection as if it had come whole in this frame.
+    fn push_fragment(&mut self, number: u32, frame: &Frame, ip: &IpInfo) -> Option<SegmentInfo> {
+        let frames = &self.frames;
+        let earlier = |n: u32| {
+            frames
+                .get((n as usize).checked_sub(1)?)
+                .map(|e| &e.frame.data[..])
+        };
+        let whole = match self.defrag.push(number, frame.at, ip, &frame.data, earlier) {
+            Pushed::Complete(whole) => whole,
+            Pushed::Held => return None,
+            Pushed::Discarded(e) => {
+                tracing::debug!(frame = number, "IP fragments not reassembled: {e}");
+                return None;
+            }
+        };
+        let packet = dissect_without_tcp_checksum(LinkType::RawIp, &whole.bytes);
+        let (info, delivered) = {
+            let pieces = self.defrag.datagram(whole.datagram)?.pieces();
+            let map = FrameMap {
+                pieces,
+                data_start: whole.data_start,
+            };
+            self.tracker
+                .push_mapped(number, frame.at, &packet, &whole.bytes, Some(map))?
+        };
+        while self.streams.len() <= info.stream {
+            self.streams.push(StreamState::new());
+        }
+        if !delivered.is_empty() {
+            self.on_stream_bytes(
+                info.stream,
+                info.dir,
+                number,
+                delivered.as_slice(&whole.bytes),
+            );
+        }
+        Some(info)
+    }
+
+    /// The fragmented IP packet frame `number` carries a piece of, if it is a fragment.
+    pub fn fragment_of(&self, number: u32) -> Option<&Datagram> {
+        self.defrag.of_frame(number).map(|(_, d)| d)
+    }
+
+    /// Every fragmented IP packet seen, in the order their first fragments came.
+    pub fn datagrams(&self) -> &[Datagram] {
+        self.defrag.datagrams()
+    }
+
+    /// For the frame that completed a fragmented IP packet: the whole packet, put together again
+    /// from its fragments' frames, and its dissection (TCP checksum verified over the whole
+    /// segment). Its ranges are in the returned bytes, not in the frame. `None` for any other
+    /// frame.
+    pub fn reassembled(&self, number: u32) -> Option<(Vec<u8>, Packet)> {
+        let d = self.fragment_of(number)?;
+        if d.state != (DatagramState::Reassembled { frame: number }) {
+            return None;
+        }
+        let (bytes, _) =
+            crate::flow::rebuild_datagram(d, |n| self.frame(n).map(|e| &e.frame.data[..])).ok()?;
+        let packet = dissect(LinkType::RawIp, &bytes);
+        Some((bytes, packet))
     }
 
     fn on_stream_bytes(&mut self, stream: usize, dir: Direction, frame: u32, bytes: &[u8]) {
@@ -426,6 +502,11 @@ impl Trace {
             let packet = entry.headers();
             if let Some(ip) = &packet.ip {
                 bytes.ip += (ip.packet.end - ip.packet.start) as u64;
+                if ip.is_fragment() {
+                    // A fragment carries a piece of the TCP segment (the first one its header).
+                    bytes.tcp += ip.packet.end.saturating_sub(ip.fragment_data_start()) as u64;
+                    continue;
+                }
             }
             if let Some(tcp) = &packet.tcp {
                 bytes.tcp += (packet.payload.end.max(tcp.header.end) - tcp.header.start) as u64;

@@ -99,6 +99,48 @@ pub fn checksum_name(status: crate::dissect::ChecksumStatus) -> &'static str {
     }
 }
 
+/// The fields of an IP fragment: `fragment` {`offset`, `more`, `id`} on every fragment;
+/// `reassembled_in` (the frame that completed the packet) on the others, and `fragments` (the
+/// frames of all its fragments, in capture order) with `reassembled_len` (the packet's data
+/// bytes after its IP header) on that frame; `not_reassembled` (why) when it never was.
+fn fragment_json(
+    trace: &Trace,
+    number: u32,
+    ip: &crate::dissect::IpInfo,
+    obj: &mut Map<String, Value>,
+) {
+    use crate::flow::DatagramState;
+    if !ip.is_fragment() {
+        return;
+    }
+    obj.insert(
+        "fragment".into(),
+        json!({"offset": ip.fragment_offset, "more": ip.more_fragments,
+               "id": ip.identification.unwrap_or(0)}),
+    );
+    let Some(d) = trace.fragment_of(number) else {
+        return;
+    };
+    match &d.state {
+        DatagramState::Reassembled { frame } if *frame == number => {
+            obj.insert("fragments".into(), Value::from(d.fragments.clone()));
+            obj.insert(
+                "reassembled_len".into(),
+                Value::from(d.data_len.unwrap_or(0)),
+            );
+        }
+        DatagramState::Reassembled { frame } => {
+            obj.insert("reassembled_in".into(), Value::from(*frame));
+        }
+        state => {
+            obj.insert(
+                "not_reassembled".into(),
+                Value::from(super::not_reassembled(d, state)),
+            );
+        }
+    }
+}
+
 /// The `inspect` JSON object of one frame. `app` lists the application events shown on it.
 pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
     let p = &entry.packet();
@@ -153,13 +195,20 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
         if let Some(status) = ip.checksum {
             i.insert("checksum".into(), Value::from(checksum_name(status)));
         }
+        fragment_json(trace, entry.number, ip, &mut i);
         obj.insert("ip".into(), Value::Object(i));
     }
     if p.not_captured > 0 {
         // The snapshot length cut the frame: these bytes of its IP packet are not in the file.
         obj.insert("not_captured".into(), Value::from(p.not_captured));
     }
-    if let (Some(tcp), Some(seg)) = (&p.tcp, &entry.segment) {
+    // The frame that completes a fragmented packet shows the packet's TCP segment, as tshark does.
+    let whole = trace.reassembled(entry.number);
+    let tcp = whole
+        .as_ref()
+        .and_then(|(_, w)| w.tcp.as_ref())
+        .or(p.tcp.as_ref());
+    if let (Some(tcp), Some(seg)) = (tcp, &entry.segment) {
         obj.insert(
             "tcp".into(),
             json!({
@@ -197,8 +246,13 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
                 "reused_ports": seg.analysis.reused_ports,
             }),
         );
-        // A plain TCP segment's bytes, as a decrypted record's: text when they are text.
-        let payload = entry.frame.data.get(p.payload.clone()).unwrap_or_default();
+        // A plain TCP segment's bytes, as a decrypted record's: text when they are text (from
+        // the reassembled packet when fragments brought them).
+        let payload = match &whole {
+            Some((bytes, w)) => bytes.get(w.payload.clone()),
+            None => entry.frame.data.get(p.payload.clone()),
+        }
+        .unwrap_or_default();
         if !payload.is_empty() && trace.stream_kind(seg.stream) != crate::journey::StreamKind::Tls {
             let mut data = Map::new();
             text_or_hex(payload, &mut data);

@@ -104,6 +104,65 @@ pub fn mac(bytes: &[u8; 6]) -> String {
         .join(":")
 }
 
+/// Why a fragmented packet was never put together, in a sentence.
+pub(crate) fn not_reassembled(
+    d: &crate::flow::Datagram,
+    state: &crate::flow::DatagramState,
+) -> String {
+    match state {
+        crate::flow::DatagramState::Discarded(e) => e.to_string(),
+        _ => match d.data_len {
+            Some(len) => format!(
+                "never reassembled: {} of its {len} data bytes were captured",
+                d.bytes_received()
+            ),
+            None => format!(
+                "never reassembled: {} data bytes were captured, and not the last fragment",
+                d.bytes_received()
+            ),
+        },
+    }
+}
+
+/// What frame `number` is as an IP fragment, in one line: "fragment 2 of 3 (offset 48, id
+/// 0x7004), reassembled in #14", "reassembled from fragments #12, #13, #14 (1,480 bytes)", or why
+/// it never was. `None` when the frame is not a fragment.
+pub fn fragment_line(trace: &Trace, number: u32) -> Option<String> {
+    use crate::flow::DatagramState;
+    let entry = trace.frame(number)?;
+    let p = entry.headers();
+    let ip = p.ip.as_ref().filter(|ip| ip.is_fragment())?;
+    let d = trace.fragment_of(number)?;
+    let position = d
+        .fragments
+        .iter()
+        .position(|&f| f == number)
+        .map_or(0, |i| i + 1);
+    let id = ip.identification.unwrap_or(0);
+    let this = format!(
+        "fragment {position} of {} (offset {}, id 0x{id:x}{})",
+        d.fragments.len(),
+        ip.fragment_offset,
+        if ip.more_fragments {
+            ", more follow"
+        } else {
+            ", the last"
+        }
+    );
+    Some(match &d.state {
+        DatagramState::Reassembled { frame } if *frame == number => {
+            let list: Vec<String> = d.fragments.iter().map(|f| format!("#{f}")).collect();
+            format!(
+                "{this}; reassembled here from {} ({} bytes after the IP header)",
+                list.join(", "),
+                d.data_len.unwrap_or(0)
+            )
+        }
+        DatagramState::Reassembled { frame } => format!("{this}, reassembled in #{frame}"),
+        state => format!("{this}: {}", not_reassembled(d, state)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
