@@ -109,4 +109,8 @@ pub struct Frame {
     pub data: Bytes,
     /// The frame's length on the wire.
     pub orig_len: u32,
+    /// The capture interface it came from: its number in the pcapng file (Interface
+    /// Description Blocks counted from 0 in each section, Wireshark's `frame.interface_id`);
+    /// 0 for pcap files and single-interface captures.
+    pub interface: u32,
 }

@@ -406,6 +406,7 @@ fn renumbered(
         at: packetpath::frame::Timestamp(at),
         link: frame.link,
         orig_len: data.len() as u32,
+        interface: 0,
         data: data.into(),
     }
 }

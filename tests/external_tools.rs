@@ -26,6 +26,7 @@ fn written(path: &std::path::Path) -> Vec<Frame> {
         at: Timestamp(at),
         link,
         orig_len: data.len() as u32,
+        interface: 0,
         data: Bytes::from(data),
     };
     let mut ethernet = vec![0u8; 60];

@@ -126,6 +126,7 @@ fn write_fragmented(sample: &Path, out: &Path) -> usize {
                 at: packetpath::frame::Timestamp(frame.at.0 + i as i128),
                 link: frame.link,
                 orig_len: bytes.len() as u32,
+                interface: 0,
                 data: bytes.into(),
             };
             w.write_frame(&piece).expect("write");

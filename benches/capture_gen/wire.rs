@@ -127,6 +127,7 @@ impl<W: Write> Wire<W> {
             at: Timestamp(self.clock_ns),
             link: LinkType::Ethernet,
             orig_len: data.len() as u32,
+            interface: 0,
             data: Bytes::from(data),
         };
         self.writer

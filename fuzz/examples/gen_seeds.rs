@@ -337,6 +337,7 @@ fn pcapng_of(packets: &[&[u8]]) -> Vec<u8> {
             link: LinkType::RawIp,
             data: bytes::Bytes::copy_from_slice(p),
             orig_len: p.len() as u32,
+            interface: 0,
         };
         if i == 0 {
             w.write_frame_with_comment(&frame, "first packet")

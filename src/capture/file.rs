@@ -227,6 +227,7 @@ fn read_pcap_records(
                     link: state.link,
                     data,
                     orig_len: raw.orig_len,
+                    interface: 0,
                 });
                 state.at = all.len() - remainder.len();
                 read += 1;

@@ -191,6 +191,7 @@ impl LiveCapture {
                 link: self.link(),
                 data,
                 orig_len,
+                interface: 0,
             }));
         }
     }

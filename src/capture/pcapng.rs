@@ -292,13 +292,13 @@ fn read_block(
             let units = u64::from(high) << 32 | u64::from(low);
             let at_ns = to_nanos(units, iface.tsresol) + i128::from(iface.tsoffset) * 1_000_000_000;
             let data_at = b.body_at + 20;
-            push_frame(
-                file,
-                Timestamp(at_ns),
-                iface.link,
-                all.slice(data_at..data_at + captured),
+            file.frames.push(Frame {
+                at: Timestamp(at_ns),
+                link: iface.link,
+                data: all.slice(data_at..data_at + captured),
                 orig_len,
-            );
+                interface: iface_id,
+            });
             let index = file.taken + file.frames.len() - 1;
             for (code, value) in options(body, 20 + padded(captured), big, at) {
                 if code == OPT_COMMENT {
@@ -317,13 +317,13 @@ fn read_block(
             }
             // A Simple Packet Block carries no time: such frames are stamped 0 (1970-01-01).
             let data_at = b.body_at + 4;
-            push_frame(
-                file,
-                Timestamp(0),
-                iface.link,
-                all.slice(data_at..data_at + captured),
+            file.frames.push(Frame {
+                at: Timestamp(0),
+                link: iface.link,
+                data: all.slice(data_at..data_at + captured),
                 orig_len,
-            );
+                interface: 0,
+            });
         }
         DECRYPTION_SECRETS => {
             // Secrets type (4), secrets length (4), secrets data padded to 4 bytes, options.
@@ -359,15 +359,6 @@ fn read_block(
         other => tracing::debug!(offset = at, block_type = other, "skipping pcapng block"),
     }
     Ok(())
-}
-
-fn push_frame(file: &mut CaptureFile, at: Timestamp, link: LinkType, data: Bytes, orig_len: u32) {
-    file.frames.push(Frame {
-        at,
-        link,
-        data,
-        orig_len,
-    });
 }
 
 /// The interface a packet block refers to, which an Interface Description Block must have announced.

@@ -74,6 +74,8 @@ fn big_endian_interfaces_with_different_links_and_resolutions() {
             (LinkType::Unknown(147), 42_001_000_000),
         ]
     );
+    let interfaces: Vec<u32> = file.frames.iter().map(|f| f.interface).collect();
+    assert_eq!(interfaces, [0, 1, 2, 3], "each frame knows its interface");
 }
 
 #[test]

@@ -14,6 +14,7 @@ fn frame(at: i128, link: LinkType, data: Vec<u8>) -> Frame {
         link,
         data: Bytes::from(data),
         orig_len,
+        interface: 0,
     }
 }
 

@@ -148,6 +148,8 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
     obj.insert("frame".into(), Value::from(entry.number));
     obj.insert("time".into(), Value::from(entry.frame.at.as_secs_f64()));
     obj.insert("len".into(), Value::from(entry.frame.orig_len));
+    // Which capture interface (pcapng Interface Description Block, from 0): frame.interface_id.
+    obj.insert("interface".into(), Value::from(entry.frame.interface));
     if let Some(link) = &p.link {
         let mut l = Map::new();
         l.insert("type".into(), Value::from(link.kind.name()));

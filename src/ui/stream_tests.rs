@@ -97,6 +97,7 @@ fn long_plain_stream(n: u32) -> Trace {
             at: Timestamp(k * 1_000_000),
             link: LinkType::Ethernet,
             orig_len: bytes.len() as u32,
+            interface: 0,
             data: bytes.into(),
         });
     };

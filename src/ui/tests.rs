@@ -1634,6 +1634,7 @@ fn frames_to_fit() -> Vec<(String, Trace, u32)> {
         link: crate::frame::LinkType::Ethernet,
         data: crate::dissect::fixtures::eth_arp_request().into(),
         orig_len: 42,
+        interface: 0,
     });
     out.push(("ARP".to_string(), arp, 1));
     out
