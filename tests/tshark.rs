@@ -820,9 +820,21 @@ fn converse_with(
     traffic: &Traffic,
     on_listen: impl FnOnce(u16),
 ) -> Conversation {
+    converse_certified(place, host, version, traffic, on_listen, common::cert_dir())
+}
+
+/// [`converse_with`] with the server's certificate and key (and the CA the client trusts) from
+/// `certs`, a folder kept until the conversation is dropped.
+fn converse_certified(
+    place: &Place,
+    host: &str,
+    version: &str,
+    traffic: &Traffic,
+    on_listen: impl FnOnce(u16),
+    (cert_dir, certs): (tempfile::TempDir, CertPaths),
+) -> Conversation {
     let mut dir = tempfile::tempdir().expect("temp dir");
     dir.disable_cleanup(std::env::var("PACKETPATH_KEEP_CAPTURES").is_ok_and(|v| v == "1"));
-    let (cert_dir, certs) = common::cert_dir();
     let d = dir.path();
     let (extra, bulk): (&[&str], Option<Vec<u8>>) = match traffic {
         Traffic::Lines(_) => (&["-rev"], None),
@@ -1838,6 +1850,82 @@ fn tls12_cbc_sha384_matches_tshark() {
 /// behind its ClientHello, which s_server (`-early_data`) accepts, then EndOfEarlyData under the
 /// early keys, its Finished under the handshake keys, and a line after the handshake. Both tools
 /// must open every record, the early ones with CLIENT_EARLY_TRAFFIC_SECRET.
+/// A self-signed RSA certificate for "localhost", made by `openssl req`, as both the server's
+/// certificate and the CA the client trusts: the RSA key exchange suites need an RSA key.
+fn rsa_certificate() -> (tempfile::TempDir, CertPaths) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (cert, key) = (dir.path().join("rsa.pem"), dir.path().join("rsa.key"));
+    let out = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl req runs");
+    assert!(
+        out.status.success(),
+        "openssl req failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let paths = CertPaths {
+        dir: dir.path().to_path_buf(),
+        ca_cert: cert.clone(),
+        ca_key: key.clone(),
+        server_cert: cert,
+        server_key: key,
+    };
+    (dir, paths)
+}
+
+/// AES256-SHA256 (0x003d), the example: RSA key exchange (no ServerKeyExchange),
+/// AES-256-CBC with HMAC-SHA256, MAC-then-encrypt.
+fn tls12_cbc_rsa_aes256_sha256_matches_tshark() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let netns = Netns::plain(scratch.path());
+    let c = converse_certified(
+        &netns.place(),
+        "127.0.0.1",
+        "-tls1_2 -cipher AES256-SHA256 -no_etm",
+        &Traffic::Lines(LINES),
+        |_| {},
+        rsa_certificate(),
+    );
+    let compared = compare(&c, false);
+    assert_lossless(&compared);
+    let ours = compared.ours;
+    let handshake: Vec<Value> = ours
+        .iter()
+        .flat_map(|f| items(&f["tls"]).into_iter().cloned().collect::<Vec<_>>())
+        .flat_map(|r| {
+            items(&r["handshake"])
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        !handshake.contains(&serde_json::json!("ServerKeyExchange")),
+        "RSA key exchange: {handshake:?}"
+    );
+    let finished = handshake
+        .iter()
+        .filter(|h| **h == serde_json::json!("Finished"))
+        .count();
+    assert_eq!(
+        finished, 2,
+        "both Finished messages decrypted: {handshake:?}"
+    );
+}
+
 fn tls13_early_data_matches_tshark() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let netns = Netns::plain(scratch.path());
@@ -2646,6 +2734,7 @@ fn main() -> std::process::ExitCode {
             netns(),
         ),
         with(test!(tls12_cbc_sha384_matches_tshark), netns()),
+        with(test!(tls12_cbc_rsa_aes256_sha256_matches_tshark), netns()),
         with(test!(tls13_early_data_matches_tshark), netns()),
         with(
             test!(

@@ -8,8 +8,9 @@
 //! - every frame of the capture files given (pcap or pcapng, e.g. from `tcpdump -w` or
 //!   `packetpath trace --write`), and the files themselves for `read_capture`, plus a pcapng
 //!   written by packetpath's own writer and a big-endian classic pcap;
-//! - TLS streams for `tls_records`: synthetic TLS 1.3 and 1.2 sessions whose protected records
-//!   are sealed with the secrets of the target's fixed key log (so they decrypt), and the TCP
+//! - TLS streams for `tls_records`: synthetic TLS 1.3 (one with 0-RTT early data) and TLS 1.2
+//!   (AEAD, and AES-CBC with either MAC order) sessions whose protected records are sealed with
+//!   the secrets of the target's fixed key log (so they decrypt), and the TCP
 //!   payloads of the TLS connections in the capture files (these decrypt only with their own keys).
 //!
 //! Not part of packetpath; seeds stay out of git (`corpus/` is ignored).
@@ -20,11 +21,13 @@ use std::path::{Path, PathBuf};
 use packetpath::capture::{read_capture, PcapngWriter};
 use packetpath::dissect::dissect;
 use packetpath::frame::{Frame, LinkType, Timestamp};
+use aes::{Aes128, Aes256};
+use cbc::cipher::{block_padding::NoPadding, BlockEncryptMut, KeyIvInit};
 use packetpath::tls::{
-    hkdf_expand_label, suite_params, tls12_prf, Direction, Keys, SuiteAead, SuiteParams,
-    TlsConnection,
+    cbc_suite_params, hkdf_expand_label, suite_params, tls12_prf, CbcCipher, Direction, Keys,
+    SuiteAead, SuiteParams, TlsConnection,
 };
-use ring::aead;
+use ring::{aead, hmac};
 
 #[path = "../fuzz_targets/keylog.rs"]
 mod keylog;
@@ -128,10 +131,13 @@ fn main() {
     // --- tls_records: synthetic sessions sealed with the fixed key log's secrets.
     let keys = Keys::parse_nss(keylog::KEYLOG).0;
     for session in [
-        tls13_session(0x1301),
-        tls13_session(0x1302),
+        tls13_session(0x1301, false),
+        tls13_session(0x1302, false),
+        tls13_session(0x1301, true),
         tls12_session(0xc02f),
         tls12_session(0xcca8),
+        tls12_cbc_session(0xc013, true),
+        tls12_cbc_session(0xc028, false),
     ] {
         session.check(&keys);
         seeds.put(
@@ -501,13 +507,13 @@ fn vec16(data: &[u8]) -> Vec<u8> {
     v
 }
 
-fn client_hello(random: &[u8], tls13: bool) -> Vec<u8> {
+fn client_hello(random: &[u8], tls13: bool, early_data: bool) -> Vec<u8> {
     let mut b = vec![3, 3];
     b.extend_from_slice(random);
     b.push(32);
     b.extend_from_slice(&[0xcd; 32]); // legacy session id
     b.extend_from_slice(&vec16(&[
-        0x13, 0x01, 0x13, 0x02, 0x13, 0x03, 0xc0, 0x2f, 0xcc, 0xa8,
+        0x13, 0x01, 0x13, 0x02, 0x13, 0x03, 0xc0, 0x2f, 0xcc, 0xa8, 0xc0, 0x13, 0xc0, 0x28,
     ]));
     b.extend_from_slice(&[1, 0]); // compression: null
     let mut exts = Vec::new();
@@ -524,12 +530,17 @@ fn client_hello(random: &[u8], tls13: bool) -> Vec<u8> {
         let mut share = vec![0x00, 0x1d, 0x00, 0x20];
         share.extend_from_slice(&[0x42; 32]);
         exts.extend(ext(0x0033, &vec16(&share)));
+    } else {
+        exts.extend(ext(0x0016, &[])); // encrypt_then_mac (RFC 7366)
+    }
+    if early_data {
+        exts.extend(ext(0x002a, &[]));
     }
     b.extend_from_slice(&vec16(&exts));
     handshake(1, &b)
 }
 
-fn server_hello(server_random: &[u8], suite: u16, tls13: bool) -> Vec<u8> {
+fn server_hello(server_random: &[u8], suite: u16, tls13: bool, etm: bool) -> Vec<u8> {
     let mut b = vec![3, 3];
     b.extend_from_slice(server_random);
     b.push(32);
@@ -544,6 +555,9 @@ fn server_hello(server_random: &[u8], suite: u16, tls13: bool) -> Vec<u8> {
         exts.extend(ext(0x0033, &share));
     } else {
         exts.extend(ext(0xff01, &[0])); // renegotiation_info
+        if etm {
+            exts.extend(ext(0x0016, &[]));
+        }
         let mut alpn = vec![8];
         alpn.extend_from_slice(b"http/1.1");
         exts.extend(ext(0x0010, &vec16(&alpn)));
@@ -629,8 +643,10 @@ fn secret(label: &str, random: &str) -> Vec<u8> {
 
 /// A TLS 1.3 session with suite 0x1301 (random RANDOM_TLS13) or 0x1302 (RANDOM_TLS13_384):
 /// hellos, middlebox CCS, encrypted server flight split over records, client Finished,
-/// NewSessionTicket, data both ways, a client KeyUpdate, close_notify alerts.
-fn tls13_session(suite_id: u16) -> Session {
+/// NewSessionTicket, data both ways, a client KeyUpdate, close_notify alerts. With `early`
+/// (0x1301 only), the client sends 0-RTT data after its ClientHello and EndOfEarlyData before its
+/// Finished, under CLIENT_EARLY_TRAFFIC_SECRET.
+fn tls13_session(suite_id: u16, early: bool) -> Session {
     let suite = suite_params(suite_id).expect("suite");
     let random = if suite_id == 0x1301 {
         keylog::RANDOM_TLS13
@@ -645,12 +661,19 @@ fn tls13_session(suite_id: u16) -> Session {
     let mut sap = Tls13Sealer::new(suite, &secret("SERVER_TRAFFIC_SECRET_0", random));
 
     let mut r = Vec::new();
-    r.push((true, record(22, &client_hello(&hex(random), true))));
+    r.push((true, record(22, &client_hello(&hex(random), true, early))));
+    let mut early_sealer = early.then(|| {
+        Tls13Sealer::new(suite, &secret("CLIENT_EARLY_TRAFFIC_SECRET", random))
+    });
+    if let Some(e) = early_sealer.as_mut() {
+        r.push((true, record(20, &[1])));
+        r.push((true, e.seal(23, b"0-RTT: early data\n", 0)));
+    }
     // Server flight: ServerHello in clear, CCS, then EncryptedExtensions + Certificate in one
     // record, CertificateVerify in the next, Finished in a third (padded).
     r.push((
         false,
-        record(22, &server_hello(&[0x5e; 32], suite_id, true)),
+        record(22, &server_hello(&[0x5e; 32], suite_id, true, false)),
     ));
     r.push((false, record(20, &[1])));
     let ee = handshake(8, &vec16(&ext(0x0010, &vec16(b"\x08http/1.1"))));
@@ -662,8 +685,11 @@ fn tls13_session(suite_id: u16) -> Session {
         false,
         shs.seal(22, &handshake(20, &vec![0xf1; hash_len]), 7),
     ));
-    // Client: CCS, Finished.
-    r.push((true, record(20, &[1])));
+    // Client: CCS (or EndOfEarlyData under the early keys), Finished.
+    match early_sealer.as_mut() {
+        Some(e) => r.push((true, e.seal(22, &handshake(5, &[]), 0))),
+        None => r.push((true, record(20, &[1]))),
+    }
     r.push((true, chs.seal(22, &handshake(20, &vec![0xf2; hash_len]), 0)));
     // Server: NewSessionTicket (lifetime, age_add, nonce, ticket, extensions).
     let mut nst = 7200u32.to_be_bytes().to_vec();
@@ -683,7 +709,7 @@ fn tls13_session(suite_id: u16) -> Session {
     r.push((true, cap1.seal(21, &[1, 0], 0)));
     r.push((false, sap.seal(21, &[1, 0], 0)));
     Session {
-        name: format!("tls13_{suite_id:04x}"),
+        name: format!("tls13_{suite_id:04x}{}", if early { "_0rtt" } else { "" }),
         records: r,
     }
 }
@@ -758,13 +784,13 @@ fn tls12_session(suite_id: u16) -> Session {
     let mut server = sealer(&block[key_len..2 * key_len], &block[2 * key_len + iv_len..]);
 
     let mut r = Vec::new();
-    r.push((true, record(22, &client_hello(&client_random, false))));
+    r.push((true, record(22, &client_hello(&client_random, false, false))));
     let mut ske = vec![3, 0x00, 0x1d, 32];
     ske.extend_from_slice(&[0x33; 32]);
     ske.extend_from_slice(&[0x04, 0x01]);
     ske.extend_from_slice(&vec16(&[0x5c; 64]));
     let flight = [
-        server_hello(&server_random, suite_id, false),
+        server_hello(&server_random, suite_id, false, false),
         certificate(false),
         handshake(12, &ske),
         handshake(14, &[]),
@@ -784,6 +810,117 @@ fn tls12_session(suite_id: u16) -> Session {
     r.push((false, server.seal(21, &[1, 0])));
     Session {
         name: format!("tls12_{suite_id:04x}"),
+        records: r,
+    }
+}
+
+/// Seals TLS 1.2 AES-CBC records of one direction (RFC 5246 §6.2.3.2; RFC 7366 when `etm`).
+struct CbcSealer {
+    cipher: CbcCipher,
+    key: Vec<u8>,
+    mac: hmac::Key,
+    etm: bool,
+    seq: u64,
+}
+
+impl CbcSealer {
+    fn mac(&self, content_type: u8, data: &[u8]) -> Vec<u8> {
+        let mut m = self.seq.to_be_bytes().to_vec();
+        m.extend_from_slice(&[content_type, 3, 3]);
+        m.extend_from_slice(&(data.len() as u16).to_be_bytes());
+        m.extend_from_slice(data);
+        hmac::sign(&self.mac, &m).as_ref().to_vec()
+    }
+
+    fn seal(&mut self, content_type: u8, content: &[u8]) -> Vec<u8> {
+        let iv = [self.seq as u8 ^ 0xa5; 16];
+        let mut plain = content.to_vec();
+        if !self.etm {
+            plain.extend(self.mac(content_type, content));
+        }
+        // Padding: 1 to 16 bytes, each holding padding_length, to whole blocks.
+        let pad = 15 - plain.len() % 16;
+        plain.extend(std::iter::repeat_n(pad as u8, pad + 1));
+        let n = plain.len();
+        let enc = match self.cipher {
+            CbcCipher::Aes128 => cbc::Encryptor::<Aes128>::new_from_slices(&self.key, &iv)
+                .expect("key")
+                .encrypt_padded_mut::<NoPadding>(&mut plain, n)
+                .expect("whole blocks")
+                .to_vec(),
+            CbcCipher::Aes256 => cbc::Encryptor::<Aes256>::new_from_slices(&self.key, &iv)
+                .expect("key")
+                .encrypt_padded_mut::<NoPadding>(&mut plain, n)
+                .expect("whole blocks")
+                .to_vec(),
+        };
+        let mut body = [&iv[..], &enc].concat();
+        if self.etm {
+            let m = self.mac(content_type, &body);
+            body.extend(m);
+        }
+        self.seq += 1;
+        record(content_type, &body)
+    }
+}
+
+/// A TLS 1.2 ECDHE session with an AES-CBC suite (0xc013: HMAC-SHA1, 0xc028: HMAC-SHA384 and the
+/// SHA-384 PRF), encrypt-then-MAC or MAC-then-encrypt, random RANDOM_TLS12.
+fn tls12_cbc_session(suite_id: u16, etm: bool) -> Session {
+    let suite = cbc_suite_params(suite_id).expect("CBC suite");
+    let client_random = hex(keylog::RANDOM_TLS12);
+    let server_random = [0x13u8; 32];
+    let master = secret("CLIENT_RANDOM", keylog::RANDOM_TLS12);
+    let (mac_len, key_len) = (suite.mac.output_len(), suite.cipher.key_len());
+    let seed = [&server_random[..], &client_random].concat();
+    let block = tls12_prf(
+        suite.prf,
+        &master,
+        b"key expansion",
+        &seed,
+        2 * mac_len + 2 * key_len,
+    );
+    let mac_alg = match mac_len {
+        20 => hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        32 => hmac::HMAC_SHA256,
+        _ => hmac::HMAC_SHA384,
+    };
+    let sealer = |mac: &[u8], key: &[u8]| CbcSealer {
+        cipher: suite.cipher,
+        key: key.to_vec(),
+        mac: hmac::Key::new(mac_alg, mac),
+        etm,
+        seq: 0,
+    };
+    let keys_at = 2 * mac_len;
+    let mut client = sealer(&block[..mac_len], &block[keys_at..keys_at + key_len]);
+    let mut server = sealer(&block[mac_len..keys_at], &block[keys_at + key_len..]);
+
+    let mut r = Vec::new();
+    r.push((true, record(22, &client_hello(&client_random, false, false))));
+    let flight = [
+        server_hello(&server_random, suite_id, false, etm),
+        certificate(false),
+        handshake(14, &[]),
+    ]
+    .concat();
+    r.push((false, record(22, &flight)));
+    r.push((true, record(22, &handshake(16, &vec16(&[0x44; 64])))));
+    r.push((true, record(20, &[1])));
+    r.push((true, client.seal(22, &handshake(20, &[0xf3; 12]))));
+    r.push((false, record(20, &[1])));
+    r.push((false, server.seal(22, &handshake(20, &[0xf4; 12]))));
+    r.push((true, client.seal(23, b"/name fuzz\n")));
+    // 15 bytes + MAC: padding of every length shows up across the records.
+    r.push((false, server.seal(23, b"* welcome, fuzz (1 online)\n")));
+    r.push((true, client.seal(23, b"0123456789abcdef")));
+    r.push((true, client.seal(21, &[1, 0])));
+    r.push((false, server.seal(21, &[1, 0])));
+    Session {
+        name: format!(
+            "tls12_cbc_{suite_id:04x}_{}",
+            if etm { "etm" } else { "mte" }
+        ),
         records: r,
     }
 }

@@ -1,7 +1,8 @@
 //! Fuzzes the TLS record layer and session state: the input is cut into chunks for two
 //! interleaved TCP directions, each direction's bytes are framed into records with
 //! `frame_record`, and complete records go to one `TlsConnection` that decrypts with a fixed key
-//! log (see keylog.rs). The input is also parsed as key-log text.
+//! log (see keylog.rs). The input is also parsed as key-log text, and opened directly as one
+//! TLS 1.2 AES-CBC record body (so the CBC length, padding and MAC checks see every input).
 //!
 //! Input format, repeated until the input ends:
 //!   control byte `c`: bit 7 = direction (0 client->server, 1 server->client),
@@ -13,7 +14,10 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use packetpath::tls::{frame_record, Direction, Framing, Keys, TlsConnection};
+use packetpath::tls::{
+    cbc_suite_params, frame_record, ContentType, Direction, Framing, Keys, RecordHeader,
+    RecordKey, TlsConnection, CBC_BLOCK_LEN,
+};
 
 #[path = "keylog.rs"]
 mod keylog;
@@ -25,6 +29,51 @@ fn fixed_keys() -> &'static Keys {
         assert!(keys.len() >= 11, "the fixed key log parses");
         keys
     })
+}
+
+/// Fixed CBC keys: (HMAC-SHA1 or HMAC-SHA384) x (MAC-then-encrypt or encrypt-then-MAC).
+fn cbc_keys() -> &'static [(RecordKey, usize); 4] {
+    static KEYS: OnceLock<[(RecordKey, usize); 4]> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let key = |id: u16, etm: bool| {
+            let suite = cbc_suite_params(id).expect("a CBC suite");
+            let key = RecordKey::tls12_cbc(suite, &[0x77; 48], &[1; 32], &[2; 32], true, etm)
+                .expect("CBC keys from a 48-byte master secret");
+            (key, suite.mac.output_len())
+        };
+        [
+            key(0xc013, false),
+            key(0xc013, true),
+            key(0xc028, false),
+            key(0xc028, true),
+        ]
+    })
+}
+
+/// The input after its first byte as a CBC record body; the first byte picks the keys (bits
+/// 0-1) and the sequence number (bits 2-7). Whatever opens holds less than the body minus the
+/// IV, the MAC and the padding_length byte.
+fn open_as_cbc(data: &[u8]) {
+    let Some((&pick, body)) = data.split_first() else {
+        return;
+    };
+    let (key, mac_len) = &cbc_keys()[usize::from(pick & 3)];
+    let header = RecordHeader {
+        content_type: ContentType::ApplicationData,
+        version: 0x0303,
+        length: u16::try_from(body.len()).unwrap_or(u16::MAX),
+    };
+    match key.open(u64::from(pick >> 2), &header, body, "fuzz") {
+        Ok(plain) => assert!(
+            plain.len() + CBC_BLOCK_LEN + mac_len + 1 <= body.len(),
+            "{} bytes opened from a {}-byte body",
+            plain.len(),
+            body.len()
+        ),
+        Err(e) => {
+            std::hint::black_box(e.to_string());
+        }
+    }
 }
 
 /// One direction's reassembled stream, as packetpath's journey keeps it.
@@ -92,7 +141,10 @@ fuzz_target!(|data: &[u8]| {
     );
     assert_eq!(reparsed.len(), parsed.len());
 
-    // 2. The input as two interleaved TLS streams.
+    // 2. The input as one CBC record body.
+    open_as_cbc(data);
+
+    // 3. The input as two interleaved TLS streams.
     let keys = fixed_keys();
     let mut conn = TlsConnection::new();
     let mut client = Stream::default();

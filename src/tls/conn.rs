@@ -577,6 +577,37 @@ mod tests {
     }
 
     #[test]
+    fn tls11_cbc_is_recognised_and_explained() {
+        let mut conn = TlsConnection::new();
+        let (keys, _) = Keys::parse_nss(&format!(
+            "CLIENT_RANDOM {} {}\n",
+            "11".repeat(32),
+            "77".repeat(48)
+        ));
+        let body = client_hello_body();
+        let mut hello = vec![1, 0];
+        hello.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        hello.extend_from_slice(&body);
+        conn.on_record(Direction::ClientToServer, &record(22, &hello), &keys);
+        // ServerHello: TLS 1.1, random, empty session id, ECDHE-RSA-AES128-SHA, no compression.
+        let mut sh = vec![0x03, 0x02];
+        sh.extend_from_slice(&[0x22; 32]);
+        sh.extend_from_slice(&[0, 0xc0, 0x13, 0]);
+        let mut msg = vec![2, 0, 0, sh.len() as u8];
+        msg.extend_from_slice(&sh);
+        conn.on_record(Direction::ServerToClient, &record(22, &msg), &keys);
+        assert_eq!(conn.summary().cipher_suite, Some(0xc013));
+        conn.on_record(Direction::ClientToServer, &record(20, &[1]), &keys);
+        let fin = conn.on_record(Direction::ClientToServer, &record(22, &[0; 48]), &keys);
+        let note = fin.note.unwrap_or_default();
+        assert!(fin.encrypted && fin.decrypted.is_none());
+        assert!(
+            note.contains("TLS 1.1 (0x0302)") && note.contains("only TLS 1.2 and TLS 1.3"),
+            "{note}"
+        );
+    }
+
+    #[test]
     fn tls12_change_cipher_spec_turns_on_encryption() {
         let mut conn = TlsConnection::new();
         let keys = Keys::new();

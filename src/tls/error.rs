@@ -72,6 +72,19 @@ pub enum TlsError {
         name: &'static str,
     },
 
+    /// The session's protocol version predates TLS 1.2.
+    #[error(
+        "this session uses {name} (0x{version:04x}), whose records this tool does not decrypt: \
+         only TLS 1.2 and TLS 1.3 are implemented (TLS 1.0 and 1.1 derive keys with an MD5/SHA-1 \
+         PRF, and TLS 1.0 chains each record's CBC IV from the one before)"
+    )]
+    UnsupportedVersion {
+        /// The version the ServerHello chose.
+        version: u16,
+        /// "TLS 1.0", "TLS 1.1", "SSL 3.0".
+        name: &'static str,
+    },
+
     /// The key log has nothing at all for this session's client random.
     #[error(
         "no keys for this session: the key log has no line for client random {client_random_prefix}..."

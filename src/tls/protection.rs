@@ -18,7 +18,7 @@ use super::crypto::{
 use super::decrypt::{inner_content, next_traffic_secret, RecordKey};
 use super::error::TlsError;
 use super::keylog::{encode_hex, labels, Keys};
-use super::record::{ContentType, RecordHeader};
+use super::record::{version_name, ContentType, RecordHeader};
 use super::Direction;
 
 /// How many records a direction may have lost from the capture before decryption gives up
@@ -92,6 +92,12 @@ impl SessionParams {
         };
         let server_random = summary.server_random.ok_or(missing_server_hello.clone())?;
         let protection = require_protection(summary.cipher_suite.ok_or(missing_server_hello)?)?;
+        if let Some(version @ ..0x0303) = summary.version {
+            return Err(TlsError::UnsupportedVersion {
+                version,
+                name: version_name(version),
+            });
+        }
         Ok(SessionParams {
             client_random,
             server_random,
