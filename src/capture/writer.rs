@@ -30,11 +30,13 @@ const NANOSECONDS: u8 = 9;
 /// Snap length announced for each interface: 0 means "no limit" (section 4.2).
 const NO_SNAPLEN_LIMIT: u32 = 0;
 
-/// Writes a pcapng file: one section, one interface per link type seen, packets, secrets, custom data.
+/// Writes a pcapng file: one section, one interface per (interface, link type) of the frames, in
+/// the order they first appear, packets, secrets, custom data.
 pub struct PcapngWriter<W: Write> {
     inner: PcapNgWriter<W>,
-    /// Link type of each Interface Description Block written so far; the index is the interface ID.
-    interfaces: Vec<LinkType>,
+    /// The frames' interface and link type of each Interface Description Block written so far;
+    /// the index is the interface ID written.
+    interfaces: Vec<(u32, LinkType)>,
 }
 
 impl<W: Write> PcapngWriter<W> {
@@ -53,7 +55,7 @@ impl<W: Write> PcapngWriter<W> {
             inner,
             interfaces: Vec::new(),
         };
-        writer.interface_id(link)?;
+        writer.interface_id(0, link)?;
         Ok(writer)
     }
 
@@ -120,7 +122,7 @@ impl<W: Write> PcapngWriter<W> {
         frame: &Frame,
         options: Vec<EnhancedPacketOption<'_>>,
     ) -> Result<(), FileError> {
-        let interface_id = self.interface_id(frame.link)?;
+        let interface_id = self.interface_id(frame.interface, frame.link)?;
         let ns =
             u64::try_from(frame.at.0).map_err(|_| FileError::TimestampOutOfRange(frame.at.0))?;
         if u32::try_from(frame.data.len()).is_err() {
@@ -142,9 +144,11 @@ impl<W: Write> PcapngWriter<W> {
         Ok(())
     }
 
-    /// The interface ID for `link`, writing an Interface Description Block the first time it is seen.
-    fn interface_id(&mut self, link: LinkType) -> Result<u32, FileError> {
-        if let Some(i) = self.interfaces.iter().position(|&l| l == link) {
+    /// The interface ID for frames of interface `source` and `link`, writing an Interface
+    /// Description Block the first time they are seen (so a file read and written again keeps
+    /// its interfaces; one interface has one link type, so another link gets its own).
+    fn interface_id(&mut self, source: u32, link: LinkType) -> Result<u32, FileError> {
+        if let Some(i) = self.interfaces.iter().position(|&k| k == (source, link)) {
             return Ok(i as u32);
         }
         let idb = InterfaceDescriptionBlock {
@@ -155,7 +159,7 @@ impl<W: Write> PcapngWriter<W> {
         self.inner
             .write_block(&Block::InterfaceDescription(idb))
             .map_err(write_error)?;
-        self.interfaces.push(link);
+        self.interfaces.push((source, link));
         Ok(self.interfaces.len() as u32 - 1)
     }
 

@@ -44,6 +44,9 @@ fn sample() -> (Vec<Frame>, Vec<u8>) {
             tcp_frame(50412, 8443, 0x18, b"hi\n"),
         ),
     ];
+    // A raw IP frame comes from an interface of its own (one link type per interface).
+    let mut frames = frames;
+    frames[2].interface = 1;
     let mut w = PcapngWriter::new(Vec::new(), LinkType::Ethernet).unwrap();
     w.write_secrets(KEYLOG).unwrap();
     w.write_frame(&frames[0]).unwrap();
