@@ -18,7 +18,13 @@ pub fn frame_text(
     let p = &entry.packet();
     let secs = (entry.frame.at.0 - t0.0) as f64 / 1e9;
     let mut out = format!("#{:<5} {secs:>10.6}  ", entry.number);
-    match (&p.ip, &p.tcp, &entry.segment) {
+    // The frame that completes a fragmented packet shows the packet's TCP segment.
+    let whole = trace.reassembled(entry.number);
+    let tcp = whole
+        .as_ref()
+        .and_then(|(_, w)| w.tcp.as_ref())
+        .or(p.tcp.as_ref());
+    match (&p.ip, tcp, &entry.segment) {
         (Some(ip), Some(tcp), Some(seg)) => {
             let _ = write!(
                 out,
@@ -64,6 +70,9 @@ pub fn frame_text(
         }
     }
     let _ = write!(out, "  ({} bytes)", entry.frame.orig_len);
+    if let Some(line) = super::fragment_line(trace, entry.number) {
+        let _ = write!(out, "\n        IP {line}");
+    }
     if let Some(stop) = &p.stop {
         let _ = write!(out, "\n        ! {stop}");
     }

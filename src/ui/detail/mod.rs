@@ -211,6 +211,10 @@ impl Builder<'_> {
                     }
                 }
             }
+            if let Some(line) = crate::report::fragment_line(self.trace, n) {
+                // "fragment 2 of 3 (offset 48, …), reassembled in #14"
+                self.note(UiLayer::Ip, &line);
+            }
             if let Some(stop) = &p.stop {
                 let ui = match stop.layer {
                     Layer::Link => UiLayer::Link,
