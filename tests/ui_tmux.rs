@@ -286,7 +286,15 @@ fn closing_the_terminal_window_ends_packetpath() {
             bin = env!("CARGO_BIN_EXE_packetpath")
         ),
     );
-    tmux.wait_for("open", |s| s.contains("open · "));
+    // A saved capture opens at its first frame, with the column headings above it.
+    let screen = tmux.wait_for("open at frame 1", |s| {
+        s.contains("open · ") && s.contains("#1 ")
+    });
+    assert!(screen.contains("No.        Time        Δt"), "{screen}");
+    assert!(
+        !screen.contains("↑ "),
+        "nothing above the first row: {screen}"
+    );
     let shell = tmux.run(&["display", "-p", "-t", &tmux.session, "#{pane_pid}"]);
     let out = Command::new("pgrep")
         .args(["-P", shell.trim()])

@@ -355,6 +355,8 @@ pub fn run_open(trace: Trace, title: String, look: Look) -> anyhow::Result<()> {
     listen_for_sigterm(rt.handle());
     let mut model = Model::new(false, title, Vec::new(), look.theme());
     model.classroom = look.classroom;
+    // A saved capture opens at its first frame, as Wireshark does (G goes to the end).
+    model.timeline.follow = false;
     event_loop(&mut model, &mut Saved(trace))
 }
 
@@ -374,6 +376,8 @@ pub fn run_open_file(
     listen_for_sigterm(rt.handle());
     let mut model = Model::new(false, title, Vec::new(), look.theme());
     model.classroom = look.classroom;
+    // A saved capture opens at its first frame, as Wireshark does (G goes to the end).
+    model.timeline.follow = false;
     let mut loader = Loader::new(file.display().to_string(), rx);
     event_loop(&mut model, &mut loader)
 }
