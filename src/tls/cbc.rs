@@ -19,7 +19,7 @@ use cbc::cipher::block_padding::NoPadding;
 use cbc::cipher::{BlockDecryptMut, InnerIvInit, KeyInit};
 use ring::hmac;
 
-use super::crypto::{tls12_prf, CbcCipher, CbcSuiteParams, SuiteMac};
+use super::crypto::{tls12_key_block, CbcCipher, CbcSuiteParams, SuiteMac};
 use super::error::TlsError;
 use super::record::RecordHeader;
 
@@ -95,14 +95,11 @@ impl CbcKey {
         encrypt_then_mac: bool,
     ) -> Result<Self, TlsError> {
         let (mac_len, key_len) = (suite.mac.output_len(), suite.cipher.key_len());
-        let mut seed = Vec::with_capacity(64);
-        seed.extend_from_slice(server_random);
-        seed.extend_from_slice(client_random);
-        let block = tls12_prf(
+        let block = tls12_key_block(
             suite.prf,
             master_secret,
-            b"key expansion",
-            &seed,
+            client_random,
+            server_random,
             2 * mac_len + 2 * key_len,
         );
         let (macs, keys) = block.split_at(2 * mac_len);

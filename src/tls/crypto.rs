@@ -336,6 +336,21 @@ pub fn tls12_prf(
     out
 }
 
+/// The TLS 1.2 key block (RFC 5246 §6.3): PRF(master_secret, "key expansion", server_random +
+/// client_random), `length` bytes, which the suite cuts into MAC keys, cipher keys and IVs.
+pub fn tls12_key_block(
+    hash: SuiteHash,
+    master_secret: &[u8],
+    client_random: &[u8],
+    server_random: &[u8],
+    length: usize,
+) -> Vec<u8> {
+    let mut seed = Vec::with_capacity(server_random.len() + client_random.len());
+    seed.extend_from_slice(server_random);
+    seed.extend_from_slice(client_random);
+    tls12_prf(hash, master_secret, b"key expansion", &seed, length)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 use ring::aead;
 
 use super::cbc::CbcKey;
-use super::crypto::{hkdf_expand_label, tls12_prf, CbcSuiteParams, SuiteAead, SuiteParams};
+use super::crypto::{hkdf_expand_label, tls12_key_block, CbcSuiteParams, SuiteAead, SuiteParams};
 use super::error::TlsError;
 use super::record::{ContentType, RecordHeader};
 
@@ -140,14 +140,11 @@ impl RecordKey {
             SuiteAead::Aes128Gcm | SuiteAead::Aes256Gcm => (4, NonceStyle::GcmExplicit),
         };
         let key_len = suite.aead.key_len();
-        let mut seed = Vec::with_capacity(64);
-        seed.extend_from_slice(server_random);
-        seed.extend_from_slice(client_random);
-        let block = tls12_prf(
+        let block = tls12_key_block(
             suite.hash,
             master_secret,
-            b"key expansion",
-            &seed,
+            client_random,
+            server_random,
             2 * key_len + 2 * iv_len,
         );
         let (keys, ivs) = block.split_at(2 * key_len);
@@ -320,7 +317,7 @@ pub fn next_traffic_secret(suite: SuiteParams, secret: &[u8]) -> Result<Vec<u8>,
 
 #[cfg(test)]
 mod tests {
-    use super::super::crypto::{suite_params, tests::hex};
+    use super::super::crypto::{suite_params, tests::hex, tls12_prf};
     use super::*;
 
     /// RFC 8448 §3: client application traffic secret of the simple 1-RTT handshake.

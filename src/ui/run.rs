@@ -345,9 +345,13 @@ pub struct DemoOutcome {
     pub dropped: u64,
 }
 
-/// A saved capture on screen until the user quits.
-pub fn run_open(trace: Trace, title: String, look: Look) -> anyhow::Result<()> {
-    // A saved capture needs no runtime, except to hear SIGTERM and give the terminal back.
+/// What showing a saved capture needs: a runtime only to hear SIGTERM and give the terminal
+/// back (keep it alive while the screen is up), and the model, at the capture's first frame as
+/// Wireshark opens one (G goes to the end).
+fn saved_capture_screen(
+    title: String,
+    look: Look,
+) -> anyhow::Result<(tokio::runtime::Runtime, Model)> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -355,8 +359,13 @@ pub fn run_open(trace: Trace, title: String, look: Look) -> anyhow::Result<()> {
     listen_for_sigterm(rt.handle());
     let mut model = Model::new(false, title, Vec::new(), look.theme());
     model.classroom = look.classroom;
-    // A saved capture opens at its first frame, as Wireshark does (G goes to the end).
     model.timeline.follow = false;
+    Ok((rt, model))
+}
+
+/// A saved capture on screen until the user quits.
+pub fn run_open(trace: Trace, title: String, look: Look) -> anyhow::Result<()> {
+    let (_rt, mut model) = saved_capture_screen(title, look)?;
     event_loop(&mut model, &mut Saved(trace))
 }
 
@@ -369,15 +378,7 @@ pub fn run_open_file(
     look: Look,
 ) -> anyhow::Result<()> {
     let rx = crate::capture::open_in_background(file, keylog)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    listen_for_sigterm(rt.handle());
-    let mut model = Model::new(false, title, Vec::new(), look.theme());
-    model.classroom = look.classroom;
-    // A saved capture opens at its first frame, as Wireshark does (G goes to the end).
-    model.timeline.follow = false;
+    let (_rt, mut model) = saved_capture_screen(title, look)?;
     let mut loader = Loader::new(file.display().to_string(), rx);
     event_loop(&mut model, &mut loader)
 }
