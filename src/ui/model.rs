@@ -121,8 +121,9 @@ impl Default for Player {
     }
 }
 
-/// How long a filter may test rows between two screens: half a 60 Hz frame.
-pub const FILTER_BUDGET: Duration = Duration::from_millis(8);
+/// How long a filter may test rows between two screens: a third of a 60 Hz frame, as long as
+/// loading a capture may take ([`super::loading::PUMP_BUDGET`]).
+pub const FILTER_BUDGET: Duration = Duration::from_millis(5);
 
 /// What the prompt at the bottom asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
