@@ -294,6 +294,10 @@ enum LessonAction {
         /// Check every lesson.
         #[arg(long, conflicts_with = "names")]
         all: bool,
+        /// Check each lesson this many times, each run with fresh sockets and a fresh capture, to
+        /// catch a check that holds only on some runs (which FIN goes first, timing).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        repeat: u32,
         #[command(flatten)]
         opts: LessonArgs,
     },
@@ -713,7 +717,12 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
         LessonAction::List { dir } => {
             print!("{}", lesson::list_text(&lesson::all(dir.as_deref())?));
         }
-        LessonAction::Check { names, all, opts } => {
+        LessonAction::Check {
+            names,
+            all,
+            repeat,
+            opts,
+        } => {
             let names = if all {
                 lesson::catalog::names(opts.dir.as_deref())
             } else {
@@ -725,9 +734,14 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
                 );
                 return Ok(ExitCode::from(2));
             };
-            if names.len() > 1 {
+            if names.len() > 1 || repeat > 1 {
                 // A process enters one lab, and each lesson may need its own: one process each.
-                let ok = lesson::check_in_turn(&names, &opts.to_args(), &mut std::io::stdout())?;
+                let ok = lesson::check_in_turn(
+                    &names,
+                    repeat as usize,
+                    &opts.to_args(),
+                    &mut std::io::stdout(),
+                )?;
                 return Ok(if ok {
                     ExitCode::SUCCESS
                 } else {

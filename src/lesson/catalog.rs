@@ -155,11 +155,13 @@ pub fn find(name: &str, dir: Option<&Path>) -> Result<Lesson, LessonError> {
     })
 }
 
-/// Checks several lessons, each by running this program again (`lesson check NAME` plus
-/// `extra` arguments) so that each enters its own lab. Prints each child's report as it comes,
-/// then a summary naming every failure. Returns true if all passed.
+/// Checks several lessons, each `repeat` times, each run by running this program again (`lesson
+/// check NAME` plus `extra` arguments) so that each enters its own lab with fresh sockets. Prints
+/// each child's report as it comes, then a summary naming every failure (and its run). Returns
+/// true if all passed.
 pub fn check_in_turn(
     names: &[String],
+    repeat: usize,
     extra: &[String],
     out: &mut dyn Write,
 ) -> Result<bool, LessonError> {
@@ -169,7 +171,14 @@ pub fn check_in_turn(
     let mut failures: Vec<String> = Vec::new();
     let started = std::time::Instant::now();
     let io = |e: std::io::Error| LessonError::Output(e.to_string());
-    for name in names {
+    let repeat = repeat.max(1);
+    let runs = names
+        .iter()
+        .flat_map(|name| (1..=repeat).map(move |run| (name, run)));
+    for (name, run) in runs {
+        if repeat > 1 {
+            writeln!(out, "— {name}, run {run} of {repeat}").map_err(io)?;
+        }
         let mut child = Command::new(&exe)
             .arg("lesson")
             .arg("check")
@@ -190,17 +199,30 @@ pub fn check_in_turn(
         }
         let status = child.wait().map_err(io)?;
         if !status.success() {
-            failures.push(fail_line.unwrap_or_else(|| {
+            let line = fail_line.unwrap_or_else(|| {
                 format!("FAIL {name}: the check exited with {status} (see the messages above)")
-            }));
+            });
+            failures.push(if repeat > 1 {
+                format!("{line} (run {run} of {repeat})")
+            } else {
+                line
+            });
         }
     }
     let secs = started.elapsed().as_secs_f64();
+    let total = names.len() * repeat;
+    let what = if repeat > 1 {
+        format!(
+            "{} lessons checked {repeat} times each ({total} runs)",
+            names.len()
+        )
+    } else {
+        format!("{} lessons checked", names.len())
+    };
     writeln!(
         out,
-        "\n{} lessons checked in {secs:.1} s: {} passed, {} failed",
-        names.len(),
-        names.len() - failures.len(),
+        "\n{what} in {secs:.1} s: {} passed, {} failed",
+        total - failures.len(),
         failures.len()
     )
     .map_err(io)?;
