@@ -625,4 +625,32 @@ mod tests {
             Verdict::Unanswerable(_)
         ));
     }
+
+    #[test]
+    fn a_frame_number_answer_accepts_that_frame_only() {
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures")
+            .join("tls13-chat.pcapng");
+        let (trace, _) =
+            crate::capture::open_capture(&sample, None, &mut |_, _| {}).expect("the sample");
+        let state = LessonState::default();
+        let ctx = Context::new(&trace, &state);
+        let question = |answer: &str| Question {
+            ask: "In which frame?".into(),
+            answer: q(answer),
+            hint: None,
+            explain: None,
+            tolerance: 0,
+            line: 1,
+        };
+        // The third frame of the capture: a packet, not a number.
+        let third = question("nth(packets(), 3)");
+        assert_eq!(ctx.eval_query(&third.answer), Value::Packet(3));
+        for right in ["3", "#3", "frame 3", "frame #3."] {
+            assert_eq!(judge(&ctx, &third, right), Verdict::Right, "{right}");
+        }
+        for wrong in ["2", "4", "30", "13", "0", "", "the third"] {
+            assert_eq!(judge(&ctx, &third, wrong), Verdict::Wrong, "{wrong:?}");
+        }
+    }
 }
