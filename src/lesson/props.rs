@@ -350,6 +350,7 @@ fn checksum_word(status: ChecksumStatus) -> &'static str {
         ChecksumStatus::Wrong { .. } => "wrong",
         ChecksumStatus::Offloaded { .. } => "offloaded",
         ChecksumStatus::NotChecked => "not checked",
+        ChecksumStatus::Absent => "none",
     }
 }
 

@@ -88,7 +88,8 @@ fn app_json(event: &AppEvent) -> Value {
     Value::Object(obj)
 }
 
-/// A checksum's state in one word: `verified`, `wrong`, `offloaded` or `not_checked`.
+/// A checksum's state in one word: `verified`, `wrong`, `offloaded`, `not_checked`, or `none`
+/// (UDP over IPv4 without a checksum).
 pub fn checksum_name(status: crate::dissect::ChecksumStatus) -> &'static str {
     use crate::dissect::ChecksumStatus;
     match status {
@@ -96,6 +97,7 @@ pub fn checksum_name(status: crate::dissect::ChecksumStatus) -> &'static str {
         ChecksumStatus::Wrong { .. } => "wrong",
         ChecksumStatus::Offloaded { .. } => "offloaded",
         ChecksumStatus::NotChecked => "not_checked",
+        ChecksumStatus::Absent => "none",
     }
 }
 

@@ -219,7 +219,7 @@ impl Builder<'_> {
                 let ui = match stop.layer {
                     Layer::Link => UiLayer::Link,
                     Layer::Arp | Layer::Ip => UiLayer::Ip,
-                    Layer::Tcp => UiLayer::Tcp,
+                    Layer::Tcp | Layer::Udp | Layer::Icmp => UiLayer::Tcp,
                     Layer::Payload => UiLayer::Tls,
                 };
                 self.field(
