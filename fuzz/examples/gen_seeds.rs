@@ -4,7 +4,8 @@
 //! cargo run --example gen_seeds -- [CAPTURE_FILE...]
 //! ```
 //!
-//! - hand-built frames for every link type (IPv4/IPv6, TCP options, ARP, VLAN, a fragment);
+//! - hand-built frames for every link type (IPv4/IPv6, TCP options, ARP, VLAN, a fragment), and
+//!   UDP, ICMP and ICMPv6 ones (echo, errors quoting a packet, neighbour discovery);
 //! - every frame of the capture files given (pcap or pcapng, e.g. from `tcpdump -w` or
 //!   `packetpath trace --write`), and the files themselves for `read_capture`, plus a pcapng
 //!   written by packetpath's own writer and a big-endian classic pcap;
@@ -92,6 +93,11 @@ fn main() {
     let mut cut = ethernet(0x0800, &ipv4);
     cut.truncate(cut.len() - 4);
     seeds.frame("eth_v4_truncated", LinkType::Ethernet, &cut);
+    for (name, ip) in transport_seeds() {
+        let ethertype: u16 = if ip[0] >> 4 == 4 { 0x0800 } else { 0x86dd };
+        seeds.frame(&format!("eth_{name}"), LinkType::Ethernet, &ethernet(ethertype, &ip));
+        seeds.frame(&format!("raw_{name}"), LinkType::RawIp, &ip);
+    }
 
     // --- frames and TLS streams of real captures.
     for path in &captures {
@@ -283,6 +289,91 @@ fn ipv6_tcp(payload: &[u8], hop_by_hop: bool) -> Vec<u8> {
     ip.extend_from_slice(&ext);
     ip.extend_from_slice(&segment);
     ip
+}
+
+const A4: [u8; 4] = [10, 0, 0, 2];
+const B4: [u8; 4] = [10, 0, 1, 2];
+const R4: [u8; 4] = [10, 0, 0, 1];
+const A6: [u8; 16] = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+const B6: [u8; 16] = [0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+const R6: [u8; 16] = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+
+/// An IPv4 packet of `protocol` with a correct header checksum.
+fn ip4(src: [u8; 4], dst: [u8; 4], ttl: u8, protocol: u8, payload: &[u8]) -> Vec<u8> {
+    let total = 20 + payload.len();
+    let mut ip = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0x40, 0, ttl, protocol, 0, 0];
+    ip.extend_from_slice(&src);
+    ip.extend_from_slice(&dst);
+    let c = sum16(&[&ip]);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    ip.extend_from_slice(payload);
+    ip
+}
+
+/// An IPv6 packet with next header `next`.
+fn ip6(src: [u8; 16], dst: [u8; 16], next: u8, payload: &[u8]) -> Vec<u8> {
+    let mut ip = vec![0x60, 0, 0, 0, (payload.len() >> 8) as u8, payload.len() as u8, next, 64];
+    ip.extend_from_slice(&src);
+    ip.extend_from_slice(&dst);
+    ip.extend_from_slice(payload);
+    ip
+}
+
+fn pseudo(src: &[u8], dst: &[u8], protocol: u8, len: usize) -> Vec<u8> {
+    let mut v = [src, dst].concat();
+    if src.len() == 4 {
+        v.extend_from_slice(&[0, protocol, (len >> 8) as u8, len as u8]);
+    } else {
+        v.extend_from_slice(&(len as u32).to_be_bytes());
+        v.extend_from_slice(&[0, 0, 0, protocol]);
+    }
+    v
+}
+
+/// A UDP datagram with its checksum.
+fn udp(src: &[u8], dst: &[u8], ports: (u16, u16), data: &[u8]) -> Vec<u8> {
+    let len = 8 + data.len();
+    let mut d = [ports.0.to_be_bytes(), ports.1.to_be_bytes(), (len as u16).to_be_bytes(), [0, 0]].concat();
+    d.extend_from_slice(data);
+    let c = sum16(&[&pseudo(src, dst, 17, len), &d]);
+    d[6..8].copy_from_slice(&c.to_be_bytes());
+    d
+}
+
+/// An ICMP message (ICMPv6 when `v6` gives the addresses) with its checksum.
+fn icmp(kind: u8, code: u8, rest: [u8; 4], body: &[u8], v6: Option<([u8; 16], [u8; 16])>) -> Vec<u8> {
+    let mut m = vec![kind, code, 0, 0];
+    m.extend_from_slice(&rest);
+    m.extend_from_slice(body);
+    let c = match v6 {
+        Some((src, dst)) => sum16(&[&pseudo(&src, &dst, 58, m.len()), &m]),
+        None => sum16(&[&m]),
+    };
+    m[2..4].copy_from_slice(&c.to_be_bytes());
+    m
+}
+
+/// UDP, ICMP and ICMPv6 packets: echo, time exceeded and fragmentation needed quoting a UDP
+/// probe, packet too big, a neighbour solicitation, UDP without a checksum.
+fn transport_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let probe = ip4(A4, B4, 1, 17, &udp(&A4, &B4, (40000, 33434), b"probe"));
+    let probe6 = ip6(A6, B6, 17, &udp(&A6, &B6, (40000, 33434), b"probe"));
+    let mut no_checksum = udp(&A4, &B4, (5000, 53), b"query");
+    no_checksum[6..8].copy_from_slice(&[0, 0]);
+    let mut ns = R6.to_vec();
+    ns.extend_from_slice(&[1, 1, 2, 0, 0, 0, 0, 1]);
+    vec![
+        ("v4_udp", ip4(A4, B4, 64, 17, &udp(&A4, &B4, (40000, 53), b"hello"))),
+        ("v4_udp_no_checksum", ip4(A4, B4, 64, 17, &no_checksum)),
+        ("v6_udp", probe6.clone()),
+        ("v4_icmp_echo", ip4(A4, B4, 64, 1, &icmp(8, 0, [0, 1, 0, 1], b"ping", None))),
+        ("v4_icmp_time_exceeded", ip4(R4, A4, 64, 1, &icmp(11, 0, [0; 4], &probe, None))),
+        ("v4_icmp_frag_needed", ip4(R4, A4, 64, 1, &icmp(3, 4, [0, 0, 5, 0xdc], &probe[..28], None))),
+        ("v6_icmp_echo", ip6(A6, B6, 58, &icmp(128, 0, [0, 1, 0, 1], b"ping", Some((A6, B6))))),
+        ("v6_icmp_too_big", ip6(R6, A6, 58, &icmp(2, 0, [0, 0, 5, 0], &probe6, Some((R6, A6))))),
+        ("v6_icmp_time_exceeded", ip6(R6, A6, 58, &icmp(3, 0, [0; 4], &probe6, Some((R6, A6))))),
+        ("v6_neighbor_solicitation", ip6(A6, R6, 58, &icmp(135, 0, [0; 4], &ns, Some((A6, R6))))),
+    ]
 }
 
 /// A later IPv4 fragment (offset 185 * 8 bytes) of a TCP packet.

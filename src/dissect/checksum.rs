@@ -1,5 +1,6 @@
-//! The Internet checksum (RFC 1071) as used by the IPv4 header and by TCP, including how to recognise
-//! a checksum the sender left for the network card to fill in ("checksum offload").
+//! The Internet checksum (RFC 1071) as used by the IPv4 header, TCP, UDP, ICMP and ICMPv6,
+//! including how to recognise a checksum the sender left for the network card to fill in
+//! ("checksum offload").
 //!
 //! The sums themselves use etherparse's [`Sum16BitWords`], which adds 8 bytes at a time.
 
@@ -26,6 +27,8 @@ pub enum ChecksumStatus {
     /// Not all bytes covered by the checksum were captured (or the packet is an IP fragment), so
     /// it cannot be checked.
     NotChecked,
+    /// The field is 0: the sender computed no checksum, which UDP over IPv4 allows (RFC 768).
+    Absent,
 }
 
 impl ChecksumStatus {
@@ -38,6 +41,7 @@ impl ChecksumStatus {
             }
             ChecksumStatus::Offloaded { .. } => format!("0x{found:04x} [offloaded]"),
             ChecksumStatus::NotChecked => format!("0x{found:04x} [not checked]"),
+            ChecksumStatus::Absent => format!("0x{found:04x} [none]"),
         }
     }
 
@@ -57,6 +61,9 @@ impl ChecksumStatus {
             ChecksumStatus::NotChecked => format!(
                 "Checksum 0x{found:04x}: not checked, because not all of {covers} were captured (or this is one fragment of a larger packet)"
             ),
+            ChecksumStatus::Absent => format!(
+                "Checksum 0x{found:04x}: none, the sender computed no checksum over {covers} (UDP over IPv4 allows that: 0 means \"no checksum\", RFC 768)"
+            ),
         }
     }
 }
@@ -75,33 +82,34 @@ pub(crate) fn ipv4_header(header: &[u8]) -> ChecksumStatus {
     verdict(sum, found)
 }
 
-/// The addresses of the pseudo-header that the TCP checksum also covers, so a segment delivered to
-/// the wrong host fails the check (RFC 9293 §3.1; for IPv6 RFC 8200 §8.1).
+/// The addresses of the pseudo-header that the TCP, UDP and ICMPv6 checksums also cover, so a
+/// segment delivered to the wrong host fails the check (RFC 9293 §3.1, RFC 768; for IPv6 RFC 8200
+/// §8.1 and RFC 4443 §2.3). ICMP for IPv4 has no pseudo-header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PseudoHeader {
-    /// IPv4: source, destination, zero, protocol 6, 16-bit TCP length.
+    /// IPv4: source, destination, zero, protocol, 16-bit transport length.
     V4 { src: [u8; 4], dst: [u8; 4] },
-    /// IPv6: source, destination, 32-bit upper-layer length, three zero bytes, next header 6.
+    /// IPv6: source, destination, 32-bit upper-layer length, three zero bytes, next header.
     V6 { src: [u8; 16], dst: [u8; 16] },
 }
 
 impl PseudoHeader {
-    /// The ones'-complement sum of the pseudo-header for a TCP segment of `tcp_len` bytes, or
-    /// `None` when the length does not fit the IPv4 pseudo-header's 16-bit field.
-    fn sum(&self, tcp_len: u32) -> Option<Sum16BitWords> {
-        const TCP: u8 = 6;
+    /// The ones'-complement sum of the pseudo-header for a transport message of `len` bytes of
+    /// `protocol` (6 TCP, 17 UDP, 58 ICMPv6), or `None` when the length does not fit the IPv4
+    /// pseudo-header's 16-bit field.
+    fn sum(&self, protocol: u8, len: u32) -> Option<Sum16BitWords> {
         let mut sum = Sum16BitWords::new();
         Some(match self {
             PseudoHeader::V4 { src, dst } => sum
                 .add_4bytes(*src)
                 .add_4bytes(*dst)
-                .add_2bytes([0, TCP])
-                .add_2bytes(u16::try_from(tcp_len).ok()?.to_be_bytes()),
+                .add_2bytes([0, protocol])
+                .add_2bytes(u16::try_from(len).ok()?.to_be_bytes()),
             PseudoHeader::V6 { src, dst } => sum
                 .add_16bytes(*src)
                 .add_16bytes(*dst)
-                .add_4bytes(tcp_len.to_be_bytes())
-                .add_4bytes([0, 0, 0, TCP]),
+                .add_4bytes(len.to_be_bytes())
+                .add_4bytes([0, 0, 0, protocol]),
         })
     }
 }
@@ -119,18 +127,81 @@ pub(crate) fn tcp(
     segment: &[u8],
     complete: bool,
 ) -> ChecksumStatus {
-    let (Some(found), Some(pseudo_sum)) = (super::field::be16(segment, 16), pseudo.sum(tcp_len))
+    transport(pseudo, 6, 16, tcp_len, segment, complete)
+}
+
+/// Checks a UDP checksum (RFC 768), as [`tcp`] does; over IPv4 a field of 0 means the sender
+/// computed none ([`ChecksumStatus::Absent`]). Over IPv6 a checksum is mandatory (RFC 8200 §8.1),
+/// so 0 there is judged like any other value (and is wrong).
+pub(crate) fn udp(
+    pseudo: &PseudoHeader,
+    udp_len: u32,
+    datagram: &[u8],
+    complete: bool,
+) -> ChecksumStatus {
+    if matches!(pseudo, PseudoHeader::V4 { .. }) && super::field::be16(datagram, 6) == Some(0) {
+        return ChecksumStatus::Absent;
+    }
+    transport(pseudo, 17, 6, udp_len, datagram, complete)
+}
+
+/// Checks an ICMPv6 checksum (RFC 4443 §2.3: over the message and the IPv6 pseudo-header with
+/// next header 58). The kernel computes ICMP checksums itself, so none is ever offloaded.
+pub(crate) fn icmpv6(
+    pseudo: &PseudoHeader,
+    len: u32,
+    message: &[u8],
+    complete: bool,
+) -> ChecksumStatus {
+    let (Some(found), Some(pseudo_sum)) = (super::field::be16(message, 2), pseudo.sum(58, len))
+    else {
+        return ChecksumStatus::NotChecked;
+    };
+    summed(pseudo_sum, 2, len, message, complete, found)
+}
+
+/// Checks an ICMP (IPv4) checksum (RFC 792: over the ICMP message only, no pseudo-header).
+pub(crate) fn icmpv4(len: u32, message: &[u8], complete: bool) -> ChecksumStatus {
+    let Some(found) = super::field::be16(message, 2) else {
+        return ChecksumStatus::NotChecked;
+    };
+    summed(Sum16BitWords::new(), 2, len, message, complete, found)
+}
+
+/// A transport checksum at byte `at` of `message` (`len` bytes as the IP header claims it),
+/// covering the pseudo-header for `protocol`: offloaded, verified, wrong or not checked.
+fn transport(
+    pseudo: &PseudoHeader,
+    protocol: u8,
+    at: usize,
+    len: u32,
+    message: &[u8],
+    complete: bool,
+) -> ChecksumStatus {
+    let (Some(found), Some(pseudo_sum)) =
+        (super::field::be16(message, at), pseudo.sum(protocol, len))
     else {
         return ChecksumStatus::NotChecked;
     };
     if is_pseudo_only(&pseudo_sum, found) {
         return ChecksumStatus::Offloaded { found };
     }
-    let whole = complete && usize::try_from(tcp_len).is_ok_and(|len| len == segment.len());
-    match (whole, segment.get(..16), segment.get(18..)) {
-        (true, Some(before), Some(after)) => {
-            verdict(pseudo_sum.add_slice(before).add_slice(after), found)
-        }
+    summed(pseudo_sum, at, len, message, complete, found)
+}
+
+/// Adds the message (all but its checksum field at `at`) to `sum` and judges the field, when the
+/// whole message was captured and is not one fragment of a larger packet.
+fn summed(
+    sum: Sum16BitWords,
+    at: usize,
+    len: u32,
+    message: &[u8],
+    complete: bool,
+    found: u16,
+) -> ChecksumStatus {
+    let whole = complete && usize::try_from(len).is_ok_and(|len| len == message.len());
+    match (whole, message.get(..at), message.get(at + 2..)) {
+        (true, Some(before), Some(after)) => verdict(sum.add_slice(before).add_slice(after), found),
         _ => ChecksumStatus::NotChecked,
     }
 }

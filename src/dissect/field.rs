@@ -15,9 +15,14 @@ pub enum Layer {
     Arp,
     /// The IPv4 header with its options, or the IPv6 header with its extension headers.
     Ip,
+    /// An ICMP (RFC 792) or ICMPv6 (RFC 4443) message, whole: the network layer's own messages
+    /// (echo, errors with the start of the packet that caused them, neighbour discovery).
+    Icmp,
+    /// The UDP header (RFC 768); its payload is [`Layer::Payload`].
+    Udp,
     /// The TCP header with its options.
     Tcp,
-    /// The bytes TCP carries for the application (here usually TLS records).
+    /// The bytes TCP (or UDP) carries for the application (here usually TLS records).
     Payload,
 }
 
@@ -28,6 +33,8 @@ impl Layer {
             Layer::Link => "link",
             Layer::Arp => "ARP",
             Layer::Ip => "IP",
+            Layer::Icmp => "ICMP",
+            Layer::Udp => "UDP",
             Layer::Tcp => "TCP",
             Layer::Payload => "payload",
         }

@@ -268,3 +268,175 @@ pub const REAL_LOOPBACK_IPV6_DATA: [u8; 91] = [
     0xb3, 0xa6, 0xb3, 0x8c, 0xd5, 0x10, 0x83, 0xaf, //   TSval, TSecr
     b'h', b'e', b'l', b'l', b'o',                   // payload
 ];
+
+// ---------------------------------------------------------------------------------------------
+// ICMP, ICMPv6 and UDP: built from parts, checksums from `folded_sum`.
+// ---------------------------------------------------------------------------------------------
+
+/// Source MAC 02:00:00:00:00:01 → destination 02:00:00:00:00:02, then the EtherType.
+pub fn ethernet(ethertype: u16, packet: &[u8]) -> Vec<u8> {
+    let mut f = vec![0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01];
+    f.extend_from_slice(&ethertype.to_be_bytes());
+    f.extend_from_slice(packet);
+    f
+}
+
+/// An IPv4 packet (20-byte header, identification 0x0101, DF) with a correct header checksum.
+pub fn ipv4(src: [u8; 4], dst: [u8; 4], ttl: u8, protocol: u8, payload: &[u8]) -> Vec<u8> {
+    let total = (20 + payload.len()) as u16;
+    let mut p = vec![0x45, 0];
+    p.extend_from_slice(&total.to_be_bytes());
+    p.extend_from_slice(&[0x01, 0x01, 0x40, 0x00, ttl, protocol, 0, 0]);
+    p.extend_from_slice(&src);
+    p.extend_from_slice(&dst);
+    let sum = !folded_sum(&[&p]);
+    p[10..12].copy_from_slice(&sum.to_be_bytes());
+    p.extend_from_slice(payload);
+    p
+}
+
+/// An IPv6 packet (no extension headers, flow label 0x12345).
+pub fn ipv6(src: [u8; 16], dst: [u8; 16], hop: u8, next: u8, payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x60, 0x01, 0x23, 0x45];
+    p.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    p.extend_from_slice(&[next, hop]);
+    p.extend_from_slice(&src);
+    p.extend_from_slice(&dst);
+    p.extend_from_slice(payload);
+    p
+}
+
+/// The pseudo-header for a transport message of `len` bytes of `protocol` between the addresses.
+fn pseudo(src: &[u8], dst: &[u8], protocol: u8, len: usize) -> Vec<u8> {
+    let mut v = src.to_vec();
+    v.extend_from_slice(dst);
+    if src.len() == 4 {
+        v.extend_from_slice(&[0, protocol]);
+        v.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        v.extend_from_slice(&(len as u32).to_be_bytes());
+        v.extend_from_slice(&[0, 0, 0, protocol]);
+    }
+    v
+}
+
+/// A UDP datagram with a correct checksum over the pseudo-header of `src` → `dst` (4 or 16 bytes).
+pub fn udp(src: &[u8], dst: &[u8], sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
+    let len = 8 + data.len();
+    let mut d = sport.to_be_bytes().to_vec();
+    d.extend_from_slice(&dport.to_be_bytes());
+    d.extend_from_slice(&(len as u16).to_be_bytes());
+    d.extend_from_slice(&[0, 0]);
+    d.extend_from_slice(data);
+    let mut sum = !folded_sum(&[&pseudo(src, dst, 17, len), &d]);
+    if sum == 0 {
+        sum = 0xffff; // RFC 768: a computed 0 is sent as all ones
+    }
+    d[6..8].copy_from_slice(&sum.to_be_bytes());
+    d
+}
+
+/// An ICMP message (type, code, the 4 bytes after the checksum, body) with a correct checksum;
+/// with `v6` = Some((src, dst)) an ICMPv6 one, whose checksum covers the pseudo-header.
+pub fn icmp(
+    kind: u8,
+    code: u8,
+    rest: [u8; 4],
+    body: &[u8],
+    v6: Option<([u8; 16], [u8; 16])>,
+) -> Vec<u8> {
+    let mut m = vec![kind, code, 0, 0];
+    m.extend_from_slice(&rest);
+    m.extend_from_slice(body);
+    let sum = match v6 {
+        Some((src, dst)) => !folded_sum(&[&pseudo(&src, &dst, 58, m.len()), &m]),
+        None => !folded_sum(&[&m]),
+    };
+    m[2..4].copy_from_slice(&sum.to_be_bytes());
+    m
+}
+
+pub const HOST_A: [u8; 4] = [10, 0, 0, 2];
+pub const ROUTER: [u8; 4] = [10, 0, 0, 1];
+pub const HOST_B: [u8; 4] = [10, 0, 1, 2];
+pub const HOST_A6: [u8; 16] = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+pub const ROUTER6: [u8; 16] = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+pub const HOST_B6: [u8; 16] = [0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+
+/// ping's echo request 10.0.0.2 → 10.0.1.2, identifier 0x1234, sequence 1, 8 data bytes.
+pub fn eth_icmp_echo() -> Vec<u8> {
+    let m = icmp(8, 0, [0x12, 0x34, 0, 1], b"pingdata", None);
+    ethernet(0x0800, &ipv4(HOST_A, HOST_B, 64, 1, &m))
+}
+
+/// A UDP probe 10.0.0.2:40000 → 10.0.1.2:33434 with TTL 1 and 12 data bytes.
+pub fn udp_probe_packet(ttl: u8) -> Vec<u8> {
+    let d = udp(&HOST_A, &HOST_B, 40000, 33434, b"probe-bytes!");
+    ipv4(HOST_A, HOST_B, ttl, 17, &d)
+}
+
+/// The router 10.0.0.1 answers the probe: ICMP time exceeded, quoting the probe's IP header and
+/// its first 8 bytes (the UDP header), as Linux does (RFC 792 asks for 8; Linux quotes more when
+/// it fits, RFC 1812 §4.3.2.3: here the whole probe).
+pub fn eth_icmp_time_exceeded() -> Vec<u8> {
+    let m = icmp(11, 0, [0; 4], &udp_probe_packet(1), None);
+    ethernet(0x0800, &ipv4(ROUTER, HOST_A, 64, 1, &m))
+}
+
+/// The router answers a 1400-byte DF packet with "fragmentation needed", next-hop MTU 1000,
+/// quoting the IP header and 8 bytes.
+pub fn eth_icmp_frag_needed() -> Vec<u8> {
+    let mut probe = udp_probe_packet(63);
+    probe.truncate(28);
+    probe[2..4].copy_from_slice(&1400u16.to_be_bytes()); // the original's total length
+    probe[10] = 0;
+    probe[11] = 0;
+    let sum = !folded_sum(&[&probe[..20]]);
+    probe[10..12].copy_from_slice(&sum.to_be_bytes());
+    let m = icmp(3, 4, [0, 0, 0x03, 0xe8], &probe, None);
+    ethernet(0x0800, &ipv4(ROUTER, HOST_A, 64, 1, &m))
+}
+
+/// A UDP datagram over IPv4 with the given checksum field (`None`: a correct one).
+pub fn eth_udp(checksum: Option<u16>) -> Vec<u8> {
+    let mut d = udp(&HOST_A, &HOST_B, 40000, 53, b"hello");
+    if let Some(c) = checksum {
+        d[6..8].copy_from_slice(&c.to_be_bytes());
+    }
+    ethernet(0x0800, &ipv4(HOST_A, HOST_B, 64, 17, &d))
+}
+
+/// UDP over IPv6, fd00::2:5353 → fd00:1::2:5353.
+pub fn eth_udp6() -> Vec<u8> {
+    let d = udp(&HOST_A6, &HOST_B6, 5353, 5353, b"hello6");
+    ethernet(0x86dd, &ipv6(HOST_A6, HOST_B6, 64, 17, &d))
+}
+
+/// ICMPv6 echo request fd00::2 → fd00:1::2, identifier 7, sequence 3.
+pub fn eth_icmpv6_echo() -> Vec<u8> {
+    let m = icmp(128, 0, [0, 7, 0, 3], b"abcd", Some((HOST_A6, HOST_B6)));
+    ethernet(0x86dd, &ipv6(HOST_A6, HOST_B6, 64, 58, &m))
+}
+
+/// The router fd00::1 says "packet too big, MTU 1280" about a UDP datagram of fd00::2.
+pub fn eth_icmpv6_too_big() -> Vec<u8> {
+    let d = udp(&HOST_A6, &HOST_B6, 40000, 9, &[0x55; 24]);
+    let quoted = ipv6(HOST_A6, HOST_B6, 63, 17, &d);
+    let m = icmp(
+        2,
+        0,
+        1280u32.to_be_bytes(),
+        &quoted,
+        Some((ROUTER6, HOST_A6)),
+    );
+    ethernet(0x86dd, &ipv6(ROUTER6, HOST_A6, 64, 58, &m))
+}
+
+/// A neighbour solicitation from fd00::2 for fd00::1 with a source link-layer address option.
+pub fn eth_icmpv6_neighbor_solicitation() -> Vec<u8> {
+    let mut body = ROUTER6.to_vec();
+    body.extend_from_slice(&[1, 1, 0x02, 0, 0, 0, 0, 0x01]); // option 1, 8 bytes, the MAC
+    let dst = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 1]; // solicited-node
+    let m = icmp(135, 0, [0; 4], &body, Some((HOST_A6, dst)));
+    ethernet(0x86dd, &ipv6(HOST_A6, dst, 255, 58, &m))
+}

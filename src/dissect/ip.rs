@@ -9,6 +9,8 @@ use super::checksum::{ChecksumStatus, PseudoHeader};
 
 /// IP protocol number of TCP.
 pub(crate) const PROTOCOL_TCP: u8 = 6;
+/// IP protocol number of UDP.
+pub(crate) const PROTOCOL_UDP: u8 = 17;
 
 /// The network layer of a frame: one IPv4 or IPv6 packet.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,8 @@
 //! ```
 //!
 //! One file per protocol: `link.rs` (with `sll.rs` for Linux cooked headers), `arp.rs`, `ip.rs` (shared by) `ipv4.rs` and `ipv6.rs`,
-//! `tcp.rs` with `tcp_options.rs`; `checksum.rs` and `field.rs` are shared.
+//! `tcp.rs` with `tcp_options.rs`, `udp.rs`, `icmp.rs` (ICMP and ICMPv6); `checksum.rs` and
+//! `field.rs` are shared.
 
 use std::ops::Range;
 
@@ -24,6 +25,7 @@ use crate::frame::LinkType;
 mod arp;
 mod checksum;
 mod field;
+mod icmp;
 mod ip;
 mod ipv4;
 mod ipv6;
@@ -31,19 +33,24 @@ mod link;
 mod sll;
 mod tcp;
 mod tcp_options;
+mod udp;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transport_tests;
 
 pub use arp::ArpInfo;
 pub use checksum::ChecksumStatus;
 pub use field::{byte_count, DissectError, Field, Layer, StopKind};
+pub use icmp::{IcmpInfo, Quoted};
 pub use ip::IpInfo;
 pub use link::LinkInfo;
 pub use tcp::{TcpFlags, TcpInfo};
 pub use tcp_options::{SackBlocks, TcpOptions, MAX_SACK_BLOCKS};
+pub use udp::UdpInfo;
 
 /// One dissected frame: where each layer is in the frame's bytes and what its main fields hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +65,10 @@ pub struct Packet {
     pub ip: Option<IpInfo>,
     /// The TCP header, for TCP segments.
     pub tcp: Option<TcpInfo>,
+    /// The UDP header, for UDP datagrams (their data is [`UdpInfo::payload`]).
+    pub udp: Option<UdpInfo>,
+    /// The ICMP or ICMPv6 message, for those packets.
+    pub icmp: Option<IcmpInfo>,
     /// TCP payload bytes within the frame (empty range if none): from the end of the TCP header
     /// to the end of the IP packet by its length field, clipped to what was captured, so Ethernet
     /// padding is excluded.
@@ -77,7 +88,7 @@ pub fn dissect(link: LinkType, data: &[u8]) -> Packet {
     dissect_with(link, data, true)
 }
 
-/// As [`dissect`], but the TCP checksum (a sum over the whole segment) is left
+/// As [`dissect`], but the TCP and UDP checksums (sums over the whole segment) are left
 /// [`ChecksumStatus::NotChecked`]. For passes that need only where the layers are and what the
 /// headers say, such as following the TCP streams of a large capture; what a student is shown
 /// comes from [`dissect`].
@@ -85,9 +96,9 @@ pub fn dissect_without_tcp_checksum(link: LinkType, data: &[u8]) -> Packet {
     dissect_with(link, data, false)
 }
 
-fn dissect_with(link: LinkType, data: &[u8], verify_tcp: bool) -> Packet {
+fn dissect_with(link: LinkType, data: &[u8], verify_transport: bool) -> Packet {
     let mut p = Packet::empty(data.len());
-    if let Err(stop) = dissect_layers(link, data, &mut p, verify_tcp) {
+    if let Err(stop) = dissect_layers(link, data, &mut p, verify_transport) {
         p.stop = Some(stop);
     }
     p
@@ -98,7 +109,7 @@ fn dissect_layers(
     kind: LinkType,
     data: &[u8],
     p: &mut Packet,
-    verify_tcp: bool,
+    verify_transport: bool,
 ) -> Result<(), DissectError> {
     let start = link::parse(kind, data, p)?;
     let transport = match p.link.as_ref().map_or(0, |l| l.ethertype) {
@@ -110,15 +121,22 @@ fn dissect_layers(
     let Some(ip) = p.ip.as_ref() else {
         return Ok(());
     };
-    if ip.protocol == ip::PROTOCOL_TCP {
+    let version = ip.version;
+    let layer = match (ip.protocol, version) {
+        (ip::PROTOCOL_TCP, _) => Some(Layer::Tcp),
+        (ip::PROTOCOL_UDP, _) => Some(Layer::Udp),
+        (icmp::PROTOCOL_ICMP, 4) | (icmp::PROTOCOL_ICMPV6, 6) => Some(Layer::Icmp),
+        _ => None,
+    };
+    if let Some(layer) = layer {
         if ip.fragment_offset != 0 {
             // RFC 791 §2.3 / RFC 8200 §4.5: only the first fragment carries the transport header.
             return Err(DissectError::new(
                 StopKind::NotDissected,
-                Layer::Tcp,
+                layer,
                 transport.start,
                 format!(
-                    "this is a later fragment (identification 0x{:x}) whose data belongs {} bytes into the original packet; the TCP header travelled in the first fragment, so these bytes are IP payload only",
+                    "this is a later fragment (identification 0x{:x}) whose data belongs {} bytes into the original packet; the {layer} header travelled in the first fragment, so these bytes are IP payload only",
                     ip.identification.unwrap_or(0),
                     ip.fragment_offset
                 ),
@@ -126,12 +144,18 @@ fn dissect_layers(
         }
         let fragment = ip.is_fragment();
         p.not_captured = transport.claimed_end.saturating_sub(data.len());
-        tcp::parse(data, &transport, fragment, verify_tcp, p)?;
+        match layer {
+            Layer::Tcp => tcp::parse(data, &transport, fragment, verify_transport, p)?,
+            Layer::Udp => udp::parse(data, &transport, fragment, verify_transport, p)?,
+            _ => icmp::parse(version, data, &transport, fragment, p)?,
+        }
     }
     if transport.claimed_end > data.len() {
         p.not_captured = transport.claimed_end - data.len();
-        let layer = if p.tcp.is_some() {
+        let layer = if p.tcp.is_some() || p.udp.is_some() {
             Layer::Payload
+        } else if p.icmp.is_some() {
+            Layer::Icmp
         } else {
             Layer::Ip
         };
@@ -170,6 +194,8 @@ impl Packet {
             arp: None,
             ip: None,
             tcp: None,
+            udp: None,
+            icmp: None,
             payload: 0..0,
             not_captured: 0,
             stop: None,
@@ -195,12 +221,25 @@ impl Packet {
                 Some(ip) => ipv6::fields(ip, data),
                 None => Vec::new(),
             },
+            Layer::Icmp => self
+                .icmp
+                .as_ref()
+                .map(|i| icmp::fields(i, data))
+                .unwrap_or_default(),
+            Layer::Udp => self
+                .udp
+                .as_ref()
+                .map(|u| udp::fields(u, data))
+                .unwrap_or_default(),
             Layer::Tcp => self
                 .tcp
                 .as_ref()
                 .map(|t| tcp::fields(t, self.payload.len(), data))
                 .unwrap_or_default(),
-            Layer::Payload => tcp::payload_fields(self, data),
+            Layer::Payload => match &self.udp {
+                Some(u) => udp::payload_field(u, data),
+                None => tcp::payload_fields(self, data),
+            },
         }
     }
 
@@ -210,10 +249,15 @@ impl Packet {
             Layer::Link => self.link.as_ref().map(|l| l.range.clone()),
             Layer::Arp => self.arp.as_ref().map(|a| a.range.clone()),
             Layer::Ip => self.ip.as_ref().map(|ip| ip.header.clone()),
+            Layer::Icmp => self.icmp.as_ref().map(|i| i.range.clone()),
+            Layer::Udp => self.udp.as_ref().map(|u| u.header.clone()),
             Layer::Tcp => self.tcp.as_ref().map(|t| t.header.clone()),
-            Layer::Payload => {
-                (self.tcp.is_some() && !self.payload.is_empty()).then(|| self.payload.clone())
-            }
+            Layer::Payload => match &self.udp {
+                Some(u) => (!u.payload.is_empty()).then(|| u.payload.clone()),
+                None => {
+                    (self.tcp.is_some() && !self.payload.is_empty()).then(|| self.payload.clone())
+                }
+            },
         }
     }
 
@@ -223,6 +267,8 @@ impl Packet {
             Layer::Link,
             Layer::Arp,
             Layer::Ip,
+            Layer::Icmp,
+            Layer::Udp,
             Layer::Tcp,
             Layer::Payload,
         ]
@@ -231,7 +277,7 @@ impl Packet {
     }
 
     /// Which layer the byte at `offset` belongs to, for the hex view. Bytes of an IP packet that
-    /// no parsed header claims (a UDP header, a later fragment's data) belong to IP; Ethernet
+    /// no parsed header claims (a later fragment's data, an unknown protocol) belong to IP; Ethernet
     /// padding after the packet belongs to the link layer; bytes after a stop, or past the end,
     /// belong to none.
     pub fn layer_at(&self, offset: usize) -> Option<Layer> {
@@ -244,6 +290,17 @@ impl Packet {
         }
         if self.tcp.is_some() && within(&self.payload) {
             return Some(Layer::Payload);
+        }
+        if let Some(u) = &self.udp {
+            if within(&u.header) {
+                return Some(Layer::Udp);
+            }
+            if within(&u.payload) {
+                return Some(Layer::Payload);
+            }
+        }
+        if self.icmp.as_ref().is_some_and(|i| within(&i.range)) {
+            return Some(Layer::Icmp);
         }
         if self
             .ip

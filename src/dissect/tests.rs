@@ -456,10 +456,10 @@ fn real_loopback_frames_are_offloaded() {
 
 #[test]
 fn other_transports_and_ethertypes_stop_quietly() {
-    let mut udp = eth_ipv4_syn();
-    udp[23] = 17; // protocol UDP
-    fill_checksums(&mut udp, 14);
-    let p = dissect(LinkType::Ethernet, &udp);
+    let mut sctp = eth_ipv4_syn();
+    sctp[23] = 132; // protocol SCTP, which packetpath does not dissect
+    fill_checksums(&mut sctp, 14);
+    let p = dissect(LinkType::Ethernet, &sctp);
     assert!(p.ip.is_some() && p.tcp.is_none() && p.stop.is_none());
     assert_eq!(p.layer_at(40), Some(Layer::Ip));
 
@@ -529,6 +529,8 @@ fn assert_fields_cover(p: &Packet, frame: &[u8]) {
         Layer::Link,
         Layer::Arp,
         Layer::Ip,
+        Layer::Icmp,
+        Layer::Udp,
         Layer::Tcp,
         Layer::Payload,
     ] {
@@ -621,6 +623,8 @@ fn exercise(kind: LinkType, data: &[u8]) {
         Layer::Link,
         Layer::Arp,
         Layer::Ip,
+        Layer::Icmp,
+        Layer::Udp,
         Layer::Tcp,
         Layer::Payload,
     ] {
@@ -654,6 +658,13 @@ fn never_panics_on_prefixes_mutations_or_random_bytes() {
         (LinkType::LinuxSll2, [&SLL2_HEADER[..], &packet].concat()),
         (LinkType::RawIp, v6.clone()),
         (LinkType::NullLoopback, [&[0, 0, 0, 30][..], &v6].concat()),
+        (LinkType::Ethernet, eth_icmp_echo()),
+        (LinkType::Ethernet, eth_icmp_time_exceeded()),
+        (LinkType::Ethernet, eth_icmp_frag_needed()),
+        (LinkType::Ethernet, eth_udp(None)),
+        (LinkType::Ethernet, eth_udp6()),
+        (LinkType::Ethernet, eth_icmpv6_too_big()),
+        (LinkType::Ethernet, eth_icmpv6_neighbor_solicitation()),
     ];
     for (kind, frame) in &valid {
         for end in 0..=frame.len() {

@@ -20,7 +20,8 @@ pub struct Stack {
     pub text: Option<u64>,
     /// TLS record bytes (headers, ciphertext and tags); `None` when the connection is not TLS.
     pub tls: Option<u64>,
-    /// TCP segments (headers and payload); `None` for a frame without TCP.
+    /// The transport layer: TCP segments (headers and payload), or a UDP datagram or an ICMP
+    /// message; `None` for a frame without any of them.
     pub tcp: Option<u64>,
     /// IP packets (or, for ARP, the ARP message); `None` when the frame has neither.
     pub ip: Option<u64>,
@@ -129,6 +130,17 @@ impl Trace {
         let len = |r: Option<Range<usize>>| r.map(|r| r.len() as u64);
         let payload = p.payload.len() as u64;
         let tcp = p.tcp.as_ref().map(|t| t.header.len() as u64 + payload);
+        // A UDP datagram carries its payload for the application; an ICMP message is the top.
+        if let Some(udp) = &p.udp {
+            return Some(Stack {
+                text: Some(udp.payload.len() as u64),
+                tls: None,
+                tcp: Some((udp.header.len() + udp.payload.len()) as u64),
+                ip: p.ip.as_ref().map(|ip| ip.packet.len() as u64),
+                frame: entry.frame.data.len() as u64,
+            });
+        }
+        let tcp = tcp.or(p.icmp.as_ref().map(|i| i.range.len() as u64));
         let ip =
             p.ip.as_ref()
                 .map(|ip| ip.packet.len() as u64)

@@ -136,11 +136,14 @@ pub const PACKET_PROPS: &[PropDef] = &[
     p("ip", PTy::Bool, "the frame carries an IP packet, IPv4 or IPv6 (in Wireshark `ip` is IPv4 only: write `ip.version == 4`)"),
     p("ipv6", PTy::Bool, "the frame carries an IPv6 packet"),
     p("tcp", PTy::Bool, "the frame carries a TCP segment"),
+    p("udp", PTy::Bool, "the frame carries a UDP datagram"),
+    p("icmp", PTy::Bool, "the frame carries an ICMP or ICMPv6 message (in Wireshark `icmp` is ICMP for IPv4 only: write `icmpv6` for IPv6's)"),
+    p("icmpv6", PTy::Bool, "the frame carries an ICMPv6 message"),
     p("tls", PTy::Bool, "the frame carries the first or the last byte of a TLS record (the frames Wireshark marks as TLS; the ones in between are only TCP)"),
     p("frame.number", PTy::Num, "the frame's number in the capture, from 1"),
     p("frame.len", PTy::Num, "bytes of the whole frame, link-layer header included"),
     p("frame.time_ms", PTy::Num, "milliseconds since the first frame of the capture"),
-    p("kind", PTy::Text, "\"tcp\", \"arp\" or \"other\""),
+    p("kind", PTy::Text, "\"tcp\", \"udp\", \"icmp\" (ICMP or ICMPv6), \"arp\" or \"other\""),
     p("from", PTy::Text, "\"client\" or \"server\": which end of its TCP connection sent it"),
     p("client", PTy::Text, "the name of the client whose connection the segment belongs to"),
     p("eth.src", PTy::Text, "the sender's MAC address, e.g. \"02:1a:…\" (all zeros on loopback)"),
@@ -192,6 +195,20 @@ pub const PACKET_PROPS: &[PropDef] = &[
     p("tcp.analysis.duplicate_ack_num", PTy::Num, "which duplicate of the same acknowledgement this is (1, 2, 3…)"),
     p("tls.records", PTy::Records, "the TLS records this frame completed"),
     p("payload", PTy::Text, "the TCP payload as text (bytes that are not text show as �)"),
+    p("udp.srcport", PTy::Num, "the UDP sender's port"),
+    p("udp.dstport", PTy::Num, "the UDP receiver's port"),
+    p("udp.port", PTy::Nums, "both UDP ports: `udp.port == 53` matches either"),
+    p("udp.length", PTy::Num, "the UDP length field: 8 header bytes plus the data"),
+    p("udp.checksum", PTy::Text, "the UDP checksum's verdict: \"correct\", \"wrong\", \"offloaded\", \"not checked\" or \"none\" (0 over IPv4: the sender computed none)"),
+    p("icmp.type", PTy::Num, "the ICMP type: 8 echo request, 0 echo reply, 3 destination unreachable, 11 time exceeded; for ICMPv6 128, 129, 1, 3, 2 packet too big, 135 neighbor solicitation…"),
+    p("icmp.code", PTy::Num, "the ICMP code, which refines the type (destination unreachable: 3 port unreachable, 4 fragmentation needed)"),
+    p("icmp.type_name", PTy::Text, "the type in words: \"echo request\", \"time exceeded\", \"packet too big\"…"),
+    p("icmp.ident", PTy::Num, "an echo's identifier (the pinging program's)"),
+    p("icmp.seq", PTy::Num, "an echo's sequence number (1, 2, 3… per request)"),
+    p("icmp.mtu", PTy::Num, "the MTU a \"fragmentation needed\" or \"packet too big\" error names"),
+    p("icmp.checksum", PTy::Text, "the ICMP checksum's verdict: \"correct\", \"wrong\" or \"not checked\""),
+    p("icmp.quoted.ttl", PTy::Num, "in an ICMP error: the TTL (hop limit) of the packet it quotes, as the router received it"),
+    p("icmp.quoted.dstport", PTy::Num, "in an ICMP error: the TCP or UDP destination port of the packet it quotes"),
     p("arp.opcode", PTy::Text, "\"request\" or \"reply\""),
     p("arp.sender_mac", PTy::Text, "the MAC address of the ARP packet's sender"),
     p("arp.sender_ip", PTy::Text, "the IPv4 address of the ARP packet's sender"),
@@ -350,6 +367,7 @@ fn checksum_word(status: ChecksumStatus) -> &'static str {
         ChecksumStatus::Wrong { .. } => "wrong",
         ChecksumStatus::Offloaded { .. } => "offloaded",
         ChecksumStatus::NotChecked => "not checked",
+        ChecksumStatus::Absent => "none",
     }
 }
 
@@ -423,6 +441,52 @@ pub fn packet(ctx: &Context<'_>, e: &FrameEntry, p: &Packet, name: &str) -> Valu
             _ => Value::missing(format!("no property {name}")),
         };
     }
+    if let Some(field) = name.strip_prefix("udp.") {
+        let Some(udp) = &p.udp else {
+            return Value::missing(format!("frame #{} is not UDP", e.number));
+        };
+        return match field {
+            "srcport" => num(udp.src_port),
+            "dstport" => num(udp.dst_port),
+            "port" => Value::List(vec![num(udp.src_port), num(udp.dst_port)]),
+            "length" => num(udp.length),
+            "checksum" => text(checksum_word(udp.checksum)),
+            _ => Value::missing(format!("no property {name}")),
+        };
+    }
+    if let Some(field) = name.strip_prefix("icmp.") {
+        let Some(icmp) = &p.icmp else {
+            return Value::missing(format!("frame #{} is not ICMP", e.number));
+        };
+        let quoted = || {
+            icmp.quoted
+                .as_deref()
+                .ok_or_else(|| Value::missing("this ICMP message quotes no packet"))
+        };
+        return match field {
+            "type" => num(icmp.icmp_type),
+            "code" => num(icmp.code),
+            "type_name" => text(icmp.type_name()),
+            "ident" => opt(icmp.echo.map(|(id, _)| id), "not an echo request or reply"),
+            "seq" => opt(
+                icmp.echo.map(|(_, seq)| seq),
+                "not an echo request or reply",
+            ),
+            "mtu" => opt(icmp.mtu, "no MTU in this ICMP message"),
+            "checksum" => text(checksum_word(icmp.checksum)),
+            "quoted.ttl" => quoted().map_or_else(|m| m, |q| num(q.ip.ttl)),
+            "quoted.dstport" => quoted().map_or_else(
+                |m| m,
+                |q| {
+                    opt(
+                        q.ports.map(|(_, dst)| dst),
+                        "the quoted packet is not TCP or UDP",
+                    )
+                },
+            ),
+            _ => Value::missing(format!("no property {name}")),
+        };
+    }
     if let Some(field) = name.strip_prefix("ip.") {
         let Some(ip) = &p.ip else { return no_ip() };
         return match field {
@@ -456,6 +520,9 @@ pub fn packet(ctx: &Context<'_>, e: &FrameEntry, p: &Packet, name: &str) -> Valu
         "ip" => return Value::Bool(p.ip.is_some()),
         "ipv6" => return Value::Bool(p.ip.as_ref().is_some_and(|ip| ip.version == 6)),
         "tcp" => return Value::Bool(p.tcp.is_some()),
+        "udp" => return Value::Bool(p.udp.is_some()),
+        "icmp" => return Value::Bool(p.icmp.is_some()),
+        "icmpv6" => return Value::Bool(p.icmp.as_ref().is_some_and(|i| i.version == 6)),
         "tls" => return Value::Bool(!e.records.is_empty() || starts_a_record(ctx, e)),
         "frame.number" => return num(e.number),
         "frame.len" => return num(e.frame.data.len() as i64),
@@ -470,6 +537,10 @@ pub fn packet(ctx: &Context<'_>, e: &FrameEntry, p: &Packet, name: &str) -> Valu
         "kind" => {
             return text(if p.tcp.is_some() {
                 "tcp"
+            } else if p.udp.is_some() {
+                "udp"
+            } else if p.icmp.is_some() {
+                "icmp"
             } else if p.arp.is_some() {
                 "arp"
             } else {

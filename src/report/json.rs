@@ -88,7 +88,8 @@ fn app_json(event: &AppEvent) -> Value {
     Value::Object(obj)
 }
 
-/// A checksum's state in one word: `verified`, `wrong`, `offloaded` or `not_checked`.
+/// A checksum's state in one word: `verified`, `wrong`, `offloaded`, `not_checked`, or `none`
+/// (UDP over IPv4 without a checksum).
 pub fn checksum_name(status: crate::dissect::ChecksumStatus) -> &'static str {
     use crate::dissect::ChecksumStatus;
     match status {
@@ -96,6 +97,7 @@ pub fn checksum_name(status: crate::dissect::ChecksumStatus) -> &'static str {
         ChecksumStatus::Wrong { .. } => "wrong",
         ChecksumStatus::Offloaded { .. } => "offloaded",
         ChecksumStatus::NotChecked => "not_checked",
+        ChecksumStatus::Absent => "none",
     }
 }
 
@@ -139,6 +141,46 @@ fn fragment_json(
             );
         }
     }
+}
+
+/// The `icmp` object: `version` (4 for ICMP, 6 for ICMPv6), `type`, `code`, `type_name`,
+/// `code_name` (when the code has one), `checksum`, and as they apply `id` and `seq` (echo), `mtu`
+/// (fragmentation needed, packet too big), `target` (neighbour discovery; the gateway of an IPv4
+/// redirect), and `quoted` {`src`, `dst`, `protocol`, `ttl`, `src_port`, `dst_port`}: the packet an
+/// error is about.
+fn icmp_json(icmp: &crate::dissect::IcmpInfo) -> Value {
+    let mut i = Map::new();
+    i.insert("version".into(), Value::from(icmp.version));
+    i.insert("type".into(), Value::from(icmp.icmp_type));
+    i.insert("code".into(), Value::from(icmp.code));
+    i.insert("type_name".into(), Value::from(icmp.type_name()));
+    if let Some(name) = icmp.code_name() {
+        i.insert("code_name".into(), Value::from(name));
+    }
+    i.insert("checksum".into(), Value::from(checksum_name(icmp.checksum)));
+    if let Some((id, seq)) = icmp.echo {
+        i.insert("id".into(), Value::from(id));
+        i.insert("seq".into(), Value::from(seq));
+    }
+    if let Some(mtu) = icmp.mtu {
+        i.insert("mtu".into(), Value::from(mtu));
+    }
+    if let Some(target) = icmp.target {
+        i.insert("target".into(), Value::from(target.to_string()));
+    }
+    if let Some(q) = &icmp.quoted {
+        let mut o = Map::new();
+        o.insert("src".into(), Value::from(q.ip.src.to_string()));
+        o.insert("dst".into(), Value::from(q.ip.dst.to_string()));
+        o.insert("protocol".into(), Value::from(q.ip.protocol));
+        o.insert("ttl".into(), Value::from(q.ip.ttl));
+        if let Some((src, dst)) = q.ports {
+            o.insert("src_port".into(), Value::from(src));
+            o.insert("dst_port".into(), Value::from(dst));
+        }
+        i.insert("quoted".into(), Value::Object(o));
+    }
+    Value::Object(i)
 }
 
 /// The `inspect` JSON object of one frame. `app` lists the application events shown on it.
@@ -262,6 +304,22 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
                 t.insert("payload".into(), Value::Object(data));
             }
         }
+    }
+    // UDP and ICMP: of the whole packet when fragments brought it, as for TCP.
+    let packet = whole.as_ref().map_or(p, |(_, w)| w);
+    if let Some(udp) = &packet.udp {
+        obj.insert(
+            "udp".into(),
+            json!({
+                "src_port": udp.src_port,
+                "dst_port": udp.dst_port,
+                "length": udp.length,
+                "checksum": checksum_name(udp.checksum),
+            }),
+        );
+    }
+    if let Some(icmp) = &packet.icmp {
+        obj.insert("icmp".into(), icmp_json(icmp));
     }
     let records: Vec<Value> = trace
         .records()

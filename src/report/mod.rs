@@ -175,3 +175,93 @@ mod tests {
         assert_eq!(seq_ack(TcpFlags(0x018), 5, 9).to_string(), "seq=5 ack=9");
     }
 }
+
+#[cfg(test)]
+mod transport_tests {
+    use crate::dissect::fixtures::*;
+    use crate::frame::{Frame, LinkType, Timestamp};
+    use crate::journey::Trace;
+    use crate::tls::Keys;
+
+    fn trace_of(frames: &[Vec<u8>]) -> Trace {
+        let frames = frames
+            .iter()
+            .enumerate()
+            .map(|(i, data)| Frame {
+                at: Timestamp::from_parts(1_700_000_000 + i as i64, 0),
+                link: LinkType::Ethernet,
+                data: bytes::Bytes::from(data.clone()),
+                orig_len: data.len() as u32,
+                interface: 0,
+            })
+            .collect();
+        Trace::from_frames(frames, Keys::default())
+    }
+
+    #[test]
+    fn icmp_and_udp_frames_have_summary_lines_and_json_objects() {
+        let trace = trace_of(&[
+            eth_icmp_echo(),
+            eth_icmp_frag_needed(),
+            eth_udp(Some(0)),
+            eth_icmpv6_neighbor_solicitation(),
+        ]);
+        let t0 = trace.frames()[0].frame.at;
+        let lines: Vec<String> = trace
+            .frames()
+            .iter()
+            .map(|e| super::frame_text(&trace, e, &[], t0))
+            .collect();
+        assert!(
+            lines[0].contains("10.0.0.2 → 10.0.1.2  ICMP echo request id=0x1234 seq=1"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].contains("ICMP destination unreachable (fragmentation needed, MTU 1000) about 10.0.0.2:40000 → 10.0.1.2:33434 UDP"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].contains("10.0.0.2:40000 → 10.0.1.2:53  UDP len=5"),
+            "{}",
+            lines[2]
+        );
+        assert!(lines[3].contains("ICMPv6 neighbor solicitation for fd00::1"));
+
+        let json: Vec<serde_json::Value> = trace
+            .frames()
+            .iter()
+            .map(|e| super::frame_json(&trace, e, &[]))
+            .collect();
+        let echo = &json[0]["icmp"];
+        assert_eq!(
+            (
+                echo["type"].as_u64(),
+                echo["code"].as_u64(),
+                echo["seq"].as_u64()
+            ),
+            (Some(8), Some(0), Some(1))
+        );
+        assert_eq!(echo["type_name"], "echo request");
+        assert_eq!(echo["checksum"], "verified");
+        assert!(json[0].get("tcp").is_none() && json[0].get("udp").is_none());
+        let frag = &json[1]["icmp"];
+        assert_eq!(frag["mtu"].as_u64(), Some(1000));
+        assert_eq!(frag["code_name"], "fragmentation needed");
+        assert_eq!(frag["quoted"]["dst_port"].as_u64(), Some(33434));
+        assert_eq!(frag["quoted"]["ttl"].as_u64(), Some(63));
+        let udp = &json[2]["udp"];
+        assert_eq!(
+            (
+                udp["src_port"].as_u64(),
+                udp["dst_port"].as_u64(),
+                udp["length"].as_u64()
+            ),
+            (Some(40000), Some(53), Some(13))
+        );
+        assert_eq!(udp["checksum"], "none");
+        assert_eq!(json[3]["icmp"]["target"], "fd00::1");
+        assert_eq!(json[3]["icmp"]["version"].as_u64(), Some(6));
+    }
+}

@@ -44,7 +44,20 @@ pub fn frame_text(
             }
         }
         (Some(ip), _, _) => {
-            let _ = write!(out, "{} → {}  IP protocol {}", ip.src, ip.dst, ip.protocol);
+            let packet = whole.as_ref().map_or(p, |(_, w)| w);
+            if let Some(udp) = &packet.udp {
+                let _ = write!(
+                    out,
+                    "{} → {}  UDP len={}",
+                    std::net::SocketAddr::new(ip.src, udp.src_port),
+                    std::net::SocketAddr::new(ip.dst, udp.dst_port),
+                    usize::from(udp.length).saturating_sub(8)
+                );
+            } else if let Some(icmp) = &packet.icmp {
+                let _ = write!(out, "{} → {}  {}", ip.src, ip.dst, icmp.summary());
+            } else {
+                let _ = write!(out, "{} → {}  IP protocol {}", ip.src, ip.dst, ip.protocol);
+            }
         }
         _ => {
             if let Some(arp) = &p.arp {

@@ -47,7 +47,7 @@ pub fn layers_of(trace: &Trace, entry: &FrameEntry) -> Vec<Option<UiLayer>> {
             Some(match packet.layer_at(offset)? {
                 Layer::Link => UiLayer::Link,
                 Layer::Arp | Layer::Ip => UiLayer::Ip,
-                Layer::Tcp => UiLayer::Tcp,
+                Layer::Tcp | Layer::Udp | Layer::Icmp => UiLayer::Tcp,
                 Layer::Payload => payload,
             })
         })

@@ -51,6 +51,12 @@ pub const NO_TLS: &str =
     "plain TCP: no TLS layer, so the text travels as it is and anyone capturing can read it";
 /// The application column of a frame that carries no application bytes.
 pub const NO_APP_DATA: &str = "no application bytes in this frame";
+/// The application column of an ICMP frame.
+pub const ICMP_NO_APP: &str =
+    "ICMP belongs to the network layer itself: no application wrote these bytes (ping asks the kernel to send an echo; errors come from routers and hosts)";
+/// What a UDP datagram's data is.
+pub const UDP_PAYLOAD_MEANING: &str =
+    "the bytes a program sent in one UDP datagram; UDP neither numbers nor acknowledges them, so a lost datagram is simply gone unless the program sends it again";
 
 /// The strip's first part when an eavesdropper cannot tell how many of a frame's bytes are text.
 pub const TEXT_HIDDEN: &str = "? B text (encrypted)";

@@ -1751,3 +1751,64 @@ fn the_title_says_when_a_pane_is_zoomed() {
     key(&mut m, &trace, KeyCode::Char('z'));
     assert!(!draw(&mut m, &trace).contains("zoomed"));
 }
+
+/// An ICMP or UDP frame fills the transport column, titled after its protocol, and the strip
+/// and the column headers add up as for TCP.
+#[test]
+fn icmp_and_udp_frames_fill_the_transport_column() {
+    use crate::dissect::fixtures::*;
+    use crate::frame::{Frame, LinkType, Timestamp};
+    let frames = [
+        eth_icmp_time_exceeded(),
+        eth_udp(None),
+        eth_icmpv6_too_big(),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, data)| Frame {
+        at: Timestamp::from_parts(1_700_000_000 + i as i64, 0),
+        link: LinkType::Ethernet,
+        data: bytes::Bytes::from(data.clone()),
+        orig_len: data.len() as u32,
+        interface: 0,
+    })
+    .collect();
+    let trace = Trace::from_frames(frames, crate::tls::Keys::default());
+    let names = super::index::Names::default();
+    let d = Detail::build(&trace, &names, Subject::Frame(1, None), true);
+    assert_eq!(d.title(UiLayer::Tcp), "ICMP");
+    let column: Vec<&str> = d
+        .column_fields(UiLayer::Tcp)
+        .iter()
+        .map(|&i| d.fields[i].name.as_str())
+        .collect();
+    assert!(
+        column.starts_with(&["Type", "Code", "Checksum", "Unused", "Original packet"]),
+        "{column:?}"
+    );
+    assert!(column.contains(&"Original destination port"));
+    let strip: Vec<&str> = d.strip.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(strip, ["48 B ICMP message", "68 B IP packet", "82 B frame"]);
+    assert_eq!(d.bytes[2], "+48 B");
+
+    let d = Detail::build(&trace, &names, Subject::Frame(2, None), true);
+    assert_eq!(d.title(UiLayer::Tcp), "UDP");
+    let strip: Vec<&str> = d.strip.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(
+        strip,
+        [
+            "5 B data",
+            "13 B UDP datagram",
+            "33 B IP packet",
+            "47 B frame"
+        ]
+    );
+    assert_eq!(
+        d.fields[d.column_fields(UiLayer::Application)[0]].value,
+        "\"hello\""
+    );
+
+    let d = Detail::build(&trace, &names, Subject::Frame(3, None), true);
+    assert_eq!(d.title(UiLayer::Tcp), "ICMPv6");
+    assert_eq!(d.title(UiLayer::Ip), "IP");
+}

@@ -393,7 +393,16 @@ pub fn frame_summary(trace: &Trace, n: u32) -> String {
             s
         }
         _ => match (&p.ip, &p.arp) {
-            (Some(ip), _) => format!("IP protocol {}", ip.protocol),
+            (Some(ip), _) => match (&p.udp, &p.icmp) {
+                (Some(udp), _) => format!(
+                    "UDP {} → {} len={}",
+                    udp.src_port,
+                    udp.dst_port,
+                    usize::from(udp.length).saturating_sub(8)
+                ),
+                (_, Some(icmp)) => format!("{} → {} {}", ip.src, ip.dst, icmp.summary()),
+                _ => format!("IP protocol {}", ip.protocol),
+            },
             (None, Some(arp)) => {
                 if arp.op == 1 {
                     format!("ARP who has {}?", arp.target_ip)

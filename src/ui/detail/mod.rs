@@ -70,6 +70,19 @@ pub struct Detail {
     pub bytes: [String; 5],
     /// The encapsulation strip: `3 B text → 25 B TLS record → …`, one part per layer.
     pub strip: Vec<(UiLayer, String)>,
+    /// What the transport column holds when it is not TCP ("UDP", "ICMP", "ICMPv6"): its title.
+    pub transport: Option<&'static str>,
+}
+
+impl Detail {
+    /// A column's title: the layer's, except that the TCP column is named after what it holds
+    /// for a UDP or ICMP frame.
+    pub fn title(&self, layer: UiLayer) -> &'static str {
+        match (layer, self.transport) {
+            (UiLayer::Tcp, Some(name)) => name,
+            _ => layer.title(),
+        }
+    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -173,8 +186,15 @@ impl Builder<'_> {
             };
             let data = &entry.frame.data;
             let p = &entry.packet();
+            if let Some(icmp) = &p.icmp {
+                self.detail.transport = Some(if icmp.version == 6 { "ICMPv6" } else { "ICMP" });
+            } else if p.udp.is_some() {
+                self.detail.transport = Some("UDP");
+            }
             for (layer, ui) in [
                 (Layer::Tcp, UiLayer::Tcp),
+                (Layer::Udp, UiLayer::Tcp),
+                (Layer::Icmp, UiLayer::Tcp),
                 (Layer::Ip, UiLayer::Ip),
                 (Layer::Arp, UiLayer::Ip),
                 (Layer::Link, UiLayer::Link),
@@ -219,7 +239,7 @@ impl Builder<'_> {
                 let ui = match stop.layer {
                     Layer::Link => UiLayer::Link,
                     Layer::Arp | Layer::Ip => UiLayer::Ip,
-                    Layer::Tcp => UiLayer::Tcp,
+                    Layer::Tcp | Layer::Udp | Layer::Icmp => UiLayer::Tcp,
                     Layer::Payload => UiLayer::Tls,
                 };
                 self.field(
@@ -391,6 +411,18 @@ impl Builder<'_> {
                     .collect();
                 self.app_event(event, tls, spans);
             }
+            None if p.udp.as_ref().is_some_and(|u| !u.payload.is_empty()) => {
+                let range = p.udp.as_ref().map_or(0..0, |u| u.payload.clone());
+                let data = entry.frame.data.get(range.clone()).unwrap_or_default();
+                self.field(
+                    UiLayer::Application,
+                    "UDP payload",
+                    quoted(data, 200),
+                    strings::UDP_PAYLOAD_MEANING.into(),
+                    vec![(n, range)],
+                );
+            }
+            None if p.icmp.is_some() => self.note(UiLayer::Application, strings::ICMP_NO_APP),
             None if !tls && !p.payload.is_empty() && p.tcp.is_some() => {
                 let data = entry.frame.data.get(p.payload.clone()).unwrap_or_default();
                 let value = quoted(data, 200);
@@ -510,9 +542,15 @@ impl Builder<'_> {
             own[4].map_or("—".into(), |n| format!("+{n} B")),
         ];
         let mut strip = Vec::new();
+        let (data, unit) = match self.detail.transport {
+            Some("UDP") => ("data", "UDP datagram"),
+            Some("ICMP") => ("text", "ICMP message"),
+            Some("ICMPv6") => ("text", "ICMPv6 message"),
+            _ => ("text", "TCP segment"),
+        };
         match stack.text {
             Some(n) if stack.tcp.is_some() => {
-                strip.push((UiLayer::Application, format!("{n} B text")))
+                strip.push((UiLayer::Application, format!("{n} B {data}")))
             }
             None if hidden => strip.push((UiLayer::Application, strings::TEXT_HIDDEN.into())),
             _ => {}
@@ -521,7 +559,7 @@ impl Builder<'_> {
             strip.push((UiLayer::Tls, format!("{n} B TLS record{}", plural(records))));
         }
         if let Some(n) = stack.tcp {
-            strip.push((UiLayer::Tcp, format!("{n} B TCP segment{}", plural(frames))));
+            strip.push((UiLayer::Tcp, format!("{n} B {unit}{}", plural(frames))));
         }
         match stack.ip {
             Some(n) if arp => strip.push((UiLayer::Ip, format!("{n} B ARP message"))),

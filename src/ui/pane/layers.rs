@@ -345,11 +345,11 @@ pub fn render(f: &mut Frame, model: &Model, area: Rect, block: Block, focused: b
             head_style
         };
         let bytes = &detail.bytes[layer.index()];
-        let long = width_of(layer.title()) + 1 + width_of(bytes) > usize::from(col.width);
+        let long = width_of(detail.title(layer)) + 1 + width_of(bytes) > usize::from(col.width);
         let title = if layer == UiLayer::Application && long {
             "App"
         } else {
-            layer.title()
+            detail.title(layer)
         };
         let mut lines = vec![Line::from(vec![
             Span::styled(title, head_style),
