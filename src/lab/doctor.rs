@@ -148,7 +148,9 @@ pub fn probe_here(options: super::LabOptions) -> Result<String, ProbeFailure> {
         not_possible_here: match &e {
             super::LabError::NoUserNamespaces { .. } => true,
             super::LabError::Command { reason, .. } => reason.contains("No such file"),
-            super::LabError::Namespace(_) => false,
+            super::LabError::Namespace(_)
+            | super::LabError::Options(_)
+            | super::LabError::Link(_) => false,
         },
         message: e.to_string(),
     })?;

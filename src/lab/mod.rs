@@ -24,6 +24,7 @@
 //! nothing outside refers to it.
 
 pub mod doctor;
+pub mod forwarder;
 mod setup;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

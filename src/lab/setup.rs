@@ -30,6 +30,12 @@ pub enum LabError {
     /// A namespace operation failed for another reason.
     #[error("cannot create the lab's network namespace: {0}")]
     Namespace(String),
+    /// Options that cannot be used together, or out of range.
+    #[error("cannot set up the lab: {0}")]
+    Options(String),
+    /// The forwarding link (delay, loss) could not start.
+    #[error("cannot start the lab's forwarding link: {0}")]
+    Link(String),
     /// A configuration command failed.
     #[error("cannot set up the lab: `{command}` failed: {reason}")]
     Command {
