@@ -244,9 +244,19 @@ struct LabArgs {
     /// The lab link's MTU in bytes (1500 = Ethernet).
     #[arg(long, default_value_t = 1500, value_name = "BYTES")]
     mtu: u32,
-    /// Drop this percentage of packets at random on the lab link, to see TCP recover.
+    /// Drop this percentage of packets at random on the lab link, to see TCP recover. On the wire
+    /// packetpath's forwarding link drops frames in each direction (reproducibly: see --seed); on
+    /// the loopback a netfilter rule drops arriving packets.
     #[arg(long, default_value_t = 0.0, value_name = "PERCENT")]
     loss: f64,
+    /// Hold every frame this many milliseconds on the wire, each way (needs --link wire): the
+    /// round-trip time grows by twice this.
+    #[arg(long, default_value_t = 0.0, value_name = "MS", value_parser = parse_delay_ms)]
+    delay: f64,
+    /// Seed of the random loss on the wire: the same seed loses the same frames (counted in order
+    /// on the link, each direction on its own).
+    #[arg(long, default_value_t = packetpath::lab::forwarder::DEFAULT_SEED, value_name = "N")]
+    seed: u64,
     /// Use the machine's own loopback as it is, no lab (needs root or CAP_NET_RAW to capture).
     #[arg(long)]
     host_loopback: bool,
@@ -258,8 +268,22 @@ impl LabArgs {
             link: self.link,
             mtu: self.mtu,
             loss: self.loss,
+            delay: std::time::Duration::from_secs_f64(self.delay / 1000.0),
+            seed: self.seed,
             host_loopback: self.host_loopback,
         }
+    }
+}
+
+/// `--delay`: milliseconds from 0 to 10,000 (fractions allowed).
+fn parse_delay_ms(text: &str) -> Result<f64, String> {
+    let ms: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of milliseconds"))?;
+    if (0.0..=10_000.0).contains(&ms) {
+        Ok(ms)
+    } else {
+        Err(format!("{text} ms: use 0 to 10000 milliseconds"))
     }
 }
 
