@@ -246,24 +246,23 @@ pub fn start_with_hooks(
     let sock_b = Arc::new(sock_b);
     let stop = Arc::new(AtomicBool::new(false));
     let failure = Arc::new(Mutex::new(None));
-    let a_to_b = Arc::new(Counters::default());
-    let b_to_a = Arc::new(Counters::default());
-    let mut threads = Vec::new();
     let Hooks {
         a_to_b: hook_ab,
         b_to_a: hook_ba,
     } = hooks;
-    for (dir, input, output, counters, hook) in [
-        (Direction::AToB, &sock_a, &sock_b, &a_to_b, hook_ab),
-        (Direction::BToA, &sock_b, &sock_a, &b_to_a, hook_ba),
+    let stage_ab = Stage::new(&props, Direction::AToB, hook_ab);
+    let stage_ba = Stage::new(&props, Direction::BToA, hook_ba);
+    let a_to_b = stage_ab.counters.clone();
+    let b_to_a = stage_ba.counters.clone();
+    let mut threads = Vec::new();
+    for (dir, input, output, stage) in [
+        (Direction::AToB, &sock_a, &sock_b, stage_ab),
+        (Direction::BToA, &sock_b, &sock_a, stage_ba),
     ] {
         let worker = Worker {
             input: input.clone(),
             output: output.clone(),
-            line: DelayLine::new(props.delay, QUEUE_BYTES),
-            loss: LossDecider::new(props.loss, props.seed, dir),
-            hook,
-            counters: counters.clone(),
+            stage,
             stop: stop.clone(),
         };
         let failure = failure.clone();
@@ -377,14 +376,54 @@ fn open_end(name: &str, index: u32) -> Result<Socket, LabError> {
     Ok(socket)
 }
 
-/// One direction: reads `input`, sends out of `output`.
-struct Worker {
-    input: Arc<Socket>,
-    output: Arc<Socket>,
+/// What one direction does to a frame between reading and sending, without the sockets: the loss
+/// decision, the hook, the delay line and the counters.
+struct Stage {
     line: DelayLine<Vec<u8>>,
     loss: LossDecider,
     hook: Option<Box<dyn FrameHook>>,
     counters: Arc<Counters>,
+}
+
+impl Stage {
+    fn new(props: &LinkProps, dir: Direction, hook: Option<Box<dyn FrameHook>>) -> Self {
+        Stage {
+            line: DelayLine::new(props.delay, QUEUE_BYTES),
+            loss: LossDecider::new(props.loss, props.seed, dir),
+            hook,
+            counters: Arc::new(Counters::default()),
+        }
+    }
+
+    /// A frame of `data` was read at `at`: lose it, give it to the hook, or hold it.
+    fn arrive(&mut self, at: Instant, data: &[u8]) {
+        Counters::bump(&self.counters.received);
+        if self.loss.drop_next() {
+            Counters::bump(&self.counters.lost);
+            return;
+        }
+        let mut frame = data.to_vec();
+        if let Some(hook) = self.hook.as_mut() {
+            if hook.frame(&mut frame) == Verdict::Drop {
+                Counters::bump(&self.counters.hook_dropped);
+                return;
+            }
+        }
+        let size = frame.len();
+        if self.line.push(at, frame, size).is_err() {
+            Counters::bump(&self.counters.overflowed);
+        }
+        self.counters
+            .max_queue
+            .fetch_max(self.line.len() as u64, Ordering::Relaxed);
+    }
+}
+
+/// One direction: reads `input`, sends out of `output`.
+struct Worker {
+    input: Arc<Socket>,
+    output: Arc<Socket>,
+    stage: Stage,
     stop: Arc<AtomicBool>,
 }
 
@@ -398,12 +437,12 @@ impl Worker {
         let mut last_stats = Instant::now();
         loop {
             let now = Instant::now();
-            while let Some(frame) = self.line.pop_due(now) {
+            while let Some(frame) = self.stage.line.pop_due(now) {
                 match self.output.send(&frame) {
-                    Ok(_) => Counters::bump(&self.counters.forwarded),
+                    Ok(_) => Counters::bump(&self.stage.counters.forwarded),
                     Err(e) => {
                         tracing::trace!(error = %e, "send failed");
-                        Counters::bump(&self.counters.send_failed);
+                        Counters::bump(&self.stage.counters.send_failed);
                     }
                 }
             }
@@ -415,6 +454,7 @@ impl Worker {
                 self.read_kernel_drops();
             }
             let wait = self
+                .stage
                 .line
                 .next_deadline()
                 .map_or(STOP_POLL, |d| d.saturating_duration_since(now))
@@ -433,37 +473,21 @@ impl Worker {
                     Err(e) => return Err(e),
                 };
                 let at = Instant::now();
-                Counters::bump(&self.counters.received);
-                if n >= buf.len() {
-                    Counters::bump(&self.counters.truncated);
-                    continue;
-                }
-                if self.loss.drop_next() {
-                    Counters::bump(&self.counters.lost);
-                    continue;
-                }
-                let Some(data) = buf.get(..n) else { continue };
-                let mut frame = data.to_vec();
-                if let Some(hook) = self.hook.as_mut() {
-                    if hook.frame(&mut frame) == Verdict::Drop {
-                        Counters::bump(&self.counters.hook_dropped);
-                        continue;
+                match buf.get(..n) {
+                    Some(data) if n < buf.len() => self.stage.arrive(at, data),
+                    _ => {
+                        Counters::bump(&self.stage.counters.received);
+                        Counters::bump(&self.stage.counters.truncated);
                     }
                 }
-                let size = frame.len();
-                if self.line.push(at, frame, size).is_err() {
-                    Counters::bump(&self.counters.overflowed);
-                }
-                self.counters
-                    .max_queue
-                    .fetch_max(self.line.len() as u64, Ordering::Relaxed);
             }
         }
     }
 
     fn read_kernel_drops(&self) {
         if let Ok((_, drops)) = sys::packet_statistics(self.input.as_raw_fd()) {
-            self.counters
+            self.stage
+                .counters
                 .kernel_dropped
                 .fetch_add(u64::from(drops), Ordering::Relaxed);
         }
@@ -668,6 +692,79 @@ mod tests {
         assert_eq!(line.len(), 2);
         assert_eq!(line.pop_due(t0), Some(1));
         line.push(t0, 4, 6).unwrap();
+    }
+
+    /// Alters byte `at` of every frame (an "attack" in transit) and drops every third frame.
+    struct Tamper {
+        at: usize,
+        seen: usize,
+    }
+
+    impl FrameHook for Tamper {
+        fn frame(&mut self, frame: &mut Vec<u8>) -> Verdict {
+            self.seen += 1;
+            if self.seen % 3 == 0 {
+                return Verdict::Drop;
+            }
+            if let Some(b) = frame.get_mut(self.at) {
+                *b ^= 0xFF;
+            }
+            Verdict::Pass
+        }
+    }
+
+    #[test]
+    fn a_hook_alters_and_drops_frames_in_transit_after_the_loss_decision() {
+        let props = LinkProps {
+            delay: Duration::from_millis(1),
+            loss: 0.0,
+            seed: 1,
+        };
+        let hook: Box<dyn FrameHook> = Box::new(Tamper { at: 1, seen: 0 });
+        let mut stage = Stage::new(&props, Direction::AToB, Some(hook));
+        let t0 = Instant::now();
+        for i in 0..6u8 {
+            stage.arrive(t0, &[i, 0x0F, i]);
+        }
+        let out: Vec<Vec<u8>> =
+            std::iter::from_fn(|| stage.line.pop_due(t0 + props.delay)).collect();
+        assert_eq!(
+            out,
+            [[0, 0xF0, 0], [1, 0xF0, 1], [3, 0xF0, 3], [4, 0xF0, 4]].map(|f| f.to_vec())
+        );
+        let stats = stage.counters.snapshot();
+        assert_eq!(
+            (stats.received, stats.hook_dropped, stats.max_queue),
+            (6, 2, 4)
+        );
+    }
+
+    #[test]
+    fn lost_frames_never_reach_the_hook_and_the_rest_keep_their_order() {
+        let props = LinkProps {
+            delay: Duration::ZERO,
+            loss: 30.0,
+            seed: 5,
+        };
+        let mut stage = Stage::new(&props, Direction::BToA, None);
+        let t0 = Instant::now();
+        for i in 0..1000u16 {
+            stage.arrive(t0, &i.to_be_bytes());
+        }
+        let out: Vec<u16> = std::iter::from_fn(|| stage.line.pop_due(t0))
+            .map(|f| u16::from_be_bytes([f[0], f[1]]))
+            .collect();
+        let expected: Vec<u16> = (0..1000u16)
+            .zip(drops(30.0, 5, Direction::BToA, 1000))
+            .filter(|(_, lost)| !lost)
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(
+            out, expected,
+            "the decider's drops, nothing reordered or doubled"
+        );
+        let stats = stage.counters.snapshot();
+        assert_eq!(stats.lost as usize, 1000 - out.len());
     }
 
     fn drops(percent: f64, seed: u64, dir: Direction, n: usize) -> Vec<bool> {
