@@ -176,6 +176,32 @@ enum Command {
         #[command(flatten)]
         lab: LabArgs,
     },
+    /// (internal) Measure the forwarding link on its own: numbered frames through it, in a lab of
+    /// their own; prints JSON. Used by the tests and the benchmark (BENCHMARKS.md).
+    #[command(hide = true)]
+    LinkCheck {
+        /// Frames to send.
+        #[arg(long, default_value_t = 10_000)]
+        frames: u64,
+        /// Bytes per frame, Ethernet header included.
+        #[arg(long, default_value_t = 100)]
+        size: usize,
+        /// Frames per second (0: as fast as possible).
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
+        /// One-way delay, milliseconds.
+        #[arg(long, default_value_t = 0.0, value_parser = parse_delay_ms)]
+        delay: f64,
+        /// Loss, percent.
+        #[arg(long, default_value_t = 0.0)]
+        loss: f64,
+        /// Seed of the loss decisions.
+        #[arg(long, default_value_t = packetpath::lab::forwarder::DEFAULT_SEED)]
+        seed: u64,
+        /// A bare veth pair, no forwarder (the baseline).
+        #[arg(long)]
+        direct: bool,
+    },
     /// Step-by-step lessons that check themselves against the live capture: list, run, check.
     Lesson {
         #[command(subcommand)]
@@ -688,6 +714,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor => {
             let findings = packetpath::lab::doctor::diagnose();
             print!("{}", packetpath::lab::doctor::report(&findings));
+        }
+        Command::LinkCheck {
+            frames,
+            size,
+            rate,
+            delay,
+            loss,
+            seed,
+            direct,
+        } => {
+            let report =
+                packetpath::lab::linkcheck::run_check(packetpath::lab::linkcheck::CheckOptions {
+                    frames,
+                    size,
+                    rate,
+                    props: packetpath::lab::forwarder::LinkProps {
+                        delay: std::time::Duration::from_secs_f64(delay / 1000.0),
+                        loss,
+                        seed,
+                    },
+                    direct,
+                })?;
+            println!("{}", serde_json::to_string(&report)?);
         }
         Command::LabProbe { lab } => match packetpath::lab::doctor::probe_here(lab.options()) {
             Ok(description) => println!("{description}"),

@@ -115,7 +115,7 @@ pub struct Hooks {
 }
 
 /// Counters of one direction, since the link started.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DirectionStats {
     /// Frames read.
     pub received: u64,
@@ -150,7 +150,7 @@ impl DirectionStats {
 }
 
 /// Counters of both directions.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LinkStats {
     /// Frames read on `a`, sent out of `b`.
     pub a_to_b: DirectionStats,

@@ -25,6 +25,7 @@
 
 pub mod doctor;
 pub mod forwarder;
+pub mod linkcheck;
 mod setup;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

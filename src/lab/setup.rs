@@ -146,7 +146,7 @@ fn write_proc(path: &str, text: &str) -> Result<(), LabError> {
 }
 
 /// Runs a configuration command (found in /usr/sbin or /sbin or on PATH).
-fn run(program: &str, args: &[&str]) -> Result<(), LabError> {
+pub(super) fn run(program: &str, args: &[&str]) -> Result<(), LabError> {
     let path = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
         .iter()
         .map(|dir| Path::new(dir).join(program))
@@ -178,7 +178,7 @@ fn package_of(program: &str) -> &'static str {
     }
 }
 
-fn offloads_off(dev: &str, extra: &[&str]) -> Result<(), LabError> {
+pub(super) fn offloads_off(dev: &str, extra: &[&str]) -> Result<(), LabError> {
     let mut args = vec!["-K", dev, "tso", "off", "gso", "off", "gro", "off"];
     args.extend_from_slice(extra);
     run("ethtool", &args)
@@ -226,9 +226,33 @@ fn current_netns() -> Result<OwnedFd, LabError> {
         .map_err(|e| LabError::Namespace(format!("opening /proc/self/ns/net: {e}")))
 }
 
+/// Waits until every device has its carrier (a veth's comes up a moment after `ip link set up`,
+/// and a frame sent before that is lost).
+pub(super) fn wait_running(devs: &[&str]) -> Result<(), LabError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let interfaces = pnet_datalink::interfaces();
+        let down: Vec<&str> = devs
+            .iter()
+            .filter(|d| !interfaces.iter().any(|i| i.name == **d && i.is_running()))
+            .copied()
+            .collect();
+        if down.is_empty() {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(LabError::Link(format!(
+                "{} still without carrier after 5 s",
+                down.join(", ")
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
 /// Writes a sysctl of the calling thread's network namespace, if the kernel has it (IPv6 may be
 /// compiled out or disabled at boot: then there is nothing to silence).
-fn sysctl_if_present(path: &str, value: &str) -> Result<(), LabError> {
+pub(super) fn sysctl_if_present(path: &str, value: &str) -> Result<(), LabError> {
     if !Path::new(path).exists() {
         return Ok(());
     }
@@ -336,7 +360,10 @@ fn setup_wire(options: LabOptions) -> Result<Wire, LabError> {
     run("ip", &["addr", "add", &client_cidr, "dev", WIRE_CLIENT_IF])?;
     run("ip", &["link", "set", WIRE_CLIENT_IF, "mtu", &mtu, "up"])?;
     offloads_off(WIRE_CLIENT_IF, &["tx", "off", "rx", "off"])?;
+    // The first frames (ARP) must not meet a cable whose carrier is not up yet.
+    wait_running(&[WIRE_CLIENT_IF])?;
     join(&server_ns)?;
+    wait_running(&[WIRE_SERVER_IF])?;
     let link = match fwd_ns {
         None => None,
         Some(fwd) => Some(forwarder::start(
