@@ -176,6 +176,32 @@ enum Command {
         #[command(flatten)]
         lab: LabArgs,
     },
+    /// (internal) Measure the forwarding link on its own: numbered frames through it, in a lab of
+    /// their own; prints JSON. Used by the tests and the benchmark (BENCHMARKS.md).
+    #[command(hide = true)]
+    LinkCheck {
+        /// Frames to send.
+        #[arg(long, default_value_t = 10_000)]
+        frames: u64,
+        /// Bytes per frame, Ethernet header included.
+        #[arg(long, default_value_t = 100)]
+        size: usize,
+        /// Frames per second (0: as fast as possible).
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
+        /// One-way delay, milliseconds.
+        #[arg(long, default_value_t = 0.0, value_parser = parse_delay_ms)]
+        delay: f64,
+        /// Loss, percent.
+        #[arg(long, default_value_t = 0.0)]
+        loss: f64,
+        /// Seed of the loss decisions.
+        #[arg(long, default_value_t = packetpath::lab::forwarder::DEFAULT_SEED)]
+        seed: u64,
+        /// A bare veth pair, no forwarder (the baseline).
+        #[arg(long)]
+        direct: bool,
+    },
     /// Step-by-step lessons that check themselves against the live capture: list, run, check.
     Lesson {
         #[command(subcommand)]
@@ -244,9 +270,19 @@ struct LabArgs {
     /// The lab link's MTU in bytes (1500 = Ethernet).
     #[arg(long, default_value_t = 1500, value_name = "BYTES")]
     mtu: u32,
-    /// Drop this percentage of packets at random on the lab link, to see TCP recover.
+    /// Drop this percentage of packets at random on the lab link, to see TCP recover. On the wire
+    /// packetpath's forwarding link drops frames in each direction (reproducibly: see --seed); on
+    /// the loopback a netfilter rule drops arriving packets.
     #[arg(long, default_value_t = 0.0, value_name = "PERCENT")]
     loss: f64,
+    /// Hold every frame this many milliseconds on the wire, each way (needs --link wire): the
+    /// round-trip time grows by twice this.
+    #[arg(long, default_value_t = 0.0, value_name = "MS", value_parser = parse_delay_ms)]
+    delay: f64,
+    /// Seed of the random loss on the wire: the same seed loses the same frames (counted in order
+    /// on the link, each direction on its own).
+    #[arg(long, default_value_t = packetpath::lab::forwarder::DEFAULT_SEED, value_name = "N")]
+    seed: u64,
     /// Use the machine's own loopback as it is, no lab (needs root or CAP_NET_RAW to capture).
     #[arg(long)]
     host_loopback: bool,
@@ -258,8 +294,22 @@ impl LabArgs {
             link: self.link,
             mtu: self.mtu,
             loss: self.loss,
+            delay: std::time::Duration::from_secs_f64(self.delay / 1000.0),
+            seed: self.seed,
             host_loopback: self.host_loopback,
         }
+    }
+}
+
+/// `--delay`: milliseconds from 0 to 10,000 (fractions allowed).
+fn parse_delay_ms(text: &str) -> Result<f64, String> {
+    let ms: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of milliseconds"))?;
+    if (0.0..=10_000.0).contains(&ms) {
+        Ok(ms)
+    } else {
+        Err(format!("{text} ms: use 0 to 10000 milliseconds"))
     }
 }
 
@@ -668,6 +718,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor => {
             let findings = packetpath::lab::doctor::diagnose();
             print!("{}", packetpath::lab::doctor::report(&findings));
+        }
+        Command::LinkCheck {
+            frames,
+            size,
+            rate,
+            delay,
+            loss,
+            seed,
+            direct,
+        } => {
+            let report =
+                packetpath::lab::linkcheck::run_check(packetpath::lab::linkcheck::CheckOptions {
+                    frames,
+                    size,
+                    rate,
+                    props: packetpath::lab::forwarder::LinkProps {
+                        delay: std::time::Duration::from_secs_f64(delay / 1000.0),
+                        loss,
+                        seed,
+                    },
+                    direct,
+                })?;
+            println!("{}", serde_json::to_string(&report)?);
         }
         Command::LabProbe { lab } => match packetpath::lab::doctor::probe_here(lab.options()) {
             Ok(description) => println!("{description}"),

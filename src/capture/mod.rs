@@ -26,7 +26,7 @@ mod live;
 mod open;
 mod output;
 mod pcapng;
-mod sys;
+pub(crate) mod sys;
 #[cfg(test)]
 mod test_support;
 mod writer;

@@ -39,20 +39,20 @@ fn set_int(fd: RawFd, level: libc::c_int, name: libc::c_int, value: libc::c_int)
 
 /// `PACKET_IGNORE_OUTGOING` (Linux 4.20+): do not deliver copies of packets this host sends. On loopback
 /// every packet is both sent and received, so without this each one would be captured twice.
-pub(super) fn ignore_outgoing(fd: RawFd) -> io::Result<()> {
+pub(crate) fn ignore_outgoing(fd: RawFd) -> io::Result<()> {
     set_int(fd, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, 1)
 }
 
 /// `SO_RCVBUFFORCE`: a receive buffer above `net.core.rmem_max` (needs CAP_NET_ADMIN), so a burst of
 /// traffic is queued instead of dropped while we are busy. The kernel doubles the value for bookkeeping.
-pub(super) fn force_receive_buffer(fd: RawFd, bytes: usize) -> io::Result<()> {
+pub(crate) fn force_receive_buffer(fd: RawFd, bytes: usize) -> io::Result<()> {
     let bytes = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
     set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, bytes)
 }
 
 /// Binds the packet socket to one interface and to every EtherType (`ETH_P_ALL`), which is the moment
 /// the kernel starts queueing packets for it (after the filter is attached, so nothing unfiltered slips in).
-pub(super) fn bind_to_interface(fd: RawFd, ifindex: u32) -> io::Result<()> {
+pub(crate) fn bind_to_interface(fd: RawFd, ifindex: u32) -> io::Result<()> {
     let ifindex =
         libc::c_int::try_from(ifindex).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: sockaddr_ll is plain old data; all-zero bytes are a valid value of it.
@@ -78,7 +78,7 @@ pub(super) fn bind_to_interface(fd: RawFd, ifindex: u32) -> io::Result<()> {
 
 /// `PACKET_STATISTICS`: (packets that passed the filter, including dropped ones; packets dropped because
 /// the receive buffer was full) since the previous call: the kernel resets the counters on each read.
-pub(super) fn packet_statistics(fd: RawFd) -> io::Result<(u32, u32)> {
+pub(crate) fn packet_statistics(fd: RawFd) -> io::Result<(u32, u32)> {
     let mut stats = MaybeUninit::<libc::tpacket_stats>::zeroed();
     let mut len = size_of::<libc::tpacket_stats>() as libc::socklen_t;
     // SAFETY: `stats` is a writable buffer of `len` bytes that outlives the call; the kernel writes at
@@ -121,6 +121,49 @@ pub(super) fn wait_readable(fd: RawFd, timeout: Duration) -> io::Result<bool> {
             pfd.revents
         ))),
         _ => Ok(true),
+    }
+}
+
+/// Waits until `fd` is readable or `timeout` passes, to the nanosecond (`ppoll(2)`; `poll` counts in
+/// milliseconds): `Ok(true)` if readable, `Ok(false)` on timeout. Used by the lab's forwarding link,
+/// which must send each frame at its deadline, not up to a millisecond later.
+pub(crate) fn wait_readable_precise(fd: RawFd, timeout: Duration) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ts = libc::timespec {
+        tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
+        // Below 10^9, so it fits a c_long of 32 bits too.
+        tv_nsec: timeout.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: `pfd` is one valid pollfd and `ts` a valid timespec, both outliving the call; we pass
+    // a count of 1 and no signal mask (null: the thread's mask is left as it is).
+    let rc = unsafe { libc::ppoll(&mut pfd, 1, &ts, std::ptr::null()) };
+    match rc {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(false),
+        _ if pfd.revents & (libc::POLLERR | libc::POLLNVAL) != 0 => Err(io::Error::other(format!(
+            "poll reported an error condition on the packet socket (revents {:#x})",
+            pfd.revents
+        ))),
+        _ => Ok(true),
+    }
+}
+
+/// Sets the calling thread's timer slack (`PR_SET_TIMERSLACK`, prctl(2)): how late the kernel may
+/// wake it from a timed wait to batch wake-ups (50 µs by default). The forwarding link asks for
+/// 1 µs so that a frame leaves at its deadline.
+pub(crate) fn set_thread_timer_slack(nanos: u64) -> io::Result<()> {
+    let nanos = libc::c_ulong::try_from(nanos).unwrap_or(libc::c_ulong::MAX);
+    // SAFETY: PR_SET_TIMERSLACK takes its value as the second argument and reads no memory; it
+    // affects only the calling thread.
+    let rc = unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, nanos, 0, 0, 0) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 

@@ -19,8 +19,18 @@ pub struct Finding {
 
 /// Runs `exe args` and reports success and its stderr.
 fn probe(args: &[&str]) -> (bool, String) {
+    let (ok, _, err) = probe_output(args);
+    (ok, err)
+}
+
+/// Runs `exe args` and reports success, its stdout and its stderr.
+fn probe_output(args: &[&str]) -> (bool, String, String) {
     let Ok(exe) = std::env::current_exe() else {
-        return (false, "cannot find this program's own path".into());
+        return (
+            false,
+            String::new(),
+            "cannot find this program's own path".into(),
+        );
     };
     match std::process::Command::new(exe)
         .args(args)
@@ -29,11 +39,16 @@ fn probe(args: &[&str]) -> (bool, String) {
     {
         Ok(out) => (
             out.status.success(),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
             String::from_utf8_lossy(&out.stderr).trim().to_string(),
         ),
-        Err(e) => (false, e.to_string()),
+        Err(e) => (false, String::new(), e.to_string()),
     }
 }
+
+/// What `lab-probe` prints about netem when asked to try it (with `--delay`).
+const NETEM_PRESENT: &str = "netem: present";
+const NETEM_ABSENT: &str = "netem: absent";
 
 fn offload_state() -> Option<String> {
     let out = std::process::Command::new("/usr/sbin/ethtool")
@@ -118,7 +133,63 @@ pub fn diagnose() -> Vec<Finding> {
             },
         });
     }
+    // Delay and loss on the wire: the forwarding link, tried for real (it also says whether the
+    // kernel has netem, which packetpath does not use).
+    let (ok, out, err) =
+        probe_output(&["lab-probe", "--link", "wire", "--delay", "1", "--loss", "1"]);
+    findings.push(Finding {
+        what: "delay and loss on the wire (--link wire --delay MS --loss PERCENT)".into(),
+        ok,
+        note: false,
+        detail: if ok {
+            "works: packetpath's own forwarding link carries the cable's frames, holding each for \
+             the delay and dropping at random from a seeded generator (--seed)"
+                .into()
+        } else {
+            err
+        },
+    });
+    if ok {
+        let netem = out.contains(NETEM_PRESENT);
+        findings.push(Finding {
+            what: "the kernel's netem qdisc".into(),
+            ok: netem,
+            note: true,
+            detail: if netem {
+                "present, and not used: the forwarding link behaves the same on every machine, its \
+                 loss is reproducible, and it can show a frame altered in transit"
+                    .into()
+            } else if out.contains(NETEM_ABSENT) {
+                "absent on this kernel; not needed: delay and loss come from packetpath's forwarding \
+                 link"
+                    .into()
+            } else {
+                "unknown (`tc` is not installed); not needed: delay and loss come from packetpath's \
+                 forwarding link"
+                    .into()
+            },
+        });
+    }
     findings
+}
+
+/// Whether the kernel has netem, tried on the lab's loopback (called inside the lab).
+fn netem_here() -> Option<bool> {
+    let tc = ["/usr/sbin/tc", "/sbin/tc", "/usr/bin/tc"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())?;
+    let added = std::process::Command::new(tc)
+        .args(["qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"])
+        .output()
+        .ok()?
+        .status
+        .success();
+    if added {
+        let _ = std::process::Command::new(tc)
+            .args(["qdisc", "del", "dev", "lo", "root"])
+            .output();
+    }
+    Some(added)
 }
 
 /// The findings as text for people.
@@ -148,7 +219,9 @@ pub fn probe_here(options: super::LabOptions) -> Result<String, ProbeFailure> {
         not_possible_here: match &e {
             super::LabError::NoUserNamespaces { .. } => true,
             super::LabError::Command { reason, .. } => reason.contains("No such file"),
-            super::LabError::Namespace(_) => false,
+            super::LabError::Namespace(_)
+            | super::LabError::Options(_)
+            | super::LabError::Link(_) => false,
         },
         message: e.to_string(),
     })?;
@@ -156,7 +229,21 @@ pub fn probe_here(options: super::LabOptions) -> Result<String, ProbeFailure> {
         not_possible_here: matches!(e, crate::capture::CaptureError::NoPermission { .. }),
         message: e.to_string(),
     })?;
-    Ok(lab.describe())
+    let mut description = lab.describe();
+    if let Some(failure) = lab.link_stats().and_then(|s| s.failure) {
+        return Err(ProbeFailure {
+            not_possible_here: false,
+            message: format!("the forwarding link stopped: {failure}"),
+        });
+    }
+    if !options.delay.is_zero() {
+        match netem_here() {
+            Some(true) => description.push_str(&format!("; {NETEM_PRESENT}")),
+            Some(false) => description.push_str(&format!("; {NETEM_ABSENT}")),
+            None => {}
+        }
+    }
+    Ok(description)
 }
 
 /// Why `lab-probe` failed.

@@ -24,6 +24,8 @@
 //! nothing outside refers to it.
 
 pub mod doctor;
+pub mod forwarder;
+pub mod linkcheck;
 mod setup;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -49,8 +51,13 @@ pub struct LabOptions {
     pub link: LinkMode,
     /// The link's MTU in bytes (1500 is Ethernet's).
     pub mtu: u32,
-    /// Drop this percentage of packets at random (0 = none).
+    /// Drop this percentage of packets at random (0 = none): on the wire, frames dropped by the
+    /// forwarding link in each direction; on the loopback, packets dropped by a netfilter rule.
     pub loss: f64,
+    /// Hold every frame this long on the wire, one way (zero = none; needs `LinkMode::Wire`).
+    pub delay: std::time::Duration,
+    /// Seed of the forwarding link's loss decisions: the same seed drops the same frames.
+    pub seed: u64,
     /// Use the machine's own loopback as it is, without a lab.
     pub host_loopback: bool,
 }
@@ -61,6 +68,8 @@ impl Default for LabOptions {
             link: LinkMode::Loopback,
             mtu: 1500,
             loss: 0.0,
+            delay: std::time::Duration::ZERO,
+            seed: forwarder::DEFAULT_SEED,
             host_loopback: false,
         }
     }
@@ -86,6 +95,9 @@ pub struct Lab {
     pub user_namespace: bool,
     /// The client namespace on the wire.
     client_ns: Option<Arc<OwnedFd>>,
+    /// The forwarding link splicing the wire (with `--delay` or `--loss`); it runs as long as the
+    /// lab (its clones share it).
+    link: Option<Arc<forwarder::Forwarder>>,
 }
 
 impl Lab {
@@ -99,6 +111,7 @@ impl Lab {
             isolated: false,
             user_namespace: false,
             client_ns: None,
+            link: None,
         }
     }
 
@@ -108,21 +121,44 @@ impl Lab {
             return "the machine's own loopback (offloads as they are: segments may exceed the MSS)"
                 .into();
         }
-        let loss = if self.options.loss > 0.0 {
-            format!(", {}% random loss", self.options.loss)
-        } else {
-            String::new()
-        };
-        match self.options.link {
+        let o = &self.options;
+        let mut spliced = String::new();
+        if !o.delay.is_zero() {
+            spliced.push_str(&format!(
+                ", {} ms delay each way",
+                o.delay.as_secs_f64() * 1000.0
+            ));
+        }
+        if o.loss > 0.0 {
+            spliced.push_str(&format!(
+                ", {}% random loss each way (seed {})",
+                o.loss, o.seed
+            ));
+        }
+        match o.link {
             LinkMode::Loopback => format!(
-                "the lab's loopback (MTU {}, segmentation offload off{loss})",
-                self.options.mtu
+                "the lab's loopback (MTU {}, segmentation offload off{})",
+                o.mtu,
+                if o.loss > 0.0 {
+                    format!(", {}% random loss", o.loss)
+                } else {
+                    String::new()
+                }
+            ),
+            LinkMode::Wire if self.link.is_some() => format!(
+                "the lab's virtual Ethernet cable {WIRE_CLIENT} ⇄ {WIRE_SERVER}, spliced through packetpath's forwarding link (MTU {}, offloads off{spliced})",
+                o.mtu
             ),
             LinkMode::Wire => format!(
-                "the lab's virtual Ethernet cable {WIRE_CLIENT} ⇄ {WIRE_SERVER} (MTU {}, offloads off{loss})",
-                self.options.mtu
+                "the lab's virtual Ethernet cable {WIRE_CLIENT} ⇄ {WIRE_SERVER} (MTU {}, offloads off)",
+                o.mtu
             ),
         }
+    }
+
+    /// The forwarding link's counters (server → client is `a_to_b`), when the wire is spliced.
+    pub fn link_stats(&self) -> Option<forwarder::LinkStats> {
+        self.link.as_ref().map(|l| l.stats())
     }
 
     /// The interface to capture on.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use nix::sched::{setns, unshare, CloneFlags};
 
+use super::forwarder::{self, Forwarder, LinkProps};
 use super::{Lab, LabOptions, LinkMode, WIRE_CLIENT, WIRE_CLIENT_IF, WIRE_SERVER, WIRE_SERVER_IF};
 
 /// Why the lab could not be set up.
@@ -30,6 +31,12 @@ pub enum LabError {
     /// A namespace operation failed for another reason.
     #[error("cannot create the lab's network namespace: {0}")]
     Namespace(String),
+    /// Options that cannot be used together, or out of range.
+    #[error("cannot set up the lab: {0}")]
+    Options(String),
+    /// The forwarding link (delay, loss) could not start.
+    #[error("cannot start the lab's forwarding link: {0}")]
+    Link(String),
     /// A configuration command failed.
     #[error("cannot set up the lab: `{command}` failed: {reason}")]
     Command {
@@ -70,7 +77,25 @@ fn this_binary() -> String {
 /// single-threaded, before the async runtime starts. With `host_loopback`, does nothing.
 pub fn enter(options: LabOptions) -> Result<Lab, LabError> {
     if options.host_loopback {
+        if !options.delay.is_zero() || options.loss > 0.0 {
+            return Err(LabError::Options(
+                "--delay and --loss need the lab: they cannot be used with --host-loopback".into(),
+            ));
+        }
         return Ok(Lab::host());
+    }
+    if !(0.0..=100.0).contains(&options.loss) {
+        return Err(LabError::Options(format!(
+            "--loss is a percentage from 0 to 100, not {}",
+            options.loss
+        )));
+    }
+    if !options.delay.is_zero() && options.link == LinkMode::Loopback {
+        return Err(LabError::Options(
+            "--delay needs a link between two hosts: add --link wire (a loopback has no cable to \
+             hold frames on)"
+                .into(),
+        ));
     }
     let root = nix::unistd::geteuid().is_root();
     if root {
@@ -99,13 +124,18 @@ pub fn enter(options: LabOptions) -> Result<Lab, LabError> {
         isolated: true,
         user_namespace: !root,
         client_ns: None,
+        link: None,
     };
     match options.link {
         LinkMode::Loopback => {
             setup_loopback(options.mtu)?;
             add_loss("lo", options.loss)?;
         }
-        LinkMode::Wire => lab.client_ns = Some(Arc::new(setup_wire(options)?)),
+        LinkMode::Wire => {
+            let wire = setup_wire(options)?;
+            lab.client_ns = Some(Arc::new(wire.client_ns));
+            lab.link = wire.link.map(Arc::new);
+        }
     }
     tracing::info!("lab ready: {}", lab.describe());
     Ok(lab)
@@ -116,7 +146,7 @@ fn write_proc(path: &str, text: &str) -> Result<(), LabError> {
 }
 
 /// Runs a configuration command (found in /usr/sbin or /sbin or on PATH).
-fn run(program: &str, args: &[&str]) -> Result<(), LabError> {
+pub(super) fn run(program: &str, args: &[&str]) -> Result<(), LabError> {
     let path = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
         .iter()
         .map(|dir| Path::new(dir).join(program))
@@ -148,7 +178,7 @@ fn package_of(program: &str) -> &'static str {
     }
 }
 
-fn offloads_off(dev: &str, extra: &[&str]) -> Result<(), LabError> {
+pub(super) fn offloads_off(dev: &str, extra: &[&str]) -> Result<(), LabError> {
     let mut args = vec!["-K", dev, "tso", "off", "gso", "off", "gro", "off"];
     args.extend_from_slice(extra);
     run("ethtool", &args)
@@ -196,20 +226,91 @@ fn current_netns() -> Result<OwnedFd, LabError> {
         .map_err(|e| LabError::Namespace(format!("opening /proc/self/ns/net: {e}")))
 }
 
-/// Makes the client namespace and the cable. Returns the client namespace; the process stays in
-/// the server namespace.
-fn setup_wire(options: LabOptions) -> Result<OwnedFd, LabError> {
+/// Waits until every device has its carrier (a veth's comes up a moment after `ip link set up`,
+/// and a frame sent before that is lost).
+pub(super) fn wait_running(devs: &[&str]) -> Result<(), LabError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let interfaces = pnet_datalink::interfaces();
+        let down: Vec<&str> = devs
+            .iter()
+            .filter(|d| !interfaces.iter().any(|i| i.name == **d && i.is_running()))
+            .copied()
+            .collect();
+        if down.is_empty() {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(LabError::Link(format!(
+                "{} still without carrier after 5 s",
+                down.join(", ")
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// Writes a sysctl of the calling thread's network namespace, if the kernel has it (IPv6 may be
+/// compiled out or disabled at boot: then there is nothing to silence).
+pub(super) fn sysctl_if_present(path: &str, value: &str) -> Result<(), LabError> {
+    if !Path::new(path).exists() {
+        return Ok(());
+    }
+    write_proc(path, value)
+}
+
+fn join(ns: &OwnedFd) -> Result<(), LabError> {
+    setns(ns, CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))
+}
+
+/// `/proc/PID/fd/N` for a namespace descriptor: how `ip ... netns` is told where to put a device.
+fn ns_path(ns: &OwnedFd) -> String {
+    use std::os::fd::AsRawFd;
+    format!("/proc/{}/fd/{}", std::process::id(), ns.as_raw_fd())
+}
+
+/// The forwarding namespace's ends of the spliced cable: `FWD_SERVER_IF` is joined to the
+/// server's `veth-srv`, `FWD_CLIENT_IF` to the client's `veth-cli`.
+pub const FWD_SERVER_IF: &str = "fwd-srv";
+/// See [`FWD_SERVER_IF`].
+pub const FWD_CLIENT_IF: &str = "fwd-cli";
+
+/// The cable between the hosts: the client's namespace, and the forwarding link when the cable is
+/// spliced for delay or loss.
+pub(super) struct Wire {
+    pub client_ns: OwnedFd,
+    pub link: Option<Forwarder>,
+}
+
+/// Makes the client namespace and the cable. The process stays in the server namespace.
+///
+/// With `--delay` or `--loss` the cable is spliced: each host's veth is joined to one end of a
+/// forwarding namespace, and packetpath's own [`forwarder`](super::forwarder) carries the frames
+/// between those two ends, holding or dropping them. Without either, the two hosts' veths are
+/// joined directly.
+fn setup_wire(options: LabOptions) -> Result<Wire, LabError> {
     let mtu = options.mtu.to_string();
+    let spliced = !options.delay.is_zero() || options.loss > 0.0;
     let server_ns = current_netns()?;
     run("ip", &["link", "set", "lo", "up"])?;
     unshare(CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
     let client_ns = current_netns()?;
-    // Back to the server side: make the cable there and hand one end to the client.
-    setns(&server_ns, CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
-    let client_path = format!("/proc/{}/fd/{}", std::process::id(), {
-        use std::os::fd::AsRawFd;
-        client_ns.as_raw_fd()
-    });
+    let fwd_ns = if spliced {
+        unshare(CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
+        // The middle of the cable has no addresses and says nothing: no IPv6 link-local address,
+        // so no neighbour or router solicitations of its own go through the forwarder.
+        sysctl_if_present("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1")?;
+        sysctl_if_present("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1")?;
+        Some(current_netns()?)
+    } else {
+        None
+    };
+    // Back to the server side: make the cable there and hand the other end on.
+    join(&server_ns)?;
+    let (server_peer, server_peer_ns) = match &fwd_ns {
+        Some(fwd) => (FWD_SERVER_IF, ns_path(fwd)),
+        None => (WIRE_CLIENT_IF, ns_path(&client_ns)),
+    };
     run(
         "ip",
         &[
@@ -220,9 +321,9 @@ fn setup_wire(options: LabOptions) -> Result<OwnedFd, LabError> {
             "veth",
             "peer",
             "name",
-            WIRE_CLIENT_IF,
+            server_peer,
             "netns",
-            &client_path,
+            &server_peer_ns,
         ],
     )?;
     let server_cidr = format!("{WIRE_SERVER}/24");
@@ -230,14 +331,51 @@ fn setup_wire(options: LabOptions) -> Result<OwnedFd, LabError> {
     run("ip", &["link", "set", WIRE_SERVER_IF, "mtu", &mtu, "up"])?;
     // Checksums computed in software, so they verify in the capture.
     offloads_off(WIRE_SERVER_IF, &["tx", "off", "rx", "off"])?;
-    add_loss(WIRE_SERVER_IF, options.loss)?;
-    setns(&client_ns, CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
+    if let Some(fwd) = &fwd_ns {
+        join(fwd)?;
+        run(
+            "ip",
+            &[
+                "link",
+                "add",
+                FWD_CLIENT_IF,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                WIRE_CLIENT_IF,
+                "netns",
+                &ns_path(&client_ns),
+            ],
+        )?;
+        for dev in [FWD_SERVER_IF, FWD_CLIENT_IF] {
+            run("ip", &["link", "set", dev, "mtu", &mtu, "up"])?;
+            // Frames pass through as they came: no coalescing (GRO) into larger ones.
+            offloads_off(dev, &["tx", "off", "rx", "off"])?;
+        }
+    }
+    join(&client_ns)?;
     let client_cidr = format!("{WIRE_CLIENT}/24");
     run("ip", &["link", "set", "lo", "up"])?;
     run("ip", &["addr", "add", &client_cidr, "dev", WIRE_CLIENT_IF])?;
     run("ip", &["link", "set", WIRE_CLIENT_IF, "mtu", &mtu, "up"])?;
     offloads_off(WIRE_CLIENT_IF, &["tx", "off", "rx", "off"])?;
-    add_loss(WIRE_CLIENT_IF, options.loss)?;
-    setns(&server_ns, CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
-    Ok(client_ns)
+    // The first frames (ARP) must not meet a cable whose carrier is not up yet.
+    wait_running(&[WIRE_CLIENT_IF])?;
+    join(&server_ns)?;
+    wait_running(&[WIRE_SERVER_IF])?;
+    let link = match fwd_ns {
+        None => None,
+        Some(fwd) => Some(forwarder::start(
+            Some(Arc::new(fwd)),
+            FWD_SERVER_IF,
+            FWD_CLIENT_IF,
+            LinkProps {
+                delay: options.delay,
+                loss: options.loss,
+                seed: options.seed,
+            },
+        )?),
+    };
+    Ok(Wire { client_ns, link })
 }

@@ -50,6 +50,7 @@ impl LessonLab {
             mtu: self.mtu,
             loss: self.loss,
             host_loopback,
+            ..LabOptions::default()
         }
     }
 }
