@@ -231,8 +231,7 @@ impl Session {
         let shutdown = CancellationToken::new();
         let mut tasks = vec![tokio::spawn(server.run(shutdown.clone()))];
         let mut addr6 = None;
-        if self.options.ipv6 && !matches!(self.options.lab.options.link, crate::lab::LinkMode::Wire)
-        {
+        if self.options.ipv6 && self.options.lab.options.link == crate::lab::LinkMode::Loopback {
             let six = crate::chat::start_server(
                 SocketAddr::new(std::net::Ipv6Addr::LOCALHOST.into(), addr.port()),
                 transport,
