@@ -11,7 +11,7 @@ use packetpath::chat::certs::{CertStatus, DEFAULT_DIR};
 use packetpath::chat::config::{TlsVersion, Trust};
 use packetpath::chat::{ClientOptions, Transport};
 use packetpath::commands;
-use packetpath::lab::{LabOptions, LinkMode};
+use packetpath::lab::{LabOptions, LinkMode, LinkMtu, Rate};
 use packetpath::report::Format;
 
 /// packetpath makes the layers of the internet visible: it runs a small TLS chat on this machine,
@@ -261,15 +261,28 @@ impl LookArgs {
 }
 
 /// Where the chat and the capture run.
-#[derive(Args, Clone, Copy)]
+#[derive(Args, Clone)]
 struct LabArgs {
-    /// The lab's link: "loopback" (its own loopback, textbook segment sizes) or "wire" (two hosts
-    /// on a virtual Ethernet cable: real MAC addresses, ARP, checksums that verify).
-    #[arg(long, value_enum, default_value_t = LinkMode::Loopback)]
+    /// The lab's link: "loopback" (its own loopback, textbook segment sizes), "wire" (two hosts
+    /// on a virtual Ethernet cable: real MAC addresses, ARP, checksums that verify) or
+    /// "routers:N" (client and server joined through N routers, 1 to 4: TTL hop by hop).
+    #[arg(
+        long,
+        default_value = "loopback",
+        value_name = "loopback|wire|routers:N"
+    )]
     link: LinkMode,
-    /// The lab link's MTU in bytes (1500 = Ethernet).
-    #[arg(long, default_value_t = 1500, value_name = "BYTES")]
+    /// The MTU of the lab's link, or of every link of a path, in bytes (1500 = Ethernet).
+    #[arg(long, default_value_t = 1500, value_name = "BYTES", value_parser = parse_mtu)]
     mtu: u32,
+    /// One link of a path of routers with an MTU of its own (links numbered from 1 on the
+    /// client's side), e.g. 2:576 for a narrow link in the middle of routers:2. Repeatable.
+    #[arg(long, value_name = "LINK:BYTES")]
+    mtu_on: Vec<LinkMtu>,
+    /// Limit every link of a path of routers to this rate, each direction (`tc` token bucket),
+    /// e.g. 1mbit, 500kbit.
+    #[arg(long, value_name = "RATE")]
+    rate: Option<Rate>,
     /// Drop this percentage of packets at random on the lab link, to see TCP recover. On the wire
     /// packetpath's forwarding link drops frames in each direction (reproducibly: see --seed); on
     /// the loopback a netfilter rule drops arriving packets.
@@ -288,8 +301,20 @@ struct LabArgs {
     host_loopback: bool,
 }
 
+fn parse_mtu(s: &str) -> Result<u32, String> {
+    let mtu = s
+        .parse::<u32>()
+        .map_err(|_| format!("`{s}`: an MTU in bytes, e.g. 1500"))?;
+    packetpath::lab::check_mtu(mtu)
+}
+
 impl LabArgs {
-    fn options(self) -> LabOptions {
+    fn options(&self) -> anyhow::Result<LabOptions> {
+        if self.rate.is_some() && !matches!(self.link, LinkMode::Routers(_)) {
+            anyhow::bail!(
+                "--rate limits the links of a path of routers: add --link routers:N (N from 1 to 4)"
+            );
+        }
         LabOptions {
             link: self.link,
             mtu: self.mtu,
@@ -297,7 +322,11 @@ impl LabArgs {
             delay: std::time::Duration::from_secs_f64(self.delay / 1000.0),
             seed: self.seed,
             host_loopback: self.host_loopback,
+            rate: self.rate,
+            ..LabOptions::default()
         }
+        .with_link_mtus(&self.mtu_on)
+        .map_err(anyhow::Error::msg)
     }
 }
 
@@ -506,7 +535,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !script {
                 eprintln!("(no terminal: printing the conversation and its packets instead of the UI; see --script)");
             }
-            let lab = packetpath::lab::enter(lab.options())?;
+            let lab = packetpath::lab::enter(lab.options()?)?;
             tracing::info!("running on {}", lab.describe());
             let options = commands::ScriptOptions {
                 transport: transport.transport(),
@@ -534,7 +563,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ..
         } => {
             let record = output_path(record, force)?;
-            let lab = packetpath::lab::enter(lab.options())?;
+            let lab = packetpath::lab::enter(lab.options()?)?;
             ui_logging()?;
             tracing::info!("running on {}", lab.describe());
             let options = packetpath::ui::DemoOptions {
@@ -686,7 +715,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             lab,
         } => {
             let write = output_path(write, force)?;
-            let lab = packetpath::lab::enter(lab.options())?;
+            let lab = packetpath::lab::enter(lab.options()?)?;
             let options = commands::TraceOptions {
                 text,
                 transport: transport.transport(),
@@ -706,7 +735,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Captures {
             action: CapturesAction::Regenerate { dir, certs, lab },
         } => {
-            let lab = packetpath::lab::enter(lab.options())?;
+            let lab = packetpath::lab::enter(lab.options()?)?;
             let mut progress = |line: &str| println!("{line}");
             runtime()?.block_on(commands::samples::regenerate(
                 &dir,
@@ -742,7 +771,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 })?;
             println!("{}", serde_json::to_string(&report)?);
         }
-        Command::LabProbe { lab } => match packetpath::lab::doctor::probe_here(lab.options()) {
+        Command::LabProbe { lab } => match packetpath::lab::doctor::probe_here(lab.options()?) {
             Ok(description) => println!("{description}"),
             Err(e) => {
                 eprintln!("{}", e.message);

@@ -62,6 +62,8 @@ pub struct LiveCapture {
     dedupe: LoopbackDedupe,
     kernel_times: bool,
     stats: Cell<CaptureStats>,
+    /// The `interface` given to every frame (the index in the lab's interface table).
+    interface_id: u32,
 }
 
 impl LiveCapture {
@@ -142,6 +144,7 @@ impl LiveCapture {
             dedupe: LoopbackDedupe::default(),
             kernel_times,
             stats: Cell::new(CaptureStats::default()),
+            interface_id: 0,
         })
     }
 
@@ -191,7 +194,7 @@ impl LiveCapture {
                 link: self.link(),
                 data,
                 orig_len,
-                interface: 0,
+                interface: self.interface_id,
             }));
         }
     }
@@ -217,6 +220,13 @@ impl LiveCapture {
     /// (`PACKET_IGNORE_OUTGOING`); if not, the capture thread drops the second of each identical pair.
     pub fn ignores_outgoing(&self) -> bool {
         self.ignores_outgoing
+    }
+
+    /// Tags every frame with `id` as its [`Frame::interface`] (the interface's index in a table
+    /// of several captured at once; 0 by default).
+    pub fn with_interface_id(mut self, id: u32) -> Self {
+        self.interface_id = id;
+        self
     }
 
     /// The interface captured on.
@@ -318,6 +328,27 @@ pub fn spawn_capture(
     capture: LiveCapture,
 ) -> Result<(LiveHandle, UnboundedReceiver<Frame>), CaptureError> {
     let (tx, rx) = unbounded_channel();
+    Ok((spawn_capture_into(capture, tx)?, rx))
+}
+
+/// Runs several opened captures, each on its own thread (as [`spawn_capture`]), all sending
+/// their frames on one channel: each frame says its interface ([`LiveCapture::with_interface_id`]);
+/// frames of different interfaces arrive in about, not exactly, time order.
+pub fn spawn_captures(
+    captures: Vec<LiveCapture>,
+) -> Result<(Vec<LiveHandle>, UnboundedReceiver<Frame>), CaptureError> {
+    let (tx, rx) = unbounded_channel();
+    let handles = captures
+        .into_iter()
+        .map(|c| spawn_capture_into(c, tx.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((handles, rx))
+}
+
+fn spawn_capture_into(
+    capture: LiveCapture,
+    tx: UnboundedSender<Frame>,
+) -> Result<LiveHandle, CaptureError> {
     let stop = Arc::new(AtomicBool::new(false));
     let progress = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     let (flag, counters) = (Arc::clone(&stop), Arc::clone(&progress));
@@ -325,12 +356,11 @@ pub fn spawn_capture(
         .name("packetpath-capture".into())
         .spawn(move || capture_loop(capture, &tx, &flag, &counters))
         .map_err(|e| CaptureError::Io("starting the capture thread", e))?;
-    let handle = LiveHandle {
+    Ok(LiveHandle {
         stop,
         progress,
         thread: Some(thread),
-    };
-    Ok((handle, rx))
+    })
 }
 
 fn capture_loop(

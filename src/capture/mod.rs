@@ -37,7 +37,7 @@ use crate::frame::Frame;
 
 pub use bpf::{tcp_ports_filter, BpfError, BpfInstruction, MAX_PORTS};
 pub use file::{read_capture, read_capture_file};
-pub use live::{spawn_capture, spawn_live, CaptureStats, LiveCapture, LiveHandle};
+pub use live::{spawn_capture, spawn_captures, spawn_live, CaptureStats, LiveCapture, LiveHandle};
 pub use open::{load_keylog, open_capture, open_in_background, OpenError, Opened};
 pub use output::{OutputError, OutputPath};
 pub use writer::PcapngWriter;
@@ -96,6 +96,9 @@ pub struct CaptureFile {
     /// Packet comments (`opt_comment`): the index into `frames` and the comment text
     /// (invalid UTF-8 replaced by U+FFFD).
     pub comments: Vec<(usize, String)>,
+    /// pcapng: each interface's name (`if_name`), by interface ID (a frame's `interface`);
+    /// empty where the Interface Description Block names none, and for pcap files.
+    pub interface_names: Vec<String>,
     /// The container format.
     pub format: FileFormat,
     /// `Some` if the file was cut short or corrupt: reading stopped there, every frame before it is kept.
@@ -112,6 +115,7 @@ impl CaptureFile {
             keylog: String::new(),
             custom: Vec::new(),
             comments: Vec::new(),
+            interface_names: Vec::new(),
             format,
             error: None,
             taken: 0,

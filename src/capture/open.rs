@@ -83,6 +83,7 @@ pub fn open_capture(
     let extra = keylog.map(load_keylog).transpose()?;
     let (keys, events) = secrets_and_events(file, &capture, extra.as_ref());
     let mut trace = Trace::with_keys(keys);
+    trace.set_interface_names(capture.interface_names.clone());
     for event in events {
         trace.add_app_event(event);
     }

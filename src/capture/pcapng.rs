@@ -37,9 +37,10 @@ pub(super) mod block_type {
 pub(super) const SECRETS_TLS_KEYLOG: u32 = 0x544c_534b;
 /// Byte-order magic at the start of a Section Header Block body (section 4.1).
 const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
-/// Option codes: `opt_endofopt`, `opt_comment`, `if_tsresol`, `if_tsoffset`.
+/// Option codes: `opt_endofopt`, `opt_comment`, `if_name`, `if_tsresol`, `if_tsoffset`.
 const OPT_END: u16 = 0;
 const OPT_COMMENT: u16 = 1;
+const IF_NAME: u16 = 2;
 const IF_TSRESOL: u16 = 9;
 const IF_TSOFFSET: u16 = 14;
 
@@ -265,6 +266,18 @@ fn read_block(
                     _ => {}
                 }
             }
+            let name = options(body, 8, big, at)
+                .into_iter()
+                .find(|(code, _)| *code == IF_NAME)
+                .map(|(_, v)| {
+                    String::from_utf8_lossy(v)
+                        .trim_end_matches('\0')
+                        .to_string()
+                })
+                .unwrap_or_default();
+            // IDs restart with each section: the names of the section being read.
+            file.interface_names.truncate(section.interfaces.len());
+            file.interface_names.push(name);
             section.interfaces.push(iface);
         }
         ENHANCED_PACKET | PACKET => {

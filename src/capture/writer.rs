@@ -37,12 +37,38 @@ pub struct PcapngWriter<W: Write> {
     /// The frames' interface and link type of each Interface Description Block written so far;
     /// the index is the interface ID written.
     interfaces: Vec<(u32, LinkType)>,
+    /// Names for the frames' interfaces (`if_name`), by [`Frame::interface`].
+    names: Vec<String>,
 }
 
 impl<W: Write> PcapngWriter<W> {
     /// Starts a file: a Section Header Block (native byte order, `shb_userappl` "packetpath") and an
     /// Interface Description Block for `link` with nanosecond timestamps.
     pub fn new(out: W, link: LinkType) -> Result<Self, FileError> {
+        let mut writer = Self::new_named(out, Vec::new())?;
+        writer.interface_id(0, link)?;
+        Ok(writer)
+    }
+
+    /// Starts a file as [`PcapngWriter::new`] does, with one Interface Description Block per name,
+    /// in order, each naming its interface (`if_name`, Wireshark's `frame.interface_name`): frames
+    /// whose [`Frame::interface`] is `i` (and whose link is `link`) go to interface `i`.
+    pub fn with_interface_names(
+        out: W,
+        link: LinkType,
+        names: &[String],
+    ) -> Result<Self, FileError> {
+        let mut writer = Self::new_named(out, names.to_vec())?;
+        for i in 0..names.len() {
+            writer.interface_id(i as u32, link)?;
+        }
+        if names.is_empty() {
+            writer.interface_id(0, link)?;
+        }
+        Ok(writer)
+    }
+
+    fn new_named(out: W, names: Vec<String>) -> Result<Self, FileError> {
         let section = SectionHeaderBlock {
             endianness: Endianness::native(),
             options: vec![SectionHeaderOption::UserApplication(Cow::Borrowed(
@@ -51,12 +77,11 @@ impl<W: Write> PcapngWriter<W> {
             ..Default::default()
         };
         let inner = PcapNgWriter::with_section_header(out, section).map_err(write_error)?;
-        let mut writer = PcapngWriter {
+        Ok(PcapngWriter {
             inner,
             interfaces: Vec::new(),
-        };
-        writer.interface_id(0, link)?;
-        Ok(writer)
+            names,
+        })
     }
 
     /// Writes a Decryption Secrets Block holding a TLS key log (NSS format, one secret per line), so that
@@ -151,10 +176,15 @@ impl<W: Write> PcapngWriter<W> {
         if let Some(i) = self.interfaces.iter().position(|&k| k == (source, link)) {
             return Ok(i as u32);
         }
+        let mut options = Vec::with_capacity(2);
+        if let Some(name) = self.names.get(source as usize).filter(|n| !n.is_empty()) {
+            options.push(InterfaceDescriptionOption::IfName(Cow::Owned(name.clone())));
+        }
+        options.push(InterfaceDescriptionOption::IfTsResol(NANOSECONDS));
         let idb = InterfaceDescriptionBlock {
             linktype: DataLink::from(link.number()),
             snaplen: NO_SNAPLEN_LIMIT,
-            options: vec![InterfaceDescriptionOption::IfTsResol(NANOSECONDS)],
+            options,
         };
         self.inner
             .write_block(&Block::InterfaceDescription(idb))

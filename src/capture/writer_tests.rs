@@ -126,3 +126,27 @@ fn times_before_1970_are_refused() {
         .unwrap_err();
     assert!(matches!(err, FileError::TimestampOutOfRange(-1)), "{err}");
 }
+
+#[test]
+fn interface_names_survive_a_round_trip() {
+    let names: Vec<String> = ["client-eth0", "r1-eth0", "r1-eth1", "server-eth0"]
+        .map(String::from)
+        .to_vec();
+    let mut w = PcapngWriter::with_interface_names(Vec::new(), LinkType::Ethernet, &names).unwrap();
+    let mut frames = Vec::new();
+    // Frames come from the interfaces in any order; each keeps its interface's ID.
+    for (i, iface) in [2u32, 0, 3, 1].into_iter().enumerate() {
+        let mut f = frame(
+            1_764_389_000_000_000_000 + i as i128,
+            LinkType::Ethernet,
+            tcp_frame(50412, 8443, 0x10, b""),
+        );
+        f.interface = iface;
+        w.write_frame(&f).unwrap();
+        frames.push(f);
+    }
+    let file = read_capture(&w.finish().unwrap()).unwrap();
+    assert_eq!(file.error, None);
+    assert_eq!(file.interface_names, names);
+    assert_eq!(file.frames, frames);
+}

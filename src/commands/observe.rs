@@ -262,7 +262,11 @@ pub fn write_pcapng(path: &OutputPath, frames: &[Frame], trace: &Trace) -> anyho
     }
     let file = path.create()?;
     let link = frames.first().map_or(LinkType::Ethernet, |f| f.link);
-    let mut writer = PcapngWriter::new(std::io::BufWriter::new(file), link)?;
+    let mut writer = PcapngWriter::with_interface_names(
+        std::io::BufWriter::new(file),
+        link,
+        trace.interface_names(),
+    )?;
     if !keys.is_empty() {
         writer.write_secrets(&keys.to_nss())?;
     }

@@ -153,6 +153,8 @@ pub struct Trace {
     app: Vec<AppEvent>,
     /// One buffer that every record is decrypted into while frames are added.
     scratch: Vec<u8>,
+    /// The capture interfaces' names, by [`Frame::interface`] (pcapng `if_name`).
+    interfaces: Vec<String>,
 }
 
 impl Trace {
@@ -192,6 +194,25 @@ impl Trace {
     /// The secrets known so far.
     pub fn keys(&self) -> &Keys {
         &self.keys
+    }
+
+    /// Names the capture interfaces (`names[i]` is interface `i`'s, as [`Frame::interface`]
+    /// counts them; empty for an unnamed one).
+    pub fn set_interface_names(&mut self, names: Vec<String>) {
+        self.interfaces = names;
+    }
+
+    /// The capture interfaces' names, by interface number.
+    pub fn interface_names(&self) -> &[String] {
+        &self.interfaces
+    }
+
+    /// The name of capture interface `id`, if it has one.
+    pub fn interface_name(&self, id: u32) -> Option<&str> {
+        self.interfaces
+            .get(id as usize)
+            .map(String::as_str)
+            .filter(|n| !n.is_empty())
     }
 
     /// Records an application write or read reported by the chat's tap.

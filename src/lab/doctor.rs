@@ -120,13 +120,15 @@ pub fn diagnose() -> Vec<Finding> {
             },
         });
     }
-    for link in ["loopback", "wire"] {
+    for link in ["loopback", "wire", "routers:2"] {
         let (ok, err) = probe(&["lab-probe", "--link", link]);
         findings.push(Finding {
             what: format!("lab with --link {link}"),
             ok,
             note: false,
-            detail: if ok {
+            detail: if ok && link.starts_with("routers") {
+                "works: router namespaces, links, forwarding, routes and capture sockets all set up (any routers:N from 1 to 4)".into()
+            } else if ok {
                 "works: namespace, link settings and capture socket all set up".into()
             } else {
                 err
@@ -225,7 +227,7 @@ pub fn probe_here(options: super::LabOptions) -> Result<String, ProbeFailure> {
         },
         message: e.to_string(),
     })?;
-    crate::capture::LiveCapture::open(lab.capture_interface(), &[9]).map_err(|e| ProbeFailure {
+    lab.open_captures(&[9]).map_err(|e| ProbeFailure {
         not_possible_here: matches!(e, crate::capture::CaptureError::NoPermission { .. }),
         message: e.to_string(),
     })?;

@@ -14,34 +14,191 @@
 //!  │ MTU 1500, TSO/GSO/GRO off   │    │ 10.73.0.1         │ (cable) │ 10.73.0.2         │
 //!  │ capture on lo               │    │ capture here      │         │                   │
 //!  └─────────────────────────────┘    └───────────────────┘         └───────────────────┘
+//!
+//!  --link routers:2 (a namespace per host and per router; a veth cable and a subnet per link)
+//!  ┌─ client ─┐ link 1      ┌─── r1 ───┐ link 2      ┌─── r2 ───┐ link 3      ┌─ server ─┐
+//!  │    eth0 ═╪═════════════╪═ eth0    │             │    eth0 ═╪═════════════╪═ eth0    │
+//!  │10.73.1.1 │ 10.73.1.0/24│10.73.1.2 │ 10.73.2.0/24│10.73.3.1 │ 10.73.3.0/24│10.73.3.2 │
+//!  └──────────┘             │    eth1 ═╪═════════════╪═ eth0    │             └──────────┘
+//!                           │10.73.2.1 │             │10.73.2.2 │
+//!                           └──────────┘             └──────────┘
+//!  interfaces: client-eth0, r1-eth0, r1-eth1, r2-eth0, r2-eth1, server-eth0 (all captured)
 //! ```
 //!
 //! Namespaces must be entered while the process has a single thread (the kernel refuses
 //! `unshare(CLONE_NEWUSER)` otherwise), so [`enter`] is called by `main` before the async runtime
 //! starts. Sockets keep the namespace they were created in, so one runtime serves both ends; the
 //! client's sockets on the wire are created by a short-lived thread that first joins the client
-//! namespace ([`Lab::client_socket`]). The lab disappears with the process, even after a crash:
-//! nothing outside refers to it.
+//! namespace ([`Lab::client_socket`]), and so are the capture sockets of the other namespaces
+//! ([`Lab::in_namespace`]). The lab disappears with the process, even after a crash: nothing
+//! outside refers to it (the routers' namespaces live as long as the [`Lab`] holds them).
 
 pub mod doctor;
 pub mod forwarder;
 pub mod linkcheck;
 mod setup;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
 pub use setup::{enter, LabError};
 
 /// Which link the chat runs over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LinkMode {
     /// The lab's own loopback: realistic MTU, offloads off.
     #[default]
     Loopback,
     /// Two namespaces joined by a virtual Ethernet cable (veth): real MAC addresses, ARP, checksums.
     Wire,
+    /// A client and a server host joined through this many router namespaces (1 to
+    /// [`MAX_ROUTERS`]), a veth cable per link: TTL decreasing hop by hop, MACs rewritten.
+    Routers(u8),
+}
+
+/// The most routers `--link routers:N` builds.
+pub const MAX_ROUTERS: u8 = 4;
+/// The most links a path has (one more than its routers).
+pub const MAX_LINKS: usize = MAX_ROUTERS as usize + 1;
+
+impl LinkMode {
+    /// How many links the chat's packets cross (0 for the loopback).
+    pub fn links(self) -> usize {
+        match self {
+            LinkMode::Loopback => 0,
+            LinkMode::Wire => 1,
+            LinkMode::Routers(n) => usize::from(n) + 1,
+        }
+    }
+}
+
+impl std::fmt::Display for LinkMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LinkMode::Loopback => f.write_str("loopback"),
+            LinkMode::Wire => f.write_str("wire"),
+            LinkMode::Routers(n) => write!(f, "routers:{n}"),
+        }
+    }
+}
+
+impl std::str::FromStr for LinkMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "loopback" => return Ok(LinkMode::Loopback),
+            "wire" => return Ok(LinkMode::Wire),
+            _ => {}
+        }
+        let wrong = || {
+            format!(
+                "`{s}`: use loopback, wire, or routers:N with N from 1 to {MAX_ROUTERS} (e.g. routers:2)"
+            )
+        };
+        let n = s
+            .strip_prefix("routers:")
+            .ok_or_else(wrong)?
+            .parse::<u8>()
+            .map_err(|_| wrong())?;
+        if (1..=MAX_ROUTERS).contains(&n) {
+            Ok(LinkMode::Routers(n))
+        } else {
+            Err(wrong())
+        }
+    }
+}
+
+/// A link's rate limit (`--rate`), in bits per second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate(pub u64);
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let lower = s.trim().to_ascii_lowercase();
+        let (digits, unit) = lower
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or((lower.as_str(), ""), |i| lower.split_at(i));
+        let scale: u64 = match unit {
+            "" | "bit" => 1,
+            "kbit" => 1_000,
+            "mbit" => 1_000_000,
+            "gbit" => 1_000_000_000,
+            _ => 0,
+        };
+        let value = digits
+            .parse::<u64>()
+            .ok()
+            .and_then(|v| v.checked_mul(scale));
+        match value {
+            Some(bits) if (8_000..=100_000_000_000).contains(&bits) => Ok(Rate(bits)),
+            _ => Err(format!(
+                "`{s}`: a rate such as 1mbit, 500kbit or 10mbit (bits per second, 8kbit to 100gbit)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let b = self.0;
+        if b % 1_000_000_000 == 0 {
+            write!(f, "{}gbit", b / 1_000_000_000)
+        } else if b % 1_000_000 == 0 {
+            write!(f, "{}mbit", b / 1_000_000)
+        } else if b % 1_000 == 0 {
+            write!(f, "{}kbit", b / 1_000)
+        } else {
+            write!(f, "{b}bit")
+        }
+    }
+}
+
+/// `--mtu-on LINK:BYTES`: one link of the path with an MTU of its own (links numbered from 1,
+/// the client's first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkMtu {
+    /// The link, from 1.
+    pub link: u8,
+    /// Its MTU in bytes.
+    pub mtu: u32,
+}
+
+impl std::str::FromStr for LinkMtu {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let wrong = || {
+            format!("`{s}`: use LINK:BYTES, e.g. 2:576 (links counted from 1 on the client's side)")
+        };
+        let (link, mtu) = s.split_once(':').ok_or_else(wrong)?;
+        let link = link.trim().parse::<u8>().map_err(|_| wrong())?;
+        let mtu = mtu.trim().parse::<u32>().map_err(|_| wrong())?;
+        if link == 0 || usize::from(link) > MAX_LINKS {
+            return Err(format!("`{s}`: links are numbered 1 to {MAX_LINKS}"));
+        }
+        check_mtu(mtu).map_err(|why| format!("`{s}`: {why}"))?;
+        Ok(LinkMtu { link, mtu })
+    }
+}
+
+/// The smallest MTU the lab sets (IPv4 needs 68, RFC 791).
+pub const MIN_MTU: u32 = 68;
+/// IPv6 needs every link to carry 1280 bytes (RFC 8200 §5); a narrower link has no IPv6.
+pub const IPV6_MIN_MTU: u32 = 1280;
+
+/// An MTU the lab can set: IPv4's minimum (68) to the largest veth allows.
+pub fn check_mtu(mtu: u32) -> Result<u32, String> {
+    if (MIN_MTU..=65535).contains(&mtu) {
+        Ok(mtu)
+    } else {
+        Err(format!(
+            "an MTU of {mtu} bytes is out of range: use {MIN_MTU} to 65535 (576 is the classic narrow link, 1500 Ethernet's)"
+        ))
+    }
 }
 
 /// Settings for the lab, from the command line.
@@ -49,7 +206,7 @@ pub enum LinkMode {
 pub struct LabOptions {
     /// The link inside the lab.
     pub link: LinkMode,
-    /// The link's MTU in bytes (1500 is Ethernet's).
+    /// The link's MTU in bytes (1500 is Ethernet's); every link of a path.
     pub mtu: u32,
     /// Drop this percentage of packets at random (0 = none): on the wire, frames dropped by the
     /// forwarding link in each direction; on the loopback, packets dropped by a netfilter rule.
@@ -60,6 +217,10 @@ pub struct LabOptions {
     pub seed: u64,
     /// Use the machine's own loopback as it is, without a lab.
     pub host_loopback: bool,
+    /// Links of a path with an MTU of their own (`--mtu-on`), by link number − 1.
+    pub mtu_on: [Option<u32>; MAX_LINKS],
+    /// A rate limit on every link of a path (`tc qdisc ... tbf`, each direction).
+    pub rate: Option<Rate>,
 }
 
 impl Default for LabOptions {
@@ -71,7 +232,43 @@ impl Default for LabOptions {
             delay: std::time::Duration::ZERO,
             seed: forwarder::DEFAULT_SEED,
             host_loopback: false,
+            mtu_on: [None; MAX_LINKS],
+            rate: None,
         }
+    }
+}
+
+impl LabOptions {
+    /// The MTU of link `link` (from 1).
+    pub fn link_mtu(&self, link: usize) -> u32 {
+        link.checked_sub(1)
+            .and_then(|i| self.mtu_on.get(i).copied().flatten())
+            .unwrap_or(self.mtu)
+    }
+
+    /// Sets `--mtu-on` values, checking that each link exists on this path.
+    pub fn with_link_mtus(mut self, mtus: &[LinkMtu]) -> Result<Self, String> {
+        let links = self.link.links();
+        for m in mtus {
+            if !matches!(self.link, LinkMode::Routers(_)) || usize::from(m.link) > links {
+                return Err(format!(
+                    "--mtu-on {}:{}: --link {} has {}",
+                    m.link,
+                    m.mtu,
+                    self.link,
+                    match (self.link, links) {
+                        (LinkMode::Routers(_), n) =>
+                            format!("{n} links (numbered from 1 on the client's side)"),
+                        _ => "no path of links to set one apart: use --mtu, or --link routers:N"
+                            .to_string(),
+                    }
+                ));
+            }
+            if let Some(slot) = self.mtu_on.get_mut(usize::from(m.link) - 1) {
+                *slot = Some(m.mtu);
+            }
+        }
+        Ok(self)
     }
 }
 
@@ -84,6 +281,62 @@ pub const WIRE_SERVER_IF: &str = "veth-srv";
 /// The client-side interface of the wire.
 pub const WIRE_CLIENT_IF: &str = "veth-cli";
 
+/// Addressing of a path of routers: link `i` (from 1) is `10.73.i.0/24` and `fd73:0:0:i::/64`;
+/// its end on the client's side is `.1` (`::1`), the end on the server's side `.2` (`::2`).
+pub mod path {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    /// The IPv4 address of one end of link `link` (from 1): `left` is the client's side.
+    pub fn v4(link: usize, left: bool) -> Ipv4Addr {
+        Ipv4Addr::new(10, 73, link as u8, if left { 1 } else { 2 })
+    }
+
+    /// The IPv6 address of one end of link `link`.
+    pub fn v6(link: usize, left: bool) -> Ipv6Addr {
+        Ipv6Addr::new(0xfd73, 0, 0, link as u16, 0, 0, 0, if left { 1 } else { 2 })
+    }
+
+    /// The MAC address of one end of link `link`: `02:73:00:00:LL:0E`, locally administered,
+    /// with the link number and the end (1 the client's side, 2 the server's), so that a
+    /// capture reads the same on every run.
+    pub fn mac(link: usize, left: bool) -> String {
+        format!("02:73:00:00:{:02x}:0{}", link, if left { 1 } else { 2 })
+    }
+
+    /// The name of node `node` on a path with `routers` routers: 0 is the client, then `r1` …,
+    /// the last the server.
+    pub fn node_name(node: usize, routers: usize) -> String {
+        match node {
+            0 => "client".into(),
+            n if n > routers => "server".into(),
+            n => format!("r{n}"),
+        }
+    }
+
+    /// The interfaces of link `link` (from 1): the client's side first.
+    pub fn link_ends(link: usize, routers: usize) -> (String, String) {
+        let left = match link - 1 {
+            0 => "client-eth0".to_string(),
+            n => format!("r{n}-eth1"),
+        };
+        let right = if link > routers {
+            "server-eth0".to_string()
+        } else {
+            format!("r{link}-eth0")
+        };
+        (left, right)
+    }
+}
+
+/// One interface of the lab that is captured: its name and the namespace it lives in.
+#[derive(Debug, Clone)]
+pub struct LabInterface {
+    /// Its name (`lo`, `veth-srv`, `client-eth0`, `r1-eth0`, …): the pcapng `if_name`.
+    pub name: String,
+    /// Its namespace, or `None` for the process's own (the server's).
+    pub netns: Option<Arc<OwnedFd>>,
+}
+
 /// The lab packetpath is running in (or the host, with `--host-loopback`).
 #[derive(Debug, Clone)]
 pub struct Lab {
@@ -93,11 +346,14 @@ pub struct Lab {
     pub isolated: bool,
     /// True when a user namespace was needed (packetpath was not started as root).
     pub user_namespace: bool,
-    /// The client namespace on the wire.
+    /// The client namespace on the wire or path.
     client_ns: Option<Arc<OwnedFd>>,
     /// The forwarding link splicing the wire (with `--delay` or `--loss`); it runs as long as the
     /// lab (its clones share it).
     link: Option<Arc<forwarder::Forwarder>>,
+    /// Every interface of a path of routers, client first (empty otherwise). Holding the
+    /// namespaces keeps the routers alive.
+    path: Vec<LabInterface>,
 }
 
 impl Lab {
@@ -112,6 +368,7 @@ impl Lab {
             user_namespace: false,
             client_ns: None,
             link: None,
+            path: Vec::new(),
         }
     }
 
@@ -153,6 +410,32 @@ impl Lab {
                 "the lab's virtual Ethernet cable {WIRE_CLIENT} ⇄ {WIRE_SERVER} (MTU {}, offloads off)",
                 o.mtu
             ),
+            LinkMode::Routers(n) => {
+                let links = usize::from(n) + 1;
+                let mut nodes = vec!["client".to_string()];
+                nodes.extend((1..=usize::from(n)).map(|r| format!("r{r}")));
+                nodes.push("server".into());
+                let mtus: Vec<String> = (1..=links)
+                    .map(|l| self.options.link_mtu(l).to_string())
+                    .collect();
+                let mtu = if mtus.iter().all(|m| *m == self.options.mtu.to_string()) {
+                    format!("MTU {}", self.options.mtu)
+                } else {
+                    format!("MTU {} per link", mtus.join("/"))
+                };
+                let rate = self
+                    .options
+                    .rate
+                    .map(|r| format!(", {r} per link"))
+                    .unwrap_or_default();
+                format!(
+                    "the lab's path {} ⇄ {} through {n} router{}: {} ({mtu}{rate}, offloads off{spliced})",
+                    path::v4(1, true),
+                    path::v4(links, false),
+                    if n == 1 { "" } else { "s" },
+                    nodes.join(" → "),
+                )
+            }
         }
     }
 
@@ -161,20 +444,98 @@ impl Lab {
         self.link.as_ref().map(|l| l.stats())
     }
 
-    /// The interface to capture on.
-    pub fn capture_interface(&self) -> &'static str {
+    /// The interface to capture on in the process's own (the server's) namespace; for a path,
+    /// [`Lab::capture_interfaces`] lists them all.
+    pub fn capture_interface(&self) -> &str {
+        if let Some(last) = self.path.last() {
+            return &last.name;
+        }
         match (self.isolated, self.options.link) {
             (true, LinkMode::Wire) => WIRE_SERVER_IF,
             _ => "lo",
         }
     }
 
+    /// Every interface to capture on, in the order of the lab's interface table (a frame's
+    /// `interface` is its index here): for a path of routers every interface from the client's
+    /// to the server's, otherwise the one link.
+    pub fn capture_interfaces(&self) -> Vec<LabInterface> {
+        if !self.path.is_empty() {
+            return self.path.clone();
+        }
+        vec![LabInterface {
+            name: self.capture_interface().to_string(),
+            netns: None,
+        }]
+    }
+
     /// Where the server listens (port 0: any free port).
     pub fn server_listen(&self) -> SocketAddr {
         match (self.isolated, self.options.link) {
             (true, LinkMode::Wire) => SocketAddr::new(IpAddr::V4(WIRE_SERVER), 0),
+            (true, LinkMode::Routers(n)) => {
+                SocketAddr::new(IpAddr::V4(path::v4(usize::from(n) + 1, false)), 0)
+            }
             _ => SocketAddr::from(([127, 0, 0, 1], 0)),
         }
+    }
+
+    /// The server's IPv6 address on a path of routers whose links all carry IPv6.
+    pub fn server_v6(&self) -> Option<Ipv6Addr> {
+        match (self.isolated, self.options.link) {
+            (true, LinkMode::Routers(n)) if self.path_has_ipv6() => {
+                Some(path::v6(usize::from(n) + 1, false))
+            }
+            _ => None,
+        }
+    }
+
+    /// True when every link of the path is wide enough for IPv6.
+    fn path_has_ipv6(&self) -> bool {
+        (1..=self.options.link.links()).all(|l| self.options.link_mtu(l) >= IPV6_MIN_MTU)
+    }
+
+    /// Runs `f` on a short-lived thread that has joined `netns` (or at once, for `None`): a
+    /// socket it creates stays in that namespace.
+    pub fn in_namespace<T: Send + 'static>(
+        netns: Option<&Arc<OwnedFd>>,
+        f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+    ) -> std::io::Result<T> {
+        match netns {
+            None => f(),
+            Some(ns) => {
+                let ns = ns.clone();
+                // setns changes only the calling thread's namespace: do it on a throwaway thread.
+                std::thread::spawn(move || {
+                    nix::sched::setns(&*ns, nix::sched::CloneFlags::CLONE_NEWNET)
+                        .map_err(std::io::Error::from)?;
+                    f()
+                })
+                .join()
+                .map_err(|_| {
+                    std::io::Error::other("the thread that joined a lab namespace panicked")
+                })?
+            }
+        }
+    }
+
+    /// Opens a live capture on every interface of [`Lab::capture_interfaces`], each socket
+    /// created inside its interface's namespace, keeping TCP to or from `ports` (and ARP).
+    pub fn open_captures(
+        &self,
+        ports: &[u16],
+    ) -> Result<Vec<crate::capture::LiveCapture>, crate::capture::CaptureError> {
+        let mut captures = Vec::new();
+        for interface in self.capture_interfaces() {
+            let ports = ports.to_vec();
+            let name = interface.name.clone();
+            let opened = Self::in_namespace(interface.netns.as_ref(), move || {
+                Ok(crate::capture::LiveCapture::open(&name, &ports))
+            })
+            .map_err(|e| crate::capture::CaptureError::Io("joining a lab namespace", e))?;
+            captures.push(opened?);
+        }
+        Ok(captures)
     }
 
     /// Creates a TCP socket for the client, in the client's namespace when there is one.
@@ -184,25 +545,9 @@ impl Lab {
         } else {
             socket2::Domain::IPV4
         };
-        let make = move || {
+        Self::in_namespace(self.client_ns.as_ref(), move || {
             socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))
-        };
-        match &self.client_ns {
-            None => make(),
-            Some(ns) => {
-                let ns = ns.clone();
-                // setns changes only the calling thread's namespace: do it on a throwaway thread.
-                std::thread::spawn(move || {
-                    nix::sched::setns(&*ns, nix::sched::CloneFlags::CLONE_NEWNET)
-                        .map_err(std::io::Error::from)?;
-                    make()
-                })
-                .join()
-                .map_err(|_| {
-                    std::io::Error::other("the thread creating the client socket panicked")
-                })?
-            }
-        }
+        })
     }
 
     /// A handle the chat client uses to create its sockets in the right place.
@@ -212,5 +557,73 @@ impl Lab {
         Some(crate::chat::client::SocketFactory(Arc::new(move |ipv6| {
             lab.client_socket(ipv6)
         })))
+    }
+
+    /// The namespace of a lab interface by name (`None` if it is the process's own or unknown),
+    /// for whoever splices a link (the forwarder).
+    pub fn netns_of(&self, interface: &str) -> Option<Arc<OwnedFd>> {
+        self.path
+            .iter()
+            .find(|i| i.name == interface)
+            .and_then(|i| i.netns.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_modes_parse_and_print() {
+        for s in ["loopback", "wire", "routers:1", "routers:4"] {
+            assert_eq!(s.parse::<LinkMode>().unwrap().to_string(), s);
+        }
+        for bad in ["routers:0", "routers:5", "routers", "router:2", "cable"] {
+            assert!(bad.parse::<LinkMode>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rates_and_link_mtus_parse() {
+        assert_eq!("1mbit".parse::<Rate>(), Ok(Rate(1_000_000)));
+        assert_eq!("500kbit".parse::<Rate>(), Ok(Rate(500_000)));
+        assert_eq!(Rate(1_000_000).to_string(), "1mbit");
+        assert!("1mb".parse::<Rate>().is_err());
+        assert!("10bit".parse::<Rate>().is_err());
+        assert_eq!(
+            "2:576".parse::<LinkMtu>(),
+            Ok(LinkMtu { link: 2, mtu: 576 })
+        );
+        assert!("0:576".parse::<LinkMtu>().is_err());
+        assert!("2:40".parse::<LinkMtu>().is_err());
+        let opts = LabOptions {
+            link: LinkMode::Routers(2),
+            ..LabOptions::default()
+        };
+        let narrow = opts
+            .with_link_mtus(&[LinkMtu { link: 2, mtu: 576 }])
+            .unwrap();
+        assert_eq!(
+            (narrow.link_mtu(1), narrow.link_mtu(2), narrow.link_mtu(3)),
+            (1500, 576, 1500)
+        );
+        assert!(opts
+            .with_link_mtus(&[LinkMtu { link: 4, mtu: 576 }])
+            .is_err());
+    }
+
+    #[test]
+    fn path_interfaces_are_named_after_their_hops() {
+        assert_eq!(
+            path::link_ends(1, 2),
+            ("client-eth0".into(), "r1-eth0".into())
+        );
+        assert_eq!(path::link_ends(2, 2), ("r1-eth1".into(), "r2-eth0".into()));
+        assert_eq!(
+            path::link_ends(3, 2),
+            ("r2-eth1".into(), "server-eth0".into())
+        );
+        assert_eq!(path::v4(3, false), Ipv4Addr::new(10, 73, 3, 2));
+        assert_eq!(path::mac(2, true), "02:73:00:00:02:01");
     }
 }

@@ -7,8 +7,11 @@ use std::sync::Arc;
 
 use nix::sched::{setns, unshare, CloneFlags};
 
-use super::forwarder::{self, Forwarder, LinkProps};
-use super::{Lab, LabOptions, LinkMode, WIRE_CLIENT, WIRE_CLIENT_IF, WIRE_SERVER, WIRE_SERVER_IF};
+use super::forwarder::{self, Forwarder};
+use super::{
+    path, Lab, LabInterface, LabOptions, LinkMode, Rate, IPV6_MIN_MTU, WIRE_CLIENT, WIRE_CLIENT_IF,
+    WIRE_SERVER, WIRE_SERVER_IF,
+};
 
 /// Why the lab could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +128,7 @@ pub fn enter(options: LabOptions) -> Result<Lab, LabError> {
         user_namespace: !root,
         client_ns: None,
         link: None,
+        path: Vec::new(),
     };
     match options.link {
         LinkMode::Loopback => {
@@ -135,6 +139,11 @@ pub fn enter(options: LabOptions) -> Result<Lab, LabError> {
             let wire = setup_wire(options)?;
             lab.client_ns = Some(Arc::new(wire.client_ns));
             lab.link = wire.link.map(Arc::new);
+        }
+        LinkMode::Routers(n) => {
+            let path = setup_routers(usize::from(n), &options)?;
+            lab.client_ns = path.first().and_then(|i| i.netns.clone());
+            lab.path = path;
         }
     }
     tracing::info!("lab ready: {}", lab.describe());
@@ -174,6 +183,7 @@ fn package_of(program: &str) -> &'static str {
         "ip" => "iproute2",
         "ethtool" => "ethtool",
         "iptables" => "iptables",
+        "tc" => "iproute2",
         _ => "it",
     }
 }
@@ -370,7 +380,7 @@ fn setup_wire(options: LabOptions) -> Result<Wire, LabError> {
             Some(Arc::new(fwd)),
             FWD_SERVER_IF,
             FWD_CLIENT_IF,
-            LinkProps {
+            forwarder::LinkProps {
                 delay: options.delay,
                 loss: options.loss,
                 seed: options.seed,
@@ -378,4 +388,224 @@ fn setup_wire(options: LabOptions) -> Result<Wire, LabError> {
         )?),
     };
     Ok(Wire { client_ns, link })
+}
+
+fn enter_ns(ns: &OwnedFd) -> Result<(), LabError> {
+    setns(ns, CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))
+}
+
+/// One end of a link: the namespace it lives in, its name and addresses.
+pub(crate) struct End<'a> {
+    /// Its namespace.
+    pub ns: &'a OwnedFd,
+    /// The interface's name.
+    pub name: &'a str,
+    /// Its IPv4 address (a /24).
+    pub v4: std::net::Ipv4Addr,
+    /// Its IPv6 address (a /64), when the link carries IPv6.
+    pub v6: std::net::Ipv6Addr,
+    /// Its MAC address.
+    pub mac: String,
+}
+
+/// What a link is like.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LinkProps {
+    /// MTU of both ends.
+    pub mtu: u32,
+    /// A rate limit on both ends (each direction).
+    pub rate: Option<Rate>,
+    /// IPv6 addresses too (the MTU is at least 1280).
+    pub ipv6: bool,
+}
+
+/// Makes one link: a veth pair from `a` to `b`, each end addressed and configured (MTU, offloads
+/// off, the rate limit). A link with delay or loss is later made as two such links with
+/// packetpath's forwarder between them. Leaves the process in `b`'s namespace.
+pub(crate) fn make_link(a: &End<'_>, b: &End<'_>, props: LinkProps) -> Result<(), LabError> {
+    enter_ns(a.ns)?;
+    run(
+        "ip",
+        &[
+            "link",
+            "add",
+            "name",
+            a.name,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            b.name,
+            "netns",
+            &ns_path(b.ns),
+        ],
+    )?;
+    configure_end(a, props)?;
+    enter_ns(b.ns)?;
+    configure_end(b, props)
+}
+
+/// Configures one end of a link in the current namespace.
+fn configure_end(end: &End<'_>, props: LinkProps) -> Result<(), LabError> {
+    let dev = end.name;
+    run("ip", &["link", "set", dev, "address", &end.mac])?;
+    run("ip", &["link", "set", dev, "mtu", &props.mtu.to_string()])?;
+    run(
+        "ip",
+        &["addr", "add", &format!("{}/24", end.v4), "dev", dev],
+    )?;
+    if props.ipv6 {
+        // `nodad`: usable at once, not after a second of duplicate address detection.
+        run(
+            "ip",
+            &[
+                "-6",
+                "addr",
+                "add",
+                &format!("{}/64", end.v6),
+                "dev",
+                dev,
+                "nodad",
+            ],
+        )?;
+    }
+    run("ip", &["link", "set", dev, "up"])?;
+    // Checksums computed in software (they verify in the capture), and no segmentation or
+    // receive offload anywhere on the path: every frame is MSS-sized, as on a real cable.
+    offloads_off(dev, &["tx", "off", "rx", "off"])?;
+    if let Some(rate) = props.rate {
+        // The bucket must hold at least one whole frame, and a kernel tick's worth of bytes.
+        let burst = (u64::from(props.mtu) + 14).max(rate.0 / 8 / 100).max(2000);
+        run(
+            "tc",
+            &[
+                "qdisc",
+                "add",
+                "dev",
+                dev,
+                "root",
+                "tbf",
+                "rate",
+                &format!("{}bit", rate.0),
+                "burst",
+                &burst.to_string(),
+                "latency",
+                "400ms",
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes a sysctl of the current network namespace.
+fn sysctl(path: &str, value: &str) -> Result<(), LabError> {
+    std::fs::write(path, value).map_err(|e| {
+        LabError::Namespace(format!(
+            "writing {value} to {path} (turning forwarding on in a router): {e}"
+        ))
+    })
+}
+
+/// Makes a path of `routers` routers: a namespace for the client and each router (the server is
+/// the process's own namespace), a link between each neighbour, forwarding on in the routers,
+/// static routes everywhere. Returns every interface, client side first; the process stays in the
+/// server's namespace.
+fn setup_routers(routers: usize, options: &LabOptions) -> Result<Vec<LabInterface>, LabError> {
+    let server_ns = Arc::new(current_netns()?);
+    run("ip", &["link", "set", "lo", "up"])?;
+    // Nodes along the path: the client, r1 … rN, the server.
+    let mut nodes: Vec<Arc<OwnedFd>> = Vec::with_capacity(routers + 2);
+    for _ in 0..=routers {
+        unshare(CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
+        nodes.push(Arc::new(current_netns()?));
+        run("ip", &["link", "set", "lo", "up"])?;
+    }
+    nodes.push(server_ns.clone());
+    let links = routers + 1;
+    let ipv6 = (1..=links).all(|l| options.link_mtu(l) >= IPV6_MIN_MTU);
+    let mut interfaces = Vec::with_capacity(2 * links);
+    for link in 1..=links {
+        let (left, right) = path::link_ends(link, routers);
+        let (Some(a_ns), Some(b_ns)) = (nodes.get(link - 1), nodes.get(link)) else {
+            return Err(LabError::Namespace(format!("no namespace for link {link}")));
+        };
+        let end = |ns, name, left| End {
+            ns,
+            name,
+            v4: path::v4(link, left),
+            v6: path::v6(link, left),
+            mac: path::mac(link, left),
+        };
+        make_link(
+            &end(a_ns, &left, true),
+            &end(b_ns, &right, false),
+            LinkProps {
+                mtu: options.link_mtu(link),
+                rate: options.rate,
+                ipv6,
+            },
+        )?;
+        for (name, ns) in [(left, a_ns), (right, b_ns)] {
+            let netns = (!Arc::ptr_eq(ns, &server_ns)).then(|| ns.clone());
+            interfaces.push(LabInterface { name, netns });
+        }
+    }
+    for (node, ns) in nodes.iter().enumerate() {
+        enter_ns(ns)?;
+        route_node(node, routers, ipv6)?;
+    }
+    if let Some(client) = nodes.first() {
+        enter_ns(client)?;
+        add_loss("client-eth0", options.loss)?;
+    }
+    enter_ns(&server_ns)?;
+    add_loss("server-eth0", options.loss)?;
+    Ok(interfaces)
+}
+
+/// Routes of node `node` (0 the client, `routers + 1` the server) on a path: the hosts send
+/// everything to their router; a router sends each subnet towards its side of the path.
+fn route_node(node: usize, routers: usize, ipv6: bool) -> Result<(), LabError> {
+    let links = routers + 1;
+    let mut v4: Vec<(String, String)> = Vec::new();
+    let mut v6: Vec<(String, String)> = Vec::new();
+    if node == 0 {
+        v4.push(("default".into(), path::v4(1, false).to_string()));
+        v6.push(("default".into(), path::v6(1, false).to_string()));
+    } else if node == links {
+        v4.push(("default".into(), path::v4(links, true).to_string()));
+        v6.push(("default".into(), path::v6(links, true).to_string()));
+    } else {
+        sysctl("/proc/sys/net/ipv4/ip_forward", "1")?;
+        if ipv6 {
+            sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1")?;
+        }
+        // Router `node` sits between link `node` (towards the client) and `node + 1`.
+        for link in 1..=links {
+            let via = if link < node {
+                Some(node)
+            } else if link > node + 1 {
+                Some(node + 1)
+            } else {
+                None
+            };
+            let Some(via_link) = via else { continue };
+            let left = via_link == node;
+            // Towards the client: the neighbour on link `node` is its left end.
+            let (gw4, gw6) = (path::v4(via_link, left), path::v6(via_link, left));
+            let net4 = format!("10.73.{link}.0/24");
+            let net6 = format!("fd73:0:0:{link:x}::/64");
+            v4.push((net4, gw4.to_string()));
+            v6.push((net6, gw6.to_string()));
+        }
+    }
+    for (to, via) in &v4 {
+        run("ip", &["route", "add", to, "via", via])?;
+    }
+    if ipv6 {
+        for (to, via) in &v6 {
+            run("ip", &["-6", "route", "add", to, "via", via])?;
+        }
+    }
+    Ok(())
 }

@@ -32,7 +32,7 @@ pub struct FormatError {
 /// runs, which is why a lesson declares it up front.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LessonLab {
-    /// The link: the lab's loopback or a virtual Ethernet cable.
+    /// The link: the lab's loopback, a virtual Ethernet cable or a path of routers.
     pub link: LinkMode,
     /// The link's MTU.
     pub mtu: u32,
@@ -440,16 +440,10 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
     let lab_raw = lab_raw.map(|l| l.get_ref());
     let link = match lab_raw.and_then(|l| l.link.as_ref()) {
         None => LinkMode::Loopback,
-        Some(s) => match s.get_ref().as_str() {
-            "loopback" => LinkMode::Loopback,
-            "wire" => LinkMode::Wire,
-            other => {
-                return Err(lines.err(
-                    s.span(),
-                    format!("`link = \"{other}\"`: use \"loopback\" or \"wire\""),
-                ))
-            }
-        },
+        Some(s) => s
+            .get_ref()
+            .parse::<LinkMode>()
+            .map_err(|why| lines.err(s.span(), format!("`link`: {why}")))?,
     };
     let mtu = match lab_raw.and_then(|l| l.mtu.as_ref()) {
         None => 1500,
@@ -472,7 +466,7 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
         }
     };
     let ipv6 = lab_raw.is_some_and(|l| l.ipv6);
-    if ipv6 && link == LinkMode::Wire {
+    if ipv6 && link != LinkMode::Loopback {
         return Err(lines.err(lab_span, "`ipv6 = true` works only on the loopback link"));
     }
     if raw.step.is_empty() {

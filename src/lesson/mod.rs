@@ -77,8 +77,8 @@ pub fn list_text(lessons: &[Lesson]) -> String {
     let mut out = String::new();
     for l in lessons {
         let mut lab = vec![l.transport.name().to_string()];
-        if l.lab.link == crate::lab::LinkMode::Wire {
-            lab.push("--link wire".into());
+        if l.lab.link != crate::lab::LinkMode::Loopback {
+            lab.push(format!("--link {}", l.lab.link));
         }
         if l.lab.mtu != 1500 {
             lab.push(format!("mtu {}", l.lab.mtu));

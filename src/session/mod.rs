@@ -18,13 +18,13 @@ use std::time::Duration;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio_util::sync::CancellationToken;
 
-use crate::capture::{spawn_live, CaptureStats, LiveHandle};
+use crate::capture::{spawn_captures, CaptureStats, LiveHandle};
 use crate::chat::client::{LineReceiver, LineSender};
 use crate::chat::config::Trust;
 use crate::chat::{
     AppEvent, ChatClient, ClientOptions, ConnId, KeyLogEntry, SecretLog, Tap, Transport,
 };
-use crate::frame::Frame;
+use crate::frame::{Frame, Timestamp};
 use crate::journey::Trace;
 use crate::lab::Lab;
 
@@ -108,7 +108,16 @@ pub struct Session {
     app_rx: UnboundedReceiver<AppEvent>,
     key_rx: UnboundedReceiver<KeyLogEntry>,
     frame_rx: UnboundedReceiver<Frame>,
-    capture: Option<LiveHandle>,
+    /// One capture per lab interface (one on a single link).
+    capture: Vec<LiveHandle>,
+    /// Frames received but held back so that frames of different interfaces join the trace in
+    /// time order, by (time, arrival).
+    held: BTreeMap<(Timestamp, u64), Frame>,
+    arrivals: u64,
+    /// The time of the last frame added to the trace, and whether any came before an earlier one
+    /// (then the trace is made again in time order when the session finishes).
+    last_added: Timestamp,
+    out_of_order: bool,
     server: Option<ServerRun>,
     ports: Vec<u16>,
     clients: BTreeMap<String, Client>,
@@ -123,6 +132,11 @@ pub struct Session {
 /// How long to wait for something that should happen (a deadline for failures, not a delay):
 /// generous, because on a lossy lab link retransmission timeouts back off exponentially.
 const WAIT: Duration = Duration::from_secs(60);
+
+/// How long a frame is held before it joins the trace when several interfaces are captured: a
+/// frame of another interface captured earlier must reach the session within this time to be
+/// put before it.
+const MERGE_WINDOW: Duration = Duration::from_millis(40);
 
 impl Session {
     /// A session whose chat server (IPv4 only) is already listening under capture in `lab`: where
@@ -148,6 +162,12 @@ impl Session {
         let (_, frame_rx) = mpsc::unbounded_channel();
         // Also honour SSLKEYLOGFILE, as browsers, curl and openssl do.
         let secrets = SecretLog::from_env().map_err(crate::chat::ChatError::Io)?;
+        let mut trace = Trace::new();
+        let interfaces = options.lab.capture_interfaces();
+        if interfaces.len() > 1 {
+            // Several interfaces (a path of routers): frames say which, by these names.
+            trace.set_interface_names(interfaces.into_iter().map(|i| i.name).collect());
+        }
         Ok(Session {
             options,
             secrets: Arc::new(secrets.with_notify(key_tx)),
@@ -155,12 +175,16 @@ impl Session {
             app_rx,
             key_rx,
             frame_rx,
-            capture: None,
+            capture: Vec::new(),
+            held: BTreeMap::new(),
+            arrivals: 0,
+            last_added: Timestamp(i128::MIN),
+            out_of_order: false,
             server: None,
             ports: Vec::new(),
             clients: BTreeMap::new(),
             frames: Vec::new(),
-            trace: Trace::new(),
+            trace,
             unsettled: Vec::new(),
             events_queued: 0,
         })
@@ -231,8 +255,7 @@ impl Session {
         let shutdown = CancellationToken::new();
         let mut tasks = vec![tokio::spawn(server.run(shutdown.clone()))];
         let mut addr6 = None;
-        if self.options.ipv6 && !matches!(self.options.lab.options.link, crate::lab::LinkMode::Wire)
-        {
+        if self.options.ipv6 && self.options.lab.options.link == crate::lab::LinkMode::Loopback {
             let six = crate::chat::start_server(
                 SocketAddr::new(std::net::Ipv6Addr::LOCALHOST.into(), addr.port()),
                 transport,
@@ -258,12 +281,23 @@ impl Session {
 
     fn restart_capture(&mut self) -> Result<(), SessionError> {
         // Frames already read stay; a new socket with the new port list takes over.
-        if let Some(old) = self.capture.take() {
-            let _ = old.stop();
-            self.drain_frames();
+        let old = std::mem::take(&mut self.capture);
+        if !old.is_empty() {
+            for handle in old {
+                let _ = handle.stop();
+            }
+            self.drain_frames(true);
         }
-        let (handle, rx) = spawn_live(self.options.lab.capture_interface(), &self.ports)?;
-        self.capture = Some(handle);
+        let captures = self
+            .options
+            .lab
+            .open_captures(&self.ports)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| c.with_interface_id(i as u32))
+            .collect();
+        let (handles, rx) = spawn_captures(captures)?;
+        self.capture = handles;
         self.frame_rx = rx;
         Ok(())
     }
@@ -407,8 +441,36 @@ impl Session {
         }
     }
 
-    fn drain_frames(&mut self) {
+    /// Takes what the captures sent, and adds to the trace the frames that are old enough for
+    /// no earlier frame of another interface to be still on its way (all of them with `all`).
+    fn drain_frames(&mut self, all: bool) {
         while let Ok(frame) = self.frame_rx.try_recv() {
+            self.hold(frame);
+        }
+        self.release(all);
+    }
+
+    fn hold(&mut self, frame: Frame) {
+        self.arrivals += 1;
+        self.held.insert((frame.at, self.arrivals), frame);
+    }
+
+    fn release(&mut self, all: bool) {
+        // One capture: frames come in order already.
+        let horizon = if all || self.capture.len() <= 1 {
+            Timestamp(i128::MAX)
+        } else {
+            Timestamp(Timestamp::now().0 - MERGE_WINDOW.as_nanos() as i128)
+        };
+        while let Some(entry) = self.held.first_entry() {
+            if entry.key().0 > horizon {
+                break;
+            }
+            let frame = entry.remove();
+            if frame.at < self.last_added {
+                self.out_of_order = true;
+            }
+            self.last_added = self.last_added.max(frame.at);
             self.frames.push(frame.clone());
             self.trace.push_frame(frame);
         }
@@ -420,7 +482,7 @@ impl Session {
         // Secrets first: a record can only be decrypted if its keys are known when it is parsed.
         self.take_keys();
         let before = self.trace.frames().len();
-        self.drain_frames();
+        self.drain_frames(false);
         while let Ok(event) = self.app_rx.try_recv() {
             self.trace.add_app_event(event);
         }
@@ -447,13 +509,26 @@ impl Session {
             if missing == 0 {
                 return Ok(());
             }
-            match tokio::time::timeout_at(deadline, self.frame_rx.recv()).await {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(SessionError::Timeout {
+                    what: format!("{missing} application messages to appear in the capture"),
+                    seconds: WAIT.as_secs(),
+                });
+            }
+            // Frames held for the merge are added once old enough: wake up for them too.
+            let wake = if self.held.is_empty() {
+                deadline
+            } else {
+                (tokio::time::Instant::now() + MERGE_WINDOW).min(deadline)
+            };
+            match tokio::time::timeout_at(wake, self.frame_rx.recv()).await {
                 Ok(Some(frame)) => {
                     // Keys logged before this frame was sent must be known before it is parsed.
                     self.take_keys();
-                    self.frames.push(frame.clone());
-                    self.trace.push_frame(frame);
+                    self.hold(frame);
+                    self.release(false);
                 }
+                Err(_) if !self.held.is_empty() => {}
                 _ => {
                     return Err(SessionError::Timeout {
                         what: format!("{missing} application messages to appear in the capture"),
@@ -468,13 +543,32 @@ impl Session {
     /// the complete trace, the frames and the capture statistics.
     pub async fn finish(mut self) -> Result<(Trace, Vec<Frame>, CaptureStats), SessionError> {
         self.stop_server().await;
-        let stats = match self.capture.take() {
-            Some(handle) => tokio::task::spawn_blocking(move || handle.stop())
+        let handles = std::mem::take(&mut self.capture);
+        let mut stats = CaptureStats::default();
+        for handle in handles {
+            let s = tokio::task::spawn_blocking(move || handle.stop())
                 .await
-                .map_err(|e| crate::capture::CaptureError::Thread(e.to_string()))??,
-            None => CaptureStats::default(),
-        };
+                .map_err(|e| crate::capture::CaptureError::Thread(e.to_string()))??;
+            stats.received += s.received;
+            stats.dropped += s.dropped;
+        }
         self.poll();
+        self.take_keys();
+        self.drain_frames(true);
+        if self.out_of_order {
+            // A frame reached the session later than the merge window: add them all again, in
+            // time order, so that frame numbers and TCP analysis follow the wire.
+            tracing::debug!(
+                "frames of several interfaces came out of order; ordering the trace again"
+            );
+            self.frames.sort_by_key(|f| f.at);
+            let mut trace = Trace::from_frames(self.frames.clone(), self.trace.keys().clone());
+            trace.set_interface_names(self.trace.interface_names().to_vec());
+            for event in self.trace.app_events() {
+                trace.add_app_event(event.clone());
+            }
+            self.trace = trace;
+        }
         Ok((self.trace, self.frames, stats))
     }
 }

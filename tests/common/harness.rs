@@ -19,6 +19,8 @@ pub enum Need {
     Tool(&'static str),
     /// packetpath's lab (`--link loopback` and `--link wire`): what `doctor` checks.
     Lab,
+    /// packetpath's lab with this `--link` (e.g. `routers:2`), tried as `doctor` tries it.
+    LabLink(&'static str),
     /// Capture on the machine's own loopback (root or CAP_NET_RAW).
     HostCapture,
     /// Root itself (switching to another user, making namespaces with the system tools).
@@ -99,6 +101,7 @@ fn missing(need: Need) -> Option<String> {
         Need::Lab => ["loopback", "wire"]
             .iter()
             .find_map(|link| lab_not_possible(link)),
+        Need::LabLink(link) => lab_not_possible(link),
         Need::OnDemand(why) => Some(format!("on demand only: {why}")),
         Need::OrdinaryUser => (nix::unistd::geteuid().is_root() && !tool_found("setpriv"))
             .then(|| "running as root without `setpriv` to become an ordinary user".to_string()),
