@@ -2,6 +2,7 @@
 //! the TCP segments that carried those records, and the frames around them. [`Trace`] is the one
 //! model that reports, the UI, lessons and the capture writer read.
 
+pub mod hops;
 pub mod ledger;
 mod sizes;
 mod trace;

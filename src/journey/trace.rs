@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use super::hops::{CopyIndex, HopCheck, HopPlace};
 use crate::chat::AppEvent;
 use crate::dissect::{dissect, dissect_without_tcp_checksum, IpInfo, Packet};
 use crate::flow::{
@@ -25,6 +26,10 @@ pub struct FrameEntry {
     pub segment: Option<SegmentInfo>,
     /// Indices (into [`Trace::records`]) of the TLS records that became complete in this frame.
     pub records: Range<usize>,
+    /// On a path of routers: the frame this one is a copy of (the same IP packet captured
+    /// earlier on another link; see [`super::hops`]). A copy shares its original's `segment`
+    /// and goes through neither TCP nor TLS again.
+    pub copy_of: Option<u32>,
 }
 
 impl FrameEntry {
@@ -155,6 +160,10 @@ pub struct Trace {
     scratch: Vec<u8>,
     /// The capture interfaces' names, by [`Frame::interface`] (pcapng `if_name`).
     interfaces: Vec<String>,
+    /// Their places on a path of routers.
+    places: Vec<Option<HopPlace>>,
+    /// Packets seen, to recognise their copies on other links.
+    copies: CopyIndex,
 }
 
 impl Trace {
@@ -199,7 +208,75 @@ impl Trace {
     /// Names the capture interfaces (`names[i]` is interface `i`'s, as [`Frame::interface`]
     /// counts them; empty for an unnamed one).
     pub fn set_interface_names(&mut self, names: Vec<String>) {
+        self.places = super::hops::places(&names);
         self.interfaces = names;
+    }
+
+    /// Where capture interface `id` sits on a path of routers, from its name.
+    pub fn hop_place(&self, id: u32) -> Option<&HopPlace> {
+        self.places.get(id as usize)?.as_ref()
+    }
+
+    /// True when frames came from several named interfaces (a path of routers), so that each
+    /// frame's interface is worth naming.
+    pub fn several_interfaces(&self) -> bool {
+        self.interfaces.len() > 1
+    }
+
+    /// The frames carrying one IP packet along its path: the original (first captured) and
+    /// its copies, ordered along the path from the original's interface (by capture order where
+    /// the interfaces' places are unknown). Just `[number]` for a packet seen once.
+    pub fn path_of(&self, number: u32) -> Vec<u32> {
+        let Some(entry) = self.frame(number) else {
+            return Vec::new();
+        };
+        let original = entry.copy_of.unwrap_or(number);
+        let mut all = vec![original];
+        all.extend_from_slice(self.copies.copies(original));
+        // Along the way the packet went: the TTL falls router by router, and of the two ends of
+        // one link the sender's comes first. Where places are unknown, capture order.
+        let place = |n: u32| {
+            let e = self.frame(n)?;
+            let position = self.hop_place(e.frame.interface)?.position;
+            Some((e.headers().ip?.ttl, position))
+        };
+        let known: Option<Vec<(u8, u32)>> = all.iter().map(|&n| place(n)).collect();
+        if let Some(known) = known {
+            let first = known
+                .iter()
+                .max_by_key(|(ttl, p)| (*ttl, std::cmp::Reverse(*p)));
+            let last = known.iter().min_by_key(|(ttl, p)| (*ttl, *p));
+            // Towards the server (positions growing) unless the TTL falls the other way, or,
+            // on one link, the original sits at its server-side end.
+            let towards_server = match (first, last) {
+                (Some(a), Some(b)) if a.0 != b.0 => a.1 < b.1,
+                _ => known.first().is_some_and(|(_, p)| p % 2 == 0),
+            };
+            let mut keyed: Vec<(u32, (u8, u32))> = all.iter().copied().zip(known).collect();
+            keyed.sort_by_key(|&(n, (ttl, p))| {
+                let along = if towards_server { p } else { u32::MAX - p };
+                (std::cmp::Reverse(ttl), along, n)
+            });
+            return keyed.into_iter().map(|(n, _)| n).collect();
+        }
+        all.sort_unstable();
+        all
+    }
+
+    /// For a copy: what changed since its original (link addresses, TTL, IPv4 checksum) and
+    /// whether everything above IP is byte-identical.
+    pub fn hop_check(&self, number: u32) -> Option<HopCheck> {
+        let entry = self.frame(number)?;
+        let original = self.frame(entry.copy_of?)?;
+        let routers = self
+            .hop_place(original.frame.interface)
+            .zip(self.hop_place(entry.frame.interface))
+            .map(|(a, b)| a.link.abs_diff(b.link));
+        super::hops::check(
+            (original.number, &original.frame),
+            (number, &entry.frame),
+            routers,
+        )
     }
 
     /// The capture interfaces' names, by interface number.
@@ -267,6 +344,23 @@ impl Trace {
         // Only the headers matter here; checksums are verified when a frame is shown.
         let packet = dissect_without_tcp_checksum(frame.link, &frame.data);
         let records_start = self.records.len();
+        if self.several_interfaces() {
+            if let Some(ip) = &packet.ip {
+                let frames = &self.frames;
+                let earlier = |n: u32| frames.get((n as usize).checked_sub(1)?).map(|e| &e.frame);
+                if let Some(original) = self.copies.push(number, &frame, ip, earlier) {
+                    let segment = self.frame(original).and_then(|o| o.segment.clone());
+                    self.frames.push(FrameEntry {
+                        number,
+                        frame,
+                        segment,
+                        records: records_start..records_start,
+                        copy_of: Some(original),
+                    });
+                    return number;
+                }
+            }
+        }
         let mut segment = None;
         if let Some(ip) = packet.ip.as_ref().filter(|ip| ip.is_fragment()) {
             // A piece of an IP packet: TCP sees the packet when its last piece arrives.
@@ -299,6 +393,7 @@ impl Trace {
             frame,
             segment,
             records: records_start..self.records.len(),
+            copy_of: None,
         });
         number
     }

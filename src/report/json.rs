@@ -342,7 +342,64 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
     if let Some(stop) = &p.stop {
         obj.insert("stop".into(), Value::from(stop.to_string()));
     }
+    hop_json(trace, entry, &mut obj);
     Value::Object(obj)
+}
+
+/// On a path of routers: the frame's interface and hop, the packet's frames along its path, and
+/// on a copy what changed since the original.
+fn hop_json(trace: &Trace, entry: &FrameEntry, obj: &mut Map<String, Value>) {
+    if !trace.several_interfaces() {
+        return;
+    }
+    let iface = entry.frame.interface;
+    if let Some(name) = trace.interface_name(iface) {
+        obj.insert("interface_name".into(), Value::from(name));
+    }
+    if let Some(place) = trace.hop_place(iface) {
+        obj.insert(
+            "hop".into(),
+            json!({"node": place.node, "link": place.link, "position": place.position}),
+        );
+    }
+    let path = trace.path_of(entry.number);
+    if path.len() > 1 {
+        obj.insert("path".into(), Value::from(path));
+    }
+    let Some(original) = entry.copy_of else {
+        return;
+    };
+    obj.insert("copy_of".into(), Value::from(original));
+    if let Some(c) = trace.hop_check(entry.number) {
+        let mut h = Map::new();
+        h.insert("routers".into(), json!(c.routers));
+        h.insert("ttl_before".into(), Value::from(c.ttl_before));
+        h.insert("ttl".into(), Value::from(c.ttl));
+        h.insert("ttl_as_expected".into(), json!(c.ttl_as_expected()));
+        if let Some((src, dst)) = c.macs_before {
+            h.insert("src_before".into(), Value::from(mac(&src)));
+            h.insert("dst_before".into(), Value::from(mac(&dst)));
+        }
+        if let Some((sum, status)) = c.checksum {
+            h.insert("ip_checksum".into(), Value::from(format!("0x{sum:04x}")));
+            h.insert(
+                "ip_checksum_status".into(),
+                Value::from(checksum_name(status)),
+            );
+        }
+        if let Some(before) = c.checksum_before {
+            h.insert(
+                "ip_checksum_before".into(),
+                Value::from(format!("0x{before:04x}")),
+            );
+        }
+        h.insert("above_ip_len".into(), Value::from(c.above_ip_len));
+        h.insert(
+            "above_ip_identical".into(),
+            Value::from(c.above_ip_identical),
+        );
+        obj.insert("hop_check".into(), Value::Object(h));
+    }
 }
 
 /// The `trace` JSON object: a message, its size at every layer, and the frames that carried it.

@@ -18,6 +18,11 @@ pub fn frame_text(
     let p = &entry.packet();
     let secs = (entry.frame.at.0 - t0.0) as f64 / 1e9;
     let mut out = format!("#{:<5} {secs:>10.6}  ", entry.number);
+    if trace.several_interfaces() {
+        // Which interface of the path saw it: `r1-eth1`.
+        let name = trace.interface_name(entry.frame.interface).unwrap_or("?");
+        let _ = write!(out, "{name:<12} ");
+    }
     // The frame that completes a fragmented packet shows the packet's TCP segment.
     let whole = trace.reassembled(entry.number);
     let tcp = whole
@@ -89,6 +94,9 @@ pub fn frame_text(
     if let Some(stop) = &p.stop {
         let _ = write!(out, "\n        ! {stop}");
     }
+    for line in hop_lines(trace, entry.number) {
+        let _ = write!(out, "\n        {line}");
+    }
     for rec in trace
         .records()
         .get(entry.records.clone())
@@ -152,6 +160,108 @@ pub fn frame_text(
     out
 }
 
+/// On a path of routers: the packet's copies along its path (on the original's line), or what
+/// changed in this copy since its original and what did not (on a copy's line).
+pub fn hop_lines(trace: &Trace, number: u32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let Some(entry) = trace.frame(number) else {
+        return lines;
+    };
+    if entry.copy_of.is_none() {
+        let path = trace.path_of(number);
+        if path.len() > 1 {
+            lines.push(format!(
+                "the same IP packet on {} interfaces: {}",
+                path.len(),
+                path_text(trace, &path)
+            ));
+        }
+        return lines;
+    }
+    let Some(c) = trace.hop_check(number) else {
+        return lines;
+    };
+    let mut line = format!("copy of #{}", c.original);
+    if let Some(place) = trace.hop_place(entry.frame.interface) {
+        let _ = write!(line, " on link {}", place.link);
+    }
+    match c.routers {
+        Some(r) => {
+            let _ = write!(
+                line,
+                ", {r} router{} on: TTL {} → {}",
+                plural(r as usize),
+                c.ttl_before,
+                c.ttl
+            );
+            let _ = match c.ttl_as_expected() {
+                Some(true) => write!(line, " (one less per router ✓)"),
+                _ => write!(
+                    line,
+                    " (✗ expected {})",
+                    i64::from(c.ttl_before) - i64::from(r)
+                ),
+            };
+        }
+        None => {
+            let _ = write!(line, ": TTL {} → {}", c.ttl_before, c.ttl);
+        }
+    }
+    if let (Some((src, dst)), Some((src0, dst0))) = (c.macs, c.macs_before) {
+        if (src, dst) == (src0, dst0) {
+            let _ = write!(line, "; same MACs (same link)");
+        } else {
+            let _ = write!(
+                line,
+                "; MACs {} → {} (were {} → {})",
+                super::mac(&src),
+                super::mac(&dst),
+                super::mac(&src0),
+                super::mac(&dst0)
+            );
+        }
+    }
+    if let (Some((sum, status)), Some(before)) = (c.checksum, c.checksum_before) {
+        let _ = write!(
+            line,
+            "; IPv4 checksum 0x{sum:04x} {}{}",
+            super::json::checksum_name(status),
+            if sum == before {
+                String::new()
+            } else {
+                format!(" (recomputed, was 0x{before:04x})")
+            }
+        );
+    }
+    let _ = write!(
+        line,
+        "; {} B above IP {}",
+        c.above_ip_len,
+        if c.above_ip_identical {
+            "byte-identical ✓"
+        } else {
+            "DIFFERENT ✗"
+        }
+    );
+    lines.push(line);
+    lines
+}
+
+/// `#5 client-eth0 TTL 64 → #6 r1-eth0 TTL 64 → …`: the frames of one packet along its path.
+pub fn path_text(trace: &Trace, path: &[u32]) -> String {
+    path.iter()
+        .filter_map(|&n| {
+            let e = trace.frame(n)?;
+            let ttl = e.headers().ip.map(|ip| ip.ttl)?;
+            Some(format!(
+                "#{n} {} TTL {ttl}",
+                trace.interface_name(e.frame.interface).unwrap_or("?")
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
 /// A message's journey, layer by layer, for people.
 pub fn journey_text(
     trace: &Trace,
@@ -211,6 +321,14 @@ pub fn journey_text(
                     super::seq_ack(tcp.flags, seg.rel_seq, seg.rel_ack),
                     seg.payload_len
                 );
+                let path = trace.path_of(f);
+                if path.len() > 1 {
+                    let _ = writeln!(
+                        out,
+                        "    along the path: {}; TCP and TLS bytes identical on every link",
+                        path_text(trace, &path)
+                    );
+                }
             }
         }
     }

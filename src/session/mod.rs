@@ -138,6 +138,9 @@ const WAIT: Duration = Duration::from_secs(60);
 /// put before it.
 const MERGE_WINDOW: Duration = Duration::from_millis(40);
 
+/// How long to wait after opening several captures for the kernel's time stamps to be on.
+const TIMESTAMPS_ON: Duration = Duration::from_millis(50);
+
 impl Session {
     /// A session whose chat server (IPv4 only) is already listening under capture in `lab`: where
     /// `trace`, `demo` and the scripted demo start.
@@ -269,6 +272,12 @@ impl Session {
         }
         self.ports.push(addr.port());
         self.restart_capture()?;
+        if self.capture.len() > 1 {
+            // The kernel turns packet time stamps on a moment after the first capture socket asks
+            // (a deferred switch); until then frames carry the time they were read, which would
+            // mix up the merge of several interfaces. Let it settle before any traffic.
+            tokio::time::sleep(TIMESTAMPS_ON).await;
+        }
         self.server = Some(ServerRun {
             addr,
             addr6,
@@ -562,8 +571,11 @@ impl Session {
                 "frames of several interfaces came out of order; ordering the trace again"
             );
             self.frames.sort_by_key(|f| f.at);
-            let mut trace = Trace::from_frames(self.frames.clone(), self.trace.keys().clone());
+            let mut trace = Trace::with_keys(self.trace.keys().clone());
             trace.set_interface_names(self.trace.interface_names().to_vec());
+            for frame in &self.frames {
+                trace.push_frame(frame.clone());
+            }
             for event in self.trace.app_events() {
                 trace.add_app_event(event.clone());
             }

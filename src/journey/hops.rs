@@ -1,0 +1,274 @@
+//! The same IP packet seen on several links: a capture of every interface of a path of routers
+//! holds each packet once per interface it crossed. Those copies differ only where a router
+//! changes a packet — the link addresses, the TTL (hop limit) and so the IPv4 header checksum —
+//! and are byte-identical above IP (TCP header, TLS record, ciphertext).
+//!
+//! A frame is a copy of an earlier one when both carry an IP packet with the same addresses,
+//! protocol and IPv4 identification (IPv6 flow label), the same bytes above the IP header, on
+//! another interface that has not yet seen that packet, within [`COPY_WINDOW`] of it. Only the
+//! first one captured (on the sender's link) goes through TCP and TLS: a copy is never taken for
+//! a retransmission.
+//!
+//! Interfaces named as packetpath's lab names them (`client-eth0`, `r1-eth0`, `r1-eth1`, …,
+//! `server-eth0`) have a place on the path, which orders the copies and says how many routers
+//! lie between two of them.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+
+use crate::dissect::IpInfo;
+use crate::frame::{Frame, Timestamp};
+
+/// How far apart in time two copies of one packet may be (a rate-limited, delayed path holds a
+/// packet for a while; a retransmission comes on the same interface, never as a copy).
+pub const COPY_WINDOW: i128 = 10_000_000_000;
+
+/// Where an interface sits on a path of routers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HopPlace {
+    /// The node it belongs to: `client`, `r1` …, `server`.
+    pub node: String,
+    /// The link it is an end of, from 1 on the client's side.
+    pub link: u32,
+    /// Its place along the path: 0 for `client-eth0`, then `r1-eth0`, `r1-eth1`, … .
+    pub position: u32,
+}
+
+/// The places of interfaces named `names`, as the lab names them; `None` for another name.
+pub fn places(names: &[String]) -> Vec<Option<HopPlace>> {
+    let router = |name: &str| -> Option<(u32, u32)> {
+        let rest = name.strip_prefix('r')?;
+        let (n, side) = rest.split_once("-eth")?;
+        let n = n.parse::<u32>().ok().filter(|n| *n > 0)?;
+        let side = side.parse::<u32>().ok().filter(|s| *s <= 1)?;
+        Some((n, side))
+    };
+    let routers = names
+        .iter()
+        .filter_map(|n| router(n))
+        .map(|(n, _)| n)
+        .max()
+        .unwrap_or(0);
+    names
+        .iter()
+        .map(|name| match name.as_str() {
+            "client-eth0" => Some(HopPlace {
+                node: "client".into(),
+                link: 1,
+                position: 0,
+            }),
+            "server-eth0" => Some(HopPlace {
+                node: "server".into(),
+                link: routers + 1,
+                position: 2 * routers + 1,
+            }),
+            other => router(other).map(|(n, side)| HopPlace {
+                node: format!("r{n}"),
+                link: n + side,
+                position: 2 * n - 1 + side,
+            }),
+        })
+        .collect()
+}
+
+/// What identifies one IP packet on every link it crosses.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PacketKey {
+    src: IpAddr,
+    dst: IpAddr,
+    protocol: u8,
+    /// IPv4 identification, or the IPv6 flow label.
+    id: Option<u32>,
+    /// Bytes above the IP header: how many, and a hash of them.
+    above_len: usize,
+    above_hash: u64,
+}
+
+/// The bytes above the IP header of a frame's packet.
+pub fn above_ip<'a>(data: &'a [u8], ip: &IpInfo) -> &'a [u8] {
+    data.get(ip.header.end..ip.packet.end).unwrap_or_default()
+}
+
+fn key(data: &[u8], ip: &IpInfo) -> PacketKey {
+    let above = above_ip(data, ip);
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    above.hash(&mut h);
+    PacketKey {
+        src: ip.src,
+        dst: ip.dst,
+        protocol: ip.protocol,
+        id: if ip.version == 4 {
+            ip.identification
+        } else {
+            ip.flow_label
+        },
+        above_len: above.len(),
+        above_hash: h.finish(),
+    }
+}
+
+/// The packets seen so far, to recognise their copies.
+#[derive(Debug, Default)]
+pub(crate) struct CopyIndex {
+    /// Frames that are no copy (originals), by packet.
+    originals: HashMap<PacketKey, Vec<u32>>,
+    /// Each original's copies, in capture order.
+    copies: HashMap<u32, Vec<u32>>,
+}
+
+impl CopyIndex {
+    /// The original `frame` (number `number`, packet `ip`) is a copy of, if any; otherwise it is
+    /// remembered as an original. `earlier(n)` gives frame `n`.
+    pub(crate) fn push<'a>(
+        &mut self,
+        number: u32,
+        frame: &Frame,
+        ip: &IpInfo,
+        earlier: impl Fn(u32) -> Option<&'a Frame>,
+    ) -> Option<u32> {
+        let key = key(&frame.data, ip);
+        let above = above_ip(&frame.data, ip);
+        let candidates = self.originals.entry(key).or_default();
+        let found = candidates.iter().rev().copied().find(|&o| {
+            let Some(orig) = earlier(o) else {
+                return false;
+            };
+            let seen_here = orig.interface == frame.interface
+                || self.copies.get(&o).is_some_and(|c| {
+                    c.iter()
+                        .any(|&n| earlier(n).is_some_and(|f| f.interface == frame.interface))
+                });
+            let close = frame.at.0.abs_diff(orig.at.0) <= COPY_WINDOW as u128;
+            let same_above = crate::dissect::dissect_without_tcp_checksum(orig.link, &orig.data)
+                .ip
+                .is_some_and(|oip| above_ip(&orig.data, &oip) == above);
+            !seen_here && close && same_above
+        });
+        match found {
+            Some(o) => {
+                self.copies.entry(o).or_default().push(number);
+                Some(o)
+            }
+            None => {
+                candidates.push(number);
+                None
+            }
+        }
+    }
+
+    /// The copies of original `number`, in capture order.
+    pub(crate) fn copies(&self, number: u32) -> &[u32] {
+        self.copies.get(&number).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// What changed between a packet's original and one of its copies, and what did not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HopCheck {
+    /// The copy's frame.
+    pub frame: u32,
+    /// The original's frame (the first captured, on the sender's link).
+    pub original: u32,
+    /// The original's TTL (hop limit) and the copy's.
+    pub ttl_before: u8,
+    /// The copy's TTL.
+    pub ttl: u8,
+    /// How many routers lie between the two interfaces (from their names), if known.
+    pub routers: Option<u32>,
+    /// The copy's MAC addresses (source, destination) and the original's.
+    pub macs: Option<([u8; 6], [u8; 6])>,
+    /// The original's MAC addresses.
+    pub macs_before: Option<([u8; 6], [u8; 6])>,
+    /// The copy's IPv4 header checksum and whether it verifies (recomputed by each router).
+    pub checksum: Option<(u16, crate::dissect::ChecksumStatus)>,
+    /// The original's IPv4 header checksum.
+    pub checksum_before: Option<u16>,
+    /// How many bytes lie above the IP header, and whether they are byte-identical.
+    pub above_ip_len: usize,
+    /// True when everything above IP is the same bytes in both.
+    pub above_ip_identical: bool,
+}
+
+impl HopCheck {
+    /// True when the TTL went down by exactly one per router crossed (unknown: `None`).
+    pub fn ttl_as_expected(&self) -> Option<bool> {
+        self.routers
+            .map(|r| u32::from(self.ttl_before).checked_sub(u32::from(self.ttl)) == Some(r))
+    }
+}
+
+/// Compares a copy with its original.
+pub(crate) fn check(
+    original: (u32, &Frame),
+    copy: (u32, &Frame),
+    routers: Option<u32>,
+) -> Option<HopCheck> {
+    let a = crate::dissect::dissect_without_tcp_checksum(original.1.link, &original.1.data);
+    let b = crate::dissect::dissect(copy.1.link, &copy.1.data);
+    let (aip, bip) = (a.ip.as_ref()?, b.ip.as_ref()?);
+    let macs = |p: &crate::dissect::Packet| p.link.as_ref().and_then(|l| Some((l.src?, l.dst?)));
+    let checksum_field = |data: &[u8], ip: &IpInfo| {
+        (ip.version == 4)
+            .then(|| data.get(ip.header.start + 10..ip.header.start + 12))
+            .flatten()
+            .map(|b| u16::from_be_bytes([b[0], b[1]]))
+    };
+    let above_a = above_ip(&original.1.data, aip);
+    let above_b = above_ip(&copy.1.data, bip);
+    Some(HopCheck {
+        frame: copy.0,
+        original: original.0,
+        ttl_before: aip.ttl,
+        ttl: bip.ttl,
+        routers,
+        macs: macs(&b),
+        macs_before: macs(&a),
+        checksum: checksum_field(&copy.1.data, bip).zip(bip.checksum),
+        checksum_before: checksum_field(&original.1.data, aip),
+        above_ip_len: above_b.len(),
+        above_ip_identical: above_a == above_b,
+    })
+}
+
+/// The time between two frames, in milliseconds.
+pub fn millis_between(a: Timestamp, b: Timestamp) -> f64 {
+    (b.0 - a.0) as f64 / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lab_interface_names_have_places_on_the_path() {
+        let names: Vec<String> = [
+            "client-eth0",
+            "r1-eth0",
+            "r1-eth1",
+            "r2-eth0",
+            "r2-eth1",
+            "server-eth0",
+            "lo",
+        ]
+        .map(String::from)
+        .to_vec();
+        let p = places(&names);
+        let got: Vec<Option<(String, u32, u32)>> = p
+            .into_iter()
+            .map(|p| p.map(|p| (p.node, p.link, p.position)))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                Some(("client".into(), 1, 0)),
+                Some(("r1".into(), 1, 1)),
+                Some(("r1".into(), 2, 2)),
+                Some(("r2".into(), 2, 3)),
+                Some(("r2".into(), 3, 4)),
+                Some(("server".into(), 3, 5)),
+                None,
+            ]
+        );
+    }
+}
