@@ -236,6 +236,42 @@ fn a_flood_is_never_reordered_or_doubled() {
     );
 }
 
+/// A chat over a lossy, delayed cable: TCP retransmits what the link lost and TLS decrypts every
+/// byte in order; the server's capture shows the retransmissions.
+fn tcp_recovers_over_a_lossy_delayed_wire() {
+    let dir = shared_dir();
+    let text = "z".repeat(60_000);
+    let (code, _, err) = run_as(
+        dir.path(),
+        false,
+        &[
+            "trace", &text, "--link", "wire", "--loss", "10", "--delay", "2", "--seed", "4",
+            "--write", "l.pcapng",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run_as(
+        dir.path(),
+        false,
+        &["inspect", "l.pcapng", "--format", "json"],
+    );
+    let frames: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        frames.iter().any(|f| f["tcp"]["retransmission"] == true),
+        "10% loss over ~45 segments each way retransmits something"
+    );
+    let decrypted: String = frames
+        .iter()
+        .filter_map(|f| f["tls"].as_array())
+        .flatten()
+        .filter_map(|r| r["decrypted"]["text"].as_str())
+        .collect();
+    assert!(decrypted.contains(&text), "every byte arrived, in order");
+}
+
 fn delay_needs_the_wire_and_says_so() {
     let dir = shared_dir();
     let (code, _, err) = run_as(dir.path(), false, &["trace", "hi", "--delay", "10"]);
@@ -266,6 +302,7 @@ fn main() -> std::process::ExitCode {
         ),
         test!(frames_arrive_once_in_order_and_on_time, Need::Lab),
         test!(a_flood_is_never_reordered_or_doubled, Need::Lab),
+        test!(tcp_recovers_over_a_lossy_delayed_wire, Need::Lab),
         test!(delay_needs_the_wire_and_says_so, Need::Lab),
     ])
 }
