@@ -25,6 +25,12 @@
 //!  interfaces: client-eth0, r1-eth0, r1-eth1, r2-eth0, r2-eth1, server-eth0 (all captured)
 //! ```
 //!
+//! With `--link wire` and `--delay` or `--loss`, the cable is spliced: `veth-srv` and `veth-cli` are
+//! each joined to one end of a third, forwarding namespace (`fwd-srv`, `fwd-cli`), where
+//! [`forwarder`] carries the frames between them, holding each for the delay and losing some at
+//! random from a seeded generator. On the loopback, `--loss` is a netfilter rule and `--delay` is
+//! refused (nothing to hold frames on).
+//!
 //! Namespaces must be entered while the process has a single thread (the kernel refuses
 //! `unshare(CLONE_NEWUSER)` otherwise), so [`enter`] is called by `main` before the async runtime
 //! starts. Sockets keep the namespace they were created in, so one runtime serves both ends; the
