@@ -102,6 +102,28 @@ fn checking_several_lessons_runs_each_and_names_the_failures() {
     assert!(summary.contains("= 1460"), "{out}");
 }
 
+fn lesson_list_dir_lists_the_good_files_and_names_the_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let lessons = dir.path().join("mine");
+    std::fs::create_dir(&lessons).unwrap();
+    std::fs::write(lessons.join("01-good.toml"), right_mss()).unwrap();
+    let broken = WRONG_MSS.replace("tcp.options.mss", "tcp.options.mms");
+    std::fs::write(lessons.join("02-broken.toml"), broken).unwrap();
+    std::fs::write(lessons.join("03-also-good.toml"), right_mss()).unwrap();
+    let (code, out, err) = packetpath(dir.path(), &["lesson", "list", "--dir", "mine"]);
+    assert_eq!(code, 1, "a broken file is not silent: {out}\n{err}");
+    assert!(out.contains("good") && out.contains("also-good"), "{out}");
+    assert!(out.contains("not loaded (1 of 3)"), "{out}");
+    let named = out
+        .lines()
+        .find(|l| l.starts_with("✗ "))
+        .unwrap_or_default();
+    assert!(
+        named.contains("02-broken.toml") && named.contains("tcp.options.mms"),
+        "{out}"
+    );
+}
+
 fn a_broken_lesson_file_is_refused_with_file_line_and_what() {
     let dir = tempfile::tempdir().unwrap();
     // Line 12: a property that does not exist.
@@ -322,6 +344,7 @@ fn main() -> std::process::ExitCode {
         ),
         test!(a_broken_lesson_file_is_refused_with_file_line_and_what),
         test!(lesson_list_shows_every_lesson_with_its_lab),
+        test!(lesson_list_dir_lists_the_good_files_and_names_the_bad_ones),
         test!(lesson_run_steps_through_and_checks_typed_answers, Need::Lab),
         test!(queries_read_a_saved_capture),
         test!(
