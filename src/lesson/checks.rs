@@ -138,6 +138,35 @@ pub struct CheckOutcome {
     pub line: usize,
 }
 
+impl CheckOutcome {
+    /// The check as a line for a student, its observed value withheld while it would give away
+    /// the answer to one of `open` (the answers of the step's questions not yet answered): a
+    /// passed check whose value is such an answer reads "✓ that — (after your answer)".
+    pub fn line_for_student(&self, open: &[&str]) -> String {
+        if !self.passed {
+            return format!(
+                "✗ {} — expected {}; observed {}",
+                self.that, self.expected, self.observed
+            );
+        }
+        if self.gives_away(open) {
+            format!("✓ {} — (its value after your answer)", self.that)
+        } else {
+            format!("✓ {} — {}", self.that, self.observed)
+        }
+    }
+
+    /// Whether this check's observed value is one of the answers in `open`.
+    pub fn gives_away(&self, open: &[&str]) -> bool {
+        let value = self
+            .observed
+            .rsplit_once(" = ")
+            .map_or(self.observed.as_str(), |(_, v)| v);
+        let value = normalise(value);
+        !value.is_empty() && open.iter().any(|a| normalise(a) == value)
+    }
+}
+
 /// Checks one expectation against the capture.
 pub fn evaluate(ctx: &Context<'_>, e: &Expectation) -> CheckOutcome {
     let v = ctx.eval_query(&e.value);
@@ -624,6 +653,29 @@ mod tests {
             judge(&ctx, &question("first(packets())", 0), "1"),
             Verdict::Unanswerable(_)
         ));
+    }
+
+    #[test]
+    fn a_check_does_not_give_away_an_open_answer() {
+        let check = CheckOutcome {
+            that: "the server's ISN".into(),
+            passed: true,
+            expected: "any".into(),
+            observed: "synack(alice).tcp.seq_raw = 3157808589".into(),
+            line: 1,
+        };
+        let hidden = check.line_for_student(&["3157808589"]);
+        assert!(!hidden.contains("3157808589"), "{hidden}");
+        assert!(hidden.contains("after your answer"), "{hidden}");
+        assert!(check.line_for_student(&[]).contains("3157808589"));
+        assert!(check.line_for_student(&["1460"]).contains("3157808589"));
+        let failed = CheckOutcome {
+            passed: false,
+            ..check
+        };
+        assert!(failed
+            .line_for_student(&["3157808589"])
+            .contains("3157808589"));
     }
 
     #[test]
