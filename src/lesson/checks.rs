@@ -240,7 +240,13 @@ fn normalise(s: &str) -> String {
         .trim()
         .trim_matches(|c| c == '"' || c == '\'' || c == '.')
         .to_lowercase();
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let words: Vec<&str> = s.split_whitespace().collect();
+    // "the client" is "client", "a SYN" is "SYN".
+    let words = match words.split_first() {
+        Some((first, rest)) if !rest.is_empty() && ["the", "a", "an"].contains(first) => rest,
+        _ => &words[..],
+    };
+    words.join(" ")
 }
 
 /// Reads the first whole number in a typed answer: "1,460 bytes" → 1460, "0x16" → 22, "#5" → 5.
@@ -290,7 +296,9 @@ pub fn judge(ctx: &Context<'_>, q: &Question, typed: &str) -> Verdict {
                     .filter(|c| c.is_ascii_alphanumeric())
                     .collect::<String>()
             };
-            t == want || (!t.is_empty() && squash(&t) == squash(&want))
+            // A side may be named by who is on it: "alice" for "client" when alice is a client.
+            let names_the_side = want == "client" && ctx.state.clients.contains_key(&t);
+            t == want || names_the_side || (!t.is_empty() && squash(&t) == squash(&want))
         }
     };
     if right {
@@ -647,12 +655,42 @@ mod tests {
             ),
             Verdict::Right
         );
+        assert_eq!(
+            judge(&ctx, &question("'client'", 0), "the client"),
+            Verdict::Right
+        );
+        assert_eq!(judge(&ctx, &question("'client'", 0), "server"), Verdict::Wrong);
         assert_eq!(judge(&ctx, &question("true", 0), "yes"), Verdict::Right);
         assert_eq!(judge(&ctx, &question("true", 0), "no"), Verdict::Wrong);
         assert!(matches!(
             judge(&ctx, &question("first(packets())", 0), "1"),
             Verdict::Unanswerable(_)
         ));
+    }
+
+    #[test]
+    fn a_client_may_be_named_for_the_client_side() {
+        let trace = Trace::new();
+        let mut state = LessonState::default();
+        state.clients.insert(
+            "alice".into(),
+            crate::chat::ConnId {
+                client: "127.0.0.1:5000".parse().unwrap(),
+                server: "127.0.0.1:8443".parse().unwrap(),
+            },
+        );
+        let ctx = Context::new(&trace, &state);
+        let side = Question {
+            ask: "Who sent the first FIN, client or server?".into(),
+            answer: q("'client'"),
+            hint: None,
+            explain: None,
+            tolerance: 0,
+            line: 1,
+        };
+        assert_eq!(judge(&ctx, &side, "alice"), Verdict::Right);
+        assert_eq!(judge(&ctx, &side, "Alice."), Verdict::Right);
+        assert_eq!(judge(&ctx, &side, "bob"), Verdict::Wrong, "bob is no client here");
     }
 
     #[test]
