@@ -659,7 +659,10 @@ mod tests {
             judge(&ctx, &question("'client'", 0), "the client"),
             Verdict::Right
         );
-        assert_eq!(judge(&ctx, &question("'client'", 0), "server"), Verdict::Wrong);
+        assert_eq!(
+            judge(&ctx, &question("'client'", 0), "server"),
+            Verdict::Wrong
+        );
         assert_eq!(judge(&ctx, &question("true", 0), "yes"), Verdict::Right);
         assert_eq!(judge(&ctx, &question("true", 0), "no"), Verdict::Wrong);
         assert!(matches!(
@@ -690,7 +693,11 @@ mod tests {
         };
         assert_eq!(judge(&ctx, &side, "alice"), Verdict::Right);
         assert_eq!(judge(&ctx, &side, "Alice."), Verdict::Right);
-        assert_eq!(judge(&ctx, &side, "bob"), Verdict::Wrong, "bob is no client here");
+        assert_eq!(
+            judge(&ctx, &side, "bob"),
+            Verdict::Wrong,
+            "bob is no client here"
+        );
     }
 
     #[test]
