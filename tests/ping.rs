@@ -316,6 +316,59 @@ fn options_that_do_not_fit_say_what_to_do() {
     }
 }
 
+/// `ping` and `traceroute` as a lesson's actions: their packets are in the lesson's capture.
+fn lesson_actions_ping_and_traceroute() {
+    let dir = shared_dir();
+    let lesson = r#"
+title = "Probes"
+goal = "ping and traceroute as actions"
+
+[lab]
+link = "routers:2"
+
+[[step]]
+title = "traceroute"
+text = "TTL 1, 2, 3"
+actions = ['traceroute --probe icmp']
+
+[[step.expect]]
+that = "the first time exceeded comes from r1"
+value = 'first(where(packets(), .icmp.type == 11)).ip.src'
+equals = "10.73.1.2"
+
+[[step.expect]]
+that = "the server answers the last probe"
+value = 'first(where(packets(), .icmp.type == 0)).ip.src'
+equals = "10.73.3.2"
+
+[[step]]
+title = "ping"
+text = "four echo requests"
+actions = ['ping --count 4']
+
+[[step.expect]]
+that = "the last echo request is seq 4"
+value = 'max(where(packets(), .icmp.type == 8).icmp.seq)'
+equals = 4
+"#;
+    std::fs::write(dir.path().join("probes.toml"), lesson).unwrap();
+    let (code, out, err) = run(dir.path(), &["lesson", "check", "probes.toml"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("✓ the first time exceeded comes from r1"),
+        "{out}"
+    );
+    // On the loopback there is nowhere to go: the lesson is refused before it runs.
+    let on_loopback = lesson.replace("link = \"routers:2\"", "link = \"loopback\"");
+    std::fs::write(dir.path().join("loop.toml"), on_loopback).unwrap();
+    let (code, out, err) = run(dir.path(), &["lesson", "check", "loop.toml"]);
+    assert_ne!(code, 0);
+    assert!(
+        format!("{out}{err}").contains("link = \"routers:2\""),
+        "{out}{err}"
+    );
+}
+
 fn main() -> std::process::ExitCode {
     harness::run(vec![
         test!(
@@ -338,6 +391,11 @@ fn main() -> std::process::ExitCode {
             Need::OrdinaryUser,
             Need::LabLink("routers:2"),
             Need::Tool("tshark")
+        ),
+        test!(
+            lesson_actions_ping_and_traceroute,
+            Need::OrdinaryUser,
+            Need::LabLink("routers:2")
         ),
         test!(
             options_that_do_not_fit_say_what_to_do,
