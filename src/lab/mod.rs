@@ -526,7 +526,9 @@ impl Lab {
     }
 
     /// Opens a live capture on every interface of [`Lab::capture_interfaces`], each socket
-    /// created inside its interface's namespace, keeping TCP to or from `ports` (and ARP).
+    /// created inside its interface's namespace, keeping TCP to or from `ports` and ARP, and in a
+    /// lab also ICMP, ICMPv6 and traceroute's UDP probes (the host's loopback keeps its port
+    /// filter: other programs' traffic is there).
     pub fn open_captures(
         &self,
         ports: &[u16],
@@ -535,8 +537,13 @@ impl Lab {
         for interface in self.capture_interfaces() {
             let ports = ports.to_vec();
             let name = interface.name.clone();
+            let lab = self.isolated;
             let opened = Self::in_namespace(interface.netns.as_ref(), move || {
-                Ok(crate::capture::LiveCapture::open(&name, &ports))
+                Ok(if lab {
+                    crate::capture::LiveCapture::open_lab(&name, &ports)
+                } else {
+                    crate::capture::LiveCapture::open(&name, &ports)
+                })
             })
             .map_err(|e| crate::capture::CaptureError::Io("joining a lab namespace", e))?;
             captures.push(opened?);
@@ -563,6 +570,58 @@ impl Lab {
         Some(crate::chat::client::SocketFactory(Arc::new(move |ipv6| {
             lab.client_socket(ipv6)
         })))
+    }
+
+    /// The client's namespace on the wire or a path (`None` on a loopback: there is no other
+    /// host).
+    pub fn client_namespace(&self) -> Option<&Arc<OwnedFd>> {
+        self.client_ns.as_ref()
+    }
+
+    /// The client's and the server's addresses on the wire or a path (IPv6 only on a path whose
+    /// links all carry it), for ping and traceroute; `None` when there are not two hosts.
+    pub fn hosts(&self, ipv6: bool) -> Option<(IpAddr, IpAddr)> {
+        if !self.isolated {
+            return None;
+        }
+        match (self.options.link, ipv6) {
+            (LinkMode::Wire, false) => Some((WIRE_CLIENT.into(), WIRE_SERVER.into())),
+            (LinkMode::Routers(n), false) => Some((
+                path::v4(1, true).into(),
+                path::v4(usize::from(n) + 1, false).into(),
+            )),
+            (LinkMode::Routers(_), true) => {
+                Some((path::v6(1, true).into(), self.server_v6()?.into()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The hop an address of the lab belongs to, and its interface: `("r1", "r1-eth0")` for
+    /// 10.73.1.2 on a path (from the lab's interface table); `None` for an address not in it.
+    pub fn hop_of(&self, addr: IpAddr) -> Option<(String, String)> {
+        match self.options.link {
+            LinkMode::Wire if self.isolated => match addr {
+                IpAddr::V4(a) if a == WIRE_CLIENT => Some(("client".into(), WIRE_CLIENT_IF.into())),
+                IpAddr::V4(a) if a == WIRE_SERVER => Some(("server".into(), WIRE_SERVER_IF.into())),
+                _ => None,
+            },
+            LinkMode::Routers(n) if self.isolated => {
+                let routers = usize::from(n);
+                (1..=routers + 1).find_map(|link| {
+                    [true, false].into_iter().find_map(|left| {
+                        let here = match addr {
+                            IpAddr::V4(a) => a == path::v4(link, left),
+                            IpAddr::V6(a) => a == path::v6(link, left),
+                        };
+                        let node = if left { link - 1 } else { link };
+                        let (l, r) = path::link_ends(link, routers);
+                        here.then(|| (path::node_name(node, routers), if left { l } else { r }))
+                    })
+                })
+            }
+            _ => None,
+        }
     }
 
     /// The namespace of a lab interface by name (`None` if it is the process's own or unknown),
@@ -631,5 +690,37 @@ mod tests {
         );
         assert_eq!(path::v4(3, false), Ipv4Addr::new(10, 73, 3, 2));
         assert_eq!(path::mac(2, true), "02:73:00:00:02:01");
+    }
+
+    #[test]
+    fn addresses_name_their_hop() {
+        let lab = Lab {
+            options: LabOptions {
+                link: LinkMode::Routers(2),
+                ..LabOptions::default()
+            },
+            isolated: true,
+            user_namespace: false,
+            client_ns: None,
+            link: None,
+            path: Vec::new(),
+        };
+        let hop = |a: &str| lab.hop_of(a.parse().unwrap());
+        assert_eq!(hop("10.73.1.2"), Some(("r1".into(), "r1-eth0".into())));
+        assert_eq!(hop("10.73.2.2"), Some(("r2".into(), "r2-eth0".into())));
+        assert_eq!(
+            hop("10.73.3.2"),
+            Some(("server".into(), "server-eth0".into()))
+        );
+        assert_eq!(hop("fd73:0:0:2::1"), Some(("r1".into(), "r1-eth1".into())));
+        assert_eq!(
+            hop("10.73.1.1"),
+            Some(("client".into(), "client-eth0".into()))
+        );
+        assert_eq!(hop("10.9.9.9"), None);
+        assert_eq!(
+            lab.hosts(false),
+            Some(("10.73.1.1".parse().unwrap(), "10.73.3.2".parse().unwrap()))
+        );
     }
 }
