@@ -646,6 +646,9 @@ fn route_node(node: usize, routers: usize, ipv6: bool) -> Result<(), LabError> {
         v6.push(("default".into(), path::v6(links, true).to_string()));
     } else {
         sysctl("/proc/sys/net/ipv4/ip_forward", "1")?;
+        // Every probe of ping and traceroute gets its answer: no rate limit on ICMP errors.
+        sysctl_if_present("/proc/sys/net/ipv4/icmp_ratelimit", "0")?;
+        sysctl_if_present("/proc/sys/net/ipv6/icmp/ratelimit", "0")?;
         if ipv6 {
             sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1")?;
         }
