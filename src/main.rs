@@ -344,7 +344,8 @@ fn parse_delay_ms(text: &str) -> Result<f64, String> {
 
 #[derive(Subcommand)]
 enum LessonAction {
-    /// List the lessons (the built-in ones, or those in --dir) with their lab and goal.
+    /// List the lessons (the built-in ones, or those in --dir) with their lab and goal; files in
+    /// --dir that do not read are named after the list, with what is wrong (exit code 1).
     List {
         /// A folder of lesson files (.toml) to list instead of the built-in lessons.
         #[arg(long)]
@@ -817,7 +818,21 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
     use packetpath::lesson;
     match action {
         LessonAction::List { dir } => {
-            print!("{}", lesson::list_text(&lesson::all(dir.as_deref())?));
+            let (good, bad) = lesson::catalog::all_readable(dir.as_deref())?;
+            print!("{}", lesson::list_text(&good));
+            if !bad.is_empty() {
+                // The good ones are listed; each broken file is named with what is wrong, and the
+                // exit code says something is.
+                println!(
+                    "\nnot loaded ({} of {}):",
+                    bad.len(),
+                    good.len() + bad.len()
+                );
+                for e in &bad {
+                    println!("✗ {e}");
+                }
+                return Ok(ExitCode::from(1));
+            }
         }
         LessonAction::Check {
             names,
