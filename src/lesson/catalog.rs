@@ -264,7 +264,7 @@ mod tests {
     #[test]
     fn every_built_in_lesson_parses() {
         let lessons = all(None).unwrap();
-        assert_eq!(lessons.len(), 13);
+        assert_eq!(lessons.len(), 15);
         for l in &lessons {
             assert!(!l.steps.is_empty(), "{}", l.name);
             assert!(

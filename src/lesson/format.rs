@@ -710,6 +710,22 @@ answer = "syn(alice).tcp.srcport"
         assert!(error_of(&GOOD.replace("mtu = 1500", "link = \"cable\""))
             .what
             .contains("wire"));
+        // A delay needs the wire, and a sane number of milliseconds.
+        let e = error_of(&GOOD.replace("mtu = 1500", "delay = 20"));
+        assert!(e.what.contains("link = \"wire\""), "{e}");
+        assert_eq!(e.line, 6, "{e}");
+        let e = error_of(&GOOD.replace("mtu = 1500", "link = \"wire\"\ndelay = 20000"));
+        assert!(e.what.contains("0 to 10000"), "{e}");
+        let wire = parse_lesson(
+            "wire.toml",
+            &GOOD.replace("mtu = 1500", "link = \"wire\"\ndelay = 20"),
+        )
+        .unwrap();
+        assert_eq!(wire.lab.delay_ms, 20.0);
+        assert_eq!(
+            wire.lab.options(false).delay,
+            std::time::Duration::from_millis(20)
+        );
         // Sending as a client that is not connected.
         let e = error_of(&GOOD.replace("\"connect alice --mss 536\"", "\"send alice \\\"hi\\\"\""));
         assert!(e.what.contains("not connected"), "{e}");
