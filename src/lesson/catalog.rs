@@ -1,4 +1,4 @@
-//! Where lessons come from: the thirteen built into the binary (from `lessons/`), a folder of a
+//! Where lessons come from: the fifteen built into the binary (from `lessons/`), a folder of a
 //! teacher's own (`--dir`), or a file named directly. Also `check` of several lessons, each in a
 //! fresh process because each may need a different lab.
 
@@ -62,6 +62,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "13-loss-and-recovery.toml",
         include_str!("../../lessons/13-loss-and-recovery.toml"),
+    ),
+    (
+        "14-routing-and-ttl.toml",
+        include_str!("../../lessons/14-routing-and-ttl.toml"),
+    ),
+    (
+        "15-round-trip-time.toml",
+        include_str!("../../lessons/15-round-trip-time.toml"),
     ),
 ];
 
@@ -256,7 +264,7 @@ mod tests {
     #[test]
     fn every_built_in_lesson_parses() {
         let lessons = all(None).unwrap();
-        assert_eq!(lessons.len(), 13);
+        assert_eq!(lessons.len(), 15);
         for l in &lessons {
             assert!(!l.steps.is_empty(), "{}", l.name);
             assert!(

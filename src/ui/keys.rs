@@ -66,6 +66,9 @@ pub enum Action {
     Close,
     /// Compare mode: the same line over TLS and plain TCP, side by side.
     Compare,
+    /// The path view: the selected packet on every link of a path of routers, in place of the
+    /// layer columns.
+    PathView,
     /// Lesson: run the next step (its actions, then its checks).
     LessonNext,
     /// Lesson: back to the previous step.
@@ -203,6 +206,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Char('+'), Char('=')], context: C::Navigation, action: A::Faster, help: "play faster" },
     Binding { keys: &[Char('-')], context: C::Navigation, action: A::Slower, help: "play slower" },
     Binding { keys: &[Char('c')], context: C::Navigation, action: A::Compare, help: "compare: each line sent over TLS and plain TCP, frame against frame (demo)" },
+    Binding { keys: &[Char('r')], context: C::Navigation, action: A::PathView, help: "path view: the selected packet on every link of a path of routers (--link routers:N), what each router changed, in place of the layer columns; again: the columns" },
     Binding { keys: &[Char('s')], context: C::Navigation, action: A::SwitchSender, help: "type as the other client (alice ⇄ bob)" },
     Binding { keys: &[Char('z')], context: C::Navigation, action: A::Zoom, help: "zoom the focused pane to the whole screen, or back" },
     Binding { keys: &[Char('?')], context: C::Navigation, action: A::Help, help: "this help" },

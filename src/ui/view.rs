@@ -54,6 +54,8 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
     if model.zoom && model.overlay.is_none() {
         match model.focus {
             Focus::Timeline => a.timeline = body,
+            // The path view zoomed has the whole screen: it has no bytes to show beside it.
+            Focus::Layers if model.path => a.layers = body,
             Focus::Layers | Focus::Hex => {
                 let [l, h] =
                     Layout::vertical([Constraint::Percentage(60), Constraint::Fill(1)]).areas(body);
@@ -69,6 +71,9 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
             (false, true) => (18, 30),
             // A tall screen gives the layer columns the most: a SYN's TCP column alone has
             // some 20 fields, and a field too wide for its column takes two lines.
+            // The path view wants a row per copy: the columns give room to it.
+            (false, false) if model.path && size.height < 30 => (20, 50),
+            (false, false) if model.path && size.height < 36 => (22, 46),
             (false, false) if size.height >= 50 => (26, 46),
             (false, false) if size.height >= 36 => (26, 42),
             (false, false) => (28, 36),
@@ -406,6 +411,12 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
             strings::TIMELINE,
             if frames == 1 { "" } else { "s" }
         );
+        // On a path of routers most frames are copies of a packet on another link: say how many
+        // packets there are, so the count stays honest while the copies sit indented.
+        let copies = model.timeline.index.copies;
+        if copies > 0 {
+            title.push_str(&strings::timeline_copies(frames - copies, copies));
+        }
         if let Some((text, percent)) = t.filtering() {
             title.push_str(&format!(" · filtering {text:?}: {percent}%"));
         } else if !t.filter.is_empty() {
@@ -439,7 +450,10 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
         let b = block(model, title, Focus::Timeline);
         timeline::render(f, a.timeline, model, trace, b);
     }
-    if a.layers.height > 0 {
+    if a.layers.height > 0 && model.path {
+        let make = |title: String| block(model, title, Focus::Layers);
+        super::pane::path::render(f, model, trace, a.layers, make);
+    } else if a.layers.height > 0 {
         let title = if model.detail.title.is_empty() {
             "Layers".to_string()
         } else {
