@@ -208,6 +208,10 @@ fn wait_for(lab: &Lab) -> Duration {
 }
 
 fn target(lab: &Lab, ipv6: bool) -> Result<(IpAddr, IpAddr), ProbeError> {
+    if ipv6 {
+        lab.wait_path_ready()
+            .map_err(sock("waiting for the path's interfaces to come up"))?;
+    }
     match lab.hosts(ipv6) {
         Some(hosts) => Ok(hosts),
         None if ipv6 && lab.hosts(false).is_some() => Err(ProbeError::NoIpv6),
@@ -580,10 +584,13 @@ pub fn traceroute(lab: &Lab, options: TracerouteOptions) -> Result<Report, Probe
             wait,
         };
         let probe = one_probe(&prober, probe, sent)?;
+        // Only "time exceeded" means the probe died on the way: anything else (the server's
+        // answer, an unreachable, "packet too big") ends the route.
+        let time_exceeded = if v6 { 3 } else { 11 };
         let done = probe
             .answer
             .as_ref()
-            .is_some_and(|a| a.reached || a.icmp_type == 3 && !v6);
+            .is_some_and(|a| a.reached || a.icmp_type != time_exceeded);
         probes.push(probe);
         if done {
             break;

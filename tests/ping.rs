@@ -161,6 +161,21 @@ fn ping_counts_replies() {
     for p in report["probes"].as_array().unwrap() {
         assert_eq!(p["frames"].as_array().unwrap().len(), 12, "{p}");
     }
+    // Over IPv6: ICMPv6 echo replies, after neighbour discovery, which the capture holds.
+    let report = json_run(dir.path(), &["ping", "--link", "routers:2", "--ipv6"], 0);
+    assert_eq!(report["replies"], 3);
+    for a in answers(&report) {
+        assert_eq!(
+            (a["hop"].as_str(), a["icmp_type"].as_u64()),
+            (Some("server"), Some(129))
+        );
+        assert_eq!(a["from"], "fd73:0:0:3::2");
+    }
+    assert!(report["other_frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["icmp"]["type"] == 135));
     let (code, text, err) = run(dir.path(), &["ping", "--link", "routers:1", "--count", "2"]);
     assert_eq!(code, 0, "{err}");
     assert!(
