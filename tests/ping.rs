@@ -143,6 +143,20 @@ fn traceroute_lists_both_routers_then_the_server() {
     assert!(text.contains(" ms  time exceeded\n"), "{text}");
 }
 
+/// The same path as root (no user namespace): the hops answer in the same order.
+fn traceroute_as_root() {
+    let dir = shared_dir();
+    let (code, text, err) = packetpath(dir.path(), &["traceroute", "--link", "routers:2"]);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        " 1  r1 (10.73.1.2)  ",
+        " 2  r2 (10.73.2.2)  ",
+        " 3  server (10.73.3.2)  ",
+    ] {
+        assert!(text.contains(line), "{line:?} in\n{text}");
+    }
+}
+
 fn ping_counts_replies() {
     let dir = shared_dir();
     let report = json_run(
@@ -386,6 +400,7 @@ equals = 4
 
 fn main() -> std::process::ExitCode {
     harness::run(vec![
+        test!(traceroute_as_root, Need::Root, Need::LabLink("routers:2")),
         test!(
             traceroute_lists_both_routers_then_the_server,
             Need::OrdinaryUser,
