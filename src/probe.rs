@@ -531,7 +531,8 @@ pub fn traceroute(lab: &Lab, options: TracerouteOptions) -> Result<Report, Probe
         ProbeKind::Icmp => None,
     };
     let wait = wait_for(lab);
-    let id = echo_id();
+    // Not ping's identifier: in a lesson both may run in one capture.
+    let id = echo_id() ^ 0x8000;
     let header = if v6 { 48 } else { 28 };
     const DATA: usize = 32;
     let mut probes = Vec::new();
@@ -612,6 +613,25 @@ pub fn traceroute(lab: &Lab, options: TracerouteOptions) -> Result<Report, Probe
         probes,
         wait,
     })
+}
+
+/// Ping or traceroute, with its settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probing {
+    /// `ping`.
+    Ping(PingOptions),
+    /// `traceroute`.
+    Traceroute(TracerouteOptions),
+}
+
+impl Probing {
+    /// Runs it (blocking: call it off the async runtime).
+    pub fn run(self, lab: &Lab) -> Result<Report, ProbeError> {
+        match self {
+            Probing::Ping(o) => ping(lab, o),
+            Probing::Traceroute(o) => traceroute(lab, o),
+        }
+    }
 }
 
 /// Whether the frame `entry` carries probe `key` or an answer about it.
@@ -769,10 +789,8 @@ impl Report {
     /// `inspect --format json` gives it), and the frames no probe claimed.
     pub fn json(&self, lab: &Lab, trace: &Trace) -> Value {
         let app = crate::report::app_events_by_frame(trace);
-        let frame = |entry| {
-            let events = app
-                .get(&entry_number(entry))
-                .map_or(&[][..], |v| v.as_slice());
+        let frame = |entry: &crate::journey::FrameEntry| {
+            let events = app.get(&entry.number).map_or(&[][..], |v| v.as_slice());
             crate::report::frame_json(trace, entry, events)
         };
         let mut claimed = std::collections::HashSet::new();
@@ -841,10 +859,6 @@ impl Report {
             "other_frames": others,
         })
     }
-}
-
-fn entry_number(entry: &crate::journey::FrameEntry) -> u32 {
-    entry.number
 }
 
 #[cfg(test)]
