@@ -651,6 +651,35 @@ pub fn frame_is_about(entry: &crate::journey::FrameEntry, key: ProbeKey) -> bool
     false
 }
 
+/// The frames of a probe and of its answers, in order: those [`frame_is_about`] finds, and the
+/// other IPv4 fragments of the same packets (a fragment after the first has no ICMP or UDP
+/// header to recognise it by: it shares the first's addresses and identification).
+pub fn frames_of(trace: &Trace, key: ProbeKey) -> Vec<&crate::journey::FrameEntry> {
+    let fragment_of = |entry: &crate::journey::FrameEntry| {
+        let ip = entry.packet().ip?;
+        let id = ip.identification?;
+        (ip.version == 4 && (ip.more_fragments || ip.fragment_offset > 0))
+            .then_some((ip.src, ip.dst, id))
+    };
+    let direct: Vec<&crate::journey::FrameEntry> = trace
+        .frames()
+        .iter()
+        .filter(|e| frame_is_about(e, key))
+        .collect();
+    let fragmented: std::collections::HashSet<_> =
+        direct.iter().filter_map(|e| fragment_of(e)).collect();
+    if fragmented.is_empty() {
+        return direct;
+    }
+    trace
+        .frames()
+        .iter()
+        .filter(|e| {
+            frame_is_about(e, key) || fragment_of(e).is_some_and(|f| fragmented.contains(&f))
+        })
+        .collect()
+}
+
 fn node(lab: &Lab, addr: IpAddr) -> String {
     match lab.hop_of(addr) {
         Some((hop, _)) => format!("{hop} ({addr})"),
@@ -756,14 +785,12 @@ impl Report {
         for probe in &self.probes {
             out.push_str(&self.line(lab, probe));
             out.push('\n');
-            for entry in trace.frames() {
-                if frame_is_about(entry, probe.key) {
-                    claimed.insert(entry.number);
-                    let events = app.get(&entry.number).map_or(&[][..], |v| v.as_slice());
-                    let text = crate::report::frame_text(trace, entry, events, t0);
-                    for l in text.lines() {
-                        out.push_str(&format!("      {l}\n"));
-                    }
+            for entry in frames_of(trace, probe.key) {
+                claimed.insert(entry.number);
+                let events = app.get(&entry.number).map_or(&[][..], |v| v.as_slice());
+                let text = crate::report::frame_text(trace, entry, events, t0);
+                for l in text.lines() {
+                    out.push_str(&format!("      {l}\n"));
                 }
             }
         }
@@ -828,10 +855,8 @@ impl Report {
                     ans.insert("reached".into(), json!(a.reached));
                     o.insert("answer".into(), Value::Object(ans));
                 }
-                let frames: Vec<Value> = trace
-                    .frames()
-                    .iter()
-                    .filter(|e| frame_is_about(e, p.key))
+                let frames: Vec<Value> = frames_of(trace, p.key)
+                    .into_iter()
                     .map(|e| {
                         claimed.insert(e.number);
                         frame(e)
