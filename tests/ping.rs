@@ -157,6 +157,18 @@ fn traceroute_as_root() {
     }
 }
 
+/// On the wire there is one hop: the server answers the first probe.
+fn traceroute_on_the_wire_reaches_the_server_at_once() {
+    let dir = shared_dir();
+    let report = json_run(dir.path(), &["traceroute", "--link", "wire"], 0);
+    let hops: Vec<&str> = answers(&report)
+        .iter()
+        .map(|a| a["hop"].as_str().unwrap())
+        .collect();
+    assert_eq!(hops, ["server"]);
+    assert_eq!(answers(&report)[0]["from"], "10.73.0.1");
+}
+
 fn ping_counts_replies() {
     let dir = shared_dir();
     let report = json_run(
@@ -421,6 +433,11 @@ equals = 4
 fn main() -> std::process::ExitCode {
     harness::run(vec![
         test!(traceroute_as_root, Need::Root, Need::LabLink("routers:2")),
+        test!(
+            traceroute_on_the_wire_reaches_the_server_at_once,
+            Need::OrdinaryUser,
+            Need::Lab
+        ),
         test!(
             traceroute_lists_both_routers_then_the_server,
             Need::OrdinaryUser,
