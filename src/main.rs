@@ -361,14 +361,23 @@ struct LabArgs {
     #[arg(long, value_name = "RATE")]
     rate: Option<Rate>,
     /// Drop this percentage of packets at random on the lab link, to see TCP recover. On the wire
-    /// packetpath's forwarding link drops frames in each direction (reproducibly: see --seed); on
-    /// the loopback a netfilter rule drops arriving packets.
+    /// and on every link of a path packetpath's forwarding link drops frames in each direction
+    /// (reproducibly: see --seed); on the loopback a netfilter rule drops arriving packets.
     #[arg(long, default_value_t = 0.0, value_name = "PERCENT")]
     loss: f64,
-    /// Hold every frame this many milliseconds on the wire, each way (needs --link wire): the
-    /// round-trip time grows by twice this.
+    /// Hold every frame this many milliseconds on the wire, or on every link of a path of
+    /// routers, each way (needs --link wire or routers:N): the round-trip time grows by twice
+    /// this per link.
     #[arg(long, default_value_t = 0.0, value_name = "MS", value_parser = parse_delay_ms)]
     delay: f64,
+    /// One link of a path of routers with a one-way delay of its own, in milliseconds (links
+    /// numbered from 1 on the client's side), e.g. 2:20. Repeatable; overrides --delay there.
+    #[arg(long, value_name = "LINK:MS")]
+    delay_on: Vec<packetpath::lab::LinkDelay>,
+    /// One link of a path of routers with a loss of its own, in percent, e.g. 2:5. Repeatable;
+    /// overrides --loss there.
+    #[arg(long, value_name = "LINK:PERCENT")]
+    loss_on: Vec<packetpath::lab::LinkLoss>,
     /// Seed of the random loss on the wire: the same seed loses the same frames (counted in order
     /// on the link, each direction on its own).
     #[arg(long, default_value_t = packetpath::lab::forwarder::DEFAULT_SEED, value_name = "N")]
@@ -403,6 +412,7 @@ impl LabArgs {
             ..LabOptions::default()
         }
         .with_link_mtus(&self.mtu_on)
+        .and_then(|o| o.with_link_conditions(&self.delay_on, &self.loss_on))
         .map_err(anyhow::Error::msg)
     }
 }
@@ -421,7 +431,8 @@ fn parse_delay_ms(text: &str) -> Result<f64, String> {
 
 #[derive(Subcommand)]
 enum LessonAction {
-    /// List the lessons (the built-in ones, or those in --dir) with their lab and goal.
+    /// List the lessons (the built-in ones, or those in --dir) with their lab and goal; files in
+    /// --dir that do not read are named after the list, with what is wrong (exit code 1).
     List {
         /// A folder of lesson files (.toml) to list instead of the built-in lessons.
         #[arg(long)]
@@ -924,7 +935,21 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
     use packetpath::lesson;
     match action {
         LessonAction::List { dir } => {
-            print!("{}", lesson::list_text(&lesson::all(dir.as_deref())?));
+            let (good, bad) = lesson::catalog::all_readable(dir.as_deref())?;
+            print!("{}", lesson::list_text(&good));
+            if !bad.is_empty() {
+                // The good ones are listed; each broken file is named with what is wrong, and the
+                // exit code says something is.
+                println!(
+                    "\nnot loaded ({} of {}):",
+                    bad.len(),
+                    good.len() + bad.len()
+                );
+                for e in &bad {
+                    println!("✗ {e}");
+                }
+                return Ok(ExitCode::from(1));
+            }
         }
         LessonAction::Check {
             names,

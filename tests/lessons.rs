@@ -102,6 +102,66 @@ fn checking_several_lessons_runs_each_and_names_the_failures() {
     assert!(summary.contains("= 1460"), "{out}");
 }
 
+/// A check whose value is the answer to the step's question does not print it before the
+/// question is answered; it does after.
+fn a_check_does_not_print_the_answer_before_the_question() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let lesson = right_mss().replace(
+        "answer = \"syn(alice).tcp.srcport\"",
+        "answer = \"syn(alice).tcp.options.mss\"",
+    );
+    std::fs::write(dir.path().join("mss.toml"), lesson).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_packetpath"))
+        .args(["lesson", "run", "mss.toml", "--plain"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"1460\n\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (before, after) = text.split_once("  ? Which port?").unwrap_or_default();
+    assert!(
+        before.contains("✓ the SYN announces an MSS of 1460 bytes — (its value after your answer)"),
+        "{text}"
+    );
+    assert!(
+        !before.contains("= 1460"),
+        "the answer before the question: {text}"
+    );
+    assert!(after.contains("✓ right"), "{text}");
+    assert!(
+        after.contains("syn(alice).tcp.options.mss = 1460"),
+        "shown after: {text}"
+    );
+}
+
+fn lesson_list_dir_lists_the_good_files_and_names_the_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let lessons = dir.path().join("mine");
+    std::fs::create_dir(&lessons).unwrap();
+    std::fs::write(lessons.join("01-good.toml"), right_mss()).unwrap();
+    let broken = WRONG_MSS.replace("tcp.options.mss", "tcp.options.mms");
+    std::fs::write(lessons.join("02-broken.toml"), broken).unwrap();
+    std::fs::write(lessons.join("03-also-good.toml"), right_mss()).unwrap();
+    let (code, out, err) = packetpath(dir.path(), &["lesson", "list", "--dir", "mine"]);
+    assert_eq!(code, 1, "a broken file is not silent: {out}\n{err}");
+    assert!(out.contains("good") && out.contains("also-good"), "{out}");
+    assert!(out.contains("not loaded (1 of 3)"), "{out}");
+    let named = out
+        .lines()
+        .find(|l| l.starts_with("✗ "))
+        .unwrap_or_default();
+    assert!(
+        named.contains("02-broken.toml") && named.contains("tcp.options.mms"),
+        "{out}"
+    );
+}
+
 fn a_broken_lesson_file_is_refused_with_file_line_and_what() {
     let dir = tempfile::tempdir().unwrap();
     // Line 12: a property that does not exist.
@@ -199,6 +259,15 @@ fn lesson_run_steps_through_and_checks_typed_answers() {
     );
     assert!(text.contains("Step 3/3"), "{text}");
     assert!(text.contains("◎ Look at frame #"), "{text}");
+    // No check prints an answer before its question is asked: step 1 asks for the frame's 94
+    // bytes, and no ✓ line above the question says "= 94".
+    let step1 = text.split("  ? ").next().unwrap_or_default();
+    assert!(
+        !step1
+            .lines()
+            .any(|l| l.starts_with("  ✓ ") && l.ends_with("= 94")),
+        "an answer was shown before its question: {step1}"
+    );
     assert!(text.contains("That was the last step"), "{text}");
     assert!(
         !text.lines().any(|l| l.starts_with("  ✗ ")),
@@ -322,6 +391,11 @@ fn main() -> std::process::ExitCode {
         ),
         test!(a_broken_lesson_file_is_refused_with_file_line_and_what),
         test!(lesson_list_shows_every_lesson_with_its_lab),
+        test!(lesson_list_dir_lists_the_good_files_and_names_the_bad_ones),
+        test!(
+            a_check_does_not_print_the_answer_before_the_question,
+            Need::Lab
+        ),
         test!(lesson_run_steps_through_and_checks_typed_answers, Need::Lab),
         test!(queries_read_a_saved_capture),
         test!(

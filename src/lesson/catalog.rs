@@ -105,6 +105,23 @@ pub fn all(dir: Option<&Path>) -> Result<Vec<Lesson>, LessonError> {
     }
 }
 
+/// Every lesson that reads, and for each file that does not, why: a teacher's folder with one
+/// broken file still lists the others (`lesson list --dir`). The built-in lessons always read.
+pub fn all_readable(dir: Option<&Path>) -> Result<(Vec<Lesson>, Vec<LessonError>), LessonError> {
+    let Some(dir) = dir else {
+        return Ok((all(None)?, Vec::new()));
+    };
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for path in files_in(dir)? {
+        match read(&path) {
+            Ok(lesson) => good.push(lesson),
+            Err(e) => bad.push(e),
+        }
+    }
+    Ok((good, bad))
+}
+
 /// The names of the lessons available (built in, or in `dir`), in order.
 pub fn names(dir: Option<&Path>) -> Vec<String> {
     match dir {

@@ -193,7 +193,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Code(KeyCode::Enter)], context: C::Navigation, action: A::Select, help: "open: timeline row → layer columns → its bytes in hex" },
     Binding { keys: &[Code(KeyCode::Tab)], context: C::Navigation, action: A::NextPane, help: "next pane" },
     Binding { keys: &[Code(KeyCode::BackTab)], context: C::Navigation, action: A::PrevPane, help: "previous pane" },
-    Binding { keys: &[Char('/')], context: C::Navigation, action: A::Filter, help: "filter the timeline as in Wireshark, applied as you type: tcp.port == 8443 && tls, ip.ttl < 64, tcp.analysis.retransmission, frame contains \"hi\"; shortcuts: syn, port N, retrans, app; other words search the rows" },
+    Binding { keys: &[Char('/')], context: C::Navigation, action: A::Filter, help: "filter the timeline as in Wireshark, applied as you type: tcp.port == PORT && tls (the server's port is in the title), ip.ttl < 64, tcp.analysis.retransmission, frame contains \"hi\"; shortcuts: syn, port N, retrans, app; other words search the rows" },
     Binding { keys: &[Char(':')], context: C::Navigation, action: A::GoTo, help: "go to a frame by its number" },
     Binding { keys: &[Char('e')], context: C::Navigation, action: A::ToggleDecrypt, help: "eavesdropper's view (what is on the wire) ⇄ endpoints' view (decrypted)" },
     Binding { keys: &[Char('f')], context: C::Navigation, action: A::FollowStream, help: "follow stream: the whole conversation (the eavesdropper's: records in hex)" },

@@ -274,7 +274,7 @@ fn prompt_line(model: &Model) -> Line<'static> {
     };
     spans.push(meaning);
     spans.push(Span::styled(
-        "   e.g. tcp.port == 8443 && tls · ip.ttl < 64 · frame contains \"hi\" · syn · any words   (Enter keeps, Esc cancels)",
+        "   e.g. tls && tcp.len > 0 · ip.ttl < 64 · frame contains \"hi\" · syn · any words   (Enter keeps, Esc cancels)",
         theme.dim(),
     ));
     Line::from(spans)
