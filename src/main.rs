@@ -275,7 +275,7 @@ struct ProbeArgs {
 }
 
 impl ProbeArgs {
-    fn run(self, command: commands::ProbeCommand) -> anyhow::Result<ExitCode> {
+    fn run(self, command: packetpath::probe::Probing) -> anyhow::Result<ExitCode> {
         let write = output_path(self.write, self.force)?;
         let lab = packetpath::lab::enter(self.lab.options()?)?;
         let stdout = std::io::stdout();
@@ -286,7 +286,7 @@ impl ProbeArgs {
             write.as_ref(),
             &mut stdout.lock(),
         ))?;
-        let ping = matches!(command, commands::ProbeCommand::Ping(_));
+        let ping = matches!(command, packetpath::probe::Probing::Ping(_));
         Ok(if reached || !ping {
             ExitCode::SUCCESS
         } else {
@@ -827,7 +827,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ipv6,
             probe,
         } => {
-            return probe.run(commands::ProbeCommand::Ping(
+            return probe.run(packetpath::probe::Probing::Ping(
                 packetpath::probe::PingOptions {
                     count,
                     size: size as usize,
@@ -842,7 +842,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ipv6,
             args,
         } => {
-            return args.run(commands::ProbeCommand::Traceroute(
+            return args.run(packetpath::probe::Probing::Traceroute(
                 packetpath::probe::TracerouteOptions {
                     max_hops,
                     probe,

@@ -208,6 +208,10 @@ fn wait_for(lab: &Lab) -> Duration {
 }
 
 fn target(lab: &Lab, ipv6: bool) -> Result<(IpAddr, IpAddr), ProbeError> {
+    if ipv6 {
+        lab.wait_path_ready()
+            .map_err(sock("waiting for the path's interfaces to come up"))?;
+    }
     match lab.hosts(ipv6) {
         Some(hosts) => Ok(hosts),
         None if ipv6 && lab.hosts(false).is_some() => Err(ProbeError::NoIpv6),
@@ -527,7 +531,8 @@ pub fn traceroute(lab: &Lab, options: TracerouteOptions) -> Result<Report, Probe
         ProbeKind::Icmp => None,
     };
     let wait = wait_for(lab);
-    let id = echo_id();
+    // Not ping's identifier: in a lesson both may run in one capture.
+    let id = echo_id() ^ 0x8000;
     let header = if v6 { 48 } else { 28 };
     const DATA: usize = 32;
     let mut probes = Vec::new();
@@ -580,10 +585,13 @@ pub fn traceroute(lab: &Lab, options: TracerouteOptions) -> Result<Report, Probe
             wait,
         };
         let probe = one_probe(&prober, probe, sent)?;
+        // Only "time exceeded" means the probe died on the way: anything else (the server's
+        // answer, an unreachable, "packet too big") ends the route.
+        let time_exceeded = if v6 { 3 } else { 11 };
         let done = probe
             .answer
             .as_ref()
-            .is_some_and(|a| a.reached || a.icmp_type == 3 && !v6);
+            .is_some_and(|a| a.reached || a.icmp_type != time_exceeded);
         probes.push(probe);
         if done {
             break;
@@ -607,6 +615,25 @@ pub fn traceroute(lab: &Lab, options: TracerouteOptions) -> Result<Report, Probe
     })
 }
 
+/// Ping or traceroute, with its settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probing {
+    /// `ping`.
+    Ping(PingOptions),
+    /// `traceroute`.
+    Traceroute(TracerouteOptions),
+}
+
+impl Probing {
+    /// Runs it (blocking: call it off the async runtime).
+    pub fn run(self, lab: &Lab) -> Result<Report, ProbeError> {
+        match self {
+            Probing::Ping(o) => ping(lab, o),
+            Probing::Traceroute(o) => traceroute(lab, o),
+        }
+    }
+}
+
 /// Whether the frame `entry` carries probe `key` or an answer about it.
 pub fn frame_is_about(entry: &crate::journey::FrameEntry, key: ProbeKey) -> bool {
     let p = entry.packet();
@@ -622,6 +649,35 @@ pub fn frame_is_about(entry: &crate::journey::FrameEntry, key: ProbeKey) -> bool
         return udp.src_port == src && udp.dst_port == dst;
     }
     false
+}
+
+/// The frames of a probe and of its answers, in order: those [`frame_is_about`] finds, and the
+/// other IPv4 fragments of the same packets (a fragment after the first has no ICMP or UDP
+/// header to recognise it by: it shares the first's addresses and identification).
+pub fn frames_of(trace: &Trace, key: ProbeKey) -> Vec<&crate::journey::FrameEntry> {
+    let fragment_of = |entry: &crate::journey::FrameEntry| {
+        let ip = entry.packet().ip?;
+        let id = ip.identification?;
+        (ip.version == 4 && (ip.more_fragments || ip.fragment_offset > 0))
+            .then_some((ip.src, ip.dst, id))
+    };
+    let direct: Vec<&crate::journey::FrameEntry> = trace
+        .frames()
+        .iter()
+        .filter(|e| frame_is_about(e, key))
+        .collect();
+    let fragmented: std::collections::HashSet<_> =
+        direct.iter().filter_map(|e| fragment_of(e)).collect();
+    if fragmented.is_empty() {
+        return direct;
+    }
+    trace
+        .frames()
+        .iter()
+        .filter(|e| {
+            frame_is_about(e, key) || fragment_of(e).is_some_and(|f| fragmented.contains(&f))
+        })
+        .collect()
 }
 
 fn node(lab: &Lab, addr: IpAddr) -> String {
@@ -729,14 +785,12 @@ impl Report {
         for probe in &self.probes {
             out.push_str(&self.line(lab, probe));
             out.push('\n');
-            for entry in trace.frames() {
-                if frame_is_about(entry, probe.key) {
-                    claimed.insert(entry.number);
-                    let events = app.get(&entry.number).map_or(&[][..], |v| v.as_slice());
-                    let text = crate::report::frame_text(trace, entry, events, t0);
-                    for l in text.lines() {
-                        out.push_str(&format!("      {l}\n"));
-                    }
+            for entry in frames_of(trace, probe.key) {
+                claimed.insert(entry.number);
+                let events = app.get(&entry.number).map_or(&[][..], |v| v.as_slice());
+                let text = crate::report::frame_text(trace, entry, events, t0);
+                for l in text.lines() {
+                    out.push_str(&format!("      {l}\n"));
                 }
             }
         }
@@ -762,10 +816,8 @@ impl Report {
     /// `inspect --format json` gives it), and the frames no probe claimed.
     pub fn json(&self, lab: &Lab, trace: &Trace) -> Value {
         let app = crate::report::app_events_by_frame(trace);
-        let frame = |entry| {
-            let events = app
-                .get(&entry_number(entry))
-                .map_or(&[][..], |v| v.as_slice());
+        let frame = |entry: &crate::journey::FrameEntry| {
+            let events = app.get(&entry.number).map_or(&[][..], |v| v.as_slice());
             crate::report::frame_json(trace, entry, events)
         };
         let mut claimed = std::collections::HashSet::new();
@@ -803,10 +855,8 @@ impl Report {
                     ans.insert("reached".into(), json!(a.reached));
                     o.insert("answer".into(), Value::Object(ans));
                 }
-                let frames: Vec<Value> = trace
-                    .frames()
-                    .iter()
-                    .filter(|e| frame_is_about(e, p.key))
+                let frames: Vec<Value> = frames_of(trace, p.key)
+                    .into_iter()
                     .map(|e| {
                         claimed.insert(e.number);
                         frame(e)
@@ -834,10 +884,6 @@ impl Report {
             "other_frames": others,
         })
     }
-}
-
-fn entry_number(entry: &crate::journey::FrameEntry) -> u32 {
-    entry.number
 }
 
 #[cfg(test)]

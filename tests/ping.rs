@@ -143,6 +143,32 @@ fn traceroute_lists_both_routers_then_the_server() {
     assert!(text.contains(" ms  time exceeded\n"), "{text}");
 }
 
+/// The same path as root (no user namespace): the hops answer in the same order.
+fn traceroute_as_root() {
+    let dir = shared_dir();
+    let (code, text, err) = packetpath(dir.path(), &["traceroute", "--link", "routers:2"]);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        " 1  r1 (10.73.1.2)  ",
+        " 2  r2 (10.73.2.2)  ",
+        " 3  server (10.73.3.2)  ",
+    ] {
+        assert!(text.contains(line), "{line:?} in\n{text}");
+    }
+}
+
+/// On the wire there is one hop: the server answers the first probe.
+fn traceroute_on_the_wire_reaches_the_server_at_once() {
+    let dir = shared_dir();
+    let report = json_run(dir.path(), &["traceroute", "--link", "wire"], 0);
+    let hops: Vec<&str> = answers(&report)
+        .iter()
+        .map(|a| a["hop"].as_str().unwrap())
+        .collect();
+    assert_eq!(hops, ["server"]);
+    assert_eq!(answers(&report)[0]["from"], "10.73.0.1");
+}
+
 fn ping_counts_replies() {
     let dir = shared_dir();
     let report = json_run(
@@ -161,6 +187,21 @@ fn ping_counts_replies() {
     for p in report["probes"].as_array().unwrap() {
         assert_eq!(p["frames"].as_array().unwrap().len(), 12, "{p}");
     }
+    // Over IPv6: ICMPv6 echo replies, after neighbour discovery, which the capture holds.
+    let report = json_run(dir.path(), &["ping", "--link", "routers:2", "--ipv6"], 0);
+    assert_eq!(report["replies"], 3);
+    for a in answers(&report) {
+        assert_eq!(
+            (a["hop"].as_str(), a["icmp_type"].as_u64()),
+            (Some("server"), Some(129))
+        );
+        assert_eq!(a["from"], "fd73:0:0:3::2");
+    }
+    assert!(report["other_frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["icmp"]["type"] == 135));
     let (code, text, err) = run(dir.path(), &["ping", "--link", "routers:1", "--count", "2"]);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -200,13 +241,14 @@ fn ping_with_df_meets_the_narrow_link() {
     assert_eq!(a["mtu"], 576);
     assert_eq!(a["says"], "fragmentation needed (next-hop MTU 576)");
     compare_with_tshark(&dir.path().join("df.pcapng"), &report);
-    // Without DF r1 fragments it, and the server answers.
-    let (code, text, err) = run(
+    // Without DF r1 fragments it, and the server answers; the probe's frames include every
+    // fragment (the second has no ICMP header: it is found by its IP identification).
+    let report = json_run(
         dir.path(),
         &[
             "ping",
             "--size",
-            "2000",
+            "1000",
             "--count",
             "1",
             "--link",
@@ -214,9 +256,28 @@ fn ping_with_df_meets_the_narrow_link() {
             "--mtu-on",
             "2:576",
         ],
+        0,
     );
-    assert_eq!(code, 0, "{err}");
-    assert!(text.contains("seq 1  server (10.73.3.2)"), "{text}");
+    assert_eq!(answers(&report)[0]["hop"], "server");
+    let frames = report["probes"][0]["frames"].as_array().unwrap();
+    let later_fragments = frames
+        .iter()
+        .filter(|f| {
+            f["ip"]["fragment"]["offset"]
+                .as_u64()
+                .is_some_and(|o| o > 0)
+        })
+        .count();
+    // The request's second fragment on links 2 and 3, the reply's on links 2 and 1 (2 ends each).
+    assert_eq!(later_fragments, 8, "{frames:?}");
+    assert!(
+        report["other_frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["ip"]["version"] != 4),
+        "no IPv4 packet left unclaimed"
+    );
     // With DF over a 1500-byte first link the client cannot send it, and says what to do.
     let (code, text, _) = run(
         dir.path(),
@@ -371,6 +432,12 @@ equals = 4
 
 fn main() -> std::process::ExitCode {
     harness::run(vec![
+        test!(traceroute_as_root, Need::Root, Need::LabLink("routers:2")),
+        test!(
+            traceroute_on_the_wire_reaches_the_server_at_once,
+            Need::OrdinaryUser,
+            Need::Lab
+        ),
         test!(
             traceroute_lists_both_routers_then_the_server,
             Need::OrdinaryUser,

@@ -65,7 +65,7 @@ pub fn certs(dir: &Path, force: bool) -> Result<(CertPaths, CertStatus), ChatErr
 
 mod observe;
 mod probe;
-pub use probe::{probe_command, ProbeCommand};
+pub use probe::probe_command;
 pub mod samples;
 mod script;
 pub use observe::{

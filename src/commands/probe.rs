@@ -8,24 +8,15 @@ use std::time::Duration;
 
 use crate::capture::OutputPath;
 use crate::lab::Lab;
-use crate::probe::{self, PingOptions, TracerouteOptions};
+use crate::probe::Probing;
 use crate::report::Format;
 use crate::session::{Session, SessionOptions};
-
-/// Which of the two.
-#[derive(Debug, Clone, Copy)]
-pub enum ProbeCommand {
-    /// `ping`.
-    Ping(PingOptions),
-    /// `traceroute`.
-    Traceroute(TracerouteOptions),
-}
 
 /// Runs ping or traceroute in `lab` under capture, writes the capture to `write` if given,
 /// and prints the report. Returns whether the destination answered (ping's exit status).
 pub async fn probe_command(
     lab: Lab,
-    command: ProbeCommand,
+    command: Probing,
     format: Format,
     write: Option<&OutputPath>,
     out: &mut dyn Write,
@@ -37,12 +28,9 @@ pub async fn probe_command(
     })?;
     session.start_capture().await?;
     let in_lab = lab.clone();
-    let report = tokio::task::spawn_blocking(move || match command {
-        ProbeCommand::Ping(o) => probe::ping(&in_lab, o),
-        ProbeCommand::Traceroute(o) => probe::traceroute(&in_lab, o),
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("the probing thread failed: {e}"))??;
+    let report = tokio::task::spawn_blocking(move || command.run(&in_lab))
+        .await
+        .map_err(|e| anyhow::anyhow!("the probing thread failed: {e}"))??;
     // The last answer's copies on the other links reach the session a moment later.
     session.linger(Duration::from_millis(100)).await;
     let (trace, frames, stats) = session.finish().await?;

@@ -784,6 +784,32 @@ impl Lab {
         }
     }
 
+    /// Waits (at most 3 s) until every interface of a path is operational (`IFF_RUNNING`): the
+    /// kernel marks a new veth so a moment after its carrier comes up, and until then IPv6 on it
+    /// ignores neighbour solicitations, so a first IPv6 packet would wait a second for a
+    /// retransmitted one. IPv4 does not need this.
+    pub fn wait_path_ready(&self) -> std::io::Result<()> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        for interface in &self.path {
+            let name = interface.name.clone();
+            Self::in_namespace(interface.netns.as_ref(), move || {
+                while !pnet_datalink::interfaces()
+                    .iter()
+                    .any(|i| i.name == name && i.is_running())
+                {
+                    if std::time::Instant::now() > deadline {
+                        return Err(std::io::Error::other(format!(
+                            "{name} is still not running after 3 s"
+                        )));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
     /// The hop an address of the lab belongs to, and its interface: `("r1", "r1-eth0")` for
     /// 10.73.1.2 on a path (from the lab's interface table); `None` for an address not in it.
     pub fn hop_of(&self, addr: IpAddr) -> Option<(String, String)> {

@@ -606,15 +606,15 @@ pub async fn perform(
 /// has started it), so their frames join the trace; the note is the report's lines.
 async fn probe(action: &Action, session: &mut Session) -> Result<String, String> {
     session.start_capture().await.map_err(|e| e.to_string())?;
+    let probing = match action {
+        Action::Ping(o) => crate::probe::Probing::Ping(*o),
+        Action::Traceroute(o) => crate::probe::Probing::Traceroute(*o),
+        _ => return Ok(String::new()),
+    };
     let lab = session.lab().clone();
-    let action = action.clone();
-    let report = tokio::task::spawn_blocking(move || match action {
-        Action::Ping(o) => crate::probe::ping(&lab, o).map(|r| (lab, r)),
-        Action::Traceroute(o) => crate::probe::traceroute(&lab, o).map(|r| (lab, r)),
-        _ => Err(crate::probe::ProbeError::NoPath),
-    })
-    .await
-    .map_err(|e| format!("the probing thread failed: {e}"))?;
+    let report = tokio::task::spawn_blocking(move || probing.run(&lab).map(|r| (lab, r)))
+        .await
+        .map_err(|e| format!("the probing thread failed: {e}"))?;
     let (lab, report) = report.map_err(|e| e.to_string())?;
     // The answers' copies on the other links reach the session a moment later.
     session.linger(Duration::from_millis(100)).await;
