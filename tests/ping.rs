@@ -169,6 +169,30 @@ fn traceroute_on_the_wire_reaches_the_server_at_once() {
     assert_eq!(answers(&report)[0]["from"], "10.73.0.1");
 }
 
+/// `--delay 10` on each of routers:1's two links: an echo crosses four delayed links there and
+/// back, so its round trip is 40 ms and a little more (the first also waits for ARP on each link).
+fn ping_round_trip_shows_the_delay() {
+    let dir = shared_dir();
+    let report = json_run(
+        dir.path(),
+        &[
+            "ping",
+            "--link",
+            "routers:1",
+            "--delay",
+            "10",
+            "--count",
+            "3",
+        ],
+        0,
+    );
+    assert_eq!(report["replies"], 3);
+    for a in answers(&report).iter().skip(1) {
+        let rtt = a["rtt_ms"].as_f64().unwrap();
+        assert!((40.0..80.0).contains(&rtt), "round trip {rtt} ms");
+    }
+}
+
 fn ping_counts_replies() {
     let dir = shared_dir();
     let report = json_run(
@@ -433,6 +457,11 @@ equals = 4
 fn main() -> std::process::ExitCode {
     harness::run(vec![
         test!(traceroute_as_root, Need::Root, Need::LabLink("routers:2")),
+        test!(
+            ping_round_trip_shows_the_delay,
+            Need::OrdinaryUser,
+            Need::LabLink("routers:1")
+        ),
         test!(
             traceroute_on_the_wire_reaches_the_server_at_once,
             Need::OrdinaryUser,
