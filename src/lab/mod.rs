@@ -521,17 +521,20 @@ pub struct Lab {
     pub isolated: bool,
     /// True when a user namespace was needed (packetpath was not started as root).
     pub user_namespace: bool,
-    /// The client namespace on the wire or path.
-    client_ns: Option<Arc<OwnedFd>>,
+    // The forwarding links come first: fields are dropped in order, and a forwarder must stop
+    // before the namespaces of the cables it carries go (their veths vanish with them, and a
+    // forwarder still reading would report an error on its way out).
     /// The forwarding link splicing the wire (with `--delay` or `--loss`); it runs as long as the
     /// lab (its clones share it).
     link: Option<Arc<forwarder::Forwarder>>,
-    /// Every interface of a path of routers, client first (empty otherwise). Holding the
-    /// namespaces keeps the routers alive.
-    path: Vec<LabInterface>,
     /// The forwarding links splicing links of a path (with `--delay`, `--loss`, `--delay-on`,
     /// `--loss-on`), each with its link number (from 1).
     path_links: Vec<(usize, Arc<forwarder::Forwarder>)>,
+    /// The client namespace on the wire or path.
+    client_ns: Option<Arc<OwnedFd>>,
+    /// Every interface of a path of routers, client first (empty otherwise). Holding the
+    /// namespaces keeps the routers alive.
+    path: Vec<LabInterface>,
 }
 
 impl Lab {
