@@ -1054,6 +1054,17 @@ fn classroom_screens(theme: super::theme::ThemeName) -> Vec<(String, ratatui::bu
     let mut m = live_model(&trace);
     m.theme = Theme::named(theme);
     out.push(("demo 120×40".into(), buffer(&mut m, &trace)));
+    // The path view of a path of routers, its changed cells highlighted, in both layouts.
+    let routers = routers();
+    let n = routers_message_frame(&routers);
+    for (w, h) in [(200, 55), (80, 24)] {
+        let mut m = model(&routers, w, h);
+        m.theme = Theme::named(theme);
+        m.path = true;
+        select_frame(&mut m, &routers, n);
+        m.focus = Focus::Layers;
+        out.push((format!("path view {w}×{h}"), buffer(&mut m, &routers)));
+    }
     out
 }
 
