@@ -1940,6 +1940,18 @@ fn the_path_view_shows_every_copy_and_what_each_router_changed() {
         "{screen}"
     );
     assert!(screen.contains(&format!("r1-eth0: the same packet as #{n}, TTL 64")));
+    // A frame seen on one interface only (ARP) keeps the layer columns, which say why.
+    let arp = trace
+        .frames()
+        .iter()
+        .find(|f| f.headers().arp.is_some())
+        .map(|f| f.number)
+        .expect("ARP on the first link");
+    select_frame(&mut m, &trace, arp);
+    let screen = draw(&mut m, &trace);
+    assert!(screen.contains("Layers ·"), "{screen}");
+    assert!(screen.contains("no path to show"), "{screen}");
+    select_frame(&mut m, &trace, n);
     key(&mut m, &trace, KeyCode::Char('r'));
     assert!(!m.path, "r again gives the columns back");
 }
