@@ -1980,6 +1980,18 @@ fn the_path_view_marks_the_changed_fields() {
         changed.iter().any(|c| c.contains("02:73:00:00:02:01")),
         "MACs: {changed:?}"
     );
+    // The frame selected in the timeline is marked among the copies, in both layouts.
+    let copy = trace.path_of(n)[2];
+    for width in [78, 200] {
+        let lines = super::pane::path::lines(&trace, copy, width, theme).expect("copies");
+        let selected: Vec<String> = lines
+            .iter()
+            .flat_map(|l| l.spans.iter())
+            .filter(|s| s.style == theme.selected())
+            .map(|s| s.content.trim().to_string())
+            .collect();
+        assert_eq!(selected, vec![format!("#{copy}")], "width {width}");
+    }
     // A frame seen once has no path view.
     let arp = trace
         .frames()
