@@ -163,6 +163,46 @@ enum Command {
         #[command(flatten)]
         lab: LabArgs,
     },
+    /// Send echo requests from the lab's client host to its server host and show each answer,
+    /// its round-trip time and its frames on every link (e.g. `--link routers:2`).
+    ///
+    /// `--size 1000 --df` over `--link routers:2 --mtu-on 2:576` shows router r1 answering
+    /// "fragmentation needed (next-hop MTU 576)"; without --df r1 fragments the packet instead.
+    /// Exits 1 when the server never replied.
+    Ping {
+        /// Echo requests to send.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        count: u32,
+        /// Bytes of ICMP data per request (as `ping -s`): the IP packet is 28 bytes more (48
+        /// over IPv6).
+        #[arg(long, default_value_t = 56, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(0..=65000))]
+        size: u32,
+        /// Set "don't fragment" (IPv4): a router facing a narrower link answers "fragmentation
+        /// needed" instead of fragmenting.
+        #[arg(long)]
+        df: bool,
+        /// To the server's IPv6 address (ICMPv6; a path whose links all carry 1280 bytes).
+        #[arg(long)]
+        ipv6: bool,
+        #[command(flatten)]
+        probe: ProbeArgs,
+    },
+    /// Find the routers between the lab's client and server: probes with TTL 1, 2, 3, … each
+    /// answered by the hop where its TTL ran out ("time exceeded"), the last by the server.
+    Traceroute {
+        /// The largest TTL to try.
+        #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=64))]
+        max_hops: u8,
+        /// UDP datagrams to ports 33434 and up (the server answers "port unreachable") or ICMP
+        /// echo requests (it answers "echo reply").
+        #[arg(long, default_value = "udp", value_name = "udp|icmp")]
+        probe: packetpath::probe::ProbeKind,
+        /// To the server's IPv6 address.
+        #[arg(long)]
+        ipv6: bool,
+        #[command(flatten)]
+        args: ProbeArgs,
+    },
     /// Check which capture methods and lab links work on this machine, and what to do if not.
     Doctor,
     /// The sample captures in captures/: `packetpath captures regenerate` makes them again.
@@ -216,6 +256,43 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// What ping and traceroute share: output, the capture file, the lab.
+#[derive(Args, Clone)]
+struct ProbeArgs {
+    /// text for people, json for scripts (one object, each probe with its answer and frames).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Save the capture of every link as pcapng (a new file, readable by you only).
+    #[arg(long)]
+    write: Option<PathBuf>,
+    /// Replace the --write file if it exists.
+    #[arg(long, requires = "write")]
+    force: bool,
+    #[command(flatten)]
+    lab: LabArgs,
+}
+
+impl ProbeArgs {
+    fn run(self, command: packetpath::probe::Probing) -> anyhow::Result<ExitCode> {
+        let write = output_path(self.write, self.force)?;
+        let lab = packetpath::lab::enter(self.lab.options()?)?;
+        let stdout = std::io::stdout();
+        let reached = runtime()?.block_on(commands::probe_command(
+            lab,
+            command,
+            self.format,
+            write.as_ref(),
+            &mut stdout.lock(),
+        ))?;
+        let ping = matches!(command, packetpath::probe::Probing::Ping(_));
+        Ok(if reached || !ping {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
 }
 
 /// How the client's TCP and TLS cut a line into segments and records (the lessons' knobs).
@@ -284,14 +361,23 @@ struct LabArgs {
     #[arg(long, value_name = "RATE")]
     rate: Option<Rate>,
     /// Drop this percentage of packets at random on the lab link, to see TCP recover. On the wire
-    /// packetpath's forwarding link drops frames in each direction (reproducibly: see --seed); on
-    /// the loopback a netfilter rule drops arriving packets.
+    /// and on every link of a path packetpath's forwarding link drops frames in each direction
+    /// (reproducibly: see --seed); on the loopback a netfilter rule drops arriving packets.
     #[arg(long, default_value_t = 0.0, value_name = "PERCENT")]
     loss: f64,
-    /// Hold every frame this many milliseconds on the wire, each way (needs --link wire): the
-    /// round-trip time grows by twice this.
+    /// Hold every frame this many milliseconds on the wire, or on every link of a path of
+    /// routers, each way (needs --link wire or routers:N): the round-trip time grows by twice
+    /// this per link.
     #[arg(long, default_value_t = 0.0, value_name = "MS", value_parser = parse_delay_ms)]
     delay: f64,
+    /// One link of a path of routers with a one-way delay of its own, in milliseconds (links
+    /// numbered from 1 on the client's side), e.g. 2:20. Repeatable; overrides --delay there.
+    #[arg(long, value_name = "LINK:MS")]
+    delay_on: Vec<packetpath::lab::LinkDelay>,
+    /// One link of a path of routers with a loss of its own, in percent, e.g. 2:5. Repeatable;
+    /// overrides --loss there.
+    #[arg(long, value_name = "LINK:PERCENT")]
+    loss_on: Vec<packetpath::lab::LinkLoss>,
     /// Seed of the random loss on the wire: the same seed loses the same frames (counted in order
     /// on the link, each direction on its own).
     #[arg(long, default_value_t = packetpath::lab::forwarder::DEFAULT_SEED, value_name = "N")]
@@ -326,6 +412,7 @@ impl LabArgs {
             ..LabOptions::default()
         }
         .with_link_mtus(&self.mtu_on)
+        .and_then(|o| o.with_link_conditions(&self.delay_on, &self.loss_on))
         .map_err(anyhow::Error::msg)
     }
 }
@@ -732,6 +819,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let stdout = std::io::stdout();
             outcome.print(&options, format, &mut stdout.lock())?;
+        }
+        Command::Ping {
+            count,
+            size,
+            df,
+            ipv6,
+            probe,
+        } => {
+            return probe.run(packetpath::probe::Probing::Ping(
+                packetpath::probe::PingOptions {
+                    count,
+                    size: size as usize,
+                    df,
+                    ipv6,
+                },
+            ))
+        }
+        Command::Traceroute {
+            max_hops,
+            probe,
+            ipv6,
+            args,
+        } => {
+            return args.run(packetpath::probe::Probing::Traceroute(
+                packetpath::probe::TracerouteOptions {
+                    max_hops,
+                    probe,
+                    ipv6,
+                },
+            ))
         }
         Command::Captures {
             action: CapturesAction::Regenerate { dir, certs, lab },

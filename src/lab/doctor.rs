@@ -232,7 +232,11 @@ pub fn probe_here(options: super::LabOptions) -> Result<String, ProbeFailure> {
         message: e.to_string(),
     })?;
     let mut description = lab.describe();
-    if let Some(failure) = lab.link_stats().and_then(|s| s.failure) {
+    let path_failure = lab
+        .path_link_stats()
+        .into_iter()
+        .find_map(|(link, s)| s.failure.map(|f| format!("link {link}: {f}")));
+    if let Some(failure) = lab.link_stats().and_then(|s| s.failure).or(path_failure) {
         return Err(ProbeFailure {
             not_possible_here: false,
             message: format!("the forwarding link stopped: {failure}"),

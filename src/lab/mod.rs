@@ -25,6 +25,10 @@
 //!  interfaces: client-eth0, r1-eth0, r1-eth1, r2-eth0, r2-eth1, server-eth0 (all captured)
 //! ```
 //!
+//! On a path, `--delay`/`--loss` (or `--delay-on`/`--loss-on` for one link) splice each link the
+//! same way, through a forwarding namespace of its own between the two ends (whose own
+//! interfaces are not captured), with a loss seed per link ([`LabOptions::link_seed`]).
+//!
 //! With `--link wire` and `--delay` or `--loss`, the cable is spliced: `veth-srv` and `veth-cli` are
 //! each joined to one end of a third, forwarding namespace (`fwd-srv`, `fwd-cli`), where
 //! [`forwarder`] carries the frames between them, holding each for the delay and losing some at
@@ -191,6 +195,66 @@ impl std::str::FromStr for LinkMtu {
     }
 }
 
+/// `--delay-on LINK:MS`: one link of a path with a one-way delay of its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinkDelay {
+    /// The link, from 1.
+    pub link: u8,
+    /// Its one-way delay.
+    pub delay: std::time::Duration,
+}
+
+impl std::str::FromStr for LinkDelay {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (link, ms) = parse_link_value(s, "LINK:MS, e.g. 2:20 (milliseconds, one way)")?;
+        if !(0.0..=10_000.0).contains(&ms) {
+            return Err(format!("`{s}`: use 0 to 10000 milliseconds"));
+        }
+        Ok(LinkDelay {
+            link,
+            delay: std::time::Duration::from_secs_f64(ms / 1000.0),
+        })
+    }
+}
+
+/// `--loss-on LINK:PERCENT`: one link of a path with a loss of its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinkLoss {
+    /// The link, from 1.
+    pub link: u8,
+    /// Its loss, percent of frames in each direction.
+    pub loss: f64,
+}
+
+impl std::str::FromStr for LinkLoss {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (link, loss) = parse_link_value(s, "LINK:PERCENT, e.g. 2:5")?;
+        if !(0.0..=100.0).contains(&loss) {
+            return Err(format!("`{s}`: a percentage from 0 to 100"));
+        }
+        Ok(LinkLoss { link, loss })
+    }
+}
+
+/// `LINK:VALUE` with a link from 1 to [`MAX_LINKS`] and a number.
+fn parse_link_value(s: &str, form: &str) -> Result<(u8, f64), String> {
+    let wrong = || format!("`{s}`: use {form} (links counted from 1 on the client's side)");
+    let (link, value) = s.split_once(':').ok_or_else(wrong)?;
+    let link = link.trim().parse::<u8>().map_err(|_| wrong())?;
+    let value = value.trim().parse::<f64>().map_err(|_| wrong())?;
+    if link == 0 || usize::from(link) > MAX_LINKS {
+        return Err(format!("`{s}`: links are numbered 1 to {MAX_LINKS}"));
+    }
+    if !value.is_finite() {
+        return Err(wrong());
+    }
+    Ok((link, value))
+}
+
 /// The smallest MTU the lab sets (IPv4 needs 68, RFC 791).
 pub const MIN_MTU: u32 = 68;
 /// IPv6 needs every link to carry 1280 bytes (RFC 8200 §5); a narrower link has no IPv6.
@@ -227,6 +291,10 @@ pub struct LabOptions {
     pub mtu_on: [Option<u32>; MAX_LINKS],
     /// A rate limit on every link of a path (`tc qdisc ... tbf`, each direction).
     pub rate: Option<Rate>,
+    /// Links of a path with a delay of their own (`--delay-on`), by link number − 1.
+    pub delay_on: [Option<std::time::Duration>; MAX_LINKS],
+    /// Links of a path with a loss of their own (`--loss-on`), by link number − 1.
+    pub loss_on: [Option<f64>; MAX_LINKS],
 }
 
 impl Default for LabOptions {
@@ -240,6 +308,8 @@ impl Default for LabOptions {
             host_loopback: false,
             mtu_on: [None; MAX_LINKS],
             rate: None,
+            delay_on: [None; MAX_LINKS],
+            loss_on: [None; MAX_LINKS],
         }
     }
 }
@@ -250,6 +320,85 @@ impl LabOptions {
         link.checked_sub(1)
             .and_then(|i| self.mtu_on.get(i).copied().flatten())
             .unwrap_or(self.mtu)
+    }
+
+    /// The one-way delay of link `link` (from 1) of a path: its `--delay-on`, else `--delay`.
+    pub fn link_delay(&self, link: usize) -> std::time::Duration {
+        link.checked_sub(1)
+            .and_then(|i| self.delay_on.get(i).copied().flatten())
+            .unwrap_or(self.delay)
+    }
+
+    /// The loss percentage of link `link` (from 1) of a path: its `--loss-on`, else `--loss`.
+    pub fn link_loss(&self, link: usize) -> f64 {
+        link.checked_sub(1)
+            .and_then(|i| self.loss_on.get(i).copied().flatten())
+            .unwrap_or(self.loss)
+    }
+
+    /// The seed of link `link`'s loss decisions: `--seed` for link 1 (as on the wire), and a
+    /// stream of its own for every other link, so that each link loses its own frames and the
+    /// same seed loses the same frames on every link again.
+    pub fn link_seed(&self, link: usize) -> u64 {
+        let n = link.saturating_sub(1) as u64;
+        self.seed
+            .wrapping_add(n.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+
+    /// True when link `link` of a path is spliced through packetpath's forwarding link.
+    pub fn link_spliced(&self, link: usize) -> bool {
+        !self.link_delay(link).is_zero() || self.link_loss(link) > 0.0
+    }
+
+    /// True when some link of the path has a delay or loss of its own (`--delay-on`,
+    /// `--loss-on`).
+    pub fn per_link_conditions(&self) -> bool {
+        self.delay_on.iter().any(Option::is_some) || self.loss_on.iter().any(Option::is_some)
+    }
+
+    /// Sets `--delay-on` and `--loss-on` values, checking that each link exists on this path.
+    pub fn with_link_conditions(
+        mut self,
+        delays: &[LinkDelay],
+        losses: &[LinkLoss],
+    ) -> Result<Self, String> {
+        let links = self.link.links();
+        let check = |flag: &str, link: u8, value: String| {
+            if !matches!(self.link, LinkMode::Routers(_)) || usize::from(link) > links {
+                return Err(format!(
+                    "{flag} {link}:{value}: {}",
+                    match self.link {
+                        LinkMode::Routers(_) => format!(
+                            "--link {} has {links} links (numbered from 1 on the client's side)",
+                            self.link
+                        ),
+                        _ => format!(
+                            "--link {} has no path of links to set one apart: use --delay and \
+                             --loss with --link wire, or --link routers:N",
+                            self.link
+                        ),
+                    }
+                ));
+            }
+            Ok(())
+        };
+        for d in delays {
+            check(
+                "--delay-on",
+                d.link,
+                format!("{}", d.delay.as_secs_f64() * 1000.0),
+            )?;
+            if let Some(slot) = self.delay_on.get_mut(usize::from(d.link) - 1) {
+                *slot = Some(d.delay);
+            }
+        }
+        for l in losses {
+            check("--loss-on", l.link, l.loss.to_string())?;
+            if let Some(slot) = self.loss_on.get_mut(usize::from(l.link) - 1) {
+                *slot = Some(l.loss);
+            }
+        }
+        Ok(self)
     }
 
     /// Sets `--mtu-on` values, checking that each link exists on this path.
@@ -334,6 +483,26 @@ pub mod path {
     }
 }
 
+/// `, delay 0/20/0 ms per link each way, loss 0/5/0% per link (seed 1)`: the conditions of a
+/// path whose links differ.
+fn per_link_conditions(o: &LabOptions, links: usize) -> String {
+    let ms = |d: std::time::Duration| format!("{}", d.as_secs_f64() * 1000.0);
+    let mut out = String::new();
+    if (1..=links).any(|l| !o.link_delay(l).is_zero()) {
+        let each: Vec<String> = (1..=links).map(|l| ms(o.link_delay(l))).collect();
+        out.push_str(&format!(", delay {} ms per link each way", each.join("/")));
+    }
+    if (1..=links).any(|l| o.link_loss(l) > 0.0) {
+        let each: Vec<String> = (1..=links).map(|l| o.link_loss(l).to_string()).collect();
+        out.push_str(&format!(
+            ", loss {}% per link each way (seed {})",
+            each.join("/"),
+            o.seed
+        ));
+    }
+    out
+}
+
 /// One interface of the lab that is captured: its name and the namespace it lives in.
 #[derive(Debug, Clone)]
 pub struct LabInterface {
@@ -360,6 +529,9 @@ pub struct Lab {
     /// Every interface of a path of routers, client first (empty otherwise). Holding the
     /// namespaces keeps the routers alive.
     path: Vec<LabInterface>,
+    /// The forwarding links splicing links of a path (with `--delay`, `--loss`, `--delay-on`,
+    /// `--loss-on`), each with its link number (from 1).
+    path_links: Vec<(usize, Arc<forwarder::Forwarder>)>,
 }
 
 impl Lab {
@@ -375,6 +547,7 @@ impl Lab {
             client_ns: None,
             link: None,
             path: Vec::new(),
+            path_links: Vec::new(),
         }
     }
 
@@ -434,6 +607,11 @@ impl Lab {
                     .rate
                     .map(|r| format!(", {r} per link"))
                     .unwrap_or_default();
+                let spliced = if o.per_link_conditions() {
+                    per_link_conditions(o, links)
+                } else {
+                    spliced.replace("each way", "each way on every link")
+                };
                 format!(
                     "the lab's path {} ⇄ {} through {n} router{}: {} ({mtu}{rate}, offloads off{spliced})",
                     path::v4(1, true),
@@ -448,6 +626,15 @@ impl Lab {
     /// The forwarding link's counters (server → client is `a_to_b`), when the wire is spliced.
     pub fn link_stats(&self) -> Option<forwarder::LinkStats> {
         self.link.as_ref().map(|l| l.stats())
+    }
+
+    /// The counters of each spliced link of a path, by link number (from 1); `a_to_b` is the
+    /// direction towards the server.
+    pub fn path_link_stats(&self) -> Vec<(usize, forwarder::LinkStats)> {
+        self.path_links
+            .iter()
+            .map(|(link, f)| (*link, f.stats()))
+            .collect()
     }
 
     /// The interface to capture on in the process's own (the server's) namespace; for a path,
@@ -526,7 +713,9 @@ impl Lab {
     }
 
     /// Opens a live capture on every interface of [`Lab::capture_interfaces`], each socket
-    /// created inside its interface's namespace, keeping TCP to or from `ports` (and ARP).
+    /// created inside its interface's namespace, keeping TCP to or from `ports` and ARP, and in a
+    /// lab also ICMP, ICMPv6 and traceroute's UDP probes (the host's loopback keeps its port
+    /// filter: other programs' traffic is there).
     pub fn open_captures(
         &self,
         ports: &[u16],
@@ -535,8 +724,13 @@ impl Lab {
         for interface in self.capture_interfaces() {
             let ports = ports.to_vec();
             let name = interface.name.clone();
+            let lab = self.isolated;
             let opened = Self::in_namespace(interface.netns.as_ref(), move || {
-                Ok(crate::capture::LiveCapture::open(&name, &ports))
+                Ok(if lab {
+                    crate::capture::LiveCapture::open_lab(&name, &ports)
+                } else {
+                    crate::capture::LiveCapture::open(&name, &ports)
+                })
             })
             .map_err(|e| crate::capture::CaptureError::Io("joining a lab namespace", e))?;
             captures.push(opened?);
@@ -563,6 +757,84 @@ impl Lab {
         Some(crate::chat::client::SocketFactory(Arc::new(move |ipv6| {
             lab.client_socket(ipv6)
         })))
+    }
+
+    /// The client's namespace on the wire or a path (`None` on a loopback: there is no other
+    /// host).
+    pub fn client_namespace(&self) -> Option<&Arc<OwnedFd>> {
+        self.client_ns.as_ref()
+    }
+
+    /// The client's and the server's addresses on the wire or a path (IPv6 only on a path whose
+    /// links all carry it), for ping and traceroute; `None` when there are not two hosts.
+    pub fn hosts(&self, ipv6: bool) -> Option<(IpAddr, IpAddr)> {
+        if !self.isolated {
+            return None;
+        }
+        match (self.options.link, ipv6) {
+            (LinkMode::Wire, false) => Some((WIRE_CLIENT.into(), WIRE_SERVER.into())),
+            (LinkMode::Routers(n), false) => Some((
+                path::v4(1, true).into(),
+                path::v4(usize::from(n) + 1, false).into(),
+            )),
+            (LinkMode::Routers(_), true) => {
+                Some((path::v6(1, true).into(), self.server_v6()?.into()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Waits (at most 3 s) until every interface of a path is operational (`IFF_RUNNING`): the
+    /// kernel marks a new veth so a moment after its carrier comes up, and until then IPv6 on it
+    /// ignores neighbour solicitations, so a first IPv6 packet would wait a second for a
+    /// retransmitted one. IPv4 does not need this.
+    pub fn wait_path_ready(&self) -> std::io::Result<()> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        for interface in &self.path {
+            let name = interface.name.clone();
+            Self::in_namespace(interface.netns.as_ref(), move || {
+                while !pnet_datalink::interfaces()
+                    .iter()
+                    .any(|i| i.name == name && i.is_running())
+                {
+                    if std::time::Instant::now() > deadline {
+                        return Err(std::io::Error::other(format!(
+                            "{name} is still not running after 3 s"
+                        )));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The hop an address of the lab belongs to, and its interface: `("r1", "r1-eth0")` for
+    /// 10.73.1.2 on a path (from the lab's interface table); `None` for an address not in it.
+    pub fn hop_of(&self, addr: IpAddr) -> Option<(String, String)> {
+        match self.options.link {
+            LinkMode::Wire if self.isolated => match addr {
+                IpAddr::V4(a) if a == WIRE_CLIENT => Some(("client".into(), WIRE_CLIENT_IF.into())),
+                IpAddr::V4(a) if a == WIRE_SERVER => Some(("server".into(), WIRE_SERVER_IF.into())),
+                _ => None,
+            },
+            LinkMode::Routers(n) if self.isolated => {
+                let routers = usize::from(n);
+                (1..=routers + 1).find_map(|link| {
+                    [true, false].into_iter().find_map(|left| {
+                        let here = match addr {
+                            IpAddr::V4(a) => a == path::v4(link, left),
+                            IpAddr::V6(a) => a == path::v6(link, left),
+                        };
+                        let node = if left { link - 1 } else { link };
+                        let (l, r) = path::link_ends(link, routers);
+                        here.then(|| (path::node_name(node, routers), if left { l } else { r }))
+                    })
+                })
+            }
+            _ => None,
+        }
     }
 
     /// The namespace of a lab interface by name (`None` if it is the process's own or unknown),
@@ -619,6 +891,52 @@ mod tests {
     }
 
     #[test]
+    fn delay_and_loss_per_link() {
+        assert_eq!(
+            "2:20".parse::<LinkDelay>(),
+            Ok(LinkDelay {
+                link: 2,
+                delay: std::time::Duration::from_millis(20)
+            })
+        );
+        assert_eq!(
+            "3:2.5".parse::<LinkLoss>(),
+            Ok(LinkLoss { link: 3, loss: 2.5 })
+        );
+        for bad in ["0:20", "6:20", "2:-1", "2:20001", "2", "x:1", "2:nan"] {
+            assert!(bad.parse::<LinkDelay>().is_err(), "{bad}");
+        }
+        assert!("2:101".parse::<LinkLoss>().is_err());
+        let opts = LabOptions {
+            link: LinkMode::Routers(2),
+            delay: std::time::Duration::from_millis(20),
+            seed: 7,
+            ..LabOptions::default()
+        };
+        let opts = opts
+            .with_link_conditions(
+                &[LinkDelay {
+                    link: 2,
+                    delay: std::time::Duration::ZERO,
+                }],
+                &[LinkLoss { link: 3, loss: 5.0 }],
+            )
+            .unwrap();
+        assert_eq!(opts.link_delay(1), std::time::Duration::from_millis(20));
+        assert!(opts.link_delay(2).is_zero());
+        assert_eq!((opts.link_loss(1), opts.link_loss(3)), (0.0, 5.0));
+        assert!(opts.link_spliced(1) && !opts.link_spliced(2) && opts.link_spliced(3));
+        // Link 1 keeps --seed (as the wire does); every link has a stream of its own.
+        assert_eq!(opts.link_seed(1), 7);
+        let seeds: std::collections::HashSet<u64> =
+            (1..=MAX_LINKS).map(|l| opts.link_seed(l)).collect();
+        assert_eq!(seeds.len(), MAX_LINKS);
+        assert!(LabOptions::default()
+            .with_link_conditions(&[], &[LinkLoss { link: 1, loss: 5.0 }])
+            .is_err());
+    }
+
+    #[test]
     fn path_interfaces_are_named_after_their_hops() {
         assert_eq!(
             path::link_ends(1, 2),
@@ -631,5 +949,38 @@ mod tests {
         );
         assert_eq!(path::v4(3, false), Ipv4Addr::new(10, 73, 3, 2));
         assert_eq!(path::mac(2, true), "02:73:00:00:02:01");
+    }
+
+    #[test]
+    fn addresses_name_their_hop() {
+        let lab = Lab {
+            options: LabOptions {
+                link: LinkMode::Routers(2),
+                ..LabOptions::default()
+            },
+            isolated: true,
+            user_namespace: false,
+            client_ns: None,
+            link: None,
+            path: Vec::new(),
+            path_links: Vec::new(),
+        };
+        let hop = |a: &str| lab.hop_of(a.parse().unwrap());
+        assert_eq!(hop("10.73.1.2"), Some(("r1".into(), "r1-eth0".into())));
+        assert_eq!(hop("10.73.2.2"), Some(("r2".into(), "r2-eth0".into())));
+        assert_eq!(
+            hop("10.73.3.2"),
+            Some(("server".into(), "server-eth0".into()))
+        );
+        assert_eq!(hop("fd73:0:0:2::1"), Some(("r1".into(), "r1-eth1".into())));
+        assert_eq!(
+            hop("10.73.1.1"),
+            Some(("client".into(), "client-eth0".into()))
+        );
+        assert_eq!(hop("10.9.9.9"), None);
+        assert_eq!(
+            lab.hosts(false),
+            Some(("10.73.1.1".parse().unwrap(), "10.73.3.2".parse().unwrap()))
+        );
     }
 }

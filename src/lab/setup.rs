@@ -80,12 +80,17 @@ fn this_binary() -> String {
 /// single-threaded, before the async runtime starts. With `host_loopback`, does nothing.
 pub fn enter(options: LabOptions) -> Result<Lab, LabError> {
     if options.host_loopback {
-        if !options.delay.is_zero() || options.loss > 0.0 {
+        if !options.delay.is_zero() || options.loss > 0.0 || options.per_link_conditions() {
             return Err(LabError::Options(
                 "--delay and --loss need the lab: they cannot be used with --host-loopback".into(),
             ));
         }
         return Ok(Lab::host());
+    }
+    if options.per_link_conditions() && !matches!(options.link, LinkMode::Routers(_)) {
+        return Err(LabError::Options(
+            "--delay-on and --loss-on set one link of a path: add --link routers:N".into(),
+        ));
     }
     if !(0.0..=100.0).contains(&options.loss) {
         return Err(LabError::Options(format!(
@@ -95,7 +100,7 @@ pub fn enter(options: LabOptions) -> Result<Lab, LabError> {
     }
     if !options.delay.is_zero() && options.link == LinkMode::Loopback {
         return Err(LabError::Options(
-            "--delay needs a link between two hosts: add --link wire (a loopback has no cable to \
+            "--delay needs a link between two hosts: add --link wire or --link routers:N (a loopback has no cable to \
              hold frames on)"
                 .into(),
         ));
@@ -129,6 +134,7 @@ pub fn enter(options: LabOptions) -> Result<Lab, LabError> {
         client_ns: None,
         link: None,
         path: Vec::new(),
+        path_links: Vec::new(),
     };
     match options.link {
         LinkMode::Loopback => {
@@ -141,9 +147,10 @@ pub fn enter(options: LabOptions) -> Result<Lab, LabError> {
             lab.link = wire.link.map(Arc::new);
         }
         LinkMode::Routers(n) => {
-            let path = setup_routers(usize::from(n), &options)?;
+            let (path, links) = setup_routers(usize::from(n), &options)?;
             lab.client_ns = path.first().and_then(|i| i.netns.clone());
             lab.path = path;
+            lab.path_links = links.into_iter().map(|(l, f)| (l, Arc::new(f))).collect();
         }
     }
     tracing::info!("lab ready: {}", lab.describe());
@@ -420,8 +427,8 @@ pub(crate) struct LinkProps {
 }
 
 /// Makes one link: a veth pair from `a` to `b`, each end addressed and configured (MTU, offloads
-/// off, the rate limit). A link with delay or loss is later made as two such links with
-/// packetpath's forwarder between them. Leaves the process in `b`'s namespace.
+/// off, the rate limit). A link with delay or loss is made by [`make_spliced_link`] instead,
+/// packetpath's forwarder between its two ends. Leaves the process in `b`'s namespace.
 pub(crate) fn make_link(a: &End<'_>, b: &End<'_>, props: LinkProps) -> Result<(), LabError> {
     enter_ns(a.ns)?;
     run(
@@ -443,6 +450,59 @@ pub(crate) fn make_link(a: &End<'_>, b: &End<'_>, props: LinkProps) -> Result<()
     configure_end(a, props)?;
     enter_ns(b.ns)?;
     configure_end(b, props)
+}
+
+/// Makes one link spliced through a forwarding namespace: `a`'s veth is joined to `fwd-cli` and
+/// `b`'s to `fwd-srv` (the forwarding namespace's ends, as on the spliced wire, carrying no
+/// addresses and not captured), and packetpath's [`forwarder`] carries the frames between them
+/// with `conditions` (delay, seeded loss). Leaves the process in the forwarding namespace.
+pub(crate) fn make_spliced_link(
+    a: &End<'_>,
+    b: &End<'_>,
+    props: LinkProps,
+    conditions: forwarder::LinkProps,
+) -> Result<Forwarder, LabError> {
+    unshare(CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
+    // The middle of the cable says nothing: no IPv6 link-local address, so no neighbour or router
+    // solicitations of its own go through the forwarder.
+    sysctl_if_present("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1")?;
+    sysctl_if_present("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1")?;
+    let fwd = Arc::new(current_netns()?);
+    for (end, fwd_if) in [(a, FWD_CLIENT_IF), (b, FWD_SERVER_IF)] {
+        enter_ns(end.ns)?;
+        run(
+            "ip",
+            &[
+                "link",
+                "add",
+                "name",
+                end.name,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                fwd_if,
+                "netns",
+                &ns_path(&fwd),
+            ],
+        )?;
+        configure_end(end, props)?;
+    }
+    enter_ns(&fwd)?;
+    let mtu = props.mtu.to_string();
+    for dev in [FWD_CLIENT_IF, FWD_SERVER_IF] {
+        run("ip", &["link", "set", dev, "mtu", &mtu, "up"])?;
+        // Frames pass through as they came: no coalescing (GRO) into larger ones.
+        offloads_off(dev, &["tx", "off", "rx", "off"])?;
+    }
+    for end in [a, b] {
+        enter_ns(end.ns)?;
+        // The first frames (ARP) must not meet a cable whose carrier is not up yet.
+        wait_running(&[end.name])?;
+    }
+    enter_ns(&fwd)?;
+    // `a` is the client's side: the forwarder's `a_to_b` is towards the server.
+    forwarder::start(Some(fwd), FWD_CLIENT_IF, FWD_SERVER_IF, conditions)
 }
 
 /// Configures one end of a link in the current namespace.
@@ -510,20 +570,29 @@ fn sysctl(path: &str, value: &str) -> Result<(), LabError> {
 /// the process's own namespace), a link between each neighbour, forwarding on in the routers,
 /// static routes everywhere. Returns every interface, client side first; the process stays in the
 /// server's namespace.
-fn setup_routers(routers: usize, options: &LabOptions) -> Result<Vec<LabInterface>, LabError> {
+/// Links with a delay or a loss are spliced through a forwarding namespace of their own
+/// ([`make_spliced_link`]); their forwarders are returned with their link numbers.
+#[allow(clippy::type_complexity)]
+fn setup_routers(
+    routers: usize,
+    options: &LabOptions,
+) -> Result<(Vec<LabInterface>, Vec<(usize, Forwarder)>), LabError> {
     let server_ns = Arc::new(current_netns()?);
     run("ip", &["link", "set", "lo", "up"])?;
+    no_dad()?;
     // Nodes along the path: the client, r1 … rN, the server.
     let mut nodes: Vec<Arc<OwnedFd>> = Vec::with_capacity(routers + 2);
     for _ in 0..=routers {
         unshare(CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
         nodes.push(Arc::new(current_netns()?));
         run("ip", &["link", "set", "lo", "up"])?;
+        no_dad()?;
     }
     nodes.push(server_ns.clone());
     let links = routers + 1;
     let ipv6 = (1..=links).all(|l| options.link_mtu(l) >= IPV6_MIN_MTU);
     let mut interfaces = Vec::with_capacity(2 * links);
+    let mut forwarders = Vec::new();
     for link in 1..=links {
         let (left, right) = path::link_ends(link, routers);
         let (Some(a_ns), Some(b_ns)) = (nodes.get(link - 1), nodes.get(link)) else {
@@ -536,15 +605,22 @@ fn setup_routers(routers: usize, options: &LabOptions) -> Result<Vec<LabInterfac
             v6: path::v6(link, left),
             mac: path::mac(link, left),
         };
-        make_link(
-            &end(a_ns, &left, true),
-            &end(b_ns, &right, false),
-            LinkProps {
-                mtu: options.link_mtu(link),
-                rate: options.rate,
-                ipv6,
-            },
-        )?;
+        let props = LinkProps {
+            mtu: options.link_mtu(link),
+            rate: options.rate,
+            ipv6,
+        };
+        let (a, b) = (end(a_ns, &left, true), end(b_ns, &right, false));
+        if options.link_spliced(link) {
+            let conditions = forwarder::LinkProps {
+                delay: options.link_delay(link),
+                loss: options.link_loss(link),
+                seed: options.link_seed(link),
+            };
+            forwarders.push((link, make_spliced_link(&a, &b, props, conditions)?));
+        } else {
+            make_link(&a, &b, props)?;
+        }
         for (name, ns) in [(left, a_ns), (right, b_ns)] {
             let netns = (!Arc::ptr_eq(ns, &server_ns)).then(|| ns.clone());
             interfaces.push(LabInterface { name, netns });
@@ -554,13 +630,16 @@ fn setup_routers(routers: usize, options: &LabOptions) -> Result<Vec<LabInterfac
         enter_ns(ns)?;
         route_node(node, routers, ipv6)?;
     }
-    if let Some(client) = nodes.first() {
-        enter_ns(client)?;
-        add_loss("client-eth0", options.loss)?;
-    }
     enter_ns(&server_ns)?;
-    add_loss("server-eth0", options.loss)?;
-    Ok(interfaces)
+    Ok((interfaces, forwarders))
+}
+
+/// No duplicate address detection on the interfaces made from now on in this namespace: their
+/// link-local IPv6 addresses are usable at once, so the first IPv6 packet on a path does not wait
+/// a second or two for neighbour discovery (the lab's addresses are its own: no duplicates).
+fn no_dad() -> Result<(), LabError> {
+    sysctl_if_present("/proc/sys/net/ipv6/conf/default/accept_dad", "0")?;
+    sysctl_if_present("/proc/sys/net/ipv6/conf/all/accept_dad", "0")
 }
 
 /// Routes of node `node` (0 the client, `routers + 1` the server) on a path: the hosts send
@@ -577,6 +656,9 @@ fn route_node(node: usize, routers: usize, ipv6: bool) -> Result<(), LabError> {
         v6.push(("default".into(), path::v6(links, true).to_string()));
     } else {
         sysctl("/proc/sys/net/ipv4/ip_forward", "1")?;
+        // Every probe of ping and traceroute gets its answer: no rate limit on ICMP errors.
+        sysctl_if_present("/proc/sys/net/ipv4/icmp_ratelimit", "0")?;
+        sysctl_if_present("/proc/sys/net/ipv6/icmp/ratelimit", "0")?;
         if ipv6 {
             sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1")?;
         }

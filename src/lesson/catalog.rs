@@ -71,6 +71,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "15-round-trip-time.toml",
         include_str!("../../lessons/15-round-trip-time.toml"),
     ),
+    (
+        "16-traceroute.toml",
+        include_str!("../../lessons/16-traceroute.toml"),
+    ),
 ];
 
 /// A built-in lesson, parsed.
@@ -264,7 +268,7 @@ mod tests {
     #[test]
     fn every_built_in_lesson_parses() {
         let lessons = all(None).unwrap();
-        assert_eq!(lessons.len(), 15);
+        assert_eq!(lessons.len(), 16);
         for l in &lessons {
             assert!(!l.steps.is_empty(), "{}", l.name);
             assert!(

@@ -373,6 +373,8 @@ struct Clients {
     known: Vec<String>,
     connected: Vec<String>,
     server: bool,
+    /// The lab has two hosts (wire or routers): ping and traceroute have somewhere to go.
+    path: bool,
 }
 
 impl Clients {
@@ -422,6 +424,13 @@ impl Clients {
                 self.connected.retain(|c| c != name);
             }
             Action::Pause { .. } => {}
+            Action::Ping(_) | Action::Traceroute(_) if !self.path => {
+                return Err(
+                    "`ping` and `traceroute` go from the lab's client host to its server host: set `link = \"routers:2\"` (or \"wire\") in [lab]"
+                        .into(),
+                )
+            }
+            Action::Ping(_) | Action::Traceroute(_) => {}
         }
         Ok(())
     }
@@ -502,7 +511,10 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
                 .into(),
         });
     }
-    let mut clients = Clients::default();
+    let mut clients = Clients {
+        path: link != LinkMode::Loopback,
+        ..Clients::default()
+    };
     let mut steps = Vec::new();
     for raw_step in &raw.step {
         let step_line = lines.line(raw_step.span().start);
