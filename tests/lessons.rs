@@ -184,9 +184,11 @@ fn a_broken_lesson_file_is_refused_with_file_line_and_what() {
     assert!(err.contains("broken.toml:7:"), "{err}");
 
     // Listing a folder with a broken lesson says which file.
-    let (code, _, err) = packetpath(dir.path(), &["lesson", "list", "--dir", "."]);
+    // (`lesson list --dir` names the files that do not read on its standard output, with
+    // those that do, and exits 1.)
+    let (code, out, err) = packetpath(dir.path(), &["lesson", "list", "--dir", "."]);
     assert_eq!(code, 1);
-    assert!(err.contains("broken.toml:7:"), "{err}");
+    assert!(out.contains("broken.toml:7:"), "{out}\n{err}");
 }
 
 fn lesson_list_shows_every_lesson_with_its_lab() {
@@ -378,9 +380,106 @@ fn the_teachers_readme_example_lesson_passes_every_time() {
     }
 }
 
+/// The lessons on a path of routers and on a delayed cable pass as an ordinary user too (the
+/// lab's user namespace), several runs each.
+fn the_path_and_delay_lessons_pass_as_an_ordinary_user() {
+    let dir = shared_dir();
+    let (code, out, err) = run_as(
+        dir.path(),
+        true,
+        &[
+            "lesson",
+            "check",
+            "routing-and-ttl",
+            "round-trip-time",
+            "--repeat",
+            "2",
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("4 passed, 0 failed"), "{out}");
+    assert!(!out.contains('✗'), "{out}");
+}
+
+/// The path properties on a saved capture of a path of routers (no privileges needed):
+/// `captures/routers-chat.pcapng`, alice's "hi bob" through two routers.
+fn queries_read_a_routers_capture() {
+    use packetpath::lesson::query::{Context, Query, TypeEnv};
+    use packetpath::lesson::value::Value;
+    use packetpath::lesson::LessonState;
+
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/routers-chat.pcapng");
+    let (trace, damage) = packetpath::capture::open_capture(&path, None, &mut |_, _| {}).unwrap();
+    assert!(damage.is_none());
+    let mut state = LessonState::default();
+    let c = &trace.tcp().connections()[0];
+    state.clients.insert(
+        "alice".into(),
+        packetpath::chat::ConnId {
+            client: c.client,
+            server: c.server,
+        },
+    );
+    let env = TypeEnv {
+        clients: vec!["alice".into()],
+        item: None,
+    };
+    let ctx = Context::new(&trace, &state);
+    let eval = |q: &str| ctx.eval_query(&Query::parse(q, &env).unwrap());
+    let text = |s: &str| Value::Text(s.into());
+    let nums = |v: &[i64]| Value::List(v.iter().map(|n| Value::Num(*n)).collect());
+    assert_eq!(eval("count(syn(alice).path)"), Value::Num(6));
+    assert_eq!(
+        eval("syn(alice).path.ip.ttl"),
+        nums(&[64, 64, 63, 63, 62, 62])
+    );
+    assert_eq!(
+        eval("syn(alice).path.hop.position"),
+        nums(&[0, 1, 2, 3, 4, 5])
+    );
+    assert_eq!(eval("syn(alice).path.hop.link"), nums(&[1, 1, 2, 2, 3, 3]));
+    assert_eq!(
+        eval("first(syn(alice).path).frame.interface_name"),
+        text("client-eth0")
+    );
+    assert_eq!(eval("last(syn(alice).path).hop.node"), text("server"));
+    assert_eq!(
+        eval("count(distinct(syn(alice).path.ip.checksum_value))"),
+        Value::Num(3)
+    );
+    assert_eq!(
+        eval("count(distinct(syn(alice).path.above_ip))"),
+        Value::Num(1)
+    );
+    assert_eq!(
+        eval("last(syn(alice).path).copy_of.frame.number == syn(alice).frame.number"),
+        Value::Bool(true)
+    );
+    // The original is no copy, and says why.
+    assert!(matches!(eval("syn(alice).copy_of"), Value::Missing(_)));
+    // The same properties filter the timeline.
+    assert_eq!(
+        eval("count(where(packets(), .hop.node == \"r1\" and .tcp.flags.syn))"),
+        Value::Num(4),
+        "the SYN and the SYN-ACK, each on r1-eth0 and r1-eth1"
+    );
+}
+
 fn main() -> std::process::ExitCode {
     harness::run(vec![
-        test!(every_lesson_passes_headless, Need::Lab),
+        test!(
+            every_lesson_passes_headless,
+            Need::Lab,
+            Need::LabLink("routers:2")
+        ),
+        test!(
+            the_path_and_delay_lessons_pass_as_an_ordinary_user,
+            Need::Lab,
+            Need::LabLink("routers:2"),
+            Need::OrdinaryUser
+        ),
+        test!(queries_read_a_routers_capture),
         test!(
             a_wrong_expectation_fails_naming_the_step_and_the_observed_value,
             Need::Lab

@@ -30,6 +30,9 @@ pub const PATH_NONE: &str =
 /// `r` on a capture of one interface.
 pub const PATH_NEEDS_ROUTERS: &str =
     "this capture has one interface: the path view shows a packet's copies on a path of routers (--link routers:N)";
+/// After the layer columns' title when the path view is on but the selected packet was captured
+/// on one interface only.
+pub const PATH_ONE_LINK: &str = " · seen on one interface: no path to show";
 /// The path view's rows (one column per copy), top to bottom.
 pub const PATH_ROWS: [&str; 6] = ["frame", "interface", "Δ time", "TTL", "IPv4 sum", "MACs"];
 /// The compact path table's columns, left to right (the MACs go below when the row is full).

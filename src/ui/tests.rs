@@ -1054,6 +1054,17 @@ fn classroom_screens(theme: super::theme::ThemeName) -> Vec<(String, ratatui::bu
     let mut m = live_model(&trace);
     m.theme = Theme::named(theme);
     out.push(("demo 120×40".into(), buffer(&mut m, &trace)));
+    // The path view of a path of routers, its changed cells highlighted, in both layouts.
+    let routers = routers();
+    let n = routers_message_frame(&routers);
+    for (w, h) in [(200, 55), (80, 24)] {
+        let mut m = model(&routers, w, h);
+        m.theme = Theme::named(theme);
+        m.path = true;
+        select_frame(&mut m, &routers, n);
+        m.focus = Focus::Layers;
+        out.push((format!("path view {w}×{h}"), buffer(&mut m, &routers)));
+    }
     out
 }
 
@@ -1929,6 +1940,18 @@ fn the_path_view_shows_every_copy_and_what_each_router_changed() {
         "{screen}"
     );
     assert!(screen.contains(&format!("r1-eth0: the same packet as #{n}, TTL 64")));
+    // A frame seen on one interface only (ARP) keeps the layer columns, which say why.
+    let arp = trace
+        .frames()
+        .iter()
+        .find(|f| f.headers().arp.is_some())
+        .map(|f| f.number)
+        .expect("ARP on the first link");
+    select_frame(&mut m, &trace, arp);
+    let screen = draw(&mut m, &trace);
+    assert!(screen.contains("Layers ·"), "{screen}");
+    assert!(screen.contains("no path to show"), "{screen}");
+    select_frame(&mut m, &trace, n);
     key(&mut m, &trace, KeyCode::Char('r'));
     assert!(!m.path, "r again gives the columns back");
 }
@@ -1957,6 +1980,18 @@ fn the_path_view_marks_the_changed_fields() {
         changed.iter().any(|c| c.contains("02:73:00:00:02:01")),
         "MACs: {changed:?}"
     );
+    // The frame selected in the timeline is marked among the copies, in both layouts.
+    let copy = trace.path_of(n)[2];
+    for width in [78, 200] {
+        let lines = super::pane::path::lines(&trace, copy, width, theme).expect("copies");
+        let selected: Vec<String> = lines
+            .iter()
+            .flat_map(|l| l.spans.iter())
+            .filter(|s| s.style == theme.selected())
+            .map(|s| s.content.trim().to_string())
+            .collect();
+        assert_eq!(selected, vec![format!("#{copy}")], "width {width}");
+    }
     // A frame seen once has no path view.
     let arp = trace
         .frames()

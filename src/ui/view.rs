@@ -450,15 +450,22 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
         let b = block(model, title, Focus::Timeline);
         timeline::render(f, a.timeline, model, trace, b);
     }
-    if a.layers.height > 0 && model.path {
+    // The path view when the selected packet crossed more than one interface; the layer
+    // columns otherwise (an ARP frame, a packet on one link), which say how to get it back.
+    let path_shown = model.path
+        && super::pane::path::selected_frame(model).is_some_and(|n| trace.path_of(n).len() > 1);
+    if a.layers.height > 0 && path_shown {
         let make = |title: String| block(model, title, Focus::Layers);
         super::pane::path::render(f, model, trace, a.layers, make);
     } else if a.layers.height > 0 {
-        let title = if model.detail.title.is_empty() {
+        let mut title = if model.detail.title.is_empty() {
             "Layers".to_string()
         } else {
             format!("Layers · {}", model.detail.title)
         };
+        if model.path {
+            title.push_str(strings::PATH_ONE_LINK);
+        }
         let b = block(model, title, Focus::Layers);
         layers::render(f, model, a.layers, b, model.focus == Focus::Layers);
     }

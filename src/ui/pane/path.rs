@@ -183,8 +183,8 @@ fn cells(c: &Copy, previous: Option<&Copy>, t_prev: Option<i128>) -> [(String, b
     ]
 }
 
-/// The lines of the path view for frame `n` in a pane `width` columns wide; `None` when the
-/// packet was seen on one link only.
+/// The lines of the path view for frame `n` in a pane `width` columns wide (`n`'s own frame
+/// number marked as selected); `None` when the packet was seen on one link only.
 pub fn lines(trace: &Trace, n: u32, width: u16, theme: Theme) -> Option<Vec<Line<'static>>> {
     let copies = copies(trace, n);
     if copies.is_empty() {
@@ -264,7 +264,14 @@ pub fn lines(trace: &Trace, n: u32, width: u16, theme: Theme) -> Option<Vec<Line
                 )];
                 for (i, r) in rows.iter().enumerate() {
                     let text = parts[i].get(line).cloned().unwrap_or_default();
-                    let style = if r[k].1 { changed_style } else { theme.base() };
+                    let style = if r[k].1 {
+                        changed_style
+                    } else if k == 0 && copies.get(i).is_some_and(|c| c.frame == n) {
+                        // The frame selected in the timeline.
+                        theme.selected()
+                    } else {
+                        theme.base()
+                    };
                     spans.push(Span::styled(format!("{text:<w$}  ", w = col_w[i]), style));
                 }
                 out.push(Line::from(spans));
@@ -301,10 +308,18 @@ pub fn lines(trace: &Trace, n: u32, width: u16, theme: Theme) -> Option<Vec<Line
             header.push(Span::styled(strings::PATH_COLUMNS[5], theme.dim()));
         }
         out.push(ellipsize(Line::from(header), width));
-        for r in &rows {
+        for (i, r) in rows.iter().enumerate() {
+            let selected = copies.get(i).is_some_and(|c| c.frame == n);
             let mut spans: Vec<Span<'static>> = (0..5)
                 .map(|k| {
-                    let style = if r[k].1 { changed_style } else { theme.base() };
+                    let style = if r[k].1 {
+                        changed_style
+                    } else if k == 0 && selected {
+                        // The frame selected in the timeline.
+                        theme.selected()
+                    } else {
+                        theme.base()
+                    };
                     Span::styled(format!("{:<w$} ", r[k].0, w = w[k]), style)
                 })
                 .collect();
