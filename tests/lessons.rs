@@ -380,8 +380,8 @@ fn the_teachers_readme_example_lesson_passes_every_time() {
     }
 }
 
-/// The lessons on a path of routers and on a delayed cable pass as an ordinary user too (the
-/// lab's user namespace), several runs each.
+/// The lessons on a path of routers and on a delayed cable (and traceroute's raw ICMP socket)
+/// pass as an ordinary user too (the lab's user namespace), several runs each.
 fn the_path_and_delay_lessons_pass_as_an_ordinary_user() {
     let dir = shared_dir();
     let (code, out, err) = run_as(
@@ -392,12 +392,13 @@ fn the_path_and_delay_lessons_pass_as_an_ordinary_user() {
             "check",
             "routing-and-ttl",
             "round-trip-time",
+            "traceroute",
             "--repeat",
             "2",
         ],
     );
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("4 passed, 0 failed"), "{out}");
+    assert!(out.contains("6 passed, 0 failed"), "{out}");
     assert!(!out.contains('✗'), "{out}");
 }
 
