@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use packetpath::capture::{tcp_ports_filter, BpfError, BpfInstruction, MAX_PORTS};
+use packetpath::capture::{lab_filter, tcp_ports_filter, BpfError, BpfInstruction, MAX_PORTS};
 
 /// Runs a classic BPF program the way the kernel does for the opcodes tcpdump emits here; returns
 /// the number of bytes to keep (0 = drop). A load past the end of the packet drops it.
@@ -34,6 +34,8 @@ fn run(program: &[BpfInstruction], packet: &[u8]) -> u32 {
             },
             0x15 => pc += jump(a == i.k),
             0x45 => pc += jump(a & i.k != 0),
+            0x25 => pc += jump(a > i.k),
+            0x35 => pc += jump(a >= i.k),
             0x06 => return i.k,
             other => panic!("opcode {other:#x} not in the test interpreter"),
         }
@@ -272,6 +274,41 @@ fn same_verdicts_as_tcpdump() {
     }
 }
 
+/// The lab's filter keeps what the port filter keeps, and ICMP, ICMPv6 (fragments too) and UDP
+/// to traceroute's ports; not other UDP, nor TCP of other ports.
+fn lab_filter_adds_icmp_and_traceroute_udp() {
+    let lab = lab_filter(&[8443, 8080]).unwrap();
+    let ports = tcp_ports_filter(&[8443, 8080]).unwrap();
+    for (name, frame, keep) in cases() {
+        assert_eq!(run(&ports, &frame) > 0, keep, "port filter: {name}");
+        assert_eq!(run(&lab, &frame) > 0, keep, "lab filter: {name}");
+    }
+    let mut v6_icmp_frag = ipv6(44, 0, 0);
+    if let Some(b) = v6_icmp_frag.get_mut(54) {
+        *b = 58;
+    }
+    for (name, frame, keep) in [
+        ("v4 icmp", ipv4(1, 0x0800, 0, 0, 0), true),
+        ("v4 icmp fragment", ipv4(1, 0, 0, 0, 0x0010), true),
+        ("v6 icmpv6", ipv6(58, 0x8700, 0), true),
+        ("v6 fragment of icmpv6", v6_icmp_frag, true),
+        ("v4 udp to 33434", ipv4(17, 40000, 33434, 0, 0), true),
+        ("v4 udp to 33689", ipv4(17, 40000, 33689, 0, 0), true),
+        ("v4 udp to 33690", ipv4(17, 40000, 33690, 0, 0), false),
+        ("v4 udp to 53", ipv4(17, 40000, 53, 0, 0), false),
+        ("v4 udp with options", ipv4(17, 40000, 33440, 8, 0), true),
+        ("v6 udp to 33435", ipv6(17, 40000, 33435), true),
+        ("v6 udp to 33433", ipv6(17, 40000, 33433), false),
+        ("v4 tcp to 33434", ipv4(6, 40000, 33434, 0, 0), false),
+        ("v4 tcp to 8443", ipv4(6, 40000, 8443, 0, 0), true),
+    ] {
+        assert_eq!(run(&lab, &frame) > 0, keep, "lab filter: {name}");
+        if name.contains("icmp") || name.contains("udp") {
+            assert_eq!(run(&ports, &frame), 0, "port filter: {name}");
+        }
+    }
+}
+
 fn main() -> std::process::ExitCode {
     harness::run(vec![
         test!(ports_filter_keeps_exactly_the_chat_traffic),
@@ -279,5 +316,6 @@ fn main() -> std::process::ExitCode {
         test!(program_shape_matches_tcpdump_layout, Need::Tool("tcpdump")),
         test!(too_many_ports_is_an_error_not_a_wrong_filter),
         test!(same_verdicts_as_tcpdump, Need::Tool("tcpdump")),
+        test!(lab_filter_adds_icmp_and_traceroute_udp),
     ])
 }

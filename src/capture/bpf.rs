@@ -57,6 +57,10 @@ mod op {
     pub const JEQ: u16 = 0x15;
     /// `jset #k`: jump if A & k != 0.
     pub const JSET: u16 = 0x45;
+    /// `jgt #k`: jump if A > k.
+    pub const JGT: u16 = 0x25;
+    /// `jge #k`: jump if A >= k.
+    pub const JGE: u16 = 0x35;
     /// `ret #k`: keep k bytes of the packet (0 = drop it).
     pub const RET: u16 = 0x06;
 }
@@ -69,6 +73,9 @@ enum Target {
     Reject,
     Ipv4,
     Arp,
+    Udp4,
+    Udp6,
+    Frag6,
 }
 
 enum Asm {
@@ -89,11 +96,31 @@ const IPV4_PROTOCOL_AT: u32 = 14 + 9;
 const IPV4_FRAGMENT_AT: u32 = 14 + 6;
 const TCP: u32 = 6;
 const IPV6_FRAGMENT_HEADER: u32 = 44;
+const ICMP: u32 = 1;
+const UDP: u32 = 17;
+const ICMPV6: u32 = 58;
+
+/// The UDP ports traceroute's probes go to (33434 and up, as in the classic traceroute): the
+/// lab's filter keeps UDP to these, the only UDP packetpath sends.
+pub const TRACEROUTE_PORTS: std::ops::RangeInclusive<u16> = 33434..=33434 + 255;
 
 /// Builds the filter keeping TCP over IPv4 or IPv6 (Ethernet framing) whose source or destination port
 /// is one of `ports` (an empty list keeps all TCP), and ARP, which a lab's cable shows before the
 /// first packet can be sent.
 pub fn tcp_ports_filter(ports: &[u16]) -> Result<Vec<BpfInstruction>, BpfError> {
+    build(ports, false)
+}
+
+/// The filter of the lab's interfaces: [`tcp_ports_filter`]'s TCP and ARP, and also every ICMP and
+/// ICMPv6 message (echo, time exceeded, unreachable, neighbour discovery; IPv4 fragments of them
+/// too, and IPv6 fragments whose next header is ICMPv6) and UDP to [`TRACEROUTE_PORTS`] (the
+/// probes of `packetpath traceroute`). Nothing else runs in the lab, so this is everything
+/// packetpath's own programs send there.
+pub fn lab_filter(ports: &[u16]) -> Result<Vec<BpfInstruction>, BpfError> {
+    build(ports, true)
+}
+
+fn build(ports: &[u16], lab: bool) -> Result<Vec<BpfInstruction>, BpfError> {
     let mut ports: Vec<u32> = ports.iter().map(|&p| u32::from(p)).collect();
     ports.sort_unstable();
     ports.dedup();
@@ -101,12 +128,19 @@ pub fn tcp_ports_filter(ports: &[u16]) -> Result<Vec<BpfInstruction>, BpfError> 
         return Err(BpfError::TooManyPorts(ports.len()));
     }
     use Asm::{Jump, Label, Plain};
-    use Target::{Accept, Arp, Ipv4, Next, Reject};
+    use Target::{Accept, Arp, Frag6, Ipv4, Next, Reject, Udp4, Udp6};
     let mut asm = vec![
         Plain(op::LDH_ABS, ETHERTYPE_AT),
         Jump(op::JEQ, 0x86dd, Next, Ipv4),
         Plain(op::LDB_ABS, IPV6_NEXT_HEADER_AT),
     ];
+    if lab {
+        asm.extend([
+            Jump(op::JEQ, ICMPV6, Accept, Next),
+            Jump(op::JEQ, UDP, Udp6, Next),
+            Jump(op::JEQ, IPV6_FRAGMENT_HEADER, Frag6, Next),
+        ]);
+    }
     if ports.is_empty() {
         asm.extend([
             Jump(op::JEQ, TCP, Accept, Next),
@@ -124,6 +158,12 @@ pub fn tcp_ports_filter(ports: &[u16]) -> Result<Vec<BpfInstruction>, BpfError> 
         Jump(op::JEQ, 0x0800, Next, Arp),
         Plain(op::LDB_ABS, IPV4_PROTOCOL_AT),
     ]);
+    if lab {
+        asm.extend([
+            Jump(op::JEQ, ICMP, Accept, Next),
+            Jump(op::JEQ, UDP, Udp4, Next),
+        ]);
+    }
     if ports.is_empty() {
         asm.push(Jump(op::JEQ, TCP, Accept, Reject));
     } else {
@@ -139,6 +179,39 @@ pub fn tcp_ports_filter(ports: &[u16]) -> Result<Vec<BpfInstruction>, BpfError> 
         // ARP is kept too: on a cable it comes before the first packet (A still holds the EtherType).
         Label(Arp),
         Jump(op::JEQ, 0x0806, Accept, Reject),
+    ]);
+    if lab {
+        let (low, high) = (
+            u32::from(*TRACEROUTE_PORTS.start()),
+            u32::from(*TRACEROUTE_PORTS.end()),
+        );
+        asm.extend([
+            // An IPv6 fragment of ICMPv6 (the fragment header's first byte is its next header).
+            Label(Frag6),
+            Plain(op::LDB_ABS, IPV6_TCP_AT),
+            Jump(op::JEQ, ICMPV6, Accept, Next),
+            // With no ports every TCP fragment is kept, as outside the lab.
+            Jump(
+                op::JEQ,
+                if ports.is_empty() { TCP } else { u32::MAX },
+                Accept,
+                Reject,
+            ),
+            // UDP to the traceroute ports: the destination port is bytes 2-3 of the UDP header.
+            Label(Udp6),
+            Plain(op::LDH_ABS, IPV6_TCP_AT + 2),
+            Jump(op::JGE, low, Next, Reject),
+            Jump(op::JGT, high, Reject, Accept),
+            Label(Udp4),
+            Plain(op::LDH_ABS, IPV4_FRAGMENT_AT),
+            Jump(op::JSET, 0x1fff, Reject, Next),
+            Plain(op::LDXB_MSH, 14),
+            Plain(op::LDH_IND, 14 + 2),
+            Jump(op::JGE, low, Next, Reject),
+            Jump(op::JGT, high, Reject, Accept),
+        ]);
+    }
+    asm.extend([
         Label(Accept),
         Plain(op::RET, SNAPLEN),
         Label(Reject),

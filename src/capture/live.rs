@@ -25,7 +25,7 @@ use pnet_datalink::{Channel, DataLinkReceiver};
 use socket2::{Domain, SockFilter, Socket, Type};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
-use super::{sys, tcp_ports_filter, CaptureError};
+use super::{bpf, sys, tcp_ports_filter, CaptureError};
 use crate::frame::{Frame, LinkType, Timestamp};
 
 /// Receive buffer asked for (the kernel doubles it for its own bookkeeping).
@@ -73,7 +73,22 @@ impl LiveCapture {
     /// The kernel switches packet time stamping on asynchronously when the first socket asks for it, so
     /// frames in the first milliseconds after opening may carry the time they were read instead.
     pub fn open(interface: &str, ports: &[u16]) -> Result<Self, CaptureError> {
-        let filter: Vec<SockFilter> = tcp_ports_filter(ports)?
+        Self::open_with(interface, ports, tcp_ports_filter(ports)?)
+    }
+
+    /// As [`LiveCapture::open`], for an interface of packetpath's lab: also keeps ICMP, ICMPv6
+    /// and the UDP of traceroute's probes ([`bpf::lab_filter`]), so that echo, time exceeded,
+    /// unreachable and neighbour discovery show in the trace.
+    pub fn open_lab(interface: &str, ports: &[u16]) -> Result<Self, CaptureError> {
+        Self::open_with(interface, ports, bpf::lab_filter(ports)?)
+    }
+
+    fn open_with(
+        interface: &str,
+        ports: &[u16],
+        program: Vec<super::BpfInstruction>,
+    ) -> Result<Self, CaptureError> {
+        let filter: Vec<SockFilter> = program
             .iter()
             .map(|i| SockFilter::new(i.code, i.jt, i.jf, i.k))
             .collect();

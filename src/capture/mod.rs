@@ -35,7 +35,9 @@ use std::path::PathBuf;
 
 use crate::frame::Frame;
 
-pub use bpf::{tcp_ports_filter, BpfError, BpfInstruction, MAX_PORTS};
+pub use bpf::{
+    lab_filter, tcp_ports_filter, BpfError, BpfInstruction, MAX_PORTS, TRACEROUTE_PORTS,
+};
 pub use file::{read_capture, read_capture_file};
 pub use live::{spawn_capture, spawn_captures, spawn_live, CaptureStats, LiveCapture, LiveHandle};
 pub use open::{load_keylog, open_capture, open_in_background, OpenError, Opened};

@@ -713,7 +713,9 @@ impl Lab {
     }
 
     /// Opens a live capture on every interface of [`Lab::capture_interfaces`], each socket
-    /// created inside its interface's namespace, keeping TCP to or from `ports` (and ARP).
+    /// created inside its interface's namespace, keeping TCP to or from `ports` and ARP, and in a
+    /// lab also ICMP, ICMPv6 and traceroute's UDP probes (the host's loopback keeps its port
+    /// filter: other programs' traffic is there).
     pub fn open_captures(
         &self,
         ports: &[u16],
@@ -722,8 +724,13 @@ impl Lab {
         for interface in self.capture_interfaces() {
             let ports = ports.to_vec();
             let name = interface.name.clone();
+            let lab = self.isolated;
             let opened = Self::in_namespace(interface.netns.as_ref(), move || {
-                Ok(crate::capture::LiveCapture::open(&name, &ports))
+                Ok(if lab {
+                    crate::capture::LiveCapture::open_lab(&name, &ports)
+                } else {
+                    crate::capture::LiveCapture::open(&name, &ports)
+                })
             })
             .map_err(|e| crate::capture::CaptureError::Io("joining a lab namespace", e))?;
             captures.push(opened?);

@@ -579,12 +579,14 @@ fn setup_routers(
 ) -> Result<(Vec<LabInterface>, Vec<(usize, Forwarder)>), LabError> {
     let server_ns = Arc::new(current_netns()?);
     run("ip", &["link", "set", "lo", "up"])?;
+    no_dad()?;
     // Nodes along the path: the client, r1 … rN, the server.
     let mut nodes: Vec<Arc<OwnedFd>> = Vec::with_capacity(routers + 2);
     for _ in 0..=routers {
         unshare(CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
         nodes.push(Arc::new(current_netns()?));
         run("ip", &["link", "set", "lo", "up"])?;
+        no_dad()?;
     }
     nodes.push(server_ns.clone());
     let links = routers + 1;
@@ -632,6 +634,14 @@ fn setup_routers(
     Ok((interfaces, forwarders))
 }
 
+/// No duplicate address detection on the interfaces made from now on in this namespace: their
+/// link-local IPv6 addresses are usable at once, so the first IPv6 packet on a path does not wait
+/// a second or two for neighbour discovery (the lab's addresses are its own: no duplicates).
+fn no_dad() -> Result<(), LabError> {
+    sysctl_if_present("/proc/sys/net/ipv6/conf/default/accept_dad", "0")?;
+    sysctl_if_present("/proc/sys/net/ipv6/conf/all/accept_dad", "0")
+}
+
 /// Routes of node `node` (0 the client, `routers + 1` the server) on a path: the hosts send
 /// everything to their router; a router sends each subnet towards its side of the path.
 fn route_node(node: usize, routers: usize, ipv6: bool) -> Result<(), LabError> {
@@ -646,6 +656,9 @@ fn route_node(node: usize, routers: usize, ipv6: bool) -> Result<(), LabError> {
         v6.push(("default".into(), path::v6(links, true).to_string()));
     } else {
         sysctl("/proc/sys/net/ipv4/ip_forward", "1")?;
+        // Every probe of ping and traceroute gets its answer: no rate limit on ICMP errors.
+        sysctl_if_present("/proc/sys/net/ipv4/icmp_ratelimit", "0")?;
+        sysctl_if_present("/proc/sys/net/ipv6/icmp/ratelimit", "0")?;
         if ipv6 {
             sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1")?;
         }
