@@ -43,6 +43,18 @@ pub(crate) fn ignore_outgoing(fd: RawFd) -> io::Result<()> {
     set_int(fd, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, 1)
 }
 
+/// `IP_MTU_DISCOVER = IP_PMTUDISC_DONT` (ip(7)): this socket's IPv4 packets leave with "don't
+/// fragment" clear, so a router facing a narrower link fragments them instead of answering
+/// "fragmentation needed".
+pub(crate) fn allow_fragmentation(fd: RawFd) -> io::Result<()> {
+    set_int(
+        fd,
+        libc::IPPROTO_IP,
+        libc::IP_MTU_DISCOVER,
+        libc::IP_PMTUDISC_DONT,
+    )
+}
+
 /// `SO_RCVBUFFORCE`: a receive buffer above `net.core.rmem_max` (needs CAP_NET_ADMIN), so a burst of
 /// traffic is queued instead of dropped while we are busy. The kernel doubles the value for bookkeeping.
 pub(crate) fn force_receive_buffer(fd: RawFd, bytes: usize) -> io::Result<()> {

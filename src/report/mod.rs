@@ -2,6 +2,7 @@
 //! `inspect` contract in ARCHITECTURE.md), a readable text line per frame, and a message's journey.
 
 mod json;
+pub mod paths;
 mod text;
 
 pub use json::{checksum_name, frame_json, journey_json};
