@@ -160,6 +160,11 @@ enum Command {
         /// Folder with the certificates (created on first use).
         #[arg(long, default_value = DEFAULT_DIR)]
         certs: PathBuf,
+        /// Before the chat, send one UDP datagram of BYTES from the client to the server with
+        /// "don't fragment" clear, e.g. 4000 over --mtu-on 2:576 to see routers fragment it
+        /// (needs --link wire or routers:N).
+        #[arg(long, value_name = "BYTES")]
+        datagram: Option<usize>,
         #[command(flatten)]
         lab: LabArgs,
     },
@@ -800,6 +805,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             write,
             force,
             certs,
+            datagram,
             lab,
         } => {
             let write = output_path(write, force)?;
@@ -812,6 +818,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 max_fragment,
                 cert_dir: certs,
                 lab,
+                datagram,
             };
             let outcome = runtime()?.block_on(commands::trace(&options))?;
             if let Some(path) = &write {

@@ -301,6 +301,18 @@ fn lab_filter_adds_icmp_and_traceroute_udp() {
         ("v6 udp to 33433", ipv6(17, 40000, 33433), false),
         ("v4 tcp to 33434", ipv4(6, 40000, 33434, 0, 0), false),
         ("v4 tcp to 8443", ipv4(6, 40000, 8443, 0, 0), true),
+        (
+            "v4 udp to 9 (trace --datagram)",
+            ipv4(17, 40000, 9, 0, 0),
+            true,
+        ),
+        (
+            "v4 udp to 9, first fragment",
+            ipv4(17, 40000, 9, 0, 0x2000),
+            true,
+        ),
+        ("v4 udp later fragment", ipv4(17, 0, 0, 0, 0x0045), true),
+        ("v4 tcp later fragment", ipv4(6, 0, 0, 0, 0x0045), false),
     ] {
         assert_eq!(run(&lab, &frame) > 0, keep, "lab filter: {name}");
         if name.contains("icmp") || name.contains("udp") {

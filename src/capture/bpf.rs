@@ -104,6 +104,10 @@ const ICMPV6: u32 = 58;
 /// lab's filter keeps UDP to these, the only UDP packetpath sends.
 pub const TRACEROUTE_PORTS: std::ops::RangeInclusive<u16> = 33434..=33434 + 255;
 
+/// The UDP port `trace --datagram` sends its large datagram to (discard, RFC 863): the lab's
+/// filter keeps IPv4 UDP to it, and every later IPv4 fragment of a UDP datagram.
+pub const DATAGRAM_PORT: u16 = 9;
+
 /// Builds the filter keeping TCP over IPv4 or IPv6 (Ethernet framing) whose source or destination port
 /// is one of `ports` (an empty list keeps all TCP), and ARP, which a lab's cable shows before the
 /// first packet can be sent.
@@ -113,7 +117,8 @@ pub fn tcp_ports_filter(ports: &[u16]) -> Result<Vec<BpfInstruction>, BpfError> 
 
 /// The filter of the lab's interfaces: [`tcp_ports_filter`]'s TCP and ARP, and also every ICMP and
 /// ICMPv6 message (echo, time exceeded, unreachable, neighbour discovery; IPv4 fragments of them
-/// too, and IPv6 fragments whose next header is ICMPv6) and UDP to [`TRACEROUTE_PORTS`] (the
+/// too, and IPv6 fragments whose next header is ICMPv6), UDP over IPv4 to [`DATAGRAM_PORT`] and
+/// its later fragments, and UDP to [`TRACEROUTE_PORTS`] (the
 /// probes of `packetpath traceroute`). Nothing else runs in the lab, so this is everything
 /// packetpath's own programs send there.
 pub fn lab_filter(ports: &[u16]) -> Result<Vec<BpfInstruction>, BpfError> {
@@ -204,9 +209,12 @@ fn build(ports: &[u16], lab: bool) -> Result<Vec<BpfInstruction>, BpfError> {
             Jump(op::JGT, high, Reject, Accept),
             Label(Udp4),
             Plain(op::LDH_ABS, IPV4_FRAGMENT_AT),
-            Jump(op::JSET, 0x1fff, Reject, Next),
+            // A later fragment of a UDP datagram has no ports to look at: kept (the lab's only
+            // large UDP is `trace --datagram`'s, cut by a narrow link's router).
+            Jump(op::JSET, 0x1fff, Accept, Next),
             Plain(op::LDXB_MSH, 14),
             Plain(op::LDH_IND, 14 + 2),
+            Jump(op::JEQ, u32::from(DATAGRAM_PORT), Accept, Next),
             Jump(op::JGE, low, Next, Reject),
             Jump(op::JGT, high, Reject, Accept),
         ]);

@@ -36,7 +36,8 @@ use std::path::PathBuf;
 use crate::frame::Frame;
 
 pub use bpf::{
-    lab_filter, tcp_ports_filter, BpfError, BpfInstruction, MAX_PORTS, TRACEROUTE_PORTS,
+    lab_filter, tcp_ports_filter, BpfError, BpfInstruction, DATAGRAM_PORT, MAX_PORTS,
+    TRACEROUTE_PORTS,
 };
 pub use file::{read_capture, read_capture_file};
 pub use live::{spawn_capture, spawn_captures, spawn_live, CaptureStats, LiveCapture, LiveHandle};

@@ -306,6 +306,9 @@ pub struct TraceOptions {
     pub cert_dir: PathBuf,
     /// The lab (or the host's loopback) the conversation runs in.
     pub lab: crate::lab::Lab,
+    /// Before the chat, send one UDP datagram of this many bytes from the client to the server
+    /// with "don't fragment" clear (`--datagram`), to see it fragmented.
+    pub datagram: Option<usize>,
 }
 
 /// What `trace` captured: the whole trace, and the journeys of the message and of its reply.
@@ -316,6 +319,8 @@ pub struct TraceOutcome {
     pub journeys: Vec<Journey>,
     /// The frames as captured, for writing.
     pub frames: Vec<Frame>,
+    /// `--datagram`: the bytes sent, and how many the server received (`None`: nothing came).
+    pub datagram: Option<(usize, Option<usize>)>,
 }
 
 /// `packetpath trace`: starts a server and a client, captures their traffic, sends the text, waits
@@ -341,6 +346,16 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
         no_delay: options.no_delay,
         max_fragment: options.max_fragment,
         ..ClientKnobs::default()
+    };
+    let datagram = match options.datagram {
+        None => None,
+        Some(bytes) => {
+            let lab = options.lab.clone();
+            let received = tokio::task::spawn_blocking(move || lab.send_datagram(bytes))
+                .await
+                .map_err(|e| anyhow::anyhow!("the datagram's sender stopped: {e}"))??;
+            Some((bytes, received))
+        }
     };
     session.connect("alice", knobs).await?;
     session.send("alice", &options.text).await?;
@@ -390,6 +405,7 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
         trace,
         journeys,
         frames,
+        datagram,
     })
 }
 
@@ -403,11 +419,26 @@ impl TraceOutcome {
     ) -> anyhow::Result<()> {
         let sent = format!("{}\n", options.text);
         match format {
-            Format::Json => writeln!(
-                out,
-                "{}",
-                report::journey_json(&self.trace, &sent, options.transport.name(), &self.journeys)
-            )?,
+            Format::Json => {
+                let mut json = report::journey_json(
+                    &self.trace,
+                    &sent,
+                    options.transport.name(),
+                    &self.journeys,
+                );
+                if let Some(obj) = json.as_object_mut() {
+                    let (fragmented, path_mtu) = report::paths::paths_json(&self.trace);
+                    obj.insert("fragmented".into(), fragmented);
+                    obj.insert("path_mtu".into(), path_mtu);
+                    if let Some((sent, received)) = self.datagram {
+                        obj.insert(
+                            "datagram".into(),
+                            serde_json::json!({"sent": sent, "received": received}),
+                        );
+                    }
+                }
+                writeln!(out, "{json}")?
+            }
             Format::Text => {
                 let titles = [
                     "the message, client → server",
@@ -433,6 +464,19 @@ impl TraceOutcome {
                         )
                     )?;
                 }
+                if let Some((sent, received)) = self.datagram {
+                    match received {
+                        Some(n) => writeln!(
+                            out,
+                            "the datagram: {sent} B of UDP sent from the client with \"don't fragment\" clear; the server received {n} B, put together again"
+                        )?,
+                        None => writeln!(
+                            out,
+                            "the datagram: {sent} B of UDP sent from the client with \"don't fragment\" clear; the server did not receive it within a second"
+                        )?,
+                    }
+                }
+                write!(out, "{}", report::paths::paths_text(&self.trace))?;
                 writeln!(out, "link: {}", options.lab.describe())?;
                 writeln!(out, "every frame of the conversation:")?;
                 print_frames(&self.trace, Format::Text, out)?;

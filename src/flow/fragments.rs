@@ -134,6 +134,9 @@ pub enum DatagramState {
 pub struct Datagram {
     /// What its fragments share.
     pub key: FragmentKey,
+    /// The capture interface its fragments came on (0 with one interface): on a path of
+    /// routers, the fragments of one packet on each link are put together on their own.
+    pub interface: u32,
     /// IP version, 4 or 6.
     pub version: u8,
     /// The frames of its fragments in offset order, a duplicate after the fragment it repeats
@@ -215,8 +218,8 @@ pub enum Pushed {
 #[derive(Debug, Default)]
 pub struct Defragmenter {
     datagrams: Vec<Datagram>,
-    /// The packets still waiting, by key.
-    pending: HashMap<FragmentKey, usize, foldhash::fast::RandomState>,
+    /// The packets still waiting, by key and interface.
+    pending: HashMap<(FragmentKey, u32), usize, foldhash::fast::RandomState>,
     /// Waiting packets in the order they started (entries already finished are skipped).
     order: VecDeque<usize>,
     pending_bytes: usize,
@@ -254,6 +257,22 @@ impl Defragmenter {
         data: &'a [u8],
         frames: impl Fn(u32) -> Option<&'a [u8]>,
     ) -> Pushed {
+        self.push_on(0, frame, at, ip, data, frames)
+    }
+
+    /// [`Defragmenter::push`] for a fragment captured on interface `interface`: fragments with
+    /// the same key on different interfaces belong to different packets here (on a path of
+    /// routers, a router fragments again what arrived in fragments, with the same
+    /// identification; each link's fragments make a packet of their own).
+    pub fn push_on<'a>(
+        &mut self,
+        interface: u32,
+        frame: u32,
+        at: Timestamp,
+        ip: &IpInfo,
+        data: &'a [u8],
+        frames: impl Fn(u32) -> Option<&'a [u8]>,
+    ) -> Pushed {
         let key = FragmentKey {
             src: ip.src,
             dst: ip.dst,
@@ -261,9 +280,9 @@ impl Defragmenter {
             id: ip.identification.unwrap_or(0),
         };
         self.expire(at.0);
-        let index = match self.pending.get(&key) {
+        let index = match self.pending.get(&(key, interface)) {
             Some(&i) => i,
-            None => self.start(key, ip.version, at.0),
+            None => self.start(key, interface, ip.version, at.0),
         };
         if self.notes.last().is_none_or(|&(f, _)| f < frame) {
             self.notes.push((frame, index));
@@ -289,7 +308,7 @@ impl Defragmenter {
     }
 
     /// Starts waiting for a new packet, making room first if too many are waiting.
-    fn start(&mut self, key: FragmentKey, version: u8, at: i128) -> usize {
+    fn start(&mut self, key: FragmentKey, interface: u32, version: u8, at: i128) -> usize {
         while self.pending.len() >= MAX_PENDING_DATAGRAMS {
             if !self.evict_oldest() {
                 break;
@@ -298,6 +317,7 @@ impl Defragmenter {
         let index = self.datagrams.len();
         self.datagrams.push(Datagram {
             key,
+            interface,
             version,
             fragments: Vec::new(),
             offsets: Vec::new(),
@@ -308,7 +328,7 @@ impl Defragmenter {
             received: 0,
             first_at: at,
         });
-        self.pending.insert(key, index);
+        self.pending.insert((key, interface), index);
         self.order.push_back(index);
         index
     }
@@ -354,8 +374,8 @@ impl Defragmenter {
         };
         if d.state == DatagramState::Pending {
             self.pending_bytes = self.pending_bytes.saturating_sub(d.received);
-            if self.pending.get(&d.key) == Some(&index) {
-                self.pending.remove(&d.key);
+            if self.pending.get(&(d.key, d.interface)) == Some(&index) {
+                self.pending.remove(&(d.key, d.interface));
             }
         }
         if !matches!(state, DatagramState::Reassembled { .. }) {

@@ -9,6 +9,14 @@
 //! first one captured (on the sender's link) goes through TCP and TLS: a copy is never taken for
 //! a retransmission.
 //!
+//! A router that fragments a packet too large for its next link (IPv4, "don't fragment" clear)
+//! sends pieces that are no copy: each carries a slice of the packet's data. A fragment is a
+//! **piece of** an earlier original on another interface when both have the same addresses,
+//! protocol and identification and the earlier one (whole, or itself a larger fragment from an
+//! earlier link) holds the fragment's data at the fragment's offset, byte for byte
+//! ([`PieceIndex`]). The pieces are still put together (per interface) to show the packet they
+//! make, but TCP and UDP see that packet once, as its whole original.
+//!
 //! Interfaces named as packetpath's lab names them (`client-eth0`, `r1-eth0`, `r1-eth1`, …,
 //! `server-eth0`) have a place on the path, which orders the copies and says how many routers
 //! lie between two of them.
@@ -163,6 +171,70 @@ impl CopyIndex {
     }
 }
 
+/// IPv4 originals by (source, destination, protocol, identification), to recognise the pieces a
+/// router cut them into on the next link.
+#[derive(Debug, Default)]
+pub(crate) struct PieceIndex {
+    originals: HashMap<(IpAddr, IpAddr, u8, u32), Vec<u32>>,
+}
+
+/// Where an IPv4 packet's data lies in the original datagram: (offset, bytes); for a whole
+/// packet, offset 0 and everything above the header.
+fn data_span<'a>(data: &'a [u8], ip: &IpInfo) -> (usize, &'a [u8]) {
+    (usize::from(ip.fragment_offset), above_ip(data, ip))
+}
+
+impl PieceIndex {
+    /// Remembers an original IPv4 packet (whole or a fragment), frame `number`.
+    pub(crate) fn remember(&mut self, number: u32, ip: &IpInfo) {
+        if ip.version != 4 {
+            return;
+        }
+        let Some(id) = ip.identification else { return };
+        self.originals
+            .entry((ip.src, ip.dst, ip.protocol, id))
+            .or_default()
+            .push(number);
+    }
+
+    /// The earlier original (on another interface, within [`COPY_WINDOW`]) that fragment
+    /// `frame` is a piece of: one that holds this fragment's data at its offset, byte for byte,
+    /// and more besides (an equal span would be a copy). The most recent such frame: for a packet
+    /// fragmented twice, the fragment it was cut from on the link before.
+    pub(crate) fn piece_of<'a>(
+        &self,
+        frame: &Frame,
+        ip: &IpInfo,
+        earlier: impl Fn(u32) -> Option<&'a Frame>,
+    ) -> Option<u32> {
+        if ip.version != 4 || !ip.is_fragment() {
+            return None;
+        }
+        let id = ip.identification?;
+        let (offset, bytes) = data_span(&frame.data, ip);
+        let candidates = self.originals.get(&(ip.src, ip.dst, ip.protocol, id))?;
+        candidates.iter().rev().copied().find(|&n| {
+            let Some(orig) = earlier(n) else {
+                return false;
+            };
+            if orig.interface == frame.interface
+                || frame.at.0.abs_diff(orig.at.0) > COPY_WINDOW as u128
+            {
+                return false;
+            }
+            let p = crate::dissect::dissect_without_tcp_checksum(orig.link, &orig.data);
+            let Some(oip) = p.ip.as_ref() else {
+                return false;
+            };
+            let (o_offset, o_bytes) = data_span(&orig.data, oip);
+            let Some(start) = offset.checked_sub(o_offset) else {
+                return false;
+            };
+            o_bytes.len() > bytes.len() && o_bytes.get(start..start + bytes.len()) == Some(bytes)
+        })
+    }
+}
+
 /// What changed between a packet's original and one of its copies, and what did not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HopCheck {
@@ -270,5 +342,91 @@ mod tests {
                 None,
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod piece_tests {
+    use crate::frame::{Frame, LinkType, Timestamp};
+    use crate::journey::Trace;
+
+    /// An Ethernet + IPv4 packet 10.73.1.1 → 10.73.3.2, protocol TCP, identification 0x4242,
+    /// "don't fragment" clear, carrying `data` (a TCP header and payload) from `offset`, with
+    /// More fragments as given; TTL `ttl`.
+    fn ipv4(data: &[u8], offset: usize, more: bool, ttl: u8) -> Vec<u8> {
+        let mut f = vec![2, 0x73, 0, 0, 1, 2, 2, 0x73, 0, 0, 1, 1, 0x08, 0x00];
+        f.extend_from_slice(&[0x45, 0]);
+        f.extend_from_slice(&(20 + data.len() as u16).to_be_bytes());
+        f.extend_from_slice(&[0x42, 0x42]);
+        let word = (offset / 8) as u16 | if more { 0x2000 } else { 0 };
+        f.extend_from_slice(&word.to_be_bytes());
+        f.extend_from_slice(&[ttl, 6, 0, 0, 10, 73, 1, 1, 10, 73, 3, 2]);
+        f.extend_from_slice(data);
+        f
+    }
+
+    fn frame(data: Vec<u8>, interface: u32, at_us: i128) -> Frame {
+        let orig_len = data.len() as u32;
+        Frame {
+            at: Timestamp(at_us * 1000),
+            link: LinkType::Ethernet,
+            data: data.into(),
+            orig_len,
+            interface,
+        }
+    }
+
+    /// A TCP segment seen whole on link 1, cut into two fragments by r1 for link 2: the
+    /// fragments are pieces of the whole packet, are put together on r1-eth1, and TCP sees the
+    /// segment once (no retransmission), sharing the original's place in its connection; their
+    /// copies on r2-eth0 are copies of the fragments.
+    #[test]
+    fn router_fragments_are_pieces_of_the_whole_packet() {
+        let mut tcp = vec![0u8; 20];
+        tcp[0..2].copy_from_slice(&40000u16.to_be_bytes());
+        tcp[2..4].copy_from_slice(&8443u16.to_be_bytes());
+        tcp[4..8].copy_from_slice(&1000u32.to_be_bytes());
+        tcp[12] = 0x50;
+        tcp[13] = 0x18;
+        tcp[14] = 0xff;
+        tcp.extend((0..1000).map(|i| (i % 251) as u8));
+        let mut trace = Trace::new();
+        trace.set_interface_names(
+            ["client-eth0", "r1-eth0", "r1-eth1", "r2-eth0"]
+                .map(String::from)
+                .to_vec(),
+        );
+        let whole = trace.push_frame(frame(ipv4(&tcp, 0, false, 64), 0, 0));
+        let copy = trace.push_frame(frame(ipv4(&tcp, 0, false, 64), 1, 10));
+        let a = trace.push_frame(frame(ipv4(&tcp[..552], 0, true, 63), 2, 20));
+        let a2 = trace.push_frame(frame(ipv4(&tcp[..552], 0, true, 63), 3, 25));
+        let b = trace.push_frame(frame(ipv4(&tcp[552..], 552, false, 63), 2, 30));
+        assert_eq!(trace.frame(copy).and_then(|e| e.copy_of), Some(whole));
+        assert_eq!(trace.piece_of(a), Some(whole));
+        assert_eq!(trace.piece_of(b), Some(whole));
+        assert_eq!(trace.frame(a2).and_then(|e| e.copy_of), Some(a));
+        assert_eq!(trace.piece_of(copy), None);
+        let d = trace.fragment_of(b).expect("a datagram");
+        assert_eq!(d.fragments, vec![a, b]);
+        assert_eq!(
+            d.state,
+            crate::flow::DatagramState::Reassembled { frame: b }
+        );
+        assert_eq!(d.interface, 2);
+        let original = trace.frame(whole).and_then(|e| e.segment.clone());
+        let again = trace.frame(b).and_then(|e| e.segment.clone());
+        assert!(original.is_some());
+        assert_eq!(again, original, "TCP sees the segment once");
+        assert!(!again.is_some_and(|s| s.analysis.retransmission));
+        let stories = crate::report::paths::fragmented(&trace);
+        assert_eq!(stories.len(), 1);
+        assert_eq!(stories[0].cut_from, vec![whole]);
+        assert_eq!(stories[0].cut_by.as_deref(), Some("r1"));
+        let rows: Vec<(u32, bool, u32, u32)> = stories[0]
+            .fragments
+            .iter()
+            .map(|r| (r.offset, r.more, r.offset_units, r.data_len))
+            .collect();
+        assert_eq!(rows, vec![(0, true, 0, 552), (552, false, 69, 468)]);
     }
 }

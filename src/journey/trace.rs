@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::hops::{CopyIndex, HopCheck, HopPlace};
+use super::hops::{CopyIndex, HopCheck, HopPlace, PieceIndex};
 use crate::chat::AppEvent;
 use crate::dissect::{dissect, dissect_without_tcp_checksum, IpInfo, Packet};
 use crate::flow::{
@@ -30,6 +30,10 @@ pub struct FrameEntry {
     /// earlier on another link; see [`super::hops`]). A copy shares its original's `segment`
     /// and goes through neither TCP nor TLS again.
     pub copy_of: Option<u32>,
+    /// On a path of routers: the earlier frame (on the link before) whose packet a router cut
+    /// this IPv4 fragment from (see [`super::hops::PieceIndex`]). The fragments are put
+    /// together again to show the packet, but TCP and UDP see that packet once, as the original.
+    pub piece_of: Option<u32>,
 }
 
 impl FrameEntry {
@@ -164,6 +168,8 @@ pub struct Trace {
     places: Vec<Option<HopPlace>>,
     /// Packets seen, to recognise their copies on other links.
     copies: CopyIndex,
+    /// IPv4 originals, to recognise the pieces routers cut them into.
+    pieces: PieceIndex,
 }
 
 impl Trace {
@@ -356,18 +362,32 @@ impl Trace {
                         segment,
                         records: records_start..records_start,
                         copy_of: Some(original),
+                        piece_of: None,
                     });
                     return number;
                 }
             }
         }
         let mut segment = None;
+        let mut piece_of = None;
         if let Some(ip) = packet.ip.as_ref().filter(|ip| ip.is_fragment()) {
-            // A piece of an IP packet: TCP sees the packet when its last piece arrives.
-            segment = self.push_fragment(number, &frame, ip);
-        } else if let Some((info, delivered)) =
+            if self.several_interfaces() {
+                let frames = &self.frames;
+                let earlier = |n: u32| frames.get((n as usize).checked_sub(1)?).map(|e| &e.frame);
+                piece_of = self.pieces.piece_of(&frame, ip, earlier);
+                self.pieces.remember(number, ip);
+            }
+            // A piece of an IP packet: TCP sees the packet when its last piece arrives (unless a
+            // router cut it from a packet TCP has already seen).
+            segment = self.push_fragment(number, &frame, ip, piece_of);
+        } else if let Some((info, delivered)) = {
+            if self.several_interfaces() {
+                if let Some(ip) = &packet.ip {
+                    self.pieces.remember(number, ip);
+                }
+            }
             self.tracker.push(number, frame.at, &packet, &frame.data)
-        {
+        } {
             let stream = info.stream;
             while self.streams.len() <= stream {
                 self.streams.push(StreamState::new());
@@ -394,8 +414,30 @@ impl Trace {
             segment,
             records: records_start..self.records.len(),
             copy_of: None,
+            piece_of,
         });
         number
+    }
+
+    /// The frame whose packet a router cut fragment `number` from (on the link before), if any.
+    pub fn piece_of(&self, number: u32) -> Option<u32> {
+        self.frame(number).and_then(|e| e.piece_of)
+    }
+
+    /// The whole original a router-made fragment goes back to: following [`Trace::piece_of`]
+    /// to the first frame that is no such piece (for a packet fragmented twice, through the
+    /// fragment of the link before).
+    pub fn piece_origin(&self, number: u32) -> Option<u32> {
+        let mut at = self.piece_of(number)?;
+        let mut steps = 0;
+        while let Some(up) = self.piece_of(at) {
+            at = up;
+            steps += 1;
+            if steps > 16 {
+                break;
+            }
+        }
+        Some(at)
     }
 
     /// Stream bytes are missing at this point (the snapshot length cut a segment short): TLS
@@ -417,21 +459,58 @@ impl Trace {
 
     /// Hands an IP fragment to reassembly; when it completes its packet, the packet's TCP
     /// segment is placed in its connection as if it had come whole in this frame.
-    fn push_fragment(&mut self, number: u32, frame: &Frame, ip: &IpInfo) -> Option<SegmentInfo> {
+    fn push_fragment(
+        &mut self,
+        number: u32,
+        frame: &Frame,
+        ip: &IpInfo,
+        piece_of: Option<u32>,
+    ) -> Option<SegmentInfo> {
         let frames = &self.frames;
         let earlier = |n: u32| {
             frames
                 .get((n as usize).checked_sub(1)?)
                 .map(|e| &e.frame.data[..])
         };
-        let whole = match self.defrag.push(number, frame.at, ip, &frame.data, earlier) {
-            Pushed::Complete(whole) => whole,
-            Pushed::Held => return None,
-            Pushed::Discarded(e) => {
-                tracing::debug!(frame = number, "IP fragments not reassembled: {e}");
-                return None;
-            }
-        };
+        let whole =
+            match self
+                .defrag
+                .push_on(frame.interface, number, frame.at, ip, &frame.data, earlier)
+            {
+                Pushed::Complete(whole) => whole,
+                Pushed::Held => return None,
+                Pushed::Discarded(e) => {
+                    tracing::debug!(frame = number, "IP fragments not reassembled: {e}");
+                    return None;
+                }
+            };
+        // Pieces a router cut from packets already seen: the packet they make is shown, and TCP
+        // does not see it a second time; it shares the original's place in its connection.
+        let fragments = &self.defrag.datagram(whole.datagram)?.fragments;
+        let origins: Vec<Option<u32>> = fragments
+            .iter()
+            .map(|&f| {
+                if f == number {
+                    piece_of.map(|p| self.piece_origin(p).unwrap_or(p))
+                } else {
+                    self.piece_origin(f)
+                }
+            })
+            .collect();
+        if origins.iter().all(Option::is_some) {
+            // The original's segment: of the whole packet's frame, or, when the packet came in
+            // fragments on the link before too, of the frame that completed it there.
+            return origins.iter().flatten().find_map(|&o| {
+                self.frame(o).and_then(|e| e.segment.clone()).or_else(|| {
+                    match self.fragment_of(o)?.state {
+                        DatagramState::Reassembled { frame } => {
+                            self.frame(frame).and_then(|e| e.segment.clone())
+                        }
+                        _ => None,
+                    }
+                })
+            });
+        }
         let packet = dissect_without_tcp_checksum(LinkType::RawIp, &whole.bytes);
         let (info, delivered) = {
             let pieces = self.defrag.datagram(whole.datagram)?.pieces();

@@ -101,7 +101,9 @@ pub fn checksum_name(status: crate::dissect::ChecksumStatus) -> &'static str {
     }
 }
 
-/// The fields of an IP fragment: `fragment` {`offset`, `more`, `id`} on every fragment;
+/// The fields of an IP fragment: `fragment` {`offset` (bytes), `more`, `id`, `offset_units`
+/// (the header's 8-byte units), `data_len`} on every fragment; `piece_of` (the frame on the link
+/// before that a router cut it from) on a router's fragment;
 /// `reassembled_in` (the frame that completed the packet) on the others, and `fragments` (the
 /// frames of all its fragments, in capture order) with `reassembled_len` (the packet's data
 /// bytes after its IP header) on that frame; `not_reassembled` (why) when it never was.
@@ -118,8 +120,13 @@ fn fragment_json(
     obj.insert(
         "fragment".into(),
         json!({"offset": ip.fragment_offset, "more": ip.more_fragments,
-               "id": ip.identification.unwrap_or(0)}),
+               "id": ip.identification.unwrap_or(0),
+               "offset_units": ip.fragment_offset / 8,
+               "data_len": ip.packet.end.saturating_sub(ip.fragment_data_start())}),
     );
+    if let Some(whole) = trace.piece_of(number) {
+        obj.insert("piece_of".into(), Value::from(whole));
+    }
     let Some(d) = trace.fragment_of(number) else {
         return;
     };

@@ -2,6 +2,7 @@
 //! `inspect` contract in ARCHITECTURE.md), a readable text line per frame, and a message's journey.
 
 mod json;
+pub mod paths;
 mod text;
 
 pub use json::{checksum_name, frame_json, journey_json};
@@ -139,15 +140,21 @@ pub fn fragment_line(trace: &Trace, number: u32) -> Option<String> {
         .position(|&f| f == number)
         .map_or(0, |i| i + 1);
     let id = ip.identification.unwrap_or(0);
+    let cut = trace
+        .piece_of(number)
+        .map(|w| format!(", cut by a router from #{w}"))
+        .unwrap_or_default();
     let this = format!(
-        "fragment {position} of {} (offset {}, id 0x{id:x}{})",
+        "fragment {position} of {} (offset {}, id 0x{id:x}{}; offset field {} × 8, {} B of data{cut})",
         d.fragments.len(),
         ip.fragment_offset,
         if ip.more_fragments {
             ", more follow"
         } else {
             ", the last"
-        }
+        },
+        ip.fragment_offset / 8,
+        ip.packet.end.saturating_sub(ip.fragment_data_start()),
     );
     Some(match &d.state {
         DatagramState::Reassembled { frame } if *frame == number => {
