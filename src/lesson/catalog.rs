@@ -240,13 +240,14 @@ pub fn check_in_turn(
     }
     let secs = started.elapsed().as_secs_f64();
     let total = names.len() * repeat;
+    let lessons = match names.len() {
+        1 => "1 lesson".to_string(),
+        n => format!("{n} lessons"),
+    };
     let what = if repeat > 1 {
-        format!(
-            "{} lessons checked {repeat} times each ({total} runs)",
-            names.len()
-        )
+        format!("{lessons} checked {repeat} times each ({total} runs)")
     } else {
-        format!("{} lessons checked", names.len())
+        format!("{lessons} checked")
     };
     writeln!(
         out,
