@@ -38,15 +38,15 @@ fn every_lesson_passes_headless() {
     let (code, out, err) = packetpath(dir.path(), &["lesson", "check", "--all", "--repeat", "3"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
-        out.contains("15 lessons checked 3 times each (45 runs)"),
+        out.contains("16 lessons checked 3 times each (48 runs)"),
         "{out}"
     );
-    assert!(out.contains("45 passed, 0 failed"), "{out}");
+    assert!(out.contains("48 passed, 0 failed"), "{out}");
     assert!(!out.contains('✗'), "{out}");
     // Every run printed its own verdict.
     assert_eq!(
         out.lines().filter(|l| l.starts_with("PASS ")).count(),
-        45,
+        48,
         "{out}"
     );
     eprintln!(
