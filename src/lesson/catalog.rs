@@ -1,4 +1,4 @@
-//! Where lessons come from: the fifteen built into the binary (from `lessons/`), a folder of a
+//! Where lessons come from: the sixteen built into the binary (from `lessons/`), a folder of a
 //! teacher's own (`--dir`), or a file named directly. Also `check` of several lessons, each in a
 //! fresh process because each may need a different lab.
 

@@ -38,7 +38,7 @@ pub struct LessonLab {
     pub mtu: u32,
     /// Percentage of packets dropped at random.
     pub loss: f64,
-    /// Milliseconds each frame is held on the wire, each way (`link = "wire"` only).
+    /// Milliseconds each frame is held on the wire, or on every link of a path, each way.
     pub delay_ms: f64,
     /// The server also listens on ::1.
     pub ipv6: bool,
@@ -488,11 +488,11 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
                     format!("`delay = {v}`: milliseconds from 0 to 10000, each way"),
                 ));
             }
-            if v > 0.0 && link != LinkMode::Wire {
+            if v > 0.0 && link == LinkMode::Loopback {
                 return Err(lines.err(
                     d.span(),
                     format!(
-                        "`delay = {v}`: a delay needs a cable to hold frames on: `link = \"wire\"`"
+                        "`delay = {v}`: a delay needs a cable to hold frames on: `link = \"wire\"` or `\"routers:N\"`"
                     ),
                 ));
             }
@@ -724,7 +724,10 @@ answer = "syn(alice).tcp.srcport"
             .contains("wire"));
         // A delay needs the wire, and a sane number of milliseconds.
         let e = error_of(&GOOD.replace("mtu = 1500", "delay = 20"));
-        assert!(e.what.contains("link = \"wire\""), "{e}");
+        assert!(
+            e.what.contains("link = \"wire\"") && e.what.contains("routers:N"),
+            "{e}"
+        );
         assert_eq!(e.line, 6, "{e}");
         let e = error_of(&GOOD.replace("mtu = 1500", "link = \"wire\"\ndelay = 20000"));
         assert!(e.what.contains("0 to 10000"), "{e}");
