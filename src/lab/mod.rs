@@ -768,9 +768,14 @@ impl Lab {
     pub fn send_datagram(&self, payload: usize) -> Result<Option<usize>, LabError> {
         use std::os::fd::AsRawFd;
         let fail = |what: &str, e: std::io::Error| LabError::Link(format!("{what}: {e}"));
-        if self.client_ns.is_none() || payload > 65_507 {
+        if self.client_ns.is_none() {
+            return Err(LabError::Options(
+                "--datagram needs two hosts: add --link wire or --link routers:N".into(),
+            ));
+        }
+        if payload > 65_507 {
             return Err(LabError::Options(format!(
-                "--datagram needs two hosts (--link wire or routers:N) and at most 65,507 bytes                  (the largest UDP payload over IPv4), not {payload}"
+                "--datagram {payload}: at most 65,507 bytes (the largest UDP payload over IPv4)"
             )));
         }
         let server = SocketAddr::new(self.server_listen().ip(), crate::capture::DATAGRAM_PORT);
