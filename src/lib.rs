@@ -15,6 +15,7 @@ pub mod frame;
 pub mod journey;
 pub mod lab;
 pub mod lesson;
+pub mod probe;
 pub mod procfs;
 pub mod report;
 pub mod session;

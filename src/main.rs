@@ -168,6 +168,46 @@ enum Command {
         #[command(flatten)]
         lab: LabArgs,
     },
+    /// Send echo requests from the lab's client host to its server host and show each answer,
+    /// its round-trip time and its frames on every link (e.g. `--link routers:2`).
+    ///
+    /// `--size 1000 --df` over `--link routers:2 --mtu-on 2:576` shows router r1 answering
+    /// "fragmentation needed (next-hop MTU 576)"; without --df r1 fragments the packet instead.
+    /// Exits 1 when the server never replied.
+    Ping {
+        /// Echo requests to send.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        count: u32,
+        /// Bytes of ICMP data per request (as `ping -s`): the IP packet is 28 bytes more (48
+        /// over IPv6).
+        #[arg(long, default_value_t = 56, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(0..=65000))]
+        size: u32,
+        /// Set "don't fragment" (IPv4): a router facing a narrower link answers "fragmentation
+        /// needed" instead of fragmenting.
+        #[arg(long)]
+        df: bool,
+        /// To the server's IPv6 address (ICMPv6; a path whose links all carry 1280 bytes).
+        #[arg(long)]
+        ipv6: bool,
+        #[command(flatten)]
+        probe: ProbeArgs,
+    },
+    /// Find the routers between the lab's client and server: probes with TTL 1, 2, 3, … each
+    /// answered by the hop where its TTL ran out ("time exceeded"), the last by the server.
+    Traceroute {
+        /// The largest TTL to try.
+        #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=64))]
+        max_hops: u8,
+        /// UDP datagrams to ports 33434 and up (the server answers "port unreachable") or ICMP
+        /// echo requests (it answers "echo reply").
+        #[arg(long, default_value = "udp", value_name = "udp|icmp")]
+        probe: packetpath::probe::ProbeKind,
+        /// To the server's IPv6 address.
+        #[arg(long)]
+        ipv6: bool,
+        #[command(flatten)]
+        args: ProbeArgs,
+    },
     /// Check which capture methods and lab links work on this machine, and what to do if not.
     Doctor,
     /// The sample captures in captures/: `packetpath captures regenerate` makes them again.
@@ -221,6 +261,43 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// What ping and traceroute share: output, the capture file, the lab.
+#[derive(Args, Clone)]
+struct ProbeArgs {
+    /// text for people, json for scripts (one object, each probe with its answer and frames).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Save the capture of every link as pcapng (a new file, readable by you only).
+    #[arg(long)]
+    write: Option<PathBuf>,
+    /// Replace the --write file if it exists.
+    #[arg(long, requires = "write")]
+    force: bool,
+    #[command(flatten)]
+    lab: LabArgs,
+}
+
+impl ProbeArgs {
+    fn run(self, command: packetpath::probe::Probing) -> anyhow::Result<ExitCode> {
+        let write = output_path(self.write, self.force)?;
+        let lab = packetpath::lab::enter(self.lab.options()?)?;
+        let stdout = std::io::stdout();
+        let reached = runtime()?.block_on(commands::probe_command(
+            lab,
+            command,
+            self.format,
+            write.as_ref(),
+            &mut stdout.lock(),
+        ))?;
+        let ping = matches!(command, packetpath::probe::Probing::Ping(_));
+        Ok(if reached || !ping {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
 }
 
 /// How the client's TCP and TLS cut a line into segments and records (the lessons' knobs).
@@ -359,7 +436,8 @@ fn parse_delay_ms(text: &str) -> Result<f64, String> {
 
 #[derive(Subcommand)]
 enum LessonAction {
-    /// List the lessons (the built-in ones, or those in --dir) with their lab and goal.
+    /// List the lessons (the built-in ones, or those in --dir) with their lab and goal; files in
+    /// --dir that do not read are named after the list, with what is wrong (exit code 1).
     List {
         /// A folder of lesson files (.toml) to list instead of the built-in lessons.
         #[arg(long)]
@@ -749,6 +827,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let stdout = std::io::stdout();
             outcome.print(&options, format, &mut stdout.lock())?;
         }
+        Command::Ping {
+            count,
+            size,
+            df,
+            ipv6,
+            probe,
+        } => {
+            return probe.run(packetpath::probe::Probing::Ping(
+                packetpath::probe::PingOptions {
+                    count,
+                    size: size as usize,
+                    df,
+                    ipv6,
+                },
+            ))
+        }
+        Command::Traceroute {
+            max_hops,
+            probe,
+            ipv6,
+            args,
+        } => {
+            return args.run(packetpath::probe::Probing::Traceroute(
+                packetpath::probe::TracerouteOptions {
+                    max_hops,
+                    probe,
+                    ipv6,
+                },
+            ))
+        }
         Command::Captures {
             action: CapturesAction::Regenerate { dir, certs, lab },
         } => {
@@ -834,7 +942,21 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
     use packetpath::lesson;
     match action {
         LessonAction::List { dir } => {
-            print!("{}", lesson::list_text(&lesson::all(dir.as_deref())?));
+            let (good, bad) = lesson::catalog::all_readable(dir.as_deref())?;
+            print!("{}", lesson::list_text(&good));
+            if !bad.is_empty() {
+                // The good ones are listed; each broken file is named with what is wrong, and the
+                // exit code says something is.
+                println!(
+                    "\nnot loaded ({} of {}):",
+                    bad.len(),
+                    good.len() + bad.len()
+                );
+                for e in &bad {
+                    println!("✗ {e}");
+                }
+                return Ok(ExitCode::from(1));
+            }
         }
         LessonAction::Check {
             names,

@@ -38,15 +38,15 @@ fn every_lesson_passes_headless() {
     let (code, out, err) = packetpath(dir.path(), &["lesson", "check", "--all", "--repeat", "3"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
-        out.contains("13 lessons checked 3 times each (39 runs)"),
+        out.contains("16 lessons checked 3 times each (48 runs)"),
         "{out}"
     );
-    assert!(out.contains("39 passed, 0 failed"), "{out}");
+    assert!(out.contains("48 passed, 0 failed"), "{out}");
     assert!(!out.contains('✗'), "{out}");
     // Every run printed its own verdict.
     assert_eq!(
         out.lines().filter(|l| l.starts_with("PASS ")).count(),
-        39,
+        48,
         "{out}"
     );
     eprintln!(
@@ -102,6 +102,66 @@ fn checking_several_lessons_runs_each_and_names_the_failures() {
     assert!(summary.contains("= 1460"), "{out}");
 }
 
+/// A check whose value is the answer to the step's question does not print it before the
+/// question is answered; it does after.
+fn a_check_does_not_print_the_answer_before_the_question() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let lesson = right_mss().replace(
+        "answer = \"syn(alice).tcp.srcport\"",
+        "answer = \"syn(alice).tcp.options.mss\"",
+    );
+    std::fs::write(dir.path().join("mss.toml"), lesson).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_packetpath"))
+        .args(["lesson", "run", "mss.toml", "--plain"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"1460\n\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (before, after) = text.split_once("  ? Which port?").unwrap_or_default();
+    assert!(
+        before.contains("✓ the SYN announces an MSS of 1460 bytes — (its value after your answer)"),
+        "{text}"
+    );
+    assert!(
+        !before.contains("= 1460"),
+        "the answer before the question: {text}"
+    );
+    assert!(after.contains("✓ right"), "{text}");
+    assert!(
+        after.contains("syn(alice).tcp.options.mss = 1460"),
+        "shown after: {text}"
+    );
+}
+
+fn lesson_list_dir_lists_the_good_files_and_names_the_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let lessons = dir.path().join("mine");
+    std::fs::create_dir(&lessons).unwrap();
+    std::fs::write(lessons.join("01-good.toml"), right_mss()).unwrap();
+    let broken = WRONG_MSS.replace("tcp.options.mss", "tcp.options.mms");
+    std::fs::write(lessons.join("02-broken.toml"), broken).unwrap();
+    std::fs::write(lessons.join("03-also-good.toml"), right_mss()).unwrap();
+    let (code, out, err) = packetpath(dir.path(), &["lesson", "list", "--dir", "mine"]);
+    assert_eq!(code, 1, "a broken file is not silent: {out}\n{err}");
+    assert!(out.contains("good") && out.contains("also-good"), "{out}");
+    assert!(out.contains("not loaded (1 of 3)"), "{out}");
+    let named = out
+        .lines()
+        .find(|l| l.starts_with("✗ "))
+        .unwrap_or_default();
+    assert!(
+        named.contains("02-broken.toml") && named.contains("tcp.options.mms"),
+        "{out}"
+    );
+}
+
 fn a_broken_lesson_file_is_refused_with_file_line_and_what() {
     let dir = tempfile::tempdir().unwrap();
     // Line 12: a property that does not exist.
@@ -124,9 +184,11 @@ fn a_broken_lesson_file_is_refused_with_file_line_and_what() {
     assert!(err.contains("broken.toml:7:"), "{err}");
 
     // Listing a folder with a broken lesson says which file.
-    let (code, _, err) = packetpath(dir.path(), &["lesson", "list", "--dir", "."]);
+    // (`lesson list --dir` names the files that do not read on its standard output, with
+    // those that do, and exits 1.)
+    let (code, out, err) = packetpath(dir.path(), &["lesson", "list", "--dir", "."]);
     assert_eq!(code, 1);
-    assert!(err.contains("broken.toml:7:"), "{err}");
+    assert!(out.contains("broken.toml:7:"), "{out}\n{err}");
 }
 
 fn lesson_list_shows_every_lesson_with_its_lab() {
@@ -199,6 +261,15 @@ fn lesson_run_steps_through_and_checks_typed_answers() {
     );
     assert!(text.contains("Step 3/3"), "{text}");
     assert!(text.contains("◎ Look at frame #"), "{text}");
+    // No check prints an answer before its question is asked: step 1 asks for the frame's 94
+    // bytes, and no ✓ line above the question says "= 94".
+    let step1 = text.split("  ? ").next().unwrap_or_default();
+    assert!(
+        !step1
+            .lines()
+            .any(|l| l.starts_with("  ✓ ") && l.ends_with("= 94")),
+        "an answer was shown before its question: {step1}"
+    );
     assert!(text.contains("That was the last step"), "{text}");
     assert!(
         !text.lines().any(|l| l.starts_with("  ✗ ")),
@@ -309,9 +380,107 @@ fn the_teachers_readme_example_lesson_passes_every_time() {
     }
 }
 
+/// The lessons on a path of routers and on a delayed cable (and traceroute's raw ICMP socket)
+/// pass as an ordinary user too (the lab's user namespace), several runs each.
+fn the_path_and_delay_lessons_pass_as_an_ordinary_user() {
+    let dir = shared_dir();
+    let (code, out, err) = run_as(
+        dir.path(),
+        true,
+        &[
+            "lesson",
+            "check",
+            "routing-and-ttl",
+            "round-trip-time",
+            "traceroute",
+            "--repeat",
+            "2",
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("6 passed, 0 failed"), "{out}");
+    assert!(!out.contains('✗'), "{out}");
+}
+
+/// The path properties on a saved capture of a path of routers (no privileges needed):
+/// `captures/routers-chat.pcapng`, alice's "hi bob" through two routers.
+fn queries_read_a_routers_capture() {
+    use packetpath::lesson::query::{Context, Query, TypeEnv};
+    use packetpath::lesson::value::Value;
+    use packetpath::lesson::LessonState;
+
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/routers-chat.pcapng");
+    let (trace, damage) = packetpath::capture::open_capture(&path, None, &mut |_, _| {}).unwrap();
+    assert!(damage.is_none());
+    let mut state = LessonState::default();
+    let c = &trace.tcp().connections()[0];
+    state.clients.insert(
+        "alice".into(),
+        packetpath::chat::ConnId {
+            client: c.client,
+            server: c.server,
+        },
+    );
+    let env = TypeEnv {
+        clients: vec!["alice".into()],
+        item: None,
+    };
+    let ctx = Context::new(&trace, &state);
+    let eval = |q: &str| ctx.eval_query(&Query::parse(q, &env).unwrap());
+    let text = |s: &str| Value::Text(s.into());
+    let nums = |v: &[i64]| Value::List(v.iter().map(|n| Value::Num(*n)).collect());
+    assert_eq!(eval("count(syn(alice).path)"), Value::Num(6));
+    assert_eq!(
+        eval("syn(alice).path.ip.ttl"),
+        nums(&[64, 64, 63, 63, 62, 62])
+    );
+    assert_eq!(
+        eval("syn(alice).path.hop.position"),
+        nums(&[0, 1, 2, 3, 4, 5])
+    );
+    assert_eq!(eval("syn(alice).path.hop.link"), nums(&[1, 1, 2, 2, 3, 3]));
+    assert_eq!(
+        eval("first(syn(alice).path).frame.interface_name"),
+        text("client-eth0")
+    );
+    assert_eq!(eval("last(syn(alice).path).hop.node"), text("server"));
+    assert_eq!(
+        eval("count(distinct(syn(alice).path.ip.checksum_value))"),
+        Value::Num(3)
+    );
+    assert_eq!(
+        eval("count(distinct(syn(alice).path.above_ip))"),
+        Value::Num(1)
+    );
+    assert_eq!(
+        eval("last(syn(alice).path).copy_of.frame.number == syn(alice).frame.number"),
+        Value::Bool(true)
+    );
+    // The original is no copy, and says why.
+    assert!(matches!(eval("syn(alice).copy_of"), Value::Missing(_)));
+    // The same properties filter the timeline.
+    assert_eq!(
+        eval("count(where(packets(), .hop.node == \"r1\" and .tcp.flags.syn))"),
+        Value::Num(4),
+        "the SYN and the SYN-ACK, each on r1-eth0 and r1-eth1"
+    );
+}
+
 fn main() -> std::process::ExitCode {
     harness::run(vec![
-        test!(every_lesson_passes_headless, Need::Lab),
+        test!(
+            every_lesson_passes_headless,
+            Need::Lab,
+            Need::LabLink("routers:2")
+        ),
+        test!(
+            the_path_and_delay_lessons_pass_as_an_ordinary_user,
+            Need::Lab,
+            Need::LabLink("routers:2"),
+            Need::OrdinaryUser
+        ),
+        test!(queries_read_a_routers_capture),
         test!(
             a_wrong_expectation_fails_naming_the_step_and_the_observed_value,
             Need::Lab
@@ -322,6 +491,11 @@ fn main() -> std::process::ExitCode {
         ),
         test!(a_broken_lesson_file_is_refused_with_file_line_and_what),
         test!(lesson_list_shows_every_lesson_with_its_lab),
+        test!(lesson_list_dir_lists_the_good_files_and_names_the_bad_ones),
+        test!(
+            a_check_does_not_print_the_answer_before_the_question,
+            Need::Lab
+        ),
         test!(lesson_run_steps_through_and_checks_typed_answers, Need::Lab),
         test!(queries_read_a_saved_capture),
         test!(

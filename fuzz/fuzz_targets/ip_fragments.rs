@@ -65,6 +65,7 @@ fuzz_target!(|input: &[u8]| {
             link: LinkType::RawIp,
             orig_len: bytes.len() as u32,
             data: bytes.into(),
+            interface: 0,
         });
     }
     let events = packetpath::report::app_events_by_frame(&trace);

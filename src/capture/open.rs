@@ -122,6 +122,11 @@ pub enum Opened {
         /// Bytes of the file read so far.
         read: usize,
     },
+    /// The capture interfaces' names (pcapng `if_name`, by interface number; empty for an
+    /// unnamed one), sent before the first frame and again, whole, before the frames of any
+    /// interface announced later. With them the trace finds the copies of one IP packet on a
+    /// path of routers.
+    Interfaces(Vec<String>),
     /// More secrets, from a Decryption Secrets Block after the first frame.
     Keys(Keys),
     /// Application events, from packetpath's ledger block (written after the last frame).
@@ -177,7 +182,16 @@ pub fn open_in_background(
             if tx.send(start).is_err() {
                 return;
             }
+            let mut names_sent = 0;
             loop {
+                let names = &reader.file.interface_names;
+                if names.len() != names_sent
+                    && names.iter().any(|n| !n.is_empty())
+                    && tx.send(Opened::Interfaces(names.clone())).is_err()
+                {
+                    return;
+                }
+                names_sent = names.len();
                 let frames = reader.take_frames();
                 let read = reader.position();
                 if !frames.is_empty() && tx.send(Opened::Frames { frames, read }).is_err() {

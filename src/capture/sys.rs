@@ -43,16 +43,16 @@ pub(crate) fn ignore_outgoing(fd: RawFd) -> io::Result<()> {
     set_int(fd, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, 1)
 }
 
-/// `IP_MTU_DISCOVER = IP_PMTUDISC_DONT` (ip(7)): this socket's IPv4 packets leave with "don't
-/// fragment" clear, so a router facing a narrower link fragments them instead of answering
-/// "fragmentation needed".
-pub(crate) fn allow_fragmentation(fd: RawFd) -> io::Result<()> {
-    set_int(
-        fd,
-        libc::IPPROTO_IP,
-        libc::IP_MTU_DISCOVER,
-        libc::IP_PMTUDISC_DONT,
-    )
+/// `IP_MTU_DISCOVER`: with `df`, `IP_PMTUDISC_DO` (every packet leaves with "don't fragment" and
+/// is never fragmented by this host); without, `IP_PMTUDISC_DONT` (DF clear: routers may
+/// fragment). Used by `ping --df` on its raw socket.
+pub(crate) fn set_dont_fragment(fd: RawFd, df: bool) -> io::Result<()> {
+    let mode = if df {
+        libc::IP_PMTUDISC_DO
+    } else {
+        libc::IP_PMTUDISC_DONT
+    };
+    set_int(fd, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, mode)
 }
 
 /// `SO_RCVBUFFORCE`: a receive buffer above `net.core.rmem_max` (needs CAP_NET_ADMIN), so a burst of

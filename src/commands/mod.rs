@@ -64,6 +64,8 @@ pub fn certs(dir: &Path, force: bool) -> Result<(CertPaths, CertStatus), ChatErr
 }
 
 mod observe;
+mod probe;
+pub use probe::probe_command;
 pub mod samples;
 mod script;
 pub use observe::{

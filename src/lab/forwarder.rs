@@ -266,6 +266,7 @@ pub fn start_with_hooks(
             stop: stop.clone(),
         };
         let failure = failure.clone();
+        let stopping = stop.clone();
         let name = match dir {
             Direction::AToB => format!("link {a}→{b}"),
             Direction::BToA => format!("link {b}→{a}"),
@@ -274,6 +275,11 @@ pub fn start_with_hooks(
             .name(name.clone())
             .spawn(move || {
                 if let Err(e) = worker.run() {
+                    // While the lab is being taken down its cables go: not worth a warning.
+                    if stopping.load(Ordering::Relaxed) {
+                        tracing::debug!("{name} stopped while the lab was taken down: {e}");
+                        return;
+                    }
                     tracing::warn!("{name} stopped: {e}");
                     if let Ok(mut f) = failure.lock() {
                         f.get_or_insert(format!("{name}: {e}"));

@@ -521,17 +521,20 @@ pub struct Lab {
     pub isolated: bool,
     /// True when a user namespace was needed (packetpath was not started as root).
     pub user_namespace: bool,
-    /// The client namespace on the wire or path.
-    client_ns: Option<Arc<OwnedFd>>,
+    // The forwarding links come first: fields are dropped in order, and a forwarder must stop
+    // before the namespaces of the cables it carries go (their veths vanish with them, and a
+    // forwarder still reading would report an error on its way out).
     /// The forwarding link splicing the wire (with `--delay` or `--loss`); it runs as long as the
     /// lab (its clones share it).
     link: Option<Arc<forwarder::Forwarder>>,
-    /// Every interface of a path of routers, client first (empty otherwise). Holding the
-    /// namespaces keeps the routers alive.
-    path: Vec<LabInterface>,
     /// The forwarding links splicing links of a path (with `--delay`, `--loss`, `--delay-on`,
     /// `--loss-on`), each with its link number (from 1).
     path_links: Vec<(usize, Arc<forwarder::Forwarder>)>,
+    /// The client namespace on the wire or path.
+    client_ns: Option<Arc<OwnedFd>>,
+    /// Every interface of a path of routers, client first (empty otherwise). Holding the
+    /// namespaces keeps the routers alive.
+    path: Vec<LabInterface>,
 }
 
 impl Lab {
@@ -790,7 +793,7 @@ impl Lab {
                 socket2::Type::DGRAM,
                 Some(socket2::Protocol::UDP),
             )?;
-            crate::capture::sys::allow_fragmentation(s.as_raw_fd())?;
+            crate::capture::sys::set_dont_fragment(s.as_raw_fd(), false)?;
             Ok(s)
         })
         .map_err(|e| fail("opening the client's UDP socket", e))?;
@@ -811,6 +814,84 @@ impl Lab {
                 Ok(None)
             }
             Err(e) => Err(fail("receiving the datagram", e)),
+        }
+    }
+
+    /// The client's namespace on the wire or a path (`None` on a loopback: there is no other
+    /// host).
+    pub fn client_namespace(&self) -> Option<&Arc<OwnedFd>> {
+        self.client_ns.as_ref()
+    }
+
+    /// The client's and the server's addresses on the wire or a path (IPv6 only on a path whose
+    /// links all carry it), for ping and traceroute; `None` when there are not two hosts.
+    pub fn hosts(&self, ipv6: bool) -> Option<(IpAddr, IpAddr)> {
+        if !self.isolated {
+            return None;
+        }
+        match (self.options.link, ipv6) {
+            (LinkMode::Wire, false) => Some((WIRE_CLIENT.into(), WIRE_SERVER.into())),
+            (LinkMode::Routers(n), false) => Some((
+                path::v4(1, true).into(),
+                path::v4(usize::from(n) + 1, false).into(),
+            )),
+            (LinkMode::Routers(_), true) => {
+                Some((path::v6(1, true).into(), self.server_v6()?.into()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Waits (at most 3 s) until every interface of a path is operational (`IFF_RUNNING`): the
+    /// kernel marks a new veth so a moment after its carrier comes up, and until then IPv6 on it
+    /// ignores neighbour solicitations, so a first IPv6 packet would wait a second for a
+    /// retransmitted one. IPv4 does not need this.
+    pub fn wait_path_ready(&self) -> std::io::Result<()> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        for interface in &self.path {
+            let name = interface.name.clone();
+            Self::in_namespace(interface.netns.as_ref(), move || {
+                while !pnet_datalink::interfaces()
+                    .iter()
+                    .any(|i| i.name == name && i.is_running())
+                {
+                    if std::time::Instant::now() > deadline {
+                        return Err(std::io::Error::other(format!(
+                            "{name} is still not running after 3 s"
+                        )));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The hop an address of the lab belongs to, and its interface: `("r1", "r1-eth0")` for
+    /// 10.73.1.2 on a path (from the lab's interface table); `None` for an address not in it.
+    pub fn hop_of(&self, addr: IpAddr) -> Option<(String, String)> {
+        match self.options.link {
+            LinkMode::Wire if self.isolated => match addr {
+                IpAddr::V4(a) if a == WIRE_CLIENT => Some(("client".into(), WIRE_CLIENT_IF.into())),
+                IpAddr::V4(a) if a == WIRE_SERVER => Some(("server".into(), WIRE_SERVER_IF.into())),
+                _ => None,
+            },
+            LinkMode::Routers(n) if self.isolated => {
+                let routers = usize::from(n);
+                (1..=routers + 1).find_map(|link| {
+                    [true, false].into_iter().find_map(|left| {
+                        let here = match addr {
+                            IpAddr::V4(a) => a == path::v4(link, left),
+                            IpAddr::V6(a) => a == path::v6(link, left),
+                        };
+                        let node = if left { link - 1 } else { link };
+                        let (l, r) = path::link_ends(link, routers);
+                        here.then(|| (path::node_name(node, routers), if left { l } else { r }))
+                    })
+                })
+            }
+            _ => None,
         }
     }
 
@@ -926,5 +1007,38 @@ mod tests {
         );
         assert_eq!(path::v4(3, false), Ipv4Addr::new(10, 73, 3, 2));
         assert_eq!(path::mac(2, true), "02:73:00:00:02:01");
+    }
+
+    #[test]
+    fn addresses_name_their_hop() {
+        let lab = Lab {
+            options: LabOptions {
+                link: LinkMode::Routers(2),
+                ..LabOptions::default()
+            },
+            isolated: true,
+            user_namespace: false,
+            client_ns: None,
+            link: None,
+            path: Vec::new(),
+            path_links: Vec::new(),
+        };
+        let hop = |a: &str| lab.hop_of(a.parse().unwrap());
+        assert_eq!(hop("10.73.1.2"), Some(("r1".into(), "r1-eth0".into())));
+        assert_eq!(hop("10.73.2.2"), Some(("r2".into(), "r2-eth0".into())));
+        assert_eq!(
+            hop("10.73.3.2"),
+            Some(("server".into(), "server-eth0".into()))
+        );
+        assert_eq!(hop("fd73:0:0:2::1"), Some(("r1".into(), "r1-eth1".into())));
+        assert_eq!(
+            hop("10.73.1.1"),
+            Some(("client".into(), "client-eth0".into()))
+        );
+        assert_eq!(hop("10.9.9.9"), None);
+        assert_eq!(
+            lab.hosts(false),
+            Some(("10.73.1.1".parse().unwrap(), "10.73.3.2".parse().unwrap()))
+        );
     }
 }

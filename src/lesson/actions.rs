@@ -9,6 +9,8 @@
 //! wait NAME "text"
 //! close NAME
 //! pause MILLISECONDS
+//! ping [--count N] [--size BYTES] [--df] [--ipv6]
+//! traceroute [--max-hops N] [--probe udp|icmp] [--ipv6]
 //! ```
 
 use std::path::PathBuf;
@@ -90,6 +92,10 @@ pub enum Action {
         /// How long.
         ms: u64,
     },
+    /// Echo requests from the lab's client host to its server host (`packetpath ping`).
+    Ping(crate::probe::PingOptions),
+    /// Probes with TTL 1, 2, 3, … to the server host (`packetpath traceroute`).
+    Traceroute(crate::probe::TracerouteOptions),
 }
 
 /// Splits an action line into words; `"..."` keeps spaces and understands `\"`, `\\`, `\n`, `\t`.
@@ -318,9 +324,68 @@ pub fn parse(line: &str) -> Result<Action, String> {
                 .ok_or("`pause MILLISECONDS` (at most 10000)")?;
             Ok(Action::Pause { ms })
         }
+        "ping" => {
+            let mut o = crate::probe::PingOptions::default();
+            let mut i = 1;
+            while let Some((flag, _)) = w.get(i) {
+                match flag.as_str() {
+                    "--count" => {
+                        o.count = number("--count", w.get(i + 1))?;
+                        if !(1..=100).contains(&o.count) {
+                            return Err("ping --count: 1 to 100 echo requests".into());
+                        }
+                        i += 1;
+                    }
+                    "--size" => {
+                        o.size = number("--size", w.get(i + 1))?;
+                        if o.size > 65_000 {
+                            return Err("ping --size: at most 65000 bytes of ICMP data".into());
+                        }
+                        i += 1;
+                    }
+                    "--df" => o.df = true,
+                    "--ipv6" => o.ipv6 = true,
+                    other => {
+                        return Err(format!(
+                            "ping: unknown option `{other}`; use --count N, --size BYTES, --df, --ipv6"
+                        ))
+                    }
+                }
+                i += 1;
+            }
+            Ok(Action::Ping(o))
+        }
+        "traceroute" => {
+            let mut o = crate::probe::TracerouteOptions::default();
+            let mut i = 1;
+            while let Some((flag, _)) = w.get(i) {
+                match flag.as_str() {
+                    "--max-hops" => {
+                        o.max_hops = number("--max-hops", w.get(i + 1))?;
+                        if !(1..=64).contains(&o.max_hops) {
+                            return Err("traceroute --max-hops: 1 to 64".into());
+                        }
+                        i += 1;
+                    }
+                    "--probe" => {
+                        let kind = w.get(i + 1).map(|(k, _)| k.as_str()).unwrap_or_default();
+                        o.probe = kind.parse()?;
+                        i += 1;
+                    }
+                    "--ipv6" => o.ipv6 = true,
+                    other => {
+                        return Err(format!(
+                            "traceroute: unknown option `{other}`; use --max-hops N, --probe udp|icmp, --ipv6"
+                        ))
+                    }
+                }
+                i += 1;
+            }
+            Ok(Action::Traceroute(o))
+        }
         "" => Err("an empty action".into()),
         other => Err(format!(
-            "unknown action `{other}`; actions are: start server, connect, send, wait, close, pause"
+            "unknown action `{other}`; actions are: start server, connect, send, wait, close, pause, ping, traceroute"
         )),
     }
 }
@@ -531,9 +596,36 @@ pub async fn perform(
             tokio::time::sleep(Duration::from_millis(*ms)).await;
             Ok(String::new())
         }
+        Action::Ping(_) | Action::Traceroute(_) => probe(action, session).await,
     };
     snapshot_received(session, state);
     result
+}
+
+/// `ping` and `traceroute`: the probes run under the session's capture (started if no server
+/// has started it), so their frames join the trace; the note is the report's lines.
+async fn probe(action: &Action, session: &mut Session) -> Result<String, String> {
+    session.start_capture().await.map_err(|e| e.to_string())?;
+    let probing = match action {
+        Action::Ping(o) => crate::probe::Probing::Ping(*o),
+        Action::Traceroute(o) => crate::probe::Probing::Traceroute(*o),
+        _ => return Ok(String::new()),
+    };
+    let lab = session.lab().clone();
+    let report = tokio::task::spawn_blocking(move || probing.run(&lab).map(|r| (lab, r)))
+        .await
+        .map_err(|e| format!("the probing thread failed: {e}"))?;
+    let (lab, report) = report.map_err(|e| e.to_string())?;
+    // The answers' copies on the other links reach the session a moment later.
+    session.linger(Duration::from_millis(100)).await;
+    let mut note = report.title(&lab);
+    for p in &report.probes {
+        note.push('\n');
+        note.push_str(&report.line(&lab, p));
+    }
+    note.push('\n');
+    note.push_str(&report.summary());
+    Ok(note)
 }
 
 #[cfg(test)]
@@ -589,6 +681,28 @@ mod tests {
             Action::Close { name: "bob".into() }
         );
         assert_eq!(parse("pause 200ms").unwrap(), Action::Pause { ms: 200 });
+        assert_eq!(
+            parse("ping --count 2 --size 1000 --df").unwrap(),
+            Action::Ping(crate::probe::PingOptions {
+                count: 2,
+                size: 1000,
+                df: true,
+                ipv6: false
+            })
+        );
+        assert_eq!(
+            parse("traceroute --max-hops 5 --probe icmp").unwrap(),
+            Action::Traceroute(crate::probe::TracerouteOptions {
+                max_hops: 5,
+                probe: crate::probe::ProbeKind::Icmp,
+                ipv6: false
+            })
+        );
+        assert!(parse("traceroute --probe tcp")
+            .unwrap_err()
+            .contains("udp or icmp"));
+        assert!(parse("ping --count").unwrap_err().contains("number"));
+        assert!(parse("ping --flood").unwrap_err().contains("--flood"));
     }
 
     #[test]

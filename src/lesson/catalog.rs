@@ -1,4 +1,4 @@
-//! Where lessons come from: the thirteen built into the binary (from `lessons/`), a folder of a
+//! Where lessons come from: the fifteen built into the binary (from `lessons/`), a folder of a
 //! teacher's own (`--dir`), or a file named directly. Also `check` of several lessons, each in a
 //! fresh process because each may need a different lab.
 
@@ -63,6 +63,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "13-loss-and-recovery.toml",
         include_str!("../../lessons/13-loss-and-recovery.toml"),
     ),
+    (
+        "14-routing-and-ttl.toml",
+        include_str!("../../lessons/14-routing-and-ttl.toml"),
+    ),
+    (
+        "15-round-trip-time.toml",
+        include_str!("../../lessons/15-round-trip-time.toml"),
+    ),
+    (
+        "16-traceroute.toml",
+        include_str!("../../lessons/16-traceroute.toml"),
+    ),
 ];
 
 /// A built-in lesson, parsed.
@@ -103,6 +115,23 @@ pub fn all(dir: Option<&Path>) -> Result<Vec<Lesson>, LessonError> {
             .map(|(file, text)| builtin(file, text))
             .collect(),
     }
+}
+
+/// Every lesson that reads, and for each file that does not, why: a teacher's folder with one
+/// broken file still lists the others (`lesson list --dir`). The built-in lessons always read.
+pub fn all_readable(dir: Option<&Path>) -> Result<(Vec<Lesson>, Vec<LessonError>), LessonError> {
+    let Some(dir) = dir else {
+        return Ok((all(None)?, Vec::new()));
+    };
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for path in files_in(dir)? {
+        match read(&path) {
+            Ok(lesson) => good.push(lesson),
+            Err(e) => bad.push(e),
+        }
+    }
+    Ok((good, bad))
 }
 
 /// The names of the lessons available (built in, or in `dir`), in order.
@@ -239,7 +268,7 @@ mod tests {
     #[test]
     fn every_built_in_lesson_parses() {
         let lessons = all(None).unwrap();
-        assert_eq!(lessons.len(), 13);
+        assert_eq!(lessons.len(), 16);
         for l in &lessons {
             assert!(!l.steps.is_empty(), "{}", l.name);
             assert!(

@@ -138,6 +138,35 @@ pub struct CheckOutcome {
     pub line: usize,
 }
 
+impl CheckOutcome {
+    /// The check as a line for a student, its observed value withheld while it would give away
+    /// the answer to one of `open` (the answers of the step's questions not yet answered): a
+    /// passed check whose value is such an answer reads "✓ that — (after your answer)".
+    pub fn line_for_student(&self, open: &[&str]) -> String {
+        if !self.passed {
+            return format!(
+                "✗ {} — expected {}; observed {}",
+                self.that, self.expected, self.observed
+            );
+        }
+        if self.gives_away(open) {
+            format!("✓ {} — (its value after your answer)", self.that)
+        } else {
+            format!("✓ {} — {}", self.that, self.observed)
+        }
+    }
+
+    /// Whether this check's observed value is one of the answers in `open`.
+    pub fn gives_away(&self, open: &[&str]) -> bool {
+        let value = self
+            .observed
+            .rsplit_once(" = ")
+            .map_or(self.observed.as_str(), |(_, v)| v);
+        let value = normalise(value);
+        !value.is_empty() && open.iter().any(|a| normalise(a) == value)
+    }
+}
+
 /// Checks one expectation against the capture.
 pub fn evaluate(ctx: &Context<'_>, e: &Expectation) -> CheckOutcome {
     let v = ctx.eval_query(&e.value);
@@ -211,7 +240,13 @@ fn normalise(s: &str) -> String {
         .trim()
         .trim_matches(|c| c == '"' || c == '\'' || c == '.')
         .to_lowercase();
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let words: Vec<&str> = s.split_whitespace().collect();
+    // "the client" is "client", "a SYN" is "SYN".
+    let words = match words.split_first() {
+        Some((first, rest)) if !rest.is_empty() && ["the", "a", "an"].contains(first) => rest,
+        _ => &words[..],
+    };
+    words.join(" ")
 }
 
 /// Reads the first whole number in a typed answer: "1,460 bytes" → 1460, "0x16" → 22, "#5" → 5.
@@ -261,7 +296,9 @@ pub fn judge(ctx: &Context<'_>, q: &Question, typed: &str) -> Verdict {
                     .filter(|c| c.is_ascii_alphanumeric())
                     .collect::<String>()
             };
-            t == want || (!t.is_empty() && squash(&t) == squash(&want))
+            // A side may be named by who is on it: "alice" for "client" when alice is a client.
+            let names_the_side = want == "client" && ctx.state.clients.contains_key(&t);
+            t == want || names_the_side || (!t.is_empty() && squash(&t) == squash(&want))
         }
     };
     if right {
@@ -618,12 +655,72 @@ mod tests {
             ),
             Verdict::Right
         );
+        assert_eq!(
+            judge(&ctx, &question("'client'", 0), "the client"),
+            Verdict::Right
+        );
+        assert_eq!(
+            judge(&ctx, &question("'client'", 0), "server"),
+            Verdict::Wrong
+        );
         assert_eq!(judge(&ctx, &question("true", 0), "yes"), Verdict::Right);
         assert_eq!(judge(&ctx, &question("true", 0), "no"), Verdict::Wrong);
         assert!(matches!(
             judge(&ctx, &question("first(packets())", 0), "1"),
             Verdict::Unanswerable(_)
         ));
+    }
+
+    #[test]
+    fn a_client_may_be_named_for_the_client_side() {
+        let trace = Trace::new();
+        let mut state = LessonState::default();
+        state.clients.insert(
+            "alice".into(),
+            crate::chat::ConnId {
+                client: "127.0.0.1:5000".parse().unwrap(),
+                server: "127.0.0.1:8443".parse().unwrap(),
+            },
+        );
+        let ctx = Context::new(&trace, &state);
+        let side = Question {
+            ask: "Who sent the first FIN, client or server?".into(),
+            answer: q("'client'"),
+            hint: None,
+            explain: None,
+            tolerance: 0,
+            line: 1,
+        };
+        assert_eq!(judge(&ctx, &side, "alice"), Verdict::Right);
+        assert_eq!(judge(&ctx, &side, "Alice."), Verdict::Right);
+        assert_eq!(
+            judge(&ctx, &side, "bob"),
+            Verdict::Wrong,
+            "bob is no client here"
+        );
+    }
+
+    #[test]
+    fn a_check_does_not_give_away_an_open_answer() {
+        let check = CheckOutcome {
+            that: "the server's ISN".into(),
+            passed: true,
+            expected: "any".into(),
+            observed: "synack(alice).tcp.seq_raw = 3157808589".into(),
+            line: 1,
+        };
+        let hidden = check.line_for_student(&["3157808589"]);
+        assert!(!hidden.contains("3157808589"), "{hidden}");
+        assert!(hidden.contains("after your answer"), "{hidden}");
+        assert!(check.line_for_student(&[]).contains("3157808589"));
+        assert!(check.line_for_student(&["1460"]).contains("3157808589"));
+        let failed = CheckOutcome {
+            passed: false,
+            ..check
+        };
+        assert!(failed
+            .line_for_student(&["3157808589"])
+            .contains("3157808589"));
     }
 
     #[test]

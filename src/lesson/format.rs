@@ -38,6 +38,8 @@ pub struct LessonLab {
     pub mtu: u32,
     /// Percentage of packets dropped at random.
     pub loss: f64,
+    /// Milliseconds each frame is held on the wire, each way (`link = "wire"` only).
+    pub delay_ms: f64,
     /// The server also listens on ::1.
     pub ipv6: bool,
 }
@@ -49,6 +51,7 @@ impl LessonLab {
             link: self.link,
             mtu: self.mtu,
             loss: self.loss,
+            delay: std::time::Duration::from_secs_f64(self.delay_ms / 1000.0),
             host_loopback,
             ..LabOptions::default()
         }
@@ -128,6 +131,7 @@ struct RawLab {
     link: Option<Spanned<String>>,
     mtu: Option<Spanned<i64>>,
     loss: Option<Spanned<f64>>,
+    delay: Option<Spanned<f64>>,
     #[serde(default)]
     ipv6: bool,
 }
@@ -369,6 +373,8 @@ struct Clients {
     known: Vec<String>,
     connected: Vec<String>,
     server: bool,
+    /// The lab has two hosts (wire or routers): ping and traceroute have somewhere to go.
+    path: bool,
 }
 
 impl Clients {
@@ -418,6 +424,13 @@ impl Clients {
                 self.connected.retain(|c| c != name);
             }
             Action::Pause { .. } => {}
+            Action::Ping(_) | Action::Traceroute(_) if !self.path => {
+                return Err(
+                    "`ping` and `traceroute` go from the lab's client host to its server host: set `link = \"routers:2\"` (or \"wire\") in [lab]"
+                        .into(),
+                )
+            }
+            Action::Ping(_) | Action::Traceroute(_) => {}
         }
         Ok(())
     }
@@ -465,6 +478,27 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
             v
         }
     };
+    let delay_ms = match lab_raw.and_then(|l| l.delay.as_ref()) {
+        None => 0.0,
+        Some(d) => {
+            let v = *d.get_ref();
+            if !(0.0..=10_000.0).contains(&v) {
+                return Err(lines.err(
+                    d.span(),
+                    format!("`delay = {v}`: milliseconds from 0 to 10000, each way"),
+                ));
+            }
+            if v > 0.0 && link != LinkMode::Wire {
+                return Err(lines.err(
+                    d.span(),
+                    format!(
+                        "`delay = {v}`: a delay needs a cable to hold frames on: `link = \"wire\"`"
+                    ),
+                ));
+            }
+            v
+        }
+    };
     let ipv6 = lab_raw.is_some_and(|l| l.ipv6);
     if ipv6 && link != LinkMode::Loopback {
         return Err(lines.err(lab_span, "`ipv6 = true` works only on the loopback link"));
@@ -477,7 +511,10 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
                 .into(),
         });
     }
-    let mut clients = Clients::default();
+    let mut clients = Clients {
+        path: link != LinkMode::Loopback,
+        ..Clients::default()
+    };
     let mut steps = Vec::new();
     for raw_step in &raw.step {
         let step_line = lines.line(raw_step.span().start);
@@ -588,6 +625,7 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
             link,
             mtu,
             loss,
+            delay_ms,
             ipv6,
         },
         steps,
@@ -684,6 +722,22 @@ answer = "syn(alice).tcp.srcport"
         assert!(error_of(&GOOD.replace("mtu = 1500", "link = \"cable\""))
             .what
             .contains("wire"));
+        // A delay needs the wire, and a sane number of milliseconds.
+        let e = error_of(&GOOD.replace("mtu = 1500", "delay = 20"));
+        assert!(e.what.contains("link = \"wire\""), "{e}");
+        assert_eq!(e.line, 6, "{e}");
+        let e = error_of(&GOOD.replace("mtu = 1500", "link = \"wire\"\ndelay = 20000"));
+        assert!(e.what.contains("0 to 10000"), "{e}");
+        let wire = parse_lesson(
+            "wire.toml",
+            &GOOD.replace("mtu = 1500", "link = \"wire\"\ndelay = 20"),
+        )
+        .unwrap();
+        assert_eq!(wire.lab.delay_ms, 20.0);
+        assert_eq!(
+            wire.lab.options(false).delay,
+            std::time::Duration::from_millis(20)
+        );
         // Sending as a client that is not connected.
         let e = error_of(&GOOD.replace("\"connect alice --mss 536\"", "\"send alice \\\"hi\\\"\""));
         assert!(e.what.contains("not connected"), "{e}");

@@ -86,6 +86,9 @@ pub fn list_text(lessons: &[Lesson]) -> String {
         if l.lab.loss > 0.0 {
             lab.push(format!("{}% loss", l.lab.loss));
         }
+        if l.lab.delay_ms > 0.0 {
+            lab.push(format!("{} ms delay each way", l.lab.delay_ms));
+        }
         if l.lab.ipv6 {
             lab.push("IPv6".into());
         }

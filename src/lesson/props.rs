@@ -143,6 +143,13 @@ pub const PACKET_PROPS: &[PropDef] = &[
     p("frame.number", PTy::Num, "the frame's number in the capture, from 1"),
     p("frame.len", PTy::Num, "bytes of the whole frame, link-layer header included"),
     p("frame.time_ms", PTy::Num, "milliseconds since the first frame of the capture"),
+    p("frame.interface_name", PTy::Text, "the capture interface the frame was seen on (pcapng if_name, as Wireshark's frame.interface_name): on a path of routers \"client-eth0\", \"r1-eth0\", \"r1-eth1\", …, \"server-eth0\""),
+    p("hop.node", PTy::Text, "on a path of routers: the node whose interface saw the frame, \"client\", \"r1\", \"r2\", … or \"server\""),
+    p("hop.link", PTy::Num, "on a path of routers: the link the interface is an end of, from 1 on the client's side"),
+    p("hop.position", PTy::Num, "on a path of routers: the interface's place along the path, 0 for client-eth0, then r1-eth0, r1-eth1, … (2 × routers + 1 for server-eth0)"),
+    p("copy_of", PTy::Packet, "on a path of routers: the frame this one is a copy of (the same IP packet, first captured on the sender's link); missing for that first frame"),
+    p("path", PTy::Packets, "the frames carrying the same IP packet, in order along its path from the sender's link (only this frame for a packet captured once): `syn(alice).path.ip.ttl` gives the SYN's TTL on every interface"),
+    p("above_ip", PTy::Text, "the bytes above the IP header (the TCP header and data, so the TLS records) in hex: the same on every link of a path"),
     p("kind", PTy::Text, "\"tcp\", \"udp\", \"icmp\" (ICMP or ICMPv6), \"arp\" or \"other\""),
     p("from", PTy::Text, "\"client\" or \"server\": which end of its TCP connection sent it"),
     p("client", PTy::Text, "the name of the client whose connection the segment belongs to"),
@@ -160,6 +167,7 @@ pub const PACKET_PROPS: &[PropDef] = &[
     p("ip.id", PTy::Num, "the IPv4 identification field"),
     p("ip.df", PTy::Bool, "the IPv4 don't-fragment flag"),
     p("ip.proto", PTy::Num, "the protocol inside: 6 is TCP"),
+    p("ip.checksum_value", PTy::Num, "the IPv4 header checksum field as sent (IPv4 only), which every router recomputes as it changes the TTL (RFC 791 §3.1)"),
     p("ip.checksum", PTy::Text, "the IPv4 header checksum's verdict: \"correct\", \"wrong\", \"offloaded\", \"not checked\" (\"none\" for IPv6, which has no header checksum)"),
     p("tcp.srcport", PTy::Num, "the sender's port"),
     p("tcp.dstport", PTy::Num, "the receiver's port"),
@@ -504,11 +512,60 @@ pub fn packet(ctx: &Context<'_>, e: &FrameEntry, p: &Packet, name: &str) -> Valu
             "df" => Value::Bool(ip.dont_fragment),
             "proto" => num(ip.protocol),
             "checksum" => text(ip.checksum.map_or("none", checksum_word)),
+            "checksum_value" => opt(
+                (ip.version == 4)
+                    .then(|| e.frame.data.get(ip.header.start + 10..ip.header.start + 12))
+                    .flatten()
+                    .map(|b| u16::from_be_bytes([b[0], b[1]])),
+                "only IPv4 has a header checksum",
+            ),
+            _ => Value::missing(format!("no property {name}")),
+        };
+    }
+    if let Some(field) = name.strip_prefix("hop.") {
+        let Some(place) = ctx.trace.hop_place(e.frame.interface) else {
+            return Value::missing(format!(
+                "frame #{}'s interface has no place on a path of routers",
+                e.number
+            ));
+        };
+        return match field {
+            "node" => text(place.node.clone()),
+            "link" => num(place.link),
+            "position" => num(place.position),
             _ => Value::missing(format!("no property {name}")),
         };
     }
     match name {
         "frame" => return text(String::from_utf8_lossy(&e.frame.data)),
+        "frame.interface_name" => {
+            return ctx.trace.interface_name(e.frame.interface).map_or_else(
+                || Value::missing("the capture does not name its interfaces"),
+                text,
+            )
+        }
+        "copy_of" => {
+            return e.copy_of.map_or_else(
+                || Value::missing(format!("frame #{} is no copy of another frame", e.number)),
+                Value::Packet,
+            )
+        }
+        "path" => {
+            return Value::List(
+                ctx.trace
+                    .path_of(e.number)
+                    .into_iter()
+                    .map(Value::Packet)
+                    .collect(),
+            )
+        }
+        "above_ip" => {
+            let Some(ip) = &p.ip else { return no_ip() };
+            return text(crate::tls::encode_hex(crate::journey::hops::above_ip(
+                &e.frame.data,
+                ip,
+            )));
+        }
         "eth" => {
             return Value::Bool(
                 p.link

@@ -179,16 +179,25 @@ pub fn run_interactive(
             }
             None => {}
         }
+        // A check's value that is the answer to a question still open waits for the answer.
+        let open: Vec<&str> = report
+            .answers
+            .iter()
+            .enumerate()
+            .filter(|(qi, _)| {
+                !answered
+                    .get(i)
+                    .and_then(|a| a.get(*qi))
+                    .copied()
+                    .unwrap_or(false)
+            })
+            .filter_map(|(_, a)| a.as_deref().ok())
+            .collect();
+        let mut withheld = Vec::new();
         for c in &report.checks {
-            if c.passed {
-                writeln!(out, "  ✓ {} — {}", c.that, c.observed).map_err(out_err)?;
-            } else {
-                writeln!(
-                    out,
-                    "  ✗ {} — expected {}; observed {}",
-                    c.that, c.expected, c.observed
-                )
-                .map_err(out_err)?;
+            writeln!(out, "  {}", c.line_for_student(&open)).map_err(out_err)?;
+            if c.passed && c.gives_away(&open) {
+                withheld.push(c);
             }
         }
         for (qi, q) in step.questions.iter().enumerate() {
@@ -252,6 +261,9 @@ pub fn run_interactive(
                     }
                 }
             }
+        }
+        for c in withheld {
+            writeln!(out, "  ✓ {} — {}", c.that, c.observed).map_err(out_err)?;
         }
         let last = i + 1 == total;
         write!(

@@ -288,6 +288,31 @@ impl Session {
         Ok(addr)
     }
 
+    /// Starts capturing every lab interface if nothing is captured yet (a session with no server,
+    /// for ping and traceroute; in a lab the capture keeps ICMP and traceroute's UDP whatever the
+    /// ports).
+    pub async fn start_capture(&mut self) -> Result<(), SessionError> {
+        if !self.capture.is_empty() {
+            return Ok(());
+        }
+        self.restart_capture()?;
+        if self.capture.len() > 1 {
+            tokio::time::sleep(TIMESTAMPS_ON).await;
+        }
+        Ok(())
+    }
+
+    /// Waits `time`, bringing the trace up to date on the way (frames of several interfaces
+    /// join it once the merge window has passed).
+    pub async fn linger(&mut self, time: Duration) {
+        let until = tokio::time::Instant::now() + time;
+        while tokio::time::Instant::now() < until {
+            self.poll();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.poll();
+    }
+
     fn restart_capture(&mut self) -> Result<(), SessionError> {
         // Frames already read stay; a new socket with the new port list takes over.
         let old = std::mem::take(&mut self.capture);

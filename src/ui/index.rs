@@ -132,6 +132,8 @@ pub struct Index {
     pub frames: usize,
     /// Application events seen so far.
     pub events: usize,
+    /// Frames indexed so far that are copies of a packet on another link (a path of routers).
+    pub copies: usize,
     /// Where the last frame left the grouping, so frames that arrive later are appended.
     state: Building,
 }
@@ -339,6 +341,7 @@ impl Index {
         for &i in writes_by_first_frame.get(&n).into_iter().flatten() {
             index.push_event(i, group);
         }
+        index.copies += usize::from(entry.copy_of.is_some());
         index.frame_row.push(index.rows.len() as u32);
         index.rows.push(Row {
             kind: RowKind::Frame(n),

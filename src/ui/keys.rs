@@ -66,6 +66,9 @@ pub enum Action {
     Close,
     /// Compare mode: the same line over TLS and plain TCP, side by side.
     Compare,
+    /// The path view: the selected packet on every link of a path of routers, in place of the
+    /// layer columns.
+    PathView,
     /// Lesson: run the next step (its actions, then its checks).
     LessonNext,
     /// Lesson: back to the previous step.
@@ -193,7 +196,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Code(KeyCode::Enter)], context: C::Navigation, action: A::Select, help: "open: timeline row → layer columns → its bytes in hex" },
     Binding { keys: &[Code(KeyCode::Tab)], context: C::Navigation, action: A::NextPane, help: "next pane" },
     Binding { keys: &[Code(KeyCode::BackTab)], context: C::Navigation, action: A::PrevPane, help: "previous pane" },
-    Binding { keys: &[Char('/')], context: C::Navigation, action: A::Filter, help: "filter the timeline as in Wireshark, applied as you type: tcp.port == 8443 && tls, ip.ttl < 64, tcp.analysis.retransmission, frame contains \"hi\"; shortcuts: syn, port N, retrans, app; other words search the rows" },
+    Binding { keys: &[Char('/')], context: C::Navigation, action: A::Filter, help: "filter the timeline as in Wireshark, applied as you type: tcp.port == PORT && tls (the server's port is in the title), ip.ttl < 64, tcp.analysis.retransmission, frame contains \"hi\"; shortcuts: syn, port N, retrans, app; other words search the rows" },
     Binding { keys: &[Char(':')], context: C::Navigation, action: A::GoTo, help: "go to a frame by its number" },
     Binding { keys: &[Char('e')], context: C::Navigation, action: A::ToggleDecrypt, help: "eavesdropper's view (what is on the wire) ⇄ endpoints' view (decrypted)" },
     Binding { keys: &[Char('f')], context: C::Navigation, action: A::FollowStream, help: "follow stream: the whole conversation (the eavesdropper's: records in hex)" },
@@ -203,6 +206,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Char('+'), Char('=')], context: C::Navigation, action: A::Faster, help: "play faster" },
     Binding { keys: &[Char('-')], context: C::Navigation, action: A::Slower, help: "play slower" },
     Binding { keys: &[Char('c')], context: C::Navigation, action: A::Compare, help: "compare: each line sent over TLS and plain TCP, frame against frame (demo)" },
+    Binding { keys: &[Char('r')], context: C::Navigation, action: A::PathView, help: "path view: the selected packet on every link of a path of routers (--link routers:N), what each router changed, in place of the layer columns; again: the columns" },
     Binding { keys: &[Char('s')], context: C::Navigation, action: A::SwitchSender, help: "type as the other client (alice ⇄ bob)" },
     Binding { keys: &[Char('z')], context: C::Navigation, action: A::Zoom, help: "zoom the focused pane to the whole screen, or back" },
     Binding { keys: &[Char('?')], context: C::Navigation, action: A::Help, help: "this help" },

@@ -97,26 +97,23 @@ impl Loader {
                     self.pending = frames.into_iter();
                     self.read = read;
                 }
+                Ok(Opened::Interfaces(names)) => {
+                    if self.trace.frames().is_empty() {
+                        self.trace.set_interface_names(names);
+                    } else {
+                        // An interface announced after frames (a new IDB): copies are found as
+                        // frames arrive, so read the frames so far again with every name.
+                        self.rebuild(None, Some(names));
+                    }
+                    changed = true;
+                }
                 Ok(Opened::Keys(keys)) => {
                     if self.trace.frames().is_empty() {
                         self.trace.add_keys(&keys);
                     } else {
                         // Secrets after frames that need them (packetpath writes them first;
                         // other tools may not): read the frames so far again with them.
-                        let mut all = self.trace.keys().clone();
-                        all.merge(&keys);
-                        let frames = self
-                            .trace
-                            .frames()
-                            .iter()
-                            .map(|f| f.frame.clone())
-                            .collect();
-                        let events = self.trace.app_events().to_vec();
-                        let mut trace = Trace::from_frames(frames, all);
-                        for event in events {
-                            trace.add_app_event(event);
-                        }
-                        self.trace = trace;
+                        self.rebuild(Some(&keys), None);
                     }
                     changed = true;
                 }
@@ -162,6 +159,26 @@ impl Loader {
             }
         }
         changed
+    }
+
+    /// Reads the frames so far again into a new trace, with more secrets or other interface
+    /// names; the application events are kept.
+    fn rebuild(&mut self, keys: Option<&crate::tls::Keys>, names: Option<Vec<String>>) {
+        let mut all = self.trace.keys().clone();
+        if let Some(keys) = keys {
+            all.merge(keys);
+        }
+        let names = names.unwrap_or_else(|| self.trace.interface_names().to_vec());
+        let mut trace = Trace::with_keys(all);
+        trace.set_interface_names(names);
+        trace.reserve(self.trace.frames().len());
+        for entry in self.trace.frames() {
+            trace.push_frame(entry.frame.clone());
+        }
+        for event in self.trace.app_events() {
+            trace.add_app_event(event.clone());
+        }
+        self.trace = trace;
     }
 
     /// The progress line while loading: "reading 34% · 412,000 frames".

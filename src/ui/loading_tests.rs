@@ -208,3 +208,29 @@ fn a_filter_applied_a_slice_at_a_time_gives_the_filter_applied_at_once() {
         assert!(sliced.filtering().is_none());
     }
 }
+
+/// A capture of a path of routers opened in the background knows its interfaces' names, so
+/// the copies of each packet on the other links are found as when the file is read at once.
+#[test]
+fn a_routers_capture_loaded_in_the_background_finds_the_copies() {
+    let name = "routers-chat.pcapng";
+    let (whole, _) =
+        crate::capture::open_capture(&path(name), None, &mut |_, _| {}).expect("the sample reads");
+    let rx = crate::capture::open_in_background(&path(name), None).expect("it opens");
+    let mut loader = Loader::new(name.into(), rx);
+    let mut pumps = 0;
+    while !loader.is_done() {
+        loader.pump(Duration::ZERO);
+        pumps += 1;
+        assert!(pumps < 100_000, "loading never ends");
+    }
+    let trace = loader.trace();
+    assert_eq!(trace.interface_names(), whole.interface_names());
+    assert!(trace.interface_names().iter().any(|n| n == "r1-eth0"));
+    let copies = |t: &Trace| -> Vec<Option<u32>> { t.frames().iter().map(|f| f.copy_of).collect() };
+    assert_eq!(copies(trace), copies(&whole));
+    assert!(copies(trace).iter().filter(|c| c.is_some()).count() > 50);
+    for f in whole.frames() {
+        assert_eq!(trace.path_of(f.number), whole.path_of(f.number));
+    }
+}

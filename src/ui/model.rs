@@ -194,6 +194,9 @@ pub struct Model {
     pub zoom: bool,
     /// Compare mode (the demo's twin chat over the other transport) replaces the upper panes.
     pub compare: bool,
+    /// The path view replaces the layer columns (`r`; on from the start in a demo on a path of
+    /// routers).
+    pub path: bool,
     /// Lines compare mode is scrolled by.
     pub compare_scroll: usize,
     /// The chat transcript.
@@ -254,6 +257,7 @@ impl Model {
             player: Player::default(),
             zoom: false,
             compare: false,
+            path: false,
             compare_scroll: 0,
             chat: Vec::new(),
             chat_scroll: 0,

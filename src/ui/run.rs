@@ -309,6 +309,8 @@ pub fn run_demo(
     let mut model = Model::new(true, title, senders.clone(), look.theme());
     model.classroom = look.classroom;
     model.plain = session.transport() == Some(Transport::Plain);
+    // On a path of routers the path view shows at once what each router changed.
+    model.path = session.lab().capture_interfaces().len() > 1;
     for name in &senders {
         if let Some(conn) = session.client_conn(name) {
             model.names.insert(conn.client, name);

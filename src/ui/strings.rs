@@ -22,6 +22,54 @@ pub const TIMELINE_FILTERED_OUT: &str =
 pub const CONTINUED: &str = " (continued)";
 /// The timeline pane's title.
 pub const TIMELINE: &str = "Timeline";
+/// The path view's title when the selected packet was seen on one link only.
+pub const PATH: &str = "Path";
+/// The path view when the selected packet was seen on one link only.
+pub const PATH_NONE: &str =
+    "this packet was captured on one link only: select a frame of a path of routers (--link routers:N)";
+/// `r` on a capture of one interface.
+pub const PATH_NEEDS_ROUTERS: &str =
+    "this capture has one interface: the path view shows a packet's copies on a path of routers (--link routers:N)";
+/// After the layer columns' title when the path view is on but the selected packet was captured
+/// on one interface only.
+pub const PATH_ONE_LINK: &str = " · seen on one interface: no path to show";
+/// The path view's rows (one column per copy), top to bottom.
+pub const PATH_ROWS: [&str; 6] = ["frame", "interface", "Δ time", "TTL", "IPv4 sum", "MACs"];
+/// The compact path table's columns, left to right (the MACs go below when the row is full).
+pub const PATH_COLUMNS: [&str; 6] = ["frame", "interface", "Δ time", "TTL", "IPv4 sum", "MACs"];
+/// What the highlighted cells are.
+pub const PATH_CHANGED: &str = "highlighted: changed since the link before (each router writes new MAC addresses for its next link, takes one from the TTL and so recomputes the IPv4 header checksum: RFC 791 §3.1)";
+
+/// The path view's title: the packet and on how many links it was seen.
+pub fn path_title(original: u32, copies: usize) -> String {
+    format!("Path · the IP packet of #{original} on {copies} interfaces")
+}
+
+/// The time the packet reached the first node, since the capture's first frame.
+pub fn path_at(time: &str) -> String {
+    format!("at {time}")
+}
+
+/// The bytes above IP are the same on every link.
+pub fn path_identical(bytes: usize, copies: usize) -> String {
+    format!("above IP: {bytes} B identical on all {copies} interfaces ✓ (TCP, TLS: end to end)")
+}
+
+/// The bytes above IP differ somewhere.
+pub fn path_differs(frames: &str) -> String {
+    format!("above IP: the bytes differ in {frames} ✗")
+}
+
+/// The timeline's title on a path of routers: packets and their copies on other links.
+pub fn timeline_copies(packets: usize, copies: usize) -> String {
+    format!(" ({packets} packets + {copies} copies on other links, ↳)")
+}
+
+/// A timeline row for a copy of a packet on another link.
+pub fn copy_row(interface: &str, original: u32, ttl: u8) -> String {
+    format!("{interface}: the same packet as #{original}, TTL {ttl}")
+}
+
 /// The hex pane's title.
 pub const HEX: &str = "Bytes";
 /// The chat pane's title.

@@ -1054,6 +1054,17 @@ fn classroom_screens(theme: super::theme::ThemeName) -> Vec<(String, ratatui::bu
     let mut m = live_model(&trace);
     m.theme = Theme::named(theme);
     out.push(("demo 120×40".into(), buffer(&mut m, &trace)));
+    // The path view of a path of routers, its changed cells highlighted, in both layouts.
+    let routers = routers();
+    let n = routers_message_frame(&routers);
+    for (w, h) in [(200, 55), (80, 24)] {
+        let mut m = model(&routers, w, h);
+        m.theme = Theme::named(theme);
+        m.path = true;
+        select_frame(&mut m, &routers, n);
+        m.focus = Focus::Layers;
+        out.push((format!("path view {w}×{h}"), buffer(&mut m, &routers)));
+    }
     out
 }
 
@@ -1739,6 +1750,66 @@ fn no_value_is_cut_without_a_mark_at_any_size() {
     assert!(checked > 500, "only {checked} values were checked");
 }
 
+/// The path view (a path of routers) cuts no value without a mark either: every copy's frame,
+/// interface, TTL, checksum and MAC addresses are on screen, or the title says "↓ N more"; a
+/// line cut short ends in "…".
+#[test]
+fn no_value_of_the_path_view_is_cut_without_a_mark_at_any_size() {
+    let trace = routers();
+    let n = routers_message_frame(&trace);
+    let copies = super::pane::path::copies(&trace, n);
+    assert_eq!(copies.len(), 6);
+    let mut checked = 0;
+    for (w, h) in [(60, 18), (80, 24), (120, 40), (200, 55)] {
+        for zoom in [false, true] {
+            let mut m = model(&trace, w, h);
+            m.path = true;
+            select_frame(&mut m, &trace, n);
+            if zoom {
+                m.focus = Focus::Layers;
+                m.zoom = true;
+            }
+            let buf = buffer(&mut m, &trace);
+            let at = format!("{w}×{h}, zoom {zoom}");
+            let area = m.areas.layers;
+            let rows = rows_of(&buf, area);
+            let marked = rows.first().is_some_and(|r| r.contains('↓'));
+            let text = squeezed(&rows.concat());
+            for c in &copies {
+                let (src, dst) = c.macs.clone().expect("Ethernet");
+                for value in [
+                    format!("#{}", c.frame),
+                    c.interface.clone(),
+                    format!("0x{:04x}", c.checksum.expect("IPv4")),
+                    src,
+                    dst,
+                ] {
+                    if text.contains(&squeezed(&value)) {
+                        checked += 1;
+                    } else {
+                        assert!(marked, "{at}: {value} cut without a mark: {rows:#?}");
+                    }
+                }
+            }
+            // A line cut short says so.
+            let inner = super::pane::inner(area, m.areas.screen);
+            let lines = super::pane::path::lines(&trace, n, inner.width, m.theme).expect("copies");
+            for (line, row) in lines.iter().zip(rows_of(&buf, inner)) {
+                let full: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+                assert!(
+                    row.trim_end() == full.trim_end() || row.trim_end().ends_with('…'),
+                    "{at}: {row:?} of {full:?}"
+                );
+            }
+            // Zoomed from 80×24, or from 120×40, everything fits.
+            if (zoom && h >= 24) || h >= 40 {
+                assert!(!marked, "{at}: {rows:#?}");
+            }
+        }
+    }
+    assert!(checked > 150, "only {checked} values were checked");
+}
+
 #[test]
 fn the_title_says_when_a_pane_is_zoomed() {
     let trace = tls13();
@@ -1811,4 +1882,143 @@ fn icmp_and_udp_frames_fill_the_transport_column() {
     let d = Detail::build(&trace, &names, Subject::Frame(3, None), true);
     assert_eq!(d.title(UiLayer::Tcp), "ICMPv6");
     assert_eq!(d.title(UiLayer::Ip), "IP");
+}
+
+// A path of routers: captures/routers-chat.pcapng, made by
+// `packetpath trace "hi bob" --link routers:2 --write …` (every interface captured at once).
+
+fn routers() -> Trace {
+    sample("routers-chat.pcapng")
+}
+
+/// The frame that carries "hi bob" on the client's link (the original of its copies).
+fn routers_message_frame(trace: &Trace) -> u32 {
+    let event = trace
+        .app_events()
+        .iter()
+        .find(|e| e.bytes.as_ref() == b"hi bob\n")
+        .expect("the sample has the line");
+    let journey = trace.journey(event).expect("its journey");
+    *journey.frames.first().expect("a frame")
+}
+
+#[test]
+fn the_path_view_shows_every_copy_and_what_each_router_changed() {
+    let trace = routers();
+    let n = routers_message_frame(&trace);
+    assert_eq!(trace.path_of(n).len(), 6, "client, r1 ×2, r2 ×2, server");
+    let mut m = model(&trace, 200, 55);
+    select_frame(&mut m, &trace, n);
+    assert!(!m.path);
+    key(&mut m, &trace, KeyCode::Char('r'));
+    assert!(m.path, "r opens the path view");
+    let screen = draw(&mut m, &trace);
+    for want in [
+        "client at",
+        "ms → r1",
+        "→ r2",
+        "→ server",
+        "client-eth0",
+        "r1-eth0",
+        "r2-eth1",
+        "server-eth0",
+        "02:73:00:00:01:01",
+        "02:73:00:00:03:02",
+        "above IP: 61 B identical",
+        "on all 6 interfaces ✓",
+    ] {
+        assert!(screen.contains(want), "{want:?} missing:\n{screen}");
+    }
+    // The TTL falls by one at each router.
+    let copies = super::pane::path::copies(&trace, n);
+    let ttls: Vec<u8> = copies.iter().filter_map(|c| c.ttl).collect();
+    assert_eq!(ttls, vec![64, 64, 63, 63, 62, 62]);
+    assert!(copies.iter().all(|c| c.identical));
+    // The timeline indents the copies and counts packets and copies honestly.
+    assert!(
+        screen.contains("120 frames (30 packets + 90 copies on other links, ↳)"),
+        "{screen}"
+    );
+    assert!(screen.contains(&format!("r1-eth0: the same packet as #{n}, TTL 64")));
+    // A frame seen on one interface only (ARP) keeps the layer columns, which say why.
+    let arp = trace
+        .frames()
+        .iter()
+        .find(|f| f.headers().arp.is_some())
+        .map(|f| f.number)
+        .expect("ARP on the first link");
+    select_frame(&mut m, &trace, arp);
+    let screen = draw(&mut m, &trace);
+    assert!(screen.contains("Layers ·"), "{screen}");
+    assert!(screen.contains("no path to show"), "{screen}");
+    select_frame(&mut m, &trace, n);
+    key(&mut m, &trace, KeyCode::Char('r'));
+    assert!(!m.path, "r again gives the columns back");
+}
+
+#[test]
+fn the_path_view_marks_the_changed_fields() {
+    let trace = routers();
+    let n = routers_message_frame(&trace);
+    let theme = Theme::colored();
+    let lines = super::pane::path::lines(&trace, n, 78, theme).expect("copies");
+    let changed: Vec<String> = lines
+        .iter()
+        .flat_map(|l| l.spans.iter())
+        .filter(|s| s.style == theme.warn())
+        .map(|s| s.content.trim().to_string())
+        .collect();
+    // TTL 63 and 62 appear changed (once each, where they fall), and so do the checksums and
+    // the MACs of each new link.
+    assert!(changed.contains(&"63".to_string()), "{changed:?}");
+    assert!(changed.contains(&"62".to_string()), "{changed:?}");
+    assert!(
+        changed.iter().any(|c| c.starts_with("0x")),
+        "checksums: {changed:?}"
+    );
+    assert!(
+        changed.iter().any(|c| c.contains("02:73:00:00:02:01")),
+        "MACs: {changed:?}"
+    );
+    // The frame selected in the timeline is marked among the copies, in both layouts.
+    let copy = trace.path_of(n)[2];
+    for width in [78, 200] {
+        let lines = super::pane::path::lines(&trace, copy, width, theme).expect("copies");
+        let selected: Vec<String> = lines
+            .iter()
+            .flat_map(|l| l.spans.iter())
+            .filter(|s| s.style == theme.selected())
+            .map(|s| s.content.trim().to_string())
+            .collect();
+        assert_eq!(selected, vec![format!("#{copy}")], "width {width}");
+    }
+    // A frame seen once has no path view.
+    let arp = trace
+        .frames()
+        .iter()
+        .find(|f| f.headers().ip.is_none())
+        .map(|f| f.number);
+    if let Some(arp) = arp {
+        assert!(super::pane::path::lines(&trace, arp, 78, theme).is_none());
+    }
+}
+
+#[test]
+fn routers_path_80x24() {
+    let trace = routers();
+    let n = routers_message_frame(&trace);
+    let mut m = model(&trace, 80, 24);
+    m.path = true;
+    select_frame(&mut m, &trace, n);
+    assert_screen!("routers_path_80x24", draw_masked(&mut m, &trace));
+}
+
+#[test]
+fn routers_path_120x40() {
+    let trace = routers();
+    let n = routers_message_frame(&trace);
+    let mut m = model(&trace, 120, 40);
+    m.path = true;
+    select_frame(&mut m, &trace, n);
+    assert_screen!("routers_path_120x40", draw_masked(&mut m, &trace));
 }

@@ -555,6 +555,38 @@ pub fn row_line<'a>(
                     let a = &s.analysis;
                     a.any() && !a.window_update && !a.keep_alive && !a.zero_window
                 });
+            // A copy of a packet on another link (a path of routers) sits indented under the
+            // packet, saying where it was seen and its TTL there; `r` shows what changed.
+            let copy = trace.frame(n).and_then(|e| {
+                let original = e.copy_of?;
+                let iface = trace.interface_name(e.frame.interface).map_or_else(
+                    || format!("interface {}", e.frame.interface),
+                    str::to_string,
+                );
+                let ttl = e.headers().ip.map_or(0, |ip| ip.ttl);
+                Some(strings::copy_row(&iface, original, ttl))
+            });
+            if let Some(copy) = copy {
+                return Line::from(vec![
+                    Span::styled(format!("  ↳{n:<5}"), theme.dim()),
+                    Span::styled(format!("{secs:>9.6} "), theme.dim()),
+                    Span::styled(
+                        if clock.delta {
+                            format!("{delta:>9.6} ")
+                        } else {
+                            String::new()
+                        },
+                        theme.dim(),
+                    ),
+                    Span::styled(copy, theme.dim()),
+                ]);
+            }
+            let first_link = trace
+                .frame(n)
+                .filter(|_| trace.several_interfaces())
+                .and_then(|e| trace.interface_name(e.frame.interface))
+                .map(|i| format!("{i} "))
+                .unwrap_or_default();
             Line::from(vec![
                 Span::styled(format!("  #{n:<5}"), theme.dim()),
                 Span::styled(format!("{secs:>9.6} "), theme.dim()),
@@ -566,7 +598,7 @@ pub fn row_line<'a>(
                     },
                     theme.dim(),
                 ),
-                Span::raw(format!("{} ", frame_direction(trace, names, n))),
+                Span::raw(format!("{first_link}{} ", frame_direction(trace, names, n))),
                 Span::styled(
                     frame_summary(trace, n),
                     if warn {

@@ -359,6 +359,12 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
         }
         // Done in `on_key`, which does not clear the status line for it.
         Action::Edit(_) => {}
+        Action::PathView => {
+            model.path = !model.path;
+            if model.path && !trace.several_interfaces() {
+                model.status = super::strings::PATH_NEEDS_ROUTERS.into();
+            }
+        }
         Action::Compare => {
             if !model.live {
                 model.status = super::strings::COMPARE_NEEDS_DEMO.into();

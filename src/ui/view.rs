@@ -54,6 +54,8 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
     if model.zoom && model.overlay.is_none() {
         match model.focus {
             Focus::Timeline => a.timeline = body,
+            // The path view zoomed has the whole screen: it has no bytes to show beside it.
+            Focus::Layers if model.path => a.layers = body,
             Focus::Layers | Focus::Hex => {
                 let [l, h] =
                     Layout::vertical([Constraint::Percentage(60), Constraint::Fill(1)]).areas(body);
@@ -69,6 +71,9 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
             (false, true) => (18, 30),
             // A tall screen gives the layer columns the most: a SYN's TCP column alone has
             // some 20 fields, and a field too wide for its column takes two lines.
+            // The path view wants a row per copy: the columns give room to it.
+            (false, false) if model.path && size.height < 30 => (20, 50),
+            (false, false) if model.path && size.height < 36 => (22, 46),
             (false, false) if size.height >= 50 => (26, 46),
             (false, false) if size.height >= 36 => (26, 42),
             (false, false) => (28, 36),
@@ -274,7 +279,7 @@ fn prompt_line(model: &Model) -> Line<'static> {
     };
     spans.push(meaning);
     spans.push(Span::styled(
-        "   e.g. tcp.port == 8443 && tls · ip.ttl < 64 · frame contains \"hi\" · syn · any words   (Enter keeps, Esc cancels)",
+        "   e.g. tls && tcp.len > 0 · ip.ttl < 64 · frame contains \"hi\" · syn · any words   (Enter keeps, Esc cancels)",
         theme.dim(),
     ));
     Line::from(spans)
@@ -406,6 +411,12 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
             strings::TIMELINE,
             if frames == 1 { "" } else { "s" }
         );
+        // On a path of routers most frames are copies of a packet on another link: say how many
+        // packets there are, so the count stays honest while the copies sit indented.
+        let copies = model.timeline.index.copies;
+        if copies > 0 {
+            title.push_str(&strings::timeline_copies(frames - copies, copies));
+        }
         if let Some((text, percent)) = t.filtering() {
             title.push_str(&format!(" · filtering {text:?}: {percent}%"));
         } else if !t.filter.is_empty() {
@@ -439,12 +450,22 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
         let b = block(model, title, Focus::Timeline);
         timeline::render(f, a.timeline, model, trace, b);
     }
-    if a.layers.height > 0 {
-        let title = if model.detail.title.is_empty() {
+    // The path view when the selected packet crossed more than one interface; the layer
+    // columns otherwise (an ARP frame, a packet on one link), which say how to get it back.
+    let path_shown = model.path
+        && super::pane::path::selected_frame(model).is_some_and(|n| trace.path_of(n).len() > 1);
+    if a.layers.height > 0 && path_shown {
+        let make = |title: String| block(model, title, Focus::Layers);
+        super::pane::path::render(f, model, trace, a.layers, make);
+    } else if a.layers.height > 0 {
+        let mut title = if model.detail.title.is_empty() {
             "Layers".to_string()
         } else {
             format!("Layers · {}", model.detail.title)
         };
+        if model.path {
+            title.push_str(strings::PATH_ONE_LINK);
+        }
         let b = block(model, title, Focus::Layers);
         layers::render(f, model, a.layers, b, model.focus == Focus::Layers);
     }

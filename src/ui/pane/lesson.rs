@@ -58,16 +58,16 @@ fn lines(model: &Model, pane: &LessonPane, width: usize) -> Vec<Line<'static>> {
             )),
             None => {}
         }
+        // A check's value that answers a question still open waits for the answer.
+        let open: Vec<&str> = report
+            .answers
+            .iter()
+            .zip(&pane.questions)
+            .filter(|(_, q)| !q.done)
+            .filter_map(|(a, _)| a.as_deref().ok())
+            .collect();
         for c in &report.checks {
-            let line = if c.passed {
-                format!("✓ {} — {}", c.that, c.observed)
-            } else {
-                format!(
-                    "✗ {} — expected {}; observed {}",
-                    c.that, c.expected, c.observed
-                )
-            };
-            lines.extend(wrapped(&line, plain));
+            lines.extend(wrapped(&c.line_for_student(&open), plain));
         }
     }
     for q in &pane.questions {

@@ -11,6 +11,7 @@ pub mod compare;
 pub mod layers;
 pub mod lesson;
 pub mod logpane;
+pub mod path;
 pub mod timeline;
 
 /// True when the screen is small: panes get one-line titles instead of full borders.
