@@ -55,13 +55,6 @@ pub(crate) fn set_dont_fragment(fd: RawFd, df: bool) -> io::Result<()> {
     set_int(fd, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, mode)
 }
 
-/// `IP_MTU_DISCOVER = IP_PMTUDISC_DONT` (ip(7)): this socket's IPv4 packets leave with "don't
-/// fragment" clear, so a router facing a narrower link fragments them instead of answering
-/// "fragmentation needed".
-pub(crate) fn allow_fragmentation(fd: RawFd) -> io::Result<()> {
-    set_dont_fragment(fd, false)
-}
-
 /// `SO_RCVBUFFORCE`: a receive buffer above `net.core.rmem_max` (needs CAP_NET_ADMIN), so a burst of
 /// traffic is queued instead of dropped while we are busy. The kernel doubles the value for bookkeeping.
 pub(crate) fn force_receive_buffer(fd: RawFd, bytes: usize) -> io::Result<()> {

@@ -762,6 +762,61 @@ impl Lab {
         })))
     }
 
+    /// Sends one UDP datagram of `payload` bytes over IPv4 from the client to the server's
+    /// [`DATAGRAM_PORT`](crate::capture::DATAGRAM_PORT), "don't fragment" clear
+    /// (`IP_PMTUDISC_DONT`): the client fragments it for its own link when it is larger, and a
+    /// router fragments it (again) for a narrower one. The server receives it on a socket of its
+    /// own; returns how many bytes arrived (the datagram put together again by the server's
+    /// stack), or `None` if nothing came within a second. Needs two hosts (wire or path).
+    pub fn send_datagram(&self, payload: usize) -> Result<Option<usize>, LabError> {
+        use std::os::fd::AsRawFd;
+        let fail = |what: &str, e: std::io::Error| LabError::Link(format!("{what}: {e}"));
+        if self.client_ns.is_none() {
+            return Err(LabError::Options(
+                "--datagram needs two hosts: add --link wire or --link routers:N".into(),
+            ));
+        }
+        if payload > 65_507 {
+            return Err(LabError::Options(format!(
+                "--datagram {payload}: at most 65,507 bytes (the largest UDP payload over IPv4)"
+            )));
+        }
+        let server = SocketAddr::new(self.server_listen().ip(), crate::capture::DATAGRAM_PORT);
+        let receiver = std::net::UdpSocket::bind(server)
+            .map_err(|e| fail("binding the server's UDP socket", e))?;
+        receiver
+            .set_read_timeout(Some(std::time::Duration::from_secs(1)))
+            .map_err(|e| fail("setting a timeout", e))?;
+        let sender = Self::in_namespace(self.client_ns.as_ref(), || {
+            let s = socket2::Socket::new(
+                socket2::Domain::IPV4,
+                socket2::Type::DGRAM,
+                Some(socket2::Protocol::UDP),
+            )?;
+            crate::capture::sys::set_dont_fragment(s.as_raw_fd(), false)?;
+            Ok(s)
+        })
+        .map_err(|e| fail("opening the client's UDP socket", e))?;
+        // A pattern a reader can follow in every fragment: the byte at offset i is i mod 256.
+        let data: Vec<u8> = (0..payload).map(|i| (i % 256) as u8).collect();
+        sender
+            .send_to(&data, &server.into())
+            .map_err(|e| fail("sending the datagram", e))?;
+        let mut buf = vec![0u8; 65_536];
+        match receiver.recv(&mut buf) {
+            Ok(n) => Ok(Some(n)),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(fail("receiving the datagram", e)),
+        }
+    }
+
     /// The client's namespace on the wire or a path (`None` on a loopback: there is no other
     /// host).
     pub fn client_namespace(&self) -> Option<&Arc<OwnedFd>> {
@@ -837,56 +892,6 @@ impl Lab {
                 })
             }
             _ => None,
-        }
-    }
-
-    /// Sends one UDP datagram of `payload` bytes over IPv4 from the client to the server's
-    /// [`DATAGRAM_PORT`](crate::capture::DATAGRAM_PORT), "don't fragment" clear
-    /// (`IP_PMTUDISC_DONT`): the client fragments it for its own link when it is larger, and a
-    /// router fragments it (again) for a narrower one. The server receives it on a socket of its
-    /// own; returns how many bytes arrived (the datagram put together again by the server's
-    /// stack), or `None` if nothing came within a second. Needs two hosts (wire or path).
-    pub fn send_datagram(&self, payload: usize) -> Result<Option<usize>, LabError> {
-        use std::os::fd::AsRawFd;
-        let fail = |what: &str, e: std::io::Error| LabError::Link(format!("{what}: {e}"));
-        if self.client_ns.is_none() || payload > 65_507 {
-            return Err(LabError::Options(format!(
-                "--datagram needs two hosts (--link wire or routers:N) and at most 65,507 bytes                  (the largest UDP payload over IPv4), not {payload}"
-            )));
-        }
-        let server = SocketAddr::new(self.server_listen().ip(), crate::capture::DATAGRAM_PORT);
-        let receiver = std::net::UdpSocket::bind(server)
-            .map_err(|e| fail("binding the server's UDP socket", e))?;
-        receiver
-            .set_read_timeout(Some(std::time::Duration::from_secs(1)))
-            .map_err(|e| fail("setting a timeout", e))?;
-        let sender = Self::in_namespace(self.client_ns.as_ref(), || {
-            let s = socket2::Socket::new(
-                socket2::Domain::IPV4,
-                socket2::Type::DGRAM,
-                Some(socket2::Protocol::UDP),
-            )?;
-            crate::capture::sys::allow_fragmentation(s.as_raw_fd())?;
-            Ok(s)
-        })
-        .map_err(|e| fail("opening the client's UDP socket", e))?;
-        // A pattern a reader can follow in every fragment: the byte at offset i is i mod 256.
-        let data: Vec<u8> = (0..payload).map(|i| (i % 256) as u8).collect();
-        sender
-            .send_to(&data, &server.into())
-            .map_err(|e| fail("sending the datagram", e))?;
-        let mut buf = vec![0u8; 65_536];
-        match receiver.recv(&mut buf) {
-            Ok(n) => Ok(Some(n)),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(fail("receiving the datagram", e)),
         }
     }
 

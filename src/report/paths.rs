@@ -192,6 +192,11 @@ pub fn paths_text(trace: &Trace) -> String {
     for f in fragmented(trace) {
         let id = f.fragments.first().map_or(0, |r| r.id);
         let from: Vec<String> = f.cut_from.iter().map(|n| format!("#{n}")).collect();
+        let on = if f.interface.is_empty() {
+            String::new()
+        } else {
+            format!(" on {}", f.interface)
+        };
         let head = match (from.is_empty(), &f.cut_by) {
             (false, Some(by)) => format!(
                 "{by} cut {} {} (id 0x{id:04x}) into {} fragments on {}:",
@@ -205,10 +210,10 @@ pub fn paths_text(trace: &Trace) -> String {
                 f.interface
             ),
             (_, by) => format!(
-                "{} sent a packet in {} fragments (id 0x{id:04x}) on {}:",
+                "{} sent a packet in {} fragments (id 0x{id:04x}){}:",
                 by.as_deref().unwrap_or("the sender"),
                 f.fragments.len(),
-                f.interface
+                on
             ),
         };
         out.push_str(&format!("fragmentation: {head}\n"));
