@@ -38,15 +38,15 @@ fn every_lesson_passes_headless() {
     let (code, out, err) = packetpath(dir.path(), &["lesson", "check", "--all", "--repeat", "3"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
-        out.contains("16 lessons checked 3 times each (48 runs)"),
+        out.contains("17 lessons checked 3 times each (51 runs)"),
         "{out}"
     );
-    assert!(out.contains("48 passed, 0 failed"), "{out}");
+    assert!(out.contains("51 passed, 0 failed"), "{out}");
     assert!(!out.contains('✗'), "{out}");
     // Every run printed its own verdict.
     assert_eq!(
         out.lines().filter(|l| l.starts_with("PASS ")).count(),
-        48,
+        51,
         "{out}"
     );
     eprintln!(
@@ -393,12 +393,13 @@ fn the_path_and_delay_lessons_pass_as_an_ordinary_user() {
             "routing-and-ttl",
             "round-trip-time",
             "traceroute",
+            "path-mtu",
             "--repeat",
             "2",
         ],
     );
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("6 passed, 0 failed"), "{out}");
+    assert!(out.contains("8 passed, 0 failed"), "{out}");
     assert!(!out.contains('✗'), "{out}");
 }
 

@@ -75,6 +75,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "16-traceroute.toml",
         include_str!("../../lessons/16-traceroute.toml"),
     ),
+    (
+        "17-path-mtu.toml",
+        include_str!("../../lessons/17-path-mtu.toml"),
+    ),
 ];
 
 /// A built-in lesson, parsed.
@@ -269,7 +273,7 @@ mod tests {
     #[test]
     fn every_built_in_lesson_parses() {
         let lessons = all(None).unwrap();
-        assert_eq!(lessons.len(), 16);
+        assert_eq!(lessons.len(), 17);
         for l in &lessons {
             assert!(!l.steps.is_empty(), "{}", l.name);
             assert!(

@@ -42,19 +42,23 @@ pub struct LessonLab {
     pub delay_ms: f64,
     /// The server also listens on ::1.
     pub ipv6: bool,
+    /// Links of a path of routers with an MTU of their own (`mtu_on = ["2:576"]`).
+    pub mtu_on: Vec<crate::lab::LinkMtu>,
 }
 
 impl LessonLab {
     /// The lab options to enter (`host_loopback` from the command line overrides the lab).
     pub fn options(&self, host_loopback: bool) -> LabOptions {
-        LabOptions {
+        let base = LabOptions {
             link: self.link,
             mtu: self.mtu,
             loss: self.loss,
             delay: std::time::Duration::from_secs_f64(self.delay_ms / 1000.0),
             host_loopback,
             ..LabOptions::default()
-        }
+        };
+        // `mtu_on` was checked against the link when the lesson was read.
+        base.with_link_mtus(&self.mtu_on).unwrap_or(base)
     }
 }
 
@@ -132,6 +136,7 @@ struct RawLab {
     mtu: Option<Spanned<i64>>,
     loss: Option<Spanned<f64>>,
     delay: Option<Spanned<f64>>,
+    mtu_on: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     ipv6: bool,
 }
@@ -499,6 +504,23 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
             v
         }
     };
+    let mtu_on = match lab_raw.and_then(|l| l.mtu_on.as_ref()) {
+        None => Vec::new(),
+        Some(m) => {
+            let parsed: Result<Vec<crate::lab::LinkMtu>, String> =
+                m.get_ref().iter().map(|t| t.parse()).collect();
+            let checked = parsed.and_then(|mtus| {
+                LabOptions {
+                    link,
+                    mtu,
+                    ..LabOptions::default()
+                }
+                .with_link_mtus(&mtus)
+                .map(|_| mtus)
+            });
+            checked.map_err(|why| lines.err(m.span(), format!("`mtu_on`: {why}")))?
+        }
+    };
     let ipv6 = lab_raw.is_some_and(|l| l.ipv6);
     if ipv6 && link != LinkMode::Loopback {
         return Err(lines.err(lab_span, "`ipv6 = true` works only on the loopback link"));
@@ -627,6 +649,7 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
             loss,
             delay_ms,
             ipv6,
+            mtu_on,
         },
         steps,
     })
@@ -741,6 +764,21 @@ answer = "syn(alice).tcp.srcport"
             wire.lab.options(false).delay,
             std::time::Duration::from_millis(20)
         );
+        // A link's own MTU needs a path of routers with that link.
+        let e = error_of(&GOOD.replace("mtu = 1500", "mtu_on = [\"2:576\"]"));
+        assert!(
+            e.what.contains("mtu_on") && e.what.contains("routers:N"),
+            "{e}"
+        );
+        let e = error_of(&GOOD.replace("mtu = 1500", "link = \"routers:1\"\nmtu_on = [\"3:576\"]"));
+        assert!(e.what.contains("2 links"), "{e}");
+        let path = parse_lesson(
+            "path.toml",
+            &GOOD.replace("mtu = 1500", "link = \"routers:2\"\nmtu_on = [\"2:576\"]"),
+        )
+        .unwrap();
+        assert_eq!(path.lab.options(false).link_mtu(2), 576);
+        assert_eq!(path.lab.options(false).link_mtu(1), 1500);
         // Sending as a client that is not connected.
         let e = error_of(&GOOD.replace("\"connect alice --mss 536\"", "\"send alice \\\"hi\\\"\""));
         assert!(e.what.contains("not connected"), "{e}");
