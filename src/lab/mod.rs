@@ -388,13 +388,19 @@ impl LabOptions {
                 d.link,
                 format!("{}", d.delay.as_secs_f64() * 1000.0),
             )?;
-            if let Some(slot) = self.delay_on.get_mut(usize::from(d.link) - 1) {
+            if let Some(slot) = usize::from(d.link)
+                .checked_sub(1)
+                .and_then(|i| self.delay_on.get_mut(i))
+            {
                 *slot = Some(d.delay);
             }
         }
         for l in losses {
             check("--loss-on", l.link, l.loss.to_string())?;
-            if let Some(slot) = self.loss_on.get_mut(usize::from(l.link) - 1) {
+            if let Some(slot) = usize::from(l.link)
+                .checked_sub(1)
+                .and_then(|i| self.loss_on.get_mut(i))
+            {
                 *slot = Some(l.loss);
             }
         }
@@ -419,7 +425,10 @@ impl LabOptions {
                     }
                 ));
             }
-            if let Some(slot) = self.mtu_on.get_mut(usize::from(m.link) - 1) {
+            if let Some(slot) = usize::from(m.link)
+                .checked_sub(1)
+                .and_then(|i| self.mtu_on.get_mut(i))
+            {
                 *slot = Some(m.mtu);
             }
         }
