@@ -10,53 +10,10 @@ use std::process::Command;
 use common::*;
 use serde_json::Value;
 
-/// A copy of the binary that `nobody` can run (the checkout may sit where only root can enter).
-fn binary_for_nobody() -> std::path::PathBuf {
-    static COPY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    COPY.get_or_init(|| {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("packetpath-ping-bin-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let bin = dir.join("packetpath");
-        std::fs::copy(env!("CARGO_BIN_EXE_packetpath"), &bin).unwrap();
-        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-        bin
-    })
-    .clone()
-}
-
 /// Runs packetpath in `dir` as an ordinary user: `nobody` through setpriv when the tests run as
 /// root, else the user running them.
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = if nix::unistd::geteuid().is_root() {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(binary_for_nobody());
-        c
-    } else {
-        Command::new(env!("CARGO_BIN_EXE_packetpath"))
-    };
-    let out = cmd
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// A folder `nobody` may write to.
-fn shared_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-    dir
+    run_as(dir, true, args)
 }
 
 fn json_run(dir: &Path, args: &[&str], expect_code: i32) -> Value {

@@ -397,10 +397,6 @@ fn setup_wire(options: LabOptions) -> Result<Wire, LabError> {
     Ok(Wire { client_ns, link })
 }
 
-fn enter_ns(ns: &OwnedFd) -> Result<(), LabError> {
-    setns(ns, CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))
-}
-
 /// One end of a link: the namespace it lives in, its name and addresses.
 pub(crate) struct End<'a> {
     /// Its namespace.
@@ -430,7 +426,7 @@ pub(crate) struct LinkProps {
 /// off, the rate limit). A link with delay or loss is made by [`make_spliced_link`] instead,
 /// packetpath's forwarder between its two ends. Leaves the process in `b`'s namespace.
 pub(crate) fn make_link(a: &End<'_>, b: &End<'_>, props: LinkProps) -> Result<(), LabError> {
-    enter_ns(a.ns)?;
+    join(a.ns)?;
     run(
         "ip",
         &[
@@ -448,7 +444,7 @@ pub(crate) fn make_link(a: &End<'_>, b: &End<'_>, props: LinkProps) -> Result<()
         ],
     )?;
     configure_end(a, props)?;
-    enter_ns(b.ns)?;
+    join(b.ns)?;
     configure_end(b, props)
 }
 
@@ -469,7 +465,7 @@ pub(crate) fn make_spliced_link(
     sysctl_if_present("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1")?;
     let fwd = Arc::new(current_netns()?);
     for (end, fwd_if) in [(a, FWD_CLIENT_IF), (b, FWD_SERVER_IF)] {
-        enter_ns(end.ns)?;
+        join(end.ns)?;
         run(
             "ip",
             &[
@@ -488,7 +484,7 @@ pub(crate) fn make_spliced_link(
         )?;
         configure_end(end, props)?;
     }
-    enter_ns(&fwd)?;
+    join(&fwd)?;
     let mtu = props.mtu.to_string();
     for dev in [FWD_CLIENT_IF, FWD_SERVER_IF] {
         run("ip", &["link", "set", dev, "mtu", &mtu, "up"])?;
@@ -496,11 +492,11 @@ pub(crate) fn make_spliced_link(
         offloads_off(dev, &["tx", "off", "rx", "off"])?;
     }
     for end in [a, b] {
-        enter_ns(end.ns)?;
+        join(end.ns)?;
         // The first frames (ARP) must not meet a cable whose carrier is not up yet.
         wait_running(&[end.name])?;
     }
-    enter_ns(&fwd)?;
+    join(&fwd)?;
     // `a` is the client's side: the forwarder's `a_to_b` is towards the server.
     forwarder::start(Some(fwd), FWD_CLIENT_IF, FWD_SERVER_IF, conditions)
 }
@@ -627,10 +623,10 @@ fn setup_routers(
         }
     }
     for (node, ns) in nodes.iter().enumerate() {
-        enter_ns(ns)?;
+        join(ns)?;
         route_node(node, routers, ipv6)?;
     }
-    enter_ns(&server_ns)?;
+    join(&server_ns)?;
     Ok((interfaces, forwarders))
 }
 
