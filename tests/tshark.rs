@@ -2200,24 +2200,23 @@ fn tls13_upload_losing_chosen_packets_matches_tshark() {
     analyse_loss(ts);
     let server = u64::from(c.server_port);
     let from_client = |t: &&TsFrame| t.dst_port == server;
-    // Client segments captured twice: the ClientHello and the full-sized packet dropped on arrival.
-    let twice: Vec<(&TsFrame, &TsFrame)> = ts
+    let copy_of = |first: &TsFrame| {
+        ts.iter()
+            .filter(from_client)
+            .find(|t| t.number > first.number && t.seq == first.seq && t.len == first.len)
+    };
+    // The ClientHello is the client's first segment with data.
+    let hello = ts
         .iter()
         .filter(from_client)
-        .filter(|t| t.len > 0)
-        .filter_map(|first| {
-            ts.iter()
-                .filter(from_client)
-                .find(|t| t.number > first.number && t.seq == first.seq && t.len == first.len)
-                .map(|again| (first, again))
-        })
-        .collect();
-    assert_eq!(
-        twice.len(),
-        2,
-        "two client segments captured, lost on arrival and resent: {twice:?}"
-    );
-    let (hello, hello_again) = twice[0];
+        .find(|t| t.len > 0)
+        .expect("the client sent data");
+    let hello_again = copy_of(hello).unwrap_or_else(|| {
+        panic!(
+            "the ClientHello (frame {}) was dropped on arrival and must be resent",
+            hello.number
+        )
+    });
     assert!(
         hello.flags & 0x008 != 0
             && hello_again.retransmission
@@ -2227,7 +2226,26 @@ fn tls13_upload_losing_chosen_packets_matches_tshark() {
         "the ClientHello (frame {}) is resent as a plain retransmission: {hello_again:?}",
         hello.number
     );
-    let (full, full_again) = twice[1];
+    // The packet dropped on arrival is the 101st full-sized client packet the capture saw (the
+    // 31st never reached it, and the capture sees each packet just before it arrives).
+    let full_size = ts
+        .iter()
+        .filter(from_client)
+        .map(|t| t.len)
+        .max()
+        .unwrap_or(0);
+    let full = ts
+        .iter()
+        .filter(from_client)
+        .filter(|t| t.len == full_size)
+        .nth(100)
+        .expect("at least 101 full-sized client packets");
+    let full_again = copy_of(full).unwrap_or_else(|| {
+        panic!(
+            "the full-sized segment of frame {} was dropped on arrival and must be resent",
+            full.number
+        )
+    });
     let dups: Vec<u64> = ts
         .iter()
         .filter(|t| !from_client(t) && t.number > full.number && t.number < full_again.number)
@@ -2241,6 +2259,30 @@ fn tls13_upload_losing_chosen_packets_matches_tshark() {
         full.number,
         full_again.number
     );
+    // On a loaded machine the client's timer may also fire while the server is not scheduled,
+    // and resend segments that had arrived: more copies, each of which must be flagged (and
+    // packetpath has already agreed with tshark on how).
+    let extra: Vec<(u64, &TsFrame)> = ts
+        .iter()
+        .filter(from_client)
+        .filter(|t| t.len > 0 && t.number != hello.number && t.number != full.number)
+        .filter_map(|first| copy_of(first).map(|again| (first.number, again)))
+        .filter(|(_, again)| {
+            again.number != hello_again.number && again.number != full_again.number
+        })
+        .collect();
+    assert!(
+        extra.iter().all(|(_, again)| again.retransmission
+            || again.spurious_retransmission
+            || again.out_of_order),
+        "every segment captured twice has its second copy flagged: {extra:?}"
+    );
+    if !extra.is_empty() {
+        eprintln!(
+            "{} more segments were resent by the client's timer although they had arrived",
+            extra.len()
+        );
+    }
     eprintln!(
         "resend of the segment lost on arrival: {} duplicate ACKs before it, {}",
         dups.len(),
@@ -2266,8 +2308,10 @@ fn tls13_upload_losing_chosen_packets_matches_tshark() {
         .filter(|t| t.number != full_again.number)
         .collect();
     assert!(
-        resends.len() == 1 && (resends[0].retransmission || resends[0].out_of_order),
-        "the segment missing before frame {} is resent once, and flagged: {resends:?}",
+        resends
+            .first()
+            .is_some_and(|r| r.retransmission || r.out_of_order),
+        "the segment missing before frame {} is resent, and flagged: {resends:?}",
         gaps[0].number
     );
 }
