@@ -38,15 +38,15 @@ fn every_lesson_passes_headless() {
     let (code, out, err) = packetpath(dir.path(), &["lesson", "check", "--all", "--repeat", "3"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
-        out.contains("17 lessons checked 3 times each (51 runs)"),
+        out.contains("18 lessons checked 3 times each (54 runs)"),
         "{out}"
     );
-    assert!(out.contains("51 passed, 0 failed"), "{out}");
+    assert!(out.contains("54 passed, 0 failed"), "{out}");
     assert!(!out.contains('✗'), "{out}");
     // Every run printed its own verdict.
     assert_eq!(
         out.lines().filter(|l| l.starts_with("PASS ")).count(),
-        51,
+        54,
         "{out}"
     );
     eprintln!(
@@ -385,13 +385,97 @@ fn the_path_and_delay_lessons_pass_as_an_ordinary_user() {
             "round-trip-time",
             "traceroute",
             "path-mtu",
+            "ip-fragmentation",
             "--repeat",
             "2",
         ],
     );
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("8 passed, 0 failed"), "{out}");
+    assert!(out.contains("10 passed, 0 failed"), "{out}");
     assert!(!out.contains('✗'), "{out}");
+}
+
+/// The fragment properties on a saved capture (no privileges needed):
+/// `captures/routers-fragments.pcapng`, one 2,000-byte ping through two routers whose middle link
+/// has MTU 576. The client sends the request in 2 fragments (#5, #27); r1 cuts #5 into #11, #13,
+/// #15 and forwards #27 whole as #29, so the request crosses link 2 in 4 pieces, which r2-eth0
+/// sees as #12, #14, #16, #30.
+fn queries_read_a_fragmented_ping() {
+    use packetpath::lesson::query::{Context, Query, TypeEnv};
+    use packetpath::lesson::value::Value;
+    use packetpath::lesson::LessonState;
+
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/routers-fragments.pcapng");
+    let (trace, damage) = packetpath::capture::open_capture(&path, None, &mut |_, _| {}).unwrap();
+    assert!(damage.is_none());
+    let state = LessonState::default();
+    let env = TypeEnv {
+        clients: vec![],
+        item: None,
+    };
+    let ctx = Context::new(&trace, &state);
+    let eval = |q: &str| ctx.eval_query(&Query::parse(q, &env).unwrap());
+    let frames = |v: &[u32]| Value::List(v.iter().map(|n| Value::Packet(*n)).collect());
+    let nums = |v: &[i64]| Value::List(v.iter().map(|n| Value::Num(*n)).collect());
+    assert_eq!(eval("nth(packets(), 5).ip.fragments"), frames(&[5, 27]));
+    assert_eq!(eval("nth(packets(), 5).ip.mf"), Value::Bool(true));
+    assert_eq!(eval("nth(packets(), 27).ip.mf"), Value::Bool(false));
+    assert_eq!(
+        eval("nth(packets(), 27).ip.frag_offset"),
+        Value::Num(185),
+        "in 8-byte units, as Wireshark's ip.frag_offset"
+    );
+    assert_eq!(
+        eval("nth(packets(), 5).ip.reassembled_in"),
+        Value::Packet(27)
+    );
+    // On the narrow link, the forwarded fragment is one of the pieces of the packet there.
+    assert_eq!(
+        eval("nth(packets(), 11).ip.fragments"),
+        frames(&[11, 13, 15, 29])
+    );
+    assert_eq!(
+        eval("nth(packets(), 11).ip.fragments.ip.frag_offset"),
+        nums(&[0, 69, 138, 185])
+    );
+    assert_eq!(
+        eval("nth(packets(), 13).ip.reassembled_in"),
+        Value::Packet(29)
+    );
+    assert_eq!(eval("nth(packets(), 13).ip.cut_from"), Value::Packet(5));
+    assert!(matches!(
+        eval("nth(packets(), 29).ip.cut_from"),
+        Value::Missing(_)
+    ));
+    // The far end of the link: the copies of the same pieces.
+    assert_eq!(
+        eval("nth(packets(), 12).ip.fragments"),
+        frames(&[12, 14, 16, 30])
+    );
+    assert_eq!(
+        eval("nth(packets(), 14).ip.reassembled_in"),
+        Value::Packet(30)
+    );
+    // An unfragmented packet has none, and says why.
+    assert!(matches!(
+        eval("first(where(packets(), .arp)).ip.fragments"),
+        Value::Missing(_)
+    ));
+    // Wireshark's names filter the timeline too (tshark -Y picks the same frames).
+    use packetpath::lesson::filter::{DisplayFilter, Tester};
+    let parsed =
+        DisplayFilter::parse("ip.flags.mf == 0 && ip.frag_offset == 185 && ip.id == 0x2f4d")
+            .unwrap()
+            .expect("not empty");
+    let tester = Tester::new(&trace, &state, false);
+    let picked: Vec<u32> = trace
+        .frames()
+        .iter()
+        .map(|f| f.number)
+        .filter(|&n| parsed.matches_frame(&tester, n))
+        .collect();
+    assert_eq!(picked, vec![27, 28, 29, 30, 31, 32]);
 }
 
 /// The path properties on a saved capture of a path of routers (no privileges needed):
@@ -473,6 +557,7 @@ fn main() -> std::process::ExitCode {
             Need::OrdinaryUser
         ),
         test!(queries_read_a_routers_capture),
+        test!(queries_read_a_fragmented_ping),
         test!(
             a_wrong_expectation_fails_naming_the_step_and_the_observed_value,
             Need::Lab

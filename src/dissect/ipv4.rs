@@ -149,11 +149,15 @@ pub(crate) fn fields(ip: &IpInfo, data: &[u8]) -> Vec<Field> {
         Field::new(
             "Fragment offset",
             r(6, 8),
-            format!("{} bytes", ip.fragment_offset),
+            if ip.fragment_offset == 0 {
+                "0".to_string()
+            } else {
+                format!("{} (× 8 = {} bytes)", ip.fragment_offset / 8, ip.fragment_offset)
+            },
             if ip.fragment_offset == 0 {
                 "0: this packet starts at the beginning of the original data (it is unfragmented, or the first fragment)".to_string()
             } else {
-                format!("this fragment's data belongs {} bytes into the original packet's payload", ip.fragment_offset)
+                format!("counted in units of 8 bytes (RFC 791 §3.1): this fragment's data belongs {} bytes into the original packet's data", ip.fragment_offset)
             },
         ),
         Field::new("TTL", r(8, 9), ip.ttl.to_string(), ttl_meaning("TTL", ip.ttl)),

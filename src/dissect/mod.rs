@@ -44,6 +44,7 @@ mod transport_tests;
 
 pub use arp::ArpInfo;
 pub use checksum::ChecksumStatus;
+pub(crate) use field::ip_protocol_name;
 pub use field::{byte_count, DissectError, Field, Layer, StopKind};
 pub use icmp::{IcmpInfo, Quoted};
 pub use ip::IpInfo;

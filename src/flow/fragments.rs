@@ -245,6 +245,17 @@ impl Defragmenter {
         Some((d, self.datagrams.get(d)?))
     }
 
+    /// Whether a packet with `ip`'s key is waiting for more fragments on `interface`.
+    pub fn waiting_on(&self, interface: u32, ip: &IpInfo) -> bool {
+        let key = FragmentKey {
+            src: ip.src,
+            dst: ip.dst,
+            protocol: (ip.version == 4).then_some(ip.protocol),
+            id: ip.identification.unwrap_or(0),
+        };
+        self.pending.contains_key(&(key, interface))
+    }
+
     /// Adds the fragment that frame `frame` (bytes `data`, captured at `at`) carries; `ip` is its
     /// dissected IP layer (a fragment: [`IpInfo::is_fragment`]). `frames` gives the bytes of an
     /// earlier frame by number, to compare duplicates and to build the packet when it completes.

@@ -170,6 +170,8 @@ pub struct Trace {
     copies: CopyIndex,
     /// IPv4 originals, to recognise the pieces routers cut them into.
     pieces: PieceIndex,
+    /// The other way: the frames a router cut from a frame, by the frame cut.
+    cut_into: std::collections::HashMap<u32, Vec<u32>>,
 }
 
 impl Trace {
@@ -356,6 +358,12 @@ impl Trace {
                 let earlier = |n: u32| frames.get((n as usize).checked_sub(1)?).map(|e| &e.frame);
                 if let Some(original) = self.copies.push(number, &frame, ip, earlier) {
                     let segment = self.frame(original).and_then(|o| o.segment.clone());
+                    // A fragment forwarded whole to a link where a router cut the packet's other
+                    // fragments smaller: it is one of the pieces that make the packet there.
+                    if ip.is_fragment() && self.defrag.waiting_on(frame.interface, ip) {
+                        self.pieces.remember(number, ip);
+                        self.push_fragment(number, &frame, ip, Some(original));
+                    }
                     self.frames.push(FrameEntry {
                         number,
                         frame,
@@ -376,10 +384,14 @@ impl Trace {
                 let earlier = |n: u32| frames.get((n as usize).checked_sub(1)?).map(|e| &e.frame);
                 piece_of = self.pieces.piece_of(&frame, ip, earlier);
                 self.pieces.remember(number, ip);
+                if let Some(whole) = piece_of {
+                    self.cut_into.entry(whole).or_default().push(number);
+                }
             }
             // A piece of an IP packet: TCP sees the packet when its last piece arrives (unless a
             // router cut it from a packet TCP has already seen).
-            segment = self.push_fragment(number, &frame, ip, piece_of);
+            let origin = piece_of.map(|p| self.piece_origin(p).unwrap_or(p));
+            segment = self.push_fragment(number, &frame, ip, origin);
         } else if let Some((info, delivered)) = {
             if self.several_interfaces() {
                 if let Some(ip) = &packet.ip {
@@ -417,6 +429,12 @@ impl Trace {
             piece_of,
         });
         number
+    }
+
+    /// The fragments a router cut frame `number`'s packet into on the next link, in capture
+    /// order (empty when it went on whole, or was not captured there).
+    pub fn cut_into(&self, number: u32) -> &[u32] {
+        self.cut_into.get(&number).map_or(&[], Vec::as_slice)
     }
 
     /// The frame whose packet a router cut fragment `number` from (on the link before), if any.
@@ -458,13 +476,15 @@ impl Trace {
     }
 
     /// Hands an IP fragment to reassembly; when it completes its packet, the packet's TCP
-    /// segment is placed in its connection as if it had come whole in this frame.
+    /// segment is placed in its connection as if it had come whole in this frame. `origin` is
+    /// the frame, captured earlier on the path, this fragment came from (cut by a router from it,
+    /// or forwarded as it was): a packet whose every fragment has one was seen by TCP already.
     fn push_fragment(
         &mut self,
         number: u32,
         frame: &Frame,
         ip: &IpInfo,
-        piece_of: Option<u32>,
+        origin: Option<u32>,
     ) -> Option<SegmentInfo> {
         let frames = &self.frames;
         let earlier = |n: u32| {
@@ -491,9 +511,10 @@ impl Trace {
             .iter()
             .map(|&f| {
                 if f == number {
-                    piece_of.map(|p| self.piece_origin(p).unwrap_or(p))
+                    origin
                 } else {
                     self.piece_origin(f)
+                        .or_else(|| self.frame(f).and_then(|e| e.copy_of))
                 }
             })
             .collect();
@@ -538,6 +559,30 @@ impl Trace {
     /// The fragmented IP packet frame `number` carries a piece of, if it is a fragment.
     pub fn fragment_of(&self, number: u32) -> Option<&Datagram> {
         self.defrag.of_frame(number).map(|(_, d)| d)
+    }
+
+    /// The fragments that make frame `number`'s packet on its own link, in offset order, and
+    /// the one that completed it (`None` if it never was). For a copy of a fragment (the far
+    /// end of a link, or a router forwarding it whole), the copies on this interface of the
+    /// fragments of the packet it is a copy of. `None` when the frame is no fragment.
+    pub fn fragments_on_link(&self, number: u32) -> Option<(Vec<u32>, Option<u32>)> {
+        let done = |d: &Datagram| match d.state {
+            DatagramState::Reassembled { frame } => Some(frame),
+            _ => None,
+        };
+        if let Some(d) = self.fragment_of(number) {
+            return Some((d.fragments.clone(), done(d)));
+        }
+        let entry = self.frame(number)?;
+        let d = self.fragment_of(entry.copy_of?)?;
+        let here = entry.frame.interface;
+        let on_this_link = |f: u32| {
+            self.path_of(f)
+                .into_iter()
+                .find(|&c| self.frame(c).is_some_and(|e| e.frame.interface == here))
+        };
+        let fragments: Option<Vec<u32>> = d.fragments.iter().map(|&f| on_this_link(f)).collect();
+        Some((fragments?, done(d).and_then(on_this_link)))
     }
 
     /// Every fragmented IP packet seen, in the order their first fragments came.

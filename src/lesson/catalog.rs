@@ -79,6 +79,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "17-path-mtu.toml",
         include_str!("../../lessons/17-path-mtu.toml"),
     ),
+    (
+        "18-ip-fragmentation.toml",
+        include_str!("../../lessons/18-ip-fragmentation.toml"),
+    ),
 ];
 
 /// A built-in lesson, parsed.

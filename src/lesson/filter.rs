@@ -109,6 +109,8 @@ const WIRESHARK_NAMES: &[(&str, &str)] = &[
     ("tls.record.length", "tls.records.length"),
     ("tls.record.version", "tls.records.version"),
     ("frame.cap_len", "frame.len"),
+    ("ip.flags.df", "ip.df"),
+    ("ip.flags.mf", "ip.mf"),
 ];
 
 /// Characters that make a filter an expression rather than words to search for.

@@ -166,6 +166,11 @@ pub const PACKET_PROPS: &[PropDef] = &[
     p("ip.len", PTy::Num, "the whole IP packet in bytes, header included (IPv4 total length; IPv6: 40 + payload length)"),
     p("ip.id", PTy::Num, "the IPv4 identification field"),
     p("ip.df", PTy::Bool, "the IPv4 don't-fragment flag"),
+    p("ip.mf", PTy::Bool, "the more-fragments flag: more pieces of the same packet follow this one (IPv4, or an IPv6 fragment header)"),
+    p("ip.frag_offset", PTy::Num, "the fragment offset field as sent, in units of 8 bytes (× 8 gives the byte where this piece's data goes in the original packet's data), as Wireshark's ip.frag_offset; 0 for an unfragmented packet and for a first fragment"),
+    p("ip.fragments", PTy::Packets, "for an IP fragment: the frames whose fragments make its packet on this link, in offset order as Wireshark lists ip.fragment (the same for each of them); missing for an unfragmented packet"),
+    p("ip.reassembled_in", PTy::Packet, "for an IP fragment: the frame whose fragment completed its packet on this link, as Wireshark's ip.reassembled_in; missing when the packet never was"),
+    p("ip.cut_from", PTy::Packet, "for a fragment a router made: the frame, on the link before, whose packet it was cut from; missing otherwise"),
     p("ip.proto", PTy::Num, "the protocol inside: 6 is TCP"),
     p("ip.checksum_value", PTy::Num, "the IPv4 header checksum field as sent (IPv4 only), which every router recomputes as it changes the TTL (RFC 791 §3.1)"),
     p("ip.checksum", PTy::Text, "the IPv4 header checksum's verdict: \"correct\", \"wrong\", \"offloaded\", \"not checked\" (\"none\" for IPv6, which has no header checksum)"),
@@ -510,6 +515,38 @@ pub fn packet(ctx: &Context<'_>, e: &FrameEntry, p: &Packet, name: &str) -> Valu
                 "IPv6 packets have no identification field unless fragmented",
             ),
             "df" => Value::Bool(ip.dont_fragment),
+            "mf" => Value::Bool(ip.more_fragments),
+            "frag_offset" => num(ip.fragment_offset / 8),
+            "fragments" | "reassembled_in" => {
+                let Some((fragments, done)) = ctx.trace.fragments_on_link(e.number) else {
+                    return Value::missing(format!(
+                        "frame #{} carries no piece of a fragmented packet on its link",
+                        e.number
+                    ));
+                };
+                if field == "fragments" {
+                    Value::List(fragments.into_iter().map(Value::Packet).collect())
+                } else {
+                    done.map_or_else(
+                        || {
+                            Value::missing(format!(
+                                "the packet of frame #{}'s fragment was never put together",
+                                e.number
+                            ))
+                        },
+                        Value::Packet,
+                    )
+                }
+            }
+            "cut_from" => ctx.trace.piece_of(e.number).map_or_else(
+                || {
+                    Value::missing(format!(
+                        "frame #{} is no fragment a router cut from a packet on the link before",
+                        e.number
+                    ))
+                },
+                Value::Packet,
+            ),
             "proto" => num(ip.protocol),
             "checksum" => text(ip.checksum.map_or("none", checksum_word)),
             "checksum_value" => opt(

@@ -105,7 +105,7 @@ pub fn checksum_name(status: crate::dissect::ChecksumStatus) -> &'static str {
 /// (the header's 8-byte units), `data_len`} on every fragment; `piece_of` (the frame on the link
 /// before that a router cut it from) on a router's fragment;
 /// `reassembled_in` (the frame that completed the packet) on the others, and `fragments` (the
-/// frames of all its fragments, in capture order) with `reassembled_len` (the packet's data
+/// frames of all its fragments, in offset order) with `reassembled_len` (the packet's data
 /// bytes after its IP header) on that frame; `not_reassembled` (why) when it never was.
 fn fragment_json(
     trace: &Trace,

@@ -6,7 +6,7 @@ pub mod paths;
 mod text;
 
 pub use json::{checksum_name, frame_json, journey_json};
-pub use text::{frame_text, journey_text};
+pub use text::{cut_text, frame_text, journey_text};
 
 use std::collections::HashMap;
 
@@ -105,6 +105,22 @@ pub fn mac(bytes: &[u8; 6]) -> String {
         .join(":")
 }
 
+/// A packet list's words for an IP packet whose payload is not dissected: "IP protocol 47", or
+/// for a fragment after the first, what it is a piece of ("fragment of ICMP, offset 552"),
+/// as tshark's "Fragmented IP protocol".
+pub fn ip_payload_summary(ip: &crate::dissect::IpInfo) -> String {
+    if ip.fragment_offset != 0 {
+        format!(
+            "fragment of {} (protocol {}), offset {}",
+            crate::dissect::ip_protocol_name(ip.protocol),
+            ip.protocol,
+            ip.fragment_offset
+        )
+    } else {
+        format!("IP protocol {}", ip.protocol)
+    }
+}
+
 /// Why a fragmented packet was never put together, in a sentence.
 pub(crate) fn not_reassembled(
     d: &crate::flow::Datagram,
@@ -174,6 +190,52 @@ pub fn fragment_line(trace: &Trace, number: u32) -> Option<String> {
 mod tests {
     use super::*;
     use crate::dissect::TcpFlags;
+
+    /// captures/routers-fragments.pcapng: a 2,000-byte ping through two routers, middle link MTU
+    /// 576 (see tests/lessons.rs `queries_read_a_fragmented_ping` for its frames).
+    #[test]
+    fn a_fragmented_packet_is_told_link_by_link() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures/routers-fragments.pcapng");
+        let (trace, _) =
+            crate::capture::open_capture(&path, None, &mut |_, _| {}).expect("the sample reads");
+        let t0 = trace.frames()[0].frame.at;
+        let text = |n: u32| {
+            let entry = trace.frame(n).expect("frame");
+            frame_text(&trace, entry, &[], t0)
+        };
+        // The client's first fragment: its path ends at r1, which cut it smaller.
+        let first = text(5);
+        assert!(
+            first.contains(
+                "#5 client-eth0 TTL 64 → #6 r1-eth0 TTL 64 → r1 cut it into #11, #13, #15"
+            ),
+            "{first}"
+        );
+        // A later fragment carries no ICMP header: said once, in words, with no warning.
+        let later = text(13);
+        assert!(
+            later.contains("10.73.1.1 → 10.73.3.2  fragment of ICMP (protocol 1), offset 552"),
+            "{later}"
+        );
+        assert!(later.contains("IP fragment 2 of 4 (offset 552"), "{later}");
+        assert!(later.contains("reassembled in #29"), "{later}");
+        assert!(!later.contains('!'), "{later}");
+        // The client's last fragment, forwarded whole, completes the packet on the narrow link.
+        let forwarded = text(29);
+        assert!(
+            forwarded.contains("reassembled here from #11, #13, #15, #29"),
+            "{forwarded}"
+        );
+        // The far end of a cable: nothing changes, and it says so.
+        let far = text(6);
+        assert!(
+            far.contains("copy of #5 on link 1, the link's other end, no router between: TTL 64 (unchanged ✓)"),
+            "{far}"
+        );
+        assert_eq!(trace.cut_into(5), &[11, 13, 15]);
+        assert!(trace.cut_into(27).is_empty(), "forwarded whole");
+    }
 
     #[test]
     fn the_ack_number_is_shown_only_with_the_ack_flag() {

@@ -61,7 +61,13 @@ pub fn frame_text(
             } else if let Some(icmp) = &packet.icmp {
                 let _ = write!(out, "{} → {}  {}", ip.src, ip.dst, icmp.summary());
             } else {
-                let _ = write!(out, "{} → {}  IP protocol {}", ip.src, ip.dst, ip.protocol);
+                let _ = write!(
+                    out,
+                    "{} → {}  {}",
+                    ip.src,
+                    ip.dst,
+                    super::ip_payload_summary(ip)
+                );
             }
         }
         _ => {
@@ -91,7 +97,13 @@ pub fn frame_text(
     if let Some(line) = super::fragment_line(trace, entry.number) {
         let _ = write!(out, "\n        IP {line}");
     }
-    if let Some(stop) = &p.stop {
+    // A fragment after the first carries no transport header: its fragment line says so.
+    let later_fragment = p.ip.as_ref().is_some_and(|ip| ip.fragment_offset != 0);
+    if let Some(stop) = p
+        .stop
+        .as_ref()
+        .filter(|s| !(later_fragment && s.kind == crate::dissect::StopKind::NotDissected))
+    {
         let _ = write!(out, "\n        ! {stop}");
     }
     for line in hop_lines(trace, entry.number) {
@@ -170,11 +182,15 @@ pub fn hop_lines(trace: &Trace, number: u32) -> Vec<String> {
     if entry.copy_of.is_none() {
         let path = trace.path_of(number);
         if path.len() > 1 {
-            lines.push(format!(
+            let mut line = format!(
                 "the same IP packet on {} interfaces: {}",
                 path.len(),
                 path_text(trace, &path)
-            ));
+            );
+            if let Some(cut) = cut_text(trace, &path) {
+                let _ = write!(line, " → {cut}");
+            }
+            lines.push(line);
         }
         return lines;
     }
@@ -186,6 +202,18 @@ pub fn hop_lines(trace: &Trace, number: u32) -> Vec<String> {
         let _ = write!(line, " on link {}", place.link);
     }
     match c.routers {
+        Some(0) => {
+            let _ = write!(
+                line,
+                ", the link's other end, no router between: TTL {}{}",
+                c.ttl,
+                if c.ttl == c.ttl_before {
+                    " (unchanged ✓)".to_string()
+                } else {
+                    format!(" (✗ was {})", c.ttl_before)
+                }
+            );
+        }
         Some(r) => {
             let _ = write!(
                 line,
@@ -248,6 +276,22 @@ pub fn hop_lines(trace: &Trace, number: u32) -> Vec<String> {
 }
 
 /// `#5 client-eth0 TTL 64 → #6 r1-eth0 TTL 64 → …`: the frames of one packet along its path.
+/// Where a packet's path goes on in pieces: "r1 cut it into #11, #13, #15", when a router
+/// fragmented it on the next link.
+pub fn cut_text(trace: &Trace, path: &[u32]) -> Option<String> {
+    let pieces = path
+        .iter()
+        .map(|&n| trace.cut_into(n))
+        .find(|p| !p.is_empty())?;
+    let router = pieces
+        .first()
+        .and_then(|&n| trace.frame(n))
+        .and_then(|e| trace.hop_place(e.frame.interface))
+        .map_or_else(|| "a router".to_string(), |place| place.node.clone());
+    let list: Vec<String> = pieces.iter().map(|n| format!("#{n}")).collect();
+    Some(format!("{router} cut it into {}", list.join(", ")))
+}
+
 pub fn path_text(trace: &Trace, path: &[u32]) -> String {
     path.iter()
         .filter_map(|&n| {

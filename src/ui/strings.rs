@@ -51,8 +51,14 @@ pub fn path_at(time: &str) -> String {
 }
 
 /// The bytes above IP are the same on every link.
-pub fn path_identical(bytes: usize, copies: usize) -> String {
-    format!("above IP: {bytes} B identical on all {copies} interfaces ✓ (TCP, TLS: end to end)")
+/// `what` names those bytes: "TCP, TLS", "ICMP", "a fragment's data".
+pub fn path_identical(bytes: usize, copies: usize, what: &str) -> String {
+    format!("above IP: {bytes} B identical on all {copies} interfaces ✓ ({what}: end to end)")
+}
+
+/// The path view's line for a packet a router fragmented on the next link.
+pub fn path_cut(cut: &str) -> String {
+    format!("{cut}: the packet goes on in pieces, each with a path of its own (select one to follow it)")
 }
 
 /// The bytes above IP differ somewhere.

@@ -2004,6 +2004,35 @@ fn the_path_view_marks_the_changed_fields() {
 }
 
 #[test]
+fn the_path_view_follows_a_packet_into_its_fragments() {
+    // captures/routers-fragments.pcapng: the client's first fragment (#5) crosses link 1, and
+    // r1 cuts it into #11, #13, #15 for the 576-byte link.
+    let trace = sample("routers-fragments.pcapng");
+    let theme = Theme::colored();
+    let text = |n: u32| {
+        super::pane::path::lines(&trace, n, 100, theme)
+            .expect("copies")
+            .iter()
+            .map(|l| {
+                l.spans
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let first = text(5);
+    assert!(first.contains("IP fragment 1 of 2"), "{first}");
+    assert!(first.contains("r1 cut it into #11, #13, #15"), "{first}");
+    let piece = text(13);
+    assert!(piece.contains("IP fragment 2 of 4"), "{piece}");
+    assert!(piece.contains("cut by a router from #5"), "{piece}");
+    assert!(piece.contains("(a fragment's data: end to end)"), "{piece}");
+    assert!(!piece.contains("cut it into"), "{piece}");
+}
+
+#[test]
 fn routers_path_80x24() {
     let trace = routers();
     let n = routers_message_frame(&trace);

@@ -401,7 +401,7 @@ pub fn frame_summary(trace: &Trace, n: u32) -> String {
                     usize::from(udp.length).saturating_sub(8)
                 ),
                 (_, Some(icmp)) => format!("{} → {} {}", ip.src, ip.dst, icmp.summary()),
-                _ => format!("IP protocol {}", ip.protocol),
+                _ => crate::report::ip_payload_summary(ip),
             },
             (None, Some(arp)) => {
                 if arp.op == 1 {

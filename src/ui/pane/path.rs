@@ -102,6 +102,31 @@ pub fn copies(trace: &Trace, n: u32) -> Vec<Copy> {
         .collect()
 }
 
+/// What the bytes above frame `n`'s IP header are, in a few words.
+fn above_ip_names(trace: &Trace, n: u32) -> String {
+    let Some(entry) = trace.frame(n) else {
+        return "IP payload".into();
+    };
+    let p = entry.headers();
+    if p.ip.as_ref().is_some_and(|ip| ip.fragment_offset != 0) {
+        return "a fragment's data".into();
+    }
+    if p.tcp.is_some() {
+        let tls = entry
+            .segment
+            .as_ref()
+            .is_some_and(|s| trace.stream_kind(s.stream) == crate::journey::StreamKind::Tls);
+        return if tls { "TCP, TLS" } else { "TCP" }.into();
+    }
+    if p.udp.is_some() {
+        "UDP".into()
+    } else if p.icmp.is_some() {
+        "ICMP".into()
+    } else {
+        "IP payload".into()
+    }
+}
+
 fn millis(ns: i128) -> String {
     format!("{:.3} ms", ns as f64 / 1e6)
 }
@@ -202,7 +227,7 @@ pub fn lines(trace: &Trace, n: u32, width: u16, theme: Theme) -> Option<Vec<Line
         .collect();
     let (verdict, style) = if differ.is_empty() {
         (
-            strings::path_identical(above, copies.len()),
+            strings::path_identical(above, copies.len(), &above_ip_names(trace, copies[0].frame)),
             theme.heading(),
         )
     } else {
@@ -213,6 +238,20 @@ pub fn lines(trace: &Trace, n: u32, width: u16, theme: Theme) -> Option<Vec<Line
             .into_iter()
             .map(|l| Line::from(Span::styled(l, style))),
     );
+    // A fragment: which piece of which packet, and where a router cut it smaller again.
+    let path: Vec<u32> = copies.iter().map(|c| c.frame).collect();
+    let fragment = copies
+        .first()
+        .and_then(|c| crate::report::fragment_line(trace, c.frame))
+        .map(|l| format!("IP {l}"));
+    let cut = crate::report::cut_text(trace, &path).map(|c| strings::path_cut(&c));
+    for text in fragment.into_iter().chain(cut) {
+        out.extend(
+            wrap_words(&text, width)
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, theme.base()))),
+        );
+    }
     let rows: Vec<[(String, bool); 6]> = copies
         .iter()
         .enumerate()
