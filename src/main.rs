@@ -198,6 +198,10 @@ enum Command {
         /// The largest TTL to try.
         #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=64))]
         max_hops: u8,
+        /// Probes sent with each TTL (as traceroute's -q): each answer's round-trip time is
+        /// shown, so the spread between them is visible.
+        #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+        queries: u8,
         /// UDP datagrams to ports 33434 and up (the server answers "port unreachable") or ICMP
         /// echo requests (it answers "echo reply").
         #[arg(long, default_value = "udp", value_name = "udp|icmp")]
@@ -845,6 +849,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Traceroute {
             max_hops,
+            queries,
             probe,
             ipv6,
             args,
@@ -852,6 +857,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return args.run(packetpath::probe::Probing::Traceroute(
                 packetpath::probe::TracerouteOptions {
                     max_hops,
+                    queries,
                     probe,
                     ipv6,
                 },

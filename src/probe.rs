@@ -114,6 +114,8 @@ impl Default for PingOptions {
 pub struct TracerouteOptions {
     /// The largest TTL tried.
     pub max_hops: u8,
+    /// Probes sent with each TTL (traceroute's -q), 1 to 5.
+    pub queries: u8,
     /// UDP or ICMP probes.
     pub probe: ProbeKind,
     /// To the server's IPv6 address.
@@ -124,6 +126,7 @@ impl Default for TracerouteOptions {
     fn default() -> Self {
         TracerouteOptions {
             max_hops: 8,
+            queries: 3,
             probe: ProbeKind::Udp,
             ipv6: false,
         }
@@ -165,7 +168,8 @@ pub struct Answer {
 /// One probe sent (or not) and what came back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Probe {
-    /// 1, 2, 3, …: the echo sequence number for ping, the hop (TTL) for traceroute.
+    /// 1, 2, 3, …: the echo sequence number (ping, traceroute's ICMP probes); a UDP probe goes
+    /// to port 33433 + number (each probe its own port, as traceroute's).
     pub number: u16,
     /// The TTL it was sent with (traceroute), `None` for the system's default (ping).
     pub ttl: Option<u8>,
@@ -521,6 +525,70 @@ pub fn ping(lab: &Lab, options: PingOptions) -> Result<Report, ProbeError> {
     })
 }
 
+/// Bytes of data in a traceroute probe (UDP payload or ICMP echo data).
+const TRACEROUTE_DATA: usize = 32;
+
+/// Sends traceroute's probe `number` with TTL `ttl` (over `udp`, or as an echo request with
+/// identifier `id` over `raw`) and waits for its answer. `to` is `(ipv6, destination, wait)`.
+fn traceroute_probe(
+    lab: &Lab,
+    raw: &UdpSocket,
+    udp: Option<&UdpSocket>,
+    (v6, to, wait): (bool, IpAddr, Duration),
+    ttl: u8,
+    number: u16,
+    id: u16,
+) -> Result<Probe, ProbeError> {
+    let header = if v6 { 48 } else { 28 };
+    let set_ttl = |s: &UdpSocket| {
+        if v6 {
+            socket2::SockRef::from(s).set_unicast_hops_v6(u32::from(ttl))
+        } else {
+            s.set_ttl(u32::from(ttl))
+        }
+    };
+    let (key, sent) = match udp {
+        Some(udp) => {
+            set_ttl(udp).map_err(sock("setting the probe's TTL"))?;
+            let local = udp.local_addr().map_err(sock("reading the probe's port"))?;
+            let port = UDP_BASE_PORT + number - 1;
+            let key = ProbeKey::Udp(local.port(), port);
+            let dest = SocketAddr::new(to, port);
+            (
+                key,
+                Box::new(move || udp.send_to(&[0u8; TRACEROUTE_DATA], dest))
+                    as Box<dyn FnOnce() -> _>,
+            )
+        }
+        None => {
+            set_ttl(raw).map_err(sock("setting the probe's TTL"))?;
+            let key = ProbeKey::Echo(id, number);
+            let message = echo_request(v6, id, number, TRACEROUTE_DATA);
+            let dest = SocketAddr::new(to, 0);
+            (
+                key,
+                Box::new(move || raw.send_to(&message, dest)) as Box<dyn FnOnce() -> _>,
+            )
+        }
+    };
+    let probe = Probe {
+        number,
+        ttl: Some(ttl),
+        key,
+        bytes: TRACEROUTE_DATA + header,
+        not_sent: None,
+        answer: None,
+    };
+    let prober = Prober {
+        lab,
+        raw,
+        v6,
+        to,
+        wait,
+    };
+    one_probe(&prober, probe, sent)
+}
+
 /// `traceroute`: probes with TTL 1, 2, 3, … until the server answers or `max_hops`. Blocking.
 pub fn traceroute(lab: &Lab, options: TracerouteOptions) -> Result<Report, ProbeError> {
     let (from, to) = target(lab, options.ipv6)?;
@@ -534,67 +602,24 @@ pub fn traceroute(lab: &Lab, options: TracerouteOptions) -> Result<Report, Probe
     // Not ping's identifier: in a lesson both may run in one capture.
     let id = echo_id() ^ 0x8000;
     let header = if v6 { 48 } else { 28 };
-    const DATA: usize = 32;
     let mut probes = Vec::new();
-    for ttl in 1..=options.max_hops.max(1) {
-        let number = u16::from(ttl);
-        let set_ttl = |s: &UdpSocket| {
-            if v6 {
-                socket2::SockRef::from(s).set_unicast_hops_v6(u32::from(ttl))
-            } else {
-                s.set_ttl(u32::from(ttl))
-            }
-        };
-        let (key, sent) = match &udp {
-            Some(udp) => {
-                set_ttl(udp).map_err(sock("setting the probe's TTL"))?;
-                let local = udp.local_addr().map_err(sock("reading the probe's port"))?;
-                let port = UDP_BASE_PORT + number - 1;
-                let key = ProbeKey::Udp(local.port(), port);
-                let dest = SocketAddr::new(to, port);
-                (
-                    key,
-                    Box::new(move || udp.send_to(&[0u8; DATA], dest)) as Box<dyn FnOnce() -> _>,
-                )
-            }
-            None => {
-                set_ttl(&raw).map_err(sock("setting the probe's TTL"))?;
-                let key = ProbeKey::Echo(id, number);
-                let message = echo_request(v6, id, number, DATA);
-                let dest = SocketAddr::new(to, 0);
-                let raw = &raw;
-                (
-                    key,
-                    Box::new(move || raw.send_to(&message, dest)) as Box<dyn FnOnce() -> _>,
-                )
-            }
-        };
-        let probe = Probe {
-            number,
-            ttl: Some(ttl),
-            key,
-            bytes: DATA + header,
-            not_sent: None,
-            answer: None,
-        };
-        let prober = Prober {
-            lab,
-            raw: &raw,
-            v6,
-            to,
-            wait,
-        };
-        let probe = one_probe(&prober, probe, sent)?;
-        // Only "time exceeded" means the probe died on the way: anything else (the server's
-        // answer, an unreachable, "packet too big") ends the route.
-        let time_exceeded = if v6 { 3 } else { 11 };
-        let done = probe
-            .answer
-            .as_ref()
-            .is_some_and(|a| a.reached || a.icmp_type != time_exceeded);
-        probes.push(probe);
+    let queries = options.queries.clamp(1, 5);
+    'hops: for ttl in 1..=options.max_hops.max(1) {
+        let mut done = false;
+        for query in 0..queries {
+            let number = (u16::from(ttl) - 1) * u16::from(queries) + u16::from(query) + 1;
+            let probe = traceroute_probe(lab, &raw, udp.as_ref(), (v6, to, wait), ttl, number, id)?;
+            // Only "time exceeded" means the probe died on the way: anything else (the
+            // server's answer, an unreachable, "packet too big") ends the route after this TTL.
+            let time_exceeded = if v6 { 3 } else { 11 };
+            done |= probe
+                .answer
+                .as_ref()
+                .is_some_and(|a| a.reached || a.icmp_type != time_exceeded);
+            probes.push(probe);
+        }
         if done {
-            break;
+            break 'hops;
         }
     }
     Ok(Report {
@@ -607,7 +632,7 @@ pub fn traceroute(lab: &Lab, options: TracerouteOptions) -> Result<Report, Probe
                 ProbeKind::Udp => "UDP (ports 33434 and up)",
                 ProbeKind::Icmp => "ICMP echo",
             },
-            DATA + header,
+            TRACEROUTE_DATA + header,
             options.max_hops.max(1)
         ),
         probes,
@@ -694,9 +719,9 @@ fn ms(d: Duration) -> f64 {
 impl Report {
     /// The answer's line: ` 1  r1 (10.73.1.2)  0.105 ms  time exceeded (TTL reached 0 in transit)`.
     pub fn line(&self, lab: &Lab, probe: &Probe) -> String {
-        let label = match self.command {
-            "ping" => format!("seq {}", probe.number),
-            _ => format!("{:>2}", probe.number),
+        let label = match (self.command, probe.ttl) {
+            ("ping", _) | (_, None) => format!("seq {}", probe.number),
+            (_, Some(ttl)) => format!("{ttl:>2}"),
         };
         if let Some(why) = &probe.not_sent {
             return format!("{label}  {why}");
@@ -719,6 +744,86 @@ impl Report {
                 self.wait.as_secs_f64()
             ),
         }
+    }
+
+    /// traceroute's line for the probes of one TTL, as traceroute prints it: the hop, then
+    /// each probe's round-trip time (`*` for no answer), a node named again only when another
+    /// answers: ` 1  r1 (10.73.1.2)  0.105 ms  0.098 ms  0.101 ms  time exceeded`.
+    pub fn hop_line(&self, lab: &Lab, probes: &[&Probe]) -> String {
+        let ttl = probes.first().and_then(|p| p.ttl).unwrap_or(0);
+        let mut out = format!("{ttl:>2}");
+        let mut last_node: Option<String> = None;
+        let mut last_says: Option<&str> = None;
+        for probe in probes {
+            if let Some(why) = &probe.not_sent {
+                out.push_str(&format!("  {why}"));
+                continue;
+            }
+            let Some(a) = &probe.answer else {
+                out.push_str("  *");
+                continue;
+            };
+            let node = node(lab, a.from);
+            if last_node.as_ref() != Some(&node) {
+                if let Some(says) = last_says.take() {
+                    out.push_str(&format!("  {says}"));
+                }
+                out.push_str(&format!("  {node}"));
+                last_node = Some(node);
+            }
+            if last_says.is_some_and(|s| s != a.says) {
+                out.push_str(&format!("  {}", last_says.unwrap_or_default()));
+            }
+            out.push_str(&format!("  {:.3} ms", ms(a.rtt)));
+            last_says = Some(&a.says);
+        }
+        if let Some(says) = last_says {
+            out.push_str(&format!("  {says}"));
+        }
+        if probes
+            .iter()
+            .all(|p| p.answer.is_none() && p.not_sent.is_none())
+        {
+            out.push_str(&format!(
+                "  no answer within {:.1} s",
+                self.wait.as_secs_f64()
+            ));
+        }
+        out
+    }
+
+    /// The report's lines, each with the probes it tells of: one per probe for ping, one per
+    /// TTL for traceroute.
+    pub fn lines(&self, lab: &Lab) -> Vec<(String, Vec<&Probe>)> {
+        self.groups()
+            .into_iter()
+            .map(|group| {
+                let line = match group.as_slice() {
+                    [one] if self.command == "ping" => self.line(lab, one),
+                    _ => self.hop_line(lab, &group),
+                };
+                (line, group)
+            })
+            .collect()
+    }
+
+    /// The probes in groups to print under one line: one each for ping, one group per TTL for
+    /// traceroute.
+    fn groups(&self) -> Vec<Vec<&Probe>> {
+        let mut groups: Vec<Vec<&Probe>> = Vec::new();
+        for probe in &self.probes {
+            match groups.last_mut() {
+                Some(g)
+                    if self.command != "ping"
+                        && probe.ttl.is_some()
+                        && g.first().is_some_and(|f| f.ttl == probe.ttl) =>
+                {
+                    g.push(probe)
+                }
+                _ => groups.push(vec![probe]),
+            }
+        }
+        groups
     }
 
     /// How many probes were answered by the destination itself.
@@ -782,15 +887,17 @@ impl Report {
             .unwrap_or_default();
         let mut claimed = std::collections::HashSet::new();
         let mut out = format!("{}\n", self.title(lab));
-        for probe in &self.probes {
-            out.push_str(&self.line(lab, probe));
+        for (line, group) in self.lines(lab) {
+            out.push_str(&line);
             out.push('\n');
-            for entry in frames_of(trace, probe.key) {
-                claimed.insert(entry.number);
-                let events = app.get(&entry.number).map_or(&[][..], |v| v.as_slice());
-                let text = crate::report::frame_text(trace, entry, events, t0);
-                for l in text.lines() {
-                    out.push_str(&format!("      {l}\n"));
+            for probe in group {
+                for entry in frames_of(trace, probe.key) {
+                    claimed.insert(entry.number);
+                    let events = app.get(&entry.number).map_or(&[][..], |v| v.as_slice());
+                    let text = crate::report::frame_text(trace, entry, events, t0);
+                    for l in text.lines() {
+                        out.push_str(&format!("      {l}\n"));
+                    }
                 }
             }
         }

@@ -52,18 +52,23 @@ fn traceroute_lists_both_routers_then_the_server() {
                 )
             })
             .collect();
+        // Three probes per TTL (traceroute's default), each answered by the same hop.
+        let each_thrice = |hop| [hop, hop, hop];
         assert_eq!(
             hops,
             [
-                ("r1", "10.73.1.2", 11),
-                ("r2", "10.73.2.2", 11),
-                ("server", "10.73.3.2", last_type)
-            ],
+                each_thrice(("r1", "10.73.1.2", 11)),
+                each_thrice(("r2", "10.73.2.2", 11)),
+                each_thrice(("server", "10.73.3.2", last_type))
+            ]
+            .concat(),
             "{probe}"
         );
         let probes = report["probes"].as_array().unwrap();
-        for (i, p) in probes.iter().enumerate() {
+        for (n, p) in probes.iter().enumerate() {
+            let i = n / 3;
             assert_eq!(p["ttl"], i as u64 + 1);
+            assert_eq!(p["number"], n as u64 + 1, "each probe its own number");
             // The probe's own copies: on every link up to the hop that answered.
             let sent_on: Vec<&str> = p["frames"]
                 .as_array()
@@ -80,7 +85,7 @@ fn traceroute_lists_both_routers_then_the_server() {
             );
             assert!(p["answer"]["rtt_ms"].as_f64().unwrap() > 0.0);
         }
-        assert_eq!(probes[2]["answer"]["says"], last_says);
+        assert_eq!(probes[8]["answer"]["says"], last_says);
         // ARP on each link is there too, beside the probes.
         assert!(report["other_frames"]
             .as_array()
@@ -98,6 +103,19 @@ fn traceroute_lists_both_routers_then_the_server() {
         assert!(text.contains(line), "{line:?} in\n{text}");
     }
     assert!(text.contains(" ms  time exceeded\n"), "{text}");
+    // One line per TTL with the three round trips, as traceroute prints them.
+    let hop1 = text
+        .lines()
+        .find(|l| l.starts_with(" 1  r1 "))
+        .expect("the first hop's line");
+    assert_eq!(hop1.matches(" ms").count(), 3, "{hop1}");
+    // --queries 1: one probe per TTL.
+    let report = json_run(
+        dir.path(),
+        &["traceroute", "--link", "routers:2", "--queries", "1"],
+        0,
+    );
+    assert_eq!(answers(&report).len(), 3);
 }
 
 /// The same path as root (no user namespace): the hops answer in the same order.
@@ -122,7 +140,7 @@ fn traceroute_on_the_wire_reaches_the_server_at_once() {
         .iter()
         .map(|a| a["hop"].as_str().unwrap())
         .collect();
-    assert_eq!(hops, ["server"]);
+    assert_eq!(hops, ["server", "server", "server"]);
     assert_eq!(answers(&report)[0]["from"], "10.73.0.1");
 }
 
@@ -390,7 +408,7 @@ actions = ['ping --count 4']
 
 [[step.expect]]
 that = "the last echo request is seq 4"
-value = 'max(where(packets(), .icmp.type == 8).icmp.seq)'
+value = 'max(where(packets(), .icmp.type == 8 and .ip.ttl == 64).icmp.seq)'
 equals = 4
 "#;
     std::fs::write(dir.path().join("probes.toml"), lesson).unwrap();

@@ -10,7 +10,7 @@
 //! close NAME
 //! pause MILLISECONDS
 //! ping [--count N] [--size BYTES] [--df] [--ipv6]
-//! traceroute [--max-hops N] [--probe udp|icmp] [--ipv6]
+//! traceroute [--max-hops N] [--queries N] [--probe udp|icmp] [--ipv6]
 //! ```
 
 use std::path::PathBuf;
@@ -367,6 +367,13 @@ pub fn parse(line: &str) -> Result<Action, String> {
                         }
                         i += 1;
                     }
+                    "--queries" => {
+                        o.queries = number("--queries", w.get(i + 1))?;
+                        if !(1..=5).contains(&o.queries) {
+                            return Err("traceroute --queries: 1 to 5".into());
+                        }
+                        i += 1;
+                    }
                     "--probe" => {
                         let kind = w.get(i + 1).map(|(k, _)| k.as_str()).unwrap_or_default();
                         o.probe = kind.parse()?;
@@ -375,7 +382,7 @@ pub fn parse(line: &str) -> Result<Action, String> {
                     "--ipv6" => o.ipv6 = true,
                     other => {
                         return Err(format!(
-                            "traceroute: unknown option `{other}`; use --max-hops N, --probe udp|icmp, --ipv6"
+                            "traceroute: unknown option `{other}`; use --max-hops N, --queries N, --probe udp|icmp, --ipv6"
                         ))
                     }
                 }
@@ -619,9 +626,9 @@ async fn probe(action: &Action, session: &mut Session) -> Result<String, String>
     // The answers' copies on the other links reach the session a moment later.
     session.linger(Duration::from_millis(100)).await;
     let mut note = report.title(&lab);
-    for p in &report.probes {
+    for (line, _) in report.lines(&lab) {
         note.push('\n');
-        note.push_str(&report.line(&lab, p));
+        note.push_str(&line);
     }
     note.push('\n');
     note.push_str(&report.summary());
@@ -691,9 +698,10 @@ mod tests {
             })
         );
         assert_eq!(
-            parse("traceroute --max-hops 5 --probe icmp").unwrap(),
+            parse("traceroute --max-hops 5 --queries 1 --probe icmp").unwrap(),
             Action::Traceroute(crate::probe::TracerouteOptions {
                 max_hops: 5,
+                queries: 1,
                 probe: crate::probe::ProbeKind::Icmp,
                 ipv6: false
             })

@@ -277,7 +277,7 @@ mod tests {
     #[test]
     fn every_built_in_lesson_parses() {
         let lessons = all(None).unwrap();
-        assert_eq!(lessons.len(), 17);
+        assert_eq!(lessons.len(), 18);
         for l in &lessons {
             assert!(!l.steps.is_empty(), "{}", l.name);
             assert!(
