@@ -2294,26 +2294,33 @@ fn tls13_upload_losing_chosen_packets_matches_tshark() {
             "retransmission"
         }
     );
-    // The packet lost before the capture: one gap, one resend.
+    // The packet lost before the capture: a gap, then a resend. On a loaded CI machine a second
+    // gap was seen once (the capture had dropped nothing, so a packet went missing between the
+    // client's output and loopback's receive path); whatever the count, every gap must be filled
+    // later by a flagged resend, and packetpath has already agreed with tshark on each frame.
     let gaps: Vec<&TsFrame> = ts.iter().filter(|t| t.lost_segment).collect();
-    assert_eq!(
-        gaps.len(),
-        1,
-        "one segment missing from the capture: {gaps:?}"
-    );
-    let resends: Vec<&TsFrame> = ts
-        .iter()
-        .filter(from_client)
-        .filter(|t| t.number > gaps[0].number && t.len > 0 && t.seq < gaps[0].seq)
-        .filter(|t| t.number != full_again.number)
-        .collect();
-    assert!(
-        resends
-            .first()
-            .is_some_and(|r| r.retransmission || r.out_of_order),
-        "the segment missing before frame {} is resent, and flagged: {resends:?}",
-        gaps[0].number
-    );
+    assert!(!gaps.is_empty(), "a segment missing from the capture");
+    for gap in &gaps {
+        let resends: Vec<&TsFrame> = ts
+            .iter()
+            .filter(from_client)
+            .filter(|t| t.number > gap.number && t.len > 0 && t.seq < gap.seq)
+            .filter(|t| t.number != full_again.number)
+            .collect();
+        assert!(
+            resends
+                .first()
+                .is_some_and(|r| r.retransmission || r.out_of_order),
+            "the segment missing before frame {} is resent, and flagged: {resends:?}",
+            gap.number
+        );
+    }
+    if gaps.len() > 1 {
+        eprintln!(
+            "{} segments missing from the capture where 1 was dropped on purpose",
+            gaps.len()
+        );
+    }
 }
 
 /// When the server's close_notify is lost, its FIN (sent right after it) arrives first, and the

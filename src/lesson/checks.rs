@@ -210,8 +210,47 @@ pub struct Question {
     pub explain: Option<String>,
     /// How far a numeric answer may be off and still count.
     pub tolerance: i64,
+    /// For a multiple-choice question, the choices, shown as a), b), c) …; the capture's
+    /// answer must be exactly one of them. Empty for a question answered in the student's words.
+    pub choices: Vec<String>,
     /// Line of the lesson file.
     pub line: usize,
+}
+
+impl Question {
+    /// The question as the student reads it, with its choices: "Who sent the first FIN?
+    /// a) alice · b) the server".
+    pub fn ask_text(&self) -> String {
+        if self.choices.is_empty() {
+            return self.ask.clone();
+        }
+        let choices: Vec<String> = self
+            .choices
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{}) {c}", letter(i)))
+            .collect();
+        format!("{}  {}", self.ask, choices.join(" · "))
+    }
+
+    /// The choice a typed answer picks: a letter ("b", "b)", "(b)") or the choice's own words.
+    fn chosen(&self, typed: &str) -> Option<&str> {
+        let t = normalise(typed);
+        let t = t.trim_matches(|c| c == '(' || c == ')');
+        if let [only] = t.as_bytes() {
+            let index = usize::from(only.wrapping_sub(b'a'));
+            return self.choices.get(index).map(String::as_str);
+        }
+        self.choices
+            .iter()
+            .find(|c| normalise(c) == t)
+            .map(String::as_str)
+    }
+}
+
+/// The letter of choice `i`: a, b, c …
+fn letter(i: usize) -> char {
+    char::from(b'a' + (i % 26) as u8)
 }
 
 /// How a typed answer compares with the capture.
@@ -223,15 +262,43 @@ pub enum Verdict {
     Wrong,
     /// The capture does not hold the answer (something went wrong in the run), and why.
     Unanswerable(String),
+    /// A multiple-choice question answered with none of its choices: not counted as a try; what
+    /// to type instead ("a letter from a to c, or a choice's words").
+    NotAChoice(String),
 }
 
 /// The answer to a question as computed from the capture, in words (a packet is described,
 /// not just numbered), or why the capture does not hold it.
 pub fn answer_of(ctx: &Context<'_>, q: &Question) -> Result<String, String> {
-    match ctx.eval_query(&q.answer) {
-        Value::Missing(why) => Err(why),
-        v @ (Value::Text(_) | Value::List(_)) => Ok(v.plain(ctx.trace)),
-        v => Ok(v.describe(ctx.trace)),
+    let words = match ctx.eval_query(&q.answer) {
+        Value::Missing(why) => return Err(why),
+        v @ (Value::Text(_) | Value::List(_)) => v.plain(ctx.trace),
+        v => v.describe(ctx.trace),
+    };
+    if q.choices.is_empty() {
+        return Ok(words);
+    }
+    // A multiple-choice question: the capture's answer must be exactly one of the choices.
+    let right: Vec<(usize, &String)> = q
+        .choices
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| judge_words(ctx, q, c) == Verdict::Right)
+        .collect();
+    match right.as_slice() {
+        [(i, c)] => Ok(format!("{}) {c}", letter(*i))),
+        [] => Err(format!(
+            "the capture's answer, {words}, is none of the choices"
+        )),
+        several => Err(format!(
+            "the capture's answer, {words}, matches {} choices: {}",
+            several.len(),
+            several
+                .iter()
+                .map(|(i, _)| format!("{})", letter(*i)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }
 
@@ -276,6 +343,24 @@ pub fn first_number(typed: &str) -> Option<i64> {
 
 /// Judges a student's typed answer.
 pub fn judge(ctx: &Context<'_>, q: &Question, typed: &str) -> Verdict {
+    if q.choices.is_empty() {
+        return judge_words(ctx, q, typed);
+    }
+    // A letter or a choice's words; anything else is none of the choices.
+    match q.chosen(typed) {
+        Some(choice) => judge_words(ctx, q, choice),
+        None => match ctx.eval_query(&q.answer) {
+            Value::Missing(why) => Verdict::Unanswerable(why),
+            _ => Verdict::NotAChoice(format!(
+                "a letter from a to {}, or a choice's words",
+                letter(q.choices.len().saturating_sub(1))
+            )),
+        },
+    }
+}
+
+/// Whether `typed`, in the student's words, is the capture's answer to `q`.
+fn judge_words(ctx: &Context<'_>, q: &Question, typed: &str) -> Verdict {
     let v = ctx.eval_query(&q.answer);
     let t = normalise(typed);
     let right = match &v {
@@ -639,6 +724,7 @@ mod tests {
             hint: None,
             explain: None,
             tolerance,
+            choices: vec![],
             line: 1,
         };
         assert_eq!(
@@ -672,6 +758,52 @@ mod tests {
     }
 
     #[test]
+    fn a_multiple_choice_question_takes_a_letter_or_the_words() {
+        let trace = Trace::new();
+        let state = LessonState::default();
+        let ctx = Context::new(&trace, &state);
+        let choose = |answer: &str, choices: &[&str]| Question {
+            ask: "Which side?".into(),
+            answer: q(answer),
+            hint: None,
+            explain: None,
+            tolerance: 0,
+            choices: choices.iter().map(|c| c.to_string()).collect(),
+            line: 1,
+        };
+        let side = choose("'server'", &["the client", "the server", "neither"]);
+        assert_eq!(
+            side.ask_text(),
+            "Which side?  a) the client · b) the server · c) neither"
+        );
+        assert_eq!(answer_of(&ctx, &side), Ok("b) the server".into()));
+        for right in ["b", "B)", "(b)", "the server", " The Server. "] {
+            assert_eq!(judge(&ctx, &side, right), Verdict::Right, "{right}");
+        }
+        for wrong in ["a", "c", "the client"] {
+            assert_eq!(judge(&ctx, &side, wrong), Verdict::Wrong, "{wrong}");
+        }
+        // Neither a letter of a choice nor a choice's words: not a try.
+        for other in ["d", "server side", ""] {
+            assert_eq!(
+                judge(&ctx, &side, other),
+                Verdict::NotAChoice("a letter from a to c, or a choice's words".into()),
+                "{other}"
+            );
+        }
+        // A number among choices keeps its tolerance-free comparison.
+        let mss = choose("1460", &["536", "1460", "65495"]);
+        assert_eq!(answer_of(&ctx, &mss), Ok("b) 1460".into()));
+        assert_eq!(judge(&ctx, &mss, "c"), Verdict::Wrong);
+        // A lesson whose capture answers with none of the choices, or with two, is a broken
+        // lesson, told to its author by `lesson check`.
+        let none = choose("'server'", &["alice", "bob"]);
+        assert!(answer_of(&ctx, &none).is_err_and(|e| e.contains("none of the choices")));
+        let two = choose("1460", &["1460", "1460 bytes"]);
+        assert!(answer_of(&ctx, &two).is_err_and(|e| e.contains("a), b)")));
+    }
+
+    #[test]
     fn a_client_may_be_named_for_the_client_side() {
         let trace = Trace::new();
         let mut state = LessonState::default();
@@ -689,6 +821,7 @@ mod tests {
             hint: None,
             explain: None,
             tolerance: 0,
+            choices: vec![],
             line: 1,
         };
         assert_eq!(judge(&ctx, &side, "alice"), Verdict::Right);
@@ -738,6 +871,7 @@ mod tests {
             hint: None,
             explain: None,
             tolerance: 0,
+            choices: vec![],
             line: 1,
         };
         // The third frame of the capture: a packet, not a number.

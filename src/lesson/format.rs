@@ -188,6 +188,8 @@ struct RawQuestion {
     explain: Option<String>,
     #[serde(default)]
     tolerance: i64,
+    #[serde(default)]
+    choices: Vec<String>,
 }
 
 /// Turns byte offsets into line numbers.
@@ -613,13 +615,29 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
         let mut questions = Vec::new();
         for q in &s.question {
             let rq = q.get_ref();
+            let line = lines.line(rq.answer.span().start);
+            let choices: Vec<String> = rq.choices.iter().map(|c| c.trim().to_string()).collect();
+            let distinct: std::collections::HashSet<String> =
+                choices.iter().map(|c| c.to_lowercase()).collect();
+            if !choices.is_empty()
+                && (!(2..=8).contains(&choices.len())
+                    || choices.iter().any(String::is_empty)
+                    || distinct.len() != choices.len())
+            {
+                return Err(FormatError {
+                    file: file.to_string(),
+                    line,
+                    what: "`choices` takes 2 to 8 different, non-empty choices, e.g. choices = [\"alice\", \"the server\"]".into(),
+                });
+            }
             questions.push(Question {
                 ask: rq.ask.clone(),
                 answer: query(&rq.answer, &env, &lines, "answer")?,
                 hint: rq.hint.clone(),
                 explain: rq.explain.clone(),
                 tolerance: rq.tolerance,
-                line: lines.line(rq.answer.span().start),
+                choices,
+                line,
             });
         }
         steps.push(Step {
@@ -788,6 +806,25 @@ answer = "syn(alice).tcp.srcport"
         // Focus on a layer that does not exist.
         let e = error_of(&GOOD.replace("layer = \"tcp\"", "layer = \"udp\""));
         assert_eq!(e.line, 12);
+    }
+
+    #[test]
+    fn choices_are_read_and_checked() {
+        let choices = GOOD.replace(
+            "answer = \"syn(alice).tcp.srcport\"",
+            "answer = \"syn(alice).tcp.srcport\"\nchoices = [\" 80 \", \"8443\"]",
+        );
+        let l = parse_lesson("mc.toml", &choices).unwrap();
+        assert_eq!(l.steps[0].questions[0].choices, ["80", "8443"]);
+        assert_eq!(
+            l.steps[0].questions[0].ask_text(),
+            "Which port?  a) 80 · b) 8443"
+        );
+        for bad in ["[\"80\"]", "[\"80\", \" \"]", "[\"TLS\", \"tls\"]"] {
+            let e = error_of(&choices.replace("[\" 80 \", \"8443\"]", bad));
+            assert!(e.what.contains("2 to 8 different"), "{bad}: {e}");
+            assert_eq!(e.line, 21, "{e}");
+        }
     }
 
     #[test]

@@ -374,7 +374,11 @@ pub async fn check_lesson(
                     summary.questions += 1;
                     w(
                         out,
-                        format!("  ? {} → {}", q.ask, super::value::shorten(answer, 100)),
+                        format!(
+                            "  ? {} → {}",
+                            q.ask_text(),
+                            super::value::shorten(answer, 100)
+                        ),
                     )?;
                 }
                 Err(why) => {

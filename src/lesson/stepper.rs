@@ -214,12 +214,17 @@ pub fn run_interactive(
                 .copied()
                 .unwrap_or(false);
             if done {
-                writeln!(out, "  ? {}  ✓ {answer}", q.ask).map_err(out_err)?;
+                writeln!(out, "  ? {}  ✓ {answer}", q.ask_text()).map_err(out_err)?;
                 continue;
             }
             let mut tries = 0;
             loop {
-                write!(out, "  ? {}\n    your answer (Enter to skip): ", q.ask).map_err(out_err)?;
+                write!(
+                    out,
+                    "  ? {}\n    your answer (Enter to skip): ",
+                    q.ask_text()
+                )
+                .map_err(out_err)?;
                 out.flush().map_err(out_err)?;
                 let Some(typed) = read_line(input)? else {
                     return finish(rt, run, out);
@@ -253,6 +258,11 @@ pub fn run_interactive(
                             write!(out, "{}", wrap(e, 72, "    ")).map_err(out_err)?;
                         }
                         break;
+                    }
+                    Verdict::NotAChoice(what) => {
+                        tries -= 1;
+                        writeln!(out, "    that is none of the choices: type {what}")
+                            .map_err(out_err)?;
                     }
                     Verdict::Unanswerable(why) => {
                         writeln!(out, "    (this capture cannot answer it: {why})")

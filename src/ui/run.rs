@@ -519,6 +519,9 @@ impl Taught<'_> {
                 shown.done = true;
                 shown.feedback = Some(format!("✗ {typed}: your capture says {answer}.{explain}"));
             }
+            Verdict::NotAChoice(what) => {
+                shown.feedback = Some(format!("{typed}: that is none of the choices; type {what}"));
+            }
             Verdict::Unanswerable(why) => {
                 shown.done = true;
                 shown.feedback = Some(format!("(this capture cannot answer it: {why})"));
@@ -562,7 +565,7 @@ pub fn run_lesson(
             s.questions
                 .iter()
                 .map(|q| Question {
-                    ask: q.ask.clone(),
+                    ask: q.ask_text(),
                     hint: q.hint.clone(),
                     done: false,
                     tries: 0,
