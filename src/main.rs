@@ -457,10 +457,32 @@ enum LessonAction {
         /// terminal).
         #[arg(long)]
         plain: bool,
+        /// Save your run as one file to hand in: the capture with its keys, every answer you
+        /// typed with its time, and your score (a teacher checks it with `lesson grade`).
+        #[arg(long, value_name = "FILE.pcapng")]
+        record: Option<PathBuf>,
+        /// Your name in the record (default: your login name).
+        #[arg(long, requires = "record")]
+        student: Option<String>,
+        /// Replace the --record file if it exists.
+        #[arg(long, requires = "record")]
+        force: bool,
         #[command(flatten)]
         opts: LessonArgs,
         #[command(flatten)]
         look: LookArgs,
+    },
+    /// For a teacher: grade students' records (from `lesson run --record`). Each answer is judged
+    /// again against the record's own capture; a record whose answers do not follow from its
+    /// capture (edited, or the capture swapped) is flagged. Exit code 1 if any is.
+    Grade {
+        /// The record files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// text: a table, one row per student and a column per question; csv: one row per
+        /// student and question; json: everything.
+        #[arg(long, value_enum, default_value_t = GradeFormat::Text)]
+        format: GradeFormat,
     },
     /// Run lessons headless with real sockets and live capture, print each step's result, and
     /// exit 1 naming the failing step and the observed value.
@@ -474,9 +496,24 @@ enum LessonAction {
         /// catch a check that holds only on some runs (which FIN goes first, timing).
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
         repeat: u32,
+        /// text: each step's results for people; json: one object per run (every step, check
+        /// and answer), then with several runs a summary object, one per line.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
         #[command(flatten)]
         opts: LessonArgs,
     },
+}
+
+/// How `lesson grade` prints.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum GradeFormat {
+    /// A table for people.
+    Text,
+    /// One row per student and question.
+    Csv,
+    /// Every record with every question.
+    Json,
 }
 
 /// Where lessons come from and run.
@@ -968,8 +1005,10 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
             names,
             all,
             repeat,
+            format,
             opts,
         } => {
+            let json = format == Format::Json;
             let names = if all {
                 lesson::catalog::names(opts.dir.as_deref())
             } else {
@@ -987,6 +1026,7 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
                     &names,
                     repeat as usize,
                     &opts.to_args(),
+                    json,
                     &mut std::io::stdout(),
                 )?;
                 return Ok(if ok {
@@ -1001,23 +1041,67 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
                 cert_dir: opts.certs,
                 lab,
             };
-            let summary = runtime()?.block_on(lesson::check_lesson(
-                found,
-                &options,
-                &mut std::io::stdout(),
-            ))?;
+            let summary = if json {
+                let summary = runtime()?.block_on(lesson::check_lesson(
+                    found,
+                    &options,
+                    &mut std::io::sink(),
+                ))?;
+                println!("{}", serde_json::to_string(&summary)?);
+                summary
+            } else {
+                runtime()?.block_on(lesson::check_lesson(
+                    found,
+                    &options,
+                    &mut std::io::stdout(),
+                ))?
+            };
             if let Some(failure) = summary.failure {
                 eprintln!("lesson {} failed: {failure}", summary.lesson);
+                return Ok(ExitCode::from(1));
+            }
+        }
+        LessonAction::Grade { files, format } => {
+            let mut graded = Vec::new();
+            let mut unreadable = 0;
+            for file in &files {
+                match lesson::record::grade_file(file) {
+                    Ok(g) => graded.push(g),
+                    Err(e) => {
+                        eprintln!("✗ {e}");
+                        unreadable += 1;
+                    }
+                }
+            }
+            match format {
+                GradeFormat::Text => print!("{}", lesson::record::grades_text(&graded)),
+                GradeFormat::Csv => print!("{}", lesson::record::grades_csv(&graded)),
+                GradeFormat::Json => println!("{}", serde_json::to_string_pretty(&graded)?),
+            }
+            let flagged = graded.iter().filter(|g| !g.flags.is_empty()).count();
+            if flagged + unreadable > 0 {
                 return Ok(ExitCode::from(1));
             }
         }
         LessonAction::Run {
             name,
             plain,
+            record,
+            student,
+            force,
             opts,
             look,
         } => {
             let ui = !plain && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+            // Checked before the lesson starts: a name that is taken must not cost the run.
+            let record = record
+                .map(|path| packetpath::capture::OutputPath::check(&path, force))
+                .transpose()?;
+            let student = student
+                .or_else(|| std::env::var("USER").ok())
+                .or_else(|| std::env::var("LOGNAME").ok())
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "student".to_string());
             let found = lesson::find(&name, opts.dir.as_deref())?;
             let lab = packetpath::lab::enter(found.lab.options(opts.host_loopback))?;
             if ui {
@@ -1028,19 +1112,42 @@ fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
                 lab,
             };
             let rt = runtime()?;
-            if ui {
+            let finished = if ui {
                 let run = rt.block_on(lesson::LessonRun::start(found, &options))?;
-                let frames = packetpath::ui::run_lesson(rt.handle(), run, look.look())?;
-                println!("({frames} frames were captured during the lesson.)");
-                return Ok(ExitCode::SUCCESS);
+                let finished = packetpath::ui::run_lesson(rt.handle(), run, &student, look.look())?;
+                println!(
+                    "({} frames were captured during the lesson; {} of {} questions answered right.)",
+                    finished.trace.frames().len(),
+                    finished.record.score.right,
+                    finished.record.score.of
+                );
+                finished
+            } else {
+                lesson::stepper::run_interactive(
+                    &rt,
+                    found,
+                    &options,
+                    &student,
+                    &mut std::io::stdin().lock(),
+                    &mut std::io::stdout(),
+                )?
+            };
+            if let Some(path) = &record {
+                commands::write_pcapng_with(
+                    path,
+                    &finished.frames,
+                    &finished.trace,
+                    &[finished.record.encode()],
+                )?;
+                println!(
+                    "Your record is saved in {} (score {}, as {}). Hand it in; a teacher checks it \
+                     with `packetpath lesson grade {}`.",
+                    path.path().display(),
+                    finished.record.score,
+                    finished.record.student,
+                    path.path().display()
+                );
             }
-            lesson::stepper::run_interactive(
-                &rt,
-                found,
-                &options,
-                &mut std::io::stdin().lock(),
-                &mut std::io::stdout(),
-            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

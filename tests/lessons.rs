@@ -268,6 +268,192 @@ fn lesson_run_steps_through_and_checks_typed_answers() {
     );
 }
 
+/// Runs `lesson run ARGS --plain` in `dir` with `input` typed, and returns its exit code and
+/// output.
+fn run_lesson_typing(dir: &std::path::Path, args: &[&str], input: &str) -> (i32, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_packetpath"))
+        .args(["lesson", "run"])
+        .args(args)
+        .arg("--plain")
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let err = String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), format!("{text}\n{err}"))
+}
+
+/// A student's recorded run is graded back with the same score; `frames` and `show N` answer
+/// from the capture without counting as answers; a record whose capture lost a frame, or whose
+/// answers were edited, is flagged.
+fn a_recorded_run_is_graded_back_with_the_same_score() {
+    use packetpath::capture::{read_capture_file, PcapngWriter};
+    use packetpath::lesson::record::StudentRecord;
+    let dir = tempfile::tempdir().unwrap();
+    // Step 1: look at the frames and frame 1, then 94 (right), 81 twice (wrong twice: the
+    // answer is shown); step 2: skipped; step 3: "show 99" (no such frame), then the zero MAC
+    // (right), 7 then 6 (right on the second try).
+    let typed = "frames\nshow 1\n94\n81\n81\n\n\n\nshow 99\n00:00:00:00:00:00\n7\n6\n\n";
+    let (code, out) = run_lesson_typing(
+        dir.path(),
+        &["layers", "--record", "sam.pcapng", "--student", "sam"],
+        typed,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("#1 "), "frames lists frame 1: {out}");
+    assert!(
+        out.contains("    IP\n") && out.contains("      Total length: "),
+        "show 1 lists its fields by layer: {out}"
+    );
+    assert!(out.contains("there is no frame #99"), "{out}");
+    assert!(
+        out.contains("3 of 5 questions answered right"),
+        "the score at the end: {out}"
+    );
+    assert!(out.contains("score 3/5, as sam"), "{out}");
+    let record = dir.path().join("sam.pcapng");
+    let (code, out, err) = packetpath(
+        dir.path(),
+        &["lesson", "grade", "sam.pcapng", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let graded: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let g = &graded[0];
+    assert_eq!(g["student"], "sam", "{out}");
+    assert_eq!(g["score"]["right"], 3, "{out}");
+    assert_eq!(g["score"], g["recorded_score"], "{out}");
+    assert_eq!(g["flags"].as_array().map(Vec::len), Some(0), "{out}");
+    let outcomes: Vec<&str> = g["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["outcome"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["right", "wrong", "unanswered", "right", "right"],
+        "{out}"
+    );
+    let (code, table, _) = packetpath(dir.path(), &["lesson", "grade", "sam.pcapng"]);
+    assert_eq!(code, 0, "{table}");
+    assert!(table.contains("sam") && table.contains("3/5"), "{table}");
+
+    // The same record over a capture that lost its first frame: flagged, exit code 1.
+    let file = read_capture_file(&record).unwrap();
+    let write = |name: &str, frames: &[packetpath::frame::Frame], blocks: &[Vec<u8>]| {
+        let out = std::fs::File::create(dir.path().join(name)).unwrap();
+        let mut w =
+            PcapngWriter::with_interface_names(out, file.frames[0].link, &file.interface_names)
+                .unwrap();
+        w.write_secrets(&file.keylog).unwrap();
+        for f in frames {
+            w.write_frame(f).unwrap();
+        }
+        for b in blocks {
+            w.write_custom(32473, b).unwrap();
+        }
+        w.finish().unwrap();
+    };
+    let blocks: Vec<Vec<u8>> = file.custom.iter().map(|b| b.data.clone()).collect();
+    write("swapped.pcapng", &file.frames[1..], &blocks);
+    let (code, out, _) = packetpath(dir.path(), &["lesson", "grade", "swapped.pcapng"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FLAGGED") && out.contains("not the one the answers were recorded with"),
+        "{out}"
+    );
+
+    // The record edited to claim question 1.2 right (its answers stay wrong): flagged.
+    let mut edited = file
+        .custom
+        .iter()
+        .find_map(|b| StudentRecord::decode(&b.data))
+        .unwrap()
+        .unwrap();
+    edited.answers[1].outcome = packetpath::lesson::record::Outcome::Right;
+    edited.score.right += 1;
+    let others: Vec<Vec<u8>> = file
+        .custom
+        .iter()
+        .filter(|b| StudentRecord::decode(&b.data).is_none())
+        .map(|b| b.data.clone())
+        .chain([edited.encode()])
+        .collect();
+    write("edited.pcapng", &file.frames, &others);
+    let (code, out, _) = packetpath(dir.path(), &["lesson", "grade", "edited.pcapng"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("question 1.2: recorded right, but the capture makes it wrong")
+            && out.contains("the record claims 4/5, the capture gives 3/5"),
+        "{out}"
+    );
+    // A file with no record is named, not graded.
+    let (code, _, err) = packetpath(
+        dir.path(),
+        &["lesson", "grade", "../captures/none.pcapng", "sam.pcapng"],
+    );
+    assert_eq!(code, 1, "{err}");
+}
+
+/// `lesson check --format json`: one object per run with every step's checks and answers, and
+/// a summary object after several runs.
+fn lesson_check_speaks_json_for_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = packetpath(
+        dir.path(),
+        &["lesson", "check", "layers", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let run: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(run["lesson"], "layers", "{out}");
+    assert!(run["failure"].is_null(), "{out}");
+    assert_eq!(run["results"].as_array().map(Vec::len), Some(3), "{out}");
+    assert_eq!(run["results"][0]["checks"][0]["passed"], true, "{out}");
+    assert!(
+        run["results"][0]["questions"][0]["answer"].is_string(),
+        "{out}"
+    );
+    std::fs::write(dir.path().join("wrong.toml"), WRONG_MSS).unwrap();
+    let (code, out, _) = packetpath(
+        dir.path(),
+        &[
+            "lesson",
+            "check",
+            "wrong.toml",
+            "--repeat",
+            "2",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines[1]["run"], 2, "{out}");
+    assert!(
+        lines[0]["failure"]
+            .as_str()
+            .is_some_and(|f| f.contains("1460")),
+        "{out}"
+    );
+    assert_eq!(lines[2]["summary"]["failed"], 2, "{out}");
+}
+
 /// The query language on a saved capture (no privileges needed): alice and bob chatting over
 /// TLS 1.3 in `captures/tls13-chat.pcapng`, with its secrets and application events.
 fn queries_read_a_saved_capture() {
@@ -574,6 +760,8 @@ fn main() -> std::process::ExitCode {
             Need::Lab
         ),
         test!(lesson_run_steps_through_and_checks_typed_answers, Need::Lab),
+        test!(a_recorded_run_is_graded_back_with_the_same_score, Need::Lab),
+        test!(lesson_check_speaks_json_for_scripts, Need::Lab),
         test!(queries_read_a_saved_capture),
         test!(
             the_teachers_readme_example_lesson_passes_every_time,

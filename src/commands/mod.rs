@@ -69,7 +69,7 @@ pub use probe::probe_command;
 pub mod samples;
 mod script;
 pub use observe::{
-    capture, inspect, keys_from_log, trace, write_pcapng, CaptureOptions, TraceOptions,
-    TraceOutcome,
+    capture, inspect, keys_from_log, trace, write_pcapng, write_pcapng_with, CaptureOptions,
+    TraceOptions, TraceOutcome,
 };
 pub use script::{scripted_demo, ScriptOptions};

@@ -248,6 +248,16 @@ pub async fn capture(options: CaptureOptions, out: &mut (dyn Write + Send)) -> a
 /// `capture --write`, `trace --write` and the samples: writes frames, the TLS secrets (a Decryption Secrets Block, so Wireshark decrypts with no
 /// options) and the application events (packet comments, see [`crate::journey::ledger`]) as pcapng.
 pub fn write_pcapng(path: &OutputPath, frames: &[Frame], trace: &Trace) -> anyhow::Result<()> {
+    write_pcapng_with(path, frames, trace, &[])
+}
+
+/// [`write_pcapng`], with more packetpath Custom Blocks after the ledger (a lesson record).
+pub fn write_pcapng_with(
+    path: &OutputPath,
+    frames: &[Frame],
+    trace: &Trace,
+    extra: &[Vec<u8>],
+) -> anyhow::Result<()> {
     let keys = trace.keys();
     let mut comments: std::collections::HashMap<u32, Vec<String>> =
         std::collections::HashMap::new();
@@ -282,6 +292,9 @@ pub fn write_pcapng(path: &OutputPath, frames: &[Frame], trace: &Trace) -> anyho
             crate::journey::ledger::LEDGER_PEN,
             &crate::journey::ledger::encode(trace.app_events()),
         )?;
+    }
+    for block in extra {
+        writer.write_custom(crate::journey::ledger::LEDGER_PEN, block)?;
     }
     let mut inner = writer.finish()?;
     inner.flush()?;

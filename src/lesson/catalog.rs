@@ -200,6 +200,7 @@ pub fn check_in_turn(
     names: &[String],
     repeat: usize,
     extra: &[String],
+    json: bool,
     out: &mut dyn Write,
 ) -> Result<bool, LessonError> {
     let exe = std::env::current_exe().map_err(|e| {
@@ -213,7 +214,7 @@ pub fn check_in_turn(
         .iter()
         .flat_map(|name| (1..=repeat).map(move |run| (name, run)));
     for (name, run) in runs {
-        if repeat > 1 {
+        if repeat > 1 && !json {
             writeln!(out, "— {name}, run {run} of {repeat}").map_err(io)?;
         }
         let mut child = Command::new(&exe)
@@ -221,6 +222,7 @@ pub fn check_in_turn(
             .arg("check")
             .arg(name)
             .args(extra)
+            .args(if json { &["--format", "json"][..] } else { &[] })
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| LessonError::Output(format!("cannot run {}: {e}", exe.display())))?;
@@ -228,6 +230,19 @@ pub fn check_in_turn(
         if let Some(stdout) = child.stdout.take() {
             for line in std::io::BufReader::new(stdout).lines() {
                 let line = line.map_err(io)?;
+                if json {
+                    // One JSON object per run: add which run it was.
+                    let mut value: serde_json::Value = serde_json::from_str(&line)
+                        .unwrap_or_else(|_| serde_json::json!({ "output": line }));
+                    if let Some(f) = value.get("failure").and_then(|f| f.as_str()) {
+                        fail_line = Some(format!("FAIL {name}: {f}"));
+                    }
+                    if let Some(obj) = value.as_object_mut() {
+                        obj.insert("run".into(), run.into());
+                    }
+                    writeln!(out, "{value}").map_err(io)?;
+                    continue;
+                }
                 if line.starts_with("FAIL ") {
                     fail_line = Some(line.clone());
                 }
@@ -252,6 +267,21 @@ pub fn check_in_turn(
         1 => "1 lesson".to_string(),
         n => format!("{n} lessons"),
     };
+    if json {
+        let summary = serde_json::json!({
+            "summary": {
+                "lessons": names.len(),
+                "repeat": repeat,
+                "runs": total,
+                "passed": total - failures.len(),
+                "failed": failures.len(),
+                "seconds": (secs * 10.0).round() / 10.0,
+                "failures": failures,
+            }
+        });
+        writeln!(out, "{summary}").map_err(io)?;
+        return Ok(failures.is_empty());
+    }
     let what = if repeat > 1 {
         format!("{lessons} checked {repeat} times each ({total} runs)")
     } else {

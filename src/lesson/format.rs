@@ -114,6 +114,9 @@ pub struct Lesson {
     pub lab: LessonLab,
     /// The steps.
     pub steps: Vec<Step>,
+    /// The lesson's text as read (kept in a student's record, so a teacher's own lesson can be
+    /// graded without its file).
+    pub source: String,
 }
 
 #[derive(Deserialize)]
@@ -670,6 +673,7 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
             mtu_on,
         },
         steps,
+        source: text.to_string(),
     })
 }
 

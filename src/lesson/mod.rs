@@ -29,6 +29,7 @@ pub mod functions;
 pub mod props;
 mod props_more;
 pub mod query;
+pub mod record;
 pub mod reference;
 pub mod runner;
 pub mod state;

@@ -14,6 +14,7 @@ use super::actions::{self, ActionEnv};
 use super::checks::{self, CheckOutcome, FocusView, Verdict};
 use super::format::Lesson;
 use super::query::Context;
+use super::record::{AnswerLog, StudentRecord};
 use super::state::LessonState;
 use super::LessonError;
 
@@ -76,6 +77,7 @@ pub struct LessonRun {
     state: LessonState,
     env: ActionEnv,
     done: usize,
+    answers: AnswerLog,
     _scratch: ScratchDir,
 }
 
@@ -106,6 +108,7 @@ impl LessonRun {
             session,
             state: LessonState::default(),
             done: 0,
+            answers: AnswerLog::default(),
             _scratch: ScratchDir(scratch),
         })
     }
@@ -220,7 +223,9 @@ impl LessonRun {
             return Verdict::Unanswerable("no such question".into());
         };
         let ctx = Context::new(self.session.trace(), &self.state);
-        checks::judge(&ctx, q, typed)
+        let verdict = checks::judge(&ctx, q, typed);
+        self.answers.note(index, question, typed, &verdict);
+        verdict
     }
 
     /// Closes every client, stops the server and the capture.
@@ -228,10 +233,81 @@ impl LessonRun {
         let (trace, _, _) = self.session.finish().await?;
         Ok(trace)
     }
+
+    /// Closes every client, stops the server and the capture, and returns the capture with the
+    /// student's record of the run: every answer typed, the clients' connections, the score.
+    pub async fn finish_recorded(
+        self,
+        student: &str,
+    ) -> Result<
+        (
+            crate::journey::Trace,
+            Vec<crate::frame::Frame>,
+            StudentRecord,
+        ),
+        LessonError,
+    > {
+        let LessonRun {
+            lesson,
+            session,
+            state,
+            done,
+            answers,
+            ..
+        } = self;
+        let (trace, frames, _) = session.finish().await?;
+        let record = answers.to_record(&lesson, &state, done, student, &frames);
+        Ok((trace, frames, record))
+    }
+}
+
+/// One expectation's result, for `lesson check --format json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckedExpectation {
+    /// What it checks.
+    pub that: String,
+    /// It held.
+    pub passed: bool,
+    /// What was expected, in words.
+    pub expected: String,
+    /// What the capture showed.
+    pub observed: String,
+    /// Its line in the lesson file.
+    pub line: usize,
+}
+
+/// One question's answer from the capture, for `lesson check --format json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckedQuestion {
+    /// The question as asked (with its choices).
+    pub ask: String,
+    /// Its line in the lesson file.
+    pub line: usize,
+    /// The capture's answer.
+    pub answer: Option<String>,
+    /// Why the capture holds no answer.
+    pub error: Option<String>,
+}
+
+/// One step's results, for `lesson check --format json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckedStep {
+    /// The step, from 1.
+    pub step: usize,
+    /// Its title.
+    pub title: String,
+    /// Its actions as they ran, with their notes.
+    pub actions: Vec<String>,
+    /// The focus ("frame #3 · TCP › Flags = [SYN]"), or why it cannot be shown.
+    pub focus: Option<Result<String, String>>,
+    /// Each expectation.
+    pub checks: Vec<CheckedExpectation>,
+    /// Each question.
+    pub questions: Vec<CheckedQuestion>,
 }
 
 /// The outcome of checking one lesson headless.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CheckSummary {
     /// The lesson's name.
     pub lesson: String,
@@ -245,6 +321,10 @@ pub struct CheckSummary {
     pub questions: usize,
     /// The first failure: step, line, what, observed value.
     pub failure: Option<String>,
+    /// Every step that ran, with its results.
+    pub results: Vec<CheckedStep>,
+    /// How long the check took, in milliseconds.
+    pub millis: u64,
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -290,6 +370,8 @@ pub async fn check_lesson(
         passed: 0,
         questions: 0,
         failure: None,
+        results: Vec::new(),
+        millis: 0,
     };
     for i in 0..total {
         let (title, questions) = match run.lesson().steps.get(i) {
@@ -305,10 +387,20 @@ pub async fn check_lesson(
                 Some(note) => lines.push(format!("  ▸ {action}   ({note})")),
             })
             .await;
+        let mut result = CheckedStep {
+            step: i + 1,
+            title: title.clone(),
+            actions: lines.iter().map(|l| l.trim().to_string()).collect(),
+            focus: None,
+            checks: Vec::new(),
+            questions: Vec::new(),
+        };
         for l in lines {
             w(out, l)?;
         }
         if let Err(failure) = outcome {
+            result.actions.push(format!("✗ {failure}"));
+            summary.results.push(result);
             w(out, format!("  ✗ {failure}"))?;
             summary.failure = Some(failure.to_string());
             break;
@@ -321,16 +413,17 @@ pub async fn check_lesson(
             }
         };
         match &report.focus {
-            Some(Ok(f)) => w(
-                out,
-                format!(
-                    "  ◎ focus: frame #{} · {} › {} = {}",
+            Some(Ok(f)) => {
+                let focus = format!(
+                    "frame #{} · {} › {} = {}",
                     f.frame,
                     f.layer.name(),
                     f.field,
                     f.value
-                ),
-            )?,
+                );
+                w(out, format!("  ◎ focus: {focus}"))?;
+                result.focus = Some(Ok(focus));
+            }
             Some(Err(why)) => {
                 let line = run
                     .lesson()
@@ -339,6 +432,7 @@ pub async fn check_lesson(
                     .and_then(|s| s.focus.as_ref())
                     .map_or(0, |f| f.line);
                 w(out, format!("  ✗ focus (line {line}): {why}"))?;
+                result.focus = Some(Err(format!("line {line}: {why}")));
                 fail(
                     &mut summary,
                     format!("the focus (line {line}) cannot be shown: {why}"),
@@ -348,6 +442,13 @@ pub async fn check_lesson(
         }
         for c in &report.checks {
             summary.checks += 1;
+            result.checks.push(CheckedExpectation {
+                that: c.that.clone(),
+                passed: c.passed,
+                expected: c.expected.clone(),
+                observed: c.observed.clone(),
+                line: c.line,
+            });
             if c.passed {
                 summary.passed += 1;
                 w(out, format!("  ✓ {} — {}", c.that, c.observed))?;
@@ -369,6 +470,12 @@ pub async fn check_lesson(
             }
         }
         for (q, a) in questions.iter().zip(&report.answers) {
+            result.questions.push(CheckedQuestion {
+                ask: q.ask_text(),
+                line: q.line,
+                answer: a.as_ref().ok().cloned(),
+                error: a.as_ref().err().cloned(),
+            });
             match a {
                 Ok(answer) => {
                     summary.questions += 1;
@@ -399,9 +506,11 @@ pub async fn check_lesson(
                 }
             }
         }
+        summary.results.push(result);
     }
     run.finish().await?;
     let secs = started.elapsed().as_secs_f64();
+    summary.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match &summary.failure {
         None => w(
             out,

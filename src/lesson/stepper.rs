@@ -22,6 +22,67 @@ fn read_line(input: &mut dyn BufRead) -> Result<Option<String>, LessonError> {
     }
 }
 
+/// What the student types to look at the capture instead of answering (plain mode has no
+/// layer columns): `frames` lists every frame, `show N` shows frame N's fields layer by layer.
+const LOOK_HELP: &str =
+    "type `frames` to list the captured frames, or `show N` to see frame N's fields";
+
+/// Answers a `frames` or `show N` typed at a prompt; `None` if `typed` is neither.
+pub fn look_at_capture(trace: &crate::journey::Trace, typed: &str) -> Option<String> {
+    let t = typed.trim().to_lowercase();
+    let indent = |text: &str, out: &mut String| {
+        for line in text.lines() {
+            out.push_str("    ");
+            out.push_str(line);
+            out.push('\n');
+        }
+    };
+    if t == "frames" {
+        let Some(first) = trace.frames().first() else {
+            return Some("    (nothing captured yet)\n".into());
+        };
+        let t0 = first.frame.at;
+        let app = crate::report::app_events_by_frame(trace);
+        let mut out = String::new();
+        for entry in trace.frames() {
+            let events = app.get(&entry.number).map(Vec::as_slice).unwrap_or(&[]);
+            indent(
+                &crate::report::frame_text(trace, entry, events, t0),
+                &mut out,
+            );
+        }
+        return Some(out);
+    }
+    let n = t.strip_prefix("show")?.trim().trim_start_matches('#');
+    let Ok(number) = n.parse::<u32>() else {
+        return Some("    show which frame? e.g. `show 3` (`frames` lists them)\n".into());
+    };
+    let Some(entry) = trace.frame(number) else {
+        return Some(format!(
+            "    there is no frame #{number}: this capture has frames #1 to #{}\n",
+            trace.frames().len()
+        ));
+    };
+    let packet = entry.packet();
+    let t0 = trace
+        .frames()
+        .first()
+        .map_or(entry.frame.at, |f| f.frame.at);
+    let mut out = String::new();
+    indent(&crate::report::frame_text(trace, entry, &[], t0), &mut out);
+    for layer in packet.layers() {
+        out.push_str(&format!("    {}\n", layer.name()));
+        for field in packet.fields(layer, &entry.frame.data) {
+            out.push_str(&format!(
+                "      {}: {}\n",
+                field.name,
+                super::value::shorten(&field.value, 100)
+            ));
+        }
+    }
+    Some(out)
+}
+
 /// Reflows a lesson text to `width` columns, indented by `indent`: lines of one paragraph are
 /// joined, a blank line separates paragraphs, and list items (`- `, `1. `) start their own line
 /// with a hanging indent.
@@ -88,15 +149,17 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
-/// Runs a lesson interactively on `input`/`out`. `block_on` runs a future on the async runtime
-/// (the lab is already entered and the runtime built by `main`).
+/// Runs a lesson interactively on `input`/`out`, for `student` (named in the record it returns).
+/// `block_on` runs a future on the async runtime (the lab is already entered and the runtime
+/// built by `main`).
 pub fn run_interactive(
     rt: &tokio::runtime::Runtime,
     lesson: super::format::Lesson,
     options: &RunOptions,
+    student: &str,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
-) -> Result<(), LessonError> {
+) -> Result<Finished, LessonError> {
     let mut run = rt.block_on(LessonRun::start(lesson, options))?;
     let total = run.lesson().steps.len();
     {
@@ -115,7 +178,8 @@ pub fn run_interactive(
         writeln!(out, "Running on {}.", options.lab.describe()).map_err(out_err)?;
         writeln!(
             out,
-            "Keys: Enter or n = next step · p = previous · r = check again · q = quit"
+            "Keys: Enter or n = next step · p = previous · r = check again · q = quit\n\
+             At any prompt, {LOOK_HELP}."
         )
         .map_err(out_err)?;
     }
@@ -227,8 +291,13 @@ pub fn run_interactive(
                 .map_err(out_err)?;
                 out.flush().map_err(out_err)?;
                 let Some(typed) = read_line(input)? else {
-                    return finish(rt, run, out);
+                    return finish(rt, run, student, out);
                 };
+                run.session_mut().poll();
+                if let Some(shown) = look_at_capture(run.session().trace(), &typed) {
+                    write!(out, "{shown}").map_err(out_err)?;
+                    continue;
+                }
                 if typed.is_empty() {
                     break;
                 }
@@ -276,18 +345,28 @@ pub fn run_interactive(
             writeln!(out, "  ✓ {} — {}", c.that, c.observed).map_err(out_err)?;
         }
         let last = i + 1 == total;
-        write!(
-            out,
-            "{} ",
-            if last {
-                "[Enter] finish · p back · r again · q quit >"
-            } else {
-                "[Enter/n] next · p back · r again · q quit >"
+        let cmd = loop {
+            write!(
+                out,
+                "{} ",
+                if last {
+                    "[Enter] finish · p back · r again · q quit >"
+                } else {
+                    "[Enter/n] next · p back · r again · q quit >"
+                }
+            )
+            .map_err(out_err)?;
+            out.flush().map_err(out_err)?;
+            let Some(cmd) = read_line(input)? else {
+                break None;
+            };
+            run.session_mut().poll();
+            match look_at_capture(run.session().trace(), &cmd) {
+                Some(shown) => write!(out, "{shown}").map_err(out_err)?,
+                None => break Some(cmd),
             }
-        )
-        .map_err(out_err)?;
-        out.flush().map_err(out_err)?;
-        let Some(cmd) = read_line(input)? else { break };
+        };
+        let Some(cmd) = cmd else { break };
         match cmd.as_str() {
             "p" | "b" => i = i.saturating_sub(1),
             "r" => {}
@@ -304,22 +383,39 @@ pub fn run_interactive(
             _ => i += 1,
         }
     }
-    finish(rt, run, out)
+    finish(rt, run, student, out)
 }
 
 fn finish(
     rt: &tokio::runtime::Runtime,
     run: LessonRun,
+    student: &str,
     out: &mut dyn Write,
-) -> Result<(), LessonError> {
-    let trace = rt.block_on(run.finish())?;
+) -> Result<Finished, LessonError> {
+    let (trace, frames, record) = rt.block_on(run.finish_recorded(student))?;
     writeln!(
         out,
-        "({} frames were captured during the lesson.)",
-        trace.frames().len()
+        "({} frames were captured during the lesson; {} of {} questions answered right.)",
+        trace.frames().len(),
+        record.score.right,
+        record.score.of
     )
     .map_err(out_err)?;
-    Ok(())
+    Ok(Finished {
+        trace,
+        frames,
+        record,
+    })
+}
+
+/// A lesson run that has ended: its capture and the student's record of it.
+pub struct Finished {
+    /// The capture, analysed.
+    pub trace: crate::journey::Trace,
+    /// Its frames, to save.
+    pub frames: Vec<crate::frame::Frame>,
+    /// Every answer typed, the clients, the score.
+    pub record: super::record::StudentRecord,
 }
 
 #[cfg(test)]

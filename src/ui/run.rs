@@ -547,8 +547,9 @@ impl Taught<'_> {
 pub fn run_lesson(
     rt: &tokio::runtime::Handle,
     run: crate::lesson::LessonRun,
+    student: &str,
     look: Look,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<crate::lesson::stepper::Finished> {
     let lesson = run.lesson();
     let title = format!(
         "lesson {} · {}",
@@ -582,9 +583,13 @@ pub fn run_lesson(
     listen_for_sigterm(rt);
     let mut taught = Taught { run, rt, questions };
     let result = event_loop(&mut model, &mut taught);
-    let trace = rt.block_on(taught.run.finish())?;
+    let (trace, frames, record) = rt.block_on(taught.run.finish_recorded(student))?;
     result?;
-    Ok(trace.frames().len())
+    Ok(crate::lesson::stepper::Finished {
+        trace,
+        frames,
+        record,
+    })
 }
 
 /// Reads a capture file (pcap or pcapng) into a trace (see [`crate::capture::open_capture`]):
