@@ -324,6 +324,29 @@ mod tests {
     }
 
     #[test]
+    fn every_built_in_question_has_a_hint_of_its_own() {
+        for l in all(None).unwrap() {
+            let mut seen = std::collections::HashSet::new();
+            for q in l.steps.iter().flat_map(|s| &s.questions) {
+                let hint = q.hint.as_deref().unwrap_or_default().trim();
+                assert!(
+                    !hint.is_empty(),
+                    "{} line {}: \"{}\" has no hint",
+                    l.name,
+                    q.line,
+                    q.ask
+                );
+                assert!(
+                    seen.insert(hint.to_string()),
+                    "{} line {}: the hint is another question's too",
+                    l.name,
+                    q.line
+                );
+            }
+        }
+    }
+
+    #[test]
     fn lessons_are_found_by_name_stem_or_number() {
         assert_eq!(find("tcp-handshake", None).unwrap().name, "tcp-handshake");
         assert_eq!(
