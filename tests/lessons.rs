@@ -407,6 +407,60 @@ fn a_recorded_run_is_graded_back_with_the_same_score() {
     assert_eq!(code, 1, "{err}");
 }
 
+/// A prediction is asked before the step's actions run and judged against the capture after;
+/// an answer that is none of the choices is asked again; the record grades it back.
+fn a_prediction_is_asked_before_the_actions_and_judged_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let lesson = r#"
+title = "Predict, then observe"
+goal = "Say what the SYN will announce, then look."
+
+[lab]
+mtu = 1500
+
+[[step]]
+title = "Connect"
+text = "alice connects."
+actions = ["start server", "connect alice"]
+
+[[step.question]]
+ask = "Which MSS will alice's SYN announce?"
+answer = "syn(alice).tcp.options.mss"
+choices = ["536", "1460", "65495"]
+predict = true
+hint = "The MTU minus 40 bytes of IPv4 and TCP headers."
+
+[[step.expect]]
+that = "the SYN announces 1460"
+value = "syn(alice).tcp.options.mss"
+equals = 1460
+"#;
+    std::fs::write(dir.path().join("predict.toml"), lesson).unwrap();
+    let (code, out) = run_lesson_typing(
+        dir.path(),
+        &["predict.toml", "--record", "p.pcapng", "--student", "kim"],
+        "d\nb\n\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    let asked = out.find("Predict, before it happens").expect("asked");
+    let ran = out.find("▸ start server").expect("the actions ran");
+    assert!(asked < ran, "asked before the actions: {out}");
+    assert!(out.contains("that is none of the choices"), "{out}");
+    assert!(out.contains("✓ as you predicted"), "{out}");
+    assert!(
+        !out[..ran].contains("= 1460"),
+        "nothing gives the answer away before: {out}"
+    );
+    let (code, json, err) = packetpath(
+        dir.path(),
+        &["lesson", "grade", "p.pcapng", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{json}\n{err}");
+    let graded: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(graded[0]["questions"][0]["outcome"], "right", "{json}");
+    assert_eq!(graded[0]["questions"][0]["attempts"], 1, "{json}");
+}
+
 /// `lesson check --format json`: one object per run with every step's checks and answers, and
 /// a summary object after several runs.
 fn lesson_check_speaks_json_for_scripts() {
@@ -762,6 +816,10 @@ fn main() -> std::process::ExitCode {
         test!(lesson_run_steps_through_and_checks_typed_answers, Need::Lab),
         test!(a_recorded_run_is_graded_back_with_the_same_score, Need::Lab),
         test!(lesson_check_speaks_json_for_scripts, Need::Lab),
+        test!(
+            a_prediction_is_asked_before_the_actions_and_judged_after,
+            Need::Lab
+        ),
         test!(queries_read_a_saved_capture),
         test!(
             the_teachers_readme_example_lesson_passes_every_time,

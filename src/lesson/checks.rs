@@ -213,6 +213,9 @@ pub struct Question {
     /// For a multiple-choice question, the choices, shown as a), b), c) …; the capture's
     /// answer must be exactly one of them. Empty for a question answered in the student's words.
     pub choices: Vec<String>,
+    /// Asked before the step's actions run ("predict, then observe"), judged against the
+    /// capture after: one answer, no second try.
+    pub predict: bool,
     /// Line of the lesson file.
     pub line: usize,
 }
@@ -231,6 +234,12 @@ impl Question {
             .map(|(i, c)| format!("{}) {c}", letter(i)))
             .collect();
         format!("{}  {}", self.ask, choices.join(" · "))
+    }
+
+    /// Whether `typed` can be judged: any answer to an open question, a letter or a choice's
+    /// words to a multiple-choice one.
+    pub fn takes(&self, typed: &str) -> bool {
+        self.choices.is_empty() || self.chosen(typed).is_some()
     }
 
     /// The choice a typed answer picks: a letter ("b", "b)", "(b)") or the choice's own words.
@@ -725,6 +734,7 @@ mod tests {
             explain: None,
             tolerance,
             choices: vec![],
+            predict: false,
             line: 1,
         };
         assert_eq!(
@@ -769,6 +779,7 @@ mod tests {
             explain: None,
             tolerance: 0,
             choices: choices.iter().map(|c| c.to_string()).collect(),
+            predict: false,
             line: 1,
         };
         let side = choose("'server'", &["the client", "the server", "neither"]);
@@ -822,6 +833,7 @@ mod tests {
             explain: None,
             tolerance: 0,
             choices: vec![],
+            predict: false,
             line: 1,
         };
         assert_eq!(judge(&ctx, &side, "alice"), Verdict::Right);
@@ -872,6 +884,7 @@ mod tests {
             explain: None,
             tolerance: 0,
             choices: vec![],
+            predict: false,
             line: 1,
         };
         // The third frame of the capture: a packet, not a number.

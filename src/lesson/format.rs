@@ -193,6 +193,8 @@ struct RawQuestion {
     tolerance: i64,
     #[serde(default)]
     choices: Vec<String>,
+    #[serde(default)]
+    predict: bool,
 }
 
 /// Turns byte offsets into line numbers.
@@ -615,10 +617,19 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
                 line: lines.line(re.value.span().start),
             });
         }
-        let mut questions = Vec::new();
+        let mut questions: Vec<Question> = Vec::new();
         for q in &s.question {
             let rq = q.get_ref();
             let line = lines.line(rq.answer.span().start);
+            if rq.predict && (actions.is_empty() || questions.iter().any(|q| !q.predict)) {
+                return Err(FormatError {
+                    file: file.to_string(),
+                    line,
+                    what: "`predict = true` asks before the step's actions run: the step needs \
+                           actions, and its predictions come before its other questions"
+                        .into(),
+                });
+            }
             let choices: Vec<String> = rq.choices.iter().map(|c| c.trim().to_string()).collect();
             let distinct: std::collections::HashSet<String> =
                 choices.iter().map(|c| c.to_lowercase()).collect();
@@ -640,6 +651,7 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
                 explain: rq.explain.clone(),
                 tolerance: rq.tolerance,
                 choices,
+                predict: rq.predict,
                 line,
             });
         }
@@ -829,6 +841,27 @@ answer = "syn(alice).tcp.srcport"
             assert!(e.what.contains("2 to 8 different"), "{bad}: {e}");
             assert_eq!(e.line, 21, "{e}");
         }
+    }
+
+    #[test]
+    fn a_prediction_needs_actions_and_comes_first() {
+        let predict = GOOD.replace(
+            "answer = \"syn(alice).tcp.srcport\"",
+            "answer = \"syn(alice).tcp.srcport\"\npredict = true",
+        );
+        let l = parse_lesson("p.toml", &predict).unwrap();
+        assert!(l.steps[0].questions[0].predict);
+        let e = error_of(&format!(
+            "{GOOD}\n[[step]]\ntitle = \"Two\"\ntext = \"No actions.\"\n\n[[step.question]]\n\
+             ask = \"Port?\"\nanswer = \"syn(alice).tcp.srcport\"\npredict = true\n"
+        ));
+        assert!(e.what.contains("predict = true"), "{e}");
+        let second = GOOD.replace(
+            "answer = \"syn(alice).tcp.srcport\"",
+            "answer = \"syn(alice).tcp.srcport\"\n\n[[step.question]]\nask = \"MSS?\"\nanswer = \"syn(alice).tcp.options.mss\"\npredict = true",
+        );
+        let e = error_of(&second);
+        assert!(e.what.contains("before its other questions"), "{e}");
     }
 
     #[test]

@@ -122,16 +122,18 @@ impl Outcome {
 }
 
 /// How a question ends after these verdicts: right at the first right answer; wrong at the
-/// second wrong one (the plain stepper and the UI both show the capture's answer then); answers
-/// that were none of the choices do not count.
-pub fn outcome_of<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> Outcome {
+/// second wrong one (the plain stepper and the UI both show the capture's answer then), or at the
+/// first for a prediction (one answer, given before the actions ran); answers that were none of
+/// the choices do not count.
+pub fn outcome_of<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>, predict: bool) -> Outcome {
+    let tries = if predict { 1 } else { 2 };
     let mut wrong = 0;
     for v in verdicts {
         match v {
             Verdict::Right => return Outcome::Right,
             Verdict::Wrong => {
                 wrong += 1;
-                if wrong == 2 {
+                if wrong == tries {
                     return Outcome::Wrong;
                 }
             }
@@ -302,7 +304,7 @@ impl AnswerLog {
                     attempts: tried
                         .map(|t| t.iter().map(|(a, _)| a.clone()).collect())
                         .unwrap_or_default(),
-                    outcome: outcome_of(tried.into_iter().flatten().map(|(_, v)| v)),
+                    outcome: outcome_of(tried.into_iter().flatten().map(|(_, v)| v), q.predict),
                 });
             }
         }
@@ -536,7 +538,7 @@ pub fn grade(record: &StudentRecord, trace: &Trace, file: &str) -> Graded {
                     .unwrap_or_default();
                 let verdicts: Vec<Verdict> =
                     typed.iter().map(|t| checks::judge(&ctx, q, t)).collect();
-                let outcome = outcome_of(&verdicts);
+                let outcome = outcome_of(&verdicts, q.predict);
                 let recorded_outcome = recorded.map_or(Outcome::Unanswered, |r| r.outcome);
                 let id = format!("{}.{}", si + 1, qi + 1);
                 if recorded.is_none() {
@@ -702,14 +704,21 @@ mod tests {
         let r = Verdict::Right;
         let w = Verdict::Wrong;
         let n = Verdict::NotAChoice("a or b".into());
-        assert_eq!(outcome_of(&[]), Outcome::Unanswered);
-        assert_eq!(outcome_of(std::slice::from_ref(&w)), Outcome::Unanswered);
-        assert_eq!(outcome_of(&[w.clone(), r.clone()]), Outcome::Right);
+        assert_eq!(outcome_of(&[], false), Outcome::Unanswered);
+        assert_eq!(outcome_of(std::slice::from_ref(&w), true), Outcome::Wrong);
         assert_eq!(
-            outcome_of(&[n.clone(), w.clone(), n, r.clone()]),
+            outcome_of(std::slice::from_ref(&w), false),
+            Outcome::Unanswered
+        );
+        assert_eq!(outcome_of(&[w.clone(), r.clone()], false), Outcome::Right);
+        assert_eq!(
+            outcome_of(&[n.clone(), w.clone(), n, r.clone()], false),
             Outcome::Right
         );
-        assert_eq!(outcome_of(&[w.clone(), w.clone(), r]), Outcome::Wrong);
+        assert_eq!(
+            outcome_of(&[w.clone(), w.clone(), r], false),
+            Outcome::Wrong
+        );
     }
 
     #[test]

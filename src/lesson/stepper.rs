@@ -193,7 +193,40 @@ pub fn run_interactive(
     while let Some(step) = run.lesson().steps.get(i).cloned() {
         writeln!(out, "\n── Step {}/{total}: {} ──", i + 1, step.title).map_err(out_err)?;
         write!(out, "{}", wrap(&step.text, 76, "  ")).map_err(out_err)?;
+        // Predictions are asked before the step's actions run, and judged once they have.
+        let mut predictions: Vec<Option<String>> = vec![None; step.questions.len()];
         if i >= run.steps_done() {
+            for (qi, q) in step.questions.iter().enumerate().filter(|(_, q)| q.predict) {
+                loop {
+                    write!(
+                        out,
+                        "  ? Predict, before it happens: {}\n    your prediction (Enter to skip): ",
+                        q.ask_text()
+                    )
+                    .map_err(out_err)?;
+                    out.flush().map_err(out_err)?;
+                    let Some(typed) = read_line(input)? else {
+                        return finish(rt, run, student, out);
+                    };
+                    run.session_mut().poll();
+                    if let Some(shown) = look_at_capture(run.session().trace(), &typed) {
+                        write!(out, "{shown}").map_err(out_err)?;
+                        continue;
+                    }
+                    if !typed.is_empty() && !q.takes(&typed) {
+                        writeln!(
+                            out,
+                            "    that is none of the choices: type a letter or a choice's words"
+                        )
+                        .map_err(out_err)?;
+                        continue;
+                    }
+                    if let Some(p) = predictions.get_mut(qi) {
+                        *p = Some(typed).filter(|t| !t.is_empty());
+                    }
+                    break;
+                }
+            }
             let mut shown: Vec<String> = Vec::new();
             let result = rt.block_on(run.run_through(i, &mut |action, note| {
                 if let Some(note) = note {
@@ -279,6 +312,31 @@ pub fn run_interactive(
                 .unwrap_or(false);
             if done {
                 writeln!(out, "  ? {}  ✓ {answer}", q.ask_text()).map_err(out_err)?;
+                continue;
+            }
+            if let Some(predicted) = predictions.get(qi).cloned().flatten() {
+                writeln!(out, "  ? {}  (you predicted: {predicted})", q.ask_text())
+                    .map_err(out_err)?;
+                match run.judge(i, qi, &predicted) {
+                    Verdict::Right => {
+                        writeln!(out, "    ✓ as you predicted: your capture says so too.")
+                            .map_err(out_err)?;
+                        if let Some(a) = answered.get_mut(i).and_then(|a| a.get_mut(qi)) {
+                            *a = true;
+                        }
+                    }
+                    Verdict::Wrong | Verdict::NotAChoice(_) => {
+                        writeln!(out, "    ✗ not as predicted: your capture says {answer}")
+                            .map_err(out_err)?;
+                    }
+                    Verdict::Unanswerable(why) => {
+                        writeln!(out, "    (this capture cannot answer it: {why})")
+                            .map_err(out_err)?;
+                    }
+                }
+                if let Some(e) = &q.explain {
+                    write!(out, "{}", wrap(e, 72, "    ")).map_err(out_err)?;
+                }
                 continue;
             }
             let mut tries = 0;

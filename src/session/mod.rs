@@ -243,7 +243,14 @@ impl Session {
 
     /// Starts (or restarts, with another transport) the chat server, and captures its port.
     pub async fn start_server(&mut self, transport: Transport) -> Result<SocketAddr, SessionError> {
+        let restart = self.server.is_some();
         self.stop_server().await;
+        if restart {
+            // The capture is about to be replaced (its port list grows): first let every
+            // application message of the old server's connections reach the trace, so that none
+            // is left to frames that were in flight while one capture socket gave way to the next.
+            self.settle().await?;
+        }
         // A fresh port for each server; the capture keeps watching the old ones too.
         let listen = self.options.lab.server_listen();
         let server = crate::chat::start_server(
@@ -523,6 +530,25 @@ impl Session {
         self.trace.frames().len() - before
     }
 
+    /// Names the application events not seen on the wire (for a settle that timed out).
+    fn log_unsettled(&self) {
+        let events = self.trace.app_events();
+        for &i in &self.unsettled {
+            if let Some(e) = events.get(i) {
+                tracing::warn!(
+                    client = %e.conn.client,
+                    server = %e.conn.server,
+                    side = ?e.side,
+                    dir = ?e.dir,
+                    offset = e.offset,
+                    bytes = e.bytes.len(),
+                    text = %String::from_utf8_lossy(&e.bytes).escape_debug(),
+                    "application event not seen on the wire"
+                );
+            }
+        }
+    }
+
     /// Waits until every application event so far has been seen on the wire (its last byte's frame
     /// is in the trace), so checks see a complete picture.
     pub async fn settle(&mut self) -> Result<(), SessionError> {
@@ -544,6 +570,7 @@ impl Session {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
+                self.log_unsettled();
                 return Err(SessionError::Timeout {
                     what: format!("{missing} application messages to appear in the capture"),
                     seconds: WAIT.as_secs(),
@@ -564,10 +591,11 @@ impl Session {
                 }
                 Err(_) if !self.held.is_empty() => {}
                 _ => {
+                    self.log_unsettled();
                     return Err(SessionError::Timeout {
                         what: format!("{missing} application messages to appear in the capture"),
                         seconds: WAIT.as_secs(),
-                    })
+                    });
                 }
             }
         }

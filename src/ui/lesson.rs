@@ -20,6 +20,10 @@ pub struct Question {
     pub tries: usize,
     /// What the last answer got ("✓ right …", "✗ … Hint: …").
     pub feedback: Option<String>,
+    /// Asked before the step's actions run (a prediction), judged once they have.
+    pub predict: bool,
+    /// A prediction made, waiting for the actions to run to be judged.
+    pub prediction: Option<String>,
 }
 
 /// The lesson's state on screen.

@@ -426,7 +426,17 @@ impl Taught<'_> {
             return;
         };
         let mut actions = Vec::new();
-        if index >= self.run.steps_done() {
+        // A prediction is asked before the step's actions run.
+        let predicting = index >= self.run.steps_done()
+            && self
+                .questions
+                .get(index)
+                .is_some_and(|qs| qs.iter().any(|q| q.predict && !q.done));
+        if predicting {
+            actions.push(
+                "(the step's actions run once you have made your prediction below)".to_string(),
+            );
+        } else if index >= self.run.steps_done() {
             let result = self
                 .rt
                 .block_on(self.run.run_through(index, &mut |a, note| match note {
@@ -443,6 +453,39 @@ impl Taught<'_> {
         }
         let report = self.run.report(index);
         model.sync(self.run.session().trace());
+        // Predictions made before the actions ran, judged now that they have.
+        if !predicting {
+            if let Some(all) = self.questions.get_mut(index) {
+                for (qi, shown) in all.iter_mut().enumerate() {
+                    let Some(predicted) = shown.prediction.take() else {
+                        continue;
+                    };
+                    let explain = step
+                        .questions
+                        .get(qi)
+                        .and_then(|q| q.explain.as_deref())
+                        .map(|e| format!(" {e}"))
+                        .unwrap_or_default();
+                    let answer = match report.answers.get(qi) {
+                        Some(Ok(a)) => a.clone(),
+                        _ => String::new(),
+                    };
+                    shown.feedback = Some(match self.run.judge(index, qi, &predicted) {
+                        Verdict::Right => {
+                            format!(
+                                "✓ you predicted {predicted}: your capture says so too.{explain}"
+                            )
+                        }
+                        Verdict::Unanswerable(why) => {
+                            format!("(this capture cannot answer it: {why})")
+                        }
+                        _ => format!(
+                            "✗ you predicted {predicted}: your capture says {answer}.{explain}"
+                        ),
+                    });
+                }
+            }
+        }
         let questions = self.questions.get(index).cloned().unwrap_or_default();
         let open = questions.iter().any(|q| !q.done);
         if let Some(pane) = &mut model.lesson {
@@ -452,7 +495,7 @@ impl Taught<'_> {
             pane.actions = actions;
             pane.questions = questions;
             pane.scroll = 0;
-            pane.report = Some(report.clone());
+            pane.report = (!predicting).then(|| report.clone());
         }
         model.focus = Focus::Layers;
         if let Some(Ok(focus)) = &report.focus {
@@ -476,6 +519,39 @@ impl Taught<'_> {
         let (step, Some(qi)) = (pane.step, pane.open_question()) else {
             return;
         };
+        if step >= self.run.steps_done() && pane.questions.get(qi).is_some_and(|q| q.predict) {
+            // A prediction: noted now, judged when the actions have run.
+            let takes = self
+                .run
+                .lesson()
+                .steps
+                .get(step)
+                .and_then(|s| s.questions.get(qi))
+                .is_none_or(|q| q.takes(typed));
+            let Some(shown) = pane.questions.get_mut(qi) else {
+                return;
+            };
+            if !takes {
+                shown.feedback = Some(format!(
+                    "{typed}: that is none of the choices; type a letter or a choice's words"
+                ));
+                return;
+            }
+            shown.prediction = Some(typed.to_string());
+            shown.done = true;
+            shown.feedback = Some(format!("your prediction: {typed}"));
+            if let Some(all) = self.questions.get_mut(step) {
+                all.clone_from(&pane.questions);
+            }
+            if pane
+                .open_question()
+                .is_none_or(|next| !pane.questions.get(next).is_some_and(|q| q.predict))
+            {
+                // Every prediction made: run the step and judge them.
+                self.show_step(model, step);
+            }
+            return;
+        }
         let verdict = self.run.judge(step, qi, typed);
         let Some(q) = self
             .run
@@ -571,6 +647,8 @@ pub fn run_lesson(
                     done: false,
                     tries: 0,
                     feedback: None,
+                    predict: q.predict,
+                    prediction: None,
                 })
                 .collect()
         })

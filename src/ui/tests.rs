@@ -837,6 +837,8 @@ fn lesson_pane() -> super::lesson::LessonPane {
             done: false,
             tries: 1,
             feedback: Some("✗ 81: not what your capture says. Hint: IP total length".into()),
+            predict: false,
+            prediction: None,
         }],
         scroll: 0,
     }
