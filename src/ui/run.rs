@@ -619,7 +619,7 @@ impl Taught<'_> {
 
 /// A lesson in the terminal UI until the user quits: `n`/`p` step, the step's text and checks in
 /// the lesson pane, its focus selected in the columns and hex, questions answered in the input
-/// line. Call from outside the runtime, with its handle. Returns how many frames were captured.
+/// line. Call from outside the runtime, with its handle. Returns the capture and the student's record.
 pub fn run_lesson(
     rt: &tokio::runtime::Handle,
     run: crate::lesson::LessonRun,
