@@ -217,6 +217,10 @@ fn lesson_list_shows_every_lesson_with_its_lab() {
     }
     assert!(out.contains("--link wire"), "{out}");
     assert!(out.contains("5% loss"), "{out}");
+    for block in ["━━ IP and link · ", "━━ TCP · ", "━━ TLS · "] {
+        assert!(out.contains(block), "{block} missing:\n{out}");
+    }
+    assert!(out.contains("prerequisites: layers"), "{out}");
     let (code, _, err) = packetpath(dir.path(), &["lesson", "check", "no-such-lesson"]);
     assert_eq!(code, 1);
     assert!(

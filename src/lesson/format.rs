@@ -108,6 +108,8 @@ pub struct Lesson {
     pub goal: String,
     /// Lessons to do first (names).
     pub prerequisites: Vec<String>,
+    /// The block `lesson list` shows it in: one of [`BLOCKS`], or none.
+    pub block: Option<&'static str>,
     /// The server's transport when `start server` names none.
     pub transport: Transport,
     /// The lab it needs.
@@ -123,6 +125,7 @@ struct RawLesson {
     goal: String,
     #[serde(default)]
     prerequisites: Vec<String>,
+    block: Option<Spanned<String>>,
     transport: Option<Spanned<String>>,
     lab: Option<Spanned<RawLab>>,
     #[serde(default)]
@@ -191,6 +194,10 @@ struct RawQuestion {
     #[serde(default)]
     choices: Vec<String>,
 }
+
+/// The blocks `lesson list` groups lessons into, in the order it shows them (a lesson's
+/// `block = "…"`; lessons without one come last).
+pub const BLOCKS: &[&str] = &["IP and link", "TCP", "TLS"];
 
 /// Turns byte offsets into line numbers.
 struct Lines<'a> {
@@ -451,6 +458,29 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
         line: e.span().map_or(1, |s| lines.line(s.start)),
         what: e.message().trim().to_string(),
     })?;
+    let block = match &raw.block {
+        None => None,
+        Some(b) => Some(
+            BLOCKS
+                .iter()
+                .copied()
+                .find(|known| known.eq_ignore_ascii_case(b.get_ref().trim()))
+                .ok_or_else(|| {
+                    lines.err(
+                        b.span(),
+                        format!(
+                            "`block = \"{}\"`: use one of {}, or leave `block` out",
+                            b.get_ref(),
+                            BLOCKS
+                                .iter()
+                                .map(|k| format!("\"{k}\""))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?,
+        ),
+    };
     let transport = match &raw.transport {
         Some(t) => actions::parse_transport(t.get_ref()).map_err(|e| lines.err(t.span(), e))?,
         None => Transport::Tls13,
@@ -660,6 +690,7 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
         title: raw.title,
         goal: raw.goal.trim().to_string(),
         prerequisites: raw.prerequisites,
+        block,
         transport,
         lab: LessonLab {
             link,
@@ -825,6 +856,32 @@ answer = "syn(alice).tcp.srcport"
             assert!(e.what.contains("2 to 8 different"), "{bad}: {e}");
             assert_eq!(e.line, 21, "{e}");
         }
+    }
+
+    #[test]
+    fn blocks_are_one_of_the_known_ones() {
+        assert_eq!(parse_lesson("a.toml", GOOD).unwrap().block, None);
+        let with = |b: &str| {
+            GOOD.replace(
+                "goal = \"See a SYN.\"",
+                &format!("goal = \"See a SYN.\"\nblock = \"{b}\""),
+            )
+        };
+        assert_eq!(
+            parse_lesson("a.toml", &with("TCP")).unwrap().block,
+            Some("TCP")
+        );
+        assert_eq!(
+            parse_lesson("a.toml", &with("ip and link")).unwrap().block,
+            Some("IP and link"),
+            "case does not matter"
+        );
+        let e = error_of(&with("UDP"));
+        assert_eq!(e.line, 4, "{e}");
+        assert!(
+            e.what.contains("\"UDP\"") && e.what.contains("\"IP and link\", \"TCP\", \"TLS\""),
+            "{e}"
+        );
     }
 
     #[test]
