@@ -38,15 +38,15 @@ fn every_lesson_passes_headless() {
     let (code, out, err) = packetpath(dir.path(), &["lesson", "check", "--all", "--repeat", "3"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
-        out.contains("18 lessons checked 3 times each (54 runs)"),
+        out.contains("19 lessons checked 3 times each (57 runs)"),
         "{out}"
     );
-    assert!(out.contains("54 passed, 0 failed"), "{out}");
+    assert!(out.contains("57 passed, 0 failed"), "{out}");
     assert!(!out.contains('✗'), "{out}");
     // Every run printed its own verdict.
     assert_eq!(
         out.lines().filter(|l| l.starts_with("PASS ")).count(),
-        54,
+        57,
         "{out}"
     );
     eprintln!(

@@ -83,6 +83,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "18-ip-fragmentation.toml",
         include_str!("../../lessons/18-ip-fragmentation.toml"),
     ),
+    (
+        "19-ip-identification.toml",
+        include_str!("../../lessons/19-ip-identification.toml"),
+    ),
 ];
 
 /// A built-in lesson, parsed.
@@ -277,7 +281,7 @@ mod tests {
     #[test]
     fn every_built_in_lesson_parses() {
         let lessons = all(None).unwrap();
-        assert_eq!(lessons.len(), 18);
+        assert_eq!(lessons.len(), 19);
         let names: Vec<&str> = lessons.iter().map(|l| l.name.as_str()).collect();
         for l in &lessons {
             assert!(!l.steps.is_empty(), "{}", l.name);
