@@ -38,15 +38,15 @@ fn every_lesson_passes_headless() {
     let (code, out, err) = packetpath(dir.path(), &["lesson", "check", "--all", "--repeat", "3"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
-        out.contains("18 lessons checked 3 times each (54 runs)"),
+        out.contains("19 lessons checked 3 times each (57 runs)"),
         "{out}"
     );
-    assert!(out.contains("54 passed, 0 failed"), "{out}");
+    assert!(out.contains("57 passed, 0 failed"), "{out}");
     assert!(!out.contains('✗'), "{out}");
     // Every run printed its own verdict.
     assert_eq!(
         out.lines().filter(|l| l.starts_with("PASS ")).count(),
-        54,
+        57,
         "{out}"
     );
     eprintln!(
@@ -217,6 +217,10 @@ fn lesson_list_shows_every_lesson_with_its_lab() {
     }
     assert!(out.contains("--link wire"), "{out}");
     assert!(out.contains("5% loss"), "{out}");
+    for block in ["━━ IP and link · ", "━━ TCP · ", "━━ TLS · "] {
+        assert!(out.contains(block), "{block} missing:\n{out}");
+    }
+    assert!(out.contains("prerequisites: layers"), "{out}");
     let (code, _, err) = packetpath(dir.path(), &["lesson", "check", "no-such-lesson"]);
     assert_eq!(code, 1);
     assert!(

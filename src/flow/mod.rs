@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use crate::dissect::{Packet, TcpFlags};
 use crate::frame::Timestamp;
 pub use crate::tls::Direction;
-pub use analysis::AnalysisFlags;
+pub use analysis::{AnalysisFlags, Measures};
 use analysis::{DirState, SegmentFacts};
 pub use fragments::{
     rebuild as rebuild_datagram, Datagram, DatagramState, Defragmenter, FragmentError, FragmentKey,
@@ -54,6 +54,9 @@ pub struct SegmentInfo {
     /// option). `None` when the handshake was not captured, so the scale is unknown, as
     /// Wireshark's `tcp.window_size_scalefactor` -1.
     pub window_shift: Option<u8>,
+    /// What this segment newly acknowledges and how many bytes its direction has in flight
+    /// (see [`Measures`]).
+    pub measures: Measures,
 }
 
 impl SegmentInfo {
@@ -242,6 +245,7 @@ impl TcpTracker {
             fin,
             map,
         });
+        let sacked = analysis::sacked_beyond(tcp.ack, tcp.options.sack_blocks.as_slice());
         let facts = SegmentFacts {
             seq: tcp.seq,
             ack: tcp.ack,
@@ -249,6 +253,7 @@ impl TcpTracker {
             flags: tcp.flags,
             window: tcp.window,
             at: at.0,
+            sacked,
         };
         let [a2s, s2c_state] = &mut conn.analysis;
         let (fwd, rev) = match dir {
@@ -257,6 +262,7 @@ impl TcpTracker {
         };
         let mut analysis = analysis::analyze(fwd, rev, conn.first_rtt, &facts);
         analysis.reused_ports = reused;
+        let measures = analysis::measure(fwd, rev, &facts, rel_ack);
         // The handshake's round trip, as Wireshark measures it: from the latest SYN to the first
         // pure ACK after it.
         if syn && !tcp.flags.contains(TcpFlags::ACK) {
@@ -275,6 +281,7 @@ impl TcpTracker {
                 analysis,
                 stream_offset: placed.stream_offset,
                 window_shift,
+                measures,
             },
             placed.delivered,
         ))

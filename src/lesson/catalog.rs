@@ -1,4 +1,4 @@
-//! Where lessons come from: the sixteen built into the binary (from `lessons/`), a folder of a
+//! Where lessons come from: those built into the binary (from `lessons/`), a folder of a
 //! teacher's own (`--dir`), or a file named directly. Also `check` of several lessons, each in a
 //! fresh process because each may need a different lab.
 
@@ -82,6 +82,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "18-ip-fragmentation.toml",
         include_str!("../../lessons/18-ip-fragmentation.toml"),
+    ),
+    (
+        "19-ip-identification.toml",
+        include_str!("../../lessons/19-ip-identification.toml"),
     ),
 ];
 
@@ -307,9 +311,20 @@ mod tests {
     #[test]
     fn every_built_in_lesson_parses() {
         let lessons = all(None).unwrap();
-        assert_eq!(lessons.len(), 18);
+        assert_eq!(lessons.len(), 19);
+        let names: Vec<&str> = lessons.iter().map(|l| l.name.as_str()).collect();
         for l in &lessons {
             assert!(!l.steps.is_empty(), "{}", l.name);
+            assert!(l.block.is_some(), "{} belongs to no block", l.name);
+            for p in &l.prerequisites {
+                let earlier = names.iter().position(|n| n == p);
+                let this = names.iter().position(|n| *n == l.name);
+                assert!(
+                    earlier < this && earlier.is_some(),
+                    "{}'s prerequisite {p} is not an earlier lesson",
+                    l.name
+                );
+            }
             assert!(
                 l.steps.iter().any(|s| !s.expects.is_empty()),
                 "{} checks nothing",

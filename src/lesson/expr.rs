@@ -10,7 +10,7 @@
 //! not     := ("not" | "!") not | compare
 //! compare := sum (("==" | "!=" | "<" | "<=" | ">" | ">=" | "contains") sum)?
 //! sum     := product (("+" | "-") product)*
-//! product := unary (("*" | "/") unary)*
+//! product := unary (("*" | "/" | "%") unary)*
 //! unary   := "-" unary | postfix
 //! postfix := primary ("." name)*          a dotted property path, e.g. .tcp.options.mss
 //! primary := number | "string" | 'string' | true | false | name "(" args ")" | name
@@ -105,6 +105,8 @@ pub enum BinOp {
     Mul,
     /// `/` (whole-number division)
     Div,
+    /// `%`: the remainder of a whole-number division, never negative
+    Rem,
     /// `==`
     Eq,
     /// `!=`
@@ -133,6 +135,7 @@ impl BinOp {
             BinOp::Sub => "-",
             BinOp::Mul => "*",
             BinOp::Div => "/",
+            BinOp::Rem => "%",
             BinOp::Eq => "==",
             BinOp::Ne => "!=",
             BinOp::Lt => "<",
@@ -332,6 +335,7 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
             '-' => Tok::Op("-"),
             '*' => Tok::Op("*"),
             '/' => Tok::Op("/"),
+            '%' => Tok::Op("%"),
             '<' => Tok::Op("<"),
             '>' => Tok::Op(">"),
             '!' => Tok::Op("!"),
@@ -486,6 +490,7 @@ impl Parser {
             let op = match self.peek() {
                 Some(Tok::Op("*")) => BinOp::Mul,
                 Some(Tok::Op("/")) => BinOp::Div,
+                Some(Tok::Op("%")) => BinOp::Rem,
                 _ => return Ok(left),
             };
             let at = self.at();

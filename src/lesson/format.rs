@@ -108,6 +108,8 @@ pub struct Lesson {
     pub goal: String,
     /// Lessons to do first (names).
     pub prerequisites: Vec<String>,
+    /// The block `lesson list` shows it in: one of [`BLOCKS`], or none.
+    pub block: Option<&'static str>,
     /// The server's transport when `start server` names none.
     pub transport: Transport,
     /// The lab it needs.
@@ -126,6 +128,7 @@ struct RawLesson {
     goal: String,
     #[serde(default)]
     prerequisites: Vec<String>,
+    block: Option<Spanned<String>>,
     transport: Option<Spanned<String>>,
     lab: Option<Spanned<RawLab>>,
     #[serde(default)]
@@ -196,6 +199,10 @@ struct RawQuestion {
     #[serde(default)]
     predict: bool,
 }
+
+/// The blocks `lesson list` groups lessons into, in the order it shows them (a lesson's
+/// `block = "…"`; lessons without one come last).
+pub const BLOCKS: &[&str] = &["IP and link", "TCP", "TLS"];
 
 /// Turns byte offsets into line numbers.
 struct Lines<'a> {
@@ -456,6 +463,29 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
         line: e.span().map_or(1, |s| lines.line(s.start)),
         what: e.message().trim().to_string(),
     })?;
+    let block = match &raw.block {
+        None => None,
+        Some(b) => Some(
+            BLOCKS
+                .iter()
+                .copied()
+                .find(|known| known.eq_ignore_ascii_case(b.get_ref().trim()))
+                .ok_or_else(|| {
+                    lines.err(
+                        b.span(),
+                        format!(
+                            "`block = \"{}\"`: use one of {}, or leave `block` out",
+                            b.get_ref(),
+                            BLOCKS
+                                .iter()
+                                .map(|k| format!("\"{k}\""))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?,
+        ),
+    };
     let transport = match &raw.transport {
         Some(t) => actions::parse_transport(t.get_ref()).map_err(|e| lines.err(t.span(), e))?,
         None => Transport::Tls13,
@@ -675,6 +705,7 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
         title: raw.title,
         goal: raw.goal.trim().to_string(),
         prerequisites: raw.prerequisites,
+        block,
         transport,
         lab: LessonLab {
             link,
@@ -862,6 +893,32 @@ answer = "syn(alice).tcp.srcport"
         );
         let e = error_of(&second);
         assert!(e.what.contains("before its other questions"), "{e}");
+    }
+
+    #[test]
+    fn blocks_are_one_of_the_known_ones() {
+        assert_eq!(parse_lesson("a.toml", GOOD).unwrap().block, None);
+        let with = |b: &str| {
+            GOOD.replace(
+                "goal = \"See a SYN.\"",
+                &format!("goal = \"See a SYN.\"\nblock = \"{b}\""),
+            )
+        };
+        assert_eq!(
+            parse_lesson("a.toml", &with("TCP")).unwrap().block,
+            Some("TCP")
+        );
+        assert_eq!(
+            parse_lesson("a.toml", &with("ip and link")).unwrap().block,
+            Some("IP and link"),
+            "case does not matter"
+        );
+        let e = error_of(&with("UDP"));
+        assert_eq!(e.line, 4, "{e}");
+        assert!(
+            e.what.contains("\"UDP\"") && e.what.contains("\"IP and link\", \"TCP\", \"TLS\""),
+            "{e}"
+        );
     }
 
     #[test]

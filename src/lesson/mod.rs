@@ -72,35 +72,115 @@ pub enum LessonError {
     Output(String),
 }
 
-/// One line per lesson for `packetpath lesson list`: name, title, lab and goal.
+/// `packetpath lesson list`: for each lesson its name, title and lab, its goal, and the lessons
+/// to take first. Lessons with a `block` are grouped under its heading, in the order of
+/// [`format::BLOCKS`], and those without one follow; a list with no blocks at all (a teacher's
+/// folder) is shown as it comes.
 pub fn list_text(lessons: &[Lesson]) -> String {
     let width = lessons.iter().map(|l| l.name.len()).max().unwrap_or(0);
+    if lessons.iter().all(|l| l.block.is_none()) {
+        return lessons.iter().map(|l| list_entry(l, width)).collect();
+    }
     let mut out = String::new();
-    for l in lessons {
-        let mut lab = vec![l.transport.name().to_string()];
-        if l.lab.link != crate::lab::LinkMode::Loopback {
-            lab.push(format!("--link {}", l.lab.link));
+    let blocks = format::BLOCKS.iter().copied().map(Some).chain([None]);
+    for block in blocks {
+        let members: Vec<&Lesson> = lessons.iter().filter(|l| l.block == block).collect();
+        if members.is_empty() {
+            continue;
         }
-        if l.lab.mtu != 1500 {
-            lab.push(format!("mtu {}", l.lab.mtu));
+        if !out.is_empty() {
+            out.push('\n');
         }
-        if l.lab.loss > 0.0 {
-            lab.push(format!("{}% loss", l.lab.loss));
-        }
-        if l.lab.delay_ms > 0.0 {
-            lab.push(format!("{} ms delay each way", l.lab.delay_ms));
-        }
-        if l.lab.ipv6 {
-            lab.push("IPv6".into());
-        }
+        let count = match members.len() {
+            1 => "1 lesson".to_string(),
+            n => format!("{n} lessons"),
+        };
         out.push_str(&format!(
-            "{:width$}  {}  [{}]\n{:width$}  {}\n",
-            l.name,
-            l.title,
-            lab.join(", "),
+            "━━ {} · {count}\n",
+            block.unwrap_or("Other lessons")
+        ));
+        for l in members {
+            out.push_str(&list_entry(l, width));
+        }
+    }
+    out
+}
+
+/// One lesson in `lesson list`: name, title and lab; its goal; its prerequisites, if any.
+fn list_entry(l: &Lesson, width: usize) -> String {
+    let mut lab = vec![l.transport.name().to_string()];
+    if l.lab.link != crate::lab::LinkMode::Loopback {
+        lab.push(format!("--link {}", l.lab.link));
+    }
+    if l.lab.mtu != 1500 {
+        lab.push(format!("mtu {}", l.lab.mtu));
+    }
+    if l.lab.loss > 0.0 {
+        lab.push(format!("{}% loss", l.lab.loss));
+    }
+    if l.lab.delay_ms > 0.0 {
+        lab.push(format!("{} ms delay each way", l.lab.delay_ms));
+    }
+    if l.lab.ipv6 {
+        lab.push("IPv6".into());
+    }
+    let mut out = format!(
+        "{:width$}  {}  [{}]\n{:width$}  {}\n",
+        l.name,
+        l.title,
+        lab.join(", "),
+        "",
+        value::shorten(&l.goal.replace('\n', " "), 100)
+    );
+    if !l.prerequisites.is_empty() {
+        out.push_str(&format!(
+            "{:width$}  prerequisites: {}\n",
             "",
-            value::shorten(&l.goal.replace('\n', " "), 100)
+            l.prerequisites.join(", ")
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_groups_lessons_by_block_and_names_prerequisites() {
+        let text = list_text(&all(None).unwrap());
+        let heading = |b: &str| text.find(&format!("━━ {b} · ")).expect(b);
+        assert!(heading("IP and link") < heading("TCP") && heading("TCP") < heading("TLS"));
+        assert!(!text.contains("Other lessons"), "{text}");
+        // Each lesson under its block's heading, with its prerequisites under its goal.
+        let tcp = &text[heading("TCP")..heading("TLS")];
+        assert!(
+            tcp.lines().any(|l| l.starts_with("tcp-handshake ")),
+            "{tcp}"
+        );
+        assert!(!tcp.lines().any(|l| l.starts_with("link-layer ")), "{tcp}");
+        let after_handshake = tcp.split("\ntcp-handshake ").nth(1).unwrap_or_default();
+        assert_eq!(
+            after_handshake.lines().nth(2).map(str::trim),
+            Some("prerequisites: layers"),
+            "{tcp}"
+        );
+        // A folder whose lessons name no block is listed as it comes, without headings.
+        let mut plain = all(None).unwrap();
+        plain.truncate(2);
+        for l in &mut plain {
+            l.block = None;
+        }
+        let flat = list_text(&plain);
+        assert!(!flat.contains("━━"), "{flat}");
+        assert!(flat.starts_with("layers "), "{flat}");
+        // Some with a block and some without: those without come last, under their own heading.
+        plain[0].block = Some("TLS");
+        let mixed = list_text(&plain);
+        assert!(
+            mixed.find("━━ TLS · 1 lesson").unwrap()
+                < mixed.find("━━ Other lessons · 1 lesson").unwrap(),
+            "{mixed}"
+        );
+    }
 }

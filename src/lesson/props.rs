@@ -174,6 +174,9 @@ pub const PACKET_PROPS: &[PropDef] = &[
     p("ip.proto", PTy::Num, "the protocol inside: 6 is TCP"),
     p("ip.checksum_value", PTy::Num, "the IPv4 header checksum field as sent (IPv4 only), which every router recomputes as it changes the TTL (RFC 791 §3.1)"),
     p("ip.checksum", PTy::Text, "the IPv4 header checksum's verdict: \"correct\", \"wrong\", \"offloaded\", \"not checked\" (\"none\" for IPv6, which has no header checksum)"),
+    p("ipv6.plen", PTy::Num, "the IPv6 payload length field: bytes after the 40-byte header, extension headers included (ip.len − 40), as Wireshark's ipv6.plen; IPv6 only"),
+    p("ipv6.flow", PTy::Num, "the IPv6 flow label (20 bits), as Wireshark's ipv6.flow: a source gives every packet of one flow the same label (RFC 6437 §3); 0 if it labels none; IPv6 only"),
+    p("ipv6.nxt", PTy::Num, "the IPv6 header's next header field, as Wireshark's ipv6.nxt: 6 TCP, 17 UDP, 58 ICMPv6, or an extension header (0 hop-by-hop options, 44 fragment); IPv6 only"),
     p("tcp.srcport", PTy::Num, "the sender's port"),
     p("tcp.dstport", PTy::Num, "the receiver's port"),
     p("tcp.port", PTy::Nums, "both ports, source and destination: `tcp.port == 8443` matches either"),
@@ -206,6 +209,8 @@ pub const PACKET_PROPS: &[PropDef] = &[
     p("tcp.analysis.lost_segment", PTy::Bool, "a previous segment was not captured: this one starts beyond everything seen so far"),
     p("tcp.analysis.duplicate_ack", PTy::Bool, "a pure ACK repeating the previous acknowledgement and window of its direction"),
     p("tcp.analysis.duplicate_ack_num", PTy::Num, "which duplicate of the same acknowledgement this is (1, 2, 3…)"),
+    p("tcp.analysis.bytes_in_flight", PTy::Num, "for a segment carrying data: bytes its sender has sent and not yet seen acknowledged, this segment included, as Wireshark's tcp.analysis.bytes_in_flight computes it from sequence numbers (the highest byte sent so far, minus the other side's highest acknowledgement, minus bytes its latest SACK blocks report received); missing for segments without data"),
+    p("tcp.acked_bytes", PTy::Num, "what this segment's acknowledgement newly acknowledges: its tcp.ack minus the highest acknowledgement its sender sent before (0 if nothing new; a SYN or FIN counts 1, so the SYN-ACK's is 1); not a Wireshark field; missing without the ACK flag"),
     p("tls.records", PTy::Records, "the TLS records this frame completed"),
     p("payload", PTy::Text, "the TCP payload as text (bytes that are not text show as �)"),
     p("udp.srcport", PTy::Num, "the UDP sender's port"),
@@ -237,6 +242,7 @@ pub const RECORD_PROPS: &[PropDef] = &[
     p("version", PTy::Text, "the record header's legacy version as hex, e.g. \"0x0303\""),
     p("length", PTy::Num, "the record header's length field: bytes of body after the 5-byte header"),
     p("handshake", PTy::Text, "the handshake messages completed in it, e.g. \"ClientHello\" or \"EncryptedExtensions, Certificate\" (empty if none)"),
+    p("handshake_types", PTy::Nums, "the type numbers of those handshake messages, in order, as Wireshark's tls.handshake.type (RFC 8446 §4, RFC 5246 §7.4): 1 ClientHello, 2 ServerHello, 4 NewSessionTicket, 8 EncryptedExtensions, 11 Certificate, 12 ServerKeyExchange, 13 CertificateRequest, 14 ServerHelloDone, 15 CertificateVerify, 16 ClientKeyExchange, 20 Finished"),
     p("encrypted", PTy::Bool, "the body is encrypted"),
     p("decrypted", PTy::Bool, "the body was decrypted with the session's keys"),
     p("inner_type", PTy::Text, "after decryption, what the record really carries (TLS 1.3 hides it inside)"),
@@ -245,6 +251,7 @@ pub const RECORD_PROPS: &[PropDef] = &[
     p("alert", PTy::Text, "the alert's description, e.g. \"unknown_ca\", \"close_notify\""),
     p("from", PTy::Text, "\"client\" or \"server\""),
     p("frame", PTy::Packet, "the frame that completed the record"),
+    p("frames", PTy::Packets, "the frames that carried its bytes, header included, in stream order (Wireshark lists them as the record's reassembled TCP segments): one frame for a record that fits in one segment"),
     p("hex", PTy::Text, "the whole record (header and body) as it crossed the wire, in hex"),
     p("stream", PTy::Num, "its TCP connection's number"),
 ];
@@ -559,6 +566,22 @@ pub fn packet(ctx: &Context<'_>, e: &FrameEntry, p: &Packet, name: &str) -> Valu
             _ => Value::missing(format!("no property {name}")),
         };
     }
+    if let Some(field) = name.strip_prefix("ipv6.") {
+        let Some(ip) = &p.ip else { return no_ip() };
+        if ip.version != 6 {
+            return Value::missing(format!(
+                "frame #{} is IPv4: `ipv6.{field}` is a field of the IPv6 header",
+                e.number
+            ));
+        }
+        let header = e.frame.data.get(ip.header.start..ip.header.start + 8);
+        return match (field, header) {
+            ("plen", Some(h)) => num(u16::from_be_bytes([h[4], h[5]])),
+            ("nxt", Some(h)) => num(h[6]),
+            ("flow", _) => opt(ip.flow_label, "no flow label"),
+            _ => Value::missing(format!("no property {name}")),
+        };
+    }
     if let Some(field) = name.strip_prefix("hop.") {
         let Some(place) = ctx.trace.hop_place(e.frame.interface) else {
             return Value::missing(format!(
@@ -719,6 +742,14 @@ pub fn packet(ctx: &Context<'_>, e: &FrameEntry, p: &Packet, name: &str) -> Valu
             Some(n) => num(i64::from(n)),
             None => Value::missing("this segment is not a duplicate ACK"),
         },
+        "tcp.analysis.bytes_in_flight" => opt(
+            seg.measures.bytes_in_flight,
+            "only a segment carrying data, sent after the other side acknowledged something, has bytes in flight",
+        ),
+        "tcp.acked_bytes" => opt(
+            seg.measures.acked,
+            "this segment acknowledges nothing: its ACK flag is clear",
+        ),
         "tls.records" => Value::List(e.records.clone().map(Value::Record).collect()),
         _ => Value::missing(format!("no property {name}")),
     }
@@ -860,5 +891,141 @@ mod tests {
             names.dedup();
             assert_eq!(before, names.len(), "{entity:?}");
         }
+    }
+
+    /// Evaluates queries on a saved capture in `captures/` (no clients named).
+    fn on_capture(file: &str, check: impl FnOnce(&dyn Fn(&str) -> Value)) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures")
+            .join(file);
+        let (trace, damage) =
+            crate::capture::open_capture(&path, None, &mut |_, _| {}).expect("the capture opens");
+        assert!(damage.is_none(), "{file}");
+        let state = super::super::LessonState::default();
+        let ctx = Context::new(&trace, &state);
+        let env = super::super::query::TypeEnv {
+            clients: vec![],
+            item: None,
+        };
+        let eval = |q: &str| ctx.eval_query(&super::super::query::Query::parse(q, &env).expect(q));
+        check(&eval);
+    }
+
+    fn nums(v: &[i64]) -> Value {
+        Value::List(v.iter().map(|n| Value::Num(*n)).collect())
+    }
+
+    /// captures/ipv6-chat.pcapng: the chat over ::1. tshark reads frame 4 (the ClientHello) as
+    /// ipv6.plen 260, ipv6.flow 0x0a725d, ipv6.nxt 6, and the client's other frames with the
+    /// same flow label.
+    #[test]
+    fn ipv6_header_fields() {
+        on_capture("ipv6-chat.pcapng", |eval| {
+            assert_eq!(eval("nth(packets(), 4).ipv6.plen"), Value::Num(260));
+            assert_eq!(
+                eval("nth(packets(), 4).ip.len - nth(packets(), 4).ipv6.plen"),
+                Value::Num(40)
+            );
+            assert_eq!(eval("nth(packets(), 4).ipv6.flow"), Value::Num(0x0a725d));
+            assert_eq!(eval("nth(packets(), 4).ipv6.nxt"), Value::Num(6));
+            assert_eq!(
+                eval("distinct(where(packets(), .tcp.srcport == 40146).ipv6.flow)"),
+                nums(&[0x0a725d])
+            );
+            assert_eq!(eval("nth(packets(), 2).ipv6.flow"), Value::Num(0x0a4f19));
+        });
+        on_capture("tls13-chat.pcapng", |eval| {
+            let Value::Missing(why) = eval("first(packets()).ipv6.plen") else {
+                panic!("an IPv4 packet has no IPv6 payload length")
+            };
+            assert!(why.contains("IPv4"), "{why}");
+        });
+    }
+
+    /// captures/small-mss.pcapng: a client with MSS 536 writes a 3,000-byte line. The bytes in
+    /// flight are tshark 4.0's tcp.analysis.bytes_in_flight for the same frames; the bytes each
+    /// ACK acknowledges follow from tcp.ack (frame 20 acknowledges the line's six segments at
+    /// once, frame 31 the client's last 24 bytes and its FIN).
+    #[test]
+    fn bytes_in_flight_and_acked_bytes() {
+        on_capture("small-mss.pcapng", |eval| {
+            assert_eq!(
+                eval("where(packets(), .tcp.len > 0).tcp.analysis.bytes_in_flight"),
+                nums(&[
+                    228, 524, 761, 80, 184, 34, 50, 524, 1048, 1572, 2096, 2620, 3023, 524, 1048,
+                    1572, 2096, 2620, 3042, 24, 24
+                ])
+            );
+            assert!(matches!(
+                eval("nth(packets(), 30).tcp.analysis.bytes_in_flight"),
+                Value::Missing(_)
+            ));
+            assert_eq!(
+                eval("packets().tcp.acked_bytes"),
+                nums(&[
+                    1, 1, 0, 228, 0, 0, 524, 237, 0, 80, 184, 34, 50, 0, 0, 0, 0, 0, 3023, 0, 0, 0,
+                    0, 0, 0, 3042, 0, 24, 0, 25, 1
+                ])
+            );
+            let Value::Missing(why) = eval("first(packets()).tcp.acked_bytes") else {
+                panic!("a SYN acknowledges nothing")
+            };
+            assert!(why.contains("ACK flag"), "{why}");
+            // Each side's ACKs add up to its last acknowledgement: every sequence number once.
+            assert_eq!(
+                eval("sum(where(packets(), .tcp.srcport == 32901).tcp.acked_bytes)"),
+                Value::Num(3391)
+            );
+            assert_eq!(
+                eval("sum(where(packets(), .tcp.srcport == 34618).tcp.acked_bytes)"),
+                Value::Num(4063)
+            );
+        });
+    }
+
+    /// The records of captures/small-mss.pcapng as tshark 4.0 shows them: tls.handshake.type of
+    /// each, and tcp.segment for those that span frames (the server's encrypted flight, frames 6
+    /// and 7; the client's 3,000-byte line, frames 14 to 19).
+    #[test]
+    fn record_handshake_types_and_frames() {
+        on_capture("small-mss.pcapng", |eval| {
+            let records = "first(conns()).records";
+            assert_eq!(
+                eval(&format!("nth({records}, 1).handshake_types")),
+                nums(&[1])
+            );
+            assert_eq!(
+                eval(&format!("nth({records}, 2).handshake_types")),
+                nums(&[2])
+            );
+            assert_eq!(
+                eval(&format!("nth({records}, 3).handshake_types")),
+                nums(&[]),
+                "a ChangeCipherSpec record holds no handshake message"
+            );
+            assert_eq!(
+                eval(&format!("nth({records}, 4).handshake_types")),
+                nums(&[8, 11, 15, 20])
+            );
+            assert_eq!(
+                eval(&format!("nth({records}, 4).frames.frame.number")),
+                nums(&[6, 7])
+            );
+            assert_eq!(
+                eval(&format!("nth({records}, 1).frames.frame.number")),
+                nums(&[4])
+            );
+            assert_eq!(
+                eval(&format!(
+                    "first(where({records}, count(.frames) > 4)).frames.frame.number"
+                )),
+                nums(&[14, 15, 16, 17, 18, 19])
+            );
+            // An eavesdropper without the keys sees no handshake message inside it.
+            assert_eq!(
+                eval(&format!("without_keys(nth({records}, 4).handshake_types)")),
+                nums(&[])
+            );
+        });
     }
 }

@@ -35,7 +35,13 @@ pub fn record(ctx: &Context<'_>, i: usize, name: &str) -> Value {
     }
     let secret = matches!(
         name,
-        "handshake" | "decrypted" | "inner_type" | "plaintext" | "plaintext_len" | "alert"
+        "handshake"
+            | "handshake_types"
+            | "decrypted"
+            | "inner_type"
+            | "plaintext"
+            | "plaintext_len"
+            | "alert"
     );
     if ctx.wire_only && info.encrypted && secret {
         return Value::missing(
@@ -53,6 +59,12 @@ pub fn record(ctx: &Context<'_>, i: usize, name: &str) -> Value {
                 .map(|h| h.name())
                 .collect::<Vec<_>>()
                 .join(", "),
+        ),
+        "handshake_types" => Value::List(
+            info.handshake
+                .iter()
+                .map(|h| Value::Num(h.number().into()))
+                .collect(),
         ),
         "encrypted" => Value::Bool(info.encrypted),
         "decrypted" => Value::Bool(info.decrypted.is_some()),
@@ -75,6 +87,18 @@ pub fn record(ctx: &Context<'_>, i: usize, name: &str) -> Value {
         },
         "from" => text(r.dir.sender()),
         "frame" => Value::Packet(r.frame),
+        "frames" => {
+            let mut frames: Vec<u32> = Vec::new();
+            for (frame, _) in ctx
+                .trace
+                .stream_spans(r.stream, r.dir, r.stream_range.clone())
+            {
+                if !frames.contains(&frame) {
+                    frames.push(frame);
+                }
+            }
+            Value::List(frames.into_iter().map(Value::Packet).collect())
+        }
         "hex" => match ctx
             .trace
             .stream_bytes(r.stream, r.dir, r.stream_range.clone())

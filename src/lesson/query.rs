@@ -143,7 +143,7 @@ pub fn check(e: &Expr, env: &TypeEnv) -> Result<Ty, QueryError> {
                 }
             };
             match op {
-                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => {
                     need(&l, Ty::Num, left)?;
                     need(&r, Ty::Num, right)?;
                     Ok(Ty::Num)
@@ -354,6 +354,10 @@ impl<'a> Context<'a> {
                     BinOp::Div => a
                         .checked_div(b)
                         .map_or_else(|| Value::missing("division by zero"), Value::Num),
+                    // Never negative: `(b - a) % 65536` counts forward across a wrap to 0.
+                    BinOp::Rem => a
+                        .checked_rem_euclid(b)
+                        .map_or_else(|| Value::missing("division by zero"), Value::Num),
                     BinOp::Lt => Value::Bool(a < b),
                     BinOp::Le => Value::Bool(a <= b),
                     BinOp::Gt => Value::Bool(a > b),
@@ -503,5 +507,12 @@ mod tests {
         assert_eq!(ctx.eval_query(&q), Value::Num(2));
         let q = Query::parse("10 / 0", &env(&[])).unwrap();
         assert!(matches!(ctx.eval_query(&q), Value::Missing(_)));
+        // The remainder is never negative, so a difference counts forward across a wrap (IPv4
+        // identifications: from 65535 to 2 is 3 steps), and binds as tightly as * and /.
+        let num = |s: &str| ctx.eval_query(&Query::parse(s, &env(&[])).unwrap());
+        assert_eq!(num("(2 - 65535) % 65536"), Value::Num(3));
+        assert_eq!(num("(65535 + 1) % 65536"), Value::Num(0));
+        assert_eq!(num("1 + 7 % 4 * 2"), Value::Num(7));
+        assert!(matches!(num("7 % 0"), Value::Missing(_)));
     }
 }
