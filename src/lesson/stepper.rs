@@ -83,6 +83,28 @@ pub fn look_at_capture(trace: &crate::journey::Trace, typed: &str) -> Option<Str
     Some(out)
 }
 
+/// Prompts and reads one line, answering `frames` and `show N` (and prompting again) until the
+/// student types something else; `None` at the end of the input.
+fn prompt_for(
+    run: &mut LessonRun,
+    prompt: &str,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> Result<Option<String>, LessonError> {
+    loop {
+        write!(out, "{prompt}").map_err(out_err)?;
+        out.flush().map_err(out_err)?;
+        let Some(typed) = read_line(input)? else {
+            return Ok(None);
+        };
+        run.session_mut().poll();
+        match look_at_capture(run.session().trace(), &typed) {
+            Some(shown) => write!(out, "{shown}").map_err(out_err)?,
+            None => return Ok(Some(typed)),
+        }
+    }
+}
+
 /// Reflows a lesson text to `width` columns, indented by `indent`: lines of one paragraph are
 /// joined, a blank line separates paragraphs, and list items (`- `, `1. `) start their own line
 /// with a hanging indent.
@@ -198,21 +220,13 @@ pub fn run_interactive(
         if i >= run.steps_done() {
             for (qi, q) in step.questions.iter().enumerate().filter(|(_, q)| q.predict) {
                 loop {
-                    write!(
-                        out,
+                    let prompt = format!(
                         "  ? Predict, before it happens: {}\n    your prediction (Enter to skip): ",
                         q.ask_text()
-                    )
-                    .map_err(out_err)?;
-                    out.flush().map_err(out_err)?;
-                    let Some(typed) = read_line(input)? else {
+                    );
+                    let Some(typed) = prompt_for(&mut run, &prompt, input, out)? else {
                         return finish(rt, run, student, out);
                     };
-                    run.session_mut().poll();
-                    if let Some(shown) = look_at_capture(run.session().trace(), &typed) {
-                        write!(out, "{shown}").map_err(out_err)?;
-                        continue;
-                    }
                     if !typed.is_empty() && !q.takes(&typed) {
                         writeln!(
                             out,
@@ -341,21 +355,10 @@ pub fn run_interactive(
             }
             let mut tries = 0;
             loop {
-                write!(
-                    out,
-                    "  ? {}\n    your answer (Enter to skip): ",
-                    q.ask_text()
-                )
-                .map_err(out_err)?;
-                out.flush().map_err(out_err)?;
-                let Some(typed) = read_line(input)? else {
+                let prompt = format!("  ? {}\n    your answer (Enter to skip): ", q.ask_text());
+                let Some(typed) = prompt_for(&mut run, &prompt, input, out)? else {
                     return finish(rt, run, student, out);
                 };
-                run.session_mut().poll();
-                if let Some(shown) = look_at_capture(run.session().trace(), &typed) {
-                    write!(out, "{shown}").map_err(out_err)?;
-                    continue;
-                }
                 if typed.is_empty() {
                     break;
                 }
@@ -403,28 +406,14 @@ pub fn run_interactive(
             writeln!(out, "  ✓ {} — {}", c.that, c.observed).map_err(out_err)?;
         }
         let last = i + 1 == total;
-        let cmd = loop {
-            write!(
-                out,
-                "{} ",
-                if last {
-                    "[Enter] finish · p back · r again · q quit >"
-                } else {
-                    "[Enter/n] next · p back · r again · q quit >"
-                }
-            )
-            .map_err(out_err)?;
-            out.flush().map_err(out_err)?;
-            let Some(cmd) = read_line(input)? else {
-                break None;
-            };
-            run.session_mut().poll();
-            match look_at_capture(run.session().trace(), &cmd) {
-                Some(shown) => write!(out, "{shown}").map_err(out_err)?,
-                None => break Some(cmd),
-            }
+        let prompt = if last {
+            "[Enter] finish · p back · r again · q quit > "
+        } else {
+            "[Enter/n] next · p back · r again · q quit > "
         };
-        let Some(cmd) = cmd else { break };
+        let Some(cmd) = prompt_for(&mut run, prompt, input, out)? else {
+            break;
+        };
         match cmd.as_str() {
             "p" | "b" => i = i.saturating_sub(1),
             "r" => {}
