@@ -15,7 +15,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::frame::Timestamp;
 
 /// A TCP connection, named by its 4-tuple from the client's point of view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct ConnId {
     /// The client's address and (ephemeral) port.
     pub client: SocketAddr,

@@ -16,7 +16,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -25,8 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::checks::{self, Verdict};
 use super::format::{parse_lesson, Lesson};
 use super::query::Context;
-use super::state::{LessonState, Refusal};
-use crate::chat::ConnId;
+use super::state::LessonState;
 use crate::frame::Frame;
 use crate::journey::Trace;
 
@@ -153,24 +151,6 @@ fn verdict_word(v: &Verdict) -> &'static str {
     }
 }
 
-/// A client's connection, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecordedConn {
-    /// The client's address and port.
-    pub client: SocketAddr,
-    /// The server's.
-    pub server: SocketAddr,
-}
-
-/// A refused client, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecordedRefusal {
-    /// The error it reported.
-    pub error: String,
-    /// Its TCP connection in the capture, if it reached it.
-    pub stream: Option<usize>,
-}
-
 /// The score: right answers out of the lesson's questions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Score {
@@ -211,14 +191,10 @@ pub struct StudentRecord {
     pub seconds: u64,
     /// Steps whose actions ran.
     pub steps_done: usize,
-    /// Each client's connection.
-    pub clients: BTreeMap<String, RecordedConn>,
-    /// Clients connected at the end, in the order they joined.
-    pub connected: Vec<String>,
-    /// Refused clients.
-    pub refused: BTreeMap<String, RecordedRefusal>,
-    /// The lines each client received.
-    pub received: BTreeMap<String, Vec<String>>,
+    /// Which connection each client had, who was refused, what each received: what the
+    /// lesson's queries need besides the capture.
+    #[serde(flatten)]
+    pub state: LessonState,
     /// Every question of the lesson, answered or not.
     pub answers: Vec<AnswerRecord>,
     /// The score.
@@ -324,34 +300,7 @@ impl AnswerLog {
             started_unix: self.started_unix,
             seconds: self.started.elapsed().as_secs(),
             steps_done,
-            clients: state
-                .clients
-                .iter()
-                .map(|(name, c)| {
-                    (
-                        name.clone(),
-                        RecordedConn {
-                            client: c.client,
-                            server: c.server,
-                        },
-                    )
-                })
-                .collect(),
-            connected: state.connected.clone(),
-            refused: state
-                .refused
-                .iter()
-                .map(|(name, r)| {
-                    (
-                        name.clone(),
-                        RecordedRefusal {
-                            error: r.error.clone(),
-                            stream: r.stream,
-                        },
-                    )
-                })
-                .collect(),
-            received: state.received.clone(),
+            state: state.clone(),
             score: Score {
                 right,
                 of: answers.len(),
@@ -376,40 +325,6 @@ impl StudentRecord {
         let text = String::from_utf8_lossy(data.get(..end).unwrap_or_default());
         let json = text.lines().find_map(|l| l.strip_prefix(RECORD_PREFIX))?;
         Some(serde_json::from_str(json).map_err(|e| e.to_string()))
-    }
-
-    /// The lesson state the record's queries need (which connection each client had).
-    pub fn state(&self) -> LessonState {
-        LessonState {
-            clients: self
-                .clients
-                .iter()
-                .map(|(name, c)| {
-                    (
-                        name.clone(),
-                        ConnId {
-                            client: c.client,
-                            server: c.server,
-                        },
-                    )
-                })
-                .collect(),
-            connected: self.connected.clone(),
-            refused: self
-                .refused
-                .iter()
-                .map(|(name, r)| {
-                    (
-                        name.clone(),
-                        Refusal {
-                            error: r.error.clone(),
-                            stream: r.stream,
-                        },
-                    )
-                })
-                .collect(),
-            received: self.received.clone(),
-        }
     }
 }
 
@@ -522,8 +437,7 @@ pub fn grade(record: &StudentRecord, trace: &Trace, file: &str) -> Graded {
             )),
         }
     }
-    let state = record.state();
-    let ctx = Context::new(trace, &state);
+    let ctx = Context::new(trace, &record.state);
     let mut questions = Vec::new();
     let mut recorded_of: BTreeMap<(usize, usize), &AnswerRecord> = BTreeMap::new();
     for a in &record.answers {

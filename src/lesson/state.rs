@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::chat::ConnId;
 
 /// A client whose connection attempt failed (e.g. its CA did not sign the server's certificate).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Refusal {
     /// The error the client reported, in words.
     pub error: String,
@@ -15,7 +15,7 @@ pub struct Refusal {
 }
 
 /// The lesson's record of its clients.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LessonState {
     /// Every client that connected, with its connection (kept after it closes).
     pub clients: BTreeMap<String, ConnId>,
