@@ -4,8 +4,8 @@
 //! A lesson declares its lab (link, MTU, loss) and the server's transport in its header, because
 //! the lab is entered once per process before anything else runs. Each step has a text for the
 //! student, actions run with real sockets ([`actions`]), a focus on one field of one packet, and
-//! expectations and questions written in a small query language ([`expr`], [`query`],
-//! [`functions`], [`props`]) that reads the live capture.
+//! expectations and questions written in a small query language ([`query`]) that reads the
+//! live capture.
 //!
 //! ```text
 //!  lessons/*.toml ──format──► Lesson ──runner──► actions on a Session (chat + live capture)
@@ -19,22 +19,17 @@
 //! a [`LessonRun`] step by step.
 
 pub mod actions;
-mod calls;
 pub mod catalog;
 pub mod checks;
-pub mod expr;
-pub mod filter;
 pub mod format;
-pub mod functions;
-pub mod props;
-mod props_more;
 pub mod query;
 pub mod record;
 pub mod reference;
 pub mod runner;
 pub mod state;
 pub mod stepper;
-pub mod value;
+
+pub use query::{expr, filter, value};
 
 pub use catalog::{all, check_in_turn, find, BUILTIN};
 pub use checks::{CheckOutcome, FocusView, Verdict};

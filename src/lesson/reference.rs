@@ -1,8 +1,8 @@
 //! The query reference for teachers, rendered from the tables the code uses, so that
 //! `lessons/README.md` cannot drift from what the program accepts (a test compares them).
 
-use super::functions::FUNCTIONS;
-use super::props::{CONN_PROPS, MESSAGE_PROPS, PACKET_PROPS, RECORD_PROPS};
+use super::query::entities::{CONN_PROPS, MESSAGE_PROPS, PACKET_PROPS, RECORD_PROPS};
+use super::query::functions::FUNCTIONS;
 
 /// The functions and properties as Markdown tables.
 pub fn markdown() -> String {

@@ -3,7 +3,7 @@
 //!
 //! It is the lessons' query language ([`super::expr`]) read in its field dialect: a bare dotted
 //! name is a field of the frame being tested, taken from the same table the lessons read
-//! ([`super::props::PACKET_PROPS`], named after Wireshark's fields). So a teacher who writes
+//! ([`super::entities::PACKET_PROPS`], named after Wireshark's fields). So a teacher who writes
 //! `where(packets(), .ip.ttl < 64)` in a lesson and a student who types `/ip.ttl < 64` in the
 //! timeline use one language, one set of names and one reading of each field.
 //!
@@ -20,10 +20,12 @@
 //! `tcp.analysis.retransmission || tcp.analysis.out_of_order`; `app` keeps the application's
 //! rows; any other words (or a quoted text) search the rows' text.
 
+use super::super::state::LessonState;
+use super::entities::{self, Entity, PACKET_PROPS};
+use super::evaluation::Context;
 use super::expr::{self, BinOp, Expr, UnOp};
-use super::props::{self, Entity, PACKET_PROPS};
-use super::query::{self, Context, QueryError, TypeEnv};
-use super::state::LessonState;
+use super::properties;
+use super::typing::{self, QueryError, TypeEnv};
 use super::value::{Ty, Value};
 use crate::dissect::Packet;
 use crate::journey::{FrameEntry, Trace};
@@ -258,7 +260,7 @@ fn compile(e: &Expr) -> Result<Test, QueryError> {
             let (o, ty) = operand(other)?;
             if matches!(ty, Ty::Num) && matches!(o, Operand::Const(_) | Operand::Expr(_)) {
                 return Err(err(
-                    query::start_of(other),
+                    typing::start_of(other),
                     "a number on its own is not a test: compare it with a field, e.g. tcp.port == 8443",
                 ));
             }
@@ -284,7 +286,7 @@ fn operand(e: &Expr) -> Result<(Operand, Ty), QueryError> {
                 .find(|(theirs, _)| *theirs == joined)
                 .map(|(_, ours)| ours.split('.').map(str::to_string).collect::<Vec<_>>());
             let path = renamed.as_ref().unwrap_or(path);
-            let ty = props::check_path(&Ty::Packet, path).map_err(|what| {
+            let ty = entities::check_path(&Ty::Packet, path).map_err(|what| {
                 err(
                     *at,
                     what.replacen("a packet has no property", "no field is called", 1),
@@ -304,7 +306,7 @@ fn operand(e: &Expr) -> Result<(Operand, Ty), QueryError> {
             ),
         )),
         other => {
-            let ty = query::check(other, &env())?;
+            let ty = typing::check(other, &env())?;
             Ok((Operand::Expr(other.clone()), ty))
         }
     }
@@ -360,9 +362,9 @@ impl<'a> Tester<'a> {
     /// A tester over `trace`; with `wire_only`, fields that need the session keys (an encrypted
     /// record's inner type, messages, plaintext) are missing, as they are to an eavesdropper.
     pub fn new(trace: &'a Trace, state: &'a LessonState, wire_only: bool) -> Tester<'a> {
-        let mut ctx = Context::new(trace, state);
-        ctx.wire_only = wire_only;
-        Tester { ctx }
+        Tester {
+            ctx: Context::new(trace, state).wire_only(wire_only),
+        }
     }
 
     /// True if frame `n` passes `test`.
@@ -401,9 +403,9 @@ impl<'a> Tester<'a> {
     fn value(&self, o: &Operand, f: &Frame<'_>) -> Value {
         match o {
             Operand::Field(name @ "tcp.checksum") => {
-                props::packet(&self.ctx, f.entry, &f.entry.packet(), name)
+                properties::packet(&self.ctx, f.entry, &f.entry.packet(), name)
             }
-            Operand::Field(name) => props::packet(&self.ctx, f.entry, &f.packet, name),
+            Operand::Field(name) => properties::packet(&self.ctx, f.entry, &f.packet, name),
             Operand::Path(path) => self.ctx.prop(&f.value, path),
             Operand::Const(v) => v.clone(),
             Operand::Expr(e) => self.ctx.with_item(&f.value).eval(e),

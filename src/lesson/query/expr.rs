@@ -27,7 +27,7 @@
 //! The timeline's display filter ([`super::filter`]) is the same language read in the *field*
 //! dialect ([`parse_fields`]): there a bare dotted name is a field of the frame being tested
 //! (`tcp.port == 8443` reads like `.tcp.port == 8443` inside `where(...)`), as in Wireshark.
-//! This file only parses; `query.rs` checks types and evaluates.
+//! This file only parses; [`super::typing`] checks types and [`super::evaluation`] evaluates.
 
 use std::fmt;
 

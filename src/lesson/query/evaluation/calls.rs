@@ -1,6 +1,7 @@
 //! What the query functions compute: selectors that find the packets, records, messages and
-//! connections of a named client, and list helpers (`count`, `where`, `max`, …). Their names,
-//! documentation and type rules are in `functions.rs`.
+//! connections of a named client, and list helpers (`count`, `where`, `max`, …). Their names and
+//! documentation are in [`super::super::functions`], their type rules in
+//! [`super::super::typing`].
 
 use std::ops::Range;
 
@@ -8,11 +9,9 @@ use crate::chat::{ConnId, Side};
 use crate::dissect::TcpFlags;
 use crate::flow::Direction;
 
-use super::expr::Expr;
-use super::props::frames_in;
-use super::props_more::journey_of;
-use super::query::Context;
-use super::value::{MessageRef, Value};
+use super::super::expr::Expr;
+use super::super::value::{MessageRef, Value};
+use super::Context;
 
 fn side_dir(v: &Value) -> Option<Direction> {
     match v {
@@ -78,7 +77,7 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
                 Some(_) => {
                     let (s, _) = stream(0)?;
                     Value::List(
-                        frames_in(ctx, s, None)
+                        ctx.frames_in(s, None)
                             .map(|f| Value::Packet(f.number))
                             .collect(),
                     )
@@ -87,7 +86,7 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
             "syn" | "synack" => {
                 let (s, c) = stream(0)?;
                 let want_ack = name == "synack";
-                frames_in(ctx, s, None)
+                ctx.frames_in(s, None)
                     .find(|f| {
                         f.packet().tcp.as_ref().is_some_and(|t| {
                             t.flags.contains(TcpFlags::SYN)
@@ -106,7 +105,8 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
             }
             "handshake_ack" => {
                 let (s, c) = stream(0)?;
-                let synack = frames_in(ctx, s, Some(Direction::ServerToClient))
+                let synack = ctx
+                    .frames_in(s, Some(Direction::ServerToClient))
                     .find(|f| {
                         f.packet()
                             .tcp
@@ -117,7 +117,7 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
                     .ok_or_else(|| {
                         Value::missing(format!("no SYN-ACK of {c}'s connection was captured"))
                     })?;
-                frames_in(ctx, s, Some(Direction::ClientToServer))
+                ctx.frames_in(s, Some(Direction::ClientToServer))
                     .find(|f| {
                         f.number > synack
                             && f.packet().tcp.as_ref().is_some_and(|t| {
@@ -138,7 +138,7 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
                 let dir = side_dir(&arg(1))
                     .ok_or_else(|| Value::missing("the side must be client or server"))?;
                 if name == "fin" {
-                    frames_in(ctx, s, Some(dir))
+                    ctx.frames_in(s, Some(dir))
                         .find(|f| {
                             f.packet()
                                 .tcp
@@ -156,7 +156,7 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
                         )
                 } else {
                     Value::List(
-                        frames_in(ctx, s, Some(dir))
+                        ctx.frames_in(s, Some(dir))
                             .filter(|f| f.segment.as_ref().is_some_and(|g| g.payload_len > 0))
                             .map(|f| Value::Packet(f.number))
                             .collect(),
@@ -397,10 +397,12 @@ fn appears(ctx: &Context<'_>, what: &Value, needle: &[u8]) -> bool {
     match what {
         Value::Packet(n) => in_frame(*n),
         Value::List(items) => items.iter().any(|v| appears(ctx, v, needle)),
-        Value::Message(m) => {
-            journey_of(ctx.trace, m).is_some_and(|j| j.frames.iter().any(|&n| in_frame(n)))
-        }
-        Value::Conn(s) => frames_in(ctx, *s, None).any(|f| contains_bytes(&f.frame.data, needle)),
+        Value::Message(m) => ctx
+            .journey_of(m)
+            .is_some_and(|j| j.frames.iter().any(|&n| in_frame(n))),
+        Value::Conn(s) => ctx
+            .frames_in(*s, None)
+            .any(|f| contains_bytes(&f.frame.data, needle)),
         Value::Record(i) => ctx.trace.records().get(*i).is_some_and(|r| {
             ctx.trace
                 .stream_bytes(r.stream, r.dir, r.stream_range.clone())

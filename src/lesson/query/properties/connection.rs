@@ -1,0 +1,133 @@
+//! The properties of a TCP connection, its TLS handshake among them.
+
+use crate::flow::Direction;
+use crate::journey::Trace;
+use crate::tls::{ContentType, HandshakeType};
+
+use super::super::scope::Scope;
+use super::super::value::Value;
+use super::{hex_of, names_of_group, names_of_version, suite_name, text};
+
+/// Properties of connection `stream`.
+pub fn conn(scope: &Scope<'_>, stream: usize, name: &str) -> Value {
+    let Some(c) = scope.trace.tcp().connection(stream) else {
+        return Value::missing(format!("connection {stream} is not in the capture"));
+    };
+    match name {
+        "stream" => return Value::Num(stream as i64),
+        "client" => {
+            return scope
+                .client_of_stream(stream)
+                .map_or_else(|| Value::missing("no client of this lesson"), text)
+        }
+        "client_ip" => return text(c.client.ip().to_string()),
+        "client_port" => return Value::Num(c.client.port().into()),
+        "server_ip" => return text(c.server.ip().to_string()),
+        "server_port" => return Value::Num(c.server.port().into()),
+        "four_tuple" => return text(format!("{} → {}", c.client, c.server)),
+        "packets" => {
+            return Value::List(
+                scope
+                    .frames_in(stream, None)
+                    .map(|f| Value::Packet(f.number))
+                    .collect(),
+            )
+        }
+        "records" => {
+            return Value::List(
+                scope
+                    .trace
+                    .records()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.stream == stream)
+                    .map(|(i, _)| Value::Record(i))
+                    .collect(),
+            )
+        }
+        "bytes_from_client" => return Value::Num(c.delivered_len(Direction::ClientToServer) as i64),
+        "bytes_from_server" => return Value::Num(c.delivered_len(Direction::ServerToClient) as i64),
+        _ => {}
+    }
+    let Some(s) = scope.trace.tls_session(stream) else {
+        return Value::missing(format!("connection {stream} carries no TLS"));
+    };
+    let list = |items: Vec<String>| Value::List(items.into_iter().map(Value::Text).collect());
+    let need = |v: Option<String>, what: &str| {
+        v.map_or_else(
+            || Value::missing(format!("no {what} was captured")),
+            Value::Text,
+        )
+    };
+    match name {
+        "tls.version" => need(s.version.map(names_of_version), "ServerHello"),
+        "tls.cipher_suite" => need(s.cipher_suite.map(suite_name), "ServerHello"),
+        "tls.client_random" => need(s.client_random.map(|r| hex_of(&r)), "ClientHello"),
+        "tls.server_random" => need(s.server_random.map(|r| hex_of(&r)), "ServerHello"),
+        "tls.offered_suites" => list(s.offered_suites.iter().map(|&id| suite_name(id)).collect()),
+        "tls.offered_versions" => list(
+            s.offered_versions
+                .iter()
+                .map(|&v| names_of_version(v))
+                .collect(),
+        ),
+        "tls.offered_groups" => list(
+            s.offered_key_share_groups
+                .iter()
+                .map(|&g| names_of_group(g))
+                .collect(),
+        ),
+        "tls.key_share" => need(s.key_share_group.map(names_of_group), "key exchange"),
+        "tls.sni" => need(s.sni.clone(), "server name (SNI)"),
+        "tls.round_trips" => round_trips(scope.trace, stream),
+        "tls.encrypted_records" => Value::Num(s.encrypted_records as i64),
+        "tls.decrypted_records" => Value::Num(s.decrypted_records as i64),
+        _ => Value::missing(format!("no property {name}")),
+    }
+}
+
+/// How many server flights the client waited for before its first application data: the
+/// records of the connection in the order they completed, cut into runs of one direction; runs
+/// from the server that carry handshake messages (a NewSessionTicket alone does not count: it
+/// comes after the handshake) are counted until the client's first application data record.
+/// TLS 1.3 needs one (RFC 8446 §2), a full TLS 1.2 handshake two (RFC 5246 §7.3).
+fn round_trips(trace: &Trace, stream: usize) -> Value {
+    let mut count = 0i64;
+    let mut previous: Option<Direction> = None;
+    let mut counted_this_run = false;
+    for r in trace.records().iter().filter(|r| r.stream == stream) {
+        if r.dir != previous.unwrap_or(r.dir.reverse()) {
+            counted_this_run = false;
+        }
+        previous = Some(r.dir);
+        match r.dir {
+            Direction::ClientToServer => {
+                let app = r
+                    .info
+                    .decrypted
+                    .as_ref()
+                    .is_some_and(|p| p.content_type == ContentType::ApplicationData);
+                if app {
+                    return Value::Num(count);
+                }
+            }
+            Direction::ServerToClient => {
+                // In clear (TLS 1.2's hellos, any ChangeCipherSpec) or decrypted handshake
+                // messages other than a ticket.
+                let handshake = matches!(
+                    r.info.header.content_type,
+                    ContentType::Handshake | ContentType::ChangeCipherSpec
+                ) || r
+                    .info
+                    .handshake
+                    .iter()
+                    .any(|h| *h != HandshakeType::NewSessionTicket);
+                if handshake && !counted_this_run {
+                    count += 1;
+                    counted_this_run = true;
+                }
+            }
+        }
+    }
+    Value::missing("the client sent no application data that could be decrypted")
+}
