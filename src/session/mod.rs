@@ -114,6 +114,9 @@ pub struct Session {
     /// time order, by (time, arrival).
     held: BTreeMap<(Timestamp, u64), Frame>,
     arrivals: u64,
+    /// Whether frames come from several interfaces and are merged in time order (otherwise they
+    /// join the trace in the order they arrive).
+    merge: bool,
     /// The time of the last frame added to the trace, and whether any came before an earlier one
     /// (then the trace is made again in time order when the session finishes).
     last_added: Timestamp,
@@ -138,7 +141,7 @@ const WAIT: Duration = Duration::from_secs(60);
 /// put before it.
 const MERGE_WINDOW: Duration = Duration::from_millis(40);
 
-/// How long to wait after opening several captures for the kernel's time stamps to be on.
+/// How long to wait after opening the captures for the kernel's time stamps to be on.
 const TIMESTAMPS_ON: Duration = Duration::from_millis(50);
 
 impl Session {
@@ -180,6 +183,7 @@ impl Session {
             frame_rx,
             capture: Vec::new(),
             held: BTreeMap::new(),
+            merge: false,
             arrivals: 0,
             last_added: Timestamp(i128::MIN),
             out_of_order: false,
@@ -279,12 +283,11 @@ impl Session {
         }
         self.ports.push(addr.port());
         self.restart_capture()?;
-        if self.capture.len() > 1 {
-            // The kernel turns packet time stamps on a moment after the first capture socket asks
-            // (a deferred switch); until then frames carry the time they were read, which would
-            // mix up the merge of several interfaces. Let it settle before any traffic.
-            tokio::time::sleep(TIMESTAMPS_ON).await;
-        }
+        // The kernel turns packet time stamps on a moment after the first capture socket asks
+        // (a deferred switch); until then frames carry the time they were read, which would mix
+        // up the merge of several interfaces and give one interface's first frames times later
+        // than the frames after them. Let it settle before any traffic.
+        tokio::time::sleep(TIMESTAMPS_ON).await;
         self.server = Some(ServerRun {
             addr,
             addr6,
@@ -303,9 +306,7 @@ impl Session {
             return Ok(());
         }
         self.restart_capture()?;
-        if self.capture.len() > 1 {
-            tokio::time::sleep(TIMESTAMPS_ON).await;
-        }
+        tokio::time::sleep(TIMESTAMPS_ON).await;
         Ok(())
     }
 
@@ -338,6 +339,7 @@ impl Session {
             .map(|(i, c)| c.with_interface_id(i as u32))
             .collect();
         let (handles, rx) = spawn_captures(captures)?;
+        self.merge = handles.len() > 1;
         self.capture = handles;
         self.frame_rx = rx;
         Ok(())
@@ -492,13 +494,20 @@ impl Session {
     }
 
     fn hold(&mut self, frame: Frame) {
+        if !self.merge && self.held.is_empty() {
+            // One capture: the kernel hands its frames over in the order the interface carried
+            // them, and that order is kept (as tcpdump keeps it). Their timestamps can step back
+            // by a few microseconds when two CPUs send at once; sorting by them would put a
+            // segment before the one it followed.
+            self.add(frame);
+            return;
+        }
         self.arrivals += 1;
         self.held.insert((frame.at, self.arrivals), frame);
     }
 
     fn release(&mut self, all: bool) {
-        // One capture: frames come in order already.
-        let horizon = if all || self.capture.len() <= 1 {
+        let horizon = if all || !self.merge {
             Timestamp(i128::MAX)
         } else {
             Timestamp(Timestamp::now().0 - MERGE_WINDOW.as_nanos() as i128)
@@ -508,13 +517,19 @@ impl Session {
                 break;
             }
             let frame = entry.remove();
-            if frame.at < self.last_added {
-                self.out_of_order = true;
-            }
-            self.last_added = self.last_added.max(frame.at);
-            self.frames.push(frame.clone());
-            self.trace.push_frame(frame);
+            self.add(frame);
         }
+    }
+
+    /// Adds a frame to the trace; one that is earlier than a frame already added (possible
+    /// only between interfaces) has the trace made again in time order at the end.
+    fn add(&mut self, frame: Frame) {
+        if frame.at < self.last_added && self.merge {
+            self.out_of_order = true;
+        }
+        self.last_added = self.last_added.max(frame.at);
+        self.frames.push(frame.clone());
+        self.trace.push_frame(frame);
     }
 
     /// Brings the trace up to date with what has arrived (never waits). Returns how many frames
