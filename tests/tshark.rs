@@ -952,7 +952,7 @@ fn tshark(c: &Conversation, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("tshark prints UTF-8")
 }
 
-const FIELDS: [&str; 22] = [
+const FIELDS: [&str; 25] = [
     "frame.number",
     "tcp.srcport",
     "tcp.dstport",
@@ -975,6 +975,9 @@ const FIELDS: [&str; 22] = [
     "tcp.analysis.window_update",
     "tcp.analysis.zero_window_probe",
     "tcp.analysis.zero_window",
+    "tcp.analysis.acks_frame",
+    "tcp.analysis.ack_rtt",
+    "tcp.analysis.bytes_in_flight",
 ];
 
 /// One frame as tshark shows it.
@@ -1004,6 +1007,10 @@ struct TsFrame {
     window_update: bool,
     zero_window_probe: bool,
     zero_window: bool,
+    /// The segment this frame acknowledges, and after how long (ns; tshark leaves out a zero).
+    acks_frame: Option<u64>,
+    ack_rtt_ns: Option<i64>,
+    bytes_in_flight: Option<u64>,
 }
 
 fn unhex(hex: &str) -> Vec<u8> {
@@ -1057,6 +1064,12 @@ fn tshark_frames(c: &Conversation) -> Vec<TsFrame> {
                 window_update: flag(19),
                 zero_window_probe: flag(20),
                 zero_window: flag(21),
+                acks_frame: opt(22),
+                ack_rtt_ns: cols[23]
+                    .parse::<f64>()
+                    .ok()
+                    .map(|s| (s * 1e9).round() as i64),
+                bytes_in_flight: opt(24),
             }
         })
         .collect()
@@ -1554,6 +1567,26 @@ fn compare(c: &Conversation, ipv6: bool) -> Compared {
             if mine != theirs {
                 cmp.problem(n, what, mine, theirs);
             }
+        }
+        // Round-trip times (src/flow/rtt.rs follows tshark's rule): which segment each ACK
+        // answers and after how long, to the nanosecond; tshark leaves out an RTT of 0.
+        if tcp["acks_frame"].as_u64() != t.acks_frame {
+            cmp.problem(n, "acks frame", &tcp["acks_frame"], t.acks_frame);
+        }
+        let our_rtt = tcp["ack_rtt"]
+            .as_f64()
+            .map(|s| (s * 1e9).round() as i64)
+            .filter(|&ns| ns != 0);
+        if our_rtt != t.ack_rtt_ns {
+            cmp.problem(n, "ack RTT (ns)", our_rtt, t.ack_rtt_ns);
+        }
+        if tcp["bytes_in_flight"].as_u64() != t.bytes_in_flight {
+            cmp.problem(
+                n,
+                "bytes in flight",
+                &tcp["bytes_in_flight"],
+                t.bytes_in_flight,
+            );
         }
         if tcp["duplicate_ack"].as_u64() != t.duplicate_ack {
             cmp.problem(

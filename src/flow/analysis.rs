@@ -29,7 +29,7 @@ const FAST_RETRANSMISSION_NS: i128 = 20_000_000;
 const DEFAULT_OOO_NS: i128 = 3_000_000;
 
 /// `a` comes before `b` in sequence space (RFC 9293 §3.4: comparisons modulo 2^32).
-fn before(a: u32, b: u32) -> bool {
+pub(super) fn before(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) < 0
 }
 
@@ -53,9 +53,6 @@ pub(super) struct DirState {
     last_zero_window_probe: bool,
     /// The highest acknowledgement number this direction has sent; `None` before its first ACK.
     highest_ack: Option<u32>,
-    /// Bytes beyond its acknowledgement that this direction's latest segment reported received
-    /// in SACK blocks (RFC 2018).
-    sacked: u32,
 }
 
 /// The header facts the analysis looks at.
@@ -68,8 +65,6 @@ pub(super) struct SegmentFacts {
     pub window: u16,
     /// Capture time (ns).
     pub at: i128,
-    /// Bytes the segment's SACK blocks report received (0 without the option).
-    pub sacked: u32,
 }
 
 /// Wireshark's verdicts on one segment.
@@ -227,33 +222,18 @@ pub struct Measures {
     /// first ACK of a direction, `first_ack` (its relative acknowledgement number, 1 for the
     /// SYN-ACK and for the ACK of the handshake: the SYN counts one). `None` without the ACK flag.
     pub acked: Option<u32>,
-    /// For a segment carrying data: bytes sent in its direction and not yet acknowledged once it
-    /// is sent, as Wireshark's `tcp.analysis.bytes_in_flight` computes it from sequence
-    /// numbers: the end of the highest byte sent so far, minus the other direction's highest
-    /// acknowledgement, minus the bytes the other direction's latest SACK blocks reported (a
-    /// SYN or FIN in the segment does not count). `None` without data, before the other side
-    /// acknowledged anything, or when nothing is outstanding.
+    /// For a segment carrying data: bytes sent in its direction and not yet acknowledged, as
+    /// Wireshark's `tcp.analysis.bytes_in_flight` (see [`super::unacked`]).
     pub bytes_in_flight: Option<u32>,
+    /// The earlier segment of the other direction this acknowledgement answers, and after how
+    /// long (Wireshark's `tcp.analysis.acks_frame` and `ack_rtt`; see [`super::unacked`]).
+    pub ack_rtt: Option<super::unacked::AckRtt>,
 }
 
-/// Bytes that SACK blocks report received beyond the acknowledgement `ack` (RFC 2018 §3); a
-/// D-SACK block, below the acknowledgement, reports a duplicate and does not count (RFC 2883).
-pub(super) fn sacked_beyond(ack: u32, blocks: &[(u32, u32)]) -> u32 {
-    blocks
-        .iter()
-        .filter(|(left, right)| !before(*left, ack) && before(*left, *right))
-        .map(|(left, right)| right.wrapping_sub(*left))
-        .fold(0, u32::saturating_add)
-}
-
-/// Measures segment `s` after [`analyze`] has placed it (so `fwd`'s highest sequence number
-/// includes it), and records its acknowledgement and SACK blocks in `fwd`.
-pub(super) fn measure(
-    fwd: &mut DirState,
-    rev: &DirState,
-    s: &SegmentFacts,
-    first_ack: u32,
-) -> Measures {
+/// What segment `s` newly acknowledges, after [`analyze`] has placed it; records its
+/// acknowledgement in `fwd`. (Its bytes in flight and round-trip time come from
+/// [`super::unacked`].)
+pub(super) fn measure(fwd: &mut DirState, s: &SegmentFacts, first_ack: u32) -> Measures {
     let mut out = Measures::default();
     if s.flags.contains(TcpFlags::ACK) {
         out.acked = Some(match fwd.highest_ack {
@@ -263,20 +243,6 @@ pub(super) fn measure(
         });
         if fwd.highest_ack.is_none_or(|high| before(high, s.ack)) {
             fwd.highest_ack = Some(s.ack);
-        }
-        fwd.sacked = s.sacked;
-    }
-    if s.len > 0 {
-        if let Some(acked) = rev.highest_ack {
-            let syn_or_fin = s.flags.0 & (TcpFlags::SYN.0 | TcpFlags::FIN.0) != 0;
-            let outstanding = fwd
-                .nextseq
-                .wrapping_sub(acked)
-                .wrapping_sub(u32::from(syn_or_fin))
-                .saturating_sub(rev.sacked);
-            // Below 2^31: an acknowledgement beyond what was sent (a capture that missed
-            // segments) would make the difference wrap.
-            out.bytes_in_flight = (outstanding > 0 && outstanding < 1 << 31).then_some(outstanding);
         }
     }
     out
@@ -315,7 +281,6 @@ mod tests {
                 flags,
                 window: 512,
                 at: (ms * 1e6) as i128,
-                sacked: 0,
             };
             let (fwd, rev) = if from_a {
                 (&mut self.a, &mut self.b)
@@ -430,24 +395,22 @@ mod tests {
             flags: ACK,
             window: 1024,
             at: 200_000_000,
-            sacked: 0,
         };
         let update = analyze(&mut c.a, &mut c.b, None, &s);
         assert!(update.window_update && update.duplicate_ack.is_none());
     }
 
-    /// One segment through [`analyze`] and [`measure`], as the tracker does it.
-    #[allow(clippy::too_many_arguments)]
-    fn measured(
+    /// One segment through [`analyze`] and [`measure`], as the tracker does it: what it
+    /// newly acknowledges.
+    fn acked(
         fwd: &mut DirState,
         rev: &mut DirState,
         seq: u32,
         ack: u32,
         len: u32,
         flags: TcpFlags,
-        sacked: u32,
         first_ack: u32,
-    ) -> Measures {
+    ) -> Option<u32> {
         let s = SegmentFacts {
             seq,
             ack,
@@ -455,60 +418,55 @@ mod tests {
             flags,
             window: 512,
             at: 0,
-            sacked,
         };
         analyze(fwd, rev, None, &s);
-        measure(fwd, rev, &s, first_ack)
+        measure(fwd, &s, first_ack).acked
     }
 
-    /// A handshake, three segments of 100 bytes, a delayed ACK for two of them, a SACK for a
-    /// later one, then an ACK for all: what each ACK newly acknowledges and how many bytes each
-    /// data segment leaves in flight.
+    /// A handshake, three segments of 100 bytes, a delayed ACK for two of them, a duplicate
+    /// ACK, then an ACK for all: what each ACK newly acknowledges.
     #[test]
-    fn acked_bytes_and_bytes_in_flight() {
+    fn acked_bytes() {
         let (mut a, mut b) = (DirState::default(), DirState::default());
         let fin_ack = TcpFlags(0x11);
-        let m = measured(&mut a, &mut b, 1000, 0, 0, SYN, 0, 0);
-        assert_eq!(m, Measures::default(), "a SYN acknowledges nothing");
-        let m = measured(&mut b, &mut a, 5000, 1001, 0, SYN_ACK, 0, 1);
-        assert_eq!((m.acked, m.bytes_in_flight), (Some(1), None), "SYN-ACK");
-        let m = measured(&mut a, &mut b, 1001, 5001, 0, ACK, 0, 1);
-        assert_eq!(m.acked, Some(1), "the handshake's ACK");
-        let flights: Vec<Option<u32>> = [1001, 1101, 1201]
-            .iter()
-            .map(|&seq| measured(&mut a, &mut b, seq, 5001, 100, PSH_ACK, 0, 1).bytes_in_flight)
-            .collect();
-        assert_eq!(flights, [Some(100), Some(200), Some(300)]);
+        assert_eq!(
+            acked(&mut a, &mut b, 1000, 0, 0, SYN, 0),
+            None,
+            "a SYN acknowledges nothing"
+        );
+        assert_eq!(
+            acked(&mut b, &mut a, 5000, 1001, 0, SYN_ACK, 1),
+            Some(1),
+            "SYN-ACK"
+        );
+        assert_eq!(
+            acked(&mut a, &mut b, 1001, 5001, 0, ACK, 1),
+            Some(1),
+            "the handshake's ACK"
+        );
+        for seq in [1001, 1101, 1201] {
+            assert_eq!(acked(&mut a, &mut b, seq, 5001, 100, PSH_ACK, 1), Some(0));
+        }
         // A delayed ACK for the first two segments.
-        let m = measured(&mut b, &mut a, 5001, 1201, 0, ACK, 0, 201);
-        assert_eq!((m.acked, m.bytes_in_flight), (Some(200), None));
-        let m = measured(&mut a, &mut b, 1301, 5001, 100, PSH_ACK, 0, 1);
-        assert_eq!((m.acked, m.bytes_in_flight), (Some(0), Some(200)));
-        // 1201..1301 was lost: a duplicate ACK whose SACK block reports 1301..1401.
-        let m = measured(&mut b, &mut a, 5001, 1201, 0, ACK, 100, 201);
-        assert_eq!(m.acked, Some(0), "a duplicate ACK acknowledges nothing new");
-        let m = measured(&mut a, &mut b, 1401, 5001, 100, PSH_ACK, 0, 1);
-        assert_eq!(m.bytes_in_flight, Some(200), "1201..1301 and 1401..1501");
-        let m = measured(&mut b, &mut a, 5001, 1501, 0, ACK, 0, 501);
-        assert_eq!(m.acked, Some(300));
-        let m = measured(&mut a, &mut b, 1501, 5001, 0, fin_ack, 0, 1);
-        assert_eq!(m.bytes_in_flight, None, "a FIN without data");
+        assert_eq!(acked(&mut b, &mut a, 5001, 1201, 0, ACK, 201), Some(200));
+        assert_eq!(acked(&mut a, &mut b, 1301, 5001, 100, PSH_ACK, 1), Some(0));
+        // 1201..1301 was lost: a duplicate ACK acknowledges nothing new.
+        assert_eq!(acked(&mut b, &mut a, 5001, 1201, 0, ACK, 201), Some(0));
+        assert_eq!(acked(&mut b, &mut a, 5001, 1501, 0, ACK, 501), Some(300));
+        assert_eq!(acked(&mut a, &mut b, 1501, 5001, 0, fin_ack, 1), Some(0));
         // An ACK that goes back (reordered) acknowledges nothing, and does not lower the mark.
-        let m = measured(&mut b, &mut a, 5001, 1401, 0, ACK, 0, 401);
-        assert_eq!(m.acked, Some(0));
-        let m = measured(&mut b, &mut a, 5001, 1502, 0, ACK, 0, 502);
-        assert_eq!(m.acked, Some(1), "the FIN counts one");
+        assert_eq!(acked(&mut b, &mut a, 5001, 1401, 0, ACK, 401), Some(0));
+        assert_eq!(
+            acked(&mut b, &mut a, 5001, 1502, 0, ACK, 502),
+            Some(1),
+            "the FIN counts one"
+        );
     }
 
     #[test]
-    fn acknowledgements_and_sack_blocks_across_the_wrap() {
+    fn acknowledgements_across_the_wrap() {
         let (mut a, mut b) = (DirState::default(), DirState::default());
-        measured(&mut b, &mut a, 7, u32::MAX - 15, 0, ACK, 0, 1);
-        let m = measured(&mut b, &mut a, 7, 0x10, 0, ACK, 0, 1);
-        assert_eq!(m.acked, Some(0x20));
-        // A D-SACK block below the acknowledgement reports a duplicate, not data beyond it.
-        assert_eq!(sacked_beyond(1201, &[(1101, 1201), (1301, 1401)]), 100);
-        assert_eq!(sacked_beyond(5, &[(u32::MAX - 9, 5), (10, 20)]), 10);
-        assert_eq!(sacked_beyond(0, &[]), 0);
+        acked(&mut b, &mut a, 7, u32::MAX - 15, 0, ACK, 1);
+        assert_eq!(acked(&mut b, &mut a, 7, 0x10, 0, ACK, 1), Some(0x20));
     }
 }

@@ -9,6 +9,7 @@
 mod analysis;
 mod fragments;
 mod reassembly;
+mod unacked;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -25,6 +26,7 @@ pub use fragments::{
 };
 pub use reassembly::{Carrier, Delivered, FrameMap};
 use reassembly::{HalfStream, Segment};
+pub use unacked::AckRtt;
 
 /// One TCP segment placed in its connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +85,8 @@ pub struct Connection {
     /// first pure ACK (Wireshark's `tcp.analysis.initial_rtt`).
     last_syn_at: Option<i128>,
     first_rtt: Option<i128>,
+    /// Each direction's segments not yet acknowledged, for the round-trip times.
+    unanswered: [unacked::Unanswered; 2],
 }
 
 impl Connection {
@@ -198,6 +202,7 @@ impl TcpTracker {
                     server,
                     halves: [HalfStream::default(), HalfStream::default()],
                     analysis: [DirState::default(), DirState::default()],
+                    unanswered: Default::default(),
                     last_syn_at: None,
                     first_rtt: None,
                 });
@@ -245,7 +250,6 @@ impl TcpTracker {
             fin,
             map,
         });
-        let sacked = analysis::sacked_beyond(tcp.ack, tcp.options.sack_blocks.as_slice());
         let facts = SegmentFacts {
             seq: tcp.seq,
             ack: tcp.ack,
@@ -253,7 +257,6 @@ impl TcpTracker {
             flags: tcp.flags,
             window: tcp.window,
             at: at.0,
-            sacked,
         };
         let [a2s, s2c_state] = &mut conn.analysis;
         let (fwd, rev) = match dir {
@@ -262,7 +265,32 @@ impl TcpTracker {
         };
         let mut analysis = analysis::analyze(fwd, rev, conn.first_rtt, &facts);
         analysis.reused_ports = reused;
-        let measures = analysis::measure(fwd, rev, &facts, rel_ack);
+        let mut measures = analysis::measure(fwd, &facts, rel_ack);
+        // Round-trip times and bytes in flight, in Wireshark's order (src/flow/unacked.rs).
+        let [c2s_sent, s2c_sent] = &mut conn.unanswered;
+        let (mine_sent, theirs_sent) = match dir {
+            Direction::ClientToServer => (c2s_sent, s2c_sent),
+            Direction::ServerToClient => (s2c_sent, c2s_sent),
+        };
+        let has_ack = tcp.flags.contains(TcpFlags::ACK);
+        if has_ack {
+            theirs_sent.acknowledged();
+        }
+        if analysis.lost_segment {
+            mine_sent.gap();
+        }
+        let nextseq = tcp
+            .seq
+            .wrapping_add(facts.len)
+            .wrapping_add(u32::from(syn) + u32::from(fin));
+        mine_sent.sent(frame_no, tcp.seq, nextseq, at.0, analysis.retransmission);
+        if has_ack {
+            measures.ack_rtt = theirs_sent.acknowledge(tcp.ack, at.0);
+        }
+        if facts.len > 0 {
+            measures.bytes_in_flight = mine_sent.in_flight(theirs_sent.sacked(), syn || fin);
+        }
+        mine_sent.sack_blocks(tcp.options.sack_blocks.as_slice());
         // The handshake's round trip, as Wireshark measures it: from the latest SYN to the first
         // pure ACK after it.
         if syn && !tcp.flags.contains(TcpFlags::ACK) {

@@ -297,6 +297,17 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
                 "reused_ports": seg.analysis.reused_ports,
             }),
         );
+        if let Some(Value::Object(t)) = obj.get_mut("tcp") {
+            // Only on frames that have them, as tshark shows them.
+            if let Some(a) = seg.measures.ack_rtt {
+                t.insert("acks_frame".into(), Value::from(a.acks_frame));
+                t.insert("ack_rtt".into(), Value::from(a.rtt_ns as f64 / 1e9));
+                t.insert("rtt_sample".into(), Value::from(a.karn));
+            }
+            if let Some(b) = seg.measures.bytes_in_flight {
+                t.insert("bytes_in_flight".into(), Value::from(b));
+            }
+        }
         // A plain TCP segment's bytes, as a decrypted record's: text when they are text (from
         // the reassembled packet when fragments brought them).
         let payload = match &whole {
