@@ -87,6 +87,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "19-ip-identification.toml",
         include_str!("../../lessons/19-ip-identification.toml"),
     ),
+    (
+        "20-ipv6-header.toml",
+        include_str!("../../lessons/20-ipv6-header.toml"),
+    ),
+    (
+        "21-tls-handshake-types.toml",
+        include_str!("../../lessons/21-tls-handshake-types.toml"),
+    ),
+    (
+        "22-tcp-acks-and-window.toml",
+        include_str!("../../lessons/22-tcp-acks-and-window.toml"),
+    ),
 ];
 
 /// A built-in lesson, parsed.
@@ -311,7 +323,7 @@ mod tests {
     #[test]
     fn every_built_in_lesson_parses() {
         let lessons = all(None).unwrap();
-        assert_eq!(lessons.len(), 19);
+        assert_eq!(lessons.len(), 22);
         let names: Vec<&str> = lessons.iter().map(|l| l.name.as_str()).collect();
         for l in &lessons {
             assert!(!l.steps.is_empty(), "{}", l.name);

@@ -156,14 +156,25 @@ impl CheckOutcome {
         }
     }
 
-    /// Whether this check's observed value is one of the answers in `open`.
+    /// Whether this check's observed line shows one of the answers in `open` anywhere: as its
+    /// value, as the value of one side of a comparison, or as a literal in the query itself.
+    /// A one-word answer counts where it stands as a whole word ("1460" is not in "14600").
     pub fn gives_away(&self, open: &[&str]) -> bool {
-        let value = self
-            .observed
-            .rsplit_once(" = ")
-            .map_or(self.observed.as_str(), |(_, v)| v);
-        let value = normalise(value);
-        !value.is_empty() && open.iter().any(|a| normalise(a) == value)
+        let observed = self.observed.to_lowercase();
+        let words: Vec<&str> = observed
+            .split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '_'))
+            .map(|w| w.trim_matches('.'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        open.iter().map(|a| normalise(a)).any(|answer| {
+            if answer.is_empty() {
+                false
+            } else if answer.contains(char::is_whitespace) {
+                observed.contains(&answer)
+            } else {
+                words.contains(&answer.as_str())
+            }
+        })
     }
 }
 
@@ -859,6 +870,29 @@ mod tests {
         assert!(hidden.contains("after your answer"), "{hidden}");
         assert!(check.line_for_student(&[]).contains("3157808589"));
         assert!(check.line_for_student(&["1460"]).contains("3157808589"));
+        // Nor through one side of a comparison, nor a literal in the query.
+        let sides = CheckOutcome {
+            observed: "synack(alice).tcp.ack_raw - syn(alice).tcp.seq_raw = 1 \
+                       (synack(alice).tcp.ack_raw = 3157808590; syn(alice).tcp.seq_raw = 3157808589)"
+                .into(),
+            ..check.clone()
+        };
+        assert!(!sides
+            .line_for_student(&["3157808589"])
+            .contains("3157808589"));
+        assert!(sides
+            .line_for_student(&["315780858"])
+            .contains("3157808589"));
+        let literal = CheckOutcome {
+            observed: "nth(records(alice), 3).hex == \"140303000101\" = true".into(),
+            ..check.clone()
+        };
+        assert!(!literal
+            .line_for_student(&["140303000101"])
+            .contains("140303000101"));
+        assert!(!literal
+            .line_for_student(&["the client"])
+            .contains("after your answer"));
         let failed = CheckOutcome {
             passed: false,
             ..check

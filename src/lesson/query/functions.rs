@@ -55,6 +55,7 @@ pub const FUNCTIONS: &[FnDoc] = &[
     f("contains(text, \"part\")", "true if the text contains the part"),
     f("contains(list, value)", "true if the list holds the value"),
     f("len(text)", "bytes in the text (UTF-8)"),
+    f("pow(base, exponent)", "base to the power of exponent, e.g. pow(2, 7) = 128 (missing if it does not fit, or the exponent is negative)"),
     f("left(text, n)", "the first n characters of the text (e.g. of a random in hex)"),
     f("appears(what, \"text\")", "true if the text's bytes appear as they are in the raw bytes of a packet, list of packets, message (its frames), connection or record: what an eavesdropper could read"),
     f("without_keys(query)", "the query computed on the same capture without the TLS secrets, as an eavesdropper would"),
@@ -77,6 +78,7 @@ mod tests {
                 .signature
                 .replace("(list)", "(packets().tcp.len)")
                 .replace("(list, n)", "(packets(), 1)")
+                .replace("(base, exponent)", "(2, 7)")
                 .replace("(list, condition)", "(packets(), .tcp.len > 0)")
                 .replace("(list, value)", "(packets().tcp.len, 1)")
                 .replace("client", "alice")

@@ -363,6 +363,16 @@ fn list_function(ctx: &Context<'_>, name: &str, vals: &[Value]) -> Result<Value,
             Some(Value::Text(t)) => Value::Num(t.len() as i64),
             _ => Value::missing("len(…) needs a text"),
         },
+        "pow" => match (vals.first(), vals.get(1)) {
+            (Some(Value::Num(b)), Some(Value::Num(e))) => u32::try_from(*e)
+                .ok()
+                .and_then(|e| b.checked_pow(e))
+                .map_or_else(
+                    || Value::missing(format!("pow({b}, {e}) is out of range")),
+                    Value::Num,
+                ),
+            _ => Value::missing("pow(…) needs two numbers"),
+        },
         "left" => match (vals.first(), vals.get(1)) {
             (Some(Value::Text(t)), Some(Value::Num(n))) => {
                 Value::Text(t.chars().take(usize::try_from(*n).unwrap_or(0)).collect())

@@ -266,6 +266,14 @@ pub fn packet(scope: &Scope<'_>, e: &FrameEntry, p: &Packet, name: &str) -> Valu
                 .map_or(e.frame.at.0, |f| f.frame.at.0);
             return num(i64::try_from((e.frame.at.0 - first) / 1_000_000).unwrap_or(i64::MAX));
         }
+        "frame.time_us" => {
+            let first = scope
+                .trace
+                .frames()
+                .first()
+                .map_or(e.frame.at.0, |f| f.frame.at.0);
+            return num(i64::try_from((e.frame.at.0 - first) / 1_000).unwrap_or(i64::MAX));
+        }
         "kind" => {
             return text(if p.tcp.is_some() {
                 "tcp"
@@ -322,6 +330,16 @@ pub fn packet(scope: &Scope<'_>, e: &FrameEntry, p: &Packet, name: &str) -> Valu
         "tcp.flags.psh" => flag(TcpFlags::PSH),
         "tcp.window" => num(tcp.window),
         "tcp.window_size" => num(i64::from(tcp.window) << window_shift(e)),
+        "tcp.window_size_scalefactor" => {
+            if tcp.flags.contains(TcpFlags::SYN) {
+                Value::missing("a SYN's or SYN-ACK's window is never scaled (RFC 7323 §2.2)")
+            } else {
+                seg.window_shift.map_or_else(
+                    || Value::missing("the handshake was not captured, so the window scale is unknown"),
+                    |shift| num(1i64 << shift),
+                )
+            }
+        }
         "tcp.options.mss" => opt(
             tcp.options.mss,
             "this segment has no MSS option (only SYN and SYN-ACK carry one)",
@@ -361,6 +379,19 @@ pub fn packet(scope: &Scope<'_>, e: &FrameEntry, p: &Packet, name: &str) -> Valu
             seg.measures.bytes_in_flight,
             "only a segment carrying data, sent after the other side acknowledged something, has bytes in flight",
         ),
+        "tcp.analysis.acks_frame" => opt(
+            seg.measures.ack_rtt.map(|a| a.acks_frame),
+            "this segment answers no earlier segment (it acknowledges nothing new, or only part of a segment)",
+        ),
+        "tcp.analysis.ack_rtt_us" => opt(
+            seg.measures.ack_rtt.map(|a| a.rtt_ns / 1_000),
+            "this segment answers no earlier segment (it acknowledges nothing new, or only part of a segment)",
+        ),
+        "tcp.analysis.rtt_sample_us" => match seg.measures.ack_rtt {
+            Some(a) if a.karn => num(a.rtt_ns / 1_000),
+            Some(_) => Value::missing("some of the bytes it acknowledges were sent twice: no SampleRTT (Karn's rule, RFC 6298 §3)"),
+            None => Value::missing("this segment answers no earlier segment (it acknowledges nothing new, or only part of a segment)"),
+        },
         "tcp.acked_bytes" => opt(
             seg.measures.acked,
             "this segment acknowledges nothing: its ACK flag is clear",

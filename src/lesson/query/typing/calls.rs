@@ -248,6 +248,12 @@ pub(super) fn check_call(
             want(arg(0)?, &Ty::Text, env, "len(…)'s argument")?;
             Ok(Ty::Num)
         }
+        "pow" => {
+            arity(name, args, at, &[2])?;
+            want(arg(0)?, &Ty::Num, env, "pow(…)'s base")?;
+            want(arg(1)?, &Ty::Num, env, "pow(…)'s exponent")?;
+            Ok(Ty::Num)
+        }
         "left" => {
             arity(name, args, at, &[2])?;
             want(arg(0)?, &Ty::Text, env, "left(…)'s text")?;
