@@ -20,5 +20,6 @@ pub mod procfs;
 pub mod report;
 pub mod session;
 pub mod stop;
+pub mod tcpinfo;
 pub mod tls;
 pub mod ui;

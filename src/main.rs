@@ -789,6 +789,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 max_fragment,
                 socket_factory: None,
                 server_name: None,
+                congestion: None,
             };
             runtime()?.block_on(commands::client(options))?;
         }

@@ -8,6 +8,7 @@ use super::{read_capture_file, CaptureFile, FileError, ReadError};
 use crate::chat::AppEvent;
 use crate::frame::Frame;
 use crate::journey::{ledger, Trace};
+use crate::tcpinfo::TcpInfoSample;
 use crate::tls::Keys;
 
 /// Why a capture could not be opened at all (a file damaged part-way is not an error: see
@@ -47,7 +48,7 @@ fn secrets_and_events(
     file: &Path,
     capture: &CaptureFile,
     keylog: Option<&Keys>,
-) -> (Keys, Vec<AppEvent>) {
+) -> (Keys, Vec<AppEvent>, Vec<TcpInfoSample>) {
     let (mut keys, warnings) = Keys::parse_nss(&capture.keylog);
     for w in warnings {
         tracing::warn!("secrets embedded in {}: {w}", file.display());
@@ -56,18 +57,21 @@ fn secrets_and_events(
         keys.merge(more);
     }
     let mut events = Vec::new();
+    let mut samples = Vec::new();
     for block in capture
         .custom
         .iter()
         .filter(|b| b.pen == ledger::LEDGER_PEN)
     {
         let (decoded, warnings) = ledger::decode(&block.data);
-        for w in warnings {
+        let (tcp_info, more_warnings) = crate::tcpinfo::decode(&block.data);
+        for w in warnings.into_iter().chain(more_warnings) {
             tracing::warn!("{}: {w}", file.display());
         }
         events.extend(decoded);
+        samples.extend(tcp_info);
     }
-    (keys, events)
+    (keys, events, samples)
 }
 
 /// Reads a capture file into a trace: the secrets embedded in it (Decryption Secrets Blocks) and
@@ -81,11 +85,14 @@ pub fn open_capture(
 ) -> Result<(Trace, Option<ReadError>), OpenError> {
     let capture = read_capture_file(file)?;
     let extra = keylog.map(load_keylog).transpose()?;
-    let (keys, events) = secrets_and_events(file, &capture, extra.as_ref());
+    let (keys, events, samples) = secrets_and_events(file, &capture, extra.as_ref());
     let mut trace = Trace::with_keys(keys);
     trace.set_interface_names(capture.interface_names.clone());
     for event in events {
         trace.add_app_event(event);
+    }
+    for sample in samples {
+        trace.add_tcp_info(sample);
     }
     let total = capture.frames.len();
     trace.reserve(total);
@@ -131,6 +138,8 @@ pub enum Opened {
     Keys(Keys),
     /// Application events, from packetpath's ledger block (written after the last frame).
     Events(Vec<AppEvent>),
+    /// What the kernel reported about packetpath's sockets (TCP_INFO), from its custom block.
+    TcpInfo(Vec<TcpInfoSample>),
     /// Every frame was sent; for a damaged file, where the damage starts.
     Done(Option<ReadError>),
     /// The file could not be read after all.
@@ -170,7 +179,7 @@ pub fn open_in_background(
         .spawn(move || {
             // Up to the first frame: the secrets and ledger a file holds before its frames.
             let mut more = reader.read(1);
-            let (mut keys, events) = new_secrets_and_events(&path, &mut reader.file);
+            let (mut keys, events, samples) = new_secrets_and_events(&path, &mut reader.file);
             if let Some(extra) = &extra {
                 keys.merge(extra);
             }
@@ -179,7 +188,9 @@ pub fn open_in_background(
                 events,
                 bytes: reader.total_bytes(),
             };
-            if tx.send(start).is_err() {
+            if tx.send(start).is_err()
+                || (!samples.is_empty() && tx.send(Opened::TcpInfo(samples)).is_err())
+            {
                 return;
             }
             let mut names_sent = 0;
@@ -201,11 +212,14 @@ pub fn open_in_background(
                     break;
                 }
                 more = reader.read(BATCH);
-                let (keys, events) = new_secrets_and_events(&path, &mut reader.file);
+                let (keys, events, samples) = new_secrets_and_events(&path, &mut reader.file);
                 if !keys.is_empty() && tx.send(Opened::Keys(keys)).is_err() {
                     return;
                 }
                 if !events.is_empty() && tx.send(Opened::Events(events)).is_err() {
+                    return;
+                }
+                if !samples.is_empty() && tx.send(Opened::TcpInfo(samples)).is_err() {
                     return;
                 }
             }
@@ -216,7 +230,10 @@ pub fn open_in_background(
 }
 
 /// The secrets and ledger events read since the last call, taken out of `file`.
-fn new_secrets_and_events(path: &Path, file: &mut CaptureFile) -> (Keys, Vec<AppEvent>) {
+fn new_secrets_and_events(
+    path: &Path,
+    file: &mut CaptureFile,
+) -> (Keys, Vec<AppEvent>, Vec<TcpInfoSample>) {
     let read = CaptureFile {
         keylog: std::mem::take(&mut file.keylog),
         custom: std::mem::take(&mut file.custom),

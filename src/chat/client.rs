@@ -55,6 +55,9 @@ pub struct ClientOptions {
     /// The name to check the certificate against, when not the host in `connect` (like curl's
     /// `--resolve`: connect to an address, verify a name).
     pub server_name: Option<String>,
+    /// The congestion control algorithm for the socket (TCP_CONGESTION: "cubic", "reno", "bbr");
+    /// `None` keeps the system's default.
+    pub congestion: Option<String>,
 }
 
 impl ClientOptions {
@@ -70,6 +73,7 @@ impl ClientOptions {
             max_fragment: None,
             socket_factory: None,
             server_name: None,
+            congestion: None,
         }
     }
 }
@@ -78,7 +82,7 @@ type Reader = FramedRead<tokio::io::ReadHalf<Box<dyn ClientStream>>, ChatCodec>;
 type Writer = FramedWrite<tokio::io::WriteHalf<Box<dyn ClientStream>>, ChatCodec>;
 
 /// A stream the client talks over, whatever carries it.
-trait ClientStream: AsyncRead + AsyncWrite + Unpin + Send {}
+pub(crate) trait ClientStream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> ClientStream for T {}
 
 /// A connected chat client.
@@ -168,6 +172,20 @@ async fn open_tcp(options: &ClientOptions) -> Result<TcpStream, ChatError> {
         if let Some(no_delay) = options.no_delay {
             socket.set_nodelay(no_delay)?;
         }
+        if let Some(algorithm) = &options.congestion {
+            socket2::SockRef::from(&socket)
+                .set_tcp_congestion(algorithm.as_bytes())
+                .map_err(|reason| ChatError::Congestion {
+                    algorithm: algorithm.clone(),
+                    reason,
+                    available: std::fs::read_to_string(
+                        "/proc/sys/net/ipv4/tcp_available_congestion_control",
+                    )
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+                })?;
+        }
         match socket.connect(addr).await {
             Ok(stream) => return Ok(stream),
             Err(e) => last = Some((addr, e)),
@@ -188,6 +206,44 @@ async fn open_tcp(options: &ClientOptions) -> Result<TcpStream, ChatError> {
     })
 }
 
+/// Connects and completes the TLS handshake if any: the stream (tapped, as the client's end),
+/// the connection's 4-tuple, and a second descriptor of the TCP socket (to read TCP_INFO from
+/// while the stream is in use).
+pub(crate) async fn open_stream(
+    options: &ClientOptions,
+    tap: &Tap,
+    key_log: Arc<dyn rustls::KeyLog>,
+) -> Result<(Box<dyn ClientStream>, ConnId, std::os::fd::OwnedFd), ChatError> {
+    let tcp = open_tcp(options).await?;
+    let conn = ConnId {
+        client: tcp.local_addr()?,
+        server: tcp.peer_addr()?,
+    };
+    let fd = std::os::fd::AsFd::as_fd(&tcp).try_clone_to_owned()?;
+    let stream: Box<dyn ClientStream> = if options.transport.is_tls() {
+        let config = client_config(
+            &options.trust,
+            options.transport,
+            options.max_fragment,
+            key_log,
+        )?;
+        let name = options
+            .server_name
+            .clone()
+            .unwrap_or_else(|| host_of(&options.connect).to_string());
+        let server_name = ServerName::try_from(name)
+            .map_err(|e| ChatError::Config(format!("bad server name: {e}")))?;
+        let tls = TlsConnector::from(config)
+            .connect(server_name, tcp)
+            .await
+            .map_err(|e| handshake_error(e, options))?;
+        Box::new(tap.wrap(tls, conn, Side::Client))
+    } else {
+        Box::new(tap.wrap(tcp, conn, Side::Client))
+    };
+    Ok((stream, conn, fd))
+}
+
 impl ChatClient {
     /// Connects, completes the TLS handshake if any, and announces the name.
     pub async fn connect(
@@ -195,32 +251,7 @@ impl ChatClient {
         tap: &Tap,
         key_log: Arc<dyn rustls::KeyLog>,
     ) -> Result<ChatClient, ChatError> {
-        let tcp = open_tcp(options).await?;
-        let conn = ConnId {
-            client: tcp.local_addr()?,
-            server: tcp.peer_addr()?,
-        };
-        let stream: Box<dyn ClientStream> = if options.transport.is_tls() {
-            let config = client_config(
-                &options.trust,
-                options.transport,
-                options.max_fragment,
-                key_log,
-            )?;
-            let name = options
-                .server_name
-                .clone()
-                .unwrap_or_else(|| host_of(&options.connect).to_string());
-            let server_name = ServerName::try_from(name)
-                .map_err(|e| ChatError::Config(format!("bad server name: {e}")))?;
-            let tls = TlsConnector::from(config)
-                .connect(server_name, tcp)
-                .await
-                .map_err(|e| handshake_error(e, options))?;
-            Box::new(tap.wrap(tls, conn, Side::Client))
-        } else {
-            Box::new(tap.wrap(tcp, conn, Side::Client))
-        };
+        let (stream, conn, _) = open_stream(options, tap, key_log).await?;
         let (read_half, write_half) = tokio::io::split(stream);
         let mut client = ChatClient {
             // Lossy: a line from the server that is not UTF-8 is shown, not a fatal error.

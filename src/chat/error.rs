@@ -77,6 +77,16 @@ pub enum ChatError {
     /// A TLS configuration was rejected (e.g. an out-of-range maximum fragment size).
     #[error("invalid TLS settings: {0}")]
     Config(String),
+    /// The congestion control asked for cannot be used on this socket.
+    #[error("cannot use the congestion control {algorithm:?}: {reason} (this machine has: {available}; an ordinary user may set only those in /proc/sys/net/ipv4/tcp_allowed_congestion_control, but inside the lab any of them)")]
+    Congestion {
+        /// The algorithm asked for.
+        algorithm: String,
+        /// What the operating system said.
+        reason: std::io::Error,
+        /// The algorithms the kernel has.
+        available: String,
+    },
     /// The listening socket could not be opened.
     #[error("cannot listen on {addr}: {reason} (is another server already using that port? pick another with --listen)")]
     Listen {

@@ -5,6 +5,7 @@
 //! A client may name itself with a first line `/name NAME`; otherwise the server calls it `guest-N`.
 //! Each line a client sends reaches every other client as `name: text`.
 
+pub mod bulk;
 pub mod certs;
 pub mod client;
 pub mod config;

@@ -293,6 +293,12 @@ pub fn write_pcapng_with(
             &crate::journey::ledger::encode(trace.app_events()),
         )?;
     }
+    if !trace.tcp_info().is_empty() {
+        writer.write_custom(
+            crate::journey::ledger::LEDGER_PEN,
+            &crate::tcpinfo::encode(trace.tcp_info()),
+        )?;
+    }
     for block in extra {
         writer.write_custom(crate::journey::ledger::LEDGER_PEN, block)?;
     }

@@ -160,6 +160,8 @@ pub struct Trace {
     streams: Vec<StreamState>,
     keys: Keys,
     app: Vec<AppEvent>,
+    /// What the kernel reported about packetpath's own sockets (TCP_INFO), in time order.
+    tcp_info: Vec<crate::tcpinfo::TcpInfoSample>,
     /// One buffer that every record is decrypted into while frames are added.
     scratch: Vec<u8>,
     /// The capture interfaces' names, by [`Frame::interface`] (pcapng `if_name`).
@@ -308,6 +310,16 @@ impl Trace {
     /// All application events.
     pub fn app_events(&self) -> &[AppEvent] {
         &self.app
+    }
+
+    /// Records what the kernel reported about one of packetpath's sockets.
+    pub fn add_tcp_info(&mut self, sample: crate::tcpinfo::TcpInfoSample) {
+        self.tcp_info.push(sample);
+    }
+
+    /// The kernel's reports (TCP_INFO), in the order they were taken.
+    pub fn tcp_info(&self) -> &[crate::tcpinfo::TcpInfoSample] {
+        &self.tcp_info
     }
 
     /// All frames, in capture order.

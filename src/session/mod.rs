@@ -22,7 +22,7 @@ use crate::capture::{spawn_captures, CaptureStats, LiveHandle};
 use crate::chat::client::{LineReceiver, LineSender};
 use crate::chat::config::Trust;
 use crate::chat::{
-    AppEvent, ChatClient, ClientOptions, ConnId, KeyLogEntry, SecretLog, Tap, Transport,
+    AppEvent, ChatClient, ClientOptions, ConnId, KeyLogEntry, SecretLog, Side, Tap, Transport,
 };
 use crate::frame::{Frame, Timestamp};
 use crate::journey::Trace;
@@ -46,6 +46,9 @@ pub enum SessionError {
     /// A client name already in use.
     #[error("a client named {0:?} is already connected")]
     DuplicateClient(String),
+    /// A task of the session stopped unexpectedly (a bug: it panicked).
+    #[error("a task of the session stopped: {0}")]
+    Task(String),
     /// Something expected did not happen in time.
     #[error("timed out after {seconds} s waiting for {what}")]
     Timeout {
@@ -140,6 +143,77 @@ const WAIT: Duration = Duration::from_secs(60);
 /// frame of another interface captured earlier must reach the session within this time to be
 /// put before it.
 const MERGE_WINDOW: Duration = Duration::from_millis(40);
+
+/// How often a transfer's sockets are asked for TCP_INFO: often enough to see each round trip of
+/// a lab path (FIELD-NOTES: every 10 ms kept the kernel's SRTT within 5% of the wire's).
+pub const TCP_INFO_EVERY: Duration = Duration::from_millis(10);
+
+/// What [`Session::transfer`] moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transferred {
+    /// The connection.
+    pub conn: ConnId,
+    /// Application bytes the sender wrote.
+    pub sent: u64,
+    /// Application bytes the receiver read.
+    pub received: u64,
+    /// The sender's congestion control, as its socket reported it.
+    pub congestion: String,
+}
+
+/// Samples TCP_INFO of the sockets in `ends` (the sender's, then the receiver's, each once it is
+/// connected) every [`TCP_INFO_EVERY`] until `done`; returns the samples and the sender's
+/// congestion control.
+async fn sample_tcp_info(
+    ends: [tokio::sync::oneshot::Receiver<(ConnId, std::os::fd::OwnedFd)>; 2],
+    done: CancellationToken,
+) -> (Vec<crate::tcpinfo::TcpInfoSample>, String) {
+    use std::os::fd::AsFd;
+    let mut samples = Vec::new();
+    let mut sockets: Vec<(ConnId, Side, std::os::fd::OwnedFd)> = Vec::new();
+    let mut waiting: Vec<_> = ends
+        .into_iter()
+        .zip([Side::Client, Side::Server])
+        .map(|(rx, side)| (Some(rx), side))
+        .collect();
+    let mut algorithm = String::new();
+    let mut tick = tokio::time::interval(TCP_INFO_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = done.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        for (rx, side) in &mut waiting {
+            if let Some(mut pending) = rx.take() {
+                match pending.try_recv() {
+                    Ok((conn, fd)) => {
+                        if *side == Side::Client {
+                            algorithm = socket2::SockRef::from(&fd)
+                                .tcp_congestion()
+                                .map(|name| {
+                                    String::from_utf8_lossy(&name)
+                                        .trim_end_matches('\0')
+                                        .to_string()
+                                })
+                                .unwrap_or_default();
+                        }
+                        sockets.push((conn, *side, fd));
+                    }
+                    Err(tokio::sync::oneshot::error::TryRecvError::Empty) => *rx = Some(pending),
+                    Err(_) => {}
+                }
+            }
+        }
+        for (conn, side, fd) in &sockets {
+            match crate::tcpinfo::sample(fd.as_fd(), *conn, *side) {
+                Ok(s) => samples.push(s),
+                Err(e) => tracing::debug!("TCP_INFO of the {side:?} socket: {e}"),
+            }
+        }
+    }
+    (samples, algorithm)
+}
 
 /// How long to wait after opening the captures for the kernel's time stamps to be on.
 const TIMESTAMPS_ON: Duration = Duration::from_millis(50);
@@ -421,6 +495,81 @@ impl Session {
         Ok(conn)
     }
 
+    /// A bulk transfer from the client host to the server host, outside the chat: `bytes` bytes
+    /// of text over `transport` on a port of its own (captured like the chat's), the sender using
+    /// the congestion control `congestion` (the system's default for `None`), the receiver
+    /// reading as fast as it can or as `slow` says. Both sockets' TCP_INFO is sampled every
+    /// [`TCP_INFO_EVERY`] into the trace. Returns when both ends have closed and every write is
+    /// in the capture.
+    pub async fn transfer(
+        &mut self,
+        bytes: u64,
+        transport: Transport,
+        congestion: Option<String>,
+        slow: Option<crate::chat::bulk::SlowReader>,
+    ) -> Result<Transferred, SessionError> {
+        use crate::chat::bulk;
+        if !self.capture.is_empty() {
+            // The capture is about to be replaced (a new port): first let what is in flight arrive.
+            self.settle().await?;
+        }
+        let receiver = bulk::Receiver::bind(
+            self.options.lab.server_listen(),
+            transport,
+            &self.options.cert_dir,
+            self.tap.clone(),
+            self.secrets.clone(),
+            slow,
+        )
+        .await?;
+        let addr = receiver.local_addr()?;
+        self.ports.push(addr.port());
+        self.restart_capture()?;
+        tokio::time::sleep(TIMESTAMPS_ON).await;
+
+        let mut options = ClientOptions::new(addr.to_string());
+        options.transport = transport;
+        options.trust =
+            Trust::Ca(crate::chat::certs::CertPaths::in_dir(&self.options.cert_dir).ca_cert);
+        options.socket_factory = self.options.lab.socket_factory();
+        options.server_name = Some("localhost".into());
+        options.congestion = congestion;
+        let (accepted_tx, accepted_rx) = tokio::sync::oneshot::channel();
+        let (connected_tx, connected_rx) = tokio::sync::oneshot::channel();
+        let receiving = tokio::spawn(receiver.run(accepted_tx));
+        let tap = self.tap.clone();
+        let secrets = self.secrets.clone();
+        let sending =
+            tokio::spawn(
+                async move { bulk::send(&options, &tap, secrets, bytes, connected_tx).await },
+            );
+        let done = CancellationToken::new();
+        let sampler = tokio::spawn(sample_tcp_info([connected_rx, accepted_rx], done.clone()));
+        let sent = sending.await.map_err(|e| SessionError::Task(e.to_string()));
+        if !matches!(sent, Ok(Ok(_))) {
+            // The receiver would wait a minute for a sender that is gone.
+            receiving.abort();
+        }
+        let received = receiving.await;
+        done.cancel();
+        let samples = sampler
+            .await
+            .map_err(|e| SessionError::Task(e.to_string()))?;
+        let sent = sent??;
+        let received = received.map_err(|e| SessionError::Task(e.to_string()))??;
+        let algorithm = samples.1;
+        for sample in samples.0 {
+            self.trace.add_tcp_info(sample);
+        }
+        self.settle().await?;
+        Ok(Transferred {
+            conn: sent.conn,
+            sent: sent.bytes,
+            received: received.bytes,
+            congestion: algorithm,
+        })
+    }
+
     /// Sends one line as client `name` (one application write).
     pub async fn send(&mut self, name: &str, text: &str) -> Result<(), SessionError> {
         let client = self
@@ -646,6 +795,9 @@ impl Session {
             }
             for event in self.trace.app_events() {
                 trace.add_app_event(event.clone());
+            }
+            for sample in self.trace.tcp_info() {
+                trace.add_tcp_info(sample.clone());
             }
             self.trace = trace;
         }

@@ -123,6 +123,12 @@ impl Loader {
                     }
                     changed = true;
                 }
+                Ok(Opened::TcpInfo(samples)) => {
+                    for sample in samples {
+                        self.trace.add_tcp_info(sample);
+                    }
+                    changed = true;
+                }
                 Ok(Opened::Done(damage)) => {
                     self.done = true;
                     if let Some(err) = damage {

@@ -1,0 +1,223 @@
+//! A bulk transfer, the classic TCP lab's upload: the client writes a number of bytes of text as
+//! fast as its socket takes them, then closes; the receiver reads everything (slowly, if asked,
+//! so that its receive window fills) and closes too. `packetpath transfer` and the `transfer`
+//! lesson action run one to show TCP's control loops: slow start, congestion avoidance, the
+//! receive window, retransmission timeouts.
+
+use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket};
+use tokio_rustls::TlsAcceptor;
+
+use super::client::{open_stream, ClientOptions, ClientStream};
+use super::config::{server_config, Transport};
+use super::tap::{ConnId, Side, Tap};
+use super::ChatError;
+
+/// How much the sender hands its socket per write (one application write each).
+pub const WRITE_SIZE: usize = 16 * 1024;
+
+/// How long either end waits for the other when nothing moves: generous, because on a lossy
+/// path retransmission timeouts back off exponentially.
+const STALL: Duration = Duration::from_secs(60);
+
+/// A receiver that reads slowly: `bytes` per read, then a pause, and a small receive buffer, so
+/// that the sender soon fills the window it advertises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlowReader {
+    /// Bytes taken per read.
+    pub bytes: usize,
+    /// The pause after each read.
+    pub pause: Duration,
+    /// The receive buffer asked for (SO_RCVBUF; Linux doubles it for its own bookkeeping).
+    pub buffer: usize,
+}
+
+impl SlowReader {
+    /// 8 KiB every 20 ms (400 KiB/s) into a 64 KiB buffer: slower than any lab link.
+    pub const DEFAULT: SlowReader = SlowReader {
+        bytes: 8 * 1024,
+        pause: Duration::from_millis(20),
+        buffer: 64 * 1024,
+    };
+}
+
+/// The receiving end, listening.
+pub struct Receiver {
+    listener: TcpListener,
+    acceptor: Option<TlsAcceptor>,
+    tap: Tap,
+    slow: Option<SlowReader>,
+}
+
+/// What one end did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moved {
+    /// The connection.
+    pub conn: ConnId,
+    /// Application bytes written (sender) or read (receiver).
+    pub bytes: u64,
+}
+
+impl Receiver {
+    /// Listens on `listen` (port 0: any) with `transport`; TLS uses the certificate in
+    /// `cert_dir` and logs its secrets to `key_log`.
+    pub async fn bind(
+        listen: SocketAddr,
+        transport: Transport,
+        cert_dir: &std::path::Path,
+        tap: Tap,
+        key_log: Arc<dyn rustls::KeyLog>,
+        slow: Option<SlowReader>,
+    ) -> Result<Receiver, ChatError> {
+        let acceptor = if transport.is_tls() {
+            let paths = super::ensure_certs(cert_dir)?;
+            Some(TlsAcceptor::from(server_config(
+                &paths, transport, key_log,
+            )?))
+        } else {
+            None
+        };
+        let socket = if listen.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        if let Some(slow) = slow {
+            // Before listen(): an accepted socket inherits it, and the window scale its SYN-ACK
+            // offers follows from it.
+            socket.set_recv_buffer_size(u32::try_from(slow.buffer).unwrap_or(u32::MAX))?;
+        }
+        socket.bind(listen).map_err(|reason| ChatError::Listen {
+            addr: listen,
+            reason,
+        })?;
+        let listener = socket.listen(16)?;
+        Ok(Receiver {
+            listener,
+            acceptor,
+            tap,
+            slow,
+        })
+    }
+
+    /// Where it listens.
+    pub fn local_addr(&self) -> Result<SocketAddr, ChatError> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Accepts one connection (sending its 4-tuple and a descriptor of its socket to
+    /// `accepted` as soon as it is there) and reads it to the end; then closes.
+    pub async fn run(
+        self,
+        accepted: tokio::sync::oneshot::Sender<(ConnId, OwnedFd)>,
+    ) -> Result<Moved, ChatError> {
+        let (tcp, peer) = tokio::time::timeout(STALL, self.listener.accept())
+            .await
+            .map_err(|_| ChatError::Ended("no sender connected within a minute".into()))??;
+        let conn = ConnId {
+            client: peer,
+            server: tcp.local_addr()?,
+        };
+        let fd = std::os::fd::AsFd::as_fd(&tcp).try_clone_to_owned()?;
+        let _ = accepted.send((conn, fd));
+        let mut stream: Box<dyn ClientStream> = match &self.acceptor {
+            None => Box::new(self.tap.wrap(tcp, conn, Side::Server)),
+            Some(acceptor) => {
+                let tls = tokio::time::timeout(STALL, acceptor.accept(tcp))
+                    .await
+                    .map_err(|_| {
+                        ChatError::Ended("the sender's TLS handshake stalled for a minute".into())
+                    })??;
+                Box::new(self.tap.wrap(tls, conn, Side::Server))
+            }
+        };
+        let mut buf = vec![0u8; self.slow.map_or(64 * 1024, |s| s.bytes)];
+        let mut bytes = 0u64;
+        loop {
+            let n = tokio::time::timeout(STALL, stream.read(&mut buf))
+                .await
+                .map_err(|_| ChatError::Ended("the transfer stalled for a minute".into()))??;
+            if n == 0 {
+                break;
+            }
+            bytes += n as u64;
+            if let Some(slow) = self.slow {
+                tokio::time::sleep(slow.pause).await;
+            }
+        }
+        stream.shutdown().await?;
+        Ok(Moved { conn, bytes })
+    }
+}
+
+/// Lines of readable text, numbered, to fill the transfer (so a decrypted record reads as
+/// text): `bytes` of them from stream offset `offset`.
+fn text_at(offset: u64, bytes: usize) -> Vec<u8> {
+    const LINE: usize = 64;
+    let mut out = Vec::with_capacity(bytes + LINE);
+    let mut line = offset / LINE as u64;
+    let skip = (offset % LINE as u64) as usize;
+    while out.len() < bytes + skip {
+        let text = format!("packetpath transfer, line {line:>8}: the quick brown fox jumps");
+        out.extend_from_slice(format!("{text:<63}\n").as_bytes());
+        line += 1;
+    }
+    out.drain(..skip);
+    out.truncate(bytes);
+    out
+}
+
+/// Connects as `options` says, writes `bytes` bytes of text in writes of [`WRITE_SIZE`], closes
+/// its sending side (TLS close_notify, then FIN) and waits for the receiver to close. The
+/// 4-tuple and a descriptor of the socket go to `connected` once the connection is up.
+pub async fn send(
+    options: &ClientOptions,
+    tap: &Tap,
+    key_log: Arc<dyn rustls::KeyLog>,
+    bytes: u64,
+    connected: tokio::sync::oneshot::Sender<(ConnId, OwnedFd)>,
+) -> Result<Moved, ChatError> {
+    let (mut stream, conn, fd) = open_stream(options, tap, key_log).await?;
+    let _ = connected.send((conn, fd));
+    let mut sent = 0u64;
+    while sent < bytes {
+        let n = usize::try_from(bytes - sent).map_or(WRITE_SIZE, |left| left.min(WRITE_SIZE));
+        let chunk = text_at(sent, n);
+        tokio::time::timeout(STALL, stream.write_all(&chunk))
+            .await
+            .map_err(|_| ChatError::Ended("the transfer stalled for a minute".into()))??;
+        sent += n as u64;
+    }
+    stream.flush().await?;
+    stream.shutdown().await?;
+    // The receiver closes once it has read everything.
+    let mut rest = [0u8; 512];
+    loop {
+        match tokio::time::timeout(STALL, stream.read(&mut rest)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+            Ok(Ok(_)) => {}
+        }
+    }
+    Ok(Moved { conn, bytes: sent })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_is_numbered_lines_whatever_the_cut() {
+        let whole = text_at(0, 640);
+        assert_eq!(whole.len(), 640);
+        assert!(whole.starts_with(b"packetpath transfer, line        0:"));
+        assert_eq!(whole.iter().filter(|&&b| b == b'\n').count(), 10);
+        // Any piece is the same bytes as the whole at that offset.
+        assert_eq!(text_at(100, 300), whole[100..400].to_vec());
+        assert_eq!(text_at(64, 64), whole[64..128].to_vec());
+    }
+}
