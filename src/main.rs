@@ -168,6 +168,44 @@ enum Command {
         #[command(flatten)]
         lab: LabArgs,
     },
+    /// Upload SIZE bytes from the lab's client host to its server host and measure it: time,
+    /// throughput, round-trip times from the wire (SampleRTT with Karn's rule, EstimatedRTT,
+    /// DevRTT, the timeout of RFC 6298) beside the kernel's (TCP_INFO: srtt, cwnd, ssthresh).
+    ///
+    /// Use a path with delay and a rate to see TCP's control loops, e.g.
+    /// `packetpath transfer 5M --link routers:1 --delay 20 --rate 8mbit --write t.pcapng`:
+    /// slow start, then the bottleneck's rate; `--slow-reader` fills the receive window;
+    /// `--loss 1` adds retransmissions. `packetpath open t.pcapng` shows the capture.
+    Transfer {
+        /// Bytes to send: 5000000, 5M, 200k, 4MiB.
+        #[arg(value_parser = commands::parse_size)]
+        size: u64,
+        #[command(flatten)]
+        transport: TransportArgs,
+        /// The sender's congestion control: cubic (the textbook's slow start and congestion
+        /// avoidance), reno, bbr, or "system" for the machine's default.
+        #[arg(long, default_value = "cubic", value_name = "ALGORITHM")]
+        congestion: String,
+        /// The receiver reads 8 KiB every 20 ms into a 64 KiB buffer, so its advertised window
+        /// fills and closes (flow control, zero window, window updates).
+        #[arg(long)]
+        slow_reader: bool,
+        /// text for people, json for scripts.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Save the capture, with the TLS secrets and the TCP_INFO samples embedded, as pcapng
+        /// (a new file, readable by you only).
+        #[arg(long)]
+        write: Option<PathBuf>,
+        /// Replace the --write file if it exists.
+        #[arg(long, requires = "write")]
+        force: bool,
+        /// Folder with the certificates (created on first use).
+        #[arg(long, default_value = DEFAULT_DIR)]
+        certs: PathBuf,
+        #[command(flatten)]
+        lab: LabArgs,
+    },
     /// Send echo requests from the lab's client host to its server host and show each answer,
     /// its round-trip time and its frames on every link (e.g. `--link routers:2`).
     ///
@@ -868,6 +906,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let stdout = std::io::stdout();
             outcome.print(&options, format, &mut stdout.lock())?;
+        }
+        Command::Transfer {
+            size,
+            transport,
+            congestion,
+            slow_reader,
+            format,
+            write,
+            force,
+            certs,
+            lab,
+        } => {
+            let write = output_path(write, force)?;
+            let lab = packetpath::lab::enter(lab.options()?)?;
+            let options = commands::TransferOptions {
+                bytes: size,
+                transport: transport.transport(),
+                congestion: (congestion != "system").then_some(congestion),
+                slow_reader,
+                cert_dir: certs,
+                lab,
+            };
+            let outcome = runtime()?.block_on(commands::transfer(&options))?;
+            if let Some(path) = &write {
+                outcome.write(path)?;
+            }
+            let stdout = std::io::stdout();
+            outcome.print(format, &mut stdout.lock())?;
         }
         Command::Ping {
             count,

@@ -68,8 +68,13 @@ mod probe;
 pub use probe::probe_command;
 pub mod samples;
 mod script;
+mod transfer;
 pub use observe::{
     capture, inspect, keys_from_log, trace, write_pcapng, write_pcapng_with, CaptureOptions,
     TraceOptions, TraceOutcome,
 };
 pub use script::{scripted_demo, ScriptOptions};
+pub use transfer::{
+    parse_size, transfer, KernelFigures, RttFigures, TransferOptions, TransferOutcome,
+    TransferSummary,
+};

@@ -5,6 +5,7 @@
 pub mod hops;
 pub mod ledger;
 mod sizes;
+pub mod timing;
 mod trace;
 
 pub use sizes::Stack;
