@@ -129,7 +129,12 @@ impl Series {
         // The sender's interface: where its segments were first captured.
         let mut sender_interface = None;
         for e in trace.frames() {
-            let Some(seg) = e.segment.as_ref().filter(|s| s.stream == stream) else {
+            // One packet once: its copies on the other links of a path repeat its segment.
+            let Some(seg) = e
+                .segment
+                .as_ref()
+                .filter(|s| s.stream == stream && e.copy_of.is_none())
+            else {
                 continue;
             };
             let at = e.frame.at.0;
