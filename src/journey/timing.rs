@@ -88,8 +88,11 @@ pub struct FlightPoint {
     pub offset: u64,
     /// Its data bytes.
     pub len: u32,
-    /// Bytes in flight after it (Wireshark's rule), if counted.
-    pub in_flight: Option<u32>,
+    /// Bytes in flight once it is sent, as the sender sees them: the end of the highest byte
+    /// sent minus the highest acknowledgement that has reached the sender (`None` before the
+    /// first). Wireshark's `tcp.analysis.bytes_in_flight` (in [`crate::flow`]) also subtracts
+    /// SACKed bytes, and counts wherever the packet was first captured.
+    pub in_flight: Option<u64>,
     /// It repeats bytes sent before.
     pub retransmission: bool,
 }
@@ -126,30 +129,46 @@ impl Series {
     pub fn of(trace: &Trace, stream: usize, dir: Direction) -> Series {
         let mut out = Series::default();
         let mut estimator: Option<Estimator> = None;
-        // The sender's interface: where its segments were first captured.
-        let mut sender_interface = None;
-        for e in trace.frames() {
-            // One packet once: its copies on the other links of a path repeat its segment.
-            let Some(seg) = e
-                .segment
-                .as_ref()
-                .filter(|s| s.stream == stream && e.copy_of.is_none())
-            else {
+        let ours = |e: &&crate::journey::FrameEntry| {
+            e.segment.as_ref().is_some_and(|s| s.stream == stream)
+        };
+        // The sender's interface: where its first packet was captured. Its segments are taken
+        // there (their copies on other links repeat them), and the acknowledgements where their
+        // copies reached it: the order and times the sender's TCP saw.
+        let sender_interface = trace
+            .frames()
+            .iter()
+            .filter(ours)
+            .find(|e| e.copy_of.is_none() && e.segment.as_ref().is_some_and(|s| s.dir == dir))
+            .map(|e| e.frame.interface);
+        let (mut highest_sent, mut highest_acked) = (0u64, None::<u64>);
+        for e in trace.frames().iter().filter(ours) {
+            let Some(seg) = e.segment.as_ref() else {
                 continue;
             };
             let at = e.frame.at.0;
             if seg.dir == dir {
-                sender_interface.get_or_insert(e.frame.interface);
-                if seg.payload_len > 0 {
-                    out.segments.push(FlightPoint {
-                        frame: e.number,
-                        at,
-                        offset: u64::from(seg.rel_seq.saturating_sub(1)),
-                        len: u32::try_from(seg.payload_len).unwrap_or(u32::MAX),
-                        in_flight: seg.measures.bytes_in_flight,
-                        retransmission: seg.analysis.retransmission,
-                    });
+                if e.copy_of.is_some() || seg.payload_len == 0 {
+                    continue;
                 }
+                let offset = u64::from(seg.rel_seq.saturating_sub(1));
+                let len = u32::try_from(seg.payload_len).unwrap_or(u32::MAX);
+                highest_sent = highest_sent.max(offset + u64::from(len));
+                out.segments.push(FlightPoint {
+                    frame: e.number,
+                    at,
+                    offset,
+                    len,
+                    in_flight: highest_acked.map(|a| highest_sent.saturating_sub(a)),
+                    retransmission: seg.analysis.retransmission,
+                });
+                continue;
+            }
+            let here = match sender_interface {
+                Some(i) => e.frame.interface == i,
+                None => e.copy_of.is_none(),
+            };
+            if !here {
                 continue;
             }
             let packet = e.packet();
@@ -159,15 +178,14 @@ impl Series {
             if !tcp.flags.contains(crate::dissect::TcpFlags::ACK) {
                 continue;
             }
-            // When the acknowledgement reached the sender.
-            let at = sender_interface
-                .and_then(|i| arrival(trace, e.number, i))
-                .unwrap_or(at);
+            let acked_to = u64::from(seg.rel_ack.saturating_sub(1));
+            highest_acked = Some(highest_acked.map_or(acked_to, |a| a.max(acked_to)));
             let rel = |edge: u32| u64::from(edge.wrapping_sub(seg.peer_base).saturating_sub(1));
             out.acks.push(AckPoint {
-                frame: e.number,
+                // The packet's first capture: the frame the analysis and the timeline know.
+                frame: e.copy_of.unwrap_or(e.number),
                 at,
-                acked_to: u64::from(seg.rel_ack.saturating_sub(1)),
+                acked_to,
                 window: seg.window_bytes(tcp.window),
                 sacked: tcp
                     .options
@@ -185,7 +203,7 @@ impl Series {
             let now = Estimator::update(estimator, r);
             estimator = Some(now);
             out.rtt.push(RttPoint {
-                frame: e.number,
+                frame: e.copy_of.unwrap_or(e.number),
                 acks_frame: a.acks_frame,
                 at,
                 sample_us: r,
@@ -232,20 +250,6 @@ impl Series {
     pub fn retransmissions(&self) -> usize {
         self.segments.iter().filter(|s| s.retransmission).count()
     }
-}
-
-/// When the packet of frame `number` was captured on `interface` (its copy there), if it was.
-fn arrival(trace: &Trace, number: u32, interface: u32) -> Option<i128> {
-    let here = trace.frame(number)?;
-    if here.frame.interface == interface {
-        return Some(here.frame.at.0);
-    }
-    trace
-        .path_of(number)
-        .into_iter()
-        .filter_map(|n| trace.frame(n))
-        .find(|f| f.frame.interface == interface)
-        .map(|f| f.frame.at.0)
 }
 
 /// The median of some numbers (the mean of the middle two for an even count), if any.

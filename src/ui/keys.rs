@@ -50,6 +50,12 @@ pub enum Action {
     ToggleDecrypt,
     /// Show the selected connection's reassembled conversation.
     FollowStream,
+    /// Show the selected connection's time graphs.
+    Graphs,
+    /// Zoom a graph in around its cursor.
+    ZoomIn,
+    /// Zoom a graph out.
+    ZoomOut,
     /// Step to the next event.
     StepNext,
     /// Step back to the previous event.
@@ -200,6 +206,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Char(':')], context: C::Navigation, action: A::GoTo, help: "go to a frame by its number" },
     Binding { keys: &[Char('e')], context: C::Navigation, action: A::ToggleDecrypt, help: "eavesdropper's view (what is on the wire) ⇄ endpoints' view (decrypted)" },
     Binding { keys: &[Char('f')], context: C::Navigation, action: A::FollowStream, help: "follow stream: the whole conversation (the eavesdropper's: records in hex)" },
+    Binding { keys: &[Char('t')], context: C::Navigation, action: A::Graphs, help: "time graphs of the selected connection: time-sequence (Stevens), round-trip time, throughput, congestion window (the kernel's, after `transfer`)" },
     Binding { keys: &[Char('n')], context: C::Navigation, action: A::StepNext, help: "step: next event" },
     Binding { keys: &[Char('b')], context: C::Navigation, action: A::StepBack, help: "back: previous event" },
     Binding { keys: &[Char(' ')], context: C::Navigation, action: A::PlayPause, help: "play the timeline event by event, or pause" },
@@ -220,6 +227,13 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Char('g'), Code(KeyCode::Home)], context: C::Overlay, action: A::Top, help: "to the top" },
     Binding { keys: &[Char('G'), Code(KeyCode::End)], context: C::Overlay, action: A::Live, help: "to the bottom (the stream view)" },
     Binding { keys: &[Char('e')], context: C::Overlay, action: A::ToggleDecrypt, help: "ciphertext ⇄ plaintext in the stream view" },
+    Binding { keys: &[Char('h'), Code(KeyCode::Left)], context: C::Overlay, action: A::Left, help: "graphs: cursor left" },
+    Binding { keys: &[Char('l'), Code(KeyCode::Right)], context: C::Overlay, action: A::Right, help: "graphs: cursor right" },
+    Binding { keys: &[Char('+'), Char('=')], context: C::Overlay, action: A::ZoomIn, help: "graphs: zoom in around the cursor" },
+    Binding { keys: &[Char('-')], context: C::Overlay, action: A::ZoomOut, help: "graphs: zoom out" },
+    Binding { keys: &[Code(KeyCode::Tab)], context: C::Overlay, action: A::NextPane, help: "graphs: the next graph" },
+    Binding { keys: &[Code(KeyCode::BackTab)], context: C::Overlay, action: A::PrevPane, help: "graphs: the previous graph" },
+    Binding { keys: &[Code(KeyCode::Enter)], context: C::Overlay, action: A::Select, help: "graphs: select the frame under the cursor in the timeline" },
 ];
 
 /// The action bound to `event` in `context` (global bindings apply everywhere).

@@ -53,6 +53,7 @@
 
 pub mod detail;
 pub mod fit;
+pub mod graphs;
 pub mod help;
 pub mod hex;
 pub mod index;

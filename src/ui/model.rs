@@ -54,6 +54,8 @@ pub enum Overlay {
         /// The connection.
         stream: usize,
     },
+    /// The time graphs of one TCP connection (their state is in [`Model::graphs`]).
+    Graphs,
 }
 
 /// Where each pane was last laid out (for mouse clicks and page sizes).
@@ -217,6 +219,8 @@ pub struct Model {
     /// screen, made when it opens, scrolls, when the view is toggled and when the trace grows
     /// (they decrypt records: too much for every redraw, and a stream can be gigabytes).
     pub stream: Option<StreamView>,
+    /// The time graphs, while their overlay is open.
+    pub graphs: Option<super::graphs::Graphs>,
     /// While a capture file loads: how far ("reading 34% · 412,000 frames").
     pub progress: Option<String>,
 }
@@ -267,6 +271,7 @@ impl Model {
             log_state: None,
             lesson: None,
             stream: None,
+            graphs: None,
             progress: None,
         }
     }

@@ -2053,3 +2053,72 @@ fn routers_path_120x40() {
     select_frame(&mut m, &trace, n);
     assert_screen!("routers_path_120x40", draw_masked(&mut m, &trace));
 }
+
+/// The time graphs (`t`) of the small-MSS chat's connection, with kernel samples as a transfer
+/// would take them: every graph draws at 80×24 and 200×55, the cursor moves and zooms, and
+/// Enter selects the frame under the cursor in the timeline.
+#[test]
+fn time_graphs_draw_and_select_a_frame() {
+    use crate::tcpinfo::TcpInfoSample;
+    let mut trace = sample("small-mss.pcapng");
+    let (client, server) = {
+        let c = trace.tcp().connection(0).expect("connection 0");
+        (c.client, c.server)
+    };
+    let t0 = trace.frames()[0].frame.at.0;
+    for i in 0..40u32 {
+        trace.add_tcp_info(TcpInfoSample {
+            at: t0 + i128::from(i) * 200_000,
+            conn: crate::chat::ConnId { client, server },
+            // The server's socket: its relayed line is the connection's larger direction.
+            side: crate::chat::Side::Server,
+            rtt_us: 120 + 3 * i,
+            rttvar_us: 60,
+            rto_us: 201_000,
+            snd_cwnd: 10 << (i / 10).min(2),
+            snd_ssthresh: if i < 30 { 0x7fff_ffff } else { 20 },
+            snd_mss: 524,
+            total_retrans: 0,
+            ca_state: 0,
+            bytes_acked: None,
+            delivery_rate: None,
+            min_rtt_us: None,
+            snd_wnd: None,
+        });
+    }
+    for (w, h) in [(80u16, 24u16), (200, 55)] {
+        let mut m = model(&trace, w, h);
+        key(&mut m, &trace, KeyCode::Char(':'));
+        for c in "14".chars() {
+            key(&mut m, &trace, KeyCode::Char(c));
+        }
+        key(&mut m, &trace, KeyCode::Enter);
+        key(&mut m, &trace, KeyCode::Char('t'));
+        assert_eq!(m.overlay, Some(Overlay::Graphs), "{}", m.status);
+        let stevens = draw(&mut m, &trace);
+        assert!(stevens.contains("time-sequence (Stevens)"), "{stevens}");
+        assert!(stevens.contains("kB sent"), "{stevens}");
+        assert_screen!(format!("graphs_stevens_{w}x{h}"), stevens);
+        key(&mut m, &trace, KeyCode::Tab);
+        let rtt = draw(&mut m, &trace);
+        assert!(
+            rtt.contains("round-trip time") && rtt.contains("ms"),
+            "{rtt}"
+        );
+        key(&mut m, &trace, KeyCode::Tab);
+        key(&mut m, &trace, KeyCode::Tab);
+        let window = draw(&mut m, &trace);
+        assert!(window.contains("congestion window"), "{window}");
+        assert_screen!(format!("graphs_window_{w}x{h}"), window);
+        for _ in 0..10 {
+            key(&mut m, &trace, KeyCode::Right);
+        }
+        key(&mut m, &trace, KeyCode::Char('+'));
+        let g = m.graphs.as_ref().expect("graphs open");
+        assert!(g.to - g.from < g.cursor.max(1e-9) * 4.0);
+        let frame = g.frame_at_cursor().expect("a frame under the cursor");
+        key(&mut m, &trace, KeyCode::Enter);
+        assert_eq!(m.overlay, None);
+        assert_eq!(m.hex_frame, Some(frame), "{}", m.status);
+    }
+}

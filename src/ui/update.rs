@@ -195,6 +195,9 @@ fn line_for(model: &mut Model, context: Context) -> Option<&mut LineInput> {
 
 fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Option<Command> {
     model.status.clear();
+    if model.overlay == Some(Overlay::Graphs) && graphs_act(model, trace, action) {
+        return None;
+    }
     match action {
         Action::Quit => {
             model.quit = true;
@@ -303,7 +306,25 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
         Action::Close => {
             model.overlay = None;
             model.stream = None;
+            model.graphs = None;
         }
+        Action::Graphs => {
+            let stream = model
+                .hex_frame
+                .and_then(|n| trace.frame(n))
+                .and_then(|e| e.segment.as_ref())
+                .map(|s| s.stream);
+            match stream.map(|s| super::graphs::Graphs::open(trace, s)) {
+                Some(Ok(graphs)) => {
+                    model.graphs = Some(graphs);
+                    model.overlay = Some(Overlay::Graphs);
+                }
+                Some(Err(why)) => model.status = why,
+                None => model.status = "select a TCP frame or message first".into(),
+            }
+        }
+        // Only the graphs zoom (above).
+        Action::ZoomIn | Action::ZoomOut => {}
         // Compare mode shows a TLS chat next to the plain one: its two views still differ.
         Action::ToggleDecrypt if model.plain && !model.compare => {
             model.status = super::strings::NOTHING_TO_DECRYPT.into();
@@ -421,6 +442,7 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
                     Overlay::Stream { .. } => {
                         model.with_stream(trace, |view, m| view.scroll(m, delta));
                     }
+                    Overlay::Graphs => {}
                 }
             } else {
                 move_in_pane(model, delta);
@@ -440,6 +462,31 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
         }
     }
     None
+}
+
+/// The graph overlay's own keys: cursor, zoom, next graph, select. True when `action` was one.
+fn graphs_act(model: &mut Model, trace: &Trace, action: Action) -> bool {
+    let Some(g) = model.graphs.as_mut() else {
+        return false;
+    };
+    match action {
+        Action::Left => g.move_cursor(-1),
+        Action::Right => g.move_cursor(1),
+        Action::ZoomIn => g.zoom(0.5),
+        Action::ZoomOut => g.zoom(2.0),
+        Action::NextPane => g.turn(1),
+        Action::PrevPane => g.turn(-1),
+        Action::Select => {
+            let frame = g.frame_at_cursor();
+            model.overlay = None;
+            model.graphs = None;
+            if let Some(n) = frame {
+                go_to_frame(model, trace, &n.to_string());
+            }
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// The first field of a column becomes the selection.

@@ -582,6 +582,24 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
                 view.render(f, body, b, theme);
             }
         }
+        Some(Overlay::Graphs) => {
+            if let Some(g) = &model.graphs {
+                let b = Block::bordered()
+                    .style(theme.base())
+                    .border_style(theme.focused_border())
+                    .border_type(theme.focused_border_type())
+                    .title(format!(
+                        " {} · TCP connection {} · {} ",
+                        g.kind.title(),
+                        g.stream,
+                        match g.dir {
+                            crate::flow::Direction::ClientToServer => "client → server",
+                            crate::flow::Direction::ServerToClient => "server → client",
+                        }
+                    ));
+                g.render(f, body, b, theme);
+            }
+        }
         None => {}
     }
 }
