@@ -175,7 +175,8 @@ enum Command {
     /// Use a path with delay and a rate to see TCP's control loops, e.g.
     /// `packetpath transfer 5M --link routers:1 --delay 20 --rate 8mbit --write t.pcapng`:
     /// slow start, then the bottleneck's rate; `--slow-reader` fills the receive window;
-    /// `--loss 1` adds retransmissions. `packetpath open t.pcapng` shows the capture.
+    /// `--loss 1` adds retransmissions. In a terminal the UI then opens on the connection's time
+    /// graphs (Tab: the next graph, Esc: the timeline); the summary is printed when you quit.
     Transfer {
         /// Bytes to send: 5000000, 5M, 200k, 4MiB.
         #[arg(value_parser = commands::parse_size)]
@@ -190,9 +191,14 @@ enum Command {
         /// fills and closes (flow control, zero window, window updates).
         #[arg(long)]
         slow_reader: bool,
-        /// text for people, json for scripts.
+        /// text for people, json for scripts (json never opens the UI).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Print the summary only, without opening the UI (as without a terminal).
+        #[arg(long)]
+        no_ui: bool,
+        #[command(flatten)]
+        look: LookArgs,
         /// Save the capture, with the TLS secrets and the TCP_INFO samples embedded, as pcapng
         /// (a new file, readable by you only).
         #[arg(long)]
@@ -644,7 +650,13 @@ fn main() -> ExitCode {
     // The terminal UI shows the log in its own pane: a log line on stderr would garble the screen.
     let ui = (matches!(
         cli.command,
-        Command::Demo { script: false, .. } | Command::Open { .. }
+        Command::Demo { script: false, .. }
+            | Command::Open { .. }
+            | Command::Transfer {
+                format: Format::Text,
+                no_ui: false,
+                ..
+            }
     ) && std::io::stdout().is_terminal())
         || lesson_in_ui(&cli.command);
     // The UI's log collector starts a thread, and the lab can only be entered (as an ordinary
@@ -913,6 +925,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             congestion,
             slow_reader,
             format,
+            no_ui,
+            look,
             write,
             force,
             certs,
@@ -920,6 +934,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let write = output_path(write, force)?;
             let lab = packetpath::lab::enter(lab.options()?)?;
+            let show = format == Format::Text && !no_ui && std::io::stdout().is_terminal();
+            if show {
+                ui_logging()?;
+            }
             let options = commands::TransferOptions {
                 bytes: size,
                 transport: transport.transport(),
@@ -928,12 +946,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 cert_dir: certs,
                 lab,
             };
+            if format == Format::Text && std::io::stderr().is_terminal() {
+                eprintln!(
+                    "transfer: sending {size} bytes from the client host to the server host{}…",
+                    if show { " (the graphs open when it is done)" } else { "" }
+                );
+            }
             let outcome = runtime()?.block_on(commands::transfer(&options))?;
             if let Some(path) = &write {
                 outcome.write(path)?;
             }
             let stdout = std::io::stdout();
-            outcome.print(format, &mut stdout.lock())?;
+            if show {
+                // The UI takes the screen; the summary follows when it gives it back.
+                let title = format!("transfer · {} bytes", outcome.summary.bytes_sent);
+                let stream = outcome.summary.stream;
+                let commands::TransferOutcome { trace, summary, .. } = outcome;
+                packetpath::ui::run_graphs(trace, title, look.look(), stream)?;
+                commands::print_summary(&summary, format, &mut stdout.lock())?;
+            } else {
+                outcome.print(format, &mut stdout.lock())?;
+            }
         }
         Command::Ping {
             count,

@@ -383,6 +383,40 @@ fn an_ordinary_user_gets_the_live_demo_without_sudo() {
     assert!(screen.contains("exit=0"), "{screen}");
 }
 
+/// `packetpath transfer` in a terminal: the UI opens on the connection's time-sequence graph
+/// once the upload is done, Tab turns to the round-trip times, Esc shows the timeline under them,
+/// and the summary is printed when the user quits.
+fn a_transfer_opens_its_graphs_and_prints_the_summary_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_packetpath");
+    let tmux = Tmux::start(
+        "transfer",
+        dir.path(),
+        (100, 30),
+        &format!("{bin} transfer 300k --link routers:1 --delay-on 1:10"),
+    );
+    let screen = tmux.wait_for("the time-sequence graph", |s| {
+        s.contains("time-sequence (Stevens)")
+    });
+    assert!(
+        screen.contains("client → server") && screen.contains("kB sent"),
+        "{screen}"
+    );
+    tmux.keys(&["Tab"]);
+    let screen = tmux.wait_for("the RTT graph", |s| s.contains("round-trip time"));
+    assert!(
+        screen.contains("kernel srtt") && screen.contains("EstimatedRTT"),
+        "{screen}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the timeline", |s| s.contains("Timeline"));
+    tmux.keys(&["q"]);
+    let screen = tmux.assert_terminal_restored("transfer");
+    assert!(screen.contains("transfer: 300,000 bytes"), "{screen}");
+    assert!(screen.contains("wire RTT (SampleRTT"), "{screen}");
+    assert!(screen.contains("exit=0"), "{screen}");
+}
+
 fn main() -> std::process::ExitCode {
     harness::run(vec![
         test!(
@@ -410,6 +444,12 @@ fn main() -> std::process::ExitCode {
             Need::Tool("tmux"),
             Need::Tool("pgrep"),
             Need::Lab
+        ),
+        test!(
+            a_transfer_opens_its_graphs_and_prints_the_summary_after,
+            Need::Tool("tmux"),
+            Need::Lab,
+            Need::LabLink("routers:1")
         ),
         test!(
             an_ordinary_user_gets_the_live_demo_without_sudo,

@@ -75,6 +75,6 @@ pub use observe::{
 };
 pub use script::{scripted_demo, ScriptOptions};
 pub use transfer::{
-    parse_size, transfer, KernelFigures, RttFigures, TransferOptions, TransferOutcome,
-    TransferSummary,
+    parse_size, print_summary, transfer, KernelFigures, RttFigures, TransferOptions,
+    TransferOutcome, TransferSummary,
 };

@@ -274,7 +274,22 @@ fn thousands(n: u64) -> String {
 impl TransferOutcome {
     /// Prints the figures, as text for people or one JSON object.
     pub fn print(&self, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
-        let s = &self.summary;
+        print_summary(&self.summary, format, out)
+    }
+
+    /// Saves the capture (secrets, write ledger and TCP_INFO samples embedded) as pcapng.
+    pub fn write(&self, path: &crate::capture::OutputPath) -> anyhow::Result<()> {
+        super::write_pcapng(path, &self.frames, &self.trace)
+    }
+}
+
+/// Prints a transfer's figures, as text for people or one JSON object.
+pub fn print_summary(
+    s: &TransferSummary,
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    {
         if format == Format::Json {
             writeln!(out, "{}", serde_json::to_string(s)?)?;
             return Ok(());
@@ -357,11 +372,6 @@ impl TransferOutcome {
             None => writeln!(out, "  kernel: no TCP_INFO sample was taken")?,
         }
         Ok(())
-    }
-
-    /// Saves the capture (secrets, write ledger and TCP_INFO samples embedded) as pcapng.
-    pub fn write(&self, path: &crate::capture::OutputPath) -> anyhow::Result<()> {
-        super::write_pcapng(path, &self.frames, &self.trace)
     }
 }
 

@@ -78,7 +78,8 @@ mod tests;
 use std::path::PathBuf;
 
 pub use run::{
-    load_capture, run_demo, run_lesson, run_open, run_open_file, start_demo, DemoOutcome,
+    load_capture, run_demo, run_graphs, run_lesson, run_open, run_open_file, start_demo,
+    DemoOutcome,
 };
 pub use theme::{Look, ThemeName};
 

@@ -371,6 +371,20 @@ pub fn run_open(trace: Trace, title: String, look: Look) -> anyhow::Result<()> {
     event_loop(&mut model, &mut Saved(trace))
 }
 
+/// A capture on screen with the time graphs of TCP connection `stream` open over it (Esc shows
+/// the timeline and panes under them), until the user quits.
+pub fn run_graphs(trace: Trace, title: String, look: Look, stream: usize) -> anyhow::Result<()> {
+    let (_rt, mut model) = saved_capture_screen(title, look)?;
+    match super::graphs::Graphs::open(&trace, stream) {
+        Ok(graphs) => {
+            model.graphs = Some(graphs);
+            model.overlay = Some(super::model::Overlay::Graphs);
+        }
+        Err(why) => model.status = why,
+    }
+    event_loop(&mut model, &mut Saved(trace))
+}
+
 /// A capture file on screen until the user quits, shown from its first frames while the rest
 /// loads (see [`Loader`]). What cannot be opened at all is an error before the screen is taken.
 pub fn run_open_file(
