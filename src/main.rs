@@ -949,7 +949,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if format == Format::Text && std::io::stderr().is_terminal() {
                 eprintln!(
                     "transfer: sending {size} bytes from the client host to the server host{}…",
-                    if show { " (the graphs open when it is done)" } else { "" }
+                    if show {
+                        " (the graphs open when it is done)"
+                    } else {
+                        ""
+                    }
                 );
             }
             let outcome = runtime()?.block_on(commands::transfer(&options))?;
