@@ -96,6 +96,20 @@ pub enum Action {
     Ping(crate::probe::PingOptions),
     /// Probes with TTL 1, 2, 3, … to the server host (`packetpath traceroute`).
     Traceroute(crate::probe::TracerouteOptions),
+    /// A bulk upload from the client host to the server host (`packetpath transfer`), its
+    /// connection named like a client's so that queries can read it.
+    Transfer {
+        /// The name queries use for its connection.
+        name: String,
+        /// Application bytes to send.
+        bytes: u64,
+        /// `None`: the lesson's transport.
+        transport: Option<Transport>,
+        /// The receiver reads slowly.
+        slow_reader: bool,
+        /// The sender's congestion control (`None`: cubic; `Some("system")`: the default).
+        congestion: Option<String>,
+    },
 }
 
 /// Splits an action line into words; `"..."` keeps spaces and understands `\"`, `\\`, `\n`, `\t`.
@@ -323,6 +337,45 @@ pub fn parse(line: &str) -> Result<Action, String> {
                 .filter(|ms| *ms <= 10_000)
                 .ok_or("`pause MILLISECONDS` (at most 10000)")?;
             Ok(Action::Pause { ms })
+        }
+        "transfer" => {
+            let name = client_name(w.get(1), "transfer")?;
+            let size = w
+                .get(2)
+                .ok_or("`transfer NAME SIZE` (e.g. `transfer upload 2M`)")?;
+            let bytes = crate::commands::parse_size(&size.0)?;
+            if bytes > 50_000_000 {
+                return Err("transfer: at most 50M in a lesson (a few MB show slow start)".into());
+            }
+            let (mut transport, mut slow_reader, mut congestion) = (None, false, None);
+            let mut i = 3;
+            while let Some((flag, _)) = w.get(i) {
+                match flag.as_str() {
+                    "--plain" => transport = Some(Transport::Plain),
+                    "--tls1.2" => transport = Some(Transport::Tls12),
+                    "--slow-reader" => slow_reader = true,
+                    "--congestion" => {
+                        let (alg, _) = w
+                            .get(i + 1)
+                            .ok_or("--congestion needs cubic, reno, bbr or system")?;
+                        congestion = Some(alg.clone());
+                        i += 1;
+                    }
+                    other => {
+                        return Err(format!(
+                            "transfer: unknown option `{other}`; use --plain, --tls1.2, --slow-reader, --congestion ALGORITHM"
+                        ))
+                    }
+                }
+                i += 1;
+            }
+            Ok(Action::Transfer {
+                name,
+                bytes,
+                transport,
+                slow_reader,
+                congestion,
+            })
         }
         "ping" => {
             let mut o = crate::probe::PingOptions::default();
@@ -604,6 +657,38 @@ pub async fn perform(
             Ok(String::new())
         }
         Action::Ping(_) | Action::Traceroute(_) => probe(action, session).await,
+        Action::Transfer {
+            name,
+            bytes,
+            transport,
+            slow_reader,
+            congestion,
+        } => {
+            let congestion = match congestion.as_deref() {
+                None => Some("cubic".to_string()),
+                Some("system") => None,
+                Some(other) => Some(other.to_string()),
+            };
+            let slow = slow_reader.then_some(crate::chat::bulk::SlowReader::DEFAULT);
+            let started = std::time::Instant::now();
+            let done = session
+                .transfer(*bytes, transport.unwrap_or(env.transport), congestion, slow)
+                .await
+                .map_err(|e| e.to_string())?;
+            state.clients.insert(name.clone(), done.conn);
+            Ok(format!(
+                "{name} sent {} bytes from {} to {} in {:.1} s ({})",
+                done.sent,
+                done.conn.client,
+                done.conn.server,
+                started.elapsed().as_secs_f64(),
+                if done.congestion.is_empty() {
+                    "congestion control unknown".to_string()
+                } else {
+                    done.congestion
+                }
+            ))
+        }
     };
     snapshot_received(session, state);
     result
@@ -732,5 +817,38 @@ mod tests {
             .contains("at most"));
         assert!(parse("connect alice --max-fragment 8").is_err());
         assert!(parse("send alice \"open").is_err());
+    }
+
+    #[test]
+    fn a_transfer_names_its_connection() {
+        assert_eq!(
+            parse("transfer upload 2M --slow-reader --plain --congestion reno").unwrap(),
+            Action::Transfer {
+                name: "upload".into(),
+                bytes: 2_000_000,
+                transport: Some(Transport::Plain),
+                slow_reader: true,
+                congestion: Some("reno".into()),
+            }
+        );
+        assert_eq!(
+            parse("transfer up 64KiB").unwrap(),
+            Action::Transfer {
+                name: "up".into(),
+                bytes: 65_536,
+                transport: None,
+                slow_reader: false,
+                congestion: None,
+            }
+        );
+        assert!(parse("transfer up").unwrap_err().contains("SIZE"));
+        assert!(parse("transfer up lots")
+            .unwrap_err()
+            .contains("not a size"));
+        assert!(parse("transfer up 2G").unwrap_err().contains("50M"));
+        assert!(parse("transfer up 2M --fast")
+            .unwrap_err()
+            .contains("--fast"));
+        assert!(parse("transfer up 2M --congestion").is_err());
     }
 }

@@ -44,6 +44,10 @@ pub struct LessonLab {
     pub ipv6: bool,
     /// Links of a path of routers with an MTU of their own (`mtu_on = ["2:576"]`).
     pub mtu_on: Vec<crate::lab::LinkMtu>,
+    /// Every link of a path of routers limited to this rate (`rate = "8mbit"`).
+    pub rate: Option<crate::lab::Rate>,
+    /// Links of a path with a delay of their own (`delay_on = ["1:20"]`).
+    pub delay_on: Vec<crate::lab::LinkDelay>,
 }
 
 impl LessonLab {
@@ -55,10 +59,13 @@ impl LessonLab {
             loss: self.loss,
             delay: std::time::Duration::from_secs_f64(self.delay_ms / 1000.0),
             host_loopback,
+            rate: self.rate,
             ..LabOptions::default()
         };
-        // `mtu_on` was checked against the link when the lesson was read.
-        base.with_link_mtus(&self.mtu_on).unwrap_or(base)
+        // `mtu_on` and `delay_on` were checked against the link when the lesson was read.
+        let base = base.with_link_mtus(&self.mtu_on).unwrap_or(base);
+        base.with_link_conditions(&self.delay_on, &[])
+            .unwrap_or(base)
     }
 }
 
@@ -143,6 +150,8 @@ struct RawLab {
     loss: Option<Spanned<f64>>,
     delay: Option<Spanned<f64>>,
     mtu_on: Option<Spanned<Vec<String>>>,
+    rate: Option<Spanned<String>>,
+    delay_on: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     ipv6: bool,
 }
@@ -450,6 +459,13 @@ impl Clients {
                 )
             }
             Action::Ping(_) | Action::Traceroute(_) => {}
+            Action::Transfer { name, .. } => {
+                if self.known.contains(name) {
+                    return Err(format!("the name {name} was already used in this lesson: give each transfer and client its own name, so that queries can tell them apart"));
+                }
+                // Its connection is done when the action is: known to queries, not connected.
+                self.known.push(name.clone());
+            }
         }
         Ok(())
     }
@@ -556,6 +572,36 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
                 .map(|_| mtus)
             });
             checked.map_err(|why| lines.err(m.span(), format!("`mtu_on`: {why}")))?
+        }
+    };
+    let rate = match lab_raw.and_then(|l| l.rate.as_ref()) {
+        None => None,
+        Some(r) if !matches!(link, LinkMode::Routers(_)) => {
+            return Err(lines.err(
+                r.span(),
+                "`rate` limits the links of a path: set `link = \"routers:N\"` in [lab]",
+            ))
+        }
+        Some(r) => Some(
+            r.get_ref()
+                .parse::<crate::lab::Rate>()
+                .map_err(|why| lines.err(r.span(), format!("`rate`: {why}")))?,
+        ),
+    };
+    let delay_on = match lab_raw.and_then(|l| l.delay_on.as_ref()) {
+        None => Vec::new(),
+        Some(d) => {
+            let parsed: Result<Vec<crate::lab::LinkDelay>, String> =
+                d.get_ref().iter().map(|t| t.parse()).collect();
+            let checked = parsed.and_then(|delays| {
+                LabOptions {
+                    link,
+                    ..LabOptions::default()
+                }
+                .with_link_conditions(&delays, &[])
+                .map(|_| delays)
+            });
+            checked.map_err(|why| lines.err(d.span(), format!("`delay_on`: {why}")))?
         }
     };
     let ipv6 = lab_raw.is_some_and(|l| l.ipv6);
@@ -714,6 +760,8 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
             delay_ms,
             ipv6,
             mtu_on,
+            rate,
+            delay_on,
         },
         steps,
         source: text.to_string(),
@@ -803,6 +851,20 @@ answer = "syn(alice).tcp.srcport"
         let e = error_of(&GOOD.replace("text = \"Alice connects.\"", ""));
         assert!(e.what.contains("text"), "{e}");
         assert_eq!(e.to_string().split(':').next(), Some("bad.toml"));
+        // A rate and per-link delays need a path of routers, and links it has.
+        assert!(error_of(&GOOD.replace("mtu = 1500", "rate = \"8mbit\""))
+            .what
+            .contains("routers:N"));
+        assert!(
+            error_of(&GOOD.replace("mtu = 1500", "link = \"routers:1\"\nrate = \"fast\""))
+                .what
+                .contains("rate")
+        );
+        assert!(error_of(
+            &GOOD.replace("mtu = 1500", "link = \"routers:1\"\ndelay_on = [\"3:20\"]")
+        )
+        .what
+        .contains("delay_on"));
         // Lab values.
         assert!(error_of(&GOOD.replace("mtu = 1500", "mtu = 100"))
             .what

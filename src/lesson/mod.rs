@@ -116,6 +116,16 @@ fn list_entry(l: &Lesson, width: usize) -> String {
     if l.lab.delay_ms > 0.0 {
         lab.push(format!("{} ms delay each way", l.lab.delay_ms));
     }
+    for d in &l.lab.delay_on {
+        lab.push(format!(
+            "{} ms delay each way on link {}",
+            d.delay.as_secs_f64() * 1000.0,
+            d.link
+        ));
+    }
+    if let Some(rate) = l.lab.rate {
+        lab.push(format!("{rate} per link"));
+    }
     if l.lab.ipv6 {
         lab.push("IPv6".into());
     }

@@ -1,7 +1,12 @@
 //! The properties of a TCP connection, its TLS handshake among them.
 
+use std::net::SocketAddr;
+
+use crate::chat::Side;
 use crate::flow::Direction;
+use crate::journey::timing::Series;
 use crate::journey::Trace;
+use crate::tcpinfo::TcpInfoSample;
 use crate::tls::{ContentType, HandshakeType};
 
 use super::super::scope::Scope;
@@ -48,6 +53,12 @@ pub fn conn(scope: &Scope<'_>, stream: usize, name: &str) -> Value {
         "bytes_from_client" => return Value::Num(c.delivered_len(Direction::ClientToServer) as i64),
         "bytes_from_server" => return Value::Num(c.delivered_len(Direction::ServerToClient) as i64),
         _ => {}
+    }
+    if let Some(field) = name.strip_prefix("kernel.") {
+        return kernel(scope, c.client, c.server, field);
+    }
+    if name.starts_with("rtt.") || name == "goodput_bps" {
+        return timing(scope.trace, stream, name);
     }
     let Some(s) = scope.trace.tls_session(stream) else {
         return Value::missing(format!("connection {stream} carries no TLS"));
@@ -130,4 +141,68 @@ fn round_trips(trace: &Trace, stream: usize) -> Value {
         }
     }
     Value::missing("the client sent no application data that could be decrypted")
+}
+
+/// Round-trip and rate figures of the client's data on connection `stream`, from the wire.
+fn timing(trace: &Trace, stream: usize, name: &str) -> Value {
+    let series = Series::of(trace, stream, Direction::ClientToServer);
+    let last = series.rtt.last();
+    let none = || Value::missing("no acknowledgement answered a segment of the client sent once");
+    let us = |v: f64| Value::Num(v.round() as i64);
+    match name {
+        "rtt.samples_us" => Value::List(series.rtt.iter().map(|r| us(r.sample_us)).collect()),
+        "rtt.estimated_us" => last.map_or_else(none, |r| us(r.srtt_us)),
+        "rtt.dev_us" => last.map_or_else(none, |r| us(r.rttvar_us)),
+        "rtt.timeout_us" => last.map_or_else(none, |r| us(r.rto_us)),
+        "goodput_bps" => {
+            let end = series
+                .segments
+                .iter()
+                .map(|s| s.offset + u64::from(s.len))
+                .max();
+            let first = series.segments.first().map(|s| s.at);
+            let acked = end.and_then(|end| series.acks.iter().find(|a| a.acked_to >= end));
+            match (first, acked, end) {
+                (Some(a), Some(ack), Some(bytes)) if ack.at > a => {
+                    us(bytes as f64 * 8.0 * 1e9 / (ack.at - a) as f64)
+                }
+                _ => Value::missing("the client's data was not all acknowledged in the capture"),
+            }
+        }
+        _ => Value::missing(format!("no property {name}")),
+    }
+}
+
+/// What the client socket's kernel reported (TCP_INFO samples in the trace).
+fn kernel(scope: &Scope<'_>, client: SocketAddr, server: SocketAddr, field: &str) -> Value {
+    let samples: Vec<&TcpInfoSample> = scope
+        .trace
+        .tcp_info()
+        .iter()
+        .filter(|s| s.side == Side::Client && s.conn.client == client && s.conn.server == server)
+        .collect();
+    if samples.is_empty() {
+        return Value::missing(
+            "no TCP_INFO sample of this connection: the kernel's view comes with a `transfer`",
+        );
+    }
+    let nums = |f: &dyn Fn(&TcpInfoSample) -> Option<i64>| {
+        Value::List(
+            samples
+                .iter()
+                .filter_map(|s| f(s))
+                .map(Value::Num)
+                .collect(),
+        )
+    };
+    match field {
+        "srtt_us" => nums(&|s| Some(s.rtt_us.into())),
+        "cwnd" => nums(&|s| Some(s.snd_cwnd.into())),
+        "ssthresh" => nums(&|s| (s.snd_ssthresh < 0x7fff_ffff).then_some(s.snd_ssthresh.into())),
+        "retransmits" => samples.last().map_or_else(
+            || Value::missing("no sample"),
+            |s| Value::Num(s.total_retrans.into()),
+        ),
+        other => Value::missing(format!("no property kernel.{other}")),
+    }
 }
