@@ -206,6 +206,41 @@ pub async fn send(
     Ok(Moved { conn, bytes: sent })
 }
 
+/// Reads a size as people write it: `5000000`, `5M` or `5MB` (10^6), `200k` (10^3), `1G`,
+/// `4MiB` or `4Mi` (2^20), `64KiB` (2^10). At least 1 byte, at most 4 GB.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '_' || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let number: f64 = number
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size: write bytes, or e.g. 5M, 200k, 4MiB"))?;
+    let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "ki" | "kib" => 1024.0,
+        "mi" | "mib" => 1024.0 * 1024.0,
+        "gi" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "{other:?} is not a unit: use k, M, G (powers of 1000) or KiB, MiB, GiB (of 1024)"
+            ))
+        }
+    };
+    let bytes = (number * multiplier).round();
+    if !(1.0..=4e9).contains(&bytes) {
+        return Err(format!(
+            "{text}: a transfer is 1 byte to 4 GB (a few MB show slow start on a lab path)"
+        ));
+    }
+    Ok(bytes as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +254,20 @@ mod tests {
         // Any piece is the same bytes as the whole at that offset.
         assert_eq!(text_at(100, 300), whole[100..400].to_vec());
         assert_eq!(text_at(64, 64), whole[64..128].to_vec());
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(parse_size("5000000"), Ok(5_000_000));
+        assert_eq!(parse_size("5M"), Ok(5_000_000));
+        assert_eq!(parse_size("2.5MB"), Ok(2_500_000));
+        assert_eq!(parse_size("200k"), Ok(200_000));
+        assert_eq!(parse_size("4MiB"), Ok(4 * 1024 * 1024));
+        assert_eq!(parse_size("64Ki"), Ok(65_536));
+        assert_eq!(parse_size("1_000"), Ok(1000));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("5T").unwrap_err().contains("not a unit"));
+        assert!(parse_size("lots").unwrap_err().contains("not a size"));
+        assert!(parse_size("5G").unwrap_err().contains("4 GB"));
     }
 }

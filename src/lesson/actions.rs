@@ -343,7 +343,7 @@ pub fn parse(line: &str) -> Result<Action, String> {
             let size = w
                 .get(2)
                 .ok_or("`transfer NAME SIZE` (e.g. `transfer upload 2M`)")?;
-            let bytes = crate::commands::parse_size(&size.0)?;
+            let bytes = crate::chat::bulk::parse_size(&size.0)?;
             if bytes > 50_000_000 {
                 return Err("transfer: at most 50M in a lesson (a few MB show slow start)".into());
             }

@@ -105,6 +105,34 @@ struct Live<'a> {
     compare: bool,
 }
 
+impl Live<'_> {
+    /// `/transfer SIZE [--slow-reader]` typed in the chat: a bulk upload from the client host
+    /// (`packetpath transfer`), captured with the chat; the screen waits while it runs.
+    fn transfer(&mut self, args: &str) -> anyhow::Result<()> {
+        let mut words = args.split_whitespace();
+        let size = words.next().ok_or_else(|| {
+            anyhow::anyhow!(
+                "/transfer SIZE [--slow-reader], e.g. /transfer 2M (then t on its rows)"
+            )
+        })?;
+        let bytes = crate::chat::bulk::parse_size(size).map_err(|e| anyhow::anyhow!(e))?;
+        let mut slow = None;
+        for w in words {
+            match w {
+                "--slow-reader" => slow = Some(crate::chat::bulk::SlowReader::DEFAULT),
+                other => anyhow::bail!("/transfer: unknown option {other:?}; only --slow-reader"),
+            }
+        }
+        self.rt.block_on(self.session.transfer(
+            bytes,
+            self.options.transport,
+            Some("cubic".into()),
+            slow,
+        ))?;
+        Ok(())
+    }
+}
+
 fn poll(session: &mut Session) -> bool {
     let events = session.trace().app_events().len();
     let frames = session.poll();
@@ -124,6 +152,9 @@ impl Source for Live<'_> {
     }
 
     fn send(&mut self, from: &str, text: &str) -> anyhow::Result<()> {
+        if let Some(args) = text.trim().strip_prefix("/transfer") {
+            return self.transfer(args);
+        }
         self.rt.block_on(self.session.send(from, text))?;
         if let (true, Some(twin)) = (self.compare, &mut self.twin) {
             self.rt.block_on(twin.send(from, text))?;
@@ -254,6 +285,12 @@ fn run_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
                 }
             }
             Some(Command::Send { from, text }) => match source.send(&from, &text) {
+                Ok(()) if text.trim().starts_with("/transfer") => {
+                    model.status = format!(
+                        "{} done: select one of its rows and press t for its time graphs",
+                        text.trim()
+                    );
+                }
                 Ok(()) => model.status = format!("{from} sent {text:?}"),
                 Err(e) => {
                     tracing::warn!("{from} could not send: {e:#}");
