@@ -82,7 +82,7 @@ fn main() {
         loaded.as_secs_f64(),
         series.segments.len(),
         series.acks.len(),
-        series.rtt.len(),
+        series.samples.len(),
         once.as_secs_f64() * 1000.0
     );
     criterion.bench_function("timing/series_of", |b| {

@@ -183,9 +183,10 @@ enum Command {
         size: u64,
         #[command(flatten)]
         transport: TransportArgs,
-        /// The sender's congestion control: cubic (the textbook's slow start and congestion
-        /// avoidance), reno, bbr, or "system" for the machine's default.
-        #[arg(long, default_value = "cubic", value_name = "ALGORITHM")]
+        /// The sender's congestion control: reno (the textbook's: slow start until a loss, then
+        /// additive increase, halving on loss; RFC 5681), cubic (Linux's usual; its HyStart may
+        /// end slow start before any loss; RFC 9438), bbr, or "system" for the machine's default.
+        #[arg(long, default_value = "reno", value_name = "ALGORITHM")]
         congestion: String,
         /// The receiver reads 8 KiB every 20 ms into a 64 KiB buffer, so its advertised window
         /// fills and closes (flow control, zero window, window updates).

@@ -19,7 +19,7 @@ use crate::frame::Timestamp;
 /// The prefix that marks a sample's line in a packetpath Custom Block.
 pub const LINE_PREFIX: &str = "packetpath-tcpinfo ";
 
-/// Congestion-avoidance states of Linux (`tcpi_ca_state`, include/net/tcp.h `tcp_ca_state`).
+/// Congestion-avoidance states of Linux (`tcpi_ca_state`, include/uapi/linux/tcp.h `enum tcp_ca_state`).
 pub const CA_STATES: [&str; 5] = ["open", "disorder", "cwr", "recovery", "loss"];
 
 /// What the kernel reported about one socket at one moment. Units as the kernel gives them:
@@ -42,7 +42,8 @@ pub struct TcpInfoSample {
     pub rto_us: u32,
     /// The congestion window, in segments of `snd_mss` bytes.
     pub snd_cwnd: u32,
-    /// The slow-start threshold, in segments (the kernel reports 2147483647 until the first loss).
+    /// The slow-start threshold, in segments (the kernel reports 2147483647 while unset: before
+    /// the first loss, or before cubic's HyStart ends slow start).
     pub snd_ssthresh: u32,
     /// The sender's maximum segment size, bytes.
     pub snd_mss: u32,

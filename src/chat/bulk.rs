@@ -38,7 +38,9 @@ pub struct SlowReader {
 }
 
 impl SlowReader {
-    /// 8 KiB every 20 ms (400 KiB/s) into a 64 KiB buffer: slower than any lab link.
+    /// 8 KiB every 20 ms (at most 400 KiB/s, about 3.3 Mbit/s) into a 64 KiB buffer: slower
+    /// than an unlimited lab link, so the window fills (with `--rate` below 3.3 Mbit/s the link
+    /// is the slower one).
     pub const DEFAULT: SlowReader = SlowReader {
         bytes: 8 * 1024,
         pause: Duration::from_millis(20),
@@ -52,6 +54,18 @@ pub struct Receiver {
     acceptor: Option<TlsAcceptor>,
     tap: Tap,
     slow: Option<SlowReader>,
+}
+
+/// One end's connection, as the sampler of TCP_INFO needs it: its 4-tuple, a second descriptor
+/// of its socket, and (the sender's) a sample taken before its first write.
+#[derive(Debug)]
+pub struct Connected {
+    /// The connection.
+    pub conn: ConnId,
+    /// A descriptor of the socket (a duplicate: it keeps the socket open while held).
+    pub fd: OwnedFd,
+    /// The sender's TCP_INFO before it wrote anything: its initial congestion window.
+    pub before_first_write: Option<crate::tcpinfo::TcpInfoSample>,
 }
 
 /// What one end did.
@@ -114,7 +128,7 @@ impl Receiver {
     /// `accepted` as soon as it is there) and reads it to the end; then closes.
     pub async fn run(
         self,
-        accepted: tokio::sync::oneshot::Sender<(ConnId, OwnedFd)>,
+        accepted: tokio::sync::oneshot::Sender<Connected>,
     ) -> Result<Moved, ChatError> {
         let (tcp, peer) = tokio::time::timeout(STALL, self.listener.accept())
             .await
@@ -124,7 +138,11 @@ impl Receiver {
             server: tcp.local_addr()?,
         };
         let fd = std::os::fd::AsFd::as_fd(&tcp).try_clone_to_owned()?;
-        let _ = accepted.send((conn, fd));
+        let _ = accepted.send(Connected {
+            conn,
+            fd,
+            before_first_write: None,
+        });
         let mut stream: Box<dyn ClientStream> = match &self.acceptor {
             None => Box::new(self.tap.wrap(tcp, conn, Side::Server)),
             Some(acceptor) => {
@@ -174,16 +192,23 @@ fn text_at(offset: u64, bytes: usize) -> Vec<u8> {
 
 /// Connects as `options` says, writes `bytes` bytes of text in writes of [`WRITE_SIZE`], closes
 /// its sending side (TLS close_notify, then FIN) and waits for the receiver to close. The
-/// 4-tuple and a descriptor of the socket go to `connected` once the connection is up.
+/// 4-tuple, a descriptor of the socket and its TCP_INFO go to `connected` once the connection
+/// is up.
 pub async fn send(
     options: &ClientOptions,
     tap: &Tap,
     key_log: Arc<dyn rustls::KeyLog>,
     bytes: u64,
-    connected: tokio::sync::oneshot::Sender<(ConnId, OwnedFd)>,
+    connected: tokio::sync::oneshot::Sender<Connected>,
 ) -> Result<Moved, ChatError> {
     let (mut stream, conn, fd) = open_stream(options, tap, key_log).await?;
-    let _ = connected.send((conn, fd));
+    let before_first_write =
+        crate::tcpinfo::sample(std::os::fd::AsFd::as_fd(&fd), conn, Side::Client).ok();
+    let _ = connected.send(Connected {
+        conn,
+        fd,
+        before_first_write,
+    });
     let mut sent = 0u64;
     while sent < bytes {
         let n = usize::try_from(bytes - sent).map_or(WRITE_SIZE, |left| left.min(WRITE_SIZE));
@@ -207,7 +232,9 @@ pub async fn send(
 }
 
 /// Reads a size as people write it: `5000000`, `5M` or `5MB` (10^6), `200k` (10^3), `1G`,
-/// `4MiB` or `4Mi` (2^20), `64KiB` (2^10). At least 1 byte, at most 4 GB.
+/// `4MiB` or `4Mi` (2^20), `64KiB` (2^10). At least 1 byte, at most 200 MB: the capture keeps
+/// each frame on every link of the lab and the write ledger keeps the data, so a transfer is
+/// held in memory several times over.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let digits = t
@@ -233,9 +260,10 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         }
     };
     let bytes = (number * multiplier).round();
-    if !(1.0..=4e9).contains(&bytes) {
+    if !(1.0..=200e6).contains(&bytes) {
         return Err(format!(
-            "{text}: a transfer is 1 byte to 4 GB (a few MB show slow start on a lab path)"
+            "{text}: a transfer is 1 byte to 200 MB (it is held in memory several times over; \
+             a few MB show slow start on a lab path)"
         ));
     }
     Ok(bytes as u64)
@@ -268,6 +296,6 @@ mod tests {
         assert!(parse_size("0").is_err());
         assert!(parse_size("5T").unwrap_err().contains("not a unit"));
         assert!(parse_size("lots").unwrap_err().contains("not a size"));
-        assert!(parse_size("5G").unwrap_err().contains("4 GB"));
+        assert!(parse_size("5G").unwrap_err().contains("200 MB"));
     }
 }

@@ -67,7 +67,9 @@ pub struct TransferSummary {
     pub stream: usize,
     /// Frames captured (every interface).
     pub frames: usize,
-    /// From the sender's first data segment to the acknowledgement of its last byte, seconds.
+    /// From the sender's first data segment (over TLS, its ClientHello: the handshake counts) to
+    /// the acknowledgement of its last byte, seconds; 0 when that acknowledgement was not
+    /// captured.
     pub seconds: f64,
     /// Application bytes per second over that time, in bits per second.
     pub goodput_bps: f64,
@@ -92,6 +94,8 @@ pub struct RttFigures {
     pub at_sender: bool,
     /// SampleRTTs taken (acknowledgements that answered a segment sent once).
     pub samples: usize,
+    /// Segments timed one at a time for the estimator (RFC 6298 §3; one per round trip or so).
+    pub timed: usize,
     /// The smallest sample, µs.
     pub min_us: Option<f64>,
     /// The median sample, µs.
@@ -121,10 +125,14 @@ pub struct KernelFigures {
     pub max_cwnd_bytes: u64,
     /// The congestion window in the first sample, in segments (Linux starts at 10, RFC 6928).
     pub first_cwnd: u32,
-    /// The slow-start threshold in the last sample, in segments; `None` if no loss ever set it.
+    /// The slow-start threshold in the last sample, in segments; `None` while unset (a loss sets
+    /// it, and so does cubic's HyStart when the round trips start to grow).
     pub last_ssthresh: Option<u32>,
     /// Segments the kernel retransmitted.
     pub total_retrans: u32,
+    /// The kernel's retransmission timeout in the last sample, µs (Linux keeps RTTVAR at 200 ms
+    /// or more, so it is at least SRTT + 200 ms).
+    pub last_rto_us: u32,
 }
 
 /// Runs the transfer in the lab and measures it.
@@ -187,7 +195,7 @@ fn summarise(
         (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e9,
         _ => 0.0,
     };
-    let samples: Vec<f64> = series.rtt.iter().map(|p| p.sample_us).collect();
+    let samples: Vec<f64> = series.samples.iter().map(|p| p.sample_us).collect();
     let interface = series
         .segments
         .first()
@@ -206,6 +214,7 @@ fn summarise(
         interface,
         at_sender,
         samples: samples.len(),
+        timed: series.rtt.len(),
         min_us: samples.iter().copied().reduce(f64::min),
         median_us: median(samples.iter().copied()),
         max_us: samples.iter().copied().reduce(f64::max),
@@ -231,6 +240,7 @@ fn summarise(
             first_cwnd: sender.first().map_or(0, |s| s.snd_cwnd),
             last_ssthresh: (last.snd_ssthresh < 0x7fff_ffff).then_some(last.snd_ssthresh),
             total_retrans: last.total_retrans,
+            last_rto_us: last.rto_us,
         }
     });
     Ok(TransferSummary {
@@ -295,15 +305,22 @@ pub fn print_summary(
             writeln!(out, "{}", serde_json::to_string(s)?)?;
             return Ok(());
         }
+        let time = if s.seconds > 0.0 {
+            format!(
+                "in {:.2} s ({:.2} Mbit/s of application data)",
+                s.seconds,
+                s.goodput_bps / 1e6
+            )
+        } else {
+            "(how long is unknown: the acknowledgement of its last byte was not captured)".into()
+        };
         writeln!(
             out,
-            "transfer: {} bytes from {} to {} over {} in {:.2} s ({:.2} Mbit/s of application data)",
+            "transfer: {} bytes from {} to {} over {} {time}",
             thousands(s.bytes_sent),
             s.client,
             s.server,
             s.transport,
-            s.seconds,
-            s.goodput_bps / 1e6
         )?;
         writeln!(out, "  lab: {}", s.lab)?;
         writeln!(
@@ -342,8 +359,9 @@ pub fn print_summary(
         }
         writeln!(
             out,
-            "    after the last: EstimatedRTT {}, DevRTT {}, EstimatedRTT + 4·DevRTT {} (RFC 6298 §2; \
-             the RFC's floor is 1 s, Linux's 200 ms)",
+            "    estimator (one segment timed at a time, {} timed; RFC 6298 §2): EstimatedRTT {}, DevRTT {}, \
+             EstimatedRTT + 4·DevRTT {} (RFC 6298 §2.4 rounds an RTO below 1 s up to 1 s)",
+            r.timed,
             ms(r.estimated_us),
             ms(r.dev_us),
             ms(r.timeout_us)
@@ -352,10 +370,12 @@ pub fn print_summary(
             Some(k) => {
                 writeln!(
                     out,
-                    "  kernel (TCP_INFO of the sender's socket, {} samples): srtt median {} while sending, {} at the end",
+                    "  kernel (TCP_INFO of the sender's socket, {} samples): srtt median {} while sending, {} at the end; \
+                     RTO {} (Linux keeps RTTVAR at 200 ms or more)",
                     k.samples,
                     ms(k.median_srtt_us),
-                    ms(Some(f64::from(k.last_srtt_us)))
+                    ms(Some(f64::from(k.last_srtt_us))),
+                    ms(Some(f64::from(k.last_rto_us)))
                 )?;
                 writeln!(
                     out,
@@ -364,7 +384,7 @@ pub fn print_summary(
                     k.max_cwnd,
                     thousands(k.max_cwnd_bytes),
                     k.last_ssthresh.map_or_else(
-                        || "never set (no loss)".into(),
+                        || "unset (no loss, still in slow start)".into(),
                         |t| format!("{t} segments at the end")
                     ),
                     k.total_retrans

@@ -4,13 +4,23 @@
 //! timestamps and the TCP analysis in [`crate::flow`]); the kernel's own figures are in
 //! [`crate::tcpinfo`].
 //!
-//! The estimator is RFC 6298 §2 (Kurose and Ross call SRTT "EstimatedRTT" and RTTVAR "DevRTT"):
-//! the first SampleRTT R sets SRTT = R and RTTVAR = R/2; each later R' gives
-//! RTTVAR = (1 − β)·RTTVAR + β·|SRTT − R'| and then SRTT = (1 − α)·SRTT + α·R', with α = 1/8 and
-//! β = 1/4; the timeout is RTO = SRTT + max(G, 4·RTTVAR) (the clock granularity G is taken as
-//! 0 here). RFC 6298 §2.4 then rounds an RTO below one second up to one second; Linux uses
-//! 200 ms instead (its `TCP_RTO_MIN`), so both the formula's value and that floor are given.
-//! SampleRTTs follow Karn's rule (RFC 6298 §3): an ACK covering resent bytes gives none.
+//! Two kinds of round-trip figures:
+//!
+//! - **SampleRTTs**, one per acknowledgement that answers a segment (Wireshark's
+//!   `tcp.analysis.ack_rtt`), following Karn's rule (RFC 6298 §3): an acknowledgement covering
+//!   bytes sent twice gives none. There are many per round trip: they draw the scatter. (Karn's
+//!   rule is applied in capture order where the acknowledgement was first captured; a resend
+//!   that leaves while the acknowledgement is still on its way back does not void its sample.)
+//! - **The estimator**, fed as the textbook does it (Kurose and Ross; RFC 6298 §3 warns that
+//!   gains meant for one sample per round trip lose their history when fed many): one segment
+//!   is timed at a time, from when it leaves the sender until an acknowledgement covering it
+//!   comes back; a retransmission while it is timed cancels the timing (Karn). It is RFC 6298
+//!   §2 (Kurose and Ross call SRTT "EstimatedRTT" and RTTVAR "DevRTT"): the first sample R sets
+//!   SRTT = R and RTTVAR = R/2; each later R' gives RTTVAR = (1 − β)·RTTVAR + β·|SRTT − R'| and
+//!   then SRTT = (1 − α)·SRTT + α·R', with α = 1/8 and β = 1/4; the timeout is
+//!   SRTT + max(G, 4·RTTVAR) (the clock granularity G taken as 0). RFC 6298 §2.4 then rounds an
+//!   RTO below one second up to one second; Linux instead keeps its RTTVAR at 200 ms or more
+//!   (`tcp_rto_min`), so its RTO is at least SRTT + 200 ms. The figures here are the formula's.
 //!
 //! Times are the sender's: on a path of routers, where every interface is captured, a segment
 //! is timed where it left its sender and an acknowledgement where its copy reached the
@@ -58,16 +68,29 @@ impl Estimator {
     }
 }
 
-/// One SampleRTT and the estimator after it.
+/// One SampleRTT: an acknowledgement and the segment it answers.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RttPoint {
-    /// The acknowledgement that gave the sample.
+pub struct RttSample {
+    /// The acknowledgement.
     pub frame: u32,
     /// The segment it answered.
     pub acks_frame: u32,
-    /// When the acknowledgement was captured (ns since the epoch).
+    /// When the acknowledgement reached the sender (ns since the epoch).
     pub at: i128,
     /// The sample, µs.
+    pub sample_us: f64,
+}
+
+/// One timed segment's round trip and the estimator after it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RttPoint {
+    /// The acknowledgement that covered the timed segment.
+    pub frame: u32,
+    /// The timed segment.
+    pub timed_frame: u32,
+    /// When the acknowledgement reached the sender (ns since the epoch).
+    pub at: i128,
+    /// The timed segment's round trip, µs.
     pub sample_us: f64,
     /// SRTT (EstimatedRTT) after it, µs.
     pub srtt_us: f64,
@@ -119,7 +142,9 @@ pub struct Series {
     pub segments: Vec<FlightPoint>,
     /// The receiver's acknowledgements, in capture order.
     pub acks: Vec<AckPoint>,
-    /// The SampleRTTs and the estimator.
+    /// Every SampleRTT (Karn's rule), in order.
+    pub samples: Vec<RttSample>,
+    /// The estimator, after each timed segment.
     pub rtt: Vec<RttPoint>,
 }
 
@@ -142,6 +167,8 @@ impl Series {
             .find(|e| e.copy_of.is_none() && e.segment.as_ref().is_some_and(|s| s.dir == dir))
             .map(|e| e.frame.interface);
         let (mut highest_sent, mut highest_acked) = (0u64, None::<u64>);
+        // The segment being timed: where it ends, when it left, its frame.
+        let mut timed: Option<(u64, i128, u32)> = None;
         for e in trace.frames().iter().filter(ours) {
             let Some(seg) = e.segment.as_ref() else {
                 continue;
@@ -153,14 +180,25 @@ impl Series {
                 }
                 let offset = u64::from(seg.rel_seq.saturating_sub(1));
                 let len = u32::try_from(seg.payload_len).unwrap_or(u32::MAX);
-                highest_sent = highest_sent.max(offset + u64::from(len));
+                let end = offset + u64::from(len);
+                // Below the highest byte sent: sent again. Wireshark calls some of these "out of
+                // order" (sent within a round trip of the newest segment); where the sender sends
+                // there is no reordering, so they are resends too.
+                let resent =
+                    end <= highest_sent || seg.analysis.retransmission || seg.analysis.out_of_order;
+                highest_sent = highest_sent.max(end);
+                if resent {
+                    timed = None;
+                } else if timed.is_none() {
+                    timed = Some((end, at, e.number));
+                }
                 out.segments.push(FlightPoint {
                     frame: e.number,
                     at,
                     offset,
                     len,
                     in_flight: highest_acked.map(|a| highest_sent.saturating_sub(a)),
-                    retransmission: seg.analysis.retransmission,
+                    retransmission: resent,
                 });
                 continue;
             }
@@ -195,22 +233,31 @@ impl Series {
                     .map(|&(l, r)| (rel(l), rel(r)))
                     .collect(),
             });
-            let Some(a) = seg.measures.ack_rtt.filter(|a| a.karn) else {
-                continue;
-            };
-            let sent_at = trace.frame(a.acks_frame).map_or(at, |f| f.frame.at.0);
-            let r = (at - sent_at) as f64 / 1_000.0;
-            let now = Estimator::update(estimator, r);
-            estimator = Some(now);
-            out.rtt.push(RttPoint {
-                frame: e.copy_of.unwrap_or(e.number),
-                acks_frame: a.acks_frame,
-                at,
-                sample_us: r,
-                srtt_us: now.srtt_us,
-                rttvar_us: now.rttvar_us,
-                rto_us: now.rto_us(),
-            });
+            let frame = e.copy_of.unwrap_or(e.number);
+            if let Some(a) = seg.measures.ack_rtt.filter(|a| a.karn) {
+                let sent_at = trace.frame(a.acks_frame).map_or(at, |f| f.frame.at.0);
+                out.samples.push(RttSample {
+                    frame,
+                    acks_frame: a.acks_frame,
+                    at,
+                    sample_us: (at - sent_at) as f64 / 1_000.0,
+                });
+            }
+            if let Some((_, sent_at, timed_frame)) = timed.filter(|t| acked_to >= t.0) {
+                timed = None;
+                let r = (at - sent_at) as f64 / 1_000.0;
+                let now = Estimator::update(estimator, r);
+                estimator = Some(now);
+                out.rtt.push(RttPoint {
+                    frame,
+                    timed_frame,
+                    at,
+                    sample_us: r,
+                    srtt_us: now.srtt_us,
+                    rttvar_us: now.rttvar_us,
+                    rto_us: now.rto_us(),
+                });
+            }
         }
         out
     }
@@ -237,7 +284,7 @@ impl Series {
                 .checked_sub(1)
                 .and_then(|j| self.acks.get(j))
                 .map_or(first.acked_to, |a| a.acked_to);
-            let span = (ack.at - first.at).clamp(1, window_ns);
+            let span = (ack.at - first.at).clamp(1, window_ns.max(1));
             let bytes = ack.acked_to.saturating_sub(before);
             if i > 0 {
                 out.push((ack.at, bytes as f64 * 8.0 * 1e9 / span as f64));
@@ -246,7 +293,8 @@ impl Series {
         out
     }
 
-    /// Retransmitted segments.
+    /// Segments sent again (Wireshark's retransmissions and the "out of order" ones, which
+    /// where the sender sends can only be resends).
     pub fn retransmissions(&self) -> usize {
         self.segments.iter().filter(|s| s.retransmission).count()
     }

@@ -107,7 +107,7 @@ pub enum Action {
         transport: Option<Transport>,
         /// The receiver reads slowly.
         slow_reader: bool,
-        /// The sender's congestion control (`None`: cubic; `Some("system")`: the default).
+        /// The sender's congestion control (`None`: reno; `Some("system")`: the default).
         congestion: Option<String>,
     },
 }
@@ -665,7 +665,7 @@ pub async fn perform(
             congestion,
         } => {
             let congestion = match congestion.as_deref() {
-                None => Some("cubic".to_string()),
+                None => Some("reno".to_string()),
                 Some("system") => None,
                 Some(other) => Some(other.to_string()),
             };
@@ -845,7 +845,7 @@ mod tests {
         assert!(parse("transfer up lots")
             .unwrap_err()
             .contains("not a size"));
-        assert!(parse("transfer up 2G").unwrap_err().contains("50M"));
+        assert!(parse("transfer up 100M").unwrap_err().contains("50M"));
         assert!(parse("transfer up 2M --fast")
             .unwrap_err()
             .contains("--fast"));

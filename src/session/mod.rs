@@ -133,6 +133,9 @@ pub struct Session {
     /// many events have been looked at: `settle` checks only these, not every event each frame.
     unsettled: Vec<usize>,
     events_queued: usize,
+    /// Server ports of transfers that failed: what their sockets were given but never sent will
+    /// not reach the capture, so `settle` does not wait for it.
+    abandoned: Vec<u16>,
 }
 
 /// How long to wait for something that should happen (a deadline for failures, not a delay):
@@ -144,8 +147,8 @@ const WAIT: Duration = Duration::from_secs(60);
 /// put before it.
 const MERGE_WINDOW: Duration = Duration::from_millis(40);
 
-/// How often a transfer's sockets are asked for TCP_INFO: often enough to see each round trip of
-/// a lab path (FIELD-NOTES: every 10 ms kept the kernel's SRTT within 5% of the wire's).
+/// How often a transfer's sockets are asked for TCP_INFO: several times per round trip of a lab
+/// path with a delay (each read costs about a microsecond: BENCHMARKS.md).
 pub const TCP_INFO_EVERY: Duration = Duration::from_millis(10);
 
 /// What [`Session::transfer`] moved.
@@ -161,48 +164,48 @@ pub struct Transferred {
     pub congestion: String,
 }
 
-/// Samples TCP_INFO of the sockets in `ends` (the sender's, then the receiver's, each once it is
-/// connected) every [`TCP_INFO_EVERY`] until `done`; returns the samples and the sender's
-/// congestion control.
+/// Samples TCP_INFO of the transfer's sockets every [`TCP_INFO_EVERY`] until `done`: the
+/// sender's from when it is connected (with the sample it took itself before its first write),
+/// the receiver's from when it has accepted; one last time when `done` comes. Returns the
+/// samples and the sender's congestion control.
 async fn sample_tcp_info(
-    ends: [tokio::sync::oneshot::Receiver<(ConnId, std::os::fd::OwnedFd)>; 2],
+    connected: tokio::sync::oneshot::Receiver<crate::chat::bulk::Connected>,
+    accepted: tokio::sync::oneshot::Receiver<crate::chat::bulk::Connected>,
     done: CancellationToken,
 ) -> (Vec<crate::tcpinfo::TcpInfoSample>, String) {
     use std::os::fd::AsFd;
     let mut samples = Vec::new();
-    let mut sockets: Vec<(ConnId, Side, std::os::fd::OwnedFd)> = Vec::new();
-    let mut waiting: Vec<_> = ends
-        .into_iter()
-        .zip([Side::Client, Side::Server])
-        .map(|(rx, side)| (Some(rx), side))
-        .collect();
-    let mut algorithm = String::new();
+    let first = tokio::select! {
+        _ = done.cancelled() => None,
+        c = connected => c.ok(),
+    };
+    let Some(sender) = first else {
+        return (samples, String::new());
+    };
+    let algorithm = socket2::SockRef::from(&sender.fd)
+        .tcp_congestion()
+        .map(|name| {
+            String::from_utf8_lossy(&name)
+                .trim_end_matches('\0')
+                .to_string()
+        })
+        .unwrap_or_default();
+    samples.extend(sender.before_first_write.clone());
+    let mut sockets = vec![(sender.conn, Side::Client, sender.fd)];
+    let mut accepted = Some(accepted);
     let mut tick = tokio::time::interval(TCP_INFO_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
+    let mut last = false;
+    while !last {
         tokio::select! {
-            _ = done.cancelled() => break,
+            _ = done.cancelled() => last = true,
             _ = tick.tick() => {}
         }
-        for (rx, side) in &mut waiting {
-            if let Some(mut pending) = rx.take() {
-                match pending.try_recv() {
-                    Ok((conn, fd)) => {
-                        if *side == Side::Client {
-                            algorithm = socket2::SockRef::from(&fd)
-                                .tcp_congestion()
-                                .map(|name| {
-                                    String::from_utf8_lossy(&name)
-                                        .trim_end_matches('\0')
-                                        .to_string()
-                                })
-                                .unwrap_or_default();
-                        }
-                        sockets.push((conn, *side, fd));
-                    }
-                    Err(tokio::sync::oneshot::error::TryRecvError::Empty) => *rx = Some(pending),
-                    Err(_) => {}
-                }
+        if let Some(mut pending) = accepted.take() {
+            match pending.try_recv() {
+                Ok(c) => sockets.push((c.conn, Side::Server, c.fd)),
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => accepted = Some(pending),
+                Err(_) => {}
             }
         }
         for (conn, side, fd) in &sockets {
@@ -258,6 +261,7 @@ impl Session {
             capture: Vec::new(),
             held: BTreeMap::new(),
             merge: false,
+            abandoned: Vec::new(),
             arrivals: 0,
             last_added: Timestamp(i128::MIN),
             out_of_order: false,
@@ -544,23 +548,50 @@ impl Session {
                 async move { bulk::send(&options, &tap, secrets, bytes, connected_tx).await },
             );
         let done = CancellationToken::new();
-        let sampler = tokio::spawn(sample_tcp_info([connected_rx, accepted_rx], done.clone()));
-        let sent = sending.await.map_err(|e| SessionError::Task(e.to_string()));
-        if !matches!(sent, Ok(Ok(_))) {
-            // The receiver would wait a minute for a sender that is gone.
-            receiving.abort();
-        }
-        let received = receiving.await;
+        // The sampler stops however this ends: done, failed, or this future dropped.
+        let _stop_sampling = done.clone().drop_guard();
+        let sampler = tokio::spawn(sample_tcp_info(connected_rx, accepted_rx, done.clone()));
+        let ended =
+            |r: Result<Result<bulk::Moved, crate::chat::ChatError>, tokio::task::JoinError>| {
+                r.map_err(|e| SessionError::Task(e.to_string()))
+                    .and_then(|r| r.map_err(SessionError::from))
+            };
+        // Whichever end fails first stops the other: neither waits for a peer that is gone.
+        let (mut sending, mut receiving) = (sending, receiving);
+        let (sent, received) = tokio::select! {
+            s = &mut sending => {
+                let s = ended(s);
+                if s.is_err() {
+                    receiving.abort();
+                }
+                (s, ended(receiving.await))
+            }
+            r = &mut receiving => {
+                let r = ended(r);
+                if r.is_err() {
+                    sending.abort();
+                }
+                (ended(sending.await), r)
+            }
+        };
         done.cancel();
-        let samples = sampler
+        let (samples, algorithm) = sampler
             .await
             .map_err(|e| SessionError::Task(e.to_string()))?;
-        let sent = sent??;
-        let received = received.map_err(|e| SessionError::Task(e.to_string()))??;
-        let algorithm = samples.1;
-        for sample in samples.0 {
+        for sample in samples {
             self.trace.add_tcp_info(sample);
         }
+        let (sent, received) = match (sent, received) {
+            (Ok(s), Ok(r)) => (s, r),
+            (Err(e), Ok(_)) | (Ok(_), Err(e)) | (Err(SessionError::Task(_)), Err(e)) => {
+                self.abandon_port(addr.port());
+                return Err(e);
+            }
+            (Err(e), Err(_)) => {
+                self.abandon_port(addr.port());
+                return Err(e);
+            }
+        };
         self.settle().await?;
         Ok(Transferred {
             conn: sent.conn,
@@ -568,6 +599,11 @@ impl Session {
             received: received.bytes,
             congestion: algorithm,
         })
+    }
+
+    /// Stops waiting for the application events of connections to server port `port`.
+    fn abandon_port(&mut self, port: u16) {
+        self.abandoned.push(port);
     }
 
     /// Sends one line as client `name` (one application write).
@@ -724,10 +760,11 @@ impl Session {
             self.unsettled.extend(self.events_queued..events.len());
             self.events_queued = events.len();
             // Frames are only ever added, so an event once seen on the wire stays seen.
+            let abandoned = &self.abandoned;
             self.unsettled.retain(|&i| {
-                events
-                    .get(i)
-                    .is_some_and(|e| trace.app_event_frame(e).is_none())
+                events.get(i).is_some_and(|e| {
+                    trace.app_event_frame(e).is_none() && !abandoned.contains(&e.conn.server.port())
+                })
             });
             let missing = self.unsettled.len();
             if missing == 0 {

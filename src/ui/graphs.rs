@@ -170,8 +170,10 @@ impl Graphs {
                 a.frame,
             ));
         }
-        for r in &series.rtt {
+        for r in &series.samples {
             g.samples.push((t(r.at), r.sample_us / 1000.0, r.frame));
+        }
+        for r in &series.rtt {
             g.srtt.push((t(r.at), r.srtt_us / 1000.0, r.frame));
         }
         // Bytes acknowledged over the last round trip, at least 100 ms.
@@ -188,12 +190,20 @@ impl Graphs {
             Direction::ClientToServer => Side::Client,
             Direction::ServerToClient => Side::Server,
         };
+        // The connection's frame nearest a moment (frames of several interfaces are not in
+        // time order, so no binary search).
+        let ours: Vec<(i128, u32)> = trace
+            .frames()
+            .iter()
+            .filter(|e| {
+                e.copy_of.is_none() && e.segment.as_ref().is_some_and(|s| s.stream == stream)
+            })
+            .map(|e| (e.frame.at.0, e.number))
+            .collect();
         let nearest = |at: i128| {
-            let i = trace.frames().partition_point(|e| e.frame.at.0 < at);
-            trace
-                .frames()
-                .get(i.min(trace.frames().len().saturating_sub(1)))
-                .map_or(0, |e| e.number)
+            ours.iter()
+                .min_by_key(|(t, _)| (t - at).abs())
+                .map_or(0, |(_, n)| *n)
         };
         for s in trace.tcp_info().iter().filter(|s| {
             s.side == sender && s.conn.client == client && s.conn.server == server && s.at >= first

@@ -126,7 +126,7 @@ impl Live<'_> {
         self.rt.block_on(self.session.transfer(
             bytes,
             self.options.transport,
-            Some("cubic".into()),
+            Some("reno".into()),
             slow,
         ))?;
         Ok(())
@@ -152,8 +152,9 @@ impl Source for Live<'_> {
     }
 
     fn send(&mut self, from: &str, text: &str) -> anyhow::Result<()> {
-        if let Some(args) = text.trim().strip_prefix("/transfer") {
-            return self.transfer(args);
+        let typed = text.trim();
+        if typed == "/transfer" || typed.starts_with("/transfer ") {
+            return self.transfer(typed.trim_start_matches("/transfer"));
         }
         self.rt.block_on(self.session.send(from, text))?;
         if let (true, Some(twin)) = (self.compare, &mut self.twin) {
@@ -285,13 +286,17 @@ fn run_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
                 }
             }
             Some(Command::Send { from, text }) => match source.send(&from, &text) {
-                Ok(()) if text.trim().starts_with("/transfer") => {
+                Ok(()) if text.trim().starts_with("/transfer ") => {
                     model.status = format!(
                         "{} done: select one of its rows and press t for its time graphs",
                         text.trim()
                     );
                 }
                 Ok(()) => model.status = format!("{from} sent {text:?}"),
+                Err(e) if text.trim().starts_with("/transfer") => {
+                    tracing::warn!("{}: {e:#}", text.trim());
+                    model.status = format!("{} failed: {e}", text.trim());
+                }
                 Err(e) => {
                     tracing::warn!("{from} could not send: {e:#}");
                     model.status = format!("could not send: {e}");

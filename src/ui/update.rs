@@ -198,6 +198,21 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
     if model.overlay == Some(Overlay::Graphs) && graphs_act(model, trace, action) {
         return None;
     }
+    // The graphs' own keys do nothing under the other overlays (the panes below keep still).
+    if model.overlay.is_some()
+        && matches!(
+            action,
+            Action::Left
+                | Action::Right
+                | Action::NextPane
+                | Action::PrevPane
+                | Action::Select
+                | Action::ZoomIn
+                | Action::ZoomOut
+        )
+    {
+        return None;
+    }
     match action {
         Action::Quit => {
             model.quit = true;

@@ -150,11 +150,24 @@ fn timing(trace: &Trace, stream: usize, name: &str) -> Value {
     let none = || Value::missing("no acknowledgement answered a segment of the client sent once");
     let us = |v: f64| Value::Num(v.round() as i64);
     match name {
-        "rtt.samples_us" => Value::List(series.rtt.iter().map(|r| us(r.sample_us)).collect()),
+        "rtt.samples_us" => Value::List(series.samples.iter().map(|r| us(r.sample_us)).collect()),
         "rtt.estimated_us" => last.map_or_else(none, |r| us(r.srtt_us)),
         "rtt.dev_us" => last.map_or_else(none, |r| us(r.rttvar_us)),
         "rtt.timeout_us" => last.map_or_else(none, |r| us(r.rto_us)),
         "goodput_bps" => {
+            // Application bytes, as the transfer's summary counts them: what the client wrote.
+            let conn = trace.tcp().connection(stream);
+            let written: u64 = trace
+                .app_events()
+                .iter()
+                .filter(|e| {
+                    e.side == Side::Client
+                        && e.dir == crate::chat::Direction::Write
+                        && conn
+                            .is_some_and(|c| c.client == e.conn.client && c.server == e.conn.server)
+                })
+                .map(|e| e.bytes.len() as u64)
+                .sum();
             let end = series
                 .segments
                 .iter()
@@ -162,9 +175,12 @@ fn timing(trace: &Trace, stream: usize, name: &str) -> Value {
                 .max();
             let first = series.segments.first().map(|s| s.at);
             let acked = end.and_then(|end| series.acks.iter().find(|a| a.acked_to >= end));
-            match (first, acked, end) {
-                (Some(a), Some(ack), Some(bytes)) if ack.at > a => {
-                    us(bytes as f64 * 8.0 * 1e9 / (ack.at - a) as f64)
+            match (first, acked) {
+                _ if written == 0 => Value::missing(
+                    "no application write of the client is recorded (packetpath's own captures record them)",
+                ),
+                (Some(a), Some(ack)) if ack.at > a => {
+                    us(written as f64 * 8.0 * 1e9 / (ack.at - a) as f64)
                 }
                 _ => Value::missing("the client's data was not all acknowledged in the capture"),
             }
