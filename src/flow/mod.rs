@@ -283,7 +283,10 @@ impl TcpTracker {
             .seq
             .wrapping_add(facts.len)
             .wrapping_add(u32::from(syn) + u32::from(fin));
-        mine_sent.sent(frame_no, tcp.seq, nextseq, at.0, analysis.retransmission);
+        // Karn: Wireshark calls some resends "out of order" (sent within a round trip of the
+        // newest segment); an answer to bytes that may have been sent twice is no sample.
+        let resend = analysis.retransmission || analysis.out_of_order;
+        mine_sent.sent(frame_no, tcp.seq, nextseq, at.0, resend);
         if has_ack {
             measures.ack_rtt = theirs_sent.acknowledge(tcp.ack, at.0);
         }

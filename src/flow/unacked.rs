@@ -71,7 +71,8 @@ fn overlaps(a: (u32, u32), b: (u32, u32)) -> bool {
 
 impl Unanswered {
     /// Notes a segment sent in this direction: `seq`..`nextseq` (SYN and FIN count one), captured
-    /// at `at` (ns) in frame `frame`; `resend` if the analysis called it a retransmission.
+    /// at `at` (ns) in frame `frame`; `resend` if the analysis called it a retransmission (or
+    /// out of order: Wireshark gives that name to some resends).
     pub(super) fn sent(&mut self, frame: u32, seq: u32, nextseq: u32, at: i128, resend: bool) {
         if seq == nextseq {
             return;
