@@ -99,6 +99,22 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "22-tcp-acks-and-window.toml",
         include_str!("../../lessons/22-tcp-acks-and-window.toml"),
     ),
+    (
+        "23-rtt-and-timeout.toml",
+        include_str!("../../lessons/23-rtt-and-timeout.toml"),
+    ),
+    (
+        "24-slow-start.toml",
+        include_str!("../../lessons/24-slow-start.toml"),
+    ),
+    (
+        "25-flow-control.toml",
+        include_str!("../../lessons/25-flow-control.toml"),
+    ),
+    (
+        "26-throughput-and-bottleneck.toml",
+        include_str!("../../lessons/26-throughput-and-bottleneck.toml"),
+    ),
 ];
 
 /// A built-in lesson, parsed.
@@ -323,7 +339,7 @@ mod tests {
     #[test]
     fn every_built_in_lesson_parses() {
         let lessons = all(None).unwrap();
-        assert_eq!(lessons.len(), 22);
+        assert_eq!(lessons.len(), 26);
         let names: Vec<&str> = lessons.iter().map(|l| l.name.as_str()).collect();
         for l in &lessons {
             assert!(!l.steps.is_empty(), "{}", l.name);

@@ -4,8 +4,9 @@
 //! can show.
 //!
 //! - **Time-sequence (Stevens)**: a mark per data segment at its time and the stream offset it
-//!   ends at (retransmissions marked apart), the acknowledgement line below them and the
-//!   receive window's edge above (acknowledged + advertised window).
+//!   ends at (resends marked apart), the acknowledgement line below them, the edges of the
+//!   blocks the receiver reports in SACK options (RFC 2018) above it, and the receive window's
+//!   edge above all (acknowledged + advertised window).
 //! - **Round-trip time**: each SampleRTT (Karn's rule), EstimatedRTT (RFC 6298 SRTT), and the
 //!   kernel's smoothed RTT.
 //! - **Throughput**: the bytes acknowledged over the last round trip (at least 100 ms), in Mbit/s.
@@ -92,6 +93,7 @@ pub struct Graphs {
     span: f64,
     segments: Vec<Point>,
     resent: Vec<Point>,
+    sacked: Vec<Point>,
     acks: Vec<Point>,
     window_edge: Vec<Point>,
     samples: Vec<Point>,
@@ -141,6 +143,7 @@ impl Graphs {
             span: 0.0,
             segments: Vec::new(),
             resent: Vec::new(),
+            sacked: Vec::new(),
             acks: Vec::new(),
             window_edge: Vec::new(),
             samples: Vec::new(),
@@ -164,6 +167,12 @@ impl Graphs {
         }
         for a in &series.acks {
             g.acks.push((t(a.at), kb(a.acked_to as f64), a.frame));
+            // What the receiver reports holding beyond the acknowledgement (SACK, RFC 2018): the
+            // edges of each block, above the ACK line.
+            for &(left, right) in &a.sacked {
+                g.sacked.push((t(a.at), kb(left as f64), a.frame));
+                g.sacked.push((t(a.at), kb(right as f64), a.frame));
+            }
             g.window_edge.push((
                 t(a.at),
                 kb((a.acked_to + u64::from(a.window)) as f64),
@@ -283,6 +292,7 @@ impl Graphs {
                 ("acknowledged", &self.acks[..], true, l(UiLayer::Ip)),
                 ("segment", &self.segments[..], false, l(UiLayer::Tcp)),
                 ("retransmission", &self.resent[..], false, theme.warn()),
+                ("SACK block", &self.sacked[..], false, l(UiLayer::Application)),
             ],
             GraphKind::Rtt => vec![
                 ("SampleRTT", &self.samples[..], false, l(UiLayer::Tcp)),

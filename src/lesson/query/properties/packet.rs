@@ -379,6 +379,10 @@ pub fn packet(scope: &Scope<'_>, e: &FrameEntry, p: &Packet, name: &str) -> Valu
             seg.measures.bytes_in_flight,
             "only a segment carrying data, sent after the other side acknowledged something, has bytes in flight",
         ),
+        "tcp.analysis.zero_window" => Value::Bool(seg.analysis.zero_window),
+        "tcp.analysis.window_update" => Value::Bool(seg.analysis.window_update),
+        "tcp.analysis.keep_alive" => Value::Bool(seg.analysis.keep_alive),
+        "tcp.analysis.zero_window_probe" => Value::Bool(seg.analysis.zero_window_probe),
         "tcp.analysis.acks_frame" => opt(
             seg.measures.ack_rtt.map(|a| a.acks_frame),
             "this segment answers no earlier segment (it acknowledges nothing new, or only part of a segment)",
