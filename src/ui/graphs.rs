@@ -292,7 +292,12 @@ impl Graphs {
                 ("acknowledged", &self.acks[..], true, l(UiLayer::Ip)),
                 ("segment", &self.segments[..], false, l(UiLayer::Tcp)),
                 ("retransmission", &self.resent[..], false, theme.warn()),
-                ("SACK block", &self.sacked[..], false, l(UiLayer::Application)),
+                (
+                    "SACK block",
+                    &self.sacked[..],
+                    false,
+                    l(UiLayer::Application),
+                ),
             ],
             GraphKind::Rtt => vec![
                 ("SampleRTT", &self.samples[..], false, l(UiLayer::Tcp)),
