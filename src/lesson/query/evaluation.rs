@@ -8,7 +8,8 @@
 
 mod calls;
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::rc::Rc;
 
@@ -22,13 +23,20 @@ use super::Query;
 use crate::journey::Trace;
 use crate::tls::Keys;
 
+/// Values of calls already made, by the call's text: a function's value depends only on the
+/// capture and the clients, so `where(packets(alice), .tcp.ack == last(segments(alice,
+/// server)).tcp.nxtseq)` finds the segments once, not once per packet.
+type Memo = Rc<RefCell<HashMap<String, Value>>>;
+
 /// Everything a query can look at (a [`Scope`]: the capture and the lesson's clients), and what
-/// evaluating expressions adds: the element `where(...)` is looking at, and the capture
-/// without its keys for `without_keys(...)`.
+/// evaluating expressions adds: the element `where(...)` is looking at, the capture without its
+/// keys for `without_keys(...)`, and the values of calls made so far (one memo per capture).
 pub struct Context<'a> {
     scope: Scope<'a>,
     keyless: Rc<OnceCell<Trace>>,
     item: Option<&'a Value>,
+    memo: Memo,
+    keyless_memo: Memo,
 }
 
 impl<'a> Deref for Context<'a> {
@@ -50,6 +58,8 @@ impl<'a> Context<'a> {
             },
             keyless: Rc::new(OnceCell::new()),
             item: None,
+            memo: Memo::default(),
+            keyless_memo: Memo::default(),
         }
     }
 
@@ -70,6 +80,8 @@ impl<'a> Context<'a> {
             scope: self.scope,
             keyless: self.keyless.clone(),
             item: Some(item),
+            memo: self.memo.clone(),
+            keyless_memo: self.keyless_memo.clone(),
         }
     }
 
@@ -91,6 +103,9 @@ impl<'a> Context<'a> {
             },
             keyless: self.keyless.clone(),
             item: self.item,
+            // Another capture: its own memo.
+            memo: self.keyless_memo.clone(),
+            keyless_memo: self.keyless_memo.clone(),
         }
     }
 
@@ -100,7 +115,16 @@ impl<'a> Context<'a> {
             Expr::Num(n) => Value::Num(*n),
             Expr::Text(t) => Value::Text(t.clone()),
             Expr::Bool(b) => Value::Bool(*b),
-            Expr::Call { name, args, .. } => calls::call(self, name, args),
+            Expr::Call { name, args, .. } if mentions_item(e) => calls::call(self, name, args),
+            Expr::Call { name, args, .. } => {
+                let key = format!("{e:?}");
+                let known = self.memo.borrow().get(&key).cloned();
+                known.unwrap_or_else(|| {
+                    let v = calls::call(self, name, args);
+                    self.memo.borrow_mut().insert(key, v.clone());
+                    v
+                })
+            }
             Expr::Prop { base, path, .. } => {
                 let base = self.eval(base);
                 self.prop(&base, path)
@@ -227,6 +251,19 @@ impl<'a> Context<'a> {
     }
 }
 
+/// Whether `e` reads the element of an enclosing `where(...)` (then its value changes from one
+/// element to the next, and is not kept).
+fn mentions_item(e: &Expr) -> bool {
+    match e {
+        Expr::Item { .. } => true,
+        Expr::Call { args, .. } => args.iter().any(mentions_item),
+        Expr::Prop { base, .. } => mentions_item(base),
+        Expr::Unary { expr, .. } => mentions_item(expr),
+        Expr::Binary { left, right, .. } => mentions_item(left) || mentions_item(right),
+        Expr::Num(_) | Expr::Text(_) | Expr::Bool(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::typing::TypeEnv;
@@ -273,5 +310,25 @@ mod tests {
         assert_eq!(num("(65535 + 1) % 65536"), Value::Num(0));
         assert_eq!(num("1 + 7 % 4 * 2"), Value::Num(7));
         assert!(matches!(num("7 % 0"), Value::Missing(_)));
+    }
+
+    #[test]
+    fn a_call_inside_where_is_made_once_and_an_element_is_never_kept() {
+        let trace = Trace::new();
+        let state = LessonState::default();
+        let ctx = Context::new(&trace, &state);
+        let num = |s: &str| ctx.eval_query(&Query::parse(s, &env(&[])).unwrap());
+        // `lines(...)` in the condition reads no element: made once, kept.
+        assert_eq!(
+            num("count(where(lines('a\\nb\\nc'), contains(lines('a\\nb'), it)))"),
+            Value::Num(2)
+        );
+        assert_eq!(ctx.memo.borrow().len(), 2, "{:?}", ctx.memo.borrow().keys());
+        // A call that reads the element is made for each one.
+        assert_eq!(
+            num("count(where(lines('ab\\nc\\nab'), len(it) == 2))"),
+            Value::Num(2)
+        );
+        assert!(!ctx.memo.borrow().keys().any(|k| k.contains("len")));
     }
 }
