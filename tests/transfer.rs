@@ -62,7 +62,10 @@ fn round_trip_times_agree_on_a_delayed_path(nobody: bool) {
         "EstimatedRTT {estimated} ms: {s}"
     );
     let kernel = &s["kernel"];
-    let srtt = ms(&kernel["median_srtt_us"]);
+    // The kernel's srtt at the end: its first samples carry the SYN's round trip, which waited
+    // for ARP on the first link, and a 1 MB transfer is over in a few round trips, so a median
+    // over it leans on them (seen once at 47 ms against the wire's 41).
+    let srtt = ms(&kernel["last_srtt_us"]);
     assert!((40.0..55.0).contains(&srtt), "kernel srtt {srtt} ms: {s}");
     assert!(
         (srtt - median).abs() / median < 0.15,
