@@ -270,16 +270,9 @@ fn ms(us: Option<f64>) -> String {
     us.map_or_else(|| "—".into(), |us| format!("{:.1} ms", us / 1000.0))
 }
 
+/// 5000000 → "5,000,000" (the UI's grouping).
 fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::ui::loading::thousands(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 impl TransferOutcome {
