@@ -87,10 +87,7 @@ impl Comparison {
         if let Value::Missing(_) = v {
             return false;
         }
-        let num = |v: &Value| match v {
-            Value::Num(n) => Some(*n),
-            _ => None,
-        };
+        let num = Value::as_f64;
         let contains = |l: &Literal| match (v, l) {
             (Value::Text(t), Literal::Text(part)) => t.contains(part.as_str()),
             (Value::List(items), l) => items.iter().any(|i| ctx.same(i, &l.value())),
@@ -99,10 +96,10 @@ impl Comparison {
         match self {
             Comparison::Equals(l) => ctx.same(v, &l.value()),
             Comparison::NotEquals(l) => !ctx.same(v, &l.value()),
-            Comparison::AtLeast(n) => num(v).is_some_and(|x| x >= *n),
-            Comparison::AtMost(n) => num(v).is_some_and(|x| x <= *n),
-            Comparison::Above(n) => num(v).is_some_and(|x| x > *n),
-            Comparison::Below(n) => num(v).is_some_and(|x| x < *n),
+            Comparison::AtLeast(n) => num(v).is_some_and(|x| x >= *n as f64),
+            Comparison::AtMost(n) => num(v).is_some_and(|x| x <= *n as f64),
+            Comparison::Above(n) => num(v).is_some_and(|x| x > *n as f64),
+            Comparison::Below(n) => num(v).is_some_and(|x| x < *n as f64),
             Comparison::Contains(l) => contains(l),
             Comparison::Lacks(l) => !contains(l),
             Comparison::OneOf(ls) => ls.iter().any(|l| ctx.same(v, &l.value())),
@@ -191,7 +188,12 @@ pub fn evaluate(ctx: &Context<'_>, e: &Expectation) -> CheckOutcome {
             let side = |x: &Expr| format!("{} = {}", render(x), ctx.eval(x).describe(ctx.trace));
             let parts: Vec<String> = [left, right]
                 .into_iter()
-                .filter(|x| !matches!(***x, Expr::Num(_) | Expr::Text(_) | Expr::Bool(_)))
+                .filter(|x| {
+                    !matches!(
+                        ***x,
+                        Expr::Num(_) | Expr::Dec(..) | Expr::Text(_) | Expr::Bool(_)
+                    )
+                })
                 .map(|x| side(x))
                 .collect();
             if !parts.is_empty() {
@@ -209,7 +211,7 @@ pub fn evaluate(ctx: &Context<'_>, e: &Expectation) -> CheckOutcome {
 }
 
 /// A question whose answer comes from the capture.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Question {
     /// The question.
     pub ask: String,
@@ -219,8 +221,9 @@ pub struct Question {
     pub hint: Option<String>,
     /// Shown once the question is settled.
     pub explain: Option<String>,
-    /// How far a numeric answer may be off and still count.
-    pub tolerance: i64,
+    /// How far a numeric answer may be off and still count (a fraction for an answer with one,
+    /// e.g. 0.5 for milliseconds to the half).
+    pub tolerance: f64,
     /// For a multiple-choice question, the choices, shown as a), b), c) …; the capture's
     /// answer must be exactly one of them. Empty for a question answered in the student's words.
     pub choices: Vec<String>,
@@ -336,6 +339,32 @@ fn normalise(s: &str) -> String {
     words.join(" ")
 }
 
+/// Reads the first number in a typed answer, with its fraction: "40.2 ms" → 40.2, "1,460" → 1460.
+/// A comma between digits is a thousands separator, never a decimal point.
+pub fn first_decimal(typed: &str) -> Option<f64> {
+    let chars: Vec<char> = typed.chars().collect();
+    let digit = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
+    let start = (0..chars.len()).find(|&i| digit(i))?;
+    let negative = start > 0 && chars.get(start - 1) == Some(&'-');
+    let mut text = String::from(if negative { "-" } else { "" });
+    let mut i = start;
+    let mut point = false;
+    while let Some(&c) = chars.get(i) {
+        if c.is_ascii_digit() {
+            text.push(c);
+        } else if (c == ',' || c == '_') && !point && digit(i + 1) && digit(i.wrapping_sub(1)) {
+            // a thousands separator
+        } else if c == '.' && !point && digit(i + 1) {
+            point = true;
+            text.push('.');
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    text.parse().ok()
+}
+
 /// Reads the first whole number in a typed answer: "1,460 bytes" → 1460, "0x16" → 22, "#5" → 5.
 pub fn first_number(typed: &str) -> Option<i64> {
     let cleaned: String = typed
@@ -385,9 +414,15 @@ fn judge_words(ctx: &Context<'_>, q: &Question, typed: &str) -> Verdict {
     let t = normalise(typed);
     let right = match &v {
         Value::Missing(why) => return Verdict::Unanswerable(why.clone()),
-        Value::Num(n) => {
-            first_number(typed).is_some_and(|x| x.abs_diff(*n) <= q.tolerance.unsigned_abs())
-        }
+        // "40.6" is not 40: a typed fraction counts, against the tolerance.
+        Value::Num(n) => match first_decimal(typed).filter(|x| x.fract() != 0.0) {
+            Some(x) => (x - *n as f64).abs() <= q.tolerance.abs(),
+            None => first_number(typed).is_some_and(|x| x.abs_diff(*n) as f64 <= q.tolerance.abs()),
+        },
+        Value::Dec(x) => first_decimal(typed).is_some_and(|typed| {
+            (typed - x).abs() <= q.tolerance.abs()
+                || super::query::evaluation::same_decimal(typed, *x)
+        }),
         Value::Packet(n) => first_number(typed).is_some_and(|x| x == i64::from(*n)),
         Value::Bool(b) => match t.as_str() {
             "yes" | "y" | "true" | "oui" | "ja" | "si" => *b,
@@ -749,33 +784,48 @@ mod tests {
             line: 1,
         };
         assert_eq!(
-            judge(&ctx, &question("1460", 0), "1460 bytes"),
+            judge(&ctx, &question("1460", 0.0), "1460 bytes"),
             Verdict::Right
         );
-        assert_eq!(judge(&ctx, &question("1460", 0), "1461"), Verdict::Wrong);
-        assert_eq!(judge(&ctx, &question("1460", 2), "1461"), Verdict::Right);
+        assert_eq!(judge(&ctx, &question("1460", 0.0), "1461"), Verdict::Wrong);
+        assert_eq!(judge(&ctx, &question("1460", 2.0), "1461"), Verdict::Right);
         assert_eq!(
             judge(
                 &ctx,
-                &question("'TLS_AES_256_GCM_SHA384'", 0),
+                &question("'TLS_AES_256_GCM_SHA384'", 0.0),
                 " tls_aes_256_gcm_sha384 "
             ),
             Verdict::Right
         );
         assert_eq!(
-            judge(&ctx, &question("'client'", 0), "the client"),
+            judge(&ctx, &question("'client'", 0.0), "the client"),
             Verdict::Right
         );
         assert_eq!(
-            judge(&ctx, &question("'client'", 0), "server"),
+            judge(&ctx, &question("'client'", 0.0), "server"),
             Verdict::Wrong
         );
-        assert_eq!(judge(&ctx, &question("true", 0), "yes"), Verdict::Right);
-        assert_eq!(judge(&ctx, &question("true", 0), "no"), Verdict::Wrong);
+        assert_eq!(judge(&ctx, &question("true", 0.0), "yes"), Verdict::Right);
+        assert_eq!(judge(&ctx, &question("true", 0.0), "no"), Verdict::Wrong);
         assert!(matches!(
-            judge(&ctx, &question("first(packets())", 0), "1"),
+            judge(&ctx, &question("first(packets())", 0.0), "1"),
             Verdict::Unanswerable(_)
         ));
+        // Milliseconds with a fraction: right to the three decimals shown, or within the
+        // tolerance; a comma between digits groups thousands.
+        assert_eq!(first_decimal("40.2 ms"), Some(40.2));
+        assert_eq!(first_decimal("about 1,460.5"), Some(1460.5));
+        assert_eq!(first_decimal("-3.25"), Some(-3.25));
+        assert_eq!(first_decimal("40."), Some(40.0));
+        assert_eq!(first_decimal("none"), None);
+        let rtt = "ms(40213)";
+        assert_eq!(judge(&ctx, &question(rtt, 0.0), "40.213"), Verdict::Right);
+        assert_eq!(judge(&ctx, &question(rtt, 0.0), "40.2"), Verdict::Wrong);
+        assert_eq!(judge(&ctx, &question(rtt, 0.05), "40.2 ms"), Verdict::Right);
+        assert_eq!(judge(&ctx, &question(rtt, 0.05), "40.3"), Verdict::Wrong);
+        assert_eq!(judge(&ctx, &question(rtt, 1.0), "41"), Verdict::Right);
+        assert_eq!(judge(&ctx, &question("40", 0.5), "40.4"), Verdict::Right);
+        assert_eq!(judge(&ctx, &question("40", 0.5), "40.6"), Verdict::Wrong);
     }
 
     #[test]
@@ -788,7 +838,7 @@ mod tests {
             answer: q(answer),
             hint: None,
             explain: None,
-            tolerance: 0,
+            tolerance: 0.0,
             choices: choices.iter().map(|c| c.to_string()).collect(),
             predict: false,
             line: 1,
@@ -842,7 +892,7 @@ mod tests {
             answer: q("'client'"),
             hint: None,
             explain: None,
-            tolerance: 0,
+            tolerance: 0.0,
             choices: vec![],
             predict: false,
             line: 1,
@@ -916,7 +966,7 @@ mod tests {
             answer: q(answer),
             hint: None,
             explain: None,
-            tolerance: 0,
+            tolerance: 0.0,
             choices: vec![],
             predict: false,
             line: 1,

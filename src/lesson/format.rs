@@ -81,7 +81,7 @@ pub struct StepAction {
 }
 
 /// One step of a lesson.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     /// A short title.
     pub title: String,
@@ -202,7 +202,7 @@ struct RawQuestion {
     hint: Option<String>,
     explain: Option<String>,
     #[serde(default)]
-    tolerance: i64,
+    tolerance: f64,
     #[serde(default)]
     choices: Vec<String>,
     #[serde(default)]
@@ -718,6 +718,16 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
                     file: file.to_string(),
                     line,
                     what: "`choices` takes 2 to 8 different, non-empty choices, e.g. choices = [\"alice\", \"the server\"]".into(),
+                });
+            }
+            if !(rq.tolerance.is_finite() && rq.tolerance >= 0.0) {
+                return Err(FormatError {
+                    file: file.to_string(),
+                    line,
+                    what: format!(
+                        "`tolerance = {}`: a tolerance is a number of 0 or more, e.g. 2 or 0.5",
+                        rq.tolerance
+                    ),
                 });
             }
             questions.push(Question {

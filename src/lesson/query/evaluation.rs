@@ -113,6 +113,7 @@ impl<'a> Context<'a> {
     pub fn eval(&self, e: &Expr) -> Value {
         match e {
             Expr::Num(n) => Value::Num(*n),
+            Expr::Dec(d, p) => Value::Dec(super::expr::decimal_value(*d, *p)),
             Expr::Text(t) => Value::Text(t.clone()),
             Expr::Bool(b) => Value::Bool(*b),
             Expr::Call { name, args, .. } if mentions_item(e) => calls::call(self, name, args),
@@ -137,6 +138,7 @@ impl<'a> Context<'a> {
                 (_, m @ Value::Missing(_)) => m,
                 (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
                 (UnOp::Neg, Value::Num(n)) => Value::Num(n.saturating_neg()),
+                (UnOp::Neg, Value::Dec(x)) => Value::Dec(-x),
                 (_, other) => Value::missing(format!("cannot apply {op:?} to {other:?}")),
             },
             Expr::Binary {
@@ -190,6 +192,11 @@ impl<'a> Context<'a> {
                     _ => Value::missing("not a number operation"),
                 }
             }
+            (_, Value::Dec(_), Value::Num(_) | Value::Dec(_))
+            | (_, Value::Num(_), Value::Dec(_)) => match (l.as_f64(), r.as_f64()) {
+                (Some(a), Some(b)) => decimal_op(op, a, b),
+                _ => Value::missing("not a number operation"),
+            },
             _ => Value::missing(format!(
                 "`{}` cannot combine {} and {}",
                 op.symbol(),
@@ -204,6 +211,12 @@ impl<'a> Context<'a> {
     pub fn same(&self, a: &Value, b: &Value) -> bool {
         match (a, b) {
             (Value::Num(x), Value::Num(y)) => x == y,
+            (Value::Dec(_), Value::Num(_) | Value::Dec(_)) | (Value::Num(_), Value::Dec(_)) => {
+                match (a.as_f64(), b.as_f64()) {
+                    (Some(x), Some(y)) => same_decimal(x, y),
+                    _ => false,
+                }
+            }
             (Value::Text(x), Value::Text(y)) => x == y,
             (Value::Bool(x), Value::Bool(y)) => x == y,
             (Value::List(x), Value::List(y)) => {
@@ -260,8 +273,39 @@ fn mentions_item(e: &Expr) -> bool {
         Expr::Prop { base, .. } => mentions_item(base),
         Expr::Unary { expr, .. } => mentions_item(expr),
         Expr::Binary { left, right, .. } => mentions_item(left) || mentions_item(right),
-        Expr::Num(_) | Expr::Text(_) | Expr::Bool(_) => false,
+        Expr::Num(_) | Expr::Dec(..) | Expr::Text(_) | Expr::Bool(_) => false,
     }
+}
+
+/// Arithmetic and comparison where one side has a fraction: the result has one too.
+fn decimal_op(op: BinOp, a: f64, b: f64) -> Value {
+    let finite = |x: f64| {
+        if x.is_finite() {
+            Value::Dec(x)
+        } else {
+            Value::missing("a number out of range")
+        }
+    };
+    match op {
+        BinOp::Add => finite(a + b),
+        BinOp::Sub => finite(a - b),
+        BinOp::Mul => finite(a * b),
+        BinOp::Div if b == 0.0 => Value::missing("division by zero"),
+        BinOp::Div => finite(a / b),
+        BinOp::Rem if b == 0.0 => Value::missing("division by zero"),
+        BinOp::Rem => finite(a.rem_euclid(b)),
+        BinOp::Lt => Value::Bool(a < b),
+        BinOp::Le => Value::Bool(a <= b || same_decimal(a, b)),
+        BinOp::Gt => Value::Bool(a > b),
+        BinOp::Ge => Value::Bool(a >= b || same_decimal(a, b)),
+        _ => Value::missing("not a number operation"),
+    }
+}
+
+/// Two numbers are the same when they agree to the three decimals they are shown with (so that
+/// `ms(40213) == 40.213` however the sum was rounded).
+pub(crate) fn same_decimal(a: f64, b: f64) -> bool {
+    (a - b).abs() < 0.0005
 }
 
 #[cfg(test)]
@@ -310,6 +354,22 @@ mod tests {
         assert_eq!(num("(65535 + 1) % 65536"), Value::Num(0));
         assert_eq!(num("1 + 7 % 4 * 2"), Value::Num(7));
         assert!(matches!(num("7 % 0"), Value::Missing(_)));
+        // Milliseconds with their fraction: a decimal meets whole numbers in sums and
+        // comparisons, and equals what it is shown as.
+        assert_eq!(num("ms(40213)"), Value::Dec(40.213));
+        assert_eq!(num("ms(40213)").describe(&trace), "40.213");
+        assert_eq!(num("ms(1500) + 1"), Value::Dec(2.5));
+        assert_eq!(
+            num("ms(40213) > 40 and ms(40213) < 40.5"),
+            Value::Bool(true)
+        );
+        assert_eq!(num("ms(40100) + ms(200) == 40.3"), Value::Bool(true));
+        assert_eq!(num("ms(40500) >= 40.5"), Value::Bool(true));
+        assert_eq!(num("-ms(1000)"), Value::Dec(-1.0));
+        assert_eq!(num("sum(packets().tcp.len) + 0"), Value::Num(0));
+        assert!(matches!(num("ms(1) / 0"), Value::Missing(_)));
+        assert_eq!(num("40.25 * 4"), Value::Dec(161.0));
+        assert!(Query::parse("0x1.5", &env(&[])).is_err());
     }
 
     #[test]

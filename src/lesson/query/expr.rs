@@ -20,7 +20,8 @@
 //! ```
 //!
 //! A bare name that is not called (`alice` in `syn(alice)`) is a piece of text: client names
-//! and sides (`client`, `server`) need no quotes. Numbers are whole numbers, decimal or `0x` hex;
+//! and sides (`client`, `server`) need no quotes. Numbers are whole numbers, decimal or `0x` hex,
+//! or have a fraction (`40.5`, as milliseconds from `ms(…)` do);
 //! an IPv4 address (`10.0.0.1`) is a piece of text. Wireshark's spellings are accepted too:
 //! `&&`, `||`, `!`, and `eq`, `ne`, `lt`, `le`, `gt`, `ge` for the comparisons.
 //!
@@ -36,6 +37,8 @@ use std::fmt;
 pub enum Expr {
     /// A whole number.
     Num(i64),
+    /// A number written with a fraction: `digits` / 10^`places` (`40.25` is `Dec(4025, 2)`).
+    Dec(i64, u32),
     /// A piece of text (quoted, or a bare name).
     Text(String),
     /// `true` or `false`.
@@ -153,6 +156,7 @@ impl BinOp {
 pub fn render(e: &Expr) -> String {
     match e {
         Expr::Num(n) => n.to_string(),
+        Expr::Dec(digits, places) => super::value::decimal(decimal_value(*digits, *places)),
         // A bare name stays bare (`syn(alice)`), other texts are quoted.
         Expr::Text(t)
             if t.chars()
@@ -214,6 +218,7 @@ impl fmt::Display for ParseError {
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Num(i64),
+    Dec(i64, u32),
     Str(String),
     Name(String),
     Dot,
@@ -227,6 +232,10 @@ impl Tok {
     fn describe(&self) -> String {
         match self {
             Tok::Num(n) => format!("the number {n}"),
+            Tok::Dec(d, p) => format!(
+                "the number {}",
+                super::value::decimal(decimal_value(*d, *p))
+            ),
             Tok::Str(s) => format!("the text {s:?}"),
             Tok::Name(n) => format!("`{n}`"),
             Tok::Dot => "`.`".into(),
@@ -270,8 +279,36 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
                 None => clean.parse::<i64>(),
             }
             .map_err(|_| err(start, format!("`{word}` is not a whole number")))?;
-            out.push((start, Tok::Num(value)));
-            i = j;
+            // A fraction: `40.5` (digits on both sides of the point; `0x` numbers have none).
+            let fraction = (chars.get(j) == Some(&'.')
+                && chars.get(j + 1).is_some_and(char::is_ascii_digit)
+                && clean.chars().all(|c| c.is_ascii_digit()))
+            .then(|| {
+                let mut k = j + 1;
+                while chars.get(k).is_some_and(char::is_ascii_digit) {
+                    k += 1;
+                }
+                k
+            });
+            match fraction {
+                Some(k) => {
+                    let digits: String = chars.get(j + 1..k).unwrap_or_default().iter().collect();
+                    let places = u32::try_from(digits.len()).unwrap_or(u32::MAX);
+                    let mantissa = format!("{clean}{digits}")
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|_| places <= 9)
+                        .ok_or_else(|| {
+                            err(start, format!("`{word}.{digits}` has too many digits"))
+                        })?;
+                    out.push((start, Tok::Dec(mantissa, places)));
+                    i = k;
+                }
+                None => {
+                    out.push((start, Tok::Num(value)));
+                    i = j;
+                }
+            }
             continue;
         }
         if c.is_alphabetic() || c == '_' {
@@ -348,6 +385,11 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
         i += 1;
     }
     Ok(out)
+}
+
+/// The value of a number written with a fraction: `digits` / 10^`places`.
+pub fn decimal_value(digits: i64, places: u32) -> f64 {
+    digits as f64 / 10f64.powi(i32::try_from(places).unwrap_or(i32::MAX))
 }
 
 /// How many characters at the start of `chars` spell a dotted-quad IPv4 address, if they do.
@@ -549,6 +591,7 @@ impl Parser {
         let at = self.at();
         match self.next() {
             Some(Tok::Num(n)) => Ok(Expr::Num(n)),
+            Some(Tok::Dec(d, p)) => Ok(Expr::Dec(d, p)),
             Some(Tok::Str(s)) => Ok(Expr::Text(s)),
             Some(Tok::Dot) => {
                 let at = self.at();

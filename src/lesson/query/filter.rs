@@ -273,6 +273,10 @@ fn compile(e: &Expr) -> Result<Test, QueryError> {
 fn operand(e: &Expr) -> Result<(Operand, Ty), QueryError> {
     match e {
         Expr::Num(n) => Ok((Operand::Const(Value::Num(*n)), Ty::Num)),
+        Expr::Dec(d, p) => Ok((
+            Operand::Const(Value::Dec(super::expr::decimal_value(*d, *p))),
+            Ty::Num,
+        )),
         Expr::Text(t) => Ok((Operand::Const(Value::Text(t.clone())), Ty::Text)),
         Expr::Bool(b) => Ok((Operand::Const(Value::Bool(*b)), Ty::Bool)),
         Expr::Item { path, at } if path.is_empty() => Err(err(
@@ -476,6 +480,18 @@ fn one(op: BinOp, a: &Value, b: &Value) -> bool {
     }
     let ordering = match (a, b) {
         (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
+        (Value::Dec(_), _) | (_, Value::Dec(_)) => {
+            match (
+                a.as_f64().or(number(a).map(|n| n as f64)),
+                b.as_f64().or(number(b).map(|n| n as f64)),
+            ) {
+                (Some(x), Some(y)) if super::evaluation::same_decimal(x, y) => {
+                    Some(std::cmp::Ordering::Equal)
+                }
+                (Some(x), Some(y)) => x.partial_cmp(&y),
+                _ => None,
+            }
+        }
         _ => match (number(a), number(b)) {
             (Some(x), Some(y)) => Some(x.cmp(&y)),
             _ => None,

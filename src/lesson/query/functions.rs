@@ -56,6 +56,7 @@ pub const FUNCTIONS: &[FnDoc] = &[
     f("contains(list, value)", "true if the list holds the value"),
     f("len(text)", "bytes in the text (UTF-8)"),
     f("pow(base, exponent)", "base to the power of exponent, e.g. pow(2, 7) = 128 (missing if it does not fit, or the exponent is negative)"),
+    f("ms(microseconds)", "the time in milliseconds with its fraction, e.g. ms(40213) = 40.213 (shown with at most three decimals; a student may answer 40.2 when the question's tolerance allows it)"),
     f("left(text, n)", "the first n characters of the text (e.g. of a random in hex)"),
     f("appears(what, \"text\")", "true if the text's bytes appear as they are in the raw bytes of a packet, list of packets, message (its frames), connection or record: what an eavesdropper could read"),
     f("without_keys(query)", "the query computed on the same capture without the TLS secrets, as an eavesdropper would"),
@@ -79,6 +80,7 @@ mod tests {
                 .replace("(list)", "(packets().tcp.len)")
                 .replace("(list, n)", "(packets(), 1)")
                 .replace("(base, exponent)", "(2, 7)")
+                .replace("(microseconds)", "(first(packets()).frame.time_us)")
                 .replace("(list, condition)", "(packets(), .tcp.len > 0)")
                 .replace("(list, value)", "(packets().tcp.len, 1)")
                 .replace("client", "alice")

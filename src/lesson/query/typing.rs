@@ -54,7 +54,7 @@ pub fn start_of(e: &Expr) -> usize {
 /// The type of `e`, or why it has none.
 pub fn check(e: &Expr, env: &TypeEnv) -> Result<Ty, QueryError> {
     match e {
-        Expr::Num(_) => Ok(Ty::Num),
+        Expr::Num(_) | Expr::Dec(..) => Ok(Ty::Num),
         Expr::Text(_) => Ok(Ty::Text),
         Expr::Bool(_) => Ok(Ty::Bool),
         Expr::Call { name, args, at } => calls::check_call(name, args, *at, env),

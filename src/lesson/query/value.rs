@@ -95,6 +95,9 @@ pub struct MessageRef {
 pub enum Value {
     /// A whole number.
     Num(i64),
+    /// A number with a fraction, e.g. milliseconds from [`ms`](super::functions) (`40.213`). It
+    /// has the type of every number ([`Ty::Num`]); it is shown with at most three decimals.
+    Dec(f64),
     /// A piece of text.
     Text(String),
     /// Yes or no.
@@ -123,6 +126,7 @@ impl Value {
     pub fn describe(&self, trace: &Trace) -> String {
         match self {
             Value::Num(n) => n.to_string(),
+            Value::Dec(x) => decimal(*x),
             Value::Text(t) => format!("\"{}\"", shorten(t, 80)),
             Value::Bool(b) => b.to_string(),
             Value::List(items) => {
@@ -169,6 +173,15 @@ impl Value {
         }
     }
 
+    /// The value as a number, whole or not: `None` for anything else.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Num(n) => Some(*n as f64),
+            Value::Dec(x) => Some(*x),
+            _ => None,
+        }
+    }
+
     /// The value as plain text, for comparing with what a teacher or student wrote.
     pub fn plain(&self, trace: &Trace) -> String {
         match self {
@@ -181,6 +194,18 @@ impl Value {
                 .join(", "),
             other => other.describe(trace),
         }
+    }
+}
+
+/// A number with at most three decimals and no trailing zeros: 40.2134 → "40.213", 40.5 → "40.5",
+/// 40.0 → "40".
+pub fn decimal(x: f64) -> String {
+    let s = format!("{x:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
     }
 }
 
@@ -243,6 +268,10 @@ mod tests {
             "frame #4 (not in the capture)"
         );
         assert_eq!(shorten("abcdef\n", 4), "abcd…");
+        assert_eq!(Value::Dec(40.2134).describe(&t), "40.213");
+        assert_eq!(Value::Dec(40.5).describe(&t), "40.5");
+        assert_eq!(Value::Dec(40.0).describe(&t), "40");
+        assert_eq!(Value::Dec(-0.0001).describe(&t), "0");
         let many = Value::List((0..20).map(Value::Num).collect());
         assert!(many.describe(&t).ends_with("… (20 in all)]"));
     }

@@ -313,14 +313,16 @@ fn list_function(ctx: &Context<'_>, name: &str, vals: &[Value]) -> Result<Value,
         ))),
         None => Err(Value::missing("missing argument")),
     };
-    let nums = || -> Result<Vec<i64>, Value> {
+    // The numbers of the list (whole or not); other elements are passed over.
+    let nums = || -> Result<Vec<Value>, Value> {
         Ok(items()?
             .into_iter()
-            .filter_map(|v| match v {
-                Value::Num(n) => Some(n),
-                _ => None,
-            })
+            .filter(|v| v.as_f64().is_some())
             .collect())
+    };
+    let by_value = |a: &Value, b: &Value| {
+        let (x, y) = (a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0));
+        x.total_cmp(&y)
     };
     let empty = || Value::missing(format!("{name}(…) of an empty list"));
     Ok(match name {
@@ -338,9 +340,23 @@ fn list_function(ctx: &Context<'_>, name: &str, vals: &[Value]) -> Result<Value,
                 .and_then(|i| list.get(i).cloned())
                 .ok_or_else(|| Value::missing(format!("nth(…, {n}) of a list of {}", list.len())))?
         }
-        "max" => Value::Num(nums()?.into_iter().max().ok_or_else(empty)?),
-        "min" => Value::Num(nums()?.into_iter().min().ok_or_else(empty)?),
-        "sum" => Value::Num(nums()?.into_iter().fold(0i64, i64::saturating_add)),
+        "max" => nums()?.into_iter().max_by(by_value).ok_or_else(empty)?,
+        "min" => nums()?.into_iter().min_by(by_value).ok_or_else(empty)?,
+        "sum" => {
+            let list = nums()?;
+            if list.iter().all(|v| matches!(v, Value::Num(_))) {
+                Value::Num(
+                    list.iter()
+                        .filter_map(|v| match v {
+                            Value::Num(n) => Some(*n),
+                            _ => None,
+                        })
+                        .fold(0i64, i64::saturating_add),
+                )
+            } else {
+                Value::Dec(list.iter().filter_map(Value::as_f64).sum())
+            }
+        }
         "distinct" => {
             let mut out: Vec<Value> = Vec::new();
             for v in items()? {
@@ -372,6 +388,10 @@ fn list_function(ctx: &Context<'_>, name: &str, vals: &[Value]) -> Result<Value,
                     Value::Num,
                 ),
             _ => Value::missing("pow(…) needs two numbers"),
+        },
+        "ms" => match vals.first().and_then(Value::as_f64) {
+            Some(us) => Value::Dec(us / 1000.0),
+            None => Value::missing("ms(…) needs a number of microseconds"),
         },
         "left" => match (vals.first(), vals.get(1)) {
             (Some(Value::Text(t)), Some(Value::Num(n))) => {

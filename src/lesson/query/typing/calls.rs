@@ -254,6 +254,11 @@ pub(super) fn check_call(
             want(arg(1)?, &Ty::Num, env, "pow(…)'s exponent")?;
             Ok(Ty::Num)
         }
+        "ms" => {
+            arity(name, args, at, &[1])?;
+            want(arg(0)?, &Ty::Num, env, "ms(…)'s microseconds")?;
+            Ok(Ty::Num)
+        }
         "left" => {
             arity(name, args, at, &[2])?;
             want(arg(0)?, &Ty::Text, env, "left(…)'s text")?;
