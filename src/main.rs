@@ -105,6 +105,13 @@ enum Command {
         /// text for people, json for scripts (one object per frame).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Instead of the frames, each TCP connection's time series, as the graphs (`t` in
+        /// `open`) draw them: every SampleRTT, EstimatedRTT/DevRTT/timeout after each timed
+        /// segment (RFC 6298), bytes in flight, the advertised window, throughput, and the
+        /// kernel's TCP_INFO samples saved by `transfer --write`. With --format json, one object
+        /// per connection.
+        #[arg(long)]
+        series: bool,
     },
     /// Capture live TCP traffic and show every frame as it arrives (needs root or CAP_NET_RAW).
     Capture {
@@ -848,6 +855,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             file,
             keylog,
             format,
+            series,
         } => {
             let show_progress = std::io::stderr().is_terminal();
             let mut progress = |done: usize, total: usize| {
@@ -860,7 +868,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            commands::inspect(&file, keylog.as_deref(), format, &mut out, &mut progress)?;
+            commands::inspect(
+                &file,
+                keylog.as_deref(),
+                format,
+                series,
+                &mut out,
+                &mut progress,
+            )?;
         }
         Command::Capture {
             ports,

@@ -65,6 +65,23 @@ fn tls13_hi_adds_the_textbook_bytes_at_every_layer() {
     assert_eq!(carrying["tcp"]["payload_len"], 25);
     assert_eq!(carrying["ip"]["ttl"], 64);
     assert_eq!(carrying["link"]["type"], "ethernet");
+    // The connection's time series: both ends sent data, so both directions have one, and
+    // each SampleRTT names the earlier frame it times.
+    let series = v["series"].as_array().expect("a series field");
+    assert_eq!(series.len(), 1, "{series:?}");
+    let dirs = series[0]["directions"].as_array().unwrap();
+    assert_eq!(dirs.len(), 2);
+    for d in dirs {
+        for sample in d["samples"].as_array().unwrap() {
+            let (ack, timed) = (sample["frame"].as_u64(), sample["acks_frame"].as_u64());
+            assert!(timed.is_some() && timed < ack, "{sample}");
+            assert!(
+                sample["rtt_us"].as_f64().is_some_and(|us| us > 0.0),
+                "{sample}"
+            );
+        }
+    }
+    assert!(!dirs[0]["samples"].as_array().unwrap().is_empty());
 }
 
 fn plain_hi_is_visible_on_the_wire() {

@@ -108,6 +108,42 @@ fn round_trip_times_agree_on_a_delayed_path(nobody: bool) {
     // One segment timed at a time: about one per round trip, far fewer than the samples.
     assert_eq!(series.rtt.len() as u64, wire["timed"].as_u64().unwrap_or(0));
     assert!(!series.rtt.is_empty() && series.rtt.len() < series.samples.len() / 2);
+    // `inspect --series` reads the same series and the kernel's samples back from the file.
+    let (code, out, err) = run_as(
+        dir.path(),
+        nobody,
+        &["inspect", "t.pcapng", "--series", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let conns: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let c = conns
+        .iter()
+        .find(|c| c["stream"] == s["stream"])
+        .unwrap_or_else(|| panic!("no series of the transfer's stream: {out}"));
+    let up = &c["directions"][0];
+    assert_eq!(up["from"], "client", "{c}");
+    assert_eq!(up["interface"], "client-eth0", "{c}");
+    assert_eq!(
+        up["samples"].as_array().map(Vec::len),
+        Some(series.samples.len())
+    );
+    assert_eq!(
+        up["estimator"].as_array().map(Vec::len),
+        Some(series.rtt.len())
+    );
+    let last = &up["estimator"][series.rtt.len() - 1];
+    assert!(
+        (ms(&last["estimated_us"]) - estimated).abs() < 0.001,
+        "{last} vs {s}"
+    );
+    assert_eq!(
+        c["kernel"].as_array().map(Vec::len),
+        Some(trace.tcp_info().len())
+    );
+    assert!(c["kernel"][0]["snd_cwnd"].as_u64().is_some(), "{c}");
 }
 
 fn round_trip_times_agree_on_a_delayed_path_as_root() {

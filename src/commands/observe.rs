@@ -102,18 +102,31 @@ fn print_frames(trace: &Trace, format: Format, out: &mut dyn Write) -> anyhow::R
     Ok(())
 }
 
-/// `packetpath inspect FILE`: prints every frame's layers. `progress(done, total)` is called now and
+/// `packetpath inspect FILE`: prints every frame's layers, or with `series` each TCP
+/// connection's time series (RTT, window, throughput, the kernel's samples). `progress(done, total)` is called now and
 /// then while frames are analysed. A file cut short or corrupt is an error after printing every
 /// frame read before the damage.
 pub fn inspect(
     file: &Path,
     keylog: Option<&Path>,
     format: Format,
+    series: bool,
     out: &mut dyn Write,
     progress: &mut dyn FnMut(usize, usize),
 ) -> anyhow::Result<()> {
     let (trace, damage) = open_capture(file, keylog, progress)?;
-    print_frames(&trace, format, out)?;
+    if series {
+        match format {
+            Format::Json => {
+                for s in report::series::series_json(&trace) {
+                    writeln!(out, "{s}")?;
+                }
+            }
+            Format::Text => write!(out, "{}", report::series::series_text(&trace))?,
+        }
+    } else {
+        print_frames(&trace, format, out)?;
+    }
     if let Some(err) = damage {
         anyhow::bail!(
             "{}: {} (the {} frames before it were shown)",
@@ -449,6 +462,10 @@ impl TraceOutcome {
                     let (fragmented, path_mtu) = report::paths::paths_json(&self.trace);
                     obj.insert("fragmented".into(), fragmented);
                     obj.insert("path_mtu".into(), path_mtu);
+                    obj.insert(
+                        "series".into(),
+                        serde_json::Value::Array(report::series::series_json(&self.trace)),
+                    );
                     if let Some((sent, received)) = self.datagram {
                         obj.insert(
                             "datagram".into(),

@@ -262,6 +262,15 @@ impl Series {
         out
     }
 
+    /// The window the throughput is averaged over: the last round trip (EstimatedRTT), at least
+    /// 100 ms, so that one flight's burst does not read as the link's rate.
+    pub fn throughput_window_ns(&self) -> i128 {
+        self.rtt
+            .last()
+            .map_or(100_000_000, |r| (r.srtt_us * 1000.0) as i128)
+            .max(100_000_000)
+    }
+
     /// Throughput as the receiver acknowledged it: for each acknowledgement, the bytes
     /// acknowledged in the `window_ns` before it, in bits per second. The first `window_ns` of
     /// the transfer count over the time since its first acknowledgement.

@@ -3,6 +3,7 @@
 
 mod json;
 pub mod paths;
+pub mod series;
 mod text;
 
 pub use json::{checksum_name, frame_json, journey_json};

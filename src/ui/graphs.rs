@@ -186,11 +186,7 @@ impl Graphs {
             g.srtt.push((t(r.at), r.srtt_us / 1000.0, r.frame));
         }
         // Bytes acknowledged over the last round trip, at least 100 ms.
-        let window_ns = series
-            .rtt
-            .last()
-            .map_or(100_000_000, |r| (r.srtt_us * 1000.0) as i128)
-            .max(100_000_000);
+        let window_ns = series.throughput_window_ns();
         for (i, (at, bps)) in series.throughput(window_ns).into_iter().enumerate() {
             let frame = series.acks.get(i + 1).map_or(0, |a| a.frame);
             g.throughput.push((t(at), bps / 1e6, frame));
