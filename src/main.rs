@@ -157,16 +157,8 @@ enum Command {
         /// text for people, json for scripts.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Save the capture, with the TLS secrets embedded, as pcapng (a new file, readable by you
-        /// only).
-        #[arg(long)]
-        write: Option<PathBuf>,
-        /// Replace the --write file if it exists.
-        #[arg(long, requires = "write")]
-        force: bool,
-        /// Folder with the certificates (created on first use).
-        #[arg(long, default_value = DEFAULT_DIR)]
-        certs: PathBuf,
+        #[command(flatten)]
+        saved: SaveArgs,
         /// Before the chat, send one UDP datagram of BYTES from the client to the server with
         /// "don't fragment" clear, e.g. 4000 over --mtu-on 2:576 to see routers fragment it
         /// (needs --link wire or routers:N).
@@ -207,16 +199,8 @@ enum Command {
         no_ui: bool,
         #[command(flatten)]
         look: LookArgs,
-        /// Save the capture, with the TLS secrets and the TCP_INFO samples embedded, as pcapng
-        /// (a new file, readable by you only).
-        #[arg(long)]
-        write: Option<PathBuf>,
-        /// Replace the --write file if it exists.
-        #[arg(long, requires = "write")]
-        force: bool,
-        /// Folder with the certificates (created on first use).
-        #[arg(long, default_value = DEFAULT_DIR)]
-        certs: PathBuf,
+        #[command(flatten)]
+        saved: SaveArgs,
         #[command(flatten)]
         lab: LabArgs,
     },
@@ -317,6 +301,21 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// What trace and transfer share: where the capture is saved, and the certificates.
+#[derive(Args, Clone)]
+struct SaveArgs {
+    /// Save the capture as pcapng, with the TLS secrets embedded (and a transfer's TCP_INFO
+    /// samples): a new file, readable by you only.
+    #[arg(long)]
+    write: Option<PathBuf>,
+    /// Replace the --write file if it exists.
+    #[arg(long, requires = "write")]
+    force: bool,
+    /// Folder with the certificates (created on first use).
+    #[arg(long, default_value = DEFAULT_DIR)]
+    certs: PathBuf,
 }
 
 /// What ping and traceroute share: output, the capture file, the lab.
@@ -910,9 +909,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     max_fragment,
                 },
             format,
-            write,
-            force,
-            certs,
+            saved:
+                SaveArgs {
+                    write,
+                    force,
+                    certs,
+                },
             datagram,
             lab,
         } => {
@@ -943,9 +945,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             no_ui,
             look,
-            write,
-            force,
-            certs,
+            saved:
+                SaveArgs {
+                    write,
+                    force,
+                    certs,
+                },
             lab,
         } => {
             let write = output_path(write, force)?;

@@ -142,8 +142,7 @@ pub fn sample(fd: BorrowedFd<'_>, conn: ConnId, side: Side) -> std::io::Result<T
 /// Reads the samples in a packetpath Custom Block (lines of other kinds are skipped); returns
 /// them and a warning for each line that does not read.
 pub fn decode(data: &[u8]) -> (Vec<TcpInfoSample>, Vec<String>) {
-    let end = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-    let text = String::from_utf8_lossy(data.get(..end).unwrap_or_default());
+    let text = crate::journey::ledger::block_text(data);
     let mut samples = Vec::new();
     let mut warnings = Vec::new();
     for (i, line) in text.lines().enumerate() {

@@ -34,9 +34,14 @@ pub fn encode(events: &[AppEvent]) -> Vec<u8> {
 
 /// Reads a ledger block (trailing zero padding allowed).
 pub fn decode(data: &[u8]) -> (Vec<AppEvent>, Vec<String>) {
+    from_comment(&block_text(data))
+}
+
+/// The text of a packetpath Custom Block (ledger, TCP_INFO samples, a lesson record): its
+/// bytes as UTF-8, without the zero padding pcapng adds to a 32-bit boundary.
+pub fn block_text(data: &[u8]) -> std::borrow::Cow<'_, str> {
     let end = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-    let text = String::from_utf8_lossy(data.get(..end).unwrap_or_default());
-    from_comment(&text)
+    String::from_utf8_lossy(data.get(..end).unwrap_or_default())
 }
 
 /// A short packet comment for people: which application write or read this frame completes.

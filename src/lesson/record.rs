@@ -321,8 +321,7 @@ impl StudentRecord {
 
     /// The record in a Custom Block's contents, if the block holds one.
     pub fn decode(data: &[u8]) -> Option<Result<StudentRecord, String>> {
-        let end = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-        let text = String::from_utf8_lossy(data.get(..end).unwrap_or_default());
+        let text = crate::journey::ledger::block_text(data);
         let json = text.lines().find_map(|l| l.strip_prefix(RECORD_PREFIX))?;
         Some(serde_json::from_str(json).map_err(|e| e.to_string()))
     }

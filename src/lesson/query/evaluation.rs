@@ -314,10 +314,7 @@ mod tests {
     use super::*;
 
     fn env(clients: &[&str]) -> TypeEnv {
-        TypeEnv {
-            clients: clients.iter().map(|s| s.to_string()).collect(),
-            item: None,
-        }
+        TypeEnv::with_clients(clients)
     }
 
     #[test]

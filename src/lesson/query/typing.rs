@@ -18,6 +18,16 @@ pub struct TypeEnv {
     pub item: Option<Ty>,
 }
 
+impl TypeEnv {
+    /// The environment of a query outside `where(...)`, with these clients connected.
+    pub fn with_clients(clients: &[&str]) -> TypeEnv {
+        TypeEnv {
+            clients: clients.iter().map(|s| s.to_string()).collect(),
+            item: None,
+        }
+    }
+}
+
 /// Why a query is not acceptable: where in the text, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryError {
@@ -155,10 +165,7 @@ mod tests {
     use super::*;
 
     fn env(clients: &[&str]) -> TypeEnv {
-        TypeEnv {
-            clients: clients.iter().map(|s| s.to_string()).collect(),
-            item: None,
-        }
+        TypeEnv::with_clients(clients)
     }
 
     #[test]
