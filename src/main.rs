@@ -172,8 +172,9 @@ enum Command {
     /// DevRTT, the timeout of RFC 6298) beside the kernel's (TCP_INFO: srtt, cwnd, ssthresh).
     ///
     /// Use a path with delay and a rate to see TCP's control loops, e.g.
-    /// `packetpath transfer 5M --link routers:1 --delay 20 --rate 8mbit --write t.pcapng`:
-    /// slow start, then the bottleneck's rate; `--slow-reader` fills the receive window;
+    /// `packetpath transfer 5M --link routers:1 --delay 10 --rate 8mbit --write t.pcapng`
+    /// (10 ms each way on each of the path's two links: 40 ms round trips): slow start, then
+    /// the bottleneck's rate; `--slow-reader` fills the receive window;
     /// `--loss 1` adds retransmissions. In a terminal the UI then opens on the connection's time
     /// graphs (Tab: the next graph, Esc: the timeline); the summary is printed when you quit.
     Transfer {
