@@ -357,6 +357,149 @@ fn tshark_tcp_fields(dir: &Path, file: &str) -> Vec<String> {
         .collect()
 }
 
+/// Per frame: number, interface, raw sequence and acknowledgment numbers, TCP payload (hex) and
+/// VLAN ID, from `packetpath inspect --format json`. A TLS stream has no `tcp.payload` by design
+/// (its records are in `tls`), so with `plain_only` the payload is left out.
+fn our_raw_fields(dir: &Path, file: &str, plain_only: bool) -> Vec<String> {
+    let (code, out, err) = packetpath(dir, &["inspect", file, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    json_frames(&out)
+        .iter()
+        .map(|f| {
+            let t = &f["tcp"];
+            let text = |v: &Value| match v {
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            let payload = match (&t["payload"]["hex"], &t["payload"]["text"]) {
+                (Value::String(hex), _) => hex.clone(),
+                (_, Value::String(text)) => text.bytes().map(|b| format!("{b:02x}")).collect(),
+                _ => String::new(),
+            };
+            format!(
+                "#{} if {} seq_raw {} ack_raw {} payload [{}] vlan {}",
+                f["frame"],
+                f["interface"],
+                text(&t["seq_raw"]),
+                text(&t["ack_raw"]),
+                if plain_only { &payload } else { "" },
+                text(&f["link"]["vlan"]),
+            )
+        })
+        .collect()
+}
+
+/// The same fields from tshark.
+fn tshark_raw_fields(dir: &Path, file: &str, plain_only: bool) -> Vec<String> {
+    let fields = [
+        "frame.number",
+        "frame.interface_id",
+        "tcp.seq_raw",
+        "tcp.ack_raw",
+        "tcp.payload",
+        "vlan.id",
+    ];
+    let mut args = vec!["-r", file, "-T", "fields", "-E", "separator=;"];
+    for f in &fields {
+        args.extend(["-e", f]);
+    }
+    tool("tshark", &args, dir)
+        .lines()
+        .map(|line| {
+            let f: Vec<&str> = line.split(';').collect();
+            let at = |i: usize| f.get(i).copied().unwrap_or_default();
+            // tshark 4.0 prints a SYN's acknowledgment field (0, no ACK flag) as present.
+            format!(
+                "#{} if {} seq_raw {} ack_raw {} payload [{}] vlan {}",
+                at(0),
+                at(1),
+                at(2),
+                at(3),
+                if plain_only { at(4) } else { "" },
+                at(5),
+            )
+        })
+        .collect()
+}
+
+/// The JSON fields a user comparing with Wireshark reaches for, against tshark on every frame:
+/// raw sequence and acknowledgment numbers, the payload of plain TCP (as text, and as hex once a
+/// byte is not UTF-8), the 802.1Q VLAN ID (the plain chat with a VLAN tag added to every frame),
+/// and the pcapng interface (the routers' capture of six interfaces).
+fn raw_numbers_payload_vlan_and_interface_agree_with_tshark() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let plain = packetpath::capture::read_capture_file(&repo().join("captures/plain-chat.pcapng"))
+        .expect("the sample reads");
+    let mut binary_done = false;
+    let tagged: Vec<packetpath::frame::Frame> = plain
+        .frames
+        .iter()
+        .map(|f| {
+            let mut data = f.data.to_vec();
+            let p = packetpath::dissect::dissect(f.link, &data);
+            // One segment's payload made binary: its JSON payload turns to hex.
+            if !binary_done && p.payload.len() > 4 {
+                if let Some(b) = data.get_mut(p.payload.start + 1) {
+                    *b = 0xff;
+                    binary_done = true;
+                }
+            }
+            // VLAN 42 between the source MAC and the EtherType.
+            data.splice(12..12, [0x81, 0x00, 0x00, 0x2a]);
+            packetpath::frame::Frame {
+                at: f.at,
+                link: f.link,
+                orig_len: f.orig_len + 4,
+                interface: 0,
+                data: data.into(),
+            }
+        })
+        .collect();
+    assert!(binary_done, "a segment with data");
+    write_capture(&dir.path().join("vlan.pcapng"), &tagged, "");
+    let routers = repo().join("captures/routers-chat.pcapng");
+    for (file, plain_only) in [
+        ("vlan.pcapng", true),
+        (routers.to_str().expect("UTF-8"), false),
+    ] {
+        let ours = our_raw_fields(dir.path(), file, plain_only);
+        // tshark 4.0 lists packetpath's custom blocks (kept in the file) as records of their
+        // own after the frames: frames only.
+        let theirs: Vec<String> = tshark_raw_fields(dir.path(), file, plain_only)
+            .into_iter()
+            .take(ours.len())
+            .collect();
+        assert_eq!(ours.len(), theirs.len(), "{file}");
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert_eq!(a, b, "{file}: packetpath, then tshark");
+        }
+        assert!(
+            ours.iter()
+                .filter(|l| !l.contains("seq_raw  ack_raw"))
+                .count()
+                > ours.len() / 2,
+            "{file}: raw numbers on the TCP frames: {ours:#?}"
+        );
+        if plain_only {
+            assert!(ours.iter().all(|l| l.ends_with("vlan 42")), "{ours:#?}");
+            assert!(ours.iter().any(|l| l.contains("ff")), "the binary payload");
+        } else {
+            let interfaces: std::collections::BTreeSet<&str> = ours
+                .iter()
+                .filter_map(|l| l.split(" if ").nth(1)?.split(' ').next())
+                .collect();
+            assert!(interfaces.len() >= 4, "{interfaces:?}");
+        }
+    }
+    let (_, out, _) = packetpath(dir.path(), &["inspect", "vlan.pcapng", "--format", "json"]);
+    assert!(
+        json_frames(&out)
+            .iter()
+            .any(|f| f["tcp"]["payload"]["hex"].is_string()),
+        "a payload that is not UTF-8 is given as hex"
+    );
+}
+
 /// Writes `frames` (and the secrets) as a pcapng file.
 fn write_capture(path: &Path, frames: &[packetpath::frame::Frame], keys: &str) {
     let out = std::fs::File::create(path).expect("created");
@@ -481,17 +624,31 @@ fn a_reused_four_tuple_starts_a_new_stream_as_in_tshark() {
     }
 }
 
-/// Frames cut by a snapshot length (`editcap -s 80`): TCP lengths come from the IP header, so no
-/// segment is "previous segment not captured"; the missing bytes are reported per frame; tshark
-/// agrees on every frame.
+/// Frames cut by a snapshot length (`editcap -s 80`, `-s 120`): TCP lengths come from the IP
+/// header, so no segment is "previous segment not captured"; the missing bytes are reported per
+/// frame; the TLS records whose headers were captured are listed; tshark agrees on every frame.
 fn frames_cut_by_a_snap_length_keep_their_real_lengths() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    for sample in ["tls13-chat", "plain-chat", "ipv6-chat"] {
+    // 80 bytes cut every data segment; 120 keeps the short records of the chat whole, so
+    // framing after a hole meets complete records too.
+    for (sample, snap) in [
+        ("tls13-chat", 80),
+        ("tls13-chat", 120),
+        ("tls12-chat", 80),
+        ("tls12-chat", 120),
+        ("plain-chat", 80),
+        ("ipv6-chat", 80),
+    ] {
         let path = repo().join(format!("captures/{sample}.pcapng"));
-        let file = format!("{sample}-s80.pcapng");
+        let file = format!("{sample}-s{snap}.pcapng");
         tool(
             "editcap",
-            &["-s", "80", path.to_str().expect("UTF-8"), &file],
+            &[
+                "-s",
+                &snap.to_string(),
+                path.to_str().expect("UTF-8"),
+                &file,
+            ],
             dir.path(),
         );
         let ours = our_tcp_fields(dir.path(), &file);
@@ -502,10 +659,23 @@ fn frames_cut_by_a_snap_length_keep_their_real_lengths() {
             .filter(|l| !l.contains("stream  "))
             .collect();
         assert_eq!(ours.len(), theirs.len());
+        // TLS records whose header lies in a cut frame's captured bytes are listed by both,
+        // framing starting again at the next segment's first byte.
         for (a, b) in ours.iter().zip(&theirs) {
-            // tshark cannot frame TLS records over the missing bytes either; compare TCP.
-            let tcp = |l: &str| l.split(" tls ").next().unwrap_or_default().to_string();
-            assert_eq!(tcp(a), tcp(b), "{sample}: packetpath, then tshark");
+            assert_eq!(a, b, "{sample} cut to {snap}: packetpath, then tshark");
+        }
+        // The ChangeCipherSpec and the record after it (TLS 1.3: the encrypted flight as
+        // application_data; TLS 1.2: the encrypted Finished as handshake), from one cut frame.
+        let after_ccs = match (sample, snap) {
+            ("tls13-chat", 80) => Some("tls [20,23]"),
+            ("tls12-chat", 80) => Some("tls [20,22]"),
+            _ => None,
+        };
+        if let Some(after_ccs) = after_ccs {
+            assert!(
+                ours.iter().any(|l| l.contains(after_ccs)),
+                "{sample}: {after_ccs}: {ours:#?}"
+            );
         }
         assert!(
             ours.iter().all(|l| l.contains("lost ''")),
@@ -518,14 +688,14 @@ fn frames_cut_by_a_snap_length_keep_their_real_lengths() {
             .collect();
         assert!(
             !cut.is_empty(),
-            "{sample}: frames longer than 80 bytes say what is missing"
+            "{sample}: frames longer than {snap} bytes say what is missing"
         );
         for f in &cut {
             let missing = f["not_captured"].as_u64().unwrap_or(0);
             assert_eq!(
                 f["len"].as_u64().unwrap_or(0),
-                80 + missing,
-                "{sample}: frame {}: 80 bytes kept and the rest missing",
+                snap + missing,
+                "{sample}: frame {}: {snap} bytes kept and the rest missing",
                 f["frame"]
             );
         }
@@ -911,6 +1081,10 @@ fn main() -> std::process::ExitCode {
             frames_cut_by_a_snap_length_keep_their_real_lengths,
             Need::Tool("tshark"),
             Need::Tool("editcap")
+        ),
+        test!(
+            raw_numbers_payload_vlan_and_interface_agree_with_tshark,
+            Need::Tool("tshark")
         ),
         test!(
             the_eavesdroppers_filter_knows_what_tshark_knows_without_keys,

@@ -34,6 +34,9 @@ pub struct Delivered {
     /// Where, in the delivered bytes, stream bytes are missing because the capture's snapshot
     /// length cut a segment short: the bytes before it and after it are not contiguous.
     pub gap_at: Option<usize>,
+    /// With a gap: the stream offset of the first byte after it (the delivered bytes after
+    /// `gap_at` start there).
+    pub resume_at: u64,
 }
 
 impl Delivered {
@@ -205,6 +208,7 @@ impl HalfStream {
                 bytes: Vec::new(),
                 in_frame: None,
                 gap_at: None,
+                resume_at: 0,
             },
         };
         if fin {
@@ -250,6 +254,7 @@ impl HalfStream {
         placed.delivered.bytes.extend_from_slice(part);
         if cut {
             placed.delivered.gap_at = Some(part.len());
+            placed.delivered.resume_at = real_end;
         }
         // Then whatever was held and is now contiguous.
         while let Some(entry) = self.held.first_entry() {

@@ -12,7 +12,8 @@ use crate::flow::{
 };
 use crate::frame::{Frame, LinkType};
 use crate::tls::{
-    frame_record, looks_like_tls, ContentType, Framing, Keys, RecordInfo, TlsConnection,
+    frame_record, looks_like_tls, ContentType, Framing, Keys, RecordHeader, RecordInfo,
+    TlsConnection,
 };
 
 /// One captured frame with everything learnt from it.
@@ -88,8 +89,11 @@ struct StreamState {
     pending_offset: [u64; 2],
     /// Plaintext bytes seen so far per direction.
     plaintext_len: [u64; 2],
-    /// Record framing gave up in this direction (not TLS after all, or a byte was lost).
+    /// Record framing gave up in this direction (not TLS after all).
     lost_framing: [bool; 2],
+    /// Bytes of this direction were not captured (a snapshot length): its records are framed
+    /// but no longer decrypted.
+    gapped: [bool; 2],
     tls: TlsConnection,
     /// Records of each direction that carry application data, in stream (and plaintext) order,
     /// so the records holding a given plaintext byte are found by binary search.
@@ -104,6 +108,7 @@ impl StreamState {
             pending_offset: [0, 0],
             plaintext_len: [0, 0],
             lost_framing: [false, false],
+            gapped: [false, false],
             tls: TlsConnection::new(),
             app_records: [Vec::new(), Vec::new()],
         }
@@ -425,7 +430,7 @@ impl Trace {
                         // is not what follows them in the stream.
                         let (before, after) = bytes.split_at(at.min(bytes.len()));
                         self.on_stream_bytes(stream, info.dir, number, before);
-                        self.on_stream_gap(stream, info.dir, number);
+                        self.on_stream_gap(stream, info.dir, number, delivered.resume_at);
                         self.on_stream_bytes(stream, info.dir, number, after);
                     }
                 }
@@ -470,21 +475,46 @@ impl Trace {
         Some(at)
     }
 
-    /// Stream bytes are missing at this point (the snapshot length cut a segment short): TLS
-    /// records cannot be framed across the hole, so this direction's records stop here.
-    fn on_stream_gap(&mut self, stream: usize, dir: Direction, frame: u32) {
+    /// Stream bytes are missing at this point (the snapshot length cut a segment short), up to
+    /// stream offset `resume_at`. As tshark does, a record whose header was captured is still
+    /// listed (header only: its body is not all there), and framing starts again where the
+    /// stream resumes — the next segment's first byte, where a sender usually starts a record.
+    /// From here on this direction's records are not decrypted: records were missed, so their
+    /// sequence numbers, and the keys a missed handshake message would have switched to, are
+    /// unknown.
+    fn on_stream_gap(&mut self, stream: usize, dir: Direction, frame: u32, resume_at: u64) {
         let Some(state) = self.streams.get_mut(stream) else {
             return;
         };
-        if state.kind == StreamKind::Tls && !state.lost_framing[di(dir)] {
-            tracing::debug!(
-                stream,
-                ?dir,
-                frame,
-                "bytes not captured: TLS records after frame {frame} cannot be framed"
-            );
-            state.lost_framing[di(dir)] = true;
+        let d = di(dir);
+        if state.kind != StreamKind::Tls || state.lost_framing[d] {
+            return;
         }
+        if let Some(header) = RecordHeader::parse(&state.pending[d]) {
+            let start = state.pending_offset[d];
+            let len = header.record_len();
+            let note = format!(
+                "only {} of the record's {len} bytes were captured (the capture's snapshot length cut the frame short): its body cannot be read or decrypted",
+                state.pending[d].len().min(len)
+            );
+            self.records.push(RecordEntry {
+                stream,
+                dir,
+                stream_range: start..start + len as u64,
+                frame,
+                info: RecordInfo::header_only(header, note),
+                plaintext: None,
+            });
+        }
+        tracing::debug!(
+            stream,
+            ?dir,
+            frame,
+            "bytes not captured after frame {frame}: TLS framing starts again at stream offset {resume_at}"
+        );
+        state.pending[d].clear();
+        state.pending_offset[d] = resume_at;
+        state.gapped[d] = true;
     }
 
     /// Hands an IP fragment to reassembly; when it completes its packet, the packet's TCP
@@ -655,9 +685,16 @@ impl Trace {
                 Framing::Complete(header) => {
                     let len = header.record_len();
                     let record = rest.get(..len).unwrap_or_default();
-                    let info = state
-                        .tls
-                        .on_record_with(dir, record, &self.keys, &mut self.scratch);
+                    let info = if state.gapped[d] {
+                        RecordInfo::header_only(
+                            header,
+                            "not decrypted: earlier bytes of this direction were not captured (the capture's snapshot length), so the record's sequence number and keys are unknown".into(),
+                        )
+                    } else {
+                        state
+                            .tls
+                            .on_record_with(dir, record, &self.keys, &mut self.scratch)
+                    };
                     let start = base + consumed as u64;
                     let plaintext = match &info.decrypted {
                         Some(p) if p.content_type == ContentType::ApplicationData => {

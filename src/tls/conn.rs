@@ -53,6 +53,17 @@ pub struct RecordInfo {
 }
 
 impl RecordInfo {
+    /// A record known only by its header (its body was not captured, or cannot be decrypted
+    /// for the reason in `note`). An application_data record is encrypted by definition.
+    pub fn header_only(header: RecordHeader, note: String) -> Self {
+        let encrypted = header.content_type == ContentType::ApplicationData;
+        RecordInfo {
+            encrypted,
+            note: Some(note),
+            ..RecordInfo::new(header)
+        }
+    }
+
     fn new(header: RecordHeader) -> Self {
         RecordInfo {
             header,
