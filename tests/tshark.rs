@@ -1861,14 +1861,17 @@ fn tls12_cbc_chat_matches_tshark(options: &str, suite: u64, encrypt_then_mac: bo
 }
 
 /// ECDHE-ECDSA-AES128-SHA (0xc009): AES-128-CBC with HMAC-SHA1, encrypt-then-MAC (RFC 7366),
-/// which OpenSSL offers and accepts by default.
-fn tls12_cbc_sha1_encrypt_then_mac_matches_tshark() {
+/// which OpenSSL offers and accepts by default, and MAC-then-encrypt (`-no_etm`).
+fn tls12_cbc_sha1_both_mac_orders_match_tshark() {
     tls12_cbc_chat_matches_tshark("-cipher ECDHE-ECDSA-AES128-SHA", 0xc009, true);
+    tls12_cbc_chat_matches_tshark("-cipher ECDHE-ECDSA-AES128-SHA -no_etm", 0xc009, false);
 }
 
-/// ECDHE-ECDSA-AES128-SHA256 (0xc023): HMAC-SHA256, MAC-then-encrypt (`-no_etm`).
-fn tls12_cbc_sha256_mac_then_encrypt_matches_tshark() {
+/// ECDHE-ECDSA-AES128-SHA256 (0xc023): HMAC-SHA256, MAC-then-encrypt (`-no_etm`) and
+/// encrypt-then-MAC.
+fn tls12_cbc_sha256_both_mac_orders_match_tshark() {
     tls12_cbc_chat_matches_tshark("-cipher ECDHE-ECDSA-AES128-SHA256 -no_etm", 0xc023, false);
+    tls12_cbc_chat_matches_tshark("-cipher ECDHE-ECDSA-AES128-SHA256", 0xc023, true);
 }
 
 /// ECDHE-ECDSA-AES256-SHA384 (0xc024): AES-256-CBC with HMAC-SHA384 (and the SHA-384 PRF), both
@@ -2809,12 +2812,9 @@ fn main() -> std::process::ExitCode {
             test!(tls12_over_ipv4_matches_tshark_frame_by_frame),
             netns(),
         ),
+        with(test!(tls12_cbc_sha1_both_mac_orders_match_tshark), netns()),
         with(
-            test!(tls12_cbc_sha1_encrypt_then_mac_matches_tshark),
-            netns(),
-        ),
-        with(
-            test!(tls12_cbc_sha256_mac_then_encrypt_matches_tshark),
+            test!(tls12_cbc_sha256_both_mac_orders_match_tshark),
             netns(),
         ),
         with(test!(tls12_cbc_sha384_matches_tshark), netns()),
