@@ -500,6 +500,36 @@ fn raw_numbers_payload_vlan_and_interface_agree_with_tshark() {
     );
 }
 
+fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+/// tshark's `-z follow,tls,raw,N`: the decrypted application data of stream N, one byte string
+/// per endpoint (in no particular order).
+fn tshark_follow_tls(dir: &Path, file: &str, stream: u64) -> Vec<Vec<u8>> {
+    let out = tool(
+        "tshark",
+        &["-r", file, "-q", "-z", &format!("follow,tls,raw,{stream}")],
+        dir,
+    );
+    let mut sides = vec![Vec::new(), Vec::new()];
+    let mut in_body = false;
+    for line in out.lines() {
+        if line.starts_with("Node 1: ") {
+            in_body = true;
+        } else if line.starts_with("=====") {
+            in_body = false;
+        } else if in_body && !line.trim().is_empty() {
+            let side = usize::from(line.starts_with('\t'));
+            sides[side].extend(unhex(line.trim()));
+        }
+    }
+    sides.retain(|s| !s.is_empty());
+    sides
+}
+
 /// Writes `frames` (and the secrets) as a pcapng file.
 fn write_capture(path: &Path, frames: &[packetpath::frame::Frame], keys: &str) {
     let out = std::fs::File::create(path).expect("created");
@@ -614,6 +644,41 @@ fn a_reused_four_tuple_starts_a_new_stream_as_in_tshark() {
         "three streams"
     );
     assert_eq!(ours.iter().filter(|l| l.contains("reused '1'")).count(), 2);
+    // And the decrypted application data of each connection, each way, is tshark's.
+    let (code, out, err) = packetpath(
+        dir.path(),
+        &["inspect", "reused.pcapng", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let frames = json_frames(&out);
+    for stream in 0..3u64 {
+        let mut mine: std::collections::BTreeMap<u64, Vec<u8>> = Default::default();
+        for f in frames.iter().filter(|f| f["tcp"]["stream"] == stream) {
+            for r in f["tls"].as_array().into_iter().flatten() {
+                let d = &r["decrypted"];
+                if d["content_type"] != 23 {
+                    continue;
+                }
+                let side = mine
+                    .entry(f["tcp"]["src_port"].as_u64().unwrap_or(0))
+                    .or_default();
+                match (d["text"].as_str(), d["hex"].as_str()) {
+                    (Some(text), _) => side.extend_from_slice(text.as_bytes()),
+                    (None, Some(hex)) => side.extend(unhex(hex)),
+                    _ => {}
+                }
+            }
+        }
+        let mut mine: Vec<Vec<u8>> = mine.into_values().collect();
+        let mut theirs = tshark_follow_tls(dir.path(), "reused.pcapng", stream);
+        mine.sort();
+        theirs.sort();
+        assert!(mine.iter().all(|b| !b.is_empty()), "stream {stream}");
+        assert_eq!(
+            mine, theirs,
+            "stream {stream}: decrypted bytes, packetpath then tshark"
+        );
+    }
     // Every connection's application data decrypted (23 inside) in all three.
     for stream in 0..3 {
         assert!(
