@@ -164,6 +164,13 @@ enum Command {
         /// (needs --link wire or routers:N).
         #[arg(long, value_name = "BYTES")]
         datagram: Option<usize>,
+        /// An attacker on the path's first link (client ⇄ r1; needs --link routers:N) changes one
+        /// byte of the line's segment: "flip" fixes the TCP checksum to match (over TLS the
+        /// server finds the change: a bad_record_mac alert; over --plain the changed line is
+        /// delivered), "corrupt" leaves it wrong (the server's kernel drops the segment and the
+        /// client sends it again). Only inside packetpath's lab, never on the host's network.
+        #[arg(long, value_enum, value_name = "flip|corrupt")]
+        attack: Option<packetpath::lab::attack::Attack>,
         #[command(flatten)]
         lab: LabArgs,
     },
@@ -917,10 +924,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     certs,
                 },
             datagram,
+            attack,
             lab,
         } => {
             let write = output_path(write, force)?;
-            let lab = packetpath::lab::enter(lab.options()?)?;
+            let mut lab_options = lab.options()?;
+            if attack.is_some() && !matches!(lab_options.link, LinkMode::Routers(_)) {
+                anyhow::bail!(
+                    "--attack puts an attacker on a path of routers inside the lab: add --link routers:N (N from 1 to 4)"
+                );
+            }
+            lab_options.attack = attack;
+            let lab = packetpath::lab::enter(lab_options)?;
             let options = commands::TraceOptions {
                 text,
                 transport: transport.transport(),

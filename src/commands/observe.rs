@@ -353,6 +353,8 @@ pub struct TraceOutcome {
     pub frames: Vec<Frame>,
     /// `--datagram`: the bytes sent, and how many the server received (`None`: nothing came).
     pub datagram: Option<(usize, Option<usize>)>,
+    /// `--attack`: what the attacker changed and what came of it.
+    pub attack: Option<report::attack::AttackStory>,
 }
 
 /// `packetpath trace`: starts a server and a client, captures their traffic, sends the text, waits
@@ -390,10 +392,30 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
         }
     };
     session.connect("alice", knobs).await?;
-    session.send("alice", &options.text).await?;
-    session
-        .wait_line("alice", |l| l.starts_with("server: received"))
+    // An attacker on the path changes the segment of this line, and only it.
+    let attacker = options.lab.attacker().cloned();
+    if let Some(a) = &attacker {
+        a.arm();
+    }
+    if let Err(e) = session.send("alice", &options.text).await {
+        // With an attacker the server may refuse the line before the write has returned (a TLS
+        // alert in answer to the changed record): the reply says how the connection ended.
+        if attacker.is_none() {
+            return Err(e.into());
+        }
+        tracing::debug!("the client's write ended in an error: {e}");
+    }
+    let reply = session
+        .wait_reply("alice", |l| l.starts_with("server: received"))
         .await?;
+    let client_error = match reply {
+        crate::session::Reply::Line(_) => None,
+        crate::session::Reply::Closed(why) if attacker.is_some() => why,
+        crate::session::Reply::Closed(why) => anyhow::bail!(
+            "the server closed the connection before answering{}",
+            why.map(|w| format!(": {w}")).unwrap_or_default()
+        ),
+    };
     session.settle().await?;
     let (trace, frames, stats) = session.finish().await?;
     if stats.dropped > 0 {
@@ -433,11 +455,25 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
             frames.len()
         );
     }
+    let attack = match &attacker {
+        None => None,
+        Some(a) => {
+            let tampering = a.tamperings().into_iter().next().ok_or_else(|| {
+                anyhow::anyhow!("the attacker saw no segment of the line to change")
+            })?;
+            Some(report::attack::AttackStory::of(
+                &trace,
+                &tampering,
+                client_error,
+            ))
+        }
+    };
     Ok(TraceOutcome {
         trace,
         journeys,
         frames,
         datagram,
+        attack,
     })
 }
 
@@ -466,6 +502,9 @@ impl TraceOutcome {
                         "series".into(),
                         serde_json::Value::Array(report::series::series_json(&self.trace)),
                     );
+                    if let Some(story) = &self.attack {
+                        obj.insert("attack".into(), story.json(&sent));
+                    }
                     if let Some((sent, received)) = self.datagram {
                         obj.insert(
                             "datagram".into(),
@@ -513,6 +552,9 @@ impl TraceOutcome {
                     }
                 }
                 write!(out, "{}", report::paths::paths_text(&self.trace))?;
+                if let Some(story) = &self.attack {
+                    write!(out, "{}", story.text(&sent))?;
+                }
                 writeln!(out, "link: {}", options.lab.describe())?;
                 writeln!(out, "every frame of the conversation:")?;
                 print_frames(&self.trace, Format::Text, out)?;

@@ -43,6 +43,7 @@
 //! ([`Lab::in_namespace`]). The lab disappears with the process, even after a crash: nothing
 //! outside refers to it (the routers' namespaces live as long as the [`Lab`] holds them).
 
+pub mod attack;
 pub mod doctor;
 pub mod forwarder;
 pub mod linkcheck;
@@ -71,6 +72,10 @@ pub enum LinkMode {
 pub const MAX_ROUTERS: u8 = 4;
 /// The most links a path has (one more than its routers).
 pub const MAX_LINKS: usize = MAX_ROUTERS as usize + 1;
+
+/// The link an attacker sits on (`--attack`): the path's first, between the client and r1, so the
+/// capture shows each frame before (client-eth0) and after (r1-eth0) it.
+pub const ATTACKER_LINK: usize = 1;
 
 impl LinkMode {
     /// How many links the chat's packets cross (0 for the loopback).
@@ -295,6 +300,8 @@ pub struct LabOptions {
     pub delay_on: [Option<std::time::Duration>; MAX_LINKS],
     /// Links of a path with a loss of their own (`--loss-on`), by link number − 1.
     pub loss_on: [Option<f64>; MAX_LINKS],
+    /// An attacker on the path's first link (`--attack`; needs routers).
+    pub attack: Option<attack::Attack>,
 }
 
 impl Default for LabOptions {
@@ -310,6 +317,7 @@ impl Default for LabOptions {
             rate: None,
             delay_on: [None; MAX_LINKS],
             loss_on: [None; MAX_LINKS],
+            attack: None,
         }
     }
 }
@@ -347,7 +355,9 @@ impl LabOptions {
 
     /// True when link `link` of a path is spliced through packetpath's forwarding link.
     pub fn link_spliced(&self, link: usize) -> bool {
-        !self.link_delay(link).is_zero() || self.link_loss(link) > 0.0
+        !self.link_delay(link).is_zero()
+            || self.link_loss(link) > 0.0
+            || (link == ATTACKER_LINK && self.attack.is_some())
     }
 
     /// True when some link of the path has a delay or loss of its own (`--delay-on`,
@@ -541,6 +551,8 @@ pub struct Lab {
     path_links: Vec<(usize, Arc<forwarder::Forwarder>)>,
     /// The client namespace on the wire or path.
     client_ns: Option<Arc<OwnedFd>>,
+    /// The attacker on the path's first link, when `--attack` asked for one.
+    attack: Option<Arc<attack::AttackSwitch>>,
     /// Every interface of a path of routers, client first (empty otherwise). Holding the
     /// namespaces keeps the routers alive.
     path: Vec<LabInterface>,
@@ -560,7 +572,14 @@ impl Lab {
             link: None,
             path: Vec::new(),
             path_links: Vec::new(),
+            attack: None,
         }
+    }
+
+    /// The attacker of the path's first link, if the lab has one: the session arms it before
+    /// the line it is to change is written.
+    pub fn attacker(&self) -> Option<&Arc<attack::AttackSwitch>> {
+        self.attack.as_ref()
     }
 
     /// One sentence saying which link is in use, for reports and the UI.
@@ -624,8 +643,21 @@ impl Lab {
                 } else {
                     spliced.replace("each way", "each way on every link")
                 };
+                let attacker = o
+                    .attack
+                    .map(|a| {
+                        format!(
+                            "; an attacker on link 1 ({}: {})",
+                            a.name(),
+                            match a {
+                                attack::Attack::Flip => "changes one byte of the next line's segment and fixes the TCP checksum",
+                                attack::Attack::Corrupt => "changes one byte of the next line's segment and leaves the TCP checksum wrong",
+                            }
+                        )
+                    })
+                    .unwrap_or_default();
                 format!(
-                    "the lab's path {} ⇄ {} through {n} router{}: {} ({mtu}{rate}, offloads off{spliced})",
+                    "the lab's path {} ⇄ {} through {n} router{}: {} ({mtu}{rate}, offloads off{spliced}){attacker}",
                     path::v4(1, true),
                     path::v4(links, false),
                     if n == 1 { "" } else { "s" },
@@ -1031,6 +1063,7 @@ mod tests {
             link: None,
             path: Vec::new(),
             path_links: Vec::new(),
+            attack: None,
         };
         let hop = |a: &str| lab.hop_of(a.parse().unwrap());
         assert_eq!(hop("10.73.1.2"), Some(("r1".into(), "r1-eth0".into())));

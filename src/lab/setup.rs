@@ -135,6 +135,7 @@ pub fn enter(options: LabOptions) -> Result<Lab, LabError> {
         link: None,
         path: Vec::new(),
         path_links: Vec::new(),
+        attack: options.attack.map(super::attack::AttackSwitch::new),
     };
     match options.link {
         LinkMode::Loopback => {
@@ -147,7 +148,7 @@ pub fn enter(options: LabOptions) -> Result<Lab, LabError> {
             lab.link = wire.link.map(Arc::new);
         }
         LinkMode::Routers(n) => {
-            let (path, links) = setup_routers(usize::from(n), &options)?;
+            let (path, links) = setup_routers(usize::from(n), &options, lab.attack.as_ref())?;
             lab.client_ns = path.first().and_then(|i| i.netns.clone());
             lab.path = path;
             lab.path_links = links.into_iter().map(|(l, f)| (l, Arc::new(f))).collect();
@@ -457,6 +458,7 @@ pub(crate) fn make_spliced_link(
     b: &End<'_>,
     props: LinkProps,
     conditions: forwarder::LinkProps,
+    hooks: forwarder::Hooks,
 ) -> Result<Forwarder, LabError> {
     unshare(CloneFlags::CLONE_NEWNET).map_err(|e| LabError::Namespace(e.to_string()))?;
     // The middle of the cable says nothing: no IPv6 link-local address, so no neighbour or router
@@ -498,7 +500,7 @@ pub(crate) fn make_spliced_link(
     }
     join(&fwd)?;
     // `a` is the client's side: the forwarder's `a_to_b` is towards the server.
-    forwarder::start(Some(fwd), FWD_CLIENT_IF, FWD_SERVER_IF, conditions)
+    forwarder::start_with_hooks(Some(fwd), FWD_CLIENT_IF, FWD_SERVER_IF, conditions, hooks)
 }
 
 /// Configures one end of a link in the current namespace.
@@ -572,6 +574,7 @@ fn sysctl(path: &str, value: &str) -> Result<(), LabError> {
 fn setup_routers(
     routers: usize,
     options: &LabOptions,
+    attacker: Option<&Arc<super::attack::AttackSwitch>>,
 ) -> Result<(Vec<LabInterface>, Vec<(usize, Forwarder)>), LabError> {
     let server_ns = Arc::new(current_netns()?);
     run("ip", &["link", "set", "lo", "up"])?;
@@ -613,7 +616,14 @@ fn setup_routers(
                 loss: options.link_loss(link),
                 seed: options.link_seed(link),
             };
-            forwarders.push((link, make_spliced_link(&a, &b, props, conditions)?));
+            // The attacker sees the client's frames on their way to r1.
+            let hooks = forwarder::Hooks {
+                a_to_b: attacker
+                    .filter(|_| link == super::ATTACKER_LINK)
+                    .map(|s| s.hook()),
+                b_to_a: None,
+            };
+            forwarders.push((link, make_spliced_link(&a, &b, props, conditions, hooks)?));
         } else {
             make_link(&a, &b, props)?;
         }

@@ -1,6 +1,7 @@
 //! Renderings of a [`Trace`] for scripts, handouts and tests: one JSON object per frame (the
 //! `inspect` contract in ARCHITECTURE.md), a readable text line per frame, and a message's journey.
 
+pub mod attack;
 mod json;
 pub mod paths;
 pub mod series;

@@ -92,7 +92,17 @@ struct Client {
     conn: ConnId,
     lines: UnboundedReceiver<String>,
     received: Vec<String>,
-    reader: tokio::task::JoinHandle<()>,
+    /// Reads the client's lines; ends with the error that ended the connection, if any.
+    reader: tokio::task::JoinHandle<Option<String>>,
+}
+
+/// What a client got while waiting for a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// The line looked for.
+    Line(String),
+    /// The connection ended first, with the error that ended it (a TLS alert, a reset), if any.
+    Closed(Option<String>),
 }
 
 struct ServerRun {
@@ -468,10 +478,17 @@ impl Session {
         let conn = client.conn();
         let (sender, mut receiver): (LineSender, LineReceiver) = client.into_split();
         let (line_tx, mut lines) = mpsc::unbounded_channel();
+        // Ends with the reason the connection failed, if it did (e.g. a TLS alert).
         let reader = tokio::spawn(async move {
-            while let Ok(Some(line)) = receiver.next_line().await {
-                if line_tx.send(line).is_err() {
-                    break;
+            loop {
+                match receiver.next_line().await {
+                    Ok(Some(line)) => {
+                        if line_tx.send(line).is_err() {
+                            return None;
+                        }
+                    }
+                    Ok(None) => return None,
+                    Err(e) => return Some(e.to_string()),
                 }
             }
         });
@@ -645,6 +662,49 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Waits until client `name` has received a line satisfying `pred`, or its connection has
+    /// ended (then says why, as far as the client knows).
+    pub async fn wait_reply(
+        &mut self,
+        name: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> Result<Reply, SessionError> {
+        let client = self
+            .clients
+            .get_mut(name)
+            .ok_or_else(|| SessionError::NoSuchClient(name.into()))?;
+        if let Some(line) = client.received.iter().find(|l| pred(l)) {
+            return Ok(Reply::Line(line.clone()));
+        }
+        loop {
+            match tokio::time::timeout(WAIT, client.lines.recv()).await {
+                Ok(Some(line)) => {
+                    client.received.push(line.clone());
+                    if pred(&line) {
+                        return Ok(Reply::Line(line));
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    return Err(SessionError::Timeout {
+                        what: format!("a line for {name}"),
+                        seconds: WAIT.as_secs(),
+                    })
+                }
+            }
+        }
+        // The connection is over: the client is gone, with the reason its reader ended.
+        let why = match self.clients.remove(name) {
+            Some(client) => tokio::time::timeout(WAIT, client.reader)
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .flatten(),
+            None => None,
+        };
+        Ok(Reply::Closed(why))
     }
 
     /// Closes client `name` politely (TLS close_notify, then FIN).
