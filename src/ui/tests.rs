@@ -2122,3 +2122,70 @@ fn time_graphs_draw_and_select_a_frame() {
         assert_eq!(m.hex_frame, Some(frame), "{}", m.status);
     }
 }
+
+/// How many times `word` stands as a whole word in `text` (not inside a longer number or name).
+fn whole_words(text: &str, word: &str) -> usize {
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '.');
+    text.match_indices(word)
+        .filter(|(at, _)| {
+            !alnum(text[..*at].chars().next_back())
+                && !alnum(text[at + word.len()..].chars().next())
+        })
+        .count()
+}
+
+/// The explanation line under the columns says each field's value once: "Sequence number =
+/// 4284410332: the initial sequence number…", not "… = 4284410332: 4284410332: …".
+#[test]
+fn the_explanation_line_says_the_value_once() {
+    let samples = [
+        "tls13-chat.pcapng",
+        "tls12-chat.pcapng",
+        "plain-chat.pcapng",
+        "ipv6-chat.pcapng",
+        "small-mss.pcapng",
+        "wrong-ca.pcapng",
+        "routers-chat.pcapng",
+        "routers-fragments.pcapng",
+    ];
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for name in samples {
+        let trace = sample(name);
+        let names = super::index::Names::default();
+        let mut subjects: Vec<Subject> = trace
+            .frames()
+            .iter()
+            .map(|f| Subject::Frame(f.number, None))
+            .collect();
+        subjects.extend((0..trace.app_events().len()).map(Subject::Message));
+        for subject in subjects {
+            for decrypted in [true, false] {
+                let d = Detail::build(&trace, &names, subject, decrypted);
+                for field in &d.fields {
+                    let (head, text) = super::pane::layers::explanation_line(field);
+                    let value = field.value.trim_start_matches('[').trim_end_matches(']');
+                    // The first word of the value ("0xfe30" of "0xfe30 [offloaded]", "20" of
+                    // "20 bytes (5 words)") does not open the explanation again…
+                    let first = value.split(' ').next().unwrap_or_default();
+                    let lead = text.split([':', ',']).next().unwrap_or_default();
+                    let restated = lead.split(' ').count() <= 3 && whole_words(lead, first) > 0;
+                    // …and a value of more than a digit or two is not said again anywhere.
+                    let again = value.chars().count() > 2 && whole_words(&text, value) > 0;
+                    if restated || again {
+                        failures.push((
+                            field.name.clone(),
+                            format!("{name} {subject:?}: {head}{text}"),
+                        ));
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    // One example of each field that says its value twice.
+    failures.sort();
+    failures.dedup_by(|a, b| a.0 == b.0);
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(checked > 5000, "only {checked} fields were checked");
+}
