@@ -284,8 +284,8 @@ pub(crate) fn payload_fields(p: &Packet, data: &[u8]) -> Vec<Field> {
         (ip.header.start as u64 + u64::from(ip.total_len)).saturating_sub(range.start as u64)
     });
     let mut meaning = format!(
-        "{} bytes the application (here usually TLS records) handed to TCP; TCP numbers these bytes but never looks inside them",
-        range.len()
+        "{} the application (here usually TLS records) handed to TCP; TCP numbers these bytes but never looks inside them",
+        super::field::byte_count(range.len())
     );
     if claimed > range.len() as u64 {
         meaning.push_str(&format!(

@@ -2,6 +2,7 @@
 //! the UI adds on top of the dissector's (TLS record parts and the application's line). Key
 //! names come from the key table (`keys.rs`), never from here.
 
+use crate::dissect::byte_count;
 use crate::tls::ContentType;
 
 /// Shown when the live timeline has no rows.
@@ -191,13 +192,16 @@ pub fn clear_body_meaning(ct: ContentType) -> String {
 
 /// The application column as an eavesdropper sees it.
 pub fn eavesdropper_text(len: usize) -> String {
-    format!("encrypted: an eavesdropper sees only that about {len} bytes went by, not what they say (press e for the endpoints' view)")
+    format!("encrypted: an eavesdropper sees only that about {} went by, not what they say (press e for the endpoints' view)", byte_count(len))
 }
 
 /// What the application's line is.
 pub fn text_meaning(len: usize, tls: bool) -> String {
     let to = if tls { "TLS" } else { "TCP" };
-    format!("the line the program handed to {to}: {len} bytes, ending with the newline that ends every chat line")
+    format!(
+        "the line the program handed to {to}: {}, ending with the newline that ends every chat line",
+        byte_count(len)
+    )
 }
 
 /// A field's meaning as the explanation line shows it, after "name = value: ": without the
@@ -360,7 +364,15 @@ pub fn analysis_meaning(a: &crate::flow::AnalysisFlags) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::explanation;
+    use super::{eavesdropper_text, explanation, text_meaning};
+
+    #[test]
+    fn one_byte_is_one_byte_not_one_bytes() {
+        assert!(eavesdropper_text(1).contains("about 1 byte went by"));
+        assert!(eavesdropper_text(2).contains("about 2 bytes went by"));
+        assert!(text_meaning(1, true).contains("to TLS: 1 byte, ending"));
+        assert!(text_meaning(7, false).contains("to TCP: 7 bytes, ending"));
+    }
 
     #[test]
     fn the_explanation_drops_a_leading_restatement_of_the_value() {
