@@ -9,12 +9,16 @@ use crate::tls::ContentType;
 pub const TIMELINE_EMPTY: &str = "no frames yet: type a line below and press Enter";
 /// Shown when a saved capture has no frames.
 pub const TIMELINE_EMPTY_FILE: &str = "this capture holds no frames";
-/// The timeline's column headings, over the frame rows: number, seconds since the first frame,
-/// seconds since the frame shown above (Wireshark's frame.time_delta_displayed), then who sent it
-/// and what it is.
-pub const TIMELINE_COLUMNS: &str = "  No.        Time        Δt sender → receiver · what it is";
-/// The same on a narrow timeline, which leaves Δt out.
-pub const TIMELINE_COLUMNS_NARROW: &str = "  No.        Time sender → receiver · what it is";
+/// The timeline's column headings, over the frame rows (lined up by `timeline::Columns`): number,
+/// seconds since the first frame, seconds since the frame shown above (Wireshark's
+/// frame.time_delta_displayed; left out on a narrow timeline), then who sent it and what it is.
+pub const TIMELINE_NUMBER: &str = "  No.";
+/// The Time heading.
+pub const TIMELINE_TIME: &str = "Time";
+/// The Δt heading.
+pub const TIMELINE_DELTA: &str = "Δt";
+/// The heading of the rest of a frame row.
+pub const TIMELINE_WHAT: &str = "sender → receiver · what it is";
 
 /// Shown when the filter hides every row.
 pub const TIMELINE_FILTERED_OUT: &str =

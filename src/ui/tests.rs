@@ -1653,6 +1653,77 @@ fn frames_to_fit() -> Vec<(String, Trace, u32)> {
     out
 }
 
+/// The number and time columns of the timeline grow with the capture: at 1,234,567 frames and
+/// 1234 s the number and the time stay apart and whole, under their headings.
+#[test]
+fn the_timeline_columns_fit_a_million_frames_and_an_hour() {
+    use super::timeline::Columns;
+    let cols = Columns::fitting(1_234_567, 4321.5);
+    let row = format!(
+        "{}{} ",
+        cols.number_cell('#', 1_234_567),
+        cols.time_cell(4321.5)
+    );
+    assert_eq!(row, "  #1234567 4321.500000 ");
+    let head = cols.headings(true);
+    // "Time" ends where the time ends, "Δt" where Δt ends.
+    let time_end = row.trim_end().chars().count();
+    assert_eq!(head.find("Time").map(|i| i + 4), Some(time_end), "{head}");
+    let with_delta = format!("{row}{} ", cols.time_cell(4321.5))
+        .trim_end()
+        .to_string();
+    // (All before "Δt" is ASCII: its byte index counts columns.)
+    assert_eq!(
+        head.find("Δt").map(|i| i + 2),
+        Some(with_delta.chars().count()),
+        "{head} over {with_delta}"
+    );
+    // A time wider than the column still has a space before it.
+    let small = Columns::default();
+    assert_eq!(
+        format!(
+            "{}{}",
+            small.number_cell('#', 123_456),
+            small.time_cell(12_345.0)
+        ),
+        "  #123456 12345.000000"
+    );
+
+    // Drawn: three ARP frames, the last 1500 s after the first.
+    let mut trace = Trace::new();
+    for secs in [0, 1, 1500] {
+        trace.push_frame(crate::frame::Frame {
+            at: crate::frame::Timestamp(1_700_000_000_000_000_000 + secs * 1_000_000_000),
+            link: crate::frame::LinkType::Ethernet,
+            data: crate::dissect::fixtures::eth_arp_request().into(),
+            orig_len: 42,
+            interface: 0,
+        });
+    }
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut m = model(&trace, w, h);
+        let screen = draw(&mut m, &trace);
+        let head = screen
+            .lines()
+            .find(|l| l.contains("No."))
+            .expect("the headings");
+        let row = screen
+            .lines()
+            .find(|l| l.contains("#3 "))
+            .expect("frame 3 on screen");
+        assert!(row.contains("#3     1500.000000 "), "{row}");
+        let column = |line: &str, what: &str| {
+            line.find(what)
+                .map(|i| line[..i].chars().count() + what.chars().count())
+        };
+        assert_eq!(
+            column(head, "Time"),
+            column(row, "1500.000000"),
+            "{head}\n{row}"
+        );
+    }
+}
+
 #[test]
 fn no_value_is_cut_without_a_mark_at_any_size() {
     let sizes = [(60, 18), (80, 24), (120, 40), (200, 55)];
@@ -1735,6 +1806,7 @@ fn no_value_is_cut_without_a_mark_at_any_size() {
                                 state.offset + k,
                             ),
                             delta: t.width >= super::timeline::DELTA_MIN_WIDTH,
+                            columns: super::timeline::Columns::of(&trace),
                         },
                         state.reveal,
                         m.theme,
