@@ -676,6 +676,28 @@ fn the_timeline_groups_handshakes_messages_and_the_close() {
     );
     // Every application event has a row.
     assert_eq!(m.timeline.index.event_row.len(), trace.app_events().len());
+    // The handshake's heading gives the client's port once, named or not.
+    let c = trace.tcp().connection(0).expect("a connection");
+    let (client, server) = (c.client.port(), c.server.port());
+    let group = m
+        .timeline
+        .index
+        .groups
+        .iter()
+        .position(|g| g.stream == Some(0) && g.kind == GroupKind::TcpHandshake)
+        .expect("a handshake") as u32;
+    let index = &m.timeline.index;
+    let named = super::timeline::group_text(&trace, &m.names, index, group, false);
+    assert!(
+        named.ends_with(&format!(" :{client} ⇄ :{server}")) && !named.contains("client"),
+        "{named}"
+    );
+    let unnamed = super::index::Names::default();
+    let text = super::timeline::group_text(&trace, &unnamed, index, group, false);
+    assert_eq!(
+        text,
+        format!("TCP handshake · client :{client} ⇄ :{server}")
+    );
 }
 
 #[test]

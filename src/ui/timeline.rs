@@ -332,13 +332,23 @@ pub fn group_text(trace: &Trace, names: &Names, index: &Index, group: u32, revea
     let Some(g) = index.groups.get(group as usize) else {
         return String::new();
     };
-    let who = g.stream.map(|s| names.stream_client(trace, s));
+    let who = g
+        .stream
+        .map(|s| names.stream_client(trace, s))
+        .unwrap_or_default();
+    // "alice :40000 ⇄ :9000", but "client :40000 ⇄ :9000" when the name is the port already.
     let ports = g
         .stream
         .and_then(|s| trace.tcp().connection(s))
-        .map(|c| format!(" :{} ⇄ :{}", c.client.port(), c.server.port()))
+        .map(|c| {
+            let client = format!(":{}", c.client.port());
+            if who.ends_with(&client) {
+                format!(" ⇄ :{}", c.server.port())
+            } else {
+                format!(" {client} ⇄ :{}", c.server.port())
+            }
+        })
         .unwrap_or_default();
-    let who = who.unwrap_or_default();
     match g.kind {
         GroupKind::TcpHandshake => format!("TCP handshake · {who}{ports}"),
         GroupKind::TlsHandshake => format!("TLS handshake · {who}"),

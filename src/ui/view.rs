@@ -323,7 +323,6 @@ fn status_line(model: &Model) -> Line<'static> {
         }
         h.extend([
             hint(Context::Navigation, Action::NextPane, "pane"),
-            hint(Context::Navigation, Action::Down, ""),
             hint(Context::Navigation, Action::Filter, "filter"),
             hint(Context::Navigation, Action::ToggleDecrypt, "view"),
             hint(Context::Navigation, Action::FollowStream, "stream"),
