@@ -1490,8 +1490,11 @@ fn every_frame_of_every_sample_shows_sizes_that_add_up() {
         "ipv6-chat.pcapng",
         "small-mss.pcapng",
         "wrong-ca.pcapng",
+        "routers-chat.pcapng",
+        "routers-fragments.pcapng",
     ];
     let mut app_records = 0;
+    let mut gcm12_records = 0;
     for name in samples {
         let trace = sample(name);
         let names = super::index::Names::default();
@@ -1540,6 +1543,18 @@ fn every_frame_of_every_sample_shows_sizes_that_add_up() {
                     assert_eq!(len, (text.end - text.start) + 22, "{name} record {r}");
                     app_records += 1;
                 }
+                // A TLS 1.2 AES-GCM application record: 5-byte header + 8-byte explicit nonce +
+                // text + 16-byte tag (RFC 5288 §3), and the text starts after the nonce.
+                let gcm12 = trace.tls_session(rec.stream).is_some_and(|s| {
+                    s.version == Some(0x0303)
+                        && s.cipher_suite_name.is_some_and(|c| c.contains("_GCM_"))
+                });
+                if gcm12 && !text.is_empty() {
+                    let len = rec.stream_range.end - rec.stream_range.start;
+                    assert_eq!(len, (text.end - text.start) + 29, "{name} record {r}");
+                    assert_eq!(text.start, rec.stream_range.start + 13, "{name} record {r}");
+                    gcm12_records += 1;
+                }
             }
             // The strip and the headers, in both views, come from the same numbers.
             for decrypted in [true, false] {
@@ -1581,6 +1596,10 @@ fn every_frame_of_every_sample_shows_sizes_that_add_up() {
     assert!(
         app_records > 10,
         "the samples hold TLS 1.3 application records"
+    );
+    assert!(
+        gcm12_records > 5,
+        "the TLS 1.2 sample holds AES-GCM application records ({gcm12_records})"
     );
 }
 
