@@ -1863,6 +1863,148 @@ fn no_value_is_cut_without_a_mark_at_any_size() {
         }
     }
     assert!(checked > 500, "only {checked} values were checked");
+    // The chat and the log, with more lines than fit and lines longer than a row.
+    let trace = tls13();
+    for (w, h) in sizes {
+        let at = format!("{w}×{h}");
+        let mut m = model(&trace, w, h);
+        let long = format!("{} end", "a long line that wraps onto more rows ".repeat(4));
+        for k in 0..12 {
+            let text = if k % 5 == 2 {
+                long.clone()
+            } else {
+                format!("line {k}")
+            };
+            m.chat.push(super::model::ChatLine {
+                who: "alice".into(),
+                text,
+                incoming: k % 2 == 1,
+            });
+        }
+        let buf = buffer(&mut m, &trace);
+        assert_chat_whole(&buf, &m, &at);
+        // Scrolled back, the long line may be the newest shown.
+        m.chat_scroll = 3;
+        let buf = buffer(&mut m, &trace);
+        assert_chat_whole(&buf, &m, &format!("{at}, scrolled back 3"));
+        // The log: each event on one row from its start, a long one ending in "…".
+        if m.areas.log.height == 0 {
+            continue;
+        }
+        log_for_test();
+        m.log_state = Some(tui_logger::TuiWidgetState::new());
+        let buf = buffer(&mut m, &trace);
+        let rows = rows_of(&buf, super::pane::inner(m.areas.log, m.areas.screen));
+        let mut ours = 0;
+        for row in rows.iter().map(|r| r.trim_end()).filter(|r| !r.is_empty()) {
+            // "12:00:01 W …": the start of an event.
+            let b = row.as_bytes();
+            let start = b.len() > 11
+                && [0, 1, 3, 4, 6, 7].iter().all(|&i| b[i].is_ascii_digit())
+                && b[2] == b':'
+                && b[5] == b':'
+                && b[8] == b' '
+                && b"EWIDT".contains(&b[9])
+                && b[10] == b' ';
+            assert!(start, "{at}: a log row without its start: {row:?}");
+            if row.contains(LOG_MARK) {
+                ours += 1;
+                assert!(
+                    row.ends_with(LOG_LONG) || row.ends_with(LOG_SHORT) || row.ends_with('…'),
+                    "{at}: log row cut without a mark: {row:?}"
+                );
+            }
+        }
+        assert!(
+            ours > 0,
+            "{at}: the newest log lines are not shown: {rows:#?}"
+        );
+    }
+}
+
+/// What the log tests write: a mark to find their rows, and a line too long for any pane.
+const LOG_MARK: &str = "LT ";
+const LOG_SHORT: &str = "LT short";
+const LOG_LONG: &str = "LT a line longer than the log pane is wide at any of the sizes tested here, so that it must be cut, with a mark, at the end";
+
+/// Starts the log pane's collector once, and logs the test lines (newest last).
+fn log_for_test() {
+    static START: std::sync::Once = std::sync::Once::new();
+    START.call_once(|| {
+        super::init_logging().expect("the log collector starts");
+    });
+    tracing::warn!("{LOG_LONG}");
+    tracing::warn!("{LOG_SHORT}");
+    tui_logger::move_events();
+}
+
+/// The chat pane shows whole lines: its first row starts a line, every line that starts on
+/// screen is there to its end (or its last row ends in "…" when it alone is taller than the
+/// pane), and the title says how many lines are above and below.
+fn assert_chat_whole(buf: &ratatui::buffer::Buffer, m: &Model, at: &str) {
+    let inner = super::pane::inner(m.areas.chat, m.areas.screen);
+    let title = rows_of(
+        buf,
+        Rect {
+            height: 1,
+            ..m.areas.chat
+        },
+    )[0]
+    .clone();
+    let rows: Vec<String> = rows_of(
+        buf,
+        Rect {
+            height: inner.height.saturating_sub(1),
+            ..inner
+        },
+    )
+    .into_iter()
+    .map(|r| r.trim_end().to_string())
+    .filter(|r| !r.is_empty())
+    .collect();
+    let end = m.chat.len() - m.chat_scroll;
+    let starts: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            r.starts_with("alice ▸ ")
+                || r.starts_with("alice ◂ ")
+                || r.starts_with("bob ")
+                || r.starts_with("server ")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    assert_eq!(
+        starts.first(),
+        Some(&0),
+        "{at}: the chat starts mid-line: {rows:#?}"
+    );
+    let shown = starts.len();
+    let text = rows.concat();
+    let last_lines = &m.chat[end - shown..end];
+    let text = squeezed(&text);
+    for l in last_lines {
+        assert!(
+            text.contains(&squeezed(&l.text)) || rows.last().is_some_and(|r| r.ends_with('…')),
+            "{at}: {:?} is cut: {rows:#?}",
+            l.text
+        );
+    }
+    // "↑ 3 above", or "↑3" in a narrow pane's title.
+    let says = |arrow: char, n: usize, word: &str| {
+        title.contains(&format!("{arrow} {n} {word}")) || title.contains(&format!("{arrow}{n} "))
+    };
+    let above = end - shown;
+    assert_eq!(above > 0, title.contains('↑'), "{at}: {title:?}");
+    if above > 0 {
+        assert!(says('↑', above, "above"), "{at}: {title:?}");
+    }
+    if m.chat_scroll > 0 {
+        assert!(says('↓', m.chat_scroll, "more"), "{at}: {title:?}");
+    }
 }
 
 /// The path view (a path of routers) cuts no value without a mark either: every copy's frame,

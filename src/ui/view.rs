@@ -540,14 +540,17 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
         };
         lesson::render(f, model, a.chat, a.input, b);
     } else if a.chat.height > 0 {
-        let b = block(model, strings::CHAT.to_string(), Focus::Chat);
+        let (width, height) = chat::transcript_size(a.chat, a.input, a.screen);
+        let t = chat::transcript(model, width, height);
+        // The title's room: the pane less "▶ " and a space around it.
+        let b = block(model, chat::title(&t, width.saturating_sub(3)), Focus::Chat);
         let b = if model.focus == Focus::Input {
             b.border_style(theme.focused_border())
                 .border_type(theme.focused_border_type())
         } else {
             b
         };
-        chat::render(f, model, a.chat, a.input, b);
+        chat::render(f, model, a.chat, a.input, b, t);
     }
     if a.log.height > 0 {
         let b = block(model, strings::LOG.to_string(), Focus::Log);
