@@ -1121,10 +1121,12 @@ fn the_classroom_layout_has_a_banner_no_log_and_a_heavy_focused_border() {
     assert!(banner.contains("ENDPOINTS' VIEW"), "{banner}");
     assert!(banner.contains("● LIVE"), "{banner}");
     assert!(!screen.contains("Log"), "{screen}");
-    // The chat takes the log's place: taller than in the usual layout.
-    let usual = layout(m.areas.screen, &model(&trace, 120, 40));
+    // The chat takes the log's place: taller than in the usual layout with a log.
+    let mut usual = model(&trace, 120, 40);
+    usual.log_lines = 5;
+    let usual = layout(m.areas.screen, &usual);
     assert!(m.areas.chat.height > usual.chat.height);
-    assert!(m.areas.timeline.height > usual.timeline.height);
+    assert!(m.areas.timeline.height >= usual.timeline.height);
     // The focused pane's border is heavy, the others light.
     let buf = buffer(&mut m, &trace);
     let t = m.areas.timeline;
@@ -1888,11 +1890,9 @@ fn no_value_is_cut_without_a_mark_at_any_size() {
         let buf = buffer(&mut m, &trace);
         assert_chat_whole(&buf, &m, &format!("{at}, scrolled back 3"));
         // The log: each event on one row from its start, a long one ending in "…".
-        if m.areas.log.height == 0 {
-            continue;
-        }
         log_for_test();
         m.log_state = Some(tui_logger::TuiWidgetState::new());
+        m.log_lines = 2;
         let buf = buffer(&mut m, &trace);
         let rows = rows_of(&buf, super::pane::inner(m.areas.log, m.areas.screen));
         let mut ours = 0;
@@ -2443,4 +2443,37 @@ fn the_explanation_line_says_the_value_once() {
     failures.dedup_by(|a, b| a.0 == b.0);
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(checked > 5000, "only {checked} fields were checked");
+}
+
+/// The timeline gets some 40% of the screen, and the log pane only the rows its lines need:
+/// none while it is empty (Tab skips it then), one a line up to 40% of its column.
+#[test]
+fn the_timeline_gets_room_and_the_log_only_the_rows_it_needs() {
+    let trace = tls13();
+    for (w, h, rows) in [(80, 24, 5), (120, 40, 10), (200, 55, 18)] {
+        let mut m = model(&trace, w, h);
+        assert!(
+            m.areas.timeline_rows.height >= rows,
+            "{w}×{h}: {} timeline rows",
+            m.areas.timeline_rows.height
+        );
+        assert_eq!(m.areas.log.height, 0, "{w}×{h}: an empty log has no pane");
+        for _ in 0..6 {
+            key(&mut m, &trace, KeyCode::Tab);
+            assert_ne!(m.focus, Focus::Log, "{w}×{h}");
+        }
+        let borders = if h < 30 || w < 100 { 1 } else { 2 };
+        m.log_lines = 1;
+        m.set_areas(layout(m.areas.screen, &m));
+        assert_eq!(
+            m.areas.log.height,
+            1 + borders,
+            "{w}×{h}: one line, one row"
+        );
+        let column = m.areas.log.height + m.areas.chat.height;
+        m.log_lines = 1000;
+        m.set_areas(layout(m.areas.screen, &m));
+        assert_eq!(m.areas.log.height, column * 2 / 5, "{w}×{h}: at most 40%");
+        assert!(m.areas.chat.height > m.areas.log.height, "{w}×{h}");
+    }
 }

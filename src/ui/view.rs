@@ -1,8 +1,8 @@
 //! The view: where each pane goes ([`layout`]) and drawing them all ([`view`]), as pure functions
 //! of the model and the trace. The layout adapts: at 80×24 panes stack with one-line titles; from
 //! 120×30 the timeline takes the left side; `z` lets the focused pane fill the screen. The
-//! classroom layout (`--classroom`) drops the log, gives the timeline and the lesson more room and
-//! adds a banner with the view and the play state in words.
+//! classroom layout (`--classroom`) drops the log, gives a lesson more room and adds a banner with
+//! the view and the play state in words.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -24,16 +24,16 @@ use crate::lesson::filter::{DisplayFilter, FilterKind};
 /// ```text
 /// title                                    (1 line)
 /// encapsulation strip                      (1 line)
-/// timeline                                 (~28%)
+/// timeline                                 (32-40%)
 /// layer columns + meaning of the field     (~36%)
 /// hex (16 or 8 bytes a line) │ chat+input  (the rest)
-///                            │ log
+///                            │ log         (a row a line, none when empty)
 /// status: the keys that work now           (1 line)
 /// ```
 ///
 /// The classroom layout adds a banner under the title, has no log pane (the chat or the lesson
-/// takes its place) and gives the timeline more height; with a lesson, the lesson pane also gets
-/// more width.
+/// takes its place) and gives the timeline 36% of the height (24% with a lesson, where the usual
+/// layout gives 18%); with a lesson, the lesson pane also gets more width.
 pub fn layout(size: Rect, model: &Model) -> Areas {
     let mut a = Areas {
         screen: size,
@@ -74,9 +74,12 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
             // The path view wants a row per copy: the columns give room to it.
             (false, false) if model.path && size.height < 30 => (20, 50),
             (false, false) if model.path && size.height < 36 => (22, 46),
-            (false, false) if size.height >= 50 => (26, 46),
-            (false, false) if size.height >= 36 => (26, 42),
-            (false, false) => (28, 36),
+            // The timeline gets a third or more, up to 40% on a tall screen: rows to move
+            // through, not a keyhole; the bytes pane keeps room for a frame of a chat line and
+            // its decrypted text.
+            (false, false) if size.height >= 50 => (40, 36),
+            (false, false) if size.height >= 36 => (36, 34),
+            (false, false) => (32, 34),
             (true, true) => (24, 28),
             (true, false) => (36, 32),
         };
@@ -102,13 +105,21 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
         let [h, right] =
             Layout::horizontal([Constraint::Length(hex_width), Constraint::Fill(1)]).areas(bottom);
         a.hex = h;
-        let [c, g] =
-            Layout::vertical([Constraint::Percentage(60), Constraint::Fill(1)]).areas(right);
-        if model.lesson.is_some() || model.classroom {
-            a.chat = right;
-        } else {
+        if model.log_shown() {
+            // The log takes no more rows than it has lines (at most 40% of the column); the
+            // chat the rest.
+            let borders = if compact(size) { 1 } else { 2 };
+            let most = right.height * 2 / 5;
+            let rows = u16::try_from(model.log_lines)
+                .unwrap_or(u16::MAX)
+                .saturating_add(borders)
+                .min(most);
+            let [c, g] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(rows)]).areas(right);
             a.chat = c;
             a.log = g;
+        } else {
+            a.chat = right;
         }
     }
     if a.chat.height > 0 {
