@@ -291,6 +291,46 @@ fn selecting_a_field_highlights_exactly_its_bytes_on_screen() {
     );
 }
 
+/// In the endpoints' view, selecting the text also lights its bytes in the decrypted plaintext
+/// under the frame's bytes (TLS 1.3, and TLS 1.2 with its explicit nonce before the text); a
+/// header field lights none there.
+#[test]
+fn selecting_the_text_highlights_it_in_the_decrypted_plaintext() {
+    for trace in [tls13(), tls12()] {
+        let mut m = model(&trace, 120, 40);
+        m.theme = Theme::colored();
+        select_message(&mut m, &trace, b"hi bob\n");
+        m.focus = Focus::Layers;
+        let lit_in_plaintext = |m: &mut Model| {
+            let buf = buffer(m, &trace);
+            let inner = super::pane::inner(m.areas.hex, m.areas.screen);
+            let rows = rows_of(&buf, inner);
+            let heading = rows
+                .iter()
+                .position(|r| r.starts_with("decrypted application_data"))
+                .unwrap_or_else(|| panic!("no plaintext under the bytes: {rows:#?}"));
+            let y = inner.y + heading as u16 + 1;
+            assert!(
+                rows[heading + 1].starts_with("0000  68 69 20 62 6f 62 0a"),
+                "{rows:#?}"
+            );
+            (0..16u16)
+                .filter(|i| {
+                    buf[(inner.x + 6 + 3 * i, y)]
+                        .modifier
+                        .contains(ratatui::style::Modifier::REVERSED)
+                })
+                .collect::<Vec<_>>()
+        };
+        let text = field_named(&m, UiLayer::Application, "text");
+        m.select_field(text);
+        assert_eq!(lit_in_plaintext(&mut m), (0..7).collect::<Vec<u16>>());
+        let port = field_named(&m, UiLayer::Tcp, "Destination port");
+        m.select_field(port);
+        assert_eq!(lit_in_plaintext(&mut m), Vec::<u16>::new());
+    }
+}
+
 #[test]
 fn moving_over_bytes_selects_their_field() {
     let trace = tls13();
@@ -2450,7 +2490,7 @@ fn the_explanation_line_says_the_value_once() {
 #[test]
 fn the_timeline_gets_room_and_the_log_only_the_rows_it_needs() {
     let trace = tls13();
-    for (w, h, rows) in [(80, 24, 5), (120, 40, 10), (200, 55, 18)] {
+    for (w, h, rows) in [(80, 24, 5), (120, 40, 9), (200, 55, 18)] {
         let mut m = model(&trace, w, h);
         assert!(
             m.areas.timeline_rows.height >= rows,

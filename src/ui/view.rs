@@ -74,11 +74,11 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
             // The path view wants a row per copy: the columns give room to it.
             (false, false) if model.path && size.height < 30 => (20, 50),
             (false, false) if model.path && size.height < 36 => (22, 46),
-            // The timeline gets a third or more, up to 40% on a tall screen: rows to move
-            // through, not a keyhole; the bytes pane keeps room for a frame of a chat line and
-            // its decrypted text.
+            // The timeline gets a third, up to 40% on a tall screen: rows to move through, not
+            // a keyhole; the bytes pane keeps room for a TLS 1.2 chat frame (102 B) and its
+            // decrypted line at 120×40.
             (false, false) if size.height >= 50 => (40, 36),
-            (false, false) if size.height >= 36 => (36, 34),
+            (false, false) if size.height >= 36 => (32, 36),
             (false, false) => (32, 34),
             (true, true) => (24, 28),
             (true, false) => (36, 32),
@@ -509,7 +509,11 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
                 })
                 .unwrap_or_default();
             let extra = if model.decrypted {
-                hex::plaintext_lines(trace, entry, theme, inner.width)
+                let selected = model
+                    .field
+                    .and_then(|i| model.detail.fields.get(i))
+                    .map_or(&[][..], |f| &f.spans[..]);
+                hex::plaintext_lines(trace, entry, theme, inner.width, selected)
             } else {
                 Vec::new()
             };
