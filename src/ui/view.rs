@@ -24,7 +24,7 @@ use crate::lesson::filter::{DisplayFilter, FilterKind};
 /// ```text
 /// title                                    (1 line)
 /// encapsulation strip                      (1 line)
-/// timeline                                 (32-40%)
+/// timeline                                 (26-40%)
 /// layer columns + meaning of the field     (~36%)
 /// hex (16 or 8 bytes a line) │ chat+input  (the rest)
 ///                            │ log         (a row a line, none when empty)
@@ -74,11 +74,12 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
             // The path view wants a row per copy: the columns give room to it.
             (false, false) if model.path && size.height < 30 => (20, 50),
             (false, false) if model.path && size.height < 36 => (22, 46),
-            // The timeline gets a third, up to 40% on a tall screen: rows to move through, not
-            // a keyhole; the bytes pane keeps room for a TLS 1.2 chat frame (102 B) and its
-            // decrypted line at 120×40.
+            // The timeline gets 40% of a tall screen: rows to move through, not a keyhole. At
+            // 36 to 49 rows the other two need what they have: at 120×40 the columns show a chat
+            // line's TCP flags and TTL, and the bytes pane a TLS 1.2 chat frame (102 B) with its
+            // decrypted line.
             (false, false) if size.height >= 50 => (40, 36),
-            (false, false) if size.height >= 36 => (32, 36),
+            (false, false) if size.height >= 36 => (26, 42),
             (false, false) => (32, 34),
             (true, true) => (24, 28),
             (true, false) => (36, 32),
