@@ -291,8 +291,12 @@ fn closing_the_terminal_window_ends_packetpath() {
         s.contains("open · ") && s.contains("#1 ")
     });
     assert!(screen.contains("No.        Time        Δt"), "{screen}");
+    let timeline = screen
+        .lines()
+        .find(|l| l.contains("Timeline · "))
+        .unwrap_or_default();
     assert!(
-        !screen.contains("↑ "),
+        !timeline.contains("↑ "),
         "nothing above the first row: {screen}"
     );
     let shell = tmux.run(&["display", "-p", "-t", &tmux.session, "#{pane_pid}"]);

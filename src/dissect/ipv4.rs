@@ -111,7 +111,7 @@ pub(crate) fn fields(ip: &IpInfo, data: &[u8]) -> Vec<Field> {
     } else {
         (
             format!("{} bytes", ip.total_len),
-            format!("the whole IP packet is {} bytes, header included; anything after it in the frame is padding", ip.total_len),
+            "the size of the whole IP packet, header included; anything after it in the frame is padding".to_string(),
         )
     };
     let mut out = vec![

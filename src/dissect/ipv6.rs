@@ -180,7 +180,7 @@ pub(crate) fn fields(ip: &IpInfo, data: &[u8]) -> Vec<Field> {
             "Payload length",
             r(4, 6),
             super::field::byte_count(usize::from(payload_len)),
-            format!("{payload_len} bytes follow this 40-byte header (extension headers included); the header itself is not counted, unlike IPv4's total length"),
+            "the bytes that follow this 40-byte header (extension headers included); the header itself is not counted, unlike IPv4's total length".to_string(),
         ),
         Field::new("Next header", r(6, 7), next_value, next_meaning),
         Field::new("Hop limit", r(7, 8), ip.ttl.to_string(), ttl_meaning("Hop limit", ip.ttl)),

@@ -209,7 +209,7 @@ pub(crate) fn fields(p: &Packet, info: &LinkInfo, data: &[u8]) -> Vec<Field> {
             out.push(Field::new(
                 "Padding",
                 end..data.len(),
-                format!("{} bytes", tail.len()),
+                super::field::byte_count(tail.len()),
                 "Ethernet frames must be at least 60 bytes (64 with the checksum the card strips), so a short packet is padded; these bytes belong to no higher layer",
             ));
         }

@@ -184,7 +184,7 @@ fn addr_len_field(range: Range<usize>, len: u16) -> Field {
     Field::new(
         "Link-layer address length",
         range,
-        format!("{len} bytes"),
+        super::field::byte_count(usize::from(len)),
         "how many bytes of the address field are used",
     )
 }

@@ -238,7 +238,7 @@ pub(crate) fn fields(tcp: &TcpInfo, payload_len: usize, data: &[u8]) -> Vec<Fiel
             r(8, 12),
             tcp.ack.to_string(),
             if flags.contains(TcpFlags::ACK) {
-                format!("the next byte expected from the other side: every byte before {} (raw sequence number) has arrived", tcp.ack)
+                "the next byte expected from the other side, as a raw sequence number: every byte before it has arrived".to_string()
             } else {
                 "not used: the ACK flag is not set (only a connection's very first SYN, or a reset, goes without it)".to_string()
             },
@@ -284,8 +284,8 @@ pub(crate) fn payload_fields(p: &Packet, data: &[u8]) -> Vec<Field> {
         (ip.header.start as u64 + u64::from(ip.total_len)).saturating_sub(range.start as u64)
     });
     let mut meaning = format!(
-        "{} bytes the application (here usually TLS records) handed to TCP; TCP numbers these bytes but never looks inside them",
-        range.len()
+        "{} the application (here usually TLS records) handed to TCP; TCP numbers these bytes but never looks inside them",
+        super::field::byte_count(range.len())
     );
     if claimed > range.len() as u64 {
         meaning.push_str(&format!(
@@ -329,7 +329,7 @@ fn seq_meaning(tcp: &TcpInfo, payload_len: usize) -> String {
 
 fn window_meaning(tcp: &TcpInfo) -> String {
     if tcp.flags.contains(TcpFlags::SYN) {
-        format!("the sender can receive {} bytes before the other side must wait; never scaled in a SYN", tcp.window)
+        "the sender can receive this many bytes before the other side must wait; never scaled in a SYN".to_string()
     } else {
         format!("{}: how many more bytes the sender can receive, in units set by the window scale option of the handshake", tcp.window)
     }

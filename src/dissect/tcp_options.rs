@@ -230,7 +230,7 @@ fn option_field(kind: u8, bytes: &[u8], range: Range<usize>) -> Field {
             "Option: MSS",
             range,
             format!("{mss} bytes"),
-            format!("Maximum segment size: the sender accepts at most {mss} bytes of data per segment, its link's MTU minus 40 bytes of IP and TCP headers (1460 on 1500-byte Ethernet; 65,495 on Linux loopback)"),
+            "Maximum segment size: the most bytes of data the sender accepts per segment, its link's MTU minus 40 bytes of IP and TCP headers (1460 on 1500-byte Ethernet; 65,495 on Linux loopback)".to_string(),
         ),
         Decoded::WindowScale(shift) => Field::new(
             "Option: Window scale",

@@ -324,3 +324,49 @@ fn never_panics_on_cut_or_mutated_icmp_and_udp() {
         }
     }
 }
+
+/// One byte is "1 byte", in the values and in the sentences.
+#[test]
+fn one_byte_is_one_byte_not_one_bytes() {
+    let frame = ethernet(
+        0x0800,
+        &ipv4(
+            HOST_A,
+            HOST_B,
+            64,
+            17,
+            &udp(&HOST_A, &HOST_B, 1000, 2000, b"x"),
+        ),
+    );
+    let p = dissect(LinkType::Ethernet, &frame);
+    let udp_fields = p.fields(Layer::Udp, &frame);
+    assert!(field(&udp_fields, "Length")
+        .meaning
+        .contains("header and 1 byte of data"));
+    let payload = p.fields(Layer::Payload, &frame);
+    let data = field(&payload, "UDP payload");
+    assert_eq!(data.value, "1 byte");
+    assert!(
+        data.meaning.starts_with("1 byte a program"),
+        "{}",
+        data.meaning
+    );
+
+    // A TCP segment with one byte of data: the SYN fixture, its flags made ACK, plus a byte.
+    let mut frame = eth_ipv4_syn();
+    frame.push(b'x');
+    frame[16..18].copy_from_slice(&61u16.to_be_bytes());
+    frame[47] = 0x10;
+    fill_checksums(&mut frame, 14);
+    let p = dissect(LinkType::Ethernet, &frame);
+    assert_eq!(p.stop, None);
+    let payload = p.fields(Layer::Payload, &frame);
+    let data = field(&payload, "TCP payload");
+    assert_eq!(data.value, "1 byte");
+    assert!(
+        data.meaning.starts_with("1 byte the application"),
+        "{}",
+        data.meaning
+    );
+    assert!(!data.meaning.contains("1 bytes"), "{}", data.meaning);
+}

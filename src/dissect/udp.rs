@@ -134,9 +134,8 @@ pub(crate) fn fields(udp: &UdpInfo, data: &[u8]) -> Vec<Field> {
             r(4, 6),
             byte_count(usize::from(udp.length)),
             format!(
-                "the whole datagram is {} bytes: this 8-byte header and {} bytes of data; UDP delivers them in one piece or not at all",
-                udp.length,
-                usize::from(udp.length).saturating_sub(HEADER_LEN)
+                "the whole datagram: this 8-byte header and {} of data; UDP delivers them in one piece or not at all",
+                byte_count(usize::from(udp.length).saturating_sub(HEADER_LEN))
             ),
         ),
         Field::new(
@@ -159,8 +158,8 @@ pub(crate) fn payload_field(udp: &UdpInfo, data: &[u8]) -> Vec<Field> {
     }
     let claimed = usize::from(udp.length).saturating_sub(HEADER_LEN);
     let mut meaning = format!(
-        "{} bytes a program handed to UDP in one send; the receiver reads them in one piece, as a message (TCP would see a stream of bytes)",
-        range.len()
+        "{} a program handed to UDP in one send; the receiver reads them in one piece, as a message (TCP would see a stream of bytes)",
+        byte_count(range.len())
     );
     if claimed > range.len() {
         meaning.push_str(&format!(

@@ -119,6 +119,19 @@ pub fn ellipsize(line: Line<'static>, width: usize) -> Line<'static> {
     Line::from(spans).style(line.style)
 }
 
+/// `line` ending in "…" within `width` columns, to say that what it shows goes on: the mark
+/// after it when there is room, else in place of its last column(s).
+pub fn cut_mark(line: Line<'static>, width: usize) -> Line<'static> {
+    let mut line = line;
+    if line.width() < width {
+        line.spans.push(Span::raw("…"));
+        return line;
+    }
+    // One column more than fits, so that ellipsize cuts and marks it.
+    line.spans.push(Span::raw(" "));
+    ellipsize(line, width)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +159,16 @@ mod tests {
             assert!(text.ends_with('…'), "{width}: {text}");
         }
         assert_eq!(ellipsize(line.clone(), 40), line);
+    }
+
+    #[test]
+    fn a_cut_mark_ends_a_line_within_its_width() {
+        let text = |line: Line<'static>| -> String {
+            line.spans.iter().map(|s| s.content.to_string()).collect()
+        };
+        assert_eq!(text(cut_mark(Line::from("abc"), 5)), "abc…");
+        assert_eq!(text(cut_mark(Line::from("abcde"), 5)), "abcd…");
+        assert_eq!(text(cut_mark(Line::from("abcdefg"), 5)), "abcd…");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
+use super::detail::Span as Bytes;
 use super::theme::{Theme, UiLayer};
 use crate::dissect::Layer;
 use crate::journey::{FrameEntry, StreamKind, Trace};
@@ -199,20 +200,46 @@ impl Widget for HexView<'_> {
     }
 }
 
-/// The decrypted plaintext of the records a frame completes, as extra hex lines.
+/// The bytes of record `r`'s plaintext (offsets into it) that a field at `spans` covers: the
+/// text's encrypted counterparts travel byte for byte (AEAD), so each byte of the field over
+/// them stands for the plaintext byte it hides. Empty for a record without application text.
+pub fn plaintext_highlight(trace: &Trace, r: usize, spans: &[Bytes]) -> Vec<Range<usize>> {
+    let (Some(rec), Some(text)) = (trace.records().get(r), trace.record_text(r)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    // Each stream byte has one carrier, so the pieces come in stream order without overlap.
+    let mut at = 0;
+    for (frame, piece) in trace.stream_spans(rec.stream, rec.dir, text) {
+        for (f, sel) in spans {
+            let (start, end) = (sel.start.max(piece.start), sel.end.min(piece.end));
+            if *f == frame && start < end {
+                out.push(at + start - piece.start..at + end - piece.start);
+            }
+        }
+        at += piece.len();
+    }
+    out
+}
+
+/// The decrypted plaintext of the records a frame completes, as extra hex lines; the bytes of
+/// the selected field (`selected`, its spans: the text's, or a part of it) highlighted as in
+/// the dump above.
 pub fn plaintext_lines(
     trace: &Trace,
     entry: &FrameEntry,
     theme: Theme,
     width: u16,
+    selected: &[Bytes],
 ) -> Vec<Line<'static>> {
     let per = bytes_per_line(width);
+    let style = theme.layer(UiLayer::Application);
+    let lit = style.patch(theme.selected());
     let mut out = Vec::new();
-    for rec in trace
-        .records()
-        .get(entry.records.clone())
-        .unwrap_or_default()
-    {
+    for r in entry.records.clone() {
+        let Some(rec) = trace.records().get(r) else {
+            continue;
+        };
         let Some(p) = &rec.info.decrypted else {
             continue;
         };
@@ -221,35 +248,38 @@ pub fn plaintext_lines(
                 "decrypted {} ({} B), what the endpoints see:",
                 p.content_type, p.len
             ),
-            theme.layer(UiLayer::Application),
+            style,
         )));
         let Some(data) = trace.plaintext(rec) else {
             out.push(Line::from(crate::report::NOT_REOPENED));
             continue;
         };
+        let highlight = plaintext_highlight(trace, r, selected);
+        let style_of = |i: usize| {
+            if highlight.iter().any(|h| h.contains(&i)) {
+                lit
+            } else {
+                style
+            }
+        };
         const MOST: usize = 8;
         let lines = data.len().div_ceil(per);
         for (k, chunk) in data.chunks(per).enumerate().take(MOST) {
-            let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
-            let ascii: String = chunk
-                .iter()
-                .map(|&b| {
-                    if b.is_ascii_graphic() || b == b' ' {
-                        b as char
-                    } else {
-                        '.'
-                    }
-                })
-                .collect();
-            out.push(Line::from(Span::styled(
-                format!(
-                    "{:04x}  {:<w$} {ascii}",
-                    k * per,
-                    hex.join(" "),
-                    w = per * 3
-                ),
-                theme.layer(UiLayer::Application),
-            )));
+            let mut spans = vec![Span::styled(format!("{:04x}  ", k * per), style)];
+            for (j, b) in chunk.iter().enumerate() {
+                spans.push(Span::styled(format!("{b:02x}"), style_of(k * per + j)));
+                spans.push(Span::styled(" ", style));
+            }
+            spans.push(Span::raw(" ".repeat((per - chunk.len()) * 3 + 1)));
+            for (j, &b) in chunk.iter().enumerate() {
+                let c = if b.is_ascii_graphic() || b == b' ' {
+                    b as char
+                } else {
+                    '.'
+                };
+                spans.push(Span::styled(c.to_string(), style_of(k * per + j)));
+            }
+            out.push(Line::from(spans));
         }
         if lines > MOST {
             out.push(Line::from(Span::styled(

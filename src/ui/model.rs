@@ -213,6 +213,8 @@ pub struct Model {
     pub quit: bool,
     /// The log widget's own state (scrolling), when the log pane is live.
     pub log_state: Option<tui_logger::TuiWidgetState>,
+    /// How many lines the log holds: the log pane takes no more rows than that (none when 0).
+    pub log_lines: usize,
     /// The lesson being run (`lesson run`), shown in place of the chat.
     pub lesson: Option<super::lesson::LessonPane>,
     /// The stream overlay: the connection's entries (numbers only) and the lines around the
@@ -269,6 +271,7 @@ impl Model {
             areas: Areas::default(),
             quit: false,
             log_state: None,
+            log_lines: 0,
             lesson: None,
             stream: None,
             graphs: None,
@@ -282,6 +285,12 @@ impl Model {
     }
 
     /// Rows of the timeline that fit on screen.
+    /// Whether the layout has a log pane: not in a lesson or the classroom layout, and not while
+    /// the log is empty.
+    pub fn log_shown(&self) -> bool {
+        !self.classroom && self.lesson.is_none() && self.log_lines > 0
+    }
+
     pub fn timeline_height(&self) -> usize {
         self.areas.timeline_rows.height.max(1) as usize
     }

@@ -247,6 +247,9 @@ fn run_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
         }
         let filtering = model.continue_filter(source.trace());
         model.progress = source.progress();
+        if LOG_PANE.load(Ordering::Relaxed) {
+            model.log_lines = super::pane::logpane::lines_logged();
+        }
         let size = term.size()?;
         let areas = layout(
             ratatui::layout::Rect::new(0, 0, size.width, size.height),

@@ -2,18 +2,23 @@
 //! the UI adds on top of the dissector's (TLS record parts and the application's line). Key
 //! names come from the key table (`keys.rs`), never from here.
 
+use crate::dissect::byte_count;
 use crate::tls::ContentType;
 
 /// Shown when the live timeline has no rows.
 pub const TIMELINE_EMPTY: &str = "no frames yet: type a line below and press Enter";
 /// Shown when a saved capture has no frames.
 pub const TIMELINE_EMPTY_FILE: &str = "this capture holds no frames";
-/// The timeline's column headings, over the frame rows: number, seconds since the first frame,
-/// seconds since the frame shown above (Wireshark's frame.time_delta_displayed), then who sent it
-/// and what it is.
-pub const TIMELINE_COLUMNS: &str = "  No.        Time        Δt sender → receiver · what it is";
-/// The same on a narrow timeline, which leaves Δt out.
-pub const TIMELINE_COLUMNS_NARROW: &str = "  No.        Time sender → receiver · what it is";
+/// The timeline's column headings, over the frame rows (lined up by `timeline::Columns`): number,
+/// seconds since the first frame, seconds since the frame shown above (Wireshark's
+/// frame.time_delta_displayed; left out on a narrow timeline), then who sent it and what it is.
+pub const TIMELINE_NUMBER: &str = "  No.";
+/// The Time heading.
+pub const TIMELINE_TIME: &str = "Time";
+/// The Δt heading.
+pub const TIMELINE_DELTA: &str = "Δt";
+/// The heading of the rest of a frame row.
+pub const TIMELINE_WHAT: &str = "sender → receiver · what it is";
 
 /// Shown when the filter hides every row.
 pub const TIMELINE_FILTERED_OUT: &str =
@@ -124,8 +129,15 @@ pub const INPUT_AWAY: &str = "press i to type a chat line";
 /// A plain TCP payload seen as application bytes.
 pub const PLAIN_PAYLOAD_MEANING: &str =
     "the application's bytes exactly as they travel: without TLS, anyone on the path reads them";
-/// The legacy version field of a record header.
-pub const RECORD_VERSION_MEANING: &str = "legacy record version: TLS 1.3 records still say 0x0303 (TLS 1.2) so that old middleboxes let them through; the real version is agreed in the hellos (RFC 8446 §5.1)";
+/// The version field of a record header holding `version`, in a TLS 1.3 session or not (the
+/// value itself is on the line already, so the sentence names the versions in words).
+pub fn record_version_meaning(version: u16, tls13: bool) -> &'static str {
+    match (version, tls13) {
+        (0x0301, _) => "legacy record version: a first ClientHello may say TLS 1.0 here so that old servers accept it; the real version is agreed in the hellos (RFC 8446 §5.1)",
+        (_, true) => "legacy record version: TLS 1.3 records still say TLS 1.2 here so that old middleboxes let them through; the real version is agreed in the hellos (RFC 8446 §5.1)",
+        (_, false) => "the protocol version the record layer uses (RFC 5246 §6.2.1); TLS 1.3 keeps TLS 1.2's here for old middleboxes (RFC 8446 §5.1)",
+    }
+}
 /// The length field of a record header.
 pub const RECORD_LENGTH_MEANING: &str = "how many bytes follow this 5-byte header: the encrypted body and its tag (at most 16,384 + 256, RFC 8446 §5.2)";
 /// TLS 1.2 AES-GCM's explicit nonce.
@@ -184,13 +196,66 @@ pub fn clear_body_meaning(ct: ContentType) -> String {
 
 /// The application column as an eavesdropper sees it.
 pub fn eavesdropper_text(len: usize) -> String {
-    format!("encrypted: an eavesdropper sees only that about {len} bytes went by, not what they say (press e for the endpoints' view)")
+    format!("encrypted: an eavesdropper sees only that about {} went by, not what they say (press e for the endpoints' view)", byte_count(len))
 }
 
 /// What the application's line is.
 pub fn text_meaning(len: usize, tls: bool) -> String {
     let to = if tls { "TLS" } else { "TCP" };
-    format!("the line the program handed to {to}: {len} bytes, ending with the newline that ends every chat line")
+    format!(
+        "the line the program handed to {to}: {}, ending with the newline that ends every chat line",
+        byte_count(len)
+    )
+}
+
+/// A field's meaning as the explanation line shows it, after "name = value: ": without the
+/// restatement of the value that many meanings start with ("4284410332: the initial…",
+/// "Checksum 0xfe30: correct…", "64240 bytes: no scaling…", "SYN, ACK: second step…"), which
+/// would otherwise say the value twice. The meanings keep it for readers that show them alone.
+pub fn explanation<'a>(value: &str, meaning: &'a str) -> &'a str {
+    // A value in brackets ("[SYN, ACK]") is restated without them.
+    let bare = value
+        .strip_prefix('[')
+        .and_then(|v| v.strip_suffix(']'))
+        .unwrap_or(value);
+    for sep in [": ", ", "] {
+        if let Some(rest) = meaning.strip_prefix(bare).and_then(|m| m.strip_prefix(sep)) {
+            return rest;
+        }
+    }
+    // Else the first clause goes when it is a few words naming the value: its number ("TTL 64",
+    // "code 0", "ICMP type 8", "20 bytes") or the name in its brackets ("request" of
+    // "1 (request)"); not a word of a list ("PSH" of "[PSH, ACK]", which goes on to explain it).
+    let end = [": ", ", "]
+        .iter()
+        .filter_map(|sep| meaning.find(sep))
+        .min();
+    let Some(end) = end else {
+        return meaning;
+    };
+    let lead = &meaning[..end];
+    let word = |w: &str| {
+        w.trim_matches(|c: char| matches!(c, '(' | ')' | '[' | ']' | ','))
+            .to_lowercase()
+    };
+    let gloss = bare
+        .split_once('(')
+        .and_then(|(_, g)| g.split_once(')'))
+        .map_or("", |(g, _)| g);
+    let value_words: Vec<String> = bare
+        .split(' ')
+        .filter(|w| w.contains(|c: char| c.is_ascii_digit()))
+        .chain(gloss.split(' '))
+        .map(word)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let names_value =
+        lead.split(' ').count() <= 3 && lead.split(' ').any(|w| value_words.contains(&word(w)));
+    if names_value {
+        &meaning[end + 2..]
+    } else {
+        meaning
+    }
 }
 
 /// The view the decryption toggle is in; `plain` when no connection on screen carries TLS.
@@ -299,4 +364,72 @@ pub fn analysis_meaning(a: &crate::flow::AnalysisFlags) -> String {
         "{} (Wireshark's TCP analysis, decided the same way)",
         out.join("; ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{eavesdropper_text, explanation, text_meaning};
+
+    #[test]
+    fn one_byte_is_one_byte_not_one_bytes() {
+        assert!(eavesdropper_text(1).contains("about 1 byte went by"));
+        assert!(eavesdropper_text(2).contains("about 2 bytes went by"));
+        assert!(text_meaning(1, true).contains("to TLS: 1 byte, ending"));
+        assert!(text_meaning(7, false).contains("to TCP: 7 bytes, ending"));
+    }
+
+    #[test]
+    fn the_explanation_drops_a_leading_restatement_of_the_value() {
+        for (value, meaning, shown) in [
+            (
+                "4284410332",
+                "4284410332: the initial sequence number",
+                "the initial sequence number",
+            ),
+            ("0", "0: the same position", "the same position"),
+            ("64240", "64240 bytes: no scaling here", "no scaling here"),
+            (
+                "0xfe30 [offloaded]",
+                "Checksum 0xfe30: not filled in",
+                "not filled in",
+            ),
+            ("64", "TTL 64: routers on the way", "routers on the way"),
+            ("[SYN, ACK]", "SYN, ACK: second step", "second step"),
+            (
+                "1 (request)",
+                "request: who has 10.73.1.2?",
+                "who has 10.73.1.2?",
+            ),
+            (
+                "20 bytes (5 words)",
+                "20 bytes, the minimum: no options",
+                "the minimum: no options",
+            ),
+            (
+                "5",
+                "5, ignored because the URG flag is not set",
+                "ignored because the URG flag is not set",
+            ),
+            (
+                "127.0.0.1",
+                "127.0.0.1: the sender's address",
+                "the sender's address",
+            ),
+            ("::1", "::1: the sender's address", "the sender's address"),
+        ] {
+            assert_eq!(explanation(value, meaning), shown, "{value}");
+        }
+        // A meaning that does not restate the value is left whole.
+        for (value, meaning) in [
+            (
+                "[PSH, ACK]",
+                "PSH: deliver the data now; ACK: the acknowledgment number is valid",
+            ),
+            ("\"hi\\n\"", "the line the program handed to TLS: 3 bytes"),
+            ("0", "0 is best effort, the default"),
+            ("1 B", "one byte, 0x01"),
+        ] {
+            assert_eq!(explanation(value, meaning), meaning, "{value}");
+        }
+    }
 }

@@ -291,6 +291,46 @@ fn selecting_a_field_highlights_exactly_its_bytes_on_screen() {
     );
 }
 
+/// In the endpoints' view, selecting the text also lights its bytes in the decrypted plaintext
+/// under the frame's bytes (TLS 1.3, and TLS 1.2 with its explicit nonce before the text); a
+/// header field lights none there.
+#[test]
+fn selecting_the_text_highlights_it_in_the_decrypted_plaintext() {
+    for trace in [tls13(), tls12()] {
+        let mut m = model(&trace, 120, 40);
+        m.theme = Theme::colored();
+        select_message(&mut m, &trace, b"hi bob\n");
+        m.focus = Focus::Layers;
+        let lit_in_plaintext = |m: &mut Model| {
+            let buf = buffer(m, &trace);
+            let inner = super::pane::inner(m.areas.hex, m.areas.screen);
+            let rows = rows_of(&buf, inner);
+            let heading = rows
+                .iter()
+                .position(|r| r.starts_with("decrypted application_data"))
+                .unwrap_or_else(|| panic!("no plaintext under the bytes: {rows:#?}"));
+            let y = inner.y + heading as u16 + 1;
+            assert!(
+                rows[heading + 1].starts_with("0000  68 69 20 62 6f 62 0a"),
+                "{rows:#?}"
+            );
+            (0..16u16)
+                .filter(|i| {
+                    buf[(inner.x + 6 + 3 * i, y)]
+                        .modifier
+                        .contains(ratatui::style::Modifier::REVERSED)
+                })
+                .collect::<Vec<_>>()
+        };
+        let text = field_named(&m, UiLayer::Application, "text");
+        m.select_field(text);
+        assert_eq!(lit_in_plaintext(&mut m), (0..7).collect::<Vec<u16>>());
+        let port = field_named(&m, UiLayer::Tcp, "Destination port");
+        m.select_field(port);
+        assert_eq!(lit_in_plaintext(&mut m), Vec::<u16>::new());
+    }
+}
+
 #[test]
 fn moving_over_bytes_selects_their_field() {
     let trace = tls13();
@@ -676,6 +716,28 @@ fn the_timeline_groups_handshakes_messages_and_the_close() {
     );
     // Every application event has a row.
     assert_eq!(m.timeline.index.event_row.len(), trace.app_events().len());
+    // The handshake's heading gives the client's port once, named or not.
+    let c = trace.tcp().connection(0).expect("a connection");
+    let (client, server) = (c.client.port(), c.server.port());
+    let group = m
+        .timeline
+        .index
+        .groups
+        .iter()
+        .position(|g| g.stream == Some(0) && g.kind == GroupKind::TcpHandshake)
+        .expect("a handshake") as u32;
+    let index = &m.timeline.index;
+    let named = super::timeline::group_text(&trace, &m.names, index, group, false);
+    assert!(
+        named.ends_with(&format!(" :{client} ⇄ :{server}")) && !named.contains("client"),
+        "{named}"
+    );
+    let unnamed = super::index::Names::default();
+    let text = super::timeline::group_text(&trace, &unnamed, index, group, false);
+    assert_eq!(
+        text,
+        format!("TCP handshake · client :{client} ⇄ :{server}")
+    );
 }
 
 #[test]
@@ -1099,10 +1161,12 @@ fn the_classroom_layout_has_a_banner_no_log_and_a_heavy_focused_border() {
     assert!(banner.contains("ENDPOINTS' VIEW"), "{banner}");
     assert!(banner.contains("● LIVE"), "{banner}");
     assert!(!screen.contains("Log"), "{screen}");
-    // The chat takes the log's place: taller than in the usual layout.
-    let usual = layout(m.areas.screen, &model(&trace, 120, 40));
+    // The chat takes the log's place: taller than in the usual layout with a log.
+    let mut usual = model(&trace, 120, 40);
+    usual.log_lines = 5;
+    let usual = layout(m.areas.screen, &usual);
     assert!(m.areas.chat.height > usual.chat.height);
-    assert!(m.areas.timeline.height > usual.timeline.height);
+    assert!(m.areas.timeline.height >= usual.timeline.height);
     // The focused pane's border is heavy, the others light.
     let buf = buffer(&mut m, &trace);
     let t = m.areas.timeline;
@@ -1468,8 +1532,11 @@ fn every_frame_of_every_sample_shows_sizes_that_add_up() {
         "ipv6-chat.pcapng",
         "small-mss.pcapng",
         "wrong-ca.pcapng",
+        "routers-chat.pcapng",
+        "routers-fragments.pcapng",
     ];
     let mut app_records = 0;
+    let mut gcm12_records = 0;
     for name in samples {
         let trace = sample(name);
         let names = super::index::Names::default();
@@ -1518,6 +1585,18 @@ fn every_frame_of_every_sample_shows_sizes_that_add_up() {
                     assert_eq!(len, (text.end - text.start) + 22, "{name} record {r}");
                     app_records += 1;
                 }
+                // A TLS 1.2 AES-GCM application record: 5-byte header + 8-byte explicit nonce +
+                // text + 16-byte tag (RFC 5288 §3), and the text starts after the nonce.
+                let gcm12 = trace.tls_session(rec.stream).is_some_and(|s| {
+                    s.version == Some(0x0303)
+                        && s.cipher_suite_name.is_some_and(|c| c.contains("_GCM_"))
+                });
+                if gcm12 && !text.is_empty() {
+                    let len = rec.stream_range.end - rec.stream_range.start;
+                    assert_eq!(len, (text.end - text.start) + 29, "{name} record {r}");
+                    assert_eq!(text.start, rec.stream_range.start + 13, "{name} record {r}");
+                    gcm12_records += 1;
+                }
             }
             // The strip and the headers, in both views, come from the same numbers.
             for decrypted in [true, false] {
@@ -1559,6 +1638,10 @@ fn every_frame_of_every_sample_shows_sizes_that_add_up() {
     assert!(
         app_records > 10,
         "the samples hold TLS 1.3 application records"
+    );
+    assert!(
+        gcm12_records > 5,
+        "the TLS 1.2 sample holds AES-GCM application records ({gcm12_records})"
     );
 }
 
@@ -1653,6 +1736,77 @@ fn frames_to_fit() -> Vec<(String, Trace, u32)> {
     out
 }
 
+/// The number and time columns of the timeline grow with the capture: at 1,234,567 frames and
+/// 1234 s the number and the time stay apart and whole, under their headings.
+#[test]
+fn the_timeline_columns_fit_a_million_frames_and_an_hour() {
+    use super::timeline::Columns;
+    let cols = Columns::fitting(1_234_567, 4321.5);
+    let row = format!(
+        "{}{} ",
+        cols.number_cell('#', 1_234_567),
+        cols.time_cell(4321.5)
+    );
+    assert_eq!(row, "  #1234567 4321.500000 ");
+    let head = cols.headings(true);
+    // "Time" ends where the time ends, "Δt" where Δt ends.
+    let time_end = row.trim_end().chars().count();
+    assert_eq!(head.find("Time").map(|i| i + 4), Some(time_end), "{head}");
+    let with_delta = format!("{row}{} ", cols.time_cell(4321.5))
+        .trim_end()
+        .to_string();
+    // (All before "Δt" is ASCII: its byte index counts columns.)
+    assert_eq!(
+        head.find("Δt").map(|i| i + 2),
+        Some(with_delta.chars().count()),
+        "{head} over {with_delta}"
+    );
+    // A time wider than the column still has a space before it.
+    let small = Columns::default();
+    assert_eq!(
+        format!(
+            "{}{}",
+            small.number_cell('#', 123_456),
+            small.time_cell(12_345.0)
+        ),
+        "  #123456 12345.000000"
+    );
+
+    // Drawn: three ARP frames, the last 1500 s after the first.
+    let mut trace = Trace::new();
+    for secs in [0, 1, 1500] {
+        trace.push_frame(crate::frame::Frame {
+            at: crate::frame::Timestamp(1_700_000_000_000_000_000 + secs * 1_000_000_000),
+            link: crate::frame::LinkType::Ethernet,
+            data: crate::dissect::fixtures::eth_arp_request().into(),
+            orig_len: 42,
+            interface: 0,
+        });
+    }
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut m = model(&trace, w, h);
+        let screen = draw(&mut m, &trace);
+        let head = screen
+            .lines()
+            .find(|l| l.contains("No."))
+            .expect("the headings");
+        let row = screen
+            .lines()
+            .find(|l| l.contains("#3 "))
+            .expect("frame 3 on screen");
+        assert!(row.contains("#3     1500.000000 "), "{row}");
+        let column = |line: &str, what: &str| {
+            line.find(what)
+                .map(|i| line[..i].chars().count() + what.chars().count())
+        };
+        assert_eq!(
+            column(head, "Time"),
+            column(row, "1500.000000"),
+            "{head}\n{row}"
+        );
+    }
+}
+
 #[test]
 fn no_value_is_cut_without_a_mark_at_any_size() {
     let sizes = [(60, 18), (80, 24), (120, 40), (200, 55)];
@@ -1735,6 +1889,7 @@ fn no_value_is_cut_without_a_mark_at_any_size() {
                                 state.offset + k,
                             ),
                             delta: t.width >= super::timeline::DELTA_MIN_WIDTH,
+                            columns: super::timeline::Columns::of(&trace),
                         },
                         state.reveal,
                         m.theme,
@@ -1750,6 +1905,146 @@ fn no_value_is_cut_without_a_mark_at_any_size() {
         }
     }
     assert!(checked > 500, "only {checked} values were checked");
+    // The chat and the log, with more lines than fit and lines longer than a row.
+    let trace = tls13();
+    for (w, h) in sizes {
+        let at = format!("{w}×{h}");
+        let mut m = model(&trace, w, h);
+        let long = format!("{} end", "a long line that wraps onto more rows ".repeat(4));
+        for k in 0..12 {
+            let text = if k % 5 == 2 {
+                long.clone()
+            } else {
+                format!("line {k}")
+            };
+            m.chat.push(super::model::ChatLine {
+                who: "alice".into(),
+                text,
+                incoming: k % 2 == 1,
+            });
+        }
+        let buf = buffer(&mut m, &trace);
+        assert_chat_whole(&buf, &m, &at);
+        // Scrolled back, the long line may be the newest shown.
+        m.chat_scroll = 3;
+        let buf = buffer(&mut m, &trace);
+        assert_chat_whole(&buf, &m, &format!("{at}, scrolled back 3"));
+        // The log: each event on one row from its start, a long one ending in "…".
+        log_for_test();
+        m.log_state = Some(tui_logger::TuiWidgetState::new());
+        m.log_lines = 2;
+        let buf = buffer(&mut m, &trace);
+        let rows = rows_of(&buf, super::pane::inner(m.areas.log, m.areas.screen));
+        let mut ours = 0;
+        for row in rows.iter().map(|r| r.trim_end()).filter(|r| !r.is_empty()) {
+            // "12:00:01 W …": the start of an event.
+            let b = row.as_bytes();
+            let start = b.len() > 11
+                && [0, 1, 3, 4, 6, 7].iter().all(|&i| b[i].is_ascii_digit())
+                && b[2] == b':'
+                && b[5] == b':'
+                && b[8] == b' '
+                && b"EWIDT".contains(&b[9])
+                && b[10] == b' ';
+            assert!(start, "{at}: a log row without its start: {row:?}");
+            if row.contains(LOG_MARK) {
+                ours += 1;
+                assert!(
+                    row.ends_with(LOG_LONG) || row.ends_with(LOG_SHORT) || row.ends_with('…'),
+                    "{at}: log row cut without a mark: {row:?}"
+                );
+            }
+        }
+        assert!(
+            ours > 0,
+            "{at}: the newest log lines are not shown: {rows:#?}"
+        );
+    }
+}
+
+/// What the log tests write: a mark to find their rows, and a line too long for any pane.
+const LOG_MARK: &str = "LT ";
+const LOG_SHORT: &str = "LT short";
+const LOG_LONG: &str = "LT a line longer than the log pane is wide at any of the sizes tested here, so that it must be cut, with a mark, at the end";
+
+/// Starts the log pane's collector once, and logs the test lines (newest last).
+fn log_for_test() {
+    static START: std::sync::Once = std::sync::Once::new();
+    START.call_once(|| {
+        super::init_logging().expect("the log collector starts");
+    });
+    tracing::warn!("{LOG_LONG}");
+    tracing::warn!("{LOG_SHORT}");
+    tui_logger::move_events();
+}
+
+/// The chat pane shows whole lines: its first row starts a line, every line that starts on
+/// screen is there to its end (or its last row ends in "…" when it alone is taller than the
+/// pane), and the title says how many lines are above and below.
+fn assert_chat_whole(buf: &ratatui::buffer::Buffer, m: &Model, at: &str) {
+    let inner = super::pane::inner(m.areas.chat, m.areas.screen);
+    let title = rows_of(
+        buf,
+        Rect {
+            height: 1,
+            ..m.areas.chat
+        },
+    )[0]
+    .clone();
+    let rows: Vec<String> = rows_of(
+        buf,
+        Rect {
+            height: inner.height.saturating_sub(1),
+            ..inner
+        },
+    )
+    .into_iter()
+    .map(|r| r.trim_end().to_string())
+    .filter(|r| !r.is_empty())
+    .collect();
+    let end = m.chat.len() - m.chat_scroll;
+    let starts: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            r.starts_with("alice ▸ ")
+                || r.starts_with("alice ◂ ")
+                || r.starts_with("bob ")
+                || r.starts_with("server ")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    assert_eq!(
+        starts.first(),
+        Some(&0),
+        "{at}: the chat starts mid-line: {rows:#?}"
+    );
+    let shown = starts.len();
+    let text = rows.concat();
+    let last_lines = &m.chat[end - shown..end];
+    let text = squeezed(&text);
+    for l in last_lines {
+        assert!(
+            text.contains(&squeezed(&l.text)) || rows.last().is_some_and(|r| r.ends_with('…')),
+            "{at}: {:?} is cut: {rows:#?}",
+            l.text
+        );
+    }
+    // "↑ 3 above", or "↑3" in a narrow pane's title.
+    let says = |arrow: char, n: usize, word: &str| {
+        title.contains(&format!("{arrow} {n} {word}")) || title.contains(&format!("{arrow}{n} "))
+    };
+    let above = end - shown;
+    assert_eq!(above > 0, title.contains('↑'), "{at}: {title:?}");
+    if above > 0 {
+        assert!(says('↑', above, "above"), "{at}: {title:?}");
+    }
+    if m.chat_scroll > 0 {
+        assert!(says('↓', m.chat_scroll, "more"), "{at}: {title:?}");
+    }
 }
 
 /// The path view (a path of routers) cuts no value without a mark either: every copy's frame,
@@ -2120,5 +2415,106 @@ fn time_graphs_draw_and_select_a_frame() {
         key(&mut m, &trace, KeyCode::Enter);
         assert_eq!(m.overlay, None);
         assert_eq!(m.hex_frame, Some(frame), "{}", m.status);
+    }
+}
+
+/// How many times `word` stands as a whole word in `text` (not inside a longer number or name).
+fn whole_words(text: &str, word: &str) -> usize {
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '.');
+    text.match_indices(word)
+        .filter(|(at, _)| {
+            !alnum(text[..*at].chars().next_back())
+                && !alnum(text[at + word.len()..].chars().next())
+        })
+        .count()
+}
+
+/// The explanation line under the columns says each field's value once: "Sequence number =
+/// 4284410332: the initial sequence number…", not "… = 4284410332: 4284410332: …".
+#[test]
+fn the_explanation_line_says_the_value_once() {
+    let samples = [
+        "tls13-chat.pcapng",
+        "tls12-chat.pcapng",
+        "plain-chat.pcapng",
+        "ipv6-chat.pcapng",
+        "small-mss.pcapng",
+        "wrong-ca.pcapng",
+        "routers-chat.pcapng",
+        "routers-fragments.pcapng",
+    ];
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for name in samples {
+        let trace = sample(name);
+        let names = super::index::Names::default();
+        let mut subjects: Vec<Subject> = trace
+            .frames()
+            .iter()
+            .map(|f| Subject::Frame(f.number, None))
+            .collect();
+        subjects.extend((0..trace.app_events().len()).map(Subject::Message));
+        for subject in subjects {
+            for decrypted in [true, false] {
+                let d = Detail::build(&trace, &names, subject, decrypted);
+                for field in &d.fields {
+                    let (head, text) = super::pane::layers::explanation_line(field);
+                    let value = field.value.trim_start_matches('[').trim_end_matches(']');
+                    // The first word of the value ("0xfe30" of "0xfe30 [offloaded]", "20" of
+                    // "20 bytes (5 words)") does not open the explanation again…
+                    let first = value.split(' ').next().unwrap_or_default();
+                    let lead = text.split([':', ',']).next().unwrap_or_default();
+                    let restated = lead.split(' ').count() <= 3 && whole_words(lead, first) > 0;
+                    // …and a value of more than a digit or two is not said again anywhere.
+                    let again = value.chars().count() > 2 && whole_words(&text, value) > 0;
+                    if restated || again {
+                        failures.push((
+                            field.name.clone(),
+                            format!("{name} {subject:?}: {head}{text}"),
+                        ));
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    // One example of each field that says its value twice.
+    failures.sort();
+    failures.dedup_by(|a, b| a.0 == b.0);
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(checked > 5000, "only {checked} fields were checked");
+}
+
+/// The timeline gets 40% of a tall screen (a third at 80×24; at 120×40 the columns and the
+/// bytes need their rows), and the log pane only the rows its lines need: none while it is
+/// empty (Tab skips it then), one a line up to 40% of its column.
+#[test]
+fn the_timeline_gets_room_and_the_log_only_the_rows_it_needs() {
+    let trace = tls13();
+    for (w, h, rows) in [(80, 24, 5), (120, 40, 7), (200, 55, 18)] {
+        let mut m = model(&trace, w, h);
+        assert!(
+            m.areas.timeline_rows.height >= rows,
+            "{w}×{h}: {} timeline rows",
+            m.areas.timeline_rows.height
+        );
+        assert_eq!(m.areas.log.height, 0, "{w}×{h}: an empty log has no pane");
+        for _ in 0..6 {
+            key(&mut m, &trace, KeyCode::Tab);
+            assert_ne!(m.focus, Focus::Log, "{w}×{h}");
+        }
+        let borders = if h < 30 || w < 100 { 1 } else { 2 };
+        m.log_lines = 1;
+        m.set_areas(layout(m.areas.screen, &m));
+        assert_eq!(
+            m.areas.log.height,
+            1 + borders,
+            "{w}×{h}: one line, one row"
+        );
+        let column = m.areas.log.height + m.areas.chat.height;
+        m.log_lines = 1000;
+        m.set_areas(layout(m.areas.screen, &m));
+        assert_eq!(m.areas.log.height, column * 2 / 5, "{w}×{h}: at most 40%");
+        assert!(m.areas.chat.height > m.areas.log.height, "{w}×{h}");
     }
 }

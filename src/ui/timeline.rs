@@ -332,13 +332,23 @@ pub fn group_text(trace: &Trace, names: &Names, index: &Index, group: u32, revea
     let Some(g) = index.groups.get(group as usize) else {
         return String::new();
     };
-    let who = g.stream.map(|s| names.stream_client(trace, s));
+    let who = g
+        .stream
+        .map(|s| names.stream_client(trace, s))
+        .unwrap_or_default();
+    // "alice :40000 ⇄ :9000", but "client :40000 ⇄ :9000" when the name is the port already.
     let ports = g
         .stream
         .and_then(|s| trace.tcp().connection(s))
-        .map(|c| format!(" :{} ⇄ :{}", c.client.port(), c.server.port()))
+        .map(|c| {
+            let client = format!(":{}", c.client.port());
+            if who.ends_with(&client) {
+                format!(" ⇄ :{}", c.server.port())
+            } else {
+                format!(" {client} ⇄ :{}", c.server.port())
+            }
+        })
         .unwrap_or_default();
-    let who = who.unwrap_or_default();
     match g.kind {
         GroupKind::TcpHandshake => format!("TCP handshake · {who}{ports}"),
         GroupKind::TlsHandshake => format!("TLS handshake · {who}"),
@@ -507,6 +517,76 @@ pub struct Clock {
     pub previous: Option<i128>,
     /// Whether the Δt column is shown (it is left out on narrow panes).
     pub delta: bool,
+    /// How wide the number and time columns are.
+    pub columns: Columns,
+}
+
+/// The widths of a frame row's number and time columns (the time's width serves Δt too), sized
+/// for the largest frame number and time of the capture so that rows and headings line up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Columns {
+    /// Digits of the frame number, at least 5.
+    pub number: usize,
+    /// The time with its six decimals and the space before it, at least 9.
+    pub time: usize,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        Columns { number: 5, time: 9 }
+    }
+}
+
+impl Columns {
+    /// The widths for frames numbered up to `last` and times (seconds) up to `secs`.
+    pub fn fitting(last: u32, secs: f64) -> Columns {
+        Columns {
+            number: last.to_string().len().max(5),
+            time: (format!("{secs:.6}").len() + 1).max(9),
+        }
+    }
+
+    /// The widths for `trace`'s frames, from its last frame (frames come in time order; a row
+    /// whose time is wider all the same still keeps a space before it).
+    pub fn of(trace: &Trace) -> Columns {
+        let (Some(first), Some(last)) = (trace.frames().first(), trace.frames().last()) else {
+            return Columns::default();
+        };
+        let secs = (last.frame.at.0 - first.frame.at.0) as f64 / 1e9;
+        Columns::fitting(last.number, secs)
+    }
+
+    /// A frame row's number cell: `mark` ('#', or '↳' for a copy) and the number, padded.
+    pub fn number_cell(self, mark: char, n: u32) -> String {
+        format!("  {mark}{n:<w$}", w = self.number)
+    }
+
+    /// A time cell (Time or Δt), right-aligned, always after at least one space.
+    pub fn time_cell(self, secs: f64) -> String {
+        format!(" {secs:>w$.6}", w = self.time.saturating_sub(1))
+    }
+
+    /// The headings over the frame rows, lined up with [`Columns::number_cell`] and
+    /// [`Columns::time_cell`]; `delta` when the Δt column is shown.
+    pub fn headings(self, delta: bool) -> String {
+        let mut out = format!(
+            "{:<n$}{:>t$}",
+            strings::TIMELINE_NUMBER,
+            strings::TIMELINE_TIME,
+            n = self.number + 3,
+            t = self.time
+        );
+        if delta {
+            out.push_str(&format!(
+                "{:>t$}",
+                strings::TIMELINE_DELTA,
+                t = self.time + 1
+            ));
+        }
+        out.push(' ');
+        out.push_str(strings::TIMELINE_WHAT);
+        out
+    }
 }
 
 /// The Δt column is shown when the timeline is at least this wide inside.
@@ -541,6 +621,7 @@ pub fn row_line<'a>(
             ))
         }
         RowKind::Frame(n) => {
+            let cols = clock.columns;
             let at = trace.frame(n).map_or(0, |f| f.frame.at.0);
             let secs = (at - clock.t0) as f64 / 1e9;
             // Δt: since the frame shown above (0 for the first), as Wireshark's
@@ -568,11 +649,11 @@ pub fn row_line<'a>(
             });
             if let Some(copy) = copy {
                 return Line::from(vec![
-                    Span::styled(format!("  ↳{n:<5}"), theme.dim()),
-                    Span::styled(format!("{secs:>9.6} "), theme.dim()),
+                    Span::styled(cols.number_cell('↳', n), theme.dim()),
+                    Span::styled(format!("{} ", cols.time_cell(secs)), theme.dim()),
                     Span::styled(
                         if clock.delta {
-                            format!("{delta:>9.6} ")
+                            format!("{} ", cols.time_cell(delta))
                         } else {
                             String::new()
                         },
@@ -588,11 +669,11 @@ pub fn row_line<'a>(
                 .map(|i| format!("{i} "))
                 .unwrap_or_default();
             Line::from(vec![
-                Span::styled(format!("  #{n:<5}"), theme.dim()),
-                Span::styled(format!("{secs:>9.6} "), theme.dim()),
+                Span::styled(cols.number_cell('#', n), theme.dim()),
+                Span::styled(format!("{} ", cols.time_cell(secs)), theme.dim()),
                 Span::styled(
                     if clock.delta {
-                        format!("{delta:>9.6} ")
+                        format!("{} ", cols.time_cell(delta))
                     } else {
                         String::new()
                     },

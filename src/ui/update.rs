@@ -291,10 +291,11 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
             _ => {}
         },
         Action::NextPane | Action::PrevPane => {
-            // No log pane in a lesson or the classroom layout: Tab skips it.
+            // No log pane in a lesson, the classroom layout or while the log is empty: Tab
+            // skips it.
             let panes: Vec<Focus> = PANES
                 .into_iter()
-                .filter(|p| *p != Focus::Log || !(model.classroom || model.lesson.is_some()))
+                .filter(|p| *p != Focus::Log || model.log_shown())
                 .collect();
             let at = panes.iter().position(|p| *p == model.focus).unwrap_or(0);
             let n = panes.len();

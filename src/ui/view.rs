@@ -1,8 +1,8 @@
 //! The view: where each pane goes ([`layout`]) and drawing them all ([`view`]), as pure functions
 //! of the model and the trace. The layout adapts: at 80×24 panes stack with one-line titles; from
 //! 120×30 the timeline takes the left side; `z` lets the focused pane fill the screen. The
-//! classroom layout (`--classroom`) drops the log, gives the timeline and the lesson more room and
-//! adds a banner with the view and the play state in words.
+//! classroom layout (`--classroom`) drops the log, gives a lesson more room and adds a banner with
+//! the view and the play state in words.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -24,16 +24,16 @@ use crate::lesson::filter::{DisplayFilter, FilterKind};
 /// ```text
 /// title                                    (1 line)
 /// encapsulation strip                      (1 line)
-/// timeline                                 (~28%)
+/// timeline                                 (26-40%)
 /// layer columns + meaning of the field     (~36%)
 /// hex (16 or 8 bytes a line) │ chat+input  (the rest)
-///                            │ log
+///                            │ log         (a row a line, none when empty)
 /// status: the keys that work now           (1 line)
 /// ```
 ///
 /// The classroom layout adds a banner under the title, has no log pane (the chat or the lesson
-/// takes its place) and gives the timeline more height; with a lesson, the lesson pane also gets
-/// more width.
+/// takes its place) and gives the timeline 36% of the height (24% with a lesson, where the usual
+/// layout gives 18%); with a lesson, the lesson pane also gets more width.
 pub fn layout(size: Rect, model: &Model) -> Areas {
     let mut a = Areas {
         screen: size,
@@ -74,9 +74,13 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
             // The path view wants a row per copy: the columns give room to it.
             (false, false) if model.path && size.height < 30 => (20, 50),
             (false, false) if model.path && size.height < 36 => (22, 46),
-            (false, false) if size.height >= 50 => (26, 46),
+            // The timeline gets 40% of a tall screen: rows to move through, not a keyhole. At
+            // 36 to 49 rows the other two need what they have: at 120×40 the columns show a chat
+            // line's TCP flags and TTL, and the bytes pane a TLS 1.2 chat frame (102 B) with its
+            // decrypted line.
+            (false, false) if size.height >= 50 => (40, 36),
             (false, false) if size.height >= 36 => (26, 42),
-            (false, false) => (28, 36),
+            (false, false) => (32, 34),
             (true, true) => (24, 28),
             (true, false) => (36, 32),
         };
@@ -102,13 +106,21 @@ pub fn layout(size: Rect, model: &Model) -> Areas {
         let [h, right] =
             Layout::horizontal([Constraint::Length(hex_width), Constraint::Fill(1)]).areas(bottom);
         a.hex = h;
-        let [c, g] =
-            Layout::vertical([Constraint::Percentage(60), Constraint::Fill(1)]).areas(right);
-        if model.lesson.is_some() || model.classroom {
-            a.chat = right;
-        } else {
+        if model.log_shown() {
+            // The log takes no more rows than it has lines (at most 40% of the column); the
+            // chat the rest.
+            let borders = if compact(size) { 1 } else { 2 };
+            let most = right.height * 2 / 5;
+            let rows = u16::try_from(model.log_lines)
+                .unwrap_or(u16::MAX)
+                .saturating_add(borders)
+                .min(most);
+            let [c, g] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(rows)]).areas(right);
             a.chat = c;
             a.log = g;
+        } else {
+            a.chat = right;
         }
     }
     if a.chat.height > 0 {
@@ -323,7 +335,6 @@ fn status_line(model: &Model) -> Line<'static> {
         }
         h.extend([
             hint(Context::Navigation, Action::NextPane, "pane"),
-            hint(Context::Navigation, Action::Down, ""),
             hint(Context::Navigation, Action::Filter, "filter"),
             hint(Context::Navigation, Action::ToggleDecrypt, "view"),
             hint(Context::Navigation, Action::FollowStream, "stream"),
@@ -499,7 +510,11 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
                 })
                 .unwrap_or_default();
             let extra = if model.decrypted {
-                hex::plaintext_lines(trace, entry, theme, inner.width)
+                let selected = model
+                    .field
+                    .and_then(|i| model.detail.fields.get(i))
+                    .map_or(&[][..], |f| &f.spans[..]);
+                hex::plaintext_lines(trace, entry, theme, inner.width, selected)
             } else {
                 Vec::new()
             };
@@ -541,14 +556,17 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
         };
         lesson::render(f, model, a.chat, a.input, b);
     } else if a.chat.height > 0 {
-        let b = block(model, strings::CHAT.to_string(), Focus::Chat);
+        let (width, height) = chat::transcript_size(a.chat, a.input, a.screen);
+        let t = chat::transcript(model, width, height);
+        // The title's room: the pane less "▶ " and a space around it.
+        let b = block(model, chat::title(&t, width.saturating_sub(3)), Focus::Chat);
         let b = if model.focus == Focus::Input {
             b.border_style(theme.focused_border())
                 .border_type(theme.focused_border_type())
         } else {
             b
         };
-        chat::render(f, model, a.chat, a.input, b);
+        chat::render(f, model, a.chat, a.input, b, t);
     }
     if a.log.height > 0 {
         let b = block(model, strings::LOG.to_string(), Focus::Log);

@@ -42,7 +42,7 @@ impl Builder<'_> {
                 info.header.version,
                 crate::tls::version_name(info.header.version)
             ),
-            strings::RECORD_VERSION_MEANING.into(),
+            strings::record_version_meaning(info.header.version, tls13).into(),
             spans(at(1, 2)),
         );
         self.field(

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-use crate::ui::detail::{Detail, Item};
+use crate::ui::detail::{Detail, Item, UiField};
 use crate::ui::fit::{ellipsize, shortened, width_of, wrap_exact, wrap_words};
 use crate::ui::model::Model;
 use crate::ui::strings;
@@ -320,6 +320,15 @@ fn strip_part(layer: UiLayer, text: &str, form: Form) -> String {
     }
 }
 
+/// The explanation line of a field, in two parts: "name = value: " and what the value means
+/// (the value said once: see [`strings::explanation`]).
+pub fn explanation_line(field: &UiField) -> (String, String) {
+    (
+        format!("{} = {}: ", field.name, field.value),
+        strings::explanation(&field.value, &field.meaning).to_string(),
+    )
+}
+
 /// Draws the columns into `area`.
 pub fn render(f: &mut Frame, model: &Model, area: Rect, block: Block, focused: bool) {
     let theme = model.theme;
@@ -403,11 +412,14 @@ pub fn render(f: &mut Frame, model: &Model, area: Rect, block: Block, focused: b
     // there are, the last row ends in "…" (zoom with z gives the columns more room).
     let area = model.areas.meaning;
     let (head, text, style) = match model.field.and_then(|i| detail.fields.get(i)) {
-        Some(field) => (
-            format!("{} = {}: ", field.name, field.value),
-            field.meaning.clone(),
-            theme.layer(field.layer).add_modifier(Modifier::BOLD),
-        ),
+        Some(field) => {
+            let (head, text) = explanation_line(field);
+            (
+                head,
+                text,
+                theme.layer(field.layer).add_modifier(Modifier::BOLD),
+            )
+        }
         None => (
             String::new(),
             format!(

@@ -11,7 +11,7 @@ use crate::ui::fit::ellipsize;
 use crate::ui::index::RowKind;
 use crate::ui::model::{Focus, Model};
 use crate::ui::strings;
-use crate::ui::timeline::{row_line, Clock, DELTA_MIN_WIDTH};
+use crate::ui::timeline::{row_line, Clock, Columns, DELTA_MIN_WIDTH};
 
 /// Where the rows go inside the pane (`inner`): under a line of column headings when the pane
 /// is at least 5 rows tall, else all of it.
@@ -49,12 +49,9 @@ pub fn render(f: &mut Frame, area: Rect, model: &Model, trace: &Trace, block: Bl
     let height = rows.height as usize;
     let t0 = trace.frames().first().map_or(0, |f| f.frame.at.0);
     let delta = inner.width >= DELTA_MIN_WIDTH;
+    let columns = Columns::of(trace);
     let header = (rows.y > inner.y).then(|| {
-        let text = if delta {
-            strings::TIMELINE_COLUMNS
-        } else {
-            strings::TIMELINE_COLUMNS_NARROW
-        };
+        let text = columns.headings(delta);
         ellipsize(
             Line::from(Span::styled(text, theme.heading())),
             usize::from(inner.width),
@@ -71,6 +68,7 @@ pub fn render(f: &mut Frame, area: Rect, model: &Model, trace: &Trace, block: Bl
                     None
                 },
                 delta,
+                columns,
             };
             let line = row_line(trace, names, &state.index, at, clock, state.reveal, theme);
             // A row longer than the pane ends in "…" rather than being cut without a sign.
