@@ -88,12 +88,51 @@ fn flip_over_tls_ends_in_bad_record_mac_as_an_ordinary_user() {
 
 fn flip_over_plain_tcp_delivers_the_changed_line() {
     let dir = shared_dir();
-    let a = attack(dir.path(), true, &["--attack", "flip", "--plain"]);
+    let a = attack(
+        dir.path(),
+        true,
+        &["--attack", "flip", "--plain", "--write", "plain.pcapng"],
+    );
     assert_eq!(a["server_read"], "Hi there\n", "{a:#}");
     assert!(a["alert"].is_null() && a["client_error"].is_null(), "{a:#}");
     assert_eq!(
         a["tampering"]["payload_offset"], 0,
         "the first letter: {a:#}"
+    );
+    // The segment after the attacker is a copy of the one before it, altered: the capture says
+    // which bytes above IP changed (the letter, and the checksum fixed to match).
+    let (code, out, err) = run_as(
+        dir.path(),
+        true,
+        &["inspect", "plain.pcapng", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let after = frame(&a, "after_frame");
+    let f: Value = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|f| f["frame"] == after)
+        .unwrap_or_else(|| panic!("frame {after}"));
+    assert_eq!(f["copy_of"], a["before_frame"], "{f:#}");
+    let check = &f["hop_check"];
+    assert_eq!(check["above_ip_identical"], false, "{check:#}");
+    let header = f["tcp"]["header_len"].as_u64().unwrap_or(0);
+    let changed = check["above_ip_changed"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        changed
+            .iter()
+            .any(|c| c["offset"] == header && c["before"] == 0x68 && c["after"] == 0x48),
+        "the letter h made H: {check:#}"
+    );
+    assert!(
+        changed
+            .iter()
+            .all(|c| c["offset"] == header
+                || c["offset"].as_u64().is_some_and(|o| o == 16 || o == 17)),
+        "nothing but the letter and the checksum: {check:#}"
     );
 }
 

@@ -17,6 +17,12 @@
 //! ([`PieceIndex`]). The pieces are still put together (per interface) to show the packet they
 //! make, but TCP and UDP see that packet once, as its whole original.
 //!
+//! A TCP segment changed in transit (an attacker on a link: `trace --attack`) is an **altered
+//! copy**: the same addresses, protocol, identification and length, captured on another
+//! interface within [`ALTERED_WINDOW`], with the same TCP header except its checksum and at most
+//! [`MAX_ALTERED_BYTES`] bytes of data different. It is a copy (TCP sees the segment once, as
+//! sent), and its [`HopCheck`] lists the bytes that changed.
+//!
 //! Interfaces named as packetpath's lab names them (`client-eth0`, `r1-eth0`, `r1-eth1`, …,
 //! `server-eth0`) have a place on the path, which orders the copies and says how many routers
 //! lie between two of them.
@@ -31,6 +37,14 @@ use crate::frame::{Frame, Timestamp};
 /// How far apart in time two copies of one packet may be (a rate-limited, delayed path holds a
 /// packet for a while; a retransmission comes on the same interface, never as a copy).
 pub const COPY_WINDOW: i128 = 10_000_000_000;
+
+/// How far apart in time an altered copy may be from its original (an attacker holds a frame no
+/// longer than the link's delay).
+pub const ALTERED_WINDOW: i128 = 1_000_000_000;
+
+/// The most data bytes an altered copy may differ in (an attacker flips one; more is another
+/// segment).
+pub const MAX_ALTERED_BYTES: usize = 8;
 
 /// Where an interface sits on a path of routers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,11 +130,22 @@ fn key(data: &[u8], ip: &IpInfo) -> PacketKey {
     }
 }
 
+/// A TCP segment with data, by everything but the bytes above IP: to find altered copies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct LooseKey {
+    src: IpAddr,
+    dst: IpAddr,
+    id: Option<u32>,
+    above_len: usize,
+}
+
 /// The packets seen so far, to recognise their copies.
 #[derive(Debug, Default)]
 pub(crate) struct CopyIndex {
     /// Frames that are no copy (originals), by packet.
     originals: HashMap<PacketKey, Vec<u32>>,
+    /// Originals that are TCP segments with data, by [`LooseKey`].
+    segments: HashMap<LooseKey, Vec<u32>>,
     /// Each original's copies, in capture order.
     copies: HashMap<u32, Vec<u32>>,
 }
@@ -137,7 +162,7 @@ impl CopyIndex {
     ) -> Option<u32> {
         let key = key(&frame.data, ip);
         let above = above_ip(&frame.data, ip);
-        let candidates = self.originals.entry(key).or_default();
+        let candidates = self.originals.get(&key).map_or(&[][..], Vec::as_slice);
         let found = candidates.iter().rev().copied().find(|&o| {
             let Some(orig) = earlier(o) else {
                 return false;
@@ -153,13 +178,37 @@ impl CopyIndex {
                 .is_some_and(|oip| above_ip(&orig.data, &oip) == above);
             !seen_here && close && same_above
         });
+        let loose = (ip.protocol == 6).then(|| LooseKey {
+            src: ip.src,
+            dst: ip.dst,
+            id: key.id,
+            above_len: above.len(),
+        });
+        let found = found.or_else(|| {
+            let altered = self.segments.get(loose.as_ref()?)?;
+            altered.iter().rev().take(64).copied().find(|&o| {
+                let Some(orig) = earlier(o) else {
+                    return false;
+                };
+                let seen_here = orig.interface == frame.interface
+                    || self.copies.get(&o).is_some_and(|c| {
+                        c.iter()
+                            .any(|&n| earlier(n).is_some_and(|f| f.interface == frame.interface))
+                    });
+                let close = frame.at.0.abs_diff(orig.at.0) <= ALTERED_WINDOW as u128;
+                !seen_here && close && altered_segment(orig, frame)
+            })
+        });
         match found {
             Some(o) => {
                 self.copies.entry(o).or_default().push(number);
                 Some(o)
             }
             None => {
-                candidates.push(number);
+                if let Some(loose) = loose {
+                    self.segments.entry(loose).or_default().push(number);
+                }
+                self.originals.entry(key).or_default().push(number);
                 None
             }
         }
@@ -260,6 +309,9 @@ pub struct HopCheck {
     pub above_ip_len: usize,
     /// True when everything above IP is the same bytes in both.
     pub above_ip_identical: bool,
+    /// Where they differ above IP (an altered copy): the offset from the end of the IP header,
+    /// the original's byte and the copy's; at most 16.
+    pub changed: Vec<(usize, u8, u8)>,
 }
 
 impl HopCheck {
@@ -300,7 +352,46 @@ pub(crate) fn check(
         checksum_before: checksum_field(&original.1.data, aip),
         above_ip_len: above_b.len(),
         above_ip_identical: above_a == above_b,
+        changed: above_a
+            .iter()
+            .zip(above_b)
+            .enumerate()
+            .filter(|(_, (x, y))| x != y)
+            .map(|(i, (x, y))| (i, *x, *y))
+            .take(16)
+            .collect(),
     })
+}
+
+/// True if `copy` is `original`'s TCP segment with a few bytes of its data changed: the same
+/// TCP header but for the checksum, the same length, and 1 to [`MAX_ALTERED_BYTES`] data bytes
+/// different.
+fn altered_segment(original: &Frame, copy: &Frame) -> bool {
+    let a = crate::dissect::dissect_without_tcp_checksum(original.link, &original.data);
+    let b = crate::dissect::dissect_without_tcp_checksum(copy.link, &copy.data);
+    let (Some(at), Some(bt)) = (a.tcp.as_ref(), b.tcp.as_ref()) else {
+        return false;
+    };
+    let header = |data: &[u8], range: &std::ops::Range<usize>| {
+        let h = data.get(range.clone()).unwrap_or_default();
+        // Everything but the checksum (bytes 16 and 17).
+        (
+            h.get(..16).unwrap_or_default().to_vec(),
+            h.get(18..).unwrap_or_default().to_vec(),
+        )
+    };
+    if header(&original.data, &at.header) != header(&copy.data, &bt.header) {
+        return false;
+    }
+    let (pa, pb) = (
+        original.data.get(a.payload.clone()).unwrap_or_default(),
+        copy.data.get(b.payload.clone()).unwrap_or_default(),
+    );
+    if pa.is_empty() || pa.len() != pb.len() {
+        return false;
+    }
+    let differing = pa.iter().zip(pb).filter(|(x, y)| x != y).count();
+    (1..=MAX_ALTERED_BYTES).contains(&differing)
 }
 
 /// The time between two frames, in milliseconds.
@@ -342,6 +433,38 @@ mod tests {
                 None,
             ]
         );
+    }
+
+    fn segment(payload: &[u8], seq: u32) -> Frame {
+        let builder = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4([10, 73, 1, 1], [10, 73, 2, 2], 64)
+            .tcp(40000, 8443, seq, 64000)
+            .ack(7);
+        let mut data = Vec::new();
+        builder.write(&mut data, payload).expect("a frame");
+        Frame {
+            at: Timestamp(0),
+            link: crate::frame::LinkType::Ethernet,
+            orig_len: data.len() as u32,
+            interface: 0,
+            data: data.into(),
+        }
+    }
+
+    #[test]
+    fn an_altered_segment_differs_in_a_few_data_bytes_and_nothing_else() {
+        let original = segment(b"hi there\n", 1000);
+        // One letter changed (the checksum differs too, as it must).
+        assert!(altered_segment(&original, &segment(b"Hi there\n", 1000)));
+        // Another segment: other sequence number, other length, too many bytes, no data.
+        assert!(!altered_segment(&original, &segment(b"hi there\n", 1001)));
+        assert!(!altered_segment(&original, &segment(b"hi there!\n", 1000)));
+        assert!(!altered_segment(&original, &segment(b"xxxxxxxxx", 1000)));
+        assert!(
+            !altered_segment(&original, &original.clone()),
+            "identical is a copy, not altered"
+        );
+        assert!(!altered_segment(&segment(b"", 1000), &segment(b"", 1000)));
     }
 }
 

@@ -416,6 +416,20 @@ fn hop_json(trace: &Trace, entry: &FrameEntry, obj: &mut Map<String, Value>) {
             "above_ip_identical".into(),
             Value::from(c.above_ip_identical),
         );
+        if !c.changed.is_empty() {
+            // An altered copy (an attacker on the link): offsets from the end of the IP header.
+            h.insert(
+                "above_ip_changed".into(),
+                Value::Array(
+                    c.changed
+                        .iter()
+                        .map(|(at, before, after)| {
+                            json!({"offset": at, "before": before, "after": after})
+                        })
+                        .collect(),
+                ),
+            );
+        }
         obj.insert("hop_check".into(), Value::Object(h));
     }
 }

@@ -8,7 +8,7 @@ pub mod series;
 mod text;
 
 pub use json::{checksum_name, frame_json, journey_json};
-pub use text::{cut_text, frame_text, journey_text};
+pub use text::{changed_bytes, cut_text, frame_text, journey_text};
 
 use std::collections::HashMap;
 

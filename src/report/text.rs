@@ -266,13 +266,26 @@ pub fn hop_lines(trace: &Trace, number: u32) -> Vec<String> {
         "; {} B above IP {}",
         c.above_ip_len,
         if c.above_ip_identical {
-            "byte-identical ✓"
+            "byte-identical ✓".to_string()
         } else {
-            "DIFFERENT ✗"
+            format!("DIFFERENT ✗{}", changed_bytes(&c.changed))
         }
     );
     lines.push(line);
     lines
+}
+
+/// The bytes an altered copy changed, e.g. " (byte 16 above IP: 0x3c → 0x3d; byte 50 above IP:
+/// 0x68 → 0x48)" (bytes 16 and 17 of a TCP segment are its checksum); empty when none are known.
+pub fn changed_bytes(changed: &[(usize, u8, u8)]) -> String {
+    if changed.is_empty() {
+        return String::new();
+    }
+    let bytes: Vec<String> = changed
+        .iter()
+        .map(|(at, before, after)| format!("byte {at} above IP: {before:#04x} → {after:#04x}"))
+        .collect();
+    format!(" ({})", bytes.join("; "))
 }
 
 /// `#5 client-eth0 TTL 64 → #6 r1-eth0 TTL 64 → …`: the frames of one packet along its path.

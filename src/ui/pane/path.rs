@@ -223,7 +223,13 @@ pub fn lines(trace: &Trace, n: u32, width: u16, theme: Theme) -> Option<Vec<Line
     let differ: Vec<String> = copies
         .iter()
         .filter(|c| !c.identical)
-        .map(|c| format!("#{}", c.frame))
+        .map(|c| {
+            let changed = trace
+                .hop_check(c.frame)
+                .map(|h| crate::report::changed_bytes(&h.changed))
+                .unwrap_or_default();
+            format!("#{}{changed}", c.frame)
+        })
         .collect();
     let (verdict, style) = if differ.is_empty() {
         (
