@@ -178,7 +178,7 @@ impl CopyIndex {
                 .is_some_and(|oip| above_ip(&orig.data, &oip) == above);
             !seen_here && close && same_above
         });
-        let loose = (ip.protocol == 6).then(|| LooseKey {
+        let loose = (ip.protocol == 6).then_some(LooseKey {
             src: ip.src,
             dst: ip.dst,
             id: key.id,
