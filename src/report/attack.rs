@@ -26,6 +26,8 @@ pub struct AttackStory {
     pub resent: Option<u32>,
     /// A TLS alert record from the server: its frame and description.
     pub alert: Option<(u32, String)>,
+    /// The TLS version the connection negotiated (0x0304 for TLS 1.3), if it was TLS.
+    pub tls_version: Option<u16>,
     /// What the server's application read, if it read anything after the change.
     pub server_read: Option<String>,
     /// What the client's connection ended with, if it ended with an error.
@@ -66,6 +68,11 @@ impl AttackStory {
             .copied()
             .filter(|&n| named(n, "client"))
             .nth(1);
+        let tls_version = before
+            .and_then(|n| trace.frame(n))
+            .and_then(|e| e.segment.as_ref())
+            .and_then(|s| trace.tls_session(s.stream))
+            .and_then(|s| s.version);
         let alert = trace.records().iter().find_map(|r| {
             if r.dir != crate::flow::Direction::ServerToClient {
                 return None;
@@ -92,6 +99,7 @@ impl AttackStory {
             after_checksum,
             resent,
             alert,
+            tls_version,
             server_read,
             client_error,
         }
@@ -101,8 +109,13 @@ impl AttackStory {
     pub fn outcome(&self, sent: &str) -> String {
         let sent = sent.trim_end_matches('\n');
         if let Some((frame, name)) = &self.alert {
+            // Where each version says a record that does not open ends the connection.
+            let rule = match self.tls_version {
+                Some(0x0304) => "RFC 8446 §5.2",
+                _ => "RFC 5246 §6.2.3",
+            };
             return format!(
-                "the server's TLS rejected the changed record and sent a {name} alert (frame #{frame}), then closed the connection: every TLS record carries an authentication tag that no one without the keys can recompute (RFC 8446 §5.2), so a changed byte is found whatever the TCP checksum says"
+                "the server's TLS rejected the changed record and sent a {name} alert (frame #{frame}), then closed the connection: every TLS record carries an authentication tag that no one without the keys can recompute ({rule}), so a changed byte is found whatever the TCP checksum says"
             );
         }
         match (self.tampering.attack, &self.server_read) {
