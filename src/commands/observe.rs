@@ -129,10 +129,11 @@ pub fn inspect(
     }
     if let Some(err) = damage {
         anyhow::bail!(
-            "{}: {} (the {} frames before it were shown)",
+            "{}: {} (the {} frames before it were {})",
             file.display(),
             err.reason,
-            trace.frames().len()
+            trace.frames().len(),
+            if series { "read" } else { "shown" }
         );
     }
     Ok(())

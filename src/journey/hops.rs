@@ -19,7 +19,7 @@
 //!
 //! A TCP segment changed in transit (an attacker on a link: `trace --attack`) is an **altered
 //! copy**: the same addresses, protocol, identification and length, captured on another
-//! interface within [`ALTERED_WINDOW`], with the same TCP header except its checksum and at most
+//! interface within [`COPY_WINDOW`], with the same TCP header except its checksum and at most
 //! [`MAX_ALTERED_BYTES`] bytes of data different. It is a copy (TCP sees the segment once, as
 //! sent), and its [`HopCheck`] lists the bytes that changed.
 //!
@@ -37,10 +37,6 @@ use crate::frame::{Frame, Timestamp};
 /// How far apart in time two copies of one packet may be (a rate-limited, delayed path holds a
 /// packet for a while; a retransmission comes on the same interface, never as a copy).
 pub const COPY_WINDOW: i128 = 10_000_000_000;
-
-/// How far apart in time an altered copy may be from its original (an attacker holds a frame no
-/// longer than the link's delay).
-pub const ALTERED_WINDOW: i128 = 1_000_000_000;
 
 /// The most data bytes an altered copy may differ in (an attacker flips one; more is another
 /// segment).
@@ -178,7 +174,9 @@ impl CopyIndex {
                 .is_some_and(|oip| above_ip(&orig.data, &oip) == above);
             !seen_here && close && same_above
         });
-        let loose = (ip.protocol == 6).then_some(LooseKey {
+        // TCP with data: more bytes above IP than the TCP header's own length.
+        let tcp_header = usize::from(above.get(12).map_or(0, |b| b >> 4)) * 4;
+        let loose = (ip.protocol == 6 && above.len() > tcp_header).then_some(LooseKey {
             src: ip.src,
             dst: ip.dst,
             id: key.id,
@@ -195,7 +193,7 @@ impl CopyIndex {
                         c.iter()
                             .any(|&n| earlier(n).is_some_and(|f| f.interface == frame.interface))
                     });
-                let close = frame.at.0.abs_diff(orig.at.0) <= ALTERED_WINDOW as u128;
+                let close = frame.at.0.abs_diff(orig.at.0) <= COPY_WINDOW as u128;
                 !seen_here && close && altered_segment(orig, frame)
             })
         });

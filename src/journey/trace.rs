@@ -487,10 +487,17 @@ impl Trace {
             return;
         };
         let d = di(dir);
-        if state.kind != StreamKind::Tls || state.lost_framing[d] {
+        if state.kind != StreamKind::Tls {
             return;
         }
-        if let Some(header) = RecordHeader::parse(&state.pending[d]) {
+        // A record is listed if its header was captured and it ends within this segment (one
+        // that goes on past it would need the segments after, which tshark does not join
+        // across a cut either).
+        let header = (!state.lost_framing[d])
+            .then(|| RecordHeader::parse(&state.pending[d]))
+            .flatten()
+            .filter(|h| state.pending_offset[d] + h.record_len() as u64 <= resume_at);
+        if let Some(header) = header {
             let start = state.pending_offset[d];
             let len = header.record_len();
             let note = format!(
@@ -515,6 +522,8 @@ impl Trace {
         state.pending[d].clear();
         state.pending_offset[d] = resume_at;
         state.gapped[d] = true;
+        // Framing lost inside a cut segment (it began mid-record) is tried again at the next.
+        state.lost_framing[d] = false;
     }
 
     /// Hands an IP fragment to reassembly; when it completes its packet, the packet's TCP
@@ -686,10 +695,12 @@ impl Trace {
                     let len = header.record_len();
                     let record = rest.get(..len).unwrap_or_default();
                     let info = if state.gapped[d] {
-                        RecordInfo::header_only(
-                            header,
-                            "not decrypted: earlier bytes of this direction were not captured (the capture's snapshot length), so the record's sequence number and keys are unknown".into(),
-                        )
+                        let note = if header.content_type == ContentType::ApplicationData {
+                            "not decrypted: earlier bytes of this direction were not captured (the capture's snapshot length), so the record's sequence number and keys are unknown"
+                        } else {
+                            "its contents are not read: earlier bytes of this direction were not captured (the capture's snapshot length), so what they set up is unknown"
+                        };
+                        RecordInfo::header_only(header, note.into())
                     } else {
                         state
                             .tls

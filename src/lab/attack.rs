@@ -50,10 +50,13 @@ pub struct Tampering {
     pub seq: u32,
     /// Which byte of the segment's payload (from 0) was changed.
     pub payload_offset: usize,
-    /// Which byte of the frame.
+    /// Which byte of the frame (from 0).
     pub frame_offset: usize,
-    /// The byte before and after.
+    /// The byte before the change.
+    #[serde(rename = "before_byte")]
     pub before: u8,
+    /// The byte after it.
+    #[serde(rename = "after_byte")]
     pub after: u8,
     /// True if the TCP checksum was fixed to match.
     pub checksum_fixed: bool,
@@ -129,9 +132,10 @@ impl FrameHook for Hook {
 }
 
 /// Changes one payload byte of `frame` (an Ethernet frame) if it is a TCP segment carrying data;
-/// `None` (and the frame unchanged) otherwise. The byte: in a TLS record, one in the middle of its
-/// encrypted body; in plain text, the first letter, whose case is swapped (so the line stays
-/// printable: "hi" becomes "Hi"); else the middle byte. Bit 0x20 is flipped in every case.
+/// `None` (and the frame unchanged) otherwise. The byte: when the segment starts with a TLS
+/// record, one in the middle of that record's body (the part of it in this segment); in plain
+/// text, the first letter, whose case is swapped (so the line stays printable: "hi" becomes
+/// "Hi"); else the middle byte. Bit 0x20 is flipped in every case.
 pub fn tamper(attack: Attack, frame: &mut [u8]) -> Option<Tampering> {
     let packet = dissect(LinkType::Ethernet, frame);
     let tcp = packet.tcp.as_ref()?;
@@ -144,7 +148,9 @@ pub fn tamper(attack: Attack, frame: &mut [u8]) -> Option<Tampering> {
     }
     let tls = payload.len() > 5 && matches!(payload, [0x14..=0x18, 0x03, 0x00..=0x04, ..]);
     let at = if tls {
-        5 + (payload.len() - 5) / 2
+        // The first record's body, as far as this segment holds it.
+        let body = usize::from(u16::from_be_bytes([payload[3], payload[4]]));
+        5 + body.min(payload.len() - 5) / 2
     } else {
         payload
             .iter()
@@ -262,6 +268,14 @@ mod tests {
         let mut frame = segment(b"\x17\x03\x03\x00\x05abcde", false);
         let t = tamper(Attack::Flip, &mut frame).expect("changed");
         assert_eq!(t.payload_offset, 7, "the middle of the 5-byte body");
+        // Two records in one segment: the first one's body, never the second's header.
+        let mut frame = segment(b"\x17\x03\x03\x00\x04abcd\x17\x03\x03\x00\x04wxyz", false);
+        let t = tamper(Attack::Flip, &mut frame).expect("changed");
+        assert_eq!(t.payload_offset, 7, "inside the first 4-byte body");
+        // A record longer than the segment: the middle of what the segment holds of it.
+        let mut frame = segment(b"\x17\x03\x03\x40\x00abcdefgh", false);
+        let t = tamper(Attack::Flip, &mut frame).expect("changed");
+        assert_eq!(t.payload_offset, 9);
     }
 
     #[test]

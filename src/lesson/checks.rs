@@ -339,22 +339,37 @@ fn normalise(s: &str) -> String {
     words.join(" ")
 }
 
+/// `typed` is `want` give or take `tolerance`, an answer right at the limit included (decimal
+/// fractions are not exact in binary: 40.215 − 40.213 is 0.0020000000000024).
+fn within(typed: f64, want: f64, tolerance: f64) -> bool {
+    (typed - want).abs() <= tolerance.abs() + 1e-9 * want.abs().max(1.0)
+}
+
 /// Reads the first number in a typed answer, with its fraction: "40.2 ms" → 40.2, "1,460" → 1460.
 /// A comma between digits is a thousands separator, never a decimal point.
 pub fn first_decimal(typed: &str) -> Option<f64> {
     let chars: Vec<char> = typed.chars().collect();
     let digit = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
-    let start = (0..chars.len()).find(|&i| digit(i))?;
+    // A number starts a word: the 0 of "eth0" is not the answer.
+    let start = (0..chars.len()).find(|&i| {
+        digit(i)
+            && i.checked_sub(1)
+                .and_then(|p| chars.get(p))
+                .is_none_or(|c| !c.is_alphanumeric() && *c != '_')
+    })?;
     let negative = start > 0 && chars.get(start - 1) == Some(&'-');
     let mut text = String::from(if negative { "-" } else { "" });
     let mut i = start;
     let mut point = false;
+    // Exactly three digits after a comma (then no fourth): a thousands separator ("1,460");
+    // otherwise a comma between digits is a decimal comma ("40,2").
+    let thousands = |i: usize| (1..=3).all(|k| digit(i + k)) && !digit(i + 4);
     while let Some(&c) = chars.get(i) {
         if c.is_ascii_digit() {
             text.push(c);
-        } else if (c == ',' || c == '_') && !point && digit(i + 1) && digit(i.wrapping_sub(1)) {
+        } else if (c == '_' || (c == ',' && thousands(i))) && !point && digit(i + 1) {
             // a thousands separator
-        } else if c == '.' && !point && digit(i + 1) {
+        } else if (c == '.' || c == ',') && !point && digit(i + 1) {
             point = true;
             text.push('.');
         } else {
@@ -416,12 +431,13 @@ fn judge_words(ctx: &Context<'_>, q: &Question, typed: &str) -> Verdict {
         Value::Missing(why) => return Verdict::Unanswerable(why.clone()),
         // "40.6" is not 40: a typed fraction counts, against the tolerance.
         Value::Num(n) => match first_decimal(typed).filter(|x| x.fract() != 0.0) {
-            Some(x) => (x - *n as f64).abs() <= q.tolerance.abs(),
+            Some(x) => within(x, *n as f64, q.tolerance),
             None => first_number(typed).is_some_and(|x| x.abs_diff(*n) as f64 <= q.tolerance.abs()),
         },
+        // Right within the tolerance, or as the value is shown (three decimals).
         Value::Dec(x) => first_decimal(typed).is_some_and(|typed| {
-            (typed - x).abs() <= q.tolerance.abs()
-                || super::query::evaluation::same_decimal(typed, *x)
+            within(typed, *x, q.tolerance)
+                || super::query::value::decimal(typed) == super::query::value::decimal(*x)
         }),
         Value::Packet(n) => first_number(typed).is_some_and(|x| x == i64::from(*n)),
         Value::Bool(b) => match t.as_str() {
@@ -818,11 +834,20 @@ mod tests {
         assert_eq!(first_decimal("-3.25"), Some(-3.25));
         assert_eq!(first_decimal("40."), Some(40.0));
         assert_eq!(first_decimal("none"), None);
+        assert_eq!(first_decimal("on client-eth0 it was 40.213"), Some(40.213));
+        assert_eq!(first_decimal("40,2 ms"), Some(40.2), "a decimal comma");
+        assert_eq!(first_decimal("1,460"), Some(1460.0));
+        assert_eq!(first_decimal("10.0.0.1"), Some(10.0));
+        assert_eq!(first_decimal("-"), None);
         let rtt = "ms(40213)";
         assert_eq!(judge(&ctx, &question(rtt, 0.0), "40.213"), Verdict::Right);
         assert_eq!(judge(&ctx, &question(rtt, 0.0), "40.2"), Verdict::Wrong);
         assert_eq!(judge(&ctx, &question(rtt, 0.05), "40.2 ms"), Verdict::Right);
         assert_eq!(judge(&ctx, &question(rtt, 0.05), "40.3"), Verdict::Wrong);
+        // Right at the limit counts (0.002 is not exact in binary).
+        assert_eq!(judge(&ctx, &question(rtt, 0.002), "40.215"), Verdict::Right);
+        assert_eq!(judge(&ctx, &question(rtt, 0.002), "40.211"), Verdict::Right);
+        assert_eq!(judge(&ctx, &question(rtt, 0.002), "40.216"), Verdict::Wrong);
         assert_eq!(judge(&ctx, &question(rtt, 1.0), "41"), Verdict::Right);
         assert_eq!(judge(&ctx, &question("40", 0.5), "40.4"), Verdict::Right);
         assert_eq!(judge(&ctx, &question("40", 0.5), "40.6"), Verdict::Wrong);

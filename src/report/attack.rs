@@ -49,9 +49,7 @@ impl AttackStory {
             .iter()
             .filter(|e| {
                 let p = e.headers();
-                p.tcp
-                    .as_ref()
-                    .is_some_and(|t| t.seq == tampering.seq && !e.frame.data.is_empty())
+                p.tcp.as_ref().is_some_and(|t| t.seq == tampering.seq)
                     && e.segment.as_ref().is_some_and(|s| {
                         s.dir == crate::flow::Direction::ClientToServer && s.payload_len > 0
                     })
@@ -114,8 +112,13 @@ impl AttackStory {
                 Some(0x0304) => "RFC 8446 §5.2",
                 _ => "RFC 5246 §6.2.3",
             };
+            if name == "bad_record_mac" {
+                return format!(
+                    "the server's TLS rejected the changed record and sent a {name} alert (frame #{frame}), then closed the connection: every TLS record carries an authentication tag that no one without the keys can recompute ({rule}), so a changed byte is found whatever the TCP checksum says"
+                );
+            }
             return format!(
-                "the server's TLS rejected the changed record and sent a {name} alert (frame #{frame}), then closed the connection: every TLS record carries an authentication tag that no one without the keys can recompute ({rule}), so a changed byte is found whatever the TCP checksum says"
+                "the server's TLS refused what arrived and sent a {name} alert (frame #{frame}), then closed the connection"
             );
         }
         match (self.tampering.attack, &self.server_read) {
@@ -140,7 +143,7 @@ impl AttackStory {
         let frame =
             |n: Option<u32>| n.map_or_else(|| "not captured".into(), |n| format!("frame #{n}"));
         let mut out = format!(
-            "attack ({}) on link 1, between the client and r1: byte {} of the segment's data (sequence number {}) changed from {:#04x} to {:#04x}, TCP checksum {}\n",
+            "attack ({}) on link 1, between the client and r1: byte {} (from 0) of the segment's data (sequence number {}) changed from {:#04x} to {:#04x}, TCP checksum {}\n",
             t.attack.name(),
             t.payload_offset,
             t.seq,
@@ -173,6 +176,7 @@ impl AttackStory {
             "after_checksum": self.after_checksum.map(super::checksum_name),
             "resent_frame": self.resent,
             "alert": self.alert.as_ref().map(|(frame, name)| json!({"frame": frame, "name": name})),
+            "tls_version": self.tls_version.map(|v| format!("0x{v:04x}")),
             "server_read": self.server_read,
             "client_error": self.client_error,
             "outcome": self.outcome(sent),

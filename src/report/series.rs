@@ -151,12 +151,12 @@ pub fn series_text(trace: &Trace) -> String {
                 us.map_or_else(|| "—".into(), |us| format!("{:.1} ms", us / 1000.0))
             };
             lines.push(format!(
-                "  {} → {}: {} data segments ({} resent), {} bytes",
+                "  {} → {}: {} data segments ({} resent), {} bytes of TCP data (TLS records included)",
                 dir.sender(),
                 dir.reverse().sender(),
                 s.segments.len(),
                 s.retransmissions(),
-                bytes
+                super::thousands(usize::try_from(bytes).unwrap_or(usize::MAX))
             ));
             lines.push(format!(
                 "    SampleRTT: {} samples, min {}, median {}, max {}; EstimatedRTT {} after {} timed segments, timeout {}",

@@ -275,17 +275,18 @@ pub fn hop_lines(trace: &Trace, number: u32) -> Vec<String> {
     lines
 }
 
-/// The bytes an altered copy changed, e.g. " (byte 16 above IP: 0x3c → 0x3d; byte 50 above IP:
-/// 0x68 → 0x48)" (bytes 16 and 17 of a TCP segment are its checksum); empty when none are known.
+/// The bytes an altered copy changed, e.g. " (bytes after the IP header, from 0: 16: 0x3c →
+/// 0x3d; 32: 0x68 → 0x48)" (bytes 16 and 17 of a TCP segment are its checksum); empty when none
+/// are known.
 pub fn changed_bytes(changed: &[(usize, u8, u8)]) -> String {
     if changed.is_empty() {
         return String::new();
     }
     let bytes: Vec<String> = changed
         .iter()
-        .map(|(at, before, after)| format!("byte {at} above IP: {before:#04x} → {after:#04x}"))
+        .map(|(at, before, after)| format!("{at}: {before:#04x} → {after:#04x}"))
         .collect();
-    format!(" ({})", bytes.join("; "))
+    format!(" (bytes after the IP header, from 0: {})", bytes.join("; "))
 }
 
 /// `#5 client-eth0 TTL 64 → #6 r1-eth0 TTL 64 → …`: the frames of one packet along its path.
@@ -380,9 +381,24 @@ pub fn journey_text(
                 );
                 let path = trace.path_of(f);
                 if path.len() > 1 {
+                    // Whether everything above IP crossed the path untouched (an attacker on a
+                    // link changes it: an altered copy).
+                    let changed: Vec<String> = path
+                        .iter()
+                        .filter(|&&n| trace.hop_check(n).is_some_and(|c| !c.above_ip_identical))
+                        .map(|n| format!("#{n}"))
+                        .collect();
+                    let verdict = if changed.is_empty() {
+                        "TCP and TLS bytes identical on every link".to_string()
+                    } else {
+                        format!(
+                            "TCP or TLS bytes CHANGED in transit in {}",
+                            changed.join(", ")
+                        )
+                    };
                     let _ = writeln!(
                         out,
-                        "    along the path: {}; TCP and TLS bytes identical on every link",
+                        "    along the path: {}; {verdict}",
                         path_text(trace, &path)
                     );
                 }

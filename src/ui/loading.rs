@@ -204,18 +204,7 @@ impl Loader {
     }
 }
 
-/// 412000 → "412,000".
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::report::thousands;
 
 #[cfg(test)]
 #[path = "loading_tests.rs"]

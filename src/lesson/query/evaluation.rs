@@ -294,18 +294,19 @@ fn decimal_op(op: BinOp, a: f64, b: f64) -> Value {
         BinOp::Div => finite(a / b),
         BinOp::Rem if b == 0.0 => Value::missing("division by zero"),
         BinOp::Rem => finite(a.rem_euclid(b)),
-        BinOp::Lt => Value::Bool(a < b),
+        BinOp::Lt => Value::Bool(a < b && !same_decimal(a, b)),
         BinOp::Le => Value::Bool(a <= b || same_decimal(a, b)),
-        BinOp::Gt => Value::Bool(a > b),
+        BinOp::Gt => Value::Bool(a > b && !same_decimal(a, b)),
         BinOp::Ge => Value::Bool(a >= b || same_decimal(a, b)),
         _ => Value::missing("not a number operation"),
     }
 }
 
-/// Two numbers are the same when they agree to the three decimals they are shown with (so that
-/// `ms(40213) == 40.213` however the sum was rounded).
+/// Two numbers with fractions are the same when they differ only by binary rounding (so that
+/// `ms(40100) + ms(200) == 40.3`, though the sum is 40.300000000000004): within a billionth of
+/// their size.
 pub(crate) fn same_decimal(a: f64, b: f64) -> bool {
-    (a - b).abs() < 0.0005
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
 
 #[cfg(test)]

@@ -156,7 +156,7 @@ impl BinOp {
 pub fn render(e: &Expr) -> String {
     match e {
         Expr::Num(n) => n.to_string(),
-        Expr::Dec(digits, places) => super::value::decimal(decimal_value(*digits, *places)),
+        Expr::Dec(digits, places) => written_decimal(*digits, *places),
         // A bare name stays bare (`syn(alice)`), other texts are quoted.
         Expr::Text(t)
             if t.chars()
@@ -232,10 +232,7 @@ impl Tok {
     fn describe(&self) -> String {
         match self {
             Tok::Num(n) => format!("the number {n}"),
-            Tok::Dec(d, p) => format!(
-                "the number {}",
-                super::value::decimal(decimal_value(*d, *p))
-            ),
+            Tok::Dec(d, p) => format!("the number {}", written_decimal(*d, *p)),
             Tok::Str(s) => format!("the text {s:?}"),
             Tok::Name(n) => format!("`{n}`"),
             Tok::Dot => "`.`".into(),
@@ -385,6 +382,16 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
         i += 1;
     }
     Ok(out)
+}
+
+/// A number with a fraction as it was written: `Dec(400001, 4)` is "40.0001".
+fn written_decimal(digits: i64, places: u32) -> String {
+    let text = digits.unsigned_abs().to_string();
+    let places = places as usize;
+    let padded = format!("{text:0>width$}", width = places + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - places);
+    let sign = if digits < 0 { "-" } else { "" };
+    format!("{sign}{whole}.{fraction}")
 }
 
 /// The value of a number written with a fraction: `digits` / 10^`places`.
@@ -759,6 +766,7 @@ mod tests {
             "syn(alice).tcp.seq",
             "a == (1 + 2) * 3",
             "where(packets(), not .tcp.flags.syn and contains(it, \"x\"))",
+            "ms(x) == 40.0001 or ms(x) < 0.050",
         ] {
             let e = parse(src).unwrap();
             assert_eq!(
@@ -768,6 +776,9 @@ mod tests {
             );
         }
         assert_eq!(render(&parse("a=='b c'").unwrap()), "a == \"b c\"");
+        // A number with a fraction is shown as written.
+        assert_eq!(render(&parse("x == 40.0001").unwrap()), "x == 40.0001");
+        assert_eq!(render(&parse("x < 0.050").unwrap()), "x < 0.050");
     }
 
     #[test]
