@@ -8,6 +8,10 @@
 //! directory). Besides criterion's figures it prints, once, how long loading took and how many
 //! points the series have.
 //!
+//! `t` in the UI makes the graphs a slice at a time (`GraphsJob`, within `GRAPHS_BUDGET` each turn
+//! of the loop): it also prints how many slices that took, the longest (a key must be answered
+//! within a 16 ms frame).
+//!
 //! Under `cargo test --benches` (no `--bench` argument) a small capture is used and each benchmark
 //! runs once, as a smoke test.
 
@@ -19,8 +23,9 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use packetpath::chat::{ConnId, Side};
 use packetpath::flow::Direction;
-use packetpath::journey::timing::Series;
+use packetpath::journey::timing::{Budget, Series};
 use packetpath::journey::Trace;
+use packetpath::ui::graphs::GraphsJob;
 
 /// Frames in the benchmark capture.
 const BENCH_FRAMES: u64 = 1_000_000;
@@ -94,5 +99,30 @@ fn main() {
     criterion.bench_function("timing/graphs_open", |b| {
         b.iter(|| packetpath::ui::graphs::Graphs::open(&trace, stream).expect("graphs"))
     });
+    // As the run loop makes them after `t`: a slice per turn. Five times; the longest slice.
+    let budget = packetpath::ui::model::GRAPHS_BUDGET;
+    let (mut slices, mut longest, mut all) = (0, Duration::ZERO, Duration::ZERO);
+    for _ in 0..5 {
+        let started = Instant::now();
+        let mut job = GraphsJob::start(&trace, stream).expect("graphs");
+        slices = 0;
+        loop {
+            let slice = Instant::now();
+            let done = job.step(&trace, Budget::Time(budget));
+            longest = longest.max(slice.elapsed());
+            slices += 1;
+            if let Some(graphs) = done {
+                graphs.expect("graphs");
+                break;
+            }
+        }
+        all = all.max(started.elapsed());
+    }
+    println!(
+        "timing: graphs made in slices of {} ms: {slices} slices, the longest {:.2} ms, {:.0} ms in all (the slowest of 5)",
+        budget.as_millis(),
+        longest.as_secs_f64() * 1000.0,
+        all.as_secs_f64() * 1000.0
+    );
     criterion.final_summary();
 }

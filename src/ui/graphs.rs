@@ -24,9 +24,11 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, LegendPosition, P
 use ratatui::Frame;
 
 use super::theme::{Theme, UiLayer};
-use crate::chat::Side;
+use crate::chat::{ConnId, Side};
 use crate::flow::Direction;
-use crate::journey::timing::Series;
+use crate::journey::timing::{
+    self, AckPoint, Budget, FlightPoint, RttPoint, RttSample, SeriesBuilder, SeriesSink,
+};
 use crate::journey::Trace;
 
 /// Which graph is shown.
@@ -75,7 +77,7 @@ type Point = (f64, f64, u32);
 type Shown = (&'static str, Vec<(f64, f64)>, bool, Style);
 
 /// The graphs of one direction of one connection, and where the user is looking.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Graphs {
     /// The connection.
     pub stream: usize,
@@ -109,13 +111,202 @@ fn secs(at: i128, t0: i128) -> f64 {
     (at - t0) as f64 / 1e9
 }
 
-impl Graphs {
-    /// The graphs of connection `stream` in `trace`, or why there are none.
-    pub fn open(trace: &Trace, stream: usize) -> Result<Graphs, String> {
+/// Why a connection has no graphs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GraphsError {
+    /// The trace has no TCP connection of that index.
+    #[error("no TCP connection {0}")]
+    NoConnection(usize),
+    /// The connection has no frames.
+    #[error("connection {0} has no frames")]
+    NoFrames(usize),
+}
+
+/// The connection's frame nearest each of the kernel's samples, found as the frames go by (the
+/// frames of several interfaces are not in time order): between two samples' times, the
+/// latest and the earliest frame; then, for each sample, the latest frame at or before it and
+/// the earliest at or after it. Ties go to the earlier frame.
+#[derive(Debug, Clone, Default)]
+struct Nearest {
+    /// The samples' times, sorted.
+    at: Vec<i128>,
+    /// For each sample, the latest frame (time, number) not after it: at first only those after
+    /// the sample before it.
+    below: Vec<Option<(i128, u32)>>,
+    /// For each sample, the earliest frame not before it: at first only those before the next.
+    above: Vec<Option<(i128, u32)>>,
+}
+
+impl Nearest {
+    fn new(mut at: Vec<i128>) -> Nearest {
+        at.sort_unstable();
+        Nearest {
+            below: vec![None; at.len()],
+            above: vec![None; at.len()],
+            at,
+        }
+    }
+
+    /// Frame `number`, captured at `t`.
+    fn frame(&mut self, number: u32, t: i128) {
+        if self.at.is_empty() {
+            return;
+        }
+        // The samples from `p` on are at or after it.
+        let p = self.at.partition_point(|&s| s < t);
+        if let Some(b) = self.below.get_mut(p) {
+            if b.is_none_or(|(bt, bn)| t > bt || (t == bt && number < bn)) {
+                *b = Some((t, number));
+            }
+        }
+        // The samples before `q` are at or before it.
+        let q = self.at.partition_point(|&s| s <= t);
+        if let Some(a) = q.checked_sub(1).and_then(|i| self.above.get_mut(i)) {
+            if a.is_none_or(|(at, an)| t < at || (t == at && number < an)) {
+                *a = Some((t, number));
+            }
+        }
+    }
+
+    /// Every frame has been seen: each sample's candidates from all frames before and after.
+    fn resolve(&mut self) {
+        for i in 1..self.below.len() {
+            let (before, here) = (self.below[i - 1], self.below[i]);
+            if let Some((t, n)) = before {
+                if here.is_none_or(|(ht, hn)| t > ht || (t == ht && n < hn)) {
+                    self.below[i] = before;
+                }
+            }
+        }
+        for i in (0..self.above.len().saturating_sub(1)).rev() {
+            let (after, here) = (self.above[i + 1], self.above[i]);
+            if let Some((t, n)) = after {
+                if here.is_none_or(|(ht, hn)| t < ht || (t == ht && n < hn)) {
+                    self.above[i] = after;
+                }
+            }
+        }
+    }
+
+    /// The frame nearest a sample taken at `at` (0 if the connection has none).
+    fn of(&self, at: i128) -> u32 {
+        let i = self.at.partition_point(|&s| s < at);
+        let below = self.below.get(i).copied().flatten();
+        let above = self.above.get(i).copied().flatten();
+        match (below, above) {
+            (Some((bt, bn)), Some((ht, hn))) => {
+                let (b, h) = (at - bt, ht - at);
+                if b < h || (b == h && bn < hn) {
+                    bn
+                } else {
+                    hn
+                }
+            }
+            (Some((_, n)), None) | (None, Some((_, n))) => n,
+            (None, None) => 0,
+        }
+    }
+}
+
+/// The points of the graphs from the wire, made as the series is found ([`SeriesSink`]): the
+/// series itself is not kept.
+#[derive(Debug, Clone, Default)]
+struct Points {
+    /// When the connection's first frame was captured, once known.
+    first: Option<i128>,
+    segments: Vec<Point>,
+    resent: Vec<Point>,
+    sacked: Vec<Point>,
+    acks: Vec<Point>,
+    window_edge: Vec<Point>,
+    samples: Vec<Point>,
+    srtt: Vec<Point>,
+    in_flight: Vec<Point>,
+    /// Each acknowledgement's time and level, for the throughput.
+    levels: Vec<(i128, u64)>,
+    /// The estimator's last point (the throughput's window).
+    last_rtt: Option<RttPoint>,
+    nearest: Nearest,
+}
+
+impl Points {
+    fn t(&self, at: i128) -> f64 {
+        secs(at, self.first.unwrap_or(at))
+    }
+}
+
+fn kb(bytes: f64) -> f64 {
+    bytes / 1000.0
+}
+
+impl SeriesSink for Points {
+    fn start(&mut self, at: i128) {
+        self.first = Some(at);
+    }
+
+    fn frame(&mut self, number: u32, at: i128) {
+        self.nearest.frame(number, at);
+    }
+
+    fn segment(&mut self, s: FlightPoint) {
+        let t = self.t(s.at);
+        let p = (t, kb((s.offset + u64::from(s.len)) as f64), s.frame);
+        if s.retransmission {
+            self.resent.push(p);
+        } else {
+            self.segments.push(p);
+        }
+        if let Some(b) = s.in_flight {
+            self.in_flight.push((t, kb(b as f64), s.frame));
+        }
+    }
+
+    fn ack(&mut self, a: AckPoint) {
+        let t = self.t(a.at);
+        self.acks.push((t, kb(a.acked_to as f64), a.frame));
+        // What the receiver reports holding beyond the acknowledgement (SACK, RFC 2018): the
+        // edges of each block, above the ACK line.
+        for &(left, right) in &a.sacked {
+            self.sacked.push((t, kb(left as f64), a.frame));
+            self.sacked.push((t, kb(right as f64), a.frame));
+        }
+        self.window_edge
+            .push((t, kb((a.acked_to + u64::from(a.window)) as f64), a.frame));
+        self.levels.push((a.at, a.acked_to));
+    }
+
+    fn sample(&mut self, r: RttSample) {
+        self.samples
+            .push((self.t(r.at), r.sample_us / 1000.0, r.frame));
+    }
+
+    fn rtt(&mut self, r: RttPoint) {
+        self.srtt.push((self.t(r.at), r.srtt_us / 1000.0, r.frame));
+        self.last_rtt = Some(r);
+    }
+}
+
+/// The graphs of a connection being made, a slice of the capture at a time
+/// ([`GraphsJob::step`]), so that the screen goes on answering keys meanwhile.
+#[derive(Debug, Clone)]
+pub struct GraphsJob {
+    stream: usize,
+    dir: Direction,
+    conn: ConnId,
+    sender: Side,
+    builder: SeriesBuilder,
+    points: Points,
+    percent: usize,
+}
+
+impl GraphsJob {
+    /// Starts making the graphs of connection `stream`, or says why there are none.
+    pub fn start(trace: &Trace, stream: usize) -> Result<GraphsJob, GraphsError> {
         let conn = trace
             .tcp()
             .connection(stream)
-            .ok_or_else(|| format!("no TCP connection {stream}"))?;
+            .ok_or(GraphsError::NoConnection(stream))?;
+        // The direction that carried more bytes.
         let dir = if conn.delivered_len(Direction::ServerToClient)
             > conn.delivered_len(Direction::ClientToServer)
         {
@@ -123,103 +314,119 @@ impl Graphs {
         } else {
             Direction::ClientToServer
         };
-        let (client, server) = (conn.client, conn.server);
-        let series = Series::of(trace, stream, dir);
-        let first = trace
-            .frames()
+        let sender = match dir {
+            Direction::ClientToServer => Side::Client,
+            Direction::ServerToClient => Side::Server,
+        };
+        // Room for a point per segment the sender delivered (a vector that grows copies itself:
+        // milliseconds at a million points, in one slice).
+        let delivered = conn.carriers(dir).len();
+        let conn = ConnId {
+            client: conn.client,
+            server: conn.server,
+        };
+        let kernel = trace
+            .tcp_info()
             .iter()
-            .find(|e| e.segment.as_ref().is_some_and(|s| s.stream == stream))
-            .map(|e| e.frame.at.0)
-            .ok_or_else(|| format!("connection {stream} has no frames"))?;
-        let t = |at: i128| secs(at, first);
-        let kb = |bytes: f64| bytes / 1000.0;
-        let mut g = Graphs {
+            .filter(|s| s.side == sender && s.conn == conn)
+            .map(|s| s.at)
+            .collect();
+        Ok(GraphsJob {
             stream,
             dir,
+            conn,
+            sender,
+            builder: SeriesBuilder::new(stream, dir),
+            points: Points {
+                segments: Vec::with_capacity(delivered),
+                in_flight: Vec::with_capacity(delivered),
+                nearest: Nearest::new(kernel),
+                ..Points::default()
+            },
+            percent: 0,
+        })
+    }
+
+    /// The connection.
+    pub fn stream(&self) -> usize {
+        self.stream
+    }
+
+    /// How far it got, in percent.
+    pub fn percent(&self) -> usize {
+        self.percent
+    }
+
+    /// Goes on within `budget`; the graphs (or why there are none) once done.
+    pub fn step(&mut self, trace: &Trace, budget: Budget) -> Option<Result<Graphs, GraphsError>> {
+        let done = self.builder.step(trace, budget, &mut self.points);
+        self.percent = self.builder.percent(trace);
+        done.then(|| self.finish(trace))
+    }
+
+    /// The series is complete: the throughput, the kernel's lines, the range.
+    fn finish(&mut self, trace: &Trace) -> Result<Graphs, GraphsError> {
+        let mut p = std::mem::take(&mut self.points);
+        let first = p.first.ok_or(GraphsError::NoFrames(self.stream))?;
+        let t = |at: i128| secs(at, first);
+        // Bytes acknowledged over the last round trip, at least 100 ms.
+        let window_ns = timing::throughput_window_ns(p.last_rtt.as_ref());
+        let levels = std::mem::take(&mut p.levels);
+        let throughput = timing::throughput(&levels, |l| *l, window_ns)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (at, bps))| {
+                let frame = p.acks.get(i + 1).map_or(0, |a| a.2);
+                (t(at), bps / 1e6, frame)
+            })
+            .collect();
+        drop(levels);
+        p.nearest.resolve();
+        let (mut kernel_srtt, mut cwnd, mut ssthresh) = (Vec::new(), Vec::new(), Vec::new());
+        for s in trace
+            .tcp_info()
+            .iter()
+            .filter(|s| s.side == self.sender && s.conn == self.conn && s.at >= first)
+        {
+            let frame = p.nearest.of(s.at);
+            kernel_srtt.push((t(s.at), f64::from(s.rtt_us) / 1000.0, frame));
+            cwnd.push((t(s.at), kb(s.cwnd_bytes() as f64), frame));
+            if let Some(b) = s.ssthresh_bytes() {
+                ssthresh.push((t(s.at), kb(b as f64), frame));
+            }
+        }
+        let mut g = Graphs {
+            stream: self.stream,
+            dir: self.dir,
             kind: GraphKind::TimeSequence,
             from: 0.0,
             to: 0.0,
             cursor: 0.0,
             span: 0.0,
-            segments: Vec::new(),
-            resent: Vec::new(),
-            sacked: Vec::new(),
-            acks: Vec::new(),
-            window_edge: Vec::new(),
-            samples: Vec::new(),
-            srtt: Vec::new(),
-            kernel_srtt: Vec::new(),
-            throughput: Vec::new(),
-            cwnd: Vec::new(),
-            ssthresh: Vec::new(),
-            in_flight: Vec::new(),
+            segments: p.segments,
+            resent: p.resent,
+            sacked: p.sacked,
+            acks: p.acks,
+            window_edge: p.window_edge,
+            samples: p.samples,
+            srtt: p.srtt,
+            kernel_srtt,
+            throughput,
+            cwnd,
+            ssthresh,
+            in_flight: p.in_flight,
         };
-        for s in &series.segments {
-            let p = (t(s.at), kb((s.offset + u64::from(s.len)) as f64), s.frame);
-            if s.retransmission {
-                g.resent.push(p);
-            } else {
-                g.segments.push(p);
-            }
-            if let Some(b) = s.in_flight {
-                g.in_flight.push((t(s.at), kb(b as f64), s.frame));
-            }
-        }
-        for a in &series.acks {
-            g.acks.push((t(a.at), kb(a.acked_to as f64), a.frame));
-            // What the receiver reports holding beyond the acknowledgement (SACK, RFC 2018): the
-            // edges of each block, above the ACK line.
-            for &(left, right) in &a.sacked {
-                g.sacked.push((t(a.at), kb(left as f64), a.frame));
-                g.sacked.push((t(a.at), kb(right as f64), a.frame));
-            }
-            g.window_edge.push((
-                t(a.at),
-                kb((a.acked_to + u64::from(a.window)) as f64),
-                a.frame,
-            ));
-        }
-        for r in &series.samples {
-            g.samples.push((t(r.at), r.sample_us / 1000.0, r.frame));
-        }
-        for r in &series.rtt {
-            g.srtt.push((t(r.at), r.srtt_us / 1000.0, r.frame));
-        }
-        // Bytes acknowledged over the last round trip, at least 100 ms.
-        let window_ns = series.throughput_window_ns();
-        for (i, (at, bps)) in series.throughput(window_ns).into_iter().enumerate() {
-            let frame = series.acks.get(i + 1).map_or(0, |a| a.frame);
-            g.throughput.push((t(at), bps / 1e6, frame));
-        }
-        let sender = match dir {
-            Direction::ClientToServer => Side::Client,
-            Direction::ServerToClient => Side::Server,
-        };
-        // The connection's frame nearest a moment (frames of several interfaces are not in
-        // time order, so no binary search).
-        let ours: Vec<(i128, u32)> = trace
-            .frames()
-            .iter()
-            .filter(|e| {
-                e.copy_of.is_none() && e.segment.as_ref().is_some_and(|s| s.stream == stream)
-            })
-            .map(|e| (e.frame.at.0, e.number))
-            .collect();
-        let nearest = |at: i128| {
-            ours.iter()
-                .min_by_key(|(t, _)| (t - at).abs())
-                .map_or(0, |(_, n)| *n)
-        };
-        for s in trace.tcp_info().iter().filter(|s| {
-            s.side == sender && s.conn.client == client && s.conn.server == server && s.at >= first
-        }) {
-            let frame = nearest(s.at);
-            g.kernel_srtt
-                .push((t(s.at), f64::from(s.rtt_us) / 1000.0, frame));
-            g.cwnd.push((t(s.at), kb(s.cwnd_bytes() as f64), frame));
-            if let Some(b) = s.ssthresh_bytes() {
-                g.ssthresh.push((t(s.at), kb(b as f64), frame));
-            }
+        for v in [
+            &mut g.segments,
+            &mut g.resent,
+            &mut g.sacked,
+            &mut g.acks,
+            &mut g.window_edge,
+            &mut g.samples,
+            &mut g.srtt,
+            &mut g.in_flight,
+        ] {
+            v.shrink_to_fit();
         }
         g.span = [&g.segments, &g.acks, &g.cwnd]
             .iter()
@@ -228,6 +435,19 @@ impl Graphs {
             .max(0.001);
         g.to = g.span;
         Ok(g)
+    }
+}
+
+impl Graphs {
+    /// The graphs of connection `stream` in `trace`, or why there are none (a [`GraphsJob`] run
+    /// to the end).
+    pub fn open(trace: &Trace, stream: usize) -> Result<Graphs, GraphsError> {
+        let mut job = GraphsJob::start(trace, stream)?;
+        loop {
+            if let Some(graphs) = job.step(trace, Budget::Frames(usize::MAX)) {
+                return graphs;
+            }
+        }
     }
 
     /// The next (`1`) or previous (`-1`) graph.
@@ -451,7 +671,58 @@ mod tests {
         assert!(!g.segments.is_empty() && !g.acks.is_empty());
         // Offsets only grow along the acknowledgement line.
         assert!(g.acks.windows(2).all(|w| w[1].1 >= w[0].1), "{:?}", g.acks);
-        assert!(Graphs::open(&trace, 99).is_err());
+        assert_eq!(Graphs::open(&trace, 99), Err(GraphsError::NoConnection(99)));
+    }
+
+    /// Made a few frames a turn, the graphs are those made at once, and the progress grows.
+    #[test]
+    fn graphs_made_in_slices_are_those_made_at_once() {
+        let trace = small_mss();
+        let whole = Graphs::open(&trace, 0).expect("graphs");
+        let mut job = GraphsJob::start(&trace, 0).expect("a job");
+        let (mut turns, mut percent) = (0, 0);
+        let sliced = loop {
+            if let Some(done) = job.step(&trace, Budget::Frames(2)) {
+                break done.expect("graphs");
+            }
+            assert!(job.percent() >= percent && job.percent() < 100);
+            percent = job.percent();
+            turns += 1;
+        };
+        assert!(turns >= trace.frames().len() / 2, "{turns} turns");
+        assert_eq!(sliced, whole);
+        assert_eq!(
+            GraphsJob::start(&trace, 99).map(|_| ()),
+            Err(GraphsError::NoConnection(99))
+        );
+    }
+
+    /// The frame nearest each kernel sample, found as the frames go by in any time order, is the
+    /// first (in frame order) of those nearest in time, as a search of them all finds it.
+    #[test]
+    fn the_nearest_frame_to_each_sample() {
+        // Frames of two interfaces, out of time order, with equal times and equal distances.
+        let frames: Vec<(u32, i128)> = [50, 10, 30, 30, 70, 20, 90, 60, 40, 100, 10, 75]
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| (i as u32 + 1, t))
+            .collect();
+        let samples = [
+            0, 5, 10, 15, 25, 30, 35, 45, 55, 65, 72, 80, 95, 100, 120, 35,
+        ];
+        let mut nearest = Nearest::new(samples.to_vec());
+        for &(n, t) in &frames {
+            nearest.frame(n, t);
+        }
+        nearest.resolve();
+        for s in samples {
+            let searched = frames
+                .iter()
+                .min_by_key(|(_, t)| (t - s).abs())
+                .map_or(0, |(n, _)| *n);
+            assert_eq!(nearest.of(s), searched, "sample at {s}");
+        }
+        assert_eq!(Nearest::new(vec![5]).of(5), 0);
     }
 
     #[test]

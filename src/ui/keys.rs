@@ -207,6 +207,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Char('e')], context: C::Navigation, action: A::ToggleDecrypt, help: "eavesdropper's view (what is on the wire) ⇄ endpoints' view (decrypted)" },
     Binding { keys: &[Char('f')], context: C::Navigation, action: A::FollowStream, help: "follow stream: the whole conversation (the eavesdropper's: records in hex)" },
     Binding { keys: &[Char('t')], context: C::Navigation, action: A::Graphs, help: "time graphs of the selected connection: time-sequence (Stevens), round-trip time, throughput, congestion window (the kernel's, after `transfer`)" },
+    Binding { keys: &[Code(KeyCode::Esc)], context: C::Navigation, action: A::Close, help: "cancel the time graphs being made (`t` on a large capture)" },
     Binding { keys: &[Char('n')], context: C::Navigation, action: A::StepNext, help: "step: next event" },
     Binding { keys: &[Char('b')], context: C::Navigation, action: A::StepBack, help: "back: previous event" },
     Binding { keys: &[Char(' ')], context: C::Navigation, action: A::PlayPause, help: "play the timeline event by event, or pause" },

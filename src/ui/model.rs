@@ -7,12 +7,14 @@ use std::time::{Duration, Instant};
 use ratatui::layout::Rect;
 
 use super::detail::{Detail, Subject};
+use super::graphs::GraphsJob;
 use super::index::{GroupKind, Names, RowKind};
 use super::line::LineInput;
 use super::stream::{Maker, StreamView};
 use super::theme::{Theme, UiLayer};
 use super::timeline::TimelineState;
 use crate::chat::{Direction as AppDir, Side};
+use crate::journey::timing::Budget;
 use crate::journey::Trace;
 use crate::lesson::checks::FocusView;
 use crate::lesson::query::QueryError;
@@ -127,6 +129,9 @@ impl Default for Player {
 /// loading a capture may take ([`super::loading::PUMP_BUDGET`]).
 pub const FILTER_BUDGET: Duration = Duration::from_millis(5);
 
+/// How long making the time graphs (`t`) may go on between two screens: as long as a filter.
+pub const GRAPHS_BUDGET: Duration = FILTER_BUDGET;
+
 /// What the prompt at the bottom asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptFor {
@@ -223,6 +228,12 @@ pub struct Model {
     pub stream: Option<StreamView>,
     /// The time graphs, while their overlay is open.
     pub graphs: Option<super::graphs::Graphs>,
+    /// The time graphs being made (`t`), a slice of the capture each turn; their overlay opens
+    /// when they are done.
+    pub graphs_job: Option<GraphsJob>,
+    /// How much of the graphs' making one turn does ([`GRAPHS_BUDGET`]; tests make it a few
+    /// frames, to see the turns).
+    pub graphs_budget: Budget,
     /// While a capture file loads: how far ("reading 34% · 412,000 frames").
     pub progress: Option<String>,
 }
@@ -275,6 +286,8 @@ impl Model {
             lesson: None,
             stream: None,
             graphs: None,
+            graphs_job: None,
+            graphs_budget: Budget::Time(GRAPHS_BUDGET),
             progress: None,
         }
     }
@@ -318,6 +331,51 @@ impl Model {
             self.timeline.scroll_into_view(h);
         }
         self.timeline.job.is_some()
+    }
+
+    /// Starts making the time graphs of connection `stream` (in place of any being made); the
+    /// run loop goes on with them a slice at a time ([`Model::continue_graphs`]), and their
+    /// overlay opens when they are done. A connection without graphs says why in the status.
+    pub fn start_graphs(&mut self, trace: &Trace, stream: usize) {
+        match GraphsJob::start(trace, stream) {
+            Ok(job) => self.graphs_job = Some(job),
+            Err(why) => {
+                self.graphs_job = None;
+                self.status = why.to_string();
+            }
+        }
+    }
+
+    /// Goes on making the time graphs being made, for at most [`Model::graphs_budget`]; opens
+    /// their overlay when they are done. True while there is more to do.
+    pub fn continue_graphs(&mut self, trace: &Trace) -> bool {
+        let Some(job) = &mut self.graphs_job else {
+            return false;
+        };
+        let Some(result) = job.step(trace, self.graphs_budget) else {
+            return true;
+        };
+        self.graphs_job = None;
+        match result {
+            Ok(graphs) => {
+                self.graphs = Some(graphs);
+                self.overlay = Some(Overlay::Graphs);
+            }
+            Err(why) => self.status = why.to_string(),
+        }
+        false
+    }
+
+    /// While the time graphs are being made: how far ("making the time graphs of connection 3:
+    /// 37%").
+    pub fn graphs_progress(&self) -> Option<String> {
+        self.graphs_job.as_ref().map(|job| {
+            format!(
+                "making the time graphs of connection {}: {}% (Esc cancels)",
+                job.stream(),
+                job.percent()
+            )
+        })
     }
 
     /// Opens follow stream over connection `stream`, at its top.

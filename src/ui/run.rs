@@ -246,6 +246,7 @@ fn run_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
             model.sync(source.trace());
         }
         let filtering = model.continue_filter(source.trace());
+        let graphing = model.continue_graphs(source.trace());
         model.progress = source.progress();
         if LOG_PANE.load(Ordering::Relaxed) {
             model.log_lines = super::pane::logpane::lines_logged();
@@ -265,7 +266,7 @@ fn run_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
         if TERMINATED.load(Ordering::Relaxed) {
             break;
         }
-        let wait = if source.busy() || filtering {
+        let wait = if source.busy() || filtering || graphing {
             Duration::ZERO
         } else {
             FRAME_TIME
@@ -420,13 +421,8 @@ pub fn run_open(trace: Trace, title: String, look: Look) -> anyhow::Result<()> {
 /// the timeline and panes under them), until the user quits.
 pub fn run_graphs(trace: Trace, title: String, look: Look, stream: usize) -> anyhow::Result<()> {
     let (_rt, mut model) = saved_capture_screen(title, look)?;
-    match super::graphs::Graphs::open(&trace, stream) {
-        Ok(graphs) => {
-            model.graphs = Some(graphs);
-            model.overlay = Some(super::model::Overlay::Graphs);
-        }
-        Err(why) => model.status = why,
-    }
+    // Made a slice at a time by the loop, the screen up meanwhile.
+    model.start_graphs(&trace, stream);
     event_loop(&mut model, &mut Saved(trace))
 }
 

@@ -2418,6 +2418,60 @@ fn time_graphs_draw_and_select_a_frame() {
     }
 }
 
+/// `t` on a capture too large to go through between two screens (here, two frames a turn): the
+/// graphs are made a slice each turn of the loop while the status line says how far and keys are
+/// answered; another `t` on the same connection goes on, Esc cancels; when they are done their
+/// overlay opens, the graphs made at once.
+#[test]
+fn time_graphs_are_made_over_turns_of_the_loop() {
+    use crate::journey::timing::Budget;
+    let trace = sample("small-mss.pcapng");
+    let mut m = model(&trace, 120, 40);
+    m.graphs_budget = Budget::Frames(2);
+    key(&mut m, &trace, KeyCode::Char(':'));
+    for c in "14".chars() {
+        key(&mut m, &trace, KeyCode::Char(c));
+    }
+    key(&mut m, &trace, KeyCode::Enter);
+    key(&mut m, &trace, KeyCode::Char('t'));
+    assert_eq!(m.overlay, None);
+    assert!(m.continue_graphs(&trace));
+    let screen = draw(&mut m, &trace);
+    assert!(
+        screen.contains("making the time graphs of connection 0: ")
+            && screen.contains("Esc cancels"),
+        "{screen}"
+    );
+    // Keys are answered meanwhile.
+    let selected = m.timeline.selected;
+    key(&mut m, &trace, KeyCode::Char('k'));
+    assert_eq!(m.timeline.selected + 1, selected);
+    key(&mut m, &trace, KeyCode::Char('j'));
+    // Another `t` goes on with the graphs being made.
+    let percent = m.graphs_job.as_ref().map(|j| j.percent());
+    assert!(percent.is_some_and(|p| p > 0 && p < 100), "{percent:?}");
+    key(&mut m, &trace, KeyCode::Char('t'));
+    assert_eq!(m.graphs_job.as_ref().map(|j| j.percent()), percent);
+    // Esc cancels them.
+    key(&mut m, &trace, KeyCode::Esc);
+    assert!(m.graphs_job.is_none() && m.overlay.is_none());
+    assert!(m.status.contains("cancelled"), "{}", m.status);
+    assert!(!m.continue_graphs(&trace));
+    // Again, to the end: many turns, then the overlay.
+    key(&mut m, &trace, KeyCode::Char('t'));
+    let mut turns = 1;
+    while m.continue_graphs(&trace) {
+        assert_eq!(m.overlay, None);
+        turns += 1;
+        assert!(turns <= trace.frames().len(), "never done");
+    }
+    assert!(turns >= trace.frames().len() / 2, "{turns} turns");
+    assert_eq!(m.overlay, Some(Overlay::Graphs));
+    assert!(m.graphs_job.is_none());
+    assert_eq!(m.graphs, super::graphs::Graphs::open(&trace, 0).ok());
+    assert!(draw(&mut m, &trace).contains("time-sequence (Stevens)"));
+}
+
 /// How many times `word` stands as a whole word in `text` (not inside a longer number or name).
 fn whole_words(text: &str, word: &str) -> usize {
     let alnum = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '.');

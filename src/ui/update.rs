@@ -323,6 +323,12 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
             model.overlay = None;
             model.stream = None;
             model.graphs = None;
+            if let Some(job) = model.graphs_job.take() {
+                model.status = format!(
+                    "the time graphs of connection {} are cancelled",
+                    job.stream()
+                );
+            }
         }
         Action::Graphs => {
             let stream = model
@@ -330,12 +336,14 @@ fn act(model: &mut Model, trace: &Trace, context: Context, action: Action) -> Op
                 .and_then(|n| trace.frame(n))
                 .and_then(|e| e.segment.as_ref())
                 .map(|s| s.stream);
-            match stream.map(|s| super::graphs::Graphs::open(trace, s)) {
-                Some(Ok(graphs)) => {
-                    model.graphs = Some(graphs);
-                    model.overlay = Some(Overlay::Graphs);
+            match stream {
+                // Already being made: they go on (the status line says how far).
+                Some(s) if model.graphs_job.as_ref().is_some_and(|j| j.stream() == s) => {}
+                // A slice now (a small capture's graphs open at once), the rest in later turns.
+                Some(s) => {
+                    model.start_graphs(trace, s);
+                    model.continue_graphs(trace);
                 }
-                Some(Err(why)) => model.status = why,
                 None => model.status = "select a TCP frame or message first".into(),
             }
         }

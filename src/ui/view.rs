@@ -355,6 +355,9 @@ fn status_line(model: &Model) -> Line<'static> {
     if let Some(progress) = &model.progress {
         spans.push(Span::styled(format!("{progress}  "), theme.heading()));
     }
+    if let Some(progress) = model.graphs_progress() {
+        spans.push(Span::styled(format!("{progress}  "), theme.heading()));
+    }
     if !model.status.is_empty() {
         spans.push(Span::styled(format!("{}  ", model.status), theme.heading()));
     }
