@@ -255,6 +255,35 @@ fn transfer(criterion: &mut Criterion, screen: Rect) {
         rss_end as f64 / file as f64,
         model.stream.as_ref().map_or(0, |v| v.lines_held())
     );
+    // The time graphs of the big stream (`t`), made a slice per turn as the run loop does: the
+    // longest turn, and the memory with them open.
+    press(&mut model, trace, KeyCode::Esc);
+    let started = Instant::now();
+    model.start_graphs(trace, big.index);
+    let (mut turns, mut longest) = (0usize, Duration::ZERO);
+    loop {
+        let turn = Instant::now();
+        let more = model.continue_graphs(trace);
+        terminal.draw(|f| view(f, &model, trace)).expect("draws");
+        longest = longest.max(turn.elapsed());
+        turns += 1;
+        if !more {
+            break;
+        }
+    }
+    let (hwm_graphs, rss_graphs) = memory();
+    println!(
+        "ui_graphs: the time graphs of stream {} made in {} turns, {:.1} ms in all, the longest turn (with its screen) {:.2} ms; open: {}; VmHWM {} = {:.2}× the file, VmRSS {} = {:.2}×",
+        big.index,
+        turns,
+        started.elapsed().as_secs_f64() * 1e3,
+        longest.as_secs_f64() * 1e3,
+        model.graphs.is_some(),
+        mb(hwm_graphs),
+        hwm_graphs as f64 / file as f64,
+        mb(rss_graphs),
+        rss_graphs as f64 / file as f64,
+    );
 }
 
 fn main() {

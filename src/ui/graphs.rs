@@ -563,24 +563,28 @@ impl Graphs {
                 ..inner
             },
         );
-        let visible: Vec<Shown> = self
-            .lines(theme)
-            .into_iter()
-            .map(|(name, pts, line, style)| {
-                let shown = pts
-                    .iter()
-                    .filter(|p| p.0 >= self.from && p.0 <= self.to)
-                    .map(|p| (p.0, p.1))
-                    .collect();
-                (name, shown, line, style)
-            })
-            .collect();
-        let top = visible
+        let lines = self.lines(theme);
+        let top = lines
             .iter()
-            .flat_map(|(_, pts, _, _)| pts.iter().map(|p| p.1))
+            .flat_map(|(_, pts, _, _)| pts.iter())
+            .filter(|p| p.0 >= self.from && p.0 <= self.to)
+            .map(|p| p.1)
             .fold(0.0, f64::max)
             .max(1e-3)
             * 1.05;
+        // Only the points that show are handed to the chart (Braille: 2 × 4 dots a cell), so
+        // drawing takes the same time for any size of capture.
+        let grid = Grid {
+            from: self.from,
+            to: self.to,
+            columns: usize::from(chart_area.width) * 2,
+            top,
+            rows: usize::from(chart_area.height) * 4,
+        };
+        let visible: Vec<Shown> = lines
+            .into_iter()
+            .map(|(name, pts, line, style)| (name, thin(pts, &grid, line), line, style))
+            .collect();
         let cursor = [(self.cursor, 0.0), (self.cursor, top)];
         let mut datasets: Vec<Dataset> = visible
             .iter()
@@ -647,9 +651,120 @@ impl Graphs {
     }
 }
 
+/// The dots of a chart: its x range over `columns` dots, its y range (0 to `top`) over `rows`.
+struct Grid {
+    from: f64,
+    to: f64,
+    columns: usize,
+    top: f64,
+    rows: usize,
+}
+
+impl Grid {
+    fn column(&self, x: f64) -> usize {
+        (((x - self.from) / (self.to - self.from).max(f64::MIN_POSITIVE)) * self.columns as f64)
+            as usize
+    }
+
+    fn row(&self, y: f64) -> usize {
+        ((y / self.top.max(f64::MIN_POSITIVE)) * self.rows as f64) as usize
+    }
+}
+
+/// The points of `pts` in the grid's x range that the chart shows. A scatter: one point per dot
+/// it lights. A line: per dot column its first, lowest, highest and last point, in order — the
+/// same path. Either way as many as the chart has dots, whatever the size of the capture.
+fn thin(pts: &[Point], grid: &Grid, line: bool) -> Vec<(f64, f64)> {
+    let inside = pts.iter().filter(|p| p.0 >= grid.from && p.0 <= grid.to);
+    if !line {
+        let mut lit = std::collections::HashSet::new();
+        return inside
+            .filter(|p| lit.insert((grid.column(p.0), grid.row(p.1))))
+            .map(|p| (p.0, p.1))
+            .collect();
+    }
+    let mut out = Vec::new();
+    // The column being gathered: its first, lowest, highest and last points.
+    let mut column: Option<(usize, [(f64, f64); 4])> = None;
+    let flush = |out: &mut Vec<(f64, f64)>, picks: [(f64, f64); 4]| {
+        let [first, low, high, last] = picks;
+        let mut middle = [low, high];
+        middle.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for p in [first, middle[0], middle[1], last] {
+            if out.last() != Some(&p) {
+                out.push(p);
+            }
+        }
+    };
+    for p in inside {
+        let (c, here) = (grid.column(p.0), (p.0, p.1));
+        match &mut column {
+            Some((at, picks)) if *at == c => {
+                if here.1 < picks[1].1 {
+                    picks[1] = here;
+                }
+                if here.1 > picks[2].1 {
+                    picks[2] = here;
+                }
+                picks[3] = here;
+            }
+            _ => {
+                if let Some((_, picks)) = column.take() {
+                    flush(&mut out, picks);
+                }
+                column = Some((c, [here; 4]));
+            }
+        }
+    }
+    if let Some((_, picks)) = column {
+        flush(&mut out, picks);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thinning_keeps_what_the_chart_shows() {
+        let grid = Grid {
+            from: 0.0,
+            to: 999.0,
+            columns: 10,
+            top: 101.0,
+            rows: 8,
+        };
+        // A line of 1,000 points over 10 columns: at most 4 a column, the extremes kept.
+        let pts: Vec<Point> = (0..1000)
+            .map(|i| (f64::from(i), f64::from((i * 37) % 101), i as u32))
+            .collect();
+        let shown = thin(&pts, &grid, true);
+        assert!(shown.len() <= 4 * 11, "{}", shown.len());
+        assert_eq!(shown.first(), Some(&(0.0, 0.0)));
+        assert_eq!(shown.last(), Some(&(999.0, f64::from((999 * 37) % 101))));
+        assert_eq!(shown.iter().map(|p| p.1).fold(0.0, f64::max), 100.0);
+        assert!(shown.windows(2).all(|w| w[0].0 <= w[1].0), "in order");
+        // A scatter: one point per dot lit, every dot still lit.
+        let dots = thin(&pts, &grid, false);
+        let lit = |v: &[(f64, f64)]| {
+            v.iter()
+                .map(|p| (grid.column(p.0), grid.row(p.1)))
+                .collect::<std::collections::HashSet<_>>()
+        };
+        let all: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.1)).collect();
+        assert_eq!(lit(&dots), lit(&all));
+        assert_eq!(dots.len(), lit(&all).len());
+        // Outside the range nothing; a few points pass whole.
+        let later = Grid {
+            from: 2000.0,
+            to: 3000.0,
+            ..grid
+        };
+        assert!(thin(&pts, &later, true).is_empty());
+        let few: Vec<Point> = vec![(1.0, 5.0, 1), (200.0, 6.0, 2)];
+        assert_eq!(thin(&few, &grid, true), vec![(1.0, 5.0), (200.0, 6.0)]);
+    }
 
     fn small_mss() -> Trace {
         let path =
