@@ -261,16 +261,24 @@ fn transfer(criterion: &mut Criterion, screen: Rect) {
     let started = Instant::now();
     model.start_graphs(trace, big.index);
     let (mut turns, mut longest) = (0usize, Duration::ZERO);
+    let mut each = Vec::new();
     loop {
         let turn = Instant::now();
         let more = model.continue_graphs(trace);
+        let made = turn.elapsed();
         terminal.draw(|f| view(f, &model, trace)).expect("draws");
         longest = longest.max(turn.elapsed());
+        each.push(format!(
+            "{:.1}+{:.1}",
+            made.as_secs_f64() * 1e3,
+            (turn.elapsed() - made).as_secs_f64() * 1e3
+        ));
         turns += 1;
         if !more {
             break;
         }
     }
+    println!("ui_graphs: each turn, making + drawing (ms): {}", each.join(" "));
     let (hwm_graphs, rss_graphs) = memory();
     println!(
         "ui_graphs: the time graphs of stream {} made in {} turns, {:.1} ms in all, the longest turn (with its screen) {:.2} ms; open: {}; VmHWM {} = {:.2}× the file, VmRSS {} = {:.2}×",

@@ -677,9 +677,14 @@ impl Grid {
 fn thin(pts: &[Point], grid: &Grid, line: bool) -> Vec<(f64, f64)> {
     let inside = pts.iter().filter(|p| p.0 >= grid.from && p.0 <= grid.to);
     if !line {
-        let mut lit = std::collections::HashSet::new();
+        // One flag per dot (a few tens of thousands): cheaper than hashing each point.
+        let (columns, rows) = (grid.columns + 1, grid.rows + 1);
+        let mut lit = vec![false; columns * rows];
         return inside
-            .filter(|p| lit.insert((grid.column(p.0), grid.row(p.1))))
+            .filter(|p| {
+                let at = grid.column(p.0).min(columns - 1) * rows + grid.row(p.1).min(rows - 1);
+                lit.get_mut(at).is_some_and(|dot| !std::mem::replace(dot, true))
+            })
             .map(|p| (p.0, p.1))
             .collect();
     }
