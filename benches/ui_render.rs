@@ -278,7 +278,10 @@ fn transfer(criterion: &mut Criterion, screen: Rect) {
             break;
         }
     }
-    println!("ui_graphs: each turn, making + drawing (ms): {}", each.join(" "));
+    println!(
+        "ui_graphs: each turn, making + drawing (ms): {}",
+        each.join(" ")
+    );
     let (hwm_graphs, rss_graphs) = memory();
     println!(
         "ui_graphs: the time graphs of stream {} made in {} turns, {:.1} ms in all, the longest turn (with its screen) {:.2} ms; open: {}; VmHWM {} = {:.2}× the file, VmRSS {} = {:.2}×",

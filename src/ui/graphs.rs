@@ -683,7 +683,8 @@ fn thin(pts: &[Point], grid: &Grid, line: bool) -> Vec<(f64, f64)> {
         return inside
             .filter(|p| {
                 let at = grid.column(p.0).min(columns - 1) * rows + grid.row(p.1).min(rows - 1);
-                lit.get_mut(at).is_some_and(|dot| !std::mem::replace(dot, true))
+                lit.get_mut(at)
+                    .is_some_and(|dot| !std::mem::replace(dot, true))
             })
             .map(|p| (p.0, p.1))
             .collect();
