@@ -934,7 +934,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "--attack puts an attacker on a path of routers inside the lab: add --link routers:N (N from 1 to 4)"
                 );
             }
-            lab_options.attack = attack;
+            lab_options.attacker = attack.is_some();
             let lab = packetpath::lab::enter(lab_options)?;
             let options = commands::TraceOptions {
                 text,
@@ -945,6 +945,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 cert_dir: certs,
                 lab,
                 datagram,
+                attack,
             };
             let outcome = runtime()?.block_on(commands::trace(&options))?;
             if let Some(path) = &write {

@@ -342,6 +342,8 @@ pub struct TraceOptions {
     /// Before the chat, send one UDP datagram of this many bytes from the client to the server
     /// with "don't fragment" clear (`--datagram`), to see it fragmented.
     pub datagram: Option<usize>,
+    /// `--attack`: the attack the lab's attacker makes on the line's segment.
+    pub attack: Option<crate::lab::attack::Attack>,
 }
 
 /// What `trace` captured: the whole trace, and the journeys of the message and of its reply.
@@ -394,10 +396,14 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
     };
     session.connect("alice", knobs).await?;
     // An attacker on the path changes the segment of this line, and only it.
-    let attacker = options.lab.attacker().cloned();
-    if let Some(a) = &attacker {
-        a.arm();
-    }
+    let attacker = match (options.attack, options.lab.attacker()) {
+        (Some(attack), Some(switch)) => {
+            switch.arm(attack);
+            Some(switch.clone())
+        }
+        (Some(_), None) => anyhow::bail!("--attack needs a lab with an attacker on its path"),
+        _ => None,
+    };
     if let Err(e) = session.send("alice", &options.text).await {
         // With an attacker the server may refuse the line before the write has returned (a TLS
         // alert in answer to the changed record): the reply says how the connection ended.
@@ -411,8 +417,8 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
         .await?;
     let client_error = match reply {
         crate::session::Reply::Line(_) => None,
-        crate::session::Reply::Closed(why) if attacker.is_some() => why,
-        crate::session::Reply::Closed(why) => anyhow::bail!(
+        crate::session::Reply::Closed { why, .. } if attacker.is_some() => why,
+        crate::session::Reply::Closed { why, .. } => anyhow::bail!(
             "the server closed the connection before answering{}",
             why.map(|w| format!(": {w}")).unwrap_or_default()
         ),

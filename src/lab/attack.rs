@@ -11,10 +11,9 @@
 //!   do it: the receiving kernel checks every segment's checksum (RFC 1122 §4.2.2.7) and drops
 //!   this one without acknowledging it, and the sender's retransmission arrives intact.
 //!
-//! The session arms the attack ([`AttackSwitch::arm`]) just before the chosen line is written, so
-//! the handshake passes untouched and the change hits that line's segment.
+//! The session arms the attacker with an attack ([`AttackSwitch::arm`]) just before the chosen
+//! line is written, so the handshake passes untouched and the change hits that line's segment.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::forwarder::{FrameHook, Verdict};
@@ -66,32 +65,25 @@ fn attack_name<S: serde::Serializer>(a: &Attack, s: S) -> Result<S::Ok, S::Error
     s.serialize_str(a.name())
 }
 
-/// Shared between the session (which arms the attack) and the link (which carries it out).
-#[derive(Debug)]
+/// Shared between the session (which arms the attacker) and the link (which carries it out).
+#[derive(Debug, Default)]
 pub struct AttackSwitch {
-    attack: Attack,
-    armed: AtomicBool,
+    /// The attack the next client → server segment with data meets, if one is armed.
+    armed: Mutex<Option<Attack>>,
     done: Mutex<Vec<Tampering>>,
 }
 
 impl AttackSwitch {
-    /// A switch for `attack`, not armed.
-    pub fn new(attack: Attack) -> Arc<AttackSwitch> {
-        Arc::new(AttackSwitch {
-            attack,
-            armed: AtomicBool::new(false),
-            done: Mutex::new(Vec::new()),
-        })
+    /// An attacker, not armed.
+    pub fn new() -> Arc<AttackSwitch> {
+        Arc::new(AttackSwitch::default())
     }
 
-    /// The attack.
-    pub fn attack(&self) -> Attack {
-        self.attack
-    }
-
-    /// The next client → server segment with data will be changed.
-    pub fn arm(&self) {
-        self.armed.store(true, Ordering::Release);
+    /// The next client → server segment with data meets `attack`.
+    pub fn arm(&self, attack: Attack) {
+        if let Ok(mut armed) = self.armed.lock() {
+            *armed = Some(attack);
+        }
     }
 
     /// What was changed so far.
@@ -110,11 +102,14 @@ struct Hook(Arc<AttackSwitch>);
 impl FrameHook for Hook {
     fn frame(&mut self, frame: &mut Vec<u8>) -> Verdict {
         let switch = &self.0;
-        if !switch.armed.load(Ordering::Acquire) {
+        let Ok(mut armed) = switch.armed.lock() else {
             return Verdict::Pass;
-        }
-        if let Some(t) = tamper(switch.attack, frame) {
-            switch.armed.store(false, Ordering::Release);
+        };
+        let Some(attack) = *armed else {
+            return Verdict::Pass;
+        };
+        if let Some(t) = tamper(attack, frame) {
+            *armed = None;
             tracing::info!(
                 "attacker: {} byte {} of the segment with sequence number {} ({:#04x} → {:#04x})",
                 t.attack.name(),
@@ -297,13 +292,13 @@ mod tests {
 
     #[test]
     fn an_armed_switch_changes_one_segment_then_disarms() {
-        let switch = AttackSwitch::new(Attack::Flip);
+        let switch = AttackSwitch::new();
         let mut hook = switch.hook();
         let mut first = segment(b"before\n", false);
         let untouched = first.clone();
         assert_eq!(hook.frame(&mut first), Verdict::Pass);
         assert_eq!(first, untouched, "not armed yet");
-        switch.arm();
+        switch.arm(Attack::Flip);
         let mut empty = segment(b"", false);
         hook.frame(&mut empty);
         assert!(

@@ -300,8 +300,9 @@ pub struct LabOptions {
     pub delay_on: [Option<std::time::Duration>; MAX_LINKS],
     /// Links of a path with a loss of their own (`--loss-on`), by link number − 1.
     pub loss_on: [Option<f64>; MAX_LINKS],
-    /// An attacker on the path's first link (`--attack`; needs routers).
-    pub attack: Option<attack::Attack>,
+    /// An attacker on the path's first link (`trace --attack`, a lesson's `attacker = true`;
+    /// needs routers), armed message by message.
+    pub attacker: bool,
 }
 
 impl Default for LabOptions {
@@ -317,7 +318,7 @@ impl Default for LabOptions {
             rate: None,
             delay_on: [None; MAX_LINKS],
             loss_on: [None; MAX_LINKS],
-            attack: None,
+            attacker: false,
         }
     }
 }
@@ -357,7 +358,7 @@ impl LabOptions {
     pub fn link_spliced(&self, link: usize) -> bool {
         !self.link_delay(link).is_zero()
             || self.link_loss(link) > 0.0
-            || (link == ATTACKER_LINK && self.attack.is_some())
+            || (link == ATTACKER_LINK && self.attacker)
     }
 
     /// True when some link of the path has a delay or loss of its own (`--delay-on`,
@@ -643,19 +644,11 @@ impl Lab {
                 } else {
                     spliced.replace("each way", "each way on every link")
                 };
-                let attacker = o
-                    .attack
-                    .map(|a| {
-                        format!(
-                            "; an attacker on link 1 ({}: {})",
-                            a.name(),
-                            match a {
-                                attack::Attack::Flip => "changes one byte of the next line's segment and fixes the TCP checksum",
-                                attack::Attack::Corrupt => "changes one byte of the next line's segment and leaves the TCP checksum wrong",
-                            }
-                        )
-                    })
-                    .unwrap_or_default();
+                let attacker = if o.attacker {
+                    "; an attacker on link 1, changing the segments it is told to"
+                } else {
+                    ""
+                };
                 format!(
                     "the lab's path {} ⇄ {} through {n} router{}: {} ({mtu}{rate}, offloads off{spliced}){attacker}",
                     path::v4(1, true),

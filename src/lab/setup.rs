@@ -135,7 +135,7 @@ pub fn enter(options: LabOptions) -> Result<Lab, LabError> {
         link: None,
         path: Vec::new(),
         path_links: Vec::new(),
-        attack: options.attack.map(super::attack::AttackSwitch::new),
+        attack: options.attacker.then(super::attack::AttackSwitch::new),
     };
     match options.link {
         LinkMode::Loopback => {

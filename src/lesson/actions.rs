@@ -9,6 +9,7 @@
 //! wait NAME "text"
 //! close NAME
 //! pause MILLISECONDS
+//! attack NAME flip|corrupt "text"
 //! ping [--count N] [--size BYTES] [--df] [--ipv6]
 //! traceroute [--max-hops N] [--queries N] [--probe udp|icmp] [--ipv6]
 //! ```
@@ -96,6 +97,17 @@ pub enum Action {
     Ping(crate::probe::PingOptions),
     /// Probes with TTL 1, 2, 3, … to the server host (`packetpath traceroute`).
     Traceroute(crate::probe::TracerouteOptions),
+    /// The lab's attacker is armed and a client sends a line through it
+    /// (`attack NAME flip|corrupt "text"`); the action waits for the server's answer or the end
+    /// of the connection, then closes the client.
+    Attack {
+        /// Who sends.
+        name: String,
+        /// What the attacker does to the line's segment.
+        attack: crate::lab::attack::Attack,
+        /// The line (without newline).
+        text: String,
+    },
     /// A bulk upload from the client host to the server host (`packetpath transfer`), its
     /// connection named like a client's so that queries can read it.
     Transfer {
@@ -377,6 +389,28 @@ pub fn parse(line: &str) -> Result<Action, String> {
                 congestion,
             })
         }
+        "attack" => {
+            let name = client_name(w.get(1), "attack")?;
+            let attack = match w.get(2) {
+                Some((kind, false)) if kind == "flip" => crate::lab::attack::Attack::Flip,
+                Some((kind, false)) if kind == "corrupt" => crate::lab::attack::Attack::Corrupt,
+                _ => {
+                    return Err(
+                        "`attack NAME flip|corrupt \"text\"`: flip fixes the TCP checksum, corrupt leaves it wrong"
+                            .into(),
+                    )
+                }
+            };
+            let text = match (w.get(3), w.get(4)) {
+                (Some((text, true)), None) if !text.contains('\n') => text.clone(),
+                _ => {
+                    return Err(
+                        "`attack NAME flip|corrupt \"text\"`: one line in double quotes".into(),
+                    )
+                }
+            };
+            Ok(Action::Attack { name, attack, text })
+        }
         "ping" => {
             let mut o = crate::probe::PingOptions::default();
             let mut i = 1;
@@ -445,7 +479,7 @@ pub fn parse(line: &str) -> Result<Action, String> {
         }
         "" => Err("an empty action".into()),
         other => Err(format!(
-            "unknown action `{other}`; actions are: start server, connect, send, wait, close, pause, ping, traceroute"
+            "unknown action `{other}`; actions are: start server, connect, send, attack, wait, close, pause, ping, traceroute, transfer"
         )),
     }
 }
@@ -646,6 +680,50 @@ pub async fn perform(
             .await?;
             Ok(String::new())
         }
+        Action::Attack { name, attack, text } => {
+            let Some(switch) = session.lab().attacker().cloned() else {
+                return Err("this lab has no attacker: set `attacker = true` in [lab]".into());
+            };
+            switch.arm(*attack);
+            // A TLS alert in answer to the changed record may end the connection before the
+            // write returns: the reply below says how it ended.
+            if let Err(e) = session.send(name, text).await {
+                tracing::debug!("{name}'s write ended in an error: {e}");
+            }
+            let reply = session
+                .wait_reply(name, |l| l.starts_with("server: received"))
+                .await
+                .map_err(|e| e.to_string())?;
+            let outcome = match reply {
+                crate::session::Reply::Line(line) => {
+                    snapshot_received(session, state);
+                    session.close(name).await.map_err(|e| e.to_string())?;
+                    format!("{name} got \"{line}\"")
+                }
+                crate::session::Reply::Closed { why, lines } => {
+                    state.received.insert(name.clone(), lines);
+                    format!(
+                        "{name}'s connection ended{}",
+                        why.map(|w| format!(": {w}")).unwrap_or_default()
+                    )
+                }
+            };
+            state.connected.retain(|n| n != name);
+            let changed = switch
+                .tamperings()
+                .last()
+                .map(|t| {
+                    format!(
+                        "the attacker changed byte {} of the segment ({:#04x} → {:#04x}, TCP checksum {}); ",
+                        t.payload_offset,
+                        t.before,
+                        t.after,
+                        if t.checksum_fixed { "fixed" } else { "left wrong" }
+                    )
+                })
+                .unwrap_or_else(|| "the attacker found no segment to change; ".into());
+            Ok(format!("{changed}{outcome}"))
+        }
         Action::Close { name } => {
             snapshot_received(session, state);
             session.close(name).await.map_err(|e| e.to_string())?;
@@ -796,6 +874,20 @@ mod tests {
             .contains("udp or icmp"));
         assert!(parse("ping --count").unwrap_err().contains("number"));
         assert!(parse("ping --flood").unwrap_err().contains("--flood"));
+        assert_eq!(
+            parse("attack alice corrupt \"hello bob\""),
+            Ok(Action::Attack {
+                name: "alice".into(),
+                attack: crate::lab::attack::Attack::Corrupt,
+                text: "hello bob".into(),
+            })
+        );
+        assert!(parse("attack alice smash \"x\"")
+            .unwrap_err()
+            .contains("flip|corrupt"));
+        assert!(parse("attack alice flip hello")
+            .unwrap_err()
+            .contains("double quotes"));
     }
 
     #[test]

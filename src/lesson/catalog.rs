@@ -115,6 +115,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "26-throughput-and-bottleneck.toml",
         include_str!("../../lessons/26-throughput-and-bottleneck.toml"),
     ),
+    (
+        "27-errors-and-integrity.toml",
+        include_str!("../../lessons/27-errors-and-integrity.toml"),
+    ),
 ];
 
 /// A built-in lesson, parsed.
@@ -339,7 +343,7 @@ mod tests {
     #[test]
     fn every_built_in_lesson_parses() {
         let lessons = all(None).unwrap();
-        assert_eq!(lessons.len(), 26);
+        assert_eq!(lessons.len(), 27);
         let names: Vec<&str> = lessons.iter().map(|l| l.name.as_str()).collect();
         for l in &lessons {
             assert!(!l.steps.is_empty(), "{}", l.name);

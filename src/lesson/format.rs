@@ -48,6 +48,8 @@ pub struct LessonLab {
     pub rate: Option<crate::lab::Rate>,
     /// Links of a path with a delay of their own (`delay_on = ["1:20"]`).
     pub delay_on: Vec<crate::lab::LinkDelay>,
+    /// An attacker on the path's first link, for the `attack` action (`attacker = true`).
+    pub attacker: bool,
 }
 
 impl LessonLab {
@@ -60,6 +62,7 @@ impl LessonLab {
             delay: std::time::Duration::from_secs_f64(self.delay_ms / 1000.0),
             host_loopback,
             rate: self.rate,
+            attacker: self.attacker,
             ..LabOptions::default()
         };
         // `mtu_on` and `delay_on` were checked against the link when the lesson was read.
@@ -154,6 +157,8 @@ struct RawLab {
     delay_on: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     ipv6: bool,
+    #[serde(default)]
+    attacker: bool,
 }
 
 #[derive(Deserialize)]
@@ -403,6 +408,8 @@ struct Clients {
     server: bool,
     /// The lab has two hosts (wire or routers): ping and traceroute have somewhere to go.
     path: bool,
+    /// The lab has an attacker on its path (`attacker = true`).
+    attacker: bool,
 }
 
 impl Clients {
@@ -446,6 +453,17 @@ impl Clients {
                 }
             }
             Action::Send { name, .. } => need(&self.connected, name, "send")?,
+            Action::Attack { .. } if !self.attacker => {
+                return Err(
+                    "`attack` needs an attacker on the path: set `link = \"routers:1\"` and `attacker = true` in [lab]"
+                        .into(),
+                )
+            }
+            // The connection may end (a TLS alert): the client counts as gone afterwards.
+            Action::Attack { name, .. } => {
+                need(&self.connected, name, "attack")?;
+                self.connected.retain(|c| c != name);
+            }
             Action::Wait { name, .. } => need(&self.connected, name, "wait")?,
             Action::Close { name } => {
                 need(&self.connected, name, "close")?;
@@ -608,6 +626,13 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
     if ipv6 && link != LinkMode::Loopback {
         return Err(lines.err(lab_span, "`ipv6 = true` works only on the loopback link"));
     }
+    let attacker = lab_raw.is_some_and(|l| l.attacker);
+    if attacker && !matches!(link, LinkMode::Routers(_)) {
+        return Err(lines.err(
+            lab_span,
+            "`attacker = true` puts an attacker on a path of routers: set `link = \"routers:1\"` (or more routers)",
+        ));
+    }
     if raw.step.is_empty() {
         return Err(FormatError {
             file: file.to_string(),
@@ -618,6 +643,7 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
     }
     let mut clients = Clients {
         path: link != LinkMode::Loopback,
+        attacker,
         ..Clients::default()
     };
     let mut steps = Vec::new();
@@ -772,6 +798,7 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
             mtu_on,
             rate,
             delay_on,
+            attacker,
         },
         steps,
         source: text.to_string(),
@@ -882,6 +909,16 @@ answer = "syn(alice).tcp.srcport"
         assert!(error_of(&GOOD.replace("mtu = 1500", "link = \"cable\""))
             .what
             .contains("wire"));
+        // An attacker needs a path, and the attack action an attacker.
+        assert!(error_of(&GOOD.replace("mtu = 1500", "attacker = true"))
+            .what
+            .contains("routers:1"));
+        let no_attacker = GOOD.replace("mtu = 1500", "link = \"routers:1\"").replace(
+            "\"connect alice --mss 536\"",
+            "\"connect alice --mss 536\", 'attack alice flip \"hi\"'",
+        );
+        let e = error_of(&no_attacker);
+        assert!(e.what.contains("attacker = true"), "{e}");
         // A delay needs the wire, and a sane number of milliseconds.
         let e = error_of(&GOOD.replace("mtu = 1500", "delay = 20"));
         assert!(

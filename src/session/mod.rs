@@ -101,8 +101,14 @@ struct Client {
 pub enum Reply {
     /// The line looked for.
     Line(String),
-    /// The connection ended first, with the error that ended it (a TLS alert, a reset), if any.
-    Closed(Option<String>),
+    /// The connection ended first: the error that ended it (a TLS alert, a reset), if any, and
+    /// every line the client had received (it is no longer connected).
+    Closed {
+        /// Why, as the client's TLS or socket said it.
+        why: Option<String>,
+        /// The lines it received before the end.
+        lines: Vec<String>,
+    },
 }
 
 struct ServerRun {
@@ -696,15 +702,18 @@ impl Session {
             }
         }
         // The connection is over: the client is gone, with the reason its reader ended.
-        let why = match self.clients.remove(name) {
-            Some(client) => tokio::time::timeout(WAIT, client.reader)
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .flatten(),
-            None => None,
+        let (why, lines) = match self.clients.remove(name) {
+            Some(client) => (
+                tokio::time::timeout(WAIT, client.reader)
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .flatten(),
+                client.received,
+            ),
+            None => (None, Vec::new()),
         };
-        Ok(Reply::Closed(why))
+        Ok(Reply::Closed { why, lines })
     }
 
     /// Closes client `name` politely (TLS close_notify, then FIN).
