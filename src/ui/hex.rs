@@ -55,6 +55,38 @@ pub fn layers_of(trace: &Trace, entry: &FrameEntry) -> Vec<Option<UiLayer>> {
         .collect()
 }
 
+/// The bytes of frame `number` that differ in another copy of its packet on the path — a
+/// segment an attacker changed in transit — as offsets in this frame (at most 16). Empty for a
+/// packet that crossed the path untouched.
+pub fn changed_in_transit(trace: &Trace, number: u32) -> Vec<usize> {
+    let ip_end = |n: u32| {
+        trace
+            .frame(n)
+            .and_then(|e| e.headers().ip.map(|ip| ip.header.end))
+    };
+    let Some(here) = ip_end(number) else {
+        return Vec::new();
+    };
+    // The copies' checks compare each with the original: this frame's own, or the copies'.
+    let checks: Vec<crate::journey::hops::HopCheck> = match trace.hop_check(number) {
+        Some(own) => vec![own],
+        None => trace
+            .path_of(number)
+            .into_iter()
+            .filter(|&n| n != number)
+            .filter_map(|n| trace.hop_check(n))
+            .collect(),
+    };
+    let mut out: Vec<usize> = checks
+        .iter()
+        .flat_map(|c| c.changed.iter().map(|(at, _, _)| here + at))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out.truncate(16);
+    out
+}
+
 /// The hex view of one byte string.
 pub struct HexView<'a> {
     /// The bytes.
@@ -63,6 +95,9 @@ pub struct HexView<'a> {
     pub layers: &'a [Option<UiLayer>],
     /// Byte ranges to highlight (the selected field).
     pub highlight: &'a [Range<usize>],
+    /// Bytes changed in transit (an attacker on the path): marked in this frame and in the
+    /// packet's other copies.
+    pub changed: &'a [usize],
     /// The cursor byte.
     pub cursor: Option<usize>,
     /// First line drawn (below the legend).
@@ -85,6 +120,9 @@ impl HexView<'_> {
                 ));
             }
         }
+        if !self.changed.is_empty() {
+            spans.push(Span::styled("■ changed in transit ", self.theme.warn()));
+        }
         Line::from(spans)
     }
 
@@ -97,6 +135,8 @@ impl HexView<'_> {
             base.patch(self.theme.cursor())
         } else if self.highlight.iter().any(|r| r.contains(&i)) {
             base.patch(self.theme.selected())
+        } else if self.changed.contains(&i) {
+            self.theme.warn().patch(self.theme.selected())
         } else {
             base
         }
@@ -300,6 +340,51 @@ mod tests {
     use ratatui::style::Modifier;
 
     #[test]
+    fn a_byte_changed_in_transit_is_marked_in_both_copies() {
+        let segment = |payload: &[u8], interface: u32, at: i128| {
+            let builder =
+                etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+                    .ipv4([10, 73, 1, 1], [10, 73, 2, 2], 64)
+                    .tcp(40000, 8443, 1000, 64000)
+                    .ack(7);
+            let mut data = Vec::new();
+            builder.write(&mut data, payload).expect("a frame");
+            crate::frame::Frame {
+                at: crate::frame::Timestamp(at),
+                link: crate::frame::LinkType::Ethernet,
+                orig_len: data.len() as u32,
+                interface,
+                data: data.into(),
+            }
+        };
+        let mut trace = Trace::new();
+        trace.set_interface_names(vec!["client-eth0".into(), "r1-eth0".into()]);
+        trace.push_frame(segment(b"hi there\n", 0, 1_000));
+        trace.push_frame(segment(b"Hi there\n", 1, 2_000));
+        assert_eq!(
+            trace.frame(2).and_then(|e| e.copy_of),
+            Some(1),
+            "an altered copy"
+        );
+        // Ethernet 14 + IPv4 20 + TCP 20: the letter is byte 54 of both frames.
+        let (before, after) = (changed_in_transit(&trace, 1), changed_in_transit(&trace, 2));
+        assert!(before.contains(&54), "{before:?}");
+        assert_eq!(before, after);
+        // Nothing else than the letter and the TCP checksum (bytes 50 and 51).
+        assert!(
+            before.iter().all(|&i| i == 54 || i == 50 || i == 51),
+            "{before:?}"
+        );
+        // An untouched packet marks nothing.
+        let mut plain = Trace::new();
+        plain.set_interface_names(vec!["client-eth0".into(), "r1-eth0".into()]);
+        plain.push_frame(segment(b"hi there\n", 0, 1_000));
+        plain.push_frame(segment(b"hi there\n", 1, 2_000));
+        assert!(changed_in_transit(&plain, 1).is_empty());
+        assert!(changed_in_transit(&plain, 2).is_empty());
+    }
+
+    #[test]
     fn a_fields_bytes_are_highlighted_and_no_others() {
         // 20 bytes: 4 of link header, 8 of IP, 8 of TCP; the field is bytes 6..8 (in IP).
         let data: Vec<u8> = (0u8..20).collect();
@@ -311,6 +396,7 @@ mod tests {
             data: &data,
             layers: &layers,
             highlight: std::slice::from_ref(&field),
+            changed: &[],
             cursor: None,
             scroll: 0,
             extra: Vec::new(),

@@ -526,10 +526,15 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
             } else {
                 None
             };
+            let changed = model
+                .hex_frame
+                .map(|n| hex::changed_in_transit(trace, n))
+                .unwrap_or_default();
             let view = HexView {
                 data,
                 layers: &layers,
                 highlight: &highlight,
+                changed: &changed,
                 cursor,
                 scroll: hex_scroll(model, inner.height as usize, inner.width),
                 extra,

@@ -68,6 +68,7 @@ fn side_lines(model: &Model, trace: &Trace, event: usize, width: u16) -> Vec<Lin
             data,
             layers: &layers,
             highlight: &[],
+            changed: &[],
             cursor: None,
             scroll: 0,
             extra: Vec::new(),
