@@ -257,13 +257,18 @@ fn the_eavesdroppers_filter_knows_what_tshark_knows_without_keys() {
     }
 }
 
+/// `packetpath inspect FILE --format json`, which must succeed: one object per frame.
+fn inspect_json(dir: &Path, file: &str) -> Vec<Value> {
+    let (code, out, err) = packetpath(dir, &["inspect", file, "--format", "json"]);
+    assert_eq!(code, 0, "{file}: {err}");
+    json_frames(&out)
+}
+
 /// Per frame, the TCP fields both tools report, from `packetpath inspect --format json`:
 /// stream, seq, ack, len, retransmission, lost segment, reused ports, and the TLS records'
 /// content types (inner type once decrypted, as tshark's `tls.record.content_type`).
-fn our_tcp_fields(dir: &Path, file: &str) -> Vec<String> {
-    let (code, out, err) = packetpath(dir, &["inspect", file, "--format", "json"]);
-    assert_eq!(code, 0, "{err}");
-    json_frames(&out)
+fn our_tcp_fields(frames: &[Value]) -> Vec<String> {
+    frames
         .iter()
         .map(|f| {
             let t = &f["tcp"];
@@ -364,10 +369,8 @@ fn tshark_tcp_fields(dir: &Path, file: &str) -> Vec<String> {
 /// Per frame: number, interface, raw sequence and acknowledgment numbers, TCP payload (hex) and
 /// VLAN ID, from `packetpath inspect --format json`. A TLS stream has no `tcp.payload` by design
 /// (its records are in `tls`), so with `plain_only` the payload is left out.
-fn our_raw_fields(dir: &Path, file: &str, plain_only: bool) -> Vec<String> {
-    let (code, out, err) = packetpath(dir, &["inspect", file, "--format", "json"]);
-    assert_eq!(code, 0, "{err}");
-    json_frames(&out)
+fn our_raw_fields(frames: &[Value], plain_only: bool) -> Vec<String> {
+    frames
         .iter()
         .map(|f| {
             let t = &f["tcp"];
@@ -466,7 +469,8 @@ fn raw_numbers_payload_vlan_and_interface_agree_with_tshark() {
         ("vlan.pcapng", true),
         (routers.to_str().expect("UTF-8"), false),
     ] {
-        let ours = our_raw_fields(dir.path(), file, plain_only);
+        let frames = inspect_json(dir.path(), file);
+        let ours = our_raw_fields(&frames, plain_only);
         // tshark 4.0 lists packetpath's custom blocks (kept in the file) as records of their
         // own after the frames: frames only.
         let theirs: Vec<String> = tshark_raw_fields(dir.path(), file, plain_only)
@@ -487,6 +491,12 @@ fn raw_numbers_payload_vlan_and_interface_agree_with_tshark() {
         if plain_only {
             assert!(ours.iter().all(|l| l.ends_with("vlan 42")), "{ours:#?}");
             assert!(ours.iter().any(|l| l.contains("ff")), "the binary payload");
+            assert!(
+                frames
+                    .iter()
+                    .any(|f| f["tcp"]["payload"]["hex"].is_string()),
+                "a payload that is not UTF-8 is given as hex"
+            );
         } else {
             let interfaces: std::collections::BTreeSet<&str> = ours
                 .iter()
@@ -495,13 +505,6 @@ fn raw_numbers_payload_vlan_and_interface_agree_with_tshark() {
             assert!(interfaces.len() >= 4, "{interfaces:?}");
         }
     }
-    let (_, out, _) = packetpath(dir.path(), &["inspect", "vlan.pcapng", "--format", "json"]);
-    assert!(
-        json_frames(&out)
-            .iter()
-            .any(|f| f["tcp"]["payload"]["hex"].is_string()),
-        "a payload that is not UTF-8 is given as hex"
-    );
 }
 
 fn unhex(hex: &str) -> Vec<u8> {
@@ -637,7 +640,8 @@ fn a_reused_four_tuple_starts_a_new_stream_as_in_tshark() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let file = dir.path().join("reused.pcapng");
     write_capture(&file, &out, &original.keylog);
-    let ours = our_tcp_fields(dir.path(), "reused.pcapng");
+    let frames = inspect_json(dir.path(), "reused.pcapng");
+    let ours = our_tcp_fields(&frames);
     let theirs = tshark_tcp_fields(dir.path(), "reused.pcapng");
     assert_eq!(ours.len(), theirs.len());
     for (a, b) in ours.iter().zip(&theirs) {
@@ -649,12 +653,6 @@ fn a_reused_four_tuple_starts_a_new_stream_as_in_tshark() {
     );
     assert_eq!(ours.iter().filter(|l| l.contains("reused '1'")).count(), 2);
     // And the decrypted application data of each connection, each way, is tshark's.
-    let (code, out, err) = packetpath(
-        dir.path(),
-        &["inspect", "reused.pcapng", "--format", "json"],
-    );
-    assert_eq!(code, 0, "{err}");
-    let frames = json_frames(&out);
     for stream in 0..3u64 {
         let mut mine: std::collections::BTreeMap<u64, Vec<u8>> = Default::default();
         for f in frames.iter().filter(|f| f["tcp"]["stream"] == stream) {
@@ -723,7 +721,8 @@ fn frames_cut_by_a_snap_length_keep_their_real_lengths() {
             ],
             dir.path(),
         );
-        let ours = our_tcp_fields(dir.path(), &file);
+        let frames = inspect_json(dir.path(), &file);
+        let ours = our_tcp_fields(&frames);
         // tshark 4.0 lists the ledger's custom block (kept by editcap) as a record of its own,
         // after the last frame: TCP segments only.
         let theirs: Vec<String> = tshark_tcp_fields(dir.path(), &file)
@@ -753,8 +752,7 @@ fn frames_cut_by_a_snap_length_keep_their_real_lengths() {
             ours.iter().all(|l| l.contains("lost ''")),
             "{sample}: {ours:#?}"
         );
-        let (_, out, _) = packetpath(dir.path(), &["inspect", &file, "--format", "json"]);
-        let cut: Vec<Value> = json_frames(&out)
+        let cut: Vec<Value> = frames
             .into_iter()
             .filter(|f| f["not_captured"].as_u64().is_some_and(|n| n > 0))
             .collect();

@@ -15,7 +15,7 @@ use crate::flow::Direction;
 use crate::frame::Frame;
 use crate::journey::timing::{median, Series};
 use crate::journey::Trace;
-use crate::report::Format;
+use crate::report::{ms, Format};
 use crate::session::{Session, SessionOptions, Transferred};
 use crate::tcpinfo::TcpInfoSample;
 
@@ -266,13 +266,9 @@ fn summarise(
     })
 }
 
-fn ms(us: Option<f64>) -> String {
-    us.map_or_else(|| "—".into(), |us| format!("{:.1} ms", us / 1000.0))
-}
-
-/// 5000000 → "5,000,000" (the UI's grouping).
+/// 5000000 → "5,000,000" (the report's grouping).
 fn thousands(n: u64) -> String {
-    crate::ui::loading::thousands(usize::try_from(n).unwrap_or(usize::MAX))
+    crate::report::thousands(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 impl TransferOutcome {

@@ -160,19 +160,11 @@ impl CopyIndex {
         let above = above_ip(&frame.data, ip);
         let candidates = self.originals.get(&key).map_or(&[][..], Vec::as_slice);
         let found = candidates.iter().rev().copied().find(|&o| {
-            let Some(orig) = earlier(o) else {
-                return false;
-            };
-            let seen_here = orig.interface == frame.interface
-                || self.copies.get(&o).is_some_and(|c| {
-                    c.iter()
-                        .any(|&n| earlier(n).is_some_and(|f| f.interface == frame.interface))
-                });
-            let close = frame.at.0.abs_diff(orig.at.0) <= COPY_WINDOW as u128;
-            let same_above = crate::dissect::dissect_without_tcp_checksum(orig.link, &orig.data)
-                .ip
-                .is_some_and(|oip| above_ip(&orig.data, &oip) == above);
-            !seen_here && close && same_above
+            self.may_be_copy(o, frame, &earlier).is_some_and(|orig| {
+                crate::dissect::dissect_without_tcp_checksum(orig.link, &orig.data)
+                    .ip
+                    .is_some_and(|oip| above_ip(&orig.data, &oip) == above)
+            })
         });
         // TCP with data: more bytes above IP than the TCP header's own length.
         let tcp_header = usize::from(above.get(12).map_or(0, |b| b >> 4)) * 4;
@@ -185,16 +177,8 @@ impl CopyIndex {
         let found = found.or_else(|| {
             let altered = self.segments.get(loose.as_ref()?)?;
             altered.iter().rev().take(64).copied().find(|&o| {
-                let Some(orig) = earlier(o) else {
-                    return false;
-                };
-                let seen_here = orig.interface == frame.interface
-                    || self.copies.get(&o).is_some_and(|c| {
-                        c.iter()
-                            .any(|&n| earlier(n).is_some_and(|f| f.interface == frame.interface))
-                    });
-                let close = frame.at.0.abs_diff(orig.at.0) <= COPY_WINDOW as u128;
-                !seen_here && close && altered_segment(orig, frame)
+                self.may_be_copy(o, frame, &earlier)
+                    .is_some_and(|orig| altered_segment(orig, frame))
             })
         });
         match found {
@@ -210,6 +194,24 @@ impl CopyIndex {
                 None
             }
         }
+    }
+
+    /// Original `o` (frame `earlier(o)`) if `frame` could be a copy of it: captured on an
+    /// interface that has not seen that packet yet, within [`COPY_WINDOW`] of it.
+    fn may_be_copy<'a>(
+        &self,
+        o: u32,
+        frame: &Frame,
+        earlier: &impl Fn(u32) -> Option<&'a Frame>,
+    ) -> Option<&'a Frame> {
+        let orig = earlier(o)?;
+        let seen_here = orig.interface == frame.interface
+            || self.copies.get(&o).is_some_and(|c| {
+                c.iter()
+                    .any(|&n| earlier(n).is_some_and(|f| f.interface == frame.interface))
+            });
+        let close = frame.at.0.abs_diff(orig.at.0) <= COPY_WINDOW as u128;
+        (!seen_here && close).then_some(orig)
     }
 
     /// The copies of original `number`, in capture order.

@@ -188,6 +188,11 @@ pub fn fragment_line(trace: &Trace, number: u32) -> Option<String> {
     })
 }
 
+/// Microseconds as milliseconds with one decimal ("40.2 ms"), or "—" when unknown.
+pub fn ms(us: Option<f64>) -> String {
+    us.map_or_else(|| "—".into(), |us| format!("{:.1} ms", us / 1000.0))
+}
+
 /// 412000 → "412,000".
 pub fn thousands(n: usize) -> String {
     let digits = n.to_string();

@@ -12,6 +12,8 @@ use crate::frame::Timestamp;
 use crate::journey::timing::Series;
 use crate::journey::Trace;
 
+use super::ms;
+
 fn secs(at: i128) -> f64 {
     Timestamp(at).as_secs_f64()
 }
@@ -147,9 +149,6 @@ pub fn series_text(trace: &Trace) -> String {
                 .max()
                 .unwrap_or(0);
             let samples: Vec<f64> = s.samples.iter().map(|p| p.sample_us).collect();
-            let ms = |us: Option<f64>| {
-                us.map_or_else(|| "—".into(), |us| format!("{:.1} ms", us / 1000.0))
-            };
             lines.push(format!(
                 "  {} → {}: {} data segments ({} resent), {} bytes of TCP data (TLS records included)",
                 dir.sender(),

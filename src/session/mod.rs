@@ -645,22 +645,38 @@ impl Session {
         name: &str,
         pred: impl Fn(&str) -> bool,
     ) -> Result<String, SessionError> {
+        self.next_line(name, pred)
+            .await?
+            .ok_or_else(|| SessionError::Timeout {
+                what: format!("a line for {name}"),
+                seconds: WAIT.as_secs(),
+            })
+    }
+
+    /// The first line client `name` has received (before or while waiting) that satisfies
+    /// `pred`; `None` if its connection ended first.
+    async fn next_line(
+        &mut self,
+        name: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> Result<Option<String>, SessionError> {
         let client = self
             .clients
             .get_mut(name)
             .ok_or_else(|| SessionError::NoSuchClient(name.into()))?;
         if let Some(line) = client.received.iter().find(|l| pred(l)) {
-            return Ok(line.clone());
+            return Ok(Some(line.clone()));
         }
         loop {
             match tokio::time::timeout(WAIT, client.lines.recv()).await {
                 Ok(Some(line)) => {
                     client.received.push(line.clone());
                     if pred(&line) {
-                        return Ok(line);
+                        return Ok(Some(line));
                     }
                 }
-                _ => {
+                Ok(None) => return Ok(None),
+                Err(_) => {
                     return Err(SessionError::Timeout {
                         what: format!("a line for {name}"),
                         seconds: WAIT.as_secs(),
@@ -677,29 +693,8 @@ impl Session {
         name: &str,
         pred: impl Fn(&str) -> bool,
     ) -> Result<Reply, SessionError> {
-        let client = self
-            .clients
-            .get_mut(name)
-            .ok_or_else(|| SessionError::NoSuchClient(name.into()))?;
-        if let Some(line) = client.received.iter().find(|l| pred(l)) {
-            return Ok(Reply::Line(line.clone()));
-        }
-        loop {
-            match tokio::time::timeout(WAIT, client.lines.recv()).await {
-                Ok(Some(line)) => {
-                    client.received.push(line.clone());
-                    if pred(&line) {
-                        return Ok(Reply::Line(line));
-                    }
-                }
-                Ok(None) => break,
-                Err(_) => {
-                    return Err(SessionError::Timeout {
-                        what: format!("a line for {name}"),
-                        seconds: WAIT.as_secs(),
-                    })
-                }
-            }
+        if let Some(line) = self.next_line(name, pred).await? {
+            return Ok(Reply::Line(line));
         }
         // The connection is over: the client is gone, with the reason its reader ended.
         let (why, lines) = match self.clients.remove(name) {

@@ -93,6 +93,18 @@ pub struct Graphs {
     pub cursor: f64,
     /// The whole time range.
     span: f64,
+    /// The lines taken from the wire.
+    wire: WireLines,
+    kernel_srtt: Vec<Point>,
+    throughput: Vec<Point>,
+    cwnd: Vec<Point>,
+    ssthresh: Vec<Point>,
+}
+
+/// The graphs' lines that come from the capture as the series is found (the kernel's lines and
+/// the throughput are added when it is complete).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct WireLines {
     segments: Vec<Point>,
     resent: Vec<Point>,
     sacked: Vec<Point>,
@@ -100,11 +112,25 @@ pub struct Graphs {
     window_edge: Vec<Point>,
     samples: Vec<Point>,
     srtt: Vec<Point>,
-    kernel_srtt: Vec<Point>,
-    throughput: Vec<Point>,
-    cwnd: Vec<Point>,
-    ssthresh: Vec<Point>,
     in_flight: Vec<Point>,
+}
+
+impl WireLines {
+    /// Gives back the room the vectors were given up front.
+    fn shrink_to_fit(&mut self) {
+        for v in [
+            &mut self.segments,
+            &mut self.resent,
+            &mut self.sacked,
+            &mut self.acks,
+            &mut self.window_edge,
+            &mut self.samples,
+            &mut self.srtt,
+            &mut self.in_flight,
+        ] {
+            v.shrink_to_fit();
+        }
+    }
 }
 
 fn secs(at: i128, t0: i128) -> f64 {
@@ -214,14 +240,8 @@ impl Nearest {
 struct Points {
     /// When the connection's first frame was captured, once known.
     first: Option<i128>,
-    segments: Vec<Point>,
-    resent: Vec<Point>,
-    sacked: Vec<Point>,
-    acks: Vec<Point>,
-    window_edge: Vec<Point>,
-    samples: Vec<Point>,
-    srtt: Vec<Point>,
-    in_flight: Vec<Point>,
+    /// The lines, as far as made.
+    wire: WireLines,
     /// Each acknowledgement's time and level, for the throughput.
     levels: Vec<(i128, u64)>,
     /// The estimator's last point (the throughput's window).
@@ -252,36 +272,40 @@ impl SeriesSink for Points {
         let t = self.t(s.at);
         let p = (t, kb((s.offset + u64::from(s.len)) as f64), s.frame);
         if s.retransmission {
-            self.resent.push(p);
+            self.wire.resent.push(p);
         } else {
-            self.segments.push(p);
+            self.wire.segments.push(p);
         }
         if let Some(b) = s.in_flight {
-            self.in_flight.push((t, kb(b as f64), s.frame));
+            self.wire.in_flight.push((t, kb(b as f64), s.frame));
         }
     }
 
     fn ack(&mut self, a: AckPoint) {
         let t = self.t(a.at);
-        self.acks.push((t, kb(a.acked_to as f64), a.frame));
+        self.wire.acks.push((t, kb(a.acked_to as f64), a.frame));
         // What the receiver reports holding beyond the acknowledgement (SACK, RFC 2018): the
         // edges of each block, above the ACK line.
         for &(left, right) in &a.sacked {
-            self.sacked.push((t, kb(left as f64), a.frame));
-            self.sacked.push((t, kb(right as f64), a.frame));
+            self.wire.sacked.push((t, kb(left as f64), a.frame));
+            self.wire.sacked.push((t, kb(right as f64), a.frame));
         }
-        self.window_edge
+        self.wire
+            .window_edge
             .push((t, kb((a.acked_to + u64::from(a.window)) as f64), a.frame));
         self.levels.push((a.at, a.acked_to));
     }
 
     fn sample(&mut self, r: RttSample) {
-        self.samples
+        self.wire
+            .samples
             .push((self.t(r.at), r.sample_us / 1000.0, r.frame));
     }
 
     fn rtt(&mut self, r: RttPoint) {
-        self.srtt.push((self.t(r.at), r.srtt_us / 1000.0, r.frame));
+        self.wire
+            .srtt
+            .push((self.t(r.at), r.srtt_us / 1000.0, r.frame));
         self.last_rtt = Some(r);
     }
 }
@@ -338,8 +362,11 @@ impl GraphsJob {
             sender,
             builder: SeriesBuilder::new(stream, dir),
             points: Points {
-                segments: Vec::with_capacity(delivered),
-                in_flight: Vec::with_capacity(delivered),
+                wire: WireLines {
+                    segments: Vec::with_capacity(delivered),
+                    in_flight: Vec::with_capacity(delivered),
+                    ..WireLines::default()
+                },
                 nearest: Nearest::new(kernel),
                 ..Points::default()
             },
@@ -376,7 +403,7 @@ impl GraphsJob {
             .into_iter()
             .enumerate()
             .map(|(i, (at, bps))| {
-                let frame = p.acks.get(i + 1).map_or(0, |a| a.2);
+                let frame = p.wire.acks.get(i + 1).map_or(0, |a| a.2);
                 (t(at), bps / 1e6, frame)
             })
             .collect();
@@ -403,32 +430,14 @@ impl GraphsJob {
             to: 0.0,
             cursor: 0.0,
             span: 0.0,
-            segments: p.segments,
-            resent: p.resent,
-            sacked: p.sacked,
-            acks: p.acks,
-            window_edge: p.window_edge,
-            samples: p.samples,
-            srtt: p.srtt,
+            wire: p.wire,
             kernel_srtt,
             throughput,
             cwnd,
             ssthresh,
-            in_flight: p.in_flight,
         };
-        for v in [
-            &mut g.segments,
-            &mut g.resent,
-            &mut g.sacked,
-            &mut g.acks,
-            &mut g.window_edge,
-            &mut g.samples,
-            &mut g.srtt,
-            &mut g.in_flight,
-        ] {
-            v.shrink_to_fit();
-        }
-        g.span = [&g.segments, &g.acks, &g.cwnd]
+        g.wire.shrink_to_fit();
+        g.span = [&g.wire.segments, &g.wire.acks, &g.cwnd]
             .iter()
             .filter_map(|v| v.last().map(|p| p.0))
             .fold(0.0, f64::max)
@@ -491,11 +500,11 @@ impl Graphs {
 
     fn main_points(&self) -> &[Point] {
         match self.kind {
-            GraphKind::TimeSequence => &self.segments,
-            GraphKind::Rtt => &self.samples,
+            GraphKind::TimeSequence => &self.wire.segments,
+            GraphKind::Rtt => &self.wire.samples,
             GraphKind::Throughput => &self.throughput,
             GraphKind::Window if !self.cwnd.is_empty() => &self.cwnd,
-            GraphKind::Window => &self.in_flight,
+            GraphKind::Window => &self.wire.in_flight,
         }
     }
 
@@ -504,20 +513,20 @@ impl Graphs {
         let l = |layer| theme.layer(layer);
         match self.kind {
             GraphKind::TimeSequence => vec![
-                ("window edge", &self.window_edge[..], true, theme.dim()),
-                ("acknowledged", &self.acks[..], true, l(UiLayer::Ip)),
-                ("segment", &self.segments[..], false, l(UiLayer::Tcp)),
-                ("retransmission", &self.resent[..], false, theme.warn()),
+                ("window edge", &self.wire.window_edge[..], true, theme.dim()),
+                ("acknowledged", &self.wire.acks[..], true, l(UiLayer::Ip)),
+                ("segment", &self.wire.segments[..], false, l(UiLayer::Tcp)),
+                ("retransmission", &self.wire.resent[..], false, theme.warn()),
                 (
                     "SACK block",
-                    &self.sacked[..],
+                    &self.wire.sacked[..],
                     false,
                     l(UiLayer::Application),
                 ),
             ],
             GraphKind::Rtt => vec![
-                ("SampleRTT", &self.samples[..], false, l(UiLayer::Tcp)),
-                ("EstimatedRTT", &self.srtt[..], true, l(UiLayer::Ip)),
+                ("SampleRTT", &self.wire.samples[..], false, l(UiLayer::Tcp)),
+                ("EstimatedRTT", &self.wire.srtt[..], true, l(UiLayer::Ip)),
                 (
                     "kernel srtt",
                     &self.kernel_srtt[..],
@@ -529,7 +538,7 @@ impl Graphs {
             GraphKind::Window => vec![
                 ("cwnd", &self.cwnd[..], true, l(UiLayer::Tcp)),
                 ("ssthresh", &self.ssthresh[..], true, theme.warn()),
-                ("in flight", &self.in_flight[..], false, l(UiLayer::Ip)),
+                ("in flight", &self.wire.in_flight[..], false, l(UiLayer::Ip)),
             ],
         }
     }
@@ -789,9 +798,13 @@ mod tests {
         let c = trace.tcp().connection(0).expect("connection 0");
         assert!(c.delivered_len(g.dir) >= c.delivered_len(Direction::ClientToServer));
         assert_eq!(g.dir, Direction::ServerToClient);
-        assert!(!g.segments.is_empty() && !g.acks.is_empty());
+        assert!(!g.wire.segments.is_empty() && !g.wire.acks.is_empty());
         // Offsets only grow along the acknowledgement line.
-        assert!(g.acks.windows(2).all(|w| w[1].1 >= w[0].1), "{:?}", g.acks);
+        assert!(
+            g.wire.acks.windows(2).all(|w| w[1].1 >= w[0].1),
+            "{:?}",
+            g.wire.acks
+        );
         assert_eq!(Graphs::open(&trace, 99), Err(GraphsError::NoConnection(99)));
     }
 

@@ -16,6 +16,18 @@ use super::update::{update, Command, Msg};
 use super::view::{layout, view};
 use crate::journey::Trace;
 
+/// Every sample capture in `captures/`.
+const EVERY_SAMPLE: [&str; 8] = [
+    "tls13-chat.pcapng",
+    "tls12-chat.pcapng",
+    "plain-chat.pcapng",
+    "ipv6-chat.pcapng",
+    "small-mss.pcapng",
+    "wrong-ca.pcapng",
+    "routers-chat.pcapng",
+    "routers-fragments.pcapng",
+];
+
 fn sample(name: &str) -> Trace {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("captures")
@@ -1525,16 +1537,7 @@ fn bytes_in(text: &str) -> Option<u64> {
 #[test]
 fn every_frame_of_every_sample_shows_sizes_that_add_up() {
     use crate::dissect::Layer;
-    let samples = [
-        "tls13-chat.pcapng",
-        "tls12-chat.pcapng",
-        "plain-chat.pcapng",
-        "ipv6-chat.pcapng",
-        "small-mss.pcapng",
-        "wrong-ca.pcapng",
-        "routers-chat.pcapng",
-        "routers-fragments.pcapng",
-    ];
+    let samples = EVERY_SAMPLE;
     let mut app_records = 0;
     let mut gcm12_records = 0;
     for name in samples {
@@ -2487,16 +2490,7 @@ fn whole_words(text: &str, word: &str) -> usize {
 /// 4284410332: the initial sequence number…", not "… = 4284410332: 4284410332: …".
 #[test]
 fn the_explanation_line_says_the_value_once() {
-    let samples = [
-        "tls13-chat.pcapng",
-        "tls12-chat.pcapng",
-        "plain-chat.pcapng",
-        "ipv6-chat.pcapng",
-        "small-mss.pcapng",
-        "wrong-ca.pcapng",
-        "routers-chat.pcapng",
-        "routers-fragments.pcapng",
-    ];
+    let samples = EVERY_SAMPLE;
     let mut checked = 0;
     let mut failures = Vec::new();
     for name in samples {
