@@ -164,13 +164,26 @@ enum Command {
         /// (needs --link wire or routers:N).
         #[arg(long, value_name = "BYTES")]
         datagram: Option<usize>,
-        /// An attacker on the path's first link (client ⇄ r1; needs --link routers:N) changes one
-        /// byte of the line's segment: "flip" fixes the TCP checksum to match (over TLS the
-        /// server finds the change: a bad_record_mac alert; over --plain the changed line is
-        /// delivered), "corrupt" leaves it wrong (the server's kernel drops the segment and the
-        /// client sends it again). Only inside packetpath's lab, never on the host's network.
-        #[arg(long, value_enum, value_name = "flip|corrupt")]
+        /// An attacker on the path's first link (client ⇄ r1; needs --link routers:N) acts on
+        /// the line's segment. "flip" changes one byte and fixes the TCP checksum to match (over
+        /// TLS the server finds the change: a bad_record_mac alert; over --plain the changed
+        /// line is delivered); "corrupt" changes it and leaves the checksum wrong (the server's
+        /// kernel drops the segment and the client sends it again); "replay" sends the line's
+        /// segment a second time as new data (TLS: bad_record_mac on the copy; --plain: the
+        /// server reads the line twice); "drop-record" removes it, and the client then sends
+        /// "next line" (TLS: bad_record_mac on that one; --plain: the removal goes unnoticed).
+        /// Both ends' byte numbers are rewritten to hide a replay or a removal from TCP. "mitm"
+        /// makes r1 a man in the middle: it takes the client's connection in the server's name
+        /// with a certificate of its own CA and makes its own connection to the server (a
+        /// verifying client refuses it: unknown_ca; with --insecure, or over --plain, the
+        /// attacker reads every line and changes the client's). Only inside packetpath's lab,
+        /// never on the host's network.
+        #[arg(long, value_enum, value_name = "flip|corrupt|replay|drop-record|mitm")]
         attack: Option<packetpath::lab::attack::Attack>,
+        /// With --attack mitm: the client does not check the server's certificate, and so
+        /// talks to the attacker (dangerous anywhere else: see `client --insecure`).
+        #[arg(long)]
+        insecure: bool,
         #[command(flatten)]
         lab: LabArgs,
     },
@@ -925,6 +938,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
             datagram,
             attack,
+            insecure,
             lab,
         } => {
             let write = output_path(write, force)?;
@@ -934,7 +948,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "--attack puts an attacker on a path of routers inside the lab: add --link routers:N (N from 1 to 4)"
                 );
             }
-            lab_options.attacker = attack.is_some();
+            let mitm = attack == Some(packetpath::lab::attack::Attack::Mitm);
+            if insecure && !mitm {
+                anyhow::bail!(
+                    "--insecure is for seeing a man in the middle read the chat: add --attack mitm --link routers:N"
+                );
+            }
+            lab_options.attacker = attack.is_some() && !mitm;
+            lab_options.mitm = mitm;
             let lab = packetpath::lab::enter(lab_options)?;
             let options = commands::TraceOptions {
                 text,
@@ -946,6 +967,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 lab,
                 datagram,
                 attack,
+                insecure,
             };
             let outcome = runtime()?.block_on(commands::trace(&options))?;
             if let Some(path) = &write {

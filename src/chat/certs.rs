@@ -100,21 +100,63 @@ fn names(paths: &[&Path]) -> String {
 }
 
 fn generate(paths: &CertPaths) -> Result<(), ChatError> {
-    let gen = |e: rcgen::Error| ChatError::Generate(e.to_string());
     fs::create_dir_all(&paths.dir).map_err(|e| ChatError::CertWrite {
         path: paths.dir.clone(),
         reason: format!("cannot create the folder: {e}"),
     })?;
+    let set = make_set("packetpath local CA", "packetpath")?;
+    write_file(&paths.ca_cert, set.ca_cert.as_bytes(), 0o644)?;
+    write_file(&paths.ca_key, set.ca_key.as_bytes(), 0o600)?;
+    write_file(&paths.server_cert, set.server_cert.as_bytes(), 0o644)?;
+    write_file(&paths.server_key, set.server_key.as_bytes(), 0o600)?;
+    Ok(())
+}
+
+/// A CA and a server certificate it signed, in PEM, held in memory.
+#[derive(Clone)]
+pub struct CertSet {
+    /// The CA's certificate.
+    pub ca_cert: String,
+    /// The CA's private key.
+    pub ca_key: String,
+    /// The server's certificate, for [`SERVER_NAMES`].
+    pub server_cert: String,
+    /// The server's private key.
+    pub server_key: String,
+    /// The CA's name (its Common Name).
+    pub ca_name: String,
+}
+
+impl std::fmt::Debug for CertSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertSet")
+            .field("ca_name", &self.ca_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The certificates of an attacker in the middle (`--attack mitm`), made on the spot and never
+/// written: a CA of its own ("attacker's CA …") and a certificate it signed for the server's
+/// names. No client that trusts only packetpath's CA accepts it.
+pub fn attacker_set() -> Result<CertSet, ChatError> {
+    make_set("attacker's CA", "not packetpath")
+}
+
+/// A new CA named `ca_name` plus a unique tag, and a server certificate for [`SERVER_NAMES`]
+/// signed by it.
+fn make_set(ca_name: &str, organization: &str) -> Result<CertSet, ChatError> {
+    let gen = |e: rcgen::Error| ChatError::Generate(e.to_string());
     let now = time::OffsetDateTime::now_utc();
 
     let ca_key = KeyPair::generate().map_err(gen)?;
     let mut ca = CertificateParams::default();
-    let mut ca_name = DistinguishedName::new();
+    let mut name = DistinguishedName::new();
     // A unique name per CA: two packetpath CAs must not be mistaken for one another.
     let tag = super::keylog::hex(ca_key.public_key_raw().get(1..5).unwrap_or_default());
-    ca_name.push(DnType::CommonName, format!("packetpath local CA {tag}"));
-    ca_name.push(DnType::OrganizationName, "packetpath");
-    ca.distinguished_name = ca_name;
+    let common_name = format!("{ca_name} {tag}");
+    name.push(DnType::CommonName, common_name.clone());
+    name.push(DnType::OrganizationName, organization);
+    ca.distinguished_name = name;
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
@@ -144,20 +186,13 @@ fn generate(paths: &CertPaths) -> Result<(), ChatError> {
     server.not_after = now + time::Duration::days(825);
     let issuer = Issuer::new(ca, ca_key);
     let server_cert = server.signed_by(&server_key, &issuer).map_err(gen)?;
-
-    write_file(&paths.ca_cert, ca_cert.pem().as_bytes(), 0o644)?;
-    write_file(
-        &paths.ca_key,
-        issuer.key().serialize_pem().as_bytes(),
-        0o600,
-    )?;
-    write_file(&paths.server_cert, server_cert.pem().as_bytes(), 0o644)?;
-    write_file(
-        &paths.server_key,
-        server_key.serialize_pem().as_bytes(),
-        0o600,
-    )?;
-    Ok(())
+    Ok(CertSet {
+        ca_cert: ca_cert.pem(),
+        ca_key: issuer.key().serialize_pem(),
+        server_cert: server_cert.pem(),
+        server_key: server_key.serialize_pem(),
+        ca_name: common_name,
+    })
 }
 
 /// Writes `data` to `path` atomically (temporary file, then rename), with Unix permissions `mode`.

@@ -124,12 +124,35 @@ pub fn server_config(
     let chain = load_certs(&paths.server_cert)?;
     let key = PrivateKeyDer::from_pem_file(&paths.server_key)
         .map_err(|e| cert_err(&paths.server_key, e))?;
+    server_config_with(chain, key, transport, key_log).map_err(|e| cert_err(&paths.server_cert, e))
+}
+
+/// The server's TLS settings from a certificate chain and key in memory (PEM): an attacker's in
+/// the middle, made on the spot.
+pub fn server_config_from_pem(
+    set: &super::certs::CertSet,
+    transport: Transport,
+    key_log: Arc<dyn rustls::KeyLog>,
+) -> Result<Arc<rustls::ServerConfig>, ChatError> {
+    let pem = |e: rustls::pki_types::pem::Error| ChatError::Generate(e.to_string());
+    let chain = CertificateDer::pem_slice_iter(set.server_cert.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(pem)?;
+    let key = PrivateKeyDer::from_pem_slice(set.server_key.as_bytes()).map_err(pem)?;
+    server_config_with(chain, key, transport, key_log)
+        .map_err(|e| ChatError::Generate(e.to_string()))
+}
+
+fn server_config_with(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    transport: Transport,
+    key_log: Arc<dyn rustls::KeyLog>,
+) -> Result<Arc<rustls::ServerConfig>, rustls::Error> {
     let mut config = rustls::ServerConfig::builder_with_provider(provider())
-        .with_protocol_versions(transport.versions())
-        .map_err(|e| ChatError::Config(e.to_string()))?
+        .with_protocol_versions(transport.versions())?
         .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(|e| cert_err(&paths.server_cert, e))?;
+        .with_single_cert(chain, key)?;
     config.key_log = key_log;
     Ok(Arc::new(config))
 }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod keylog;
 pub mod limits;
+pub mod mitm;
 pub mod protocol;
 pub mod server;
 mod start;

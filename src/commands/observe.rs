@@ -13,9 +13,14 @@ use crate::capture::{spawn_live, OutputPath, PcapngWriter};
 use crate::chat::{AppEvent, KeyLogEntry, Side, Transport};
 use crate::frame::{Frame, LinkType};
 use crate::journey::{Journey, Trace};
+use crate::lab::attack::Attack;
 use crate::report::{self, Format};
 use crate::session::{ClientKnobs, Session};
 use crate::tls::Keys;
+
+/// What `trace --attack drop-record` sends after the line the attacker removes: the removal shows
+/// (or does not) when this one arrives.
+pub const LINE_AFTER_A_DROP: &str = "next line";
 
 /// Turns secrets logged by our own TLS endpoints into decryption keys.
 pub fn keys_from_log(entries: &[KeyLogEntry]) -> Keys {
@@ -342,8 +347,11 @@ pub struct TraceOptions {
     /// Before the chat, send one UDP datagram of this many bytes from the client to the server
     /// with "don't fragment" clear (`--datagram`), to see it fragmented.
     pub datagram: Option<usize>,
-    /// `--attack`: the attack the lab's attacker makes on the line's segment.
+    /// `--attack`: the attack the lab's attacker makes on the line's segment (or, `mitm`, r1
+    /// taking the connection).
     pub attack: Option<crate::lab::attack::Attack>,
+    /// `--insecure`: the client does not check the server's certificate.
+    pub insecure: bool,
 }
 
 /// What `trace` captured: the whole trace, and the journeys of the message and of its reply.
@@ -358,6 +366,8 @@ pub struct TraceOutcome {
     pub datagram: Option<(usize, Option<usize>)>,
     /// `--attack`: what the attacker changed and what came of it.
     pub attack: Option<report::attack::AttackStory>,
+    /// `--attack mitm`: what the man in the middle did.
+    pub mitm: Option<report::mitm::MitmStory>,
 }
 
 /// `packetpath trace`: starts a server and a client, captures their traffic, sends the text, waits
@@ -382,6 +392,7 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
         mss: options.mss,
         no_delay: options.no_delay,
         max_fragment: options.max_fragment,
+        insecure: options.insecure,
         ..ClientKnobs::default()
     };
     let datagram = match options.datagram {
@@ -394,36 +405,48 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
             Some((bytes, received))
         }
     };
-    session.connect("alice", knobs).await?;
-    // An attacker on the path changes the segment of this line, and only it.
-    let attacker = match (options.attack, options.lab.attacker()) {
-        (Some(attack), Some(switch)) => {
-            switch.arm(attack);
-            Some(switch.clone())
-        }
-        (Some(_), None) => anyhow::bail!("--attack needs a lab with an attacker on its path"),
-        _ => None,
+    let mitm = options.attack == Some(Attack::Mitm);
+    // A verifying client refuses a man in the middle: that is the story then.
+    let refused = match session.connect("alice", knobs).await {
+        Ok(_) => None,
+        Err(e) if mitm => Some(e.to_string()),
+        Err(e) => return Err(e.into()),
     };
-    if let Err(e) = session.send("alice", &options.text).await {
-        // With an attacker the server may refuse the line before the write has returned (a TLS
-        // alert in answer to the changed record): the reply says how the connection ended.
-        if attacker.is_none() {
-            return Err(e.into());
+    // An attacker on the path acts on the segment of this line, and only it.
+    let reply = match options.attack {
+        _ if refused.is_some() => crate::session::Reply::Closed {
+            why: refused.clone(),
+            lines: Vec::new(),
+        },
+        Some(attack) if !mitm => {
+            session
+                .attack_line(
+                    "alice",
+                    attack,
+                    &options.text,
+                    (attack == Attack::DropRecord).then_some(LINE_AFTER_A_DROP),
+                )
+                .await?
         }
-        tracing::debug!("the client's write ended in an error: {e}");
-    }
-    let reply = session
-        .wait_reply("alice", |l| l.starts_with("server: received"))
-        .await?;
+        _ => {
+            session.send("alice", &options.text).await?;
+            session
+                .wait_reply("alice", |l| l.starts_with("server: received"))
+                .await?
+        }
+    };
     let client_error = match reply {
         crate::session::Reply::Line(_) => None,
-        crate::session::Reply::Closed { why, .. } if attacker.is_some() => why,
+        crate::session::Reply::Closed { why, .. } if options.attack.is_some() && !mitm => why,
+        crate::session::Reply::Closed { .. } if refused.is_some() => None,
         crate::session::Reply::Closed { why, .. } => anyhow::bail!(
             "the server closed the connection before answering{}",
             why.map(|w| format!(": {w}")).unwrap_or_default()
         ),
     };
     session.settle().await?;
+    let port = session.server_addr().map_or(0, |a| a.port());
+    let attacker = session.mitm();
     let (trace, frames, stats) = session.finish().await?;
     if stats.dropped > 0 {
         tracing::warn!(
@@ -456,13 +479,15 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
     {
         journeys.push(j);
     }
-    if journeys.is_empty() {
+    if journeys.is_empty() && refused.is_none() {
         anyhow::bail!(
             "the message was sent but its packets were not found in the capture ({} frames captured)",
             frames.len()
         );
     }
-    let attack = match &attacker {
+    let mitm = attacker
+        .map(|(log, ca)| report::mitm::MitmStory::of(&trace, port, &log, ca, refused.clone()));
+    let attack = match options.attack.and(options.lab.attacker()) {
         None => None,
         Some(a) => {
             let tampering = a.tamperings().into_iter().next().ok_or_else(|| {
@@ -481,6 +506,7 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
         frames,
         datagram,
         attack,
+        mitm,
     })
 }
 
@@ -511,6 +537,9 @@ impl TraceOutcome {
                     );
                     if let Some(story) = &self.attack {
                         obj.insert("attack".into(), story.json(&sent));
+                    }
+                    if let Some(story) = &self.mitm {
+                        obj.insert("attack".into(), story.json());
                     }
                     if let Some((sent, received)) = self.datagram {
                         obj.insert(
@@ -561,6 +590,9 @@ impl TraceOutcome {
                 write!(out, "{}", report::paths::paths_text(&self.trace))?;
                 if let Some(story) = &self.attack {
                     write!(out, "{}", story.text(&sent))?;
+                }
+                if let Some(story) = &self.mitm {
+                    write!(out, "{}", story.text())?;
                 }
                 writeln!(out, "link: {}", options.lab.describe())?;
                 writeln!(out, "every frame of the conversation:")?;

@@ -166,14 +166,17 @@ impl CopyIndex {
                     .is_some_and(|oip| above_ip(&orig.data, &oip) == above)
             })
         });
-        // TCP with data: more bytes above IP than the TCP header's own length.
+        // TCP with data (more bytes above IP than the TCP header's own length), or any TCP
+        // segment over IPv4, whose identification tells a renumbered copy from another segment.
         let tcp_header = usize::from(above.get(12).map_or(0, |b| b >> 4)) * 4;
-        let loose = (ip.protocol == 6 && above.len() > tcp_header).then_some(LooseKey {
-            src: ip.src,
-            dst: ip.dst,
-            id: key.id,
-            above_len: above.len(),
-        });
+        let loose = (ip.protocol == 6 && (above.len() > tcp_header || ip.version == 4)).then_some(
+            LooseKey {
+                src: ip.src,
+                dst: ip.dst,
+                id: key.id,
+                above_len: above.len(),
+            },
+        );
         let found = found.or_else(|| {
             let altered = self.segments.get(loose.as_ref()?)?;
             altered.iter().rev().take(64).copied().find(|&o| {
@@ -363,20 +366,26 @@ pub(crate) fn check(
     })
 }
 
-/// True if `copy` is `original`'s TCP segment with a few bytes of its data changed: the same
-/// TCP header but for the checksum, the same length, and 1 to [`MAX_ALTERED_BYTES`] data bytes
-/// different.
+/// True if `copy` is `original`'s TCP segment with a few bytes of its data changed, or (over
+/// IPv4, where the identification ties the two together) renumbered: the same TCP header but
+/// for the checksum (and over IPv4 the sequence and acknowledgment numbers), the same length, at
+/// most [`MAX_ALTERED_BYTES`] data bytes different, and something different.
 fn altered_segment(original: &Frame, copy: &Frame) -> bool {
     let a = crate::dissect::dissect_without_tcp_checksum(original.link, &original.data);
     let b = crate::dissect::dissect_without_tcp_checksum(copy.link, &copy.data);
     let (Some(at), Some(bt)) = (a.tcp.as_ref(), b.tcp.as_ref()) else {
         return false;
     };
+    let renumbered = a.ip.as_ref().is_some_and(|ip| ip.version == 4);
     let header = |data: &[u8], range: &std::ops::Range<usize>| {
         let h = data.get(range.clone()).unwrap_or_default();
-        // Everything but the checksum (bytes 16 and 17).
+        // Everything but the checksum (bytes 16 and 17), and over IPv4 but the sequence and
+        // acknowledgment numbers (bytes 4 to 11).
+        let numbers = if renumbered { 12 } else { 4 };
         (
-            h.get(..16).unwrap_or_default().to_vec(),
+            h.get(..4).unwrap_or_default().to_vec(),
+            h.get(numbers..12).unwrap_or_default().to_vec(),
+            h.get(12..16).unwrap_or_default().to_vec(),
             h.get(18..).unwrap_or_default().to_vec(),
         )
     };
@@ -387,11 +396,12 @@ fn altered_segment(original: &Frame, copy: &Frame) -> bool {
         original.data.get(a.payload.clone()).unwrap_or_default(),
         copy.data.get(b.payload.clone()).unwrap_or_default(),
     );
-    if pa.is_empty() || pa.len() != pb.len() {
+    if pa.len() != pb.len() {
         return false;
     }
     let differing = pa.iter().zip(pb).filter(|(x, y)| x != y).count();
-    (1..=MAX_ALTERED_BYTES).contains(&differing)
+    let numbers_differ = (at.seq, at.ack) != (bt.seq, bt.ack);
+    differing <= MAX_ALTERED_BYTES && (differing > 0 || numbers_differ)
 }
 
 /// The time between two frames, in milliseconds.
@@ -436,10 +446,17 @@ mod tests {
     }
 
     fn segment(payload: &[u8], seq: u32) -> Frame {
-        let builder = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-            .ipv4([10, 73, 1, 1], [10, 73, 2, 2], 64)
-            .tcp(40000, 8443, seq, 64000)
-            .ack(7);
+        segment_over(payload, seq, false)
+    }
+
+    fn segment_over(payload: &[u8], seq: u32, v6: bool) -> Frame {
+        let builder = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+        let builder = if v6 {
+            builder.ipv6([0xfd; 16], [0xfe; 16], 64)
+        } else {
+            builder.ipv4([10, 73, 1, 1], [10, 73, 2, 2], 64)
+        };
+        let builder = builder.tcp(40000, 8443, seq, 64000).ack(7);
         let mut data = Vec::new();
         builder.write(&mut data, payload).expect("a frame");
         Frame {
@@ -456,8 +473,20 @@ mod tests {
         let original = segment(b"hi there\n", 1000);
         // One letter changed (the checksum differs too, as it must).
         assert!(altered_segment(&original, &segment(b"Hi there\n", 1000)));
-        // Another segment: other sequence number, other length, too many bytes, no data.
-        assert!(!altered_segment(&original, &segment(b"hi there\n", 1001)));
+        // Over IPv4 (the identification ties them), renumbered by an attacker hiding a replay or
+        // a removal: with or without data.
+        assert!(altered_segment(&original, &segment(b"hi there\n", 1040)));
+        assert!(altered_segment(&segment(b"", 1000), &segment(b"", 960)));
+        // Over IPv6 another sequence number is another segment.
+        assert!(!altered_segment(
+            &segment_over(b"hi there\n", 1000, true),
+            &segment_over(b"hi there\n", 1001, true)
+        ));
+        assert!(altered_segment(
+            &segment_over(b"hi there\n", 1000, true),
+            &segment_over(b"hi there.", 1000, true)
+        ));
+        // Another segment: other length, too many bytes, no data and nothing changed.
         assert!(!altered_segment(&original, &segment(b"hi there!\n", 1000)));
         assert!(!altered_segment(&original, &segment(b"xxxxxxxxx", 1000)));
         assert!(

@@ -11,3 +11,29 @@ mod trace;
 pub use sizes::Stack;
 
 pub use trace::{FrameEntry, Journey, LayerBytes, RecordEntry, StreamKind, Trace};
+
+/// The lines `side`'s application read, from every connection, in the order each was complete
+/// (reads cut anywhere are put together per connection; a last line without its newline counts).
+pub fn lines_read(trace: &Trace, side: crate::chat::Side) -> Vec<String> {
+    let mut pending: std::collections::HashMap<crate::chat::ConnId, Vec<u8>> =
+        std::collections::HashMap::new();
+    let mut lines = Vec::new();
+    for e in trace.app_events() {
+        if e.side != side || e.dir != crate::chat::Direction::Read {
+            continue;
+        }
+        let buf = pending.entry(e.conn).or_default();
+        buf.extend_from_slice(&e.bytes);
+        while let Some(end) = buf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=end).collect();
+            lines.push(String::from_utf8_lossy(&line[..end]).into_owned());
+        }
+    }
+    lines.extend(
+        pending
+            .into_values()
+            .filter(|rest| !rest.is_empty())
+            .map(|rest| String::from_utf8_lossy(&rest).into_owned()),
+    );
+    lines
+}

@@ -14,10 +14,11 @@
 //! The session arms the attacker with an attack ([`AttackSwitch::arm`]) just before the chosen
 //! line is written, so the handshake passes untouched and the change hits that line's segment.
 
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use super::forwarder::{FrameHook, Verdict};
-use crate::dissect::{dissect, TcpFlags};
+use crate::dissect::{dissect, dissect_without_tcp_checksum, TcpFlags};
 use crate::frame::LinkType;
 
 /// An attack of the lab's attacker link.
@@ -27,6 +28,14 @@ pub enum Attack {
     Flip,
     /// Change one byte of a segment and leave its TCP checksum wrong.
     Corrupt,
+    /// Send a segment's data a second time, as new data.
+    Replay,
+    /// Remove a segment's data from the stream.
+    #[value(name = "drop-record")]
+    DropRecord,
+    /// Not a change to a frame: r1 takes the connection in the server's name (a man in the
+    /// middle, [`crate::lab::mitm`]); the link's attacker does nothing with it.
+    Mitm,
 }
 
 impl Attack {
@@ -35,6 +44,9 @@ impl Attack {
         match self {
             Attack::Flip => "flip",
             Attack::Corrupt => "corrupt",
+            Attack::Replay => "replay",
+            Attack::DropRecord => "drop-record",
+            Attack::Mitm => "mitm",
         }
     }
 }
@@ -47,6 +59,24 @@ pub struct Tampering {
     pub attack: Attack,
     /// The segment's sequence number as sent (raw).
     pub seq: u32,
+    /// How many bytes of data it carried.
+    #[serde(rename = "payload_len")]
+    pub len: usize,
+    /// `flip` and `corrupt`: the byte changed.
+    #[serde(flatten)]
+    pub byte: Option<ByteChange>,
+    /// True if the TCP checksum of what the attacker sent on is right (every attack but
+    /// `corrupt` fixes it).
+    pub checksum_fixed: bool,
+    /// `replay`: the sequence number the copy was sent with (the segment's own plus its length:
+    /// the copy comes as the next bytes of the stream).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay_seq: Option<u32>,
+}
+
+/// One byte changed by `flip` or `corrupt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ByteChange {
     /// Which byte of the segment's payload (from 0) was changed.
     pub payload_offset: usize,
     /// Which byte of the frame (from 0).
@@ -57,8 +87,37 @@ pub struct Tampering {
     /// The byte after it.
     #[serde(rename = "after_byte")]
     pub after: u8,
-    /// True if the TCP checksum was fixed to match.
-    pub checksum_fixed: bool,
+}
+
+impl Tampering {
+    /// What the attacker did, in a sentence's words ("changed byte 3 of the segment's data …").
+    pub fn describe(&self) -> String {
+        match (self.attack, self.byte) {
+            (Attack::Replay, _) => format!(
+                "sent the segment's {} again as the next bytes of the stream (sequence number {}), and renumbered the client's later bytes to make room",
+                crate::dissect::byte_count(self.len),
+                self.replay_seq.unwrap_or(self.seq)
+            ),
+            (Attack::DropRecord, _) => format!(
+                "removed the segment ({} of data, sequence number {}) and renumbered the client's later bytes to close the gap",
+                crate::dissect::byte_count(self.len),
+                self.seq
+            ),
+            (_, Some(b)) => format!(
+                "changed byte {} (from 0) of the segment's data (sequence number {}) from {:#04x} to {:#04x}, TCP checksum {}",
+                b.payload_offset,
+                self.seq,
+                b.before,
+                b.after,
+                if self.checksum_fixed {
+                    "fixed to match"
+                } else {
+                    "left as it was"
+                }
+            ),
+            (_, None) => format!("changed the segment with sequence number {}", self.seq),
+        }
+    }
 }
 
 fn attack_name<S: serde::Serializer>(a: &Attack, s: S) -> Result<S::Ok, S::Error> {
@@ -71,6 +130,9 @@ pub struct AttackSwitch {
     /// The attack the next client → server segment with data meets, if one is armed.
     armed: Mutex<Option<Attack>>,
     done: Mutex<Vec<Tampering>>,
+    /// Where the attacker made the two ends' byte numbers differ (a replayed or a removed
+    /// segment), oldest first: every later frame of that connection is renumbered to match.
+    shifts: Mutex<Vec<Shift>>,
 }
 
 impl AttackSwitch {
@@ -95,6 +157,141 @@ impl AttackSwitch {
     pub fn hook(self: &Arc<Self>) -> Box<dyn FrameHook> {
         Box::new(Hook(self.clone()))
     }
+
+    /// The hook the link runs on frames towards the client: after a replayed or removed segment
+    /// it renumbers the server's acknowledgments, so the client never sees the difference.
+    pub fn return_hook(self: &Arc<Self>) -> Box<dyn FrameHook> {
+        Box::new(ReturnHook(self.clone()))
+    }
+
+    fn record(&self, t: Tampering) {
+        tracing::info!("attacker ({}): {}", t.attack.name(), t.describe());
+        if let Ok(mut done) = self.done.lock() {
+            done.push(t);
+        }
+    }
+}
+
+/// A connection, as (client, server) addresses and ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Conn {
+    client: (IpAddr, u16),
+    server: (IpAddr, u16),
+}
+
+/// One TCP segment of a frame, as far as the attacker needs it.
+struct Seg {
+    /// From the client's side: (client, server); else (server, client) reversed to match.
+    conn: Conn,
+    seq: u32,
+    ack: u32,
+    flags: TcpFlags,
+    payload_len: usize,
+    /// Where the TCP header starts in the frame.
+    tcp_at: usize,
+}
+
+impl Seg {
+    /// The TCP segment in an Ethernet frame sent by `client` (true) or towards it.
+    fn of(frame: &[u8], from_client: bool) -> Option<Seg> {
+        let packet = dissect_without_tcp_checksum(LinkType::Ethernet, frame);
+        let (ip, tcp) = (packet.ip.as_ref()?, packet.tcp.as_ref()?);
+        if packet.stop.is_some() {
+            return None;
+        }
+        let (src, dst) = ((ip.src, tcp.src_port), (ip.dst, tcp.dst_port));
+        let conn = if from_client {
+            Conn {
+                client: src,
+                server: dst,
+            }
+        } else {
+            Conn {
+                client: dst,
+                server: src,
+            }
+        };
+        Some(Seg {
+            conn,
+            seq: tcp.seq,
+            ack: tcp.ack,
+            flags: tcp.flags,
+            payload_len: packet.payload.len(),
+            tcp_at: tcp.header.start,
+        })
+    }
+}
+
+/// How one replayed or removed segment renumbers the client's bytes of a connection: bytes from
+/// `start` on are numbered `len` higher towards the server (replay: the copy took their place)
+/// or lower (drop: the removed segment's place was given to them).
+#[derive(Debug)]
+struct Shift {
+    conn: Conn,
+    replay: bool,
+    /// Replay: where the copy goes (just after the original). Drop: where the removed data began.
+    start: u32,
+    len: u32,
+    /// Replay: the copy, sent in front of the connection's next frame from the client.
+    pending: Option<Vec<u8>>,
+}
+
+/// True if sequence number `a` is at or after `b` (RFC 793's comparison modulo 2³²).
+fn at_or_after(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) >= 0
+}
+
+impl Shift {
+    /// The client's sequence number `seq` as the server is to see it; `None`: the frame is a
+    /// resend of the removed data, and is removed too.
+    fn towards_server(&self, seq: u32, payload_len: usize) -> Option<u32> {
+        if self.replay {
+            return Some(if at_or_after(seq, self.start) {
+                seq.wrapping_add(self.len)
+            } else {
+                seq
+            });
+        }
+        let end = self.start.wrapping_add(self.len);
+        if at_or_after(seq, end) {
+            Some(seq.wrapping_sub(self.len))
+        } else if at_or_after(seq, self.start) && payload_len > 0 {
+            None
+        } else {
+            Some(seq)
+        }
+    }
+
+    /// The server's acknowledgment number `ack` as the client is to see it.
+    fn towards_client(&self, ack: u32) -> u32 {
+        let past = ack.wrapping_sub(self.start) as i32;
+        if past <= 0 {
+            ack
+        } else if !self.replay {
+            ack.wrapping_add(self.len)
+        } else if past as u32 <= self.len {
+            // Only (part of) the copy acknowledged: nothing new for the client.
+            self.start
+        } else {
+            ack.wrapping_sub(self.len)
+        }
+    }
+}
+
+/// Writes the 32-bit number at `at` of `frame` and fixes the TCP checksum at `checksum_at` to
+/// match (RFC 1624, one 16-bit word at a time).
+fn rewrite_u32(frame: &mut [u8], at: usize, checksum_at: usize, new: u32) -> Option<()> {
+    let old = u32::from_be_bytes(frame.get(at..at + 4)?.try_into().ok()?);
+    let mut sum = u16::from_be_bytes(frame.get(checksum_at..checksum_at + 2)?.try_into().ok()?);
+    sum = incremental_checksum(sum, (old >> 16) as u16, (new >> 16) as u16);
+    sum = incremental_checksum(sum, old as u16, new as u16);
+    frame
+        .get_mut(at..at + 4)?
+        .copy_from_slice(&new.to_be_bytes());
+    frame
+        .get_mut(checksum_at..checksum_at + 2)?
+        .copy_from_slice(&sum.to_be_bytes());
+    Some(())
 }
 
 struct Hook(Arc<AttackSwitch>);
@@ -102,25 +299,114 @@ struct Hook(Arc<AttackSwitch>);
 impl FrameHook for Hook {
     fn frame(&mut self, frame: &mut Vec<u8>) -> Verdict {
         let switch = &self.0;
-        let Ok(mut armed) = switch.armed.lock() else {
+        let (Ok(mut armed), Ok(mut shifts)) = (switch.armed.lock(), switch.shifts.lock()) else {
             return Verdict::Pass;
         };
-        let Some(attack) = *armed else {
+        if armed.is_none() && shifts.is_empty() {
+            return Verdict::Pass;
+        }
+        let Some(seg) = Seg::of(frame, true) else {
             return Verdict::Pass;
         };
-        if let Some(t) = tamper(attack, frame) {
-            *armed = None;
-            tracing::info!(
-                "attacker: {} byte {} of the segment with sequence number {} ({:#04x} → {:#04x})",
-                t.attack.name(),
-                t.payload_offset,
-                t.seq,
-                t.before,
-                t.after
-            );
-            if let Ok(mut done) = switch.done.lock() {
-                done.push(t);
+        // Earlier replays and drops on this connection first: the frame as the server is to see it.
+        let mut inject = None;
+        let mut seq = seg.seq;
+        for shift in shifts.iter_mut().filter(|s| s.conn == seg.conn) {
+            if let Some(copy) = shift.pending.take() {
+                inject = Some(copy);
             }
+            match shift.towards_server(seq, seg.payload_len) {
+                Some(s) => seq = s,
+                None => return Verdict::Drop,
+            }
+        }
+        if seq != seg.seq {
+            rewrite_u32(frame, seg.tcp_at + 4, seg.tcp_at + 16, seq);
+        }
+        let verdict = |inject: Option<Vec<u8>>| inject.map_or(Verdict::Pass, Verdict::InjectBefore);
+        let Some(attack) = *armed else {
+            return verdict(inject);
+        };
+        if seg.payload_len == 0 || seg.flags.contains(TcpFlags::SYN) {
+            return verdict(inject);
+        }
+        let len = seg.payload_len as u32;
+        let mut tampering = Tampering {
+            attack,
+            seq,
+            len: seg.payload_len,
+            byte: None,
+            checksum_fixed: true,
+            replay_seq: None,
+        };
+        match attack {
+            Attack::Mitm => {
+                *armed = None;
+                return verdict(inject);
+            }
+            Attack::Flip | Attack::Corrupt => {
+                let Some(t) = tamper(attack, frame) else {
+                    return verdict(inject);
+                };
+                tampering = t;
+            }
+            Attack::Replay => {
+                let mut copy = frame.clone();
+                let at = seq.wrapping_add(len);
+                rewrite_u32(&mut copy, seg.tcp_at + 4, seg.tcp_at + 16, at);
+                shifts.push(Shift {
+                    conn: seg.conn,
+                    replay: true,
+                    start: at,
+                    len,
+                    pending: Some(copy),
+                });
+                tampering.replay_seq = Some(at);
+            }
+            Attack::DropRecord => {
+                shifts.push(Shift {
+                    conn: seg.conn,
+                    replay: false,
+                    start: seq,
+                    len,
+                    pending: None,
+                });
+            }
+        }
+        *armed = None;
+        drop((armed, shifts));
+        switch.record(tampering);
+        if attack == Attack::DropRecord {
+            Verdict::Drop
+        } else {
+            verdict(inject)
+        }
+    }
+}
+
+struct ReturnHook(Arc<AttackSwitch>);
+
+impl FrameHook for ReturnHook {
+    fn frame(&mut self, frame: &mut Vec<u8>) -> Verdict {
+        let Ok(shifts) = self.0.shifts.lock() else {
+            return Verdict::Pass;
+        };
+        if shifts.is_empty() {
+            return Verdict::Pass;
+        }
+        let Some(seg) = Seg::of(frame, false) else {
+            return Verdict::Pass;
+        };
+        if !seg.flags.contains(TcpFlags::ACK) {
+            return Verdict::Pass;
+        }
+        let ack = shifts
+            .iter()
+            .rev()
+            .filter(|s| s.conn == seg.conn)
+            .fold(seg.ack, |ack, s| s.towards_client(ack));
+        if ack != seg.ack {
+            rewrite_u32(frame, seg.tcp_at + 8, seg.tcp_at + 16, ack);
         }
         Verdict::Pass
     }
@@ -182,11 +468,15 @@ pub fn tamper(attack: Attack, frame: &mut [u8]) -> Option<Tampering> {
     Some(Tampering {
         attack,
         seq: tcp.seq,
-        payload_offset: at,
-        frame_offset,
-        before,
-        after,
+        len: packet.payload.len(),
+        byte: Some(ByteChange {
+            payload_offset: at,
+            frame_offset,
+            before,
+            after,
+        }),
         checksum_fixed,
+        replay_seq: None,
     })
 }
 
@@ -243,9 +533,10 @@ mod tests {
                     .filter(|&i| frame[i] != original[i])
                     .collect();
                 // The byte and the two checksum bytes (unless the sum happens to keep one).
-                assert!(changed.contains(&t.frame_offset), "{changed:?}");
+                let b = t.byte.expect("a byte");
+                assert!(changed.contains(&b.frame_offset), "{changed:?}");
                 assert!(changed.len() <= 3, "{changed:?}");
-                assert_eq!(t.after, t.before ^ 0x20);
+                assert_eq!(b.after, b.before ^ 0x20);
                 assert_eq!(
                     tcp_checksum(&frame),
                     ChecksumStatus::Verified,
@@ -259,18 +550,27 @@ mod tests {
     fn the_byte_is_a_letter_in_text_and_inside_the_body_of_a_record() {
         let mut frame = segment(b"12 hi\n", false);
         let t = tamper(Attack::Flip, &mut frame).expect("changed");
-        assert_eq!((t.payload_offset, t.before, t.after), (3, b'h', b'H'));
+        let b = t.byte.expect("a byte");
+        assert_eq!((b.payload_offset, b.before, b.after), (3, b'h', b'H'));
         let mut frame = segment(b"\x17\x03\x03\x00\x05abcde", false);
         let t = tamper(Attack::Flip, &mut frame).expect("changed");
-        assert_eq!(t.payload_offset, 7, "the middle of the 5-byte body");
+        assert_eq!(
+            t.byte.expect("a byte").payload_offset,
+            7,
+            "the middle of the 5-byte body"
+        );
         // Two records in one segment: the first one's body, never the second's header.
         let mut frame = segment(b"\x17\x03\x03\x00\x04abcd\x17\x03\x03\x00\x04wxyz", false);
         let t = tamper(Attack::Flip, &mut frame).expect("changed");
-        assert_eq!(t.payload_offset, 7, "inside the first 4-byte body");
+        assert_eq!(
+            t.byte.expect("a byte").payload_offset,
+            7,
+            "inside the first 4-byte body"
+        );
         // A record longer than the segment: the middle of what the segment holds of it.
         let mut frame = segment(b"\x17\x03\x03\x40\x00abcdefgh", false);
         let t = tamper(Attack::Flip, &mut frame).expect("changed");
-        assert_eq!(t.payload_offset, 9);
+        assert_eq!(t.byte.expect("a byte").payload_offset, 9);
     }
 
     #[test]
@@ -311,6 +611,152 @@ mod tests {
         hook.frame(&mut b);
         assert_eq!(switch.tamperings().len(), 1);
         assert_eq!(b, b_before, "one segment only");
+    }
+
+    /// A segment with sequence number `seq`, acknowledgment `ack`, from the client (or to it).
+    fn numbered(payload: &[u8], seq: u32, ack: u32, from_client: bool) -> Vec<u8> {
+        let (a, b) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+        let builder = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+        let builder = if from_client {
+            builder.ipv4(a, b, 64).tcp(40000, 8443, seq, 64000)
+        } else {
+            builder.ipv4(b, a, 64).tcp(8443, 40000, seq, 64000)
+        };
+        let builder = builder.ack(ack);
+        let mut out = Vec::with_capacity(builder.size(payload.len()));
+        builder.write(&mut out, payload).expect("a frame");
+        out
+    }
+
+    fn numbers(frame: &[u8]) -> (u32, u32, usize) {
+        let p = dissect(LinkType::Ethernet, frame);
+        let t = p.tcp.expect("TCP");
+        assert_eq!(t.checksum, ChecksumStatus::Verified, "checksum kept right");
+        (t.seq, t.ack, p.payload.len())
+    }
+
+    #[test]
+    fn renumbering_moves_bytes_after_a_replay_or_a_removal_and_wraps() {
+        let conn = Conn {
+            client: ("10.0.0.1".parse().expect("ip"), 1),
+            server: ("10.0.0.2".parse().expect("ip"), 2),
+        };
+        for base in [1000u32, u32::MAX - 4] {
+            let at = |d: u32| base.wrapping_add(d);
+            let replay = Shift {
+                conn,
+                replay: true,
+                start: at(0),
+                len: 10,
+                pending: None,
+            };
+            assert_eq!(
+                replay.towards_server(at(0).wrapping_sub(1), 5),
+                Some(at(0).wrapping_sub(1))
+            );
+            assert_eq!(replay.towards_server(at(0), 0), Some(at(10)));
+            assert_eq!(replay.towards_server(at(3), 4), Some(at(13)));
+            assert_eq!(replay.towards_client(at(0)), at(0));
+            assert_eq!(
+                replay.towards_client(at(5)),
+                at(0),
+                "only the copy acknowledged"
+            );
+            assert_eq!(replay.towards_client(at(10)), at(0));
+            assert_eq!(replay.towards_client(at(11)), at(1));
+            let drop = Shift {
+                conn,
+                replay: false,
+                start: at(0),
+                len: 10,
+                pending: None,
+            };
+            assert_eq!(
+                drop.towards_server(at(0), 10),
+                None,
+                "a resend of the removed data"
+            );
+            assert_eq!(drop.towards_server(at(4), 3), None);
+            assert_eq!(
+                drop.towards_server(at(0), 0),
+                Some(at(0)),
+                "an ACK from before"
+            );
+            assert_eq!(drop.towards_server(at(10), 5), Some(at(0)));
+            assert_eq!(drop.towards_client(at(0)), at(0));
+            assert_eq!(drop.towards_client(at(5)), at(15));
+        }
+    }
+
+    #[test]
+    fn a_replay_sends_a_copy_as_new_data_and_hides_it_from_the_client() {
+        let switch = AttackSwitch::new();
+        let (mut out, mut back) = (switch.hook(), switch.return_hook());
+        switch.arm(Attack::Replay);
+        let mut line = numbered(b"pay\n", 1000, 77, true);
+        assert_eq!(out.frame(&mut line), Verdict::Pass, "the line goes on");
+        assert_eq!(numbers(&line), (1000, 77, 4));
+        let t = &switch.tamperings()[0];
+        assert_eq!(
+            (t.seq, t.len, t.replay_seq, t.byte),
+            (1000, 4, Some(1004), None)
+        );
+        // The client's next frame: the copy goes first, then the frame, renumbered.
+        let mut ack = numbered(b"", 1004, 90, true);
+        let Verdict::InjectBefore(copy) = out.frame(&mut ack) else {
+            panic!("no copy injected")
+        };
+        assert_eq!(numbers(&copy), (1004, 77, 4));
+        assert_eq!(numbers(&ack), (1008, 90, 0));
+        let mut later = numbered(b"", 1004, 95, true);
+        assert_eq!(out.frame(&mut later), Verdict::Pass, "one copy only");
+        assert_eq!(numbers(&later), (1008, 95, 0));
+        // The server acknowledges the copy: the client sees its own numbers.
+        let mut reply = numbered(b"", 90, 1008, false);
+        assert_eq!(back.frame(&mut reply), Verdict::Pass);
+        assert_eq!(numbers(&reply), (90, 1004, 0));
+        // Another connection is left alone.
+        let mut other = etherparse::PacketBuilder::ethernet2([2; 6], [3; 6])
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .tcp(40001, 8443, 1004, 64000);
+        other = other.ack(1);
+        let mut frame = Vec::new();
+        other.write(&mut frame, b"").expect("frame");
+        let before = frame.clone();
+        out.frame(&mut frame);
+        assert_eq!(frame, before);
+    }
+
+    #[test]
+    fn a_removed_segment_and_its_resends_never_reach_the_server() {
+        let switch = AttackSwitch::new();
+        let (mut out, mut back) = (switch.hook(), switch.return_hook());
+        switch.arm(Attack::DropRecord);
+        let mut line = numbered(b"pay\n", 1000, 77, true);
+        assert_eq!(out.frame(&mut line), Verdict::Drop);
+        let mut resend = numbered(b"pay\n", 1000, 77, true);
+        assert_eq!(
+            out.frame(&mut resend),
+            Verdict::Drop,
+            "a resend is removed too"
+        );
+        let mut next = numbered(b"bye\n", 1004, 77, true);
+        assert_eq!(out.frame(&mut next), Verdict::Pass);
+        assert_eq!(
+            numbers(&next),
+            (1000, 77, 4),
+            "takes the removed line's place"
+        );
+        let mut ack = numbered(b"", 77, 1004, false);
+        back.frame(&mut ack);
+        assert_eq!(
+            numbers(&ack),
+            (77, 1008, 0),
+            "the client sees both acknowledged"
+        );
+        let mut old = numbered(b"", 77, 1000, false);
+        back.frame(&mut old);
+        assert_eq!(numbers(&old), (77, 1000, 0), "nothing new acknowledged");
     }
 
     #[test]

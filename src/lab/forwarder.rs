@@ -89,12 +89,14 @@ pub enum Direction {
 }
 
 /// What a hook decides for one frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Forward it (as the hook left it).
     Pass,
     /// Drop it (counted as `hook_dropped`).
     Drop,
+    /// Forward this frame of the hook's own first (counted as `hook_injected`), then the frame.
+    InjectBefore(Vec<u8>),
 }
 
 /// Sees, and may change, every frame that the link did not drop, in one direction, before the
@@ -125,6 +127,8 @@ pub struct DirectionStats {
     pub lost: u64,
     /// Frames dropped by the hook.
     pub hook_dropped: u64,
+    /// Frames the hook added (an attacker's replay).
+    pub hook_injected: u64,
     /// Frames dropped because the direction already held [`QUEUE_BYTES`].
     pub overflowed: u64,
     /// Frames the kernel refused to send (the peer's queue full, or the link down).
@@ -167,6 +171,7 @@ struct Counters {
     forwarded: AtomicU64,
     lost: AtomicU64,
     hook_dropped: AtomicU64,
+    hook_injected: AtomicU64,
     overflowed: AtomicU64,
     send_failed: AtomicU64,
     truncated: AtomicU64,
@@ -186,6 +191,7 @@ impl Counters {
             forwarded: get(&self.forwarded),
             lost: get(&self.lost),
             hook_dropped: get(&self.hook_dropped),
+            hook_injected: get(&self.hook_injected),
             overflowed: get(&self.overflowed),
             send_failed: get(&self.send_failed),
             truncated: get(&self.truncated),
@@ -410,11 +416,23 @@ impl Stage {
         }
         let mut frame = data.to_vec();
         if let Some(hook) = self.hook.as_mut() {
-            if hook.frame(&mut frame) == Verdict::Drop {
-                Counters::bump(&self.counters.hook_dropped);
-                return;
+            match hook.frame(&mut frame) {
+                Verdict::Pass => {}
+                Verdict::Drop => {
+                    Counters::bump(&self.counters.hook_dropped);
+                    return;
+                }
+                Verdict::InjectBefore(injected) => {
+                    Counters::bump(&self.counters.hook_injected);
+                    self.hold(at, injected);
+                }
             }
         }
+        self.hold(at, frame);
+    }
+
+    /// Puts `frame` on the delay line (or counts it lost if the line is full).
+    fn hold(&mut self, at: Instant, frame: Vec<u8>) {
         let size = frame.len();
         if self.line.push(at, frame, size).is_err() {
             Counters::bump(&self.counters.overflowed);

@@ -47,6 +47,7 @@ pub mod attack;
 pub mod doctor;
 pub mod forwarder;
 pub mod linkcheck;
+pub mod mitm;
 mod setup;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -303,6 +304,9 @@ pub struct LabOptions {
     /// An attacker on the path's first link (`trace --attack`, a lesson's `attacker = true`;
     /// needs routers), armed message by message.
     pub attacker: bool,
+    /// A man in the middle on r1 (`--attack mitm`, a lesson's `attacker = "mitm"`; needs
+    /// routers): the chat's connections end there, and the attacker makes its own to the server.
+    pub mitm: bool,
 }
 
 impl Default for LabOptions {
@@ -319,6 +323,7 @@ impl Default for LabOptions {
             delay_on: [None; MAX_LINKS],
             loss_on: [None; MAX_LINKS],
             attacker: false,
+            mitm: false,
         }
     }
 }
@@ -644,7 +649,9 @@ impl Lab {
                 } else {
                     spliced.replace("each way", "each way on every link")
                 };
-                let attacker = if o.attacker {
+                let attacker = if o.mitm {
+                    "; r1 is the attacker's: it takes the chat's connections in the server's name and makes its own to the server"
+                } else if o.attacker {
                     "; an attacker on link 1, changing the segments it is told to"
                 } else {
                     ""

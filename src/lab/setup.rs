@@ -616,12 +616,12 @@ fn setup_routers(
                 loss: options.link_loss(link),
                 seed: options.link_seed(link),
             };
-            // The attacker sees the client's frames on their way to r1.
+            // The attacker sees the client's frames on their way to r1, and renumbers the
+            // acknowledgments coming back after a replay or a drop.
+            let attacker = attacker.filter(|_| link == super::ATTACKER_LINK);
             let hooks = forwarder::Hooks {
-                a_to_b: attacker
-                    .filter(|_| link == super::ATTACKER_LINK)
-                    .map(|s| s.hook()),
-                b_to_a: None,
+                a_to_b: attacker.map(|s| s.hook()),
+                b_to_a: attacker.map(|s| s.return_hook()),
             };
             forwarders.push((link, make_spliced_link(&a, &b, props, conditions, hooks)?));
         } else {

@@ -9,7 +9,8 @@
 //! wait NAME "text"
 //! close NAME
 //! pause MILLISECONDS
-//! attack NAME flip|corrupt "text"
+//! attack NAME flip|corrupt|replay "text"
+//! attack NAME drop-record "text" "next text"
 //! ping [--count N] [--size BYTES] [--df] [--ipv6]
 //! traceroute [--max-hops N] [--queries N] [--probe udp|icmp] [--ipv6]
 //! ```
@@ -98,8 +99,9 @@ pub enum Action {
     /// Probes with TTL 1, 2, 3, … to the server host (`packetpath traceroute`).
     Traceroute(crate::probe::TracerouteOptions),
     /// The lab's attacker is armed and a client sends a line through it
-    /// (`attack NAME flip|corrupt "text"`); the action waits for the server's answer or the end
-    /// of the connection, then closes the client.
+    /// (`attack NAME flip|corrupt|replay "text"`, `attack NAME drop-record "text" "next text"`);
+    /// the action waits for the server's answer (to the copy too, after a replay; to the next
+    /// line, after a drop) or the end of the connection, then closes the client.
     Attack {
         /// Who sends.
         name: String,
@@ -107,6 +109,8 @@ pub enum Action {
         attack: crate::lab::attack::Attack,
         /// The line (without newline).
         text: String,
+        /// `drop-record`: the line sent after the removed one.
+        next: Option<String>,
     },
     /// A bulk upload from the client host to the server host (`packetpath transfer`), its
     /// connection named like a client's so that queries can read it.
@@ -390,26 +394,38 @@ pub fn parse(line: &str) -> Result<Action, String> {
             })
         }
         "attack" => {
+            use crate::lab::attack::Attack;
+            const USAGE: &str = "`attack NAME flip|corrupt|replay \"text\"` or `attack NAME drop-record \"text\" \"next text\"`";
             let name = client_name(w.get(1), "attack")?;
             let attack = match w.get(2) {
-                Some((kind, false)) if kind == "flip" => crate::lab::attack::Attack::Flip,
-                Some((kind, false)) if kind == "corrupt" => crate::lab::attack::Attack::Corrupt,
-                _ => {
-                    return Err(
-                        "`attack NAME flip|corrupt \"text\"`: flip fixes the TCP checksum, corrupt leaves it wrong"
-                            .into(),
-                    )
-                }
+                Some((kind, false)) => <Attack as clap::ValueEnum>::from_str(kind, false)
+                    .map_err(|_| format!("{USAGE}: flip fixes the TCP checksum, corrupt leaves it wrong, replay sends the line twice, drop-record removes it"))?,
+                _ => return Err(format!("{USAGE}: the attack comes after the name")),
             };
-            let text = match (w.get(3), w.get(4)) {
-                (Some((text, true)), None) if !text.contains('\n') => text.clone(),
-                _ => {
-                    return Err(
-                        "`attack NAME flip|corrupt \"text\"`: one line in double quotes".into(),
-                    )
-                }
+            let line = |i: usize| match w.get(i) {
+                Some((text, true)) if !text.contains('\n') => Ok(text.clone()),
+                _ => Err(format!("{USAGE}: each line in double quotes")),
             };
-            Ok(Action::Attack { name, attack, text })
+            if attack == Attack::Mitm {
+                return Err("a man in the middle is not an action: set `man_in_the_middle = true` in [lab], then connect and send as usual".into());
+            }
+            let text = line(3)?;
+            let next = match (attack, w.len()) {
+                (Attack::DropRecord, 5) => Some(line(4)?),
+                (Attack::DropRecord, _) => {
+                    return Err(format!(
+                        "{USAGE}: drop-record needs the line sent after the removed one, where the removal shows"
+                    ))
+                }
+                (_, 4) => None,
+                _ => return Err(format!("{USAGE}: one line in double quotes")),
+            };
+            Ok(Action::Attack {
+                name,
+                attack,
+                text,
+                next,
+            })
         }
         "ping" => {
             let mut o = crate::probe::PingOptions::default();
@@ -680,18 +696,17 @@ pub async fn perform(
             .await?;
             Ok(String::new())
         }
-        Action::Attack { name, attack, text } => {
+        Action::Attack {
+            name,
+            attack,
+            text,
+            next,
+        } => {
             let Some(switch) = session.lab().attacker().cloned() else {
                 return Err("this lab has no attacker: set `attacker = true` in [lab]".into());
             };
-            switch.arm(*attack);
-            // A TLS alert in answer to the changed record may end the connection before the
-            // write returns: the reply below says how it ended.
-            if let Err(e) = session.send(name, text).await {
-                tracing::debug!("{name}'s write ended in an error: {e}");
-            }
             let reply = session
-                .wait_reply(name, |l| l.starts_with("server: received"))
+                .attack_line(name, *attack, text, next.as_deref())
                 .await
                 .map_err(|e| e.to_string())?;
             let outcome = match reply {
@@ -712,16 +727,8 @@ pub async fn perform(
             let changed = switch
                 .tamperings()
                 .last()
-                .map(|t| {
-                    format!(
-                        "the attacker changed byte {} of the segment ({:#04x} → {:#04x}, TCP checksum {}); ",
-                        t.payload_offset,
-                        t.before,
-                        t.after,
-                        if t.checksum_fixed { "fixed" } else { "left wrong" }
-                    )
-                })
-                .unwrap_or_else(|| "the attacker found no segment to change; ".into());
+                .map(|t| format!("the attacker {}; ", t.describe()))
+                .unwrap_or_else(|| "the attacker found no segment to act on; ".into());
             Ok(format!("{changed}{outcome}"))
         }
         Action::Close { name } => {
@@ -880,14 +887,30 @@ mod tests {
                 name: "alice".into(),
                 attack: crate::lab::attack::Attack::Corrupt,
                 text: "hello bob".into(),
+                next: None,
+            })
+        );
+        assert_eq!(
+            parse("attack alice drop-record \"pay bob 10\" \"bye\""),
+            Ok(Action::Attack {
+                name: "alice".into(),
+                attack: crate::lab::attack::Attack::DropRecord,
+                text: "pay bob 10".into(),
+                next: Some("bye".into()),
             })
         );
         assert!(parse("attack alice smash \"x\"")
             .unwrap_err()
-            .contains("flip|corrupt"));
+            .contains("flip|corrupt|replay"));
         assert!(parse("attack alice flip hello")
             .unwrap_err()
             .contains("double quotes"));
+        assert!(parse("attack alice drop-record \"x\"")
+            .unwrap_err()
+            .contains("the line sent after"));
+        assert!(parse("attack alice replay \"x\" \"y\"")
+            .unwrap_err()
+            .contains("one line"));
     }
 
     #[test]

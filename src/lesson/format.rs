@@ -50,6 +50,8 @@ pub struct LessonLab {
     pub delay_on: Vec<crate::lab::LinkDelay>,
     /// An attacker on the path's first link, for the `attack` action (`attacker = true`).
     pub attacker: bool,
+    /// r1 is a man in the middle for the chat's connections (`man_in_the_middle = true`).
+    pub mitm: bool,
 }
 
 impl LessonLab {
@@ -63,6 +65,7 @@ impl LessonLab {
             host_loopback,
             rate: self.rate,
             attacker: self.attacker,
+            mitm: self.mitm,
             ..LabOptions::default()
         };
         // `mtu_on` and `delay_on` were checked against the link when the lesson was read.
@@ -159,6 +162,8 @@ struct RawLab {
     ipv6: bool,
     #[serde(default)]
     attacker: bool,
+    #[serde(default)]
+    man_in_the_middle: bool,
 }
 
 #[derive(Deserialize)]
@@ -633,6 +638,13 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
             "`attacker = true` puts an attacker on a path of routers: set `link = \"routers:1\"` (or more routers)",
         ));
     }
+    let mitm = lab_raw.is_some_and(|l| l.man_in_the_middle);
+    if mitm && !matches!(link, LinkMode::Routers(_)) {
+        return Err(lines.err(
+            lab_span,
+            "`man_in_the_middle = true` makes r1 the attacker's: set `link = \"routers:1\"` (or more routers)",
+        ));
+    }
     if raw.step.is_empty() {
         return Err(FormatError {
             file: file.to_string(),
@@ -799,6 +811,7 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, FormatError> {
             rate,
             delay_on,
             attacker,
+            mitm,
         },
         steps,
         source: text.to_string(),

@@ -3,6 +3,7 @@
 
 pub mod attack;
 mod json;
+pub mod mitm;
 pub mod paths;
 pub mod series;
 mod text;

@@ -49,6 +49,9 @@ pub enum SessionError {
     /// A task of the session stopped unexpectedly (a bug: it panicked).
     #[error("a task of the session stopped: {0}")]
     Task(String),
+    /// An attack the lab cannot make.
+    #[error("{0}")]
+    Attack(String),
     /// Something expected did not happen in time.
     #[error("timed out after {seconds} s waiting for {what}")]
     Timeout {
@@ -141,6 +144,11 @@ pub struct Session {
     last_added: Timestamp,
     out_of_order: bool,
     server: Option<ServerRun>,
+    /// What the man in the middle on r1 saw (`--attack mitm`), and the name of its CA (TLS).
+    mitm: Option<(
+        Arc<std::sync::Mutex<crate::chat::mitm::MitmLog>>,
+        Option<String>,
+    )>,
     ports: Vec<u16>,
     clients: BTreeMap<String, Client>,
     frames: Vec<Frame>,
@@ -282,6 +290,7 @@ impl Session {
             last_added: Timestamp(i128::MIN),
             out_of_order: false,
             server: None,
+            mitm: None,
             ports: Vec::new(),
             clients: BTreeMap::new(),
             frames: Vec::new(),
@@ -374,6 +383,23 @@ impl Session {
             .await?;
             addr6 = Some(six.local_addr()?);
             tasks.push(tokio::spawn(six.run(shutdown.clone())));
+        }
+        if self.options.lab.options.mitm {
+            // r1 takes the client's connections to this server for itself.
+            let taken = self
+                .options
+                .lab
+                .intercept(addr)
+                .map_err(|e| SessionError::Attack(e.to_string()))?;
+            let mitm = crate::chat::mitm::Mitm::new(
+                taken.listener,
+                taken.upstream,
+                taken.server,
+                transport,
+                self.secrets.clone(),
+            )?;
+            self.mitm = Some((mitm.log(), mitm.ca_name().map(str::to_string)));
+            tasks.push(tokio::spawn(mitm.run(shutdown.clone())));
         }
         self.ports.push(addr.port());
         self.restart_capture()?;
@@ -476,7 +502,9 @@ impl Session {
             }))
         };
         options.mss = knobs.mss;
-        options.no_delay = knobs.no_delay;
+        // With an attacker on the path each line leaves at once (Nagle off), so a line is never
+        // held back behind one the attacker removed and the client will never see acknowledged.
+        options.no_delay = knobs.no_delay.or(self.options.lab.attacker().map(|_| true));
         options.max_fragment = knobs.max_fragment;
         options.socket_factory = self.options.lab.socket_factory();
         options.server_name = Some("localhost".into());
@@ -660,19 +688,39 @@ impl Session {
         name: &str,
         pred: impl Fn(&str) -> bool,
     ) -> Result<Option<String>, SessionError> {
+        self.nth_line(name, pred, 1).await
+    }
+
+    /// The `nth` (from 1) line client `name` has received that satisfies `pred`; `None` if its
+    /// connection ended first.
+    async fn nth_line(
+        &mut self,
+        name: &str,
+        pred: impl Fn(&str) -> bool,
+        nth: usize,
+    ) -> Result<Option<String>, SessionError> {
         let client = self
             .clients
             .get_mut(name)
             .ok_or_else(|| SessionError::NoSuchClient(name.into()))?;
-        if let Some(line) = client.received.iter().find(|l| pred(l)) {
-            return Ok(Some(line.clone()));
+        let mut seen = 0;
+        for line in &client.received {
+            if pred(line) {
+                seen += 1;
+                if seen == nth {
+                    return Ok(Some(line.clone()));
+                }
+            }
         }
         loop {
             match tokio::time::timeout(WAIT, client.lines.recv()).await {
                 Ok(Some(line)) => {
                     client.received.push(line.clone());
                     if pred(&line) {
-                        return Ok(Some(line));
+                        seen += 1;
+                        if seen == nth {
+                            return Ok(Some(line));
+                        }
                     }
                 }
                 Ok(None) => return Ok(None),
@@ -693,7 +741,17 @@ impl Session {
         name: &str,
         pred: impl Fn(&str) -> bool,
     ) -> Result<Reply, SessionError> {
-        if let Some(line) = self.next_line(name, pred).await? {
+        self.wait_nth_reply(name, pred, 1).await
+    }
+
+    /// [`Session::wait_reply`] for the `nth` (from 1) line satisfying `pred`.
+    pub async fn wait_nth_reply(
+        &mut self,
+        name: &str,
+        pred: impl Fn(&str) -> bool,
+        nth: usize,
+    ) -> Result<Reply, SessionError> {
+        if let Some(line) = self.nth_line(name, pred, nth).await? {
             return Ok(Reply::Line(line));
         }
         // The connection is over: the client is gone, with the reason its reader ended.
@@ -709,6 +767,56 @@ impl Session {
             None => (None, Vec::new()),
         };
         Ok(Reply::Closed { why, lines })
+    }
+
+    /// Client `name` sends `text` through the lab's attacker, armed with `attack` for that line
+    /// only, and waits for what comes of it: the server's answer, or the end of the connection (a
+    /// TLS alert, a reset). A replay waits for the answer to the copy too (the server answers
+    /// each line it reads); a removed line (`drop-record`) is followed by `next`, and the answer
+    /// to that is awaited, since the removed line gets none.
+    pub async fn attack_line(
+        &mut self,
+        name: &str,
+        attack: crate::lab::attack::Attack,
+        text: &str,
+        next: Option<&str>,
+    ) -> Result<Reply, SessionError> {
+        use crate::lab::attack::Attack;
+        let Some(switch) = self.options.lab.attacker().cloned() else {
+            return Err(SessionError::Attack(
+                "this lab has no attacker on its path (it needs a path of routers with an attacker on link 1)".into(),
+            ));
+        };
+        let next = match (attack, next) {
+            (Attack::DropRecord, None) => return Err(SessionError::Attack(
+                "drop-record removes a line: give the line sent after it, where the removal shows"
+                    .into(),
+            )),
+            (Attack::DropRecord, Some(next)) => Some(next),
+            _ => None,
+        };
+        switch.arm(attack);
+        // The server may refuse a line before the write has returned (a TLS alert in answer to a
+        // changed record): how the connection ended is in the reply.
+        if let Err(e) = self.send(name, text).await {
+            tracing::debug!("{name}'s write ended in an error: {e}");
+        }
+        if let Some(next) = next {
+            if let Err(e) = self.send(name, next).await {
+                tracing::debug!("{name}'s write ended in an error: {e}");
+            }
+        }
+        let answer = |l: &str| l.starts_with("server: received");
+        let answers = if attack == Attack::Replay { 2 } else { 1 };
+        self.wait_nth_reply(name, answer, answers).await
+    }
+
+    /// What the man in the middle saw so far (`--attack mitm`), and the name of the CA it made
+    /// (over TLS); `None` without one.
+    pub fn mitm(&self) -> Option<(crate::chat::mitm::MitmLog, Option<String>)> {
+        let (log, ca) = self.mitm.as_ref()?;
+        let log = log.lock().map(|l| l.clone()).unwrap_or_default();
+        Some((log, ca.clone()))
     }
 
     /// Closes client `name` politely (TLS close_notify, then FIN).

@@ -39,6 +39,7 @@ pub const FUNCTIONS: &[FnDoc] = &[
     f("received(client)", "the lines the client received (the welcome and notices included)"),
     f("refused(client)", "true if the client's connection attempt failed"),
     f("error(client)", "the error a refused client reported"),
+    f("server_read()", "the lines the chat server's application read, from every client, in order (/name lines excluded): what reached it, whatever was sent"),
     f("keylog()", "the TLS secrets logged so far, in the SSLKEYLOGFILE format"),
     f("lines(text)", "the non-empty lines of a text"),
     f("count(list)", "how many elements"),

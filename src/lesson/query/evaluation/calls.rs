@@ -289,6 +289,13 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
                 )
             }
             "keylog" => Value::Text(ctx.trace.keys().to_nss()),
+            "server_read" => Value::List(
+                crate::journey::lines_read(ctx.trace, crate::chat::Side::Server)
+                    .into_iter()
+                    .filter(|l| !l.starts_with("/name "))
+                    .map(Value::Text)
+                    .collect(),
+            ),
             "lines" => match arg(0) {
                 Value::Text(t) => Value::List(
                     t.lines()

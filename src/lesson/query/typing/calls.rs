@@ -177,6 +177,10 @@ pub(super) fn check_call(
             arity(name, args, at, &[0])?;
             Ok(Ty::Text)
         }
+        "server_read" => {
+            arity(name, args, at, &[0])?;
+            Ok(list(Ty::Text))
+        }
         "lines" => {
             arity(name, args, at, &[1])?;
             want(arg(0)?, &Ty::Text, env, "lines(…)'s argument")?;
