@@ -119,6 +119,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "27-errors-and-integrity.toml",
         include_str!("../../lessons/27-errors-and-integrity.toml"),
     ),
+    (
+        "28-replay-and-removal.toml",
+        include_str!("../../lessons/28-replay-and-removal.toml"),
+    ),
+    (
+        "29-man-in-the-middle.toml",
+        include_str!("../../lessons/29-man-in-the-middle.toml"),
+    ),
 ];
 
 /// A built-in lesson, parsed.
@@ -343,7 +351,7 @@ mod tests {
     #[test]
     fn every_built_in_lesson_parses() {
         let lessons = all(None).unwrap();
-        assert_eq!(lessons.len(), 27);
+        assert_eq!(lessons.len(), 29);
         let names: Vec<&str> = lessons.iter().map(|l| l.name.as_str()).collect();
         for l in &lessons {
             assert!(!l.steps.is_empty(), "{}", l.name);
