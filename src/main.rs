@@ -1,6 +1,6 @@
 //! The packetpath command line: parses arguments and hands over to the library.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,6 +50,17 @@ enum Command {
         /// message's way down the stack (also what happens when the output is not a terminal).
         #[arg(long)]
         script: bool,
+        /// An attack in transit (needs --link routers:N; see `trace --help` for each): flip,
+        /// corrupt, replay and drop-record act on every line typed, shown over TLS and plain TCP
+        /// side by side (compare mode); mitm makes r1 a man in the middle, refused by clients
+        /// that check the certificate. With --script, the trace of one line under the attack
+        /// (over TLS and plain TCP). Only inside packetpath's lab.
+        #[arg(long, value_enum, value_name = "flip|corrupt|replay|drop-record|mitm")]
+        attack: Option<packetpath::lab::attack::Attack>,
+        /// With --attack mitm: alice and bob do not check the server's certificate, and so
+        /// talk to the attacker, which reads the chat.
+        #[arg(long)]
+        insecure: bool,
         #[command(flatten)]
         look: LookArgs,
     },
@@ -719,6 +730,29 @@ fn output_path(
         .transpose()?)
 }
 
+/// Puts `--attack`'s attacker in the lab: on link 1, or (mitm) on r1. Refuses an attack without a
+/// path of routers, and `--insecure` without a man in the middle to see.
+fn with_attack(
+    lab: &mut packetpath::lab::LabOptions,
+    attack: Option<packetpath::lab::attack::Attack>,
+    insecure: bool,
+) -> anyhow::Result<()> {
+    let mitm = attack == Some(packetpath::lab::attack::Attack::Mitm);
+    if attack.is_some() && !matches!(lab.link, LinkMode::Routers(_)) {
+        anyhow::bail!(
+            "--attack puts an attacker on a path of routers inside the lab: add --link routers:N (N from 1 to 4)"
+        );
+    }
+    if insecure && !mitm {
+        anyhow::bail!(
+            "--insecure is for seeing a man in the middle read the chat: add --attack mitm --link routers:N"
+        );
+    }
+    lab.attacker = attack.is_some() && !mitm;
+    lab.mitm = mitm;
+    Ok(())
+}
+
 /// Sends the log to the UI's log pane. Called by UI commands after the lab is entered.
 fn ui_logging() -> anyhow::Result<()> {
     packetpath::ui::init_logging()
@@ -741,14 +775,56 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             record,
             force,
             script,
+            attack,
+            insecure,
             ..
         } if script || !std::io::stdout().is_terminal() => {
             let record = output_path(record, force)?;
             if !script {
                 eprintln!("(no terminal: printing the conversation and its packets instead of the UI; see --script)");
             }
-            let lab = packetpath::lab::enter(lab.options()?)?;
+            let mut lab_options = lab.options()?;
+            with_attack(&mut lab_options, attack, insecure)?;
+            let lab = packetpath::lab::enter(lab_options)?;
             tracing::info!("running on {}", lab.describe());
+            if let Some(attack) = attack {
+                // One line under the attack, over the chosen transport and (but for a man in the
+                // middle) over the other one, TLS against plain TCP.
+                let first = transport.transport();
+                let mut transports = vec![first];
+                if attack != packetpath::lab::attack::Attack::Mitm {
+                    transports.push(if first.is_tls() {
+                        packetpath::chat::Transport::Plain
+                    } else {
+                        packetpath::chat::Transport::Tls13
+                    });
+                }
+                let rt = runtime()?;
+                let stdout = std::io::stdout();
+                for (i, transport) in transports.into_iter().enumerate() {
+                    let options = commands::TraceOptions {
+                        text: commands::DEMO_ATTACK_LINE.into(),
+                        transport,
+                        mss,
+                        no_delay: None,
+                        max_fragment: None,
+                        cert_dir: certs.clone(),
+                        lab: lab.clone(),
+                        datagram: None,
+                        attack: Some(attack),
+                        insecure,
+                    };
+                    let outcome = rt.block_on(commands::trace(&options))?;
+                    if let (0, Some(path)) = (i, &record) {
+                        outcome.write(path)?;
+                    }
+                    let mut out = stdout.lock();
+                    writeln!(out, "=== {} over {} ===", attack.name(), transport.name())?;
+                    outcome.print(&options, Format::Text, &mut out)?;
+                    writeln!(out)?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let options = commands::ScriptOptions {
                 transport: transport.transport(),
                 cert_dir: certs,
@@ -772,10 +848,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             record,
             force,
             look,
+            attack,
+            insecure,
             ..
         } => {
             let record = output_path(record, force)?;
-            let lab = packetpath::lab::enter(lab.options()?)?;
+            let mut lab_options = lab.options()?;
+            with_attack(&mut lab_options, attack, insecure)?;
+            let lab = packetpath::lab::enter(lab_options)?;
             ui_logging()?;
             tracing::info!("running on {}", lab.describe());
             let options = packetpath::ui::DemoOptions {
@@ -784,8 +864,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 lab,
                 knobs: packetpath::session::ClientKnobs {
                     mss,
+                    insecure,
                     ..Default::default()
                 },
+                attack,
             };
             let rt = runtime()?;
             let session = rt.block_on(packetpath::ui::start_demo(&options))?;
@@ -943,19 +1025,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let write = output_path(write, force)?;
             let mut lab_options = lab.options()?;
-            if attack.is_some() && !matches!(lab_options.link, LinkMode::Routers(_)) {
-                anyhow::bail!(
-                    "--attack puts an attacker on a path of routers inside the lab: add --link routers:N (N from 1 to 4)"
-                );
-            }
-            let mitm = attack == Some(packetpath::lab::attack::Attack::Mitm);
-            if insecure && !mitm {
-                anyhow::bail!(
-                    "--insecure is for seeing a man in the middle read the chat: add --attack mitm --link routers:N"
-                );
-            }
-            lab_options.attacker = attack.is_some() && !mitm;
-            lab_options.mitm = mitm;
+            with_attack(&mut lab_options, attack, insecure)?;
             let lab = packetpath::lab::enter(lab_options)?;
             let options = commands::TraceOptions {
                 text,

@@ -421,6 +421,81 @@ fn a_transfer_opens_its_graphs_and_prints_the_summary_after() {
     assert!(screen.contains("exit=0"), "{screen}");
 }
 
+fn the_demo_under_attack_shows_tls_refuse_a_flipped_line_and_plain_tcp_deliver_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = Tmux::start(
+        "attack",
+        dir.path(),
+        (200, 55),
+        &format!(
+            "'{bin}' demo --certs certs --link routers:1 --attack flip",
+            bin = env!("CARGO_BIN_EXE_packetpath")
+        ),
+    );
+    // Compare mode opens by itself: the twin chat over plain TCP starts beside the TLS one.
+    tmux.wait_for("the demo with its input line and compare mode", |s| {
+        s.contains("alice> ") && s.contains("Compare")
+    });
+    tmux.keys(&["-l", "hello there"]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("both chats' outcomes in compare mode", |s| {
+        s.contains("bad_record_mac alert") && s.contains("(changed in transit)")
+    });
+    assert!(
+        screen.contains("the server read nothing more: its TLS sent a bad_record_mac alert"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("the server read \"Hello there\" (changed in transit)"),
+        "{screen}"
+    );
+}
+
+fn the_demo_with_a_man_in_the_middle(insecure: bool) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = Tmux::start(
+        if insecure {
+            "mitm-read"
+        } else {
+            "mitm-refused"
+        },
+        dir.path(),
+        // Tall enough for the chat pane to hold the line and the attacker's two readings.
+        (200, 80),
+        &format!(
+            "'{bin}' demo --certs certs --link routers:1 --attack mitm{}",
+            if insecure { " --insecure" } else { "" },
+            bin = env!("CARGO_BIN_EXE_packetpath")
+        ),
+    );
+    if !insecure {
+        // Both clients refuse the attacker's certificate: nobody to type as.
+        tmux.wait_for("the refusal", |s| s.contains("nobody is connected"));
+        return;
+    }
+    // The screen comes up once alice and bob are connected (through the attacker).
+    tmux.wait_for("the demo with alice's input line", |s| {
+        s.contains("alice> ")
+    });
+    tmux.keys(&["-l", "pay bob 10"]);
+    tmux.keys(&["Enter"]);
+    // The chat pane: alice's line as she sent it, the attacker's reading of the server's relay
+    // to bob (with the attacker's words, sent on without them), and bob's clean line.
+    tmux.wait_for("the attacker's reading in the chat pane", |s| {
+        s.contains("alice ▸ pay bob 10")
+            && s.contains("attacker (r1) ◂ read to bob: alice: pay bob 10 [changed by")
+            && s.contains("bob ◂ alice: pay bob 10")
+    });
+}
+
+fn the_demo_with_a_man_in_the_middle_is_refused() {
+    the_demo_with_a_man_in_the_middle(false)
+}
+
+fn the_demo_with_a_man_in_the_middle_and_insecure_clients_is_read() {
+    the_demo_with_a_man_in_the_middle(true)
+}
+
 fn main() -> std::process::ExitCode {
     harness::run(vec![
         test!(
@@ -451,6 +526,24 @@ fn main() -> std::process::ExitCode {
         ),
         test!(
             a_transfer_opens_its_graphs_and_prints_the_summary_after,
+            Need::Tool("tmux"),
+            Need::Lab,
+            Need::LabLink("routers:1")
+        ),
+        test!(
+            the_demo_under_attack_shows_tls_refuse_a_flipped_line_and_plain_tcp_deliver_it,
+            Need::Tool("tmux"),
+            Need::Lab,
+            Need::LabLink("routers:1")
+        ),
+        test!(
+            the_demo_with_a_man_in_the_middle_is_refused,
+            Need::Tool("tmux"),
+            Need::Lab,
+            Need::LabLink("routers:1")
+        ),
+        test!(
+            the_demo_with_a_man_in_the_middle_and_insecure_clients_is_read,
             Need::Tool("tmux"),
             Need::Lab,
             Need::LabLink("routers:1")

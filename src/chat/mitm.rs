@@ -42,6 +42,9 @@ pub struct RelayedLine {
     pub read: String,
     /// The line as the attacker sent it on.
     pub sent: String,
+    /// When the attacker read it (wall clock, as the capture's times).
+    #[serde(skip)]
+    pub at: crate::frame::Timestamp,
 }
 
 /// What the attacker saw: lines relayed, and clients that refused its certificate.
@@ -238,6 +241,7 @@ impl Relay {
                     to_server,
                     read,
                     sent,
+                    at: crate::frame::Timestamp::now(),
                 })
             });
             if to.write_all(out.as_bytes()).await.is_err() || to.flush().await.is_err() {

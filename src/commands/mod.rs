@@ -71,7 +71,7 @@ mod script;
 mod transfer;
 pub use observe::{
     capture, inspect, keys_from_log, trace, write_pcapng, write_pcapng_with, CaptureOptions,
-    TraceOptions, TraceOutcome,
+    TraceOptions, TraceOutcome, DEMO_ATTACK_LINE,
 };
 pub use script::{scripted_demo, ScriptOptions};
 pub use transfer::{

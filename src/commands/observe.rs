@@ -22,6 +22,9 @@ use crate::tls::Keys;
 /// (or does not) when this one arrives.
 pub const LINE_AFTER_A_DROP: &str = "next line";
 
+/// The line `demo --script --attack` sends through the attacker.
+pub const DEMO_ATTACK_LINE: &str = "hi bob, can you read this?";
+
 /// Turns secrets logged by our own TLS endpoints into decryption keys.
 pub fn keys_from_log(entries: &[KeyLogEntry]) -> Keys {
     let mut keys = Keys::new();
@@ -406,6 +409,9 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
         }
     };
     let mitm = options.attack == Some(Attack::Mitm);
+    // The lab may have served other traces before (the scripted demo runs two): this one's
+    // attack is what its attacker does from now on.
+    let acted_before = options.lab.attacker().map_or(0, |s| s.tamperings().len());
     // A verifying client refuses a man in the middle: that is the story then.
     let refused = match session.connect("alice", knobs).await {
         Ok(_) => None,
@@ -490,9 +496,13 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
     let attack = match options.attack.and(options.lab.attacker()) {
         None => None,
         Some(a) => {
-            let tampering = a.tamperings().into_iter().next().ok_or_else(|| {
-                anyhow::anyhow!("the attacker saw no segment of the line to change")
-            })?;
+            let tampering = a
+                .tamperings()
+                .into_iter()
+                .nth(acted_before)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("the attacker saw no segment of the line to change")
+                })?;
             Some(report::attack::AttackStory::of(
                 &trace,
                 &tampering,

@@ -15,25 +15,42 @@ pub use trace::{FrameEntry, Journey, LayerBytes, RecordEntry, StreamKind, Trace}
 /// The lines `side`'s application read, from every connection, in the order each was complete
 /// (reads cut anywhere are put together per connection; a last line without its newline counts).
 pub fn lines_read(trace: &Trace, side: crate::chat::Side) -> Vec<String> {
-    let mut pending: std::collections::HashMap<crate::chat::ConnId, Vec<u8>> =
+    lines_read_on(trace, side, None)
+        .into_iter()
+        .map(|(_, line)| line)
+        .collect()
+}
+
+/// [`lines_read`] on one connection (`None`: all), each with the index (in
+/// [`Trace::app_events`]) of the read that completed it.
+pub fn lines_read_on(
+    trace: &Trace,
+    side: crate::chat::Side,
+    conn: Option<crate::chat::ConnId>,
+) -> Vec<(usize, String)> {
+    let mut pending: std::collections::HashMap<crate::chat::ConnId, (usize, Vec<u8>)> =
         std::collections::HashMap::new();
     let mut lines = Vec::new();
-    for e in trace.app_events() {
-        if e.side != side || e.dir != crate::chat::Direction::Read {
+    for (i, e) in trace.app_events().iter().enumerate() {
+        if e.side != side
+            || e.dir != crate::chat::Direction::Read
+            || conn.is_some_and(|c| c != e.conn)
+        {
             continue;
         }
-        let buf = pending.entry(e.conn).or_default();
+        let (last, buf) = pending.entry(e.conn).or_default();
+        *last = i;
         buf.extend_from_slice(&e.bytes);
         while let Some(end) = buf.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = buf.drain(..=end).collect();
-            lines.push(String::from_utf8_lossy(&line[..end]).into_owned());
+            lines.push((i, String::from_utf8_lossy(&line[..end]).into_owned()));
         }
     }
     lines.extend(
         pending
             .into_values()
-            .filter(|rest| !rest.is_empty())
-            .map(|rest| String::from_utf8_lossy(&rest).into_owned()),
+            .filter(|(_, rest)| !rest.is_empty())
+            .map(|(i, rest)| (i, String::from_utf8_lossy(&rest).into_owned())),
     );
     lines
 }

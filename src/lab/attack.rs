@@ -10,16 +10,31 @@
 //! - [`Attack::Corrupt`]: the same change without fixing the checksum, as noise on a line would
 //!   do it: the receiving kernel checks every segment's checksum (RFC 1122 §4.2.2.7) and drops
 //!   this one without acknowledging it, and the sender's retransmission arrives intact.
+//! - [`Attack::Replay`]: the segment passes, and [`REPLAY_GAP`] later a copy of it follows as the
+//!   next bytes of the stream. Plain TCP delivers the line twice; TLS's record check fails on the
+//!   copy, sealed with a record sequence number the receiver has passed (RFC 8446 §5.3).
+//! - [`Attack::DropRecord`]: the segment (and any resend of it) is removed and the next one takes
+//!   its place. Plain TCP loses the line unseen; TLS's check fails on the next record.
+//!
+//! A replay or a removal would confuse both TCPs (data acknowledged that was never sent, or never
+//! acknowledged): the attacker renumbers the client's later segments and the server's
+//! acknowledgments on their way back ([`AttackSwitch::return_hook`]), fixing the checksums, so
+//! that neither end sees anything amiss. [`Attack::Mitm`] is not the link's: see
+//! [`crate::lab::mitm`].
 //!
 //! The session arms the attacker with an attack ([`AttackSwitch::arm`]) just before the chosen
 //! line is written, so the handshake passes untouched and the change hits that line's segment.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use super::forwarder::{FrameHook, Verdict};
 use crate::dissect::{dissect, dissect_without_tcp_checksum, TcpFlags};
 use crate::frame::LinkType;
+
+/// How long after a segment the attacker sends its copy (`replay`): long enough for the receiver
+/// to have read the original on its own, so the copy meets a record count that has moved on.
+pub const REPLAY_GAP: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// An attack of the lab's attacker link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -130,6 +145,8 @@ pub struct AttackSwitch {
     /// The attack the next client → server segment with data meets, if one is armed.
     armed: Mutex<Option<Attack>>,
     done: Mutex<Vec<Tampering>>,
+    /// Signalled each time something is added to `done`.
+    acted: Condvar,
     /// Where the attacker made the two ends' byte numbers differ (a replayed or a removed
     /// segment), oldest first: every later frame of that connection is renumbered to match.
     shifts: Mutex<Vec<Shift>>,
@@ -153,6 +170,19 @@ impl AttackSwitch {
         self.done.lock().map(|d| d.clone()).unwrap_or_default()
     }
 
+    /// Waits (blocking) until the attacker has acted `count` times in all, at most `timeout`;
+    /// true if it has. For a caller that arms it again for another line: the first arming must
+    /// be spent on the first line.
+    pub fn wait_for(&self, count: usize, timeout: std::time::Duration) -> bool {
+        let Ok(done) = self.done.lock() else {
+            return false;
+        };
+        self.acted
+            .wait_timeout_while(done, timeout, |d| d.len() < count)
+            .map(|(d, _)| d.len() >= count)
+            .unwrap_or(false)
+    }
+
     /// The hook the link runs on frames from the client's side.
     pub fn hook(self: &Arc<Self>) -> Box<dyn FrameHook> {
         Box::new(Hook(self.clone()))
@@ -169,6 +199,7 @@ impl AttackSwitch {
         if let Ok(mut done) = self.done.lock() {
             done.push(t);
         }
+        self.acted.notify_all();
     }
 }
 
@@ -232,8 +263,6 @@ struct Shift {
     /// Replay: where the copy goes (just after the original). Drop: where the removed data began.
     start: u32,
     len: u32,
-    /// Replay: the copy, sent in front of the connection's next frame from the client.
-    pending: Option<Vec<u8>>,
 }
 
 /// True if sequence number `a` is at or after `b` (RFC 793's comparison modulo 2³²).
@@ -309,12 +338,8 @@ impl FrameHook for Hook {
             return Verdict::Pass;
         };
         // Earlier replays and drops on this connection first: the frame as the server is to see it.
-        let mut inject = None;
         let mut seq = seg.seq;
-        for shift in shifts.iter_mut().filter(|s| s.conn == seg.conn) {
-            if let Some(copy) = shift.pending.take() {
-                inject = Some(copy);
-            }
+        for shift in shifts.iter().filter(|s| s.conn == seg.conn) {
             match shift.towards_server(seq, seg.payload_len) {
                 Some(s) => seq = s,
                 None => return Verdict::Drop,
@@ -323,12 +348,11 @@ impl FrameHook for Hook {
         if seq != seg.seq {
             rewrite_u32(frame, seg.tcp_at + 4, seg.tcp_at + 16, seq);
         }
-        let verdict = |inject: Option<Vec<u8>>| inject.map_or(Verdict::Pass, Verdict::InjectBefore);
         let Some(attack) = *armed else {
-            return verdict(inject);
+            return Verdict::Pass;
         };
         if seg.payload_len == 0 || seg.flags.contains(TcpFlags::SYN) {
-            return verdict(inject);
+            return Verdict::Pass;
         }
         let len = seg.payload_len as u32;
         let mut tampering = Tampering {
@@ -339,16 +363,17 @@ impl FrameHook for Hook {
             checksum_fixed: true,
             replay_seq: None,
         };
-        match attack {
+        let verdict = match attack {
             Attack::Mitm => {
                 *armed = None;
-                return verdict(inject);
+                return Verdict::Pass;
             }
             Attack::Flip | Attack::Corrupt => {
                 let Some(t) = tamper(attack, frame) else {
-                    return verdict(inject);
+                    return Verdict::Pass;
                 };
                 tampering = t;
+                Verdict::Pass
             }
             Attack::Replay => {
                 let mut copy = frame.clone();
@@ -359,9 +384,9 @@ impl FrameHook for Hook {
                     replay: true,
                     start: at,
                     len,
-                    pending: Some(copy),
                 });
                 tampering.replay_seq = Some(at);
+                Verdict::InjectAfter(copy, REPLAY_GAP)
             }
             Attack::DropRecord => {
                 shifts.push(Shift {
@@ -369,18 +394,14 @@ impl FrameHook for Hook {
                     replay: false,
                     start: seq,
                     len,
-                    pending: None,
                 });
+                Verdict::Drop
             }
-        }
+        };
         *armed = None;
         drop((armed, shifts));
         switch.record(tampering);
-        if attack == Attack::DropRecord {
-            Verdict::Drop
-        } else {
-            verdict(inject)
-        }
+        verdict
     }
 }
 
@@ -648,7 +669,6 @@ mod tests {
                 replay: true,
                 start: at(0),
                 len: 10,
-                pending: None,
             };
             assert_eq!(
                 replay.towards_server(at(0).wrapping_sub(1), 5),
@@ -669,7 +689,6 @@ mod tests {
                 replay: false,
                 start: at(0),
                 len: 10,
-                pending: None,
             };
             assert_eq!(
                 drop.towards_server(at(0), 10),
@@ -694,19 +713,21 @@ mod tests {
         let (mut out, mut back) = (switch.hook(), switch.return_hook());
         switch.arm(Attack::Replay);
         let mut line = numbered(b"pay\n", 1000, 77, true);
-        assert_eq!(out.frame(&mut line), Verdict::Pass, "the line goes on");
+        // The line goes on, and its copy a moment later, as the next bytes.
+        let Verdict::InjectAfter(copy, gap) = out.frame(&mut line) else {
+            panic!("no copy injected")
+        };
+        assert_eq!(gap, REPLAY_GAP);
         assert_eq!(numbers(&line), (1000, 77, 4));
+        assert_eq!(numbers(&copy), (1004, 77, 4));
         let t = &switch.tamperings()[0];
         assert_eq!(
             (t.seq, t.len, t.replay_seq, t.byte),
             (1000, 4, Some(1004), None)
         );
-        // The client's next frame: the copy goes first, then the frame, renumbered.
+        // The client's next frame is renumbered.
         let mut ack = numbered(b"", 1004, 90, true);
-        let Verdict::InjectBefore(copy) = out.frame(&mut ack) else {
-            panic!("no copy injected")
-        };
-        assert_eq!(numbers(&copy), (1004, 77, 4));
+        assert_eq!(out.frame(&mut ack), Verdict::Pass);
         assert_eq!(numbers(&ack), (1008, 90, 0));
         let mut later = numbered(b"", 1004, 95, true);
         assert_eq!(out.frame(&mut later), Verdict::Pass, "one copy only");

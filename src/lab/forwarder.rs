@@ -95,8 +95,9 @@ pub enum Verdict {
     Pass,
     /// Drop it (counted as `hook_dropped`).
     Drop,
-    /// Forward this frame of the hook's own first (counted as `hook_injected`), then the frame.
-    InjectBefore(Vec<u8>),
+    /// Forward the frame, and this frame of the hook's own the given time later (counted as
+    /// `hook_injected`); frames arriving in between wait behind it, in order.
+    InjectAfter(Vec<u8>, Duration),
 }
 
 /// Sees, and may change, every frame that the link did not drop, in one direction, before the
@@ -422,9 +423,11 @@ impl Stage {
                     Counters::bump(&self.counters.hook_dropped);
                     return;
                 }
-                Verdict::InjectBefore(injected) => {
+                Verdict::InjectAfter(injected, gap) => {
                     Counters::bump(&self.counters.hook_injected);
-                    self.hold(at, injected);
+                    self.hold(at, frame);
+                    self.hold(at.checked_add(gap).unwrap_or(at), injected);
+                    return;
                 }
             }
         }

@@ -55,16 +55,20 @@ impl Lab {
         };
         let (addr, port) = (v4.ip().to_string(), v4.port().to_string());
         let listener = Lab::in_namespace(Some(&ns), move || {
-            // A rule left by an earlier server of this lab is replaced.
-            let _ = setup::run("ip", &["rule", "del", "pref", PRIORITY]);
-            setup::run(
+            // One rule per server port (a lesson restarts its server, compare mode runs two);
+            // the same rule twice is refused as existing, which is as good.
+            let added = setup::run(
                 "ip",
                 &[
                     "rule", "add", "pref", PRIORITY, "iif", "r1-eth0", "to", &addr, "ipproto",
                     "tcp", "dport", &port, "lookup", TABLE,
                 ],
-            )
-            .map_err(std::io::Error::other)?;
+            );
+            if let Err(e) = added {
+                if !e.to_string().contains("exists") {
+                    return Err(std::io::Error::other(e));
+                }
+            }
             setup::run(
                 "ip",
                 &[

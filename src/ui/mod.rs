@@ -92,8 +92,11 @@ pub struct DemoOptions {
     pub cert_dir: PathBuf,
     /// The lab the chat and the capture run in (entered by `main` before the runtime starts).
     pub lab: crate::lab::Lab,
-    /// How alice and bob connect (e.g. a small MSS).
+    /// How alice and bob connect (e.g. a small MSS, `--insecure`).
     pub knobs: crate::session::ClientKnobs,
+    /// `--attack`: the lab's attacker acts on each line typed (compare mode on, so TLS and
+    /// plain TCP meet it side by side), or r1 is a man in the middle.
+    pub attack: Option<crate::lab::attack::Attack>,
 }
 
 /// Sends the `tracing` log to the log pane instead of stderr (which would scribble over the

@@ -176,6 +176,8 @@ pub struct Model {
     pub sender: usize,
     /// Client names.
     pub names: Names,
+    /// What a man in the middle read and sent (`demo --attack mitm`), shown in the chat pane.
+    pub attacker: Vec<crate::chat::mitm::RelayedLine>,
     /// The timeline.
     pub timeline: TimelineState,
     /// What the columns are about.
@@ -258,6 +260,7 @@ impl Model {
             senders,
             sender: 0,
             names: Names::default(),
+            attacker: Vec::new(),
             timeline: TimelineState {
                 follow: true,
                 reveal: true,
@@ -487,7 +490,7 @@ impl Model {
         }
         let height = self.timeline_height();
         self.timeline.scroll_into_view(height);
-        self.chat = chat_lines(trace, &self.names);
+        self.chat = chat_lines(trace, &self.names, &self.attacker);
         self.refresh_detail(trace, true);
     }
 
@@ -589,9 +592,14 @@ impl Model {
     }
 }
 
-/// The chat as each client saw it: lines it sent and lines it received, in order.
-pub fn chat_lines(trace: &Trace, names: &Names) -> Vec<ChatLine> {
-    let mut out = Vec::new();
+/// The chat as each client saw it: lines it sent and lines it received, in order; with a man in
+/// the middle, what it read and sent on, each line among the clients' at the time it read it.
+pub fn chat_lines(
+    trace: &Trace,
+    names: &Names,
+    attacker: &[crate::chat::mitm::RelayedLine],
+) -> Vec<ChatLine> {
+    let mut out: Vec<(crate::frame::Timestamp, ChatLine)> = Vec::new();
     let mut partial: HashMap<(std::net::SocketAddr, bool), String> = HashMap::new();
     // The tap stamps a write when it has completed, which can be after the peer read it: order
     // by the frame that carried each event's last byte (causal order), then by time.
@@ -616,14 +624,42 @@ pub fn chat_lines(trace: &Trace, names: &Names) -> Vec<ChatLine> {
             if !incoming && line.starts_with("/name ") {
                 continue;
             }
-            out.push(ChatLine {
-                who: who.clone(),
-                text: line,
-                incoming,
-            });
+            out.push((
+                e.at,
+                ChatLine {
+                    who: who.clone(),
+                    text: line,
+                    incoming,
+                },
+            ));
         }
     }
-    out
+    // The clients' lines stay in their causal order; each attacker's line goes before the first
+    // client line stamped after it.
+    let mut merged = Vec::with_capacity(out.len() + attacker.len());
+    let mut lines = out.into_iter().peekable();
+    for a in attacker {
+        while let Some((_, line)) = lines.next_if(|(at, _)| *at <= a.at) {
+            merged.push(line);
+        }
+        let side = if a.to_server { "from" } else { "to" };
+        merged.push(ChatLine {
+            who: "attacker (r1)".into(),
+            text: if a.read == a.sent {
+                format!("read {side} {}: {}", names.client(a.client), a.read)
+            } else {
+                format!(
+                    "read {side} {}: {} → sent: {}",
+                    names.client(a.client),
+                    a.read,
+                    a.sent
+                )
+            },
+            incoming: true,
+        });
+    }
+    merged.extend(lines.map(|(_, line)| line));
+    merged
 }
 
 impl Model {

@@ -51,11 +51,19 @@ trait Source {
     fn progress(&self) -> Option<String> {
         None
     }
+    /// What a man in the middle read and sent so far (`demo --attack mitm`).
+    fn attacker(&self) -> Vec<crate::chat::mitm::RelayedLine> {
+        Vec::new()
+    }
     /// Called once the screen is first drawn (a lesson runs its first step then).
     fn begin(&mut self, _model: &mut Model) {}
     /// A lesson's command: show a step, judge an answer.
     fn lesson(&mut self, _model: &mut Model, _command: Command) {}
 }
+
+/// How long a line typed in compare mode waits for the attacker to act on the first chat's copy
+/// before the second chat's is sent.
+const ATTACK_WAIT: Duration = Duration::from_secs(2);
 
 /// Set when SIGTERM or SIGHUP arrives: the loop quits and the terminal is restored.
 static TERMINATED: AtomicBool = AtomicBool::new(false);
@@ -153,14 +161,42 @@ impl Source for Live<'_> {
 
     fn send(&mut self, from: &str, text: &str) -> anyhow::Result<()> {
         let typed = text.trim();
+        if from.is_empty() {
+            anyhow::bail!("nobody is connected to send as (the clients refused to connect)");
+        }
         if typed == "/transfer" || typed.starts_with("/transfer ") {
             return self.transfer(typed.trim_start_matches("/transfer"));
         }
+        // An attacker on the path's link acts on each line typed, in each chat of compare mode:
+        // armed for one line, it must have acted on it before it is armed for the next.
+        let attacker = match (self.options.attack, self.session.lab().attacker()) {
+            (Some(attack), Some(switch)) if attack != crate::lab::attack::Attack::Mitm => {
+                Some((attack, switch.clone()))
+            }
+            _ => None,
+        };
+        let acted = attacker.as_ref().map_or(0, |(_, s)| s.tamperings().len());
+        if let Some((attack, switch)) = &attacker {
+            switch.arm(*attack);
+        }
         self.rt.block_on(self.session.send(from, text))?;
         if let (true, Some(twin)) = (self.compare, &mut self.twin) {
+            if let Some((attack, switch)) = &attacker {
+                if !switch.wait_for(acted + 1, ATTACK_WAIT) {
+                    tracing::warn!("the attacker did not act on {from}'s line in time");
+                }
+                switch.arm(*attack);
+            }
             self.rt.block_on(twin.send(from, text))?;
         }
         Ok(())
+    }
+
+    fn attacker(&self) -> Vec<crate::chat::mitm::RelayedLine> {
+        self.session
+            .mitm()
+            .map(|(log, _)| log.lines)
+            .unwrap_or_default()
     }
 
     fn twin(&self) -> Option<&Trace> {
@@ -243,6 +279,7 @@ fn run_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
     let mut begun = false;
     loop {
         if source.pump() {
+            model.attacker = source.attacker();
             model.sync(source.trace());
         }
         let filtering = model.continue_filter(source.trace());
@@ -328,7 +365,15 @@ pub async fn start_demo(options: &DemoOptions) -> anyhow::Result<Session> {
     )
     .await?;
     for name in ["alice", "bob"] {
-        session.connect(name, options.knobs.clone()).await?;
+        match session.connect(name, options.knobs.clone()).await {
+            Ok(_) => {}
+            // A man in the middle is refused by a client that checks certificates: the demo
+            // goes on to show that refusal in the capture.
+            Err(e) if options.attack == Some(crate::lab::attack::Attack::Mitm) => {
+                tracing::warn!("{name} refused to go on: {e}");
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(session)
 }
@@ -370,6 +415,17 @@ pub fn run_demo(
         twin: None,
         compare: false,
     };
+    // An attacker on the link: each line typed goes over TLS and plain TCP side by side, to see
+    // what each makes of the same attack.
+    if options
+        .attack
+        .is_some_and(|a| a != crate::lab::attack::Attack::Mitm)
+    {
+        match live.set_compare(true) {
+            Ok(()) => model.compare = true,
+            Err(e) => tracing::warn!("compare mode: {e:#}"),
+        }
+    }
     let result = event_loop(&mut model, &mut live);
     if let Some(twin) = live.twin.take() {
         let _ = rt.block_on(twin.finish());

@@ -123,6 +123,10 @@ pub const TEXT_HIDDEN: &str = "? B text (encrypted)";
 pub const NO_RECORD_HERE: &str = "no TLS record bytes in this frame";
 /// The input line's hint in a saved capture.
 pub const NO_INPUT: &str = "saved capture: nothing to send (q quits, ? shows the keys)";
+
+/// The chat input's place when no client could connect (they refused a man in the middle).
+pub const NOBODY_CONNECTED: &str =
+    "nobody is connected: the clients refused the server's certificate (the log says why)";
 /// The input line's hint while navigating.
 pub const INPUT_AWAY: &str = "press i to type a chat line";
 

@@ -862,6 +862,13 @@ fn compare_mode_sets_the_same_line_over_tls_and_plain_tcp_side_by_side() {
     assert!(screen.contains("7 B text → 39 B TCP segment"), "{screen}");
     assert!(screen.contains("7 B text → 29 B TLS record"), "{screen}");
     assert!(screen.contains("hi bob."), "{screen}");
+    // What the server's application made of the line, on each side (the sample's server reads
+    // it as written).
+    assert_eq!(
+        screen.matches("the server read \"hi bob\"").count(),
+        2,
+        "{screen}"
+    );
     // In a saved capture there is no second chat to compare with.
     let mut saved = model(&tls, 120, 40);
     assert_eq!(key(&mut saved, &tls, KeyCode::Char('c')), None);

@@ -136,6 +136,8 @@ pub fn render(
     }
     let line = if !model.live {
         Line::from(Span::styled(strings::NO_INPUT, theme.dim()))
+    } else if model.senders.is_empty() {
+        Line::from(Span::styled(strings::NOBODY_CONNECTED, theme.dim()))
     } else if model.focus == Focus::Input {
         let hint = format!(
             "  ({}: send as {})",

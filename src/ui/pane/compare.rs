@@ -52,7 +52,11 @@ fn side_lines(model: &Model, trace: &Trace, event: usize, width: u16) -> Vec<Lin
     let mut names = Names::default();
     names.learn(trace.app_events());
     let detail = Detail::build(trace, &names, Subject::Message(event), model.decrypted);
-    let mut out = vec![strip_line(&detail, theme, width), Line::default()];
+    let mut out = vec![strip_line(&detail, theme, width)];
+    if let Some(arrived) = arrival(trace, event) {
+        out.push(Line::from(Span::styled(arrived, theme.dim())));
+    }
+    out.push(Line::default());
     let per = bytes_per_line(width);
     for &n in &detail.frames {
         let Some(entry) = trace.frame(n) else {
@@ -78,6 +82,57 @@ fn side_lines(model: &Model, trace: &Trace, event: usize, width: u16) -> Vec<Lin
         out.push(Line::default());
     }
     out
+}
+
+/// What the server's application made of the line (an attacker on the path may have changed,
+/// doubled or stopped it): the lines it read on that connection from the write on, or the alert
+/// its TLS sent instead.
+fn arrival(trace: &Trace, event: usize) -> Option<String> {
+    let e = trace.app_events().get(event)?;
+    let written = String::from_utf8_lossy(&e.bytes).trim_end().to_string();
+    // The server reads the line from its first frame on (frame numbers order a capture; the
+    // write and the reads are stamped by different clocks).
+    let first = trace.journey(e).and_then(|j| j.frames.first().copied())?;
+    let events = trace.app_events();
+    let read: Vec<String> = crate::journey::lines_read_on(trace, Side::Server, Some(e.conn))
+        .into_iter()
+        .filter(|(i, _)| {
+            events
+                .get(*i)
+                .and_then(|r| trace.app_event_frame(r))
+                .is_some_and(|n| n >= first)
+        })
+        .map(|(_, line)| line)
+        .collect();
+    let alert = trace.records().iter().find_map(|r| {
+        let stream = trace.tcp().find(e.conn.client, e.conn.server)?.index;
+        let (level, description) = r.info.alert?;
+        (r.stream == stream && r.dir == crate::flow::Direction::ServerToClient && level == 2)
+            .then(|| crate::tls::alert_name(description))
+    });
+    Some(match (read.first(), alert) {
+        (None, Some(alert)) => {
+            format!("the server read nothing more: its TLS sent a {alert} alert and closed")
+        }
+        (None, None) => "the server has not read it (yet)".into(),
+        (Some(first), _) => {
+            let times = read.iter().filter(|l| **l == *first).count();
+            let changed = if *first == written {
+                ""
+            } else {
+                " (changed in transit)"
+            };
+            let twice = match times {
+                0 | 1 => String::new(),
+                2 => ", twice".into(),
+                n => format!(", {n} times"),
+            };
+            let after = alert
+                .map(|a| format!("; then its TLS sent a {a} alert"))
+                .unwrap_or_default();
+            format!("the server read {first:?}{changed}{twice}{after}")
+        }
+    })
 }
 
 fn transport_of(trace: &Trace, event: usize) -> &'static str {
