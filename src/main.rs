@@ -52,10 +52,14 @@ enum Command {
         script: bool,
         /// An attack in transit (needs --link routers:N; see `trace --help` for each): flip,
         /// corrupt, replay and drop-record act on every line typed, shown over TLS and plain TCP
-        /// side by side (compare mode); mitm makes r1 a man in the middle, refused by clients
-        /// that check the certificate. With --script, the trace of one line under the attack
-        /// (over TLS and plain TCP). Only inside packetpath's lab.
-        #[arg(long, value_enum, value_name = "flip|corrupt|replay|drop-record|mitm")]
+        /// side by side (compare mode); mitm and mitm-wrong-name make r1 a man in the middle,
+        /// refused by clients that check the certificate. With --script, the trace of one line
+        /// under the attack (over TLS and plain TCP). Only inside packetpath's lab.
+        #[arg(
+            long,
+            value_enum,
+            value_name = "flip|corrupt|replay|drop-record|mitm|mitm-wrong-name"
+        )]
         attack: Option<packetpath::lab::attack::Attack>,
         /// With --attack mitm: alice and bob do not check the server's certificate, and so
         /// talk to the attacker, which reads the chat.
@@ -187,9 +191,14 @@ enum Command {
         /// makes r1 a man in the middle: it takes the client's connection in the server's name
         /// with a certificate of its own CA and makes its own connection to the server (a
         /// verifying client refuses it: unknown_ca; with --insecure, or over --plain, the
-        /// attacker reads every line and changes the client's). Only inside packetpath's lab,
-        /// never on the host's network.
-        #[arg(long, value_enum, value_name = "flip|corrupt|replay|drop-record|mitm")]
+        /// attacker reads every line and changes the client's); "mitm-wrong-name" shows instead a
+        /// certificate packetpath's CA signed for another name, attacker.example (refused for
+        /// the name: bad_certificate). Only inside packetpath's lab, never on the host's network.
+        #[arg(
+            long,
+            value_enum,
+            value_name = "flip|corrupt|replay|drop-record|mitm|mitm-wrong-name"
+        )]
         attack: Option<packetpath::lab::attack::Attack>,
         /// With --attack mitm: the client does not check the server's certificate, and so
         /// talks to the attacker (dangerous anywhere else: see `client --insecure`).
@@ -737,7 +746,7 @@ fn with_attack(
     attack: Option<packetpath::lab::attack::Attack>,
     insecure: bool,
 ) -> anyhow::Result<()> {
-    let mitm = attack == Some(packetpath::lab::attack::Attack::Mitm);
+    let mitm = attack.is_some_and(packetpath::lab::attack::Attack::is_mitm);
     if attack.is_some() && !matches!(lab.link, LinkMode::Routers(_)) {
         anyhow::bail!(
             "--attack puts an attacker on a path of routers inside the lab: add --link routers:N (N from 1 to 4)"
@@ -750,6 +759,7 @@ fn with_attack(
     }
     lab.attacker = attack.is_some() && !mitm;
     lab.mitm = mitm;
+    lab.mitm_wrong_name = attack == Some(packetpath::lab::attack::Attack::MitmWrongName);
     Ok(())
 }
 
@@ -792,7 +802,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 // middle) over the other one, TLS against plain TCP.
                 let first = transport.transport();
                 let mut transports = vec![first];
-                if attack != packetpath::lab::attack::Attack::Mitm {
+                if !attack.is_mitm() {
                     transports.push(if first.is_tls() {
                         packetpath::chat::Transport::Plain
                     } else {

@@ -408,6 +408,46 @@ fn mitm_is_refused_by_a_verifying_client_over_tls12() {
     mitm_is_refused_by_a_verifying_client(false, "1.2")
 }
 
+fn mitm_with_a_trusted_certificate_for_another_name_is_refused_for_the_name() {
+    let dir = shared_dir();
+    let a = attack(
+        dir.path(),
+        true,
+        &["--attack", "mitm-wrong-name", "--write", "name.pcapng"],
+    );
+    assert_eq!(a["attack"], "mitm-wrong-name", "{a:#}");
+    assert!(
+        a["refused"]
+            .as_str()
+            .is_some_and(|r| r.contains("name mismatch") && r.contains("\"localhost\"")),
+        "{a:#}"
+    );
+    assert_eq!(a["alert"]["name"], "bad_certificate", "{a:#}");
+    // tshark reads the same alert, bad_certificate (42), and the certificate the attacker
+    // showed: issued by packetpath's CA, for attacker.example.
+    let frame = frame(&a["alert"], "frame");
+    let found = tshark_fields(
+        dir.path(),
+        "name.pcapng",
+        "tls.alert_message.desc == 42",
+        &["frame.number"],
+    );
+    assert!(found.contains(&frame.to_string()), "{found:?} vs {a:#}");
+    let names = tshark_fields(
+        dir.path(),
+        "name.pcapng",
+        "tls.handshake.type == 11",
+        &[
+            "x509ce.dNSName",
+            "x509sat.printableString",
+            "x509sat.uTF8String",
+        ],
+    );
+    let names = names.join(" ");
+    assert!(names.contains("attacker.example"), "{names}");
+    assert!(names.contains("packetpath local CA"), "{names}");
+}
+
 fn mitm_reads_an_insecure_clients_lines_as_an_ordinary_user() {
     let dir = shared_dir();
     let a = attack(
@@ -562,6 +602,13 @@ fn main() -> std::process::ExitCode {
             mitm_is_refused_by_a_verifying_client_over_tls12,
             Need::Lab,
             Need::LabLink("routers:1"),
+            Need::Tool("tshark")
+        ),
+        test!(
+            mitm_with_a_trusted_certificate_for_another_name_is_refused_for_the_name,
+            Need::Lab,
+            Need::LabLink("routers:1"),
+            Need::OrdinaryUser,
             Need::Tool("tshark")
         ),
         test!(

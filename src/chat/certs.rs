@@ -142,17 +142,40 @@ pub fn attacker_set() -> Result<CertSet, ChatError> {
     make_set("attacker's CA", "not packetpath")
 }
 
-/// A new CA named `ca_name` plus a unique tag, and a server certificate for [`SERVER_NAMES`]
-/// signed by it.
-fn make_set(ca_name: &str, organization: &str) -> Result<CertSet, ChatError> {
+/// A certificate packetpath's own CA (in `dir`) signed, but for another name than the server's
+/// (`attacker.example`): what an attacker who holds a real certificate for a name of its own
+/// shows. A client that trusts the CA still refuses it, for the name (RFC 6125 §6).
+pub fn wrong_name_set(dir: &Path) -> Result<CertSet, ChatError> {
+    let paths = CertPaths::in_dir(dir);
+    let read = |path: &Path| {
+        fs::read_to_string(path).map_err(|e| ChatError::CertWrite {
+            path: path.to_path_buf(),
+            reason: format!("cannot read it: {e}"),
+        })
+    };
     let gen = |e: rcgen::Error| ChatError::Generate(e.to_string());
-    let now = time::OffsetDateTime::now_utc();
+    let ca_key = KeyPair::from_pem(&read(&paths.ca_key)?).map_err(gen)?;
+    // The CA's certificate is made again from its key: rcgen gives the same subject name and key
+    // identifier, which is what a certificate it signs must name as its issuer.
+    let (ca, common_name) = ca_params("packetpath local CA", "packetpath", &ca_key);
+    let issuer = Issuer::new(ca, ca_key);
+    let (server_cert, server_key) = server_cert(&["attacker.example"], &issuer)?;
+    Ok(CertSet {
+        ca_cert: read(&paths.ca_cert)?,
+        ca_key: String::new(),
+        server_cert,
+        server_key,
+        ca_name: common_name,
+    })
+}
 
-    let ca_key = KeyPair::generate().map_err(gen)?;
+/// A CA's parameters, named `ca_name` plus a tag from its key, and that name.
+fn ca_params(ca_name: &str, organization: &str, key: &KeyPair) -> (CertificateParams, String) {
+    let now = time::OffsetDateTime::now_utc();
     let mut ca = CertificateParams::default();
     let mut name = DistinguishedName::new();
     // A unique name per CA: two packetpath CAs must not be mistaken for one another.
-    let tag = super::keylog::hex(ca_key.public_key_raw().get(1..5).unwrap_or_default());
+    let tag = super::keylog::hex(key.public_key_raw().get(1..5).unwrap_or_default());
     let common_name = format!("{ca_name} {tag}");
     name.push(DnType::CommonName, common_name.clone());
     name.push(DnType::OrganizationName, organization);
@@ -165,18 +188,25 @@ fn make_set(ca_name: &str, organization: &str) -> Result<CertSet, ChatError> {
     ];
     ca.not_before = now - time::Duration::days(1);
     ca.not_after = now + time::Duration::days(3650);
-    let ca_cert = ca.self_signed(&ca_key).map_err(gen)?;
+    (ca, common_name)
+}
 
+/// A server certificate for `names`, signed by `issuer`, and its new key, in PEM.
+fn server_cert(
+    names: &[&str],
+    issuer: &Issuer<'_, KeyPair>,
+) -> Result<(String, String), ChatError> {
+    let gen = |e: rcgen::Error| ChatError::Generate(e.to_string());
+    let now = time::OffsetDateTime::now_utc();
     let server_key = KeyPair::generate().map_err(gen)?;
-    let mut server = CertificateParams::new(
-        SERVER_NAMES
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>(),
-    )
-    .map_err(gen)?;
+    let mut server =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .map_err(gen)?;
     let mut server_name = DistinguishedName::new();
-    server_name.push(DnType::CommonName, "localhost");
+    server_name.push(
+        DnType::CommonName,
+        names.first().copied().unwrap_or_default(),
+    );
     server.distinguished_name = server_name;
     server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -184,13 +214,24 @@ fn make_set(ca_name: &str, organization: &str) -> Result<CertSet, ChatError> {
     server.use_authority_key_identifier_extension = true;
     server.not_before = now - time::Duration::days(1);
     server.not_after = now + time::Duration::days(825);
+    let cert = server.signed_by(&server_key, issuer).map_err(gen)?;
+    Ok((cert.pem(), server_key.serialize_pem()))
+}
+
+/// A new CA named `ca_name` plus a unique tag, and a server certificate for [`SERVER_NAMES`]
+/// signed by it.
+fn make_set(ca_name: &str, organization: &str) -> Result<CertSet, ChatError> {
+    let gen = |e: rcgen::Error| ChatError::Generate(e.to_string());
+    let ca_key = KeyPair::generate().map_err(gen)?;
+    let (ca, common_name) = ca_params(ca_name, organization, &ca_key);
+    let ca_cert = ca.self_signed(&ca_key).map_err(gen)?;
     let issuer = Issuer::new(ca, ca_key);
-    let server_cert = server.signed_by(&server_key, &issuer).map_err(gen)?;
+    let (server_cert, server_key) = server_cert(&SERVER_NAMES, &issuer)?;
     Ok(CertSet {
         ca_cert: ca_cert.pem(),
         ca_key: issuer.key().serialize_pem(),
-        server_cert: server_cert.pem(),
-        server_key: server_key.serialize_pem(),
+        server_cert,
+        server_key,
         ca_name: common_name,
     })
 }

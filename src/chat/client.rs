@@ -124,7 +124,10 @@ fn handshake_error(e: std::io::Error, options: &ClientOptions) -> ChatError {
         Some(rustls::Error::InvalidCertificate(
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
         )) => ChatError::NameMismatch {
-            name: host_of(&options.connect).to_string(),
+            name: options
+                .server_name
+                .clone()
+                .unwrap_or_else(|| host_of(&options.connect).to_string()),
         },
         Some(rustls::Error::InvalidMessage(_)) => ChatError::NotTls(addr),
         Some(other) => ChatError::Handshake {

@@ -26,7 +26,7 @@ pub enum ChatError {
         ca: String,
     },
     /// The certificate is valid but not for the name we connected to.
-    #[error("the server's certificate is not valid for the name {name:?} (name mismatch): connect with a name the certificate lists, such as localhost or 127.0.0.1")]
+    #[error("the server's certificate is not valid for the name {name:?} (name mismatch): it was issued for other names; connect with a name it lists (packetpath's server certificate lists localhost, 127.0.0.1 and ::1)")]
     NameMismatch {
         /// The name the client expected.
         name: String,

@@ -76,17 +76,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
 impl Mitm {
     /// An attacker accepting on `listener` (connections meant for `server`), connecting to the
-    /// server with sockets from `upstream`, speaking `transport` on both sides; its TLS secrets
-    /// go to `key_log` (so the capture of both sessions can be read).
+    /// server with sockets from `upstream`, speaking `transport` on both sides, showing the
+    /// certificate of `certificate` (`None`: one of its own CA, made now); its TLS secrets go to
+    /// `key_log` (so the capture of both sessions can be read).
     pub fn new(
         listener: std::net::TcpListener,
         upstream: SocketFactory,
         server: SocketAddr,
         transport: Transport,
+        certificate: Option<super::certs::CertSet>,
         key_log: Arc<dyn rustls::KeyLog>,
     ) -> Result<Mitm, ChatError> {
         let (tls, ca_name) = if transport.is_tls() {
-            let set = super::certs::attacker_set()?;
+            let set = match certificate {
+                Some(set) => set,
+                None => super::certs::attacker_set()?,
+            };
             let config = server_config_from_pem(&set, transport, key_log.clone())?;
             (Some(config), Some(set.ca_name))
         } else {

@@ -408,7 +408,7 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
             Some((bytes, received))
         }
     };
-    let mitm = options.attack == Some(Attack::Mitm);
+    let mitm = options.attack.is_some_and(Attack::is_mitm);
     // The lab may have served other traces before (the scripted demo runs two): this one's
     // attack is what its attacker does from now on.
     let acted_before = options.lab.attacker().map_or(0, |s| s.tamperings().len());
@@ -491,8 +491,9 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
             frames.len()
         );
     }
-    let mitm = attacker
-        .map(|(log, ca)| report::mitm::MitmStory::of(&trace, port, &log, ca, refused.clone()));
+    let mitm = attacker.zip(options.attack).map(|((log, ca), attack)| {
+        report::mitm::MitmStory::of(attack, &trace, port, &log, ca, refused.clone())
+    });
     let attack = match options.attack.and(options.lab.attacker()) {
         None => None,
         Some(a) => {

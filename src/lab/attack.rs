@@ -48,9 +48,13 @@ pub enum Attack {
     /// Remove a segment's data from the stream.
     #[value(name = "drop-record")]
     DropRecord,
-    /// Not a change to a frame: r1 takes the connection in the server's name (a man in the
-    /// middle, [`crate::lab::mitm`]); the link's attacker does nothing with it.
+    // Not a change to a frame (the link's attacker does nothing with these): r1 is the man in
+    // the middle, see `crate::lab::mitm`.
+    /// r1 takes the connection in the server's name, with a certificate of its own CA
     Mitm,
+    /// The same, with a certificate packetpath's CA signed for another name
+    #[value(name = "mitm-wrong-name")]
+    MitmWrongName,
 }
 
 impl Attack {
@@ -62,7 +66,13 @@ impl Attack {
             Attack::Replay => "replay",
             Attack::DropRecord => "drop-record",
             Attack::Mitm => "mitm",
+            Attack::MitmWrongName => "mitm-wrong-name",
         }
+    }
+
+    /// True for a man in the middle on r1 (not an attack of the link).
+    pub fn is_mitm(self) -> bool {
+        matches!(self, Attack::Mitm | Attack::MitmWrongName)
     }
 }
 
@@ -364,7 +374,7 @@ impl FrameHook for Hook {
             replay_seq: None,
         };
         let verdict = match attack {
-            Attack::Mitm => {
+            Attack::Mitm | Attack::MitmWrongName => {
                 *armed = None;
                 return Verdict::Pass;
             }

@@ -307,6 +307,9 @@ pub struct LabOptions {
     /// A man in the middle on r1 (`--attack mitm`, a lesson's `attacker = "mitm"`; needs
     /// routers): the chat's connections end there, and the attacker makes its own to the server.
     pub mitm: bool,
+    /// The man in the middle shows a certificate packetpath's CA signed for another name
+    /// (`--attack mitm-wrong-name`) instead of one of its own CA.
+    pub mitm_wrong_name: bool,
 }
 
 impl Default for LabOptions {
@@ -324,6 +327,7 @@ impl Default for LabOptions {
             loss_on: [None; MAX_LINKS],
             attacker: false,
             mitm: false,
+            mitm_wrong_name: false,
         }
     }
 }

@@ -406,7 +406,7 @@ pub fn parse(line: &str) -> Result<Action, String> {
                 Some((text, true)) if !text.contains('\n') => Ok(text.clone()),
                 _ => Err(format!("{USAGE}: each line in double quotes")),
             };
-            if attack == Attack::Mitm {
+            if attack.is_mitm() {
                 return Err("a man in the middle is not an action: set `man_in_the_middle = true` in [lab], then connect and send as usual".into());
             }
             let text = line(3)?;

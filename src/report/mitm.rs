@@ -28,6 +28,9 @@ pub struct Leg {
 /// The story of one man in the middle.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MitmStory {
+    /// `mitm` (a certificate of the attacker's own CA) or `mitm-wrong-name` (one packetpath's CA
+    /// signed for another name).
+    pub attack: crate::lab::attack::Attack,
     /// The TLS version of the client's session (0x0304 for TLS 1.3), if it was TLS.
     pub tls_version: Option<u16>,
     /// The name of the CA the attacker made (over TLS).
@@ -47,6 +50,7 @@ impl MitmStory {
     /// Finds the attack's traces in the capture of a session whose chat server listened on
     /// `port`; `log` is the attacker's own.
     pub fn of(
+        attack: crate::lab::attack::Attack,
         trace: &Trace,
         port: u16,
         log: &MitmLog,
@@ -88,6 +92,7 @@ impl MitmStory {
             })
         });
         MitmStory {
+            attack,
             tls_version,
             attacker_ca,
             refused,
@@ -115,6 +120,15 @@ impl MitmStory {
                 Some(0x0304) => "RFC 8446 §6.2",
                 _ => "RFC 5246 §7.2.2",
             };
+            if self.attack == crate::lab::attack::Attack::MitmWrongName {
+                return format!(
+                    "the client refused the attacker before sending a line: {why}{alert}. The attacker showed a certificate that packetpath's CA did sign{}, but for attacker.example, not for localhost, the name the client asked for: a trusted signature is not enough, the certificate must name the server (RFC 9525 §6), or anyone with a certificate of their own could pose as any server",
+                    self.attacker_ca
+                        .as_deref()
+                        .map(|ca| format!(" (\"{ca}\")"))
+                        .unwrap_or_default()
+                );
+            }
             return format!(
                 "the client refused the attacker before sending a line: {why}{alert}. The attacker had to show a certificate of its own, signed by {}, and the client trusts only packetpath's CA: a chain that does not end at a CA the client trusts is refused (unknown_ca, {rule}), so verification is what stops a man in the middle",
                 self.attacker_ca
@@ -146,8 +160,9 @@ impl MitmStory {
 
     /// The story as text lines.
     pub fn text(&self) -> String {
-        let mut out = String::from(
-            "attack (mitm) on r1: the router takes the chat's connections in the server's name and makes its own to the server\n",
+        let mut out = format!(
+            "attack ({}) on r1: the router takes the chat's connections in the server's name and makes its own to the server\n",
+            self.attack.name()
         );
         for (i, leg) in self.legs.iter().enumerate() {
             out.push_str(&format!(
@@ -188,7 +203,7 @@ impl MitmStory {
     /// The story as JSON (`attack` in `trace --format json`).
     pub fn json(&self) -> Value {
         json!({
-            "attack": "mitm",
+            "attack": self.attack.name(),
             "tls_version": self.tls_version.map(|v| format!("0x{v:04x}")),
             "attacker_ca": self.attacker_ca,
             "refused": self.refused,

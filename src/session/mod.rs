@@ -391,11 +391,17 @@ impl Session {
                 .lab
                 .intercept(addr)
                 .map_err(|e| SessionError::Attack(e.to_string()))?;
+            let certificate = if self.options.lab.options.mitm_wrong_name {
+                Some(crate::chat::certs::wrong_name_set(&self.options.cert_dir)?)
+            } else {
+                None
+            };
             let mitm = crate::chat::mitm::Mitm::new(
                 taken.listener,
                 taken.upstream,
                 taken.server,
                 transport,
+                certificate,
                 self.secrets.clone(),
             )?;
             self.mitm = Some((mitm.log(), mitm.ca_name().map(str::to_string)));

@@ -170,9 +170,7 @@ impl Source for Live<'_> {
         // An attacker on the path's link acts on each line typed, in each chat of compare mode:
         // armed for one line, it must have acted on it before it is armed for the next.
         let attacker = match (self.options.attack, self.session.lab().attacker()) {
-            (Some(attack), Some(switch)) if attack != crate::lab::attack::Attack::Mitm => {
-                Some((attack, switch.clone()))
-            }
+            (Some(attack), Some(switch)) if !attack.is_mitm() => Some((attack, switch.clone())),
             _ => None,
         };
         let acted = attacker.as_ref().map_or(0, |(_, s)| s.tamperings().len());
@@ -369,7 +367,11 @@ pub async fn start_demo(options: &DemoOptions) -> anyhow::Result<Session> {
             Ok(_) => {}
             // A man in the middle is refused by a client that checks certificates: the demo
             // goes on to show that refusal in the capture.
-            Err(e) if options.attack == Some(crate::lab::attack::Attack::Mitm) => {
+            Err(e)
+                if options
+                    .attack
+                    .is_some_and(crate::lab::attack::Attack::is_mitm) =>
+            {
                 tracing::warn!("{name} refused to go on: {e}");
             }
             Err(e) => return Err(e.into()),
@@ -417,10 +419,7 @@ pub fn run_demo(
     };
     // An attacker on the link: each line typed goes over TLS and plain TCP side by side, to see
     // what each makes of the same attack.
-    if options
-        .attack
-        .is_some_and(|a| a != crate::lab::attack::Attack::Mitm)
-    {
+    if options.attack.is_some_and(|a| !a.is_mitm()) {
         match live.set_compare(true) {
             Ok(()) => model.compare = true,
             Err(e) => tracing::warn!("compare mode: {e:#}"),
