@@ -54,7 +54,8 @@ enum Command {
         /// corrupt, replay and drop-record act on every line typed, shown over TLS and plain TCP
         /// side by side (compare mode); mitm and mitm-wrong-name make r1 a man in the middle,
         /// refused by clients that check the certificate. With --script, the trace of one line
-        /// under the attack (over TLS and plain TCP). Only inside packetpath's lab.
+        /// under the attack (over TLS and plain TCP; for mitm, the chosen transport only). Only
+        /// inside packetpath's lab.
         #[arg(
             long,
             value_enum,

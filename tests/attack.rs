@@ -27,7 +27,13 @@ fn attack(dir: &Path, nobody: bool, args: &[&str]) -> Value {
     let (code, out, err) = run_as(dir, nobody, &all);
     assert_eq!(code, 0, "{all:?}: {err}\n{out}");
     let v: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
-    v["attack"].clone()
+    // A man in the middle has its own key; the link's attacks are under `attack`.
+    if v["mitm"].is_object() {
+        assert!(v["attack"].is_null(), "{v:#}");
+        v["mitm"].clone()
+    } else {
+        v["attack"].clone()
+    }
 }
 
 /// tshark's verdict on a frame's TCP checksum (with checking on): "1" good, "0" bad.

@@ -421,33 +421,44 @@ fn a_transfer_opens_its_graphs_and_prints_the_summary_after() {
     assert!(screen.contains("exit=0"), "{screen}");
 }
 
-fn the_demo_under_attack_shows_tls_refuse_a_flipped_line_and_plain_tcp_deliver_it() {
+/// The demo with an attacker on link 1: compare mode opens by itself (the twin chat over plain
+/// TCP beside the TLS one), a line is typed, and under each side's strip the outcome reads as
+/// `tls` and `plain` say.
+fn the_demo_under_attack(attack: &str, tls: &str, plain: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     let tmux = Tmux::start(
-        "attack",
+        &format!("attack-{attack}"),
         dir.path(),
         (200, 55),
         &format!(
-            "'{bin}' demo --certs certs --link routers:1 --attack flip",
+            "'{bin}' demo --certs certs --link routers:1 --attack {attack}",
             bin = env!("CARGO_BIN_EXE_packetpath")
         ),
     );
-    // Compare mode opens by itself: the twin chat over plain TCP starts beside the TLS one.
     tmux.wait_for("the demo with its input line and compare mode", |s| {
         s.contains("alice> ") && s.contains("Compare")
     });
     tmux.keys(&["-l", "hello there"]);
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("both chats' outcomes in compare mode", |s| {
-        s.contains("bad_record_mac alert") && s.contains("(changed in transit)")
+    tmux.wait_for("both chats' outcomes in compare mode", |s| {
+        s.contains(tls) && s.contains(plain)
     });
-    assert!(
-        screen.contains("the server read nothing more: its TLS sent a bad_record_mac alert"),
-        "{screen}"
+}
+
+fn the_demo_under_attack_shows_tls_refuse_a_flipped_line_and_plain_tcp_deliver_it() {
+    the_demo_under_attack(
+        "flip",
+        "the server read nothing more: its TLS sent a bad_record_mac alert",
+        "the server read \"Hello there\" (changed in transit)",
     );
-    assert!(
-        screen.contains("the server read \"Hello there\" (changed in transit)"),
-        "{screen}"
+}
+
+fn the_demo_under_attack_shows_tls_notice_a_removed_line_and_plain_tcp_not() {
+    // The line typed is removed; "next line" follows it at once.
+    the_demo_under_attack(
+        "drop-record",
+        "the server read nothing more: its TLS sent a bad_record_mac alert",
+        "the server read \"next line\"",
     );
 }
 
@@ -532,6 +543,12 @@ fn main() -> std::process::ExitCode {
         ),
         test!(
             the_demo_under_attack_shows_tls_refuse_a_flipped_line_and_plain_tcp_deliver_it,
+            Need::Tool("tmux"),
+            Need::Lab,
+            Need::LabLink("routers:1")
+        ),
+        test!(
+            the_demo_under_attack_shows_tls_notice_a_removed_line_and_plain_tcp_not,
             Need::Tool("tmux"),
             Need::Lab,
             Need::LabLink("routers:1")

@@ -144,7 +144,7 @@ pub fn attacker_set() -> Result<CertSet, ChatError> {
 
 /// A certificate packetpath's own CA (in `dir`) signed, but for another name than the server's
 /// (`attacker.example`): what an attacker who holds a real certificate for a name of its own
-/// shows. A client that trusts the CA still refuses it, for the name (RFC 6125 §6).
+/// shows. A client that trusts the CA still refuses it, for the name (RFC 9525 §6).
 pub fn wrong_name_set(dir: &Path) -> Result<CertSet, ChatError> {
     let paths = CertPaths::in_dir(dir);
     let read = |path: &Path| {
@@ -160,8 +160,17 @@ pub fn wrong_name_set(dir: &Path) -> Result<CertSet, ChatError> {
     let (ca, common_name) = ca_params("packetpath local CA", "packetpath", &ca_key);
     let issuer = Issuer::new(ca, ca_key);
     let (server_cert, server_key) = server_cert(&["attacker.example"], &issuer)?;
+    let ca_cert = read(&paths.ca_cert)?;
+    // A CA in the folder that packetpath did not make would not be the issuer named here: the
+    // client would refuse the chain, not the name, and the lesson would be wrong.
+    super::config::check_chain(&ca_cert, &server_cert, "attacker.example").map_err(|why| {
+        ChatError::Generate(format!(
+            "--attack mitm-wrong-name signs with the CA in {} as packetpath makes it, and that one is not: {why} (make a new set with `packetpath certs --force`)",
+            paths.dir.display()
+        ))
+    })?;
     Ok(CertSet {
-        ca_cert: read(&paths.ca_cert)?,
+        ca_cert,
         ca_key: String::new(),
         server_cert,
         server_key,
@@ -271,6 +280,27 @@ fn write_file_at(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wrong_name_certificate_chains_to_packetpaths_ca_for_another_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let (paths, _) = ensure(dir.path(), false).unwrap();
+        let set = wrong_name_set(dir.path()).unwrap();
+        let check = crate::chat::config::check_chain;
+        assert_eq!(
+            check(&set.ca_cert, &set.server_cert, "attacker.example"),
+            Ok(())
+        );
+        assert!(check(&set.ca_cert, &set.server_cert, "localhost").is_err());
+        // The attacker's own CA: a chain no packetpath client trusts.
+        let own = attacker_set().unwrap();
+        assert!(check(&set.ca_cert, &own.server_cert, "localhost").is_err());
+        assert_eq!(check(&own.ca_cert, &own.server_cert, "localhost"), Ok(()));
+        // A CA that packetpath did not make as it makes them is refused with advice.
+        fs::write(&paths.ca_cert, own.ca_cert.as_bytes()).unwrap();
+        let e = wrong_name_set(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("packetpath certs --force"), "{e}");
+    }
 
     #[test]
     fn creates_then_reuses_and_protects_keys() {

@@ -91,7 +91,7 @@ impl std::str::FromStr for TlsVersion {
     }
 }
 
-fn provider() -> Arc<CryptoProvider> {
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
@@ -141,6 +141,25 @@ pub fn server_config_from_pem(
     let key = PrivateKeyDer::from_pem_slice(set.server_key.as_bytes()).map_err(pem)?;
     server_config_with(chain, key, transport, key_log)
         .map_err(|e| ChatError::Generate(e.to_string()))
+}
+
+/// Checks that the certificate `leaf` (PEM) chains to the CA `ca` (PEM) and is valid for
+/// `name`, as a client trusting only that CA would check it.
+pub(crate) fn check_chain(ca: &str, leaf: &str, name: &str) -> Result<(), String> {
+    let der = |pem: &str| {
+        CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|e| format!("unreadable: {e}"))
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(der(ca)?).map_err(|e| e.to_string())?;
+    let verifier =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|e| e.to_string())?;
+    let name = ServerName::try_from(name.to_string()).map_err(|e| e.to_string())?;
+    verifier
+        .verify_server_cert(&der(leaf)?, &[], &name, &[], UnixTime::now())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn server_config_with(

@@ -47,27 +47,17 @@ pub struct RelayedLine {
     pub at: crate::frame::Timestamp,
 }
 
-/// What the attacker saw: lines relayed, and clients that refused its certificate.
+/// What the attacker saw: every line it relayed, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MitmLog {
     /// Every line relayed, in order.
     pub lines: Vec<RelayedLine>,
-    /// Clients whose handshake with the attacker failed, and why (as the attacker's TLS says).
-    pub refused: Vec<(SocketAddr, String)>,
-    /// Each relayed connection: the client's address, and the attacker's own address on its
-    /// connection to the server.
-    pub relayed: Vec<(SocketAddr, SocketAddr)>,
 }
 
 /// The attacker, ready to run.
 pub struct Mitm {
     listener: std::net::TcpListener,
-    upstream: SocketFactory,
-    server: SocketAddr,
-    transport: Transport,
-    tls: Option<Arc<rustls::ServerConfig>>,
-    key_log: Arc<dyn rustls::KeyLog>,
-    log: Arc<Mutex<MitmLog>>,
+    relay: Relay,
     ca_name: Option<String>,
 }
 
@@ -99,19 +89,21 @@ impl Mitm {
         };
         Ok(Mitm {
             listener,
-            upstream,
-            server,
-            transport,
-            tls,
-            key_log,
-            log: Arc::new(Mutex::new(MitmLog::default())),
+            relay: Relay {
+                upstream,
+                server,
+                transport,
+                tls,
+                key_log,
+                log: Arc::new(Mutex::new(MitmLog::default())),
+            },
             ca_name,
         })
     }
 
     /// What the attacker saw so far (shared: it grows while the attacker runs).
     pub fn log(&self) -> Arc<Mutex<MitmLog>> {
-        self.log.clone()
+        self.relay.log.clone()
     }
 
     /// The name of the CA the attacker made (over TLS).
@@ -123,14 +115,7 @@ impl Mitm {
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), ChatError> {
         let listener = TcpListener::from_std(self.listener)?;
         let tracker = TaskTracker::new();
-        let this = Arc::new(Relay {
-            upstream: self.upstream,
-            server: self.server,
-            transport: self.transport,
-            tls: self.tls,
-            key_log: self.key_log,
-            log: self.log,
-        });
+        let this = Arc::new(self.relay);
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -158,6 +143,7 @@ impl Mitm {
     }
 }
 
+/// What relays each connection: the way to the server, the certificate to show, the log.
 struct Relay {
     upstream: SocketFactory,
     server: SocketAddr,
@@ -182,7 +168,6 @@ impl Relay {
                 Ok(tls) => Box::new(tls),
                 Err(e) => {
                     tracing::info!("attacker: {client} refused the attacker's certificate: {e}");
-                    self.note(|log| log.refused.push((client, e.to_string())));
                     return;
                 }
             },
@@ -197,10 +182,7 @@ impl Relay {
         options.server_name = Some("localhost".into());
         let up =
             match super::client::open_stream(&options, &Tap::none(), self.key_log.clone()).await {
-                Ok((up, conn, _)) => {
-                    self.note(|log| log.relayed.push((client, conn.client)));
-                    up
-                }
+                Ok((up, _, _)) => up,
                 Err(e) => {
                     tracing::warn!("attacker: could not reach the server for {client}: {e}");
                     return;

@@ -18,10 +18,6 @@ use crate::report::{self, Format};
 use crate::session::{ClientKnobs, Session};
 use crate::tls::Keys;
 
-/// What `trace --attack drop-record` sends after the line the attacker removes: the removal shows
-/// (or does not) when this one arrives.
-pub const LINE_AFTER_A_DROP: &str = "next line";
-
 /// The line `demo --script --attack` sends through the attacker.
 pub const DEMO_ATTACK_LINE: &str = "hi bob, can you read this?";
 
@@ -430,7 +426,7 @@ pub async fn trace(options: &TraceOptions) -> anyhow::Result<TraceOutcome> {
                     "alice",
                     attack,
                     &options.text,
-                    (attack == Attack::DropRecord).then_some(LINE_AFTER_A_DROP),
+                    (attack == Attack::DropRecord).then_some(crate::lab::attack::LINE_AFTER_A_DROP),
                 )
                 .await?
         }
@@ -550,7 +546,7 @@ impl TraceOutcome {
                         obj.insert("attack".into(), story.json(&sent));
                     }
                     if let Some(story) = &self.mitm {
-                        obj.insert("attack".into(), story.json());
+                        obj.insert("mitm".into(), story.json());
                     }
                     if let Some((sent, received)) = self.datagram {
                         obj.insert(

@@ -46,11 +46,12 @@ pub fn lines_read_on(
             lines.push((i, String::from_utf8_lossy(&line[..end]).into_owned()));
         }
     }
-    lines.extend(
-        pending
-            .into_values()
-            .filter(|(_, rest)| !rest.is_empty())
-            .map(|(i, rest)| (i, String::from_utf8_lossy(&rest).into_owned())),
-    );
+    let mut unfinished: Vec<(usize, String)> = pending
+        .into_values()
+        .filter(|(_, rest)| !rest.is_empty())
+        .map(|(i, rest)| (i, String::from_utf8_lossy(&rest).into_owned()))
+        .collect();
+    unfinished.sort_by_key(|(i, _)| *i);
+    lines.extend(unfinished);
     lines
 }

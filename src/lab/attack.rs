@@ -25,7 +25,7 @@
 //! The session arms the attacker with an attack ([`AttackSwitch::arm`]) just before the chosen
 //! line is written, so the handshake passes untouched and the change hits that line's segment.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Condvar, Mutex};
 
 use super::forwarder::{FrameHook, Verdict};
@@ -35,6 +35,10 @@ use crate::frame::LinkType;
 /// How long after a segment the attacker sends its copy (`replay`): long enough for the receiver
 /// to have read the original on its own, so the copy meets a record count that has moved on.
 pub const REPLAY_GAP: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// What `trace --attack drop-record` and the demo send right after the line the attacker
+/// removes: the removal shows (or does not) when this one arrives.
+pub const LINE_AFTER_A_DROP: &str = "next line";
 
 /// An attack of the lab's attacker link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -152,8 +156,9 @@ fn attack_name<S: serde::Serializer>(a: &Attack, s: S) -> Result<S::Ok, S::Error
 /// Shared between the session (which arms the attacker) and the link (which carries it out).
 #[derive(Debug, Default)]
 pub struct AttackSwitch {
-    /// The attack the next client → server segment with data meets, if one is armed.
-    armed: Mutex<Option<Attack>>,
+    /// The attack the next client → server segment with data meets, if one is armed, and the
+    /// client whose segment it must be (`None`: any client's).
+    armed: Mutex<Option<(Attack, Option<SocketAddr>)>>,
     done: Mutex<Vec<Tampering>>,
     /// Signalled each time something is added to `done`.
     acted: Condvar,
@@ -170,8 +175,14 @@ impl AttackSwitch {
 
     /// The next client → server segment with data meets `attack`.
     pub fn arm(&self, attack: Attack) {
+        self.arm_for(attack, None);
+    }
+
+    /// The next segment with data from `client` (its address and port; `None`: from any client)
+    /// meets `attack`: a segment of another connection in between passes untouched.
+    pub fn arm_for(&self, attack: Attack, client: Option<SocketAddr>) {
         if let Ok(mut armed) = self.armed.lock() {
-            *armed = Some(attack);
+            *armed = Some((attack, client));
         }
     }
 
@@ -180,16 +191,25 @@ impl AttackSwitch {
         self.done.lock().map(|d| d.clone()).unwrap_or_default()
     }
 
-    /// Waits (blocking) until the attacker has acted `count` times in all, at most `timeout`;
-    /// true if it has. For a caller that arms it again for another line: the first arming must
-    /// be spent on the first line.
-    pub fn wait_for(&self, count: usize, timeout: std::time::Duration) -> bool {
+    /// Takes back an attack armed and not yet spent (the line it was for was never sent).
+    pub fn disarm(&self) {
+        if let Ok(mut armed) = self.armed.lock() {
+            *armed = None;
+        }
+        self.acted.notify_all();
+    }
+
+    /// Waits (blocking) until no attack is armed — the last one spent on its line, or taken back
+    /// — at most `timeout`; true if none is. For a caller that arms it for one line after
+    /// another: each arming must be spent on its own line.
+    pub fn wait_spent(&self, timeout: std::time::Duration) -> bool {
         let Ok(done) = self.done.lock() else {
             return false;
         };
+        let armed = |_: &mut Vec<Tampering>| self.armed.lock().is_ok_and(|a| a.is_some());
         self.acted
-            .wait_timeout_while(done, timeout, |d| d.len() < count)
-            .map(|(d, _)| d.len() >= count)
+            .wait_timeout_while(done, timeout, armed)
+            .map(|(_, waited)| !waited.timed_out())
             .unwrap_or(false)
     }
 
@@ -347,6 +367,10 @@ impl FrameHook for Hook {
         let Some(seg) = Seg::of(frame, true) else {
             return Verdict::Pass;
         };
+        // A new connection on the same addresses and ports owes nothing to an old one's.
+        if seg.flags.contains(TcpFlags::SYN) {
+            shifts.retain(|s| s.conn != seg.conn);
+        }
         // Earlier replays and drops on this connection first: the frame as the server is to see it.
         let mut seq = seg.seq;
         for shift in shifts.iter().filter(|s| s.conn == seg.conn) {
@@ -358,10 +382,12 @@ impl FrameHook for Hook {
         if seq != seg.seq {
             rewrite_u32(frame, seg.tcp_at + 4, seg.tcp_at + 16, seq);
         }
-        let Some(attack) = *armed else {
+        let Some((attack, client)) = *armed else {
             return Verdict::Pass;
         };
-        if seg.payload_len == 0 || seg.flags.contains(TcpFlags::SYN) {
+        let theirs =
+            client.is_none_or(|c| c == SocketAddr::new(seg.conn.client.0, seg.conn.client.1));
+        if seg.payload_len == 0 || seg.flags.contains(TcpFlags::SYN) || !theirs {
             return Verdict::Pass;
         }
         let len = seg.payload_len as u32;
@@ -376,6 +402,7 @@ impl FrameHook for Hook {
         let verdict = match attack {
             Attack::Mitm | Attack::MitmWrongName => {
                 *armed = None;
+                switch.acted.notify_all();
                 return Verdict::Pass;
             }
             Attack::Flip | Attack::Corrupt => {
@@ -756,6 +783,36 @@ mod tests {
         let before = frame.clone();
         out.frame(&mut frame);
         assert_eq!(frame, before);
+    }
+
+    #[test]
+    fn an_attack_armed_for_one_client_lets_another_clients_segment_pass() {
+        let switch = AttackSwitch::new();
+        let mut out = switch.hook();
+        switch.arm_for(
+            Attack::DropRecord,
+            Some("10.0.0.1:40000".parse().expect("addr")),
+        );
+        let mut other = Vec::new();
+        etherparse::PacketBuilder::ethernet2([2; 6], [3; 6])
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .tcp(40001, 8443, 5000, 64000)
+            .ack(1)
+            .write(&mut other, b"not me\n")
+            .expect("frame");
+        assert_eq!(
+            out.frame(&mut other),
+            Verdict::Pass,
+            "another connection's line"
+        );
+        assert!(switch.tamperings().is_empty());
+        let mut line = numbered(b"pay\n", 1000, 77, true);
+        assert_eq!(
+            out.frame(&mut line),
+            Verdict::Drop,
+            "the armed client's line"
+        );
+        assert!(switch.wait_spent(std::time::Duration::ZERO));
     }
 
     #[test]

@@ -304,7 +304,7 @@ pub struct LabOptions {
     /// An attacker on the path's first link (`trace --attack`, a lesson's `attacker = true`;
     /// needs routers), armed message by message.
     pub attacker: bool,
-    /// A man in the middle on r1 (`--attack mitm`, a lesson's `attacker = "mitm"`; needs
+    /// A man in the middle on r1 (`--attack mitm`, a lesson's `man_in_the_middle = true`; needs
     /// routers): the chat's connections end there, and the attacker makes its own to the server.
     pub mitm: bool,
     /// The man in the middle shows a certificate packetpath's CA signed for another name

@@ -33,8 +33,9 @@ pub struct MitmStory {
     pub attack: crate::lab::attack::Attack,
     /// The TLS version of the client's session (0x0304 for TLS 1.3), if it was TLS.
     pub tls_version: Option<u16>,
-    /// The name of the CA the attacker made (over TLS).
-    pub attacker_ca: Option<String>,
+    /// The name of the CA that issued the certificate the attacker showed (over TLS): one it
+    /// made (`mitm`), or packetpath's own (`mitm-wrong-name`).
+    pub certificate_issuer: Option<String>,
     /// Why the client refused to go on, as its TLS said (a verifying client).
     pub refused: Option<String>,
     /// The fatal alert the client sent: its frame, its name, and whether it travelled encrypted
@@ -54,7 +55,7 @@ impl MitmStory {
         trace: &Trace,
         port: u16,
         log: &MitmLog,
-        attacker_ca: Option<String>,
+        certificate_issuer: Option<String>,
         refused: Option<String>,
     ) -> MitmStory {
         let legs: Vec<Leg> = trace
@@ -94,7 +95,7 @@ impl MitmStory {
         MitmStory {
             attack,
             tls_version,
-            attacker_ca,
+            certificate_issuer,
             refused,
             alert,
             legs,
@@ -123,7 +124,7 @@ impl MitmStory {
             if self.attack == crate::lab::attack::Attack::MitmWrongName {
                 return format!(
                     "the client refused the attacker before sending a line: {why}{alert}. The attacker showed a certificate that packetpath's CA did sign{}, but for attacker.example, not for localhost, the name the client asked for: a trusted signature is not enough, the certificate must name the server (RFC 9525 §6), or anyone with a certificate of their own could pose as any server",
-                    self.attacker_ca
+                    self.certificate_issuer
                         .as_deref()
                         .map(|ca| format!(" (\"{ca}\")"))
                         .unwrap_or_default()
@@ -131,7 +132,7 @@ impl MitmStory {
             }
             return format!(
                 "the client refused the attacker before sending a line: {why}{alert}. The attacker had to show a certificate of its own, signed by {}, and the client trusts only packetpath's CA: a chain that does not end at a CA the client trusts is refused (unknown_ca, {rule}), so verification is what stops a man in the middle",
-                self.attacker_ca
+                self.certificate_issuer
                     .as_deref()
                     .map_or_else(|| "a CA of its own".to_string(), |ca| format!("\"{ca}\""))
             );
@@ -200,12 +201,12 @@ impl MitmStory {
         out
     }
 
-    /// The story as JSON (`attack` in `trace --format json`).
+    /// The story as JSON (`mitm` in `trace --format json`).
     pub fn json(&self) -> Value {
         json!({
             "attack": self.attack.name(),
             "tls_version": self.tls_version.map(|v| format!("0x{v:04x}")),
-            "attacker_ca": self.attacker_ca,
+            "certificate_issuer": self.certificate_issuer,
             "refused": self.refused,
             "alert": self.alert.as_ref().map(|(frame, name, encrypted)| json!({"frame": frame, "name": name, "encrypted": encrypted})),
             "connections": self.legs.iter().map(|l| json!({

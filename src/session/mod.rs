@@ -801,7 +801,8 @@ impl Session {
             (Attack::DropRecord, Some(next)) => Some(next),
             _ => None,
         };
-        switch.arm(attack);
+        // Only this client's segment: another connection's in between passes untouched.
+        switch.arm_for(attack, self.client_conn(name).map(|c| c.client));
         // The server may refuse a line before the write has returned (a TLS alert in answer to a
         // changed record): how the connection ended is in the reply.
         if let Err(e) = self.send(name, text).await {

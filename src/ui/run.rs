@@ -173,21 +173,44 @@ impl Source for Live<'_> {
             (Some(attack), Some(switch)) if !attack.is_mitm() => Some((attack, switch.clone())),
             _ => None,
         };
-        let acted = attacker.as_ref().map_or(0, |(_, s)| s.tamperings().len());
-        if let Some((attack, switch)) = &attacker {
-            switch.arm(*attack);
-        }
-        self.rt.block_on(self.session.send(from, text))?;
-        if let (true, Some(twin)) = (self.compare, &mut self.twin) {
-            if let Some((attack, switch)) = &attacker {
-                if !switch.wait_for(acted + 1, ATTACK_WAIT) {
-                    tracing::warn!("the attacker did not act on {from}'s line in time");
-                }
-                switch.arm(*attack);
+        let Some((attack, switch)) = attacker else {
+            self.rt.block_on(self.session.send(from, text))?;
+            if let (true, Some(twin)) = (self.compare, &mut self.twin) {
+                self.rt.block_on(twin.send(from, text))?;
             }
-            self.rt.block_on(twin.send(from, text))?;
+            return Ok(());
+        };
+        let mut chats = vec![&mut *self.session];
+        if let (true, Some(twin)) = (self.compare, &mut self.twin) {
+            chats.push(twin);
         }
-        Ok(())
+        // A chat whose line the attacker broke may fail to send (its TLS got the alert first):
+        // that is the outcome, said after the other chat has had the line too.
+        let mut failed = None;
+        for chat in chats {
+            if !switch.wait_spent(ATTACK_WAIT) {
+                tracing::warn!("the attacker did not act on the line before in time");
+            }
+            switch.arm_for(attack, chat.client_conn(from).map(|c| c.client));
+            let sent = self.rt.block_on(async {
+                chat.send(from, text).await?;
+                // A removed line shows only when the next one arrives: it follows at once, before
+                // the sender's timer could send the removed one again.
+                if attack == crate::lab::attack::Attack::DropRecord {
+                    if !switch.wait_spent(ATTACK_WAIT) {
+                        tracing::warn!("the attacker did not remove {from}'s line in time");
+                    }
+                    chat.send(from, crate::lab::attack::LINE_AFTER_A_DROP)
+                        .await?;
+                }
+                Ok::<(), crate::session::SessionError>(())
+            });
+            if let Err(e) = sent {
+                switch.disarm();
+                failed.get_or_insert(e);
+            }
+        }
+        failed.map_or(Ok(()), |e| Err(e.into()))
     }
 
     fn attacker(&self) -> Vec<crate::chat::mitm::RelayedLine> {

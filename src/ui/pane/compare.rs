@@ -90,17 +90,18 @@ fn side_lines(model: &Model, trace: &Trace, event: usize, width: u16) -> Vec<Lin
 fn arrival(trace: &Trace, event: usize) -> Option<String> {
     let e = trace.app_events().get(event)?;
     let written = String::from_utf8_lossy(&e.bytes).trim_end().to_string();
-    // The server reads the line from its first frame on (frame numbers order a capture; the
-    // write and the reads are stamped by different clocks).
+    // The server reads the line after its first frame left the client: a read from that frame
+    // on, or at a time after it (an attacker that removed bytes before it makes the server's
+    // reads land on earlier frames of the client's numbering).
     let first = trace.journey(e).and_then(|j| j.frames.first().copied())?;
+    let sent = trace.frame(first).map(|f| f.frame.at)?;
     let events = trace.app_events();
     let read: Vec<String> = crate::journey::lines_read_on(trace, Side::Server, Some(e.conn))
         .into_iter()
         .filter(|(i, _)| {
-            events
-                .get(*i)
-                .and_then(|r| trace.app_event_frame(r))
-                .is_some_and(|n| n >= first)
+            events.get(*i).is_some_and(|r| {
+                r.at >= sent || trace.app_event_frame(r).is_some_and(|n| n >= first)
+            })
         })
         .map(|(_, line)| line)
         .collect();
