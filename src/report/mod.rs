@@ -42,16 +42,19 @@ pub fn app_events_by_frame(trace: &Trace) -> HashMap<u32, Vec<usize>> {
 }
 
 /// Text shown for a byte string: escaped (control characters and invalid UTF-8 made visible),
-/// quoted, cut after `max` characters.
+/// quoted, cut after `max` characters. Only the characters shown are decoded (a 16 KB record's
+/// plaintext is not turned into text to show 60 characters of it).
 pub fn quoted(bytes: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out: String = text
-        .chars()
-        .take(max)
-        .collect::<String>()
-        .escape_debug()
-        .to_string();
-    if text.chars().count() > max {
+    // As `String::from_utf8_lossy`: each invalid sequence becomes one U+FFFD.
+    let mut chars = bytes.utf8_chunks().flat_map(|chunk| {
+        chunk
+            .valid()
+            .chars()
+            .chain((!chunk.invalid().is_empty()).then_some(char::REPLACEMENT_CHARACTER))
+    });
+    let shown: String = chars.by_ref().take(max).collect();
+    let mut out = shown.escape_debug().to_string();
+    if chars.next().is_some() {
         out.push('…');
     }
     format!("\"{out}\"")
@@ -210,6 +213,40 @@ pub fn thousands(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoting_decodes_only_what_it_shows_and_reads_as_lossy_utf8() {
+        // The reference: decode everything, then cut.
+        let reference = |bytes: &[u8], max: usize| {
+            let text = String::from_utf8_lossy(bytes);
+            let mut out: String = text
+                .chars()
+                .take(max)
+                .collect::<String>()
+                .escape_debug()
+                .to_string();
+            if text.chars().count() > max {
+                out.push('…');
+            }
+            format!("\"{out}\"")
+        };
+        let long = "é".repeat(40) + "\n";
+        let cases: [&[u8]; 8] = [
+            b"",
+            b"hi bob\n",
+            long.as_bytes(),
+            b"\xff\xfe ok \xe2\x82",
+            b"ab\xe2\x82\xacc\xf0\x9f\x98",
+            b"\x00\x01\x1b[31m",
+            &[0x80; 70],
+            b"exactly ten",
+        ];
+        for bytes in cases {
+            for max in [0, 1, 5, 10, 11, 60] {
+                assert_eq!(quoted(bytes, max), reference(bytes, max), "{bytes:?} {max}");
+            }
+        }
+    }
     use crate::dissect::TcpFlags;
 
     /// captures/routers-fragments.pcapng: a 2,000-byte ping through two routers, middle link MTU
