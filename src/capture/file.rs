@@ -41,13 +41,15 @@ pub fn read_capture(bytes: &[u8]) -> Result<CaptureFile, FileError> {
     read_capture_bytes(Bytes::copy_from_slice(bytes))
 }
 
-/// Reads a pcap or pcapng capture file from disk (see [`read_capture`]).
+/// Reads a pcap or pcapng capture file from disk (see [`read_capture`]). The file is mapped,
+/// not copied: its bytes come from the page cache (no fresh buffer of the file's size to fault
+/// in and fill), and every frame is a slice of the map.
 pub fn read_capture_file(path: &Path) -> Result<CaptureFile, FileError> {
-    let bytes = super::sys::read_file(path).map_err(|reason| FileError::Open {
+    let bytes = super::sys::map_file(path).map_err(|reason| FileError::Open {
         path: path.to_path_buf(),
         reason,
     })?;
-    read_capture_bytes(Bytes::from(bytes)).map_err(|e| match e {
+    read_capture_bytes(bytes).map_err(|e| match e {
         FileError::NotCapture(why) => FileError::NotCapture(format!("{}: {why}", path.display())),
         other => other,
     })

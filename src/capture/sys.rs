@@ -209,29 +209,6 @@ pub(super) fn last_packet_time(_fd: RawFd) -> io::Result<Option<(i64, u32)>> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
-/// Reads a whole file into memory, asking the kernel to back the buffer with transparent huge
-/// pages (2 MiB instead of 4 KiB) where it allows that (`madvise(MADV_HUGEPAGE)`, a hint it may
-/// ignore). A large capture then costs a few dozen page faults instead of tens of thousands:
-/// reading an 85 MB capture took 14 ms instead of 47 ms on the benchmark machine (see
-/// BENCHMARKS.md). Unlike mapping the file, nothing breaks if another program truncates it while
-/// it is being read.
-pub fn read_file(path: &std::path::Path) -> io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let size = file
-        .metadata()
-        .ok()
-        .and_then(|m| usize::try_from(m.len()).ok())
-        .unwrap_or(0);
-    // One spare byte so that read_to_end sees the end of the file without growing the buffer.
-    let mut buf: Vec<u8> = Vec::new();
-    buf.try_reserve_exact(size.saturating_add(1))
-        .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))?;
-    advise_huge_pages(&mut buf);
-    file.read_to_end(&mut buf)?;
-    Ok(buf)
-}
-
 /// Maps `path` into memory, read-only: its bytes come from the page cache as they are first
 /// touched, so a reader can start on a large file at once, and the file is held once, by the
 /// kernel (shared with any other reader of it), however many frames point into it.
@@ -248,36 +225,4 @@ pub fn map_file(path: &std::path::Path) -> io::Result<bytes::Bytes> {
     // Read front to back: the kernel may read ahead generously and drop pages behind.
     let _ = map.advise(memmap2::Advice::Sequential);
     Ok(bytes::Bytes::from_owner(map))
-}
-
-/// Huge pages only pay off for buffers of several of them.
-const HUGE_PAGE_WORTH: usize = 8 << 20;
-
-fn advise_huge_pages(buf: &mut Vec<u8>) {
-    let capacity = buf.capacity();
-    if capacity < HUGE_PAGE_WORTH {
-        return;
-    }
-    // SAFETY: sysconf only reads a system constant.
-    let page = match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
-        n if n > 0 => n as usize,
-        _ => 4096,
-    };
-    let start = buf.as_mut_ptr() as usize;
-    let first = start.next_multiple_of(page);
-    let end = (start + capacity) / page * page;
-    if end <= first {
-        return;
-    }
-    // SAFETY: [first, end) lies inside the allocation `buf` owns (its spare capacity included) and
-    // is page-aligned, as madvise requires. MADV_HUGEPAGE changes only how the kernel backs those
-    // pages, never their contents or their mapping, so no Rust reference is affected. On failure
-    // (a kernel without transparent huge pages) nothing changes, and reading works as before.
-    let rc = unsafe { libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE) };
-    if rc != 0 {
-        tracing::debug!(
-            error = %io::Error::last_os_error(),
-            "madvise(MADV_HUGEPAGE) refused; reading with ordinary pages"
-        );
-    }
 }
