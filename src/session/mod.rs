@@ -144,7 +144,8 @@ pub struct Session {
     last_added: Timestamp,
     out_of_order: bool,
     server: Option<ServerRun>,
-    /// What the man in the middle on r1 saw (`--attack mitm`), and the name of its CA (TLS).
+    /// What the man in the middle on r1 saw (`--attack mitm`), and the name of the CA that issued
+    /// the certificate it shows (TLS).
     mitm: Option<(
         Arc<std::sync::Mutex<crate::chat::mitm::MitmLog>>,
         Option<String>,
