@@ -260,11 +260,7 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 
 /// Lowercase hex of `bytes`.
 pub fn encode_hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    hex::encode(bytes)
 }
 
 #[cfg(test)]
