@@ -147,15 +147,16 @@ pub(crate) struct CopyIndex {
 }
 
 impl CopyIndex {
-    /// The original `frame` (number `number`, packet `ip`) is a copy of, if any; otherwise it is
-    /// remembered as an original. `earlier(n)` gives frame `n`.
+    /// The original `frame` (number `number`, packet `ip`) is a copy of, if any, and whether it
+    /// is an altered copy (its bytes above IP differ); otherwise it is remembered as an original.
+    /// `earlier(n)` gives frame `n`.
     pub(crate) fn push<'a>(
         &mut self,
         number: u32,
         frame: &Frame,
         ip: &IpInfo,
         earlier: impl Fn(u32) -> Option<&'a Frame>,
-    ) -> Option<u32> {
+    ) -> Option<(u32, bool)> {
         let key = key(&frame.data, ip);
         let above = above_ip(&frame.data, ip);
         let candidates = self.originals.get(&key).map_or(&[][..], Vec::as_slice);
@@ -177,17 +178,23 @@ impl CopyIndex {
                 above_len: above.len(),
             },
         );
-        let found = found.or_else(|| {
+        let found = found.map(|o| (o, false)).or_else(|| {
             let altered = self.segments.get(loose.as_ref()?)?;
-            altered.iter().rev().take(64).copied().find(|&o| {
-                self.may_be_copy(o, frame, &earlier)
-                    .is_some_and(|orig| altered_segment(orig, frame))
-            })
+            altered
+                .iter()
+                .rev()
+                .take(64)
+                .copied()
+                .find(|&o| {
+                    self.may_be_copy(o, frame, &earlier)
+                        .is_some_and(|orig| altered_segment(orig, frame))
+                })
+                .map(|o| (o, true))
         });
         match found {
-            Some(o) => {
+            Some((o, altered)) => {
                 self.copies.entry(o).or_default().push(number);
-                Some(o)
+                Some((o, altered))
             }
             None => {
                 if let Some(loose) = loose {

@@ -55,3 +55,22 @@ pub fn lines_read_on(
     lines.extend(unfinished);
     lines
 }
+
+/// The first fatal TLS alert sent in direction `dir` (on connection `stream`, or on any with
+/// `None`) — an error, not the warning-level close_notify that ends every connection: its frame,
+/// its description's name, and whether it travelled encrypted (on the wire a record of another
+/// type, as TLS 1.3 sends every alert after the ServerHello).
+pub fn fatal_alert(
+    trace: &Trace,
+    stream: Option<usize>,
+    dir: crate::flow::Direction,
+) -> Option<(u32, &'static str, bool)> {
+    trace.records().iter().find_map(|r| {
+        if r.dir != dir || stream.is_some_and(|s| s != r.stream) {
+            return None;
+        }
+        let (level, description) = r.info.alert?;
+        let encrypted = r.info.header.content_type != crate::tls::ContentType::Alert;
+        (level == 2).then(|| (r.frame, crate::tls::alert_name(description), encrypted))
+    })
+}

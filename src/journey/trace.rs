@@ -373,11 +373,14 @@ impl Trace {
             if let Some(ip) = &packet.ip {
                 let frames = &self.frames;
                 let earlier = |n: u32| frames.get((n as usize).checked_sub(1)?).map(|e| &e.frame);
-                if let Some(original) = self.copies.push(number, &frame, ip, earlier) {
+                if let Some((original, altered)) = self.copies.push(number, &frame, ip, earlier) {
                     let mut segment = self.frame(original).and_then(|o| o.segment.clone());
                     // A copy an attacker renumbered (a replay or a removal hidden from TCP) shows
-                    // its own numbers, relative to the same bases.
-                    if let (Some(seg), Some(tcp)) = (segment.as_mut(), packet.tcp.as_ref()) {
+                    // its own numbers, relative to the same bases. Only an altered copy can have
+                    // other numbers: an exact one is not dissected again.
+                    if let (true, Some(seg), Some(tcp)) =
+                        (altered, segment.as_mut(), packet.tcp.as_ref())
+                    {
                         if let Some(was) = self.frame(original).and_then(|o| o.headers().tcp) {
                             seg.rel_seq = seg.rel_seq.wrapping_add(tcp.seq.wrapping_sub(was.seq));
                             seg.rel_ack = seg.rel_ack.wrapping_add(tcp.ack.wrapping_sub(was.ack));

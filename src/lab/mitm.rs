@@ -34,8 +34,6 @@ pub struct Interception {
     pub listener: std::net::TcpListener,
     /// Makes sockets in r1's namespace for the attacker's connection to the real server.
     pub upstream: SocketFactory,
-    /// The server the client meant to reach.
-    pub server: SocketAddr,
 }
 
 impl Lab {
@@ -107,10 +105,6 @@ impl Lab {
                 socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))
             })
         }));
-        Ok(Interception {
-            listener,
-            upstream,
-            server,
-        })
+        Ok(Interception { listener, upstream })
     }
 }

@@ -10,7 +10,6 @@ use crate::chat::{Direction as AppDirection, Side};
 use crate::dissect::ChecksumStatus;
 use crate::journey::Trace;
 use crate::lab::attack::{Attack, Tampering};
-use crate::tls::ContentType;
 
 /// The story of one attack on one segment.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,27 +92,16 @@ impl AttackStory {
             .and_then(|e| e.segment.as_ref())
             .and_then(|s| trace.tls_session(s.stream))
             .and_then(|s| s.version);
-        let alert = trace.records().iter().find_map(|r| {
-            if r.dir != crate::flow::Direction::ServerToClient {
-                return None;
-            }
-            let inner = r.info.decrypted.as_ref().map(|p| p.content_type);
-            let is_alert = inner == Some(ContentType::Alert)
-                || (inner.is_none() && r.info.header.content_type == ContentType::Alert);
-            // An error, not the close_notify that ends every connection.
-            let (level, description) = r.info.alert?;
-            (is_alert && level == 2)
-                .then(|| (r.frame, crate::tls::alert_name(description).to_string()))
-        });
+        let alert =
+            crate::journey::fatal_alert(trace, None, crate::flow::Direction::ServerToClient)
+                .map(|(frame, name, _)| (frame, name.to_string()));
         // What the server read after the attack began: the line as delivered.
-        let reads: Vec<String> = trace
+        let server_read = trace
             .app_events()
             .iter()
             .filter(|e| e.side == Side::Server && e.dir == AppDirection::Read)
             .map(|e| String::from_utf8_lossy(&e.bytes).into_owned())
-            .filter(|text| !text.starts_with("/name "))
-            .collect();
-        let server_read = reads.last().cloned();
+            .rfind(|text| !text.starts_with("/name "));
         let server_lines = crate::journey::lines_read(trace, Side::Server)
             .into_iter()
             .filter(|line| !line.starts_with("/name "))

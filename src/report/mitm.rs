@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 
 use crate::chat::mitm::{MitmLog, RelayedLine};
 use crate::journey::Trace;
-use crate::tls::ContentType;
 
 /// One TCP connection of the chat, on one side of the attacker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,20 +77,11 @@ impl MitmStory {
             .and_then(|s| trace.tls_session(s))
             .and_then(|s| s.version);
         // The client's fatal alert, on its own connection (the first).
-        let alert = trace.records().iter().find_map(|r| {
-            if Some(r.stream) != first || r.dir != crate::flow::Direction::ClientToServer {
-                return None;
-            }
-            let (level, description) = r.info.alert?;
-            let encrypted = r.info.header.content_type != ContentType::Alert;
-            (level == 2).then(|| {
-                (
-                    r.frame,
-                    crate::tls::alert_name(description).to_string(),
-                    encrypted,
-                )
+        let alert = first
+            .and_then(|s| {
+                crate::journey::fatal_alert(trace, Some(s), crate::flow::Direction::ClientToServer)
             })
-        });
+            .map(|(frame, name, encrypted)| (frame, name.to_string(), encrypted));
         MitmStory {
             attack,
             tls_version,

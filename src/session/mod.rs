@@ -400,7 +400,7 @@ impl Session {
             let mitm = crate::chat::mitm::Mitm::new(
                 taken.listener,
                 taken.upstream,
-                taken.server,
+                addr,
                 transport,
                 certificate,
                 self.secrets.clone(),

@@ -105,12 +105,17 @@ fn arrival(trace: &Trace, event: usize) -> Option<String> {
         })
         .map(|(_, line)| line)
         .collect();
-    let alert = trace.records().iter().find_map(|r| {
-        let stream = trace.tcp().find(e.conn.client, e.conn.server)?.index;
-        let (level, description) = r.info.alert?;
-        (r.stream == stream && r.dir == crate::flow::Direction::ServerToClient && level == 2)
-            .then(|| crate::tls::alert_name(description))
-    });
+    let alert = trace
+        .tcp()
+        .find(e.conn.client, e.conn.server)
+        .and_then(|c| {
+            crate::journey::fatal_alert(
+                trace,
+                Some(c.index),
+                crate::flow::Direction::ServerToClient,
+            )
+        })
+        .map(|(_, name, _)| name);
     Some(match (read.first(), alert) {
         (None, Some(alert)) => {
             format!("the server read nothing more: its TLS sent a {alert} alert and closed")
