@@ -971,11 +971,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             series,
         } => {
             let show_progress = std::io::stderr().is_terminal();
+            // Bytes of the file, or frames for --series: a percentage reads the same for both.
+            let mut shown_percent = None;
             let mut progress = |done: usize, total: usize| {
-                if show_progress && total > 10_000 {
-                    eprint!("\ranalysing frames: {done}/{total}");
-                    if done == total {
-                        eprintln!();
+                if show_progress && total > 10_000_000 {
+                    let percent = done.saturating_mul(100) / total;
+                    if shown_percent != Some(percent) {
+                        shown_percent = Some(percent);
+                        eprint!("\rreading {}: {percent}%", file.display());
+                        if done >= total {
+                            eprintln!();
+                        }
                     }
                 }
             };

@@ -284,6 +284,52 @@ fn compare_with_tshark(path: &Path, v6: bool, tls: bool) -> Vec<Value> {
     ours
 }
 
+/// `inspect` reads a file once and shows each frame when it is settled: a fragment only once its
+/// packet is complete (or never will be). Frame for frame, that must be what reading the whole
+/// file first shows.
+fn streaming_matches_reading_whole(path: &Path) {
+    use packetpath::capture::{open_capture, stream_capture_batched, OpenError};
+    use packetpath::report::{app_events_by_frame, frame_json, frame_text};
+    let (trace, _) = open_capture(path, None, &mut |_, _| {}).expect("opens");
+    let app = app_events_by_frame(&trace);
+    let t0 = trace.frames()[0].frame.at;
+    let whole: Vec<String> = trace
+        .frames()
+        .iter()
+        .map(|e| {
+            let events = app.get(&e.number).map_or(&[][..], |v| v.as_slice());
+            format!(
+                "{}\n{}",
+                frame_text(&trace, e, events, t0),
+                frame_json(&trace, e, events)
+            )
+        })
+        .collect();
+    // In batches of one frame, a fragment waits for its packet; in larger ones too.
+    for batch in [1, 2, 5, 4096] {
+        let mut streamed = Vec::new();
+        stream_capture_batched(
+            path,
+            None,
+            batch,
+            &mut |_, _| {},
+            |trace, e, events| -> Result<(), OpenError> {
+                streamed.push(format!(
+                    "{}\n{}",
+                    frame_text(trace, e, events, t0),
+                    frame_json(trace, e, events)
+                ));
+                Ok(())
+            },
+        )
+        .expect("streams");
+        assert_eq!(streamed.len(), whole.len(), "{}", path.display());
+        for (s, w) in streamed.iter().zip(&whole) {
+            assert_eq!(s, w, "{} (batch {batch})", path.display());
+        }
+    }
+}
+
 fn matches_tshark(name: &str, v6: bool) {
     let dir = tempfile::tempdir().expect("temp dir");
     let original = sample(name);
@@ -299,6 +345,7 @@ fn matches_tshark(name: &str, v6: bool) {
         .expect("keep a copy");
     }
     let ours = compare_with_tshark(&path, v6, true);
+    streaming_matches_reading_whole(&path);
     let reassembled = ours
         .iter()
         .filter(|o| !o["ip"]["fragments"].is_null())
@@ -348,6 +395,7 @@ fn a_missing_fragment_leaves_its_packet_unreassembled_as_in_tshark() {
         .expect("editcap runs");
     assert!(status.success(), "editcap failed");
     let ours = compare_with_tshark(&cut, false, false);
+    streaming_matches_reading_whole(&cut);
     let why = ours[3]["ip"]["not_reassembled"]
         .as_str()
         .unwrap_or_default();

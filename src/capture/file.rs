@@ -55,6 +55,16 @@ pub fn read_capture_file(path: &Path) -> Result<CaptureFile, FileError> {
     })
 }
 
+/// The secrets and custom blocks of a whole capture, before any frame is read (see
+/// `pcapng::skim`); nothing for classic pcap, which has neither.
+pub(super) fn skim(all: &Bytes) -> CaptureFile {
+    if all.get(..4) == Some(&PCAPNG_SHB[..]) {
+        pcapng::skim(all)
+    } else {
+        CaptureFile::empty(FileFormat::Pcap)
+    }
+}
+
 /// Frames are slices of `all`, so the file's bytes are stored once.
 fn read_capture_bytes(all: Bytes) -> Result<CaptureFile, FileError> {
     let mut reader = CaptureReader::new(all)?;

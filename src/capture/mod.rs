@@ -41,7 +41,10 @@ pub use bpf::{
 };
 pub use file::{read_capture, read_capture_file};
 pub use live::{spawn_capture, spawn_captures, spawn_live, CaptureStats, LiveCapture, LiveHandle};
-pub use open::{load_keylog, open_capture, open_in_background, OpenError, Opened};
+pub use open::{
+    load_keylog, open_capture, open_in_background, stream_capture, stream_capture_batched,
+    OpenError, Opened, Streamed,
+};
 pub use output::{OutputError, OutputPath};
 pub use writer::PcapngWriter;
 

@@ -1,13 +1,15 @@
 //! Opening a saved capture: its frames, the secrets that decrypt it and packetpath's ledger of
 //! application events, read into one [`Trace`].
 
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use super::file::CaptureReader;
 use super::{read_capture_file, CaptureFile, FileError, ReadError};
 use crate::chat::AppEvent;
 use crate::frame::Frame;
-use crate::journey::{ledger, Trace};
+use crate::journey::{ledger, FrameEntry, Trace};
 use crate::tcpinfo::TcpInfoSample;
 use crate::tls::Keys;
 
@@ -105,6 +107,162 @@ pub fn open_capture(
     progress(total, total);
     Ok((trace, capture.error))
 }
+
+/// How a capture read by [`stream_capture`] ended.
+#[derive(Debug)]
+pub struct Streamed {
+    /// Frames read, every one of them shown.
+    pub frames: u32,
+    /// For a damaged file, where the damage starts (the frames before it were shown).
+    pub error: Option<ReadError>,
+}
+
+/// Reads a capture once, front to back, handing each frame to `show` (with the indices of the
+/// application events shown on it, into [`Trace::app_events`]) as soon as nothing later can
+/// change what is shown of it, then forgetting it (see [`Trace::streaming`]). What is held is
+/// per-connection state and the few frames not yet settled, so a file larger than memory reads
+/// in flat memory: the file is mapped, and the pages already read are given back as the reader
+/// moves on. The secrets and packetpath's ledger come first, from a skim of the file's blocks
+/// (the ledger is written after the last frame). `progress(bytes read, bytes in all)` is called
+/// after each batch of frames. An error from `show` stops the reading and is returned.
+pub fn stream_capture<E: From<OpenError>>(
+    file: &Path,
+    keylog: Option<&Path>,
+    progress: &mut dyn FnMut(usize, usize),
+    show: impl FnMut(&Trace, &FrameEntry, &[usize]) -> Result<(), E>,
+) -> Result<Streamed, E> {
+    stream_capture_batched(file, keylog, BATCH, progress, show)
+}
+
+/// [`stream_capture`], reading `batch` frames at a time (at least 1) before showing what is
+/// settled: what is shown is the same whatever the batch; smaller batches show the first frames
+/// sooner and call `progress` more often.
+pub fn stream_capture_batched<E: From<OpenError>>(
+    file: &Path,
+    keylog: Option<&Path>,
+    batch: usize,
+    progress: &mut dyn FnMut(usize, usize),
+    mut show: impl FnMut(&Trace, &FrameEntry, &[usize]) -> Result<(), E>,
+) -> Result<Streamed, E> {
+    let extra = keylog.map(load_keylog).transpose()?;
+    let open_error = |reason| {
+        OpenError::Capture(FileError::Open {
+            path: file.to_path_buf(),
+            reason,
+        })
+    };
+    let mapped = super::sys::MappedFile::open(file).map_err(open_error)?;
+    let mut reader = CaptureReader::new(mapped.bytes().clone()).map_err(|e| match e {
+        FileError::NotCapture(why) => {
+            OpenError::Capture(FileError::NotCapture(format!("{}: {why}", file.display())))
+        }
+        other => OpenError::Capture(other),
+    })?;
+    let (keys, events, samples) =
+        secrets_and_events(file, &super::file::skim(mapped.bytes()), extra.as_ref());
+    // The skim touched a page of every block.
+    let _ = mapped.release(0, mapped.bytes().len());
+    let mut trace = Trace::streaming(keys);
+    for sample in samples {
+        trace.add_tcp_info(sample);
+    }
+    // The events not yet placed on a frame, by their connection's endpoints (in either order).
+    let ends = |a: SocketAddr, b: SocketAddr| if a <= b { (a, b) } else { (b, a) };
+    let mut waiting: HashMap<(SocketAddr, SocketAddr), Vec<usize>> = HashMap::new();
+    for (i, event) in events.into_iter().enumerate() {
+        waiting
+            .entry(ends(event.conn.client, event.conn.server))
+            .or_default()
+            .push(i);
+        trace.add_app_event(event);
+    }
+    let mut placed: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    let mut shown = 0u32;
+    let mut released = 0usize;
+    let mut names = 0;
+    loop {
+        let more = reader.read(batch.max(1));
+        // The skim read these already.
+        reader.file.keylog.clear();
+        reader.file.custom.clear();
+        reader.file.comments.clear();
+        if reader.file.interface_names.len() != names {
+            names = reader.file.interface_names.len();
+            trace.set_interface_names(reader.file.interface_names.clone());
+        }
+        for frame in reader.take_frames() {
+            let number = trace.push_frame(frame);
+            if waiting.is_empty() {
+                continue;
+            }
+            // An event is shown on the frame where its last byte arrived, as
+            // [`crate::report::app_events_by_frame`] places it; one placed on a frame already
+            // shown (bytes held back by reordering) goes on the first frame not yet shown.
+            let Some(conn) = trace
+                .frame(number)
+                .and_then(|e| e.segment.as_ref())
+                .and_then(|s| trace.tcp().connection(s.stream))
+            else {
+                continue;
+            };
+            let Some(list) = waiting.get_mut(&ends(conn.client, conn.server)) else {
+                continue;
+            };
+            list.retain(|&i| {
+                let at = trace
+                    .app_events()
+                    .get(i)
+                    .and_then(|e| trace.app_event_frame(e));
+                match at {
+                    Some(at) => {
+                        placed.entry(at.max(shown + 1)).or_default().push(i);
+                        false
+                    }
+                    None => true,
+                }
+            });
+        }
+        let settled = if more {
+            trace.settled_before()
+        } else {
+            // The end: fragments that never completed their packets are settled too.
+            trace.frame_count() + 1
+        };
+        while shown + 1 < settled {
+            let number = shown + 1;
+            let Some(entry) = trace.frame(number) else {
+                break;
+            };
+            let mut app = placed.remove(&number).unwrap_or_default();
+            app.sort_by_key(|&i| trace.app_events().get(i).map(|e| e.at));
+            show(&trace, entry, &app)?;
+            shown = number;
+        }
+        trace.forget_before(shown + 1);
+        // The bytes of the frames still held, and of the file not read yet, stay; segments held
+        // for reassembly that point further back are read again from the file if needed.
+        let low = trace
+            .frames()
+            .first()
+            .and_then(|e| mapped.offset_of(&e.frame.data))
+            .unwrap_or_else(|| reader.position());
+        if low >= released + RELEASE_STEP {
+            released = mapped.release(released, low);
+        }
+        progress(reader.position(), reader.total_bytes());
+        if !more {
+            break;
+        }
+    }
+    Ok(Streamed {
+        frames: trace.frame_count(),
+        error: reader.file.error.take(),
+    })
+}
+
+/// How far a streaming reader moves on before it gives back the pages it read (one call to
+/// the kernel per step).
+const RELEASE_STEP: usize = 8 << 20;
 
 /// What a capture opened in the background sends, in this order: [`Opened::Start`], the frames
 /// in batches (with [`Opened::Keys`] and [`Opened::Events`] where the file holds secrets or
@@ -241,3 +399,7 @@ fn new_secrets_and_events(
     };
     secrets_and_events(path, &read, None)
 }
+
+#[cfg(test)]
+#[path = "stream_tests.rs"]
+mod stream_tests;

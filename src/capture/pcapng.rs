@@ -137,6 +137,34 @@ impl Reader {
     }
 }
 
+/// The secrets (Decryption Secrets Blocks) and custom blocks of a whole file, found by walking
+/// the blocks' headers without reading the frames, up to the end or the first damage (which the
+/// full read reports). A reader that goes through the file once needs them before its first
+/// frame: packetpath writes its ledger after the last.
+pub(super) fn skim(all: &Bytes) -> CaptureFile {
+    use block_type::*;
+    let mut file = CaptureFile::empty(FileFormat::Pcapng);
+    let mut section = Section {
+        big_endian: true,
+        interfaces: Vec::new(),
+    };
+    let mut at = 0;
+    while at < all.len() {
+        let Ok(block) = next_block(all, at, &mut section) else {
+            break;
+        };
+        if matches!(
+            block.kind,
+            DECRYPTION_SECRETS | CUSTOM_COPYABLE | CUSTOM_NO_COPY
+        ) && read_block(all, &block, &mut section, &mut file).is_err()
+        {
+            break;
+        }
+        at = block.end;
+    }
+    file
+}
+
 /// The byte order a Section Header Block at `at` announces (`Some(true)` = big-endian).
 fn section_byte_order(all: &[u8], at: usize) -> Option<bool> {
     match read_u32(all, at + 8, true)? {

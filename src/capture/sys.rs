@@ -226,3 +226,87 @@ pub fn map_file(path: &std::path::Path) -> io::Result<bytes::Bytes> {
     let _ = map.advise(memmap2::Advice::Sequential);
     Ok(bytes::Bytes::from_owner(map))
 }
+
+/// A file mapped as [`map_file`] maps it, whose pages a reader that has moved on can give back.
+/// Pages the process touched count in its resident memory until they are unmapped or given
+/// back; giving back the part already read keeps a front-to-back reader's memory flat however
+/// large the file.
+pub struct MappedFile {
+    bytes: bytes::Bytes,
+    map: Option<std::sync::Arc<memmap2::Mmap>>,
+}
+
+/// Lets [`bytes::Bytes`] share a map that [`MappedFile`] also holds.
+struct SharedMap(std::sync::Arc<memmap2::Mmap>);
+
+impl AsRef<[u8]> for SharedMap {
+    fn as_ref(&self) -> &[u8] {
+        &self.0[..]
+    }
+}
+
+impl MappedFile {
+    /// Maps `path` read-only (an empty file maps to no bytes).
+    pub fn open(path: &std::path::Path) -> io::Result<MappedFile> {
+        let file = std::fs::File::open(path)?;
+        if file.metadata()?.len() == 0 {
+            return Ok(MappedFile {
+                bytes: bytes::Bytes::new(),
+                map: None,
+            });
+        }
+        // SAFETY: as in `map_file`.
+        let map = std::sync::Arc::new(unsafe { memmap2::Mmap::map(&file)? });
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Ok(MappedFile {
+            bytes: bytes::Bytes::from_owner(SharedMap(map.clone())),
+            map: Some(map),
+        })
+    }
+
+    /// The file's bytes.
+    pub fn bytes(&self) -> &bytes::Bytes {
+        &self.bytes
+    }
+
+    /// Where `slice` (a slice of [`MappedFile::bytes`]) starts in the file, if it is one.
+    pub fn offset_of(&self, slice: &[u8]) -> Option<usize> {
+        (slice.as_ptr() as usize)
+            .checked_sub(self.bytes.as_ptr() as usize)
+            .filter(|&at| at <= self.bytes.len())
+    }
+
+    /// Gives back the pages wholly inside bytes `from..to`. They stay mapped: reading them again
+    /// fetches them again from the page cache (or the disk), so this changes how much memory the
+    /// process holds, never what it reads. Returns where the pages given back end (`to` rounded
+    /// down to a page), from where the next call can go on.
+    pub fn release(&self, from: usize, to: usize) -> usize {
+        let page = page_size();
+        let (from, to) = (
+            from.div_ceil(page) * page,
+            to.min(self.bytes.len()) / page * page,
+        );
+        let Some(map) = self.map.as_ref().filter(|_| from < to) else {
+            return from.min(to);
+        };
+        // SAFETY: the map is read-only and private, so no page holds a change of this process's
+        // that MADV_DONTNEED would discard: a page given back reads again as the file's bytes.
+        let given = unsafe {
+            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
+        };
+        if let Err(e) = given {
+            tracing::debug!("cannot give back the pages read: {e}");
+        }
+        to
+    }
+}
+
+/// The size of a memory page (4096 where the system cannot say).
+fn page_size() -> usize {
+    // SAFETY: sysconf reads a system constant and touches no memory of ours.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size)
+        .ok()
+        .filter(|&s| s > 0)
+        .unwrap_or(4096)
+}

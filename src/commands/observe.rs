@@ -107,8 +107,11 @@ fn print_frames(trace: &Trace, format: Format, out: &mut dyn Write) -> anyhow::R
 }
 
 /// `packetpath inspect FILE`: prints every frame's layers, or with `series` each TCP
-/// connection's time series (RTT, window, throughput, the kernel's samples). `progress(done, total)` is called now and
-/// then while frames are analysed. A file cut short or corrupt is an error after printing every
+/// connection's time series (RTT, window, throughput, the kernel's samples). Frames are printed
+/// as the file is read, each once nothing later can change it, and then forgotten, so memory
+/// stays flat however large the file (see [`crate::capture::stream_capture`]); `series` needs the
+/// whole capture and holds it. `progress(done, total)` is called now and then (bytes of the file
+/// for frames, frames for `series`). A file cut short or corrupt is an error after printing every
 /// frame read before the damage.
 pub fn inspect(
     file: &Path,
@@ -118,8 +121,8 @@ pub fn inspect(
     out: &mut dyn Write,
     progress: &mut dyn FnMut(usize, usize),
 ) -> anyhow::Result<()> {
-    let (trace, damage) = open_capture(file, keylog, progress)?;
-    if series {
+    let (frames, damage) = if series {
+        let (trace, damage) = open_capture(file, keylog, progress)?;
         match format {
             Format::Json => {
                 for s in report::series::series_json(&trace) {
@@ -128,15 +131,28 @@ pub fn inspect(
             }
             Format::Text => write!(out, "{}", report::series::series_text(&trace))?,
         }
+        (trace.frame_count(), damage)
     } else {
-        print_frames(&trace, format, out)?;
-    }
+        let mut t0 = None;
+        let show = |trace: &Trace,
+                    entry: &crate::journey::FrameEntry,
+                    app: &[usize]|
+         -> anyhow::Result<()> {
+            let t0 = *t0.get_or_insert(entry.frame.at);
+            match format {
+                Format::Json => writeln!(out, "{}", report::frame_json(trace, entry, app))?,
+                Format::Text => writeln!(out, "{}", report::frame_text(trace, entry, app, t0))?,
+            }
+            Ok(())
+        };
+        let streamed = crate::capture::stream_capture(file, keylog, progress, show)?;
+        (streamed.frames, streamed.error)
+    };
     if let Some(err) = damage {
         anyhow::bail!(
-            "{}: {} (the {} frames before it were {})",
+            "{}: {} (the {frames} frames before it were {})",
             file.display(),
             err.reason,
-            trace.frames().len(),
             if series { "read" } else { "shown" }
         );
     }

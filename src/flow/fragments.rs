@@ -245,6 +245,15 @@ impl Defragmenter {
         Some((d, self.datagrams.get(d)?))
     }
 
+    /// The earliest frame holding a fragment of a packet still waiting for the rest (whose bytes
+    /// are needed when it completes).
+    pub fn oldest_waiting_frame(&self) -> Option<u32> {
+        self.pending
+            .values()
+            .filter_map(|&i| self.datagrams.get(i)?.fragments.iter().min().copied())
+            .min()
+    }
+
     /// Whether a packet with `ip`'s key is waiting for more fragments on `interface`.
     pub fn waiting_on(&self, interface: u32, ip: &IpInfo) -> bool {
         let key = FragmentKey {

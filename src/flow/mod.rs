@@ -133,6 +133,16 @@ impl TcpTracker {
         Self::default()
     }
 
+    /// Forgets, in every connection, which frames carried the stream bytes before frame
+    /// `frame` (see `HalfStream::forget_carriers_before`).
+    pub fn forget_carriers_before(&mut self, frame: u32) {
+        for c in &mut self.connections {
+            for half in &mut c.halves {
+                half.forget_carriers_before(frame);
+            }
+        }
+    }
+
     /// All connections, indexed by stream number.
     pub fn connections(&self) -> &[Connection] {
         &self.connections

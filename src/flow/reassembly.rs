@@ -162,6 +162,17 @@ impl HalfStream {
         &self.carriers
     }
 
+    /// Forgets the leading carriers that came in frames before `frame` (a streaming trace no
+    /// longer holds those frames).
+    pub fn forget_carriers_before(&mut self, frame: u32) {
+        let gone = self
+            .carriers
+            .iter()
+            .position(|c| c.frame >= frame)
+            .unwrap_or(self.carriers.len());
+        self.carriers.drain(..gone);
+    }
+
     pub fn next_offset(&self) -> u64 {
         self.next
     }

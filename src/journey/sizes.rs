@@ -101,7 +101,7 @@ impl Trace {
     /// in TLS 1.2 with AES-GCM, the 8-byte explicit nonce. Empty for a record that carries no
     /// application data; `None` when that cannot be known (not decrypted).
     pub fn record_text(&self, r: usize) -> Option<Range<u64>> {
-        let rec = self.records().get(r)?;
+        let rec = self.record(r)?;
         let start = rec.stream_range.start + 5;
         let Some(plain) = &rec.info.decrypted else {
             return (!rec.info.encrypted).then_some(start..start);

@@ -179,6 +179,29 @@ pub struct Trace {
     pieces: PieceIndex,
     /// The other way: the frames a router cut from a frame, by the frame cut.
     cut_into: std::collections::HashMap<u32, Vec<u32>>,
+    /// Frames and records a streaming trace has forgotten (see [`Trace::streaming`]): `frames`
+    /// starts at frame `frames_forgotten + 1`, `records` at record `records_forgotten`.
+    frames_forgotten: u32,
+    records_forgotten: usize,
+    /// A streaming trace keeps the plaintext of each record it decrypts until the record is
+    /// forgotten.
+    streaming: bool,
+    recent_plaintext: std::collections::VecDeque<KeptPlaintext>,
+}
+
+/// A decrypted record's plaintext, kept by a streaming trace until the record is forgotten.
+#[derive(Debug)]
+struct KeptPlaintext {
+    /// The record's index (see [`Trace::record`]).
+    record: usize,
+    /// Its connection, direction and where it starts in the stream, as its [`RecordEntry`] says.
+    at: (usize, Direction, u64),
+    bytes: Vec<u8>,
+}
+
+/// Frame `number` of `frames`, which starts at frame `forgotten + 1`.
+fn frame_in(frames: &[FrameEntry], forgotten: u32, number: u32) -> Option<&FrameEntry> {
+    frames.get(number.checked_sub(forgotten)?.checked_sub(1)? as usize)
 }
 
 impl Trace {
@@ -203,6 +226,85 @@ impl Trace {
             trace.push_frame(frame);
         }
         trace
+    }
+
+    /// A trace that is read once, front to back, and forgets as it goes: the caller shows each
+    /// frame once it is settled ([`Trace::settled_before`]) and then calls
+    /// [`Trace::forget_before`], so that what is held is per-connection state, not the capture
+    /// (`inspect` reads a file larger than memory this way). Each decrypted record's plaintext is
+    /// kept until then, so it is shown without reading the record back from its frames.
+    pub fn streaming(keys: Keys) -> Self {
+        Trace {
+            keys,
+            streaming: true,
+            ..Self::default()
+        }
+    }
+
+    /// Frames from this number on may still change (a fragment whose packet is incomplete is
+    /// described by the frame that completes it); those before are settled and can be shown. On
+    /// a path of routers nothing is settled before the end: an original names its later copies.
+    pub fn settled_before(&self) -> u32 {
+        let next = self.frame_count() + 1;
+        if self.several_interfaces() {
+            return self.frames_forgotten + 1;
+        }
+        self.defrag
+            .oldest_waiting_frame()
+            .map_or(next, |f| f.min(next))
+    }
+
+    /// Forgets frames before `number`, the records they completed, and what tied stream bytes to
+    /// them (journeys of the forgotten bytes are no longer known). Frame numbers stay as they
+    /// were. Nothing is forgotten that an unsettled frame needs, nor on a path of routers.
+    pub fn forget_before(&mut self, number: u32) {
+        let number = number.min(self.settled_before());
+        let Some(drop) = number.checked_sub(self.frames_forgotten + 1) else {
+            return;
+        };
+        let drop = (drop as usize).min(self.frames.len());
+        if drop == 0 {
+            return;
+        }
+        self.frames.drain(..drop);
+        self.frames_forgotten += drop as u32;
+        let records = self.records.partition_point(|r| r.frame < number);
+        self.records.drain(..records);
+        self.records_forgotten += records;
+        let first_record = self.records_forgotten;
+        for state in &mut self.streams {
+            for list in &mut state.app_records {
+                let gone = list.partition_point(|&r| r < first_record);
+                list.drain(..gone);
+            }
+        }
+        self.tracker.forget_carriers_before(number);
+        while self
+            .recent_plaintext
+            .front()
+            .is_some_and(|kept| kept.record < first_record)
+        {
+            self.recent_plaintext.pop_front();
+        }
+    }
+
+    /// How many frames were added (forgotten ones included): the last frame's number.
+    pub fn frame_count(&self) -> u32 {
+        self.frames_forgotten + self.frames.len() as u32
+    }
+
+    /// The TLS records that became complete in `entry`'s frame.
+    pub fn records_of(&self, entry: &FrameEntry) -> &[RecordEntry] {
+        let (start, end) = (
+            entry.records.start.saturating_sub(self.records_forgotten),
+            entry.records.end.saturating_sub(self.records_forgotten),
+        );
+        self.records.get(start..end).unwrap_or_default()
+    }
+
+    /// One record by index (as [`FrameEntry::records`] and [`Journey::records`] count them).
+    pub fn record(&self, index: usize) -> Option<&RecordEntry> {
+        self.records.get(index.checked_sub(self.records_forgotten)?)
     }
 
     /// Makes room for `frames` more frames (a file's frame count is known before they are added).
@@ -327,17 +429,18 @@ impl Trace {
         &self.tcp_info
     }
 
-    /// All frames, in capture order.
+    /// All frames, in capture order (in a streaming trace, those not yet forgotten).
     pub fn frames(&self) -> &[FrameEntry] {
         &self.frames
     }
 
     /// One frame by number (from 1).
     pub fn frame(&self, number: u32) -> Option<&FrameEntry> {
-        self.frames.get((number as usize).checked_sub(1)?)
+        frame_in(&self.frames, self.frames_forgotten, number)
     }
 
-    /// All TLS records, in the order they became complete.
+    /// All TLS records, in the order they became complete (in a streaming trace, those not yet
+    /// forgotten: index them through [`Trace::record`]).
     pub fn records(&self) -> &[RecordEntry] {
         &self.records
     }
@@ -365,14 +468,14 @@ impl Trace {
     /// Adds one frame: dissects it, places it in its TCP connection, and parses the TLS records it
     /// completes. Returns its number.
     pub fn push_frame(&mut self, frame: Frame) -> u32 {
-        let number = self.frames.len() as u32 + 1;
+        let number = self.frame_count() + 1;
         // Only the headers matter here; checksums are verified when a frame is shown.
         let packet = dissect_without_tcp_checksum(frame.link, &frame.data);
-        let records_start = self.records.len();
+        let records_start = self.records_forgotten + self.records.len();
         if self.several_interfaces() {
             if let Some(ip) = &packet.ip {
-                let frames = &self.frames;
-                let earlier = |n: u32| frames.get((n as usize).checked_sub(1)?).map(|e| &e.frame);
+                let (frames, forgotten) = (&self.frames, self.frames_forgotten);
+                let earlier = |n: u32| frame_in(frames, forgotten, n).map(|e| &e.frame);
                 if let Some((original, altered)) = self.copies.push(number, &frame, ip, earlier) {
                     let mut segment = self.frame(original).and_then(|o| o.segment.clone());
                     // A copy an attacker renumbered (a replay or a removal hidden from TCP) shows
@@ -408,8 +511,8 @@ impl Trace {
         let mut piece_of = None;
         if let Some(ip) = packet.ip.as_ref().filter(|ip| ip.is_fragment()) {
             if self.several_interfaces() {
-                let frames = &self.frames;
-                let earlier = |n: u32| frames.get((n as usize).checked_sub(1)?).map(|e| &e.frame);
+                let (frames, forgotten) = (&self.frames, self.frames_forgotten);
+                let earlier = |n: u32| frame_in(frames, forgotten, n).map(|e| &e.frame);
                 piece_of = self.pieces.piece_of(&frame, ip, earlier);
                 self.pieces.remember(number, ip);
                 if let Some(whole) = piece_of {
@@ -452,7 +555,7 @@ impl Trace {
             number,
             frame,
             segment,
-            records: records_start..self.records.len(),
+            records: records_start..self.records_forgotten + self.records.len(),
             copy_of: None,
             piece_of,
         });
@@ -548,12 +651,8 @@ impl Trace {
         ip: &IpInfo,
         origin: Option<u32>,
     ) -> Option<SegmentInfo> {
-        let frames = &self.frames;
-        let earlier = |n: u32| {
-            frames
-                .get((n as usize).checked_sub(1)?)
-                .map(|e| &e.frame.data[..])
-        };
+        let (frames, forgotten) = (&self.frames, self.frames_forgotten);
+        let earlier = |n: u32| frame_in(frames, forgotten, n).map(|e| &e.frame.data[..]);
         let whole =
             match self
                 .defrag
@@ -727,7 +826,14 @@ impl Trace {
                         _ => None,
                     };
                     if plaintext.is_some() {
-                        state.app_records[d].push(self.records.len());
+                        state.app_records[d].push(self.records_forgotten + self.records.len());
+                    }
+                    if let (true, Some(p)) = (self.streaming, &info.decrypted) {
+                        self.recent_plaintext.push_back(KeptPlaintext {
+                            record: self.records_forgotten + self.records.len(),
+                            at: (stream, dir, base + consumed as u64),
+                            bytes: self.scratch.get(..p.len).unwrap_or_default().to_vec(),
+                        });
                     }
                     self.records.push(RecordEntry {
                         stream,
@@ -780,7 +886,7 @@ impl Trace {
         match state.kind {
             StreamKind::Tls => {
                 for r in self.app_records_overlapping(state, dir, &plaintext) {
-                    if let Some(rec) = self.records.get(r) {
+                    if let Some(rec) = self.record(r) {
                         records.push(r);
                         stream_ranges.push(rec.stream_range.clone());
                     }
@@ -803,7 +909,7 @@ impl Trace {
             ..LayerBytes::default()
         };
         for &r in &records {
-            if let Some(rec) = self.records.get(r) {
+            if let Some(rec) = self.record(r) {
                 bytes.tls += rec.stream_range.end - rec.stream_range.start;
             }
         }
@@ -881,6 +987,15 @@ impl Trace {
     /// is logged).
     pub fn plaintext(&self, record: &RecordEntry) -> Option<Vec<u8>> {
         record.info.decrypted?;
+        if self.streaming {
+            let key = (record.stream, record.dir, record.stream_range.start);
+            return self
+                .recent_plaintext
+                .iter()
+                .rev()
+                .find(|kept| kept.at == key)
+                .map(|kept| kept.bytes.clone());
+        }
         let state = self.streams.get(record.stream)?;
         let bytes = self.stream_bytes(record.stream, record.dir, record.stream_range.clone())?;
         match state.tls.reopen(record.dir, &record.info, &bytes)? {
@@ -905,7 +1020,7 @@ impl Trace {
             StreamKind::Tls => self
                 .app_records_overlapping(state, dir, &(last..last + 1))
                 .next()
-                .and_then(|r| self.records.get(r))
+                .and_then(|r| self.record(r))
                 .map(|rec| rec.frame),
             StreamKind::Plain => {
                 let conn = self.tracker.connection(stream)?;
@@ -928,14 +1043,12 @@ impl Trace {
     ) -> impl Iterator<Item = usize> + 'a {
         let list = &state.app_records[di(dir)];
         let end_of = |r: usize| {
-            self.records
-                .get(r)
+            self.record(r)
                 .and_then(|rec| rec.plaintext.as_ref())
                 .map_or(0, |p| p.end)
         };
         let start_of = move |r: usize| {
-            self.records
-                .get(r)
+            self.record(r)
                 .and_then(|rec| rec.plaintext.as_ref())
                 .map_or(u64::MAX, |p| p.start)
         };

@@ -614,7 +614,7 @@ pub const TLS_FIELDS: &[&str] = &[
 ];
 
 fn tls_field(ctx: &Context<'_>, i: usize, wanted: &str) -> Result<FocusView, String> {
-    let r = ctx.trace.records().get(i).ok_or("no such record")?;
+    let r = ctx.trace.record(i).ok_or("no such record")?;
     let h = r.info.header;
     // Where the record's 5-byte header sits: in the frame that carried its first byte.
     let (frame, header_at) = ctx

@@ -340,9 +340,7 @@ pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
         obj.insert("icmp".into(), icmp_json(icmp));
     }
     let records: Vec<Value> = trace
-        .records()
-        .get(entry.records.clone())
-        .unwrap_or_default()
+        .records_of(entry)
         .iter()
         .map(|rec| record_json(trace, rec))
         .collect();

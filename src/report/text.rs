@@ -109,11 +109,7 @@ pub fn frame_text(
     for line in hop_lines(trace, entry.number) {
         let _ = write!(out, "\n        {line}");
     }
-    for rec in trace
-        .records()
-        .get(entry.records.clone())
-        .unwrap_or_default()
-    {
+    for rec in trace.records_of(entry) {
         let info = &rec.info;
         let _ = write!(
             out,
@@ -350,7 +346,7 @@ pub fn journey_text(
         plural(journey.frames.len())
     );
     for &r in &journey.records {
-        if let Some(rec) = trace.records().get(r) {
+        if let Some(rec) = trace.record(r) {
             let _ = writeln!(
                 out,
                 "  TLS record: type {} ({}), version 0x{:04x}, length {} (+5 header) in frame {}",

@@ -244,7 +244,7 @@ impl Widget for HexView<'_> {
 /// text's encrypted counterparts travel byte for byte (AEAD), so each byte of the field over
 /// them stands for the plaintext byte it hides. Empty for a record without application text.
 pub fn plaintext_highlight(trace: &Trace, r: usize, spans: &[Bytes]) -> Vec<Range<usize>> {
-    let (Some(rec), Some(text)) = (trace.records().get(r), trace.record_text(r)) else {
+    let (Some(rec), Some(text)) = (trace.record(r), trace.record_text(r)) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -277,7 +277,7 @@ pub fn plaintext_lines(
     let lit = style.patch(theme.selected());
     let mut out = Vec::new();
     for r in entry.records.clone() {
-        let Some(rec) = trace.records().get(r) else {
+        let Some(rec) = trace.record(r) else {
             continue;
         };
         let Some(p) = &rec.info.decrypted else {

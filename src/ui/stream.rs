@@ -235,7 +235,7 @@ impl StreamView {
         let mut out = Vec::new();
         match *item {
             Item::Record(r) => {
-                let Some(rec) = trace.records().get(r as usize) else {
+                let Some(rec) = trace.record(r as usize) else {
                     return out;
                 };
                 let who = side(rec.dir, &client);

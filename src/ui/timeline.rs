@@ -436,7 +436,7 @@ pub fn frame_summary(trace: &Trace, n: u32) -> String {
 
 /// The words of one TLS record row.
 pub fn record_summary(trace: &Trace, r: u32, reveal: bool) -> String {
-    let Some(rec) = trace.records().get(r as usize) else {
+    let Some(rec) = trace.record(r as usize) else {
         return String::new();
     };
     let info = &rec.info;

@@ -138,7 +138,7 @@ impl Value {
                 }
             }
             Value::Packet(n) => describe_packet(trace, *n),
-            Value::Record(i) => match trace.records().get(*i) {
+            Value::Record(i) => match trace.record(*i) {
                 Some(r) => {
                     let handshake: Vec<&str> = r.info.handshake.iter().map(|h| h.name()).collect();
                     let inside = if handshake.is_empty() {

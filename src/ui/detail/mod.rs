@@ -312,7 +312,7 @@ impl Builder<'_> {
         }
         records
             .iter()
-            .filter_map(|&r| Some((self.trace.records().get(r)?, self.trace.record_text(r)?)))
+            .filter_map(|&r| Some((self.trace.record(r)?, self.trace.record_text(r)?)))
             .flat_map(|(rec, text): (&RecordEntry, _)| {
                 self.trace.stream_spans(rec.stream, rec.dir, text)
             })
@@ -362,7 +362,7 @@ impl Builder<'_> {
         if tls {
             let several = journey.records.len() > 1;
             for (k, &r) in journey.records.iter().enumerate() {
-                let frame = trace.records().get(r).map_or(0, |x| x.frame);
+                let frame = trace.record(r).map_or(0, |x| x.frame);
                 let h = several.then(|| format!("record {} · #{frame}", k + 1));
                 self.record(r, h);
             }
@@ -436,15 +436,12 @@ impl Builder<'_> {
             }
             None if tls
                 && !self.decrypted
-                && records
-                    .iter()
-                    .filter_map(|&r| trace.records().get(r))
-                    .any(|r| {
-                        r.info.encrypted
-                            && trace
-                                .tls_session(r.stream)
-                                .is_some_and(|s| s.version == Some(0x0304))
-                    }) =>
+                && records.iter().filter_map(|&r| trace.record(r)).any(|r| {
+                    r.info.encrypted
+                        && trace
+                            .tls_session(r.stream)
+                            .is_some_and(|s| s.version == Some(0x0304))
+                }) =>
             {
                 // In TLS 1.3 which records hold the application's bytes is inside the encryption
                 // (TLS 1.2 shows each record's real type).
@@ -455,7 +452,7 @@ impl Builder<'_> {
                 // decrypted records are the best view of what the application sent.
                 let mut shown = false;
                 for &r in &records {
-                    let Some(rec) = trace.records().get(r) else {
+                    let Some(rec) = trace.record(r) else {
                         continue;
                     };
                     let Some(p) = rec.info.decrypted.as_ref() else {
@@ -508,15 +505,12 @@ impl Builder<'_> {
         if let Some(mut stack) = trace.frame_stack(n) {
             // Which TLS 1.3 records hold application data is inside the encryption.
             let tls13_hidden = !self.decrypted
-                && records
-                    .iter()
-                    .filter_map(|&r| trace.records().get(r))
-                    .any(|r| {
-                        r.info.encrypted
-                            && trace
-                                .tls_session(r.stream)
-                                .is_some_and(|s| s.version == Some(0x0304))
-                    });
+                && records.iter().filter_map(|&r| trace.record(r)).any(|r| {
+                    r.info.encrypted
+                        && trace
+                            .tls_session(r.stream)
+                            .is_some_and(|s| s.version == Some(0x0304))
+                });
             if tls13_hidden {
                 stack.text = None;
             }

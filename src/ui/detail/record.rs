@@ -12,7 +12,7 @@ use crate::ui::theme::UiLayer;
 impl Builder<'_> {
     /// The fields of one TLS record (RFC 8446 §5.1 header, §5.2 protected body).
     pub(super) fn record(&mut self, r: usize, heading: Option<String>) {
-        let Some(rec) = self.trace.records().get(r) else {
+        let Some(rec) = self.trace.record(r) else {
             return;
         };
         if let Some(h) = heading {

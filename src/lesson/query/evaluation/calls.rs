@@ -440,7 +440,7 @@ fn appears(ctx: &Context<'_>, what: &Value, needle: &[u8]) -> bool {
         Value::Conn(s) => ctx
             .frames_in(*s, None)
             .any(|f| contains_bytes(&f.frame.data, needle)),
-        Value::Record(i) => ctx.trace.records().get(*i).is_some_and(|r| {
+        Value::Record(i) => ctx.trace.record(*i).is_some_and(|r| {
             ctx.trace
                 .stream_bytes(r.stream, r.dir, r.stream_range.clone())
                 .is_some_and(|b| contains_bytes(&b, needle))

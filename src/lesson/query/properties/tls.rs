@@ -7,7 +7,7 @@ use super::{alert_text, hex_of, text};
 
 /// Properties of TLS record `i`.
 pub fn record(scope: &Scope<'_>, i: usize, name: &str) -> Value {
-    let Some(r) = scope.trace.records().get(i) else {
+    let Some(r) = scope.trace.record(i) else {
         return Value::missing(format!("record {i} is not in the capture"));
     };
     let info = &r.info;
