@@ -986,7 +986,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
             commands::inspect(
                 &file,
                 keylog.as_deref(),

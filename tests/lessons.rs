@@ -389,7 +389,7 @@ fn a_recorded_run_is_graded_back_with_the_same_score() {
         }
         w.finish().unwrap();
     };
-    let blocks: Vec<Vec<u8>> = file.custom.iter().map(|b| b.data.clone()).collect();
+    let blocks: Vec<Vec<u8>> = file.custom.iter().map(|b| b.data.to_vec()).collect();
     write("swapped.pcapng", &file.frames[1..], &blocks);
     let (code, out, _) = packetpath(dir.path(), &["lesson", "grade", "swapped.pcapng"]);
     assert_eq!(code, 1, "{out}");
@@ -411,7 +411,7 @@ fn a_recorded_run_is_graded_back_with_the_same_score() {
         .custom
         .iter()
         .filter(|b| StudentRecord::decode(&b.data).is_none())
-        .map(|b| b.data.clone())
+        .map(|b| b.data.to_vec())
         .chain([edited.encode()])
         .collect();
     write("edited.pcapng", &file.frames, &others);

@@ -43,7 +43,7 @@ pub use file::{read_capture, read_capture_file};
 pub use live::{spawn_capture, spawn_captures, spawn_live, CaptureStats, LiveCapture, LiveHandle};
 pub use open::{
     load_keylog, open_capture, open_in_background, stream_capture, stream_capture_batched,
-    OpenError, Opened, Streamed,
+    stream_capture_in_batches, OpenError, Opened, Streamed, STREAM_BATCH,
 };
 pub use output::{OutputError, OutputPath};
 pub use writer::PcapngWriter;
@@ -66,7 +66,7 @@ pub struct CustomBlock {
     pub pen: u32,
     /// The custom data. pcapng stores no length for it, only the block's: data written with a length
     /// that is not a multiple of 4 comes back followed by its zero padding.
-    pub data: Vec<u8>,
+    pub data: bytes::Bytes,
 }
 
 /// Where and why reading a capture file stopped early.

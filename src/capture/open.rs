@@ -51,6 +51,18 @@ fn secrets_and_events(
     capture: &CaptureFile,
     keylog: Option<&Keys>,
 ) -> (Keys, Vec<AppEvent>, Vec<TcpInfoSample>) {
+    secrets_and_events_releasing(file, capture, keylog, &mut |_| {})
+}
+
+/// [`secrets_and_events`], reading each ledger block a piece of at most [`LEDGER_PIECE`] bytes at
+/// a time and calling `done(piece)` after each: the streaming reader gives the piece's pages of
+/// the mapped file back, so a ledger of hundreds of MB (a demo's transfer) is not held whole.
+fn secrets_and_events_releasing(
+    file: &Path,
+    capture: &CaptureFile,
+    keylog: Option<&Keys>,
+    done: &mut dyn FnMut(&[u8]),
+) -> (Keys, Vec<AppEvent>, Vec<TcpInfoSample>) {
     let (mut keys, warnings) = Keys::parse_nss(&capture.keylog);
     for w in warnings {
         tracing::warn!("secrets embedded in {}: {w}", file.display());
@@ -65,13 +77,16 @@ fn secrets_and_events(
         .iter()
         .filter(|b| b.pen == ledger::LEDGER_PEN)
     {
-        let (decoded, warnings) = ledger::decode(&block.data);
-        let (tcp_info, more_warnings) = crate::tcpinfo::decode(&block.data);
-        for w in warnings.into_iter().chain(more_warnings) {
-            tracing::warn!("{}: {w}", file.display());
+        for piece in ledger::split_at_lines(&block.data, LEDGER_PIECE) {
+            let (decoded, warnings) = ledger::decode(piece);
+            let (tcp_info, more_warnings) = crate::tcpinfo::decode(piece);
+            for w in warnings.into_iter().chain(more_warnings) {
+                tracing::warn!("{}: {w}", file.display());
+            }
+            events.extend(decoded);
+            samples.extend(tcp_info);
+            done(piece);
         }
-        events.extend(decoded);
-        samples.extend(tcp_info);
     }
     (keys, events, samples)
 }
@@ -144,6 +159,26 @@ pub fn stream_capture_batched<E: From<OpenError>>(
     progress: &mut dyn FnMut(usize, usize),
     mut show: impl FnMut(&Trace, &FrameEntry, &[usize]) -> Result<(), E>,
 ) -> Result<Streamed, E> {
+    stream_capture_in_batches(file, keylog, batch, progress, |trace, settled| {
+        for (number, app) in settled {
+            if let Some(entry) = trace.frame(*number) {
+                show(trace, entry, app)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// [`stream_capture_batched`], handing over the frames settled by each batch together, in order:
+/// each as its number and the app events shown on it (indexes into
+/// [`Trace::app_events`]). A caller can format them on several threads at once.
+pub fn stream_capture_in_batches<E: From<OpenError>>(
+    file: &Path,
+    keylog: Option<&Path>,
+    batch: usize,
+    progress: &mut dyn FnMut(usize, usize),
+    mut show: impl FnMut(&Trace, &[(u32, Vec<usize>)]) -> Result<(), E>,
+) -> Result<Streamed, E> {
     let extra = keylog.map(load_keylog).transpose()?;
     let open_error = |reason| {
         OpenError::Capture(FileError::Open {
@@ -158,8 +193,16 @@ pub fn stream_capture_batched<E: From<OpenError>>(
         }
         other => OpenError::Capture(other),
     })?;
-    let (keys, events, samples) =
-        secrets_and_events(file, &super::file::skim(mapped.bytes()), extra.as_ref());
+    let (keys, events, samples) = secrets_and_events_releasing(
+        file,
+        &super::file::skim(mapped.bytes()),
+        extra.as_ref(),
+        &mut |piece| {
+            if let Some(at) = mapped.offset_of(piece) {
+                let _ = mapped.release(at, at + piece.len());
+            }
+        },
+    );
     // The skim touched a page of every block.
     let _ = mapped.release(0, mapped.bytes().len());
     let mut trace = Trace::streaming(keys);
@@ -190,22 +233,28 @@ pub fn stream_capture_batched<E: From<OpenError>>(
             names = reader.file.interface_names.len();
             trace.set_interface_names(reader.file.interface_names.clone());
         }
+        // The connections this batch brought frames of.
+        let mut touched = std::collections::HashSet::new();
         for frame in reader.take_frames() {
             let number = trace.push_frame(frame);
             if waiting.is_empty() {
                 continue;
             }
-            // An event is shown on the frame where its last byte arrived, as
-            // [`crate::report::app_events_by_frame`] places it; one placed on a frame already
-            // shown (bytes held back by reordering) goes on the first frame not yet shown.
-            let Some(conn) = trace
+            if let Some(conn) = trace
                 .frame(number)
                 .and_then(|e| e.segment.as_ref())
                 .and_then(|s| trace.tcp().connection(s.stream))
-            else {
-                continue;
-            };
-            let Some(list) = waiting.get_mut(&ends(conn.client, conn.server)) else {
+            {
+                touched.insert(ends(conn.client, conn.server));
+            }
+        }
+        // An event is shown on the frame where its last byte arrived, as
+        // [`crate::report::app_events_by_frame`] places it; one placed on a frame already shown
+        // (bytes held back by reordering) goes on the first frame not yet shown. Looked for once
+        // a batch, not at every frame: a long transfer has thousands of events waiting, and
+        // nothing of this batch is shown or forgotten before this.
+        for key in touched {
+            let Some(list) = waiting.get_mut(&key) else {
                 continue;
             };
             list.retain(|&i| {
@@ -228,15 +277,19 @@ pub fn stream_capture_batched<E: From<OpenError>>(
             // The end: fragments that never completed their packets are settled too.
             trace.frame_count() + 1
         };
+        let mut ready = Vec::new();
         while shown + 1 < settled {
             let number = shown + 1;
-            let Some(entry) = trace.frame(number) else {
+            if trace.frame(number).is_none() {
                 break;
-            };
+            }
             let mut app = placed.remove(&number).unwrap_or_default();
             app.sort_by_key(|&i| trace.app_events().get(i).map(|e| e.at));
-            show(&trace, entry, &app)?;
+            ready.push((number, app));
             shown = number;
+        }
+        if !ready.is_empty() {
+            show(&trace, &ready)?;
         }
         trace.forget_before(shown + 1);
         // The bytes of the frames still held, and of the file not read yet, stay; segments held
@@ -304,8 +357,14 @@ pub enum Opened {
     Failed(OpenError),
 }
 
+/// The most of a ledger block decoded at once by the streaming reader.
+const LEDGER_PIECE: usize = 8 << 20;
+
 /// Frames per [`Opened::Frames`] batch.
 const BATCH: usize = 4096;
+
+/// Frames [`stream_capture`] reads at a time: a good batch for [`stream_capture_in_batches`].
+pub const STREAM_BATCH: usize = BATCH;
 
 /// Opens a capture file on a thread of its own, so that whoever shows it can start at once and
 /// add the frames to its [`Trace`] as they come (as live capture does). The file is mapped into

@@ -394,7 +394,8 @@ fn read_block(
             let pen = read_u32(body, 0, big).ok_or_else(|| short(4))?;
             file.custom.push(CustomBlock {
                 pen,
-                data: body.get(4..).unwrap_or_default().to_vec(),
+                // A slice of the file, not a copy: a demo's ledger can be hundreds of MB.
+                data: all.slice_ref(body.get(4..).unwrap_or_default()),
             });
         }
         other => tracing::debug!(offset = at, block_type = other, "skipping pcapng block"),

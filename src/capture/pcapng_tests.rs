@@ -139,11 +139,11 @@ fn secrets_custom_simple_obsolete_and_unknown_blocks() {
         vec![
             CustomBlock {
                 pen: 32473,
-                data: b"abcd".to_vec()
+                data: bytes::Bytes::from_static(b"abcd")
             },
             CustomBlock {
                 pen: 7,
-                data: b"xy\0\0".to_vec()
+                data: bytes::Bytes::from_static(b"xy\0\0")
             }
         ]
     );

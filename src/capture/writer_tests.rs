@@ -74,7 +74,7 @@ fn round_trip_is_identical() {
         file.custom,
         vec![CustomBlock {
             pen: 32473,
-            data: b"app event 1\n".to_vec()
+            data: bytes::Bytes::from_static(b"app event 1\n")
         }]
     );
     assert_eq!(file.comments, vec![(3, "client wrote \"hi\"".to_string())]);
@@ -89,7 +89,7 @@ fn custom_data_comes_back_with_its_padding() {
         file.custom,
         vec![CustomBlock {
             pen: 1,
-            data: b"abcde\0\0\0".to_vec()
+            data: bytes::Bytes::from_static(b"abcde\0\0\0")
         }]
     );
 }

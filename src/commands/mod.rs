@@ -63,7 +63,7 @@ pub fn certs(dir: &Path, force: bool) -> Result<(CertPaths, CertStatus), ChatErr
     certs::ensure(dir, force)
 }
 
-mod observe;
+pub(crate) mod observe;
 mod probe;
 pub use probe::probe_command;
 pub mod samples;

@@ -106,6 +106,9 @@ fn print_frames(trace: &Trace, format: Format, out: &mut dyn Write) -> anyhow::R
     Ok(())
 }
 
+/// Below this many frames settled at once, `inspect` formats them on one thread.
+pub(crate) const PARALLEL_FROM: usize = 64;
+
 /// `packetpath inspect FILE`: prints every frame's layers, or with `series` each TCP
 /// connection's time series (RTT, window, throughput, the kernel's samples). Frames are printed
 /// as the file is read, each once nothing later can change it, and then forgotten, so memory
@@ -134,18 +137,55 @@ pub fn inspect(
         (trace.frame_count(), damage)
     } else {
         let mut t0 = None;
-        let show = |trace: &Trace,
-                    entry: &crate::journey::FrameEntry,
-                    app: &[usize]|
-         -> anyhow::Result<()> {
-            let t0 = *t0.get_or_insert(entry.frame.at);
-            match format {
-                Format::Json => writeln!(out, "{}", report::frame_json(trace, entry, app))?,
-                Format::Text => writeln!(out, "{}", report::frame_text(trace, entry, app, t0))?,
+        let show = |trace: &Trace, settled: &[(u32, Vec<usize>)]| -> anyhow::Result<()> {
+            let Some(first) = settled.first().and_then(|(n, _)| trace.frame(*n)) else {
+                return Ok(());
+            };
+            let t0 = *t0.get_or_insert(first.frame.at);
+            let format_some = |part: &[(u32, Vec<usize>)]| {
+                let mut text = Vec::with_capacity(part.len() * 512);
+                for (number, app) in part {
+                    if let Some(entry) = trace.frame(*number) {
+                        // Writing into a Vec cannot fail.
+                        let _ = match format {
+                            Format::Json => {
+                                writeln!(text, "{}", report::frame_json(trace, entry, app))
+                            }
+                            Format::Text => {
+                                writeln!(text, "{}", report::frame_text(trace, entry, app, t0))
+                            }
+                        };
+                    }
+                }
+                text
+            };
+            // Formatting is most of the work (each value built, then turned into text, on the
+            // thread that freed it: handing values between threads cost more than it saved), so
+            // a large batch is formatted in two halves at once, on both cores.
+            if settled.len() < PARALLEL_FROM {
+                out.write_all(&format_some(settled))?;
+                return Ok(());
+            }
+            let (front, back) = settled.split_at(settled.len() / 2);
+            let (front, back) = std::thread::scope(|scope| {
+                let back = scope.spawn(|| format_some(back));
+                let front = format_some(front);
+                (front, back.join())
+            });
+            out.write_all(&front)?;
+            match back {
+                Ok(back) => out.write_all(&back)?,
+                Err(panic) => std::panic::resume_unwind(panic),
             }
             Ok(())
         };
-        let streamed = crate::capture::stream_capture(file, keylog, progress, show)?;
+        let streamed = crate::capture::stream_capture_in_batches(
+            file,
+            keylog,
+            crate::capture::STREAM_BATCH,
+            progress,
+            show,
+        )?;
         (streamed.frames, streamed.error)
     };
     if let Some(err) = damage {
@@ -320,18 +360,16 @@ pub fn write_pcapng_with(
             None => writer.write_frame(frame)?,
         }
     }
-    if !trace.app_events().is_empty() {
-        // After the last frame: Wireshark counts custom blocks as frames.
-        writer.write_custom(
-            crate::journey::ledger::LEDGER_PEN,
-            &crate::journey::ledger::encode(trace.app_events()),
-        )?;
-    }
-    if !trace.tcp_info().is_empty() {
-        writer.write_custom(
-            crate::journey::ledger::LEDGER_PEN,
-            &crate::tcpinfo::encode(trace.tcp_info()),
-        )?;
+    // After the last frame: Wireshark counts custom blocks as frames. In blocks Wireshark
+    // accepts, however long the session.
+    use crate::journey::ledger::{split_at_lines, BLOCK_MAX, LEDGER_PEN};
+    for text in [
+        crate::journey::ledger::encode(trace.app_events()),
+        crate::tcpinfo::encode(trace.tcp_info()),
+    ] {
+        for block in split_at_lines(&text, BLOCK_MAX) {
+            writer.write_custom(LEDGER_PEN, block)?;
+        }
     }
     for block in extra {
         writer.write_custom(crate::journey::ledger::LEDGER_PEN, block)?;
@@ -661,5 +699,50 @@ mod key_log_tests {
         // A new, shorter file (a new session overwrote it) is read from its start.
         std::fs::write(&path, line("CLIENT_TRAFFIC_SECRET_0", &"cc".repeat(32))).expect("write");
         assert_eq!(follower.poll().len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod ledger_block_tests {
+    use super::*;
+    use crate::chat::{AppEvent, ConnId, Direction, Side};
+    use crate::frame::Timestamp;
+    use crate::journey::ledger::{BLOCK_MAX, LEDGER_PEN};
+
+    #[test]
+    fn a_long_session_is_saved_in_blocks_wireshark_reads_and_comes_back_whole() {
+        // A demo's 200 MB transfer wrote an 800 MB ledger block, which Wireshark refuses
+        // ("total block length … is too large"). 20 writes of 1 MiB are 40 MiB of hex.
+        let mut trace = Trace::new();
+        let conn = ConnId {
+            client: "10.0.0.1:5000".parse().unwrap(),
+            server: "10.0.0.2:8443".parse().unwrap(),
+        };
+        for i in 0..20u64 {
+            trace.add_app_event(AppEvent {
+                conn,
+                side: Side::Client,
+                dir: Direction::Write,
+                at: Timestamp(1_000 + i as i128),
+                offset: i * (1 << 20),
+                bytes: bytes::Bytes::from(vec![i as u8; 1 << 20]),
+            });
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.pcapng");
+        let output = OutputPath::check(&path, false).unwrap();
+        write_pcapng(&output, &[], &trace).unwrap();
+        let capture = crate::capture::read_capture_file(&path).unwrap();
+        let blocks: Vec<_> = capture
+            .custom
+            .iter()
+            .filter(|b| b.pen == LEDGER_PEN)
+            .collect();
+        assert!(blocks.len() >= 3, "{} blocks", blocks.len());
+        for b in &blocks {
+            assert!(b.data.len() <= BLOCK_MAX + 3, "{} bytes", b.data.len());
+        }
+        let (read, _) = crate::capture::open_capture(&path, None, &mut |_, _| {}).unwrap();
+        assert_eq!(read.app_events(), trace.app_events());
     }
 }

@@ -1,5 +1,6 @@
-//! The write ledger in capture files. All application events travel in one pcapng Custom Block
-//! (written after the last frame, so Wireshark's frame numbers stay ours), one line per event:
+//! The write ledger in capture files. The application events travel in pcapng Custom Blocks
+//! (written after the last frame, so Wireshark's frame numbers stay ours), one line per event, as
+//! many blocks of at most [`BLOCK_MAX`] bytes as they need:
 //!
 //! ```text
 //! packetpath-app {"client":"127.0.0.1:50412","server":"127.0.0.1:8443","side":"client","dir":"write","offset":0,"at":1764389000123456789,"hex":"68690a"}
@@ -30,6 +31,38 @@ pub fn encode(events: &[AppEvent]) -> Vec<u8> {
         out.push('\n');
     }
     out.into_bytes()
+}
+
+/// The most packetpath puts in one Custom Block. Wireshark refuses a block over 128 MiB (4.0:
+/// "pcapng: total block length … is too large"), and the ledger of a 200 MB transfer in a demo
+/// holds every byte written and read, in hex: 800 MB. Longer text goes in several blocks, cut at
+/// line ends ([`split_at_lines`]); readers join the lines of every block.
+pub const BLOCK_MAX: usize = 16 << 20;
+
+/// `text` (lines, each ending in `\n`) in pieces of at most `max` bytes that end at a line end, in
+/// order; a single line longer than `max` is a piece of its own.
+pub fn split_at_lines(text: &[u8], max: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let window = rest.get(..max.min(rest.len())).unwrap_or(rest);
+        let end = if window.len() == rest.len() {
+            rest.len()
+        } else {
+            match window.iter().rposition(|&b| b == b'\n') {
+                Some(i) => i + 1,
+                // One line longer than `max`: up to its end.
+                None => rest
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(rest.len(), |i| i + 1),
+            }
+        };
+        let (piece, after) = rest.split_at(end);
+        pieces.push(piece);
+        rest = after;
+    }
+    pieces
 }
 
 /// Reads a ledger block (trailing zero padding allowed).
@@ -163,6 +196,25 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_text_is_cut_at_line_ends() {
+        let text = b"aa\nbbbb\ncc\ndddddddddd\ne\n";
+        let pieces = split_at_lines(text, 8);
+        assert_eq!(
+            pieces,
+            [&b"aa\nbbbb\n"[..], b"cc\n", b"dddddddddd\n", b"e\n"],
+            "each piece ends a line; the long line is alone"
+        );
+        assert_eq!(pieces.concat(), text);
+        assert_eq!(split_at_lines(text, 1000), [&text[..]]);
+        assert!(split_at_lines(b"", 8).is_empty());
+        // Text that does not end in a line end loses nothing.
+        assert_eq!(
+            split_at_lines(b"aa\nbbbbbbbbbb", 4).concat(),
+            b"aa\nbbbbbbbbbb"
+        );
+    }
 
     #[test]
     fn round_trip_and_damage() {
