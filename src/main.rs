@@ -12,7 +12,8 @@ use packetpath::chat::config::{TlsVersion, Trust};
 use packetpath::chat::{ClientOptions, Transport};
 use packetpath::commands;
 use packetpath::lab::{LabOptions, LinkMode, LinkMtu, Rate};
-use packetpath::report::Format;
+use packetpath::report::handout::HandoutFormat;
+use packetpath::report::{Format, JourneyFormat};
 
 /// packetpath makes the layers of the internet visible: it runs a small TLS chat on this machine,
 /// captures its real packets, and shows every message on its way down the stack and back up.
@@ -79,6 +80,34 @@ enum Command {
         keylog: Option<PathBuf>,
         #[command(flatten)]
         look: LookArgs,
+    },
+    /// A handout of one frame or message of a saved capture: a page to project, print or share.
+    ///
+    /// HTML (the default) is one self-contained page (it fetches nothing): the encapsulation
+    /// diagram, every header field with its value, meaning and bytes, the frame's bytes coloured
+    /// by layer (point at a field to see its bytes), and for TLS each record's ciphertext beside
+    /// its plaintext. It prints on A4 and Letter. SVG is the diagram alone; Markdown the diagram,
+    /// fields and bytes as tables. Written to standard output, e.g.
+    /// `packetpath export captures/tls13-chat.pcapng --message 2 > message.html`.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["frame", "message"])))]
+    Export {
+        /// The capture file (pcap or pcapng).
+        file: PathBuf,
+        /// The frame, by its number (from 1, as in `inspect`, `open` and Wireshark).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        frame: Option<u32>,
+        /// The Nth application write in packetpath's ledger (from 1; captures saved by
+        /// packetpath's --write and --record have one): the message and every record, segment,
+        /// packet and frame that carried it.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        message: Option<u64>,
+        /// An SSLKEYLOGFILE-format file with the TLS secrets (packetpath's own captures hold
+        /// theirs).
+        #[arg(long)]
+        keylog: Option<PathBuf>,
+        /// html: a page; svg: the diagram; markdown: text with tables.
+        #[arg(long, value_enum, default_value_t = HandoutFormat::Html)]
+        format: HandoutFormat,
     },
     /// Run the chat server: every line a client sends reaches all the others. Ctrl-C (or SIGTERM,
     /// SIGHUP) stops it gracefully.
@@ -170,9 +199,10 @@ enum Command {
         transport: TransportArgs,
         #[command(flatten)]
         knobs: KnobArgs,
-        /// text for people, json for scripts.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// text for people, json for scripts; html (a page to project or print), svg (the
+        /// encapsulation diagram) or markdown: a handout of the message.
+        #[arg(long, value_enum, default_value_t = JourneyFormat::Text)]
+        format: JourneyFormat,
         #[command(flatten)]
         saved: SaveArgs,
         /// Before the chat, send one UDP datagram of BYTES from the client to the server with
@@ -903,6 +933,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        Command::Export {
+            file,
+            frame,
+            message,
+            keylog,
+            format,
+        } => {
+            let what = match (frame, message) {
+                (Some(n), _) => commands::ExportWhat::Frame(n),
+                (None, Some(n)) => {
+                    commands::ExportWhat::Message(usize::try_from(n).unwrap_or(usize::MAX))
+                }
+                (None, None) => anyhow::bail!("say which: --frame N or --message N"),
+            };
+            let page = commands::export(&file, keylog.as_deref(), what, format)?;
+            std::io::stdout().lock().write_all(page.as_bytes())?;
+        }
         Command::Open { file, keylog, look } => {
             if !std::io::stdout().is_terminal() {
                 anyhow::bail!(
@@ -1061,7 +1108,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 outcome.write(path)?;
             }
             let stdout = std::io::stdout();
-            outcome.print(&options, format, &mut stdout.lock())?;
+            match format.handout() {
+                Some(handout) => {
+                    let page = outcome.handout(&options, handout)?;
+                    stdout.lock().write_all(page.as_bytes())?;
+                }
+                None => outcome.print(&options, format.plain(), &mut stdout.lock())?,
+            }
         }
         Command::Transfer {
             size,

@@ -92,43 +92,6 @@ fn streaming_shows_what_reading_the_whole_capture_shows() {
 }
 
 #[test]
-fn inspect_prints_what_reading_the_whole_capture_shows() {
-    // `inspect` formats a batch of frames in two halves on two threads: the halves must come out
-    // whole and in order, in text and in JSON.
-    use crate::report::Format;
-    let mut largest = 0;
-    for path in samples() {
-        let (trace, damage) = open_capture(&path, None, &mut |_, _| {}).unwrap();
-        largest = largest.max(trace.frames().len());
-        let app = app_events_by_frame(&trace);
-        let t0 = trace.frames().first().map(|e| e.frame.at);
-        for format in [Format::Text, Format::Json] {
-            let mut expected = String::new();
-            for e in trace.frames() {
-                let events = app.get(&e.number).map_or(&[][..], |v| v.as_slice());
-                let line = match format {
-                    Format::Json => frame_json(&trace, e, events).to_string(),
-                    Format::Text => frame_text(&trace, e, events, t0.unwrap_or_default()),
-                };
-                expected.push_str(&line);
-                expected.push('\n');
-            }
-            let mut out = Vec::new();
-            let result =
-                crate::commands::inspect(&path, None, format, false, &mut out, &mut |_, _| {});
-            assert_eq!(result.is_err(), damage.is_some(), "{}", path.display());
-            let got = String::from_utf8(out).unwrap();
-            assert!(got == expected, "{} ({format:?})", path.display());
-        }
-    }
-    let split = crate::commands::observe::PARALLEL_FROM;
-    assert!(
-        largest >= split,
-        "a sample has at least {split} frames, and is split: {largest} frames"
-    );
-}
-
-#[test]
 fn the_application_events_of_the_ledger_are_shown_on_their_frames() {
     // The ledger is written after the last frame; a reader that goes once through the file must
     // still show each line the chat wrote on the frame that carried it.

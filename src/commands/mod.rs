@@ -63,7 +63,9 @@ pub fn certs(dir: &Path, force: bool) -> Result<(CertPaths, CertStatus), ChatErr
     certs::ensure(dir, force)
 }
 
-pub(crate) mod observe;
+mod export;
+pub use export::{export, ExportWhat};
+mod observe;
 mod probe;
 pub use probe::probe_command;
 pub mod samples;

@@ -107,7 +107,7 @@ fn print_frames(trace: &Trace, format: Format, out: &mut dyn Write) -> anyhow::R
 }
 
 /// Below this many frames settled at once, `inspect` formats them on one thread.
-pub(crate) const PARALLEL_FROM: usize = 64;
+const PARALLEL_FROM: usize = 64;
 
 /// `packetpath inspect FILE`: prints every frame's layers, or with `series` each TCP
 /// connection's time series (RTT, window, throughput, the kernel's samples). Frames are printed
@@ -663,6 +663,36 @@ impl TraceOutcome {
         Ok(())
     }
 
+    /// The handout of the message (client → server) in `format`.
+    pub fn handout(
+        &self,
+        options: &TraceOptions,
+        format: report::handout::HandoutFormat,
+    ) -> anyhow::Result<String> {
+        let message = self
+            .journeys
+            .first()
+            .and_then(|j| {
+                self.trace
+                    .app_events()
+                    .iter()
+                    .position(|e| trace_matches(e, j))
+            })
+            .ok_or_else(|| anyhow::anyhow!("the message's write is not in the capture"))?;
+        let source = format!(
+            "packetpath trace {:?} · {} · {}",
+            options.text,
+            options.transport.name(),
+            options.lab.describe()
+        );
+        let handout = report::handout::Handout::build(
+            &self.trace,
+            crate::ui::detail::Subject::Message(message),
+            source,
+        );
+        Ok(format.render(&handout)?)
+    }
+
     /// Writes the capture, with the session secrets, as pcapng.
     pub fn write(&self, path: &OutputPath) -> anyhow::Result<()> {
         write_pcapng(path, &self.frames, &self.trace)
@@ -744,5 +774,63 @@ mod ledger_block_tests {
         }
         let (read, _) = crate::capture::open_capture(&path, None, &mut |_, _| {}).unwrap();
         assert_eq!(read.app_events(), trace.app_events());
+    }
+}
+
+#[cfg(test)]
+mod inspect_tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::capture::open_capture;
+    use crate::report::{app_events_by_frame, frame_json, frame_text};
+
+    fn samples() -> Vec<PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+        let mut all: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "pcapng" || e == "pcap"))
+            .collect();
+        all.sort();
+        assert!(all.len() >= 8, "the samples are in {}", dir.display());
+        all
+    }
+
+    #[test]
+    fn inspect_prints_what_reading_the_whole_capture_shows() {
+        // `inspect` formats a batch of frames in two halves on two threads: the halves must come out
+        // whole and in order, in text and in JSON.
+        use crate::report::Format;
+        let mut largest = 0;
+        for path in samples() {
+            let (trace, damage) = open_capture(&path, None, &mut |_, _| {}).unwrap();
+            largest = largest.max(trace.frames().len());
+            let app = app_events_by_frame(&trace);
+            let t0 = trace.frames().first().map(|e| e.frame.at);
+            for format in [Format::Text, Format::Json] {
+                let mut expected = String::new();
+                for e in trace.frames() {
+                    let events = app.get(&e.number).map_or(&[][..], |v| v.as_slice());
+                    let line = match format {
+                        Format::Json => frame_json(&trace, e, events).to_string(),
+                        Format::Text => frame_text(&trace, e, events, t0.unwrap_or_default()),
+                    };
+                    expected.push_str(&line);
+                    expected.push('\n');
+                }
+                let mut out = Vec::new();
+                let result =
+                    crate::commands::inspect(&path, None, format, false, &mut out, &mut |_, _| {});
+                assert_eq!(result.is_err(), damage.is_some(), "{}", path.display());
+                let got = String::from_utf8(out).unwrap();
+                assert!(got == expected, "{} ({format:?})", path.display());
+            }
+        }
+        let split = PARALLEL_FROM;
+        assert!(
+            largest >= split,
+            "a sample has at least {split} frames, and is split: {largest} frames"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Renderings of a [`Trace`] for scripts, handouts and tests: one JSON object per frame (the
-//! `inspect` contract in ARCHITECTURE.md), a readable text line per frame, and a message's journey.
+//! `inspect` contract in ARCHITECTURE.md), a readable text line per frame, a message's journey,
+//! and handouts (HTML, SVG, Markdown: [`handout`]).
 
 pub mod attack;
+pub mod handout;
 mod json;
 pub mod mitm;
 pub mod paths;
@@ -23,6 +25,43 @@ pub enum Format {
     Text,
     /// One JSON object per frame (inspect, capture) or one object (trace).
     Json,
+}
+
+/// Output format of a message's journey (`trace`): the two of [`Format`], or a handout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum JourneyFormat {
+    /// Readable lines for people.
+    #[default]
+    Text,
+    /// One JSON object, for scripts.
+    Json,
+    /// A self-contained page to project or print: the encapsulation diagram, every field, the
+    /// bytes coloured by layer (point at a field to see its bytes), ciphertext beside plaintext.
+    Html,
+    /// The encapsulation diagram alone, as an SVG image.
+    Svg,
+    /// The diagram, the fields and the bytes as Markdown.
+    Markdown,
+}
+
+impl JourneyFormat {
+    /// The handout format, if this is one.
+    pub fn handout(self) -> Option<handout::HandoutFormat> {
+        match self {
+            JourneyFormat::Html => Some(handout::HandoutFormat::Html),
+            JourneyFormat::Svg => Some(handout::HandoutFormat::Svg),
+            JourneyFormat::Markdown => Some(handout::HandoutFormat::Markdown),
+            JourneyFormat::Text | JourneyFormat::Json => None,
+        }
+    }
+
+    /// Text or JSON (a handout format counts as text).
+    pub fn plain(self) -> Format {
+        match self {
+            JourneyFormat::Json => Format::Json,
+            _ => Format::Text,
+        }
+    }
 }
 
 /// For each frame number, the application events (indices into [`Trace::app_events`]) whose last

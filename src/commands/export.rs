@@ -1,0 +1,108 @@
+//! `packetpath export FILE --frame N | --message N`: a handout of a saved capture (HTML, SVG or
+//! Markdown), drawn as `open` shows that frame or message.
+
+use std::path::Path;
+
+use anyhow::bail;
+
+use crate::capture::open_capture;
+use crate::chat::{Direction, Side};
+use crate::report::handout::{Handout, HandoutFormat};
+use crate::ui::detail::Subject;
+
+/// What to make a handout of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportWhat {
+    /// A frame, by its number (from 1, as Wireshark numbers them).
+    Frame(u32),
+    /// An application write, by its place among the capture's writes (from 1).
+    Message(usize),
+}
+
+/// The handout of `what` in the capture `file` (with the secrets of `keylog`, besides those the
+/// file holds).
+pub fn export(
+    file: &Path,
+    keylog: Option<&Path>,
+    what: ExportWhat,
+    format: HandoutFormat,
+) -> anyhow::Result<String> {
+    let (trace, damage) = open_capture(file, keylog, &mut |_, _| {})?;
+    if let Some(damage) = damage {
+        tracing::warn!(
+            "{}: {} (the {} frames before it were read)",
+            file.display(),
+            damage.reason,
+            trace.frame_count()
+        );
+    }
+    let (subject, what_text) = match what {
+        ExportWhat::Frame(n) => {
+            if trace.frame(n).is_none() {
+                bail!(
+                    "{}: there is no frame #{n}: the capture has {} frames, numbered from 1",
+                    file.display(),
+                    trace.frame_count()
+                );
+            }
+            (Subject::Frame(n, None), format!("frame #{n}"))
+        }
+        ExportWhat::Message(n) => {
+            let writes: Vec<usize> = trace
+                .app_events()
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.dir == Direction::Write)
+                .map(|(i, _)| i)
+                .collect();
+            if writes.is_empty() {
+                bail!(
+                    "{}: no messages to choose from: the capture has no packetpath ledger of \
+                     application writes (captures saved by packetpath's --write and --record \
+                     have one); use --frame N",
+                    file.display()
+                );
+            }
+            let Some(&i) = n.checked_sub(1).and_then(|k| writes.get(k)) else {
+                let list = writes
+                    .iter()
+                    .take(10)
+                    .enumerate()
+                    .filter_map(|(k, &i)| {
+                        let e = trace.app_events().get(i)?;
+                        Some(format!(
+                            "  {}: {} wrote {}",
+                            k + 1,
+                            side_name(e.side),
+                            crate::report::quoted(&e.bytes, 40)
+                        ))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                bail!(
+                    "{}: there is no message {n}: the capture has {} messages, numbered from 1:\n{list}{}",
+                    file.display(),
+                    writes.len(),
+                    if writes.len() > 10 { "\n  …" } else { "" }
+                );
+            };
+            let side = trace.app_events().get(i).map_or("", |e| side_name(e.side));
+            (
+                Subject::Message(i),
+                format!("message {n}, written by the {side}"),
+            )
+        }
+    };
+    let source = match file.file_name() {
+        Some(name) => format!("{} · {what_text}", name.to_string_lossy()),
+        None => what_text,
+    };
+    Ok(format.render(&Handout::build(&trace, subject, source))?)
+}
+
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Client => "client",
+        Side::Server => "server",
+    }
+}
