@@ -96,7 +96,7 @@ enum Command {
         /// The frame, by its number (from 1, as in `inspect`, `open` and Wireshark).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         frame: Option<u32>,
-        /// The Nth application write in packetpath's ledger (from 1; captures saved by
+        /// The Nth application write, in time order, in packetpath's ledger (from 1; captures saved by
         /// packetpath's --write and --record have one): the message and every record, segment,
         /// packet and frame that carried it.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]

@@ -15,7 +15,7 @@ use crate::ui::detail::Subject;
 pub enum ExportWhat {
     /// A frame, by its number (from 1, as Wireshark numbers them).
     Frame(u32),
-    /// An application write, by its place among the capture's writes (from 1).
+    /// An application write, by its place among the capture's writes in time order (from 1).
     Message(usize),
 }
 
@@ -48,13 +48,15 @@ pub fn export(
             (Subject::Frame(n, None), format!("frame #{n}"))
         }
         ExportWhat::Message(n) => {
-            let writes: Vec<usize> = trace
+            // In the order they were written (the ledger lists each side's events together).
+            let mut writes: Vec<usize> = trace
                 .app_events()
                 .iter()
                 .enumerate()
                 .filter(|(_, e)| e.dir == Direction::Write)
                 .map(|(i, _)| i)
                 .collect();
+            writes.sort_by_key(|&i| trace.app_events().get(i).map(|e| e.at));
             if writes.is_empty() {
                 bail!(
                     "{}: no messages to choose from: the capture has no packetpath ledger of \
