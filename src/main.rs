@@ -81,7 +81,8 @@ enum Command {
         #[command(flatten)]
         look: LookArgs,
     },
-    /// A handout of one frame or message of a saved capture: a page to project, print or share.
+    /// A handout of one frame or message of a saved capture, or of a transfer's time graphs: a
+    /// page to project, print or share.
     ///
     /// HTML (the default) is one self-contained page (it fetches nothing): the encapsulation
     /// diagram, every header field with its value, meaning and bytes, the frame's bytes coloured
@@ -89,7 +90,7 @@ enum Command {
     /// its plaintext. It prints on A4 and Letter. SVG is the diagram alone; Markdown the diagram,
     /// fields and bytes as tables. Written to standard output, e.g.
     /// `packetpath export captures/tls13-chat.pcapng --message 2 > message.html`.
-    #[command(group(clap::ArgGroup::new("what").required(true).args(["frame", "message"])))]
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["frame", "message", "graphs"])))]
     Export {
         /// The capture file (pcap or pcapng).
         file: PathBuf,
@@ -101,6 +102,11 @@ enum Command {
         /// packet and frame that carried it.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         message: Option<u64>,
+        /// The time graphs of the connection that carried the most bytes (a transfer saved with
+        /// `transfer --write`): time-sequence, round-trip time, throughput and congestion window,
+        /// as the terminal UI draws them (`t`). html: all four; svg: the time-sequence graph.
+        #[arg(long)]
+        graphs: bool,
         /// An SSLKEYLOGFILE-format file with the TLS secrets (packetpath's own captures hold
         /// theirs).
         #[arg(long)]
@@ -570,6 +576,24 @@ enum LessonAction {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// A lesson as a handout to print or share: its goal, lab and steps, with the commands each
+    /// step runs, what is checked on the student's capture and every question (with a box to
+    /// answer in). `--teacher` makes the teacher's page: the same with, for every question, how
+    /// the student's capture answers it and the explanation, and what every check measures.
+    /// Written to standard output, e.g. `packetpath lesson export tcp-handshake > handshake.html`.
+    Export {
+        /// The lesson: a name from `packetpath lesson list`, its number, or a .toml file.
+        name: String,
+        /// The teacher's page, with the answers.
+        #[arg(long)]
+        teacher: bool,
+        /// html: one self-contained page (prints on A4 and Letter); markdown: text.
+        #[arg(long, value_enum, default_value_t = LessonExportFormat::Html)]
+        format: LessonExportFormat,
+        /// A folder of lesson files (.toml) to look in instead of the built-in lessons.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Step through a lesson in the terminal UI: its text, the focused field selected in the
     /// layer columns and bytes, each check ✓/✗, and questions answered from your own capture
     /// (n next, p back, i answer, q quit; --plain: line by line).
@@ -626,6 +650,15 @@ enum LessonAction {
         #[command(flatten)]
         opts: LessonArgs,
     },
+}
+
+/// What `lesson export` writes.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LessonExportFormat {
+    /// One self-contained page.
+    Html,
+    /// Markdown.
+    Markdown,
 }
 
 /// How `lesson grade` prints.
@@ -937,6 +970,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             file,
             frame,
             message,
+            graphs,
             keylog,
             format,
         } => {
@@ -945,7 +979,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (None, Some(n)) => {
                     commands::ExportWhat::Message(usize::try_from(n).unwrap_or(usize::MAX))
                 }
-                (None, None) => anyhow::bail!("say which: --frame N or --message N"),
+                (None, None) if graphs => commands::ExportWhat::Graphs,
+                (None, None) => anyhow::bail!("say which: --frame N, --message N or --graphs"),
             };
             let page = commands::export(&file, keylog.as_deref(), what, format)?;
             std::io::stdout().lock().write_all(page.as_bytes())?;
@@ -1288,6 +1323,21 @@ fn lesson_in_ui(command: &Command) -> bool {
 fn lesson_command(action: LessonAction) -> anyhow::Result<ExitCode> {
     use packetpath::lesson;
     match action {
+        LessonAction::Export {
+            name,
+            teacher,
+            format,
+            dir,
+        } => {
+            let found = lesson::find(&name, dir.as_deref())?;
+            let handout =
+                packetpath::report::handout::lesson::LessonHandout::build(&found, teacher);
+            let page = match format {
+                LessonExportFormat::Html => handout.html()?,
+                LessonExportFormat::Markdown => handout.markdown()?,
+            };
+            std::io::stdout().lock().write_all(page.as_bytes())?;
+        }
         LessonAction::List { dir } => {
             let (good, bad) = lesson::catalog::all_readable(dir.as_deref())?;
             print!("{}", lesson::list_text(&good));

