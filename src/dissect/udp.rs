@@ -191,7 +191,7 @@ fn port_meaning(port: u16, role: &str) -> String {
         0..=1023 => "a well-known port, reserved for standard services",
         1024..=32767 => "a registered port, usually where a server listens",
         32768..=60999 => {
-            "in Linux's ephemeral range: probably a port the kernel picked for a client"
+            "in Linux's ephemeral range (32768–60999): picked by the kernel, for a client or for a server that asked for any free port (as packetpath's lab server does)"
         }
         _ => "a dynamic port, usually picked by the kernel for a client",
     };

@@ -144,6 +144,16 @@ pub fn record_version_meaning(version: u16, tls13: bool) -> &'static str {
 }
 /// The length field of a record header.
 pub const RECORD_LENGTH_MEANING: &str = "how many bytes follow this 5-byte header: the encrypted body and its tag (at most 16,384 + 256, RFC 8446 §5.2)";
+
+/// What a record's length field counts: an encrypted TLS 1.3 record, an encrypted TLS 1.2 record
+/// (explicit nonce, body and MAC or tag), or a record sent in clear.
+pub fn record_length_meaning(encrypted: bool, tls13: bool) -> &'static str {
+    match (encrypted, tls13) {
+        (true, true) => RECORD_LENGTH_MEANING,
+        (true, false) => "how many bytes follow this 5-byte header: the explicit nonce if the cipher sends one, the encrypted body and its MAC or tag (at most 16,384 + 2,048, RFC 5246 §6.2.3)",
+        (false, _) => "how many bytes follow this 5-byte header: the record's body, sent in clear (at most 16,384, RFC 8446 §5.1, RFC 5246 §6.2.1)",
+    }
+}
 /// TLS 1.2 AES-GCM's explicit nonce.
 pub const EXPLICIT_NONCE_MEANING: &str =
     "explicit nonce: TLS 1.2 with AES-GCM sends 8 bytes of the nonce in each record (RFC 5288 §3)";
@@ -152,20 +162,25 @@ pub const CIPHERTEXT_MEANING: &str =
     "ciphertext: without the session keys these bytes look random; only their length leaks";
 /// The AEAD authentication tag.
 pub const TAG_MEANING: &str = "authentication tag: the receiver recomputes it and rejects the record if a single bit changed (AEAD, RFC 8446 §5.2)";
+/// The authentication tag (or MAC) of a TLS 1.2 record.
+pub const TAG_MEANING_TLS12: &str = "authentication tag (or MAC): the receiver recomputes it and rejects the record if a single bit changed (RFC 5246 §6.2.3)";
 /// TLS 1.3's inner content type.
 pub const INNER_TYPE_MEANING: &str = "the real content type, hidden as the last plaintext byte: outside, every TLS 1.3 record says application_data (RFC 8446 §5.2)";
 /// The application's byte count.
 pub const APP_LENGTH_MEANING: &str =
     "bytes the program handed to the socket in one write: the only bytes it chose; every layer below adds its own";
+/// The application's byte count, over TLS.
+pub const APP_LENGTH_MEANING_TLS: &str =
+    "bytes the program handed to TLS in one write: the only bytes it chose; every layer below adds its own";
 /// Who talked to whom.
 pub const PARTIES_MEANING: &str =
-    "the chat server relays each line: alice's line goes to the server, which writes it to bob";
+    "the chat server relays each line: a client's line goes to the server, which writes it to every other client connected";
 
 /// What a record's content type means here.
 pub fn content_type_meaning(ct: ContentType, encrypted: bool, tls13: bool) -> String {
     match ct {
         ContentType::ApplicationData if encrypted && tls13 => "application_data on the outside: every encrypted TLS 1.3 record says so, hiding whether it holds handshake, alert or data (RFC 8446 §5.2)".into(),
-        ContentType::ApplicationData => "application_data: the application's bytes, encrypted (RFC 8446 §5.1)".into(),
+        ContentType::ApplicationData => "application_data: the application's bytes, encrypted (RFC 5246 §6.2)".into(),
         ContentType::Handshake if encrypted => "handshake, encrypted: TLS 1.2 leaves the record's type in clear and encrypts only its body, so anyone sees that a handshake message went by, but not which one or what it says (RFC 5246 §6.2.3)".into(),
         ContentType::Handshake => "handshake: messages that agree on version, cipher and keys (RFC 8446 §4)".into(),
         ContentType::ChangeCipherSpec => "change_cipher_spec: in TLS 1.2 \"from now on I encrypt\"; in TLS 1.3 a dummy for old middleboxes (RFC 8446 Appendix D.4)".into(),

@@ -147,13 +147,14 @@ struct Drawn<'a> {
 /// One chart as an SVG document.
 fn chart(title: &str, unit: &str, lines: &[Drawn], span: f64) -> String {
     let span = span.max(1e-3);
-    let top = lines
+    // A round top (1, 2, 4 or 8 times a power of ten, over the largest value): round ticks.
+    let largest = lines
         .iter()
         .flat_map(|l| l.points.iter())
         .map(|p| p.1)
         .fold(0.0, f64::max)
-        .max(1e-3)
-        * 1.05;
+        .max(1e-3);
+    let top = round_up(largest * 1.02);
     let x = |t: f64| LEFT + t / span * (RIGHT - LEFT);
     let y = |v: f64| BOTTOM - v / top * (BOTTOM - TOP);
     let axis = "#444444";
@@ -197,7 +198,7 @@ fn chart(title: &str, unit: &str, lines: &[Drawn], span: f64) -> String {
                 Text::new(time_label(f * span, span))
                     .set("x", tx)
                     .set("y", BOTTOM + 19.0)
-                    .set("text-anchor", "middle")
+                    .set("text-anchor", if k == 4 { "end" } else { "middle" })
                     .set("fill", axis),
             )
             .add(line((LEFT - 5.0, ty), (LEFT, ty), axis))
@@ -274,6 +275,17 @@ fn chart(title: &str, unit: &str, lines: &[Drawn], span: f64) -> String {
             );
         legend_x += 30.0 + 7.5 * label.chars().count() as f64;
     }
+    if lines.iter().all(|l| l.points.is_empty()) {
+        doc = doc.add(
+            Text::new(
+                "nothing to draw: no TCP_INFO readings in this capture (packetpath transfer records them)",
+            )
+            .set("x", (LEFT + RIGHT) / 2.0)
+            .set("y", (TOP + BOTTOM) / 2.0)
+            .set("text-anchor", "middle")
+            .set("fill", axis),
+        );
+    }
     doc.to_string()
 }
 
@@ -285,6 +297,17 @@ fn line((x1, y1): (f64, f64), (x2, y2): (f64, f64), colour: &str) -> Line {
         .set("y2", format!("{y2:.1}"))
         .set("stroke", colour)
         .set("stroke-width", 1)
+}
+
+/// The smallest of 1, 2, 4, 8 and 10 times a power of ten that is at least `v`: a top whose
+/// quarters are round numbers.
+fn round_up(v: f64) -> f64 {
+    let power = 10f64.powf(v.log10().floor());
+    [1.0, 2.0, 4.0, 8.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|&t| t >= v)
+        .unwrap_or(10.0 * power)
 }
 
 /// A time tick label, in milliseconds for a graph shorter than a second.

@@ -198,10 +198,71 @@ impl LessonHandout {
 
 fn render(name: &str, source: &str, handout: &LessonHandout) -> Result<String, HandoutError> {
     let mut env = minijinja::Environment::new();
+    env.add_filter("inline", inline);
     env.add_template(name, source)?;
     Ok(env
         .get_template(name)?
         .render(minijinja::value::Serde(handout))?)
+}
+
+/// A lesson's sentence for a page: escaped, with its `code` spans as code and its *words* in
+/// emphasis (lesson files are written that way for the terminal, which shows them as typed).
+fn inline(text: String) -> minijinja::Value {
+    let escape = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let parts: Vec<&str> = text.split('`').collect();
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        // An odd part lies between two backticks; a last odd part has no closing one.
+        if i % 2 == 1 && i + 1 < parts.len() {
+            out.push_str(&format!("<code>{}</code>", escape(part)));
+        } else {
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(&emphasis(&escape(part)));
+        }
+    }
+    minijinja::Value::from_safe_string(out)
+}
+
+/// `*word*` as emphasis: a `*` before a letter opens, one after a letter closes; a lone `*`
+/// (a product, `8 * 1448`) stays.
+fn emphasis(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let opens = chars[i] == '*'
+            && chars.get(i + 1).is_some_and(|c| c.is_alphanumeric())
+            && (i == 0 || !chars[i - 1].is_alphanumeric());
+        let close = opens
+            .then(|| {
+                (i + 2..chars.len()).find(|&j| {
+                    chars[j] == '*'
+                        && chars[j - 1].is_alphanumeric()
+                        && chars.get(j + 1).is_none_or(|c| !c.is_alphanumeric())
+                })
+            })
+            .flatten();
+        match close {
+            Some(j) => {
+                out.push_str("<em>");
+                out.extend(&chars[i + 1..j]);
+                out.push_str("</em>");
+                i = j + 1;
+            }
+            None => {
+                out.push(chars[i]);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 fn letter(i: usize) -> char {
@@ -239,4 +300,30 @@ fn paragraphs(text: &str) -> Vec<Paragraph> {
             (!p.text.is_empty() || !p.items.is_empty()).then_some(p)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_and_emphasis_become_markup_and_the_rest_is_escaped() {
+        let html = |t: &str| inline(t.to_string()).to_string();
+        assert_eq!(
+            html("press `t` & <Tab> for the *server* view"),
+            "press <code>t</code> &amp; &lt;Tab&gt; for the <em>server</em> view"
+        );
+        assert_eq!(html("8 * 1448 = `a<b`"), "8 * 1448 = <code>a&lt;b</code>");
+        assert_eq!(html("an `unclosed span"), "an `unclosed span");
+        assert_eq!(html("**"), "**");
+    }
+
+    #[test]
+    fn list_lines_become_items() {
+        let p = paragraphs("Three options:\n- MSS,\n  the largest\n- SACK\n\nNext.");
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].text, "Three options:");
+        assert_eq!(p[0].items, ["MSS, the largest", "SACK"]);
+        assert_eq!(p[1].text, "Next.");
+    }
 }

@@ -155,8 +155,8 @@ pub struct HexByte {
     pub hex: String,
     /// The layer whose header or data it is (its key), empty if none.
     pub layer: &'static str,
-    /// The narrowest field it belongs to (`f3`), empty if none.
-    pub field: String,
+    /// The fields it belongs to, narrowest first, space-separated (`f3 f2`); empty if none.
+    pub fields: String,
 }
 
 /// A TLS record as it crossed the wire and as the endpoint read it.
@@ -168,8 +168,9 @@ pub struct RecordPair {
     pub ciphertext: String,
     /// The plaintext, in hex.
     pub plaintext_hex: String,
-    /// The plaintext as text (control characters and bytes that are not UTF-8 shown escaped).
-    pub plaintext_text: String,
+    /// The plaintext as text, when it is text (UTF-8, printable but for line breaks and tabs):
+    /// a handshake message or an alert is shown in hex only.
+    pub plaintext_text: Option<String>,
 }
 
 /// One packet on every link of a path of routers, as the UI's path view shows it.
@@ -300,10 +301,12 @@ impl Handout {
                                 HexByte {
                                     hex: format!("{b:02x}"),
                                     layer: layers.get(at).copied().flatten().map_or("", layer_key),
-                                    field: detail
+                                    fields: detail
                                         .fields_at(entry.number, at)
-                                        .first()
-                                        .map_or(String::new(), |&i| field_id(i)),
+                                        .into_iter()
+                                        .map(field_id)
+                                        .collect::<Vec<_>>()
+                                        .join(" "),
                                 }
                             })
                             .collect(),
@@ -419,7 +422,7 @@ fn record_pairs(trace: &Trace, subject: Subject, detail: &Detail) -> Vec<RecordP
             let ciphertext = trace.stream_bytes(rec.stream, rec.dir, body)?;
             Some(RecordPair {
                 heading: format!(
-                    "record {} (frame #{}): {} B on the wire, {} B of plaintext",
+                    "record {} (ends in frame #{}): {} B on the wire, {} B of plaintext",
                     k + 1,
                     rec.frame,
                     rec.stream_range.end - rec.stream_range.start,
@@ -427,10 +430,19 @@ fn record_pairs(trace: &Trace, subject: Subject, detail: &Detail) -> Vec<RecordP
                 ),
                 ciphertext: spaced_hex(&ciphertext),
                 plaintext_hex: spaced_hex(&plaintext),
-                plaintext_text: crate::report::quoted(&plaintext, SHOWN_TEXT),
+                plaintext_text: as_text(&plaintext),
             })
         })
         .collect()
+}
+
+/// `bytes` as text if they are text: UTF-8 with no control character but line breaks and tabs
+/// (shown escaped, as the UI shows them); at most [`SHOWN_TEXT`] characters.
+fn as_text(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    text.chars()
+        .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .then(|| crate::report::quoted(bytes, SHOWN_TEXT))
 }
 
 /// The most bytes of a record shown in hex, and characters as text: a page, not a dump.

@@ -60,7 +60,7 @@ pub(super) fn render(handout: &Handout) -> String {
                     .set("stroke-width", 3),
             )
             .add(
-                Text::new(format!("{}   {}   ({})", b.title, b.size, b.adds))
+                Text::new(format!("{} · {} · {}", b.title, b.size, b.adds))
                     .set("x", x + 10)
                     .set("y", y + 23)
                     .set("font-size", 17)

@@ -56,8 +56,7 @@ fn a_tls_message_has_every_layer_its_bytes_and_both_sides_of_its_record() {
         .iter()
         .flat_map(|f| &f.lines)
         .flat_map(|l| &l.bytes)
-        .map(|b| b.field.as_str())
-        .filter(|f| !f.is_empty())
+        .flat_map(|b| b.fields.split_whitespace())
         .collect();
     assert!(byte_fields.iter().all(|f| ids.contains(f)));
     for layer in ["link", "ip", "tcp"] {
@@ -90,6 +89,7 @@ fn the_page_fetches_nothing_and_escapes_what_it_shows() {
         .split("data-f=\"")
         .skip(1)
         .filter_map(|s| s.split('"').next())
+        .flat_map(str::split_whitespace)
     {
         assert!(page.contains(&format!("id=\"{id}\"")), "{id} has a row");
     }

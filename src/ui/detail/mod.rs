@@ -282,7 +282,12 @@ impl Builder<'_> {
             UiLayer::Application,
             "length",
             format!("{} B", event.bytes.len()),
-            strings::APP_LENGTH_MEANING.into(),
+            if tls {
+                strings::APP_LENGTH_MEANING_TLS
+            } else {
+                strings::APP_LENGTH_MEANING
+            }
+            .into(),
             Vec::new(),
         );
         self.field(

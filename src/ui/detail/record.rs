@@ -49,7 +49,7 @@ impl Builder<'_> {
             UiLayer::Tls,
             "length",
             crate::dissect::byte_count(usize::from(info.header.length)),
-            strings::RECORD_LENGTH_MEANING.into(),
+            strings::record_length_meaning(info.encrypted, tls13).into(),
             spans(at(3, 2)),
         );
         let body_len = u64::from(info.header.length);
@@ -125,7 +125,12 @@ impl Builder<'_> {
                 UiLayer::Tls,
                 "auth tag",
                 format!("{v} ({tag} B)"),
-                strings::TAG_MEANING.into(),
+                if tls13 {
+                    strings::TAG_MEANING
+                } else {
+                    strings::TAG_MEANING_TLS12
+                }
+                .into(),
                 s,
             );
         } else {
