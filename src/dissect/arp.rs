@@ -112,7 +112,12 @@ pub(crate) fn fields(arp: &ArpInfo, data: &[u8]) -> Vec<Field> {
     let target_mac_meaning = if arp.op == 1 && arp.target_mac == [0; 6] {
         "00:00:00:00:00:00: not known yet, that is exactly what the request asks".to_string()
     } else {
-        mac_meaning(&arp.target_mac, "target")
+        arp_mac_meaning(&arp.target_mac, "target")
+    };
+    let target_ip_meaning = if arp.op == 2 {
+        "the IPv4 address of the host that asked: the reply goes back to it"
+    } else {
+        "the IPv4 address whose MAC address is asked for"
     };
     vec![
         Field::new(
@@ -152,7 +157,7 @@ pub(crate) fn fields(arp: &ArpInfo, data: &[u8]) -> Vec<Field> {
             "Sender MAC",
             r(8, 14),
             mac_string(&arp.sender_mac),
-            mac_meaning(&arp.sender_mac, "sender"),
+            arp_mac_meaning(&arp.sender_mac, "sender"),
         ),
         Field::new(
             "Sender IP",
@@ -170,7 +175,18 @@ pub(crate) fn fields(arp: &ArpInfo, data: &[u8]) -> Vec<Field> {
             "Target IP",
             r(24, 28),
             arp.target_ip.to_string(),
-            "the IPv4 address whose MAC address is asked for",
+            target_ip_meaning,
         ),
     ]
+}
+
+/// A MAC address in an ARP message: ARP asks and answers on one link, never through a router.
+fn arp_mac_meaning(mac: &[u8; 6], role: &str) -> String {
+    if mac.iter().all(|&b| b == 0) || mac.iter().all(|&b| b == 0xff) || mac[0] & 1 == 1 {
+        return mac_meaning(mac, role);
+    }
+    format!(
+        "{}: the {role}'s network card; ARP asks and answers on one link only, never through a router",
+        mac_string(mac)
+    )
 }

@@ -56,7 +56,7 @@ impl ChecksumStatus {
                 "Checksum 0x{found:04x}: wrong, {covers} add up to 0x{expected:04x}; a receiver drops such a packet silently"
             ),
             ChecksumStatus::Offloaded { .. } => format!(
-                "Checksum 0x{found:04x}: not filled in (offloaded — normal on loopback: the network card, here the kernel, would compute it on the way out); it holds only the sum of the pseudo-header"
+                "Checksum 0x{found:04x}: not filled in (offloaded — normal on loopback: the sender's kernel left it for a network card to fill in, and loopback has none and does not check it); it holds only the sum of the pseudo-header"
             ),
             ChecksumStatus::NotChecked => format!(
                 "Checksum 0x{found:04x}: not checked, because not all of {covers} were captured (or this is one fragment of a larger packet)"
@@ -296,7 +296,7 @@ mod tests {
         let s = ChecksumStatus::Offloaded { found: 0x1c46 };
         assert_eq!(s.value(0x1c46), "0x1c46 [offloaded]");
         assert!(s.meaning(0x1c46, "x").starts_with(
-            "Checksum 0x1c46: not filled in (offloaded — normal on loopback: the network card"
+            "Checksum 0x1c46: not filled in (offloaded — normal on loopback: the sender's kernel"
         ));
         let w = ChecksumStatus::Wrong {
             found: 1,

@@ -207,7 +207,7 @@ pub(crate) fn mac_meaning(mac: &[u8], role: &str) -> String {
     } else if mac.first().is_some_and(|b| b & 1 == 1) {
         format!("{text}: a multicast address (lowest bit of the first byte set), the {role} of a group of devices")
     } else {
-        format!("{text}: the {role}'s network card, as it is known on the local link only; routers replace it at every hop")
+        format!("{text}: the network card of this frame's {role} on this link (a router's, where one forwards the packet); a MAC address means something on one link only, and a router sends the packet on in a new frame with new addresses")
     }
 }
 

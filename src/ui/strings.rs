@@ -43,7 +43,7 @@ pub const PATH_ROWS: [&str; 6] = ["frame", "interface", "Δ time", "TTL", "IPv4 
 /// The compact path table's columns, left to right (the MACs go below when the row is full).
 pub const PATH_COLUMNS: [&str; 6] = ["frame", "interface", "Δ time", "TTL", "IPv4 sum", "MACs"];
 /// What the highlighted cells are.
-pub const PATH_CHANGED: &str = "highlighted: changed since the link before (each router writes new MAC addresses for its next link, takes one from the TTL and so recomputes the IPv4 header checksum: RFC 791 §3.1)";
+pub const PATH_CHANGED: &str = "highlighted: changed since the link before (each router takes one from the TTL and so recomputes the IPv4 header checksum, RFC 791 §3.1, and sends the packet on in a new frame with the MAC addresses of its next link)";
 
 /// The path view's title: the packet and on how many links it was seen.
 pub fn path_title(original: u32, copies: usize) -> String {
