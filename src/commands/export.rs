@@ -1,5 +1,6 @@
-//! `packetpath export FILE --frame N | --message N`: a handout of a saved capture (HTML, SVG or
-//! Markdown), drawn as `open` shows that frame or message.
+//! `packetpath export FILE --frame N | --message N | --graphs`: a handout of a saved capture
+//! (HTML, SVG or Markdown), drawn as `open` shows that frame or message, or its busiest
+//! connection's time graphs as `open` draws them with `t`.
 
 use std::path::Path;
 
