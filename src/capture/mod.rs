@@ -28,7 +28,7 @@ mod output;
 mod pcapng;
 pub(crate) mod sys;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod writer;
 
 use std::path::PathBuf;

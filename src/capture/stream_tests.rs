@@ -1,22 +1,11 @@
 //! Reading a capture once, front to back, in flat memory: what is shown must be what reading the
 //! whole capture first shows, frame for frame, and what is held must not grow with the file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::*;
+use crate::capture::test_support::sample_captures as samples;
 use crate::report::{app_events_by_frame, frame_json, frame_text};
-
-fn samples() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
-    let mut all: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pcapng" || e == "pcap"))
-        .collect();
-    all.sort();
-    assert!(all.len() >= 8, "the samples are in {}", dir.display());
-    all
-}
 
 /// Every frame's text and JSON, reading the whole capture first.
 fn whole(path: &Path) -> (Vec<String>, Option<String>) {

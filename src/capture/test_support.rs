@@ -123,3 +123,16 @@ impl Pcapng {
         self.block(6, &body, true);
     }
 }
+
+/// The sample captures in `captures/`, sorted: what the tests that read every sample go through.
+pub(crate) fn sample_captures() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut all: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcapng" || e == "pcap"))
+        .collect();
+    all.sort();
+    assert!(all.len() >= 8, "the samples are in {}", dir.display());
+    all
+}

@@ -779,23 +779,9 @@ mod ledger_block_tests {
 
 #[cfg(test)]
 mod inspect_tests {
-    use std::path::{Path, PathBuf};
-
     use super::*;
-    use crate::capture::open_capture;
+    use crate::capture::{open_capture, test_support::sample_captures as samples};
     use crate::report::{app_events_by_frame, frame_json, frame_text};
-
-    fn samples() -> Vec<PathBuf> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
-        let mut all: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "pcapng" || e == "pcap"))
-            .collect();
-        all.sort();
-        assert!(all.len() >= 8, "the samples are in {}", dir.display());
-        all
-    }
 
     #[test]
     fn inspect_prints_what_reading_the_whole_capture_shows() {

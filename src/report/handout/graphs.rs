@@ -100,11 +100,7 @@ impl GraphsHandout {
 
     /// A page with every graph.
     pub fn html(&self) -> Result<String, HandoutError> {
-        let mut env = minijinja::Environment::new();
-        env.add_template("graphs.html", include_str!("graphs.html"))?;
-        Ok(env
-            .get_template("graphs.html")?
-            .render(minijinja::value::Serde(self))?)
+        super::templates::render("graphs.html", self)
     }
 
     /// The time-sequence graph alone, as SVG.

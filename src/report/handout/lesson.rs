@@ -187,27 +187,18 @@ impl LessonHandout {
 
     /// The handout as a page.
     pub fn html(&self) -> Result<String, HandoutError> {
-        render("lesson.html", include_str!("lesson.html"), self)
+        super::templates::render("lesson.html", self)
     }
 
     /// The handout as Markdown.
     pub fn markdown(&self) -> Result<String, HandoutError> {
-        render("lesson.md", include_str!("lesson.md"), self)
+        super::templates::render("lesson.md", self)
     }
-}
-
-fn render(name: &str, source: &str, handout: &LessonHandout) -> Result<String, HandoutError> {
-    let mut env = minijinja::Environment::new();
-    env.add_filter("inline", inline);
-    env.add_template(name, source)?;
-    Ok(env
-        .get_template(name)?
-        .render(minijinja::value::Serde(handout))?)
 }
 
 /// A lesson's sentence for a page: escaped, with its `code` spans as code and its *words* in
 /// emphasis (lesson files are written that way for the terminal, which shows them as typed).
-fn inline(text: String) -> minijinja::Value {
+pub(super) fn inline(text: String) -> minijinja::Value {
     let escape = |t: &str| {
         t.replace('&', "&amp;")
             .replace('<', "&lt;")

@@ -1,24 +1,16 @@
 //! The handout as Markdown (CommonMark with GitHub's tables): the same [`Handout`] through a
-//! template built into the binary. Values are made safe for a table cell (`cell`: no `|`, no line
+//! template built into the binary ([`super::templates`]). Values are made safe for a table cell (`cell`: no `|`, no line
 //! break, no HTML) or a code span (`code`: fenced so that no backtick inside ends it).
 
 use super::{Handout, HandoutError};
 
-const TEMPLATE: &str = include_str!("handout.md");
-
 /// The Markdown.
 pub(super) fn render(handout: &Handout) -> Result<String, HandoutError> {
-    let mut env = minijinja::Environment::new();
-    env.add_filter("cell", cell);
-    env.add_filter("code", code);
-    env.add_template("handout.md", TEMPLATE)?;
-    Ok(env
-        .get_template("handout.md")?
-        .render(minijinja::value::Serde(handout))?)
+    super::templates::render("handout.md", handout)
 }
 
 /// Text for a table cell: a `|` would end the cell, a line break the row.
-fn cell(text: String) -> String {
+pub(super) fn cell(text: String) -> String {
     text.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('<', "&lt;")
@@ -27,7 +19,7 @@ fn cell(text: String) -> String {
 
 /// A code span holding `text`, for a table cell: fenced with one backtick more than the longest
 /// run of backticks inside, `|` escaped as GitHub's tables require even inside code.
-fn code(text: String) -> String {
+pub(super) fn code(text: String) -> String {
     let mut longest = 0;
     let mut run = 0;
     for c in text.chars() {

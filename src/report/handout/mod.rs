@@ -8,10 +8,10 @@
 //! handout is the number on the screen.
 
 pub mod graphs;
-mod html;
 pub mod lesson;
 mod markdown;
 mod svg;
+mod templates;
 
 use serde::Serialize;
 
@@ -37,7 +37,7 @@ impl HandoutFormat {
     /// Draws `handout` in this format.
     pub fn render(self, handout: &Handout) -> Result<String, HandoutError> {
         match self {
-            HandoutFormat::Html => html::render(handout),
+            HandoutFormat::Html => templates::render("handout.html", handout),
             HandoutFormat::Svg => Ok(svg::render(handout)),
             HandoutFormat::Markdown => markdown::render(handout),
         }
@@ -396,7 +396,7 @@ fn where_bytes(spans: &[crate::ui::detail::Span]) -> String {
 
 /// The TLS records of the subject, each ciphertext beside its plaintext.
 fn record_pairs(trace: &Trace, subject: Subject, detail: &Detail) -> Vec<RecordPair> {
-    let records: Vec<crate::journey::RecordEntry> = match subject {
+    let records: Vec<&crate::journey::RecordEntry> = match subject {
         Subject::Message(i) => trace
             .app_events()
             .get(i)
@@ -404,13 +404,13 @@ fn record_pairs(trace: &Trace, subject: Subject, detail: &Detail) -> Vec<RecordP
             .map(|j| j.records)
             .unwrap_or_default()
             .into_iter()
-            .filter_map(|r| trace.record(r).cloned())
+            .filter_map(|r| trace.record(r))
             .collect(),
         Subject::Frame(..) => detail
             .frames
             .iter()
             .filter_map(|&n| trace.frame(n))
-            .flat_map(|e| trace.records_of(e).iter().cloned())
+            .flat_map(|e| trace.records_of(e))
             .collect(),
     };
     records
