@@ -99,7 +99,11 @@ fn print_frames(trace: &Trace, format: Format, out: &mut dyn Write) -> anyhow::R
     for entry in trace.frames() {
         let events = app.get(&entry.number).map_or(&[][..], |v| v.as_slice());
         match format {
-            Format::Json => writeln!(out, "{}", report::frame_json(trace, entry, events))?,
+            Format::Json => {
+                let mut line = Vec::new();
+                report::write_frame_json(&mut line, trace, entry, events);
+                out.write_all(&line)?;
+            }
             Format::Text => writeln!(out, "{}", report::frame_text(trace, entry, events, t0))?,
         }
     }
@@ -137,46 +141,57 @@ pub fn inspect(
         (trace.frame_count(), damage)
     } else {
         let mut t0 = None;
+        // The two halves' text, kept from batch to batch (a fresh buffer of many megabytes each
+        // time would be new pages for the kernel to fault in and zero).
+        let mut buffers = (Vec::new(), Vec::new());
         let show = |trace: &Trace, settled: &[(u32, Vec<usize>)]| -> anyhow::Result<()> {
             let Some(first) = settled.first().and_then(|(n, _)| trace.frame(*n)) else {
                 return Ok(());
             };
             let t0 = *t0.get_or_insert(first.frame.at);
-            let format_some = |part: &[(u32, Vec<usize>)]| {
-                let mut text = Vec::with_capacity(part.len() * 512);
+            let format_some = |part: &[(u32, Vec<usize>)], text: &mut Vec<u8>| {
+                text.clear();
+                // About what the frames need (JSON writes a decrypted byte as two hex digits),
+                // so the buffer is seldom moved as it grows.
+                let bytes: usize = part
+                    .iter()
+                    .filter_map(|(n, _)| trace.frame(*n))
+                    .map(|e| e.frame.data.len())
+                    .sum();
+                text.reserve(part.len() * 1024 + bytes * 2);
                 for (number, app) in part {
                     if let Some(entry) = trace.frame(*number) {
-                        // Writing into a Vec cannot fail.
-                        let _ = match format {
-                            Format::Json => {
-                                writeln!(text, "{}", report::frame_json(trace, entry, app))
-                            }
+                        match format {
+                            Format::Json => report::write_frame_json(text, trace, entry, app),
                             Format::Text => {
-                                writeln!(text, "{}", report::frame_text(trace, entry, app, t0))
+                                // Writing into a Vec cannot fail.
+                                let _ =
+                                    writeln!(text, "{}", report::frame_text(trace, entry, app, t0));
                             }
-                        };
+                        }
                     }
                 }
-                text
             };
-            // Formatting is most of the work (each value built, then turned into text, on the
-            // thread that freed it: handing values between threads cost more than it saved), so
-            // a large batch is formatted in two halves at once, on both cores.
+            let (front_text, back_text) = &mut buffers;
+            // Formatting is most of the work, so a large batch is formatted in two halves at
+            // once, on both cores, each half's values made and freed on the thread that writes
+            // them (handing values between threads cost more than it saved).
             if settled.len() < PARALLEL_FROM {
-                out.write_all(&format_some(settled))?;
+                format_some(settled, front_text);
+                out.write_all(front_text)?;
                 return Ok(());
             }
             let (front, back) = settled.split_at(settled.len() / 2);
-            let (front, back) = std::thread::scope(|scope| {
-                let back = scope.spawn(|| format_some(back));
-                let front = format_some(front);
-                (front, back.join())
+            let back = std::thread::scope(|scope| {
+                let back = scope.spawn(|| format_some(back, back_text));
+                format_some(front, front_text);
+                back.join()
             });
-            out.write_all(&front)?;
-            match back {
-                Ok(back) => out.write_all(&back)?,
-                Err(panic) => std::panic::resume_unwind(panic),
+            if let Err(panic) = back {
+                std::panic::resume_unwind(panic);
             }
+            out.write_all(front_text)?;
+            out.write_all(back_text)?;
             Ok(())
         };
         let streamed = crate::capture::stream_capture_in_batches(
@@ -274,7 +289,11 @@ pub async fn capture(options: CaptureOptions, out: &mut (dyn Write + Send)) -> a
             let t0 = *t0.get_or_insert(at);
             if let Some(entry) = trace.frame(n) {
                 match options.format {
-                    Format::Json => writeln!(out, "{}", report::frame_json(trace, entry, &[]))?,
+                    Format::Json => {
+                        let mut line = Vec::new();
+                        report::write_frame_json(&mut line, trace, entry, &[]);
+                        out.write_all(&line)?;
+                    }
                     Format::Text => writeln!(out, "{}", report::frame_text(trace, entry, &[], t0))?,
                 }
             }

@@ -1,6 +1,7 @@
 //! [`Trace`]: everything captured in one run (or read from one file), indexed by frame number,
 //! connection and message. It grows one frame at a time, so live capture and files share it.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use super::hops::{CopyIndex, HopCheck, HopPlace, PieceIndex};
@@ -829,10 +830,19 @@ impl Trace {
                         state.app_records[d].push(self.records_forgotten + self.records.len());
                     }
                     if let (true, Some(p)) = (self.streaming, &info.decrypted) {
+                        // The plaintext is at the start of the scratch buffer: a large one is
+                        // kept as it is (the next record gets a new buffer), a small one copied.
+                        let bytes = if p.len >= self.scratch.capacity() / 2 {
+                            let mut kept = std::mem::take(&mut self.scratch);
+                            kept.truncate(p.len);
+                            kept
+                        } else {
+                            self.scratch.get(..p.len).unwrap_or_default().to_vec()
+                        };
                         self.recent_plaintext.push_back(KeptPlaintext {
                             record: self.records_forgotten + self.records.len(),
                             at: (stream, dir, base + consumed as u64),
-                            bytes: self.scratch.get(..p.len).unwrap_or_default().to_vec(),
+                            bytes,
                         });
                     }
                     self.records.push(RecordEntry {
@@ -985,7 +995,7 @@ impl Trace {
     /// trace keeps no plaintext, so a large capture needs no more memory than its frames). `None`
     /// if the record was not decrypted, or if opening it again failed (which would be a bug; it
     /// is logged).
-    pub fn plaintext(&self, record: &RecordEntry) -> Option<Vec<u8>> {
+    pub fn plaintext(&self, record: &RecordEntry) -> Option<Cow<'_, [u8]>> {
         record.info.decrypted?;
         if self.streaming {
             let key = (record.stream, record.dir, record.stream_range.start);
@@ -994,12 +1004,12 @@ impl Trace {
                 .iter()
                 .rev()
                 .find(|kept| kept.at == key)
-                .map(|kept| kept.bytes.clone());
+                .map(|kept| Cow::Borrowed(kept.bytes.as_slice()));
         }
         let state = self.streams.get(record.stream)?;
         let bytes = self.stream_bytes(record.stream, record.dir, record.stream_range.clone())?;
         match state.tls.reopen(record.dir, &record.info, &bytes)? {
-            Ok(plain) => Some(plain),
+            Ok(plain) => Some(Cow::Owned(plain)),
             Err(e) => {
                 tracing::warn!(
                     stream = record.stream,

@@ -1,91 +1,181 @@
 //! JSON renderings. Field names and meanings are a contract (ARCHITECTURE.md): add, never change.
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
 use super::mac;
 use crate::chat::{AppEvent, Side};
 use crate::journey::{FrameEntry, Journey, RecordEntry, Trace};
-use crate::tls::Plaintext;
 
-fn text_or_hex(bytes: &[u8], obj: &mut Map<String, Value>) {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => {
-            obj.insert("text".into(), Value::from(text));
+/// The JSON of packetpath's reports: compact, and a byte string (serde's `bytes`) is written as
+/// a string of lowercase hex digits in one pass, with no escaping to scan for (hex needs none).
+/// Everything else is serde_json's `CompactFormatter`.
+struct HexBytes;
+
+impl serde_json::ser::Formatter for HexBytes {
+    fn write_byte_array<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: &[u8],
+    ) -> std::io::Result<()> {
+        let mut buf = [0u8; 8192];
+        writer.write_all(b"\"")?;
+        for chunk in value.chunks(buf.len() / 2) {
+            let out = &mut buf[..chunk.len() * 2];
+            // The slice is exactly twice the chunk's length, so this cannot fail.
+            const_hex::encode_to_slice(chunk, out).map_err(std::io::Error::other)?;
+            writer.write_all(out)?;
         }
-        Err(_) => {
-            obj.insert("hex".into(), Value::from(crate::tls::encode_hex(bytes)));
-        }
+        writer.write_all(b"\"")
     }
 }
 
-fn plaintext_json(p: &Plaintext, data: &[u8]) -> Value {
-    let mut obj = Map::new();
-    obj.insert("content_type".into(), Value::from(p.content_type.number()));
-    text_or_hex(data, &mut obj);
-    Value::Object(obj)
+/// Bytes written as hex (see [`HexBytes`]).
+struct Hex<'a>(&'a [u8]);
+
+impl Serialize for Hex<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
 }
 
-fn record_json(trace: &Trace, rec: &RecordEntry) -> Value {
-    let info = &rec.info;
-    let mut obj = Map::new();
-    obj.insert(
-        "content_type".into(),
-        Value::from(info.header.content_type.number()),
-    );
-    obj.insert(
-        "type_name".into(),
-        Value::from(info.header.content_type.name()),
-    );
-    obj.insert(
-        "version".into(),
-        Value::from(format!("0x{:04x}", info.header.version)),
-    );
-    obj.insert("length".into(), Value::from(info.header.length));
-    obj.insert(
-        "handshake".into(),
-        Value::from(info.handshake.iter().map(|h| h.name()).collect::<Vec<_>>()),
-    );
-    if let Some(p) = &info.decrypted {
-        let plain = trace.plaintext(rec);
-        let mut decrypted = plaintext_json(p, plain.as_deref().unwrap_or_default());
-        if plain.is_none() {
-            decrypted["error"] = Value::from(super::NOT_REOPENED);
+/// A MAC address as `02:73:00:00:01:01`, written without building a `String`.
+struct Mac<'a>(&'a [u8; 6]);
+
+impl Serialize for Mac<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let text = super::mac_bytes(self.0);
+        s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
+    }
+}
+
+/// A 16-bit field as `0x0800` (an EtherType, a TLS version).
+struct Hex16(u16);
+
+impl Serialize for Hex16 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut text = *b"0x0000";
+        let digits = self.0.to_be_bytes();
+        // Four digits: the slice is exactly as long as two bytes' hex.
+        if const_hex::encode_to_slice(digits, &mut text[2..]).is_err() {
+            return s.serialize_str(&format!("0x{:04x}", self.0));
         }
-        obj.insert("decrypted".into(), decrypted);
+        s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
     }
-    if let Some((level, description)) = info.alert {
-        obj.insert(
-            "alert".into(),
-            json!({"level": level, "description": description,
-                   "name": crate::tls::alert_name(description)}),
-        );
-    }
-    if let Some(note) = &info.note {
-        obj.insert("note".into(), Value::from(note.as_str()));
-    }
-    obj.insert("stream_offset".into(), Value::from(rec.stream_range.start));
-    Value::Object(obj)
 }
 
-fn app_json(event: &AppEvent) -> Value {
-    let mut obj = Map::new();
-    obj.insert(
-        "side".into(),
-        Value::from(match event.side {
-            Side::Client => "client",
-            Side::Server => "server",
-        }),
-    );
-    obj.insert(
-        "dir".into(),
-        Value::from(match event.dir {
+/// The `link` object: `type`, `src`, `dst`, `ethertype`, and `vlan` when tagged.
+struct Link<'a>(&'a crate::dissect::LinkInfo);
+
+impl Serialize for Link<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let link = self.0;
+        let mut m = s.serialize_map(None)?;
+        if let Some(dst) = &link.dst {
+            m.serialize_entry("dst", &Mac(dst))?;
+        }
+        m.serialize_entry("ethertype", &Hex16(link.ethertype))?;
+        if let Some(src) = &link.src {
+            m.serialize_entry("src", &Mac(src))?;
+        }
+        m.serialize_entry("type", link.kind.name())?;
+        if let Some(vlan) = link.vlan {
+            m.serialize_entry("vlan", &vlan)?;
+        }
+        m.end()
+    }
+}
+
+/// Objects are written with their keys in alphabetical order (as a `serde_json::Map` keeps them),
+/// so output stays byte for byte what it was when it was built as `Value`s.
+struct Decrypted<'a> {
+    content_type: u8,
+    bytes: &'a [u8],
+    reopened: bool,
+}
+
+impl Serialize for Decrypted<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("content_type", &self.content_type)?;
+        if !self.reopened {
+            m.serialize_entry("error", super::NOT_REOPENED)?;
+        }
+        match std::str::from_utf8(self.bytes) {
+            Ok(text) => m.serialize_entry("text", text)?,
+            Err(_) => m.serialize_entry("hex", &Hex(self.bytes))?,
+        }
+        m.end()
+    }
+}
+
+struct Record<'a> {
+    trace: &'a Trace,
+    rec: &'a RecordEntry,
+}
+
+impl Serialize for Record<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let info = &self.rec.info;
+        let mut m = s.serialize_map(None)?;
+        if let Some((level, description)) = info.alert {
+            m.serialize_entry(
+                "alert",
+                &json!({"level": level, "description": description,
+                        "name": crate::tls::alert_name(description)}),
+            )?;
+        }
+        m.serialize_entry("content_type", &info.header.content_type.number())?;
+        if let Some(p) = &info.decrypted {
+            let plain = self.trace.plaintext(self.rec);
+            m.serialize_entry(
+                "decrypted",
+                &Decrypted {
+                    content_type: p.content_type.number(),
+                    bytes: plain.as_deref().unwrap_or_default(),
+                    reopened: plain.is_some(),
+                },
+            )?;
+        }
+        let handshake: Vec<&str> = info.handshake.iter().map(|h| h.name()).collect();
+        m.serialize_entry("handshake", &handshake)?;
+        m.serialize_entry("length", &info.header.length)?;
+        if let Some(note) = &info.note {
+            m.serialize_entry("note", note)?;
+        }
+        m.serialize_entry("stream_offset", &self.rec.stream_range.start)?;
+        m.serialize_entry("type_name", info.header.content_type.name())?;
+        m.serialize_entry("version", &Hex16(info.header.version))?;
+        m.end()
+    }
+}
+
+struct App<'a>(&'a AppEvent);
+
+impl Serialize for App<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let event = self.0;
+        let mut m = s.serialize_map(None)?;
+        let dir = match event.dir {
             crate::chat::Direction::Write => "write",
             crate::chat::Direction::Read => "read",
-        }),
-    );
-    text_or_hex(&event.bytes, &mut obj);
-    obj.insert("offset".into(), Value::from(event.offset));
-    Value::Object(obj)
+        };
+        m.serialize_entry("dir", dir)?;
+        let text = std::str::from_utf8(&event.bytes).ok();
+        if text.is_none() {
+            m.serialize_entry("hex", &Hex(&event.bytes))?;
+        }
+        m.serialize_entry("offset", &event.offset)?;
+        let side = match event.side {
+            Side::Client => "client",
+            Side::Server => "server",
+        };
+        m.serialize_entry("side", side)?;
+        if let Some(text) = text {
+            m.serialize_entry("text", text)?;
+        }
+        m.end()
+    }
 }
 
 /// A checksum's state in one word: `verified`, `wrong`, `offloaded`, `not_checked`, or `none`
@@ -101,52 +191,82 @@ pub fn checksum_name(status: crate::dissect::ChecksumStatus) -> &'static str {
     }
 }
 
-/// The fields of an IP fragment: `fragment` {`offset` (bytes), `more`, `id`, `offset_units`
-/// (the header's 8-byte units), `data_len`} on every fragment; `piece_of` (the frame on the link
-/// before that a router cut it from) on a router's fragment;
+/// The `ip` object, with the fields of an IP fragment: `fragment` {`offset` (bytes), `more`,
+/// `id`, `offset_units` (the header's 8-byte units), `data_len`} on every fragment; `piece_of`
+/// (the frame on the link before that a router cut it from) on a router's fragment;
 /// `reassembled_in` (the frame that completed the packet) on the others, and `fragments` (the
 /// frames of all its fragments, in offset order) with `reassembled_len` (the packet's data
 /// bytes after its IP header) on that frame; `not_reassembled` (why) when it never was.
-fn fragment_json(
-    trace: &Trace,
+struct Ip<'a> {
+    trace: &'a Trace,
     number: u32,
-    ip: &crate::dissect::IpInfo,
-    obj: &mut Map<String, Value>,
-) {
-    use crate::flow::DatagramState;
-    if !ip.is_fragment() {
-        return;
-    }
-    obj.insert(
-        "fragment".into(),
-        json!({"offset": ip.fragment_offset, "more": ip.more_fragments,
-               "id": ip.identification.unwrap_or(0),
-               "offset_units": ip.fragment_offset / 8,
-               "data_len": ip.packet.end.saturating_sub(ip.fragment_data_start())}),
-    );
-    if let Some(whole) = trace.piece_of(number) {
-        obj.insert("piece_of".into(), Value::from(whole));
-    }
-    let Some(d) = trace.fragment_of(number) else {
-        return;
-    };
-    match &d.state {
-        DatagramState::Reassembled { frame } if *frame == number => {
-            obj.insert("fragments".into(), Value::from(d.fragments.clone()));
-            obj.insert(
-                "reassembled_len".into(),
-                Value::from(d.data_len.unwrap_or(0)),
-            );
+    ip: &'a crate::dissect::IpInfo,
+}
+
+impl Serialize for Ip<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use crate::flow::DatagramState;
+        let ip = self.ip;
+        let datagram = if ip.is_fragment() {
+            self.trace.fragment_of(self.number)
+        } else {
+            None
+        };
+        let mut m = s.serialize_map(None)?;
+        if let Some(status) = ip.checksum {
+            m.serialize_entry("checksum", checksum_name(status))?;
         }
-        DatagramState::Reassembled { frame } => {
-            obj.insert("reassembled_in".into(), Value::from(*frame));
+        m.serialize_entry("dst", &ip.dst)?;
+        if ip.is_fragment() {
+            m.serialize_entry(
+                "fragment",
+                &json!({"offset": ip.fragment_offset, "more": ip.more_fragments,
+                       "id": ip.identification.unwrap_or(0),
+                       "offset_units": ip.fragment_offset / 8,
+                       "data_len": ip.packet.end.saturating_sub(ip.fragment_data_start())}),
+            )?;
         }
-        state => {
-            obj.insert(
-                "not_reassembled".into(),
-                Value::from(super::not_reassembled(d, state)),
-            );
+        let completes = datagram.filter(
+            |d| matches!(d.state, DatagramState::Reassembled { frame } if frame == self.number),
+        );
+        if let Some(d) = completes {
+            m.serialize_entry("fragments", &d.fragments)?;
         }
+        if ip.version == 6 {
+            m.serialize_entry("hop_limit", &ip.ttl)?;
+        }
+        if let Some(id) = ip.identification {
+            m.serialize_entry("identification", &id)?;
+        }
+        if let Some(d) = datagram {
+            if !matches!(d.state, DatagramState::Reassembled { .. }) {
+                m.serialize_entry("not_reassembled", &super::not_reassembled(d, &d.state))?;
+            }
+        }
+        if ip.is_fragment() {
+            if let Some(whole) = self.trace.piece_of(self.number) {
+                m.serialize_entry("piece_of", &whole)?;
+            }
+        }
+        m.serialize_entry("protocol", &ip.protocol)?;
+        if let Some(d) = datagram {
+            match d.state {
+                DatagramState::Reassembled { frame } if frame != self.number => {
+                    m.serialize_entry("reassembled_in", &frame)?;
+                }
+                _ => {}
+            }
+        }
+        if let Some(d) = completes {
+            m.serialize_entry("reassembled_len", &d.data_len.unwrap_or(0))?;
+        }
+        m.serialize_entry("src", &ip.src)?;
+        m.serialize_entry("total_len", &ip.total_len)?;
+        if ip.version != 6 {
+            m.serialize_entry("ttl", &ip.ttl)?;
+        }
+        m.serialize_entry("version", &ip.version)?;
+        m.end()
     }
 }
 
@@ -155,281 +275,338 @@ fn fragment_json(
 /// (fragmentation needed, packet too big), `target` (neighbour discovery; the gateway of an IPv4
 /// redirect), and `quoted` {`src`, `dst`, `protocol`, `ttl`, `src_port`, `dst_port`}: the packet an
 /// error is about.
-fn icmp_json(icmp: &crate::dissect::IcmpInfo) -> Value {
-    let mut i = Map::new();
-    i.insert("version".into(), Value::from(icmp.version));
-    i.insert("type".into(), Value::from(icmp.icmp_type));
-    i.insert("code".into(), Value::from(icmp.code));
-    i.insert("type_name".into(), Value::from(icmp.type_name()));
-    if let Some(name) = icmp.code_name() {
-        i.insert("code_name".into(), Value::from(name));
-    }
-    i.insert("checksum".into(), Value::from(checksum_name(icmp.checksum)));
-    if let Some((id, seq)) = icmp.echo {
-        i.insert("id".into(), Value::from(id));
-        i.insert("seq".into(), Value::from(seq));
-    }
-    if let Some(mtu) = icmp.mtu {
-        i.insert("mtu".into(), Value::from(mtu));
-    }
-    if let Some(target) = icmp.target {
-        i.insert("target".into(), Value::from(target.to_string()));
-    }
-    if let Some(q) = &icmp.quoted {
-        let mut o = Map::new();
-        o.insert("src".into(), Value::from(q.ip.src.to_string()));
-        o.insert("dst".into(), Value::from(q.ip.dst.to_string()));
-        o.insert("protocol".into(), Value::from(q.ip.protocol));
-        o.insert("ttl".into(), Value::from(q.ip.ttl));
-        if let Some((src, dst)) = q.ports {
-            o.insert("src_port".into(), Value::from(src));
-            o.insert("dst_port".into(), Value::from(dst));
+struct Icmp<'a>(&'a crate::dissect::IcmpInfo);
+
+impl Serialize for Icmp<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let icmp = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("checksum", checksum_name(icmp.checksum))?;
+        m.serialize_entry("code", &icmp.code)?;
+        if let Some(name) = icmp.code_name() {
+            m.serialize_entry("code_name", name)?;
         }
-        i.insert("quoted".into(), Value::Object(o));
+        if let Some((id, _)) = icmp.echo {
+            m.serialize_entry("id", &id)?;
+        }
+        if let Some(mtu) = icmp.mtu {
+            m.serialize_entry("mtu", &mtu)?;
+        }
+        if let Some(q) = &icmp.quoted {
+            let mut o = Map::new();
+            o.insert("src".into(), Value::from(q.ip.src.to_string()));
+            o.insert("dst".into(), Value::from(q.ip.dst.to_string()));
+            o.insert("protocol".into(), Value::from(q.ip.protocol));
+            o.insert("ttl".into(), Value::from(q.ip.ttl));
+            if let Some((src, dst)) = q.ports {
+                o.insert("src_port".into(), Value::from(src));
+                o.insert("dst_port".into(), Value::from(dst));
+            }
+            m.serialize_entry("quoted", &o)?;
+        }
+        if let Some((_, seq)) = icmp.echo {
+            m.serialize_entry("seq", &seq)?;
+        }
+        if let Some(target) = icmp.target {
+            m.serialize_entry("target", &target)?;
+        }
+        m.serialize_entry("type", &icmp.icmp_type)?;
+        m.serialize_entry("type_name", icmp.type_name())?;
+        m.serialize_entry("version", &icmp.version)?;
+        m.end()
     }
-    Value::Object(i)
 }
 
-/// The `inspect` JSON object of one frame. `app` lists the application events shown on it.
-pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
-    let p = &entry.packet();
-    let mut obj = Map::new();
-    obj.insert("frame".into(), Value::from(entry.number));
-    obj.insert("time".into(), Value::from(entry.frame.at.as_secs_f64()));
-    obj.insert("len".into(), Value::from(entry.frame.orig_len));
-    // Which capture interface (pcapng Interface Description Block, from 0): frame.interface_id.
-    obj.insert("interface".into(), Value::from(entry.frame.interface));
-    if let Some(link) = &p.link {
-        let mut l = Map::new();
-        l.insert("type".into(), Value::from(link.kind.name()));
-        if let Some(src) = &link.src {
-            l.insert("src".into(), Value::from(mac(src)));
-        }
-        if let Some(dst) = &link.dst {
-            l.insert("dst".into(), Value::from(mac(dst)));
-        }
-        l.insert(
-            "ethertype".into(),
-            Value::from(format!("0x{:04x}", link.ethertype)),
-        );
-        if let Some(vlan) = link.vlan {
-            l.insert("vlan".into(), Value::from(vlan));
-        }
-        obj.insert("link".into(), Value::Object(l));
-    }
-    if let Some(arp) = &p.arp {
-        obj.insert(
-            "arp".into(),
-            json!({
-                "op": match arp.op { 1 => "request".to_string(), 2 => "reply".to_string(), n => n.to_string() },
-                "sender_ip": arp.sender_ip.to_string(),
-                "target_ip": arp.target_ip.to_string(),
-                "sender_mac": mac(&arp.sender_mac),
-            }),
-        );
-    }
-    if let Some(ip) = &p.ip {
-        let mut i = Map::new();
-        i.insert("version".into(), Value::from(ip.version));
-        i.insert("src".into(), Value::from(ip.src.to_string()));
-        i.insert("dst".into(), Value::from(ip.dst.to_string()));
-        if ip.version == 6 {
-            i.insert("hop_limit".into(), Value::from(ip.ttl));
-        } else {
-            i.insert("ttl".into(), Value::from(ip.ttl));
-        }
-        i.insert("total_len".into(), Value::from(ip.total_len));
-        i.insert("protocol".into(), Value::from(ip.protocol));
-        if let Some(id) = ip.identification {
-            i.insert("identification".into(), Value::from(id));
-        }
-        if let Some(status) = ip.checksum {
-            i.insert("checksum".into(), Value::from(checksum_name(status)));
-        }
-        fragment_json(trace, entry.number, ip, &mut i);
-        obj.insert("ip".into(), Value::Object(i));
-    }
-    if p.not_captured > 0 {
-        // The snapshot length cut the frame: these bytes of its IP packet are not in the file.
-        obj.insert("not_captured".into(), Value::from(p.not_captured));
-    }
-    // The frame that completes a fragmented packet shows the packet's TCP segment, as tshark does.
-    let whole = trace.reassembled(entry.number);
-    let tcp = whole
-        .as_ref()
-        .and_then(|(_, w)| w.tcp.as_ref())
-        .or(p.tcp.as_ref());
-    if let (Some(tcp), Some(seg)) = (tcp, &entry.segment) {
-        obj.insert(
-            "tcp".into(),
-            json!({
-                "src_port": tcp.src_port,
-                "dst_port": tcp.dst_port,
-                "stream": seg.stream,
-                "seq": seg.rel_seq,
-                "ack": seg.rel_ack,
-                "flags": tcp.flags.names(),
-                "payload_len": seg.payload_len,
-                "retransmission": seg.analysis.retransmission,
-                "out_of_order": seg.analysis.out_of_order,
-                "fast_retransmission": seg.analysis.fast_retransmission,
-                "spurious_retransmission": seg.analysis.spurious_retransmission,
-                "lost_segment": seg.analysis.lost_segment,
-                "duplicate_ack": seg.analysis.duplicate_ack,
-                "keep_alive": seg.analysis.keep_alive,
-                "window_update": seg.analysis.window_update,
-                "zero_window_probe": seg.analysis.zero_window_probe,
-                "window": tcp.window,
-                "window_size": seg.window_bytes(tcp.window),
-                "window_shift": seg.window_shift,
-                "zero_window": seg.analysis.zero_window,
-                "header_len": tcp.header_len,
-                "mss": tcp.options.mss,
-                "window_scale": tcp.options.window_scale,
-                "sack_permitted": tcp.options.sack_permitted,
-                "timestamps": tcp.options.timestamps.map(|(tsval, tsecr)| [tsval, tsecr]),
-                "sack_blocks": tcp.options.sack_blocks.as_slice().iter()
-                    .map(|(a, b)| [a.wrapping_sub(seg.peer_base), b.wrapping_sub(seg.peer_base)])
-                    .collect::<Vec<_>>(),
-                "checksum": checksum_name(tcp.checksum),
-                "seq_raw": tcp.seq,
-                "ack_raw": tcp.ack,
-                "reused_ports": seg.analysis.reused_ports,
-            }),
-        );
-        if let Some(Value::Object(t)) = obj.get_mut("tcp") {
-            // Only on frames that have them, as tshark shows them.
-            if let Some(a) = seg.measures.ack_rtt {
-                t.insert("acks_frame".into(), Value::from(a.acks_frame));
-                t.insert("ack_rtt".into(), Value::from(a.rtt_ns as f64 / 1e9));
-                t.insert("rtt_sample".into(), Value::from(a.karn));
-            }
-            if let Some(b) = seg.measures.bytes_in_flight {
-                t.insert("bytes_in_flight".into(), Value::from(b));
-            }
-        }
-        // A plain TCP segment's bytes, as a decrypted record's: text when they are text (from
-        // the reassembled packet when fragments brought them).
-        let payload = match &whole {
-            Some((bytes, w)) => bytes.get(w.payload.clone()),
-            None => entry.frame.data.get(p.payload.clone()),
-        }
-        .unwrap_or_default();
-        if !payload.is_empty() && trace.stream_kind(seg.stream) != crate::journey::StreamKind::Tls {
-            let mut data = Map::new();
-            text_or_hex(payload, &mut data);
-            if let Some(Value::Object(t)) = obj.get_mut("tcp") {
-                t.insert("payload".into(), Value::Object(data));
-            }
-        }
-    }
-    // UDP and ICMP: of the whole packet when fragments brought it, as for TCP.
-    let packet = whole.as_ref().map_or(p, |(_, w)| w);
-    if let Some(udp) = &packet.udp {
-        obj.insert(
-            "udp".into(),
-            json!({
-                "src_port": udp.src_port,
-                "dst_port": udp.dst_port,
-                "length": udp.length,
-                "checksum": checksum_name(udp.checksum),
-            }),
-        );
-    }
-    if let Some(icmp) = &packet.icmp {
-        obj.insert("icmp".into(), icmp_json(icmp));
-    }
-    let records: Vec<Value> = trace
-        .records_of(entry)
-        .iter()
-        .map(|rec| record_json(trace, rec))
-        .collect();
-    if !records.is_empty() {
-        obj.insert("tls".into(), Value::from(records));
-    }
-    let events: Vec<Value> = app
-        .iter()
-        .filter_map(|&i| trace.app_events().get(i))
-        .map(app_json)
-        .collect();
-    if !events.is_empty() {
-        obj.insert("app".into(), Value::from(events));
-    }
-    if let Some(stop) = &p.stop {
-        obj.insert("stop".into(), Value::from(stop.to_string()));
-    }
-    hop_json(trace, entry, &mut obj);
-    Value::Object(obj)
+/// The `tcp` object of a frame.
+struct Tcp<'a> {
+    tcp: &'a crate::dissect::TcpInfo,
+    seg: &'a crate::flow::SegmentInfo,
+    /// The segment's bytes when the connection is not TLS.
+    payload: Option<&'a [u8]>,
 }
 
-/// On a path of routers: the frame's interface and hop, the packet's frames along its path, and
-/// on a copy what changed since the original.
-fn hop_json(trace: &Trace, entry: &FrameEntry, obj: &mut Map<String, Value>) {
-    if !trace.several_interfaces() {
-        return;
-    }
-    let iface = entry.frame.interface;
-    if let Some(name) = trace.interface_name(iface) {
-        obj.insert("interface_name".into(), Value::from(name));
-    }
-    if let Some(place) = trace.hop_place(iface) {
-        obj.insert(
-            "hop".into(),
-            json!({"node": place.node, "link": place.link, "position": place.position}),
-        );
-    }
-    let path = trace.path_of(entry.number);
-    if path.len() > 1 {
-        obj.insert("path".into(), Value::from(path));
-    }
-    let Some(original) = entry.copy_of else {
-        return;
-    };
-    obj.insert("copy_of".into(), Value::from(original));
-    if let Some(c) = trace.hop_check(entry.number) {
-        let mut h = Map::new();
-        h.insert("routers".into(), json!(c.routers));
-        h.insert("ttl_before".into(), Value::from(c.ttl_before));
-        h.insert("ttl".into(), Value::from(c.ttl));
-        h.insert("ttl_as_expected".into(), json!(c.ttl_as_expected()));
-        if let Some((src, dst)) = c.macs_before {
-            h.insert("src_before".into(), Value::from(mac(&src)));
-            h.insert("dst_before".into(), Value::from(mac(&dst)));
+/// `text` or `hex`, as an object of its own.
+struct Payload<'a>(&'a [u8]);
+
+impl Serialize for Payload<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        match std::str::from_utf8(self.0) {
+            Ok(text) => m.serialize_entry("text", text)?,
+            Err(_) => m.serialize_entry("hex", &Hex(self.0))?,
         }
-        if let Some((sum, status)) = c.checksum {
-            h.insert("ip_checksum".into(), Value::from(format!("0x{sum:04x}")));
-            h.insert(
-                "ip_checksum_status".into(),
-                Value::from(checksum_name(status)),
-            );
+        m.end()
+    }
+}
+
+impl Serialize for Tcp<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (tcp, seg) = (self.tcp, self.seg);
+        let a = &seg.analysis;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("ack", &seg.rel_ack)?;
+        m.serialize_entry("ack_raw", &tcp.ack)?;
+        // Only on frames that have them, as tshark shows them.
+        let rtt = seg.measures.ack_rtt;
+        if let Some(r) = rtt {
+            m.serialize_entry("ack_rtt", &(r.rtt_ns as f64 / 1e9))?;
+            m.serialize_entry("acks_frame", &r.acks_frame)?;
         }
-        if let Some(before) = c.checksum_before {
-            h.insert(
-                "ip_checksum_before".into(),
-                Value::from(format!("0x{before:04x}")),
-            );
+        if let Some(b) = seg.measures.bytes_in_flight {
+            m.serialize_entry("bytes_in_flight", &b)?;
         }
-        h.insert("above_ip_len".into(), Value::from(c.above_ip_len));
+        m.serialize_entry("checksum", checksum_name(tcp.checksum))?;
+        m.serialize_entry("dst_port", &tcp.dst_port)?;
+        m.serialize_entry("duplicate_ack", &a.duplicate_ack)?;
+        m.serialize_entry("fast_retransmission", &a.fast_retransmission)?;
+        m.serialize_entry("flags", &tcp.flags.names())?;
+        m.serialize_entry("header_len", &tcp.header_len)?;
+        m.serialize_entry("keep_alive", &a.keep_alive)?;
+        m.serialize_entry("lost_segment", &a.lost_segment)?;
+        m.serialize_entry("mss", &tcp.options.mss)?;
+        m.serialize_entry("out_of_order", &a.out_of_order)?;
+        if let Some(payload) = self.payload {
+            m.serialize_entry("payload", &Payload(payload))?;
+        }
+        m.serialize_entry("payload_len", &seg.payload_len)?;
+        m.serialize_entry("retransmission", &a.retransmission)?;
+        m.serialize_entry("reused_ports", &a.reused_ports)?;
+        if let Some(r) = rtt {
+            m.serialize_entry("rtt_sample", &r.karn)?;
+        }
+        let sack: Vec<[u32; 2]> = tcp
+            .options
+            .sack_blocks
+            .as_slice()
+            .iter()
+            .map(|(a, b)| [a.wrapping_sub(seg.peer_base), b.wrapping_sub(seg.peer_base)])
+            .collect();
+        m.serialize_entry("sack_blocks", &sack)?;
+        m.serialize_entry("sack_permitted", &tcp.options.sack_permitted)?;
+        m.serialize_entry("seq", &seg.rel_seq)?;
+        m.serialize_entry("seq_raw", &tcp.seq)?;
+        m.serialize_entry("spurious_retransmission", &a.spurious_retransmission)?;
+        m.serialize_entry("src_port", &tcp.src_port)?;
+        m.serialize_entry("stream", &seg.stream)?;
+        let timestamps = tcp.options.timestamps.map(|(tsval, tsecr)| [tsval, tsecr]);
+        m.serialize_entry("timestamps", &timestamps)?;
+        m.serialize_entry("window", &tcp.window)?;
+        m.serialize_entry("window_scale", &tcp.options.window_scale)?;
+        m.serialize_entry("window_shift", &seg.window_shift)?;
+        m.serialize_entry("window_size", &seg.window_bytes(tcp.window))?;
+        m.serialize_entry("window_update", &a.window_update)?;
+        m.serialize_entry("zero_window", &a.zero_window)?;
+        m.serialize_entry("zero_window_probe", &a.zero_window_probe)?;
+        m.end()
+    }
+}
+
+/// The `inspect` JSON object of one frame (see [`write_frame_json`]).
+struct Frame<'a> {
+    trace: &'a Trace,
+    entry: &'a FrameEntry,
+    app: &'a [usize],
+}
+
+impl Serialize for Frame<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (trace, entry) = (self.trace, self.entry);
+        let p = &entry.packet();
+        // The frame that completes a fragmented packet shows the packet's TCP segment, UDP
+        // datagram or ICMP message, as tshark does.
+        let whole = trace.reassembled(entry.number);
+        let packet = whole.as_ref().map_or(p, |(_, w)| w);
+        let hops = trace.several_interfaces();
+        let mut m = s.serialize_map(None)?;
+        let events: Vec<App> = self
+            .app
+            .iter()
+            .filter_map(|&i| trace.app_events().get(i))
+            .map(App)
+            .collect();
+        if !events.is_empty() {
+            m.serialize_entry("app", &events)?;
+        }
+        if let Some(arp) = &p.arp {
+            let op = match arp.op {
+                1 => "request".to_string(),
+                2 => "reply".to_string(),
+                n => n.to_string(),
+            };
+            m.serialize_entry(
+                "arp",
+                &json!({
+                    "op": op,
+                    "sender_ip": arp.sender_ip.to_string(),
+                    "target_ip": arp.target_ip.to_string(),
+                    "sender_mac": mac(&arp.sender_mac),
+                }),
+            )?;
+        }
+        let original = if hops { entry.copy_of } else { None };
+        if let Some(original) = original {
+            m.serialize_entry("copy_of", &original)?;
+        }
+        m.serialize_entry("frame", &entry.number)?;
+        let iface = entry.frame.interface;
+        if hops {
+            if let Some(place) = trace.hop_place(iface) {
+                m.serialize_entry(
+                    "hop",
+                    &json!({"node": place.node, "link": place.link, "position": place.position}),
+                )?;
+            }
+        }
+        if original.is_some() {
+            if let Some(c) = trace.hop_check(entry.number) {
+                m.serialize_entry("hop_check", &hop_check_json(&c))?;
+            }
+        }
+        if let Some(icmp) = &packet.icmp {
+            m.serialize_entry("icmp", &Icmp(icmp))?;
+        }
+        // Which capture interface (pcapng Interface Description Block, from 0):
+        // frame.interface_id.
+        m.serialize_entry("interface", &iface)?;
+        if hops {
+            if let Some(name) = trace.interface_name(iface) {
+                m.serialize_entry("interface_name", name)?;
+            }
+        }
+        if let Some(ip) = &p.ip {
+            m.serialize_entry(
+                "ip",
+                &Ip {
+                    trace,
+                    number: entry.number,
+                    ip,
+                },
+            )?;
+        }
+        m.serialize_entry("len", &entry.frame.orig_len)?;
+        if let Some(link) = &p.link {
+            m.serialize_entry("link", &Link(link))?;
+        }
+        if p.not_captured > 0 {
+            // The snapshot length cut the frame: these bytes of its IP packet are not in the file.
+            m.serialize_entry("not_captured", &p.not_captured)?;
+        }
+        if hops {
+            let path = trace.path_of(entry.number);
+            if path.len() > 1 {
+                m.serialize_entry("path", &path)?;
+            }
+        }
+        if let Some(stop) = &p.stop {
+            m.serialize_entry("stop", &stop.to_string())?;
+        }
+        let tcp = whole
+            .as_ref()
+            .and_then(|(_, w)| w.tcp.as_ref())
+            .or(p.tcp.as_ref());
+        if let (Some(tcp), Some(seg)) = (tcp, &entry.segment) {
+            // A plain TCP segment's bytes, as a decrypted record's: text when they are text
+            // (from the reassembled packet when fragments brought them).
+            let payload = match &whole {
+                Some((bytes, w)) => bytes.get(w.payload.clone()),
+                None => entry.frame.data.get(p.payload.clone()),
+            }
+            .unwrap_or_default();
+            let payload = (!payload.is_empty()
+                && trace.stream_kind(seg.stream) != crate::journey::StreamKind::Tls)
+                .then_some(payload);
+            m.serialize_entry("tcp", &Tcp { tcp, seg, payload })?;
+        }
+        m.serialize_entry("time", &entry.frame.at.as_secs_f64())?;
+        let records: Vec<Record> = trace
+            .records_of(entry)
+            .iter()
+            .map(|rec| Record { trace, rec })
+            .collect();
+        if !records.is_empty() {
+            m.serialize_entry("tls", &records)?;
+        }
+        if let Some(udp) = &packet.udp {
+            m.serialize_entry(
+                "udp",
+                &json!({
+                    "src_port": udp.src_port,
+                    "dst_port": udp.dst_port,
+                    "length": udp.length,
+                    "checksum": checksum_name(udp.checksum),
+                }),
+            )?;
+        }
+        m.end()
+    }
+}
+
+/// On a copy of a packet on a path of routers, what changed since the original.
+fn hop_check_json(c: &crate::journey::hops::HopCheck) -> Value {
+    let mut h = Map::new();
+    h.insert("routers".into(), json!(c.routers));
+    h.insert("ttl_before".into(), Value::from(c.ttl_before));
+    h.insert("ttl".into(), Value::from(c.ttl));
+    h.insert("ttl_as_expected".into(), json!(c.ttl_as_expected()));
+    if let Some((src, dst)) = c.macs_before {
+        h.insert("src_before".into(), Value::from(mac(&src)));
+        h.insert("dst_before".into(), Value::from(mac(&dst)));
+    }
+    if let Some((sum, status)) = c.checksum {
+        h.insert("ip_checksum".into(), Value::from(format!("0x{sum:04x}")));
         h.insert(
-            "above_ip_identical".into(),
-            Value::from(c.above_ip_identical),
+            "ip_checksum_status".into(),
+            Value::from(checksum_name(status)),
         );
-        if !c.changed.is_empty() {
-            // An altered copy (an attacker on the link): offsets from the end of the IP header.
-            h.insert(
-                "above_ip_changed".into(),
-                Value::Array(
-                    c.changed
-                        .iter()
-                        .map(|(at, before, after)| {
-                            json!({"offset": at, "before": before, "after": after})
-                        })
-                        .collect(),
-                ),
-            );
-        }
-        obj.insert("hop_check".into(), Value::Object(h));
     }
+    if let Some(before) = c.checksum_before {
+        h.insert(
+            "ip_checksum_before".into(),
+            Value::from(format!("0x{before:04x}")),
+        );
+    }
+    h.insert("above_ip_len".into(), Value::from(c.above_ip_len));
+    h.insert(
+        "above_ip_identical".into(),
+        Value::from(c.above_ip_identical),
+    );
+    if !c.changed.is_empty() {
+        // An altered copy (an attacker on the link): offsets from the end of the IP header.
+        h.insert(
+            "above_ip_changed".into(),
+            Value::Array(
+                c.changed
+                    .iter()
+                    .map(|(at, before, after)| json!({"offset": at, "before": before, "after": after}))
+                    .collect(),
+            ),
+        );
+    }
+    Value::Object(h)
+}
+
+/// Writes the `inspect` JSON object of one frame, and a newline, to `out`. `app` lists the
+/// application events shown on it. Written straight from the trace (no `Value` in between: a
+/// large capture's JSON is mostly decrypted bytes in hex, which go from the plaintext to `out`
+/// in one pass).
+pub fn write_frame_json(out: &mut Vec<u8>, trace: &Trace, entry: &FrameEntry, app: &[usize]) {
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, HexBytes);
+    // Serializing into a Vec fails only on a map key that is not a string, and every key here
+    // is one.
+    if let Err(e) = (Frame { trace, entry, app }).serialize(&mut ser) {
+        tracing::error!(
+            frame = entry.number,
+            "could not write the frame's JSON: {e}"
+        );
+    }
+    out.push(b'\n');
+}
+
+/// The `inspect` JSON object of one frame as a value (for reports that embed frames).
+pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
+    let mut out = Vec::new();
+    write_frame_json(&mut out, trace, entry, app);
+    serde_json::from_slice(&out).unwrap_or_default()
 }
 
 /// The `trace` JSON object: a message, its size at every layer, and the frames that carried it.
@@ -477,6 +654,58 @@ mod tests {
     use super::*;
     use crate::capture::read_capture_file;
     use crate::tls::Keys;
+
+    /// How many `hex` values are in `v`, each checked to be lowercase hex digits, two a byte.
+    fn hex_strings(v: &Value) -> usize {
+        match v {
+            Value::Object(m) => m
+                .iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("hex", Value::String(h)) => {
+                        assert!(
+                            h.len() % 2 == 0
+                                && h.bytes()
+                                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+                            "{h}"
+                        );
+                        1
+                    }
+                    _ => hex_strings(v),
+                })
+                .sum(),
+            Value::Array(a) => a.iter().map(hex_strings).sum(),
+            _ => 0,
+        }
+    }
+
+    /// The writer puts every object's keys in alphabetical order, as the `Value` maps it
+    /// replaced did (so output stays byte for byte what it was), and decrypted bytes that are not
+    /// text are lowercase hex: each frame of every sample reads back to the same bytes.
+    #[test]
+    fn frames_are_written_with_sorted_keys_and_read_back_the_same() {
+        let mut hex = 0;
+        for path in crate::capture::test_support::sample_captures() {
+            let (trace, _) = crate::capture::open_capture(&path, None, &mut |_, _| {}).unwrap();
+            let app = super::super::app_events_by_frame(&trace);
+            for entry in trace.frames() {
+                let events = app.get(&entry.number).map_or(&[][..], |v| v.as_slice());
+                let mut written = Vec::new();
+                write_frame_json(&mut written, &trace, entry, events);
+                let value: Value = serde_json::from_slice(&written).unwrap();
+                let mut again = serde_json::to_vec(&value).unwrap();
+                again.push(b'\n');
+                assert_eq!(
+                    String::from_utf8_lossy(&written),
+                    String::from_utf8_lossy(&again),
+                    "{}: frame {}",
+                    path.display(),
+                    entry.number
+                );
+                hex += hex_strings(&value);
+            }
+        }
+        assert!(hex > 0, "no sample frame has bytes written as hex");
+    }
 
     /// Every TLS record's `length` is its header's length field: the records of one direction tile
     /// the byte stream, each one starting 5 + `length` bytes after the previous one, and the length

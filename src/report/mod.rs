@@ -10,7 +10,7 @@ pub mod paths;
 pub mod series;
 mod text;
 
-pub use json::{checksum_name, frame_json, journey_json};
+pub use json::{checksum_name, frame_json, journey_json, write_frame_json};
 pub use text::{changed_bytes, cut_text, frame_text, journey_text};
 
 use std::collections::HashMap;
@@ -142,12 +142,22 @@ impl std::fmt::Display for SeqAck {
     }
 }
 
+/// A MAC address as `02:73:00:00:01:01` (lowercase hex, as tshark writes it).
 pub fn mac(bytes: &[u8; 6]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    let text = mac_bytes(bytes);
+    // Hex digits and colons only.
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+/// [`mac`]'s text without a `String` (a frame's JSON writes two per frame).
+pub(crate) fn mac_bytes(bytes: &[u8; 6]) -> [u8; 17] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [b':'; 17];
+    for (i, b) in bytes.iter().enumerate() {
+        text[i * 3] = DIGITS[usize::from(b >> 4)];
+        text[i * 3 + 1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    text
 }
 
 /// A packet list's words for an IP packet whose payload is not dissected: "IP protocol 47", or

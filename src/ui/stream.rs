@@ -272,9 +272,9 @@ impl StreamView {
                 }
                 match (&info.decrypted, self.decrypted) {
                     (Some(p), true) if p.content_type == ContentType::ApplicationData => {
-                        let data = trace
-                            .plaintext(rec)
-                            .unwrap_or_else(|| crate::report::NOT_REOPENED.as_bytes().to_vec());
+                        let data = trace.plaintext(rec).unwrap_or(std::borrow::Cow::Borrowed(
+                            crate::report::NOT_REOPENED.as_bytes(),
+                        ));
                         for text in String::from_utf8_lossy(&data).lines() {
                             out.push(Line::from(vec![
                                 Span::styled(format!("{who}: "), style(rec.dir)),
