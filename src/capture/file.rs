@@ -57,9 +57,10 @@ pub fn read_capture_file(path: &Path) -> Result<CaptureFile, FileError> {
 
 /// The secrets and custom blocks of a whole capture, before any frame is read (see
 /// `pcapng::skim`); nothing for classic pcap, which has neither.
-pub(super) fn skim(all: &Bytes) -> CaptureFile {
+/// `passed(offset)` is called after each block, with where the next one starts.
+pub(super) fn skim(all: &Bytes, passed: &mut dyn FnMut(usize)) -> CaptureFile {
     if all.get(..4) == Some(&PCAPNG_SHB[..]) {
-        pcapng::skim(all)
+        pcapng::skim(all, passed)
     } else {
         CaptureFile::empty(FileFormat::Pcap)
     }

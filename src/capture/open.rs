@@ -51,7 +51,18 @@ fn secrets_and_events(
     capture: &CaptureFile,
     keylog: Option<&Keys>,
 ) -> (Keys, Vec<AppEvent>, Vec<TcpInfoSample>) {
-    secrets_and_events_releasing(file, capture, keylog, &mut |_| {})
+    let (keys, events, samples) = secrets_and_events_releasing(file, capture, keylog, &mut |_| {});
+    let events = events
+        .into_iter()
+        .map(|lazy| {
+            let bytes = lazy.bytes().unwrap_or_default();
+            AppEvent {
+                bytes,
+                ..lazy.event
+            }
+        })
+        .collect();
+    (keys, events, samples)
 }
 
 /// [`secrets_and_events`], reading each ledger block a piece of at most [`LEDGER_PIECE`] bytes at
@@ -62,7 +73,7 @@ fn secrets_and_events_releasing(
     capture: &CaptureFile,
     keylog: Option<&Keys>,
     done: &mut dyn FnMut(&[u8]),
-) -> (Keys, Vec<AppEvent>, Vec<TcpInfoSample>) {
+) -> (Keys, Vec<ledger::LazyEvent>, Vec<TcpInfoSample>) {
     let (mut keys, warnings) = Keys::parse_nss(&capture.keylog);
     for w in warnings {
         tracing::warn!("secrets embedded in {}: {w}", file.display());
@@ -78,7 +89,7 @@ fn secrets_and_events_releasing(
         .filter(|b| b.pen == ledger::LEDGER_PEN)
     {
         for piece in ledger::split_at_lines(&block.data, LEDGER_PIECE) {
-            let (decoded, warnings) = ledger::decode(piece);
+            let (decoded, warnings) = ledger::decode_lazy(&block.data.slice_ref(piece));
             let (tcp_info, more_warnings) = crate::tcpinfo::decode(piece);
             for w in warnings.into_iter().chain(more_warnings) {
                 tracing::warn!("{}: {w}", file.display());
@@ -193,9 +204,15 @@ pub fn stream_capture_in_batches<E: From<OpenError>>(
         }
         other => OpenError::Capture(other),
     })?;
+    let mut skimmed = 0;
     let (keys, events, samples) = secrets_and_events_releasing(
         file,
-        &super::file::skim(mapped.bytes()),
+        &super::file::skim(mapped.bytes(), &mut |at| {
+            // Every block's header is read: the pages walked are given back as it goes.
+            if at >= skimmed + RELEASE_STEP {
+                skimmed = mapped.release(skimmed, at);
+            }
+        }),
         extra.as_ref(),
         &mut |piece| {
             if let Some(at) = mapped.offset_of(piece) {
@@ -210,14 +227,18 @@ pub fn stream_capture_in_batches<E: From<OpenError>>(
         trace.add_tcp_info(sample);
     }
     // The events not yet placed on a frame, by their connection's endpoints (in either order).
+    // Their bytes stay hex in the file until their frame is shown (a demo's record of a long
+    // transfer has hundreds of megabytes of them).
     let ends = |a: SocketAddr, b: SocketAddr| if a <= b { (a, b) } else { (b, a) };
     let mut waiting: HashMap<(SocketAddr, SocketAddr), Vec<usize>> = HashMap::new();
-    for (i, event) in events.into_iter().enumerate() {
+    let mut unread = Vec::with_capacity(events.len());
+    for (i, lazy) in events.into_iter().enumerate() {
         waiting
-            .entry(ends(event.conn.client, event.conn.server))
+            .entry(ends(lazy.event.conn.client, lazy.event.conn.server))
             .or_default()
             .push(i);
-        trace.add_app_event(event);
+        trace.add_app_event(lazy.event);
+        unread.push((lazy.len, lazy.hex));
     }
     let mut placed: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     let mut shown = 0u32;
@@ -258,10 +279,11 @@ pub fn stream_capture_in_batches<E: From<OpenError>>(
                 continue;
             };
             list.retain(|&i| {
+                let len = unread.get(i).map_or(0, |(len, _)| *len);
                 let at = trace
                     .app_events()
                     .get(i)
-                    .and_then(|e| trace.app_event_frame(e));
+                    .and_then(|e| trace.app_event_frame_with_len(e, len));
                 match at {
                     Some(at) => {
                         placed.entry(at.max(shown + 1)).or_default().push(i);
@@ -288,8 +310,33 @@ pub fn stream_capture_in_batches<E: From<OpenError>>(
             ready.push((number, app));
             shown = number;
         }
+        // The bytes of the events shown now, decoded for the showing and let go after it. The
+        // file's pages their hex was read from are given back, with a margin: the kernel maps
+        // the pages around a page read (fault-around, 64 KiB by default), and events are shown
+        // in time order, not the ledger's.
+        let shown_events: Vec<usize> = ready.iter().flat_map(|(_, app)| app).copied().collect();
+        let mut read_from: Option<(usize, usize)> = None;
+        for &i in &shown_events {
+            let Some((_, hex)) = unread.get_mut(i) else {
+                continue;
+            };
+            let hex = std::mem::take(hex);
+            if let Some(bytes) = ledger::decode_hex(&hex) {
+                trace.set_app_event_bytes(i, bytes.into());
+            }
+            if let Some(at) = mapped.offset_of(&hex) {
+                let (lo, hi) = read_from.unwrap_or((at, at));
+                read_from = Some((lo.min(at), hi.max(at + hex.len())));
+            }
+        }
+        if let Some((lo, hi)) = read_from {
+            mapped.release_around(lo.saturating_sub(FAULT_AROUND), hi + FAULT_AROUND);
+        }
         if !ready.is_empty() {
             show(&trace, &ready)?;
+        }
+        for i in shown_events {
+            trace.set_app_event_bytes(i, bytes::Bytes::new());
         }
         trace.forget_before(shown + 1);
         // The bytes of the frames still held, and of the file not read yet, stay; segments held
@@ -316,6 +363,10 @@ pub fn stream_capture_in_batches<E: From<OpenError>>(
 /// How far a streaming reader moves on before it gives back the pages it read (one call to
 /// the kernel per step).
 const RELEASE_STEP: usize = 8 << 20;
+
+/// More than the kernel maps around a page fault in a file (`fault_around_bytes`, 64 KiB unless
+/// changed in debugfs).
+const FAULT_AROUND: usize = 256 << 10;
 
 /// What a capture opened in the background sends, in this order: [`Opened::Start`], the frames
 /// in batches (with [`Opened::Keys`] and [`Opened::Events`] where the file holds secrets or

@@ -140,8 +140,10 @@ impl Reader {
 /// The secrets (Decryption Secrets Blocks) and custom blocks of a whole file, found by walking
 /// the blocks' headers without reading the frames, up to the end or the first damage (which the
 /// full read reports). A reader that goes through the file once needs them before its first
-/// frame: packetpath writes its ledger after the last.
-pub(super) fn skim(all: &Bytes) -> CaptureFile {
+/// frame: packetpath writes its ledger after the last. `passed(offset)` is called after each
+/// block with where the next one starts (a reader of a large mapped file gives back the pages
+/// walked).
+pub(super) fn skim(all: &Bytes, passed: &mut dyn FnMut(usize)) -> CaptureFile {
     use block_type::*;
     let mut file = CaptureFile::empty(FileFormat::Pcapng);
     let mut section = Section {
@@ -161,6 +163,7 @@ pub(super) fn skim(all: &Bytes) -> CaptureFile {
             break;
         }
         at = block.end;
+        passed(at);
     }
     file
 }

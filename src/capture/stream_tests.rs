@@ -104,7 +104,23 @@ fn a_streaming_trace_holds_only_the_frame_being_shown() {
             .join("captures")
             .join(name);
         let mut most_records = 0;
+        let mut events_shown = 0;
         let (lines, _) = streamed(&path, 1, |trace, e| {
+            // The ledger's bytes are read only for the frame being shown: the other events wait
+            // as hex in the file.
+            let with_bytes: Vec<&crate::chat::AppEvent> = trace
+                .app_events()
+                .iter()
+                .filter(|ev| !ev.bytes.is_empty())
+                .collect();
+            assert!(
+                with_bytes
+                    .iter()
+                    .all(|ev| trace.app_event_frame(ev) == Some(e.number)),
+                "{name}: frame {} is shown with the bytes of events of other frames",
+                e.number
+            );
+            events_shown += with_bytes.len();
             assert_eq!(
                 trace.frames().len(),
                 1,
@@ -134,6 +150,7 @@ fn a_streaming_trace_holds_only_the_frame_being_shown() {
             most_records = most_records.max(trace.records().len());
         });
         assert!(lines.len() > 20 && most_records >= 1, "{name}");
+        assert!(events_shown >= 4, "{name}: {events_shown} events shown");
     }
 }
 

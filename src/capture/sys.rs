@@ -281,7 +281,22 @@ impl MappedFile {
     /// process holds, never what it reads. Returns where the pages given back end (`to` rounded
     /// down to a page), from where the next call can go on.
     pub fn release(&self, from: usize, to: usize) -> usize {
+        self.release_pages(from, to, false)
+    }
+
+    /// Gives back every page that holds a byte of `from..to` (pages shared with bytes around
+    /// them too: they are read again from the page cache if needed).
+    pub fn release_around(&self, from: usize, to: usize) {
+        self.release_pages(from, to, true);
+    }
+
+    fn release_pages(&self, from: usize, to: usize, outward: bool) -> usize {
         let page = page_size();
+        let (from, to) = if outward {
+            (from / page * page, to.div_ceil(page) * page)
+        } else {
+            (from, to)
+        };
         let (from, to) = (
             from.div_ceil(page) * page,
             to.min(self.bytes.len()) / page * page,

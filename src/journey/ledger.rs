@@ -158,19 +158,35 @@ pub fn from_comment(comment: &str) -> (Vec<AppEvent>, Vec<String>) {
     (events, warnings)
 }
 
-fn parse_line(json: &str) -> Option<AppEvent> {
-    let line: Line = serde_json::from_str(json).ok()?;
-    let side = match line.side.as_str() {
+/// A ledger line as it is read: its text borrowed from the block where it can be.
+#[derive(Deserialize)]
+struct LineRef<'a> {
+    client: std::net::SocketAddr,
+    server: std::net::SocketAddr,
+    #[serde(borrow)]
+    side: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    dir: std::borrow::Cow<'a, str>,
+    offset: u64,
+    at: i128,
+    #[serde(borrow)]
+    hex: std::borrow::Cow<'a, str>,
+}
+
+/// An event with no bytes yet, and its `hex` text.
+fn parse_line_ref(json: &str) -> Option<(AppEvent, LineRef<'_>)> {
+    let line: LineRef = serde_json::from_str(json).ok()?;
+    let side = match line.side.as_ref() {
         "client" => Side::Client,
         "server" => Side::Server,
         _ => return None,
     };
-    let dir = match line.dir.as_str() {
+    let dir = match line.dir.as_ref() {
         "write" => Direction::Write,
         "read" => Direction::Read,
         _ => return None,
     };
-    Some(AppEvent {
+    let event = AppEvent {
         conn: ConnId {
             client: line.client,
             server: line.server,
@@ -179,18 +195,92 @@ fn parse_line(json: &str) -> Option<AppEvent> {
         dir,
         at: Timestamp(line.at),
         offset: line.offset,
-        bytes: Bytes::from(decode_hex(&line.hex)?),
-    })
+        bytes: Bytes::new(),
+    };
+    Some((event, line))
 }
 
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+fn parse_line(json: &str) -> Option<AppEvent> {
+    let (mut event, line) = parse_line_ref(json)?;
+    event.bytes = Bytes::from(decode_hex(line.hex.as_bytes())?);
+    Some(event)
+}
+
+/// Hex digits (either case) to bytes; `None` if they are not.
+pub fn decode_hex(hex: &[u8]) -> Option<Vec<u8>> {
+    if hex.len() % 2 != 0 {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect()
+    let mut out = vec![0u8; hex.len() / 2];
+    const_hex::decode_to_slice(hex, &mut out).ok()?;
+    Some(out)
+}
+
+/// An application event read from a ledger whose bytes are not decoded yet (a streaming reader
+/// decodes them when it shows the frame they belong to): `event.bytes` is empty, `len` is how
+/// many bytes it has, and `hex` their hex digits, a slice of the block (no copy).
+#[derive(Debug, Clone)]
+pub struct LazyEvent {
+    /// The event, its bytes left empty.
+    pub event: AppEvent,
+    /// How many bytes the event carries.
+    pub len: usize,
+    /// Its bytes in hex.
+    pub hex: Bytes,
+}
+
+impl LazyEvent {
+    /// The event's bytes (`None` if its hex is damaged).
+    pub fn bytes(&self) -> Option<Bytes> {
+        decode_hex(&self.hex).map(Bytes::from)
+    }
+}
+
+/// As [`decode`], but the events' bytes stay hex, in `data` (see [`LazyEvent`]): a ledger of
+/// every byte of a long transfer (hundreds of megabytes) is read into a few bytes an event.
+pub fn decode_lazy(data: &Bytes) -> (Vec<LazyEvent>, Vec<String>) {
+    let mut events = Vec::new();
+    let mut warnings = Vec::new();
+    let end = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let text = data.slice(..end);
+    let Ok(all) = std::str::from_utf8(&text) else {
+        // Not UTF-8: read it as `decode` does (damaged lines are warned about, the rest kept).
+        let (decoded, warnings) = decode(data);
+        let events = decoded
+            .into_iter()
+            .map(|event| LazyEvent {
+                len: event.bytes.len(),
+                hex: Bytes::from(crate::tls::encode_hex(&event.bytes)),
+                event,
+            })
+            .collect();
+        return (events, warnings);
+    };
+    for line in all.lines() {
+        let Some(json) = line.strip_prefix(COMMENT_PREFIX) else {
+            continue;
+        };
+        let parsed = parse_line_ref(json).and_then(|(event, line)| {
+            let hex = match &line.hex {
+                // Where the digits are in the block, to slice it.
+                std::borrow::Cow::Borrowed(digits) => text.slice_ref(digits.as_bytes()),
+                std::borrow::Cow::Owned(digits) => Bytes::from(digits.clone().into_bytes()),
+            };
+            let valid = hex.len() % 2 == 0 && hex.iter().all(u8::is_ascii_hexdigit);
+            valid.then(|| LazyEvent {
+                len: hex.len() / 2,
+                hex,
+                event,
+            })
+        });
+        match parsed {
+            Some(lazy) => events.push(lazy),
+            None => warnings.push(format!(
+                "unreadable application event in a packet comment: {line:?}"
+            )),
+        }
+    }
+    (events, warnings)
 }
 
 #[cfg(test)]
@@ -240,5 +330,72 @@ mod tests {
         block.extend_from_slice(&[0, 0, 0]);
         assert_eq!(decode(&block).0.len(), 1);
         assert!(summary_comment(&from_comment(&comment).0[0]).contains("server read \"hi\\n"));
+    }
+
+    /// A ledger read lazily holds the same events as one decoded at once, each event's hex a slice
+    /// of the block; a damaged line is warned about in both, and a block that is not UTF-8 is
+    /// still read.
+    #[test]
+    fn lazy_events_are_the_decoded_ones() {
+        let events: Vec<AppEvent> = (0..5u8)
+            .map(|i| AppEvent {
+                conn: ConnId {
+                    client: "10.73.1.1:40000".parse().unwrap(),
+                    server: "10.73.2.2:8443".parse().unwrap(),
+                },
+                side: if i % 2 == 0 {
+                    Side::Client
+                } else {
+                    Side::Server
+                },
+                dir: if i % 2 == 0 {
+                    Direction::Write
+                } else {
+                    Direction::Read
+                },
+                at: Timestamp(1_000 + i128::from(i)),
+                offset: u64::from(i) * 100,
+                bytes: Bytes::from(vec![i; usize::from(i) * 7]),
+            })
+            .collect();
+        let mut text = encode(&events);
+        text.extend_from_slice(b"packetpath-app {\"client\":\"10.73.1.1:1\"}\nnot ours\n");
+        text.extend_from_slice(&[0, 0]);
+        let block = Bytes::from(text);
+        let (eager, eager_warnings) = decode(&block);
+        let (lazy, lazy_warnings) = decode_lazy(&block);
+        assert_eq!(eager, events);
+        assert_eq!(eager_warnings.len(), 1);
+        assert_eq!(lazy_warnings, eager_warnings);
+        assert_eq!(lazy.len(), events.len());
+        for (l, e) in lazy.iter().zip(&events) {
+            assert!(l.event.bytes.is_empty(), "no bytes until asked");
+            assert_eq!(l.len, e.bytes.len());
+            assert_eq!(l.bytes().as_ref(), Some(&e.bytes));
+            assert_eq!(
+                AppEvent {
+                    bytes: e.bytes.clone(),
+                    ..l.event.clone()
+                },
+                *e
+            );
+            if !l.hex.is_empty() {
+                let at = (l.hex.as_ptr() as usize).checked_sub(block.as_ptr() as usize);
+                assert!(
+                    at.is_some_and(|at| at + l.hex.len() <= block.len()),
+                    "the hex is a slice of the block"
+                );
+            }
+        }
+        // A byte that is not UTF-8 in another line: read as `decode` reads it.
+        let mut damaged = encode(&events);
+        damaged.extend_from_slice(b"\xff\xfe\n");
+        let (lazy, warnings) = decode_lazy(&Bytes::from(damaged));
+        assert!(warnings.is_empty());
+        let decoded: Vec<Bytes> = lazy.iter().filter_map(LazyEvent::bytes).collect();
+        assert_eq!(
+            decoded,
+            events.iter().map(|e| e.bytes.clone()).collect::<Vec<_>>()
+        );
     }
 }

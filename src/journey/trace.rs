@@ -420,6 +420,14 @@ impl Trace {
         &self.app
     }
 
+    /// Gives application event `i` its bytes (a streaming reader decodes them just before the
+    /// event is shown, and empties them after).
+    pub fn set_app_event_bytes(&mut self, i: usize, bytes: bytes::Bytes) {
+        if let Some(event) = self.app.get_mut(i) {
+            event.bytes = bytes;
+        }
+    }
+
     /// Records what the kernel reported about one of packetpath's sockets.
     pub fn add_tcp_info(&mut self, sample: crate::tcpinfo::TcpInfoSample) {
         self.tcp_info.push(sample);
@@ -1023,9 +1031,15 @@ impl Trace {
 
     /// The frame on which an application event's last byte arrived (where reports show it).
     pub fn app_event_frame(&self, event: &AppEvent) -> Option<u32> {
+        self.app_event_frame_with_len(event, event.bytes.len())
+    }
+
+    /// [`Trace::app_event_frame`] of an event of `len` bytes whose bytes are not read yet
+    /// ([`crate::journey::ledger::LazyEvent`]).
+    pub fn app_event_frame_with_len(&self, event: &AppEvent, len: usize) -> Option<u32> {
         let (stream, dir) = self.locate(event)?;
         let state = self.streams.get(stream)?;
-        let last = (event.offset + event.bytes.len() as u64).checked_sub(1)?;
+        let last = (event.offset + len as u64).checked_sub(1)?;
         match state.kind {
             StreamKind::Tls => self
                 .app_records_overlapping(state, dir, &(last..last + 1))
