@@ -103,7 +103,8 @@ pub fn summary_comment(event: &AppEvent) -> String {
     )
 }
 
-#[derive(Serialize, Deserialize)]
+/// A ledger line as it is written.
+#[derive(Serialize)]
 struct Line {
     client: std::net::SocketAddr,
     server: std::net::SocketAddr,
