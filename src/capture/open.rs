@@ -149,7 +149,9 @@ pub struct Streamed {
 /// per-connection state and the few frames not yet settled, so a file larger than memory reads
 /// in flat memory: the file is mapped, and the pages already read are given back as the reader
 /// moves on. The secrets and packetpath's ledger come first, from a skim of the file's blocks
-/// (the ledger is written after the last frame). `progress(bytes read, bytes in all)` is called
+/// (the ledger is written after the last frame); an application event's bytes stay in the file
+/// until it is shown, so in the trace `show` sees, only the events of the frames being shown
+/// have their bytes (the others' are empty). `progress(bytes read, bytes in all)` is called
 /// after each batch of frames. An error from `show` stops the reading and is returned.
 pub fn stream_capture<E: From<OpenError>>(
     file: &Path,

@@ -292,15 +292,18 @@ impl MappedFile {
 
     fn release_pages(&self, from: usize, to: usize, outward: bool) -> usize {
         let page = page_size();
+        // The map is whole pages: a file's last, partial page can be given back outward.
         let (from, to) = if outward {
-            (from / page * page, to.div_ceil(page) * page)
+            (
+                from / page * page,
+                to.div_ceil(page).min(self.bytes.len().div_ceil(page)) * page,
+            )
         } else {
-            (from, to)
+            (
+                from.div_ceil(page) * page,
+                to.min(self.bytes.len()) / page * page,
+            )
         };
-        let (from, to) = (
-            from.div_ceil(page) * page,
-            to.min(self.bytes.len()) / page * page,
-        );
         let Some(map) = self.map.as_ref().filter(|_| from < to) else {
             return from.min(to);
         };

@@ -219,7 +219,8 @@ pub fn decode_hex(hex: &[u8]) -> Option<Vec<u8>> {
 
 /// An application event read from a ledger whose bytes are not decoded yet (a streaming reader
 /// decodes them when it shows the frame they belong to): `event.bytes` is empty, `len` is how
-/// many bytes it has, and `hex` their hex digits, a slice of the block (no copy).
+/// many bytes it has, and `hex` their hex digits, a slice of the block (no copy; a copy only for
+/// a line whose hex is written with JSON escapes, which packetpath never writes).
 #[derive(Debug, Clone)]
 pub struct LazyEvent {
     /// The event, its bytes left empty.
@@ -238,32 +239,25 @@ impl LazyEvent {
 }
 
 /// As [`decode`], but the events' bytes stay hex, in `data` (see [`LazyEvent`]): a ledger of
-/// every byte of a long transfer (hundreds of megabytes) is read into a few bytes an event.
+/// every byte of a long transfer (hundreds of megabytes) is read into a few bytes an event. Read
+/// a line at a time: a line that is not UTF-8 is skipped as [`decode`] skips it (with a warning
+/// if it is one of ours), and the others are read all the same.
 pub fn decode_lazy(data: &Bytes) -> (Vec<LazyEvent>, Vec<String>) {
     let mut events = Vec::new();
     let mut warnings = Vec::new();
     let end = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
     let text = data.slice(..end);
-    let Ok(all) = std::str::from_utf8(&text) else {
-        // Not UTF-8: read it as `decode` does (damaged lines are warned about, the rest kept).
-        let (decoded, warnings) = decode(data);
-        let events = decoded
-            .into_iter()
-            .map(|event| LazyEvent {
-                len: event.bytes.len(),
-                hex: Bytes::from(crate::tls::encode_hex(&event.bytes)),
-                event,
-            })
-            .collect();
-        return (events, warnings);
-    };
-    for line in all.lines() {
-        let Some(json) = line.strip_prefix(COMMENT_PREFIX) else {
+    for raw in text.split(|&b| b == b'\n') {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if !raw.starts_with(COMMENT_PREFIX.as_bytes()) {
             continue;
-        };
-        let parsed = parse_line_ref(json).and_then(|(event, line)| {
+        }
+        let parsed = std::str::from_utf8(raw).ok().and_then(|line| {
+            let json = line.strip_prefix(COMMENT_PREFIX)?;
+            let (event, line) = parse_line_ref(json)?;
             let hex = match &line.hex {
-                // Where the digits are in the block, to slice it.
+                // Where the digits are in the block, to slice it (always, as packetpath writes
+                // hex: a JSON string needs no escapes for it).
                 std::borrow::Cow::Borrowed(digits) => text.slice_ref(digits.as_bytes()),
                 std::borrow::Cow::Owned(digits) => Bytes::from(digits.clone().into_bytes()),
             };
@@ -277,7 +271,8 @@ pub fn decode_lazy(data: &Bytes) -> (Vec<LazyEvent>, Vec<String>) {
         match parsed {
             Some(lazy) => events.push(lazy),
             None => warnings.push(format!(
-                "unreadable application event in a packet comment: {line:?}"
+                "unreadable application event in a packet comment: {:?}",
+                String::from_utf8_lossy(raw)
             )),
         }
     }
@@ -391,8 +386,10 @@ mod tests {
         // A byte that is not UTF-8 in another line: read as `decode` reads it.
         let mut damaged = encode(&events);
         damaged.extend_from_slice(b"\xff\xfe\n");
+        damaged.extend_from_slice(b"packetpath-app {\xff}\n");
         let (lazy, warnings) = decode_lazy(&Bytes::from(damaged));
-        assert!(warnings.is_empty());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(lazy.iter().all(|l| l.event.bytes.is_empty()));
         let decoded: Vec<Bytes> = lazy.iter().filter_map(LazyEvent::bytes).collect();
         assert_eq!(
             decoded,

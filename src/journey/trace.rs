@@ -896,7 +896,7 @@ impl Trace {
     pub fn journey(&self, event: &AppEvent) -> Option<Journey> {
         let (stream, dir) = self.locate(event)?;
         let state = self.streams.get(stream)?;
-        let plaintext = event.offset..event.offset + event.bytes.len() as u64;
+        let plaintext = event.offset..event.offset.checked_add(event.bytes.len() as u64)?;
         let conn = self.tracker.connection(stream)?;
         let carriers = conn.carriers(dir);
         let mut records = Vec::new();
@@ -1039,16 +1039,18 @@ impl Trace {
     pub fn app_event_frame_with_len(&self, event: &AppEvent, len: usize) -> Option<u32> {
         let (stream, dir) = self.locate(event)?;
         let state = self.streams.get(stream)?;
-        let last = (event.offset + len as u64).checked_sub(1)?;
+        // The offset comes from the file: no overflow on a damaged one.
+        let last = event.offset.checked_add(len as u64)?.checked_sub(1)?;
+        let end = last.checked_add(1)?;
         match state.kind {
             StreamKind::Tls => self
-                .app_records_overlapping(state, dir, &(last..last + 1))
+                .app_records_overlapping(state, dir, &(last..end))
                 .next()
                 .and_then(|r| self.record(r))
                 .map(|rec| rec.frame),
             StreamKind::Plain => {
                 let conn = self.tracker.connection(stream)?;
-                overlapping(conn.carriers(dir), &(last..last + 1))
+                overlapping(conn.carriers(dir), &(last..end))
                     .next()
                     .map(|c| c.frame)
             }
