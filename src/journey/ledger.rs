@@ -328,6 +328,38 @@ mod tests {
         assert!(summary_comment(&from_comment(&comment).0[0]).contains("server read \"hi\\n"));
     }
 
+    /// Whatever a damaged or hostile ledger holds, reading it lazily never panics, skips what is
+    /// not an event with a warning, and agrees with reading it at once; hex written with JSON
+    /// escapes (which packetpath never writes) is read too.
+    #[test]
+    fn a_damaged_ledger_is_read_without_panicking() {
+        let lines: [&[u8]; 9] = [
+            b"packetpath-app ",
+            b"packetpath-app {",
+            b"packetpath-app {\"client\":\"1.2.3.4:5\",\"server\":\"1.2.3.4:6\",\"side\":\"client\",\"dir\":\"write\",\"offset\":18446744073709551615,\"at\":0,\"hex\":\"abc\"}",
+            b"packetpath-app {\"client\":\"1.2.3.4:5\",\"server\":\"1.2.3.4:6\",\"side\":\"client\",\"dir\":\"write\",\"offset\":0,\"at\":0,\"hex\":\"zz\"}",
+            b"packetpath-app {\"client\":\"1.2.3.4:5\",\"server\":\"1.2.3.4:6\",\"side\":\"other\",\"dir\":\"write\",\"offset\":0,\"at\":0,\"hex\":\"00\"}",
+            b"packetpath-app \xff\xfe",
+            b"\x00\x00",
+            b"packetpath-app {\"client\":\"1.2.3.4:5\",\"server\":\"1.2.3.4:6\",\"side\":\"server\",\"dir\":\"read\",\"offset\":18446744073709551615,\"at\":-5,\"hex\":\"\\u0030\\u0031ff\"}",
+            b"packetpath-app {\"client\":\"1.2.3.4:5\",\"server\":\"1.2.3.4:6\",\"side\":\"client\",\"dir\":\"write\",\"offset\":1,\"at\":1,\"hex\":\"\"}",
+        ];
+        let block = Bytes::from(lines.join(&b"\n"[..]));
+        let (lazy, warnings) = decode_lazy(&block);
+        let (eager, eager_warnings) = decode(&block);
+        assert_eq!(lazy.len(), 2, "{lazy:?}");
+        assert_eq!(warnings.len(), eager_warnings.len(), "{warnings:?}");
+        assert_eq!(warnings.len(), 6, "{warnings:?}");
+        assert_eq!(lazy[0].bytes().as_deref(), Some(&[0x01, 0xff][..]));
+        assert_eq!(lazy[0].len, 2);
+        assert_eq!(
+            lazy.iter()
+                .map(|l| l.bytes().unwrap_or_default())
+                .collect::<Vec<_>>(),
+            eager.iter().map(|e| e.bytes.clone()).collect::<Vec<_>>()
+        );
+    }
+
     /// A ledger read lazily holds the same events as one decoded at once, each event's hex a slice
     /// of the block; a damaged line is warned about in both, and a block that is not UTF-8 is
     /// still read.
