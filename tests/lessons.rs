@@ -229,8 +229,12 @@ fn lesson_list_shows_every_lesson_with_its_lab() {
         "link-layer",
         "loss-and-recovery",
     ] {
+        // Each under its number, which `lesson run N` takes.
         assert!(
-            out.lines().any(|l| l.starts_with(name)),
+            out.lines().any(|l| {
+                let mut words = l.split_whitespace();
+                words.next().is_some_and(|n| n.parse::<u32>().is_ok()) && words.next() == Some(name)
+            }),
             "{name} missing:\n{out}"
         );
     }

@@ -199,6 +199,17 @@ pub fn names(dir: Option<&Path>) -> Vec<String> {
     }
 }
 
+/// The number a lesson file's name starts with (`02-tcp-handshake.toml`: 2), which `lesson run`
+/// and `lesson export` take for the lesson; `None` if it starts with none. `file` may be a path.
+pub fn number_of_file(file: &str) -> Option<u32> {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.strip_suffix(".toml")
+        .unwrap_or(name)
+        .split(['-', '_'])
+        .next()
+        .and_then(|n| n.parse::<u32>().ok())
+}
+
 /// Finds a lesson: a path to a `.toml` file, or a name (`tcp-handshake`), a file stem
 /// (`02-tcp-handshake`) or a number (`2`) among the lessons of `dir` or the built-in ones.
 pub fn find(name: &str, dir: Option<&Path>) -> Result<Lesson, LessonError> {
@@ -208,10 +219,7 @@ pub fn find(name: &str, dir: Option<&Path>) -> Result<Lesson, LessonError> {
     }
     let matches = |file: &str| {
         let stem = file.strip_suffix(".toml").unwrap_or(file);
-        let number = stem
-            .split(['-', '_'])
-            .next()
-            .and_then(|n| n.parse::<u32>().ok());
+        let number = number_of_file(file);
         name_of_file(file) == name
             || stem == name
             || (number.is_some() && number == name.parse::<u32>().ok())

@@ -67,19 +67,47 @@ pub enum LessonError {
     Output(String),
 }
 
-/// `packetpath lesson list`: for each lesson its name, title and lab, its goal, and the lessons
-/// to take first. Lessons with a `block` are grouped under its heading, in the order of
-/// [`format::BLOCKS`], and those without one follow; a list with no blocks at all (a teacher's
-/// folder) is shown as it comes.
+/// `packetpath lesson list`: for each lesson its number (which `lesson run` and `lesson export`
+/// take too), name, title and lab, its goal, and the lessons to take first. Lessons with a
+/// `block` are grouped under its heading, in the order of [`format::BLOCKS`], and those without
+/// one follow; a list with no blocks at all (a teacher's folder) is shown as it comes.
 pub fn list_text(lessons: &[Lesson]) -> String {
+    let numbers: Vec<String> = lessons
+        .iter()
+        .map(|l| catalog::number_of_file(&l.file).map_or(String::new(), |n| n.to_string()))
+        .collect();
+    let number_width = numbers.iter().map(String::len).max().unwrap_or(0);
     let width = lessons.iter().map(|l| l.name.len()).max().unwrap_or(0);
+    let entry = |i: usize, l: &Lesson| {
+        let number = numbers.get(i).map_or("", String::as_str);
+        let text = list_entry(l, width);
+        if number_width == 0 {
+            return text;
+        }
+        // The number before the name, the lines under it indented as far.
+        text.lines()
+            .enumerate()
+            .map(|(k, line)| {
+                let shown = if k == 0 { number } else { "" };
+                format!("{shown:>number_width$}  {line}\n")
+            })
+            .collect::<String>()
+    };
     if lessons.iter().all(|l| l.block.is_none()) {
-        return lessons.iter().map(|l| list_entry(l, width)).collect();
+        return lessons
+            .iter()
+            .enumerate()
+            .map(|(i, l)| entry(i, l))
+            .collect();
     }
     let mut out = String::new();
     let blocks = format::BLOCKS.iter().copied().map(Some).chain([None]);
     for block in blocks {
-        let members: Vec<&Lesson> = lessons.iter().filter(|l| l.block == block).collect();
+        let members: Vec<(usize, &Lesson)> = lessons
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.block == block)
+            .collect();
         if members.is_empty() {
             continue;
         }
@@ -94,8 +122,8 @@ pub fn list_text(lessons: &[Lesson]) -> String {
             "━━ {} · {count}\n",
             block.unwrap_or("Other lessons")
         ));
-        for l in members {
-            out.push_str(&list_entry(l, width));
+        for (i, l) in members {
+            out.push_str(&entry(i, l));
         }
     }
     out
@@ -159,12 +187,13 @@ mod tests {
         assert!(!text.contains("Other lessons"), "{text}");
         // Each lesson under its block's heading, with its prerequisites under its goal.
         let tcp = &text[heading("TCP")..heading("TLS")];
+        // With its number, which `lesson run 2` takes.
         assert!(
-            tcp.lines().any(|l| l.starts_with("tcp-handshake ")),
+            tcp.lines().any(|l| l.starts_with(" 2  tcp-handshake ")),
             "{tcp}"
         );
-        assert!(!tcp.lines().any(|l| l.starts_with("link-layer ")), "{tcp}");
-        let after_handshake = tcp.split("\ntcp-handshake ").nth(1).unwrap_or_default();
+        assert!(!tcp.lines().any(|l| l.contains("  link-layer ")), "{tcp}");
+        let after_handshake = tcp.split(" 2  tcp-handshake ").nth(1).unwrap_or_default();
         assert_eq!(
             after_handshake.lines().nth(2).map(str::trim),
             Some("prerequisites: layers"),
@@ -178,7 +207,7 @@ mod tests {
         }
         let flat = list_text(&plain);
         assert!(!flat.contains("━━"), "{flat}");
-        assert!(flat.starts_with("layers "), "{flat}");
+        assert!(flat.starts_with("1  layers "), "{flat}");
         // Some with a block and some without: those without come last, under their own heading.
         plain[0].block = Some("TLS");
         let mixed = list_text(&plain);
