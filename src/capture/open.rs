@@ -240,7 +240,7 @@ pub fn stream_capture_in_batches<E: From<OpenError>>(
             .or_default()
             .push(i);
         trace.add_app_event(lazy.event);
-        unread.push((lazy.len, lazy.hex));
+        unread.push(lazy.hex);
     }
     let mut placed: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     let mut shown = 0u32;
@@ -281,7 +281,7 @@ pub fn stream_capture_in_batches<E: From<OpenError>>(
                 continue;
             };
             list.retain(|&i| {
-                let len = unread.get(i).map_or(0, |(len, _)| *len);
+                let len = unread.get(i).map_or(0, |hex| ledger::hex_byte_len(hex));
                 let at = trace
                     .app_events()
                     .get(i)
@@ -319,7 +319,7 @@ pub fn stream_capture_in_batches<E: From<OpenError>>(
         let shown_events: Vec<usize> = ready.iter().flat_map(|(_, app)| app).copied().collect();
         let mut read_from: Option<(usize, usize)> = None;
         for &i in &shown_events {
-            let Some((_, hex)) = unread.get_mut(i) else {
+            let Some(hex) = unread.get_mut(i) else {
                 continue;
             };
             let hex = std::mem::take(hex);

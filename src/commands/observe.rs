@@ -99,11 +99,7 @@ fn print_frames(trace: &Trace, format: Format, out: &mut dyn Write) -> anyhow::R
     for entry in trace.frames() {
         let events = app.get(&entry.number).map_or(&[][..], |v| v.as_slice());
         match format {
-            Format::Json => {
-                let mut line = Vec::new();
-                report::write_frame_json(&mut line, trace, entry, events);
-                out.write_all(&line)?;
-            }
+            Format::Json => out.write_all(&report::frame_json_line(trace, entry, events))?,
             Format::Text => writeln!(out, "{}", report::frame_text(trace, entry, events, t0))?,
         }
     }
@@ -289,11 +285,7 @@ pub async fn capture(options: CaptureOptions, out: &mut (dyn Write + Send)) -> a
             let t0 = *t0.get_or_insert(at);
             if let Some(entry) = trace.frame(n) {
                 match options.format {
-                    Format::Json => {
-                        let mut line = Vec::new();
-                        report::write_frame_json(&mut line, trace, entry, &[]);
-                        out.write_all(&line)?;
-                    }
+                    Format::Json => out.write_all(&report::frame_json_line(trace, entry, &[]))?,
                     Format::Text => writeln!(out, "{}", report::frame_text(trace, entry, &[], t0))?,
                 }
             }

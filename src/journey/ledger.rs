@@ -103,18 +103,6 @@ pub fn summary_comment(event: &AppEvent) -> String {
     )
 }
 
-/// A ledger line as it is written.
-#[derive(Serialize)]
-struct Line {
-    client: std::net::SocketAddr,
-    server: std::net::SocketAddr,
-    side: String,
-    dir: String,
-    offset: u64,
-    at: i128,
-    hex: String,
-}
-
 /// The ledger line for one event.
 pub fn to_comment(event: &AppEvent) -> String {
     let line = Line {
@@ -132,7 +120,7 @@ pub fn to_comment(event: &AppEvent) -> String {
         .into(),
         offset: event.offset,
         at: event.at.0,
-        hex: crate::tls::encode_hex(&event.bytes),
+        hex: crate::tls::encode_hex(&event.bytes).into(),
     };
     format!(
         "{COMMENT_PREFIX}{}",
@@ -159,9 +147,9 @@ pub fn from_comment(comment: &str) -> (Vec<AppEvent>, Vec<String>) {
     (events, warnings)
 }
 
-/// A ledger line as it is read: its text borrowed from the block where it can be.
-#[derive(Deserialize)]
-struct LineRef<'a> {
+/// A ledger line, as written and as read (its text borrowed from the block where it can be).
+#[derive(Serialize, Deserialize)]
+struct Line<'a> {
     client: std::net::SocketAddr,
     server: std::net::SocketAddr,
     #[serde(borrow)]
@@ -175,8 +163,8 @@ struct LineRef<'a> {
 }
 
 /// An event with no bytes yet, and its `hex` text.
-fn parse_line_ref(json: &str) -> Option<(AppEvent, LineRef<'_>)> {
-    let line: LineRef = serde_json::from_str(json).ok()?;
+fn parse_line_ref(json: &str) -> Option<(AppEvent, Line<'_>)> {
+    let line: Line = serde_json::from_str(json).ok()?;
     let side = match line.side.as_ref() {
         "client" => Side::Client,
         "server" => Side::Server,
@@ -217,21 +205,29 @@ pub fn decode_hex(hex: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// How many bytes `hex` digits stand for (two a byte).
+pub fn hex_byte_len(hex: &[u8]) -> usize {
+    hex.len() / 2
+}
+
 /// An application event read from a ledger whose bytes are not decoded yet (a streaming reader
-/// decodes them when it shows the frame they belong to): `event.bytes` is empty, `len` is how
-/// many bytes it has, and `hex` their hex digits, a slice of the block (no copy; a copy only for
-/// a line whose hex is written with JSON escapes, which packetpath never writes).
+/// decodes them when it shows the frame they belong to): `event.bytes` is empty, and `hex` holds
+/// their hex digits, a slice of the block (no copy; a copy only for a line whose hex is written
+/// with JSON escapes, which packetpath never writes).
 #[derive(Debug, Clone)]
 pub struct LazyEvent {
     /// The event, its bytes left empty.
     pub event: AppEvent,
-    /// How many bytes the event carries.
-    pub len: usize,
-    /// Its bytes in hex.
+    /// Its bytes in hex (checked: an even number of hex digits).
     pub hex: Bytes,
 }
 
 impl LazyEvent {
+    /// How many bytes the event carries.
+    pub fn byte_len(&self) -> usize {
+        hex_byte_len(&self.hex)
+    }
+
     /// The event's bytes (`None` if its hex is damaged).
     pub fn bytes(&self) -> Option<Bytes> {
         decode_hex(&self.hex).map(Bytes::from)
@@ -262,11 +258,7 @@ pub fn decode_lazy(data: &Bytes) -> (Vec<LazyEvent>, Vec<String>) {
                 std::borrow::Cow::Owned(digits) => Bytes::from(digits.clone().into_bytes()),
             };
             let valid = hex.len() % 2 == 0 && hex.iter().all(u8::is_ascii_hexdigit);
-            valid.then(|| LazyEvent {
-                len: hex.len() / 2,
-                hex,
-                event,
-            })
+            valid.then_some(LazyEvent { hex, event })
         });
         match parsed {
             Some(lazy) => events.push(lazy),
@@ -351,7 +343,7 @@ mod tests {
         assert_eq!(warnings.len(), eager_warnings.len(), "{warnings:?}");
         assert_eq!(warnings.len(), 6, "{warnings:?}");
         assert_eq!(lazy[0].bytes().as_deref(), Some(&[0x01, 0xff][..]));
-        assert_eq!(lazy[0].len, 2);
+        assert_eq!(lazy[0].byte_len(), 2);
         assert_eq!(
             lazy.iter()
                 .map(|l| l.bytes().unwrap_or_default())
@@ -398,7 +390,7 @@ mod tests {
         assert_eq!(lazy.len(), events.len());
         for (l, e) in lazy.iter().zip(&events) {
             assert!(l.event.bytes.is_empty(), "no bytes until asked");
-            assert_eq!(l.len, e.bytes.len());
+            assert_eq!(l.byte_len(), e.bytes.len());
             assert_eq!(l.bytes().as_ref(), Some(&e.bytes));
             assert_eq!(
                 AppEvent {

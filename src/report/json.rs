@@ -54,12 +54,7 @@ struct Hex16(u16);
 
 impl Serialize for Hex16 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut text = *b"0x0000";
-        let digits = self.0.to_be_bytes();
-        // Four digits: the slice is exactly as long as two bytes' hex.
-        if const_hex::encode_to_slice(digits, &mut text[2..]).is_err() {
-            return s.serialize_str(&format!("0x{:04x}", self.0));
-        }
+        let text = super::hex16_bytes(self.0);
         s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
     }
 }
@@ -86,6 +81,15 @@ impl Serialize for Link<'_> {
     }
 }
 
+/// `text` when the bytes are UTF-8, `hex` otherwise, as an object's last entry (both keys sort
+/// after every other key of the objects that end with them).
+fn text_or_hex<M: SerializeMap>(m: &mut M, bytes: &[u8]) -> Result<(), M::Error> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => m.serialize_entry("text", text),
+        Err(_) => m.serialize_entry("hex", &Hex(bytes)),
+    }
+}
+
 /// Objects are written with their keys in alphabetical order (as a `serde_json::Map` keeps them),
 /// so output stays byte for byte what it was when it was built as `Value`s.
 struct Decrypted<'a> {
@@ -101,10 +105,7 @@ impl Serialize for Decrypted<'_> {
         if !self.reopened {
             m.serialize_entry("error", super::NOT_REOPENED)?;
         }
-        match std::str::from_utf8(self.bytes) {
-            Ok(text) => m.serialize_entry("text", text)?,
-            Err(_) => m.serialize_entry("hex", &Hex(self.bytes))?,
-        }
+        text_or_hex(&mut m, self.bytes)?;
         m.end()
     }
 }
@@ -331,10 +332,7 @@ struct Payload<'a>(&'a [u8]);
 impl Serialize for Payload<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(1))?;
-        match std::str::from_utf8(self.0) {
-            Ok(text) => m.serialize_entry("text", text)?,
-            Err(_) => m.serialize_entry("hex", &Hex(self.0))?,
-        }
+        text_or_hex(&mut m, self.0)?;
         m.end()
     }
 }
@@ -602,11 +600,16 @@ pub fn write_frame_json(out: &mut Vec<u8>, trace: &Trace, entry: &FrameEntry, ap
     out.push(b'\n');
 }
 
-/// The `inspect` JSON object of one frame as a value (for reports that embed frames).
-pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
+/// [`write_frame_json`] into a line of its own.
+pub fn frame_json_line(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Vec<u8> {
     let mut out = Vec::new();
     write_frame_json(&mut out, trace, entry, app);
-    serde_json::from_slice(&out).unwrap_or_default()
+    out
+}
+
+/// The `inspect` JSON object of one frame as a value (for reports that embed frames).
+pub fn frame_json(trace: &Trace, entry: &FrameEntry, app: &[usize]) -> Value {
+    serde_json::from_slice(&frame_json_line(trace, entry, app)).unwrap_or_default()
 }
 
 /// The `trace` JSON object: a message, its size at every layer, and the frames that carried it.

@@ -10,7 +10,7 @@ pub mod paths;
 pub mod series;
 mod text;
 
-pub use json::{checksum_name, frame_json, journey_json, write_frame_json};
+pub use json::{checksum_name, frame_json, frame_json_line, journey_json, write_frame_json};
 pub use text::{changed_bytes, cut_text, frame_text, journey_text};
 
 use std::collections::HashMap;
@@ -149,15 +149,28 @@ pub fn mac(bytes: &[u8; 6]) -> String {
     String::from_utf8_lossy(&text).into_owned()
 }
 
+/// A byte's two lowercase hex digits.
+fn hex_pair(b: u8) -> [u8; 2] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0x0f)]]
+}
+
 /// [`mac`]'s text without a `String` (a frame's JSON writes two per frame).
 pub(crate) fn mac_bytes(bytes: &[u8; 6]) -> [u8; 17] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut text = [b':'; 17];
-    for (i, b) in bytes.iter().enumerate() {
-        text[i * 3] = DIGITS[usize::from(b >> 4)];
-        text[i * 3 + 1] = DIGITS[usize::from(b & 0x0f)];
+    for (i, &b) in bytes.iter().enumerate() {
+        let [hi, lo] = hex_pair(b);
+        text[i * 3] = hi;
+        text[i * 3 + 1] = lo;
     }
     text
+}
+
+/// A 16-bit field as `0x0800` (an EtherType, a TLS version), without a `String`.
+pub(crate) fn hex16_bytes(value: u16) -> [u8; 6] {
+    let [a, b] = value.to_be_bytes();
+    let ([a1, a2], [b1, b2]) = (hex_pair(a), hex_pair(b));
+    [b'0', b'x', a1, a2, b1, b2]
 }
 
 /// A packet list's words for an IP packet whose payload is not dissected: "IP protocol 47", or
