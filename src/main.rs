@@ -47,6 +47,15 @@ enum Command {
         /// Replace the --record file if it exists.
         #[arg(long, requires = "record")]
         force: bool,
+        /// Keep the last MINUTES on screen (frames, records, chat): what is older is forgotten,
+        /// so a demo that runs for a class hour stays in flat memory (--record still saves the
+        /// whole session, writing what is forgotten as it goes). 0.5 is half a minute.
+        #[arg(long, value_name = "MINUTES", default_value_t = 15.0, value_parser = parse_keep_minutes)]
+        keep: f64,
+        /// Forget nothing: the timeline goes back to the first frame however long the demo runs
+        /// (memory grows with it: about 5 kB per chat line).
+        #[arg(long, conflicts_with = "keep")]
+        keep_all: bool,
         /// No UI: run a set conversation, capture it, and print what each client saw and each
         /// message's way down the stack (also what happens when the output is not a terminal).
         #[arg(long)]
@@ -556,6 +565,19 @@ impl LabArgs {
 }
 
 /// `--delay`: milliseconds from 0 to 10,000 (fractions allowed).
+fn parse_keep_minutes(text: &str) -> Result<f64, String> {
+    let minutes: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of minutes"))?;
+    if minutes > 0.0 && minutes <= 10_000.0 {
+        Ok(minutes)
+    } else {
+        Err(format!(
+            "{text} minutes: use more than 0 and at most 10000 (--keep-all forgets nothing)"
+        ))
+    }
+}
+
 fn parse_delay_ms(text: &str) -> Result<f64, String> {
     let ms: f64 = text
         .parse()
@@ -924,6 +946,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             look,
             attack,
             insecure,
+            keep,
+            keep_all,
             ..
         } => {
             let record = output_path(record, force)?;
@@ -942,14 +966,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ..Default::default()
                 },
                 attack,
+                keep: (!keep_all).then(|| std::time::Duration::from_secs_f64(keep * 60.0)),
+                record: record.clone(),
             };
             let rt = runtime()?;
             let session = rt.block_on(packetpath::ui::start_demo(&options))?;
             let outcome = packetpath::ui::run_demo(rt.handle(), session, &options, look.look())?;
+            let trace = &outcome.trace;
             println!(
                 "packetpath demo: {} frames captured, {} application writes and reads",
-                outcome.trace.frames().len(),
-                outcome.trace.app_events().len()
+                trace.frame_count(),
+                trace.events_forgotten() + trace.app_events().len()
             );
             if outcome.dropped > 0 {
                 eprintln!(
@@ -957,8 +984,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     outcome.dropped
                 );
             }
-            if let Some(path) = &record {
-                commands::write_pcapng(path, &outcome.frames, &outcome.trace)?;
+            if let Some(why) = outcome.record_error {
+                anyhow::bail!("the record is incomplete: {why}");
+            }
+            if let (Some(path), Some(recorder)) = (&record, outcome.recorder) {
+                recorder.finish(trace, &outcome.frames, &[])?;
                 println!(
                     "saved to {} (open it with `packetpath open {}` or Wireshark)",
                     path.path().display(),

@@ -9,9 +9,9 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::capture::open_capture;
-use crate::capture::{spawn_live, OutputPath, PcapngWriter};
+use crate::capture::{spawn_live, OutputPath};
 use crate::chat::{AppEvent, KeyLogEntry, Side, Transport};
-use crate::frame::{Frame, LinkType};
+use crate::frame::Frame;
 use crate::journey::{Journey, Trace};
 use crate::lab::attack::Attack;
 use crate::report::{self, Format};
@@ -343,51 +343,7 @@ pub fn write_pcapng_with(
     trace: &Trace,
     extra: &[Vec<u8>],
 ) -> anyhow::Result<()> {
-    let keys = trace.keys();
-    let mut comments: std::collections::HashMap<u32, Vec<String>> =
-        std::collections::HashMap::new();
-    for event in trace.app_events() {
-        match trace.app_event_frame(event) {
-            Some(frame) => comments
-                .entry(frame)
-                .or_default()
-                .push(crate::journey::ledger::summary_comment(event)),
-            None => tracing::debug!("an application event has no frame in the capture; not saved"),
-        }
-    }
-    let file = path.create()?;
-    let link = frames.first().map_or(LinkType::Ethernet, |f| f.link);
-    let mut writer = PcapngWriter::with_interface_names(
-        std::io::BufWriter::new(file),
-        link,
-        trace.interface_names(),
-    )?;
-    if !keys.is_empty() {
-        writer.write_secrets(&keys.to_nss())?;
-    }
-    for (i, frame) in frames.iter().enumerate() {
-        match comments.get(&(i as u32 + 1)) {
-            Some(lines) => writer.write_frame_with_comment(frame, &lines.join("\n"))?,
-            None => writer.write_frame(frame)?,
-        }
-    }
-    // After the last frame: Wireshark counts custom blocks as frames. In blocks Wireshark
-    // accepts, however long the session.
-    use crate::journey::ledger::{split_at_lines, BLOCK_MAX, LEDGER_PEN};
-    for text in [
-        crate::journey::ledger::encode(trace.app_events()),
-        crate::tcpinfo::encode(trace.tcp_info()),
-    ] {
-        for block in split_at_lines(&text, BLOCK_MAX) {
-            writer.write_custom(LEDGER_PEN, block)?;
-        }
-    }
-    for block in extra {
-        writer.write_custom(crate::journey::ledger::LEDGER_PEN, block)?;
-    }
-    let mut inner = writer.finish()?;
-    inner.flush()?;
-    tracing::info!("wrote {} frames to {}", frames.len(), path.path().display());
+    crate::session::Recorder::new(path.clone()).finish(trace, frames, extra)?;
     Ok(())
 }
 

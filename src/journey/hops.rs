@@ -228,6 +228,23 @@ impl CopyIndex {
     pub(crate) fn copies(&self, number: u32) -> &[u32] {
         self.copies.get(&number).map_or(&[], Vec::as_slice)
     }
+
+    /// Forgets the frames before `number` (a trace that forgets its past).
+    pub(crate) fn forget_before(&mut self, number: u32) {
+        forget_numbers(&mut self.originals, number);
+        forget_numbers(&mut self.segments, number);
+        self.copies.retain(|&original, _| original >= number);
+    }
+}
+
+/// Drops the frame numbers before `number` from each list (in capture order), and the lists left
+/// empty.
+fn forget_numbers<K>(map: &mut HashMap<K, Vec<u32>>, number: u32) {
+    map.retain(|_, frames| {
+        let gone = frames.partition_point(|&n| n < number);
+        frames.drain(..gone);
+        !frames.is_empty()
+    });
 }
 
 /// IPv4 originals by (source, destination, protocol, identification), to recognise the pieces a
@@ -244,6 +261,11 @@ fn data_span<'a>(data: &'a [u8], ip: &IpInfo) -> (usize, &'a [u8]) {
 }
 
 impl PieceIndex {
+    /// Forgets the frames before `number` (a trace that forgets its past).
+    pub(crate) fn forget_before(&mut self, number: u32) {
+        forget_numbers(&mut self.originals, number);
+    }
+
     /// Remembers an original IPv4 packet (whole or a fragment), frame `number`.
     pub(crate) fn remember(&mut self, number: u32, ip: &IpInfo) {
         if ip.version != 4 {

@@ -81,10 +81,11 @@ impl Trace {
         let bytes = seg.stream_offset..seg.stream_offset + seg.payload_len as u64;
         // A record that this frame carries completes in this frame or later; look ahead a bounded
         // number of records, so a huge trace does not scan everything.
+        let forgotten = self.records_forgotten();
         self.records()
             .iter()
             .enumerate()
-            .skip(entry.records.start)
+            .skip(entry.records.start.saturating_sub(forgotten))
             .take(4096)
             .filter(|(_, r)| {
                 r.stream == seg.stream
@@ -92,7 +93,7 @@ impl Trace {
                     && r.stream_range.start < bytes.end
                     && bytes.start < r.stream_range.end
             })
-            .map(|(i, _)| i)
+            .map(|(i, _)| forgotten + i)
             .collect()
     }
 

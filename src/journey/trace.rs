@@ -11,7 +11,7 @@ use crate::flow::{
     Carrier, Datagram, DatagramState, Defragmenter, Direction, FrameMap, Pushed, SegmentInfo,
     TcpTracker,
 };
-use crate::frame::{Frame, LinkType};
+use crate::frame::{Frame, LinkType, Timestamp};
 use crate::tls::{
     frame_record, looks_like_tls, ContentType, Framing, Keys, RecordHeader, RecordInfo,
     TlsConnection,
@@ -184,6 +184,9 @@ pub struct Trace {
     /// starts at frame `frames_forgotten + 1`, `records` at record `records_forgotten`.
     frames_forgotten: u32,
     records_forgotten: usize,
+    /// Application events forgotten with their frames ([`Trace::forget_older_than`]): `app`
+    /// starts at the event that was `events_forgotten`-th.
+    events_forgotten: usize,
     /// A streaming trace keeps the plaintext of each record it decrypts until the record is
     /// forgotten.
     streaming: bool,
@@ -199,6 +202,11 @@ struct KeptPlaintext {
     at: (usize, Direction, u64),
     bytes: Vec<u8>,
 }
+
+/// How long [`Trace::forget_older_than`] keeps, beyond its cutoff, an application event whose
+/// bytes have not reached the capture (a write queued behind a slow reader): ten minutes, in ns.
+/// After that they are taken to be lost (an attacker removed them) and the event goes too.
+const PENDING_GRACE: i128 = 600_000_000_000;
 
 /// Frame `number` of `frames`, which starts at frame `forgotten + 1`.
 fn frame_in(frames: &[FrameEntry], forgotten: u32, number: u32) -> Option<&FrameEntry> {
@@ -259,7 +267,7 @@ impl Trace {
     /// them (journeys of the forgotten bytes are no longer known). Frame numbers stay as they
     /// were. Nothing is forgotten that an unsettled frame needs, nor on a path of routers.
     pub fn forget_before(&mut self, number: u32) {
-        let number = number.min(self.settled_before());
+        let number = number.min(self.forgettable_before());
         let Some(drop) = number.checked_sub(self.frames_forgotten + 1) else {
             return;
         };
@@ -280,6 +288,9 @@ impl Trace {
             }
         }
         self.tracker.forget_carriers_before(number);
+        self.copies.forget_before(number);
+        self.pieces.forget_before(number);
+        self.cut_into.retain(|&whole, _| whole >= number);
         while self
             .recent_plaintext
             .front()
@@ -287,6 +298,126 @@ impl Trace {
         {
             self.recent_plaintext.pop_front();
         }
+    }
+
+    /// The first frame that may not be forgotten yet: on one link, the first unsettled one
+    /// ([`Trace::settled_before`]); on a path of routers, where an original names copies
+    /// captured after it, the first frame within [`super::hops::COPY_WINDOW`] of the last one
+    /// (no later frame can be a copy of an earlier one), and never a fragment still waiting.
+    fn forgettable_before(&self) -> u32 {
+        if !self.several_interfaces() {
+            return self.settled_before();
+        }
+        let Some(last) = self.frames.last() else {
+            return self.frames_forgotten + 1;
+        };
+        let horizon = last.frame.at.0 - super::hops::COPY_WINDOW;
+        let old = self.frames.partition_point(|e| e.frame.at.0 < horizon);
+        let number = self.frames_forgotten + 1 + old as u32;
+        self.defrag
+            .oldest_waiting_frame()
+            .map_or(number, |f| f.min(number))
+    }
+
+    /// The frame [`Trace::forget_older_than`]`(cutoff)` would keep first: the first frame
+    /// captured at or after `cutoff`, or an earlier one that later frames still need.
+    pub fn forget_point(&self, cutoff: Timestamp) -> u32 {
+        let old = self.frames.partition_point(|e| e.frame.at < cutoff);
+        let mut number = (self.frames_forgotten + 1 + old as u32).min(self.forgettable_before());
+        // A TLS record is kept with every frame that carried it: its plaintext is read back from
+        // them. In each direction of each connection, the oldest byte still needed is the first
+        // byte of the first record completed in a kept frame, or of the bytes not yet cut into a
+        // record.
+        let mut needed: std::collections::HashMap<(usize, Direction), u64> =
+            std::collections::HashMap::new();
+        let first_kept = self.records.partition_point(|r| r.frame < number);
+        let tls = self.streams.iter().filter(|s| s.kind == StreamKind::Tls);
+        let wanted = 2 * tls.count();
+        for r in self.records.get(first_kept..).unwrap_or_default() {
+            if needed.len() == wanted {
+                break;
+            }
+            needed
+                .entry((r.stream, r.dir))
+                .or_insert(r.stream_range.start);
+        }
+        for (stream, state) in self.streams.iter().enumerate() {
+            if state.kind != StreamKind::Tls {
+                continue;
+            }
+            for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                let from = needed
+                    .get(&(stream, dir))
+                    .copied()
+                    .unwrap_or(state.pending_offset[di(dir)]);
+                if let Some(&(frame, _)) = self.stream_spans(stream, dir, from..from + 1).first() {
+                    number = number.min(frame);
+                }
+            }
+        }
+        number
+    }
+
+    /// Forgets what is older than `cutoff`: the frames before [`Trace::forget_point`] (as
+    /// [`Trace::forget_before`] does), and the application events before `cutoff` whose bytes
+    /// went out in those frames. A live session that runs for hours calls this to keep its
+    /// memory flat. Event indices, like frame numbers, then count from the first event kept:
+    /// [`Trace::events_forgotten`] says by how much they moved. Returns how many frames were
+    /// forgotten, and the events.
+    pub fn forget_older_than(&mut self, cutoff: Timestamp) -> (u32, Vec<AppEvent>) {
+        let number = self.forget_point(cutoff);
+        // The events go first: where their bytes went is known only while the frames are.
+        let given_up = Timestamp(cutoff.0 - PENDING_GRACE);
+        let events = self
+            .app
+            .iter()
+            .take_while(|e| {
+                e.at < cutoff
+                    && match self.app_event_frame(e) {
+                        Some(frame) => frame < number,
+                        None => !self.still_coming(e) || e.at < given_up,
+                    }
+            })
+            .count();
+        let events: Vec<AppEvent> = self.app.drain(..events).collect();
+        self.events_forgotten += events.len();
+        let frames_before = self.frames_forgotten;
+        self.forget_before(number);
+        (self.frames_forgotten - frames_before, events)
+    }
+
+    /// True if `event`'s bytes have not all reached the capture yet, so they may still come (a
+    /// write waits in a full socket buffer while the reader is slow): its connection is not
+    /// captured yet, or its direction's stream (for TLS, its plaintext) ends before them.
+    fn still_coming(&self, event: &AppEvent) -> bool {
+        let Some((stream, dir)) = self.locate(event) else {
+            return true;
+        };
+        let end = event.offset.saturating_add(event.bytes.len() as u64);
+        match self.streams.get(stream).map(|s| (s.kind, s)) {
+            Some((StreamKind::Tls, state)) => end > state.plaintext_len[di(dir)],
+            Some((StreamKind::Plain, _)) => self
+                .tracker
+                .connection(stream)
+                .is_some_and(|c| end > c.delivered_len(dir)),
+            Some((StreamKind::Unknown, _)) | None => true,
+        }
+    }
+
+    /// How many frames were forgotten ([`Trace::forget_before`]): the first kept frame is the
+    /// next one.
+    pub fn frames_forgotten(&self) -> u32 {
+        self.frames_forgotten
+    }
+
+    /// How many TLS records were forgotten with their frames: the first kept record's index.
+    pub fn records_forgotten(&self) -> usize {
+        self.records_forgotten
+    }
+
+    /// How many application events were forgotten ([`Trace::forget_older_than`]).
+    pub fn events_forgotten(&self) -> usize {
+        self.events_forgotten
     }
 
     /// How many frames were added (forgotten ones included): the last frame's number.
@@ -415,7 +546,7 @@ impl Trace {
         self.app.push(event);
     }
 
-    /// All application events.
+    /// All application events (but those forgotten, see [`Trace::forget_older_than`]).
     pub fn app_events(&self) -> &[AppEvent] {
         &self.app
     }

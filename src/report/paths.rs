@@ -145,23 +145,23 @@ pub fn pmtu_stories(trace: &Trace) -> Vec<PmtuStory> {
         let Some(mtu) = icmp.mtu else { continue };
         // The refused packet: the latest frame before the answer with the quoted addresses and
         // identification, as its sender sent it (an original, not a copy).
-        let refused = trace.frames()[..(e.number as usize).saturating_sub(1)]
-            .iter()
-            .rev()
-            .find(|f| {
-                f.copy_of.is_none()
-                    && f.headers().ip.is_some_and(|fip| {
-                        fip.src == q.ip.src
-                            && fip.dst == q.ip.dst
-                            && fip.identification == q.ip.identification
-                            && fip.protocol == q.ip.protocol
-                    })
-            });
+        // The frames before the answer (those kept: a long demo forgets its past).
+        let before = e.number.saturating_sub(trace.frames_forgotten() + 1) as usize;
+        let frames = trace.frames();
+        let refused = frames[..before.min(frames.len())].iter().rev().find(|f| {
+            f.copy_of.is_none()
+                && f.headers().ip.is_some_and(|fip| {
+                    fip.src == q.ip.src
+                        && fip.dst == q.ip.dst
+                        && fip.identification == q.ip.identification
+                        && fip.protocol == q.ip.protocol
+                })
+        });
         let stream = refused.and_then(|f| f.segment.as_ref().map(|s| (s.stream, s.dir)));
         let after: Vec<(u32, u32)> = trace
             .frames()
             .iter()
-            .skip(e.number as usize)
+            .skip(before + 1)
             .filter(|f| f.copy_of.is_none())
             .filter(|f| {
                 f.segment

@@ -28,6 +28,9 @@ use crate::frame::{Frame, Timestamp};
 use crate::journey::Trace;
 use crate::lab::Lab;
 
+mod recorder;
+pub use recorder::{forget_older_than, RecordError, Recorder};
+
 /// What can go wrong in a session.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -897,6 +900,26 @@ impl Session {
         self.trace.push_frame(frame);
     }
 
+    /// Forgets what is older than `cutoff`: the trace's frames, records and application events
+    /// before it ([`Trace::forget_older_than`]), written to `recorder` first when there is one.
+    /// A demo that runs for a class hour calls this to keep its memory flat. Returns how many
+    /// frames were forgotten.
+    pub fn forget_older_than(
+        &mut self,
+        cutoff: Timestamp,
+        recorder: Option<&mut Recorder>,
+    ) -> Result<u32, RecordError> {
+        let (frames, gone) =
+            recorder::forget_older_than(&mut self.trace, &mut self.frames, cutoff, recorder)?;
+        // Indices into the trace's events moved down by as many as were forgotten.
+        self.events_queued = self.events_queued.saturating_sub(gone);
+        self.unsettled.retain(|&i| i >= gone);
+        for i in &mut self.unsettled {
+            *i -= gone;
+        }
+        Ok(frames)
+    }
+
     /// Brings the trace up to date with what has arrived (never waits). Returns how many frames
     /// were added.
     pub fn poll(&mut self) -> usize {
@@ -998,7 +1021,13 @@ impl Session {
         self.poll();
         self.take_keys();
         self.drain_frames(true);
-        if self.out_of_order {
+        if self.out_of_order && self.trace.frames_forgotten() > 0 {
+            // The trace cannot be made again without the frames it forgot (the TLS handshakes
+            // among them): it stays in the order the frames arrived.
+            tracing::debug!(
+                "frames of several interfaces came out of order after some were forgotten"
+            );
+        } else if self.out_of_order {
             // A frame reached the session later than the merge window: add them all again, in
             // time order, so that frame numbers and TCP analysis follow the wire.
             tracing::debug!(

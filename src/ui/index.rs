@@ -124,8 +124,12 @@ pub struct Index {
     pub rows: Vec<Row>,
     /// Every group, in order of first appearance.
     pub groups: Vec<Group>,
-    /// For each frame (number − 1), its row.
-    pub frame_row: Vec<u32>,
+    /// For each frame kept (number − 1 − [`Index::first`]), its row: see [`Index::frame_row`].
+    frame_rows: Vec<u32>,
+    /// Frames the trace had forgotten when the index was built (a long demo forgets its past).
+    pub first: u32,
+    /// Application events the trace had forgotten then: event indices count from the next one.
+    pub events_from: usize,
     /// For each application event, its row (if placed yet).
     pub event_row: HashMap<usize, u32>,
     /// Frames indexed so far.
@@ -167,7 +171,25 @@ struct StreamGroups {
 impl Index {
     /// True if the trace has grown since the index was built.
     pub fn is_stale(&self, trace: &Trace) -> bool {
-        self.frames != trace.frames().len() || self.events != trace.app_events().len()
+        self.frames != trace.frames().len()
+            || self.events != trace.app_events().len()
+            || self.forgot(trace)
+    }
+
+    /// True if the trace has forgotten frames or events since the index was built.
+    fn forgot(&self, trace: &Trace) -> bool {
+        self.first != trace.frames_forgotten() || self.events_from != trace.events_forgotten()
+    }
+
+    /// The row of frame `number`, if the index has it.
+    pub fn frame_row(&self, number: u32) -> Option<usize> {
+        let i = number.checked_sub(self.first)?.checked_sub(1)?;
+        self.frame_rows.get(i as usize).map(|&r| r as usize)
+    }
+
+    /// How many frames have a row.
+    pub fn frames_indexed(&self) -> usize {
+        self.frame_rows.len()
     }
 
     /// Brings the index up to date with a trace that grew. Without application events, the
@@ -180,7 +202,7 @@ impl Index {
         if !self.is_stale(trace) {
             return Some(from);
         }
-        if self.events != 0 || !trace.app_events().is_empty() {
+        if self.events != 0 || !trace.app_events().is_empty() || self.forgot(trace) {
             *self = Index::build(trace);
             return None;
         }
@@ -229,7 +251,9 @@ impl Index {
         let mut index = Index {
             frames: trace.frames().len(),
             events: events.len(),
-            frame_row: Vec::with_capacity(trace.frames().len()),
+            frame_rows: Vec::with_capacity(trace.frames().len()),
+            first: trace.frames_forgotten(),
+            events_from: trace.events_forgotten(),
             rows: Vec::with_capacity(trace.frames().len() + events.len() * 2),
             ..Index::default()
         };
@@ -270,10 +294,7 @@ impl Index {
         let stream = entry.segment.as_ref().map(|s| s.stream);
         let flags = entry.headers().tcp.map(|t| t.flags);
         let has = |f: TcpFlags| flags.is_some_and(|x| x.contains(f));
-        let records = trace
-            .records()
-            .get(entry.records.clone())
-            .unwrap_or_default();
+        let records = trace.records_of(entry);
         let handshake_record = records.iter().any(|r| {
             let inner = r.info.decrypted.as_ref().map(|d| d.content_type);
             matches!(
@@ -342,7 +363,7 @@ impl Index {
             index.push_event(i, group);
         }
         index.copies += usize::from(entry.copy_of.is_some());
-        index.frame_row.push(index.rows.len() as u32);
+        index.frame_rows.push(index.rows.len() as u32);
         index.rows.push(Row {
             kind: RowKind::Frame(n),
             group,

@@ -15,7 +15,10 @@ fn path(name: &str) -> std::path::PathBuf {
 fn same_index(a: &Index, b: &Index) {
     assert_eq!(a.rows, b.rows);
     assert_eq!(a.groups, b.groups);
-    assert_eq!(a.frame_row, b.frame_row);
+    assert_eq!(a.frames_indexed(), b.frames_indexed());
+    for n in 1..=a.frames_indexed() as u32 {
+        assert_eq!(a.frame_row(n), b.frame_row(n), "frame #{n}");
+    }
     assert_eq!(a.event_row, b.event_row);
     assert_eq!((a.frames, a.events), (b.frames, b.events));
 }

@@ -74,6 +74,8 @@ pub mod update;
 pub mod view;
 
 #[cfg(test)]
+mod forget_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;
@@ -98,6 +100,12 @@ pub struct DemoOptions {
     /// `--attack`: the lab's attacker acts on each line typed (compare mode on, so TLS and
     /// plain TCP meet it side by side), or r1 is a man in the middle.
     pub attack: Option<crate::lab::attack::Attack>,
+    /// How much of the past the demo keeps in memory (`--keep`): frames, records and
+    /// application events older than this are forgotten, so a demo that runs for a class hour
+    /// stays in flat memory. `None` keeps everything.
+    pub keep: Option<std::time::Duration>,
+    /// `--record`: the whole session is saved there, what the demo forgets as it forgets it.
+    pub record: Option<crate::capture::OutputPath>,
 }
 
 /// Sends the `tracing` log to the log pane instead of stderr (which would scribble over the

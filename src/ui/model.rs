@@ -448,6 +448,7 @@ impl Model {
             .timeline
             .selected_row()
             .and_then(|r| self.timeline.index.rows.get(r).copied());
+        let events_from = self.timeline.index.events_from;
         let appended = self.timeline.index.update(trace);
         // The filter being applied, if one is, else the one applied.
         let filter = self
@@ -470,17 +471,11 @@ impl Model {
             self.select_newest(trace);
         } else if let Some(old) = keep {
             let row = match old.kind {
-                RowKind::Frame(n) | RowKind::Record(n, _) => self
-                    .timeline
-                    .index
-                    .frame_row
-                    .get((n as usize).saturating_sub(1))
-                    .map(|&r| r as usize),
-                RowKind::App(i) => self
-                    .timeline
-                    .index
-                    .event_row
-                    .get(&(i as usize))
+                RowKind::Frame(n) | RowKind::Record(n, _) => self.timeline.index.frame_row(n),
+                // Event indices moved down by the events forgotten meanwhile.
+                RowKind::App(i) => (i as usize + events_from)
+                    .checked_sub(self.timeline.index.events_from)
+                    .and_then(|i| self.timeline.index.event_row.get(&i))
                     .map(|&r| r as usize),
                 RowKind::Group => None,
             };
@@ -666,16 +661,11 @@ impl Model {
     /// Selects the focus in the timeline, the columns and the hex pane: the frame's row, then the
     /// field whose bytes are exactly the focus's (or, failing that, its name in its layer).
     pub fn select_lesson_focus(&mut self, trace: &Trace, focus: &FocusView) {
-        let Some(&row) = self
-            .timeline
-            .index
-            .frame_row
-            .get((focus.frame as usize).saturating_sub(1))
-        else {
+        let Some(row) = self.timeline.index.frame_row(focus.frame) else {
             return;
         };
         self.timeline.follow = false;
-        self.timeline.selected = self.timeline.position_of(row as usize);
+        self.timeline.selected = self.timeline.position_of(row);
         let height = self.timeline_height();
         self.timeline.scroll_into_view(height);
         self.refresh_detail(trace, false);

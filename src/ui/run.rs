@@ -55,6 +55,10 @@ trait Source {
     fn attacker(&self) -> Vec<crate::chat::mitm::RelayedLine> {
         Vec::new()
     }
+    /// Forgets what is older than the demo keeps (`demo --keep`); true if anything was.
+    fn forget(&mut self) -> bool {
+        false
+    }
     /// Called once the screen is first drawn (a lesson runs its first step then).
     fn begin(&mut self, _model: &mut Model) {}
     /// A lesson's command: show a step, judge an answer.
@@ -111,7 +115,18 @@ struct Live<'a> {
     /// The same chat over the other transport, for compare mode.
     twin: Option<Session>,
     compare: bool,
+    /// `--record`: where what the demo forgets is written.
+    recorder: Option<crate::session::Recorder>,
+    /// When the demo last forgot its past.
+    forgot_at: std::time::Instant,
+    /// How much of the past it keeps (`--keep`; none once the record failed).
+    keep: Option<Duration>,
+    /// Why the record could not be written, if it could not.
+    record_error: Option<String>,
 }
+
+/// How often a demo with `--keep` forgets what has grown older than it keeps.
+const FORGET_EVERY: Duration = Duration::from_secs(1);
 
 impl Live<'_> {
     /// `/transfer SIZE [--slow-reader]` typed in the chat: a bulk upload from the client host
@@ -157,6 +172,37 @@ impl Source for Live<'_> {
             poll(twin);
         }
         poll(self.session)
+    }
+
+    fn forget(&mut self) -> bool {
+        let Some(keep) = self.keep else {
+            return false;
+        };
+        if self.forgot_at.elapsed() < FORGET_EVERY {
+            return false;
+        }
+        self.forgot_at = std::time::Instant::now();
+        let cutoff = crate::frame::Timestamp(
+            crate::frame::Timestamp::now().0 - keep.as_nanos().min(i128::MAX as u128) as i128,
+        );
+        let mut forgot = false;
+        if let Some(twin) = &mut self.twin {
+            forgot |= twin.forget_older_than(cutoff, None).is_ok_and(|n| n > 0);
+        }
+        match self
+            .session
+            .forget_older_than(cutoff, self.recorder.as_mut())
+        {
+            Ok(n) => forgot |= n > 0,
+            Err(e) => {
+                // What is left is not lost too: from now on the demo forgets nothing.
+                tracing::error!("{e}; the demo forgets nothing from now on");
+                self.record_error = Some(e.to_string());
+                self.recorder = None;
+                self.keep = None;
+            }
+        }
+        forgot
     }
 
     fn send(&mut self, from: &str, text: &str) -> anyhow::Result<()> {
@@ -299,7 +345,12 @@ fn run_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
     model.sync(source.trace());
     let mut begun = false;
     loop {
-        if source.pump() {
+        let mut changed = source.pump();
+        // Not while the time graphs are made: they walk the frames over several turns.
+        if model.graphs_job.is_none() {
+            changed |= source.forget();
+        }
+        if changed {
             model.attacker = source.attacker();
             model.sync(source.trace());
         }
@@ -439,6 +490,10 @@ pub fn run_demo(
         options,
         twin: None,
         compare: false,
+        recorder: options.record.clone().map(crate::session::Recorder::new),
+        forgot_at: std::time::Instant::now(),
+        keep: options.keep,
+        record_error: None,
     };
     // An attacker on the link: each line typed goes over TLS and plain TCP side by side, to see
     // what each makes of the same attack.
@@ -452,23 +507,31 @@ pub fn run_demo(
     if let Some(twin) = live.twin.take() {
         let _ = rt.block_on(twin.finish());
     }
+    let (recorder, record_error) = (live.recorder.take(), live.record_error.take());
     let (trace, frames, stats) = rt.block_on(session.finish())?;
     result?;
     Ok(DemoOutcome {
         trace,
         frames,
         dropped: stats.dropped,
+        recorder,
+        record_error,
     })
 }
 
 /// What a demo captured, for `main` to report (the log pane is gone by then) or save.
 pub struct DemoOutcome {
-    /// Everything captured, with the application events.
+    /// What the demo still kept (everything, without `--keep`), with the application events.
     pub trace: Trace,
-    /// The frames as captured.
+    /// The frames as captured (those kept).
     pub frames: Vec<crate::frame::Frame>,
     /// Frames the kernel dropped (should be 0).
     pub dropped: u64,
+    /// `--record`: the record, holding what the demo forgot; [`crate::session::Recorder::finish`]
+    /// adds what it kept.
+    pub recorder: Option<crate::session::Recorder>,
+    /// Why the record could not be written, if it could not.
+    pub record_error: Option<String>,
 }
 
 /// What showing a saved capture needs: a runtime only to hear SIGTERM and give the terminal

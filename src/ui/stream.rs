@@ -72,8 +72,12 @@ pub struct StreamView {
     pub height: usize,
     kind: StreamKind,
     items: Vec<Item>,
-    /// Records of the trace already looked at (the index grows with the trace).
+    /// Records of the trace already looked at (the index grows with the trace), forgotten ones
+    /// included.
     records_seen: usize,
+    /// The frames the trace had forgotten when the items were made (a long demo forgets its
+    /// past: the items of what it forgot go too).
+    forgotten: u32,
     /// Carriers of each direction already indexed (plain TCP).
     carriers_seen: [usize; 2],
     /// Lines of the entries near the screen, by entry.
@@ -93,6 +97,7 @@ impl StreamView {
             kind: StreamKind::Unknown,
             items: Vec::new(),
             records_seen: 0,
+            forgotten: 0,
             carriers_seen: [0, 0],
             made: BTreeMap::new(),
             lines_made: 0,
@@ -136,17 +141,28 @@ impl StreamView {
             self.records_seen = 0;
             self.carriers_seen = [0, 0];
         }
+        let from = trace.records_forgotten();
+        if trace.frames_forgotten() != self.forgotten {
+            self.forgotten = trace.frames_forgotten();
+            self.items.retain(|item| match item {
+                Item::Record(r) => *r as usize >= from,
+                Item::Piece(..) => false,
+            });
+            // The carriers left moved down: index them again.
+            self.carriers_seen = [usize::MAX; 2];
+        }
         match kind {
             StreamKind::Tls => {
                 let records = trace.records();
-                let new = records.get(self.records_seen..).unwrap_or_default();
+                let start = self.records_seen.saturating_sub(from);
+                let new = records.get(start..).unwrap_or_default();
                 self.items.extend(
                     new.iter()
                         .enumerate()
                         .filter(|(_, r)| r.stream == self.stream)
-                        .map(|(i, _)| Item::Record((self.records_seen + i) as u32)),
+                        .map(|(i, _)| Item::Record((from + start + i) as u32)),
                 );
-                self.records_seen = records.len();
+                self.records_seen = from + records.len();
             }
             StreamKind::Plain => {
                 let Some(conn) = trace.tcp().connection(self.stream) else {

@@ -76,6 +76,19 @@ pub fn timeline_copies(packets: usize, copies: usize) -> String {
     format!(" ({packets} packets + {copies} copies on other links, ↳)")
 }
 
+/// The timeline's title when a long demo has forgotten its first frames (`demo --keep`).
+pub fn timeline_forgotten(forgotten: u32) -> String {
+    format!(" · #1–#{forgotten} forgotten (--keep)")
+}
+
+/// Going to a frame a long demo has forgotten.
+pub fn forgotten_frame(n: u32, first: u32) -> String {
+    format!(
+        "frame #{n} is forgotten: the demo keeps its last minutes in memory (--keep), frames from \
+         #{first} on; --record FILE saves the whole session"
+    )
+}
+
 /// A timeline row for a copy of a packet on another link.
 pub fn copy_row(interface: &str, original: u32, ttl: u8) -> String {
     format!("{interface}: the same packet as #{original}, TTL {ttl}")

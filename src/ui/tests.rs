@@ -1342,8 +1342,8 @@ fn both_views(trace: &Trace) -> (String, String, String) {
         key(&mut m, trace, KeyCode::Char('z'));
         // The frames of the records, their columns on screen and every field they hold.
         for r in [alert, record] {
-            let row = m.timeline.index.frame_row[r.frame as usize - 1];
-            m.timeline.selected = m.timeline.position_of(row as usize);
+            let row = m.timeline.index.frame_row(r.frame).unwrap();
+            m.timeline.selected = m.timeline.position_of(row);
             m.refresh_detail(trace, false);
             text.push_str(&draw(&mut m, trace));
             for f in &m.detail.fields {
@@ -1657,9 +1657,9 @@ fn every_frame_of_every_sample_shows_sizes_that_add_up() {
 
 /// Selects frame `n`'s row, its columns and its bytes, as a click on it would.
 fn select_frame(m: &mut Model, trace: &Trace, n: u32) {
-    let row = m.timeline.index.frame_row[(n - 1) as usize];
+    let row = m.timeline.index.frame_row(n).unwrap();
     m.timeline.follow = false;
-    m.timeline.selected = m.timeline.position_of(row as usize);
+    m.timeline.selected = m.timeline.position_of(row);
     let height = m.timeline_height();
     m.timeline.scroll_into_view(height);
     m.refresh_detail(trace, false);

@@ -148,23 +148,21 @@ fn prompt_changed(model: &mut Model, trace: &Trace) {
 
 /// Selects frame `n` in the timeline, or says why it cannot.
 fn go_to_frame(model: &mut Model, trace: &Trace, typed: &str) {
-    let frames = trace.frames().len();
-    let Ok(n) = typed.trim().trim_start_matches('#').parse::<usize>() else {
-        model.status = format!("{typed:?} is not a frame number: type one from 1 to {frames}");
+    let (first, last) = (trace.frames_forgotten() + 1, trace.frame_count());
+    let Ok(n) = typed.trim().trim_start_matches('#').parse::<u32>() else {
+        model.status = format!("{typed:?} is not a frame number: type one from {first} to {last}");
         return;
     };
-    let Some(&row) = n
-        .checked_sub(1)
-        .and_then(|i| model.timeline.index.frame_row.get(i))
-    else {
-        model.status = if frames == 0 {
+    let Some(row) = model.timeline.index.frame_row(n) else {
+        model.status = if trace.frames().is_empty() {
             "no frames yet".to_string()
+        } else if n > 0 && n < first {
+            super::strings::forgotten_frame(n, first)
         } else {
-            format!("no frame #{n}: frames are numbered 1 to {frames}")
+            format!("no frame #{n}: frames are numbered {first} to {last}")
         };
         return;
     };
-    let row = row as usize;
     let pos = model.timeline.position_of(row);
     if model.timeline.row_at(pos) != Some(row) {
         model.status = format!(

@@ -264,8 +264,9 @@ fn prompt_line(model: &Model) -> Line<'static> {
     if model.prompt_for == PromptFor::GoTo {
         spans.push(Span::styled(
             format!(
-                "   a number from 1 to {} (Enter goes, Esc cancels)",
-                model.timeline.index.frame_row.len()
+                "   a number from {} to {} (Enter goes, Esc cancels)",
+                model.timeline.index.first + 1,
+                model.timeline.index.first as usize + model.timeline.index.frames_indexed()
             ),
             theme.dim(),
         ));
@@ -425,6 +426,9 @@ pub fn view_with(f: &mut Frame, model: &Model, trace: &Trace, twin: Option<&Trac
             strings::TIMELINE,
             if frames == 1 { "" } else { "s" }
         );
+        if trace.frames_forgotten() > 0 {
+            title.push_str(&strings::timeline_forgotten(trace.frames_forgotten()));
+        }
         // On a path of routers most frames are copies of a packet on another link: say how many
         // packets there are, so the count stays honest while the copies sit indented.
         let copies = model.timeline.index.copies;
