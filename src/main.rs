@@ -40,8 +40,9 @@ enum Command {
         /// accepts 88 to 65535).
         #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(88..=65535))]
         mss: Option<u32>,
-        /// Save the whole session (frames, TLS secrets, application events) to this pcapng file on
-        /// exit (a new file, readable by you only: it holds the session keys).
+        /// Save the whole session (frames, TLS secrets, application events) to this pcapng file:
+        /// what the demo forgets (--keep) as it forgets it, the rest on exit (a new file,
+        /// readable by you only: it holds the session keys).
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
         /// Replace the --record file if it exists.

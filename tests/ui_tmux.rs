@@ -387,6 +387,84 @@ fn an_ordinary_user_gets_the_live_demo_without_sudo() {
     assert!(screen.contains("exit=0"), "{screen}");
 }
 
+/// `demo --keep 0.05` (3 s) with `--record`: a line is typed, and once it is older than the
+/// demo keeps, the timeline says the first frames are forgotten and `:1` says why frame #1 is not
+/// there; a second line follows; after `q` the record holds both lines, the first one written
+/// while the demo ran, and tshark decrypts both with the secrets the record carries.
+fn a_long_demo_forgets_its_past_and_its_record_keeps_everything() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = Tmux::start(
+        "keep",
+        dir.path(),
+        (120, 40),
+        &format!(
+            "'{bin}' demo --certs certs --keep 0.05 --record rec.pcapng",
+            bin = env!("CARGO_BIN_EXE_packetpath")
+        ),
+    );
+    tmux.wait_for("the demo with alice's input line", |s| {
+        s.contains("alice> ") && s.contains("* welcome, bob")
+    });
+    tmux.keys(&["-l", "the first line"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("bob's chat to show the first line", |s| {
+        s.contains("bob ◂ alice: the first line")
+    });
+    // Three seconds on, the demo forgets it (it looks once a second).
+    let screen = tmux.wait_for("the first frames to be forgotten", |s| {
+        s.contains("forgotten (--keep)")
+    });
+    assert!(screen.contains("#1–#"), "{screen}");
+    tmux.keys(&["-l", "the second line"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("bob's chat to show the second line", |s| {
+        s.contains("bob ◂ alice: the second line")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("navigation mode", |s| s.contains("q quit"));
+    tmux.keys(&[":"]);
+    tmux.keys(&["-l", "1"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("why frame #1 is not there", |s| {
+        s.contains("frame #1 is forgotten")
+    });
+    tmux.keys(&["q"]);
+    let screen = tmux.assert_terminal_restored("demo --keep");
+    assert!(screen.contains("exit=0"), "{screen}");
+    assert!(screen.contains("saved to rec.pcapng"), "{screen}");
+    let record = dir.path().join("rec.pcapng");
+    let (trace, damage) =
+        packetpath::capture::open_capture(&record, None, &mut |_, _| {}).expect("the record reads");
+    assert!(damage.is_none());
+    let written: Vec<&[u8]> = trace
+        .app_events()
+        .iter()
+        .filter(|e| e.side == packetpath::chat::Side::Client)
+        .map(|e| e.bytes.as_ref())
+        .collect();
+    for line in [&b"the first line\n"[..], b"the second line\n"] {
+        assert!(written.contains(&line), "the record misses {line:?}");
+    }
+    // The frame count printed on the way out counts the forgotten frames too.
+    let count = format!("packetpath demo: {} frames captured", trace.frame_count());
+    assert!(screen.contains(&count), "{count}: {screen}");
+    // tshark decrypts both lines with the record's own secrets (the first ones written before
+    // the frames they decrypt, while the demo ran).
+    let mut followed = String::new();
+    for stream in 0..4 {
+        let out = Command::new("tshark")
+            .arg("-r")
+            .arg(&record)
+            .args(["-q", "-z", &format!("follow,tls,ascii,{stream}")])
+            .output()
+            .expect("tshark runs");
+        followed.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    for line in ["alice: the first line", "alice: the second line"] {
+        assert!(followed.contains(line), "tshark did not decrypt {line:?}");
+    }
+}
+
 /// `packetpath transfer` in a terminal: the UI opens on the connection's time-sequence graph
 /// once the upload is done, Tab turns to the round-trip times, Esc shows the timeline under them,
 /// and the summary is printed when the user quits.
@@ -564,6 +642,12 @@ fn main() -> std::process::ExitCode {
             Need::Tool("tmux"),
             Need::Lab,
             Need::LabLink("routers:1")
+        ),
+        test!(
+            a_long_demo_forgets_its_past_and_its_record_keeps_everything,
+            Need::Tool("tmux"),
+            Need::Tool("tshark"),
+            Need::Lab
         ),
         test!(
             an_ordinary_user_gets_the_live_demo_without_sudo,

@@ -166,6 +166,10 @@ pub struct Session {
     abandoned: Vec<u16>,
 }
 
+/// How many received lines a client keeps once the session forgets its past
+/// ([`Session::forget_older_than`]).
+const RECEIVED_KEPT: usize = 500;
+
 /// How long to wait for something that should happen (a deadline for failures, not a delay):
 /// generous, because on a lossy lab link retransmission timeouts back off exponentially.
 const WAIT: Duration = Duration::from_secs(60);
@@ -909,6 +913,15 @@ impl Session {
         cutoff: Timestamp,
         recorder: Option<&mut Recorder>,
     ) -> Result<u32, RecordError> {
+        // The lines each client received wait in its channel until asked for (lessons ask; a
+        // demo shows them from the trace): keep the last few hundred.
+        for client in self.clients.values_mut() {
+            while let Ok(line) = client.lines.try_recv() {
+                client.received.push(line);
+            }
+            let extra = client.received.len().saturating_sub(RECEIVED_KEPT);
+            client.received.drain(..extra);
+        }
         let (frames, gone) =
             recorder::forget_older_than(&mut self.trace, &mut self.frames, cutoff, recorder)?;
         // Indices into the trace's events moved down by as many as were forgotten.
