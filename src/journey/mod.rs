@@ -10,6 +10,8 @@ mod trace;
 
 pub use sizes::Stack;
 
+#[cfg(test)]
+pub(crate) use trace::PENDING_GRACE;
 pub use trace::{FrameEntry, Journey, LayerBytes, RecordEntry, StreamKind, Trace};
 
 /// The lines `side`'s application read, from every connection, in the order each was complete

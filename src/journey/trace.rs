@@ -187,6 +187,8 @@ pub struct Trace {
     /// Application events forgotten with their frames ([`Trace::forget_older_than`]): `app`
     /// starts at the event that was `events_forgotten`-th.
     events_forgotten: usize,
+    /// When frame #1 was captured (kept when it is forgotten: times count from it).
+    first_at: Option<Timestamp>,
     /// A streaming trace keeps the plaintext of each record it decrypts until the record is
     /// forgotten.
     streaming: bool,
@@ -206,7 +208,7 @@ struct KeptPlaintext {
 /// How long [`Trace::forget_older_than`] keeps, beyond its cutoff, an application event whose
 /// bytes have not reached the capture (a write queued behind a slow reader): ten minutes, in ns.
 /// After that they are taken to be lost (an attacker removed them) and the event goes too.
-const PENDING_GRACE: i128 = 600_000_000_000;
+pub(crate) const PENDING_GRACE: i128 = 600_000_000_000;
 
 /// Frame `number` of `frames`, which starts at frame `forgotten + 1`.
 fn frame_in(frames: &[FrameEntry], forgotten: u32, number: u32) -> Option<&FrameEntry> {
@@ -267,7 +269,11 @@ impl Trace {
     /// them (journeys of the forgotten bytes are no longer known). Frame numbers stay as they
     /// were. Nothing is forgotten that an unsettled frame needs, nor on a path of routers.
     pub fn forget_before(&mut self, number: u32) {
-        let number = number.min(self.forgettable_before());
+        self.forget_frames_before(number.min(self.forgettable_before()));
+    }
+
+    /// [`Trace::forget_before`] without its limit (the caller has worked out what may go).
+    fn forget_frames_before(&mut self, number: u32) {
         let Some(drop) = number.checked_sub(self.frames_forgotten + 1) else {
             return;
         };
@@ -322,40 +328,74 @@ impl Trace {
     /// The frame [`Trace::forget_older_than`]`(cutoff)` would keep first: the first frame
     /// captured at or after `cutoff`, or an earlier one that later frames still need.
     pub fn forget_point(&self, cutoff: Timestamp) -> u32 {
-        let old = self.frames.partition_point(|e| e.frame.at < cutoff);
-        let mut number = (self.frames_forgotten + 1 + old as u32).min(self.forgettable_before());
+        let first = self.frames_forgotten + 1;
+        let before =
+            |at: Timestamp| first + self.frames.partition_point(|e| e.frame.at < at) as u32;
+        // What later frames need is kept, but not for ever: a fragment whose other pieces never
+        // came, a record never completed (its connection broke off), are given up
+        // [`PENDING_GRACE`] after the cutoff.
+        let floor = before(Timestamp(cutoff.0 - PENDING_GRACE));
+        let held = |n: u32| n.max(floor);
+        let mut number = before(cutoff).min(held(self.forgettable_before()));
         // A TLS record is kept with every frame that carried it: its plaintext is read back from
-        // them. In each direction of each connection, the oldest byte still needed is the first
-        // byte of the first record completed in a kept frame, or of the bytes not yet cut into a
-        // record.
-        let mut needed: std::collections::HashMap<(usize, Direction), u64> =
+        // them. Keeping more frames can keep more records: until nothing moves.
+        loop {
+            let next = number.min(held(self.first_frame_of_kept_records(number)));
+            if next == number {
+                return number;
+            }
+            number = next;
+        }
+    }
+
+    /// The first frame that carried a byte of a TLS record completed in frame `number` or later,
+    /// or of bytes not yet cut into a record (`u32::MAX` if none): in each direction of each
+    /// connection, the earliest frame among those that carried its bytes from the first such
+    /// record's first byte on (a segment that came ahead of a gap has an earlier frame than the
+    /// bytes before it).
+    fn first_frame_of_kept_records(&self, number: u32) -> u32 {
+        let mut from: std::collections::HashMap<(usize, Direction), u64> =
             std::collections::HashMap::new();
         let first_kept = self.records.partition_point(|r| r.frame < number);
-        let tls = self.streams.iter().filter(|s| s.kind == StreamKind::Tls);
-        let wanted = 2 * tls.count();
+        let wanted = 2 * self
+            .streams
+            .iter()
+            .filter(|s| s.kind == StreamKind::Tls)
+            .count();
         for r in self.records.get(first_kept..).unwrap_or_default() {
-            if needed.len() == wanted {
+            if from.len() == wanted {
                 break;
             }
-            needed
-                .entry((r.stream, r.dir))
+            from.entry((r.stream, r.dir))
                 .or_insert(r.stream_range.start);
         }
+        let mut earliest = u32::MAX;
         for (stream, state) in self.streams.iter().enumerate() {
             if state.kind != StreamKind::Tls {
                 continue;
             }
+            let Some(conn) = self.tracker.connection(stream) else {
+                continue;
+            };
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                let from = needed
+                let d = di(dir);
+                // Bytes that are never decrypted need not be read back.
+                if state.lost_framing[d] || state.gapped[d] {
+                    continue;
+                }
+                let start = from
                     .get(&(stream, dir))
                     .copied()
-                    .unwrap_or(state.pending_offset[di(dir)]);
-                if let Some(&(frame, _)) = self.stream_spans(stream, dir, from..from + 1).first() {
-                    number = number.min(frame);
+                    .unwrap_or(state.pending_offset[d]);
+                if let Some(frame) = overlapping(conn.carriers(dir), &(start..u64::MAX))
+                    .map(|c| c.frame)
+                    .min()
+                {
+                    earliest = earliest.min(frame);
                 }
             }
         }
-        number
+        earliest
     }
 
     /// Forgets what is older than `cutoff`: the frames before [`Trace::forget_point`] (as
@@ -382,7 +422,7 @@ impl Trace {
         let events: Vec<AppEvent> = self.app.drain(..events).collect();
         self.events_forgotten += events.len();
         let frames_before = self.frames_forgotten;
-        self.forget_before(number);
+        self.forget_frames_before(number);
         (self.frames_forgotten - frames_before, events)
     }
 
@@ -418,6 +458,12 @@ impl Trace {
     /// How many application events were forgotten ([`Trace::forget_older_than`]).
     pub fn events_forgotten(&self) -> usize {
         self.events_forgotten
+    }
+
+    /// When frame #1 was captured, forgotten or not: the Time column and `frame.time_ms` count
+    /// from it, so they do not move when a long demo forgets its first frames.
+    pub fn first_time(&self) -> Option<Timestamp> {
+        self.first_at
     }
 
     /// How many frames were added (forgotten ones included): the last frame's number.
@@ -608,6 +654,7 @@ impl Trace {
     /// Adds one frame: dissects it, places it in its TCP connection, and parses the TLS records it
     /// completes. Returns its number.
     pub fn push_frame(&mut self, frame: Frame) -> u32 {
+        self.first_at.get_or_insert(frame.at);
         let number = self.frame_count() + 1;
         // Only the headers matter here; checksums are verified when a frame is shown.
         let packet = dissect_without_tcp_checksum(frame.link, &frame.data);

@@ -922,6 +922,11 @@ impl Session {
             let extra = client.received.len().saturating_sub(RECEIVED_KEPT);
             client.received.drain(..extra);
         }
+        // What a man in the middle relayed goes with the rest.
+        if let Some(mut log) = self.mitm.as_ref().and_then(|(log, _)| log.lock().ok()) {
+            let old = log.lines.partition_point(|line| line.at < cutoff);
+            log.lines.drain(..old);
+        }
         let (frames, gone) =
             recorder::forget_older_than(&mut self.trace, &mut self.frames, cutoff, recorder)?;
         // Indices into the trace's events moved down by as many as were forgotten.

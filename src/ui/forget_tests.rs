@@ -437,3 +437,34 @@ fn a_record_written_as_the_demo_forgets_is_the_file_written_at_the_end() {
         assert_eq!(back.app_events().len(), whole.app_events().len(), "{name}");
     }
 }
+
+#[test]
+fn a_record_never_completed_holds_its_frames_for_ten_minutes_only() {
+    let r = replay("small-mss.pcapng");
+    // The first moment a record is cut across frames: the frames of its start are held.
+    let mut trace = r.empty_trace();
+    let mut held = None;
+    for frame in &r.frames {
+        trace.push_frame(frame.clone());
+        let next = trace.frame_count() + 1;
+        if trace.forget_point(Timestamp(frame.at.0 + 1)) < next {
+            held = Some(trace.forget_point(Timestamp(frame.at.0 + 1)));
+            break;
+        }
+    }
+    let held = held.expect("a record spans several frames in small-mss.pcapng");
+    let last = trace.frames().last().expect("frames").frame.at;
+    let entry = trace.frame(held).expect("held");
+    assert!(entry.segment.as_ref().is_some_and(|s| s.payload_len > 0));
+    // Should the rest never come (the connection broke off), the frames go ten minutes past the
+    // window: held while the first of them is less than that older than the cutoff.
+    let grace = crate::journey::PENDING_GRACE;
+    assert_eq!(
+        trace.forget_point(Timestamp(entry.frame.at.0 + grace)),
+        held
+    );
+    let next = trace.frame_count() + 1;
+    assert_eq!(trace.forget_point(Timestamp(last.0 + grace + 1)), next);
+    let (forgotten, _) = trace.forget_older_than(Timestamp(last.0 + grace + 1));
+    assert_eq!(forgotten, next - 1);
+}

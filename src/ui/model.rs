@@ -479,8 +479,16 @@ impl Model {
                     .map(|&r| r as usize),
                 RowKind::Group => None,
             };
+            let forgotten = match old.kind {
+                RowKind::Frame(n) | RowKind::Record(n, _) => n <= trace.frames_forgotten(),
+                RowKind::App(i) => i as usize + events_from < self.timeline.index.events_from,
+                RowKind::Group => false,
+            };
             if let Some(row) = row {
                 self.timeline.selected = self.timeline.position_of(row);
+            } else if forgotten {
+                // A long demo forgot the row: the oldest one kept.
+                self.timeline.selected = 0;
             }
         }
         let height = self.timeline_height();

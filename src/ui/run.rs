@@ -59,6 +59,10 @@ trait Source {
     fn forget(&mut self) -> bool {
         false
     }
+    /// The second chat's clients, by endpoint (their `/name` lines may have been forgotten).
+    fn twin_names(&self) -> Vec<(std::net::SocketAddr, String)> {
+        Vec::new()
+    }
     /// Called once the screen is first drawn (a lesson runs its first step then).
     fn begin(&mut self, _model: &mut Model) {}
     /// A lesson's command: show a step, judge an answer.
@@ -270,6 +274,16 @@ impl Source for Live<'_> {
         self.twin.as_ref().map(Session::trace)
     }
 
+    fn twin_names(&self) -> Vec<(std::net::SocketAddr, String)> {
+        let Some(twin) = &self.twin else {
+            return Vec::new();
+        };
+        twin.client_names()
+            .into_iter()
+            .filter_map(|name| Some((twin.client_conn(&name)?.client, name)))
+            .collect()
+    }
+
     fn set_compare(&mut self, on: bool) -> anyhow::Result<()> {
         self.compare = on;
         if on && self.twin.is_none() {
@@ -352,6 +366,9 @@ fn run_loop(model: &mut Model, source: &mut dyn Source) -> anyhow::Result<()> {
         }
         if changed {
             model.attacker = source.attacker();
+            for (client, name) in source.twin_names() {
+                model.names.insert(client, &name);
+            }
             model.sync(source.trace());
         }
         let filtering = model.continue_filter(source.trace());
@@ -507,8 +524,14 @@ pub fn run_demo(
     if let Some(twin) = live.twin.take() {
         let _ = rt.block_on(twin.finish());
     }
-    let (recorder, record_error) = (live.recorder.take(), live.record_error.take());
+    let (mut recorder, record_error) = (live.recorder.take(), live.record_error.take());
     let (trace, frames, stats) = rt.block_on(session.finish())?;
+    if result.is_err() {
+        // The record is completed before the error is reported: what it holds is not lost.
+        if let Some(Err(e)) = recorder.take().map(|r| r.finish(&trace, &frames, &[])) {
+            tracing::error!("{e}");
+        }
+    }
     result?;
     Ok(DemoOutcome {
         trace,

@@ -144,10 +144,22 @@ impl StreamView {
         let from = trace.records_forgotten();
         if trace.frames_forgotten() != self.forgotten {
             self.forgotten = trace.frames_forgotten();
+            let before = self.items.len();
             self.items.retain(|item| match item {
                 Item::Record(r) => *r as usize >= from,
                 Item::Piece(..) => false,
             });
+            // The screen stays on the entry it showed (entry 0 is the heading), or on the first
+            // one kept if its own was forgotten.
+            let gone = before - self.items.len();
+            if self.top.entry > 0 && gone > 0 {
+                let entry = self.top.entry.saturating_sub(gone);
+                if entry == 0 {
+                    self.top = Pos { entry: 1, line: 0 };
+                } else {
+                    self.top.entry = entry;
+                }
+            }
             // The carriers left moved down: index them again.
             self.carriers_seen = [usize::MAX; 2];
         }

@@ -549,10 +549,10 @@ impl Columns {
     /// The widths for `trace`'s frames, from its last frame (frames come in time order; a row
     /// whose time is wider all the same still keeps a space before it).
     pub fn of(trace: &Trace) -> Columns {
-        let (Some(first), Some(last)) = (trace.frames().first(), trace.frames().last()) else {
+        let (Some(first), Some(last)) = (trace.first_time(), trace.frames().last()) else {
             return Columns::default();
         };
-        let secs = (last.frame.at.0 - first.frame.at.0) as f64 / 1e9;
+        let secs = (last.frame.at.0 - first.0) as f64 / 1e9;
         Columns::fitting(last.number, secs)
     }
 

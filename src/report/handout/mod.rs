@@ -346,7 +346,7 @@ impl Handout {
 fn hops(trace: &Trace, n: u32) -> Option<Hops> {
     let copies = crate::ui::hops::copies(trace, n);
     let first = copies.first()?;
-    let t0 = trace.frames().first().map_or(0, |f| f.frame.at.0);
+    let t0 = trace.first_time().map_or(0, |t| t.0);
     let (verdict, identical) = crate::ui::hops::verdict(trace, &copies);
     let mut rows = Vec::new();
     let mut previous = None;

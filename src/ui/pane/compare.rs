@@ -14,7 +14,6 @@ use crate::chat::{Direction as AppDir, Side};
 use crate::journey::{StreamKind, Trace};
 use crate::ui::detail::{Detail, Subject};
 use crate::ui::hex::{bytes_per_line, layers_of, HexView};
-use crate::ui::index::Names;
 use crate::ui::model::Model;
 use crate::ui::strings;
 
@@ -49,7 +48,8 @@ fn pick(model: &Model, main: &Trace, twin: &Trace) -> Option<(usize, usize)> {
 /// One side: what the transport is, the strip, and every frame of the journey in hex.
 fn side_lines(model: &Model, trace: &Trace, event: usize, width: u16) -> Vec<Line<'static>> {
     let theme = model.theme;
-    let mut names = Names::default();
+    // The demo's clients, both chats' (a long demo forgets their `/name` lines).
+    let mut names = model.names.clone();
     names.learn(trace.app_events());
     let detail = Detail::build(trace, &names, Subject::Message(event), model.decrypted);
     let mut out = vec![strip_line(&detail, theme, width)];

@@ -76,7 +76,7 @@ pub fn lines(trace: &Trace, n: u32, width: u16, theme: Theme) -> Option<Vec<Line
         return None;
     }
     let width = usize::from(width);
-    let t0 = trace.frames().first().map_or(0, |f| f.frame.at.0);
+    let t0 = trace.first_time().map_or(0, |t| t.0);
     let mut out = pack(strip(&copies, t0, theme), width);
     // What matters most first: whether everything above IP crossed the path untouched.
     let (verdict, identical) = verdict(trace, &copies);

@@ -47,7 +47,7 @@ pub fn render(f: &mut Frame, area: Rect, model: &Model, trace: &Trace, block: Bl
     let inner = block.inner(area);
     let rows = rows_area(inner);
     let height = rows.height as usize;
-    let t0 = trace.frames().first().map_or(0, |f| f.frame.at.0);
+    let t0 = trace.first_time().map_or(0, |t| t.0);
     let delta = inner.width >= DELTA_MIN_WIDTH;
     let columns = Columns::of(trace);
     let header = (rows.y > inner.y).then(|| {

@@ -217,7 +217,7 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
                         .iter()
                         .enumerate()
                         .filter(|(_, r)| r.stream == s && dir.is_none_or(|d| r.dir == d))
-                        .map(|(i, _)| Value::Record(i))
+                        .map(|(i, _)| Value::Record(ctx.trace.records_forgotten() + i))
                         .collect(),
                 )
             }
@@ -250,7 +250,7 @@ pub fn call(ctx: &Context<'_>, name: &str, args: &[Expr]) -> Value {
                                 "no {wanted} record on {c}'s connection was captured"
                             ))
                         },
-                        |(i, _)| Value::Record(i),
+                        |(i, _)| Value::Record(ctx.trace.records_forgotten() + i),
                     )
             }
             "arp" => Value::List(

@@ -46,7 +46,7 @@ pub fn conn(scope: &Scope<'_>, stream: usize, name: &str) -> Value {
                     .iter()
                     .enumerate()
                     .filter(|(_, r)| r.stream == stream)
-                    .map(|(i, _)| Value::Record(i))
+                    .map(|(i, _)| Value::Record(scope.trace.records_forgotten() + i))
                     .collect(),
             )
         }

@@ -259,19 +259,11 @@ pub fn packet(scope: &Scope<'_>, e: &FrameEntry, p: &Packet, name: &str) -> Valu
         "frame.number" => return num(e.number),
         "frame.len" => return num(e.frame.data.len() as i64),
         "frame.time_ms" => {
-            let first = scope
-                .trace
-                .frames()
-                .first()
-                .map_or(e.frame.at.0, |f| f.frame.at.0);
+            let first = scope.trace.first_time().map_or(e.frame.at.0, |t| t.0);
             return num(i64::try_from((e.frame.at.0 - first) / 1_000_000).unwrap_or(i64::MAX));
         }
         "frame.time_us" => {
-            let first = scope
-                .trace
-                .frames()
-                .first()
-                .map_or(e.frame.at.0, |f| f.frame.at.0);
+            let first = scope.trace.first_time().map_or(e.frame.at.0, |t| t.0);
             return num(i64::try_from((e.frame.at.0 - first) / 1_000).unwrap_or(i64::MAX));
         }
         "kind" => {
@@ -414,11 +406,11 @@ fn starts_a_record(scope: &Scope<'_>, e: &FrameEntry) -> bool {
     // Records are kept in the order they complete: the next one of this direction to complete
     // is the only one that can have started here and not ended. Other connections' records may
     // come between; a bounded look ahead keeps this cheap.
-    scope
-        .trace
+    let trace = scope.trace;
+    trace
         .records()
         .iter()
-        .skip(e.records.end)
+        .skip(e.records.end.saturating_sub(trace.records_forgotten()))
         .take(64)
         .find(|r| r.stream == seg.stream && r.dir == seg.dir)
         .is_some_and(|r| bytes.contains(&r.stream_range.start))
