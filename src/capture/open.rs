@@ -159,7 +159,7 @@ pub fn stream_capture<E: From<OpenError>>(
     progress: &mut dyn FnMut(usize, usize),
     show: impl FnMut(&Trace, &FrameEntry, &[usize]) -> Result<(), E>,
 ) -> Result<Streamed, E> {
-    stream_capture_batched(file, keylog, BATCH, progress, show)
+    stream_capture_batched(file, keylog, STREAM_BATCH, progress, show)
 }
 
 /// [`stream_capture`], reading `batch` frames at a time (at least 1) before showing what is
@@ -417,7 +417,11 @@ const LEDGER_PIECE: usize = 8 << 20;
 const BATCH: usize = 4096;
 
 /// Frames [`stream_capture`] reads at a time: a good batch for [`stream_capture_in_batches`].
-pub const STREAM_BATCH: usize = BATCH;
+/// Smaller than [`BATCH`]: what `inspect` formats from a batch (its JSON about 3.5 kB a frame of
+/// a TLS download) then stays in the processor's caches. On one core, `inspect --format json` of
+/// the 224 MB capture took 0.43–0.47 s with batches of 4,096 frames, 0.33–0.35 s with 1,024 or
+/// 512, 0.34–0.35 s with 256 (BENCHMARKS.md).
+pub const STREAM_BATCH: usize = 1024;
 
 /// Opens a capture file on a thread of its own, so that whoever shows it can start at once and
 /// add the frames to its [`Trace`] as they come (as live capture does). The file is mapped into

@@ -39,16 +39,6 @@ impl Serialize for Hex<'_> {
     }
 }
 
-/// A MAC address as `02:73:00:00:01:01`, written without building a `String`.
-struct Mac<'a>(&'a [u8; 6]);
-
-impl Serialize for Mac<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let text = super::mac_bytes(self.0);
-        s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
-    }
-}
-
 /// A 16-bit field as `0x0800` (an EtherType, a TLS version).
 struct Hex16(u16);
 
@@ -62,22 +52,23 @@ impl Serialize for Hex16 {
 /// The `link` object: `type`, `src`, `dst`, `ethertype`, and `vlan` when tagged.
 struct Link<'a>(&'a crate::dissect::LinkInfo);
 
-impl Serialize for Link<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl Link<'_> {
+    /// Writes the object by hand (see [`Tcp::write`]).
+    fn write(&self, out: &mut Vec<u8>) {
         let link = self.0;
-        let mut m = s.serialize_map(None)?;
+        let mut m = Obj::open(out);
         if let Some(dst) = &link.dst {
-            m.serialize_entry("dst", &Mac(dst))?;
+            m.quoted("dst", &super::mac_bytes(dst));
         }
-        m.serialize_entry("ethertype", &Hex16(link.ethertype))?;
+        m.quoted("ethertype", &super::hex16_bytes(link.ethertype));
         if let Some(src) = &link.src {
-            m.serialize_entry("src", &Mac(src))?;
+            m.quoted("src", &super::mac_bytes(src));
         }
-        m.serialize_entry("type", link.kind.name())?;
+        m.ser("type", link.kind.name());
         if let Some(vlan) = link.vlan {
-            m.serialize_entry("vlan", &vlan)?;
+            m.ser("vlan", &vlan);
         }
-        m.end()
+        m.close();
     }
 }
 
@@ -204,8 +195,9 @@ struct Ip<'a> {
     ip: &'a crate::dissect::IpInfo,
 }
 
-impl Serialize for Ip<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl Ip<'_> {
+    /// Writes the object by hand (see [`Tcp::write`]).
+    fn write(&self, out: &mut Vec<u8>) {
         use crate::flow::DatagramState;
         let ip = self.ip;
         let datagram = if ip.is_fragment() {
@@ -213,61 +205,61 @@ impl Serialize for Ip<'_> {
         } else {
             None
         };
-        let mut m = s.serialize_map(None)?;
+        let mut m = Obj::open(out);
         if let Some(status) = ip.checksum {
-            m.serialize_entry("checksum", checksum_name(status))?;
+            m.ser("checksum", checksum_name(status));
         }
-        m.serialize_entry("dst", &ip.dst)?;
+        m.ser("dst", &ip.dst);
         if ip.is_fragment() {
-            m.serialize_entry(
+            m.ser(
                 "fragment",
                 &json!({"offset": ip.fragment_offset, "more": ip.more_fragments,
                        "id": ip.identification.unwrap_or(0),
                        "offset_units": ip.fragment_offset / 8,
                        "data_len": ip.packet.end.saturating_sub(ip.fragment_data_start())}),
-            )?;
+            );
         }
         let completes = datagram.filter(
             |d| matches!(d.state, DatagramState::Reassembled { frame } if frame == self.number),
         );
         if let Some(d) = completes {
-            m.serialize_entry("fragments", &d.fragments)?;
+            m.ser("fragments", &d.fragments);
         }
         if ip.version == 6 {
-            m.serialize_entry("hop_limit", &ip.ttl)?;
+            m.uint("hop_limit", ip.ttl);
         }
         if let Some(id) = ip.identification {
-            m.serialize_entry("identification", &id)?;
+            m.uint("identification", id);
         }
         if let Some(d) = datagram {
             if !matches!(d.state, DatagramState::Reassembled { .. }) {
-                m.serialize_entry("not_reassembled", &super::not_reassembled(d, &d.state))?;
+                m.ser("not_reassembled", &super::not_reassembled(d, &d.state));
             }
         }
         if ip.is_fragment() {
             if let Some(whole) = self.trace.piece_of(self.number) {
-                m.serialize_entry("piece_of", &whole)?;
+                m.ser("piece_of", &whole);
             }
         }
-        m.serialize_entry("protocol", &ip.protocol)?;
+        m.uint("protocol", ip.protocol);
         if let Some(d) = datagram {
             match d.state {
                 DatagramState::Reassembled { frame } if frame != self.number => {
-                    m.serialize_entry("reassembled_in", &frame)?;
+                    m.ser("reassembled_in", &frame);
                 }
                 _ => {}
             }
         }
         if let Some(d) = completes {
-            m.serialize_entry("reassembled_len", &d.data_len.unwrap_or(0))?;
+            m.ser("reassembled_len", &d.data_len.unwrap_or(0));
         }
-        m.serialize_entry("src", &ip.src)?;
-        m.serialize_entry("total_len", &ip.total_len)?;
+        m.ser("src", &ip.src);
+        m.uint("total_len", ip.total_len);
         if ip.version != 6 {
-            m.serialize_entry("ttl", &ip.ttl)?;
+            m.uint("ttl", ip.ttl);
         }
-        m.serialize_entry("version", &ip.version)?;
-        m.end()
+        m.uint("version", ip.version);
+        m.close();
     }
 }
 
@@ -337,65 +329,156 @@ impl Serialize for Payload<'_> {
     }
 }
 
-impl Serialize for Tcp<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl Tcp<'_> {
+    /// Writes the object by hand: its keys are fixed identifiers with nothing to escape, and a
+    /// frame's JSON is mostly this object (serde's per-entry work was a fifth of `inspect
+    /// --format json`).
+    fn write(&self, out: &mut Vec<u8>) {
         let (tcp, seg) = (self.tcp, self.seg);
         let a = &seg.analysis;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("ack", &seg.rel_ack)?;
-        m.serialize_entry("ack_raw", &tcp.ack)?;
+        let mut m = Obj::open(out);
+        m.uint("ack", seg.rel_ack);
+        m.uint("ack_raw", tcp.ack);
         // Only on frames that have them, as tshark shows them.
         let rtt = seg.measures.ack_rtt;
         if let Some(r) = rtt {
-            m.serialize_entry("ack_rtt", &(r.rtt_ns as f64 / 1e9))?;
-            m.serialize_entry("acks_frame", &r.acks_frame)?;
+            m.ser("ack_rtt", &(r.rtt_ns as f64 / 1e9));
+            m.uint("acks_frame", r.acks_frame);
         }
         if let Some(b) = seg.measures.bytes_in_flight {
-            m.serialize_entry("bytes_in_flight", &b)?;
+            m.uint("bytes_in_flight", b);
         }
-        m.serialize_entry("checksum", checksum_name(tcp.checksum))?;
-        m.serialize_entry("dst_port", &tcp.dst_port)?;
-        m.serialize_entry("duplicate_ack", &a.duplicate_ack)?;
-        m.serialize_entry("fast_retransmission", &a.fast_retransmission)?;
-        m.serialize_entry("flags", &tcp.flags.names())?;
-        m.serialize_entry("header_len", &tcp.header_len)?;
-        m.serialize_entry("keep_alive", &a.keep_alive)?;
-        m.serialize_entry("lost_segment", &a.lost_segment)?;
-        m.serialize_entry("mss", &tcp.options.mss)?;
-        m.serialize_entry("out_of_order", &a.out_of_order)?;
+        m.ser("checksum", checksum_name(tcp.checksum));
+        m.uint("dst_port", tcp.dst_port);
+        m.opt_uint("duplicate_ack", a.duplicate_ack);
+        m.bool("fast_retransmission", a.fast_retransmission);
+        m.ser("flags", &tcp.flags.names());
+        m.uint("header_len", tcp.header_len);
+        m.bool("keep_alive", a.keep_alive);
+        m.bool("lost_segment", a.lost_segment);
+        m.opt_uint("mss", tcp.options.mss);
+        m.bool("out_of_order", a.out_of_order);
         if let Some(payload) = self.payload {
-            m.serialize_entry("payload", &Payload(payload))?;
+            m.ser("payload", &Payload(payload));
         }
-        m.serialize_entry("payload_len", &seg.payload_len)?;
-        m.serialize_entry("retransmission", &a.retransmission)?;
-        m.serialize_entry("reused_ports", &a.reused_ports)?;
+        m.uint("payload_len", seg.payload_len as u64);
+        m.bool("retransmission", a.retransmission);
+        m.bool("reused_ports", a.reused_ports);
         if let Some(r) = rtt {
-            m.serialize_entry("rtt_sample", &r.karn)?;
+            m.bool("rtt_sample", r.karn);
         }
-        let sack: Vec<[u32; 2]> = tcp
-            .options
-            .sack_blocks
-            .as_slice()
-            .iter()
-            .map(|(a, b)| [a.wrapping_sub(seg.peer_base), b.wrapping_sub(seg.peer_base)])
-            .collect();
-        m.serialize_entry("sack_blocks", &sack)?;
-        m.serialize_entry("sack_permitted", &tcp.options.sack_permitted)?;
-        m.serialize_entry("seq", &seg.rel_seq)?;
-        m.serialize_entry("seq_raw", &tcp.seq)?;
-        m.serialize_entry("spurious_retransmission", &a.spurious_retransmission)?;
-        m.serialize_entry("src_port", &tcp.src_port)?;
-        m.serialize_entry("stream", &seg.stream)?;
-        let timestamps = tcp.options.timestamps.map(|(tsval, tsecr)| [tsval, tsecr]);
-        m.serialize_entry("timestamps", &timestamps)?;
-        m.serialize_entry("window", &tcp.window)?;
-        m.serialize_entry("window_scale", &tcp.options.window_scale)?;
-        m.serialize_entry("window_shift", &seg.window_shift)?;
-        m.serialize_entry("window_size", &seg.window_bytes(tcp.window))?;
-        m.serialize_entry("window_update", &a.window_update)?;
-        m.serialize_entry("zero_window", &a.zero_window)?;
-        m.serialize_entry("zero_window_probe", &a.zero_window_probe)?;
-        m.end()
+        m.key("sack_blocks");
+        m.out.push(b'[');
+        for (i, (a, b)) in tcp.options.sack_blocks.as_slice().iter().enumerate() {
+            if i > 0 {
+                m.out.push(b',');
+            }
+            m.out.push(b'[');
+            m.number(a.wrapping_sub(seg.peer_base));
+            m.out.push(b',');
+            m.number(b.wrapping_sub(seg.peer_base));
+            m.out.push(b']');
+        }
+        m.out.push(b']');
+        m.bool("sack_permitted", tcp.options.sack_permitted);
+        m.uint("seq", seg.rel_seq);
+        m.uint("seq_raw", tcp.seq);
+        m.bool("spurious_retransmission", a.spurious_retransmission);
+        m.uint("src_port", tcp.src_port);
+        m.uint("stream", seg.stream as u64);
+        m.key("timestamps");
+        match tcp.options.timestamps {
+            Some((tsval, tsecr)) => {
+                m.out.push(b'[');
+                m.number(tsval);
+                m.out.push(b',');
+                m.number(tsecr);
+                m.out.push(b']');
+            }
+            None => m.out.extend_from_slice(b"null"),
+        }
+        m.uint("window", tcp.window);
+        m.opt_uint("window_scale", tcp.options.window_scale);
+        m.opt_uint("window_shift", seg.window_shift);
+        m.uint("window_size", seg.window_bytes(tcp.window));
+        m.bool("window_update", a.window_update);
+        m.bool("zero_window", a.zero_window);
+        m.bool("zero_window_probe", a.zero_window_probe);
+        m.close();
+    }
+}
+
+/// A JSON object written by hand into a buffer, keys in the order given. Keys are identifiers
+/// (nothing to escape); values are numbers and booleans written here, or anything serde
+/// serializes ([`Obj::ser`], through serde_json with [`HexBytes`]).
+struct Obj<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> Obj<'a> {
+    fn open(out: &'a mut Vec<u8>) -> Obj<'a> {
+        out.push(b'{');
+        Obj { out, first: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    /// An unsigned number, as serde_json writes it.
+    fn number(&mut self, value: impl Into<u64>) {
+        use serde_json::ser::Formatter;
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::ser::CompactFormatter.write_u64(&mut *self.out, value.into());
+    }
+
+    fn uint(&mut self, key: &str, value: impl Into<u64>) {
+        self.key(key);
+        self.number(value);
+    }
+
+    fn opt_uint<T: Into<u64>>(&mut self, key: &str, value: Option<T>) {
+        self.key(key);
+        match value {
+            Some(v) => self.number(v),
+            None => self.out.extend_from_slice(b"null"),
+        }
+    }
+
+    /// Text known to need no escaping (hex digits and colons).
+    fn quoted(&mut self, key: &str, text: &[u8]) {
+        self.key(key);
+        self.out.push(b'"');
+        self.out.extend_from_slice(text);
+        self.out.push(b'"');
+    }
+
+    fn bool(&mut self, key: &str, value: bool) {
+        self.key(key);
+        self.out
+            .extend_from_slice(if value { b"true" } else { b"false" });
+    }
+
+    /// Any value, through serde_json.
+    fn ser<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        self.key(key);
+        let mut ser = serde_json::Serializer::with_formatter(&mut *self.out, HexBytes);
+        // Serializing into a Vec fails only on a map key that is not a string, and every key
+        // here is one.
+        if let Err(e) = value.serialize(&mut ser) {
+            tracing::error!("could not write {key} in JSON: {e}");
+        }
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
     }
 }
 
@@ -406,8 +489,9 @@ struct Frame<'a> {
     app: &'a [usize],
 }
 
-impl Serialize for Frame<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl Frame<'_> {
+    /// Writes the object by hand at the top (see [`Tcp::write`]).
+    fn write(&self, out: &mut Vec<u8>) {
         let (trace, entry) = (self.trace, self.entry);
         let p = &entry.packet();
         // The frame that completes a fragmented packet shows the packet's TCP segment, UDP
@@ -415,7 +499,7 @@ impl Serialize for Frame<'_> {
         let whole = trace.reassembled(entry.number);
         let packet = whole.as_ref().map_or(p, |(_, w)| w);
         let hops = trace.several_interfaces();
-        let mut m = s.serialize_map(None)?;
+        let mut m = Obj::open(out);
         let events: Vec<App> = self
             .app
             .iter()
@@ -423,7 +507,7 @@ impl Serialize for Frame<'_> {
             .map(App)
             .collect();
         if !events.is_empty() {
-            m.serialize_entry("app", &events)?;
+            m.ser("app", &events);
         }
         if let Some(arp) = &p.arp {
             let op = match arp.op {
@@ -431,7 +515,7 @@ impl Serialize for Frame<'_> {
                 2 => "reply".to_string(),
                 n => n.to_string(),
             };
-            m.serialize_entry(
+            m.ser(
                 "arp",
                 &json!({
                     "op": op,
@@ -439,64 +523,64 @@ impl Serialize for Frame<'_> {
                     "target_ip": arp.target_ip.to_string(),
                     "sender_mac": mac(&arp.sender_mac),
                 }),
-            )?;
+            );
         }
         let original = if hops { entry.copy_of } else { None };
         if let Some(original) = original {
-            m.serialize_entry("copy_of", &original)?;
+            m.ser("copy_of", &original);
         }
-        m.serialize_entry("frame", &entry.number)?;
+        m.uint("frame", entry.number);
         let iface = entry.frame.interface;
         if hops {
             if let Some(place) = trace.hop_place(iface) {
-                m.serialize_entry(
+                m.ser(
                     "hop",
                     &json!({"node": place.node, "link": place.link, "position": place.position}),
-                )?;
+                );
             }
         }
         if original.is_some() {
             if let Some(c) = trace.hop_check(entry.number) {
-                m.serialize_entry("hop_check", &hop_check_json(&c))?;
+                m.ser("hop_check", &hop_check_json(&c));
             }
         }
         if let Some(icmp) = &packet.icmp {
-            m.serialize_entry("icmp", &Icmp(icmp))?;
+            m.ser("icmp", &Icmp(icmp));
         }
         // Which capture interface (pcapng Interface Description Block, from 0):
         // frame.interface_id.
-        m.serialize_entry("interface", &iface)?;
+        m.uint("interface", iface);
         if hops {
             if let Some(name) = trace.interface_name(iface) {
-                m.serialize_entry("interface_name", name)?;
+                m.ser("interface_name", name);
             }
         }
         if let Some(ip) = &p.ip {
-            m.serialize_entry(
-                "ip",
-                &Ip {
-                    trace,
-                    number: entry.number,
-                    ip,
-                },
-            )?;
+            m.key("ip");
+            Ip {
+                trace,
+                number: entry.number,
+                ip,
+            }
+            .write(m.out);
         }
-        m.serialize_entry("len", &entry.frame.orig_len)?;
+        m.uint("len", entry.frame.orig_len);
         if let Some(link) = &p.link {
-            m.serialize_entry("link", &Link(link))?;
+            m.key("link");
+            Link(link).write(m.out);
         }
         if p.not_captured > 0 {
             // The snapshot length cut the frame: these bytes of its IP packet are not in the file.
-            m.serialize_entry("not_captured", &p.not_captured)?;
+            m.ser("not_captured", &p.not_captured);
         }
         if hops {
             let path = trace.path_of(entry.number);
             if path.len() > 1 {
-                m.serialize_entry("path", &path)?;
+                m.ser("path", &path);
             }
         }
         if let Some(stop) = &p.stop {
-            m.serialize_entry("stop", &stop.to_string())?;
+            m.ser("stop", &stop.to_string());
         }
         let tcp = whole
             .as_ref()
@@ -513,19 +597,20 @@ impl Serialize for Frame<'_> {
             let payload = (!payload.is_empty()
                 && trace.stream_kind(seg.stream) != crate::journey::StreamKind::Tls)
                 .then_some(payload);
-            m.serialize_entry("tcp", &Tcp { tcp, seg, payload })?;
+            m.key("tcp");
+            Tcp { tcp, seg, payload }.write(m.out);
         }
-        m.serialize_entry("time", &entry.frame.at.as_secs_f64())?;
+        m.ser("time", &entry.frame.at.as_secs_f64());
         let records: Vec<Record> = trace
             .records_of(entry)
             .iter()
             .map(|rec| Record { trace, rec })
             .collect();
         if !records.is_empty() {
-            m.serialize_entry("tls", &records)?;
+            m.ser("tls", &records);
         }
         if let Some(udp) = &packet.udp {
-            m.serialize_entry(
+            m.ser(
                 "udp",
                 &json!({
                     "src_port": udp.src_port,
@@ -533,9 +618,9 @@ impl Serialize for Frame<'_> {
                     "length": udp.length,
                     "checksum": checksum_name(udp.checksum),
                 }),
-            )?;
+            );
         }
-        m.end()
+        m.close();
     }
 }
 
@@ -588,15 +673,7 @@ fn hop_check_json(c: &crate::journey::hops::HopCheck) -> Value {
 /// large capture's JSON is mostly decrypted bytes in hex, which go from the plaintext to `out`
 /// in one pass).
 pub fn write_frame_json(out: &mut Vec<u8>, trace: &Trace, entry: &FrameEntry, app: &[usize]) {
-    let mut ser = serde_json::Serializer::with_formatter(&mut *out, HexBytes);
-    // Serializing into a Vec fails only on a map key that is not a string, and every key here
-    // is one.
-    if let Err(e) = (Frame { trace, entry, app }).serialize(&mut ser) {
-        tracing::error!(
-            frame = entry.number,
-            "could not write the frame's JSON: {e}"
-        );
-    }
+    (Frame { trace, entry, app }).write(out);
     out.push(b'\n');
 }
 
