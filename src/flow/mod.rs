@@ -104,6 +104,12 @@ impl Connection {
         self.halves[idx(dir)].carriers()
     }
 
+    /// How many of direction `dir`'s carriers were forgotten (a trace that forgets its past):
+    /// [`Connection::carriers`] starts at the next one.
+    pub fn carriers_forgotten(&self, dir: Direction) -> usize {
+        self.halves[idx(dir)].carriers_forgotten()
+    }
+
     /// How many bytes of direction `dir` were delivered in order so far.
     pub fn delivered_len(&self, dir: Direction) -> u64 {
         self.halves[idx(dir)].next_offset()

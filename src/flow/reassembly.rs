@@ -113,6 +113,8 @@ pub(super) struct HalfStream {
     next: u64,
     held: BTreeMap<u64, Held>,
     carriers: Vec<Carrier>,
+    /// Carriers forgotten from the front ([`HalfStream::forget_carriers_before`]).
+    carriers_forgotten: usize,
     fin: bool,
     /// The window scale option of this direction's SYN: `None` before a SYN was seen,
     /// `Some(None)` for a SYN without the option.
@@ -171,6 +173,12 @@ impl HalfStream {
             .position(|c| c.frame >= frame)
             .unwrap_or(self.carriers.len());
         self.carriers.drain(..gone);
+        self.carriers_forgotten += gone;
+    }
+
+    /// How many carriers were forgotten: the first kept one was the `carriers_forgotten()`-th.
+    pub fn carriers_forgotten(&self) -> usize {
+        self.carriers_forgotten
     }
 
     pub fn next_offset(&self) -> u64 {

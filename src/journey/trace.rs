@@ -193,9 +193,13 @@ pub struct Trace {
     /// forgotten.
     streaming: bool,
     recent_plaintext: std::collections::VecDeque<KeptPlaintext>,
+    /// A trace that forgot its first frames keeps the plaintext of the records that began in them
+    /// and ended in frames it kept (at most one or two per direction).
+    cut_plaintext: Vec<KeptPlaintext>,
 }
 
-/// A decrypted record's plaintext, kept by a streaming trace until the record is forgotten.
+/// A decrypted record's plaintext, kept until the record is forgotten (by a streaming trace, or
+/// when a trace forgets the frames it began in).
 #[derive(Debug)]
 struct KeptPlaintext {
     /// The record's index (see [`Trace::record`]).
@@ -281,6 +285,7 @@ impl Trace {
         if drop == 0 {
             return;
         }
+        self.keep_cut_records(number);
         self.frames.drain(..drop);
         self.frames_forgotten += drop as u32;
         let records = self.records.partition_point(|r| r.frame < number);
@@ -293,6 +298,8 @@ impl Trace {
                 list.drain(..gone);
             }
         }
+        self.cut_plaintext
+            .retain(|kept| kept.record >= first_record);
         self.tracker.forget_carriers_before(number);
         self.copies.forget_before(number);
         self.pieces.forget_before(number);
@@ -304,6 +311,39 @@ impl Trace {
         {
             self.recent_plaintext.pop_front();
         }
+    }
+
+    /// Before the frames before `number` go: the plaintext of each kept record that began in one
+    /// of them (the first kept record of a direction, when a segment carried the end of one
+    /// record and the start of the next), which could no longer be read back from its frames.
+    /// A streaming trace keeps every record's plaintext anyway.
+    fn keep_cut_records(&mut self, number: u32) {
+        if self.streaming {
+            return;
+        }
+        let first_kept = self.records.partition_point(|r| r.frame < number);
+        let mut seen = std::collections::HashSet::new();
+        let mut cut = Vec::new();
+        for (i, r) in self.records.iter().enumerate().skip(first_kept) {
+            if !seen.insert((r.stream, r.dir)) || r.info.decrypted.is_none() {
+                continue;
+            }
+            let index = self.records_forgotten + i;
+            let began_before = self.tracker.connection(r.stream).is_some_and(|c| {
+                overlapping(c.carriers(r.dir), &r.stream_range).any(|c| c.frame < number)
+            });
+            if !began_before || self.cut_plaintext.iter().any(|k| k.record == index) {
+                continue;
+            }
+            if let Some(bytes) = self.plaintext(r) {
+                cut.push(KeptPlaintext {
+                    record: index,
+                    at: (r.stream, r.dir, r.stream_range.start),
+                    bytes: bytes.into_owned(),
+                });
+            }
+        }
+        self.cut_plaintext.extend(cut);
     }
 
     /// The first frame that may not be forgotten yet: on one link, the first unsettled one
@@ -337,39 +377,9 @@ impl Trace {
         let floor = before(Timestamp(cutoff.0 - PENDING_GRACE));
         let held = |n: u32| n.max(floor);
         let mut number = before(cutoff).min(held(self.forgettable_before()));
-        // A TLS record is kept with every frame that carried it: its plaintext is read back from
-        // them. Keeping more frames can keep more records: until nothing moves.
-        loop {
-            let next = number.min(held(self.first_frame_of_kept_records(number)));
-            if next == number {
-                return number;
-            }
-            number = next;
-        }
-    }
-
-    /// The first frame that carried a byte of a TLS record completed in frame `number` or later,
-    /// or of bytes not yet cut into a record (`u32::MAX` if none): in each direction of each
-    /// connection, the earliest frame among those that carried its bytes from the first such
-    /// record's first byte on (a segment that came ahead of a gap has an earlier frame than the
-    /// bytes before it).
-    fn first_frame_of_kept_records(&self, number: u32) -> u32 {
-        let mut from: std::collections::HashMap<(usize, Direction), u64> =
-            std::collections::HashMap::new();
-        let first_kept = self.records.partition_point(|r| r.frame < number);
-        let wanted = 2 * self
-            .streams
-            .iter()
-            .filter(|s| s.kind == StreamKind::Tls)
-            .count();
-        for r in self.records.get(first_kept..).unwrap_or_default() {
-            if from.len() == wanted {
-                break;
-            }
-            from.entry((r.stream, r.dir))
-                .or_insert(r.stream_range.start);
-        }
-        let mut earliest = u32::MAX;
+        // Bytes not yet cut into a record are read back from their frames once the record is
+        // complete (to show its plaintext): those frames stay. (A record already complete whose
+        // first frames go keeps its bytes instead: see `forget_frames_before`.)
         for (stream, state) in self.streams.iter().enumerate() {
             if state.kind != StreamKind::Tls {
                 continue;
@@ -379,23 +389,20 @@ impl Trace {
             };
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                 let d = di(dir);
-                // Bytes that are never decrypted need not be read back.
                 if state.lost_framing[d] || state.gapped[d] {
                     continue;
                 }
-                let start = from
-                    .get(&(stream, dir))
-                    .copied()
-                    .unwrap_or(state.pending_offset[d]);
-                if let Some(frame) = overlapping(conn.carriers(dir), &(start..u64::MAX))
+                // The carriers from the pending bytes on: a record's worth at most.
+                let range = state.pending_offset[d]..u64::MAX;
+                if let Some(frame) = overlapping(conn.carriers(dir), &range)
                     .map(|c| c.frame)
                     .min()
                 {
-                    earliest = earliest.min(frame);
+                    number = number.min(held(frame));
                 }
             }
         }
-        earliest
+        number
     }
 
     /// Forgets what is older than `cutoff`: the frames before [`Trace::forget_point`] (as
@@ -1191,6 +1198,10 @@ impl Trace {
                 .rev()
                 .find(|kept| kept.at == key)
                 .map(|kept| Cow::Borrowed(kept.bytes.as_slice()));
+        }
+        let key = (record.stream, record.dir, record.stream_range.start);
+        if let Some(kept) = self.cut_plaintext.iter().find(|kept| kept.at == key) {
+            return Some(Cow::Borrowed(kept.bytes.as_slice()));
         }
         let state = self.streams.get(record.stream)?;
         let bytes = self.stream_bytes(record.stream, record.dir, record.stream_range.clone())?;

@@ -553,8 +553,7 @@ pub fn resolve_focus(ctx: &Context<'_>, focus: &Focus) -> Result<FocusView, Stri
         (FocusLayer::Frame(_), Value::Record(i)) => {
             let frame = ctx
                 .trace
-                .records()
-                .get(i)
+                .record(i)
                 .map(|r| r.frame)
                 .ok_or("no such record")?;
             resolve_focus_at(ctx, focus, frame)

@@ -145,9 +145,12 @@ impl StreamView {
         if trace.frames_forgotten() != self.forgotten {
             self.forgotten = trace.frames_forgotten();
             let before = self.items.len();
+            let conn = trace.tcp().connection(self.stream);
             self.items.retain(|item| match item {
                 Item::Record(r) => *r as usize >= from,
-                Item::Piece(..) => false,
+                Item::Piece(dir, i) => {
+                    conn.is_some_and(|c| *i as usize >= c.carriers_forgotten(*dir))
+                }
             });
             // The screen stays on the entry it showed (entry 0 is the heading), or on the first
             // one kept if its own was forgotten.
@@ -189,8 +192,10 @@ impl StreamView {
                 // of the frames that carried them (numbers only, so this is cheap).
                 let mut pieces: Vec<(u32, Item)> = Vec::with_capacity(counts[0] + counts[1]);
                 for dir in dirs {
+                    // Numbered from the connection's first carrier, forgotten ones included.
+                    let forgotten = conn.carriers_forgotten(dir);
                     for (i, c) in conn.carriers(dir).iter().enumerate() {
-                        pieces.push((c.frame, Item::Piece(dir, i as u32)));
+                        pieces.push((c.frame, Item::Piece(dir, (forgotten + i) as u32)));
                     }
                 }
                 pieces.sort_by_key(|(f, _)| *f);
@@ -334,7 +339,10 @@ impl StreamView {
                 }
             }
             Item::Piece(dir, i) => {
-                let Some(c) = conn.carriers(dir).get(i as usize) else {
+                let Some(c) = (i as usize)
+                    .checked_sub(conn.carriers_forgotten(dir))
+                    .and_then(|i| conn.carriers(dir).get(i))
+                else {
                     return out;
                 };
                 let range = c.stream_offset..c.stream_offset + u64::from(c.len);
