@@ -104,6 +104,11 @@ impl Connection {
         self.halves[idx(dir)].carriers()
     }
 
+    /// The earliest frame of direction `dir` whose bytes wait ahead of a gap.
+    pub fn oldest_held_frame(&self, dir: Direction) -> Option<u32> {
+        self.halves[idx(dir)].oldest_held_frame()
+    }
+
     /// How many of direction `dir`'s carriers were forgotten (a trace that forgets its past):
     /// [`Connection::carriers`] starts at the next one.
     pub fn carriers_forgotten(&self, dir: Direction) -> usize {

@@ -176,6 +176,11 @@ impl HalfStream {
         self.carriers_forgotten += gone;
     }
 
+    /// The earliest frame whose bytes wait ahead of a gap (no carrier names it yet).
+    pub fn oldest_held_frame(&self) -> Option<u32> {
+        self.held.values().map(|h| h.frame).min()
+    }
+
     /// How many carriers were forgotten: the first kept one was the `carriers_forgotten()`-th.
     pub fn carriers_forgotten(&self) -> usize {
         self.carriers_forgotten

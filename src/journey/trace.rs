@@ -314,25 +314,40 @@ impl Trace {
     }
 
     /// Before the frames before `number` go: the plaintext of each kept record that began in one
-    /// of them (the first kept record of a direction, when a segment carried the end of one
-    /// record and the start of the next), which could no longer be read back from its frames.
-    /// A streaming trace keeps every record's plaintext anyway.
+    /// of them, which could no longer be read back from its frames. In a direction, bytes come in
+    /// stream order, so that is its first kept record (a segment carried the end of one record
+    /// and the start of the next), or the first few when a segment that waited ahead of a gap or
+    /// an IP fragment brought later bytes before earlier ones: the direction's records are looked
+    /// at until one lies wholly in kept frames. A streaming trace keeps every record's plaintext
+    /// anyway.
     fn keep_cut_records(&mut self, number: u32) {
         if self.streaming {
             return;
         }
         let first_kept = self.records.partition_point(|r| r.frame < number);
-        let mut seen = std::collections::HashSet::new();
+        let directions = 2 * self
+            .streams
+            .iter()
+            .filter(|s| s.kind == StreamKind::Tls)
+            .count();
+        let mut done = std::collections::HashSet::new();
         let mut cut = Vec::new();
         for (i, r) in self.records.iter().enumerate().skip(first_kept) {
-            if !seen.insert((r.stream, r.dir)) || r.info.decrypted.is_none() {
+            if done.len() >= directions {
+                break;
+            }
+            if done.contains(&(r.stream, r.dir)) {
                 continue;
             }
-            let index = self.records_forgotten + i;
             let began_before = self.tracker.connection(r.stream).is_some_and(|c| {
                 overlapping(c.carriers(r.dir), &r.stream_range).any(|c| c.frame < number)
             });
-            if !began_before || self.cut_plaintext.iter().any(|k| k.record == index) {
+            if !began_before {
+                done.insert((r.stream, r.dir));
+                continue;
+            }
+            let index = self.records_forgotten + i;
+            if r.info.decrypted.is_none() || self.cut_plaintext.iter().any(|k| k.record == index) {
                 continue;
             }
             if let Some(bytes) = self.plaintext(r) {
@@ -392,12 +407,14 @@ impl Trace {
                 if state.lost_framing[d] || state.gapped[d] {
                     continue;
                 }
-                // The carriers from the pending bytes on: a record's worth at most.
+                // The carriers from the pending bytes on (a record's worth at most), and segments
+                // waiting ahead of a gap (no carrier names them until it is filled).
                 let range = state.pending_offset[d]..u64::MAX;
-                if let Some(frame) = overlapping(conn.carriers(dir), &range)
+                let frame = overlapping(conn.carriers(dir), &range)
                     .map(|c| c.frame)
-                    .min()
-                {
+                    .chain(conn.oldest_held_frame(dir))
+                    .min();
+                if let Some(frame) = frame {
                     number = number.min(held(frame));
                 }
             }
