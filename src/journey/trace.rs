@@ -209,9 +209,11 @@ struct KeptPlaintext {
     bytes: Vec<u8>,
 }
 
-/// How long [`Trace::forget_older_than`] keeps, beyond its cutoff, an application event whose
-/// bytes have not reached the capture (a write queued behind a slow reader): ten minutes, in ns.
-/// After that they are taken to be lost (an attacker removed them) and the event goes too.
+/// How long [`Trace::forget_older_than`] keeps, beyond its cutoff, what later frames may still
+/// need: an application event whose bytes have not reached the capture (a write queued behind a
+/// slow reader), the frames of a record not yet complete or of a fragment still waiting for the
+/// rest of its packet. Ten minutes, in ns; after that they are taken to be lost (an attacker
+/// removed them, the connection broke off) and go too.
 pub(crate) const PENDING_GRACE: i128 = 600_000_000_000;
 
 /// Frame `number` of `frames`, which starts at frame `forgotten + 1`.
@@ -271,7 +273,8 @@ impl Trace {
 
     /// Forgets frames before `number`, the records they completed, and what tied stream bytes to
     /// them (journeys of the forgotten bytes are no longer known). Frame numbers stay as they
-    /// were. Nothing is forgotten that an unsettled frame needs, nor on a path of routers.
+    /// were. Nothing is forgotten that an unsettled frame needs, nor, on a path of routers, a
+    /// frame within the copy window of the last one.
     pub fn forget_before(&mut self, number: u32) {
         self.forget_frames_before(number.min(self.forgettable_before()));
     }
@@ -394,7 +397,7 @@ impl Trace {
         let mut number = before(cutoff).min(held(self.forgettable_before()));
         // Bytes not yet cut into a record are read back from their frames once the record is
         // complete (to show its plaintext): those frames stay. (A record already complete whose
-        // first frames go keeps its bytes instead: see `forget_frames_before`.)
+        // first frames go keeps its plaintext instead: see `keep_cut_records`.)
         for (stream, state) in self.streams.iter().enumerate() {
             if state.kind != StreamKind::Tls {
                 continue;
