@@ -3,16 +3,11 @@
 //! and check that nothing shown of what is kept changes, that every view still draws, and that a
 //! record written as the demo forgets is the file written in one go at the end.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::backend::TestBackend;
-use ratatui::layout::Rect;
-use ratatui::Terminal;
+use crossterm::event::KeyCode;
 
-use super::model::{Focus, Model};
-use super::theme::Theme;
+use super::model::Focus;
+use super::tests::{draw, key, live_model};
 use super::timeline::{frame_summary, record_summary};
-use super::update::{update, Msg};
-use super::view::{layout, view};
 use crate::chat::AppEvent;
 use crate::frame::{Frame, Timestamp};
 use crate::journey::Trace;
@@ -252,46 +247,12 @@ fn on_a_path_of_routers_nothing_within_the_copy_window_is_forgotten() {
     assert_eq!(trace.forget_point(Timestamp(last.0 + 1)), 1);
 }
 
-fn key(m: &mut Model, trace: &Trace, code: KeyCode) {
-    update(m, trace, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
-fn draw(m: &mut Model, trace: &Trace) -> String {
-    let area = m.areas.screen;
-    let areas = layout(area, m);
-    m.set_areas(areas);
-    let mut term = Terminal::new(TestBackend::new(area.width, area.height)).expect("terminal");
-    term.draw(|f| view(f, m, trace)).expect("draws");
-    let buffer = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        for x in 0..buffer.area.width {
-            out.push_str(buffer[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
-
-fn live(trace: &Trace) -> Model {
-    let mut m = Model::new(
-        true,
-        "demo".into(),
-        vec!["alice".into(), "bob".into()],
-        Theme::no_color(),
-    );
-    let areas = layout(Rect::new(0, 0, 120, 40), &m);
-    m.set_areas(areas);
-    m.sync(trace);
-    m
-}
-
 #[test]
 fn every_view_draws_what_a_long_demo_kept() {
     for name in SAMPLES {
         let r = replay(name);
         let (trace, _, (forgotten, _)) = r.forgetting(None);
-        let mut m = live(&trace);
+        let mut m = live_model(&trace);
         let screen = draw(&mut m, &trace);
         assert!(
             screen.contains(&format!("#1–#{forgotten} forgotten")),
@@ -333,20 +294,8 @@ fn every_view_draws_what_a_long_demo_kept() {
 #[test]
 fn the_selection_stays_on_its_frame_and_its_message_when_the_past_is_forgotten() {
     let r = replay("tls13-chat.pcapng");
-    let mut trace = r.empty_trace();
-    let mut kept = Vec::new();
-    let mut events = r.events.iter().peekable();
-    for frame in &r.frames {
-        while let Some(e) = events.next_if(|e| e.at <= frame.at) {
-            trace.add_app_event(e.clone());
-        }
-        trace.push_frame(frame.clone());
-        kept.push(frame.clone());
-    }
-    for e in events {
-        trace.add_app_event(e.clone());
-    }
-    let mut m = live(&trace);
+    let trace = r.whole();
+    let mut m = live_model(&trace);
     m.focus = Focus::Timeline;
     m.timeline.follow = false;
     // The last message row and the last frame row, each selected in turn.
@@ -361,7 +310,7 @@ fn the_selection_stays_on_its_frame_and_its_message_when_the_past_is_forgotten()
         message,
         m.timeline.index.frame_row(last_frame).expect("a row"),
     ] {
-        let mut m = live(&trace);
+        let mut m = live_model(&trace);
         m.focus = Focus::Timeline;
         m.timeline.follow = false;
         m.timeline.selected = m.timeline.position_of(row);
@@ -369,19 +318,7 @@ fn the_selection_stays_on_its_frame_and_its_message_when_the_past_is_forgotten()
         draw(&mut m, &trace);
         let before = m.detail.clone();
         let shown = m.timeline.index.rows[row].kind;
-        let mut t = r.empty_trace();
-        let mut k = Vec::new();
-        let mut events = r.events.iter().peekable();
-        for frame in &r.frames {
-            while let Some(e) = events.next_if(|e| e.at <= frame.at) {
-                t.add_app_event(e.clone());
-            }
-            t.push_frame(frame.clone());
-            k.push(frame.clone());
-        }
-        for e in events {
-            t.add_app_event(e.clone());
-        }
+        let (mut t, mut k) = (r.whole(), r.frames.clone());
         let (gone, events_gone) =
             crate::session::forget_older_than(&mut t, &mut k, r.frames[r.split].at, None)
                 .expect("forgets");

@@ -55,7 +55,7 @@ fn model(trace: &Trace, width: u16, height: u16) -> Model {
 }
 
 /// A model as the demo starts it: live, typing as alice.
-fn live_model(trace: &Trace) -> Model {
+pub(super) fn live_model(trace: &Trace) -> Model {
     let mut m = Model::new(
         true,
         "demo".into(),
@@ -77,7 +77,7 @@ fn buffer(model: &mut Model, trace: &Trace) -> ratatui::buffer::Buffer {
     term.backend().buffer().clone()
 }
 
-fn draw(model: &mut Model, trace: &Trace) -> String {
+pub(super) fn draw(model: &mut Model, trace: &Trace) -> String {
     let area = model.areas.screen;
     let buf = buffer(model, trace);
     screen_text(&buf, area)
@@ -108,7 +108,7 @@ fn screen_text(buf: &ratatui::buffer::Buffer, area: Rect) -> String {
     out
 }
 
-fn key(model: &mut Model, trace: &Trace, code: KeyCode) -> Option<Command> {
+pub(super) fn key(model: &mut Model, trace: &Trace, code: KeyCode) -> Option<Command> {
     update(
         model,
         trace,
